@@ -1,0 +1,7 @@
+//! rbtcd's core: the whole node as a sans-IO state machine.
+//!
+//! Nothing in this crate opens a socket, starts a thread, reads a clock or touches a file.
+//! Time and randomness come in from the driver; storage goes through a synchronous trait.
+
+pub mod params;
+pub mod primitives;

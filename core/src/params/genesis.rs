@@ -1,0 +1,44 @@
+//! Genesis blocks. Every network's genesis carries the same coinbase transaction ("The Times
+//! 03/Jan/2009 ..."), only the header fields differ.
+
+use crate::primitives::hash::hex_decode;
+use crate::primitives::transaction::COIN;
+use crate::primitives::{Block, BlockHeader, Hash256, OutPoint, Transaction, TxIn, TxOut};
+
+const GENESIS_SCRIPT_SIG: &str = "04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73";
+const GENESIS_OUTPUT_SCRIPT: &str = "4104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac";
+
+/// The coinbase transaction shared by every network's genesis block.
+pub fn genesis_coinbase() -> Transaction {
+    Transaction {
+        version: 1,
+        inputs: vec![TxIn {
+            prevout: OutPoint::NULL,
+            script_sig: hex_decode(GENESIS_SCRIPT_SIG).expect("constant hex"),
+            sequence: u32::MAX,
+            witness: vec![],
+        }],
+        outputs: vec![TxOut {
+            value: 50 * COIN,
+            script_pubkey: hex_decode(GENESIS_OUTPUT_SCRIPT).expect("constant hex"),
+        }],
+        lock_time: 0,
+    }
+}
+
+/// Builds a genesis block with the shared coinbase and the given header fields.
+pub fn genesis_block(time: u32, nonce: u32, bits: u32) -> Block {
+    let coinbase = genesis_coinbase();
+    let header = BlockHeader {
+        version: 1,
+        prev_blockhash: Hash256::ZERO,
+        merkle_root: coinbase.txid(),
+        time,
+        bits,
+        nonce,
+    };
+    Block {
+        header,
+        txdata: vec![coinbase],
+    }
+}

@@ -1,0 +1,53 @@
+//! Helpers shared by the core's integration tests: reading `../shared/vectors/`.
+#![allow(dead_code)]
+
+use bzip2::read::BzDecoder;
+use rbtcd_core::primitives::{Block, Decodable};
+use std::io::Read;
+use std::path::PathBuf;
+
+/// The shared vectors directory (`../shared/vectors` from the project root).
+pub fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+}
+
+/// The raw bytes of a vector file.
+pub fn read_vector(name: &str) -> Vec<u8> {
+    let path = vectors_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A bzip2-compressed vector file, decompressed.
+pub fn read_bz2(name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    BzDecoder::new(&read_vector(name)[..])
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("decompressing {name}: {e}"));
+    out
+}
+
+/// The serialized blocks in a record file (magic u32 LE, length u32 LE, block), in order.
+pub fn block_records(name: &str) -> Vec<Vec<u8>> {
+    let data = read_bz2(name);
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos + 8 <= data.len() {
+        let len = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap()) as usize;
+        out.push(data[pos + 8..pos + 8 + len].to_vec());
+        pos += 8 + len;
+    }
+    assert_eq!(
+        pos,
+        data.len(),
+        "{name}: trailing bytes after the last record"
+    );
+    out
+}
+
+/// The decoded blocks in a record file.
+pub fn blocks(name: &str) -> Vec<Block> {
+    block_records(name)
+        .iter()
+        .map(|b| Block::decode(b).expect("vector block decodes"))
+        .collect()
+}

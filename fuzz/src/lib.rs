@@ -1,0 +1,1 @@
+//! Fuzz targets over rbtcd-core. See `fuzz/README.md`.
