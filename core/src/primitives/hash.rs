@@ -123,7 +123,7 @@ pub fn hex_encode(bytes: &[u8]) -> String {
 /// Decodes hex (either case) into bytes in the given order.
 pub fn hex_decode(s: &str) -> Result<Vec<u8>, HexError> {
     let s = s.as_bytes();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(HexError::OddLength(s.len()));
     }
     fn nibble(c: u8) -> Result<u8, HexError> {

@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::ops::{Add, Shl, Shr, Sub};
+use std::ops::{Add, Not, Shl, Shr, Sub};
 
 /// A 256-bit unsigned integer, little-endian 64-bit limbs.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -118,7 +118,7 @@ impl U256 {
     }
 
     /// Long division by a non-zero divisor.
-    pub fn div(self, d: U256) -> U256 {
+    pub fn div_u256(self, d: U256) -> U256 {
         assert!(!d.is_zero(), "division by zero");
         if d.0[1..] == [0, 0, 0] {
             return self.div_u64(d.0[0]);
@@ -134,11 +134,6 @@ impl U256 {
             }
         }
         q
-    }
-
-    /// Bitwise not.
-    pub fn not(self) -> U256 {
-        U256([!self.0[0], !self.0[1], !self.0[2], !self.0[3]])
     }
 
     /// Parses big-endian hex (up to 64 digits).
@@ -170,6 +165,13 @@ impl Sub for U256 {
     }
 }
 
+impl Not for U256 {
+    type Output = U256;
+    fn not(self) -> U256 {
+        U256(self.0.map(|l| !l))
+    }
+}
+
 impl Shl<u32> for U256 {
     type Output = U256;
     fn shl(self, s: u32) -> U256 {
@@ -196,10 +198,10 @@ impl Shr<u32> for U256 {
         }
         let (limbs, bits) = ((s / 64) as usize, s % 64);
         let mut r = [0u64; 4];
-        for i in 0..4 - limbs {
-            r[i] = self.0[i + limbs] >> bits;
+        for (i, limb) in r.iter_mut().enumerate().take(4 - limbs) {
+            *limb = self.0[i + limbs] >> bits;
             if bits > 0 && i + limbs + 1 < 4 {
-                r[i] |= self.0[i + limbs + 1] << (64 - bits);
+                *limb |= self.0[i + limbs + 1] << (64 - bits);
             }
         }
         U256(r)
@@ -285,7 +287,7 @@ impl Work {
             return Work::ZERO;
         }
         // 2^256 / (t+1) == ~t / (t+1) + 1, which stays within 256 bits.
-        Work(t.not().div(t + U256::ONE) + U256::ONE)
+        Work((!t).div_u256(t + U256::ONE) + U256::ONE)
     }
 }
 
@@ -350,7 +352,7 @@ mod tests {
             ((a.0[1] as u128) << 64) | a.0[0] as u128,
             ((b.0[1] as u128) << 64) | b.0[0] as u128,
         );
-        let q = a.div(b);
+        let q = a.div_u256(b);
         assert_eq!(((q.0[1] as u128) << 64) | q.0[0] as u128, x / y);
     }
 }
