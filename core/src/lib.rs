@@ -5,3 +5,4 @@
 
 pub mod params;
 pub mod primitives;
+pub mod script;
