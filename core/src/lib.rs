@@ -5,4 +5,5 @@
 
 pub mod params;
 pub mod primitives;
+pub mod rpc;
 pub mod script;
