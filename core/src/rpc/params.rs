@@ -96,12 +96,10 @@ impl<'a> Params<'a> {
             .transpose()
     }
 
-    /// A required hash in display hex; a malformed one is -8 as in btcd's `decodeHexError`
-    /// family for hashes.
+    /// A required hash in display hex; malformed is -22, as btcd's `rpcDecodeHexError`.
     pub fn hash(&self, i: usize, name: &str) -> Result<Hash256, RpcError> {
-        self.str(i, name)?
-            .parse()
-            .map_err(|e| RpcError::new(code::INVALID_PARAMETER, format!("invalid {name} {e}")))
+        let s = self.str(i, name)?;
+        s.parse().map_err(|_| decode_hex_error(s))
     }
 
     /// Required hex bytes; malformed hex is -22 (btcd's `ErrRPCDecodeHexString`).
