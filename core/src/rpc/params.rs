@@ -113,13 +113,16 @@ impl<'a> Params<'a> {
         } else {
             s
         };
-        hex_decode(s).map_err(|e| {
-            RpcError::new(
-                code::DESERIALIZATION,
-                format!("Argument must be hexadecimal string (not {s:?}): {e}"),
-            )
-        })
+        hex_decode(s).map_err(|_| decode_hex_error(s))
     }
+}
+
+/// btcd's error for a string that should have been hex.
+pub fn decode_hex_error(got: &str) -> RpcError {
+    RpcError::new(
+        code::DESERIALIZATION,
+        format!("Argument must be hexadecimal string (not {got:?})"),
+    )
 }
 
 #[cfg(test)]
