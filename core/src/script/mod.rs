@@ -5,5 +5,6 @@ pub mod flags;
 pub mod instruction;
 pub mod opcodes;
 pub mod sigops;
+pub mod standard;
 
 pub use flags::Flags;
