@@ -4,6 +4,7 @@
 //! Time and randomness come in from the driver; storage goes through a synchronous trait.
 
 pub mod mempool;
+pub mod net;
 pub mod params;
 pub mod primitives;
 pub mod rpc;
