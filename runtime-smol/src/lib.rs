@@ -2,3 +2,5 @@
 //! threads. The daemon binary is a thin `main` over this library.
 
 pub mod config;
+pub mod daemon;
+pub mod logging;
