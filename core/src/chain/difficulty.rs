@@ -49,3 +49,92 @@ pub fn required_bits(index: &BlockIndex, parent: &IndexEntry, time: u32, params:
     };
     target_to_compact(&new.min(params.pow_limit))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::records::Status;
+    use crate::params::Network;
+    use crate::primitives::{BlockHeader, Work};
+
+    /// An index holding a chain of headers with `bits[i]` and `times[i]` at height `i`.
+    fn chain(bits: &[u32], times: &[u32]) -> BlockIndex {
+        let entry = |prev, height: usize| {
+            let header = BlockHeader {
+                version: 1,
+                prev_blockhash: prev,
+                bits: bits[height],
+                time: times[height],
+                ..Default::default()
+            };
+            IndexEntry {
+                hash: header.block_hash(),
+                header,
+                height: height as u32,
+                chain_work: Work::ZERO,
+                status: Status::HEADER_VALID,
+            }
+        };
+        let g = entry(Default::default(), 0);
+        let mut index = BlockIndex::new(g);
+        let mut prev = g.hash;
+        for h in 1..bits.len() {
+            let e = entry(prev, h);
+            index.insert(e);
+            index.push_main(e.hash);
+            prev = e.hash;
+        }
+        index
+    }
+
+    /// Core's pow_tests: a retarget period from `first` to `last` time at `bits` gives
+    /// `expected`.
+    fn retarget(first: u32, last: u32, bits: u32, expected: u32) {
+        let p = Params::new(Network::Mainnet);
+        let n = p.retarget_interval() as usize;
+        let mut times: Vec<u32> = (0..n as u32).map(|i| first + i).collect();
+        times[n - 1] = last;
+        let index = chain(&vec![bits; n], &times);
+        let tip = *index.tip();
+        assert_eq!(required_bits(&index, &tip, last + 600, &p), expected);
+    }
+
+    #[test]
+    fn mainnet_retargets_match_core() {
+        retarget(1261130161, 1262152739, 0x1d00ffff, 0x1d00d86a);
+        // Clamped at the pow limit.
+        retarget(1231006505, 1233061996, 0x1d00ffff, 0x1d00ffff);
+        // Clamped at a factor of four either way.
+        retarget(1279008237, 1279297671, 0x1c05a3f4, 0x1c0168fd);
+        retarget(1263163443, 1269211443, 0x1c387f6f, 0x1d00e1fd);
+    }
+
+    #[test]
+    fn no_change_between_retargets_on_mainnet() {
+        let p = Params::new(Network::Mainnet);
+        let index = chain(&[0x1d00ffff, 0x1c05a3f4], &[1000, 1600]);
+        let tip = *index.tip();
+        assert_eq!(required_bits(&index, &tip, 1_000_000, &p), 0x1c05a3f4);
+    }
+
+    #[test]
+    fn testnet_minimum_difficulty_exception() {
+        let p = Params::new(Network::Testnet3);
+        let limit = p.pow_limit_bits;
+        let index = chain(&[0x1c05a3f4, 0x1c05a3f4, limit], &[1000, 1600, 4000]);
+        let tip = *index.tip();
+        // More than 20 minutes after the parent: minimum difficulty allowed.
+        assert_eq!(required_bits(&index, &tip, 4000 + 1201, &p), limit);
+        // Otherwise the last difficulty not mined under the exception.
+        assert_eq!(required_bits(&index, &tip, 4000 + 1200, &p), 0x1c05a3f4);
+    }
+
+    #[test]
+    fn regtest_never_retargets() {
+        let p = Params::new(Network::Regtest);
+        let n = p.retarget_interval() as usize;
+        let index = chain(&vec![0x207fffff; n], &vec![1; n]);
+        let tip = *index.tip();
+        assert_eq!(required_bits(&index, &tip, 2, &p), 0x207fffff);
+    }
+}
