@@ -4,3 +4,5 @@
 pub mod config;
 pub mod daemon;
 pub mod logging;
+pub mod store_lmdb;
+pub mod upgrades;
