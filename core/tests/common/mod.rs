@@ -6,9 +6,15 @@ use rbtcd_core::primitives::{Block, Decodable};
 use std::io::Read;
 use std::path::PathBuf;
 
-/// The shared vectors directory (`../shared/vectors` from the project root).
+/// The shared vectors directory: the first `shared/vectors` found walking up from the core
+/// package, so that it is found from the main checkout (`/work/main/core`) and from
+/// worktrees nested one level deeper (`/work/wt/<name>/core`) alike.
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+    let core = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    core.ancestors()
+        .map(|dir| dir.join("shared/vectors"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| panic!("no shared/vectors above {}", core.display()))
 }
 
 /// The raw bytes of a vector file.
