@@ -70,8 +70,10 @@ pub struct TimestampedAddress {
     pub addr: NetAddress,
 }
 
+/// Serialized size of a [`NetAddress`]: services, IPv6 address, port.
+pub const NET_ADDRESS_SIZE: usize = 8 + 16 + 2;
 /// Serialized size of a [`TimestampedAddress`].
-pub const TIMESTAMPED_ADDRESS_SIZE: usize = 30;
+pub const TIMESTAMPED_ADDRESS_SIZE: usize = 4 + NET_ADDRESS_SIZE;
 
 impl Encodable for TimestampedAddress {
     fn encode_to(&self, out: &mut Vec<u8>) {

@@ -260,3 +260,139 @@ fn decode_known(command: Command, r: &mut Reader<'_>) -> Result<Message, Payload
         Command::CFCheckpt => Message::CFCheckpt(CFCheckptMessage::decode_from(r)?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::{DecodeError, Hash256};
+    use crate::wire::address::{AddrV2, NetAddress};
+    use crate::wire::framing::{encode_message, Decoder};
+    use crate::wire::inventory::InvType;
+    use crate::wire::protocol::{
+        ServiceFlags, MAX_ADDRV2_SIZE, MAX_BLOCK_LOCATORS_PER_MSG, MAX_CFCHECKPT_HEADERS,
+        MAX_CFHEADERS_PER_MSG, MAX_CFILTER_DATA_SIZE, MAX_USER_AGENT_LEN,
+    };
+    use std::net::Ipv6Addr;
+
+    const MAGIC: [u8; 4] = [1, 2, 3, 4];
+
+    fn through_decoder(m: &Message) -> Result<Message, WireError> {
+        let mut d = Decoder::new(MAGIC);
+        d.push(&encode_message(MAGIC, m));
+        d.pull().expect("one frame")
+    }
+
+    /// The largest message of each counted kind, with every field at its maximum.
+    fn largest(command: Command, extra: usize) -> Message {
+        let inv = |n| {
+            vec![
+                Inventory {
+                    inv_type: InvType::WITNESS_BLOCK,
+                    hash: Hash256([7; 32])
+                };
+                n
+            ]
+        };
+        let hashes = |n| vec![Hash256([9; 32]); n];
+        let addr = NetAddress {
+            services: ServiceFlags(u64::MAX),
+            ip: Ipv6Addr::LOCALHOST,
+            port: 1,
+        };
+        match command {
+            Command::Inv => Message::Inv(inv(MAX_INV_PER_MSG + extra)),
+            Command::Addr => Message::Addr(vec![
+                TimestampedAddress { time: 1, addr };
+                MAX_ADDR_PER_MSG + extra
+            ]),
+            Command::AddrV2 => Message::AddrV2(vec![
+                AddrV2Entry {
+                    time: 1,
+                    services: ServiceFlags(u64::MAX),
+                    addr: AddrV2::Unknown {
+                        network: 200,
+                        bytes: vec![1; MAX_ADDRV2_SIZE]
+                    },
+                    port: 2,
+                };
+                MAX_ADDR_PER_MSG + extra
+            ]),
+            Command::GetHeaders => Message::GetHeaders(BlockLocatorMessage {
+                version: 1,
+                locator: hashes(MAX_BLOCK_LOCATORS_PER_MSG + extra),
+                stop_hash: Hash256::ZERO,
+            }),
+            Command::Headers => Message::Headers(vec![
+                BlockHeader::default();
+                MAX_BLOCK_HEADERS_PER_MSG + extra
+            ]),
+            Command::CFHeaders => Message::CFHeaders(CFHeadersMessage {
+                filter_type: 0,
+                stop_hash: Hash256::ZERO,
+                prev_filter_header: Hash256::ZERO,
+                filter_hashes: hashes(MAX_CFHEADERS_PER_MSG + extra),
+            }),
+            Command::CFCheckpt => Message::CFCheckpt(CFCheckptMessage {
+                filter_type: 0,
+                stop_hash: Hash256::ZERO,
+                filter_headers: hashes(MAX_CFCHECKPT_HEADERS + extra),
+            }),
+            Command::CFilter => Message::CFilter(CFilterMessage {
+                filter_type: 0,
+                block_hash: Hash256::ZERO,
+                filter: vec![3; MAX_CFILTER_DATA_SIZE + extra],
+            }),
+            Command::Version => Message::Version(VersionMessage {
+                version: 70016,
+                services: ServiceFlags(u64::MAX),
+                timestamp: 0,
+                receiver: addr,
+                sender: addr,
+                nonce: 0,
+                user_agent: "u".repeat(MAX_USER_AGENT_LEN + extra),
+                start_height: 0,
+                relay: true,
+            }),
+            other => unreachable!("{other:?} has no counted field"),
+        }
+    }
+
+    #[test]
+    fn largest_allowed_messages_fit_their_limits_and_one_more_item_does_not() {
+        for command in [
+            Command::Inv,
+            Command::Addr,
+            Command::AddrV2,
+            Command::GetHeaders,
+            Command::Headers,
+            Command::CFHeaders,
+            Command::CFCheckpt,
+            Command::CFilter,
+            Command::Version,
+        ] {
+            let max = largest(command, 0);
+            let mut payload = Vec::new();
+            max.encode_payload(&mut payload);
+            assert!(payload.len() as u32 <= command.max_payload(), "{command:?}");
+            assert_eq!(through_decoder(&max).as_ref(), Ok(&max), "{command:?}");
+
+            // One item too many fails on the count (or the user agent length) even when
+            // the frame itself is within limits.
+            let over = largest(command, 1);
+            let mut payload = Vec::new();
+            over.encode_payload(&mut payload);
+            let err = Message::decode_payload(command.name(), &payload).unwrap_err();
+            let WireError::Malformed { reason, .. } = err else {
+                panic!("{command:?}: {err:?}");
+            };
+            assert!(
+                matches!(
+                    reason,
+                    PayloadError::Decode(DecodeError::CountTooLarge { .. })
+                        | PayloadError::UserAgentTooLong(_)
+                ),
+                "{command:?}: {reason:?}"
+            );
+        }
+    }
+}

@@ -30,10 +30,10 @@ pub const ADDRV2_VERSION: u32 = 70016;
 pub const MESSAGE_HEADER_SIZE: usize = 24;
 /// Bytes of the NUL-padded command name in the frame header.
 pub const COMMAND_SIZE: usize = 12;
-/// The largest payload btcd's wire package ever accepts (`MaxMessagePayload`, 32 MiB).
-pub const MAX_MESSAGE_PAYLOAD: u32 = 32 * 1024 * 1024;
 /// The largest payload btcd's message reader accepts on a connection
 /// (`MaxProtocolMessageLength`); a header claiming more is rejected before anything is read.
+/// btcd's older 32 MiB `MaxMessagePayload` now only bounds lengths inside payloads, where
+/// [`crate::primitives::encode::MAX_COMPACT_SIZE`] (the same 32 MiB) plays that part.
 pub const MAX_PROTOCOL_MESSAGE_LENGTH: u32 = 4_000_000;
 /// Most bytes a `block`, `tx` or `merkleblock` payload may have (`MaxBlockPayload`).
 pub const MAX_BLOCK_PAYLOAD: u32 = 4_000_000;
@@ -61,8 +61,6 @@ pub const MAX_TX_PER_BLOCK: usize = MAX_BLOCK_PAYLOAD as usize / 10 + 1;
 pub const MAX_FLAGS_PER_MERKLE_BLOCK: usize = MAX_TX_PER_BLOCK / 8;
 /// Serialized size of one inventory vector.
 pub const INV_VECT_SIZE: usize = 36;
-/// Serialized size of an address without timestamp (services, IPv6, port).
-pub const NET_ADDRESS_SIZE: usize = 26;
 /// Largest CompactSize encoding.
 pub const MAX_VAR_INT_SIZE: usize = 9;
 
