@@ -16,6 +16,7 @@ pub mod merkle_block;
 pub mod message;
 pub mod protocol;
 pub mod reject;
+mod text;
 pub mod version;
 
 pub use address::{AddrV2, AddrV2Entry, NetAddress, TimestampedAddress};

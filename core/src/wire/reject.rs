@@ -1,5 +1,6 @@
 //! The reject message (BIP61): decoded for logging; btcd no longer acts on it.
 
+use super::text::text_from_wire;
 use crate::primitives::encode::{write_var_bytes, MAX_COMPACT_SIZE};
 use crate::primitives::{Decodable, DecodeError, Encodable, Hash256, Reader};
 use std::fmt;
@@ -71,11 +72,10 @@ impl RejectMessage {
     }
 }
 
-/// Reads a CompactSize-prefixed string. Invalid UTF-8 is replaced rather than rejected because
-/// btcd accepts any bytes and the text is only logged.
+/// Reads a CompactSize-prefixed string.
 fn read_var_string(r: &mut Reader<'_>) -> Result<String, DecodeError> {
     let n = r.count(1, MAX_COMPACT_SIZE)?;
-    Ok(String::from_utf8_lossy(r.take(n)?).into_owned())
+    Ok(text_from_wire(r.take(n)?))
 }
 
 impl Encodable for RejectMessage {

@@ -3,6 +3,7 @@
 use super::address::NetAddress;
 use super::error::PayloadError;
 use super::protocol::{ServiceFlags, MAX_USER_AGENT_LEN};
+use super::text::text_from_wire;
 use crate::primitives::encode::{write_var_bytes, MAX_COMPACT_SIZE};
 use crate::primitives::{Decodable, Encodable, Reader};
 use std::net::Ipv6Addr;
@@ -24,7 +25,7 @@ pub struct VersionMessage {
     pub sender: NetAddress,
     /// Random nonce, to detect connections to self.
     pub nonce: u64,
-    /// Software name and version, BIP14 form (at most 256 bytes; invalid UTF-8 is replaced).
+    /// Software name and version, BIP14 form (at most 256 bytes; if not UTF-8, non-ASCII bytes read as `?`).
     pub user_agent: String,
     /// Height of the sender's best block.
     pub start_height: i32,
@@ -66,9 +67,7 @@ impl VersionMessage {
             if n > MAX_USER_AGENT_LEN {
                 return Err(PayloadError::UserAgentTooLong(n));
             }
-            // btcd accepts any bytes here and the text is only displayed, so invalid UTF-8
-            // is replaced rather than rejected.
-            msg.user_agent = String::from_utf8_lossy(r.take(n)?).into_owned();
+            msg.user_agent = text_from_wire(r.take(n)?);
         }
         if r.remaining() > 0 {
             msg.start_height = r.i32_le()?;
