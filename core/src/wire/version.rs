@@ -25,7 +25,8 @@ pub struct VersionMessage {
     pub sender: NetAddress,
     /// Random nonce, to detect connections to self.
     pub nonce: u64,
-    /// Software name and version, BIP14 form (at most 256 bytes; if not UTF-8, non-ASCII bytes read as `?`).
+    /// Software name and version, BIP14 form (at most 256 bytes; if not UTF-8, non-ASCII
+    /// bytes read as `?`).
     pub user_agent: String,
     /// Height of the sender's best block.
     pub start_height: i32,
