@@ -84,6 +84,11 @@ impl Header {
     }
 }
 
+/// Buffer capacity kept between messages. After a large message (a 4 MB block) the buffer
+/// shrinks back to this, so that a node with many peers does not hold a block's worth of
+/// memory per idle connection.
+const RETAINED_CAPACITY: usize = 64 * 1024;
+
 /// A push decoder for one connection's inbound byte stream.
 ///
 /// Feed bytes with [`Decoder::push`] in any chunking, then call [`Decoder::pull`] until it
@@ -155,17 +160,24 @@ impl Decoder {
             return None;
         }
         let payload = &avail[MESSAGE_HEADER_SIZE..end];
-        self.pos += end;
         let command = header.command_name().expect("validated");
         let actual: [u8; 4] = sha256d(payload)[..4].try_into().expect("4 bytes");
-        if actual != header.checksum {
-            return Some(Err(WireError::BadChecksum {
+        let result = if actual != header.checksum {
+            Err(WireError::BadChecksum {
                 command: command.to_string(),
                 expected: header.checksum,
                 actual,
-            }));
+            })
+        } else {
+            Message::decode_payload(command, payload)
+        };
+        self.pos += end;
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+            self.buf.shrink_to(RETAINED_CAPACITY);
         }
-        Some(Message::decode_payload(command, payload))
+        Some(result)
     }
 }
 
@@ -250,6 +262,16 @@ mod tests {
                 [Err(WireError::PayloadTooLarge { max: 4_000_000, .. })]
             ));
         }
+    }
+
+    #[test]
+    fn buffer_shrinks_after_a_large_message() {
+        let mut d = Decoder::new(MAGIC);
+        let big = frame(b"cfcheckpt", &[0; 1_000_000]);
+        d.push(&big);
+        assert!(matches!(d.pull(), Some(Err(WireError::Malformed { .. }))));
+        assert_eq!(d.buffered(), 0);
+        assert!(d.buf.capacity() <= RETAINED_CAPACITY);
     }
 
     #[test]
