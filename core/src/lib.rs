@@ -8,6 +8,7 @@ pub mod mempool;
 pub mod net;
 pub mod params;
 pub mod primitives;
+pub mod rng;
 pub mod rpc;
 pub mod script;
 pub mod wire;
