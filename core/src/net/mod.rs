@@ -1,5 +1,7 @@
 //! The peer-to-peer side of the node: block download scheduling (and, to come, the peer
 //! handler, address manager, connection manager and sync manager).
 
+pub mod addrmgr;
 pub mod banscore;
 pub mod download;
+pub mod group;

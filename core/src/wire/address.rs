@@ -95,7 +95,7 @@ impl Decodable for TimestampedAddress {
 /// unknown networks are kept (up to 512 bytes) so that a future BIP does not make us drop
 /// the whole message, as btcd does. Which kinds are worth relaying is the address
 /// manager's decision, not the decoder's.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum AddrV2 {
     /// Network id 1.
     Ipv4([u8; 4]),
@@ -143,7 +143,14 @@ impl AddrV2 {
         }
     }
 
-    fn read(r: &mut Reader<'_>) -> Result<Self, PayloadError> {
+    /// Appends the network id and the length-prefixed address bytes.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.push(self.network_id());
+        write_var_bytes(out, self.bytes());
+    }
+
+    /// Reads a network id and address, checking the length against the network.
+    pub fn read(r: &mut Reader<'_>) -> Result<Self, PayloadError> {
         let network = r.u8()?;
         let size = r.compact_size_raw()?;
         let expected = match network {
@@ -208,8 +215,7 @@ impl Encodable for AddrV2Entry {
     fn encode_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.time.to_le_bytes());
         write_compact_size(out, self.services.0);
-        out.push(self.addr.network_id());
-        write_var_bytes(out, self.addr.bytes());
+        self.addr.write(out);
         out.extend_from_slice(&self.port.to_be_bytes());
     }
 }
