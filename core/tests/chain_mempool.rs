@@ -29,7 +29,10 @@ fn mine(chain: &mut Chain<MemStore>, txs: Vec<Transaction>) -> Block {
     bb.coinbase.outputs[0].script_pubkey = p2wpkh();
     bb.txs = txs;
     let b = bb.build();
-    assert_eq!(chain.process_block(b.clone(), NOW), Ok(Placement::MainChain));
+    assert_eq!(
+        chain.process_block(b.clone(), NOW),
+        Ok(Placement::MainChain)
+    );
     b
 }
 
