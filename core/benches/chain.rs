@@ -33,10 +33,7 @@ fn generate(p: &Params) -> Vec<Block> {
             let cb = &blocks[height as usize - 101].txdata[0];
             let value = cb.outputs[0].value;
             let each = value / SPENDS_PER_BLOCK as i64;
-            let fan = spend(
-                &[OutPoint::new(cb.txid(), 0)],
-                &vec![each; SPENDS_PER_BLOCK],
-            );
+            let fan = spend(&[OutPoint::new(cb.txid(), 0)], &[each; SPENDS_PER_BLOCK]);
             last_fanout = Some((OutPoint::new(fan.txid(), 0), each));
             bb = bb.tx(fan);
         }

@@ -193,13 +193,13 @@ impl<S: ChainStore> Chain<S> {
         header: &BlockHeader,
         now: u64,
     ) -> Result<IndexEntry, ChainError> {
-        check_header_sanity(header, &self.params)?;
+        check_header_sanity(header, &hash, &self.params)?;
         let prev = header.prev_blockhash;
         let parent = self
             .index
             .get(&prev)
             .ok_or(RuleError::UnknownParent(prev))?;
-        check_header_context(&self.index, parent, header, now, &self.params)?;
+        check_header_context(&self.index, parent, header, hash, now, &self.params)?;
         Ok(IndexEntry {
             hash,
             header: *header,
@@ -227,7 +227,7 @@ impl<S: ChainStore> Chain<S> {
         if self.orphans.contains(&hash) {
             return Ok(Placement::AlreadyHave);
         }
-        check_header_sanity(&block.header, &self.params)?;
+        check_header_sanity(&block.header, &hash, &self.params)?;
         check_block_sanity(&block)?;
         if self.index.get(&block.header.prev_blockhash).is_none() {
             self.orphans.add(hash, block, now);
