@@ -14,7 +14,7 @@ use crate::primitives::{Block, BlockHash, OutPoint};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Committed {
     index: BTreeMap<BlockHash, IndexEntry>,
     blocks: BTreeMap<BlockHash, Arc<Block>>,
