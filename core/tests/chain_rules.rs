@@ -146,7 +146,7 @@ fn checkpoints_pin_hashes_and_forbid_older_forks() {
         }]
     });
     let mut h = Harness::with(p);
-    let g = h.chain.tip().clone();
+    let g = *h.chain.tip();
     let other_2 = BlockBuilder::new(
         h.chain.params(),
         blocks[0].block_hash(),

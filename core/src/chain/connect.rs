@@ -10,9 +10,10 @@ use super::tx_rules::SequenceLock;
 use crate::mempool::Coin;
 use crate::params::{Network, Params};
 use crate::primitives::transaction::MAX_MONEY;
-use crate::primitives::{Block, BlockHash, OutPoint, Transaction, TxOut};
+use crate::primitives::{Block, BlockHash, OutPoint, Transaction, TxOut, Txid};
 use crate::script::opcodes::OP_RETURN;
 use crate::script::sigops::tx_sigop_cost;
+use crate::script::Flags;
 use std::collections::BTreeMap;
 
 /// Largest BIP141 signature operation cost of a block.
@@ -24,6 +25,9 @@ const BIP30_EXCEPTIONS: [&str; 2] = [
     "00000000000a4d0a398161ffc163c503763b1f4360639393e0e4c8e300e0caec",
     "00000000000743f190a18c5577a3c2d2a1f610ae9601ac046a38084ccb7cd721",
 ];
+
+/// The one mainnet block that breaks BIP16 (P2SH), validated without it as Core does.
+const BIP16_EXCEPTION: &str = "00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22";
 
 /// True for outputs no script can spend; they never enter the UTXO set.
 pub fn is_unspendable(script_pubkey: &[u8]) -> bool {
@@ -71,8 +75,7 @@ fn spent_coins<S: ChainStore>(
 }
 
 /// The fee of `tx` given the coins it spends, checking value ranges.
-fn tx_fee(tx: &Transaction, coins: &[Coin]) -> Result<i64, RuleError> {
-    let txid = tx.txid();
+fn tx_fee(tx: &Transaction, txid: Txid, coins: &[Coin]) -> Result<i64, RuleError> {
     let mut total_in: i64 = 0;
     for c in coins {
         total_in = total_in
@@ -100,9 +103,13 @@ pub fn connect_block<S: ChainStore>(
 ) -> Result<WriteBatch, ChainError> {
     let height = entry.height;
     let parent_mtp = index.median_time_past(&entry.header.prev_blockhash);
-    let flags = script_flags(params, height);
-    let bip30 = !(params.network == Network::Mainnet
-        && BIP30_EXCEPTIONS.contains(&entry.hash.to_string().as_str()));
+    let mainnet_hash = (params.network == Network::Mainnet).then(|| entry.hash.to_string());
+    let is_mainnet = |h: &str| mainnet_hash.as_deref() == Some(h);
+    let mut flags = script_flags(params, height);
+    if is_mainnet(BIP16_EXCEPTION) {
+        flags = Flags(flags.0 & !Flags::P2SH.0);
+    }
+    let bip30 = !BIP30_EXCEPTIONS.iter().any(|h| is_mainnet(h));
     let mut view = View {
         store,
         changes: BTreeMap::new(),
@@ -116,7 +123,7 @@ pub fn connect_block<S: ChainStore>(
             sigops += tx_sigop_cost(tx, &[], flags);
         } else {
             let coins = spent_coins(&view, tx, height, params)?;
-            fees += tx_fee(tx, &coins)?;
+            fees += tx_fee(tx, txid, &coins)?;
             if height >= params.csv_height {
                 let heights: Vec<u32> = coins.iter().map(|c| c.height).collect();
                 let lock = SequenceLock::of(tx, &heights, |h| {

@@ -13,7 +13,7 @@ pub fn required_bits(index: &BlockIndex, parent: &IndexEntry, time: u32, params:
     }
     let interval = params.retarget_interval();
     let height = parent.height + 1;
-    if height % interval != 0 {
+    if !height.is_multiple_of(interval) {
         if !params.reduce_min_difficulty {
             return parent.header.bits;
         }
@@ -23,7 +23,7 @@ pub fn required_bits(index: &BlockIndex, parent: &IndexEntry, time: u32, params:
             return params.pow_limit_bits;
         }
         let mut e = parent;
-        while e.height % interval != 0 && e.header.bits == params.pow_limit_bits {
+        while !e.height.is_multiple_of(interval) && e.header.bits == params.pow_limit_bits {
             match index.get(&e.header.prev_blockhash) {
                 Some(p) => e = p,
                 None => break,

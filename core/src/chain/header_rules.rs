@@ -5,17 +5,21 @@ use super::error::RuleError;
 use super::index::BlockIndex;
 use super::records::IndexEntry;
 use crate::params::Params;
-use crate::primitives::BlockHeader;
+use crate::primitives::{BlockHash, BlockHeader, U256};
 
 /// How far ahead of the node's adjusted time a header's timestamp may be, in seconds.
 pub const MAX_FUTURE_BLOCK_TIME: u64 = 2 * 60 * 60;
 
-/// The proof-of-work rule, which needs no context: the hash meets the header's own target and
-/// that target is within the network's limit.
-pub fn check_header_sanity(header: &BlockHeader, params: &Params) -> Result<(), RuleError> {
-    match header.check_proof_of_work(&params.pow_limit) {
-        true => Ok(()),
-        false => Err(RuleError::HighHash),
+/// The proof-of-work rule, which needs no context: `hash` (the header's, computed once by the
+/// caller) meets the header's own target and that target is within the network's limit.
+pub fn check_header_sanity(
+    header: &BlockHeader,
+    hash: &BlockHash,
+    params: &Params,
+) -> Result<(), RuleError> {
+    match header.target() {
+        Some(t) if t <= params.pow_limit && U256::from_le_bytes(hash.0) <= t => Ok(()),
+        _ => Err(RuleError::HighHash),
     }
 }
 
@@ -24,6 +28,7 @@ pub fn check_header_context(
     index: &BlockIndex,
     parent: &IndexEntry,
     header: &BlockHeader,
+    hash: BlockHash,
     now: u64,
     params: &Params,
 ) -> Result<(), RuleError> {
@@ -50,7 +55,7 @@ pub fn check_header_context(
         });
     }
     if let Some(cp) = params.checkpoint_at(height) {
-        if cp.hash != header.block_hash() {
+        if cp.hash != hash {
             return Err(RuleError::CheckpointMismatch { height });
         }
     }

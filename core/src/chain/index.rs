@@ -1,9 +1,9 @@
 //! The block index in memory: every known header with its work and status, the children of
 //! each block, and the main chain by height.
 
+use super::hashed_key_map::HashedKeyMap;
 use super::records::{IndexEntry, Status};
 use crate::primitives::BlockHash;
-use std::collections::BTreeMap;
 
 /// Blocks whose times give the median time past.
 const MEDIAN_TIME_BLOCKS: usize = 11;
@@ -18,8 +18,8 @@ struct Node {
 /// All known headers; the main chain is the path from genesis to the tip.
 #[derive(Clone, Debug)]
 pub struct BlockIndex {
-    nodes: BTreeMap<BlockHash, Node>,
-    children: BTreeMap<BlockHash, Vec<BlockHash>>,
+    nodes: HashedKeyMap<BlockHash, Node>,
+    children: HashedKeyMap<BlockHash, Vec<BlockHash>>,
     main: Vec<BlockHash>,
     next_seq: u64,
     best_header: BlockHash,
@@ -29,8 +29,8 @@ impl BlockIndex {
     /// An index holding only `genesis`, which is the tip.
     pub fn new(genesis: IndexEntry) -> Self {
         let mut index = BlockIndex {
-            nodes: BTreeMap::new(),
-            children: BTreeMap::new(),
+            nodes: HashedKeyMap::default(),
+            children: HashedKeyMap::default(),
             main: vec![genesis.hash],
             next_seq: 0,
             best_header: genesis.hash,
@@ -114,7 +114,7 @@ impl BlockIndex {
         self.nodes.is_empty()
     }
 
-    /// Every entry, in hash order.
+    /// Every entry, in no meaningful (but reproducible) order.
     pub fn entries(&self) -> impl Iterator<Item = &IndexEntry> {
         self.nodes.values().map(|n| &n.entry)
     }

@@ -6,6 +6,7 @@
 //! after which the handle is dead; [`MemStore::reopen`] gives a fresh handle on what was
 //! committed.
 
+use super::hashed_key_map::HashedKeyMap;
 use super::records::{BlockUndo, IndexEntry};
 use super::store::{ChainStore, StoreError, WriteBatch, WriteOp};
 use crate::mempool::Coin;
@@ -13,12 +14,12 @@ use crate::primitives::{Block, BlockHash, OutPoint};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Committed {
     index: BTreeMap<BlockHash, IndexEntry>,
     blocks: BTreeMap<BlockHash, Arc<Block>>,
     undo: BTreeMap<BlockHash, BlockUndo>,
-    utxo: BTreeMap<OutPoint, Coin>,
+    utxo: HashedKeyMap<OutPoint, Coin>,
     tip: Option<BlockHash>,
     addr_book: Option<Vec<u8>>,
     schema_version: Option<u32>,
@@ -125,7 +126,9 @@ impl ChainStore for MemStore {
     fn for_each_coin(&self, f: &mut dyn FnMut(&OutPoint, &Coin)) -> Result<(), StoreError> {
         // OutPoint's derived order (txid bytes, then vout numerically) is utxo_key byte order.
         let s = self.live()?;
-        s.state.utxo.iter().for_each(|(k, v)| f(k, v));
+        let mut coins: Vec<_> = s.state.utxo.iter().collect();
+        coins.sort_unstable_by_key(|(k, _)| **k);
+        coins.into_iter().for_each(|(k, v)| f(k, v));
         Ok(())
     }
 

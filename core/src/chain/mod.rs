@@ -7,6 +7,7 @@ pub mod connect;
 pub mod context;
 pub mod difficulty;
 pub mod error;
+pub mod hashed_key_map;
 pub mod header_rules;
 pub mod index;
 pub mod mem_store;

@@ -9,24 +9,25 @@ use crate::params::Params;
 use crate::primitives::{Transaction, TxOut};
 use crate::script::Flags;
 
-/// The consensus script flags for a block at `height`. P2SH is applied from genesis: mainnet's
-/// BIP16 switch-over predates every block whose outputs could tell the difference here.
+/// The consensus script flags for a block at `height`. As in Bitcoin Core, P2SH applies from
+/// genesis: only one historical mainnet block broke it, and [`super::connect`] exempts that one
+/// by hash.
 pub fn script_flags(params: &Params, height: u32) -> Flags {
     let mut f = Flags::P2SH;
     if height >= params.bip66_height {
-        f = f | Flags::DERSIG;
+        f |= Flags::DERSIG;
     }
     if height >= params.bip65_height {
-        f = f | Flags::CHECKLOCKTIMEVERIFY;
+        f |= Flags::CHECKLOCKTIMEVERIFY;
     }
     if height >= params.csv_height {
-        f = f | Flags::CHECKSEQUENCEVERIFY;
+        f |= Flags::CHECKSEQUENCEVERIFY;
     }
     if height >= params.segwit_height {
-        f = f | Flags::WITNESS | Flags::NULLDUMMY;
+        f |= Flags::WITNESS | Flags::NULLDUMMY;
     }
     if height >= params.taproot_height {
-        f = f | Flags::TAPROOT;
+        f |= Flags::TAPROOT;
     }
     f
 }

@@ -172,6 +172,10 @@ impl<S: ChainStore> Chain<S> {
                 Ok(entry) => {
                     self.index.insert(entry);
                     batch.push(WriteOp::PutIndex(entry));
+                    if entry.status.is_invalid() {
+                        result = Err(RuleError::InvalidAncestor(h.prev_blockhash).into());
+                        break;
+                    }
                 }
                 Err(e) => {
                     result = Err(e);
@@ -186,28 +190,30 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Checks a new header against its parent and returns its index entry (not yet stored).
+    /// A child of an invalid block gets an entry marked as such: remembering it lets its own
+    /// descendants be refused at once instead of waiting as orphans.
     fn accept_header(
         &self,
         hash: BlockHash,
         header: &BlockHeader,
         now: u64,
     ) -> Result<IndexEntry, ChainError> {
-        check_header_sanity(header, &self.params)?;
+        check_header_sanity(header, &hash, &self.params)?;
         let prev = header.prev_blockhash;
         let parent = self
             .index
             .get(&prev)
             .ok_or(RuleError::UnknownParent(prev))?;
-        if parent.status.is_invalid() {
-            return Err(RuleError::InvalidAncestor(prev).into());
-        }
-        check_header_context(&self.index, parent, header, now, &self.params)?;
+        check_header_context(&self.index, parent, header, hash, now, &self.params)?;
         Ok(IndexEntry {
             hash,
             header: *header,
             height: parent.height + 1,
             chain_work: parent.chain_work + header.work(),
-            status: Status::HEADER_VALID,
+            status: match parent.status.is_invalid() {
+                true => Status::INVALID_ANCESTOR,
+                false => Status::HEADER_VALID,
+            },
         })
     }
 
@@ -226,7 +232,7 @@ impl<S: ChainStore> Chain<S> {
         if self.orphans.contains(&hash) {
             return Ok(Placement::AlreadyHave);
         }
-        check_header_sanity(&block.header, &self.params)?;
+        check_header_sanity(&block.header, &hash, &self.params)?;
         check_block_sanity(&block)?;
         if self.index.get(&block.header.prev_blockhash).is_none() {
             self.orphans.add(hash, block, now);
@@ -243,7 +249,15 @@ impl<S: ChainStore> Chain<S> {
                 let h = child.block_hash();
                 match self.accept_block(h, child, now) {
                     Ok(()) => parents.push(h),
-                    Err(ChainError::Rule(e)) => log::debug!("orphan {h} rejected: {e}"),
+                    Err(ChainError::Rule(e)) => {
+                        log::debug!("orphan {h} rejected: {e}");
+                        // An indexed (invalid) block still settles its orphans: they become
+                        // known-invalid too. Otherwise they can never connect.
+                        match self.index.get(&h) {
+                            Some(_) => parents.push(h),
+                            None => self.drop_orphan_descendants(h),
+                        }
+                    }
                     Err(e) => return Err(e),
                 }
             }
@@ -255,12 +269,27 @@ impl<S: ChainStore> Chain<S> {
         })
     }
 
+    /// Discards the orphans descending from a refused block: they can never connect.
+    fn drop_orphan_descendants(&mut self, refused: BlockHash) {
+        let mut stack = vec![refused];
+        while let Some(h) = stack.pop() {
+            stack.extend(self.orphans.take_children(&h).iter().map(Block::block_hash));
+        }
+    }
+
     /// Stores a block whose parent is in the index and activates the best chain.
     fn accept_block(&mut self, hash: BlockHash, block: Block, now: u64) -> Result<(), ChainError> {
         let entry = match self.index.get(&hash) {
             Some(e) => *e,
             None => self.accept_header(hash, &block.header, now)?,
         };
+        if entry.status.is_invalid() {
+            self.store.write(WriteBatch {
+                ops: vec![WriteOp::PutIndex(entry)],
+            })?;
+            self.index.insert(entry);
+            return Err(RuleError::InvalidAncestor(block.header.prev_blockhash).into());
+        }
         let parent_mtp = self.index.median_time_past(&block.header.prev_blockhash);
         check_block_context(&block, entry.height, parent_mtp, &self.params)?;
         let entry = IndexEntry {

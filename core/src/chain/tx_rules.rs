@@ -20,36 +20,37 @@ const SEQUENCE_LOCKTIME_GRANULARITY: u32 = 9;
 
 /// Rules a transaction must follow whatever the chain (Core's `CheckTransaction`).
 pub fn check_transaction_sanity(tx: &Transaction) -> Result<(), RuleError> {
-    let txid = tx.txid();
+    // The txid only names the culprit; hashing it for every valid transaction would be waste.
+    let txid = || tx.txid();
     if tx.inputs.is_empty() {
-        return Err(RuleError::NoInputs(txid));
+        return Err(RuleError::NoInputs(txid()));
     }
     if tx.outputs.is_empty() {
-        return Err(RuleError::NoOutputs(txid));
+        return Err(RuleError::NoOutputs(txid()));
     }
     if tx.base_size() * 4 > MAX_BLOCK_WEIGHT {
-        return Err(RuleError::TxTooBig(txid));
+        return Err(RuleError::TxTooBig(txid()));
     }
     let mut total: i64 = 0;
     for o in &tx.outputs {
         if !(0..=MAX_MONEY).contains(&o.value) {
-            return Err(RuleError::BadOutputValue(txid));
+            return Err(RuleError::BadOutputValue(txid()));
         }
         total += o.value;
         if total > MAX_MONEY {
-            return Err(RuleError::BadOutputTotal(txid));
+            return Err(RuleError::BadOutputTotal(txid()));
         }
     }
     let mut seen = BTreeSet::new();
     if !tx.inputs.iter().all(|i| seen.insert(i.prevout)) {
-        return Err(RuleError::DuplicateInputs(txid));
+        return Err(RuleError::DuplicateInputs(txid()));
     }
     if tx.is_coinbase() {
         if !(2..=100).contains(&tx.inputs[0].script_sig.len()) {
-            return Err(RuleError::BadCoinbaseScriptLength(txid));
+            return Err(RuleError::BadCoinbaseScriptLength(txid()));
         }
     } else if tx.inputs.iter().any(|i| i.prevout.is_null()) {
-        return Err(RuleError::NullPrevout(txid));
+        return Err(RuleError::NullPrevout(txid()));
     }
     Ok(())
 }

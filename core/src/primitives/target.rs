@@ -123,15 +123,21 @@ impl U256 {
         if d.0[1..] == [0, 0, 0] {
             return self.div_u64(d.0[0]);
         }
+        if self < d {
+            return U256::ZERO;
+        }
+        // Shift-subtract over the quotient's bits only (few when the operands are close, as
+        // in work from targets), not over all of the dividend's.
+        let shift = self.bits() - d.bits();
         let mut q = U256::ZERO;
-        let mut rem = U256::ZERO;
-        for i in (0..self.bits()).rev() {
-            rem = rem << 1;
-            rem.0[0] |= (self.0[(i / 64) as usize] >> (i % 64)) & 1;
-            if rem >= d {
-                rem = rem - d;
+        let mut rem = self;
+        let mut dd = d << shift;
+        for i in (0..=shift).rev() {
+            if rem >= dd {
+                rem = rem - dd;
                 q.0[(i / 64) as usize] |= 1 << (i % 64);
             }
+            dd = dd >> 1;
         }
         q
     }

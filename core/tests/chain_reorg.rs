@@ -1,0 +1,138 @@
+//! Reorganizations: deep ones, and ones that fail part-way on an invalid block and fall back to
+//! the old chain (btcd's fullblocktests cover the same ground with their own block generator).
+
+use rbtcd_core::chain::builder::{spend, BlockBuilder};
+use rbtcd_core::chain::{
+    Chain, ChainError, ChainEvent, ChainStore, MemStore, Placement, RuleError, Status,
+};
+use rbtcd_core::mempool::Coin;
+use rbtcd_core::params::{Network, Params};
+use rbtcd_core::primitives::{Block, OutPoint};
+use std::collections::BTreeMap;
+
+const NOW: u64 = 1_296_688_602 + 10_000_000;
+
+fn params() -> Params {
+    let mut p = Params::new(Network::Regtest);
+    p.coinbase_maturity = 1;
+    p
+}
+
+/// `len` blocks on `parent` (at `height - 1`), each spending its parent's coinbase;
+/// `overspend_at` makes that block's spend claim one satoshi too many.
+fn branch(
+    parent: &Block,
+    height: u32,
+    len: usize,
+    tag: u8,
+    overspend_at: Option<usize>,
+) -> Vec<Block> {
+    let p = params();
+    let mut out: Vec<Block> = Vec::new();
+    let mut prev = parent.clone();
+    for i in 0..len {
+        let mut bb = BlockBuilder::new(&p, prev.block_hash(), height + i as u32, prev.header.time)
+            .tag(&[tag]);
+        if height + i as u32 > 1 {
+            let cb = &prev.txdata[0];
+            let extra = (overspend_at == Some(i)) as i64;
+            bb = bb.tx(spend(
+                &[OutPoint::new(cb.txid(), 0)],
+                &[cb.outputs[0].value + extra],
+            ));
+        }
+        let b = bb.build();
+        out.push(b.clone());
+        prev = b;
+    }
+    out
+}
+
+fn utxo(store: &MemStore) -> BTreeMap<OutPoint, Coin> {
+    let mut m = BTreeMap::new();
+    store
+        .for_each_coin(&mut |op, c| {
+            m.insert(*op, c.clone());
+        })
+        .unwrap();
+    m
+}
+
+#[test]
+fn failed_reorganization_falls_back_to_the_old_chain() {
+    let p = params();
+    let main = branch(&p.genesis, 1, 10, 0, None);
+    // Forks after block 5; its third block (height 8) overspends.
+    let fork = branch(&main[4], 6, 7, 1, Some(2));
+    let store = MemStore::new();
+    let mut chain = Chain::open(p, store.clone()).unwrap();
+    for b in &main {
+        chain.process_block(b.clone(), NOW).unwrap();
+    }
+    let before = utxo(&store);
+    chain.drain_events();
+    for b in &fork[..5] {
+        // Up to height 10 the fork has no more work: stored, not validated against UTXOs.
+        assert_eq!(
+            chain.process_block(b.clone(), NOW),
+            Ok(Placement::SideChain)
+        );
+    }
+    // Height 11 outweighs the main chain: reorganize, fail at height 8, fall back.
+    let bad = &fork[2];
+    assert_eq!(
+        chain.process_block(fork[5].clone(), NOW),
+        Err(ChainError::Rule(RuleError::SpendsMoreThanInputs(
+            bad.txdata[1].txid()
+        )))
+    );
+    assert_eq!(chain.tip().hash, main[9].block_hash());
+    assert_eq!(utxo(&store), before);
+    let ev = chain.drain_events();
+    let connected = |b: &Block| ChainEvent::Connected {
+        hash: b.block_hash(),
+        height: b.txdata[0].inputs[0].script_sig[0] as u32 - 0x50,
+    };
+    assert_eq!(ev.len(), 5 + 2 + 2 + 5);
+    assert_eq!(&ev[5..7], &[connected(&fork[0]), connected(&fork[1])]);
+    assert_eq!(ev.last(), Some(&connected(&main[9])));
+    let status = |b: &Block| chain.index().get(&b.block_hash()).unwrap().status;
+    assert!(status(bad).contains(Status::INVALID));
+    assert!(status(&fork[5]).contains(Status::INVALID_ANCESTOR));
+    assert!(!status(&fork[1]).is_invalid());
+    assert_eq!(
+        chain.process_block(fork[6].clone(), NOW),
+        Err(ChainError::Rule(RuleError::InvalidAncestor(
+            fork[5].block_hash()
+        )))
+    );
+}
+
+#[test]
+fn deep_reorganization_matches_a_direct_sync() {
+    let p = params();
+    let main = branch(&p.genesis, 1, 160, 0, None);
+    let fork = branch(&main[9], 11, 160, 1, None);
+    let store = MemStore::new();
+    let mut chain = Chain::open(p.clone(), store.clone()).unwrap();
+    for b in main.iter().chain(&fork) {
+        chain.process_block(b.clone(), NOW).unwrap();
+    }
+    assert_eq!(chain.tip().hash, fork.last().unwrap().block_hash());
+    assert_eq!(chain.tip().height, 170);
+    let ev = chain.drain_events();
+    let disconnected = ev
+        .iter()
+        .filter(|e| matches!(e, ChainEvent::Disconnected { .. }))
+        .count();
+    assert_eq!(disconnected, 150);
+    let direct = MemStore::new();
+    let mut other = Chain::open(p, direct.clone()).unwrap();
+    for b in main[..10].iter().chain(&fork) {
+        other.process_block(b.clone(), NOW).unwrap();
+    }
+    assert_eq!(utxo(&store), utxo(&direct));
+    // Undo data exists only for the main chain.
+    assert!(store.undo(&main[50].block_hash()).unwrap().is_none());
+    assert!(store.undo(&fork[50].block_hash()).unwrap().is_some());
+}
