@@ -5,7 +5,7 @@ mod common;
 
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{Block, Hash256, OutPoint, TxOut};
-use rbtcd_core::script::{flags_for_height, TxVerifier};
+use rbtcd_core::script::{flags_for_height, SigCache, TxVerifier};
 use std::collections::HashMap;
 
 /// Verifies every non-coinbase input of `block` against `utxos`, adding each transaction's
@@ -162,6 +162,52 @@ fn block_277647_validates_with_its_utxo_set() {
     tx.inputs[0].script_sig[10] ^= 1;
     let flags = flags_for_height(&Params::new(Network::Mainnet), 277_647);
     assert!(TxVerifier::new(&tx, &spent).verify_input(0, flags).is_err());
+}
+
+#[test]
+fn signature_cache_fills_on_block_277647_and_never_turns_a_bad_spend_good() {
+    let stored = load_utxostore("277647.utxostore.bz2");
+    let block = &common::blocks("277647.dat.bz2")[0];
+    let flags = flags_for_height(&Params::new(Network::Mainnet), 277_647);
+    let cache = SigCache::new(100_000);
+    let txs: Vec<_> = block
+        .txdata
+        .iter()
+        .skip(1)
+        .filter(|tx| tx.inputs.iter().all(|i| stored.contains_key(&i.prevout)))
+        .collect();
+    let mut inputs = 0;
+    let mut sizes = Vec::new();
+    for pass in 0..2 {
+        for tx in &txs {
+            let spent: Vec<TxOut> = tx
+                .inputs
+                .iter()
+                .map(|i| stored[&i.prevout].clone())
+                .collect();
+            TxVerifier::new(tx, &spent)
+                .with_sig_cache(&cache)
+                .verify_all(flags)
+                .unwrap_or_else(|(i, e)| panic!("pass {pass}: input {i}: {e}"));
+            inputs += spent.len();
+        }
+    }
+    let filled = cache.len();
+    assert!(
+        filled * 2 >= inputs / 2,
+        "{filled} cached signatures for {inputs} verified inputs"
+    );
+    let mut bad = txs[0].clone();
+    let spent: Vec<TxOut> = bad
+        .inputs
+        .iter()
+        .map(|i| stored[&i.prevout].clone())
+        .collect();
+    bad.inputs[0].script_sig[10] ^= 1;
+    let verifier = TxVerifier::new(&bad, &spent).with_sig_cache(&cache);
+    assert!(verifier.verify_input(0, flags).is_err());
+    assert_eq!(cache.len(), filled);
+    println!("signature cache: {filled} entries after verifying {inputs} inputs twice");
 }
 
 #[test]

@@ -247,6 +247,20 @@ fn core_verdict(_: &Case, _: Flags) -> Option<bool> {
     None
 }
 
+/// Everything needed to replay one execution.
+fn describe(case: &Case, flags: Flags) -> String {
+    format!(
+        "tx {} spent {:?} index {} flags {:#x}",
+        hex_encode(&case.tx.encode()),
+        case.spent
+            .iter()
+            .map(|o| hex_encode(&o.encode()))
+            .collect::<Vec<_>>(),
+        case.index,
+        flags.0
+    )
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().map_or(60, |s| s.parse().expect("SECONDS"));
@@ -266,6 +280,7 @@ fn main() {
     let (mut execs, mut panics, mut valid, mut compared, mut mismatches) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut slowest = Duration::ZERO;
+    let mut slowest_case = String::new();
     // Keep going from interesting mutants: a mutant that still verifies replaces its parent.
     let mut pool = corpus.clone();
     // Panics are counted and reported here, not printed by the default hook per occurrence.
@@ -282,7 +297,11 @@ fn main() {
         let verdict = catch_unwind(AssertUnwindSafe(|| {
             TxVerifier::new(&case.tx, &case.spent).verify_input(case.index, flags)
         }));
-        slowest = slowest.max(started.elapsed());
+        let took = started.elapsed();
+        if took > slowest {
+            slowest = took;
+            slowest_case = describe(&case, flags);
+        }
         execs += 1;
         match verdict {
             Err(_) => {
@@ -335,6 +354,7 @@ fn main() {
         corpus.len(),
         slowest.as_secs_f64() * 1e3
     );
+    eprintln!("slowest: {slowest_case}");
     if panics > 0 || mismatches > 0 {
         std::process::exit(1);
     }
