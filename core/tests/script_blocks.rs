@@ -177,7 +177,7 @@ fn signature_cache_fills_on_block_277647_and_never_turns_a_bad_spend_good() {
         .filter(|tx| tx.inputs.iter().all(|i| stored.contains_key(&i.prevout)))
         .collect();
     let mut inputs = 0;
-    let mut sizes = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
     for pass in 0..2 {
         for tx in &txs {
             let spent: Vec<TxOut> = tx
