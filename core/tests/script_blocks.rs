@@ -177,7 +177,7 @@ fn signature_cache_fills_on_block_277647_and_never_turns_a_bad_spend_good() {
         .filter(|tx| tx.inputs.iter().all(|i| stored.contains_key(&i.prevout)))
         .collect();
     let mut inputs = 0;
-    let mut sizes: Vec<usize> = Vec::new();
+    let mut sizes = Vec::new();
     for pass in 0..2 {
         for tx in &txs {
             let spent: Vec<TxOut> = tx
@@ -191,12 +191,16 @@ fn signature_cache_fills_on_block_277647_and_never_turns_a_bad_spend_good() {
                 .unwrap_or_else(|(i, e)| panic!("pass {pass}: input {i}: {e}"));
             inputs += spent.len();
         }
+        sizes.push(cache.len());
     }
     let filled = cache.len();
+    // Every input checked at least one signature; the second pass only hit the cache.
     assert!(
-        filled * 2 >= inputs / 2,
-        "{filled} cached signatures for {inputs} verified inputs"
+        filled >= inputs / 2,
+        "{filled} cached for {} inputs",
+        inputs / 2
     );
+    assert_eq!(sizes[0], sizes[1]);
     let mut bad = txs[0].clone();
     let spent: Vec<TxOut> = bad
         .inputs

@@ -678,9 +678,10 @@ impl Run<'_, '_> {
     }
 }
 
-/// Runs `script` on `stack` under `flags` with the rules of `version`. `exec` carries the
-/// taproot data tapscript signatures commit to (unused by legacy and segwit v0 scripts).
-pub fn eval_script(
+/// Runs `script` on `stack` under `flags` with the rules of `version` (never
+/// `SigVersion::Taproot`: key-path spends run no script). `exec` carries the taproot data
+/// tapscript signatures commit to (unused by legacy and segwit v0 scripts).
+pub(crate) fn eval_script(
     stack: &mut Stack,
     script: &[u8],
     flags: Flags,

@@ -1,7 +1,7 @@
 //! Bitcoin script: parsing, verification flags, sigop counting, the interpreter, signature
 //! hashing and signature checks.
 
-pub mod checker;
+mod checker;
 pub mod error;
 pub mod flags;
 pub mod hashes;
@@ -15,7 +15,7 @@ pub mod signature;
 pub mod sigops;
 pub mod standard;
 pub mod taproot;
-pub mod verify;
+mod verify;
 
 pub use error::ScriptError;
 pub use flags::{flags_for_height, Flags, STANDARD_FLAGS};
