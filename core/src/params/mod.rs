@@ -127,6 +127,8 @@ pub struct Params {
     pub subsidy_halving_interval: u32,
     /// Confirmations before a coinbase output may be spent.
     pub coinbase_maturity: u32,
+    /// Height from which pay-to-script-hash is enforced (BIP16).
+    pub bip16_height: u32,
     /// Height from which the coinbase must start with the height (BIP34).
     pub bip34_height: u32,
     /// Height from which OP_CHECKLOCKTIMEVERIFY is enforced (BIP65).
@@ -199,6 +201,7 @@ impl Params {
             no_retargeting: false,
             subsidy_halving_interval: 210_000,
             coinbase_maturity: 100,
+            bip16_height: 0,
             bip34_height: 1,
             bip65_height: 1,
             bip66_height: 1,
@@ -217,6 +220,8 @@ impl Params {
 
     fn mainnet() -> Params {
         Params {
+            // The first block after BIP16's switch time (April 1, 2012).
+            bip16_height: 173_805,
             bip34_height: 227_931,
             bip65_height: 388_381,
             bip66_height: 363_725,
@@ -309,6 +314,7 @@ impl Params {
     fn testnet3() -> Params {
         Params {
             reduce_min_difficulty: true,
+            bip16_height: 514,
             bip34_height: 21_111,
             bip65_height: 581_885,
             bip66_height: 330_776,

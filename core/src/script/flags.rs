@@ -1,5 +1,6 @@
 //! Script verification flags, with the names Bitcoin Core's test vectors use.
 
+use crate::params::Params;
 use std::ops::{BitOr, BitOrAssign};
 
 /// A set of script verification flags.
@@ -66,6 +67,48 @@ impl Flags {
     }
 }
 
+/// The flags every relayed transaction must also pass (Core's and btcd's standard script
+/// verification flags): all consensus rules plus the policy rules that keep upgrades and
+/// malleability in check.
+pub const STANDARD_FLAGS: Flags = Flags(
+    Flags::P2SH.0
+        | Flags::STRICTENC.0
+        | Flags::DERSIG.0
+        | Flags::LOW_S.0
+        | Flags::NULLDUMMY.0
+        | Flags::MINIMALDATA.0
+        | Flags::DISCOURAGE_UPGRADABLE_NOPS.0
+        | Flags::CLEANSTACK.0
+        | Flags::CHECKLOCKTIMEVERIFY.0
+        | Flags::CHECKSEQUENCEVERIFY.0
+        | Flags::WITNESS.0
+        | Flags::DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM.0
+        | Flags::MINIMALIF.0
+        | Flags::NULLFAIL.0
+        | Flags::WITNESS_PUBKEYTYPE.0
+        | Flags::CONST_SCRIPTCODE.0
+        | Flags::TAPROOT.0
+        | Flags::DISCOURAGE_UPGRADABLE_TAPROOT_VERSION.0
+        | Flags::DISCOURAGE_OP_SUCCESS.0
+        | Flags::DISCOURAGE_UPGRADABLE_PUBKEYTYPE.0,
+);
+
+/// The consensus flags for a block at `height`: each soft fork from its activation height in
+/// `params`.
+pub fn flags_for_height(params: &Params, height: u32) -> Flags {
+    [
+        (params.bip16_height, Flags::P2SH),
+        (params.bip66_height, Flags::DERSIG),
+        (params.bip65_height, Flags::CHECKLOCKTIMEVERIFY),
+        (params.csv_height, Flags::CHECKSEQUENCEVERIFY),
+        (params.segwit_height, Flags::WITNESS | Flags::NULLDUMMY),
+        (params.taproot_height, Flags::TAPROOT),
+    ]
+    .into_iter()
+    .filter(|(activation, _)| height >= *activation)
+    .fold(Flags::NONE, |acc, (_, f)| acc | f)
+}
+
 impl BitOr for Flags {
     type Output = Flags;
     fn bitor(self, o: Flags) -> Flags {
@@ -90,5 +133,22 @@ mod tests {
         assert!(!f.contains(Flags::TAPROOT));
         assert_eq!(Flags::parse_list("NONE").unwrap(), Flags::NONE);
         assert!(Flags::parse_list("BOGUS").is_err());
+    }
+
+    #[test]
+    fn mainnet_soft_forks_activate_at_their_heights() {
+        use crate::params::{Network, Params};
+        let p = Params::new(Network::Mainnet);
+        assert_eq!(flags_for_height(&p, 1), Flags::NONE);
+        assert_eq!(flags_for_height(&p, 173_805), Flags::P2SH);
+        let segwit = flags_for_height(&p, 481_824);
+        assert!(segwit.contains(
+            Flags::WITNESS | Flags::NULLDUMMY | Flags::CHECKSEQUENCEVERIFY | Flags::DERSIG
+        ));
+        assert!(!segwit.contains(Flags::TAPROOT));
+        assert!(flags_for_height(&p, 709_632).contains(Flags::TAPROOT));
+        let regtest = flags_for_height(&Params::new(Network::Regtest), 1);
+        assert!(regtest.contains(Flags::TAPROOT | Flags::CHECKLOCKTIMEVERIFY));
+        assert!(STANDARD_FLAGS.contains(flags_for_height(&p, 800_000)));
     }
 }

@@ -76,9 +76,10 @@ impl<'a> Iterator for Instructions<'a> {
 }
 
 /// True when every instruction is a push (OP_0..OP_16, OP_1NEGATE and data pushes) and the
-/// script parses.
+/// script parses. OP_RESERVED counts as a push, as in Bitcoin Core and btcd: it fails when
+/// executed anyway.
 pub fn is_push_only(script: &[u8]) -> bool {
-    instructions(script).all(|i| matches!(i, Ok(i) if i.opcode <= OP_16 && i.opcode != OP_RESERVED))
+    instructions(script).all(|i| matches!(i, Ok(i) if i.opcode <= OP_16))
 }
 
 #[cfg(test)]

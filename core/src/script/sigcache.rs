@@ -1,0 +1,110 @@
+//! A bounded cache of signatures already found valid, so a transaction verified on mempool
+//! entry is not verified again when its block arrives.
+
+use super::hashes::sha256;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+
+/// Remembers up to `capacity` valid (message, signature, key) triples; the oldest entry is
+/// evicted first. Only successes are stored, so a hit can never turn an invalid signature
+/// valid. Safe to share between threads.
+pub struct SigCache {
+    capacity: usize,
+    inner: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    set: HashSet<[u8; 32]>,
+    order: VecDeque<[u8; 32]>,
+}
+
+/// The cache key: one hash over everything a verification depends on, with the kind so an
+/// ECDSA and a Schnorr check can never collide.
+fn key(kind: u8, msg: &[u8; 32], sig: &[u8], pubkey: &[u8]) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(1 + 32 + 2 + sig.len() + pubkey.len());
+    buf.push(kind);
+    buf.extend_from_slice(msg);
+    // Script elements are at most 520 bytes, so two length bytes delimit the signature.
+    buf.extend_from_slice(&(sig.len() as u16).to_le_bytes());
+    buf.extend_from_slice(sig);
+    buf.extend_from_slice(pubkey);
+    sha256(&buf)
+}
+
+impl SigCache {
+    /// A cache holding at most `capacity` entries (btcd's default is 100,000).
+    pub fn new(capacity: usize) -> Self {
+        SigCache {
+            capacity,
+            inner: Mutex::new(Entries::default()),
+        }
+    }
+
+    /// Returns the cached verdict or runs `verify` and caches a success.
+    pub fn check(
+        &self,
+        kind: u8,
+        msg: &[u8; 32],
+        sig: &[u8],
+        pubkey: &[u8],
+        verify: impl FnOnce() -> bool,
+    ) -> bool {
+        if self.capacity == 0 {
+            return verify();
+        }
+        let k = key(kind, msg, sig, pubkey);
+        if self.lock().set.contains(&k) {
+            return true;
+        }
+        let ok = verify();
+        if ok {
+            let mut e = self.lock();
+            if e.set.insert(k) {
+                e.order.push_back(k);
+                if e.order.len() > self.capacity {
+                    let old = e.order.pop_front().expect("non-empty");
+                    e.set.remove(&old);
+                }
+            }
+        }
+        ok
+    }
+
+    /// Number of cached entries.
+    pub fn len(&self) -> usize {
+        self.lock().order.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // A panic while holding the lock cannot leave the set inconsistent with a verdict, so a
+        // poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caches_successes_only_and_stays_bounded() {
+        let c = SigCache::new(2);
+        let m = [1u8; 32];
+        assert!(!c.check(0, &m, b"bad", b"k", || false));
+        assert!(c.is_empty());
+        assert!(c.check(0, &m, b"a", b"k", || true));
+        // A hit does not run the verifier.
+        assert!(c.check(0, &m, b"a", b"k", || panic!("should be cached")));
+        assert!(c.check(1, &m, b"b", b"k", || true));
+        assert!(c.check(1, &m, b"c", b"k", || true));
+        assert_eq!(c.len(), 2);
+        // The oldest ("a") was evicted, so it is verified again.
+        assert!(!c.check(0, &m, b"a", b"k", || false));
+    }
+}
