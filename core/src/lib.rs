@@ -4,6 +4,7 @@
 //! Time and randomness come in from the driver; storage goes through a synchronous trait.
 
 pub mod mempool;
+pub mod mining;
 pub mod params;
 pub mod primitives;
 pub mod rpc;
