@@ -10,4 +10,4 @@ mod search;
 
 pub use job::{InvalidTarget, MiningJob};
 pub use roll::ExtraNonceRoll;
-pub use search::search;
+pub use search::{search, search_lanes};
