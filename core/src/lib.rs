@@ -4,8 +4,10 @@
 //! Time and randomness come in from the driver; storage goes through a synchronous trait.
 
 pub mod address;
+pub mod chain;
 pub mod mempool;
 pub mod mining;
+pub mod net;
 pub mod params;
 pub mod primitives;
 pub mod rpc;

@@ -6,9 +6,16 @@ use rbtcd_core::primitives::{Block, Decodable};
 use std::io::Read;
 use std::path::PathBuf;
 
-/// The shared vectors directory (`../shared/vectors` from the project root).
+/// The shared vectors directory: `shared/vectors` in the nearest ancestor of this package that
+/// has one (`../shared/vectors` from the project root; also found from a git worktree nested
+/// deeper, such as `/work/wt/<name>`).
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .map(|a| a.join("shared/vectors"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| manifest.join("../../shared/vectors"))
 }
 
 /// The raw bytes of a vector file.

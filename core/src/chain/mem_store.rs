@@ -1,0 +1,256 @@
+//! An in-memory [`ChainStore`] with crash semantics, for tests and the simulator.
+//!
+//! The committed state lives behind a shared handle, so it outlives the node that wrote it (the
+//! simulator kills a node and restarts it on the same store). A crash loses exactly the batch in
+//! flight: [`MemStore::fail_at_write`] makes the Nth next write fail without applying anything,
+//! after which the handle is dead; [`MemStore::reopen`] gives a fresh handle on what was
+//! committed.
+
+use super::records::{BlockUndo, IndexEntry};
+use super::store::{ChainStore, StoreError, WriteBatch, WriteOp};
+use crate::mempool::Coin;
+use crate::primitives::{Block, BlockHash, OutPoint};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Default, Clone)]
+struct Committed {
+    index: BTreeMap<BlockHash, IndexEntry>,
+    blocks: BTreeMap<BlockHash, Arc<Block>>,
+    undo: BTreeMap<BlockHash, BlockUndo>,
+    utxo: BTreeMap<OutPoint, Coin>,
+    tip: Option<BlockHash>,
+    addr_book: Option<Vec<u8>>,
+    schema_version: Option<u32>,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Committed,
+    /// Incremented by every reopen; handles of an older generation are dead.
+    generation: u64,
+    /// Writes left before the injected crash (`Some(0)`: the next write crashes).
+    writes_before_crash: Option<u64>,
+    /// Batches committed since creation.
+    commits: u64,
+}
+
+/// An in-memory store; clones share state (like two handles on one database file).
+#[derive(Clone, Default)]
+pub struct MemStore {
+    shared: Arc<Mutex<Shared>>,
+    generation: u64,
+}
+
+impl MemStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn live(&self) -> Result<MutexGuard<'_, Shared>, StoreError> {
+        let s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        if s.generation != self.generation {
+            return Err(StoreError::Closed);
+        }
+        Ok(s)
+    }
+
+    /// Injects a crash: the `n`th write from now (`n` = 1: the next one) fails with
+    /// [`StoreError::Closed`] and applies nothing, and the handle stays dead afterwards.
+    pub fn fail_at_write(&self, n: u64) {
+        assert!(n >= 1, "writes are counted from 1");
+        let mut s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        s.writes_before_crash = Some(n - 1);
+    }
+
+    /// Crashes now: every existing handle is dead; only committed state survives.
+    pub fn crash(&self) {
+        let mut s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        s.generation += 1;
+        s.writes_before_crash = None;
+    }
+
+    /// A new live handle on the committed state (after a crash or to restart a node); older
+    /// handles stop working.
+    pub fn reopen(&self) -> MemStore {
+        self.crash();
+        let s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        MemStore {
+            shared: self.shared.clone(),
+            generation: s.generation,
+        }
+    }
+
+    /// Batches committed so far (for tests that count one batch per block).
+    pub fn commits(&self) -> u64 {
+        self.shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .commits
+    }
+
+    /// Number of unspent outputs.
+    pub fn utxo_len(&self) -> usize {
+        self.shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .state
+            .utxo
+            .len()
+    }
+}
+
+impl ChainStore for MemStore {
+    fn index_entries(&self) -> Result<Vec<IndexEntry>, StoreError> {
+        Ok(self.live()?.state.index.values().copied().collect())
+    }
+
+    fn index_entry(&self, hash: &BlockHash) -> Result<Option<IndexEntry>, StoreError> {
+        Ok(self.live()?.state.index.get(hash).copied())
+    }
+
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        Ok(self.live()?.state.blocks.get(hash).map(|b| Block::clone(b)))
+    }
+
+    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
+        Ok(self.live()?.state.undo.get(hash).cloned())
+    }
+
+    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
+        Ok(self.live()?.state.utxo.get(outpoint).cloned())
+    }
+
+    fn for_each_coin(&self, f: &mut dyn FnMut(&OutPoint, &Coin)) -> Result<(), StoreError> {
+        // OutPoint's derived order (txid bytes, then vout numerically) is utxo_key byte order.
+        let s = self.live()?;
+        s.state.utxo.iter().for_each(|(k, v)| f(k, v));
+        Ok(())
+    }
+
+    fn tip(&self) -> Result<Option<BlockHash>, StoreError> {
+        Ok(self.live()?.state.tip)
+    }
+
+    fn addr_book(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.live()?.state.addr_book.clone())
+    }
+
+    fn schema_version(&self) -> Result<Option<u32>, StoreError> {
+        Ok(self.live()?.state.schema_version)
+    }
+
+    fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut s = self.live()?;
+        match s.writes_before_crash {
+            Some(0) => {
+                // The batch never reached the disk; the process is gone.
+                s.generation += 1;
+                s.writes_before_crash = None;
+                return Err(StoreError::Closed);
+            }
+            Some(n) => s.writes_before_crash = Some(n - 1),
+            None => {}
+        }
+        let st = &mut s.state;
+        for op in batch.ops {
+            match op {
+                WriteOp::PutIndex(e) => {
+                    st.index.insert(e.hash, e);
+                }
+                WriteOp::PutBlock(h, b) => {
+                    st.blocks.insert(h, Arc::new(b));
+                }
+                WriteOp::DeleteBlock(h) => {
+                    st.blocks.remove(&h);
+                }
+                WriteOp::PutUndo(h, u) => {
+                    st.undo.insert(h, u);
+                }
+                WriteOp::DeleteUndo(h) => {
+                    st.undo.remove(&h);
+                }
+                WriteOp::PutCoin(op, c) => {
+                    st.utxo.insert(op, c);
+                }
+                WriteOp::DeleteCoin(op) => {
+                    st.utxo.remove(&op);
+                }
+                WriteOp::PutTip(h) => st.tip = Some(h),
+                WriteOp::PutAddrBook(b) => st.addr_book = Some(b),
+                WriteOp::PutSchemaVersion(v) => st.schema_version = Some(v),
+            }
+        }
+        s.commits += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::{Hash256, TxOut};
+
+    fn coin(v: i64) -> Coin {
+        Coin {
+            output: TxOut {
+                value: v,
+                script_pubkey: vec![],
+            },
+            height: 1,
+            is_coinbase: false,
+        }
+    }
+
+    fn put(op: u8, v: i64) -> WriteBatch {
+        WriteBatch {
+            ops: vec![
+                WriteOp::PutCoin(OutPoint::new(Hash256([op; 32]), 0), coin(v)),
+                WriteOp::PutTip(Hash256([op; 32])),
+            ],
+        }
+    }
+
+    #[test]
+    fn crash_at_nth_write_keeps_only_committed_batches() {
+        let mut s = MemStore::new();
+        s.write(put(1, 10)).unwrap();
+        s.fail_at_write(2);
+        s.write(put(2, 20)).unwrap();
+        assert_eq!(s.write(put(3, 30)), Err(StoreError::Closed));
+        // The dead handle refuses everything, reads included.
+        assert_eq!(s.tip(), Err(StoreError::Closed));
+        assert_eq!(s.write(put(4, 40)), Err(StoreError::Closed));
+        let r = s.reopen();
+        assert_eq!(r.tip().unwrap(), Some(Hash256([2; 32])));
+        assert_eq!(r.utxo_len(), 2);
+        assert!(r
+            .coin(&OutPoint::new(Hash256([3; 32]), 0))
+            .unwrap()
+            .is_none());
+        assert_eq!(r.commits(), 2);
+    }
+
+    #[test]
+    fn reopen_kills_older_handles() {
+        let mut a = MemStore::new();
+        a.set_schema_version(3).unwrap();
+        let mut b = a.reopen();
+        assert_eq!(a.schema_version(), Err(StoreError::Closed));
+        assert_eq!(b.schema_version().unwrap(), Some(3));
+        b.write(put(9, 1)).unwrap();
+        let mut seen = Vec::new();
+        b.for_each_coin(&mut |op, c| seen.push((*op, c.output.value)))
+            .unwrap();
+        assert_eq!(seen, vec![(OutPoint::new(Hash256([9; 32]), 0), 1)]);
+    }
+
+    #[test]
+    fn utxo_order_matches_key_bytes() {
+        let a = OutPoint::new(Hash256([1; 32]), 1);
+        let b = OutPoint::new(Hash256([1; 32]), 256);
+        assert!(a < b);
+        assert!(super::super::store::utxo_key(&a) < super::super::store::utxo_key(&b));
+    }
+}

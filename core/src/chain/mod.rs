@@ -1,0 +1,25 @@
+//! Chain state: the block index, contextual validation, the UTXO set with undo data, reorgs,
+//! and the [`ChainStore`](store::ChainStore) interface every storage backend implements.
+
+pub mod block_rules;
+pub mod builder;
+pub mod connect;
+pub mod context;
+pub mod difficulty;
+pub mod error;
+pub mod header_rules;
+pub mod index;
+pub mod mem_store;
+pub mod orphans;
+pub mod records;
+pub mod script_check;
+pub mod state;
+pub mod store;
+pub mod tx_rules;
+pub mod upgrades;
+
+pub use error::{ChainError, RuleError};
+pub use mem_store::MemStore;
+pub use records::{BlockUndo, IndexEntry, Status};
+pub use state::{Chain, ChainEvent, Placement};
+pub use store::{ChainStore, StoreError, Table, WriteBatch, WriteOp};

@@ -1,0 +1,195 @@
+//! The storage interface of the chain: a synchronous key-value store with atomic write batches.
+//!
+//! Backends: [`MemStore`](super::mem_store::MemStore) in the core (tests, simulator) and LMDB in
+//! the daemon. The chain never writes outside a [`WriteBatch`], and one block connect or
+//! disconnect is exactly one batch, so after a crash the store holds either the state before a
+//! block or the state after it, never a mix. Records are encoded with the `Encodable`
+//! implementations of [`IndexEntry`], [`Coin`], [`BlockUndo`] and [`Block`]; a byte-oriented
+//! backend keys them as [`Table`] documents.
+
+use super::records::{BlockUndo, IndexEntry};
+use crate::mempool::Coin;
+use crate::primitives::{Block, BlockHash, OutPoint};
+use std::fmt;
+
+/// The logical tables of a store (LMDB: one named database each).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum Table {
+    /// Block hash (32 bytes, serialization order) -> encoded [`IndexEntry`].
+    Index,
+    /// Block hash -> serialized block.
+    Blocks,
+    /// Block hash -> encoded [`BlockUndo`].
+    Undo,
+    /// Outpoint key (txid then vout big-endian, so byte order is outpoint order) -> encoded
+    /// [`Coin`].
+    Utxo,
+    /// Fixed names ([`MetaKey`]) -> small values.
+    Meta,
+}
+
+impl Table {
+    /// Every table.
+    pub const ALL: [Table; 5] = [
+        Table::Index,
+        Table::Blocks,
+        Table::Undo,
+        Table::Utxo,
+        Table::Meta,
+    ];
+
+    /// The table's name (LMDB database name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Index => "index",
+            Table::Blocks => "blocks",
+            Table::Undo => "undo",
+            Table::Utxo => "utxo",
+            Table::Meta => "meta",
+        }
+    }
+}
+
+/// Keys of the [`Table::Meta`] table.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum MetaKey {
+    /// Hash of the block the UTXO set reflects (32 bytes).
+    Tip,
+    /// The address manager's serialized state (opaque to the chain).
+    AddrBook,
+    /// Database schema version (u32 LE), see [`super::upgrades`].
+    SchemaVersion,
+}
+
+impl MetaKey {
+    /// The key's bytes in the meta table.
+    pub fn name(self) -> &'static str {
+        match self {
+            MetaKey::Tip => "tip",
+            MetaKey::AddrBook => "addrbook",
+            MetaKey::SchemaVersion => "schema_version",
+        }
+    }
+}
+
+/// The byte key of an outpoint in [`Table::Utxo`]: txid, then vout big-endian.
+pub fn utxo_key(op: &OutPoint) -> [u8; 36] {
+    let mut k = [0u8; 36];
+    k[..32].copy_from_slice(&op.txid.0);
+    k[32..].copy_from_slice(&op.vout.to_be_bytes());
+    k
+}
+
+/// One change in a batch.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum WriteOp {
+    /// Insert or replace an index entry (keyed by its hash).
+    PutIndex(IndexEntry),
+    /// Store a block's data.
+    PutBlock(BlockHash, Block),
+    /// Remove a block's data.
+    DeleteBlock(BlockHash),
+    /// Store a block's undo data.
+    PutUndo(BlockHash, BlockUndo),
+    /// Remove a block's undo data.
+    DeleteUndo(BlockHash),
+    /// Add or replace an unspent output.
+    PutCoin(OutPoint, Coin),
+    /// Remove an unspent output.
+    DeleteCoin(OutPoint),
+    /// Record the block the UTXO set now reflects.
+    PutTip(BlockHash),
+    /// Replace the address book blob.
+    PutAddrBook(Vec<u8>),
+    /// Record the schema version.
+    PutSchemaVersion(u32),
+}
+
+/// Changes applied all together or not at all, in order (a later op on the same key wins).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct WriteBatch {
+    /// The changes, in order.
+    pub ops: Vec<WriteOp>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one change.
+    pub fn push(&mut self, op: WriteOp) {
+        self.ops.push(op);
+    }
+
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// Why a store operation failed. Any of these stops the node: continuing on a store that did
+/// not commit would leave memory and disk disagreeing.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum StoreError {
+    /// The backend failed (I/O error, map full, ...); the text is the backend's reason.
+    Backend(String),
+    /// A stored record does not decode: the database is damaged or from another program.
+    Corrupt {
+        /// Which table.
+        table: Table,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The store was crashed or closed; reopen it to continue from the committed state.
+    Closed,
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Backend(r) => write!(f, "database error: {r}"),
+            StoreError::Corrupt { table, reason } => write!(
+                f,
+                "database corrupt in table {}: {reason}; restore from a backup or resync",
+                table.name()
+            ),
+            StoreError::Closed => f.write_str("database closed (after a crash or shutdown)"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Synchronous storage for the chain. Reads see every committed batch; [`write`](Self::write)
+/// commits a batch atomically and durably before returning `Ok`.
+pub trait ChainStore {
+    /// Every index entry, in any order (loaded once at startup).
+    fn index_entries(&self) -> Result<Vec<IndexEntry>, StoreError>;
+    /// The index entry of `hash`.
+    fn index_entry(&self, hash: &BlockHash) -> Result<Option<IndexEntry>, StoreError>;
+    /// The stored block `hash`.
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError>;
+    /// The undo data of block `hash` (present while it is on the main chain).
+    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError>;
+    /// The unspent output at `outpoint`.
+    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError>;
+    /// Calls `f` for every unspent output in outpoint order (see [`utxo_key`]).
+    fn for_each_coin(&self, f: &mut dyn FnMut(&OutPoint, &Coin)) -> Result<(), StoreError>;
+    /// The block the UTXO set reflects; `None` for a fresh store.
+    fn tip(&self) -> Result<Option<BlockHash>, StoreError>;
+    /// The address book blob, if one was saved.
+    fn addr_book(&self) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The schema version; `None` for a fresh store.
+    fn schema_version(&self) -> Result<Option<u32>, StoreError>;
+    /// Commits `batch` atomically.
+    fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError>;
+
+    /// Records the schema version (a one-op batch).
+    fn set_schema_version(&mut self, version: u32) -> Result<(), StoreError> {
+        self.write(WriteBatch {
+            ops: vec![WriteOp::PutSchemaVersion(version)],
+        })
+    }
+}

@@ -1,0 +1,499 @@
+//! `load_config`: defaults < config file < command line, then btcd's validation rules, giving
+//! the resolved settings the daemon starts from. Every refusal is one line a user can act on.
+
+mod duration;
+mod ini;
+mod ipnet;
+mod options;
+
+pub use ipnet::IpNet;
+pub use options::Options;
+
+use rbtcd_core::params::{Network, Params};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// File name of the config file in the home directory.
+pub const CONFIG_FILENAME: &str = "rbtcd.conf";
+/// Most peers (inbound and outbound) by default, as btcd.
+pub const DEFAULT_MAX_PEERS: usize = 125;
+/// Ban score at which a peer is disconnected and banned, as btcd.
+pub const DEFAULT_BAN_THRESHOLD: u32 = 100;
+/// How long a ban lasts by default (24 h), as btcd.
+pub const DEFAULT_BAN_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// Default block weight limit for generated blocks, as btcd.
+pub const DEFAULT_BLOCK_MAX_WEIGHT: u32 = 3_000_000;
+/// btcd's bounds on `blockmaxweight`: at least 4000 and 4000 under the consensus limit.
+pub const BLOCK_MAX_WEIGHT_RANGE: (u32, u32) = (4_000, 4_000_000 - 4_000);
+/// Default minimum relay fee in satoshis per kB (0.00001 BTC/kB), as btcd.
+pub const DEFAULT_MIN_RELAY_TX_FEE: i64 = 1_000;
+/// Default orphan transaction limit, as btcd.
+pub const DEFAULT_MAX_ORPHAN_TX: usize = 100;
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub enum Startup {
+    /// Run the node with these settings.
+    Run(Box<Config>),
+    /// Print the version and exit (`--version`).
+    ShowVersion,
+    /// Print the logging subsystems and exit (`--debuglevel=show`).
+    ShowSubsystems,
+}
+
+/// RPC server settings; absent when the RPC server is disabled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcConfig {
+    /// Addresses to serve JSON-RPC on.
+    pub listeners: Vec<SocketAddr>,
+    /// Admin credentials (`rpcuser`/`rpcpass`).
+    pub admin: Option<(String, String)>,
+    /// Limited-user credentials (`rpclimituser`/`rpclimitpass`).
+    pub limited: Option<(String, String)>,
+    /// Most concurrent HTTP clients (`rpcmaxclients`).
+    pub max_clients: usize,
+    /// Most WebSocket clients (`rpcmaxwebsockets`).
+    pub max_websockets: usize,
+    /// Most requests in progress per WebSocket client (`rpcmaxconcurrentreqs`).
+    pub max_concurrent_reqs: usize,
+}
+
+/// The resolved settings the daemon runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The chosen network.
+    pub network: Network,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Where the database lives (`<datadir>/<network>`).
+    pub data_dir: PathBuf,
+    /// Where the log file is written (`<logdir>/<network>`).
+    pub log_dir: PathBuf,
+    /// The `debuglevel` specification, checked by the logging setup.
+    pub debug_level: String,
+    /// P2P listen addresses; empty when listening is off.
+    pub listeners: Vec<SocketAddr>,
+    /// Peers to connect to exclusively (`connect`).
+    pub connect: Vec<String>,
+    /// Persistent peers (`addpeer`).
+    pub add_peers: Vec<String>,
+    /// Most peers in all.
+    pub max_peers: usize,
+    /// How long a ban lasts.
+    pub ban_duration: Duration,
+    /// Ban score that triggers a ban.
+    pub ban_threshold: u32,
+    /// `nobanning`: misbehaviour is logged, never banned.
+    pub no_banning: bool,
+    /// Networks whose peers are never banned.
+    pub whitelists: Vec<IpNet>,
+    /// Whether to ask DNS seeds for peers.
+    pub dns_seed: bool,
+    /// Addresses we claim to listen on.
+    pub external_ips: Vec<String>,
+    /// SOCKS5 proxy for all outbound connections.
+    pub proxy: Option<String>,
+    /// SOCKS5 proxy for onion addresses.
+    pub onion: Option<String>,
+    /// `noonion`: never dial onion addresses.
+    pub no_onion: bool,
+    /// User-agent comments (BIP 14).
+    pub ua_comments: Vec<String>,
+    /// RPC server settings; `None` when disabled.
+    pub rpc: Option<RpcConfig>,
+    /// Mine with the CPU (`generate`).
+    pub generate: bool,
+    /// Addresses generated blocks pay to (checked against the network by the miner).
+    pub mining_addrs: Vec<String>,
+    /// Weight limit for generated blocks.
+    pub block_max_weight: u32,
+    /// Minimum relay fee in satoshis per kB.
+    pub min_relay_tx_fee: i64,
+    /// Most orphan transactions kept.
+    pub max_orphan_tx: usize,
+}
+
+/// Why the configuration was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigError {
+    /// The command line did not parse.
+    CommandLine(String),
+    /// The config file could not be read or did not parse.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The home directory or a default config file could not be created.
+    Home(String),
+    /// More than one of testnet, regtest, simnet, signet.
+    TooManyNetworks,
+    /// `maxpeers` must be positive.
+    MaxPeers(i64),
+    /// `banduration` did not parse or is under a second.
+    BanDuration(String),
+    /// A `whitelist` entry is neither an IP nor a CIDR network.
+    Whitelist(String),
+    /// `addpeer` and `connect` were both given.
+    AddPeerWithConnect,
+    /// `rpcuser` equals `rpclimituser`.
+    SameRpcUser,
+    /// `rpcpass` equals `rpclimitpass`.
+    SameRpcPass,
+    /// A count option is negative.
+    Negative(&'static str, i64),
+    /// `minrelaytxfee` is not a valid amount.
+    MinRelayTxFee(f64),
+    /// `blockmaxweight` is out of btcd's range.
+    BlockMaxWeight(u32),
+    /// A listen address did not resolve.
+    ListenAddress(String),
+    /// `generate` without any `miningaddr`.
+    GenerateWithoutMiningAddr,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::CommandLine(e) => write!(f, "{e} (use rbtcd --help to show usage)"),
+            ConfigError::File { path, reason } => {
+                write!(f, "error parsing config file {}: {reason}", path.display())
+            }
+            ConfigError::Home(e) => write!(f, "{e}"),
+            ConfigError::TooManyNetworks => write!(
+                f,
+                "the testnet, regtest, signet and simnet params can't be used together -- choose one"
+            ),
+            ConfigError::MaxPeers(n) => write!(f, "maxpeers must be greater than zero -- parsed [{n}]"),
+            ConfigError::BanDuration(e) => write!(f, "invalid banduration: {e}"),
+            ConfigError::Whitelist(w) => write!(f, "the whitelist value of '{w}' is invalid"),
+            ConfigError::AddPeerWithConnect => {
+                write!(f, "the --addpeer and --connect options can not be mixed")
+            }
+            ConfigError::SameRpcUser => write!(
+                f,
+                "--rpcuser and --rpclimituser must not specify the same username"
+            ),
+            ConfigError::SameRpcPass => write!(
+                f,
+                "--rpcpass and --rpclimitpass must not specify the same password"
+            ),
+            ConfigError::Negative(name, n) => {
+                write!(f, "the {name} option may not be less than 0 -- parsed [{n}]")
+            }
+            ConfigError::MinRelayTxFee(v) => write!(f, "invalid minrelaytxfee: {v} BTC/kB"),
+            ConfigError::BlockMaxWeight(w) => write!(
+                f,
+                "the blockmaxweight option must be in between {} and {} -- parsed [{w}]",
+                BLOCK_MAX_WEIGHT_RANGE.0, BLOCK_MAX_WEIGHT_RANGE.1
+            ),
+            ConfigError::ListenAddress(e) => write!(f, "invalid listen address: {e}"),
+            ConfigError::GenerateWithoutMiningAddr => write!(
+                f,
+                "the generate flag is set, but there are no mining addresses specified"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The default home directory: `$HOME/.rbtcd` (the current directory when `HOME` is unset).
+pub fn default_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".rbtcd")
+}
+
+/// Loads the configuration from `args` (without the program name) with `home` as the default
+/// home directory. Like btcd, the default config file is created with random RPC credentials
+/// when missing, except on the private networks (regtest, simnet, signet).
+pub fn load(args: &[String], home: &Path) -> Result<Startup, ConfigError> {
+    let cli = Options::parse(args).map_err(ConfigError::CommandLine)?;
+    if cli.version {
+        return Ok(Startup::ShowVersion);
+    }
+    let private_net = cli.regtest || cli.simnet || cli.signet;
+    let file_path = cli
+        .configfile
+        .as_ref()
+        .map(|p| expand(p, home))
+        .unwrap_or_else(|| home.join(CONFIG_FILENAME));
+    let read_file = cli.configfile.is_some() || !private_net;
+    let mut file_opts = Options::default();
+    let mut config_file = None;
+    if read_file {
+        if !file_path.exists() && cli.configfile.is_none() {
+            write_default_config(&file_path)?;
+        }
+        match std::fs::read_to_string(&file_path) {
+            Ok(text) => {
+                let file_err = |reason: String| ConfigError::File {
+                    path: file_path.clone(),
+                    reason,
+                };
+                let args = ini::to_args(&text).map_err(file_err)?;
+                file_opts = Options::parse(&args).map_err(file_err)?;
+                config_file = Some(file_path.clone());
+            }
+            // btcd carries on without a config file that does not exist.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(ConfigError::File {
+                    path: file_path,
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+    let mut opts = cli.over(file_opts);
+    // btcd ignores addpeer from the config file on regtest (it is meant for the real networks).
+    if opts.regtest
+        && args
+            .iter()
+            .all(|a| !a.starts_with("--addpeer") && a != "-a")
+    {
+        opts.addpeer.clear();
+    }
+    if opts.debuglevel.as_deref() == Some("show") {
+        return Ok(Startup::ShowSubsystems);
+    }
+    resolve(opts, home, config_file).map(|c| Startup::Run(Box::new(c)))
+}
+
+fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Config, ConfigError> {
+    let chosen = [
+        (o.testnet, Network::Testnet3),
+        (o.regtest, Network::Regtest),
+        (o.simnet, Network::Simnet),
+        (o.signet, Network::Signet),
+    ];
+    let mut nets = chosen.iter().filter(|(on, _)| *on).map(|(_, n)| *n);
+    let network = nets.next().unwrap_or(Network::Mainnet);
+    if nets.next().is_some() {
+        return Err(ConfigError::TooManyNetworks);
+    }
+    let params = Params::new(network);
+
+    let max_peers = match o.maxpeers {
+        None => DEFAULT_MAX_PEERS,
+        Some(n) if n > 0 => n as usize,
+        Some(n) => return Err(ConfigError::MaxPeers(n)),
+    };
+    let ban_duration = match &o.banduration {
+        None => DEFAULT_BAN_DURATION,
+        Some(text) => {
+            let d = duration::parse(text).map_err(ConfigError::BanDuration)?;
+            if d < Duration::from_secs(1) {
+                return Err(ConfigError::BanDuration(format!(
+                    "{text} is less than the minimum of 1s"
+                )));
+            }
+            d
+        }
+    };
+    let whitelists = o
+        .whitelist
+        .iter()
+        .map(|w| {
+            w.parse::<IpNet>()
+                .map_err(|_| ConfigError::Whitelist(w.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if !o.addpeer.is_empty() && !o.connect.is_empty() {
+        return Err(ConfigError::AddPeerWithConnect);
+    }
+    let nolisten =
+        o.nolisten || ((o.proxy.is_some() || !o.connect.is_empty()) && o.listen.is_empty());
+    let listeners = if nolisten {
+        Vec::new()
+    } else if o.listen.is_empty() {
+        vec![SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            params.default_port,
+        )]
+    } else {
+        resolve_listeners(&o.listen, params.default_port)?
+    };
+    let dns_seed = !(o.nodnsseed || network == Network::Simnet || !o.connect.is_empty());
+
+    let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let (user, pass) = (non_empty(&o.rpcuser), non_empty(&o.rpcpass));
+    let (luser, lpass) = (non_empty(&o.rpclimituser), non_empty(&o.rpclimitpass));
+    if user.is_some() && user == luser {
+        return Err(ConfigError::SameRpcUser);
+    }
+    if pass.is_some() && pass == lpass {
+        return Err(ConfigError::SameRpcPass);
+    }
+    let count = |name: &'static str, v: Option<i64>, default: usize| match v {
+        None => Ok(default),
+        Some(n) if n >= 0 => Ok(n as usize),
+        Some(n) => Err(ConfigError::Negative(name, n)),
+    };
+    let max_clients = count("rpcmaxclients", o.rpcmaxclients, 10)?;
+    let max_websockets = count("rpcmaxwebsockets", o.rpcmaxwebsockets, 25)?;
+    let max_concurrent_reqs = count("rpcmaxconcurrentreqs", o.rpcmaxconcurrentreqs, 20)?;
+    let max_orphan_tx = count("maxorphantx", o.maxorphantx, DEFAULT_MAX_ORPHAN_TX)?;
+    let admin = user.zip(pass);
+    let limited = luser.zip(lpass);
+    let rpc = if o.norpc || (admin.is_none() && limited.is_none()) {
+        None
+    } else {
+        let listeners = if o.rpclisten.is_empty() {
+            vec![SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                params.rpc_port,
+            )]
+        } else {
+            resolve_listeners(&o.rpclisten, params.rpc_port)?
+        };
+        Some(RpcConfig {
+            listeners,
+            admin,
+            limited,
+            max_clients,
+            max_websockets,
+            max_concurrent_reqs,
+        })
+    };
+
+    let min_relay_tx_fee = match o.minrelaytxfee {
+        None => DEFAULT_MIN_RELAY_TX_FEE,
+        Some(btc) if btc.is_finite() && (0.0..=21e6).contains(&btc) => (btc * 1e8).round() as i64,
+        Some(btc) => return Err(ConfigError::MinRelayTxFee(btc)),
+    };
+    let block_max_weight = o.blockmaxweight.unwrap_or(DEFAULT_BLOCK_MAX_WEIGHT);
+    if !(BLOCK_MAX_WEIGHT_RANGE.0..=BLOCK_MAX_WEIGHT_RANGE.1).contains(&block_max_weight) {
+        return Err(ConfigError::BlockMaxWeight(block_max_weight));
+    }
+    if o.generate && o.miningaddr.is_empty() {
+        return Err(ConfigError::GenerateWithoutMiningAddr);
+    }
+
+    let net_dir = network.name();
+    let data_dir = o
+        .datadir
+        .map(|d| expand(&d, home))
+        .unwrap_or_else(|| home.join("data"))
+        .join(net_dir);
+    let log_dir = o
+        .logdir
+        .map(|d| expand(&d, home))
+        .unwrap_or_else(|| home.join("logs"))
+        .join(net_dir);
+    Ok(Config {
+        network,
+        config_file,
+        data_dir,
+        log_dir,
+        debug_level: o.debuglevel.unwrap_or_else(|| "info".to_string()),
+        listeners,
+        connect: o.connect,
+        add_peers: o.addpeer,
+        max_peers,
+        ban_duration,
+        ban_threshold: o.banthreshold.unwrap_or(DEFAULT_BAN_THRESHOLD),
+        no_banning: o.nobanning,
+        whitelists,
+        dns_seed,
+        external_ips: o.externalip,
+        proxy: o.proxy,
+        onion: o.onion,
+        no_onion: o.noonion,
+        ua_comments: o.uacomment,
+        rpc,
+        generate: o.generate,
+        mining_addrs: o.miningaddr,
+        block_max_weight,
+        min_relay_tx_fee,
+        max_orphan_tx,
+    })
+}
+
+/// `~` and a leading `$HOME` expand as btcd's cleanAndExpandPath does.
+fn expand(path: &str, home: &Path) -> PathBuf {
+    match path.strip_prefix('~') {
+        Some(rest) => {
+            let user_home = home.parent().unwrap_or(home);
+            user_home.join(rest.trim_start_matches('/'))
+        }
+        None => PathBuf::from(path),
+    }
+}
+
+/// Resolves `host:port`, `:port`, `host` or `ip` listen specifications, adding `default_port`.
+fn resolve_listeners(specs: &[String], default_port: u16) -> Result<Vec<SocketAddr>, ConfigError> {
+    let mut out = Vec::new();
+    for spec in specs {
+        let with_port = if let Ok(ip) = spec.trim_matches(['[', ']']).parse::<IpAddr>() {
+            SocketAddr::new(ip, default_port).to_string()
+        } else if let Some(port) = spec.strip_prefix(':') {
+            format!("0.0.0.0:{port}")
+        } else if spec
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            spec.clone()
+        } else {
+            format!("{spec}:{default_port}")
+        };
+        let addrs = with_port
+            .to_socket_addrs()
+            .map_err(|e| ConfigError::ListenAddress(format!("{spec}: {e}")))?;
+        out.extend(addrs);
+    }
+    Ok(out)
+}
+
+/// Writes btcd's default config file: a short sample with random RPC credentials.
+fn write_default_config(path: &Path) -> Result<(), ConfigError> {
+    let home_err = |e: std::io::Error| {
+        ConfigError::Home(format!(
+            "error creating a default config file {}: {e}",
+            path.display()
+        ))
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(home_err)?;
+    }
+    let text = format!(
+        "[Application Options]\n\n\
+         ; rbtcd uses btcd's option names; see `rbtcd --help` for all of them.\n\n\
+         ; Use testnet, regtest, signet or simnet instead of mainnet.\n\
+         ; testnet=1\n\n\
+         ; Peers to connect to only, or to keep connected to.\n\
+         ; connect=10.0.0.1:12008\n\
+         ; addpeer=10.0.0.2:12008\n\n\
+         ; RPC credentials, generated at first start. Remove both to disable RPC.\n\
+         rpcuser={}\nrpcpass={}\n",
+        random_credential().map_err(home_err)?,
+        random_credential().map_err(home_err)?
+    );
+    std::fs::write(path, text).map_err(home_err)
+}
+
+/// 20 random bytes from the OS, base64-encoded, as btcd generates RPC credentials.
+fn random_credential() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 21];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes[..20])?;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(28);
+    for (i, chunk) in bytes.chunks(3).enumerate() {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        let chars = if i == 6 { 3 } else { 4 };
+        for k in 0..chars {
+            out.push(ALPHABET[(n >> (18 - 6 * k)) as usize & 63] as char);
+        }
+    }
+    out.push('=');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,278 @@
+//! The raw options, named as btcd names them, as parsed from the command line or the config
+//! file before defaults and validation are applied.
+
+use argh::FromArgs;
+
+/// rbtcd: a Bitcoin full node modelled on btcd.
+#[derive(FromArgs, Debug, Default, Clone, PartialEq)]
+pub struct Options {
+    /// display version information and exit
+    #[argh(switch, short = 'V')]
+    pub version: bool,
+    /// path to configuration file
+    #[argh(option, short = 'C')]
+    pub configfile: Option<String>,
+    /// directory to store data
+    #[argh(option, short = 'b')]
+    pub datadir: Option<String>,
+    /// directory to log output
+    #[argh(option)]
+    pub logdir: Option<String>,
+    /// logging level for all subsystems {trace, debug, info, warn, error, critical}, or
+    /// <subsystem>=<level>,... per subsystem; `show` lists the subsystems
+    #[argh(option, short = 'd')]
+    pub debuglevel: Option<String>,
+
+    /// use the test network (version 3)
+    #[argh(switch)]
+    pub testnet: bool,
+    /// use the regression test network
+    #[argh(switch)]
+    pub regtest: bool,
+    /// use the simulation test network
+    #[argh(switch)]
+    pub simnet: bool,
+    /// use the signet test network
+    #[argh(switch)]
+    pub signet: bool,
+
+    /// add an interface/port to listen for connections (default all interfaces, port 12008)
+    #[argh(option)]
+    pub listen: Vec<String>,
+    /// disable listening for incoming connections
+    #[argh(switch)]
+    pub nolisten: bool,
+    /// add a peer to connect with at startup
+    #[argh(option, short = 'a')]
+    pub addpeer: Vec<String>,
+    /// connect only to the specified peers at startup
+    #[argh(option)]
+    pub connect: Vec<String>,
+    /// max number of inbound and outbound peers (default 125)
+    #[argh(option)]
+    pub maxpeers: Option<i64>,
+    /// how long to ban misbehaving peers, e.g. 24h, 30m, 90s (minimum 1s)
+    #[argh(option)]
+    pub banduration: Option<String>,
+    /// maximum allowed ban score before disconnecting and banning misbehaving peers
+    #[argh(option)]
+    pub banthreshold: Option<u32>,
+    /// disable banning of misbehaving peers
+    #[argh(switch)]
+    pub nobanning: bool,
+    /// add an IP network or IP that will not be banned (eg. 192.168.1.0/24 or ::1)
+    #[argh(option)]
+    pub whitelist: Vec<String>,
+    /// disable DNS seeding for peers
+    #[argh(switch)]
+    pub nodnsseed: bool,
+    /// add an ip to the list of local addresses we claim to listen on to peers
+    #[argh(option)]
+    pub externalip: Vec<String>,
+    /// connect via SOCKS5 proxy (eg. 127.0.0.1:9050)
+    #[argh(option)]
+    pub proxy: Option<String>,
+    /// username for proxy server
+    #[argh(option)]
+    pub proxyuser: Option<String>,
+    /// password for proxy server
+    #[argh(option)]
+    pub proxypass: Option<String>,
+    /// connect to tor hidden services via SOCKS5 proxy (eg. 127.0.0.1:9050)
+    #[argh(option)]
+    pub onion: Option<String>,
+    /// disable connecting to tor hidden services
+    #[argh(switch)]
+    pub noonion: bool,
+    /// comment to add to the user agent (BIP 14)
+    #[argh(option)]
+    pub uacomment: Vec<String>,
+
+    /// username for RPC connections
+    #[argh(option, short = 'u')]
+    pub rpcuser: Option<String>,
+    /// password for RPC connections
+    #[argh(option, short = 'P')]
+    pub rpcpass: Option<String>,
+    /// username for limited RPC connections
+    #[argh(option)]
+    pub rpclimituser: Option<String>,
+    /// password for limited RPC connections
+    #[argh(option)]
+    pub rpclimitpass: Option<String>,
+    /// add an interface/port to listen for RPC connections (default localhost, port 12009)
+    #[argh(option)]
+    pub rpclisten: Vec<String>,
+    /// max number of RPC clients for standard connections (default 10)
+    #[argh(option)]
+    pub rpcmaxclients: Option<i64>,
+    /// max number of RPC websocket connections (default 25)
+    #[argh(option)]
+    pub rpcmaxwebsockets: Option<i64>,
+    /// max number of concurrent RPC requests per websocket client (default 20)
+    #[argh(option)]
+    pub rpcmaxconcurrentreqs: Option<i64>,
+    /// disable built-in RPC server
+    #[argh(switch)]
+    pub norpc: bool,
+    /// disable TLS for the RPC server (rbtcd serves plain HTTP; see the README)
+    #[argh(switch)]
+    pub notls: bool,
+
+    /// generate (mine) bitcoins using the CPU
+    #[argh(switch)]
+    pub generate: bool,
+    /// add a payment address to the list of addresses to use for generated blocks
+    #[argh(option)]
+    pub miningaddr: Vec<String>,
+    /// maximum block weight to be used when creating a block (default 3000000)
+    #[argh(option)]
+    pub blockmaxweight: Option<u32>,
+    /// the minimum transaction fee in BTC/kB to be considered a non-zero fee (default 0.00001)
+    #[argh(option)]
+    pub minrelaytxfee: Option<f64>,
+    /// max number of orphan transactions to keep in memory (default 100)
+    #[argh(option)]
+    pub maxorphantx: Option<i64>,
+}
+
+/// Names of the options that are switches: in a config file they take a boolean value.
+pub const SWITCHES: &[&str] = &[
+    "version",
+    "testnet",
+    "regtest",
+    "simnet",
+    "signet",
+    "nolisten",
+    "nobanning",
+    "nodnsseed",
+    "noonion",
+    "norpc",
+    "notls",
+    "generate",
+];
+
+impl Options {
+    /// Parses command-line style arguments (without the program name). Accepts btcd's
+    /// `--name=value` spelling as well as `--name value`.
+    pub fn parse(args: &[String]) -> Result<Options, String> {
+        let mut split: Vec<String> = Vec::with_capacity(args.len());
+        for arg in args {
+            match arg.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
+                Some((name, value)) => {
+                    split.push(format!("--{name}"));
+                    split.push(value.to_string());
+                }
+                None => split.push(arg.clone()),
+            }
+        }
+        let refs: Vec<&str> = split.iter().map(String::as_str).collect();
+        Options::from_args(&["rbtcd"], &refs).map_err(|exit| exit.output.trim().to_string())
+    }
+
+    /// Lays `self` (the command line) over `file` (the config file): scalars from the command
+    /// line win, switches set in either are set, lists from the command line replace the file's.
+    pub fn over(self, file: Options) -> Options {
+        fn list(cli: Vec<String>, file: Vec<String>) -> Vec<String> {
+            if cli.is_empty() {
+                file
+            } else {
+                cli
+            }
+        }
+        Options {
+            version: self.version || file.version,
+            configfile: self.configfile.or(file.configfile),
+            datadir: self.datadir.or(file.datadir),
+            logdir: self.logdir.or(file.logdir),
+            debuglevel: self.debuglevel.or(file.debuglevel),
+            testnet: self.testnet || file.testnet,
+            regtest: self.regtest || file.regtest,
+            simnet: self.simnet || file.simnet,
+            signet: self.signet || file.signet,
+            listen: list(self.listen, file.listen),
+            nolisten: self.nolisten || file.nolisten,
+            addpeer: list(self.addpeer, file.addpeer),
+            connect: list(self.connect, file.connect),
+            maxpeers: self.maxpeers.or(file.maxpeers),
+            banduration: self.banduration.or(file.banduration),
+            banthreshold: self.banthreshold.or(file.banthreshold),
+            nobanning: self.nobanning || file.nobanning,
+            whitelist: list(self.whitelist, file.whitelist),
+            nodnsseed: self.nodnsseed || file.nodnsseed,
+            externalip: list(self.externalip, file.externalip),
+            proxy: self.proxy.or(file.proxy),
+            proxyuser: self.proxyuser.or(file.proxyuser),
+            proxypass: self.proxypass.or(file.proxypass),
+            onion: self.onion.or(file.onion),
+            noonion: self.noonion || file.noonion,
+            uacomment: list(self.uacomment, file.uacomment),
+            rpcuser: self.rpcuser.or(file.rpcuser),
+            rpcpass: self.rpcpass.or(file.rpcpass),
+            rpclimituser: self.rpclimituser.or(file.rpclimituser),
+            rpclimitpass: self.rpclimitpass.or(file.rpclimitpass),
+            rpclisten: list(self.rpclisten, file.rpclisten),
+            rpcmaxclients: self.rpcmaxclients.or(file.rpcmaxclients),
+            rpcmaxwebsockets: self.rpcmaxwebsockets.or(file.rpcmaxwebsockets),
+            rpcmaxconcurrentreqs: self.rpcmaxconcurrentreqs.or(file.rpcmaxconcurrentreqs),
+            norpc: self.norpc || file.norpc,
+            notls: self.notls || file.notls,
+            generate: self.generate || file.generate,
+            miningaddr: list(self.miningaddr, file.miningaddr),
+            blockmaxweight: self.blockmaxweight.or(file.blockmaxweight),
+            minrelaytxfee: self.minrelaytxfee.or(file.minrelaytxfee),
+            maxorphantx: self.maxorphantx.or(file.maxorphantx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn accepts_btcd_spellings() {
+        let o = Options::parse(&args(&[
+            "--regtest",
+            "--debuglevel=info,PEER=debug",
+            "-a",
+            "127.0.0.1:1",
+            "--addpeer=127.0.0.1:2",
+            "--maxpeers",
+            "7",
+        ]))
+        .unwrap();
+        assert!(o.regtest);
+        assert_eq!(o.debuglevel.as_deref(), Some("info,PEER=debug"));
+        assert_eq!(o.addpeer, ["127.0.0.1:1", "127.0.0.1:2"]);
+        assert_eq!(o.maxpeers, Some(7));
+    }
+
+    #[test]
+    fn rejects_unknown_options_and_bad_numbers() {
+        assert!(Options::parse(&args(&["--nosuchthing"])).is_err());
+        assert!(Options::parse(&args(&["--maxpeers=many"])).is_err());
+    }
+
+    #[test]
+    fn every_listed_switch_is_a_switch() {
+        for name in SWITCHES {
+            let o = Options::parse(&[format!("--{name}")]);
+            assert!(o.is_ok(), "--{name} should parse as a switch: {o:?}");
+        }
+    }
+
+    #[test]
+    fn command_line_wins_over_file() {
+        let file = Options::parse(&args(&["--maxpeers=5", "--connect=a", "--generate"])).unwrap();
+        let cli = Options::parse(&args(&["--maxpeers=9"])).unwrap();
+        let merged = cli.over(file);
+        assert_eq!(merged.maxpeers, Some(9));
+        assert_eq!(merged.connect, ["a"]);
+        assert!(merged.generate);
+    }
+}

@@ -1,0 +1,176 @@
+use super::*;
+
+fn load_in(home: &Path, args: &[&str]) -> Result<Config, ConfigError> {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    match load(&args, home)? {
+        Startup::Run(c) => Ok(*c),
+        other => panic!("expected a config, got {other:?}"),
+    }
+}
+
+fn temp_home(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rbtcd-config-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn regtest_defaults_need_no_config_file() {
+    let home = temp_home("regtest");
+    let c = load_in(&home, &["--regtest"]).unwrap();
+    assert_eq!(c.network, Network::Regtest);
+    assert_eq!(c.config_file, None);
+    assert!(
+        !home.join(CONFIG_FILENAME).exists(),
+        "not written on regtest"
+    );
+    assert_eq!(c.data_dir, home.join("data").join("regtest"));
+    assert_eq!(c.listeners, ["0.0.0.0:12008".parse().unwrap()]);
+    assert_eq!(c.rpc, None, "RPC is disabled without credentials");
+    assert_eq!(c.max_peers, 125);
+    assert_eq!(c.ban_duration, Duration::from_secs(86_400));
+}
+
+#[test]
+fn mainnet_writes_a_default_config_with_random_credentials() {
+    let home = temp_home("mainnet");
+    let c = load_in(&home, &[]).unwrap();
+    assert_eq!(c.config_file, Some(home.join(CONFIG_FILENAME)));
+    let rpc = c.rpc.expect("credentials from the new file enable RPC");
+    let (user, pass) = rpc.admin.unwrap();
+    assert_eq!(user.len(), 28);
+    assert_ne!(user, pass);
+    assert_eq!(rpc.listeners, ["127.0.0.1:12009".parse().unwrap()]);
+    let again = load_in(&home, &[]).unwrap();
+    assert_eq!(again.rpc.unwrap().admin.unwrap().0, user, "file is reused");
+}
+
+#[test]
+fn command_line_overrides_file() {
+    let home = temp_home("override");
+    let file = home.join("my.conf");
+    std::fs::write(
+        &file,
+        "[Application Options]\nmaxpeers=5\nrpcuser=a\nrpcpass=b\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let c = load_in(&home, &["-C", path, "--regtest", "--maxpeers=9"]).unwrap();
+    assert_eq!(c.max_peers, 9);
+    assert_eq!(c.rpc.unwrap().admin, Some(("a".into(), "b".into())));
+}
+
+#[test]
+fn ports_and_listeners_are_overridable() {
+    let home = temp_home("ports");
+    let c = load_in(
+        &home,
+        &[
+            "--regtest",
+            "--listen=:18444",
+            "--listen=127.0.0.1",
+            "--rpcuser=u",
+            "--rpcpass=p",
+            "--rpclisten=127.0.0.1:18443",
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.listeners,
+        [
+            "0.0.0.0:18444".parse().unwrap(),
+            "127.0.0.1:12008".parse().unwrap()
+        ]
+    );
+    assert_eq!(
+        c.rpc.unwrap().listeners,
+        ["127.0.0.1:18443".parse().unwrap()]
+    );
+}
+
+#[test]
+fn connect_implies_nolisten_and_no_dns_seeding() {
+    let home = temp_home("connect");
+    let c = load_in(&home, &["--regtest", "--connect=10.0.0.1"]).unwrap();
+    assert!(c.listeners.is_empty());
+    assert!(!c.dns_seed);
+}
+
+#[test]
+fn btcd_validation_rules() {
+    let home = temp_home("rules");
+    let cases: &[(&[&str], ConfigError)] = &[
+        (&["--regtest", "--testnet"], ConfigError::TooManyNetworks),
+        (&["--regtest", "--maxpeers=0"], ConfigError::MaxPeers(0)),
+        (
+            &["--regtest", "--whitelist=nonsense"],
+            ConfigError::Whitelist("nonsense".into()),
+        ),
+        (
+            &["--regtest", "--addpeer=a", "--connect=b"],
+            ConfigError::AddPeerWithConnect,
+        ),
+        (
+            &["--regtest", "--rpcuser=x", "--rpclimituser=x"],
+            ConfigError::SameRpcUser,
+        ),
+        (
+            &["--regtest", "--rpcpass=x", "--rpclimitpass=x"],
+            ConfigError::SameRpcPass,
+        ),
+        (
+            &["--regtest", "--maxorphantx=-1"],
+            ConfigError::Negative("maxorphantx", -1),
+        ),
+        (
+            &["--regtest", "--blockmaxweight=10"],
+            ConfigError::BlockMaxWeight(10),
+        ),
+        (
+            &["--regtest", "--generate"],
+            ConfigError::GenerateWithoutMiningAddr,
+        ),
+        (
+            &["--regtest", "--minrelaytxfee=-1"],
+            ConfigError::MinRelayTxFee(-1.0),
+        ),
+    ];
+    for (args, want) in cases {
+        assert_eq!(load_in(&home, args).unwrap_err(), *want, "{args:?}");
+    }
+    let short_ban = load_in(&home, &["--regtest", "--banduration=500ms"]).unwrap_err();
+    assert!(matches!(short_ban, ConfigError::BanDuration(_)));
+    assert!(matches!(
+        load_in(&home, &["--bogus"]).unwrap_err(),
+        ConfigError::CommandLine(_)
+    ));
+}
+
+#[test]
+fn bad_config_file_names_file_and_line() {
+    let home = temp_home("badfile");
+    let file = home.join("bad.conf");
+    std::fs::write(&file, "maxpeers=3\nnosuchoption=1\n").unwrap();
+    let e = load_in(&home, &["-C", file.to_str().unwrap()]).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("bad.conf") && text.contains("line 2"),
+        "{text}"
+    );
+    assert!(!text.contains('\n'), "one line: {text}");
+}
+
+#[test]
+fn version_and_show_short_circuit() {
+    let home = temp_home("show");
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert!(matches!(
+        load(&args(&["-V"]), &home),
+        Ok(Startup::ShowVersion)
+    ));
+    assert!(matches!(
+        load(&args(&["--regtest", "--debuglevel=show"]), &home),
+        Ok(Startup::ShowSubsystems)
+    ));
+}

@@ -1,0 +1,6 @@
+//! The smol adapter around `rbtcd-core`: configuration, logging, storage, sockets and miner
+//! threads. The daemon binary is a thin `main` over this library.
+
+pub mod config;
+pub mod daemon;
+pub mod logging;
