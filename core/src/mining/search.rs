@@ -14,7 +14,7 @@ fn second_hash_block() -> ShaBlock {
 /// Nonces hashed side by side. Consecutive compressions of one nonce depend on each other,
 /// so one nonce at a time leaves the SHA units waiting on latency; interleaving independent
 /// nonces lets the CPU overlap them (measured with `cargo bench --bench miner`).
-const LANES: usize = 4;
+const LANES: usize = 8;
 
 /// The first nonce in `nonces`, in increasing order, whose header hash meets the job's target.
 ///
