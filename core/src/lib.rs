@@ -12,3 +12,4 @@ pub mod params;
 pub mod primitives;
 pub mod rpc;
 pub mod script;
+pub mod wire;

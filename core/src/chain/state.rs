@@ -119,7 +119,12 @@ impl<S: ChainStore> Chain<S> {
         &self.params
     }
 
-    /// The store.
+    /// Gives the store back, e.g. to close it cleanly.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// The store (read-only: the chain alone writes to it).
     pub fn store(&self) -> &S {
         &self.store
     }

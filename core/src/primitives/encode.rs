@@ -259,6 +259,18 @@ pub trait Decodable: Sized {
     }
 }
 
+impl Encodable for Hash256 {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+}
+
+impl Decodable for Hash256 {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.hash()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

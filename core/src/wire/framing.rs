@@ -1,0 +1,379 @@
+//! The 24-byte frame around every message, and a streaming decoder that takes bytes in
+//! whatever chunks the socket delivers.
+
+use super::command::Command;
+use super::error::WireError;
+use super::message::Message;
+use super::protocol::{COMMAND_SIZE, MAX_PROTOCOL_MESSAGE_LENGTH, MESSAGE_HEADER_SIZE};
+use crate::primitives::hash::sha256d;
+
+/// Frames `msg` for the network with `magic`: magic, NUL-padded command, payload length,
+/// first four bytes of the payload's double SHA-256, payload.
+pub fn encode_message(magic: [u8; 4], msg: &Message) -> Vec<u8> {
+    let mut out = Vec::with_capacity(MESSAGE_HEADER_SIZE + 64);
+    out.extend_from_slice(&magic);
+    let mut command = [0u8; COMMAND_SIZE];
+    let name = msg.command().as_bytes();
+    let n = name.len().min(COMMAND_SIZE);
+    command[..n].copy_from_slice(&name[..n]);
+    out.extend_from_slice(&command);
+    out.extend_from_slice(&[0; 8]);
+    msg.encode_payload(&mut out);
+    let len = (out.len() - MESSAGE_HEADER_SIZE) as u32;
+    let checksum = sha256d(&out[MESSAGE_HEADER_SIZE..]);
+    out[16..20].copy_from_slice(&len.to_le_bytes());
+    out[20..24].copy_from_slice(&checksum[..4]);
+    out
+}
+
+/// A parsed frame header.
+struct Header {
+    magic: [u8; 4],
+    command: [u8; COMMAND_SIZE],
+    length: u32,
+    checksum: [u8; 4],
+}
+
+impl Header {
+    fn parse(b: &[u8]) -> Header {
+        let field = |at: usize| -> [u8; 4] { b[at..at + 4].try_into().expect("4 bytes") };
+        Header {
+            magic: field(0),
+            command: b[4..16].try_into().expect("12 bytes"),
+            length: u32::from_le_bytes(field(16)),
+            checksum: field(20),
+        }
+    }
+
+    /// The command without NUL padding, or an error if it is not UTF-8 (btcd's only rule).
+    fn command_name(&self) -> Result<&str, WireError> {
+        let end = self
+            .command
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |i| i + 1);
+        std::str::from_utf8(&self.command[..end])
+            .map_err(|_| WireError::InvalidCommand(self.command))
+    }
+
+    /// Checks what can be checked before the payload arrives, in btcd's order: overall size,
+    /// network, command, the command's own limit.
+    fn validate(&self, magic: [u8; 4]) -> Result<(), WireError> {
+        let too_large = |max: u32| WireError::PayloadTooLarge {
+            command: String::from_utf8_lossy(&self.command)
+                .trim_end_matches('\0')
+                .to_string(),
+            length: self.length,
+            max,
+        };
+        if self.length > MAX_PROTOCOL_MESSAGE_LENGTH {
+            return Err(too_large(MAX_PROTOCOL_MESSAGE_LENGTH));
+        }
+        if self.magic != magic {
+            return Err(WireError::BadMagic {
+                expected: magic,
+                got: self.magic,
+            });
+        }
+        if let Some(c) = Command::from_name(self.command_name()?) {
+            if self.length > c.max_payload() {
+                return Err(too_large(c.max_payload()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Buffer capacity kept between messages. After a large message (a 4 MB block) the buffer
+/// shrinks back to this, so that a node with many peers does not hold a block's worth of
+/// memory per idle connection.
+const RETAINED_CAPACITY: usize = 64 * 1024;
+
+/// A push decoder for one connection's inbound byte stream.
+///
+/// Feed bytes with [`Decoder::push`] in any chunking, then call [`Decoder::pull`] until it
+/// returns `None`. A frame whose header is bad (wrong network, oversized, bad command) is
+/// reported once and its claimed payload skipped without being buffered; a frame with a bad
+/// checksum or payload is reported and consumed. Either way decoding continues with the next
+/// frame, so the stream never stalls; whether to disconnect is the caller's decision.
+pub struct Decoder {
+    magic: [u8; 4],
+    buf: Vec<u8>,
+    /// Start of the unconsumed bytes in `buf`.
+    pos: usize,
+    /// Bytes of a rejected frame's payload still to be discarded as they arrive.
+    skip: u64,
+}
+
+impl Decoder {
+    /// A decoder for the network whose frames start with `magic`.
+    pub fn new(magic: [u8; 4]) -> Self {
+        Decoder {
+            magic,
+            buf: Vec::new(),
+            pos: 0,
+            skip: 0,
+        }
+    }
+
+    /// Appends received bytes.
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        if self.skip > 0 {
+            let n = self.skip.min(bytes.len() as u64) as usize;
+            self.skip -= n as u64;
+            bytes = &bytes[n..];
+        }
+        if bytes.is_empty() {
+            return;
+        }
+        // Reclaim consumed space once it is at least half the buffer, so that copying is
+        // amortised over the bytes consumed.
+        if self.pos > 0 && self.pos * 2 >= self.buf.len() {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Bytes received but not yet decoded.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The next complete message, an error for the next bad frame, or `None` when more bytes
+    /// are needed.
+    pub fn pull(&mut self) -> Option<Result<Message, WireError>> {
+        let avail = &self.buf[self.pos..];
+        if avail.len() < MESSAGE_HEADER_SIZE {
+            return None;
+        }
+        let header = Header::parse(&avail[..MESSAGE_HEADER_SIZE]);
+        if let Err(e) = header.validate(self.magic) {
+            self.pos += MESSAGE_HEADER_SIZE;
+            let n = (self.buf.len() - self.pos).min(header.length as usize);
+            self.pos += n;
+            self.skip = header.length as u64 - n as u64;
+            return Some(Err(e));
+        }
+        let end = MESSAGE_HEADER_SIZE + header.length as usize;
+        if avail.len() < end {
+            return None;
+        }
+        let payload = &avail[MESSAGE_HEADER_SIZE..end];
+        let command = header.command_name().expect("validated");
+        let actual: [u8; 4] = sha256d(payload)[..4].try_into().expect("4 bytes");
+        let result = if actual != header.checksum {
+            Err(WireError::BadChecksum {
+                command: command.to_string(),
+                expected: header.checksum,
+                actual,
+            })
+        } else {
+            Message::decode_payload(command, payload)
+        };
+        self.pos += end;
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+            self.buf.shrink_to(RETAINED_CAPACITY);
+        }
+        Some(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::DecodeError;
+    use crate::wire::error::PayloadError;
+
+    const MAGIC: [u8; 4] = [0xf9, 0xbe, 0xb4, 0xd9];
+
+    fn frame(command: &[u8], payload: &[u8]) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        let mut c = [0u8; 12];
+        c[..command.len()].copy_from_slice(command);
+        out.extend_from_slice(&c);
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&sha256d(payload)[..4]);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn decode_all(bytes: &[u8]) -> Vec<Result<Message, WireError>> {
+        let mut d = Decoder::new(MAGIC);
+        d.push(bytes);
+        std::iter::from_fn(|| d.pull()).collect()
+    }
+
+    #[test]
+    fn verack_frame_matches_known_bytes() {
+        let b = encode_message(MAGIC, &Message::Verack);
+        assert_eq!(
+            crate::primitives::hash::hex_encode(&b),
+            "f9beb4d976657261636b000000000000000000005df6e0e2"
+        );
+        assert_eq!(decode_all(&b), vec![Ok(Message::Verack)]);
+    }
+
+    #[test]
+    fn bad_magic_is_reported_and_the_next_frame_still_decodes() {
+        let mut b = frame(b"ping", &7u64.to_le_bytes());
+        b[0] = 0x0b;
+        b.extend(encode_message(MAGIC, &Message::Pong(9)));
+        let got = decode_all(&b);
+        assert!(matches!(
+            got[0],
+            Err(WireError::BadMagic {
+                got: [0x0b, ..],
+                ..
+            })
+        ));
+        assert_eq!(got[1], Ok(Message::Pong(9)));
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn oversized_payload_is_rejected_from_the_header_alone() {
+        let mut d = Decoder::new(MAGIC);
+        let mut h = frame(b"ping", &[]);
+        h[16..20].copy_from_slice(&9u32.to_le_bytes());
+        d.push(&h);
+        assert_eq!(
+            d.pull(),
+            Some(Err(WireError::PayloadTooLarge {
+                command: "ping".into(),
+                length: 9,
+                max: 8
+            }))
+        );
+        // The claimed 9 bytes are skipped as they arrive, then framing resumes.
+        d.push(&[0xaa; 5]);
+        d.push(&[0xaa; 4]);
+        d.push(&encode_message(MAGIC, &Message::GetAddr));
+        assert_eq!(d.pull(), Some(Ok(Message::GetAddr)));
+        assert_eq!(d.buffered(), 0);
+
+        for (cmd, len) in [(&b"block"[..], 4_000_001u32), (b"whatever", 32 << 20 | 1)] {
+            let mut h = frame(cmd, &[]);
+            h[16..20].copy_from_slice(&len.to_le_bytes());
+            assert!(matches!(
+                decode_all(&h)[..],
+                [Err(WireError::PayloadTooLarge { max: 4_000_000, .. })]
+            ));
+        }
+    }
+
+    #[test]
+    fn buffer_shrinks_after_a_large_message() {
+        let mut d = Decoder::new(MAGIC);
+        let big = frame(b"cfcheckpt", &[0; 1_000_000]);
+        d.push(&big);
+        assert!(matches!(d.pull(), Some(Err(WireError::Malformed { .. }))));
+        assert_eq!(d.buffered(), 0);
+        assert!(d.buf.capacity() <= RETAINED_CAPACITY);
+    }
+
+    #[test]
+    fn bad_checksum_is_typed() {
+        let mut b = frame(b"ping", &1u64.to_le_bytes());
+        b[20] ^= 1;
+        assert!(matches!(
+            decode_all(&b)[..],
+            [Err(WireError::BadChecksum { ref command, .. })] if command == "ping"
+        ));
+    }
+
+    #[test]
+    fn unknown_commands_are_messages_and_bad_commands_errors() {
+        let b = frame(b"filterload", &[1, 2, 3]);
+        assert_eq!(
+            decode_all(&b),
+            vec![Ok(Message::Unknown {
+                command: "filterload".into(),
+                payload: vec![1, 2, 3]
+            })]
+        );
+        let b = frame(&[0xff, 0xfe], &[]);
+        assert!(matches!(
+            decode_all(&b)[..],
+            [Err(WireError::InvalidCommand(_))]
+        ));
+    }
+
+    #[test]
+    fn payload_errors_name_their_reason() {
+        let malformed = |cmd: &'static str, payload: &[u8]| match &decode_all(&frame(
+            cmd.as_bytes(),
+            payload,
+        ))[..]
+        {
+            [Err(WireError::Malformed { command, reason })] if *command == cmd => reason.clone(),
+            other => panic!("{cmd}: {other:?}"),
+        };
+        let mut headers = vec![1u8];
+        headers.extend_from_slice(&[0; 80]);
+        headers.push(1);
+        assert_eq!(
+            malformed("headers", &headers),
+            PayloadError::HeaderWithTransactions(1)
+        );
+        assert_eq!(
+            malformed("inv", &[0xfd, 0x51, 0xc3]),
+            PayloadError::Decode(DecodeError::CountTooLarge {
+                count: 50_001,
+                max: 50_000
+            })
+        );
+        assert_eq!(
+            malformed("getheaders", &[1, 0, 0, 0, 0xfd, 0xf5, 0x01]),
+            PayloadError::Decode(DecodeError::CountTooLarge {
+                count: 501,
+                max: 500
+            })
+        );
+        assert_eq!(
+            malformed("addr", &[0xfd, 0xe9, 0x03]),
+            PayloadError::Decode(DecodeError::CountTooLarge {
+                count: 1001,
+                max: 1000
+            })
+        );
+        assert_eq!(
+            malformed("inv", &[2, 0, 0, 0]),
+            PayloadError::Decode(DecodeError::CountExceedsInput {
+                count: 2,
+                remaining: 3
+            })
+        );
+        assert_eq!(
+            malformed("ping", &[0; 7]),
+            PayloadError::Decode(DecodeError::UnexpectedEnd { needed: 1 })
+        );
+        assert_eq!(
+            malformed("headers", &[0, 0]),
+            PayloadError::Decode(DecodeError::TrailingBytes(1))
+        );
+        let mut version = vec![0u8; 4 + 8 + 8 + 26 + 26 + 8];
+        version.extend_from_slice(&[0xfd, 0x01, 0x01]);
+        version.extend_from_slice(&[b'a'; 257]);
+        assert_eq!(
+            malformed("version", &version),
+            PayloadError::UserAgentTooLong(257)
+        );
+    }
+
+    #[test]
+    fn short_version_messages_take_btcd_defaults() {
+        let mut payload = 70001i32.to_le_bytes().to_vec();
+        payload.extend_from_slice(&[0; 8 + 8 + 26]);
+        match &decode_all(&frame(b"version", &payload))[..] {
+            [Ok(Message::Version(v))] => {
+                assert_eq!(v.version, 70001);
+                assert!(v.relay);
+                assert_eq!(v.user_agent, "");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The chain's store on LMDB (through heed): one named database per [`Table`], records encoded
+//! as the core encodes them, and every [`WriteBatch`] one LMDB write transaction. LMDB commits
+//! are durable (synced) before `write` returns, so a crash leaves the state of the last
+//! acknowledged batch.
+
+use heed::types::Bytes;
+use heed::{CommitOrAbort, Database, Env, EnvOpenOptions};
+use rbtcd_core::chain::store::{utxo_key, MetaKey};
+use rbtcd_core::chain::{
+    BlockUndo, ChainStore, IndexEntry, StoreError, Table, WriteBatch, WriteOp,
+};
+use rbtcd_core::mempool::Coin;
+use rbtcd_core::primitives::{Block, BlockHash, Decodable, Encodable, Hash256, OutPoint};
+use std::path::Path;
+
+/// Address space reserved for the memory map. LMDB files are sparse, so this is an upper bound
+/// on the database size, not disk usage (mainnet needs several hundred GiB).
+const MAP_SIZE: usize = 1 << 40;
+
+type Db = Database<'static, Bytes, Bytes>;
+
+/// An LMDB environment holding the chain's tables.
+pub struct LmdbStore {
+    env: Env,
+    dbs: [Db; 5],
+}
+
+fn backend(e: heed::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn decode<T: Decodable>(table: Table, bytes: &[u8]) -> Result<T, StoreError> {
+    T::decode(bytes).map_err(|e| StoreError::Corrupt {
+        table,
+        reason: e.to_string(),
+    })
+}
+
+impl LmdbStore {
+    /// Opens (creating if needed) the database in directory `dir`.
+    pub fn open(dir: &Path) -> Result<LmdbStore, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+        // SAFETY: the environment's files are only ever modified through LMDB, by this process;
+        // LMDB's lock file keeps a second rbtcd on the same directory consistent.
+        #[allow(unsafe_code)]
+        let env = unsafe {
+            EnvOpenOptions::new()
+                .map_size(MAP_SIZE)
+                .max_dbs(Table::ALL.len() as u32)
+                .open(dir)
+        }
+        .map_err(backend)?;
+        let wtxn = env.write_txn().map_err(backend)?;
+        let dbs = env
+            .create_databases_and_commit(wtxn, |opener, wtxn| {
+                let mut dbs = Vec::with_capacity(Table::ALL.len());
+                for table in Table::ALL {
+                    dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(table.name()))?);
+                }
+                let dbs: [_; 5] = dbs.try_into().expect("one database per table");
+                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(dbs))
+            })
+            .map_err(backend)?
+            .unwrap_commit();
+        Ok(LmdbStore { env, dbs })
+    }
+
+    fn db(&self, table: Table) -> Db {
+        self.dbs[Table::ALL
+            .iter()
+            .position(|t| *t == table)
+            .expect("known table")]
+    }
+
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let rtxn = self.env.read_txn().map_err(backend)?;
+        Ok(self
+            .db(table)
+            .get(&rtxn, key)
+            .map_err(backend)?
+            .map(<[u8]>::to_vec))
+    }
+
+    fn get_decoded<T: Decodable>(&self, table: Table, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.get(table, key)?
+            .map(|bytes| decode(table, &bytes))
+            .transpose()
+    }
+
+    /// Flushes and closes the environment, waiting until LMDB has released it.
+    pub fn close(self) {
+        self.env.prepare_for_closing().wait();
+    }
+}
+
+fn outpoint_from_key(key: &[u8]) -> Result<OutPoint, StoreError> {
+    let corrupt = || StoreError::Corrupt {
+        table: Table::Utxo,
+        reason: format!("key of {} bytes, expected 36", key.len()),
+    };
+    let txid: [u8; 32] = key
+        .get(..32)
+        .ok_or_else(corrupt)?
+        .try_into()
+        .map_err(|_| corrupt())?;
+    let vout: [u8; 4] = key
+        .get(32..)
+        .ok_or_else(corrupt)?
+        .try_into()
+        .map_err(|_| corrupt())?;
+    Ok(OutPoint::new(Hash256(txid), u32::from_be_bytes(vout)))
+}
+
+impl ChainStore for LmdbStore {
+    fn index_entries(&self) -> Result<Vec<IndexEntry>, StoreError> {
+        let rtxn = self.env.read_txn().map_err(backend)?;
+        let mut out = Vec::new();
+        for item in self.db(Table::Index).iter(&rtxn).map_err(backend)? {
+            let (_, value) = item.map_err(backend)?;
+            out.push(decode(Table::Index, value)?);
+        }
+        Ok(out)
+    }
+
+    fn index_entry(&self, hash: &BlockHash) -> Result<Option<IndexEntry>, StoreError> {
+        self.get_decoded(Table::Index, &hash.0)
+    }
+
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        self.get_decoded(Table::Blocks, &hash.0)
+    }
+
+    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
+        self.get_decoded(Table::Undo, &hash.0)
+    }
+
+    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
+        self.get_decoded(Table::Utxo, &utxo_key(outpoint))
+    }
+
+    fn for_each_coin(&self, f: &mut dyn FnMut(&OutPoint, &Coin)) -> Result<(), StoreError> {
+        let rtxn = self.env.read_txn().map_err(backend)?;
+        for item in self.db(Table::Utxo).iter(&rtxn).map_err(backend)? {
+            let (key, value) = item.map_err(backend)?;
+            f(&outpoint_from_key(key)?, &decode(Table::Utxo, value)?);
+        }
+        Ok(())
+    }
+
+    fn tip(&self) -> Result<Option<BlockHash>, StoreError> {
+        match self.get(Table::Meta, MetaKey::Tip.name().as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
+                .map(|b| Some(Hash256(b)))
+                .map_err(|_| StoreError::Corrupt {
+                    table: Table::Meta,
+                    reason: format!("tip of {} bytes", bytes.len()),
+                }),
+        }
+    }
+
+    fn addr_book(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(Table::Meta, MetaKey::AddrBook.name().as_bytes())
+    }
+
+    fn schema_version(&self) -> Result<Option<u32>, StoreError> {
+        match self.get(Table::Meta, MetaKey::SchemaVersion.name().as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => <[u8; 4]>::try_from(bytes.as_slice())
+                .map(|b| Some(u32::from_le_bytes(b)))
+                .map_err(|_| StoreError::Corrupt {
+                    table: Table::Meta,
+                    reason: format!("schema version of {} bytes", bytes.len()),
+                }),
+        }
+    }
+
+    fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut wtxn = self.env.write_txn().map_err(backend)?;
+        for op in batch.ops {
+            let (table, key, value): (Table, Vec<u8>, Option<Vec<u8>>) = match op {
+                WriteOp::PutIndex(e) => (Table::Index, e.hash.0.to_vec(), Some(e.encode())),
+                WriteOp::PutBlock(h, b) => (Table::Blocks, h.0.to_vec(), Some(b.encode())),
+                WriteOp::DeleteBlock(h) => (Table::Blocks, h.0.to_vec(), None),
+                WriteOp::PutUndo(h, u) => (Table::Undo, h.0.to_vec(), Some(u.encode())),
+                WriteOp::DeleteUndo(h) => (Table::Undo, h.0.to_vec(), None),
+                WriteOp::PutCoin(o, c) => (Table::Utxo, utxo_key(&o).to_vec(), Some(c.encode())),
+                WriteOp::DeleteCoin(o) => (Table::Utxo, utxo_key(&o).to_vec(), None),
+                WriteOp::PutTip(h) => meta(MetaKey::Tip, h.0.to_vec()),
+                WriteOp::PutAddrBook(b) => meta(MetaKey::AddrBook, b),
+                WriteOp::PutSchemaVersion(v) => {
+                    meta(MetaKey::SchemaVersion, v.to_le_bytes().to_vec())
+                }
+            };
+            let db = self.db(table);
+            match value {
+                Some(v) => db.put(&mut wtxn, &key, &v).map_err(backend)?,
+                None => {
+                    db.delete(&mut wtxn, &key).map_err(backend)?;
+                }
+            }
+        }
+        wtxn.commit().map_err(backend)
+    }
+}
+
+fn meta(key: MetaKey, value: Vec<u8>) -> (Table, Vec<u8>, Option<Vec<u8>>) {
+    (Table::Meta, key.name().as_bytes().to_vec(), Some(value))
+}
+
+#[cfg(test)]
+mod tests;

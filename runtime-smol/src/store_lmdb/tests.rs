@@ -1,0 +1,259 @@
+use super::*;
+use rbtcd_core::chain::builder::{spend, BlockBuilder};
+use rbtcd_core::chain::{Chain, MemStore};
+use rbtcd_core::params::{Network, Params};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// A far-future "now" so no generated block is too new.
+const NOW: u64 = 2_000_000_000;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rbtcd-lmdb-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A regtest chain of `n` blocks after genesis in which, once coinbases mature, every block
+/// spends the coinbase of the block 100 below it into two outputs (so blocks carry
+/// transactions and the UTXO set churns). Deterministic: parent and child processes build the
+/// same blocks.
+fn regtest_blocks(params: &Params, n: u32) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::with_capacity(n as usize);
+    let (mut parent, mut parent_time) = (params.genesis_hash, params.genesis.header.time);
+    for height in 1..=n {
+        let mut builder = BlockBuilder::new(params, parent, height, parent_time);
+        if height > params.coinbase_maturity {
+            let matured = &blocks[(height - params.coinbase_maturity - 1) as usize];
+            let coinbase = &matured.txdata[0];
+            let value = coinbase.outputs[0].value;
+            builder = builder
+                .tx(spend(
+                    &[OutPoint::new(coinbase.txid(), 0)],
+                    &[value / 2, value / 2 - 1_000],
+                ))
+                .fees(1_000);
+        }
+        let block = builder.build();
+        parent = block.block_hash();
+        parent_time = block.header.time;
+        blocks.push(block);
+    }
+    blocks
+}
+
+fn coins<S: ChainStore>(store: &S) -> Vec<(OutPoint, Coin)> {
+    let mut out = Vec::new();
+    store
+        .for_each_coin(&mut |op, c| out.push((*op, c.clone())))
+        .unwrap();
+    out
+}
+
+/// Everything a store holds that the chain reads, in a comparable form.
+fn contents<S: ChainStore>(store: &S) -> String {
+    let mut index = store.index_entries().unwrap();
+    index.sort_by_key(|e| (e.height, e.hash.0));
+    let mut undo = Vec::new();
+    let mut blocks = Vec::new();
+    for e in &index {
+        undo.push(store.undo(&e.hash).unwrap());
+        blocks.push(store.block(&e.hash).unwrap().map(|b| b.block_hash()));
+    }
+    format!(
+        "{index:?}\n{undo:?}\n{blocks:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        coins(store),
+        store.tip().unwrap(),
+        store.addr_book().unwrap(),
+        store.schema_version().unwrap()
+    )
+}
+
+#[test]
+fn holds_what_memstore_holds_and_survives_reopen() {
+    let params = Params::new(Network::Regtest);
+    let dir = temp_dir("same");
+    let blocks = regtest_blocks(&params, 130);
+    let mut on_disk = Chain::open(params.clone(), LmdbStore::open(&dir).unwrap()).unwrap();
+    let mut in_mem = Chain::open(params.clone(), MemStore::new()).unwrap();
+    for b in &blocks {
+        on_disk.process_block(b.clone(), NOW).unwrap();
+        in_mem.process_block(b.clone(), NOW).unwrap();
+    }
+    // A short side chain that wins, so undo data is written, used and deleted.
+    let fork_at = &blocks[119];
+    let mut parent = (fork_at.block_hash(), fork_at.header.time);
+    for height in 121..=132 {
+        let b = BlockBuilder::new(&params, parent.0, height, parent.1)
+            .tag(b"fork")
+            .build();
+        parent = (b.block_hash(), b.header.time);
+        on_disk.process_block(b.clone(), NOW).unwrap();
+        in_mem.process_block(b, NOW).unwrap();
+    }
+    assert_eq!(on_disk.tip().height, 132);
+    let mut extra = WriteBatch::new();
+    extra.push(WriteOp::PutAddrBook(b"addresses".to_vec()));
+    extra.push(WriteOp::PutSchemaVersion(7));
+    let (mut disk_store, mut mem_store) = (on_disk.into_store(), in_mem.into_store());
+    disk_store.write(extra.clone()).unwrap();
+    mem_store.write(extra).unwrap();
+    assert_eq!(contents(&disk_store), contents(&mem_store));
+
+    let before = contents(&disk_store);
+    disk_store.close();
+    let reopened = LmdbStore::open(&dir).unwrap();
+    assert_eq!(
+        contents(&reopened),
+        before,
+        "a reopened store holds the same"
+    );
+    let chain = Chain::open(params, reopened).unwrap();
+    assert_eq!(chain.tip().hash, parent.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn corrupt_records_are_errors_not_panics() {
+    let dir = temp_dir("corrupt");
+    let mut store = LmdbStore::open(&dir).unwrap();
+    let mut wtxn = store.env.write_txn().unwrap();
+    store
+        .db(Table::Index)
+        .put(&mut wtxn, &[1u8; 32], b"junk")
+        .unwrap();
+    store
+        .db(Table::Meta)
+        .put(&mut wtxn, b"tip", b"short")
+        .unwrap();
+    store
+        .db(Table::Utxo)
+        .put(&mut wtxn, b"bad key", b"")
+        .unwrap();
+    wtxn.commit().unwrap();
+    assert!(matches!(
+        store.index_entries(),
+        Err(StoreError::Corrupt {
+            table: Table::Index,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.tip(),
+        Err(StoreError::Corrupt {
+            table: Table::Meta,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.for_each_coin(&mut |_, _| {}),
+        Err(StoreError::Corrupt {
+            table: Table::Utxo,
+            ..
+        })
+    ));
+    store.write(WriteBatch::new()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const CRASH_BLOCKS: u32 = 360;
+const CHILD_DIR_VAR: &str = "RBTCD_LMDB_CRASH_DIR";
+
+/// The child process of `survives_sigkill_while_connecting`: connects the generated chain into
+/// the store in `RBTCD_LMDB_CRASH_DIR` from wherever its tip is, printing each height once its
+/// batch is committed, until killed.
+#[test]
+#[ignore = "run as a child process by survives_sigkill_while_connecting"]
+fn crash_child() {
+    let dir = PathBuf::from(std::env::var(CHILD_DIR_VAR).expect("run by the crash test"));
+    let params = Params::new(Network::Regtest);
+    let blocks = regtest_blocks(&params, CRASH_BLOCKS);
+    let mut chain = Chain::open(params, LmdbStore::open(&dir).unwrap()).unwrap();
+    let start = chain.tip().height as usize;
+    println!("committed {start}");
+    for block in &blocks[start..] {
+        chain.process_block(block.clone(), NOW).unwrap();
+        println!("committed {}", chain.tip().height);
+    }
+}
+
+/// Kills a process connecting blocks into LMDB (SIGKILL) at pseudo-random points, many times;
+/// after each kill the database opens, the tip is no older than the last height the child
+/// reported committed, and the UTXO set equals a replay of the stored main chain.
+#[test]
+fn survives_sigkill_while_connecting() {
+    let params = Params::new(Network::Regtest);
+    let dir = temp_dir("sigkill");
+    let blocks = regtest_blocks(&params, CRASH_BLOCKS);
+    let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |bound: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % bound
+    };
+    let mut kills = 0;
+    let mut acknowledged = 0u32;
+    while acknowledged < CRASH_BLOCKS {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "store_lmdb::tests::crash_child",
+                "--ignored",
+                "--nocapture",
+            ])
+            .args(["--test-threads", "1"])
+            .env(CHILD_DIR_VAR, &dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let wait_for = 1 + next(25);
+        let mut seen = 0;
+        let mut finished = true;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(h) = line.strip_prefix("committed ") {
+                acknowledged = acknowledged.max(h.parse().unwrap());
+                seen += 1;
+                if seen > wait_for && acknowledged < CRASH_BLOCKS {
+                    finished = false;
+                    break;
+                }
+            }
+        }
+        if !finished {
+            // Land the kill at a varying point inside the next block's write.
+            std::thread::sleep(std::time::Duration::from_micros(next(3_000)));
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+        drop(lines);
+
+        let store = LmdbStore::open(&dir).expect("the database opens after a kill");
+        let chain = Chain::open(params.clone(), store).expect("the chain loads after a kill");
+        let tip = chain.tip().height;
+        assert!(
+            tip >= acknowledged,
+            "tip {tip} older than acknowledged {acknowledged}"
+        );
+        assert_eq!(chain.tip().hash, blocks[tip as usize - 1].block_hash());
+        let mut replay = Chain::open(params.clone(), MemStore::new()).unwrap();
+        for b in &blocks[..tip as usize] {
+            replay.process_block(b.clone(), NOW).unwrap();
+        }
+        assert_eq!(
+            coins(chain.store()),
+            coins(replay.store()),
+            "after kill {kills}"
+        );
+        acknowledged = tip;
+        chain.into_store().close();
+    }
+    assert!(kills >= 10, "only {kills} kills landed");
+    println!("survived {kills} kills over {CRASH_BLOCKS} blocks");
+    let _ = std::fs::remove_dir_all(&dir);
+}
