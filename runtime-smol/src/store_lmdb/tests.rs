@@ -20,14 +20,6 @@ fn regtest_blocks(params: &Params, n: u32) -> Vec<Block> {
     spending_chain(params, n, 2)
 }
 
-fn coins<S: ChainStore>(store: &S) -> Vec<(OutPoint, Coin)> {
-    let mut out = Vec::new();
-    store
-        .for_each_coin(&mut |op, c| out.push((*op, c.clone())))
-        .unwrap();
-    out
-}
-
 /// Everything a store holds that the chain reads, in a comparable form.
 fn contents<S: ChainStore>(store: &S) -> String {
     let mut index = store.index_entries().unwrap();
@@ -40,7 +32,7 @@ fn contents<S: ChainStore>(store: &S) -> String {
     }
     format!(
         "{index:?}\n{undo:?}\n{blocks:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        coins(store),
+        store.utxo_snapshot().unwrap(),
         store.tip().unwrap(),
         store.addr_book().unwrap(),
         store.schema_version().unwrap()
@@ -223,8 +215,8 @@ fn survives_sigkill_while_connecting() {
             replay.process_block(b.clone(), NOW).unwrap();
         }
         assert_eq!(
-            coins(chain.store()),
-            coins(replay.store()),
+            chain.store().utxo_snapshot().unwrap(),
+            replay.store().utxo_snapshot().unwrap(),
             "after kill {kills}"
         );
         acknowledged = tip;
