@@ -13,18 +13,26 @@ use rbtcd_core::primitives::BlockHeader;
 use std::hint::black_box;
 use std::time::Instant;
 
-const BLOCKS: usize = 10_000;
+/// Chain length under `cargo bench`; `cargo test` (no `--bench` argument) runs a short smoke
+/// pass instead.
+const BLOCKS_BENCH: usize = 10_000;
+const BLOCKS_SMOKE: usize = 300;
 /// Transactions each block carries once coinbases mature: one split and this many spends.
 const SPENDS_PER_BLOCK: usize = 10;
 
 fn main() {
+    let n_blocks = if std::env::args().any(|a| a == "--bench") {
+        BLOCKS_BENCH
+    } else {
+        BLOCKS_SMOKE
+    };
     let p = Params::new(Network::Regtest);
-    let now = p.genesis.header.time as u64 + 10 * BLOCKS as u64;
+    let now = p.genesis.header.time as u64 + 10 * n_blocks as u64;
     let t = Instant::now();
-    let blocks = spending_chain(&p, BLOCKS as u32, SPENDS_PER_BLOCK as u32);
+    let blocks = spending_chain(&p, n_blocks as u32, SPENDS_PER_BLOCK as u32);
     let txs: usize = blocks.iter().map(|b| b.txdata.len()).sum();
     eprintln!(
-        "generated {BLOCKS} blocks ({txs} transactions) in {:.2} s",
+        "generated {n_blocks} blocks ({txs} transactions) in {:.2} s",
         t.elapsed().as_secs_f64()
     );
 
@@ -37,10 +45,10 @@ fn main() {
         );
     }
     let secs = t.elapsed().as_secs_f64();
-    assert_eq!(chain.tip().height as usize, BLOCKS);
+    assert_eq!(chain.tip().height as usize, n_blocks);
     println!(
         "bench: chain_blocks_connected_per_sec_memstore: {:.0} blocks/s",
-        BLOCKS as f64 / secs
+        n_blocks as f64 / secs
     );
     println!(
         "bench: chain_txs_connected_per_sec_memstore: {:.0} tx/s",
@@ -55,8 +63,8 @@ fn main() {
         chain.process_headers(batch, now).unwrap();
     }
     let secs = t.elapsed().as_secs_f64();
-    assert_eq!(chain.index().best_header().height as usize, BLOCKS);
-    let headers_per_sec = BLOCKS as f64 / secs;
+    assert_eq!(chain.index().best_header().height as usize, n_blocks);
+    let headers_per_sec = n_blocks as f64 / secs;
     println!("bench: chain_headers_validated_per_sec: {headers_per_sec:.0} headers/s");
 
     // The limit: hashing the headers alone (every header is hashed at least once).
@@ -64,7 +72,7 @@ fn main() {
     for h in &headers {
         black_box(sha256d(&h.to_bytes()));
     }
-    let hash_per_sec = BLOCKS as f64 / t.elapsed().as_secs_f64();
+    let hash_per_sec = n_blocks as f64 / t.elapsed().as_secs_f64();
     println!("bench: sha256d_headers_per_sec_1core: {hash_per_sec:.0} headers/s");
     println!(
         "ratio: chain_headers_vs_sha256d_limit: {:.3}",

@@ -10,16 +10,24 @@ use rbtcd_core::chain::{Chain, MemStore, Placement};
 use rbtcd_core::params::{Network, Params};
 use std::time::Instant;
 
-const BLOCKS: u32 = 10_000;
+/// Chain length under `cargo bench`; `cargo test` (no `--bench` argument) runs a short smoke
+/// pass instead.
+const BLOCKS_BENCH: u32 = 10_000;
+const BLOCKS_SMOKE: u32 = 150;
 const SPENDS_PER_BLOCK: u32 = 10;
 
 fn main() {
+    let n_blocks = if std::env::args().any(|a| a == "--bench") {
+        BLOCKS_BENCH
+    } else {
+        BLOCKS_SMOKE
+    };
     let p = Params::new(Network::Regtest);
-    let now = u64::from(p.genesis.header.time) + 10 * u64::from(BLOCKS);
-    let blocks = spending_chain(&p, BLOCKS, SPENDS_PER_BLOCK);
+    let now = u64::from(p.genesis.header.time) + 10 * u64::from(n_blocks);
+    let blocks = spending_chain(&p, n_blocks, SPENDS_PER_BLOCK);
     let txs: usize = blocks.iter().map(|b| b.txdata.len()).sum();
     let bytes: usize = blocks.iter().map(|b| b.total_size()).sum();
-    eprintln!("generated {BLOCKS} blocks ({txs} transactions, {bytes} bytes)");
+    eprintln!("generated {n_blocks} blocks ({txs} transactions, {bytes} bytes)");
 
     let dir = std::env::temp_dir().join(format!("rbtcd-bench-store-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -50,7 +58,7 @@ fn main() {
     let mem_secs = t.elapsed().as_secs_f64();
 
     let fsyncs_per_sec = fsync_rate(&std::env::temp_dir());
-    let n = f64::from(BLOCKS);
+    let n = f64::from(n_blocks);
     println!(
         "bench: chain_blocks_connected_per_sec_lmdb: {:.0} blocks/s",
         n / lmdb_secs
