@@ -118,7 +118,9 @@ fn mining_addresses_must_be_for_the_network() {
         "{e}"
     );
     assert_eq!(
-        mining_addresses(&[ours.clone()], &regtest).unwrap().len(),
+        mining_addresses(std::slice::from_ref(&ours), &regtest)
+            .unwrap()
+            .len(),
         1
     );
     let e = mining_addresses(&[theirs], &mainnet).unwrap_err();
