@@ -45,9 +45,10 @@ fn start(args: &[String]) -> Result<(), String> {
     logging::init(levels, &cfg.log_dir.join("rbtcd.log")).map_err(|e| e.to_string())?;
     log_startup(&cfg);
     // Refuse a bad mining setup before touching the database.
-    let mut generator = match cfg.generate {
-        true => Some(generate::from_config(&cfg, seed())?),
-        false => None,
+    let mut generator = if cfg.generate {
+        Some(generate::from_config(&cfg, seed())?)
+    } else {
+        None
     };
     // Signals are caught before the database opens so an early interrupt still closes it.
     let mut signals = Signals::new([Signal::Int, Signal::Term])
@@ -61,7 +62,7 @@ fn start(args: &[String]) -> Result<(), String> {
         tip.hash,
         tip.chain_work.0
     );
-    log::warn!("P2P and RPC servers are not part of this build yet; waiting for a signal");
+    log::warn!("P2P and RPC servers are not part of this build yet; running until a signal");
 
     let signal = match generator.as_mut() {
         Some(generator) => generate::mine_until(generator, &mut chain, signals.next()),
@@ -70,7 +71,8 @@ fn start(args: &[String]) -> Result<(), String> {
     match &signal {
         Ok(Some(Ok(Signal::Term))) => log::info!("Received signal (terminated).  Shutting down..."),
         Ok(_) => log::info!("Received signal (interrupt).  Shutting down..."),
-        Err(why) => log::error!("{why}.  Shutting down..."),
+        // The reason is logged once, by `run`, when the error is returned.
+        Err(_) => log::info!("Mining failed.  Shutting down..."),
     }
     log::info!("Gracefully shutting down the database...");
     chain.into_store().close();

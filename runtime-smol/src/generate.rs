@@ -67,8 +67,10 @@ pub fn mining_addresses(addrs: &[String], params: &Params) -> Result<Vec<Address
 }
 
 impl Generator {
-    /// Mines to `addrs` (one chosen at random per template), blocks under `max_weight`.
+    /// Mines to `addrs` (one chosen at random per template; at least one, as the configuration
+    /// requires with `generate`), blocks under `max_weight`.
     pub fn new(addrs: Vec<Address>, max_weight: usize, seed: u64) -> Generator {
+        assert!(!addrs.is_empty(), "generating needs a mining address");
         Generator {
             addrs,
             max_weight,
@@ -81,8 +83,8 @@ impl Generator {
     /// A job from a fresh template on `chain`'s tip at unix time `now`. The node has no
     /// mempool in this build, so templates hold the coinbase alone.
     pub fn next_job<S: ChainStore>(&mut self, chain: &Chain<S>, now: u64) -> MiningJob {
-        let pay_to = choose_mining_address(&self.addrs, &mut self.rng)
-            .expect("the configuration requires a mining address with generate");
+        let pay_to =
+            choose_mining_address(&self.addrs, &mut self.rng).expect("checked in Generator::new");
         let template = new_block_template(chain, &[], pay_to, self.max_weight, now);
         self.job_id += 1;
         let job = template
