@@ -1,8 +1,9 @@
 //! `rbtcdMain`: the startup sequence from config to shutdown, as btcd orders it: load config,
-//! upgrade and load the block database, then run until SIGINT or SIGTERM and close the
-//! database cleanly.
+//! upgrade and load the block database, then run (mining with `--generate`) until SIGINT or
+//! SIGTERM and close the database cleanly.
 
 use crate::config::{self, Config, Startup};
+use crate::generate;
 use crate::logging::{self, Levels};
 use crate::store_lmdb::LmdbStore;
 use crate::upgrades;
@@ -43,11 +44,17 @@ fn start(args: &[String]) -> Result<(), String> {
     let levels = Levels::parse(&cfg.debug_level).map_err(|e| e.to_string())?;
     logging::init(levels, &cfg.log_dir.join("rbtcd.log")).map_err(|e| e.to_string())?;
     log_startup(&cfg);
+    // Refuse a bad mining setup before touching the database.
+    let mut generator = if cfg.generate {
+        Some(generate::from_config(&cfg, seed())?)
+    } else {
+        None
+    };
     // Signals are caught before the database opens so an early interrupt still closes it.
     let mut signals = Signals::new([Signal::Int, Signal::Term])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
-    let chain = load_block_db(&cfg)?;
+    let mut chain = load_block_db(&cfg)?;
     let tip = chain.tip();
     log::info!(
         "Chain state (height {}, hash {}, work {})",
@@ -55,18 +62,31 @@ fn start(args: &[String]) -> Result<(), String> {
         tip.hash,
         tip.chain_work.0
     );
-    log::warn!("P2P and RPC servers are not part of this build yet; waiting for a signal");
+    log::warn!("P2P and RPC servers are not part of this build yet; running until a signal");
 
-    let signal = smol::block_on(signals.next());
-    let name = match signal {
-        Some(Ok(Signal::Term)) => "terminated",
-        _ => "interrupt",
+    let signal = match generator.as_mut() {
+        Some(generator) => generate::mine_until(generator, &mut chain, signals.next()),
+        None => Ok(smol::block_on(signals.next())),
     };
-    log::info!("Received signal ({name}).  Shutting down...");
+    match &signal {
+        Ok(Some(Ok(Signal::Term))) => log::info!("Received signal (terminated).  Shutting down..."),
+        Ok(_) => log::info!("Received signal (interrupt).  Shutting down..."),
+        // The reason is logged once, by `run`, when the error is returned.
+        Err(_) => log::info!("Mining failed.  Shutting down..."),
+    }
     log::info!("Gracefully shutting down the database...");
     chain.into_store().close();
     log::info!("Shutdown complete");
-    Ok(())
+    signal.map(drop)
+}
+
+/// A seed for the node's random choices (which mining address pays): the clock's nanoseconds
+/// mixed with the process id, different on every start.
+fn seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32)
 }
 
 /// Opens the LMDB environment, brings its schema up to date and loads the chain from it.

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod daemon;
+pub mod generate;
 pub mod logging;
 pub mod miner;
 pub mod store_lmdb;

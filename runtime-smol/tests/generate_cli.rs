@@ -1,0 +1,102 @@
+//! `--generate` end to end: the daemon mines regtest blocks into its database, stops on
+//! SIGTERM, and a restart without mining finds the blocks still there.
+
+use rbtcd_core::address::{Address, Payload};
+use rbtcd_core::params::{Network, Params};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ACCEPTED: &str = "Block submitted via CPU miner accepted (hash ";
+
+fn home(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rbtcd-gen-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn address(network: Network) -> String {
+    Address::new(Payload::PubKeyHash([7; 20]), &Params::new(network)).to_string()
+}
+
+fn start(home: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_rbtcd"))
+        .args(args)
+        .env("HOME", home)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most a minute) until `done` holds for the log's text, and returns the text.
+fn wait_for(log: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Ok(text) = std::fs::read_to_string(log) {
+            if done(&text) {
+                return text;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} never appeared in {}", log.display());
+}
+
+fn terminate(child: Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn generated_blocks_are_stored_and_survive_a_restart() {
+    let h = home("mine");
+    let log = h.join(".rbtcd/logs/regtest/rbtcd.log");
+    let addr = format!("--miningaddr={}", address(Network::Regtest));
+    let miner = start(&h, &["--regtest", "--generate", &addr]);
+    let text = wait_for(&log, "5 accepted blocks", |t| {
+        t.matches(ACCEPTED).count() >= 5
+    });
+    terminate(miner);
+    assert!(text.contains("amount 50 BTC)"), "{text}");
+
+    let _ = std::fs::remove_file(&log);
+    let node = start(&h, &["--regtest"]);
+    let text = wait_for(&log, "the chain state", |t| {
+        t.contains("Chain state (height ")
+    });
+    terminate(node);
+    let height: u32 = text
+        .split("Chain state (height ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a height in the chain state line");
+    assert!(height >= 5, "only {height} blocks kept:\n{text}");
+    assert!(!text.contains(ACCEPTED), "mined without --generate");
+}
+
+#[test]
+fn mining_addresses_of_another_network_are_refused() {
+    let h = home("badaddr");
+    let addr = format!("--miningaddr={}", address(Network::Mainnet));
+    let out = Command::new(env!("CARGO_BIN_EXE_rbtcd"))
+        .args(["--regtest", "--generate", &addr])
+        .env("HOME", &h)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("is not valid for the active network"),
+        "{stderr}"
+    );
+}
