@@ -532,18 +532,15 @@ impl<S: ChainStore> Node<S> {
     }
 
     fn reject(&mut self, peer: PeerId, command: &str, code: RejectCode, reason: &str) {
-        let version = self.peers.get(&peer).map_or(0, |p| p.version);
-        if version >= crate::wire::protocol::REJECT_VERSION || version == 0 {
-            self.send(
-                peer,
-                &Message::Reject(RejectMessage {
-                    message: command.to_string(),
-                    code,
-                    reason: reason.to_string(),
-                    hash: Hash256::ZERO,
-                }),
-            );
-        }
+        self.send(
+            peer,
+            &Message::Reject(RejectMessage {
+                message: command.to_string(),
+                code,
+                reason: reason.to_string(),
+                hash: Hash256::ZERO,
+            }),
+        );
     }
 
     fn on_version(&mut self, peer: PeerId, v: VersionMessage) {
