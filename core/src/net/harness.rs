@@ -3,10 +3,12 @@
 //! answer `getdata`). Everything is ordered by (time, sequence number), so a run is a pure
 //! function of its inputs.
 
-use crate::chain::MemStore;
+use crate::chain::builder::BlockBuilder;
+use crate::chain::{Chain, MemStore, Placement};
 use crate::net::peer::{Direction, PeerId};
 use crate::node::{Input, Node, NodeConfig, Notification, Output, Time};
 use crate::params::Params;
+use crate::primitives::Block;
 use crate::wire::protocol::{COMMAND_SIZE, MESSAGE_HEADER_SIZE};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -254,4 +256,26 @@ fn command_of(bytes: &[u8]) -> String {
     let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
     debug_assert!(bytes.len() >= MESSAGE_HEADER_SIZE);
     String::from_utf8_lossy(&field[..end]).into_owned()
+}
+
+/// Mines `n` regtest-style blocks on `params`' genesis (each tagged with `tag`, so chains with
+/// different tags differ) into a fresh store; returns the store and the blocks.
+pub fn mine_chain(params: &Params, n: u32, tag: &[u8]) -> (MemStore, Vec<Block>) {
+    let store = MemStore::new();
+    let mut chain = Chain::open(params.clone(), store.clone()).expect("fresh store opens");
+    let mut blocks = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let t = chain.tip();
+        let block = BlockBuilder::new(params, t.hash, t.height + 1, t.header.time)
+            .tag(tag)
+            .build();
+        let placed = chain.process_block(block.clone(), START / 1000);
+        assert_eq!(
+            placed,
+            Ok(Placement::MainChain),
+            "a built block extends the tip"
+        );
+        blocks.push(block);
+    }
+    (store, blocks)
 }
