@@ -3,7 +3,7 @@
 //! answer `getdata`). Everything is ordered by (time, sequence number), so a run is a pure
 //! function of its inputs.
 
-use crate::chain::builder::BlockBuilder;
+use crate::chain::builder::{BlockBuilder, ANYONE_CAN_SPEND};
 use crate::chain::{Chain, MemStore, Placement};
 use crate::net::peer::{Direction, PeerId};
 use crate::node::{Input, Node, NodeConfig, Notification, Output, Time};
@@ -261,14 +261,24 @@ fn command_of(bytes: &[u8]) -> String {
 /// Mines `n` regtest-style blocks on `params`' genesis (each tagged with `tag`, so chains with
 /// different tags differ) into a fresh store; returns the store and the blocks.
 pub fn mine_chain(params: &Params, n: u32, tag: &[u8]) -> (MemStore, Vec<Block>) {
+    mine_chain_to(params, n, tag, &ANYONE_CAN_SPEND)
+}
+
+/// As [`mine_chain`], with every coinbase paying to `script_pubkey`.
+pub fn mine_chain_to(
+    params: &Params,
+    n: u32,
+    tag: &[u8],
+    script_pubkey: &[u8],
+) -> (MemStore, Vec<Block>) {
     let store = MemStore::new();
     let mut chain = Chain::open(params.clone(), store.clone()).expect("fresh store opens");
     let mut blocks = Vec::with_capacity(n as usize);
     for _ in 0..n {
         let t = chain.tip();
-        let block = BlockBuilder::new(params, t.hash, t.height + 1, t.header.time)
-            .tag(tag)
-            .build();
+        let mut builder = BlockBuilder::new(params, t.hash, t.height + 1, t.header.time).tag(tag);
+        builder.coinbase.outputs[0].script_pubkey = script_pubkey.to_vec();
+        let block = builder.build();
         let placed = chain.process_block(block.clone(), START / 1000);
         assert_eq!(
             placed,
