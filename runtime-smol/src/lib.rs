@@ -6,3 +6,4 @@ pub mod daemon;
 pub mod logging;
 pub mod store_lmdb;
 pub mod upgrades;
+pub mod p2p;
