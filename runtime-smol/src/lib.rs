@@ -4,6 +4,7 @@
 pub mod config;
 pub mod daemon;
 pub mod logging;
+pub mod miner;
 pub mod store_lmdb;
 pub mod upgrades;
 pub mod p2p;
