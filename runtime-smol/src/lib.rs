@@ -5,6 +5,6 @@ pub mod config;
 pub mod daemon;
 pub mod logging;
 pub mod miner;
+pub mod p2p;
 pub mod store_lmdb;
 pub mod upgrades;
-pub mod p2p;

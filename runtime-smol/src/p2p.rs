@@ -64,7 +64,9 @@ pub async fn run<S: ChainStore>(
         .collect();
     let mut writers: BTreeMap<PeerId, Sender<Vec<u8>>> = BTreeMap::new();
     let mut next_peer: PeerId = 1;
-    loop {
+    // The node may want things done before any event (dialling its permanent peers).
+    let fatal_at_start = drain(&mut node, &mut writers, &tx, notify.as_ref());
+    while !fatal_at_start {
         let event = match node.poll_timeout() {
             Some(deadline) => {
                 let wait = Duration::from_millis(deadline.saturating_sub(unix_ms()));
@@ -94,39 +96,49 @@ pub async fn run<S: ChainStore>(
             }
         };
         node.handle(unix_ms(), input);
-        let mut fatal = false;
-        while let Some(output) = node.poll_output() {
-            match output {
-                Output::Send { peer, bytes } => {
-                    if let Some(w) = writers.get(&peer) {
-                        // A closed writer means the reader is reporting the disconnect.
-                        let _ = w.try_send(bytes);
-                    }
-                }
-                Output::Disconnect { peer, reason } => {
-                    log::debug!(target: "rbtcd::p2p::peer", "Disconnecting peer {peer}: {reason:?}");
-                    // Dropping the sender ends the writer, which shuts the socket down.
-                    writers.remove(&peer);
-                }
-                Output::Connect { addr } => {
-                    smol::spawn(dial(addr, tx.clone())).detach();
-                }
-                Output::Notify(n) => {
-                    fatal |= matches!(n, Notification::Fatal(_));
-                    log_notification(&n);
-                    if let Some(sink) = &notify {
-                        let _ = sink.try_send(n);
-                    }
-                }
-            }
-        }
-        if fatal {
+        if drain(&mut node, &mut writers, &tx, notify.as_ref()) {
             break;
         }
     }
     drop(accept_tasks);
     writers.clear();
     node
+}
+
+/// Carries out everything the node wants done; true when it reported a fatal error.
+fn drain<S: ChainStore>(
+    node: &mut Node<S>,
+    writers: &mut BTreeMap<PeerId, Sender<Vec<u8>>>,
+    tx: &Sender<Event>,
+    notify: Option<&Sender<Notification>>,
+) -> bool {
+    let mut fatal = false;
+    while let Some(output) = node.poll_output() {
+        match output {
+            Output::Send { peer, bytes } => {
+                if let Some(w) = writers.get(&peer) {
+                    // A closed writer means the reader is reporting the disconnect.
+                    let _ = w.try_send(bytes);
+                }
+            }
+            Output::Disconnect { peer, reason } => {
+                log::debug!(target: "rbtcd::p2p::peer", "Disconnecting peer {peer}: {reason:?}");
+                // Dropping the sender ends the writer, which shuts the socket down.
+                writers.remove(&peer);
+            }
+            Output::Connect { addr } => {
+                smol::spawn(dial(addr, tx.clone())).detach();
+            }
+            Output::Notify(n) => {
+                fatal |= matches!(n, Notification::Fatal(_));
+                log_notification(&n);
+                if let Some(sink) = notify {
+                    let _ = sink.try_send(n);
+                }
+            }
+        }
+    }
+    fatal
 }
 
 async fn accept_loop(listener: TcpListener, tx: Sender<Event>) {

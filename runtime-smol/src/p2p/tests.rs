@@ -61,7 +61,10 @@ fn two_nodes_sync_over_loopback_tcp() {
             smol::Timer::after(PATIENCE).await;
             false
         };
-        assert!(smol::future::or(reached, timeout).await, "B never reached height {BLOCKS}");
+        assert!(
+            smol::future::or(reached, timeout).await,
+            "B never reached height {BLOCKS}"
+        );
         b_tx.send(Event::Stop).await.unwrap();
         a_tx.send(Event::Stop).await.unwrap();
         let (b, _a) = (b_task.await, a_task.await);
@@ -73,8 +76,14 @@ fn two_nodes_sync_over_loopback_tcp() {
 fn a_peer_sending_corrupt_frames_is_disconnected_and_the_node_keeps_serving() {
     smol::block_on(async {
         let params = Params::new(Network::Regtest);
-        let node = Node::new(params.clone(), NodeConfig::default(), MemStore::new(), 3, unix_ms())
-            .unwrap();
+        let node = Node::new(
+            params.clone(),
+            NodeConfig::default(),
+            MemStore::new(),
+            3,
+            unix_ms(),
+        )
+        .unwrap();
         let (listeners, addr) = local_listener().await;
         let (tx, rx) = unbounded();
         let task = smol::spawn(run(node, listeners, (tx.clone(), rx), None));
@@ -105,7 +114,10 @@ fn a_peer_sending_corrupt_frames_is_disconnected_and_the_node_keeps_serving() {
             smol::Timer::after(PATIENCE).await;
             false
         };
-        assert!(smol::future::or(closed, timeout).await, "the corrupt peer was never dropped");
+        assert!(
+            smol::future::or(closed, timeout).await,
+            "the corrupt peer was never dropped"
+        );
 
         // Another peer still gets a connection (it is not banned: a different port, same IP
         // is banned though, so check the node is alive by its accept loop answering at all).
