@@ -65,8 +65,8 @@ pub async fn run<S: ChainStore>(
     let mut writers: BTreeMap<PeerId, Sender<Vec<u8>>> = BTreeMap::new();
     let mut next_peer: PeerId = 1;
     // The node may want things done before any event (dialling its permanent peers).
-    let fatal_at_start = drain(&mut node, &mut writers, &tx, notify.as_ref());
-    while !fatal_at_start {
+    let mut stopped = drain(&mut node, &mut writers, &tx, notify.as_ref());
+    while !stopped {
         let event = match node.poll_timeout() {
             Some(deadline) => {
                 let wait = Duration::from_millis(deadline.saturating_sub(unix_ms()));
@@ -96,9 +96,7 @@ pub async fn run<S: ChainStore>(
             }
         };
         node.handle(unix_ms(), input);
-        if drain(&mut node, &mut writers, &tx, notify.as_ref()) {
-            break;
-        }
+        stopped = drain(&mut node, &mut writers, &tx, notify.as_ref());
     }
     drop(accept_tasks);
     writers.clear();
