@@ -270,6 +270,11 @@ impl<S: ChainStore> Node<S> {
         &self.chain
     }
 
+    /// Gives the store back, e.g. to close it cleanly at shutdown.
+    pub fn into_store(self) -> S {
+        self.chain.into_store()
+    }
+
     /// The mempool.
     pub fn mempool(&self) -> &Mempool {
         &self.mempool

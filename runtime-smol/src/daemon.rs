@@ -1,14 +1,16 @@
 //! `rbtcdMain`: the startup sequence from config to shutdown, as btcd orders it: load config,
-//! upgrade and load the block database, then run until SIGINT or SIGTERM and close the
-//! database cleanly.
+//! upgrade and load the block database, create the server (bind the P2P listeners), run the
+//! node until SIGINT or SIGTERM, then stop the server and close the database cleanly.
 
 use crate::config::{self, Config, Startup};
 use crate::logging::{self, Levels};
+use crate::node_config::node_config;
+use crate::p2p::{self, Event};
 use crate::store_lmdb::LmdbStore;
-use crate::upgrades;
+use crate::{entropy, upgrades};
 use async_signal::{Signal, Signals};
 use futures::StreamExt;
-use rbtcd_core::chain::Chain;
+use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;
 
 /// Directory under the data directory holding the LMDB environment.
@@ -47,39 +49,77 @@ fn start(args: &[String]) -> Result<(), String> {
     let mut signals = Signals::new([Signal::Int, Signal::Term])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
-    let chain = load_block_db(&cfg)?;
-    let tip = chain.tip();
+    let params = Params::new(cfg.network);
+    let node = load_block_db(&cfg, &params)?;
+    let tip = node.chain().tip();
     log::info!(
         "Chain state (height {}, hash {}, work {})",
         tip.height,
         tip.hash,
         tip.chain_work.0
     );
-    log::warn!("P2P and RPC servers are not part of this build yet; waiting for a signal");
+    if cfg.rpc.is_some() {
+        log::warn!("The RPC server is not part of this build yet");
+    }
 
-    let signal = smol::block_on(signals.next());
-    let name = match signal {
-        Some(Ok(Signal::Term)) => "terminated",
-        _ => "interrupt",
-    };
-    log::info!("Received signal ({name}).  Shutting down...");
-    log::info!("Gracefully shutting down the database...");
-    chain.into_store().close();
-    log::info!("Shutdown complete");
-    Ok(())
+    smol::block_on(async {
+        let listeners = p2p::bind(&cfg.listeners).await?;
+        let (tx, rx) = smol::channel::unbounded();
+        let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), None));
+        let signal = async {
+            Ended::Signal(match signals.next().await {
+                Some(Ok(Signal::Term)) => "terminated",
+                _ => "interrupt",
+            })
+        };
+        let ended = smol::future::or(signal, async { Ended::Server((&mut server).await) }).await;
+        let (node, failed) = match ended {
+            Ended::Signal(name) => {
+                log::info!("Received signal ({name}).  Shutting down...");
+                log::info!("Gracefully shutting down the server...");
+                let _ = tx.send(Event::Stop).await;
+                (server.await, false)
+            }
+            // The node stops by itself only after a store error, which it has logged.
+            Ended::Server(node) => (node, true),
+        };
+        log::info!("Server shutdown complete");
+        log::info!("Gracefully shutting down the database...");
+        node.into_store().close();
+        log::info!("Shutdown complete");
+        match failed {
+            true => Err("the node stopped after a database error (see the log)".to_string()),
+            false => Ok(()),
+        }
+    })
 }
 
-/// Opens the LMDB environment, brings its schema up to date and loads the chain from it.
-fn load_block_db(cfg: &Config) -> Result<Chain<LmdbStore>, String> {
+/// Why the server stopped running.
+enum Ended<N> {
+    /// SIGINT or SIGTERM.
+    Signal(&'static str),
+    /// The node task ended by itself.
+    Server(N),
+}
+
+/// Opens the LMDB environment, brings its schema up to date and loads the node's chain from it.
+fn load_block_db(cfg: &Config, params: &Params) -> Result<Node<LmdbStore>, String> {
     let dir = cfg.data_dir.join(BLOCK_DB_DIR);
     log::info!("Loading block database from '{}'", dir.display());
     let mut store =
         LmdbStore::open(&dir).map_err(|e| format!("cannot open the block database: {e}"))?;
     upgrades::upgrade(&mut store).map_err(|e| format!("cannot upgrade the block database: {e}"))?;
-    let chain = Chain::open(Params::new(cfg.network), store)
-        .map_err(|e| format!("cannot load the chain: {e}"))?;
+    let seed = entropy::os_seed().map_err(|e| format!("cannot read OS randomness: {e}"))?;
+    let node = Node::new(
+        params.clone(),
+        node_config(cfg, params)?,
+        store,
+        seed,
+        p2p::unix_ms(),
+    )
+    .map_err(|e| format!("cannot load the chain: {e}"))?;
     log::info!("Block database loaded");
-    Ok(chain)
+    Ok(node)
 }
 
 fn log_startup(cfg: &Config) {
