@@ -25,12 +25,18 @@ pub fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Work run on the node task with the node in hand (RPC handlers, block templates): the one
+/// way other parts of the daemon read the node's state or feed it, without locks.
+pub type Call<S> = Box<dyn FnOnce(&mut Node<S>) + Send>;
+
 /// What the sockets and the rest of the daemon tell the node task.
-pub enum Event {
+pub enum Event<S: ChainStore> {
     /// A connection was accepted or dialled.
     Connection(TcpStream, SocketAddr, Direction),
     /// Something for the node itself (bytes, closes, submitted blocks...).
     Input(Input),
+    /// Run this with the node; whatever it makes the node want done is carried out after.
+    Call(Call<S>),
     /// Shut down: close every connection and return the node.
     Stop,
 }
@@ -51,10 +57,10 @@ pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
 /// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
 /// accepting on `listeners`. Every notification is logged and, when `notify` is given, also
 /// sent there. Returns the node so the caller can close its store.
-pub async fn run<S: ChainStore>(
+pub async fn run<S: ChainStore + Send + 'static>(
     mut node: Node<S>,
     listeners: Vec<TcpListener>,
-    events: (Sender<Event>, Receiver<Event>),
+    events: (Sender<Event<S>>, Receiver<Event<S>>),
     notify: Option<Sender<Notification>>,
 ) -> Node<S> {
     let (tx, rx) = events;
@@ -81,6 +87,11 @@ pub async fn run<S: ChainStore>(
         let input = match event {
             Event::Stop => break,
             Event::Input(input) => input,
+            Event::Call(call) => {
+                call(&mut node);
+                stopped = drain(&mut node, &mut writers, &tx, notify.as_ref());
+                continue;
+            }
             Event::Connection(stream, addr, direction) => {
                 let peer = next_peer;
                 next_peer += 1;
@@ -104,10 +115,10 @@ pub async fn run<S: ChainStore>(
 }
 
 /// Carries out everything the node wants done; true when it reported a fatal error.
-fn drain<S: ChainStore>(
+fn drain<S: ChainStore + Send + 'static>(
     node: &mut Node<S>,
     writers: &mut BTreeMap<PeerId, Sender<Vec<u8>>>,
-    tx: &Sender<Event>,
+    tx: &Sender<Event<S>>,
     notify: Option<&Sender<Notification>>,
 ) -> bool {
     let mut fatal = false;
@@ -139,7 +150,7 @@ fn drain<S: ChainStore>(
     fatal
 }
 
-async fn accept_loop(listener: TcpListener, tx: Sender<Event>) {
+async fn accept_loop<S: ChainStore>(listener: TcpListener, tx: Sender<Event<S>>) {
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
@@ -159,7 +170,7 @@ async fn accept_loop(listener: TcpListener, tx: Sender<Event>) {
     }
 }
 
-async fn dial(addr: SocketAddr, tx: Sender<Event>) {
+async fn dial<S: ChainStore>(addr: SocketAddr, tx: Sender<Event<S>>) {
     let connect = TcpStream::connect(addr).fuse();
     let timeout = FutureExt::fuse(smol::Timer::after(CONNECT_TIMEOUT));
     futures::pin_mut!(connect, timeout);
@@ -177,7 +188,7 @@ async fn dial(addr: SocketAddr, tx: Sender<Event>) {
     }
 }
 
-async fn read_loop(mut stream: TcpStream, peer: PeerId, tx: Sender<Event>) {
+async fn read_loop<S: ChainStore>(mut stream: TcpStream, peer: PeerId, tx: Sender<Event<S>>) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         match stream.read(&mut buf).await {

@@ -128,3 +128,66 @@ fn a_peer_sending_corrupt_frames_is_disconnected_and_the_node_keeps_serving() {
         assert_eq!(node.chain().tip().height, 0);
     });
 }
+
+#[test]
+fn calls_run_on_the_node_and_new_blocks_reach_peers() {
+    smol::block_on(async {
+        let params = Params::new(Network::Regtest);
+        let a = Node::new(
+            params.clone(),
+            NodeConfig::default(),
+            MemStore::new(),
+            4,
+            unix_ms(),
+        )
+        .unwrap();
+        let (listeners, addr) = local_listener().await;
+        let (a_tx, a_rx) = unbounded();
+        let a_task = smol::spawn(run(a, listeners, (a_tx.clone(), a_rx), None));
+        let config = NodeConfig {
+            permanent_peers: vec![addr],
+            ..NodeConfig::default()
+        };
+        let b = Node::new(params.clone(), config, MemStore::new(), 5, unix_ms()).unwrap();
+        let (b_tx, b_rx) = unbounded();
+        let (n_tx, n_rx) = unbounded();
+        let b_task = smol::spawn(run(b, Vec::new(), (b_tx.clone(), b_rx), Some(n_tx)));
+        // Wait for the handshake, then mine on A through calls, as the miner does.
+        while !matches!(n_rx.recv().await, Ok(Notification::PeerReady(_))) {}
+        for block in spending_chain(&params, 5, 0) {
+            let call: Call<MemStore> =
+                Box::new(move |node| node.handle(unix_ms(), Input::SubmitBlock(block)));
+            a_tx.send(Event::Call(call)).await.unwrap();
+        }
+        let (h_tx, h_rx) = unbounded();
+        let ask: Call<MemStore> = Box::new(move |node| {
+            let _ = h_tx.try_send(node.chain().tip().height);
+        });
+        a_tx.send(Event::Call(ask)).await.unwrap();
+        assert_eq!(
+            h_rx.recv().await.unwrap(),
+            5,
+            "calls run in order on the node"
+        );
+        let reached = async {
+            while let Ok(n) = n_rx.recv().await {
+                if matches!(n, Notification::BlockConnected { height: 5, .. }) {
+                    return true;
+                }
+            }
+            false
+        };
+        let timeout = async {
+            smol::Timer::after(PATIENCE).await;
+            false
+        };
+        assert!(
+            smol::future::or(reached, timeout).await,
+            "B never saw block 5"
+        );
+        b_tx.send(Event::Stop).await.unwrap();
+        a_tx.send(Event::Stop).await.unwrap();
+        let (b, a) = (b_task.await, a_task.await);
+        assert_eq!(b.chain().tip().hash, a.chain().tip().hash);
+    });
+}
