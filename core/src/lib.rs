@@ -8,6 +8,7 @@ pub mod chain;
 pub mod mempool;
 pub mod mining;
 pub mod net;
+pub mod node;
 pub mod params;
 pub mod primitives;
 pub mod rng;

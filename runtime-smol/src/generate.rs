@@ -1,20 +1,23 @@
-//! `--generate`: btcd's CPU miner loop. Templates are built on the chain's tip, handed to the
-//! miner threads as jobs, and each solution is turned into a block, processed into the chain
-//! and followed by a template on the new tip.
+//! `--generate`: btcd's CPU miner loop. Templates are built on the node's tip and mempool (on
+//! the node task, through [`Event::Call`]), handed to the miner threads as jobs, and each
+//! solution is submitted to the node as a block, which relays it to peers, and followed by a
+//! template on the new tip.
 
 use crate::config::Config;
-use crate::miner::{default_workers, Miner, Solved};
+use crate::miner::Solved;
+use crate::p2p::{unix_ms, Event};
 use async_channel::{Receiver, Sender};
 use futures::future::{select, Either};
 use rbtcd_core::address::Address;
-use rbtcd_core::chain::{Chain, ChainError, ChainStore, Placement};
+use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::{choose_mining_address, new_block_template, BlockTemplate, MiningJob};
+use rbtcd_core::node::{Input, Node};
 use rbtcd_core::params::Params;
 use rbtcd_core::primitives::{Block, BlockHash};
 use rbtcd_core::rng::Rng;
-use std::future::Future;
 use std::pin::pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// How often the loop checks whether the template went stale (a tip from elsewhere).
 const REFRESH_CHECK: Duration = Duration::from_secs(5);
@@ -29,13 +32,11 @@ pub struct Generator {
     job_id: u64,
 }
 
-/// A block the miner found and the chain accepted.
+/// A block the miner found and the node made its tip.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Accepted {
     /// Its hash.
     pub hash: BlockHash,
-    /// Where the chain put it.
-    pub placement: Placement,
     /// What its coinbase pays (subsidy and fees), in satoshis.
     pub amount: i64,
 }
@@ -80,12 +81,17 @@ impl Generator {
         }
     }
 
-    /// A job from a fresh template on `chain`'s tip at unix time `now`. The node has no
-    /// mempool in this build, so templates hold the coinbase alone.
-    pub fn next_job<S: ChainStore>(&mut self, chain: &Chain<S>, now: u64) -> MiningJob {
+    /// A job from a fresh template on the node's tip and mempool at unix time `now` (seconds).
+    pub fn next_job<S: ChainStore>(&mut self, node: &Node<S>, now: u64) -> MiningJob {
         let pay_to =
             choose_mining_address(&self.addrs, &mut self.rng).expect("checked in Generator::new");
-        let template = new_block_template(chain, &[], pay_to, self.max_weight, now);
+        let template = new_block_template(
+            node.chain(),
+            node.mempool().entries(),
+            pay_to,
+            self.max_weight,
+            now,
+        );
         self.job_id += 1;
         let job = template
             .job(self.job_id)
@@ -94,135 +100,111 @@ impl Generator {
         job
     }
 
-    /// Whether the job being mined is stale at `now` (the tip moved).
-    pub fn needs_refresh<S: ChainStore>(&self, chain: &Chain<S>, now: u64) -> bool {
-        self.template
-            .as_ref()
-            .is_none_or(|t| t.needs_refresh(&chain.tip().hash, false, now))
+    /// Whether the job being mined is stale at `now` (the tip moved, or the mempool may hold
+    /// better transactions and the template is old).
+    pub fn needs_refresh<S: ChainStore>(&self, node: &Node<S>, now: u64) -> bool {
+        self.template.as_ref().is_none_or(|t| {
+            t.needs_refresh(&node.chain().tip().hash, !node.mempool().is_empty(), now)
+        })
     }
 
     /// The block a solution completes, or `None` when it is stale: for an older job, or for a
     /// template whose parent is no longer the tip (mining on it would only make a side chain).
-    pub fn solved_block<S: ChainStore>(&self, chain: &Chain<S>, solved: &Solved) -> Option<Block> {
+    pub fn solved_block<S: ChainStore>(&self, node: &Node<S>, solved: &Solved) -> Option<Block> {
         let template = self.template.as_ref()?;
-        (solved.job_id == self.job_id && template.block.header.prev_blockhash == chain.tip().hash)
+        (solved.job_id == self.job_id
+            && template.block.header.prev_blockhash == node.chain().tip().hash)
             .then(|| template.solved_block(solved.header))
     }
 
-    /// Processes a solution into `chain` at `now`: `Ok(None)` when it was stale or the chain
-    /// rejected the block (logged as btcd does), `Err` when the store failed.
+    /// Submits a solution to the node at `now_ms`, logging as btcd does: `Some` when the block
+    /// became the tip, `None` when the solution was stale or the block was refused.
     pub fn submit<S: ChainStore>(
         &self,
-        chain: &mut Chain<S>,
+        node: &mut Node<S>,
         solved: &Solved,
-        now: u64,
-    ) -> Result<Option<Accepted>, ChainError> {
-        let Some(block) = self.solved_block(chain, solved) else {
+        now_ms: u64,
+    ) -> Option<Accepted> {
+        let Some(block) = self.solved_block(node, solved) else {
             log::debug!("Dropping a solution of stale job {}", solved.job_id);
-            return Ok(None);
+            return None;
         };
         let hash = block.block_hash();
         let amount = block.txdata[0].outputs.iter().map(|o| o.value).sum();
-        match chain.process_block(block, now) {
-            Ok(placement) => {
-                log::info!(
-                    "Block submitted via CPU miner accepted (hash {hash}, amount {})",
-                    format_btc(amount)
-                );
-                Ok(Some(Accepted {
-                    hash,
-                    placement,
-                    amount,
-                }))
-            }
-            Err(ChainError::Rule(why)) => {
-                log::error!("Block submitted via CPU miner rejected: {why}");
-                Ok(None)
-            }
-            Err(e) => Err(e),
+        node.handle(now_ms, Input::SubmitBlock(block));
+        if node.chain().tip().hash == hash {
+            log::info!(
+                "Block submitted via CPU miner accepted (hash {hash}, amount {})",
+                format_btc(amount)
+            );
+            Some(Accepted { hash, amount })
+        } else {
+            log::error!("Block submitted via CPU miner rejected (hash {hash})");
+            None
         }
     }
 
-    /// Mines on `chain` until the store fails (the error is returned): sends jobs into `jobs`,
-    /// takes solutions from `solved`, and moves to a new template after each block or when the
-    /// tip moves.
-    pub async fn run<S: ChainStore>(
+    /// One turn of the loop on the node task: submits `found` if any, then returns a job on a
+    /// fresh template when the current one is done or stale.
+    pub fn step<S: ChainStore>(
         &mut self,
-        chain: &mut Chain<S>,
-        jobs: &Sender<Option<MiningJob>>,
-        solved: &Receiver<Solved>,
-    ) -> String {
-        let stopped = || "the miner threads stopped".to_string();
-        if !self.send_job(chain, jobs).await {
-            return stopped();
+        node: &mut Node<S>,
+        found: Option<&Solved>,
+        now_ms: u64,
+    ) -> Option<MiningJob> {
+        let submitted = found.is_some();
+        if let Some(found) = found {
+            self.submit(node, found, now_ms);
         }
-        loop {
-            let tick = smol::Timer::after(REFRESH_CHECK);
-            let found = match select(pin!(solved.recv()), tick).await {
-                Either::Left((Ok(found), _)) => Some(found),
-                Either::Left((Err(_), _)) => return stopped(),
-                Either::Right(_) => None,
-            };
-            let now = unix_now();
-            if let Some(found) = found {
-                if let Err(e) = self.submit(chain, &found, now) {
-                    return format!("cannot store a mined block: {e}");
-                }
-            } else if !self.needs_refresh(chain, now) {
-                continue;
-            }
-            if !self.send_job(chain, jobs).await {
-                return stopped();
-            }
-        }
-    }
-
-    /// Sends a job on a fresh template; false when the miner threads are gone.
-    ///
-    /// A template's time is at least its parent's median time past plus one, so blocks found
-    /// faster than one per second (regtest) would run ahead of the clock until the chain
-    /// refuses them as too far in the future. Waiting until the clock reaches the template's
-    /// time keeps every block acceptable and paces a regtest miner at a few blocks a second.
-    async fn send_job<S: ChainStore>(
-        &mut self,
-        chain: &Chain<S>,
-        jobs: &Sender<Option<MiningJob>>,
-    ) -> bool {
-        let now = unix_now();
-        let job = self.next_job(chain, now);
-        let ahead = u64::from(job.header().time).saturating_sub(now);
-        if ahead > 0 {
-            smol::Timer::after(Duration::from_secs(ahead)).await;
-        }
-        jobs.send(Some(job)).await.is_ok()
+        (submitted || self.needs_refresh(node, now_ms / 1000))
+            .then(|| self.next_job(node, now_ms / 1000))
     }
 }
 
-/// Runs the miner threads and the loop on `chain` until `stop` completes, then stops the
-/// threads; `Err` when mining failed first.
-pub fn mine_until<S: ChainStore, T>(
-    generator: &mut Generator,
-    chain: &mut Chain<S>,
-    stop: impl Future<Output = T>,
-) -> Result<T, String> {
-    let (jobs, jobs_rx) = async_channel::unbounded();
-    let (solved_tx, solved) = async_channel::unbounded();
-    let workers = default_workers();
-    let miner = Miner::spawn(workers, jobs_rx, solved_tx)
-        .map_err(|e| format!("cannot start the miner threads: {e}"))?;
-    log::info!("CPU miner started with {workers} worker(s)");
-    let outcome = {
-        let stop = pin!(stop);
-        let mining = pin!(generator.run(chain, &jobs, &solved));
-        match smol::block_on(select(stop, mining)) {
-            Either::Left((stopped, _)) => Ok(stopped),
-            Either::Right((failure, _)) => Err(failure),
+/// Mines through the node task reached by `events` until the miner threads or the node stop
+/// (the reason is returned): sends jobs into `jobs`, takes solutions from `solved`, and moves
+/// to a new template after each block or when the tip moves.
+pub async fn run<S: ChainStore + Send + 'static>(
+    generator: Generator,
+    events: Sender<Event<S>>,
+    jobs: Sender<Option<MiningJob>>,
+    solved: Receiver<Solved>,
+) -> String {
+    let generator = Arc::new(Mutex::new(generator));
+    let mut found = None;
+    loop {
+        let (reply, answer) = async_channel::bounded(1);
+        let shared = Arc::clone(&generator);
+        let call = Box::new(move |node: &mut Node<S>| {
+            let mut generator = shared.lock().unwrap_or_else(|poison| poison.into_inner());
+            let _ = reply.try_send(generator.step(node, found.as_ref(), unix_ms()));
+        });
+        if events.send(Event::Call(call)).await.is_err() {
+            return "the node stopped".to_string();
         }
-    };
-    drop(jobs);
-    miner.join();
-    log::info!("CPU miner stopped");
-    outcome
+        let Ok(job) = answer.recv().await else {
+            return "the node stopped".to_string();
+        };
+        if let Some(job) = job {
+            // A template's time is at least its parent's median time past plus one, so blocks
+            // found faster than one per second (regtest) would run ahead of the clock until the
+            // chain refuses them as too far in the future. Waiting until the clock reaches the
+            // template's time keeps every block acceptable.
+            let ahead = u64::from(job.header().time).saturating_sub(unix_ms() / 1000);
+            if ahead > 0 {
+                smol::Timer::after(Duration::from_secs(ahead)).await;
+            }
+            if jobs.send(Some(job)).await.is_err() {
+                return "the miner threads stopped".to_string();
+            }
+        }
+        let tick = smol::Timer::after(REFRESH_CHECK);
+        found = match select(pin!(solved.recv()), tick).await {
+            Either::Left((Ok(solution), _)) => Some(solution),
+            Either::Left((Err(_), _)) => return "the miner threads stopped".to_string(),
+            Either::Right(_) => None,
+        };
+    }
 }
 
 /// Satoshis as btcd prints amounts: BTC with as few decimals as needed.
@@ -236,13 +218,6 @@ pub fn format_btc(sats: i64) -> String {
         let digits = format!("{frac:08}");
         format!("{sign}{whole}.{} BTC", digits.trim_end_matches('0'))
     }
-}
-
-/// The OS clock as unix seconds.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -3,8 +3,11 @@
 
 pub mod config;
 pub mod daemon;
+pub mod entropy;
 pub mod generate;
 pub mod logging;
 pub mod miner;
+pub mod node_config;
+pub mod p2p;
 pub mod store_lmdb;
 pub mod upgrades;

@@ -20,9 +20,16 @@ fn address(network: Network) -> String {
     Address::new(Payload::PubKeyHash([7; 20]), &Params::new(network)).to_string()
 }
 
+/// Starts the daemon; unless told otherwise it listens on a free loopback port, so tests can
+/// run side by side.
 fn start(home: &Path, args: &[&str]) -> Child {
+    let any_port = ["--listen=127.0.0.1:0"];
+    let listen = args
+        .iter()
+        .any(|a| a.starts_with("--listen") || a.starts_with("--connect"));
     Command::new(env!("CARGO_BIN_EXE_rbtcd"))
         .args(args)
+        .args(if listen { &[][..] } else { &any_port[..] })
         .env("HOME", home)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -81,6 +88,32 @@ fn generated_blocks_are_stored_and_survive_a_restart() {
         .expect("a height in the chain state line");
     assert!(height >= 5, "only {height} blocks kept:\n{text}");
     assert!(!text.contains(ACCEPTED), "mined without --generate");
+}
+
+#[test]
+fn a_second_daemon_syncs_the_mined_blocks_over_p2p() {
+    let (ha, hb) = (home("p2p-a"), home("p2p-b"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("--miningaddr={}", address(Network::Regtest));
+    let listen = format!("--listen=127.0.0.1:{port}");
+    let miner = start(&ha, &["--regtest", "--generate", &addr, &listen]);
+    let log_a = ha.join(".rbtcd/logs/regtest/rbtcd.log");
+    wait_for(&log_a, "3 accepted blocks", |t| {
+        t.matches(ACCEPTED).count() >= 3
+    });
+
+    let connect = format!("--connect=127.0.0.1:{port}");
+    let follower = start(&hb, &["--regtest", &connect]);
+    let log_b = hb.join(".rbtcd/logs/regtest/rbtcd.log");
+    wait_for(&log_b, "block 3 from the miner", |t| {
+        t.contains("Block connected (height 3,")
+    });
+    terminate(follower);
+    terminate(miner);
 }
 
 #[test]

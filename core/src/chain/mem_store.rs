@@ -14,7 +14,7 @@ use crate::primitives::{Block, BlockHash, OutPoint};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Committed {
     index: BTreeMap<BlockHash, IndexEntry>,
     blocks: BTreeMap<BlockHash, Arc<Block>>,
@@ -80,6 +80,19 @@ impl MemStore {
         MemStore {
             shared: self.shared.clone(),
             generation: s.generation,
+        }
+    }
+
+    /// An independent store holding a copy of the committed state (blocks are shared, being
+    /// immutable): several simulated nodes can start from one prepared chain.
+    pub fn duplicate(&self) -> MemStore {
+        let s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        MemStore {
+            shared: Arc::new(Mutex::new(Shared {
+                state: s.state.clone(),
+                ..Shared::default()
+            })),
+            generation: 0,
         }
     }
 

@@ -1,7 +1,10 @@
-//! The peer-to-peer side of the node: block download scheduling (and, to come, the peer
-//! handler, address manager, connection manager and sync manager).
+//! The peer-to-peer side of the node: per-connection peer state, the sync manager with its
+//! block download scheduler, the address manager, ban scores, and an in-memory test network.
 
 pub mod addrmgr;
 pub mod banscore;
 pub mod download;
 pub mod group;
+pub mod harness;
+pub mod peer;
+pub mod syncmgr;

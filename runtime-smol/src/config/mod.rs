@@ -317,7 +317,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
             params.default_port,
         )]
     } else {
-        resolve_listeners(&o.listen, params.default_port)?
+        resolve_addrs(&o.listen, params.default_port)?
     };
     let dns_seed = !(o.nodnsseed || network == Network::Simnet || !o.connect.is_empty());
 
@@ -350,7 +350,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
                 params.rpc_port,
             )]
         } else {
-            resolve_listeners(&o.rpclisten, params.rpc_port)?
+            resolve_addrs(&o.rpclisten, params.rpc_port)?
         };
         Some(RpcConfig {
             listeners,
@@ -426,8 +426,9 @@ fn expand(path: &str, home: &Path) -> PathBuf {
     }
 }
 
-/// Resolves `host:port`, `:port`, `host` or `ip` listen specifications, adding `default_port`.
-fn resolve_listeners(specs: &[String], default_port: u16) -> Result<Vec<SocketAddr>, ConfigError> {
+/// Resolves `host:port`, `:port`, `host` or `ip` specifications (listen addresses, `connect`
+/// and `addpeer` peers), adding `default_port` where none is given.
+pub fn resolve_addrs(specs: &[String], default_port: u16) -> Result<Vec<SocketAddr>, ConfigError> {
     let mut out = Vec::new();
     for spec in specs {
         let with_port = if let Ok(ip) = spec.trim_matches(['[', ']']).parse::<IpAddr>() {
@@ -479,9 +480,8 @@ fn write_default_config(path: &Path) -> Result<(), ConfigError> {
 
 /// 20 random bytes from the OS, base64-encoded, as btcd generates RPC credentials.
 fn random_credential() -> std::io::Result<String> {
-    use std::io::Read;
     let mut bytes = [0u8; 21];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes[..20])?;
+    bytes[..20].copy_from_slice(&crate::entropy::os_random::<20>()?);
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(28);
     for (i, chunk) in bytes.chunks(3).enumerate() {

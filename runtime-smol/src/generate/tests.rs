@@ -1,11 +1,27 @@
 use super::*;
+use crate::miner::Miner;
 use rbtcd_core::address::Payload;
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
+use rbtcd_core::node::NodeConfig;
 use rbtcd_core::params::Network;
 
-fn regtest_chain() -> Chain<MemStore> {
-    Chain::open(Params::new(Network::Regtest), MemStore::new()).unwrap()
+/// Time for the tests' blocks (unix seconds): after genesis, fixed so nothing depends on the
+/// clock.
+fn now() -> u64 {
+    u64::from(Params::new(Network::Regtest).genesis.header.time) + 100_000
+}
+
+fn regtest_node() -> Node<MemStore> {
+    let params = Params::new(Network::Regtest);
+    Node::new(
+        params,
+        NodeConfig::default(),
+        MemStore::new(),
+        1,
+        now() * 1000,
+    )
+    .unwrap()
 }
 
 fn generator() -> Generator {
@@ -16,30 +32,21 @@ fn generator() -> Generator {
     Generator::new(addrs, 3_000_000, 9)
 }
 
-/// Time for the tests' blocks: after genesis, fixed so nothing depends on the clock.
-fn now() -> u64 {
-    u64::from(Params::new(Network::Regtest).genesis.header.time) + 100_000
-}
-
 #[test]
 fn solutions_become_accepted_blocks_on_the_tip() {
-    let mut chain = regtest_chain();
+    let mut node = regtest_node();
     let mut generator = generator();
     let (jobs, jobs_rx) = async_channel::unbounded();
     let (solved_tx, solved) = async_channel::unbounded();
     let miner = Miner::spawn(2, jobs_rx, solved_tx).unwrap();
     for height in 1..=3 {
-        jobs.send_blocking(Some(generator.next_job(&chain, now())))
+        jobs.send_blocking(Some(generator.next_job(&node, now())))
             .unwrap();
         let found = solved.recv_blocking().unwrap();
-        let accepted = generator
-            .submit(&mut chain, &found, now())
-            .unwrap()
-            .unwrap();
-        assert_eq!(accepted.placement, Placement::MainChain);
-        assert_eq!(accepted.amount, chain.params().subsidy(height));
-        assert_eq!(chain.tip().height, height);
-        assert_eq!(chain.tip().hash, accepted.hash);
+        let accepted = generator.submit(&mut node, &found, now() * 1000).unwrap();
+        assert_eq!(accepted.amount, node.chain().params().subsidy(height));
+        assert_eq!(node.chain().tip().height, height);
+        assert_eq!(node.chain().tip().hash, accepted.hash);
     }
     drop(jobs);
     miner.join();
@@ -47,61 +54,84 @@ fn solutions_become_accepted_blocks_on_the_tip() {
 
 #[test]
 fn no_block_on_an_old_tip_is_submitted_after_a_new_tip_arrives() {
-    let mut chain = regtest_chain();
+    let mut node = regtest_node();
     let mut generator = generator();
     let (jobs, jobs_rx) = async_channel::unbounded();
     let (solved_tx, solved) = async_channel::unbounded();
     let miner = Miner::spawn(2, jobs_rx, solved_tx).unwrap();
-    let old_tip = chain.tip().hash;
-    jobs.send_blocking(Some(generator.next_job(&chain, now())))
+    let old_tip = node.chain().tip().hash;
+    jobs.send_blocking(Some(generator.next_job(&node, now())))
         .unwrap();
     let on_old_tip = solved.recv_blocking().unwrap();
     assert_eq!(on_old_tip.header.prev_blockhash, old_tip);
 
     // A block from elsewhere becomes the tip before the solution is handled.
-    let tip = *chain.tip();
-    let theirs = BlockBuilder::new(chain.params(), tip.hash, 1, tip.header.time)
+    let tip = *node.chain().tip();
+    let theirs = BlockBuilder::new(node.chain().params(), tip.hash, 1, tip.header.time)
         .tag(b"peer")
         .build();
+    node.handle(now() * 1000, Input::SubmitBlock(theirs.clone()));
+    assert_eq!(node.chain().tip().hash, theirs.block_hash());
+    assert!(generator.needs_refresh(&node, now()));
+    assert_eq!(generator.submit(&mut node, &on_old_tip, now() * 1000), None);
     assert_eq!(
-        chain.process_block(theirs.clone(), now()),
-        Ok(Placement::MainChain)
+        node.chain().index().children(&old_tip),
+        [theirs.block_hash()]
     );
-    assert!(generator.needs_refresh(&chain, now()));
-    assert_eq!(generator.submit(&mut chain, &on_old_tip, now()), Ok(None));
-    assert_eq!(chain.index().children(&old_tip), [theirs.block_hash()]);
 
     // New work on the new tip; the old job's solution stays stale even if reported late.
-    jobs.send_blocking(Some(generator.next_job(&chain, now())))
+    jobs.send_blocking(Some(generator.next_job(&node, now())))
         .unwrap();
     let on_new_tip = solved.recv_blocking().unwrap();
-    assert_eq!(generator.submit(&mut chain, &on_old_tip, now()), Ok(None));
-    assert_eq!(chain.index().children(&old_tip), [theirs.block_hash()]);
-    let accepted = generator
-        .submit(&mut chain, &on_new_tip, now())
-        .unwrap()
-        .unwrap();
-    assert_eq!(accepted.placement, Placement::MainChain);
-    assert_eq!(chain.tip().height, 2);
+    assert_eq!(generator.submit(&mut node, &on_old_tip, now() * 1000), None);
+    assert_eq!(
+        node.chain().index().children(&old_tip),
+        [theirs.block_hash()]
+    );
+    assert!(generator
+        .submit(&mut node, &on_new_tip, now() * 1000)
+        .is_some());
+    assert_eq!(node.chain().tip().height, 2);
     drop(jobs);
     miner.join();
 }
 
 #[test]
-fn the_loop_mines_until_stopped() {
-    let mut chain = regtest_chain();
-    let mut generator = generator();
-    // The loop runs on this thread; another one says stop after a while.
-    let (stop_tx, stop_rx) = async_channel::bounded::<()>(1);
-    let stopper = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        stop_tx.send_blocking(()).unwrap();
-    });
-    mine_until(&mut generator, &mut chain, stop_rx.recv())
-        .unwrap()
+fn the_loop_mines_through_the_node_task_until_stopped() {
+    smol::block_on(async {
+        let node = Node::new(
+            Params::new(Network::Regtest),
+            NodeConfig::default(),
+            MemStore::new(),
+            2,
+            unix_ms(),
+        )
         .unwrap();
-    stopper.join().unwrap();
-    assert!(chain.tip().height >= 1, "regtest blocks take microseconds");
+        let (tx, rx) = smol::channel::unbounded();
+        let (notify, notes) = smol::channel::unbounded();
+        let server = smol::spawn(crate::p2p::run(
+            node,
+            Vec::new(),
+            (tx.clone(), rx),
+            Some(notify),
+        ));
+        let (jobs, jobs_rx) = async_channel::unbounded();
+        let (solved_tx, solved) = async_channel::unbounded();
+        let miner = Miner::spawn(2, jobs_rx, solved_tx).unwrap();
+        let mining = smol::spawn(run(generator(), tx.clone(), jobs, solved));
+        // Two blocks through the node, whatever the clock pacing.
+        let mut connected = 0;
+        while connected < 2 {
+            if let Ok(rbtcd_core::node::Notification::BlockConnected { .. }) = notes.recv().await {
+                connected += 1;
+            }
+        }
+        drop(mining.cancel().await);
+        miner.join();
+        tx.send(Event::Stop).await.unwrap();
+        let node = server.await;
+        assert!(node.chain().tip().height >= 2);
+    });
 }
 
 #[test]

@@ -1,0 +1,291 @@
+//! An in-memory network of [`Node`]s for tests, benchmarks and fuzzing: one controllable
+//! clock, per-link latency, and message filters to make a peer misbehave (for example never
+//! answer `getdata`). Everything is ordered by (time, sequence number), so a run is a pure
+//! function of its inputs.
+
+use crate::chain::builder::{BlockBuilder, ANYONE_CAN_SPEND};
+use crate::chain::{Chain, MemStore, Placement};
+use crate::net::peer::{Direction, PeerId};
+use crate::node::{Input, Node, NodeConfig, Notification, Output, Time};
+use crate::params::Params;
+use crate::primitives::Block;
+use crate::wire::protocol::{COMMAND_SIZE, MESSAGE_HEADER_SIZE};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// Start time of every harness run: regtest genesis time plus a day, in ms.
+pub const START: Time = (1_296_688_602 + 86_400) * 1000;
+/// Latency of a link unless set otherwise, ms.
+pub const DEFAULT_LATENCY_MS: u64 = 50;
+
+/// One end of a link: a node index and that node's peer id for the connection.
+type End = (usize, PeerId);
+
+/// A simulated network of nodes over [`MemStore`]s.
+pub struct Harness {
+    params: Params,
+    /// The nodes, by index.
+    pub nodes: Vec<Node<MemStore>>,
+    addrs: Vec<SocketAddr>,
+    now: Time,
+    seq: u64,
+    queue: BTreeMap<(Time, u64), (usize, Input)>,
+    links: BTreeMap<End, End>,
+    latency: BTreeMap<(usize, usize), u64>,
+    next_peer: PeerId,
+    /// Commands dropped on their way to a node (node index -> commands).
+    deaf: BTreeMap<usize, BTreeSet<String>>,
+    /// Notifications each node emitted, in order.
+    pub notifications: Vec<Vec<Notification>>,
+    /// Disconnects each node asked for, in order.
+    pub disconnects: Vec<Vec<Output>>,
+    /// Messages delivered so far.
+    pub delivered: u64,
+}
+
+impl Harness {
+    /// An empty network on `params`.
+    pub fn new(params: Params) -> Harness {
+        Harness {
+            params,
+            nodes: Vec::new(),
+            addrs: Vec::new(),
+            now: START,
+            seq: 0,
+            queue: BTreeMap::new(),
+            links: BTreeMap::new(),
+            latency: BTreeMap::new(),
+            next_peer: 1,
+            deaf: BTreeMap::new(),
+            notifications: Vec::new(),
+            disconnects: Vec::new(),
+            delivered: 0,
+        }
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Adds a node with a fresh store; returns its index. Its address is 10.0.0.(index+1).
+    pub fn add_node(&mut self, config: NodeConfig, seed: u64) -> usize {
+        self.add_node_with_store(config, MemStore::new(), seed)
+    }
+
+    /// Adds a node over `store` (e.g. one with a chain already in it).
+    pub fn add_node_with_store(&mut self, config: NodeConfig, store: MemStore, seed: u64) -> usize {
+        let i = self.nodes.len();
+        let node = Node::new(self.params.clone(), config, store, seed, self.now)
+            .expect("a fresh or valid store opens");
+        self.nodes.push(node);
+        self.addrs.push(Self::addr_of(i));
+        self.notifications.push(Vec::new());
+        self.disconnects.push(Vec::new());
+        self.drain(i);
+        i
+    }
+
+    /// The address node `i` listens on.
+    pub fn addr_of(i: usize) -> SocketAddr {
+        let n = i as u32 + 1;
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n)), 18444)
+    }
+
+    /// Sets the one-way latency between nodes `a` and `b`, both directions.
+    pub fn set_latency(&mut self, a: usize, b: usize, ms: u64) {
+        self.latency.insert((a.min(b), a.max(b)), ms);
+    }
+
+    fn latency(&self, a: usize, b: usize) -> u64 {
+        *self
+            .latency
+            .get(&(a.min(b), a.max(b)))
+            .unwrap_or(&DEFAULT_LATENCY_MS)
+    }
+
+    /// Drops every message with `command` sent to node `i` from now on.
+    pub fn make_deaf(&mut self, i: usize, command: &str) {
+        self.deaf.entry(i).or_default().insert(command.to_string());
+    }
+
+    fn schedule(&mut self, at: Time, node: usize, input: Input) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), (node, input));
+    }
+
+    /// Opens a connection from `a` (outbound) to `b` (inbound), arriving after the latency.
+    pub fn connect(&mut self, a: usize, b: usize) -> (PeerId, PeerId) {
+        let (pa, pb) = (self.next_peer, self.next_peer + 1);
+        self.next_peer += 2;
+        self.links.insert((a, pa), (b, pb));
+        self.links.insert((b, pb), (a, pa));
+        let at = self.now + self.latency(a, b);
+        let (addr_a, addr_b) = (self.addrs[a], self.addrs[b]);
+        self.schedule(
+            at,
+            a,
+            Input::Connected {
+                peer: pa,
+                addr: addr_b,
+                direction: Direction::Outbound,
+            },
+        );
+        self.schedule(
+            at,
+            b,
+            Input::Connected {
+                peer: pb,
+                addr: addr_a,
+                direction: Direction::Inbound,
+            },
+        );
+        (pa, pb)
+    }
+
+    /// Feeds `input` to node `i` now.
+    pub fn input(&mut self, i: usize, input: Input) {
+        self.nodes[i].handle(self.now, input);
+        self.drain(i);
+    }
+
+    fn drain(&mut self, i: usize) {
+        while let Some(out) = self.nodes[i].poll_output() {
+            match out {
+                Output::Send { peer, bytes } => {
+                    let Some(&(to, to_peer)) = self.links.get(&(i, peer)) else {
+                        continue;
+                    };
+                    let command = command_of(&bytes);
+                    if self.deaf.get(&to).is_some_and(|d| d.contains(&command)) {
+                        continue;
+                    }
+                    let at = self.now + self.latency(i, to);
+                    self.schedule(
+                        at,
+                        to,
+                        Input::Received {
+                            peer: to_peer,
+                            bytes,
+                        },
+                    );
+                }
+                Output::Disconnect { peer, .. } => {
+                    if let Some((to, to_peer)) = self.links.remove(&(i, peer)) {
+                        self.links.remove(&(to, to_peer));
+                        let at = self.now + self.latency(i, to);
+                        self.schedule(at, to, Input::Disconnected { peer: to_peer });
+                    }
+                    self.disconnects[i].push(out);
+                }
+                Output::Connect { addr } => {
+                    if let Some(to) = self.addrs.iter().position(|a| *a == addr) {
+                        self.connect(i, to);
+                    }
+                }
+                Output::Notify(n) => self.notifications[i].push(n),
+            }
+        }
+    }
+
+    /// The next time anything happens: a queued delivery or a node's timer.
+    fn next_time(&self) -> Option<Time> {
+        let queued = self.queue.keys().next().map(|(t, _)| *t);
+        let timers = self.nodes.iter().filter_map(|n| n.poll_timeout());
+        queued.into_iter().chain(timers).min()
+    }
+
+    /// Runs events in time order until `until` or until nothing is left; returns whether the
+    /// network went quiet (nothing queued, no timer) before `until`.
+    pub fn run_until(&mut self, until: Time) -> bool {
+        self.run_while(until, |_| true)
+    }
+
+    /// Runs until `done` holds (checked after every step) or `until` passes; returns whether
+    /// `done` held.
+    pub fn run_until_cond(&mut self, until: Time, mut done: impl FnMut(&Harness) -> bool) -> bool {
+        if done(self) {
+            return true;
+        }
+        self.run_while(until, |h| !done(h));
+        done(self)
+    }
+
+    fn run_while(&mut self, until: Time, mut go_on: impl FnMut(&Harness) -> bool) -> bool {
+        loop {
+            let Some(t) = self.next_time() else {
+                return true;
+            };
+            if t > until {
+                self.now = until;
+                return false;
+            }
+            self.now = self.now.max(t);
+            self.step();
+            if !go_on(self) {
+                return false;
+            }
+        }
+    }
+
+    /// Delivers everything due now, then ticks every node whose timer is due.
+    fn step(&mut self) {
+        while let Some(entry) = self.queue.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            let (node, input) = entry.remove();
+            if matches!(input, Input::Received { .. }) {
+                self.delivered += 1;
+            }
+            self.nodes[node].handle(self.now, input);
+            self.drain(node);
+        }
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].poll_timeout().is_some_and(|t| t <= self.now) {
+                self.nodes[i].handle(self.now, Input::Tick);
+                self.drain(i);
+            }
+        }
+    }
+}
+
+/// The command name of one framed message.
+fn command_of(bytes: &[u8]) -> String {
+    let field = bytes.get(4..4 + COMMAND_SIZE).unwrap_or(&[]);
+    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
+    debug_assert!(bytes.len() >= MESSAGE_HEADER_SIZE);
+    String::from_utf8_lossy(&field[..end]).into_owned()
+}
+
+/// Mines `n` regtest-style blocks on `params`' genesis (each tagged with `tag`, so chains with
+/// different tags differ) into a fresh store; returns the store and the blocks.
+pub fn mine_chain(params: &Params, n: u32, tag: &[u8]) -> (MemStore, Vec<Block>) {
+    mine_chain_to(params, n, tag, &ANYONE_CAN_SPEND)
+}
+
+/// As [`mine_chain`], with every coinbase paying to `script_pubkey`.
+pub fn mine_chain_to(
+    params: &Params,
+    n: u32,
+    tag: &[u8],
+    script_pubkey: &[u8],
+) -> (MemStore, Vec<Block>) {
+    let store = MemStore::new();
+    let mut chain = Chain::open(params.clone(), store.clone()).expect("fresh store opens");
+    let mut blocks = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let t = chain.tip();
+        let mut builder = BlockBuilder::new(params, t.hash, t.height + 1, t.header.time).tag(tag);
+        builder.coinbase.outputs[0].script_pubkey = script_pubkey.to_vec();
+        let block = builder.build();
+        let placed = chain.process_block(block.clone(), START / 1000);
+        assert_eq!(
+            placed,
+            Ok(Placement::MainChain),
+            "a built block extends the tip"
+        );
+        blocks.push(block);
+    }
+    (store, blocks)
+}

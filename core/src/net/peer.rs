@@ -1,0 +1,261 @@
+//! One connection's protocol state: the version handshake, what was negotiated, keep-alive
+//! pings, idle and handshake deadlines, the ban score, and the inventory the peer knows.
+//!
+//! The node drives it; this module holds the state and the btcd timing constants, and decides
+//! nothing that needs the chain.
+
+use super::banscore::BanScore;
+use crate::primitives::Hash256;
+use crate::wire::{Decoder, ServiceFlags, VersionMessage};
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+
+/// The driver's token for one connection. Allocated by the driver, never reused while the
+/// connection lives.
+pub type PeerId = u64;
+
+/// Oldest protocol version accepted. btcd accepts 209, but rbtcd's wire layer always decodes at
+/// the current encodings (timestamped addresses, ping nonces, the relay flag), which only hold
+/// from BIP37's 70001 on; older peers would be misparsed rather than served.
+pub const MIN_PEER_PROTOCOL_VERSION: u32 = crate::wire::protocol::BIP0037_VERSION;
+/// The version handshake must complete within this long (btcd's `negotiateTimeout`).
+pub const HANDSHAKE_TIMEOUT_MS: u64 = 30_000;
+/// A ping is sent this long after the handshake and after each ping (btcd's `pingInterval`),
+/// unless one is still unanswered.
+pub const PING_INTERVAL_MS: u64 = 120_000;
+/// A ping unanswered for this long drops the peer (Core's 20 min; btcd has none). Silent peers
+/// go sooner, by [`IDLE_TIMEOUT_MS`]; this catches peers that talk but never answer pings.
+pub const PONG_TIMEOUT_MS: u64 = 20 * 60_000;
+/// A peer silent for this long is disconnected (btcd's `idleTimeout`).
+pub const IDLE_TIMEOUT_MS: u64 = 300_000;
+/// Inventory hashes remembered per peer so nothing is announced to a peer that has it.
+pub const KNOWN_INVENTORY_CAP: usize = 5000;
+
+/// Who opened the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// The peer connected to us.
+    Inbound,
+    /// We connected to the peer.
+    Outbound,
+}
+
+/// Where the version handshake stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handshake {
+    /// Waiting for the peer's version.
+    AwaitVersion,
+    /// Versions exchanged and our verack sent; waiting for the peer's verack.
+    AwaitVerack,
+    /// Handshake complete.
+    Ready,
+}
+
+/// Why the node drops a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The handshake did not complete within [`HANDSHAKE_TIMEOUT_MS`].
+    HandshakeTimeout,
+    /// The peer's version carried a nonce we sent: we connected to ourselves.
+    SelfConnection,
+    /// The peer's protocol version is below [`MIN_PEER_PROTOCOL_VERSION`].
+    ObsoleteVersion(i32),
+    /// An outbound peer lacks services we need.
+    MissingServices(ServiceFlags),
+    /// The first message was not a version.
+    VersionNotFirst(String),
+    /// A second version message.
+    DuplicateVersion,
+    /// A second verack message.
+    DuplicateVerack,
+    /// Something other than verack, sendaddrv2 or wtxidrelay between version and verack.
+    UnexpectedBeforeVerack(String),
+    /// sendaddrv2 or wtxidrelay after the handshake.
+    NegotiationAfterHandshake(String),
+    /// A ping went unanswered for [`PONG_TIMEOUT_MS`].
+    PingTimeout,
+    /// Nothing received for [`IDLE_TIMEOUT_MS`].
+    Idle,
+    /// The ban score reached the threshold.
+    Banned {
+        /// The score reached.
+        score: u32,
+        /// The last misbehaviour.
+        reason: String,
+    },
+    /// The address is banned (checked before any handshake work).
+    AddressBanned,
+    /// `maxpeers` connections already.
+    TooManyPeers,
+    /// Frames carry another network's magic.
+    WrongNetwork,
+    /// The peer held back block download or did not answer a request in time.
+    Stalled,
+    /// Its headers do not connect or break consensus.
+    BadHeaders(String),
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectReason::HandshakeTimeout => f.write_str("protocol negotiation timeout"),
+            DisconnectReason::SelfConnection => f.write_str("connected to self"),
+            DisconnectReason::ObsoleteVersion(v) => write!(
+                f,
+                "protocol version {v}: must be {MIN_PEER_PROTOCOL_VERSION} or greater"
+            ),
+            DisconnectReason::MissingServices(s) => write!(f, "required services {s} not offered"),
+            DisconnectReason::VersionNotFirst(c) => {
+                write!(f, "a version message must precede all others (got {c})")
+            }
+            DisconnectReason::DuplicateVersion => f.write_str("duplicate version message"),
+            DisconnectReason::DuplicateVerack => f.write_str("duplicate verack message"),
+            DisconnectReason::UnexpectedBeforeVerack(c) => {
+                write!(f, "{c} before verack: invalid handshake")
+            }
+            DisconnectReason::NegotiationAfterHandshake(c) => {
+                write!(f, "{c} after the handshake")
+            }
+            DisconnectReason::PingTimeout => f.write_str("ping unanswered"),
+            DisconnectReason::Idle => write!(f, "no answer for {} s", IDLE_TIMEOUT_MS / 1000),
+            DisconnectReason::Banned { score, reason } => {
+                write!(f, "banned: ban score {score} after {reason}")
+            }
+            DisconnectReason::AddressBanned => f.write_str("address is banned"),
+            DisconnectReason::TooManyPeers => f.write_str("max peers reached"),
+            DisconnectReason::WrongNetwork => f.write_str("message from another network"),
+            DisconnectReason::Stalled => f.write_str("stalled"),
+            DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
+        }
+    }
+}
+
+/// A bounded set of hashes, forgetting the oldest first.
+#[derive(Default, Debug)]
+struct KnownInventory {
+    set: BTreeSet<Hash256>,
+    order: VecDeque<Hash256>,
+}
+
+impl KnownInventory {
+    fn insert(&mut self, hash: Hash256) {
+        if self.set.insert(hash) {
+            self.order.push_back(hash);
+            if self.order.len() > KNOWN_INVENTORY_CAP {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// One connection.
+pub struct Peer {
+    /// The remote address.
+    pub addr: SocketAddr,
+    /// Who opened it.
+    pub direction: Direction,
+    /// Frames the inbound byte stream.
+    pub decoder: Decoder,
+    /// Handshake progress.
+    pub handshake: Handshake,
+    /// The peer's version message.
+    pub remote: Option<VersionMessage>,
+    /// The nonce of the version we sent (self-connection detection).
+    pub our_nonce: Option<u64>,
+    /// Negotiated protocol version (the lower of both sides').
+    pub version: u32,
+    /// The peer asked for header announcements (BIP130).
+    pub send_headers: bool,
+    /// The peer asked for addrv2 (BIP155).
+    pub send_addrv2: bool,
+    /// The peer sent wtxidrelay (BIP339).
+    pub wtxid_relay: bool,
+    /// When the connection was made, ms.
+    pub connected_at: u64,
+    /// When the last message arrived, ms.
+    pub last_recv: u64,
+    /// When the next ping is due, ms (set at handshake completion).
+    pub next_ping: Option<u64>,
+    /// Nonce and send time of the ping awaiting its pong.
+    pub ping: Option<(u64, u64)>,
+    /// Misbehaviour score.
+    pub ban_score: BanScore,
+    /// Best height the peer is known to have.
+    pub best_height: u32,
+    known: KnownInventory,
+}
+
+impl Peer {
+    /// A fresh connection at `now`.
+    pub fn new(addr: SocketAddr, direction: Direction, magic: [u8; 4], now: u64) -> Peer {
+        Peer {
+            addr,
+            direction,
+            decoder: Decoder::new(magic),
+            handshake: Handshake::AwaitVersion,
+            remote: None,
+            our_nonce: None,
+            version: 0,
+            send_headers: false,
+            send_addrv2: false,
+            wtxid_relay: false,
+            connected_at: now,
+            last_recv: now,
+            next_ping: None,
+            ping: None,
+            ban_score: BanScore::default(),
+            best_height: 0,
+            known: KnownInventory::default(),
+        }
+    }
+
+    /// True once the handshake completed.
+    pub fn is_ready(&self) -> bool {
+        self.handshake == Handshake::Ready
+    }
+
+    /// Whether the peer asked to receive transactions (the version's relay flag).
+    pub fn relays_txs(&self) -> bool {
+        self.remote.as_ref().is_some_and(|v| v.relay)
+    }
+
+    /// Records that the peer has `hash`.
+    pub fn learn(&mut self, hash: Hash256) {
+        self.known.insert(hash);
+    }
+
+    /// True when the peer is known to have `hash`.
+    pub fn knows(&self, hash: &Hash256) -> bool {
+        self.known.set.contains(hash)
+    }
+
+    /// The earliest time a deadline of this peer falls due.
+    pub fn deadline(&self) -> u64 {
+        let idle = self.last_recv + IDLE_TIMEOUT_MS;
+        let pong = self.ping.map(|(_, at)| at + PONG_TIMEOUT_MS);
+        let ping = self.next_ping.filter(|_| self.ping.is_none());
+        let handshake = (!self.is_ready()).then_some(self.connected_at + HANDSHAKE_TIMEOUT_MS);
+        [Some(idle), pong, ping, handshake]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(idle)
+    }
+
+    /// Why the peer must go at `now`, if a deadline passed (pings aside).
+    pub fn expired(&self, now: u64) -> Option<DisconnectReason> {
+        if !self.is_ready() && now >= self.connected_at + HANDSHAKE_TIMEOUT_MS {
+            return Some(DisconnectReason::HandshakeTimeout);
+        }
+        if now >= self.last_recv + IDLE_TIMEOUT_MS {
+            return Some(DisconnectReason::Idle);
+        }
+        if self.ping.is_some_and(|(_, at)| now >= at + PONG_TIMEOUT_MS) {
+            return Some(DisconnectReason::PingTimeout);
+        }
+        None
+    }
+}

@@ -1,0 +1,202 @@
+//! The sync manager's state: headers-first from one peer at a time, then blocks from every
+//! peer in parallel through the [`Downloader`], with stall detection; and the read-only
+//! answers to other peers' `getheaders` and `getblocks`.
+
+use super::download::Downloader;
+use super::peer::PeerId;
+use crate::chain::index::BlockIndex;
+use crate::chain::Status;
+use crate::primitives::{BlockHash, BlockHeader};
+use crate::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A peer holding the lowest missing block while the download window is full for this long
+/// is dropped. Core's `BLOCK_STALLING_TIMEOUT` (2 s): btcd's 3 min stall timer lets one slow
+/// peer hold a parallel download back far too long, and the peer's blocks are reassigned at
+/// once, so the cost of a false positive is one reconnection.
+pub const WINDOW_STALL_MS: u64 = 2_000;
+/// Any block request older than this drops its peer (btcd's 3 min stall timeout).
+pub const BLOCK_TIMEOUT_MS: u64 = 180_000;
+/// A getheaders unanswered for this long drops the peer (btcd: three times its 30 s
+/// `stallResponseTimeout` for getheaders).
+pub const HEADERS_TIMEOUT_MS: u64 = 90_000;
+/// How often stalls are looked for while anything is outstanding.
+pub const STALL_CHECK_MS: u64 = 1_000;
+/// Most block hashes in an inv answering getblocks (btcd's `wire.MaxBlocksPerMsg`).
+pub const MAX_BLOCKS_PER_INV: usize = 500;
+
+/// Download and header-sync bookkeeping.
+#[derive(Default)]
+pub struct SyncManager {
+    /// Block download scheduling.
+    pub downloader: Downloader<PeerId>,
+    /// Hashes handed to the downloader and not yet received, so that walking the header
+    /// chain back stops where earlier walks ended.
+    wanted: BTreeSet<BlockHash>,
+    /// The peer headers are synced from during initial download.
+    pub headers_peer: Option<PeerId>,
+    /// Outstanding getheaders, by peer, with when each was sent.
+    headers_asked: BTreeMap<PeerId, u64>,
+    /// Peers that were sent a getheaders at least once.
+    asked_once: BTreeSet<PeerId>,
+}
+
+impl SyncManager {
+    /// Records a getheaders sent to `peer` at `now`.
+    pub fn asked_headers(&mut self, peer: PeerId, now: u64) {
+        self.headers_asked.insert(peer, now);
+        self.asked_once.insert(peer);
+    }
+
+    /// Records a headers answer from `peer`.
+    pub fn got_headers(&mut self, peer: PeerId) {
+        self.headers_asked.remove(&peer);
+    }
+
+    /// True when `peer` was sent a getheaders at least once.
+    pub fn was_asked(&self, peer: PeerId) -> bool {
+        self.asked_once.contains(&peer)
+    }
+
+    /// Forgets a departed peer; its blocks become requestable from others.
+    pub fn peer_gone(&mut self, peer: PeerId) {
+        self.downloader.peer_gone(peer);
+        self.headers_asked.remove(&peer);
+        self.asked_once.remove(&peer);
+        if self.headers_peer == Some(peer) {
+            self.headers_peer = None;
+        }
+    }
+
+    /// Hands every block on the best header chain that lacks data to the downloader. Walks back
+    /// from the best header to the first block stored or already wanted; when the header chain
+    /// switched branches, requests above the fork are dropped first.
+    pub fn schedule(&mut self, index: &BlockIndex) {
+        let mut fresh = Vec::new();
+        let mut cur = index.best_header();
+        while !cur.status.contains(Status::DATA_STORED)
+            && !cur.status.is_invalid()
+            && !self.wanted.contains(&cur.hash)
+        {
+            fresh.push((cur.height, cur.hash));
+            match index.get(&cur.header.prev_blockhash) {
+                Some(parent) => cur = parent,
+                None => break,
+            }
+        }
+        let Some(&(lowest, _)) = fresh.last() else {
+            return;
+        };
+        // A branch switch leaves wanted blocks of the old branch at these heights.
+        self.downloader.truncate_from(lowest);
+        self.wanted
+            .retain(|h| index.get(h).is_some_and(|e| e.height < lowest));
+        for (height, hash) in fresh {
+            self.downloader.need(height, hash);
+            self.wanted.insert(hash);
+        }
+    }
+
+    /// A block arrived: returns the peer it was requested from, `None` when unsolicited.
+    pub fn block_arrived(&mut self, hash: &BlockHash) -> Option<PeerId> {
+        self.wanted.remove(hash);
+        self.downloader.received(hash)
+    }
+
+    /// True while headers or blocks are outstanding.
+    pub fn busy(&self) -> bool {
+        !self.downloader.is_done() || !self.headers_asked.is_empty()
+    }
+
+    /// Peers to drop at `now`: the one holding the window, those with overdue blocks, and those
+    /// with an overdue getheaders. Sorted, without duplicates.
+    pub fn stalled(&self, now: u64) -> Vec<PeerId> {
+        let mut peers: BTreeSet<PeerId> = self
+            .downloader
+            .timed_out(now, BLOCK_TIMEOUT_MS)
+            .into_iter()
+            .collect();
+        peers.extend(self.downloader.window_staller(now, WINDOW_STALL_MS));
+        peers.extend(
+            self.headers_asked
+                .iter()
+                .filter(|(_, at)| now.saturating_sub(**at) > HEADERS_TIMEOUT_MS)
+                .map(|(p, _)| *p),
+        );
+        peers.into_iter().collect()
+    }
+}
+
+/// A block locator from `from`: the ten blocks below it one by one, then exponentially
+/// sparser, always ending with genesis.
+pub fn locator(index: &BlockIndex, from: &BlockHash) -> Vec<BlockHash> {
+    let Some(top) = index.get(from) else {
+        return Vec::new();
+    };
+    let mut hashes = Vec::new();
+    let mut height = top.height;
+    let mut step = 1;
+    loop {
+        if let Some(e) = index.ancestor(from, height) {
+            hashes.push(e.hash);
+        }
+        if height == 0 {
+            break;
+        }
+        if hashes.len() >= 10 {
+            step *= 2;
+        }
+        height = height.saturating_sub(step);
+    }
+    hashes
+}
+
+/// Height of the first locator hash on our main chain (0, genesis, when none is).
+fn fork_height(index: &BlockIndex, locator: &[BlockHash]) -> u32 {
+    locator
+        .iter()
+        .find(|h| index.is_main(h))
+        .and_then(|h| index.get(h))
+        .map_or(0, |e| e.height)
+}
+
+/// Main-chain hashes after the locator's fork point, up to `stop` (inclusive) or `max`.
+fn main_after(
+    index: &BlockIndex,
+    locator: &[BlockHash],
+    stop: &BlockHash,
+    max: usize,
+) -> Vec<BlockHash> {
+    let mut out = Vec::new();
+    let mut h = fork_height(index, locator) + 1;
+    while let Some(hash) = index.main_at(h) {
+        out.push(*hash);
+        if out.len() >= max || hash == stop {
+            break;
+        }
+        h += 1;
+    }
+    out
+}
+
+/// The answer to getheaders: main-chain headers after the locator's fork point (at most
+/// 2000), up to `stop`. An empty locator asks for the `stop` header alone.
+pub fn headers_after(
+    index: &BlockIndex,
+    locator: &[BlockHash],
+    stop: &BlockHash,
+) -> Vec<BlockHeader> {
+    if locator.is_empty() {
+        return index.get(stop).map(|e| e.header).into_iter().collect();
+    }
+    main_after(index, locator, stop, MAX_BLOCK_HEADERS_PER_MSG)
+        .iter()
+        .filter_map(|h| index.get(h).map(|e| e.header))
+        .collect()
+}
+
+/// The answer to getblocks: main-chain block hashes after the locator's fork point (at most
+/// 500), up to `stop`.
+pub fn blocks_after(index: &BlockIndex, locator: &[BlockHash], stop: &BlockHash) -> Vec<BlockHash> {
+    main_after(index, locator, stop, MAX_BLOCKS_PER_INV)
+}

@@ -1,0 +1,1151 @@
+//! The node: one sans-IO state machine composing the peer handler, the sync manager, the chain
+//! and the mempool.
+//!
+//! # Driver contract
+//!
+//! The driver owns sockets and the clock. For every event it calls [`Node::handle`] once with
+//! the current time (milliseconds since the Unix epoch), then drains [`Node::poll_output`]
+//! until it returns `None`, then sleeps until [`Node::poll_timeout`] (or the next event) and
+//! feeds [`Input::Tick`]. Peer ids are tokens the driver allocates; after the node asks for a
+//! disconnect it forgets the peer at once, so the driver's later `Disconnected` for it and any
+//! bytes still in flight are ignored.
+
+use crate::chain::{Chain, ChainError, ChainEvent, ChainStore, Placement};
+use crate::mempool::{Accepted, Mempool, Policy, RejectReason};
+use crate::net::banscore::{verdict, Verdict, DEFAULT_THRESHOLD};
+use crate::net::download::MAX_IN_FLIGHT_PER_PEER;
+use crate::net::peer::{
+    Direction, DisconnectReason, Handshake, Peer, PeerId, MIN_PEER_PROTOCOL_VERSION,
+    PING_INTERVAL_MS,
+};
+use crate::net::syncmgr::{self, SyncManager, STALL_CHECK_MS};
+use crate::params::{Network, Params};
+use crate::primitives::{Block, BlockHash, Hash256, Transaction, Txid};
+use crate::rng::Rng;
+use crate::wire::locator::BlockLocatorMessage;
+use crate::wire::protocol::{
+    ADDRV2_VERSION, MAX_INV_PER_MSG, PROTOCOL_VERSION, SEND_HEADERS_VERSION,
+};
+use crate::wire::reject::{RejectCode, RejectMessage};
+use crate::wire::{
+    encode_message, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
+    WireError,
+};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+
+/// Milliseconds since the Unix epoch, as the driver reads them.
+pub type Time = u64;
+
+/// Ban score added for each frame that fails to decode (bad checksum, malformed payload,
+/// oversized or unnamed command). btcd drops the peer on the first; rbtcd's decoder resyncs,
+/// so a peer may survive a few corrupt frames but not a stream of them.
+pub const MALFORMED_BAN_SCORE: u32 = 20;
+/// Ban score for a block or header that breaks consensus (btcd gives none; Core gives 100).
+pub const INVALID_BLOCK_BAN_SCORE: u32 = 100;
+/// Transient ban score for a mempool request (btcd's amount, against floods).
+pub const MEMPOOL_BAN_SCORE: u32 = 33;
+/// Headers announced directly when a batch of newly connected blocks is this small; a larger
+/// jump is announced by its tip alone.
+const MAX_HEADERS_ANNOUNCED: usize = 8;
+/// Delay before reconnecting to a permanent peer (btcd's connmgr retry base).
+pub const RECONNECT_DELAY_MS: u64 = 5_000;
+/// A requested transaction not delivered in this long may be requested from another peer.
+const TX_REQUEST_TIMEOUT_MS: u64 = 60_000;
+
+/// Node options, with btcd's names and defaults.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// `maxpeers`: most simultaneous connections (default 125).
+    pub max_peers: usize,
+    /// `banthreshold`: ban score at which a peer is banned (default 100).
+    pub ban_threshold: u32,
+    /// `banduration`: how long a ban lasts, ms (default 24 h; btcd's minimum is 1 s).
+    pub ban_duration_ms: u64,
+    /// `nobanning`: never ban.
+    pub disable_banning: bool,
+    /// `connect`/`addpeer`: peers kept connected, reconnected when lost.
+    pub permanent_peers: Vec<SocketAddr>,
+    /// Services advertised in our version.
+    pub services: ServiceFlags,
+    /// Our BIP14 user agent.
+    pub user_agent: String,
+    /// Mempool policy (`minrelaytxfee`, `maxorphantx`, ...).
+    pub policy: Policy,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            max_peers: 125,
+            ban_threshold: DEFAULT_THRESHOLD,
+            ban_duration_ms: 24 * 3600 * 1000,
+            disable_banning: false,
+            permanent_peers: Vec::new(),
+            services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
+            user_agent: format!("/rbtcd:{}/", env!("CARGO_PKG_VERSION")),
+            policy: Policy::default(),
+        }
+    }
+}
+
+/// Why the node could not start.
+#[derive(Debug)]
+pub enum InitError {
+    /// The chain state could not be opened.
+    Chain(ChainError),
+}
+
+impl std::fmt::Display for InitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InitError::Chain(e) => write!(f, "cannot open the chain: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InitError {}
+
+/// Something that happened, fed to [`Node::handle`].
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A connection is up.
+    Connected {
+        /// The driver's token for it.
+        peer: PeerId,
+        /// The remote address.
+        addr: SocketAddr,
+        /// Who opened it.
+        direction: Direction,
+    },
+    /// Bytes arrived on a connection, in any chunking.
+    Received {
+        /// The connection.
+        peer: PeerId,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// A connection closed (by the peer or after [`Output::Disconnect`]).
+    Disconnected {
+        /// The connection.
+        peer: PeerId,
+    },
+    /// A transaction submitted locally (RPC `sendrawtransaction`).
+    SubmitTx(Transaction),
+    /// A block submitted locally (RPC `submitblock`, the miner).
+    SubmitBlock(Block),
+    /// Time passed (see [`Node::poll_timeout`]).
+    Tick,
+}
+
+/// What the node notifies its driver of (RPC notifications, logs, tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notification {
+    /// The handshake with a peer completed.
+    PeerReady(PeerId),
+    /// A block became the tip.
+    BlockConnected {
+        /// Its hash.
+        hash: BlockHash,
+        /// Its height.
+        height: u32,
+    },
+    /// A block left the main chain.
+    BlockDisconnected {
+        /// Its hash.
+        hash: BlockHash,
+        /// Its height.
+        height: u32,
+    },
+    /// A transaction entered the mempool.
+    TxAccepted(Txid),
+    /// A locally submitted transaction was refused.
+    TxRejected {
+        /// Its txid.
+        txid: Txid,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// An address was banned until the given time (ms).
+    Banned {
+        /// The banned address.
+        ip: IpAddr,
+        /// When the ban ends.
+        until: Time,
+    },
+    /// The node stopped working: its store failed. The driver should shut down.
+    Fatal(String),
+}
+
+/// What the node wants done, drained with [`Node::poll_output`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Open a connection.
+    Connect {
+        /// Where to.
+        addr: SocketAddr,
+    },
+    /// Write bytes to a connection.
+    Send {
+        /// The connection.
+        peer: PeerId,
+        /// One framed message.
+        bytes: Vec<u8>,
+    },
+    /// Close a connection (the node has already forgotten it).
+    Disconnect {
+        /// The connection.
+        peer: PeerId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// Tell the outside world.
+    Notify(Notification),
+}
+
+/// The whole node.
+pub struct Node<S: ChainStore> {
+    params: Params,
+    config: NodeConfig,
+    chain: Chain<S>,
+    mempool: Mempool,
+    rng: Rng,
+    now: Time,
+    peers: BTreeMap<PeerId, Peer>,
+    banned: BTreeMap<IpAddr, Time>,
+    sync: SyncManager,
+    /// Transactions requested, by hash, with who was asked and when.
+    tx_requests: BTreeMap<Hash256, (PeerId, Time)>,
+    /// Transactions refused since the last block, so they are not fetched again.
+    rejected_txs: BTreeSet<Hash256>,
+    /// Permanent peers not connected, with when to dial them.
+    reconnect: BTreeMap<SocketAddr, Time>,
+    /// Peers connected to a permanent address.
+    permanent: BTreeMap<PeerId, SocketAddr>,
+    next_stall_check: Option<Time>,
+    outputs: VecDeque<Output>,
+    /// Set when the store failed: the node then only reports it.
+    failed: bool,
+}
+
+impl<S: ChainStore> Node<S> {
+    /// Opens the chain in `store` and starts dialing the permanent peers.
+    pub fn new(
+        params: Params,
+        config: NodeConfig,
+        store: S,
+        seed: u64,
+        now: Time,
+    ) -> Result<Self, InitError> {
+        let chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
+        let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
+        Ok(Node {
+            params,
+            mempool: Mempool::new(config.policy),
+            config,
+            chain,
+            rng: Rng::new(seed),
+            now,
+            peers: BTreeMap::new(),
+            banned: BTreeMap::new(),
+            sync: SyncManager::default(),
+            tx_requests: BTreeMap::new(),
+            rejected_txs: BTreeSet::new(),
+            reconnect,
+            permanent: BTreeMap::new(),
+            next_stall_check: None,
+            outputs: VecDeque::new(),
+            failed: false,
+        }
+        .started())
+    }
+
+    fn started(mut self) -> Self {
+        self.dial_due();
+        self
+    }
+
+    /// The chain state.
+    pub fn chain(&self) -> &Chain<S> {
+        &self.chain
+    }
+
+    /// Gives the store back, e.g. to close it cleanly at shutdown.
+    pub fn into_store(self) -> S {
+        self.chain.into_store()
+    }
+
+    /// The mempool.
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+
+    /// Connected peers (handshake complete or not).
+    pub fn peers(&self) -> &BTreeMap<PeerId, Peer> {
+        &self.peers
+    }
+
+    /// True when `ip` is banned at `now`.
+    pub fn is_banned(&self, ip: &IpAddr, now: Time) -> bool {
+        self.banned.get(ip).is_some_and(|until| *until > now)
+    }
+
+    /// Feeds one event that happened at `now`.
+    pub fn handle(&mut self, now: Time, input: Input) {
+        self.now = self.now.max(now);
+        if self.failed {
+            return;
+        }
+        match input {
+            Input::Connected {
+                peer,
+                addr,
+                direction,
+            } => self.on_connected(peer, addr, direction),
+            Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
+            Input::Disconnected { peer } => self.forget(peer),
+            Input::SubmitTx(tx) => self.submit_tx(tx),
+            Input::SubmitBlock(block) => self.on_block(None, block),
+            Input::Tick => self.on_tick(),
+        }
+        self.request_blocks();
+        self.arm_stall_check();
+    }
+
+    /// The next thing the node wants done.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When the node next needs [`Input::Tick`].
+    pub fn poll_timeout(&self) -> Option<Time> {
+        if self.failed {
+            return None;
+        }
+        let peers = self.peers.values().map(Peer::deadline);
+        let reconnects = self.reconnect.values().copied();
+        peers.chain(reconnects).chain(self.next_stall_check).min()
+    }
+
+    fn now_secs(&self) -> u64 {
+        self.now / 1000
+    }
+
+    fn send(&mut self, peer: PeerId, msg: &Message) {
+        self.outputs.push_back(Output::Send {
+            peer,
+            bytes: encode_message(self.params.magic, msg),
+        });
+    }
+
+    fn notify(&mut self, n: Notification) {
+        self.outputs.push_back(Output::Notify(n));
+    }
+
+    /// Drops `peer` now; the driver closes the socket.
+    fn disconnect(&mut self, peer: PeerId, reason: DisconnectReason) {
+        if self.peers.contains_key(&peer) {
+            log::debug!("disconnecting peer {peer}: {reason}");
+            self.forget(peer);
+            self.outputs.push_back(Output::Disconnect { peer, reason });
+        }
+    }
+
+    fn forget(&mut self, peer: PeerId) {
+        if self.peers.remove(&peer).is_none() {
+            return;
+        }
+        self.sync.peer_gone(peer);
+        self.tx_requests.retain(|_, (p, _)| *p != peer);
+        if let Some(addr) = self.permanent.remove(&peer) {
+            self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+        }
+        self.start_headers_sync();
+    }
+
+    /// Adds to `peer`'s ban score; bans and disconnects at the threshold.
+    fn misbehave(&mut self, peer: PeerId, persistent: u32, transient: u32, reason: &str) {
+        if self.config.disable_banning {
+            return;
+        }
+        let now_secs = self.now_secs();
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let score = p.ban_score.increase(persistent, transient, now_secs);
+        let ip = p.addr.ip();
+        match verdict(score, self.config.ban_threshold) {
+            Verdict::Fine => {}
+            Verdict::Warn => log::warn!("misbehaving peer {peer}: {reason} -- ban score {score}"),
+            Verdict::Ban => {
+                let until = self.now + self.config.ban_duration_ms;
+                self.banned.insert(ip, until);
+                self.notify(Notification::Banned { ip, until });
+                self.disconnect(
+                    peer,
+                    DisconnectReason::Banned {
+                        score,
+                        reason: reason.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    // ---- connections and handshake ----
+
+    fn on_connected(&mut self, peer: PeerId, addr: SocketAddr, direction: Direction) {
+        let p = Peer::new(addr, direction, self.params.magic, self.now);
+        let ip = addr.ip();
+        if self.banned.get(&ip).is_some_and(|until| *until <= self.now) {
+            self.banned.remove(&ip);
+        }
+        let banned = self.is_banned(&ip, self.now);
+        let full = self.peers.len() >= self.config.max_peers;
+        if direction == Direction::Outbound {
+            self.reconnect.remove(&addr);
+            if self.config.permanent_peers.contains(&addr) {
+                self.permanent.insert(peer, addr);
+            }
+        }
+        // Registered first so that `disconnect` reports it.
+        self.peers.insert(peer, p);
+        if banned {
+            return self.disconnect(peer, DisconnectReason::AddressBanned);
+        }
+        if full {
+            return self.disconnect(peer, DisconnectReason::TooManyPeers);
+        }
+        if direction == Direction::Outbound {
+            self.send_version(peer);
+        }
+    }
+
+    fn send_version(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let nonce = match p.our_nonce {
+            Some(n) => n,
+            None => {
+                let n = self.rng.next_u64();
+                p.our_nonce = Some(n);
+                n
+            }
+        };
+        let msg = VersionMessage {
+            version: PROTOCOL_VERSION as i32,
+            services: self.config.services,
+            timestamp: (self.now / 1000) as i64,
+            receiver: NetAddress::new(p.addr, ServiceFlags::NONE),
+            sender: NetAddress {
+                services: self.config.services,
+                ip: std::net::Ipv6Addr::UNSPECIFIED,
+                port: 0,
+            },
+            nonce,
+            user_agent: self.config.user_agent.clone(),
+            start_height: self.chain.tip().height as i32,
+            relay: true,
+        };
+        self.send(peer, &Message::Version(msg));
+    }
+
+    fn on_bytes(&mut self, peer: PeerId, bytes: &[u8]) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.decoder.push(bytes);
+        loop {
+            let Some(p) = self.peers.get_mut(&peer) else {
+                return;
+            };
+            let Some(frame) = p.decoder.pull() else {
+                return;
+            };
+            p.last_recv = self.now;
+            match frame {
+                Ok(msg) => self.on_message(peer, msg),
+                Err(WireError::BadMagic { .. }) => {
+                    return self.disconnect(peer, DisconnectReason::WrongNetwork)
+                }
+                Err(e) => self.misbehave(peer, MALFORMED_BAN_SCORE, 0, &e.to_string()),
+            }
+        }
+    }
+
+    fn on_message(&mut self, peer: PeerId, msg: Message) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        let command = msg.command().to_string();
+        match (p.handshake, msg) {
+            (Handshake::AwaitVersion, Message::Version(v)) => self.on_version(peer, v),
+            (Handshake::AwaitVersion, _) => {
+                self.reject(
+                    peer,
+                    &command,
+                    RejectCode::MALFORMED,
+                    "version must come first",
+                );
+                self.disconnect(peer, DisconnectReason::VersionNotFirst(command));
+            }
+            (_, Message::Version(_)) => {
+                self.reject(
+                    peer,
+                    &command,
+                    RejectCode::DUPLICATE,
+                    "duplicate version message",
+                );
+                self.disconnect(peer, DisconnectReason::DuplicateVersion);
+            }
+            (Handshake::AwaitVerack, Message::Verack) => self.on_verack(peer),
+            (Handshake::AwaitVerack, Message::SendAddrV2) => self.negotiate(peer, |p| {
+                p.send_addrv2 = true;
+            }),
+            (Handshake::AwaitVerack, Message::WtxidRelay) => self.negotiate(peer, |p| {
+                p.wtxid_relay = true;
+            }),
+            // Unknown commands are ignored throughout (compact block negotiation and the like).
+            (_, Message::Unknown { .. }) => {}
+            (Handshake::AwaitVerack, _) => {
+                self.disconnect(peer, DisconnectReason::UnexpectedBeforeVerack(command));
+            }
+            (Handshake::Ready, Message::Verack) => {
+                self.reject(
+                    peer,
+                    &command,
+                    RejectCode::DUPLICATE,
+                    "duplicate verack message",
+                );
+                self.disconnect(peer, DisconnectReason::DuplicateVerack);
+            }
+            (Handshake::Ready, Message::SendAddrV2 | Message::WtxidRelay) => {
+                self.disconnect(peer, DisconnectReason::NegotiationAfterHandshake(command));
+            }
+            (Handshake::Ready, msg) => self.on_ready_message(peer, msg),
+        }
+    }
+
+    /// Records a pre-verack preference, which only counts from protocol 70016 on.
+    fn negotiate(&mut self, peer: PeerId, set: impl FnOnce(&mut Peer)) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            if p.version >= ADDRV2_VERSION {
+                set(p);
+            }
+        }
+    }
+
+    fn reject(&mut self, peer: PeerId, command: &str, code: RejectCode, reason: &str) {
+        self.send(
+            peer,
+            &Message::Reject(RejectMessage {
+                message: command.to_string(),
+                code,
+                reason: reason.to_string(),
+                hash: Hash256::ZERO,
+            }),
+        );
+    }
+
+    fn on_version(&mut self, peer: PeerId, v: VersionMessage) {
+        if self.peers.values().any(|p| p.our_nonce == Some(v.nonce)) {
+            return self.disconnect(peer, DisconnectReason::SelfConnection);
+        }
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let outbound = p.direction == Direction::Outbound;
+        p.version = PROTOCOL_VERSION.min(v.version.max(0) as u32);
+        p.best_height = v.start_height.max(0) as u32;
+        let services = v.services;
+        let their_version = v.version;
+        p.remote = Some(v);
+        let mut wanted = ServiceFlags::NETWORK;
+        if self.params.network != Network::Simnet {
+            wanted |= ServiceFlags::WITNESS;
+        }
+        if outbound && !services.has(wanted) {
+            let missing = ServiceFlags(wanted.0 & !services.0);
+            self.reject(
+                peer,
+                "version",
+                RejectCode::NONSTANDARD,
+                "required services",
+            );
+            return self.disconnect(peer, DisconnectReason::MissingServices(missing));
+        }
+        if their_version < MIN_PEER_PROTOCOL_VERSION as i32 {
+            self.reject(
+                peer,
+                "version",
+                RejectCode::OBSOLETE,
+                "protocol version too old",
+            );
+            return self.disconnect(peer, DisconnectReason::ObsoleteVersion(their_version));
+        }
+        if !outbound {
+            self.send_version(peer);
+        }
+        let version = self.peers[&peer].version;
+        if version >= ADDRV2_VERSION {
+            self.send(peer, &Message::SendAddrV2);
+        }
+        self.send(peer, &Message::Verack);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.handshake = Handshake::AwaitVerack;
+        }
+    }
+
+    fn on_verack(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.handshake = Handshake::Ready;
+        p.next_ping = Some(self.now + PING_INTERVAL_MS);
+        let version = p.version;
+        if version >= SEND_HEADERS_VERSION {
+            self.send(peer, &Message::SendHeaders);
+        }
+        self.notify(Notification::PeerReady(peer));
+        self.start_headers_sync();
+    }
+
+    // ---- timers ----
+
+    fn on_tick(&mut self) {
+        let now = self.now;
+        let due: Vec<(PeerId, Option<DisconnectReason>, bool)> = self
+            .peers
+            .iter()
+            .map(|(id, p)| {
+                let ping_due = p.ping.is_none() && p.next_ping.is_some_and(|t| t <= now);
+                (*id, p.expired(now), ping_due)
+            })
+            .collect();
+        for (peer, expired, ping_due) in due {
+            if let Some(reason) = expired {
+                self.disconnect(peer, reason);
+            } else if ping_due {
+                self.ping(peer);
+            }
+        }
+        if self.next_stall_check.is_some_and(|t| t <= now) {
+            self.next_stall_check = None;
+            for peer in self.sync.stalled(now) {
+                self.disconnect(peer, DisconnectReason::Stalled);
+            }
+        }
+        self.expire_tx_requests();
+        self.dial_due();
+    }
+
+    fn ping(&mut self, peer: PeerId) {
+        let nonce = self.rng.next_u64();
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.ping = Some((nonce, self.now));
+        p.next_ping = Some(self.now + PING_INTERVAL_MS);
+        self.send(peer, &Message::Ping(nonce));
+    }
+
+    fn dial_due(&mut self) {
+        let due: Vec<SocketAddr> = self
+            .reconnect
+            .iter()
+            .filter(|(_, t)| **t <= self.now)
+            .map(|(a, _)| *a)
+            .collect();
+        for addr in due {
+            // Re-armed in case the attempt fails silently; a connection clears it.
+            self.reconnect
+                .insert(addr, self.now + RECONNECT_DELAY_MS * 6);
+            self.outputs.push_back(Output::Connect { addr });
+        }
+    }
+
+    fn arm_stall_check(&mut self) {
+        if self.next_stall_check.is_none() && self.sync.busy() {
+            self.next_stall_check = Some(self.now + STALL_CHECK_MS);
+        }
+    }
+
+    fn expire_tx_requests(&mut self) {
+        let now = self.now;
+        self.tx_requests
+            .retain(|_, (_, at)| now.saturating_sub(*at) < TX_REQUEST_TIMEOUT_MS);
+    }
+
+    // ---- messages after the handshake ----
+
+    fn on_ready_message(&mut self, peer: PeerId, msg: Message) {
+        match msg {
+            Message::Ping(nonce) => self.send(peer, &Message::Pong(nonce)),
+            Message::Pong(nonce) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    // A pong with another nonce answers nothing we sent.
+                    if p.ping.is_some_and(|(n, _)| n == nonce) {
+                        p.ping = None;
+                    }
+                }
+            }
+            Message::SendHeaders => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.send_headers = true;
+                }
+            }
+            Message::GetHeaders(req) => {
+                let headers =
+                    syncmgr::headers_after(self.chain.index(), &req.locator, &req.stop_hash);
+                self.send(peer, &Message::Headers(headers));
+            }
+            Message::GetBlocks(req) => {
+                let hashes =
+                    syncmgr::blocks_after(self.chain.index(), &req.locator, &req.stop_hash);
+                let inv = hashes
+                    .into_iter()
+                    .map(|hash| Inventory {
+                        inv_type: InvType::BLOCK,
+                        hash,
+                    })
+                    .collect::<Vec<_>>();
+                if !inv.is_empty() {
+                    self.send(peer, &Message::Inv(inv));
+                }
+            }
+            Message::GetData(items) => self.on_getdata(peer, items),
+            Message::Headers(headers) => self.on_headers(peer, headers),
+            Message::Inv(items) => self.on_inv(peer, items),
+            Message::Block(block) => self.on_block(Some(peer), block),
+            Message::Tx(tx) => self.on_tx(peer, tx),
+            Message::NotFound(items) => {
+                // Not misbehaviour (btcd's ban score here gets honest nodes banned).
+                for item in items {
+                    if item.inv_type.base() == InvType::BLOCK {
+                        self.sync.downloader.not_found(peer, &item.hash);
+                    } else {
+                        self.tx_requests.remove(&item.hash);
+                    }
+                }
+            }
+            Message::MemPool => {
+                self.misbehave(peer, 0, MEMPOOL_BAN_SCORE, "mempool");
+                if self.peers.contains_key(&peer) {
+                    let inv: Vec<Inventory> = self
+                        .mempool
+                        .entries()
+                        .take(MAX_INV_PER_MSG)
+                        .map(|e| Inventory {
+                            inv_type: InvType::TX,
+                            hash: e.txid,
+                        })
+                        .collect();
+                    if !inv.is_empty() {
+                        self.send(peer, &Message::Inv(inv));
+                    }
+                }
+            }
+            // Address relay, fee filters and the rest carry nothing the node acts on yet.
+            _ => {}
+        }
+    }
+
+    fn on_getdata(&mut self, peer: PeerId, items: Vec<Inventory>) {
+        let score = (items.len() * 99 / MAX_INV_PER_MSG) as u32;
+        if score > 0 {
+            self.misbehave(peer, 0, score, "getdata");
+        }
+        let mut missing = Vec::new();
+        for item in items {
+            if !self.peers.contains_key(&peer) {
+                return;
+            }
+            let msg = match item.inv_type.base() {
+                InvType::BLOCK => match self.chain.store().block(&item.hash) {
+                    Ok(found) => found.map(Message::Block),
+                    Err(e) => return self.fail(&e.to_string()),
+                },
+                InvType::TX => self
+                    .mempool
+                    .get(&item.hash)
+                    .map(|e| (*e.tx).clone())
+                    .map(Message::Tx),
+                InvType::WTX => self
+                    .mempool
+                    .get_by_wtxid(&item.hash)
+                    .map(|e| (*e.tx).clone())
+                    .map(Message::Tx),
+                _ => None,
+            };
+            match msg {
+                Some(m) => self.send(peer, &m),
+                None => missing.push(item),
+            }
+        }
+        if !missing.is_empty() {
+            self.send(peer, &Message::NotFound(missing));
+        }
+    }
+
+    // ---- headers-first sync ----
+
+    /// Starts header sync with a peer when none is running: during initial download with one
+    /// peer at a time, then with every peer not yet asked.
+    fn start_headers_sync(&mut self) {
+        if self.sync.headers_peer.is_some() {
+            return;
+        }
+        let ready: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(id, p)| p.is_ready() && !self.sync.was_asked(**id))
+            .map(|(id, _)| *id)
+            .collect();
+        let best = self.chain.index().best_header().height;
+        // The peer claiming the most blocks leads while it is ahead of us.
+        let leader = ready
+            .iter()
+            .filter(|id| self.peers[id].best_height > best)
+            .max_by_key(|id| (self.peers[id].best_height, std::cmp::Reverse(**id)));
+        match leader {
+            Some(&id) => {
+                self.sync.headers_peer = Some(id);
+                self.send_getheaders(id, BlockHash::ZERO);
+            }
+            None => {
+                for id in ready {
+                    self.send_getheaders(id, BlockHash::ZERO);
+                }
+            }
+        }
+    }
+
+    fn send_getheaders(&mut self, peer: PeerId, stop: BlockHash) {
+        let index = self.chain.index();
+        let locator = syncmgr::locator(index, &index.best_header().hash);
+        self.sync.asked_headers(peer, self.now);
+        self.send(
+            peer,
+            &Message::GetHeaders(BlockLocatorMessage {
+                version: PROTOCOL_VERSION,
+                locator,
+                stop_hash: stop,
+            }),
+        );
+    }
+
+    fn on_headers(&mut self, peer: PeerId, headers: Vec<crate::primitives::BlockHeader>) {
+        self.sync.got_headers(peer);
+        let full = headers.len() == crate::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
+        if let Some(first) = headers.first() {
+            if self.chain.index().get(&first.prev_blockhash).is_none() {
+                // An announcement that skips blocks we lack: ask for the gap (Core's rule).
+                return self.send_getheaders(peer, BlockHash::ZERO);
+            }
+        }
+        if let Err(e) = self.chain.process_headers(&headers, self.now_secs()) {
+            return match e {
+                ChainError::Rule(r) => {
+                    let reason = r.to_string();
+                    self.misbehave(peer, INVALID_BLOCK_BAN_SCORE, 0, &reason);
+                    self.disconnect(peer, DisconnectReason::BadHeaders(reason));
+                }
+                other => self.fail(&other.to_string()),
+            };
+        }
+        if let Some(last) = headers.last() {
+            let height = self.chain.index().get(&last.block_hash()).map(|e| e.height);
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.best_height = p.best_height.max(height.unwrap_or(0));
+                for h in &headers {
+                    p.learn(h.block_hash());
+                }
+            }
+        }
+        self.sync.schedule(self.chain.index());
+        if full {
+            self.send_getheaders(peer, BlockHash::ZERO);
+        } else if self.sync.headers_peer == Some(peer) {
+            self.sync.headers_peer = None;
+            self.start_headers_sync();
+        }
+    }
+
+    fn on_inv(&mut self, peer: PeerId, items: Vec<Inventory>) {
+        let mut want_txs = Vec::new();
+        let mut new_block = false;
+        for item in &items {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.learn(item.hash);
+            }
+            match item.inv_type.base() {
+                InvType::BLOCK => {
+                    if let Some(e) = self.chain.index().get(&item.hash) {
+                        let h = e.height;
+                        if let Some(p) = self.peers.get_mut(&peer) {
+                            p.best_height = p.best_height.max(h);
+                        }
+                    } else {
+                        new_block = true;
+                    }
+                }
+                InvType::TX | InvType::WTX => {
+                    let have = match item.inv_type.base() {
+                        InvType::TX => self.mempool.have(&item.hash),
+                        _ => self.mempool.get_by_wtxid(&item.hash).is_some(),
+                    };
+                    if !have
+                        && !self.rejected_txs.contains(&item.hash)
+                        && !self.tx_requests.contains_key(&item.hash)
+                    {
+                        self.tx_requests.insert(item.hash, (peer, self.now));
+                        want_txs.push(*item);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if new_block {
+            self.send_getheaders(peer, BlockHash::ZERO);
+        }
+        if !want_txs.is_empty() {
+            self.send(peer, &Message::GetData(want_txs));
+        }
+    }
+
+    /// Asks every ready peer for blocks it can serve, lowest heights first.
+    fn request_blocks(&mut self) {
+        if self.sync.downloader.is_done() {
+            return;
+        }
+        let candidates: Vec<(PeerId, u32)> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| {
+                p.is_ready()
+                    && p.remote
+                        .as_ref()
+                        .is_some_and(|v| v.services.has(ServiceFlags::NETWORK))
+            })
+            .map(|(id, p)| (*id, p.best_height))
+            .collect();
+        for (peer, height) in candidates {
+            if self.sync.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
+                continue;
+            }
+            let hashes = self.sync.downloader.assign(peer, height, self.now);
+            if !hashes.is_empty() {
+                let inv = hashes
+                    .into_iter()
+                    .map(|hash| Inventory {
+                        inv_type: InvType::WITNESS_BLOCK,
+                        hash,
+                    })
+                    .collect();
+                self.send(peer, &Message::GetData(inv));
+            }
+        }
+    }
+
+    fn on_block(&mut self, from: Option<PeerId>, block: Block) {
+        let hash = block.block_hash();
+        self.sync.block_arrived(&hash);
+        if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
+            p.learn(hash);
+        }
+        match self.chain.process_block(block, self.now_secs()) {
+            Ok(Placement::Orphan { root }) => {
+                if let Some(peer) = from {
+                    log::debug!("orphan block {hash}, root {root}: asking peer {peer} for headers");
+                    self.send_getheaders(peer, BlockHash::ZERO);
+                }
+            }
+            Ok(_) => {}
+            Err(ChainError::Rule(r)) => {
+                if let Some(peer) = from {
+                    self.misbehave(peer, INVALID_BLOCK_BAN_SCORE, 0, &r.to_string());
+                }
+            }
+            Err(e) => return self.fail(&e.to_string()),
+        }
+        // A block may also extend the best header chain (submitted, or unsolicited).
+        self.sync.schedule(self.chain.index());
+        self.after_chain_change();
+    }
+
+    /// Applies main-chain changes: mempool updates, notifications, announcements.
+    fn after_chain_change(&mut self) {
+        let events = self.chain.drain_events();
+        if events.is_empty() {
+            return;
+        }
+        let mut connected = Vec::new();
+        for ev in events {
+            match ev {
+                ChainEvent::Connected { hash, height } => {
+                    match self.chain.store().block(&hash) {
+                        Ok(Some(block)) => {
+                            self.mempool
+                                .block_connected(&block, &self.chain, self.now_secs());
+                        }
+                        Ok(None) => {
+                            return self.fail(&format!("connected block {hash} not stored"))
+                        }
+                        Err(e) => return self.fail(&e.to_string()),
+                    }
+                    connected.push(hash);
+                    self.notify(Notification::BlockConnected { hash, height });
+                }
+                ChainEvent::Disconnected { hash, height } => {
+                    match self.chain.store().block(&hash) {
+                        Ok(Some(block)) => {
+                            self.mempool
+                                .block_disconnected(&block, &self.chain, self.now_secs());
+                        }
+                        Ok(None) => {
+                            return self.fail(&format!("disconnected block {hash} not stored"))
+                        }
+                        Err(e) => return self.fail(&e.to_string()),
+                    }
+                    connected.retain(|h| *h != hash);
+                    self.notify(Notification::BlockDisconnected { hash, height });
+                }
+            }
+        }
+        self.rejected_txs.clear();
+        if self.sync.downloader.is_done() {
+            self.announce_blocks(&connected);
+        }
+    }
+
+    fn announce_blocks(&mut self, connected: &[BlockHash]) {
+        let Some(tip) = connected.last().copied() else {
+            return;
+        };
+        let tip_height = self.chain.tip().height;
+        let headers: Vec<_> = connected
+            .iter()
+            .filter_map(|h| self.chain.index().get(h).map(|e| e.header))
+            .collect();
+        let ready: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.is_ready() && !p.knows(&tip) && p.best_height < tip_height)
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in ready {
+            let by_headers =
+                self.peers[&peer].send_headers && headers.len() <= MAX_HEADERS_ANNOUNCED;
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.learn(tip);
+            }
+            if by_headers {
+                self.send(peer, &Message::Headers(headers.clone()));
+            } else {
+                self.send(
+                    peer,
+                    &Message::Inv(vec![Inventory {
+                        inv_type: InvType::BLOCK,
+                        hash: tip,
+                    }]),
+                );
+            }
+        }
+    }
+
+    // ---- transactions ----
+
+    fn submit_tx(&mut self, tx: Transaction) {
+        let txid = tx.txid();
+        let random = self.rng.next_u64();
+        match self
+            .mempool
+            .accept(tx, &self.chain, self.now_secs(), random)
+        {
+            Ok(Accepted::Added(ids)) => {
+                self.mempool.rebroadcast.add(txid, self.now_secs());
+                self.relay_txs(None, ids);
+            }
+            Ok(Accepted::Orphan(_)) => {}
+            Err(reason) => self.notify(Notification::TxRejected { txid, reason }),
+        }
+    }
+
+    fn on_tx(&mut self, peer: PeerId, tx: Transaction) {
+        let txid = tx.txid();
+        let wtxid = tx.wtxid();
+        self.tx_requests.remove(&txid);
+        self.tx_requests.remove(&wtxid);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.learn(txid);
+        }
+        let random = self.rng.next_u64();
+        match self
+            .mempool
+            .accept(tx, &self.chain, self.now_secs(), random)
+        {
+            Ok(Accepted::Added(ids)) => self.relay_txs(Some(peer), ids),
+            Ok(Accepted::Orphan(parents)) => {
+                let want: Vec<Inventory> = parents
+                    .into_iter()
+                    .filter(|h| !self.tx_requests.contains_key(h))
+                    .map(|hash| Inventory {
+                        inv_type: InvType::WITNESS_TX,
+                        hash,
+                    })
+                    .collect();
+                for item in &want {
+                    self.tx_requests.insert(item.hash, (peer, self.now));
+                }
+                if !want.is_empty() {
+                    self.send(peer, &Message::GetData(want));
+                }
+            }
+            Err(RejectReason::AlreadyHave(_) | RejectReason::AlreadyOrphan(_)) => {}
+            Err(reason) => {
+                log::debug!("tx {txid} from peer {peer} rejected: {reason:?}");
+                self.rejected_txs.insert(txid);
+            }
+        }
+    }
+
+    /// Announces newly accepted transactions to every peer that may want them.
+    fn relay_txs(&mut self, from: Option<PeerId>, txids: Vec<Txid>) {
+        for txid in &txids {
+            self.notify(Notification::TxAccepted(*txid));
+        }
+        let targets: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(id, p)| Some(**id) != from && p.is_ready() && p.relays_txs())
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in targets {
+            let Some(p) = self.peers.get_mut(&peer) else {
+                continue;
+            };
+            let inv: Vec<Inventory> = txids
+                .iter()
+                .filter(|t| !p.knows(t))
+                .map(|hash| Inventory {
+                    inv_type: InvType::TX,
+                    hash: *hash,
+                })
+                .collect();
+            for item in &inv {
+                p.learn(item.hash);
+            }
+            if !inv.is_empty() {
+                self.send(peer, &Message::Inv(inv));
+            }
+        }
+    }
+
+    /// The store failed: stop acting, tell the driver.
+    fn fail(&mut self, why: &str) {
+        log::error!("node stopping: {why}");
+        self.failed = true;
+        self.notify(Notification::Fatal(why.to_string()));
+    }
+}

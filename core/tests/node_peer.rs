@@ -1,0 +1,482 @@
+//! The peer handler against a scripted remote: the version handshake and each way it fails,
+//! keep-alive and idle deadlines, ban scores for malformed and abusive messages, bans and their
+//! expiry, and `maxpeers`.
+
+use rbtcd_core::chain::MemStore;
+use rbtcd_core::net::peer::{
+    Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
+    PONG_TIMEOUT_MS,
+};
+use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time};
+use rbtcd_core::params::{Network, Params};
+use rbtcd_core::primitives::{BlockHeader, Hash256};
+use rbtcd_core::wire::locator::BlockLocatorMessage;
+use rbtcd_core::wire::protocol::MAX_INV_PER_MSG;
+use rbtcd_core::wire::{
+    encode_message, Decoder, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
+};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+const T0: Time = (1_296_688_602 + 86_400) * 1000;
+
+fn addr(n: u8) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, n)), 18444)
+}
+
+/// A node and a scripted remote side.
+struct Rig {
+    node: Node<MemStore>,
+    now: Time,
+    magic: [u8; 4],
+    out: Vec<Output>,
+}
+
+fn version(nonce: u64, v: i32, services: ServiceFlags) -> VersionMessage {
+    VersionMessage {
+        version: v,
+        services,
+        timestamp: (T0 / 1000) as i64,
+        receiver: NetAddress::new(addr(200), ServiceFlags::NONE),
+        sender: NetAddress {
+            services,
+            ip: Ipv6Addr::UNSPECIFIED,
+            port: 0,
+        },
+        nonce,
+        user_agent: "/test/".into(),
+        start_height: 0,
+        relay: true,
+    }
+}
+
+fn full() -> ServiceFlags {
+    ServiceFlags::NETWORK | ServiceFlags::WITNESS
+}
+
+impl Rig {
+    fn new(config: NodeConfig) -> Rig {
+        let params = Params::new(Network::Regtest);
+        let magic = params.magic;
+        Rig {
+            node: Node::new(params, config, MemStore::new(), 7, T0).unwrap(),
+            now: T0,
+            magic,
+            out: Vec::new(),
+        }
+    }
+
+    fn input(&mut self, input: Input) {
+        self.node.handle(self.now, input);
+        while let Some(o) = self.node.poll_output() {
+            self.out.push(o);
+        }
+    }
+
+    fn connect(&mut self, peer: PeerId, a: SocketAddr, direction: Direction) {
+        self.input(Input::Connected {
+            peer,
+            addr: a,
+            direction,
+        });
+    }
+
+    fn send(&mut self, peer: PeerId, msg: &Message) {
+        let bytes = encode_message(self.magic, msg);
+        self.input(Input::Received { peer, bytes });
+    }
+
+    fn advance_to(&mut self, t: Time) {
+        self.now = t;
+        self.input(Input::Tick);
+    }
+
+    /// Every message the node sent to `peer` so far, consumed.
+    fn sent(&mut self, peer: PeerId) -> Vec<Message> {
+        let mut d = Decoder::new(self.magic);
+        let mut msgs = Vec::new();
+        self.out.retain(|o| match o {
+            Output::Send { peer: p, bytes } if *p == peer => {
+                d.push(bytes);
+                msgs.push(d.pull().unwrap().unwrap());
+                false
+            }
+            _ => true,
+        });
+        msgs
+    }
+
+    fn disconnected(&self, peer: PeerId) -> Option<&DisconnectReason> {
+        self.out.iter().find_map(|o| match o {
+            Output::Disconnect { peer: p, reason } if *p == peer => Some(reason),
+            _ => None,
+        })
+    }
+
+    /// An inbound peer through the whole handshake.
+    fn ready_inbound(&mut self, peer: PeerId, a: SocketAddr) {
+        self.connect(peer, a, Direction::Inbound);
+        self.send(peer, &Message::Version(version(1000 + peer, 70016, full())));
+        self.send(peer, &Message::Verack);
+        assert!(self.node.peers()[&peer].is_ready());
+        // Every new peer is asked for headers; this one has nothing to add.
+        assert!(matches!(
+            self.sent(peer).last(),
+            Some(Message::GetHeaders(_))
+        ));
+        self.send(peer, &Message::Headers(vec![]));
+    }
+}
+
+#[test]
+fn inbound_handshake_negotiates_like_btcd() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Inbound);
+    assert!(r.sent(1).is_empty(), "an inbound peer speaks first");
+    r.send(1, &Message::Version(version(5, 70016, full())));
+    r.send(1, &Message::SendAddrV2);
+    r.send(1, &Message::WtxidRelay);
+    let sent = r.sent(1);
+    assert!(matches!(&sent[0], Message::Version(v) if v.version == 70016 && v.start_height == 0));
+    assert_eq!(sent[1..], [Message::SendAddrV2, Message::Verack]);
+    r.send(1, &Message::Verack);
+    let sent = r.sent(1);
+    assert_eq!(sent[0], Message::SendHeaders);
+    assert!(matches!(&sent[1..], [Message::GetHeaders(_)]));
+    let p = &r.node.peers()[&1];
+    assert!(p.is_ready() && p.send_addrv2 && p.wtxid_relay);
+    assert!(r.out.contains(&Output::Notify(Notification::PeerReady(1))));
+}
+
+#[test]
+fn negotiation_messages_from_old_versions_do_not_count() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Inbound);
+    r.send(1, &Message::Version(version(5, 70015, full())));
+    assert_eq!(
+        r.sent(1)[1..],
+        [Message::Verack],
+        "no sendaddrv2 below 70016"
+    );
+    r.send(1, &Message::SendAddrV2);
+    r.send(1, &Message::Verack);
+    let p = &r.node.peers()[&1];
+    assert!(p.is_ready() && !p.send_addrv2);
+    assert_eq!(p.version, 70015);
+}
+
+#[test]
+fn outbound_handshake_sends_version_first() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Outbound);
+    assert!(matches!(&r.sent(1)[..], [Message::Version(_)]));
+    r.send(1, &Message::Version(version(5, 70016, full())));
+    assert_eq!(r.sent(1), [Message::SendAddrV2, Message::Verack]);
+    r.send(1, &Message::Verack);
+    assert!(r.node.peers()[&1].is_ready());
+}
+
+#[test]
+fn a_message_before_version_disconnects() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Inbound);
+    r.send(1, &Message::Ping(1));
+    assert_eq!(
+        r.disconnected(1),
+        Some(&DisconnectReason::VersionNotFirst("ping".into()))
+    );
+    assert!(r.node.peers().is_empty());
+}
+
+#[test]
+fn an_obsolete_version_is_rejected() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Inbound);
+    r.send(1, &Message::Version(version(5, 60002, full())));
+    assert_eq!(
+        r.disconnected(1),
+        Some(&DisconnectReason::ObsoleteVersion(60002))
+    );
+    assert!(matches!(&r.sent(1)[..], [Message::Reject(m)] if m.message == "version"));
+}
+
+#[test]
+fn a_connection_to_self_is_detected_by_nonce() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(9), Direction::Outbound);
+    let Message::Version(ours) = r.sent(1).remove(0) else {
+        panic!("version first")
+    };
+    // The same connection seen from the listening side.
+    r.connect(2, addr(9), Direction::Inbound);
+    r.send(2, &Message::Version(ours));
+    assert_eq!(r.disconnected(2), Some(&DisconnectReason::SelfConnection));
+}
+
+#[test]
+fn an_outbound_peer_without_network_and_witness_services_is_dropped() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Outbound);
+    r.send(
+        1,
+        &Message::Version(version(5, 70016, ServiceFlags::NETWORK)),
+    );
+    assert_eq!(
+        r.disconnected(1),
+        Some(&DisconnectReason::MissingServices(ServiceFlags::WITNESS))
+    );
+    // Inbound peers need not serve anything.
+    r.connect(2, addr(2), Direction::Inbound);
+    r.send(2, &Message::Version(version(6, 70016, ServiceFlags::NONE)));
+    assert_eq!(r.disconnected(2), None);
+}
+
+#[test]
+fn the_handshake_times_out_after_30_seconds() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Inbound);
+    r.send(1, &Message::Version(version(5, 70016, full())));
+    assert_eq!(r.node.poll_timeout(), Some(T0 + HANDSHAKE_TIMEOUT_MS));
+    r.advance_to(T0 + HANDSHAKE_TIMEOUT_MS - 1);
+    assert_eq!(r.disconnected(1), None);
+    r.advance_to(T0 + HANDSHAKE_TIMEOUT_MS);
+    assert_eq!(r.disconnected(1), Some(&DisconnectReason::HandshakeTimeout));
+}
+
+#[test]
+fn duplicate_version_and_verack_disconnect() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Version(version(77, 70016, full())));
+    assert_eq!(r.disconnected(1), Some(&DisconnectReason::DuplicateVersion));
+    r.ready_inbound(2, addr(2));
+    r.send(2, &Message::Verack);
+    assert_eq!(r.disconnected(2), Some(&DisconnectReason::DuplicateVerack));
+}
+
+#[test]
+fn other_messages_before_verack_break_the_handshake() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Inbound);
+    r.send(1, &Message::Version(version(5, 70016, full())));
+    // Unknown commands (compact block negotiation, say) are ignored.
+    r.send(
+        1,
+        &Message::Unknown {
+            command: "sendcmpct2".into(),
+            payload: vec![],
+        },
+    );
+    assert_eq!(r.disconnected(1), None);
+    r.send(1, &Message::GetAddr);
+    assert_eq!(
+        r.disconnected(1),
+        Some(&DisconnectReason::UnexpectedBeforeVerack("getaddr".into()))
+    );
+}
+
+#[test]
+fn negotiation_after_the_handshake_disconnects() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::SendAddrV2);
+    assert_eq!(
+        r.disconnected(1),
+        Some(&DisconnectReason::NegotiationAfterHandshake(
+            "sendaddrv2".into()
+        ))
+    );
+}
+
+#[test]
+fn pings_every_two_minutes_and_drops_a_peer_that_never_pongs() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    r.advance_to(T0 + PING_INTERVAL_MS);
+    let [Message::Ping(nonce)] = r.sent(1)[..] else {
+        panic!("one ping")
+    };
+    // A pong with another nonce answers nothing; the right one does.
+    r.send(1, &Message::Pong(nonce ^ 1));
+    assert!(r.node.peers()[&1].ping.is_some());
+    r.send(1, &Message::Pong(nonce));
+    assert!(r.node.peers()[&1].ping.is_none());
+    let second = T0 + 2 * PING_INTERVAL_MS;
+    r.advance_to(second);
+    let [Message::Ping(_)] = r.sent(1)[..] else {
+        panic!("a second ping")
+    };
+    // The peer keeps talking (so it is not idle) but never answers the ping.
+    let mut t = second;
+    while t < second + PONG_TIMEOUT_MS - 60_000 {
+        t += 60_000;
+        r.now = t;
+        r.send(1, &Message::Ping(t));
+        r.input(Input::Tick);
+    }
+    assert_eq!(r.disconnected(1), None);
+    r.advance_to(second + PONG_TIMEOUT_MS);
+    assert_eq!(r.disconnected(1), Some(&DisconnectReason::PingTimeout));
+}
+
+#[test]
+fn a_silent_peer_goes_after_five_minutes() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    r.advance_to(T0 + IDLE_TIMEOUT_MS - 1);
+    assert_eq!(r.disconnected(1), None);
+    r.advance_to(T0 + IDLE_TIMEOUT_MS);
+    assert_eq!(r.disconnected(1), Some(&DisconnectReason::Idle));
+}
+
+fn corrupt_frame(magic: [u8; 4]) -> Vec<u8> {
+    let mut bytes = encode_message(magic, &Message::Ping(3));
+    *bytes.last_mut().unwrap() ^= 0xff;
+    bytes
+}
+
+fn is_banned(r: &Rig, peer: PeerId) -> bool {
+    matches!(r.disconnected(peer), Some(DisconnectReason::Banned { .. }))
+}
+
+#[test]
+fn malformed_frames_add_up_to_a_ban_that_expires() {
+    let config = NodeConfig {
+        ban_duration_ms: 60_000,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    for i in 0..5 {
+        let bytes = corrupt_frame(r.magic);
+        r.input(Input::Received { peer: 1, bytes });
+        let score = r.node.peers().get(&1).map(|p| p.ban_score.value(T0 / 1000));
+        match i {
+            0..=3 => assert_eq!(score, Some(20 * (i + 1))),
+            _ => assert!(is_banned(&r, 1)),
+        }
+    }
+    let ip = addr(1).ip();
+    assert!(r.out.contains(&Output::Notify(Notification::Banned {
+        ip,
+        until: T0 + 60_000
+    })));
+    // The same address on another port is refused before any handshake.
+    let other_port = SocketAddr::new(ip, 5555);
+    r.connect(2, other_port, Direction::Inbound);
+    assert_eq!(r.disconnected(2), Some(&DisconnectReason::AddressBanned));
+    assert!(r.sent(2).is_empty());
+    r.now = T0 + 60_000;
+    r.connect(3, other_port, Direction::Inbound);
+    assert_eq!(r.disconnected(3), None);
+    assert!(!r.node.is_banned(&ip, r.now));
+}
+
+#[test]
+fn a_wrong_network_disconnects_without_ban() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let bytes = encode_message([1, 2, 3, 4], &Message::Ping(1));
+    r.input(Input::Received { peer: 1, bytes });
+    assert_eq!(r.disconnected(1), Some(&DisconnectReason::WrongNetwork));
+    assert!(!r.node.is_banned(&addr(1).ip(), r.now));
+}
+
+#[test]
+fn huge_getdata_requests_raise_a_decaying_score() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let items = vec![
+        Inventory {
+            inv_type: InvType::TX,
+            hash: Hash256([1; 32]),
+        };
+        MAX_INV_PER_MSG
+    ];
+    r.send(1, &Message::GetData(items.clone()));
+    assert_eq!(r.node.peers()[&1].ban_score.value(T0 / 1000), 99);
+    assert!(matches!(&r.sent(1)[..], [Message::NotFound(n)] if n.len() == MAX_INV_PER_MSG));
+    // Ten minutes later the transient score has decayed; another request is tolerated.
+    r.now = T0 + 600_000;
+    r.send(1, &Message::GetData(items.clone()));
+    assert!(!is_banned(&r, 1));
+    // But two at once are too many.
+    r.send(1, &Message::GetData(items));
+    assert!(is_banned(&r, 1));
+}
+
+#[test]
+fn mempool_requests_raise_the_score_by_33() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    for _ in 0..3 {
+        r.send(1, &Message::MemPool);
+    }
+    assert_eq!(r.node.peers()[&1].ban_score.value(T0 / 1000), 99);
+    r.send(1, &Message::MemPool);
+    assert!(is_banned(&r, 1));
+}
+
+#[test]
+fn an_invalid_header_bans_at_once() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let genesis = Params::new(Network::Regtest).genesis_hash;
+    let bad = BlockHeader {
+        version: 4,
+        prev_blockhash: genesis,
+        merkle_root: Hash256::ZERO,
+        time: 1_296_688_603,
+        bits: 0x1d00ffff, // far above regtest's target: the hash cannot meet it.
+        nonce: 0,
+    };
+    r.send(1, &Message::Headers(vec![bad]));
+    assert!(is_banned(&r, 1));
+}
+
+#[test]
+fn banning_can_be_disabled() {
+    let config = NodeConfig {
+        disable_banning: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    for _ in 0..10 {
+        r.send(1, &Message::MemPool);
+    }
+    assert_eq!(r.disconnected(1), None);
+}
+
+#[test]
+fn maxpeers_refuses_extra_connections() {
+    let config = NodeConfig {
+        max_peers: 2,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    r.connect(2, addr(2), Direction::Inbound);
+    r.connect(3, addr(3), Direction::Inbound);
+    assert_eq!(r.disconnected(2), None);
+    assert_eq!(r.disconnected(3), Some(&DisconnectReason::TooManyPeers));
+    // A slot frees when a peer leaves.
+    r.input(Input::Disconnected { peer: 1 });
+    r.connect(4, addr(4), Direction::Inbound);
+    assert_eq!(r.disconnected(4), None);
+}
+
+#[test]
+fn getheaders_is_answered_from_the_main_chain() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let genesis = Params::new(Network::Regtest).genesis_hash;
+    r.send(
+        1,
+        &Message::GetHeaders(BlockLocatorMessage {
+            version: 70016,
+            locator: vec![genesis],
+            stop_hash: Hash256::ZERO,
+        }),
+    );
+    assert_eq!(r.sent(1), [Message::Headers(vec![])]);
+}

@@ -1,0 +1,117 @@
+//! Transaction relay between nodes over the in-memory harness: a transaction submitted to one
+//! node reaches every mempool, leaves them when mined, and comes back on a reorganisation.
+
+use rbtcd_core::chain::builder::{spend, BlockBuilder};
+use rbtcd_core::net::harness::{mine_chain_to, Harness, START};
+use rbtcd_core::node::{Input, NodeConfig, Notification};
+use rbtcd_core::params::{Network, Params};
+use rbtcd_core::primitives::hash::sha256;
+use rbtcd_core::primitives::{Block, OutPoint, Transaction};
+use rbtcd_core::script::opcodes::OP_1;
+
+const MINUTE: u64 = 60_000;
+const FEE: i64 = 10_000;
+
+/// P2WSH of the script `OP_1`: standard, and spendable by revealing the script.
+fn p2wsh_true() -> Vec<u8> {
+    let mut s = vec![0, 32];
+    s.extend(sha256(&[OP_1]));
+    s
+}
+
+fn spend_p2wsh(input: OutPoint, value: i64) -> Transaction {
+    let mut tx = spend(&[input], &[value - FEE]);
+    tx.outputs[0].script_pubkey = p2wsh_true();
+    tx.inputs[0].witness = vec![vec![OP_1]];
+    tx
+}
+
+fn block_on(h: &Harness, node: usize, tag: &[u8], txs: Vec<Transaction>) -> Block {
+    let params = Params::new(Network::Regtest);
+    let t = h.nodes[node].chain().tip();
+    let fees = FEE * txs.len() as i64;
+    let mut b = BlockBuilder::new(&params, t.hash, t.height + 1, t.header.time).tag(tag);
+    b.txs = txs;
+    b.fees(fees).build()
+}
+
+fn all_have(h: &Harness, tx: &Transaction) -> bool {
+    h.nodes.iter().all(|n| n.mempool().have(&tx.txid()))
+}
+
+#[test]
+fn a_transaction_reaches_every_mempool_leaves_when_mined_and_returns_on_reorg() {
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
+    let mut h = Harness::new(params.clone());
+    let nodes: Vec<usize> = (0..4)
+        .map(|i| h.add_node_with_store(NodeConfig::default(), store.duplicate(), i))
+        .collect();
+    // A line 0 - 1 - 2 - 3, so relay must hop through every node.
+    for w in nodes.windows(2) {
+        h.connect(w[0], w[1]);
+    }
+    h.run_until(START + MINUTE);
+
+    let coinbase = &blocks[0].txdata[0];
+    let tx = spend_p2wsh(OutPoint::new(coinbase.txid(), 0), coinbase.outputs[0].value);
+    h.input(0, Input::SubmitTx(tx.clone()));
+    assert!(h.notifications[0].contains(&Notification::TxAccepted(tx.txid())));
+    assert!(h.run_until_cond(START + 2 * MINUTE, |h| all_have(h, &tx)));
+
+    // Mined at node 3: gone from every mempool once the block spreads.
+    let mined = block_on(&h, 3, b"mined", vec![tx.clone()]);
+    h.input(3, Input::SubmitBlock(mined.clone()));
+    assert!(h.run_until_cond(START + 3 * MINUTE, |h| {
+        h.nodes
+            .iter()
+            .all(|n| n.chain().tip().hash == mined.block_hash())
+    }));
+    assert!(h.nodes.iter().all(|n| n.mempool().is_empty()));
+
+    // Node 0 finds a longer branch without it: everyone reorganises, the tx is back.
+    let params2 = params.clone();
+    let fork_parent = blocks.last().unwrap();
+    let first = BlockBuilder::new(
+        &params2,
+        fork_parent.block_hash(),
+        102,
+        fork_parent.header.time,
+    )
+    .tag(b"fork1")
+    .build();
+    let second = BlockBuilder::new(&params2, first.block_hash(), 103, first.header.time)
+        .tag(b"fork2")
+        .build();
+    h.input(0, Input::SubmitBlock(first));
+    h.input(0, Input::SubmitBlock(second.clone()));
+    assert!(h.run_until_cond(START + 4 * MINUTE, |h| {
+        h.nodes
+            .iter()
+            .all(|n| n.chain().tip().hash == second.block_hash())
+    }));
+    assert!(all_have(&h, &tx));
+}
+
+#[test]
+fn an_invalid_transaction_is_refused_locally_and_not_relayed() {
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
+    let mut h = Harness::new(params);
+    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
+    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
+    h.connect(a, b);
+    h.run_until(START + MINUTE);
+    let coinbase = &blocks[0].txdata[0];
+    // Spends more than the coin holds.
+    let tx = spend_p2wsh(
+        OutPoint::new(coinbase.txid(), 0),
+        coinbase.outputs[0].value * 2,
+    );
+    h.input(a, Input::SubmitTx(tx.clone()));
+    assert!(h.notifications[a]
+        .iter()
+        .any(|n| matches!(n, Notification::TxRejected { txid, .. } if *txid == tx.txid())));
+    h.run_until(START + 2 * MINUTE);
+    assert!(h.nodes[b].mempool().is_empty());
+}
