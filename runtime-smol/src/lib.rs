@@ -9,5 +9,6 @@ pub mod logging;
 pub mod miner;
 pub mod node_config;
 pub mod p2p;
+pub mod progress;
 pub mod store_lmdb;
 pub mod upgrades;

@@ -2,6 +2,7 @@
 //! feeds it what the sockets report, stamped with the wall clock; per-connection tasks only
 //! move bytes. Framing, handshakes, bans and sync all stay in the core.
 
+use crate::progress::Progress;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::net::peer::{Direction, PeerId};
@@ -69,9 +70,10 @@ pub async fn run<S: ChainStore + Send + 'static>(
         .map(|l| smol::spawn(accept_loop(l, tx.clone())))
         .collect();
     let mut writers: BTreeMap<PeerId, Sender<Vec<u8>>> = BTreeMap::new();
+    let mut progress = Progress::new(unix_ms());
     let mut next_peer: PeerId = 1;
     // The node may want things done before any event (dialling its permanent peers).
-    let mut stopped = drain(&mut node, &mut writers, &tx, notify.as_ref());
+    let mut stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
     while !stopped {
         let event = match node.poll_timeout() {
             Some(deadline) => {
@@ -89,7 +91,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
             Event::Input(input) => input,
             Event::Call(call) => {
                 call(&mut node);
-                stopped = drain(&mut node, &mut writers, &tx, notify.as_ref());
+                stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
                 continue;
             }
             Event::Connection(stream, addr, direction) => {
@@ -107,7 +109,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
             }
         };
         node.handle(unix_ms(), input);
-        stopped = drain(&mut node, &mut writers, &tx, notify.as_ref());
+        stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
     }
     drop(accept_tasks);
     writers.clear();
@@ -118,6 +120,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
 fn drain<S: ChainStore + Send + 'static>(
     node: &mut Node<S>,
     writers: &mut BTreeMap<PeerId, Sender<Vec<u8>>>,
+    progress: &mut Progress,
     tx: &Sender<Event<S>>,
     notify: Option<&Sender<Notification>>,
 ) -> bool {
@@ -141,6 +144,13 @@ fn drain<S: ChainStore + Send + 'static>(
             Output::Notify(n) => {
                 fatal |= matches!(n, Notification::Fatal(_));
                 log_notification(&n);
+                if let Notification::BlockConnected { hash, height } = &n {
+                    let block = node.chain().store().block(hash).ok().flatten();
+                    let (txs, time) = block.map_or((0, 0), |b| (b.txdata.len(), b.header.time));
+                    if let Some(line) = progress.block(txs, *height, time, unix_ms()) {
+                        log::info!(target: "rbtcd::p2p::sync", "{line}");
+                    }
+                }
                 if let Some(sink) = notify {
                     let _ = sink.try_send(n);
                 }
@@ -222,7 +232,7 @@ fn log_notification(n: &Notification) {
             log::info!(target: "rbtcd::p2p::peer", "New valid peer {peer}")
         }
         Notification::BlockConnected { hash, height } => {
-            log::info!(target: "rbtcd::p2p", "Block connected (height {height}, hash {hash})")
+            log::debug!(target: "rbtcd::p2p", "Block connected (height {height}, hash {hash})")
         }
         Notification::BlockDisconnected { hash, height } => {
             log::info!(target: "rbtcd::p2p", "Block disconnected (height {height}, hash {hash})")

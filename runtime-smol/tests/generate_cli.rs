@@ -107,7 +107,7 @@ fn a_second_daemon_syncs_the_mined_blocks_over_p2p() {
     });
 
     let connect = format!("--connect=127.0.0.1:{port}");
-    let follower = start(&hb, &["--regtest", &connect]);
+    let follower = start(&hb, &["--regtest", &connect, "--debuglevel=debug"]);
     let log_b = hb.join(".rbtcd/logs/regtest/rbtcd.log");
     wait_for(&log_b, "block 3 from the miner", |t| {
         t.contains("Block connected (height 3,")
