@@ -153,6 +153,8 @@ pub enum ConfigError {
     ListenAddress(String),
     /// `generate` without any `miningaddr`.
     GenerateWithoutMiningAddr,
+    /// `rpclisten` asks for the RPC server but no credential pair is configured.
+    RpcWithoutCredentials,
 }
 
 impl fmt::Display for ConfigError {
@@ -194,6 +196,11 @@ impl fmt::Display for ConfigError {
             ConfigError::GenerateWithoutMiningAddr => write!(
                 f,
                 "the generate flag is set, but there are no mining addresses specified"
+            ),
+            ConfigError::RpcWithoutCredentials => write!(
+                f,
+                "--rpclisten is set but no rpcuser/rpcpass or rpclimituser/rpclimitpass pair is \
+                 configured -- set credentials or drop rpclisten"
             ),
         }
     }
@@ -341,6 +348,11 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     let max_orphan_tx = count("maxorphantx", o.maxorphantx, DEFAULT_MAX_ORPHAN_TX)?;
     let admin = user.zip(pass);
     let limited = luser.zip(lpass);
+    // btcd silently disables RPC without credentials; an explicit rpclisten shows the user
+    // wanted it, so say why it cannot start instead.
+    if !o.norpc && !o.rpclisten.is_empty() && admin.is_none() && limited.is_none() {
+        return Err(ConfigError::RpcWithoutCredentials);
+    }
     let rpc = if o.norpc || (admin.is_none() && limited.is_none()) {
         None
     } else {
