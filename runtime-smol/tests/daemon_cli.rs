@@ -36,7 +36,11 @@ fn bad_configuration_is_one_line_and_status_1() {
         &["--regtest", "--addpeer=a", "--connect=b"],
         &["--regtest", "-C", &conf],
         &["--regtest", "--rpclisten=127.0.0.1:12999"],
-        &["--regtest", "--datadir=/proc/rbtcd-unwritable", "--listen=127.0.0.1:0"],
+        &[
+            "--regtest",
+            "--datadir=/proc/rbtcd-unwritable",
+            "--listen=127.0.0.1:0",
+        ],
     ];
     for args in cases {
         let out = run(&h, args);
