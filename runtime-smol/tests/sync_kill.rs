@@ -5,7 +5,8 @@ use rbtcd::daemon::BLOCK_DB_DIR;
 use rbtcd::store_lmdb::LmdbStore;
 use rbtcd::upgrades;
 use rbtcd_core::chain::builder::spending_chain;
-use rbtcd_core::chain::{Chain, ChainStore, MemStore, WriteBatch, WriteOp};
+use rbtcd_core::chain::store::full_copy;
+use rbtcd_core::chain::{Chain, ChainStore, MemStore};
 use rbtcd_core::params::{Network, Params};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -30,26 +31,11 @@ fn seed_database(home: &Path) -> String {
         chain.process_block(b, 2_000_000_000).unwrap();
     }
     let tip = chain.tip().hash.to_string();
-    let mem = chain.into_store();
-    let mut ops = Vec::new();
-    for entry in mem.index_entries().unwrap() {
-        ops.push(WriteOp::PutBlock(
-            entry.hash,
-            mem.block(&entry.hash).unwrap().unwrap(),
-        ));
-        if let Some(undo) = mem.undo(&entry.hash).unwrap() {
-            ops.push(WriteOp::PutUndo(entry.hash, undo));
-        }
-        ops.push(WriteOp::PutIndex(entry));
-    }
-    for (op, coin) in mem.utxo_snapshot().unwrap() {
-        ops.push(WriteOp::PutCoin(op, coin));
-    }
-    ops.push(WriteOp::PutTip(mem.tip().unwrap().unwrap()));
+    let copy = full_copy(&chain.into_store()).unwrap();
     let dir = home.join(".rbtcd/data/regtest").join(BLOCK_DB_DIR);
     let mut store = LmdbStore::open(&dir).unwrap();
     upgrades::upgrade(&mut store).unwrap();
-    store.write(WriteBatch { ops }).unwrap();
+    store.write(copy).unwrap();
     store.close();
     tip
 }
