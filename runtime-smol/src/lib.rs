@@ -1,9 +1,11 @@
 //! The smol adapter around `rbtcd-core`: configuration, logging, storage, sockets and miner
 //! threads. The daemon binary is a thin `main` over this library.
 
+pub mod base64;
 pub mod config;
 pub mod daemon;
 pub mod logging;
 pub mod miner;
+pub mod rpc_http;
 pub mod store_lmdb;
 pub mod upgrades;
