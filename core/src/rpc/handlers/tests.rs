@@ -14,18 +14,17 @@ fn chain_with(n: u32) -> Chain<MemStore> {
     let params = ChainParams::new(Network::Regtest);
     let mut chain = Chain::open(params.clone(), MemStore::new()).unwrap();
     for h in 1..=n {
-        let tip = chain.tip().clone();
+        let tip = *chain.tip();
         let block = BlockBuilder::new(&params, tip.hash, h, tip.header.time).build();
         chain.process_block(block, 2_000_000_000).unwrap();
     }
     if n == 0 {
         return chain;
     }
-    let parent = chain
+    let parent = *chain
         .index()
         .get(&chain.tip().header.prev_blockhash)
-        .unwrap()
-        .clone();
+        .unwrap();
     let stale = BlockBuilder::new(&params, parent.hash, n, parent.header.time)
         .tag(b"stale")
         .build();
@@ -124,7 +123,7 @@ fn getblock_has_btcds_shapes_at_each_verbosity() {
 #[test]
 fn headers_tips_and_chain_info() {
     let chain = chain_with(2);
-    let tip = chain.tip().clone();
+    let tip = *chain.tip();
     let hdr = call(&chain, "getblockheader", json!([tip.hash.to_string()])).unwrap();
     assert_eq!(
         hdr["previousblockhash"],
