@@ -1,9 +1,10 @@
 //! `rbtcdMain`: the startup sequence from config to shutdown, as btcd orders it: load config,
-//! upgrade and load the block database, then run until SIGINT or SIGTERM and close the
-//! database cleanly.
+//! upgrade and load the block database, serve RPC, then run until SIGINT, SIGTERM or an RPC
+//! `stop` and close the database cleanly.
 
 use crate::config::{self, Config, Startup};
 use crate::logging::{self, Levels};
+use crate::rpc_service;
 use crate::store_lmdb::LmdbStore;
 use crate::upgrades;
 use async_signal::{Signal, Signals};
@@ -55,14 +56,23 @@ fn start(args: &[String]) -> Result<(), String> {
         tip.hash,
         tip.chain_work.0
     );
-    log::warn!("P2P and RPC servers are not part of this build yet; waiting for a signal");
+    log::warn!("The P2P server is not part of this build yet; waiting for a signal");
+    let served = rpc_service::start(&cfg, chain)?;
 
-    let signal = smol::block_on(signals.next());
-    let name = match signal {
-        Some(Ok(Signal::Term)) => "terminated",
-        _ => "interrupt",
-    };
-    log::info!("Received signal ({name}).  Shutting down...");
+    let reason = smol::block_on(smol::future::or(
+        async {
+            match signals.next().await {
+                Some(Ok(Signal::Term)) => "Received signal (terminated)",
+                _ => "Received signal (interrupt)",
+            }
+        },
+        async {
+            served.stop_requested().await;
+            "RPC stop requested"
+        },
+    ));
+    log::info!("{reason}.  Shutting down...");
+    let chain = served.shutdown();
     log::info!("Gracefully shutting down the database...");
     chain.into_store().close();
     log::info!("Shutdown complete");

@@ -3,9 +3,11 @@
 
 pub mod base64;
 pub mod config;
+pub mod ctl;
 pub mod daemon;
 pub mod logging;
 pub mod miner;
 pub mod rpc_http;
+pub mod rpc_service;
 pub mod store_lmdb;
 pub mod upgrades;

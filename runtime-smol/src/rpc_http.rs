@@ -104,6 +104,7 @@ impl RpcServer {
             service,
             max_clients: cfg.max_clients,
             clients: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
         let thread = std::thread::Builder::new()
@@ -114,8 +115,11 @@ impl RpcServer {
                     ex.spawn(accept_loop(ex.clone(), l, shared.clone()))
                         .detach();
                 }
-                // The channel closes when the server is stopped; nothing is ever sent on it.
-                let _ = smol::block_on(ex.run(stopped.recv()));
+                smol::block_on(ex.run(async {
+                    // The channel closes when the server is stopped; nothing is sent on it.
+                    let _ = stopped.recv().await;
+                    finish_replies(&shared).await;
+                }));
             })?;
         Ok(RpcServer {
             stop: Some(stop),
@@ -153,10 +157,29 @@ struct Shared {
     service: Arc<dyn RpcService>,
     max_clients: usize,
     clients: AtomicUsize,
+    /// Requests read but not yet fully answered.
+    busy: AtomicUsize,
 }
 
-/// Counts a client for as long as it is connected.
+/// Gives requests being answered (a `stop` reply among them) a moment to be written.
+async fn finish_replies(shared: &Shared) {
+    for _ in 0..50 {
+        if shared.busy.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        Timer::after(Duration::from_millis(20)).await;
+    }
+}
+
+/// Counts a client (or a request) for as long as it lasts.
 struct ClientSlot<'a>(&'a AtomicUsize);
+
+impl<'a> ClientSlot<'a> {
+    fn take(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        ClientSlot(counter)
+    }
+}
 
 impl Drop for ClientSlot<'_> {
     fn drop(&mut self) {
@@ -221,6 +244,7 @@ async fn serve_client(
             }
             Some(Ok(req)) => req,
         };
+        let _busy = ClientSlot::take(&shared.busy);
         let keep_alive = req.keep_alive;
         let reply = answer(&req, peer, shared);
         let keep_alive = keep_alive && reply.status != 401;
