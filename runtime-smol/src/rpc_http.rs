@@ -15,7 +15,7 @@ use serde_json::Value;
 use smol::{Async, Executor, Timer};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// How long a client may take to send one whole request (headers and body), and how long an
@@ -112,7 +112,9 @@ impl RpcServer {
             .spawn(move || {
                 let ex = Arc::new(Executor::new());
                 for l in listeners {
-                    ex.spawn(accept_loop(ex.clone(), l, shared.clone()))
+                    // Tasks hold the executor weakly: a strong reference from a task it owns
+                    // would keep it, and every connection, alive after the server stops.
+                    ex.spawn(accept_loop(Arc::downgrade(&ex), l, shared.clone()))
                         .detach();
                 }
                 smol::block_on(ex.run(async {
@@ -187,7 +189,7 @@ impl Drop for ClientSlot<'_> {
     }
 }
 
-async fn accept_loop(ex: Arc<Executor<'static>>, l: Async<TcpListener>, shared: Arc<Shared>) {
+async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, shared: Arc<Shared>) {
     loop {
         let (stream, peer) = match l.accept().await {
             Ok(s) => s,
@@ -197,6 +199,7 @@ async fn accept_loop(ex: Arc<Executor<'static>>, l: Async<TcpListener>, shared: 
                 continue;
             }
         };
+        let Some(ex) = ex.upgrade() else { return };
         let shared = shared.clone();
         ex.spawn(async move {
             if let Err(e) = serve_client(stream, peer, &shared).await {
