@@ -225,6 +225,8 @@ async fn serve_client(
         return write_reply(&mut stream, &reply, false).await;
     }
     let _slot = ClientSlot(&shared.clients);
+    // Replies are written whole; waiting for more data to coalesce only adds latency.
+    stream.get_ref().set_nodelay(true)?;
     let mut buf = Vec::new();
     loop {
         let read = smol::future::or(

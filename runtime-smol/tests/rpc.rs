@@ -405,7 +405,7 @@ fn rbtcctl_calls_and_fails_with_the_servers_message() {
     );
     let out = ctl(&[
         "getblock",
-        &"0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
+        "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
         "1",
     ]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
