@@ -296,3 +296,48 @@ pub fn get_tx_out<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Valu
         "coinbase": coinbase,
     }))
 }
+
+/// Most headers `getheaders` returns, as the `headers` message.
+const MAX_HEADERS: usize = 2000;
+
+/// `getheaders [locator,...] hashstop`: hex headers of the main chain after the first locator
+/// hash on it (after genesis when none is), up to `hashstop` or 2000 headers.
+pub fn get_headers<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(2, 2)?;
+    let locators = p
+        .get(0)
+        .and_then(Value::as_array)
+        .ok_or_else(|| RpcError::invalid_params("parameter #1 'blocklocators' must be an array"))?;
+    let index = ctx.chain.index();
+    let mut start = 0;
+    for l in locators {
+        let s = l
+            .as_str()
+            .ok_or_else(|| RpcError::invalid_params("locators must be strings"))?;
+        let hash: BlockHash = s
+            .parse()
+            .map_err(|_| crate::rpc::params::decode_hex_error(s))?;
+        if let Some(e) = index.get(&hash).filter(|e| index.is_main(&e.hash)) {
+            start = e.height;
+            break;
+        }
+    }
+    let stop = p.str(1, "hashstop")?;
+    let stop: BlockHash = if stop.is_empty() {
+        BlockHash::default()
+    } else {
+        stop.parse()
+            .map_err(|_| crate::rpc::params::decode_hex_error(stop))?
+    };
+    let mut out = Vec::new();
+    let mut height = start + 1;
+    while let Some(hash) = index.main_at(height) {
+        let e = index.get(hash).ok_or_else(block_not_found)?;
+        out.push(json!(hex_encode(&e.header.to_bytes())));
+        if *hash == stop || out.len() == MAX_HEADERS {
+            break;
+        }
+        height += 1;
+    }
+    Ok(json!(out))
+}

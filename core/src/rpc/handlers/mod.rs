@@ -5,6 +5,7 @@
 mod chain;
 mod info;
 mod mempool;
+mod raw_tx;
 mod tx_json;
 
 use super::error::RpcError;
@@ -65,8 +66,9 @@ impl From<Value> for Handled {
 }
 
 /// Runs an authorized `method` with `params`. Methods that need a part of the node these
-/// handlers cannot see (peers, miner, indexes, submission) answer -1 "Command unimplemented"
-/// until the node serves them.
+/// handlers cannot see (peers, miner, submission) answer -1 "Command unimplemented" until the
+/// node serves them; those that need an index rbtcd does not keep answer btcd's error naming
+/// the option.
 pub fn dispatch<S: ChainStore>(
     ctx: &Context<'_, S>,
     method: &Method,
@@ -88,6 +90,15 @@ pub fn dispatch<S: ChainStore>(
         "getrawmempool" => mempool::get_raw_mempool(ctx, p)?,
         "decoderawtransaction" => tx_json::decode_raw_transaction(ctx, p)?,
         "decodescript" => tx_json::decode_script(ctx, p)?,
+        "createrawtransaction" => raw_tx::create_raw_transaction(ctx, p)?,
+        "getrawtransaction" => raw_tx::get_raw_transaction(ctx, p)?,
+        "searchrawtransactions" => raw_tx::search_raw_transactions(p)?,
+        "getcfilter" | "getcfilterheader" => raw_tx::cfilter(p)?,
+        "getheaders" => chain::get_headers(ctx, p)?,
+        "getconnectioncount" => {
+            p.expect_count(0, 0)?;
+            Value::from(ctx.connections)
+        }
         "getcurrentnet" => info::get_current_net(ctx, p)?,
         "getinfo" => info::get_info(ctx, p)?,
         "help" => info::help(p)?,

@@ -3,7 +3,9 @@ use crate::chain::builder::BlockBuilder;
 use crate::chain::MemStore;
 use crate::mempool::Policy;
 use crate::params::{Network, Params as ChainParams};
-use crate::primitives::encode::Encodable;
+use crate::primitives::encode::{Decodable, Encodable};
+use crate::primitives::hash::hex_decode;
+use crate::primitives::transaction::Transaction;
 use crate::rpc::error::code;
 use crate::rpc::methods::find;
 use serde_json::json;
@@ -253,4 +255,55 @@ fn stop_asks_the_adapter_to_shut_down() {
         dispatch(&ctx, find("getpeerinfo").unwrap(), &[]).unwrap_err(),
         RpcError::unimplemented()
     );
+}
+
+#[test]
+fn raw_transactions_and_index_errors() {
+    let chain = chain_with(3);
+    let txid = "aa".repeat(32);
+    let hex = call(
+        &chain,
+        "createrawtransaction",
+        json!([[{"txid": txid, "vout": 1}], {"bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080": 1.5}, 7]),
+    )
+    .unwrap();
+    let tx = Transaction::decode(&hex_decode(hex.as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!((tx.version, tx.lock_time), (1, 7));
+    assert_eq!(tx.inputs[0].prevout.vout, 1);
+    assert_eq!(tx.inputs[0].sequence, u32::MAX - 1);
+    assert_eq!(tx.outputs[0].value, 150_000_000);
+    let bad_amount = call(
+        &chain,
+        "createrawtransaction",
+        json!([[], {"bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080": -1}]),
+    );
+    assert_eq!(bad_amount.unwrap_err().code, code::TYPE);
+    let bad_addr = call(&chain, "createrawtransaction", json!([[], {"nope": 1}]));
+    assert_eq!(bad_addr.unwrap_err().code, code::INVALID_ADDRESS_OR_KEY);
+    let e = call(&chain, "getrawtransaction", json!([txid])).unwrap_err();
+    assert!(e.message.contains("--txindex"), "{e}");
+    let e = call(&chain, "searchrawtransactions", json!(["addr"])).unwrap_err();
+    assert!(e.message.contains("--addrindex"), "{e}");
+    let e = call(&chain, "getcfilter", json!([txid, 0])).unwrap_err();
+    assert_eq!(e.code, code::INVALID_ADDRESS_OR_KEY);
+    assert_eq!(
+        call(&chain, "getconnectioncount", json!([])).unwrap(),
+        json!(0)
+    );
+}
+
+#[test]
+fn getheaders_follows_the_locator() {
+    let chain = chain_with(3);
+    let index = chain.index();
+    let h = |n| index.main_at(n).unwrap().to_string();
+    let all = call(&chain, "getheaders", json!([[], ""])).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    let after1 = call(&chain, "getheaders", json!([[h(1)], h(2)])).unwrap();
+    let hdr2 = index
+        .get(index.main_at(2).unwrap())
+        .unwrap()
+        .header
+        .to_bytes();
+    assert_eq!(after1, json!([crate::primitives::hash::hex_encode(&hdr2)]));
 }
