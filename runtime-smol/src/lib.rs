@@ -9,5 +9,6 @@ pub mod logging;
 pub mod miner;
 pub mod rpc_http;
 pub mod rpc_service;
+pub mod rpc_ws;
 pub mod store_lmdb;
 pub mod upgrades;

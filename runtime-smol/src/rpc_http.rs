@@ -3,7 +3,8 @@
 //! A small hand-written HTTP/1.1 server rather than tide: tide 0.16 brings async-std and its own
 //! HTTP stack, and hides the per-connection control this needs (refusing a client over
 //! `rpcmaxclients` with 503, a read deadline per request, rejecting an oversize body from its
-//! `Content-Length` before reading it). The server serves POST `/` with keep-alive; parsing,
+//! `Content-Length` before reading it). The server serves POST `/` with keep-alive, and `/ws`
+//! upgrades to a WebSocket (see `rpc_ws`); parsing,
 //! authorization and reply shapes come from `rbtcd_core::rpc`.
 
 use crate::config::RpcConfig;
@@ -104,6 +105,8 @@ impl RpcServer {
             service,
             max_clients: cfg.max_clients,
             clients: AtomicUsize::new(0),
+            max_websockets: cfg.max_websockets,
+            websockets: AtomicUsize::new(0),
             busy: AtomicUsize::new(0),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
@@ -159,6 +162,8 @@ struct Shared {
     service: Arc<dyn RpcService>,
     max_clients: usize,
     clients: AtomicUsize,
+    max_websockets: usize,
+    websockets: AtomicUsize,
     /// Requests read but not yet fully answered.
     busy: AtomicUsize,
 }
@@ -224,7 +229,7 @@ async fn serve_client(
         let reply = HttpReply::text(503, "503 Too busy.  Try again later.");
         return write_reply(&mut stream, &reply, false).await;
     }
-    let _slot = ClientSlot(&shared.clients);
+    let slot = ClientSlot(&shared.clients);
     // Replies are written whole; waiting for more data to coalesce only adds latency.
     stream.get_ref().set_nodelay(true)?;
     let mut buf = Vec::new();
@@ -249,6 +254,11 @@ async fn serve_client(
             }
             Some(Ok(req)) => req,
         };
+        if req.path == "/ws" {
+            // A WebSocket client counts against rpcmaxwebsockets instead.
+            drop(slot);
+            return upgrade(stream, req, peer, shared).await;
+        }
         let _busy = ClientSlot::take(&shared.busy);
         let keep_alive = req.keep_alive;
         let reply = answer(&req, peer, shared);
@@ -260,11 +270,62 @@ async fn serve_client(
     }
 }
 
+/// Upgrades a `/ws` request to a WebSocket (RFC 6455) and serves it; a wrong `Authorization`
+/// header is refused as over HTTP, a missing one leaves authentication to the first message.
+async fn upgrade(
+    mut stream: Async<TcpStream>,
+    req: HttpRequest,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    let Some(key) = req.websocket_key.as_deref().filter(|_| req.method == "GET") else {
+        let reply = HttpReply::text(400, "400 Bad Request: expected a WebSocket upgrade");
+        return write_reply(&mut stream, &reply, false).await;
+    };
+    let rights = match req.authorization.as_deref() {
+        None => None,
+        Some(h) => match shared.creds.check(h) {
+            Some(r) => Some(r),
+            None => {
+                log::warn!("RPC authentication failure from {peer}");
+                return write_reply(&mut stream, &unauthorized(), false).await;
+            }
+        },
+    };
+    if shared.websockets.fetch_add(1, Ordering::SeqCst) >= shared.max_websockets {
+        shared.websockets.fetch_sub(1, Ordering::SeqCst);
+        log::info!(
+            "Max WebSocket clients exceeded [{}] - disconnecting client {peer}",
+            shared.max_websockets
+        );
+        let reply = HttpReply::text(503, "503 Too busy.  Try again later.");
+        return write_reply(&mut stream, &reply, false).await;
+    }
+    let _slot = ClientSlot(&shared.websockets);
+    let head = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        crate::rpc_ws::accept_key(key)
+    );
+    stream.write_all(head.as_bytes()).await?;
+    crate::rpc_ws::serve(stream, peer, rights, &shared.creds, shared.service.as_ref()).await;
+    Ok(())
+}
+
+fn unauthorized() -> HttpReply {
+    HttpReply {
+        extra_header: Some(format!("WWW-Authenticate: Basic realm=\"{REALM}\"")),
+        ..HttpReply::text(401, "401 Unauthorized.")
+    }
+}
+
 /// One parsed HTTP request.
 struct HttpRequest {
     method: String,
     path: String,
     authorization: Option<String>,
+    /// `Sec-WebSocket-Key` of a WebSocket upgrade request.
+    websocket_key: Option<String>,
     keep_alive: bool,
     body: Vec<u8>,
 }
@@ -319,6 +380,7 @@ async fn read_request(
     };
     let mut content_length = None;
     let mut authorization = None;
+    let mut websocket_key = None;
     let mut keep_alive = version != "HTTP/1.0";
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
@@ -334,6 +396,7 @@ async fn read_request(
                 )
             }
             "authorization" => authorization = Some(value.to_string()),
+            "sec-websocket-key" => websocket_key = Some(value.to_string()),
             "connection" => keep_alive = !value.eq_ignore_ascii_case("close"),
             "transfer-encoding" => {
                 return Err(ReadError::Refused(HttpReply::text(
@@ -355,6 +418,7 @@ async fn read_request(
         method: method.to_string(),
         path: path.to_string(),
         authorization,
+        websocket_key,
         keep_alive,
         body: Vec::new(),
     };
@@ -447,12 +511,9 @@ fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
         .and_then(|h| shared.creds.check(h));
     let Some(rights) = rights else {
         log::warn!("RPC authentication failure from {peer}");
-        return HttpReply {
-            extra_header: Some(format!("WWW-Authenticate: Basic realm=\"{REALM}\"")),
-            ..HttpReply::text(401, "401 Unauthorized.")
-        };
+        return unauthorized();
     };
-    let reply = run_body(&req.body, rights, shared.service.as_ref());
+    let reply = run_body(&req.body, rights, Transport::Http, shared.service.as_ref());
     HttpReply {
         status: 200,
         content_type: "application/json",
@@ -462,15 +523,20 @@ fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
 }
 
 /// Runs every request in a JSON-RPC body; `None` when only notifications were sent.
-pub fn run_body(body: &[u8], rights: Rights, service: &dyn RpcService) -> Option<Value> {
+pub fn run_body(
+    body: &[u8],
+    rights: Rights,
+    transport: Transport,
+    service: &dyn RpcService,
+) -> Option<Value> {
     match jsonrpc::parse_body(body) {
         Body::Single(Err(e)) => Some(jsonrpc::response(jsonrpc::Version::V1, None, Err(e))),
-        Body::Single(Ok(req)) => run_request(req, rights, service),
+        Body::Single(Ok(req)) => run_request(req, rights, transport, service),
         Body::Batch(entries) => {
             let replies: Vec<Value> = entries
                 .into_iter()
                 .filter_map(|entry| match entry {
-                    Ok(req) => run_request(req, rights, service),
+                    Ok(req) => run_request(req, rights, transport, service),
                     Err((id, e)) => Some(jsonrpc::response(jsonrpc::Version::V2, id, Err(e))),
                 })
                 .collect();
@@ -479,8 +545,13 @@ pub fn run_body(body: &[u8], rights: Rights, service: &dyn RpcService) -> Option
     }
 }
 
-fn run_request(req: Request, rights: Rights, service: &dyn RpcService) -> Option<Value> {
-    let outcome = methods::authorize(&req.method, Transport::Http, rights)
+fn run_request(
+    req: Request,
+    rights: Rights,
+    transport: Transport,
+    service: &dyn RpcService,
+) -> Option<Value> {
+    let outcome = methods::authorize(&req.method, transport, rights)
         .and_then(|m| service.call(m, &req.params));
     if let Err(e) = &outcome {
         log::debug!("RPC {} failed: {e}", req.method);
@@ -519,17 +590,35 @@ mod tests {
 
     #[test]
     fn limited_users_are_refused_admin_methods_and_notifications_get_no_reply() {
-        let r = run_body(br#"{"id":1,"method":"stop"}"#, Rights::Limited, &Echo).unwrap();
+        let r = run_body(
+            br#"{"id":1,"method":"stop"}"#,
+            Rights::Limited,
+            Transport::Http,
+            &Echo,
+        )
+        .unwrap();
         assert_eq!(r["error"]["code"], json!(-32603));
-        let r = run_body(br#"{"id":1,"method":"stop"}"#, Rights::Admin, &Echo).unwrap();
+        let r = run_body(
+            br#"{"id":1,"method":"stop"}"#,
+            Rights::Admin,
+            Transport::Http,
+            &Echo,
+        )
+        .unwrap();
         assert_eq!(r["result"]["method"], json!("stop"));
         assert_eq!(
-            run_body(br#"{"method":"getblockcount"}"#, Rights::Admin, &Echo),
+            run_body(
+                br#"{"method":"getblockcount"}"#,
+                Rights::Admin,
+                Transport::Http,
+                &Echo
+            ),
             None
         );
         let batch = run_body(
             br#"[{"id":1,"method":"getblockcount"},{"method":"uptime"},{"id":3,"method":"nope"}]"#,
             Rights::Admin,
+            Transport::Http,
             &Echo,
         )
         .unwrap();

@@ -429,3 +429,111 @@ fn rbtcctl_calls_and_fails_with_the_servers_message() {
     };
     assert!(status.success(), "{status}");
 }
+
+/// Opens `/ws` with an optional `Authorization` header; the HTTP status, and the WebSocket
+/// when upgraded.
+fn websocket(
+    d: &Daemon,
+    who: Option<(&str, &str)>,
+) -> (
+    u16,
+    Option<async_tungstenite::WebSocketStream<smol::Async<TcpStream>>>,
+) {
+    let mut s = d.connect();
+    let mut req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        .to_string();
+    if let Some((u, p)) = who {
+        req += &format!("Authorization: {}\r\n", basic_auth(u, p));
+    }
+    s.write_all(format!("{req}\r\n").as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "closed mid-head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head[9..12].parse().unwrap();
+    if status != 101 {
+        return (status, None);
+    }
+    assert!(
+        head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        "{head}"
+    );
+    let stream = smol::Async::new(s).unwrap();
+    let ws = smol::block_on(async_tungstenite::WebSocketStream::from_raw_socket(
+        stream,
+        async_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    ));
+    (status, Some(ws))
+}
+
+/// Sends one request over `ws` and returns the reply, or `None` when the server closed.
+fn ws_call(
+    ws: &mut async_tungstenite::WebSocketStream<smol::Async<TcpStream>>,
+    method: &str,
+    params: Value,
+) -> Option<Value> {
+    use async_tungstenite::tungstenite::Message;
+    use futures::StreamExt;
+    smol::block_on(async {
+        let req = json!({"jsonrpc": "1.0", "id": 9, "method": method, "params": params});
+        if ws.send(Message::text(req.to_string())).await.is_err() {
+            return None;
+        }
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                _ => return None,
+            }
+        }
+    })
+}
+
+#[test]
+fn websocket_clients_authenticate_by_header_or_first_command() {
+    let d = Daemon::start("ws", &[]);
+    let (status, ws) = websocket(&d, Some(ADMIN));
+    assert_eq!(status, 101);
+    let mut ws = ws.unwrap();
+    assert_eq!(
+        ws_call(&mut ws, "getblockcount", json!([])).unwrap()["result"],
+        json!(0)
+    );
+    assert!(ws_call(&mut ws, "session", json!([])).unwrap()["result"]["sessionid"].is_u64());
+    let again = ws_call(&mut ws, "authenticate", json!([ADMIN.0, ADMIN.1])).unwrap();
+    assert_eq!(again["error"]["code"], json!(-32600));
+
+    let (status, ws) = websocket(&d, None);
+    assert_eq!(status, 101);
+    let mut ws = ws.unwrap();
+    let auth = ws_call(&mut ws, "authenticate", json!([LIMITED.0, LIMITED.1])).unwrap();
+    assert_eq!(auth, json!({"result": null, "error": null, "id": 9}));
+    assert_eq!(
+        ws_call(&mut ws, "getbestblockhash", json!([])).unwrap()["result"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    assert_eq!(
+        ws_call(&mut ws, "stop", json!([])).unwrap()["error"]["code"],
+        json!(-32603)
+    );
+
+    // An unauthenticated client that sends anything but `authenticate` is disconnected.
+    let (_, ws) = websocket(&d, None);
+    assert_eq!(ws_call(&mut ws.unwrap(), "getblockcount", json!([])), None);
+    let (_, ws) = websocket(&d, None);
+    assert_eq!(
+        ws_call(&mut ws.unwrap(), "authenticate", json!([ADMIN.0, "wrong"])),
+        None
+    );
+    // A wrong header is refused before the upgrade.
+    assert_eq!(websocket(&d, Some((ADMIN.0, "wrong"))).0, 401);
+    assert_eq!(d.ok("getblockcount", json!([])), json!(0));
+}
