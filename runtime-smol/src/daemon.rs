@@ -1,7 +1,7 @@
 //! `rbtcdMain`: the startup sequence from config to shutdown, as btcd orders it: load config,
 //! upgrade and load the block database, create the server (bind the P2P listeners), start it
-//! (and the CPU miner with `--generate`), run until SIGINT or SIGTERM, then stop the server and
-//! close the database cleanly.
+//! with the RPC server (and the CPU miner with `--generate`), run until SIGINT, SIGTERM or the
+//! `stop` RPC, then stop the servers and close the database cleanly.
 
 use crate::config::{self, Config, Startup};
 use crate::generate::{self, Generator};
@@ -9,6 +9,7 @@ use crate::logging::{self, Levels};
 use crate::miner::{default_workers, Miner};
 use crate::node_config::node_config;
 use crate::p2p::{self, Event};
+use crate::rpc_service;
 use crate::store_lmdb::LmdbStore;
 use crate::{entropy, upgrades};
 use async_signal::{Signal, Signals};
@@ -67,9 +68,6 @@ fn start(args: &[String]) -> Result<(), String> {
         tip.hash,
         tip.chain_work.0
     );
-    if cfg.rpc.is_some() {
-        log::warn!("The RPC server is not part of this build yet");
-    }
     smol::block_on(serve(&cfg, node, generator, signals))
 }
 
@@ -77,6 +75,8 @@ fn start(args: &[String]) -> Result<(), String> {
 enum Ended<N> {
     /// SIGINT or SIGTERM.
     Signal(&'static str),
+    /// An RPC client called `stop`.
+    RpcStop,
     /// The node task ended by itself (after a store error, which it logged).
     Server(N),
     /// The miner loop ended by itself, for this reason.
@@ -94,6 +94,14 @@ async fn serve(
     let listeners = p2p::bind(&cfg.listeners).await?;
     let (tx, rx) = smol::channel::unbounded();
     let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), None));
+    let rpc = match rpc_service::start(cfg, tx.clone()) {
+        Ok(rpc) => rpc,
+        Err(e) => {
+            let _ = tx.send(Event::Stop).await;
+            server.await.into_store().close();
+            return Err(e);
+        }
+    };
     let mut mining = match generator {
         Some(generator) => {
             let (jobs, jobs_rx) = async_channel::unbounded();
@@ -114,6 +122,10 @@ async fn serve(
             _ => "interrupt",
         })
     };
+    let rpc_stop = async {
+        rpc.stop_requested().await;
+        Ended::RpcStop
+    };
     let server_end = async { Ended::Server((&mut server).await) };
     let mining_end = async {
         match mining.as_mut() {
@@ -121,16 +133,19 @@ async fn serve(
             None => std::future::pending().await,
         }
     };
-    let ended = smol::future::or(signal, smol::future::or(server_end, mining_end)).await;
+    let stops = smol::future::or(signal, rpc_stop);
+    let ended = smol::future::or(stops, smol::future::or(server_end, mining_end)).await;
     let mut failure = None;
     match &ended {
         Ended::Signal(name) => log::info!("Received signal ({name}).  Shutting down..."),
+        Ended::RpcStop => log::info!("RPC stop requested.  Shutting down..."),
         Ended::Server(_) => failure = Some("the node stopped after a database error (see the log)"),
         Ended::Mining(why) => {
             log::error!(target: "rbtcd::miner", "Mining stopped: {why}");
             failure = Some("the CPU miner stopped (see the log)");
         }
     }
+    rpc.shutdown();
     if let Some((miner, task)) = mining {
         // Cancelling the loop drops the job sender, which ends the miner threads.
         drop(task.cancel().await);

@@ -1,7 +1,9 @@
 //! The smol adapter around `rbtcd-core`: configuration, logging, storage, sockets and miner
 //! threads. The daemon binary is a thin `main` over this library.
 
+pub mod base64;
 pub mod config;
+pub mod ctl;
 pub mod daemon;
 pub mod entropy;
 pub mod generate;
@@ -10,5 +12,8 @@ pub mod miner;
 pub mod node_config;
 pub mod p2p;
 pub mod progress;
+pub mod rpc_http;
+pub mod rpc_service;
+pub mod rpc_ws;
 pub mod store_lmdb;
 pub mod upgrades;

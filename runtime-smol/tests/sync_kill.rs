@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BLOCKS: u32 = 1500;
+const BLOCKS: u32 = 2000;
 const KILLS: usize = 6;
 
 fn home(name: &str) -> PathBuf {
@@ -80,10 +80,17 @@ fn a_syncing_daemon_killed_repeatedly_restarts_and_finishes() {
     for _ in 0..KILLS {
         let before = connected_heights(&log_text(&hb)).len();
         let mut syncer = start(&hb, &args);
+        // Kill once this run has made progress, a varying moment later.
+        let started = Instant::now();
+        while connected_heights(&log_text(&hb)).len() == before
+            && started.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        std::thread::sleep(Duration::from_millis(300 + rng % 1200));
+        std::thread::sleep(Duration::from_millis(rng % 250));
         syncer.kill().unwrap();
         syncer.wait().unwrap();
         let heights = connected_heights(&log_text(&hb));
@@ -107,8 +114,15 @@ fn a_syncing_daemon_killed_repeatedly_restarts_and_finishes() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let chain_states = log_text(&hb).matches("Chain state (height ").count();
-    assert_eq!(chain_states, KILLS + 1, "every restart loaded the chain");
+    // The last start resumed from what the killed runs had committed.
+    let text = log_text(&hb);
+    let resumed_at: u32 = text
+        .rsplit("Chain state (height ")
+        .next()
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the last start logged its chain state");
+    assert!(resumed_at > 0, "the killed runs kept nothing");
     syncer.kill().unwrap();
     syncer.wait().unwrap();
     server.kill().unwrap();

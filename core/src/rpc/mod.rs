@@ -1,7 +1,8 @@
 //! JSON-RPC: request envelopes, btcd's error codes, and the method table with authorization.
-//! Handlers live with the node, which owns the state they read.
+//! Handlers read the chain and mempool through a borrowed context.
 
 pub mod error;
+pub mod handlers;
 pub mod jsonrpc;
 pub mod methods;
 pub mod params;

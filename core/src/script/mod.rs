@@ -2,6 +2,7 @@
 //! hashing and signature checks.
 
 mod checker;
+pub mod disasm;
 pub mod error;
 pub mod flags;
 pub mod hashes;

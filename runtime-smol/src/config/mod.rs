@@ -492,19 +492,7 @@ fn write_default_config(path: &Path) -> Result<(), ConfigError> {
 
 /// 20 random bytes from the OS, base64-encoded, as btcd generates RPC credentials.
 fn random_credential() -> std::io::Result<String> {
-    let mut bytes = [0u8; 21];
-    bytes[..20].copy_from_slice(&crate::entropy::os_random::<20>()?);
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(28);
-    for (i, chunk) in bytes.chunks(3).enumerate() {
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
-        let chars = if i == 6 { 3 } else { 4 };
-        for k in 0..chars {
-            out.push(ALPHABET[(n >> (18 - 6 * k)) as usize & 63] as char);
-        }
-    }
-    out.push('=');
-    Ok(out)
+    Ok(crate::base64::encode(&crate::entropy::os_random::<20>()?))
 }
 
 #[cfg(test)]

@@ -1,0 +1,343 @@
+//! Chain queries: heights, hashes, blocks, headers, tips, difficulty and unspent outputs.
+
+use super::tx_json::{script_pub_key, tx_raw_result, TxBlock};
+use super::Context;
+use crate::chain::{ChainStore, IndexEntry, Status};
+use crate::mempool::Coin;
+use crate::params::Params as ChainParams;
+use crate::primitives::block::Block;
+use crate::primitives::encode::Encodable;
+use crate::primitives::hash::{hex_encode, BlockHash};
+use crate::primitives::target::{compact_to_target, U256};
+use crate::primitives::transaction::OutPoint;
+use crate::rpc::error::{code, RpcError};
+use crate::rpc::params::Params;
+use serde_json::{json, Map, Value};
+
+/// btcd's "Block not found" (-5).
+fn block_not_found() -> RpcError {
+    RpcError::new(code::INVALID_ADDRESS_OR_KEY, "Block not found")
+}
+
+fn database_error(e: impl std::fmt::Display) -> RpcError {
+    RpcError::new(code::DATABASE, format!("Database error: {e}"))
+}
+
+/// `U256` as the nearest `f64`.
+fn to_f64(v: &U256) -> f64 {
+    v.0.iter().rev().fold(0.0, |acc, limb| {
+        acc * 18_446_744_073_709_551_616.0 + *limb as f64
+    })
+}
+
+/// btcd's `getDifficultyRatio`: how many times harder `bits` is than the proof-of-work limit.
+pub fn difficulty(bits: u32, params: &ChainParams) -> f64 {
+    let (target, negative, overflow) = compact_to_target(bits);
+    if target.is_zero() || negative || overflow {
+        return 0.0;
+    }
+    to_f64(&params.pow_limit) / to_f64(&target)
+}
+
+/// Confirmations of a block: 1 for the tip, -1 off the main chain (as Bitcoin Core).
+fn confirmations<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> i64 {
+    let index = ctx.chain.index();
+    if index.is_main(&e.hash) {
+        i64::from(ctx.chain.tip().height) - i64::from(e.height) + 1
+    } else {
+        -1
+    }
+}
+
+fn next_hash<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> Option<BlockHash> {
+    let index = ctx.chain.index();
+    index
+        .is_main(&e.hash)
+        .then(|| index.main_at(e.height + 1).copied())
+        .flatten()
+}
+
+fn entry<'c, S: ChainStore>(
+    ctx: &Context<'c, S>,
+    p: Params,
+    i: usize,
+) -> Result<&'c IndexEntry, RpcError> {
+    let hash = p.hash(i, "hash")?;
+    ctx.chain.index().get(&hash).ok_or_else(block_not_found)
+}
+
+/// The header fields `getblock` and `getblockheader` share, in btcd's names.
+fn header_fields<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> Map<String, Value> {
+    let h = &e.header;
+    let mut m = Map::new();
+    m.insert("hash".into(), json!(e.hash.to_string()));
+    m.insert("confirmations".into(), json!(confirmations(ctx, e)));
+    m.insert("height".into(), json!(e.height));
+    m.insert("version".into(), json!(h.version));
+    m.insert("versionHex".into(), json!(format!("{:08x}", h.version)));
+    m.insert("merkleroot".into(), json!(h.merkle_root.to_string()));
+    m.insert("time".into(), json!(h.time));
+    m.insert("nonce".into(), json!(h.nonce));
+    m.insert("bits".into(), json!(format!("{:08x}", h.bits)));
+    m.insert(
+        "difficulty".into(),
+        json!(difficulty(h.bits, ctx.chain.params())),
+    );
+    m
+}
+
+fn link_fields<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry, m: &mut Map<String, Value>) {
+    if e.height > 0 {
+        m.insert(
+            "previousblockhash".into(),
+            json!(e.header.prev_blockhash.to_string()),
+        );
+    }
+    if let Some(next) = next_hash(ctx, e) {
+        m.insert("nextblockhash".into(), json!(next.to_string()));
+    }
+}
+
+/// `getblockcount`: the height of the tip.
+pub fn get_block_count<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(json!(ctx.chain.tip().height))
+}
+
+/// `getbestblockhash`: the tip's hash.
+pub fn get_best_block_hash<S: ChainStore>(
+    ctx: &Context<'_, S>,
+    p: Params,
+) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(json!(ctx.chain.tip().hash.to_string()))
+}
+
+/// `getbestblock` (btcd extension): the tip's hash and height.
+pub fn get_best_block<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    let tip = ctx.chain.tip();
+    Ok(json!({ "hash": tip.hash.to_string(), "height": tip.height }))
+}
+
+/// `getblockhash index`: the main-chain hash at a height; -1 "Block number out of range" as btcd.
+pub fn get_block_hash<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(1, 1)?;
+    let height = p.i64(0, "index")?;
+    u32::try_from(height)
+        .ok()
+        .and_then(|h| ctx.chain.index().main_at(h))
+        .map(|hash| json!(hash.to_string()))
+        .ok_or_else(|| RpcError::new(code::MISC, "Block number out of range"))
+}
+
+/// `getblock hash (verbosity=1)`: hex (0), a summary with txids (1) or with decoded txs (2).
+pub fn get_block<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(1, 2)?;
+    let e = entry(ctx, p, 0)?;
+    let verbosity = p.opt_i64(1, "verbosity")?.unwrap_or(1);
+    let block: Block = ctx
+        .chain
+        .store()
+        .block(&e.hash)
+        .map_err(database_error)?
+        .ok_or_else(block_not_found)?;
+    if verbosity == 0 {
+        return Ok(json!(hex_encode(&block.encode())));
+    }
+    let mut m = header_fields(ctx, e);
+    m.insert("strippedsize".into(), json!(block.base_size()));
+    m.insert("size".into(), json!(block.total_size()));
+    m.insert("weight".into(), json!(block.weight()));
+    if verbosity == 1 {
+        let txids: Vec<String> = block.txdata.iter().map(|t| t.txid().to_string()).collect();
+        m.insert("tx".into(), json!(txids));
+    } else {
+        let at = TxBlock {
+            hash: e.hash,
+            time: e.header.time,
+            confirmations: confirmations(ctx, e),
+        };
+        let params = ctx.chain.params();
+        let txs: Vec<Value> = block
+            .txdata
+            .iter()
+            .map(|t| tx_raw_result(t, params, Some(&at)))
+            .collect();
+        m.insert("rawtx".into(), json!(txs));
+    }
+    m.insert(
+        "previousblockhash".into(),
+        json!(e.header.prev_blockhash.to_string()),
+    );
+    if let Some(next) = next_hash(ctx, e) {
+        m.insert("nextblockhash".into(), json!(next.to_string()));
+    }
+    Ok(Value::Object(m))
+}
+
+/// `getblockheader hash (verbose=true)`: the header as JSON, or its 80 bytes in hex.
+pub fn get_block_header<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(1, 2)?;
+    let e = entry(ctx, p, 0)?;
+    if !p.opt_bool(1, "verbose")?.unwrap_or(true) {
+        return Ok(json!(hex_encode(&e.header.to_bytes())));
+    }
+    let mut m = header_fields(ctx, e);
+    link_fields(ctx, e, &mut m);
+    Ok(Value::Object(m))
+}
+
+/// `getblockchaininfo`: chain name, heights, best hash, difficulty, median time, chain work.
+pub fn get_blockchain_info<S: ChainStore>(
+    ctx: &Context<'_, S>,
+    p: Params,
+) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    let index = ctx.chain.index();
+    let tip = ctx.chain.tip();
+    Ok(json!({
+        "chain": ctx.chain.params().network.name(),
+        "blocks": tip.height,
+        "headers": index.best_header().height,
+        "bestblockhash": tip.hash.to_string(),
+        "difficulty": difficulty(tip.header.bits, ctx.chain.params()),
+        "mediantime": index.median_time_past(&tip.hash),
+        "pruned": false,
+        "chainwork": hex_encode(&tip.chain_work.0.to_be_bytes()),
+        "warnings": [],
+    }))
+}
+
+/// `getdifficulty`: the tip's difficulty ratio.
+pub fn get_difficulty<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(json!(difficulty(
+        ctx.chain.tip().header.bits,
+        ctx.chain.params()
+    )))
+}
+
+/// btcd's tip status names.
+fn tip_status(s: Status, is_active: bool) -> &'static str {
+    if is_active {
+        "active"
+    } else if s.is_invalid() {
+        "invalid"
+    } else if s.contains(Status::VALID) {
+        "valid-fork"
+    } else if s.contains(Status::DATA_STORED) {
+        "valid-headers"
+    } else {
+        "headers-only"
+    }
+}
+
+/// `getchaintips`: every block without children, with its branch length off the main chain.
+pub fn get_chain_tips<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    let index = ctx.chain.index();
+    let tip = ctx.chain.tip();
+    let mut tips: Vec<&IndexEntry> = index
+        .entries()
+        .filter(|e| index.children(&e.hash).is_empty())
+        .collect();
+    // Active tip first, then the rest by descending height as btcd lists them.
+    tips.sort_by_key(|e| (e.hash != tip.hash, std::cmp::Reverse(e.height)));
+    let out: Vec<Value> = tips
+        .into_iter()
+        .map(|e| {
+            let fork = index.fork_point(&e.hash).map_or(0, |f| f.height);
+            json!({
+                "height": e.height,
+                "hash": e.hash.to_string(),
+                "branchlen": e.height - fork,
+                "status": tip_status(e.status, e.hash == tip.hash),
+            })
+        })
+        .collect();
+    Ok(json!(out))
+}
+
+/// `gettxout txid vout (includemempool=true)`: an unspent output, or null when spent or unknown.
+pub fn get_tx_out<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(2, 3)?;
+    let txid = p.hash(0, "txid")?;
+    let vout = u32::try_from(p.i64(1, "vout")?)
+        .map_err(|_| RpcError::invalid_params("parameter #2 'vout' must be type uint32"))?;
+    let include_mempool = p.opt_bool(2, "includemempool")?.unwrap_or(true);
+    let op = OutPoint::new(txid, vout);
+    let tip = ctx.chain.tip();
+    let params = ctx.chain.params();
+    let (output, confirmations, coinbase) = if include_mempool && ctx.mempool.have(&txid) {
+        match ctx.mempool.output(&op) {
+            Some(out) => (out.clone(), 0, false),
+            None => return Ok(Value::Null),
+        }
+    } else {
+        let coin: Option<Coin> = ctx.chain.store().coin(&op).map_err(database_error)?;
+        match coin {
+            Some(c) => (
+                c.output,
+                i64::from(tip.height) - i64::from(c.height) + 1,
+                c.is_coinbase,
+            ),
+            None => return Ok(Value::Null),
+        }
+    };
+    if include_mempool && ctx.mempool.spender_of(&op).is_some() {
+        return Ok(Value::Null);
+    }
+    Ok(json!({
+        "bestblock": tip.hash.to_string(),
+        "confirmations": confirmations,
+        "value": super::tx_json::btc(output.value),
+        "scriptPubKey": script_pub_key(&output.script_pubkey, params),
+        "coinbase": coinbase,
+    }))
+}
+
+/// Most headers `getheaders` returns, as the `headers` message.
+const MAX_HEADERS: usize = 2000;
+
+/// `getheaders [locator,...] hashstop`: hex headers of the main chain after the first locator
+/// hash on it (after genesis when none is), up to `hashstop` or 2000 headers.
+pub fn get_headers<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(2, 2)?;
+    let locators = p
+        .get(0)
+        .and_then(Value::as_array)
+        .ok_or_else(|| RpcError::invalid_params("parameter #1 'blocklocators' must be an array"))?;
+    let index = ctx.chain.index();
+    let mut start = 0;
+    for l in locators {
+        let s = l
+            .as_str()
+            .ok_or_else(|| RpcError::invalid_params("locators must be strings"))?;
+        let hash: BlockHash = s
+            .parse()
+            .map_err(|_| crate::rpc::params::decode_hex_error(s))?;
+        if let Some(e) = index.get(&hash).filter(|e| index.is_main(&e.hash)) {
+            start = e.height;
+            break;
+        }
+    }
+    let stop = p.str(1, "hashstop")?;
+    let stop: BlockHash = if stop.is_empty() {
+        BlockHash::default()
+    } else {
+        stop.parse()
+            .map_err(|_| crate::rpc::params::decode_hex_error(stop))?
+    };
+    let mut out = Vec::new();
+    let mut height = start + 1;
+    while let Some(hash) = index.main_at(height) {
+        let e = index.get(hash).ok_or_else(block_not_found)?;
+        out.push(json!(hex_encode(&e.header.to_bytes())));
+        if *hash == stop || out.len() == MAX_HEADERS {
+            break;
+        }
+        height += 1;
+    }
+    Ok(json!(out))
+}

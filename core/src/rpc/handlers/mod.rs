@@ -1,0 +1,121 @@
+//! RPC command handlers: pure functions from a [`Context`] and positional parameters to a
+//! JSON result, in btcd's result shapes and error codes. The adapter supplies the context
+//! (the chain and mempool it holds, clocks as plain numbers) and acts on [`Effect`]s.
+
+mod chain;
+mod info;
+mod mempool;
+mod raw_tx;
+mod tx_json;
+
+use super::error::RpcError;
+use super::methods::Method;
+use super::params::Params;
+use crate::chain::{Chain, ChainStore};
+use crate::mempool::Mempool;
+use serde_json::Value;
+
+/// Facts about the running node that the chain and mempool do not know.
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    /// The daemon's version as (major, minor, patch).
+    pub version: (u32, u32, u32),
+    /// Unix time the daemon started.
+    pub start_time: u64,
+    /// Configured SOCKS proxy, or empty.
+    pub proxy: String,
+}
+
+/// What a handler reads: borrowed node state and the current time.
+pub struct Context<'a, S: ChainStore> {
+    /// The block chain.
+    pub chain: &'a Chain<S>,
+    /// The transaction memory pool.
+    pub mempool: &'a Mempool,
+    /// Static node facts.
+    pub info: &'a NodeInfo,
+    /// Connected peers right now.
+    pub connections: u32,
+    /// Unix time now.
+    pub now: u64,
+}
+
+/// Something the adapter must do after answering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Shut the daemon down (`stop`).
+    Stop,
+}
+
+/// A handler's answer: the result and any effect to carry out after replying.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Handled {
+    /// The JSON result.
+    pub result: Value,
+    /// What to do next, if anything.
+    pub effect: Option<Effect>,
+}
+
+impl From<Value> for Handled {
+    fn from(result: Value) -> Self {
+        Handled {
+            result,
+            effect: None,
+        }
+    }
+}
+
+/// Runs an authorized `method` with `params`. Methods that need a part of the node these
+/// handlers cannot see (peers, miner, submission) answer -1 "Command unimplemented" until the
+/// node serves them; those that need an index rbtcd does not keep answer btcd's error naming
+/// the option.
+pub fn dispatch<S: ChainStore>(
+    ctx: &Context<'_, S>,
+    method: &Method,
+    params: &[Value],
+) -> Result<Handled, RpcError> {
+    let p = Params::new(method.name, params);
+    let value = match method.name {
+        "getbestblock" => chain::get_best_block(ctx, p)?,
+        "getbestblockhash" => chain::get_best_block_hash(ctx, p)?,
+        "getblock" => chain::get_block(ctx, p)?,
+        "getblockchaininfo" => chain::get_blockchain_info(ctx, p)?,
+        "getblockcount" => chain::get_block_count(ctx, p)?,
+        "getblockhash" => chain::get_block_hash(ctx, p)?,
+        "getblockheader" => chain::get_block_header(ctx, p)?,
+        "getchaintips" => chain::get_chain_tips(ctx, p)?,
+        "getdifficulty" => chain::get_difficulty(ctx, p)?,
+        "gettxout" => chain::get_tx_out(ctx, p)?,
+        "getmempoolinfo" => mempool::get_mempool_info(ctx, p)?,
+        "getrawmempool" => mempool::get_raw_mempool(ctx, p)?,
+        "decoderawtransaction" => tx_json::decode_raw_transaction(ctx, p)?,
+        "decodescript" => tx_json::decode_script(ctx, p)?,
+        "createrawtransaction" => raw_tx::create_raw_transaction(ctx, p)?,
+        "getrawtransaction" => raw_tx::get_raw_transaction(ctx, p)?,
+        "searchrawtransactions" => raw_tx::search_raw_transactions(p)?,
+        "getcfilter" | "getcfilterheader" => raw_tx::cfilter(p)?,
+        "getheaders" => chain::get_headers(ctx, p)?,
+        "getconnectioncount" => {
+            p.expect_count(0, 0)?;
+            Value::from(ctx.connections)
+        }
+        "getcurrentnet" => info::get_current_net(ctx, p)?,
+        "getinfo" => info::get_info(ctx, p)?,
+        "help" => info::help(p)?,
+        "uptime" => info::uptime(ctx, p)?,
+        "validateaddress" => info::validate_address(ctx, p)?,
+        "version" => info::version(p)?,
+        "stop" => {
+            p.expect_count(0, 0)?;
+            return Ok(Handled {
+                result: Value::String("rbtcd stopping.".into()),
+                effect: Some(Effect::Stop),
+            });
+        }
+        _ => return Err(RpcError::unimplemented()),
+    };
+    Ok(value.into())
+}
+
+#[cfg(test)]
+mod tests;

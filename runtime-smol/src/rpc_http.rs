@@ -1,0 +1,628 @@
+//! The RPC server's HTTP transport: btcd's `rpcServer` HTTP side on smol sockets.
+//!
+//! A small hand-written HTTP/1.1 server rather than tide: tide 0.16 brings async-std and its own
+//! HTTP stack, and hides the per-connection control this needs (refusing a client over
+//! `rpcmaxclients` with 503, a read deadline per request, rejecting an oversize body from its
+//! `Content-Length` before reading it). The server serves POST `/` with keep-alive, and `/ws`
+//! upgrades to a WebSocket (see `rpc_ws`); parsing,
+//! authorization and reply shapes come from `rbtcd_core::rpc`.
+
+use crate::config::RpcConfig;
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+use rbtcd_core::primitives::hash::sha256;
+use rbtcd_core::rpc::jsonrpc::{self, Body, Request};
+use rbtcd_core::rpc::{methods, Rights, RpcError, Transport};
+use serde_json::Value;
+use smol::{Async, Executor, Timer};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// How long a client may take to send one whole request (headers and body), and how long an
+/// idle keep-alive connection is kept.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest accepted request head (request line and headers).
+pub const MAX_HEAD: usize = 16 * 1024;
+/// Largest accepted request body: room for a hex-encoded 4 MB block with its envelope.
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+/// The realm named in a 401 reply.
+pub const REALM: &str = "rbtcd RPC";
+
+/// Executes authorized RPC calls; the transport's only view of the node.
+pub trait RpcService: Send + Sync + 'static {
+    /// Runs `method` (already authorized for the caller) with positional `params`.
+    fn call(&self, method: &'static methods::Method, params: &[Value]) -> Result<Value, RpcError>;
+}
+
+/// SHA-256 digests of the accepted `Authorization` header values, as btcd keeps them.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    admin: Option<[u8; 32]>,
+    limited: Option<[u8; 32]>,
+}
+
+impl Credentials {
+    /// Digests for the configured admin and limited users.
+    pub fn new(admin: Option<&(String, String)>, limited: Option<&(String, String)>) -> Self {
+        let digest = |(user, pass): &(String, String)| sha256(basic_auth(user, pass).as_bytes());
+        Credentials {
+            admin: admin.map(digest),
+            limited: limited.map(digest),
+        }
+    }
+
+    /// The rights an `Authorization` header value grants, if any. Both digests are always
+    /// compared, in constant time, so timing reveals neither which user nor how much matched.
+    pub fn check(&self, header: &str) -> Option<Rights> {
+        let got = sha256(header.as_bytes());
+        let is = |want: &Option<[u8; 32]>| want.is_some_and(|w| constant_time_eq(&w, &got));
+        let (admin, limited) = (is(&self.admin), is(&self.limited));
+        if admin {
+            Some(Rights::Admin)
+        } else if limited {
+            Some(Rights::Limited)
+        } else {
+            None
+        }
+    }
+}
+
+/// The `Authorization` header value for `user` and `pass`.
+pub fn basic_auth(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        crate::base64::encode(format!("{user}:{pass}").as_bytes())
+    )
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A running HTTP RPC server; dropping it without [`RpcServer::stop`] also stops it.
+pub struct RpcServer {
+    stop: Option<async_channel::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    addrs: Vec<SocketAddr>,
+}
+
+impl RpcServer {
+    /// Binds every listener in `cfg` and serves them on a thread of its own.
+    pub fn start(cfg: &RpcConfig, service: Arc<dyn RpcService>) -> std::io::Result<RpcServer> {
+        let mut listeners = Vec::new();
+        for addr in &cfg.listeners {
+            let l = TcpListener::bind(addr)?;
+            log::info!("RPC server listening on {}", l.local_addr()?);
+            listeners.push(Async::new(l)?);
+        }
+        let addrs = listeners
+            .iter()
+            .map(|l| l.get_ref().local_addr())
+            .collect::<std::io::Result<_>>()?;
+        let shared = Arc::new(Shared {
+            creds: Credentials::new(cfg.admin.as_ref(), cfg.limited.as_ref()),
+            service,
+            max_clients: cfg.max_clients,
+            clients: AtomicUsize::new(0),
+            max_websockets: cfg.max_websockets,
+            websockets: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
+        });
+        let (stop, stopped) = async_channel::bounded::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("rpc".into())
+            .spawn(move || {
+                let ex = Arc::new(Executor::new());
+                for l in listeners {
+                    // Tasks hold the executor weakly: a strong reference from a task it owns
+                    // would keep it, and every connection, alive after the server stops.
+                    ex.spawn(accept_loop(Arc::downgrade(&ex), l, shared.clone()))
+                        .detach();
+                }
+                smol::block_on(ex.run(async {
+                    // The channel closes when the server is stopped; nothing is sent on it.
+                    let _ = stopped.recv().await;
+                    finish_replies(&shared).await;
+                }));
+            })?;
+        Ok(RpcServer {
+            stop: Some(stop),
+            thread: Some(thread),
+            addrs,
+        })
+    }
+
+    /// The bound listener addresses (useful when a port of 0 was configured).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Stops accepting, drops every connection and waits for the server thread.
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RpcServer {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+struct Shared {
+    creds: Credentials,
+    service: Arc<dyn RpcService>,
+    max_clients: usize,
+    clients: AtomicUsize,
+    max_websockets: usize,
+    websockets: AtomicUsize,
+    /// Requests read but not yet fully answered.
+    busy: AtomicUsize,
+}
+
+/// Gives requests being answered (a `stop` reply among them) a moment to be written.
+async fn finish_replies(shared: &Shared) {
+    for _ in 0..50 {
+        if shared.busy.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        Timer::after(Duration::from_millis(20)).await;
+    }
+}
+
+/// Counts a client (or a request) for as long as it lasts.
+struct ClientSlot<'a>(&'a AtomicUsize);
+
+impl<'a> ClientSlot<'a> {
+    fn take(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        ClientSlot(counter)
+    }
+}
+
+impl Drop for ClientSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, shared: Arc<Shared>) {
+    loop {
+        let (stream, peer) = match l.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                log::warn!("RPC accept failed: {e}");
+                Timer::after(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Some(ex) = ex.upgrade() else { return };
+        let shared = shared.clone();
+        ex.spawn(async move {
+            if let Err(e) = serve_client(stream, peer, &shared).await {
+                log::debug!("RPC client {peer}: {e}");
+            }
+        })
+        .detach();
+    }
+}
+
+async fn serve_client(
+    mut stream: Async<TcpStream>,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    if shared.clients.fetch_add(1, Ordering::SeqCst) >= shared.max_clients {
+        shared.clients.fetch_sub(1, Ordering::SeqCst);
+        log::info!(
+            "Max RPC clients exceeded [{}] - disconnecting client {peer}",
+            shared.max_clients
+        );
+        let reply = HttpReply::text(503, "503 Too busy.  Try again later.");
+        return write_reply(&mut stream, &reply, false).await;
+    }
+    let slot = ClientSlot(&shared.clients);
+    // Replies are written whole; waiting for more data to coalesce only adds latency.
+    stream.get_ref().set_nodelay(true)?;
+    let mut buf = Vec::new();
+    loop {
+        let read = smol::future::or(
+            async { Some(read_request(&mut stream, &mut buf).await) },
+            async {
+                Timer::after(READ_TIMEOUT).await;
+                None
+            },
+        )
+        .await;
+        let req = match read {
+            None => {
+                log::debug!("RPC client {peer} timed out");
+                return Ok(());
+            }
+            Some(Err(ReadError::Closed)) => return Ok(()),
+            Some(Err(ReadError::Io(e))) => return Err(e),
+            Some(Err(ReadError::Refused(reply))) => {
+                return write_reply(&mut stream, &reply, false).await
+            }
+            Some(Ok(req)) => req,
+        };
+        if req.path == "/ws" {
+            // A WebSocket client counts against rpcmaxwebsockets instead.
+            drop(slot);
+            return upgrade(stream, req, peer, shared).await;
+        }
+        let _busy = ClientSlot::take(&shared.busy);
+        let keep_alive = req.keep_alive;
+        let reply = answer(&req, peer, shared);
+        let keep_alive = keep_alive && reply.status != 401;
+        write_reply(&mut stream, &reply, keep_alive).await?;
+        if !keep_alive {
+            return Ok(());
+        }
+    }
+}
+
+/// Upgrades a `/ws` request to a WebSocket (RFC 6455) and serves it; a wrong `Authorization`
+/// header is refused as over HTTP, a missing one leaves authentication to the first message.
+async fn upgrade(
+    mut stream: Async<TcpStream>,
+    req: HttpRequest,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    let Some(key) = req.websocket_key.as_deref().filter(|_| req.method == "GET") else {
+        let reply = HttpReply::text(400, "400 Bad Request: expected a WebSocket upgrade");
+        return write_reply(&mut stream, &reply, false).await;
+    };
+    let rights = match req.authorization.as_deref() {
+        None => None,
+        Some(h) => match shared.creds.check(h) {
+            Some(r) => Some(r),
+            None => {
+                log::warn!("RPC authentication failure from {peer}");
+                return write_reply(&mut stream, &unauthorized(), false).await;
+            }
+        },
+    };
+    if shared.websockets.fetch_add(1, Ordering::SeqCst) >= shared.max_websockets {
+        shared.websockets.fetch_sub(1, Ordering::SeqCst);
+        log::info!(
+            "Max WebSocket clients exceeded [{}] - disconnecting client {peer}",
+            shared.max_websockets
+        );
+        let reply = HttpReply::text(503, "503 Too busy.  Try again later.");
+        return write_reply(&mut stream, &reply, false).await;
+    }
+    let _slot = ClientSlot(&shared.websockets);
+    let head = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        crate::rpc_ws::accept_key(key)
+    );
+    stream.write_all(head.as_bytes()).await?;
+    crate::rpc_ws::serve(stream, peer, rights, &shared.creds, shared.service.as_ref()).await;
+    Ok(())
+}
+
+fn unauthorized() -> HttpReply {
+    HttpReply {
+        extra_header: Some(format!("WWW-Authenticate: Basic realm=\"{REALM}\"")),
+        ..HttpReply::text(401, "401 Unauthorized.")
+    }
+}
+
+/// One parsed HTTP request.
+struct HttpRequest {
+    method: String,
+    path: String,
+    authorization: Option<String>,
+    /// `Sec-WebSocket-Key` of a WebSocket upgrade request.
+    websocket_key: Option<String>,
+    keep_alive: bool,
+    body: Vec<u8>,
+}
+
+enum ReadError {
+    /// The client closed the connection between requests.
+    Closed,
+    Io(std::io::Error),
+    /// The request is refused with this reply, and the connection closed.
+    Refused(HttpReply),
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+/// Reads one request; `buf` carries bytes already read past the previous request.
+async fn read_request(
+    stream: &mut Async<TcpStream>,
+    buf: &mut Vec<u8>,
+) -> Result<HttpRequest, ReadError> {
+    let head_end = loop {
+        if let Some(i) = find(buf, b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(ReadError::Refused(HttpReply::text(
+                431,
+                "request header too large",
+            )));
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(if buf.is_empty() {
+                ReadError::Closed
+            } else {
+                ReadError::Io(std::io::ErrorKind::UnexpectedEof.into())
+            });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let bad = |why: &str| ReadError::Refused(HttpReply::text(400, why));
+    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| bad("head is not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let mut start = lines.next().unwrap_or_default().split(' ');
+    let (method, path, version) = match (start.next(), start.next(), start.next()) {
+        (Some(m), Some(p), Some(v)) if v.starts_with("HTTP/1.") => (m, p, v),
+        _ => return Err(bad("malformed request line")),
+    };
+    let mut content_length = None;
+    let mut authorization = None;
+    let mut websocket_key = None;
+    let mut keep_alive = version != "HTTP/1.0";
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(bad("malformed header"));
+        };
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" => {
+                content_length = Some(
+                    value
+                        .parse::<usize>()
+                        .map_err(|_| bad("bad Content-Length"))?,
+                )
+            }
+            "authorization" => authorization = Some(value.to_string()),
+            "sec-websocket-key" => websocket_key = Some(value.to_string()),
+            "connection" => keep_alive = !value.eq_ignore_ascii_case("close"),
+            "transfer-encoding" => {
+                return Err(ReadError::Refused(HttpReply::text(
+                    411,
+                    "send a Content-Length",
+                )))
+            }
+            _ => {}
+        }
+    }
+    let len = content_length.unwrap_or(0);
+    if len > MAX_BODY {
+        return Err(ReadError::Refused(HttpReply::text(
+            413,
+            "request body too large",
+        )));
+    }
+    let request = HttpRequest {
+        method: method.to_string(),
+        path: path.to_string(),
+        authorization,
+        websocket_key,
+        keep_alive,
+        body: Vec::new(),
+    };
+    buf.drain(..head_end + 4);
+    while buf.len() < len {
+        let mut chunk = vec![0u8; (len - buf.len()).min(64 * 1024)];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(ReadError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf.drain(..len).collect();
+    Ok(HttpRequest { body, ..request })
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// An HTTP reply.
+struct HttpReply {
+    status: u16,
+    content_type: &'static str,
+    extra_header: Option<String>,
+    body: Vec<u8>,
+}
+
+impl HttpReply {
+    fn text(status: u16, body: &str) -> Self {
+        HttpReply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            extra_header: None,
+            body: format!("{body}\n").into_bytes(),
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        411 => "Length Required",
+        413 => "Payload Too Large",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
+
+async fn write_reply(
+    stream: &mut Async<TcpStream>,
+    reply: &HttpReply,
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n",
+        reply.status,
+        reason(reply.status),
+        reply.content_type,
+        reply.body.len(),
+        if keep_alive { "keep-alive" } else { "close" },
+    )
+    .into_bytes();
+    if let Some(h) = &reply.extra_header {
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&reply.body);
+    stream.write_all(&out).await?;
+    stream.flush().await
+}
+
+/// Answers one HTTP request: routing, authentication, then JSON-RPC.
+fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
+    if req.path != "/" {
+        return HttpReply::text(404, "404 page not found");
+    }
+    if req.method != "POST" {
+        return HttpReply::text(405, "405 method not allowed: use POST");
+    }
+    let rights = req
+        .authorization
+        .as_deref()
+        .and_then(|h| shared.creds.check(h));
+    let Some(rights) = rights else {
+        log::warn!("RPC authentication failure from {peer}");
+        return unauthorized();
+    };
+    let reply = run_body(&req.body, rights, Transport::Http, shared.service.as_ref());
+    HttpReply {
+        status: 200,
+        content_type: "application/json",
+        extra_header: None,
+        body: reply.map_or_else(Vec::new, |v| v.to_string().into_bytes()),
+    }
+}
+
+/// Runs every request in a JSON-RPC body; `None` when only notifications were sent.
+pub fn run_body(
+    body: &[u8],
+    rights: Rights,
+    transport: Transport,
+    service: &dyn RpcService,
+) -> Option<Value> {
+    match jsonrpc::parse_body(body) {
+        Body::Single(Err(e)) => Some(jsonrpc::response(jsonrpc::Version::V1, None, Err(e))),
+        Body::Single(Ok(req)) => run_request(req, rights, transport, service),
+        Body::Batch(entries) => {
+            let replies: Vec<Value> = entries
+                .into_iter()
+                .filter_map(|entry| match entry {
+                    Ok(req) => run_request(req, rights, transport, service),
+                    Err((id, e)) => Some(jsonrpc::response(jsonrpc::Version::V2, id, Err(e))),
+                })
+                .collect();
+            (!replies.is_empty()).then_some(Value::Array(replies))
+        }
+    }
+}
+
+fn run_request(
+    req: Request,
+    rights: Rights,
+    transport: Transport,
+    service: &dyn RpcService,
+) -> Option<Value> {
+    let outcome = methods::authorize(&req.method, transport, rights)
+        .and_then(|m| service.call(m, &req.params));
+    if let Err(e) = &outcome {
+        log::debug!("RPC {} failed: {e}", req.method);
+    }
+    req.id
+        .map(|id| jsonrpc::response(req.version, Some(id), outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    struct Echo;
+
+    impl RpcService for Echo {
+        fn call(&self, m: &'static methods::Method, params: &[Value]) -> Result<Value, RpcError> {
+            Ok(json!({ "method": m.name, "params": params }))
+        }
+    }
+
+    #[test]
+    fn credentials_grant_rights_by_whole_header() {
+        let admin = ("a".to_string(), "pw".to_string());
+        let limited = ("l".to_string(), "lpw".to_string());
+        let c = Credentials::new(Some(&admin), Some(&limited));
+        assert_eq!(c.check(&basic_auth("a", "pw")), Some(Rights::Admin));
+        assert_eq!(c.check(&basic_auth("l", "lpw")), Some(Rights::Limited));
+        assert_eq!(c.check(&basic_auth("a", "lpw")), None);
+        assert_eq!(c.check("Basic"), None);
+        assert_eq!(
+            Credentials::new(None, None).check(&basic_auth("", "")),
+            None
+        );
+    }
+
+    #[test]
+    fn limited_users_are_refused_admin_methods_and_notifications_get_no_reply() {
+        let r = run_body(
+            br#"{"id":1,"method":"stop"}"#,
+            Rights::Limited,
+            Transport::Http,
+            &Echo,
+        )
+        .unwrap();
+        assert_eq!(r["error"]["code"], json!(-32603));
+        let r = run_body(
+            br#"{"id":1,"method":"stop"}"#,
+            Rights::Admin,
+            Transport::Http,
+            &Echo,
+        )
+        .unwrap();
+        assert_eq!(r["result"]["method"], json!("stop"));
+        assert_eq!(
+            run_body(
+                br#"{"method":"getblockcount"}"#,
+                Rights::Admin,
+                Transport::Http,
+                &Echo
+            ),
+            None
+        );
+        let batch = run_body(
+            br#"[{"id":1,"method":"getblockcount"},{"method":"uptime"},{"id":3,"method":"nope"}]"#,
+            Rights::Admin,
+            Transport::Http,
+            &Echo,
+        )
+        .unwrap();
+        assert_eq!(batch.as_array().unwrap().len(), 2);
+        assert_eq!(batch[1]["error"]["code"], json!(-32601));
+    }
+}

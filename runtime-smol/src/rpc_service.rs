@@ -1,0 +1,109 @@
+//! The RPC server's way into the node: each call runs the core's handler on the node task
+//! ([`Event::Call`]), reading the node's chain, mempool and peers without locks, and its answer
+//! comes back to the RPC thread. `stop` is reported to the daemon.
+
+use crate::config::Config;
+use crate::p2p::{unix_ms, Event};
+use crate::rpc_http::{RpcServer, RpcService};
+use rbtcd_core::chain::ChainStore;
+use rbtcd_core::node::Node;
+use rbtcd_core::rpc::error::code;
+use rbtcd_core::rpc::handlers::{self, Context, Effect, NodeInfo};
+use rbtcd_core::rpc::methods::Method;
+use rbtcd_core::rpc::RpcError;
+use serde_json::Value;
+use smol::channel::Sender;
+use std::sync::Arc;
+
+struct Service<S: ChainStore> {
+    events: Sender<Event<S>>,
+    info: Arc<NodeInfo>,
+    stop: async_channel::Sender<()>,
+}
+
+impl<S: ChainStore + Send + 'static> RpcService for Service<S> {
+    fn call(&self, method: &'static Method, params: &[Value]) -> Result<Value, RpcError> {
+        let (reply, answer) = async_channel::bounded(1);
+        let (info, params) = (Arc::clone(&self.info), params.to_vec());
+        let call = Box::new(move |node: &mut Node<S>| {
+            let ctx = Context {
+                chain: node.chain(),
+                mempool: node.mempool(),
+                info: &info,
+                connections: node.peers().len() as u32,
+                now: unix_ms() / 1000,
+            };
+            let _ = reply.try_send(handlers::dispatch(&ctx, method, &params));
+        });
+        let shutting_down = || RpcError::new(code::MISC, "the node is shutting down");
+        self.events
+            .send_blocking(Event::Call(call))
+            .map_err(|_| shutting_down())?;
+        let handled = answer.recv_blocking().map_err(|_| shutting_down())??;
+        if handled.effect == Some(Effect::Stop) {
+            let _ = self.stop.try_send(());
+        }
+        Ok(handled.result)
+    }
+}
+
+/// The running RPC server (when enabled).
+pub struct Served {
+    server: Option<RpcServer>,
+    stop_requested: async_channel::Receiver<()>,
+}
+
+/// Starts the RPC server of `cfg`, if enabled, answering from the node behind `events`.
+pub fn start<S: ChainStore + Send + 'static>(
+    cfg: &Config,
+    events: Sender<Event<S>>,
+) -> Result<Served, String> {
+    let (stop, stop_requested) = async_channel::bounded(1);
+    let server = match &cfg.rpc {
+        None => None,
+        Some(rpc) => {
+            let service = Service {
+                events,
+                info: Arc::new(NodeInfo {
+                    version: crate_version(),
+                    start_time: unix_ms() / 1000,
+                    proxy: cfg.proxy.clone().unwrap_or_default(),
+                }),
+                stop,
+            };
+            let server = RpcServer::start(rpc, Arc::new(service))
+                .map_err(|e| format!("cannot start the RPC server: {e}"))?;
+            Some(server)
+        }
+    };
+    Ok(Served {
+        server,
+        stop_requested,
+    })
+}
+
+fn crate_version() -> (u32, u32, u32) {
+    let part = |s: &str| s.parse().unwrap_or(0);
+    (
+        part(env!("CARGO_PKG_VERSION_MAJOR")),
+        part(env!("CARGO_PKG_VERSION_MINOR")),
+        part(env!("CARGO_PKG_VERSION_PATCH")),
+    )
+}
+
+impl Served {
+    /// Resolves when an RPC client called `stop`; never when RPC is disabled.
+    pub async fn stop_requested(&self) {
+        if self.stop_requested.recv().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Stops the RPC server, letting requests in progress finish.
+    pub fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            log::info!(target: "rbtcd::rpc", "Stopping RPC server...");
+            server.stop();
+        }
+    }
+}

@@ -1,0 +1,539 @@
+//! The RPC server end to end: a regtest daemon on free ports, spoken to over raw HTTP and by
+//! rbtcctl.
+
+use rbtcd::rpc_http::basic_auth;
+use rbtcd_core::rpc::methods::{Reach, METHODS};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: (&str, &str) = ("admin", "adminpw");
+const LIMITED: (&str, &str) = ("limited", "limitedpw");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running daemon, killed when dropped.
+struct Daemon {
+    child: Child,
+    rpc: String,
+    home: PathBuf,
+}
+
+impl Daemon {
+    fn start(name: &str, extra: &[&str]) -> Daemon {
+        let home = std::env::temp_dir().join(format!("rbtcd-rpc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
+        let rpc = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_rbtcd"))
+            .env("HOME", &home)
+            .args([
+                "--regtest".to_string(),
+                format!("--rpclisten={rpc}"),
+                format!("--listen=127.0.0.1:{}", free_port()),
+                format!("--rpcuser={}", ADMIN.0),
+                format!("--rpcpass={}", ADMIN.1),
+                format!("--rpclimituser={}", LIMITED.0),
+                format!("--rpclimitpass={}", LIMITED.1),
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let d = Daemon { child, rpc, home };
+        let start = Instant::now();
+        while TcpStream::connect(&d.rpc).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "RPC never came up"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        d
+    }
+
+    fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(&self.rpc).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        s
+    }
+
+    fn call_as(&self, who: (&str, &str), method: &str, params: Value) -> Value {
+        let body = json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": params});
+        let (status, _, reply) = self.post(Some(who), body.to_string().as_bytes());
+        assert_eq!(status, 200, "{method}");
+        serde_json::from_slice(&reply).unwrap()
+    }
+
+    /// The result of an admin call, failing the test on an error reply.
+    fn ok(&self, method: &str, params: Value) -> Value {
+        let r = self.call_as(ADMIN, method, params);
+        assert!(r["error"].is_null(), "{method}: {r}");
+        r["result"].clone()
+    }
+
+    /// The error code of an admin call.
+    fn err(&self, method: &str, params: Value) -> i64 {
+        let r = self.call_as(ADMIN, method, params);
+        r["error"]["code"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{method}: {r}"))
+    }
+
+    fn post(&self, who: Option<(&str, &str)>, body: &[u8]) -> (u16, String, Vec<u8>) {
+        let mut s = self.connect();
+        send(&mut s, who, body, true);
+        read_reply(&mut s)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn send(s: &mut TcpStream, who: Option<(&str, &str)>, body: &[u8], close: bool) {
+    let mut req = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some((u, p)) = who {
+        req += &format!("Authorization: {}\r\n", basic_auth(u, p));
+    }
+    if close {
+        req += "Connection: close\r\n";
+    }
+    req += "\r\n";
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+}
+
+/// Reads one reply: status, head, body.
+fn read_reply(s: &mut TcpStream) -> (u16, String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "connection closed mid-head");
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).unwrap();
+    let status = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap();
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    (status, head, body)
+}
+
+fn is_closed(s: &mut TcpStream) -> bool {
+    let mut b = [0u8; 1];
+    matches!(s.read(&mut b), Ok(0) | Err(_))
+}
+
+#[test]
+fn chain_commands_answer_in_btcds_shapes() {
+    let d = Daemon::start("shapes", &[]);
+    assert_eq!(d.ok("getblockcount", json!([])), json!(0));
+    let genesis = d.ok("getbestblockhash", json!([]));
+    assert_eq!(d.ok("getblockhash", json!([0])), genesis);
+    assert_eq!(d.ok("getbestblock", json!([]))["height"], json!(0));
+    assert_eq!(d.err("getblockhash", json!([1])), -1);
+    let hex = d.ok("getblock", json!([genesis, 0]));
+    assert_eq!(hex.as_str().unwrap().len(), 2 * 285);
+    let v1 = d.ok("getblock", json!([genesis]));
+    for key in [
+        "hash",
+        "confirmations",
+        "strippedsize",
+        "size",
+        "weight",
+        "height",
+        "version",
+        "versionHex",
+        "merkleroot",
+        "tx",
+        "time",
+        "nonce",
+        "bits",
+        "difficulty",
+        "previousblockhash",
+    ] {
+        assert!(v1.get(key).is_some(), "getblock lacks {key}: {v1}");
+    }
+    assert_eq!(v1["confirmations"], json!(1));
+    let v2 = d.ok("getblock", json!([genesis, 2]));
+    let coinbase = &v2["rawtx"][0];
+    assert_eq!(coinbase["txid"], v1["tx"][0]);
+    assert_eq!(d.err("getblock", json!(["00".repeat(32)])), -5);
+    let hdr = d.ok("getblockheader", json!([genesis]));
+    assert_eq!(hdr["merkleroot"], v1["merkleroot"]);
+    assert_eq!(
+        d.ok("getblockheader", json!([genesis, false]))
+            .as_str()
+            .unwrap()
+            .len(),
+        160
+    );
+    let info = d.ok("getblockchaininfo", json!([]));
+    assert_eq!(
+        (info["chain"].clone(), info["blocks"].clone()),
+        (json!("regtest"), json!(0))
+    );
+    assert_eq!(d.ok("getdifficulty", json!([])), json!(1.0));
+    let tips = d.ok("getchaintips", json!([]));
+    assert_eq!(
+        tips,
+        json!([{"height": 0, "hash": genesis, "branchlen": 0, "status": "active"}])
+    );
+    assert_eq!(d.ok("getcurrentnet", json!([])), json!(0xdab5_bffa_u32));
+    let gi = d.ok("getinfo", json!([]));
+    assert_eq!(
+        (gi["blocks"].clone(), gi["protocolversion"].clone()),
+        (json!(0), json!(70016))
+    );
+    assert_eq!(
+        d.ok("getmempoolinfo", json!([])),
+        json!({"size": 0, "bytes": 0})
+    );
+    assert_eq!(d.ok("getrawmempool", json!([])), json!([]));
+    assert_eq!(d.ok("getrawmempool", json!([true])), json!({}));
+    // The genesis coinbase is not spendable, so it is not in the UTXO set.
+    assert_eq!(d.ok("gettxout", json!([coinbase["txid"], 0])), Value::Null);
+    let decoded = d.ok("decoderawtransaction", json!([coinbase["hex"]]));
+    assert_eq!(decoded["txid"], coinbase["txid"]);
+    assert_eq!(decoded["vout"][0]["value"], json!(50.0));
+    assert_eq!(d.err("decoderawtransaction", json!(["0100"])), -22);
+    let script = d.ok("decodescript", json!(["51"]));
+    assert_eq!(
+        (script["asm"].clone(), script["type"].clone()),
+        (json!("1"), json!("nonstandard"))
+    );
+    let addr = d.ok(
+        "validateaddress",
+        json!(["bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"]),
+    );
+    assert_eq!(addr["isvalid"], json!(true));
+    assert_eq!(
+        d.ok("validateaddress", json!(["nonsense"])),
+        json!({"isvalid": false})
+    );
+    assert!(d.ok("uptime", json!([])).as_u64().is_some());
+    assert_eq!(
+        d.ok("version", json!([]))["btcdjsonrpcapi"]["versionstring"],
+        json!("1.3.0")
+    );
+    assert!(d
+        .ok("help", json!([]))
+        .as_str()
+        .unwrap()
+        .contains("getblockcount"));
+    assert_eq!(
+        d.err("getbalance", json!([])),
+        -1,
+        "wallet commands: no wallet"
+    );
+    assert_eq!(d.err("getwork", json!([])), -1, "unimplemented");
+}
+
+#[test]
+fn limited_user_is_refused_every_admin_command() {
+    let d = Daemon::start("limited", &[]);
+    let admin_only = METHODS
+        .iter()
+        .filter(|m| !m.limited && m.reach == Reach::Both);
+    let mut n = 0;
+    for m in admin_only {
+        let r = d.call_as(LIMITED, m.name, json!([]));
+        assert_eq!(r["error"]["code"], json!(-32603), "{}: {r}", m.name);
+        n += 1;
+    }
+    assert!(n >= 15, "btcd has at least 15 admin-only commands, saw {n}");
+    assert_eq!(
+        d.call_as(LIMITED, "getblockcount", json!([]))["result"],
+        json!(0)
+    );
+    // `stop` was refused above, so the daemon still serves.
+    assert_eq!(d.ok("getblockcount", json!([])), json!(0));
+}
+
+#[test]
+fn malformed_requests_get_btcds_codes() {
+    let d = Daemon::start("malformed", &[]);
+    let code = |body: &[u8]| -> Value {
+        let (status, _, reply) = d.post(Some(ADMIN), body);
+        assert_eq!(status, 200);
+        serde_json::from_slice(&reply).unwrap()
+    };
+    assert_eq!(code(b"{not json")["error"]["code"], json!(-32700));
+    assert_eq!(
+        code(br#"{"id":1,"method":"nosuch"}"#)["error"]["code"],
+        json!(-32601)
+    );
+    assert_eq!(
+        code(br#"{"id":1,"method":"getblockhash","params":["x"]}"#)["error"]["code"],
+        json!(-32602)
+    );
+    assert_eq!(
+        code(br#"{"id":1,"method":"getblockcount","params":[1,2]}"#)["error"]["code"],
+        json!(-32602)
+    );
+    let v2 = code(br#"{"jsonrpc":"2.0","id":"a","method":"getblockcount"}"#);
+    assert_eq!(v2, json!({"jsonrpc": "2.0", "id": "a", "result": 0}));
+    let batch = code(br#"[{"jsonrpc":"2.0","id":1,"method":"getblockcount"},{"jsonrpc":"2.0","id":2,"method":"nosuch"}]"#);
+    assert_eq!(batch[0]["result"], json!(0));
+    assert_eq!(batch[1]["error"]["code"], json!(-32601));
+}
+
+#[test]
+fn bad_credentials_get_401_and_oversize_bodies_are_refused() {
+    let d = Daemon::start("auth", &[]);
+    let body = br#"{"id":1,"method":"getblockcount"}"#;
+    for who in [None, Some((ADMIN.0, "wrong")), Some((LIMITED.0, ADMIN.1))] {
+        let (status, head, _) = d.post(who, body);
+        assert_eq!(status, 401, "{who:?}");
+        assert!(
+            head.contains("WWW-Authenticate: Basic realm=\"rbtcd RPC\""),
+            "{head}"
+        );
+    }
+    let mut s = d.connect();
+    s.write_all(
+        format!(
+            "POST / HTTP/1.1\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
+            basic_auth(ADMIN.0, ADMIN.1),
+            rbtcd::rpc_http::MAX_BODY + 1
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(read_reply(&mut s).0, 413);
+    assert!(is_closed(&mut s));
+    assert_eq!(d.ok("getblockcount", json!([])), json!(0));
+}
+
+/// A keep-alive connection that has been served once, so it surely holds a client slot.
+/// Connections refused with 503 (the daemon may still count the probes that waited for it to
+/// come up) are retried.
+fn served_client(d: &Daemon) -> TcpStream {
+    let body = br#"{"id":1,"method":"getblockcount"}"#;
+    let start = Instant::now();
+    loop {
+        let mut s = d.connect();
+        send(&mut s, Some(ADMIN), body, false);
+        if read_reply(&mut s).0 == 200 {
+            return s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "never served");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn slow_and_surplus_clients_are_turned_away_while_others_are_served() {
+    let d = Daemon::start("limits", &["--rpcmaxclients=2"]);
+    let body = br#"{"id":1,"method":"getblockcount"}"#;
+    let mut kept = served_client(&d);
+    let other = served_client(&d);
+    // Both slots are held: one more client is answered 503 and closed.
+    let mut extra = d.connect();
+    assert_eq!(read_reply(&mut extra).0, 503);
+    assert!(is_closed(&mut extra));
+    drop(other);
+    // A client that sends half a request and then nothing is dropped after the read timeout,
+    // while the kept client is served meanwhile.
+    let start = Instant::now();
+    loop {
+        let mut slow = d.connect();
+        slow.write_all(b"POST / HTTP/1.1\r\nContent-Le").unwrap();
+        send(&mut kept, Some(ADMIN), body, false);
+        assert_eq!(read_reply(&mut kept).0, 200);
+        let mut answer = Vec::new();
+        let _ = slow.read_to_end(&mut answer);
+        if answer.is_empty() {
+            break;
+        }
+        // The closed `other` still held its slot; try again.
+        assert!(answer.starts_with(b"HTTP/1.1 503"), "{answer:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "slot never freed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    send(&mut kept, Some(ADMIN), body, false);
+    assert_eq!(read_reply(&mut kept).0, 200);
+}
+
+#[test]
+fn rbtcctl_calls_and_fails_with_the_servers_message() {
+    let d = Daemon::start("ctl", &[]);
+    let ctl = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rbtcctl"))
+            .env("HOME", &d.home)
+            .args(["--regtest", "-s", &d.rpc, "-u", ADMIN.0, "-P", ADMIN.1])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = ctl(&["getblockcount"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    let out = ctl(&["getblockheader", &"00".repeat(32)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "-5: Block not found"
+    );
+    let out = ctl(&[
+        "getblock",
+        "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
+        "1",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["height"], json!(0));
+    let out = ctl(&["stop"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "rbtcd stopping."
+    );
+    let mut d = d;
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = d.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "stop never shut the daemon down"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
+
+/// Opens `/ws` with an optional `Authorization` header; the HTTP status, and the WebSocket
+/// when upgraded.
+fn websocket(
+    d: &Daemon,
+    who: Option<(&str, &str)>,
+) -> (
+    u16,
+    Option<async_tungstenite::WebSocketStream<smol::Async<TcpStream>>>,
+) {
+    let mut s = d.connect();
+    let mut req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        .to_string();
+    if let Some((u, p)) = who {
+        req += &format!("Authorization: {}\r\n", basic_auth(u, p));
+    }
+    s.write_all(format!("{req}\r\n").as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "closed mid-head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head[9..12].parse().unwrap();
+    if status != 101 {
+        return (status, None);
+    }
+    assert!(
+        head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        "{head}"
+    );
+    let stream = smol::Async::new(s).unwrap();
+    let ws = smol::block_on(async_tungstenite::WebSocketStream::from_raw_socket(
+        stream,
+        async_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    ));
+    (status, Some(ws))
+}
+
+/// Sends one request over `ws` and returns the reply, or `None` when the server closed.
+fn ws_call(
+    ws: &mut async_tungstenite::WebSocketStream<smol::Async<TcpStream>>,
+    method: &str,
+    params: Value,
+) -> Option<Value> {
+    use async_tungstenite::tungstenite::Message;
+    use futures::StreamExt;
+    smol::block_on(async {
+        let req = json!({"jsonrpc": "1.0", "id": 9, "method": method, "params": params});
+        if ws.send(Message::text(req.to_string())).await.is_err() {
+            return None;
+        }
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                _ => return None,
+            }
+        }
+    })
+}
+
+#[test]
+fn websocket_clients_authenticate_by_header_or_first_command() {
+    let d = Daemon::start("ws", &[]);
+    let (status, ws) = websocket(&d, Some(ADMIN));
+    assert_eq!(status, 101);
+    let mut ws = ws.unwrap();
+    assert_eq!(
+        ws_call(&mut ws, "getblockcount", json!([])).unwrap()["result"],
+        json!(0)
+    );
+    assert!(ws_call(&mut ws, "session", json!([])).unwrap()["result"]["sessionid"].is_u64());
+    let again = ws_call(&mut ws, "authenticate", json!([ADMIN.0, ADMIN.1])).unwrap();
+    assert_eq!(again["error"]["code"], json!(-32600));
+
+    let (status, ws) = websocket(&d, None);
+    assert_eq!(status, 101);
+    let mut ws = ws.unwrap();
+    let auth = ws_call(&mut ws, "authenticate", json!([LIMITED.0, LIMITED.1])).unwrap();
+    assert_eq!(auth, json!({"result": null, "error": null, "id": 9}));
+    assert_eq!(
+        ws_call(&mut ws, "getbestblockhash", json!([])).unwrap()["result"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    assert_eq!(
+        ws_call(&mut ws, "stop", json!([])).unwrap()["error"]["code"],
+        json!(-32603)
+    );
+
+    // An unauthenticated client that sends anything but `authenticate` is disconnected.
+    let (_, ws) = websocket(&d, None);
+    assert_eq!(ws_call(&mut ws.unwrap(), "getblockcount", json!([])), None);
+    let (_, ws) = websocket(&d, None);
+    assert_eq!(
+        ws_call(&mut ws.unwrap(), "authenticate", json!([ADMIN.0, "wrong"])),
+        None
+    );
+    // A wrong header is refused before the upgrade.
+    assert_eq!(websocket(&d, Some((ADMIN.0, "wrong"))).0, 401);
+    assert_eq!(d.ok("getblockcount", json!([])), json!(0));
+}
