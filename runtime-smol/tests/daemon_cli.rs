@@ -1,24 +1,13 @@
 //! The daemon binary end to end: bad configuration is one line and status 1; a signal shuts it
 //! down cleanly and the database opens again.
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn home(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rbtcd-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{home, log_path, log_text, rbtcd, start, terminate, wait_for_log};
+use std::path::Path;
+use std::process::Output;
 
-fn rbtcd(home: &PathBuf, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rbtcd"));
-    c.args(args).env("HOME", home);
-    c
-}
-
-fn run(home: &PathBuf, args: &[&str]) -> Output {
+fn run(home: &Path, args: &[&str]) -> Output {
     rbtcd(home, args).output().unwrap()
 }
 
@@ -65,37 +54,17 @@ fn version_and_subsystems() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("PEER"));
 }
 
-fn wait_for_line(log: &std::path::Path, needle: &str) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
-        if std::fs::read_to_string(log).is_ok_and(|t| t.contains(needle)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{needle:?} never appeared in {}", log.display());
-}
-
 #[test]
 fn sigterm_shuts_down_cleanly_and_restarts() {
     let h = home("signal");
-    let log = h.join(".rbtcd/logs/regtest/rbtcd.log");
     for round in 0..2 {
-        let _ = std::fs::remove_file(&log);
-        let child = rbtcd(&h, &["--regtest", "--listen=127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        wait_for_line(&log, "Chain state (height 0");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "round {round}");
-        let text = std::fs::read_to_string(&log).unwrap();
+        let _ = std::fs::remove_file(log_path(&h));
+        let child = start(&h, &["--regtest", "--listen=127.0.0.1:0"]);
+        wait_for_log(&h, "the chain state", |t| {
+            t.contains("Chain state (height 0")
+        });
+        terminate(child);
+        let text = log_text(&h);
         for line in [
             "[INF] BTCD: Version ",
             "Loading block database from ",

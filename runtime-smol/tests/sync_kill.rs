@@ -1,6 +1,9 @@
 //! A syncing daemon killed (SIGKILL) at random moments, again and again: each restart opens the
 //! database and carries on, and the sync finishes on the serving daemon's tip.
 
+mod common;
+
+use common::{free_port, home, log_text, start};
 use rbtcd::daemon::BLOCK_DB_DIR;
 use rbtcd::store_lmdb::LmdbStore;
 use rbtcd::upgrades;
@@ -8,19 +11,11 @@ use rbtcd_core::chain::builder::spending_chain;
 use rbtcd_core::chain::store::full_copy;
 use rbtcd_core::chain::{Chain, ChainStore, MemStore};
 use rbtcd_core::params::{Network, Params};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const BLOCKS: u32 = 2000;
 const KILLS: usize = 6;
-
-fn home(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rbtcd-kill-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Writes a regtest chain of [`BLOCKS`] into `home`'s database in one batch (connecting block
 /// by block into LMDB would take most of the test's time in fsyncs) and returns its tip hash.
@@ -40,20 +35,6 @@ fn seed_database(home: &Path) -> String {
     tip
 }
 
-fn start(home: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_rbtcd"))
-        .args(args)
-        .env("HOME", home)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn log_text(home: &Path) -> String {
-    std::fs::read_to_string(home.join(".rbtcd/logs/regtest/rbtcd.log")).unwrap_or_default()
-}
-
 /// The heights the log says were connected, in order.
 fn connected_heights(text: &str) -> Vec<u32> {
     text.split("Block connected (height ")
@@ -66,11 +47,7 @@ fn connected_heights(text: &str) -> Vec<u32> {
 fn a_syncing_daemon_killed_repeatedly_restarts_and_finishes() {
     let (ha, hb) = (home("server"), home("syncer"));
     let want = seed_database(&ha);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = start(&ha, &["--regtest", &format!("--listen=127.0.0.1:{port}")]);
     let connect = format!("--connect=127.0.0.1:{port}");
     let args = ["--regtest", connect.as_str(), "--debuglevel=debug"];

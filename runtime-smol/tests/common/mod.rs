@@ -1,0 +1,78 @@
+//! Helpers shared by the end-to-end tests: a private home directory per daemon, starting the
+//! real binary, reading its regtest log, stopping it as an operator would.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for a log line before failing: a liveness bound, not a speed target.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+/// A fresh, empty home directory for one daemon (its `.rbtcd` goes there).
+pub fn home(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rbtcd-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The daemon binary with `home` as its home directory.
+pub fn rbtcd(home: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rbtcd"));
+    c.args(args).env("HOME", home);
+    c
+}
+
+/// Starts the daemon in the background (stdout discarded, stderr kept for the exit check).
+pub fn start(home: &Path, args: &[&str]) -> Child {
+    rbtcd(home, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A free loopback port (released for the daemon to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The regtest log file of the daemon living in `home`.
+pub fn log_path(home: &Path) -> PathBuf {
+    home.join(".rbtcd/logs/regtest/rbtcd.log")
+}
+
+/// The log's text so far (empty before the daemon wrote any).
+pub fn log_text(home: &Path) -> String {
+    std::fs::read_to_string(log_path(home)).unwrap_or_default()
+}
+
+/// Waits until `done` holds for the log's text and returns the text; fails naming `what`.
+pub fn wait_for_log(home: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    while start.elapsed() < PATIENCE {
+        let text = log_text(home);
+        if done(&text) {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{what} never appeared in {}", log_path(home).display());
+}
+
+/// Sends SIGTERM and checks the daemon exits with status 0.
+pub fn terminate(child: Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
