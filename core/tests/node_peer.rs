@@ -7,7 +7,7 @@ use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
     PONG_TIMEOUT_MS,
 };
-use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time};
+use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time, RECONNECT_DELAY_MS};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
 use rbtcd_core::wire::locator::BlockLocatorMessage;
@@ -479,4 +479,28 @@ fn getheaders_is_answered_from_the_main_chain() {
         }),
     );
     assert_eq!(r.sent(1), [Message::Headers(vec![])]);
+}
+
+#[test]
+fn permanent_peers_are_dialed_and_redialed_after_five_seconds() {
+    let config = NodeConfig {
+        permanent_peers: vec![addr(5)],
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.input(Input::Tick);
+    let dials = |r: &Rig| {
+        r.out
+            .iter()
+            .filter(|o| **o == Output::Connect { addr: addr(5) })
+            .count()
+    };
+    // Node::new queued the first dial.
+    assert_eq!(dials(&r), 1);
+    r.connect(1, addr(5), Direction::Outbound);
+    r.input(Input::Disconnected { peer: 1 });
+    r.advance_to(T0 + RECONNECT_DELAY_MS - 1);
+    assert_eq!(dials(&r), 1);
+    r.advance_to(T0 + RECONNECT_DELAY_MS);
+    assert_eq!(dials(&r), 2);
 }

@@ -70,17 +70,16 @@ fn a_transaction_reaches_every_mempool_leaves_when_mined_and_returns_on_reorg() 
     assert!(h.nodes.iter().all(|n| n.mempool().is_empty()));
 
     // Node 0 finds a longer branch without it: everyone reorganises, the tx is back.
-    let params2 = params.clone();
     let fork_parent = blocks.last().unwrap();
     let first = BlockBuilder::new(
-        &params2,
+        &params,
         fork_parent.block_hash(),
         102,
         fork_parent.header.time,
     )
     .tag(b"fork1")
     .build();
-    let second = BlockBuilder::new(&params2, first.block_hash(), 103, first.header.time)
+    let second = BlockBuilder::new(&params, first.block_hash(), 103, first.header.time)
         .tag(b"fork2")
         .build();
     h.input(0, Input::SubmitBlock(first));

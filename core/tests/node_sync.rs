@@ -90,7 +90,7 @@ fn a_new_block_is_announced_and_fetched_by_synced_peers() {
     h.connect(b, a);
     h.connect(c, b);
     h.run_until(START + MINUTE);
-    let t = h.nodes[a].chain().tip().clone();
+    let t = *h.nodes[a].chain().tip();
     let block = BlockBuilder::new(&params, t.hash, t.height + 1, t.header.time)
         .tag(b"new")
         .build();
