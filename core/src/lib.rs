@@ -3,8 +3,10 @@
 //! Nothing in this crate opens a socket, starts a thread, reads a clock or touches a file.
 //! Time and randomness come in from the driver; storage goes through a synchronous trait.
 
+pub mod address;
 pub mod chain;
 pub mod mempool;
+pub mod mining;
 pub mod net;
 pub mod node;
 pub mod params;

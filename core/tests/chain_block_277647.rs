@@ -13,7 +13,6 @@ use rbtcd_core::chain::{
 use rbtcd_core::mempool::Coin;
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{Block, Hash256, OutPoint, TxOut};
-use std::collections::BTreeMap;
 
 const HEIGHT: u32 = 277_647;
 
@@ -123,16 +122,6 @@ fn store_with(coins: &[(OutPoint, Coin)]) -> MemStore {
     store
 }
 
-fn utxo(store: &MemStore) -> BTreeMap<OutPoint, Coin> {
-    let mut m = BTreeMap::new();
-    store
-        .for_each_coin(&mut |op, c| {
-            m.insert(*op, c.clone());
-        })
-        .unwrap();
-    m
-}
-
 #[test]
 fn block_277647_connects_and_disconnects_against_its_spent_outputs() {
     let params = Params::new(Network::Mainnet);
@@ -163,10 +152,10 @@ fn block_277647_connects_and_disconnects_against_its_spent_outputs() {
         status: Status::HEADER_VALID.with(Status::DATA_STORED),
     };
     let mut store = store_with(&coins);
-    let before = utxo(&store);
+    let before = store.utxo_snapshot().unwrap();
     let batch = connect_block(&store, &index, &block, &entry, &params).unwrap();
     store.write(batch).unwrap();
-    let after = utxo(&store);
+    let after = store.utxo_snapshot().unwrap();
     assert!(coins.iter().all(|(op, _)| !after.contains_key(op)));
     let created: usize = block.txdata.iter().map(|t| t.outputs.len()).sum();
     assert_eq!(after.len(), created - in_block);
@@ -176,7 +165,7 @@ fn block_277647_connects_and_disconnects_against_its_spent_outputs() {
     store
         .write(disconnect_block(&block, entry.hash, undo).unwrap())
         .unwrap();
-    assert_eq!(utxo(&store), before);
+    assert_eq!(store.utxo_snapshot().unwrap(), before);
 }
 
 #[test]

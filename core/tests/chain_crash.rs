@@ -40,16 +40,6 @@ fn branch(p: &Params, parent: &Block, height: u32, len: usize, tag: u8) -> Vec<B
 
 type Utxo = BTreeMap<OutPoint, Coin>;
 
-fn utxo(store: &MemStore) -> Utxo {
-    let mut m = Utxo::new();
-    store
-        .for_each_coin(&mut |op, c| {
-            m.insert(*op, c.clone());
-        })
-        .unwrap();
-    m
-}
-
 #[test]
 fn a_crash_at_any_write_reopens_consistently() {
     let p = params();
@@ -61,10 +51,10 @@ fn a_crash_at_any_write_reopens_consistently() {
     let reference = MemStore::new();
     let mut chain = Chain::open(p.clone(), reference.clone()).unwrap();
     let mut states: BTreeMap<BlockHash, Utxo> = BTreeMap::new();
-    states.insert(p.genesis_hash, utxo(&reference));
+    states.insert(p.genesis_hash, reference.utxo_snapshot().unwrap());
     for b in &arrivals {
         chain.process_block(b.clone(), NOW).unwrap();
-        states.insert(chain.tip().hash, utxo(&reference));
+        states.insert(chain.tip().hash, reference.utxo_snapshot().unwrap());
     }
     let final_tip = chain.tip().hash;
     assert_eq!(final_tip, fork.last().unwrap().block_hash());
@@ -73,7 +63,7 @@ fn a_crash_at_any_write_reopens_consistently() {
     let mut straight = Chain::open(p.clone(), direct.clone()).unwrap();
     for b in main[..20].iter().chain(&fork) {
         straight.process_block(b.clone(), NOW).unwrap();
-        states.insert(straight.tip().hash, utxo(&direct));
+        states.insert(straight.tip().hash, direct.utxo_snapshot().unwrap());
     }
     // Writes after opening (the genesis write at open is the first of the reference's).
     let writes = reference.commits() - 1;
@@ -98,7 +88,7 @@ fn a_crash_at_any_write_reopens_consistently() {
         let mut chain = Chain::open(p.clone(), store.clone()).unwrap();
         let tip = chain.tip().hash;
         assert_eq!(
-            Some(&utxo(&store)),
+            Some(&store.utxo_snapshot().unwrap()),
             states.get(&tip),
             "crash at write {crash_at}: UTXO set of tip {tip}"
         );
@@ -106,6 +96,6 @@ fn a_crash_at_any_write_reopens_consistently() {
             chain.process_block(b.clone(), NOW).unwrap();
         }
         assert_eq!(chain.tip().hash, final_tip, "crash at write {crash_at}");
-        assert_eq!(utxo(&store), states[&final_tip]);
+        assert_eq!(store.utxo_snapshot().unwrap(), states[&final_tip]);
     }
 }

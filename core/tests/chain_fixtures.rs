@@ -7,11 +7,9 @@ mod common;
 use rbtcd_core::chain::{
     Chain, ChainError, ChainEvent, ChainStore, MemStore, Placement, RuleError, Status,
 };
-use rbtcd_core::mempool::Coin;
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::hex_decode;
-use rbtcd_core::primitives::{Block, Decodable, OutPoint};
-use std::collections::BTreeMap;
+use rbtcd_core::primitives::{Block, Decodable};
 
 const NOW: u64 = 1_700_000_000;
 
@@ -33,16 +31,6 @@ fn fixtures() -> (Vec<Block>, Block, Block, Block) {
     )
 }
 
-fn utxos(store: &MemStore) -> BTreeMap<OutPoint, Coin> {
-    let mut m = BTreeMap::new();
-    store
-        .for_each_coin(&mut |op, c| {
-            m.insert(*op, c.clone());
-        })
-        .unwrap();
-    m
-}
-
 #[test]
 fn side_chain_is_stored_then_reorganized_to_when_it_gains_work() {
     let (main, b3a, b4a, b5a) = fixtures();
@@ -60,7 +48,7 @@ fn side_chain_is_stored_then_reorganized_to_when_it_gains_work() {
         );
     }
     chain.drain_events();
-    let utxo_at_4 = utxos(&store);
+    let utxo_at_4 = store.utxo_snapshot().unwrap();
     // 3A and 4A: stored on a side chain; 4A ties block 4's work and the first seen stays.
     for b in [&b3a, &b4a] {
         assert_eq!(
@@ -71,7 +59,7 @@ fn side_chain_is_stored_then_reorganized_to_when_it_gains_work() {
     }
     assert_eq!(chain.tip().hash, main[4].block_hash());
     assert!(chain.drain_events().is_empty());
-    assert_eq!(utxos(&store), utxo_at_4);
+    assert_eq!(store.utxo_snapshot().unwrap(), utxo_at_4);
     // 5A gives the side chain more work: reorganize.
     assert_eq!(
         chain.process_block(b5a.clone(), NOW),
@@ -108,7 +96,10 @@ fn side_chain_is_stored_then_reorganized_to_when_it_gains_work() {
             Ok(Placement::MainChain)
         );
     }
-    assert_eq!(utxos(&store), utxos(&direct));
+    assert_eq!(
+        store.utxo_snapshot().unwrap(),
+        direct.utxo_snapshot().unwrap()
+    );
     // The old branch is still stored, so going back needs no download.
     assert!(chain.have_block(&main[4].block_hash()));
 }

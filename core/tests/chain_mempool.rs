@@ -4,29 +4,35 @@ use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::{Chain, MemStore, Placement};
 use rbtcd_core::mempool::{Accepted, ChainContext, Mempool, Policy, RejectReason};
 use rbtcd_core::params::{Network, Params};
+use rbtcd_core::primitives::hash::sha256;
 use rbtcd_core::primitives::{Block, OutPoint, Transaction};
 
 const NOW: u64 = 1_296_688_602 + 10_000_000;
 const COIN: i64 = 100_000_000;
 
-fn p2wpkh() -> Vec<u8> {
-    let mut s = vec![0, 20];
-    s.extend([7; 20]);
+/// The witness script `OP_1`: anyone can spend, so the test needs no keys, yet the spend
+/// goes through the real segwit v0 interpreter path.
+const WITNESS_SCRIPT: [u8; 1] = [0x51];
+
+/// P2WSH paying to [`WITNESS_SCRIPT`].
+fn p2wsh() -> Vec<u8> {
+    let mut s = vec![0, 32];
+    s.extend(sha256(&WITNESS_SCRIPT));
     s
 }
 
-/// A standard spend: P2WPKH in and out, one coin of fee.
+/// A standard spend: P2WSH in and out, one coin of fee.
 fn standard_spend(input: OutPoint, value: i64) -> Transaction {
     let mut tx = spend(&[input], &[value - COIN]);
-    tx.outputs[0].script_pubkey = p2wpkh();
-    tx.inputs[0].witness = vec![vec![1; 71], vec![2; 33]];
+    tx.outputs[0].script_pubkey = p2wsh();
+    tx.inputs[0].witness = vec![WITNESS_SCRIPT.to_vec()];
     tx
 }
 
 fn mine(chain: &mut Chain<MemStore>, txs: Vec<Transaction>) -> Block {
     let t = chain.tip();
     let mut bb = BlockBuilder::new(chain.params(), t.hash, t.height + 1, t.header.time);
-    bb.coinbase.outputs[0].script_pubkey = p2wpkh();
+    bb.coinbase.outputs[0].script_pubkey = p2wsh();
     bb.txs = txs;
     let b = bb.build();
     assert_eq!(

@@ -5,10 +5,8 @@ use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::{
     Chain, ChainError, ChainEvent, ChainStore, MemStore, Placement, RuleError, Status,
 };
-use rbtcd_core::mempool::Coin;
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{Block, OutPoint};
-use std::collections::BTreeMap;
 
 const NOW: u64 = 1_296_688_602 + 10_000_000;
 
@@ -48,16 +46,6 @@ fn branch(
     out
 }
 
-fn utxo(store: &MemStore) -> BTreeMap<OutPoint, Coin> {
-    let mut m = BTreeMap::new();
-    store
-        .for_each_coin(&mut |op, c| {
-            m.insert(*op, c.clone());
-        })
-        .unwrap();
-    m
-}
-
 #[test]
 fn failed_reorganization_falls_back_to_the_old_chain() {
     let p = params();
@@ -69,7 +57,7 @@ fn failed_reorganization_falls_back_to_the_old_chain() {
     for b in &main {
         chain.process_block(b.clone(), NOW).unwrap();
     }
-    let before = utxo(&store);
+    let before = store.utxo_snapshot().unwrap();
     chain.drain_events();
     for b in &fork[..5] {
         // Up to height 10 the fork has no more work: stored, not validated against UTXOs.
@@ -87,7 +75,7 @@ fn failed_reorganization_falls_back_to_the_old_chain() {
         )))
     );
     assert_eq!(chain.tip().hash, main[9].block_hash());
-    assert_eq!(utxo(&store), before);
+    assert_eq!(store.utxo_snapshot().unwrap(), before);
     let ev = chain.drain_events();
     let connected = |b: &Block| ChainEvent::Connected {
         hash: b.block_hash(),
@@ -131,7 +119,10 @@ fn deep_reorganization_matches_a_direct_sync() {
     for b in main[..10].iter().chain(&fork) {
         other.process_block(b.clone(), NOW).unwrap();
     }
-    assert_eq!(utxo(&store), utxo(&direct));
+    assert_eq!(
+        store.utxo_snapshot().unwrap(),
+        direct.utxo_snapshot().unwrap()
+    );
     // Undo data exists only for the main chain.
     assert!(store.undo(&main[50].block_hash()).unwrap().is_none());
     assert!(store.undo(&fork[50].block_hash()).unwrap().is_some());

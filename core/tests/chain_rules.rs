@@ -4,9 +4,10 @@
 use rbtcd_core::chain::builder::{finish, spend, BlockBuilder, ANYONE_CAN_SPEND};
 use rbtcd_core::chain::{Chain, ChainError, MemStore, Placement, RuleError};
 use rbtcd_core::params::{Checkpoint, Network, Params};
+use rbtcd_core::primitives::hash::sha256;
 use rbtcd_core::primitives::transaction::MAX_MONEY;
 use rbtcd_core::primitives::{Block, OutPoint, Transaction, TxOut, U256};
-use rbtcd_core::script::opcodes::OP_CHECKSIG;
+use rbtcd_core::script::opcodes::{OP_1, OP_CHECKSIG};
 
 /// The node's clock: well after every block time used here.
 const NOW: u64 = 1_296_688_602 + 10_000_000;
@@ -296,9 +297,12 @@ fn coinbase_starts_with_the_height() {
 fn witness_commitment_must_match() {
     let mut h = Harness::new();
     let coins = h.mature_coins();
-    let mut tx = spend(&[coins[0]], &[50 * COIN]);
-    tx.inputs[0].witness = vec![vec![1, 2, 3]];
-    let good = h.next().tx(tx.clone()).build();
+    // A P2WSH output whose witness script is OP_1, spent in the same block with its witness.
+    let mut fund = spend(&[coins[0]], &[50 * COIN]);
+    fund.outputs[0].script_pubkey = [&[0u8, 32][..], &sha256(&[OP_1])].concat();
+    let mut tx = spend(&[OutPoint::new(fund.txid(), 0)], &[50 * COIN]);
+    tx.inputs[0].witness = vec![vec![OP_1]];
+    let good = h.next().tx(fund).tx(tx.clone()).build();
 
     let mut b = good.clone();
     let out = b.txdata[0].outputs.last_mut().unwrap();
@@ -555,5 +559,25 @@ fn unspendable_outputs_stay_out_of_the_utxo_set() {
             .output
             .script_pubkey,
         ANYONE_CAN_SPEND
+    );
+}
+
+#[test]
+fn input_scripts_must_verify() {
+    let mut h = Harness::new();
+    let coins = h.mature_coins();
+    let mut fund = spend(&[coins[0]], &[50 * COIN]);
+    fund.outputs[0].script_pubkey = [&[0u8, 32][..], &sha256(&[OP_1])].concat();
+    let mut tx = spend(&[OutPoint::new(fund.txid(), 0)], &[50 * COIN]);
+    // The witness script does not hash to the program: the interpreter refuses it.
+    tx.inputs[0].witness = vec![vec![OP_1, OP_1]];
+    let bad = h.next().tx(fund).tx(tx.clone()).build();
+    let result = h.submit(bad);
+    assert!(
+        matches!(
+            &result,
+            Err(ChainError::Rule(RuleError::ScriptFailed { txid, input: 0, .. })) if *txid == tx.txid()
+        ),
+        "{result:?}"
     );
 }

@@ -4,5 +4,6 @@
 pub mod config;
 pub mod daemon;
 pub mod logging;
+pub mod miner;
 pub mod store_lmdb;
 pub mod upgrades;

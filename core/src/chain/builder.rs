@@ -135,3 +135,37 @@ pub fn mine(header: &mut BlockHeader) {
         header.nonce += 1;
     }
 }
+
+/// A regtest-style chain of `blocks` blocks after genesis that carries transactions: once
+/// coinbases mature, block `h` splits the coinbase of block `h - maturity` into `fan_out`
+/// outputs and spends each output the previous block's split created. Deterministic, so
+/// separate processes build the same chain (tests, benchmarks, crash tests).
+pub fn spending_chain(params: &Params, blocks: u32, fan_out: u32) -> Vec<Block> {
+    let maturity = params.coinbase_maturity;
+    let mut chain: Vec<Block> = Vec::with_capacity(blocks as usize);
+    let (mut prev, mut prev_time) = (params.genesis_hash, params.genesis.header.time);
+    let mut last_split: Option<(crate::primitives::Txid, i64)> = None;
+    for height in 1..=blocks {
+        let mut bb = BlockBuilder::new(params, prev, height, prev_time);
+        if let Some((txid, each)) = last_split.take() {
+            for vout in 0..fan_out {
+                bb = bb.tx(spend(&[OutPoint::new(txid, vout)], &[each]));
+            }
+        }
+        if height > maturity && fan_out > 0 {
+            let coinbase = &chain[(height - maturity - 1) as usize].txdata[0];
+            let each = coinbase.outputs[0].value / i64::from(fan_out);
+            let split = spend(
+                &[OutPoint::new(coinbase.txid(), 0)],
+                &vec![each; fan_out as usize],
+            );
+            last_split = Some((split.txid(), each));
+            bb = bb.tx(split);
+        }
+        let block = bb.build();
+        prev = block.block_hash();
+        prev_time = block.header.time;
+        chain.push(block);
+    }
+    chain
+}

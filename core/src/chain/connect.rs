@@ -4,16 +4,16 @@
 use super::error::{ChainError, RuleError};
 use super::index::BlockIndex;
 use super::records::{BlockUndo, IndexEntry, Status};
-use super::script_check::{script_flags, verify_tx_scripts};
+use super::script_check::verify_tx_scripts;
 use super::store::{ChainStore, WriteBatch, WriteOp};
 use super::tx_rules::SequenceLock;
 use crate::mempool::Coin;
 use crate::params::{Network, Params};
 use crate::primitives::transaction::MAX_MONEY;
 use crate::primitives::{Block, BlockHash, OutPoint, Transaction, TxOut, Txid};
+use crate::script::flags_for_height;
 use crate::script::opcodes::OP_RETURN;
 use crate::script::sigops::tx_sigop_cost;
-use crate::script::Flags;
 use std::collections::BTreeMap;
 
 /// Largest BIP141 signature operation cost of a block.
@@ -25,9 +25,6 @@ const BIP30_EXCEPTIONS: [&str; 2] = [
     "00000000000a4d0a398161ffc163c503763b1f4360639393e0e4c8e300e0caec",
     "00000000000743f190a18c5577a3c2d2a1f610ae9601ac046a38084ccb7cd721",
 ];
-
-/// The one mainnet block that breaks BIP16 (P2SH), validated without it as Core does.
-const BIP16_EXCEPTION: &str = "00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22";
 
 /// True for outputs no script can spend; they never enter the UTXO set.
 pub fn is_unspendable(script_pubkey: &[u8]) -> bool {
@@ -105,10 +102,9 @@ pub fn connect_block<S: ChainStore>(
     let parent_mtp = index.median_time_past(&entry.header.prev_blockhash);
     let mainnet_hash = (params.network == Network::Mainnet).then(|| entry.hash.to_string());
     let is_mainnet = |h: &str| mainnet_hash.as_deref() == Some(h);
-    let mut flags = script_flags(params, height);
-    if is_mainnet(BIP16_EXCEPTION) {
-        flags = Flags(flags.0 & !Flags::P2SH.0);
-    }
+    // P2SH activates at its BIP16 height, as btcd does; the one mainnet block that broke it
+    // (00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22) comes before.
+    let flags = flags_for_height(params, height);
     let bip30 = !BIP30_EXCEPTIONS.iter().any(|h| is_mainnet(h));
     let mut view = View {
         store,

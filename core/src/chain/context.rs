@@ -1,12 +1,13 @@
 //! What the mempool asks of the chain ([`ChainContext`]), answered from the main chain's tip.
 
-use super::script_check::{script_flags, verify_tx_scripts};
+use super::script_check::verify_tx_scripts;
 use super::state::Chain;
 use super::store::ChainStore;
 use super::tx_rules::{check_transaction_sanity, is_final, SequenceLock};
 use super::RuleError;
 use crate::mempool::{ChainContext, Coin};
 use crate::primitives::{OutPoint, Transaction, TxOut};
+use crate::script::STANDARD_FLAGS;
 
 impl<S: ChainStore> ChainContext for Chain<S> {
     fn coin(&self, outpoint: &OutPoint) -> Option<Coin> {
@@ -52,8 +53,8 @@ impl<S: ChainStore> ChainContext for Chain<S> {
     }
 
     fn verify_scripts(&self, tx: &Transaction, spent: &[TxOut]) -> Result<(), (usize, String)> {
-        let flags = script_flags(self.params(), self.next_height());
-        verify_tx_scripts(tx, spent, flags).map_err(|e| match e {
+        // Relay policy: btcd's standard flags, a superset of every consensus flag.
+        verify_tx_scripts(tx, spent, STANDARD_FLAGS).map_err(|e| match e {
             RuleError::ScriptFailed { input, reason, .. } => (input, reason),
             other => (0, other.to_string()),
         })

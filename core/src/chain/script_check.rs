@@ -1,45 +1,19 @@
-//! The seam between block validation and script execution.
-//!
-//! The script interpreter is being written separately; until it is merged, the chain does NOT
-//! verify scripts. [`verify_tx_scripts`] is the single call site both block connection and the
-//! mempool go through, so merging the interpreter means replacing its body only.
+//! The seam between validation and the script interpreter: block connection and the mempool
+//! both check a transaction's inputs through [`verify_tx_scripts`], under the flags the
+//! block's height ([`crate::script::flags_for_height`]) or the relay policy
+//! ([`crate::script::STANDARD_FLAGS`]) requires.
 
 use super::error::RuleError;
-use crate::params::Params;
 use crate::primitives::{Transaction, TxOut};
-use crate::script::Flags;
-
-/// The consensus script flags for a block at `height`. As in Bitcoin Core, P2SH applies from
-/// genesis: only one historical mainnet block broke it, and [`super::connect`] exempts that one
-/// by hash.
-pub fn script_flags(params: &Params, height: u32) -> Flags {
-    let mut f = Flags::P2SH;
-    if height >= params.bip66_height {
-        f |= Flags::DERSIG;
-    }
-    if height >= params.bip65_height {
-        f |= Flags::CHECKLOCKTIMEVERIFY;
-    }
-    if height >= params.csv_height {
-        f |= Flags::CHECKSEQUENCEVERIFY;
-    }
-    if height >= params.segwit_height {
-        f |= Flags::WITNESS | Flags::NULLDUMMY;
-    }
-    if height >= params.taproot_height {
-        f |= Flags::TAPROOT;
-    }
-    f
-}
+use crate::script::{Flags, TxVerifier};
 
 /// Verifies every input script of `tx`; `spent[i]` is the output input `i` spends.
-///
-/// PLACEHOLDER until the script interpreter lands: accepts every script. Nothing in rbtcd
-/// validates scripts yet.
-pub fn verify_tx_scripts(
-    _tx: &Transaction,
-    _spent: &[TxOut],
-    _flags: Flags,
-) -> Result<(), RuleError> {
-    Ok(())
+pub fn verify_tx_scripts(tx: &Transaction, spent: &[TxOut], flags: Flags) -> Result<(), RuleError> {
+    TxVerifier::new(tx, spent)
+        .verify_all(flags)
+        .map_err(|(input, e)| RuleError::ScriptFailed {
+            txid: tx.txid(),
+            input,
+            reason: e.to_string(),
+        })
 }

@@ -10,6 +10,7 @@
 use super::records::{BlockUndo, IndexEntry};
 use crate::mempool::Coin;
 use crate::primitives::{Block, BlockHash, OutPoint};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The logical tables of a store (LMDB: one named database each).
@@ -185,6 +186,15 @@ pub trait ChainStore {
     fn schema_version(&self) -> Result<Option<u32>, StoreError>;
     /// Commits `batch` atomically.
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError>;
+
+    /// Every unspent output, in memory: for tests and consistency checks on small chains.
+    fn utxo_snapshot(&self) -> Result<BTreeMap<OutPoint, Coin>, StoreError> {
+        let mut all = BTreeMap::new();
+        self.for_each_coin(&mut |op, coin| {
+            all.insert(*op, coin.clone());
+        })?;
+        Ok(all)
+    }
 
     /// Records the schema version (a one-op batch).
     fn set_schema_version(&mut self, version: u32) -> Result<(), StoreError> {

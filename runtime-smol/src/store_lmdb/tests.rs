@@ -1,5 +1,5 @@
 use super::*;
-use rbtcd_core::chain::builder::{spend, BlockBuilder};
+use rbtcd_core::chain::builder::{spending_chain, BlockBuilder};
 use rbtcd_core::chain::{Chain, MemStore};
 use rbtcd_core::params::{Network, Params};
 use std::io::{BufRead, BufReader};
@@ -15,40 +15,9 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// A regtest chain of `n` blocks after genesis in which, once coinbases mature, every block
-/// spends the coinbase of the block 100 below it into two outputs (so blocks carry
-/// transactions and the UTXO set churns). Deterministic: parent and child processes build the
-/// same blocks.
+/// The test chain: two-output splits and spends once coinbases mature.
 fn regtest_blocks(params: &Params, n: u32) -> Vec<Block> {
-    let mut blocks: Vec<Block> = Vec::with_capacity(n as usize);
-    let (mut parent, mut parent_time) = (params.genesis_hash, params.genesis.header.time);
-    for height in 1..=n {
-        let mut builder = BlockBuilder::new(params, parent, height, parent_time);
-        if height > params.coinbase_maturity {
-            let matured = &blocks[(height - params.coinbase_maturity - 1) as usize];
-            let coinbase = &matured.txdata[0];
-            let value = coinbase.outputs[0].value;
-            builder = builder
-                .tx(spend(
-                    &[OutPoint::new(coinbase.txid(), 0)],
-                    &[value / 2, value / 2 - 1_000],
-                ))
-                .fees(1_000);
-        }
-        let block = builder.build();
-        parent = block.block_hash();
-        parent_time = block.header.time;
-        blocks.push(block);
-    }
-    blocks
-}
-
-fn coins<S: ChainStore>(store: &S) -> Vec<(OutPoint, Coin)> {
-    let mut out = Vec::new();
-    store
-        .for_each_coin(&mut |op, c| out.push((*op, c.clone())))
-        .unwrap();
-    out
+    spending_chain(params, n, 2)
 }
 
 /// Everything a store holds that the chain reads, in a comparable form.
@@ -63,7 +32,7 @@ fn contents<S: ChainStore>(store: &S) -> String {
     }
     format!(
         "{index:?}\n{undo:?}\n{blocks:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        coins(store),
+        store.utxo_snapshot().unwrap(),
         store.tip().unwrap(),
         store.addr_book().unwrap(),
         store.schema_version().unwrap()
@@ -246,8 +215,8 @@ fn survives_sigkill_while_connecting() {
             replay.process_block(b.clone(), NOW).unwrap();
         }
         assert_eq!(
-            coins(chain.store()),
-            coins(replay.store()),
+            chain.store().utxo_snapshot().unwrap(),
+            replay.store().utxo_snapshot().unwrap(),
             "after kill {kills}"
         );
         acknowledged = tip;
