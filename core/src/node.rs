@@ -12,7 +12,9 @@
 
 use crate::chain::{Chain, ChainError, ChainEvent, ChainStore, Placement};
 use crate::mempool::{Accepted, Mempool, Policy, RejectReason};
+use crate::net::addrmgr::AddrManager;
 use crate::net::banscore::{verdict, Verdict, DEFAULT_THRESHOLD};
+use crate::net::connmgr::{self, ConnManager, DIAL_TIMEOUT_MS};
 use crate::net::download::MAX_IN_FLIGHT_PER_PEER;
 use crate::net::peer::{
     Direction, DisconnectReason, Handshake, Peer, PeerId, MIN_PEER_PROTOCOL_VERSION,
@@ -24,12 +26,12 @@ use crate::primitives::{Block, BlockHash, Hash256, Transaction, Txid};
 use crate::rng::Rng;
 use crate::wire::locator::BlockLocatorMessage;
 use crate::wire::protocol::{
-    ADDRV2_VERSION, MAX_INV_PER_MSG, PROTOCOL_VERSION, SEND_HEADERS_VERSION,
+    ADDRV2_VERSION, MAX_ADDR_PER_MSG, MAX_INV_PER_MSG, PROTOCOL_VERSION, SEND_HEADERS_VERSION,
 };
 use crate::wire::reject::{RejectCode, RejectMessage};
 use crate::wire::{
-    encode_message, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
-    WireError,
+    encode_message, AddrV2Entry, InvType, Inventory, Message, NetAddress, ServiceFlags,
+    VersionMessage, WireError,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -66,6 +68,9 @@ pub struct NodeConfig {
     pub disable_banning: bool,
     /// `connect`/`addpeer`: peers kept connected, reconnected when lost.
     pub permanent_peers: Vec<SocketAddr>,
+    /// `connect` was given: dial only the permanent peers (no automatic outbound connections,
+    /// no DNS seeding).
+    pub connect_only: bool,
     /// Services advertised in our version.
     pub services: ServiceFlags,
     /// Our BIP14 user agent.
@@ -82,6 +87,7 @@ impl Default for NodeConfig {
             ban_duration_ms: 24 * 3600 * 1000,
             disable_banning: false,
             permanent_peers: Vec::new(),
+            connect_only: false,
             services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
             user_agent: format!("/rbtcd:{}/", env!("CARGO_PKG_VERSION")),
             policy: Policy::default(),
@@ -117,6 +123,18 @@ pub enum Input {
         addr: SocketAddr,
         /// Who opened it.
         direction: Direction,
+    },
+    /// Dialing an address asked for by [`Output::Connect`] failed.
+    ConnectFailed {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// A DNS seed asked for by [`Output::Resolve`] answered.
+    Resolved {
+        /// The seed's host name.
+        seed: String,
+        /// The addresses it gave.
+        addrs: Vec<SocketAddr>,
     },
     /// Bytes arrived on a connection, in any chunking.
     Received {
@@ -199,6 +217,11 @@ pub enum Output {
         /// Why.
         reason: DisconnectReason,
     },
+    /// Look up a DNS seed; answer with [`Input::Resolved`].
+    Resolve {
+        /// The seed's host name.
+        seed: String,
+    },
     /// Tell the outside world.
     Notify(Notification),
 }
@@ -214,6 +237,8 @@ pub struct Node<S: ChainStore> {
     peers: BTreeMap<PeerId, Peer>,
     banned: BTreeMap<IpAddr, Time>,
     sync: SyncManager,
+    addrs: AddrManager,
+    connmgr: ConnManager,
     /// Transactions requested, by hash, with who was asked and when.
     tx_requests: BTreeMap<Hash256, (PeerId, Time)>,
     /// Transactions refused since the last block, so they are not fetched again.
@@ -239,16 +264,20 @@ impl<S: ChainStore> Node<S> {
     ) -> Result<Self, InitError> {
         let chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
         let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
+        let mut rng = Rng::new(seed);
+        let addrs = AddrManager::new(rng.fork());
         Ok(Node {
             params,
             mempool: Mempool::new(config.policy),
             config,
             chain,
-            rng: Rng::new(seed),
+            rng,
             now,
             peers: BTreeMap::new(),
             banned: BTreeMap::new(),
             sync: SyncManager::default(),
+            addrs,
+            connmgr: ConnManager::default(),
             tx_requests: BTreeMap::new(),
             rejected_txs: BTreeSet::new(),
             reconnect,
@@ -262,7 +291,19 @@ impl<S: ChainStore> Node<S> {
 
     fn started(mut self) -> Self {
         self.dial_due();
+        if !self.config.connect_only && self.addrs.is_empty() {
+            for seed in self.params.dns_seeds {
+                self.outputs.push_back(Output::Resolve {
+                    seed: seed.to_string(),
+                });
+            }
+        }
         self
+    }
+
+    /// The address manager.
+    pub fn addr_manager(&self) -> &AddrManager {
+        &self.addrs
     }
 
     /// The chain state.
@@ -297,6 +338,13 @@ impl<S: ChainStore> Node<S> {
                 addr,
                 direction,
             } => self.on_connected(peer, addr, direction),
+            Input::ConnectFailed { addr } => {
+                self.connmgr.dialing.remove(&addr);
+                if self.config.permanent_peers.contains(&addr) {
+                    self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+                }
+            }
+            Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
             Input::Disconnected { peer } => self.forget(peer),
             Input::SubmitTx(tx) => self.submit_tx(tx),
@@ -305,6 +353,7 @@ impl<S: ChainStore> Node<S> {
         }
         self.request_blocks();
         self.arm_stall_check();
+        self.fill_outbound();
     }
 
     /// The next thing the node wants done.
@@ -319,7 +368,12 @@ impl<S: ChainStore> Node<S> {
         }
         let peers = self.peers.values().map(Peer::deadline);
         let reconnects = self.reconnect.values().copied();
-        peers.chain(reconnects).chain(self.next_stall_check).min()
+        let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
+        peers
+            .chain(reconnects)
+            .chain(dials)
+            .chain(self.next_stall_check)
+            .min()
     }
 
     fn now_secs(&self) -> u64 {
@@ -399,6 +453,7 @@ impl<S: ChainStore> Node<S> {
         let full = self.peers.len() >= self.config.max_peers;
         if direction == Direction::Outbound {
             self.reconnect.remove(&addr);
+            self.connmgr.dialing.remove(&addr);
             if self.config.permanent_peers.contains(&addr) {
                 self.permanent.insert(peer, addr);
             }
@@ -598,9 +653,16 @@ impl<S: ChainStore> Node<S> {
         };
         p.handshake = Handshake::Ready;
         p.next_ping = Some(self.now + PING_INTERVAL_MS);
-        let version = p.version;
+        let (version, direction, addr) = (p.version, p.direction, p.addr);
         if version >= SEND_HEADERS_VERSION {
             self.send(peer, &Message::SendHeaders);
+        }
+        // As btcd: an outbound peer's address proved good, and it is asked for more.
+        if direction == Direction::Outbound {
+            self.addrs.good(&connmgr::peer_addr(&addr), self.now_secs());
+            if self.addrs.need_more() {
+                self.send(peer, &Message::GetAddr);
+            }
         }
         self.notify(Notification::PeerReady(peer));
         self.start_headers_sync();
@@ -632,6 +694,7 @@ impl<S: ChainStore> Node<S> {
             }
         }
         self.expire_tx_requests();
+        self.connmgr.expire(now);
         self.dial_due();
     }
 
@@ -710,6 +773,12 @@ impl<S: ChainStore> Node<S> {
                 }
             }
             Message::GetData(items) => self.on_getdata(peer, items),
+            Message::GetAddr => self.on_getaddr(peer),
+            Message::Addr(list) => {
+                let entries: Vec<AddrV2Entry> = list.iter().map(connmgr::from_legacy).collect();
+                self.on_addrs(peer, &entries);
+            }
+            Message::AddrV2(entries) => self.on_addrs(peer, &entries),
             Message::Headers(headers) => self.on_headers(peer, headers),
             Message::Inv(items) => self.on_inv(peer, items),
             Message::Block(block) => self.on_block(Some(peer), block),
@@ -741,7 +810,7 @@ impl<S: ChainStore> Node<S> {
                     }
                 }
             }
-            // Address relay, fee filters and the rest carry nothing the node acts on yet.
+            // Fee filters and the rest carry nothing the node acts on yet.
             _ => {}
         }
     }
@@ -780,6 +849,87 @@ impl<S: ChainStore> Node<S> {
         }
         if !missing.is_empty() {
             self.send(peer, &Message::NotFound(missing));
+        }
+    }
+
+    // ---- addresses and outbound connections ----
+
+    fn on_resolved(&mut self, seed: &str, found: &[SocketAddr]) {
+        let Some(first) = found.first() else {
+            return log::info!("DNS seed {seed} gave no addresses");
+        };
+        let entries: Vec<AddrV2Entry> = found
+            .iter()
+            .map(|a| {
+                let p = connmgr::peer_addr(a);
+                AddrV2Entry {
+                    time: self.now_secs() as u32,
+                    services: ServiceFlags::NETWORK,
+                    addr: p.addr,
+                    port: p.port,
+                }
+            })
+            .collect();
+        // btcd credits the seed's first answer as the source.
+        let source = connmgr::peer_addr(first).addr;
+        self.addrs.add(&entries, &source, self.now_secs());
+    }
+
+    fn on_addrs(&mut self, peer: PeerId, entries: &[AddrV2Entry]) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        let source = connmgr::peer_addr(&p.addr).addr;
+        self.addrs.add(entries, &source, self.now_secs());
+    }
+
+    /// Answers one getaddr per inbound connection, as btcd (outbound peers could use the
+    /// answer to fingerprint us).
+    fn on_getaddr(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.direction == Direction::Outbound || p.sent_addrs {
+            return;
+        }
+        p.sent_addrs = true;
+        let addrv2 = p.send_addrv2;
+        let mut cache = self.addrs.address_cache(self.now_secs());
+        cache.truncate(MAX_ADDR_PER_MSG);
+        let msg = match addrv2 {
+            true => Message::AddrV2(cache),
+            false => Message::Addr(cache.iter().filter_map(connmgr::to_legacy).collect()),
+        };
+        self.send(peer, &msg);
+    }
+
+    /// Dials addresses from the address manager while automatic outbound slots are free.
+    fn fill_outbound(&mut self) {
+        if self.config.connect_only || self.addrs.is_empty() {
+            return;
+        }
+        let target =
+            connmgr::target_outbound(self.config.max_peers, self.config.permanent_peers.len());
+        let outbound: Vec<SocketAddr> = self
+            .peers
+            .iter()
+            .filter(|(id, p)| {
+                p.direction == Direction::Outbound && !self.permanent.contains_key(id)
+            })
+            .map(|(_, p)| p.addr)
+            .collect();
+        let connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
+        let (now, banned) = (self.now, &self.banned);
+        let picks = self.connmgr.pick(
+            &mut self.addrs,
+            target,
+            &outbound,
+            &connected,
+            |ip| banned.get(ip).is_some_and(|until| *until > now),
+            now,
+        );
+        for addr in picks {
+            self.outputs.push_back(Output::Connect { addr });
         }
     }
 

@@ -12,6 +12,7 @@ use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
 use rbtcd_core::wire::locator::BlockLocatorMessage;
 use rbtcd_core::wire::protocol::MAX_INV_PER_MSG;
+use rbtcd_core::wire::TimestampedAddress;
 use rbtcd_core::wire::{
     encode_message, Decoder, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
 };
@@ -503,4 +504,121 @@ fn permanent_peers_are_dialed_and_redialed_after_five_seconds() {
     assert_eq!(dials(&r), 1);
     r.advance_to(T0 + RECONNECT_DELAY_MS);
     assert_eq!(dials(&r), 2);
+}
+
+/// `n` routable addresses, `per_group` in each /16.
+fn public_addrs(n: usize, per_group: usize) -> Vec<TimestampedAddress> {
+    (0..n)
+        .map(|i| {
+            let (g, k) = ((i / per_group) as u8, (i % per_group) as u8 + 1);
+            let a = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(20, g, 0, k)), 8333);
+            TimestampedAddress {
+                time: (T0 / 1000) as u32 - 3600,
+                addr: NetAddress::new(a, full()),
+            }
+        })
+        .collect()
+}
+
+fn dials(r: &Rig) -> Vec<SocketAddr> {
+    r.out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Connect { addr } => Some(*addr),
+            _ => None,
+        })
+        .collect()
+}
+
+fn group(a: &SocketAddr) -> [u8; 2] {
+    match a.ip() {
+        IpAddr::V4(v4) => [v4.octets()[0], v4.octets()[1]],
+        IpAddr::V6(_) => panic!("only IPv4 here"),
+    }
+}
+
+#[test]
+fn learned_addresses_fill_eight_outbound_slots_one_per_group() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Addr(public_addrs(40, 3)));
+    let first = dials(&r);
+    assert_eq!(first.len(), 8, "{first:?}");
+    let groups: std::collections::BTreeSet<[u8; 2]> = first.iter().map(group).collect();
+    assert_eq!(groups.len(), 8, "one connection per /16");
+    // A failed dial frees its slot for another group.
+    r.input(Input::ConnectFailed { addr: first[0] });
+    let second = dials(&r);
+    assert_eq!(second.len(), 9);
+    assert!(!first[1..].iter().any(|a| group(a) == group(&second[8])));
+}
+
+#[test]
+fn connect_only_never_dials_learned_addresses() {
+    let config = NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Addr(public_addrs(40, 3)));
+    assert!(dials(&r).is_empty());
+}
+
+#[test]
+fn getaddr_is_answered_once_per_inbound_connection_only() {
+    let config = NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Addr(public_addrs(100, 1)));
+    assert_eq!(r.node.addr_manager().len(), 100);
+    r.send(1, &Message::GetAddr);
+    // 23% of the good addresses, as legacy addr since this peer did not send sendaddrv2.
+    assert!(matches!(&r.sent(1)[..], [Message::Addr(a)] if a.len() == 23));
+    r.send(1, &Message::GetAddr);
+    assert!(r.sent(1).is_empty());
+    // Outbound peers are never answered.
+    r.connect(2, addr(2), Direction::Outbound);
+    r.send(2, &Message::Version(version(9, 70016, full())));
+    r.send(2, &Message::Verack);
+    r.sent(2);
+    r.send(2, &Message::GetAddr);
+    assert!(r.sent(2).is_empty());
+}
+
+#[test]
+fn dns_seeds_are_resolved_and_their_answers_dialed() {
+    let params = Params::new(Network::Mainnet);
+    let seeds = params.dns_seeds.len();
+    let mut r = Rig {
+        magic: params.magic,
+        node: Node::new(params, NodeConfig::default(), MemStore::new(), 1, T0).unwrap(),
+        now: T0,
+        out: Vec::new(),
+    };
+    r.input(Input::Tick);
+    let asked: Vec<String> = r
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Resolve { seed } => Some(seed.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), seeds);
+    assert!(seeds > 0);
+    let found: Vec<SocketAddr> = public_addrs(3, 1)
+        .iter()
+        .map(|a| a.addr.socket_addr())
+        .collect();
+    r.input(Input::Resolved {
+        seed: asked[0].clone(),
+        addrs: found.clone(),
+    });
+    let mut dialed = dials(&r);
+    dialed.sort();
+    assert_eq!(dialed, found);
 }

@@ -185,6 +185,8 @@ pub struct Peer {
     pub ban_score: BanScore,
     /// Best height the peer is known to have.
     pub best_height: u32,
+    /// A getaddr was answered (btcd answers one per connection).
+    pub sent_addrs: bool,
     known: KnownInventory,
 }
 
@@ -208,6 +210,7 @@ impl Peer {
             ping: None,
             ban_score: BanScore::default(),
             best_height: 0,
+            sent_addrs: false,
             known: KnownInventory::default(),
         }
     }
