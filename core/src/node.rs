@@ -343,6 +343,7 @@ impl<S: ChainStore> Node<S> {
                 if self.config.permanent_peers.contains(&addr) {
                     self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
                 }
+                self.fill_outbound();
             }
             Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
@@ -353,7 +354,6 @@ impl<S: ChainStore> Node<S> {
         }
         self.request_blocks();
         self.arm_stall_check();
-        self.fill_outbound();
     }
 
     /// The next thing the node wants done.
@@ -410,6 +410,7 @@ impl<S: ChainStore> Node<S> {
             self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
         }
         self.start_headers_sync();
+        self.fill_outbound();
     }
 
     /// Adds to `peer`'s ban score; bans and disconnects at the threshold.
@@ -696,6 +697,7 @@ impl<S: ChainStore> Node<S> {
         self.expire_tx_requests();
         self.connmgr.expire(now);
         self.dial_due();
+        self.fill_outbound();
     }
 
     fn ping(&mut self, peer: PeerId) {
@@ -873,6 +875,7 @@ impl<S: ChainStore> Node<S> {
         // btcd credits the seed's first answer as the source.
         let source = connmgr::peer_addr(first).addr;
         self.addrs.add(&entries, &source, self.now_secs());
+        self.fill_outbound();
     }
 
     fn on_addrs(&mut self, peer: PeerId, entries: &[AddrV2Entry]) {
@@ -881,6 +884,7 @@ impl<S: ChainStore> Node<S> {
         };
         let source = connmgr::peer_addr(&p.addr).addr;
         self.addrs.add(entries, &source, self.now_secs());
+        self.fill_outbound();
     }
 
     /// Answers one getaddr per inbound connection, as btcd (outbound peers could use the
@@ -904,6 +908,8 @@ impl<S: ChainStore> Node<S> {
     }
 
     /// Dials addresses from the address manager while automatic outbound slots are free.
+    /// Called when a slot may have freed or addresses arrived, and on ticks, not on every
+    /// input: finding no candidate costs up to a hundred draws per slot.
     fn fill_outbound(&mut self) {
         if self.config.connect_only || self.addrs.is_empty() {
             return;

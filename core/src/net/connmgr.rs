@@ -129,3 +129,85 @@ impl ConnManager {
         picked
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use crate::wire::ServiceFlags;
+
+    #[test]
+    fn outbound_target_is_btcds() {
+        assert_eq!(target_outbound(125, 0), 8);
+        assert_eq!(target_outbound(125, 2), 8);
+        assert_eq!(target_outbound(5, 2), 3);
+        assert_eq!(target_outbound(2, 3), 0);
+    }
+
+    #[test]
+    fn addresses_convert_both_ways() {
+        let v4: SocketAddr = "8.8.4.4:8333".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:8.8.4.4]:8333".parse().unwrap();
+        let v6: SocketAddr = "[2a01::1]:18444".parse().unwrap();
+        assert_eq!(peer_addr(&mapped), peer_addr(&v4));
+        for a in [v4, v6] {
+            assert_eq!(socket_addr(&peer_addr(&a)), Some(a));
+            let legacy = TimestampedAddress {
+                time: 5,
+                addr: NetAddress::new(a, ServiceFlags::NETWORK),
+            };
+            assert_eq!(to_legacy(&from_legacy(&legacy)), Some(legacy));
+        }
+        let tor = PeerAddr {
+            addr: AddrV2::TorV3([1; 32]),
+            port: 1,
+        };
+        assert_eq!(socket_addr(&tor), None);
+    }
+
+    #[test]
+    fn picks_skip_used_groups_connected_and_banned_addresses() {
+        let mut addrs = AddrManager::new(Rng::new(3));
+        let entry = |a: &str| {
+            let p = peer_addr(&a.parse().unwrap());
+            AddrV2Entry {
+                time: 1_000_000,
+                services: ServiceFlags::NETWORK,
+                addr: p.addr,
+                port: p.port,
+            }
+        };
+        let all = [
+            "8.1.0.1:8333",
+            "8.1.0.2:8333",
+            "8.2.0.1:8333",
+            "8.3.0.1:8333",
+            "8.4.0.1:8333",
+        ];
+        let entries: Vec<AddrV2Entry> = all.iter().map(|a| entry(a)).collect();
+        addrs.add(&entries, &AddrV2::Ipv4([9, 9, 9, 9]), 1_000_000);
+        let mut cm = ConnManager::default();
+        let outbound: Vec<SocketAddr> = vec!["8.2.0.1:8333".parse().unwrap()];
+        let connected: BTreeSet<SocketAddr> = outbound.iter().copied().collect();
+        let banned: IpAddr = "8.3.0.1".parse().unwrap();
+        let picks = cm.pick(
+            &mut addrs,
+            8,
+            &outbound,
+            &connected,
+            |ip| *ip == banned,
+            1_000_000_000,
+        );
+        let groups: BTreeSet<String> = picks
+            .iter()
+            .map(|a| group_key(&peer_addr(a).addr))
+            .collect();
+        // One from 8.1/16, the one in 8.4/16; 8.2 is in use and 8.3 banned.
+        assert_eq!(picks.len(), 2, "{picks:?}");
+        assert_eq!(groups.len(), 2);
+        assert!(picks.contains(&"8.4.0.1:8333".parse().unwrap()));
+        assert_eq!(cm.dialing.len(), 2);
+        cm.expire(1_000_000_000 + DIAL_TIMEOUT_MS);
+        assert!(cm.dialing.is_empty());
+    }
+}
