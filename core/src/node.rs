@@ -1133,35 +1133,33 @@ impl<S: ChainStore> Node<S> {
         }
         let mut connected = Vec::new();
         for ev in events {
-            match ev {
-                ChainEvent::Connected { hash, height } => {
-                    match self.chain.store().block(&hash) {
-                        Ok(Some(block)) => {
-                            self.mempool
-                                .block_connected(&block, &self.chain, self.now_secs());
-                        }
-                        Ok(None) => {
-                            return self.fail(&format!("connected block {hash} not stored"))
-                        }
-                        Err(e) => return self.fail(&e.to_string()),
-                    }
-                    connected.push(hash);
-                    self.notify(Notification::BlockConnected { hash, height });
+            let (hash, height, is_connect) = match ev {
+                ChainEvent::Connected { hash, height } => (hash, height, true),
+                ChainEvent::Disconnected { hash, height } => (hash, height, false),
+            };
+            // An empty pool has nothing a connected block could remove or unblock; skipping
+            // the store read keeps initial download fast.
+            let pool_idle = self.mempool.is_empty() && self.mempool.orphan_count() == 0;
+            if !(is_connect && pool_idle) {
+                let block = match self.chain.store().block(&hash) {
+                    Ok(Some(block)) => block,
+                    Ok(None) => return self.fail(&format!("block {hash} of the chain not stored")),
+                    Err(e) => return self.fail(&e.to_string()),
+                };
+                let now = self.now_secs();
+                // What the pool reports (removed conflicts, re-added txs) is not relayed.
+                if is_connect {
+                    self.mempool.block_connected(&block, &self.chain, now);
+                } else {
+                    self.mempool.block_disconnected(&block, &self.chain, now);
                 }
-                ChainEvent::Disconnected { hash, height } => {
-                    match self.chain.store().block(&hash) {
-                        Ok(Some(block)) => {
-                            self.mempool
-                                .block_disconnected(&block, &self.chain, self.now_secs());
-                        }
-                        Ok(None) => {
-                            return self.fail(&format!("disconnected block {hash} not stored"))
-                        }
-                        Err(e) => return self.fail(&e.to_string()),
-                    }
-                    connected.retain(|h| *h != hash);
-                    self.notify(Notification::BlockDisconnected { hash, height });
-                }
+            }
+            if is_connect {
+                connected.push(hash);
+                self.notify(Notification::BlockConnected { hash, height });
+            } else {
+                connected.retain(|h| *h != hash);
+                self.notify(Notification::BlockDisconnected { hash, height });
             }
         }
         self.rejected_txs.clear();
