@@ -45,6 +45,11 @@ pub type Time = u64;
 pub const MALFORMED_BAN_SCORE: u32 = 20;
 /// Ban score for a block or header that breaks consensus (btcd gives none; Core gives 100).
 pub const INVALID_BLOCK_BAN_SCORE: u32 = 100;
+/// Headers messages that do not connect, in a row, before each ban score increase (Core's
+/// `MAX_NUM_UNCONNECTING_HEADERS_MSGS`).
+pub const UNCONNECTING_HEADERS_LIMIT: u32 = 10;
+/// Ban score added each time [`UNCONNECTING_HEADERS_LIMIT`] is reached (Core's amount).
+pub const UNCONNECTING_HEADERS_BAN_SCORE: u32 = 20;
 /// Transient ban score for a mempool request (btcd's amount, against floods).
 pub const MEMPOOL_BAN_SCORE: u32 = 33;
 /// Headers announced directly when a batch of newly connected blocks is this small; a larger
@@ -369,10 +374,12 @@ impl<S: ChainStore> Node<S> {
         let peers = self.peers.values().map(Peer::deadline);
         let reconnects = self.reconnect.values().copied();
         let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
+        let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
         peers
             .chain(reconnects)
             .chain(dials)
             .chain(self.next_stall_check)
+            .chain(rebroadcast)
             .min()
     }
 
@@ -695,6 +702,12 @@ impl<S: ChainStore> Node<S> {
             }
         }
         self.expire_tx_requests();
+        self.mempool.expire_orphans(self.now_secs());
+        let random = self.rng.next_u64();
+        let due = self.mempool.rebroadcast.due(self.now_secs(), random);
+        if !due.is_empty() {
+            self.announce_txs(None, &due, true);
+        }
         self.connmgr.expire(now);
         self.dial_due();
         self.fill_outbound();
@@ -991,8 +1004,27 @@ impl<S: ChainStore> Node<S> {
         let full = headers.len() == crate::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
         if let Some(first) = headers.first() {
             if self.chain.index().get(&first.prev_blockhash).is_none() {
-                // An announcement that skips blocks we lack: ask for the gap (Core's rule).
-                return self.send_getheaders(peer, BlockHash::ZERO);
+                // An announcement that skips blocks we lack: ask for the gap. As Core, a peer
+                // that keeps sending headers that never connect is misbehaving.
+                let count = self.peers.get_mut(&peer).map_or(0, |p| {
+                    p.unconnecting_headers += 1;
+                    p.unconnecting_headers
+                });
+                if count.is_multiple_of(UNCONNECTING_HEADERS_LIMIT) {
+                    self.misbehave(
+                        peer,
+                        UNCONNECTING_HEADERS_BAN_SCORE,
+                        0,
+                        "unconnecting headers",
+                    );
+                }
+                if self.peers.contains_key(&peer) {
+                    self.send_getheaders(peer, BlockHash::ZERO);
+                }
+                return;
+            }
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.unconnecting_headers = 0;
             }
         }
         if let Err(e) = self.chain.process_headers(&headers, self.now_secs()) {
@@ -1259,11 +1291,17 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
-    /// Announces newly accepted transactions to every peer that may want them.
+    /// Notifies and announces newly accepted transactions.
     fn relay_txs(&mut self, from: Option<PeerId>, txids: Vec<Txid>) {
         for txid in &txids {
             self.notify(Notification::TxAccepted(*txid));
         }
+        self.announce_txs(from, &txids, false);
+    }
+
+    /// Announces transactions to every ready peer that relays them except `from`; unless
+    /// `force` (a rebroadcast), only to peers not known to have them.
+    fn announce_txs(&mut self, from: Option<PeerId>, txids: &[Txid], force: bool) {
         let targets: Vec<PeerId> = self
             .peers
             .iter()
@@ -1276,7 +1314,7 @@ impl<S: ChainStore> Node<S> {
             };
             let inv: Vec<Inventory> = txids
                 .iter()
-                .filter(|t| !p.knows(t))
+                .filter(|t| force || !p.knows(t))
                 .map(|hash| Inventory {
                     inv_type: InvType::TX,
                     hash: *hash,

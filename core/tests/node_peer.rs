@@ -622,3 +622,24 @@ fn dns_seeds_are_resolved_and_their_answers_dialed() {
     dialed.sort();
     assert_eq!(dialed, found);
 }
+
+#[test]
+fn headers_that_never_connect_raise_the_score_every_tenth_time() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let orphan = BlockHeader {
+        version: 4,
+        prev_blockhash: Hash256([5; 32]),
+        merkle_root: Hash256::ZERO,
+        time: 1_296_688_603,
+        bits: 0x207fffff,
+        nonce: 0,
+    };
+    for i in 1..=10 {
+        r.send(1, &Message::Headers(vec![orphan]));
+        // Each is answered with a getheaders for the gap.
+        assert!(matches!(r.sent(1).last(), Some(Message::GetHeaders(_))));
+        let score = r.node.peers()[&1].ban_score.value(T0 / 1000);
+        assert_eq!(score, if i < 10 { 0 } else { 20 });
+    }
+}

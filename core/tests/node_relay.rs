@@ -114,3 +114,25 @@ fn an_invalid_transaction_is_refused_locally_and_not_relayed() {
     h.run_until(START + 2 * MINUTE);
     assert!(h.nodes[b].mempool().is_empty());
 }
+
+#[test]
+fn a_submitted_transaction_is_rebroadcast_until_mined() {
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
+    let mut h = Harness::new(params);
+    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
+    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
+    h.connect(a, b);
+    h.run_until(START + MINUTE);
+    // b misses the first announcement.
+    h.make_deaf(b, "inv");
+    let coinbase = &blocks[0].txdata[0];
+    let tx = spend_p2wsh(OutPoint::new(coinbase.txid(), 0), coinbase.outputs[0].value);
+    h.input(a, Input::SubmitTx(tx.clone()));
+    h.run_until(START + 2 * MINUTE);
+    h.make_hear(b, "inv");
+    assert!(!h.nodes[b].mempool().have(&tx.txid()));
+    // The first rebroadcast is five minutes after submission.
+    assert!(!h.run_until_cond(START + 6 * MINUTE - 1, |h| all_have(h, &tx)));
+    assert!(h.run_until_cond(START + 7 * MINUTE, |h| all_have(h, &tx)));
+}

@@ -187,6 +187,8 @@ pub struct Peer {
     pub best_height: u32,
     /// A getaddr was answered (btcd answers one per connection).
     pub sent_addrs: bool,
+    /// Headers messages in a row whose first header's parent was unknown.
+    pub unconnecting_headers: u32,
     known: KnownInventory,
 }
 
@@ -211,6 +213,7 @@ impl Peer {
             ban_score: BanScore::default(),
             best_height: 0,
             sent_addrs: false,
+            unconnecting_headers: 0,
             known: KnownInventory::default(),
         }
     }
