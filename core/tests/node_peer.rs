@@ -2,6 +2,7 @@
 //! keep-alive and idle deadlines, ban scores for malformed and abusive messages, bans and their
 //! expiry, and `maxpeers`.
 
+use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
 use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
@@ -642,4 +643,43 @@ fn headers_that_never_connect_raise_the_score_every_tenth_time() {
         let score = r.node.peers()[&1].ban_score.value(T0 / 1000);
         assert_eq!(score, if i < 10 { 0 } else { 20 });
     }
+}
+
+#[test]
+fn an_invalid_block_bans_its_sender() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let params = Params::new(Network::Regtest);
+    let g = &params.genesis;
+    let mut block = BlockBuilder::new(&params, params.genesis_hash, 1, g.header.time).build();
+    // Still meets its target, but the merkle root no longer matches the coinbase.
+    block.txdata[0].outputs[0].value -= 1;
+    r.send(1, &Message::Block(block));
+    assert!(is_banned(&r, 1));
+    assert_eq!(r.node.chain().tip().height, 0);
+}
+
+#[test]
+fn a_failing_store_stops_the_node_with_a_notification_instead_of_a_panic() {
+    let params = Params::new(Network::Regtest);
+    let store = MemStore::new();
+    let mut r = Rig {
+        magic: params.magic,
+        node: Node::new(params.clone(), NodeConfig::default(), store.clone(), 1, T0).unwrap(),
+        now: T0,
+        out: Vec::new(),
+    };
+    r.ready_inbound(1, addr(1));
+    store.fail_at_write(1);
+    let g = &params.genesis;
+    let block = BlockBuilder::new(&params, params.genesis_hash, 1, g.header.time).build();
+    r.input(Input::SubmitBlock(block));
+    assert!(r
+        .out
+        .iter()
+        .any(|o| matches!(o, Output::Notify(Notification::Fatal(_)))));
+    assert_eq!(r.node.poll_timeout(), None);
+    r.out.clear();
+    r.send(1, &Message::Ping(1));
+    assert!(r.out.is_empty(), "a stopped node does nothing");
 }
