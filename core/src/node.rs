@@ -840,21 +840,31 @@ impl<S: ChainStore> Node<S> {
             if !self.peers.contains_key(&peer) {
                 return;
             }
+            // Requests without the witness flag get stripped data (pre-segwit peers).
+            let witness = item.inv_type.has_witness() || item.inv_type == InvType::WTX;
             let msg = match item.inv_type.base() {
                 InvType::BLOCK => match self.chain.store().block(&item.hash) {
-                    Ok(found) => found.map(Message::Block),
+                    Ok(found) => found.map(|mut b| {
+                        if !witness {
+                            b.txdata.iter_mut().for_each(strip_witness);
+                        }
+                        Message::Block(b)
+                    }),
                     Err(e) => return self.fail(&e.to_string()),
                 },
-                InvType::TX => self
-                    .mempool
-                    .get(&item.hash)
-                    .map(|e| (*e.tx).clone())
-                    .map(Message::Tx),
-                InvType::WTX => self
-                    .mempool
-                    .get_by_wtxid(&item.hash)
-                    .map(|e| (*e.tx).clone())
-                    .map(Message::Tx),
+                InvType::TX | InvType::WTX => {
+                    let entry = match item.inv_type.base() {
+                        InvType::TX => self.mempool.get(&item.hash),
+                        _ => self.mempool.get_by_wtxid(&item.hash),
+                    };
+                    entry.map(|e| {
+                        let mut tx = (*e.tx).clone();
+                        if !witness {
+                            strip_witness(&mut tx);
+                        }
+                        Message::Tx(tx)
+                    })
+                }
                 _ => None,
             };
             match msg {
@@ -1083,7 +1093,15 @@ impl<S: ChainStore> Node<S> {
                         && !self.tx_requests.contains_key(&item.hash)
                     {
                         self.tx_requests.insert(item.hash, (peer, self.now));
-                        want_txs.push(*item);
+                        // Asked for with witnesses: a stripped segwit spend would not verify.
+                        let inv_type = match item.inv_type.base() {
+                            InvType::TX => InvType::WITNESS_TX,
+                            other => other,
+                        };
+                        want_txs.push(Inventory {
+                            inv_type,
+                            hash: item.hash,
+                        });
                     }
                 }
                 _ => {}
@@ -1334,5 +1352,12 @@ impl<S: ChainStore> Node<S> {
         log::error!("node stopping: {why}");
         self.failed = true;
         self.notify(Notification::Fatal(why.to_string()));
+    }
+}
+
+/// Removes a transaction's witnesses, leaving what a pre-segwit peer can decode.
+fn strip_witness(tx: &mut Transaction) {
+    for input in &mut tx.inputs {
+        input.witness.clear();
     }
 }

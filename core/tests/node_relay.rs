@@ -136,3 +136,45 @@ fn a_submitted_transaction_is_rebroadcast_until_mined() {
     assert!(!h.run_until_cond(START + 6 * MINUTE - 1, |h| all_have(h, &tx)));
     assert!(h.run_until_cond(START + 7 * MINUTE, |h| all_have(h, &tx)));
 }
+
+#[test]
+fn requests_without_the_witness_flag_get_stripped_data() {
+    use rbtcd_core::wire::{encode_message, Decoder, InvType, Inventory, Message};
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
+    let mut h = Harness::new(params.clone());
+    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
+    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
+    let (_, b_side) = h.connect(a, b);
+    h.run_until(START + MINUTE);
+    let coinbase = &blocks[0].txdata[0];
+    let tx = spend_p2wsh(OutPoint::new(coinbase.txid(), 0), coinbase.outputs[0].value);
+    h.input(b, Input::SubmitTx(tx.clone()));
+    let mined = block_on(&h, b, b"w", vec![tx.clone()]);
+    h.input(b, Input::SubmitBlock(mined.clone()));
+    // Ask b directly, as a's connection, and read b's answers off its outputs.
+    let ask = |inv_type, hash| {
+        let msg = Message::GetData(vec![Inventory { inv_type, hash }]);
+        Input::Received {
+            peer: b_side,
+            bytes: encode_message(params.magic, &msg),
+        }
+    };
+    for (inv_type, witness) in [(InvType::BLOCK, false), (InvType::WITNESS_BLOCK, true)] {
+        let now = h.now();
+        h.nodes[b].handle(now, ask(inv_type, mined.block_hash()));
+        let mut d = Decoder::new(params.magic);
+        let mut got = None;
+        while let Some(o) = h.nodes[b].poll_output() {
+            if let rbtcd_core::node::Output::Send { bytes, .. } = o {
+                d.push(&bytes);
+                if let Some(Ok(Message::Block(blk))) = d.pull() {
+                    got = Some(blk);
+                }
+            }
+        }
+        let blk = got.expect("the block is served");
+        assert_eq!(blk.block_hash(), mined.block_hash());
+        assert_eq!(blk.txdata[1].has_witness(), witness, "{inv_type}");
+    }
+}
