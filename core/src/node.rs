@@ -995,9 +995,16 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// Asks for headers after our best header's parent, so that a peer with nothing new still
+    /// answers with that header and shows which chain it is on (as Core).
     fn send_getheaders(&mut self, peer: PeerId, stop: BlockHash) {
         let index = self.chain.index();
-        let locator = syncmgr::locator(index, &index.best_header().hash);
+        let best = index.best_header();
+        let from = match best.height {
+            0 => best.hash,
+            _ => best.header.prev_blockhash,
+        };
+        let locator = syncmgr::locator(index, &from);
         self.sync.asked_headers(peer, self.now);
         self.send(
             peer,
@@ -1048,9 +1055,8 @@ impl<S: ChainStore> Node<S> {
             };
         }
         if let Some(last) = headers.last() {
-            let height = self.chain.index().get(&last.block_hash()).map(|e| e.height);
+            self.note_has_block(peer, &last.block_hash());
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.best_height = p.best_height.max(height.unwrap_or(0));
                 for h in &headers {
                     p.learn(h.block_hash());
                 }
@@ -1073,16 +1079,10 @@ impl<S: ChainStore> Node<S> {
                 p.learn(item.hash);
             }
             match item.inv_type.base() {
-                InvType::BLOCK => {
-                    if let Some(e) = self.chain.index().get(&item.hash) {
-                        let h = e.height;
-                        if let Some(p) = self.peers.get_mut(&peer) {
-                            p.best_height = p.best_height.max(h);
-                        }
-                    } else {
-                        new_block = true;
-                    }
-                }
+                InvType::BLOCK => match self.chain.index().get(&item.hash) {
+                    Some(_) => self.note_has_block(peer, &item.hash),
+                    None => new_block = true,
+                },
                 InvType::TX | InvType::WTX => {
                     let have = match item.inv_type.base() {
                         InvType::TX => self.mempool.have(&item.hash),
@@ -1120,17 +1120,28 @@ impl<S: ChainStore> Node<S> {
         if self.sync.downloader.is_done() {
             return;
         }
-        let candidates: Vec<(PeerId, u32)> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| {
-                p.is_ready()
-                    && p.remote
-                        .as_ref()
-                        .is_some_and(|v| v.services.has(ServiceFlags::NETWORK))
-            })
-            .map(|(id, p)| (*id, p.best_height))
-            .collect();
+        let index = self.chain.index();
+        let best = index.best_header().hash;
+        let mut candidates = Vec::new();
+        for (id, p) in self.peers.iter_mut() {
+            let serves = p.is_ready()
+                && p.remote
+                    .as_ref()
+                    .is_some_and(|v| v.services.has(ServiceFlags::NETWORK));
+            let Some(known) = p.best_known.filter(|_| serves) else {
+                continue;
+            };
+            // Only blocks the peer has: those below where its chain and ours part.
+            let height = match p.serve_height {
+                Some((b, k, h)) if b == best && k == known => h,
+                _ => {
+                    let h = syncmgr::common_height(index, &best, &known).unwrap_or(0);
+                    p.serve_height = Some((best, known, h));
+                    h
+                }
+            };
+            candidates.push((*id, height));
+        }
         for (peer, height) in candidates {
             if self.sync.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
                 continue;
@@ -1149,6 +1160,25 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// Records that `peer` has block `hash` (and so its ancestors).
+    fn note_has_block(&mut self, peer: PeerId, hash: &BlockHash) {
+        let index = self.chain.index();
+        let Some(entry) = index.get(hash) else {
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.best_height = p.best_height.max(entry.height);
+        let better = match p.best_known.and_then(|k| index.get(&k)) {
+            Some(current) => entry.chain_work > current.chain_work,
+            None => true,
+        };
+        if better {
+            p.best_known = Some(*hash);
+        }
+    }
+
     fn on_block(&mut self, from: Option<PeerId>, block: Block) {
         let hash = block.block_hash();
         self.sync.block_arrived(&hash);
@@ -1162,7 +1192,11 @@ impl<S: ChainStore> Node<S> {
                     self.send_getheaders(peer, BlockHash::ZERO);
                 }
             }
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some(peer) = from {
+                    self.note_has_block(peer, &hash);
+                }
+            }
             Err(ChainError::Rule(r)) => {
                 if let Some(peer) = from {
                     self.misbehave(peer, INVALID_BLOCK_BAN_SCORE, 0, &r.to_string());
