@@ -9,6 +9,19 @@
 //! feeds [`Input::Tick`]. Peer ids are tokens the driver allocates; after the node asks for a
 //! disconnect it forgets the peer at once, so the driver's later `Disconnected` for it and any
 //! bytes still in flight are ignored.
+//!
+//! # Where it differs from btcd
+//!
+//! - Blocks download from every synced peer in parallel ([`crate::net::download`]); a peer
+//!   holding the window for 2 s is dropped (btcd: one sync peer, 3 min stall timer).
+//! - Blocks are only requested from peers known to have them: the most-work block each peer
+//!   announced or sent, learnt by asking for headers from our best header's parent (Core).
+//! - Undecodable frames add [`MALFORMED_BAN_SCORE`] instead of dropping the peer at once (the
+//!   decoder resynchronises); invalid blocks and headers add [`INVALID_BLOCK_BAN_SCORE`];
+//!   `notfound` adds nothing (btcd's score there bans honest peers).
+//! - Peers below protocol 70001 are refused (see [`crate::net::peer::MIN_PEER_PROTOCOL_VERSION`]).
+//! - A ping unanswered for 20 min drops the peer (btcd has no pong deadline).
+//! - A failing store stops the node with [`Notification::Fatal`] instead of a panic.
 
 use crate::chain::{Chain, ChainError, ChainEvent, ChainStore, Placement};
 use crate::mempool::{Accepted, Mempool, Policy, RejectReason};
