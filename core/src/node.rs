@@ -70,6 +70,8 @@ pub const MEMPOOL_BAN_SCORE: u32 = 33;
 const MAX_HEADERS_ANNOUNCED: usize = 8;
 /// Delay before reconnecting to a permanent peer (btcd's connmgr retry base).
 pub const RECONNECT_DELAY_MS: u64 = 5_000;
+/// The address book is saved this often (btcd's `dumpAddressInterval`), and at shutdown.
+pub const ADDR_SAVE_INTERVAL_MS: u64 = 10 * 60_000;
 /// A requested transaction not delivered in this long may be requested from another peer.
 const TX_REQUEST_TIMEOUT_MS: u64 = 60_000;
 
@@ -118,12 +120,15 @@ impl Default for NodeConfig {
 pub enum InitError {
     /// The chain state could not be opened.
     Chain(ChainError),
+    /// The saved address book could not be read from the store.
+    AddrBook(crate::chain::StoreError),
 }
 
 impl std::fmt::Display for InitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             InitError::Chain(e) => write!(f, "cannot open the chain: {e}"),
+            InitError::AddrBook(e) => write!(f, "cannot read the address book: {e}"),
         }
     }
 }
@@ -266,6 +271,7 @@ pub struct Node<S: ChainStore> {
     /// Peers connected to a permanent address.
     permanent: BTreeMap<PeerId, SocketAddr>,
     next_stall_check: Option<Time>,
+    next_addr_save: Time,
     outputs: VecDeque<Output>,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
@@ -283,7 +289,15 @@ impl<S: ChainStore> Node<S> {
         let chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
         let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
         let mut rng = Rng::new(seed);
-        let addrs = AddrManager::new(rng.fork());
+        let addrs_rng = rng.fork();
+        let addrs = match chain.store().addr_book().map_err(InitError::AddrBook)? {
+            None => AddrManager::new(addrs_rng),
+            // A damaged book costs only the addresses: start afresh rather than refuse to run.
+            Some(book) => AddrManager::restore(&book, addrs_rng.clone()).unwrap_or_else(|e| {
+                log::warn!("address book unreadable, starting empty: {e}");
+                AddrManager::new(addrs_rng)
+            }),
+        };
         Ok(Node {
             params,
             mempool: Mempool::new(config.policy),
@@ -301,6 +315,7 @@ impl<S: ChainStore> Node<S> {
             reconnect,
             permanent: BTreeMap::new(),
             next_stall_check: None,
+            next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
             outputs: VecDeque::new(),
             failed: false,
         }
@@ -389,6 +404,7 @@ impl<S: ChainStore> Node<S> {
         let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
         let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
         peers
+            .chain([self.next_addr_save])
             .chain(reconnects)
             .chain(dials)
             .chain(self.next_stall_check)
@@ -724,6 +740,25 @@ impl<S: ChainStore> Node<S> {
         self.connmgr.expire(now);
         self.dial_due();
         self.fill_outbound();
+        if self.next_addr_save <= now {
+            self.next_addr_save = now + ADDR_SAVE_INTERVAL_MS;
+            self.save_addr_book();
+        }
+    }
+
+    fn save_addr_book(&mut self) {
+        if let Err(e) = self.chain.save_addr_book(self.addrs.save()) {
+            self.fail(&e.to_string());
+        }
+    }
+
+    /// Saves what must outlive the process (the address book) and gives the store back to be
+    /// closed. The node's last outputs (a fatal notification) are dropped with it.
+    pub fn shutdown(mut self) -> S {
+        if !self.failed {
+            self.save_addr_book();
+        }
+        self.chain.into_store()
     }
 
     fn ping(&mut self, peer: PeerId) {

@@ -8,7 +8,9 @@ use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
     PONG_TIMEOUT_MS,
 };
-use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time, RECONNECT_DELAY_MS};
+use rbtcd_core::node::{
+    Input, Node, NodeConfig, Notification, Output, Time, ADDR_SAVE_INTERVAL_MS, RECONNECT_DELAY_MS,
+};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
 use rbtcd_core::wire::locator::BlockLocatorMessage;
@@ -682,4 +684,33 @@ fn a_failing_store_stops_the_node_with_a_notification_instead_of_a_panic() {
     r.out.clear();
     r.send(1, &Message::Ping(1));
     assert!(r.out.is_empty(), "a stopped node does nothing");
+}
+
+#[test]
+fn the_address_book_is_saved_periodically_and_at_shutdown() {
+    let params = Params::new(Network::Regtest);
+    let store = MemStore::new();
+    let config = NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig {
+        magic: params.magic,
+        node: Node::new(params.clone(), config.clone(), store.clone(), 1, T0).unwrap(),
+        now: T0,
+        out: Vec::new(),
+    };
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Addr(public_addrs(30, 1)));
+    use rbtcd_core::chain::ChainStore;
+    assert_eq!(store.addr_book().unwrap(), None);
+    r.advance_to(T0 + ADDR_SAVE_INTERVAL_MS);
+    assert!(store.addr_book().unwrap().is_some());
+    // The first peer idled out meanwhile; another brings ten more addresses.
+    r.ready_inbound(2, addr(2));
+    r.send(2, &Message::Addr(public_addrs(40, 1)));
+    assert_eq!(r.node.addr_manager().len(), 40);
+    let store = r.node.shutdown();
+    let restarted = Node::new(params, config, store, 2, T0 + 3_600_000).unwrap();
+    assert_eq!(restarted.addr_manager().len(), 40);
 }
