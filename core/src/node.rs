@@ -752,9 +752,9 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
-    /// Saves what must outlive the process (the address book) and gives the store back to be
-    /// closed. The node's last outputs (a fatal notification) are dropped with it.
-    pub fn shutdown(mut self) -> S {
+    /// Saves what must outlive the process (the address book) and gives the store back, to be
+    /// closed cleanly at shutdown.
+    pub fn into_store(mut self) -> S {
         if !self.failed {
             self.save_addr_book();
         }

@@ -710,7 +710,7 @@ fn the_address_book_is_saved_periodically_and_at_shutdown() {
     r.ready_inbound(2, addr(2));
     r.send(2, &Message::Addr(public_addrs(40, 1)));
     assert_eq!(r.node.addr_manager().len(), 40);
-    let store = r.node.shutdown();
+    let store = r.node.into_store();
     let restarted = Node::new(params, config, store, 2, T0 + 3_600_000).unwrap();
     assert_eq!(restarted.addr_manager().len(), 40);
 }

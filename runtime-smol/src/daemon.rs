@@ -1,14 +1,19 @@
 //! `rbtcdMain`: the startup sequence from config to shutdown, as btcd orders it: load config,
-//! upgrade and load the block database, then run until SIGINT or SIGTERM and close the
-//! database cleanly.
+//! upgrade and load the block database, create the server (bind the P2P listeners), start it
+//! (and the CPU miner with `--generate`), run until SIGINT or SIGTERM, then stop the server and
+//! close the database cleanly.
 
 use crate::config::{self, Config, Startup};
+use crate::generate::{self, Generator};
 use crate::logging::{self, Levels};
+use crate::miner::{default_workers, Miner};
+use crate::node_config::node_config;
+use crate::p2p::{self, Event};
 use crate::store_lmdb::LmdbStore;
-use crate::upgrades;
+use crate::{entropy, upgrades};
 use async_signal::{Signal, Signals};
 use futures::StreamExt;
-use rbtcd_core::chain::Chain;
+use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;
 
 /// Directory under the data directory holding the LMDB environment.
@@ -43,43 +48,127 @@ fn start(args: &[String]) -> Result<(), String> {
     let levels = Levels::parse(&cfg.debug_level).map_err(|e| e.to_string())?;
     logging::init(levels, &cfg.log_dir.join("rbtcd.log")).map_err(|e| e.to_string())?;
     log_startup(&cfg);
+    let seed = || entropy::os_seed().map_err(|e| format!("cannot read OS randomness: {e}"));
+    // Refuse a bad mining setup before touching the database.
+    let generator = match cfg.generate {
+        true => Some(generate::from_config(&cfg, seed()?)?),
+        false => None,
+    };
     // Signals are caught before the database opens so an early interrupt still closes it.
-    let mut signals = Signals::new([Signal::Int, Signal::Term])
+    let signals = Signals::new([Signal::Int, Signal::Term])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
-    let chain = load_block_db(&cfg)?;
-    let tip = chain.tip();
+    let params = Params::new(cfg.network);
+    let node = load_block_db(&cfg, &params, seed()?)?;
+    let tip = node.chain().tip();
     log::info!(
         "Chain state (height {}, hash {}, work {})",
         tip.height,
         tip.hash,
         tip.chain_work.0
     );
-    log::warn!("P2P and RPC servers are not part of this build yet; waiting for a signal");
-
-    let signal = smol::block_on(signals.next());
-    let name = match signal {
-        Some(Ok(Signal::Term)) => "terminated",
-        _ => "interrupt",
-    };
-    log::info!("Received signal ({name}).  Shutting down...");
-    log::info!("Gracefully shutting down the database...");
-    chain.into_store().close();
-    log::info!("Shutdown complete");
-    Ok(())
+    if cfg.rpc.is_some() {
+        log::warn!("The RPC server is not part of this build yet");
+    }
+    smol::block_on(serve(&cfg, node, generator, signals))
 }
 
-/// Opens the LMDB environment, brings its schema up to date and loads the chain from it.
-fn load_block_db(cfg: &Config) -> Result<Chain<LmdbStore>, String> {
+/// Why the server stopped running.
+enum Ended<N> {
+    /// SIGINT or SIGTERM.
+    Signal(&'static str),
+    /// The node task ended by itself (after a store error, which it logged).
+    Server(N),
+    /// The miner loop ended by itself, for this reason.
+    Mining(String),
+}
+
+/// Binds the listeners, runs the node (and the miner) until a signal or a failure, then shuts
+/// everything down in btcd's order and closes the database.
+async fn serve(
+    cfg: &Config,
+    node: Node<LmdbStore>,
+    generator: Option<Generator>,
+    mut signals: Signals,
+) -> Result<(), String> {
+    let listeners = p2p::bind(&cfg.listeners).await?;
+    let (tx, rx) = smol::channel::unbounded();
+    let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), None));
+    let mut mining = match generator {
+        Some(generator) => {
+            let (jobs, jobs_rx) = async_channel::unbounded();
+            let (solved_tx, solved) = async_channel::unbounded();
+            let workers = default_workers();
+            let miner = Miner::spawn(workers, jobs_rx, solved_tx)
+                .map_err(|e| format!("cannot start the miner threads: {e}"))?;
+            log::info!(target: "rbtcd::miner", "CPU miner started with {workers} worker(s)");
+            let task = smol::spawn(generate::run(generator, tx.clone(), jobs, solved));
+            Some((miner, task))
+        }
+        None => None,
+    };
+
+    let signal = async {
+        Ended::Signal(match signals.next().await {
+            Some(Ok(Signal::Term)) => "terminated",
+            _ => "interrupt",
+        })
+    };
+    let server_end = async { Ended::Server((&mut server).await) };
+    let mining_end = async {
+        match mining.as_mut() {
+            Some((_, task)) => Ended::Mining(task.await),
+            None => std::future::pending().await,
+        }
+    };
+    let ended = smol::future::or(signal, smol::future::or(server_end, mining_end)).await;
+    let mut failure = None;
+    match &ended {
+        Ended::Signal(name) => log::info!("Received signal ({name}).  Shutting down..."),
+        Ended::Server(_) => failure = Some("the node stopped after a database error (see the log)"),
+        Ended::Mining(why) => {
+            log::error!(target: "rbtcd::miner", "Mining stopped: {why}");
+            failure = Some("the CPU miner stopped (see the log)");
+        }
+    }
+    if let Some((miner, task)) = mining {
+        // Cancelling the loop drops the job sender, which ends the miner threads.
+        drop(task.cancel().await);
+        miner.join();
+        log::info!(target: "rbtcd::miner", "CPU miner stopped");
+    }
+    log::info!("Gracefully shutting down the server...");
+    let node = match ended {
+        Ended::Server(node) => node,
+        _ => {
+            let _ = tx.send(Event::Stop).await;
+            server.await
+        }
+    };
+    log::info!("Server shutdown complete");
+    log::info!("Gracefully shutting down the database...");
+    node.into_store().close();
+    log::info!("Shutdown complete");
+    failure.map_or(Ok(()), |f| Err(f.to_string()))
+}
+
+/// Opens the LMDB environment, brings its schema up to date and loads the node's chain from it.
+fn load_block_db(cfg: &Config, params: &Params, seed: u64) -> Result<Node<LmdbStore>, String> {
     let dir = cfg.data_dir.join(BLOCK_DB_DIR);
     log::info!("Loading block database from '{}'", dir.display());
     let mut store =
         LmdbStore::open(&dir).map_err(|e| format!("cannot open the block database: {e}"))?;
     upgrades::upgrade(&mut store).map_err(|e| format!("cannot upgrade the block database: {e}"))?;
-    let chain = Chain::open(Params::new(cfg.network), store)
-        .map_err(|e| format!("cannot load the chain: {e}"))?;
+    let node = Node::new(
+        params.clone(),
+        node_config(cfg, params)?,
+        store,
+        seed,
+        p2p::unix_ms(),
+    )
+    .map_err(|e| format!("cannot load the chain: {e}"))?;
     log::info!("Block database loaded");
-    Ok(chain)
+    Ok(node)
 }
 
 fn log_startup(cfg: &Config) {

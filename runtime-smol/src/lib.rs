@@ -3,7 +3,12 @@
 
 pub mod config;
 pub mod daemon;
+pub mod entropy;
+pub mod generate;
 pub mod logging;
 pub mod miner;
+pub mod node_config;
+pub mod p2p;
+pub mod progress;
 pub mod store_lmdb;
 pub mod upgrades;

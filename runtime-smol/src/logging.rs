@@ -29,7 +29,10 @@ const SUBSYSTEMS: &[(&str, &[&str])] = &[
     ("CHAN", &["rbtcd_core::chain"]),
     ("BCDB", &["rbtcd::store_lmdb", "rbtcd::upgrades"]),
     ("TXMP", &["rbtcd_core::mempool"]),
-    ("MINR", &["rbtcd_core::mining", "rbtcd::miner"]),
+    (
+        "MINR",
+        &["rbtcd_core::mining", "rbtcd::miner", "rbtcd::generate"],
+    ),
     ("RPCS", &["rbtcd_core::rpc", "rbtcd::rpc"]),
     ("SCRP", &["rbtcd_core::script"]),
     ("BTCD", &["rbtcd", "rbtcd_core"]),

@@ -35,6 +35,12 @@ fn bad_configuration_is_one_line_and_status_1() {
         &["--regtest", "--debuglevel=loud"],
         &["--regtest", "--addpeer=a", "--connect=b"],
         &["--regtest", "-C", &conf],
+        &["--regtest", "--rpclisten=127.0.0.1:12999"],
+        &[
+            "--regtest",
+            "--datadir=/proc/rbtcd-unwritable",
+            "--listen=127.0.0.1:0",
+        ],
     ];
     for args in cases {
         let out = run(&h, args);
@@ -76,7 +82,7 @@ fn sigterm_shuts_down_cleanly_and_restarts() {
     let log = h.join(".rbtcd/logs/regtest/rbtcd.log");
     for round in 0..2 {
         let _ = std::fs::remove_file(&log);
-        let child = rbtcd(&h, &["--regtest"])
+        let child = rbtcd(&h, &["--regtest", "--listen=127.0.0.1:0"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -103,4 +109,23 @@ fn sigterm_shuts_down_cleanly_and_restarts() {
             );
         }
     }
+}
+
+#[test]
+fn busy_port_is_one_line_and_status_1() {
+    let h = home("busy");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = run(&h, &["--regtest", &format!("--listen=127.0.0.1:{port}")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.contains(&format!("can't listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    // The database was still closed cleanly: it opens again.
+    let again = run(&h, &["--regtest", &format!("--listen=127.0.0.1:{port}")]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("database"));
 }

@@ -6,7 +6,7 @@ use super::error::RuleError;
 use super::tx_rules::{check_transaction_sanity, is_final, MAX_BLOCK_WEIGHT};
 use crate::params::Params;
 use crate::primitives::hash::sha256d;
-use crate::primitives::Block;
+use crate::primitives::{Block, TxOut};
 
 /// Scripts of a BIP141 witness commitment output start with OP_RETURN, a 36-byte push and this
 /// tag.
@@ -73,6 +73,21 @@ pub fn witness_commitment_hash(witness_root: &[u8; 32], reserved: &[u8]) -> [u8;
     let mut buf = witness_root.to_vec();
     buf.extend_from_slice(reserved);
     sha256d(&buf)
+}
+
+/// Gives `block` a BIP141 witness commitment: an all-zero reserved value as the coinbase's
+/// witness and an output committing to the witness merkle root. Done after the last change to
+/// the transactions; the coinbase's own txid changes, so the merkle root is computed after.
+pub fn add_witness_commitment(block: &mut Block) {
+    let reserved = vec![0u8; 32];
+    block.txdata[0].inputs[0].witness = vec![reserved.clone()];
+    let root = block.compute_witness_merkle_root();
+    let mut script = WITNESS_COMMITMENT_PREFIX.to_vec();
+    script.extend_from_slice(&witness_commitment_hash(&root.0, &reserved));
+    block.txdata[0].outputs.push(TxOut {
+        value: 0,
+        script_pubkey: script,
+    });
 }
 
 /// Checks the rules that depend on the block's height and its parent's median time past:

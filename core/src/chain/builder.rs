@@ -1,9 +1,7 @@
 //! Building and mining blocks on networks with trivial difficulty (regtest, simnet): what
 //! tests, benchmarks and the simulator use to make valid (or deliberately broken) blocks.
 
-use super::block_rules::{
-    coinbase_height_prefix, witness_commitment_hash, WITNESS_COMMITMENT_PREFIX,
-};
+use super::block_rules::{add_witness_commitment, coinbase_height_prefix};
 use crate::params::Params;
 use crate::primitives::{Block, BlockHash, BlockHeader, OutPoint, Transaction, TxIn, TxOut};
 use crate::script::opcodes::OP_1;
@@ -106,15 +104,7 @@ impl BlockBuilder {
             txdata: std::iter::once(self.coinbase).chain(self.txs).collect(),
         };
         if block.txdata.iter().any(Transaction::has_witness) {
-            let reserved = vec![0u8; 32];
-            block.txdata[0].inputs[0].witness = vec![reserved.clone()];
-            let root = block.compute_witness_merkle_root();
-            let mut script = WITNESS_COMMITMENT_PREFIX.to_vec();
-            script.extend_from_slice(&witness_commitment_hash(&root.0, &reserved));
-            block.txdata[0].outputs.push(TxOut {
-                value: 0,
-                script_pubkey: script,
-            });
+            add_witness_commitment(&mut block);
         }
         finish(&mut block);
         block

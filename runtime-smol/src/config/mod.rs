@@ -153,6 +153,8 @@ pub enum ConfigError {
     ListenAddress(String),
     /// `generate` without any `miningaddr`.
     GenerateWithoutMiningAddr,
+    /// `rpclisten` asks for the RPC server but no credential pair is configured.
+    RpcWithoutCredentials,
 }
 
 impl fmt::Display for ConfigError {
@@ -194,6 +196,11 @@ impl fmt::Display for ConfigError {
             ConfigError::GenerateWithoutMiningAddr => write!(
                 f,
                 "the generate flag is set, but there are no mining addresses specified"
+            ),
+            ConfigError::RpcWithoutCredentials => write!(
+                f,
+                "--rpclisten is set but no rpcuser/rpcpass or rpclimituser/rpclimitpass pair is \
+                 configured -- set credentials or drop rpclisten"
             ),
         }
     }
@@ -317,7 +324,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
             params.default_port,
         )]
     } else {
-        resolve_listeners(&o.listen, params.default_port)?
+        resolve_addrs(&o.listen, params.default_port)?
     };
     let dns_seed = !(o.nodnsseed || network == Network::Simnet || !o.connect.is_empty());
 
@@ -341,6 +348,11 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     let max_orphan_tx = count("maxorphantx", o.maxorphantx, DEFAULT_MAX_ORPHAN_TX)?;
     let admin = user.zip(pass);
     let limited = luser.zip(lpass);
+    // btcd silently disables RPC without credentials; an explicit rpclisten shows the user
+    // wanted it, so say why it cannot start instead.
+    if !o.norpc && !o.rpclisten.is_empty() && admin.is_none() && limited.is_none() {
+        return Err(ConfigError::RpcWithoutCredentials);
+    }
     let rpc = if o.norpc || (admin.is_none() && limited.is_none()) {
         None
     } else {
@@ -350,7 +362,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
                 params.rpc_port,
             )]
         } else {
-            resolve_listeners(&o.rpclisten, params.rpc_port)?
+            resolve_addrs(&o.rpclisten, params.rpc_port)?
         };
         Some(RpcConfig {
             listeners,
@@ -426,8 +438,9 @@ fn expand(path: &str, home: &Path) -> PathBuf {
     }
 }
 
-/// Resolves `host:port`, `:port`, `host` or `ip` listen specifications, adding `default_port`.
-fn resolve_listeners(specs: &[String], default_port: u16) -> Result<Vec<SocketAddr>, ConfigError> {
+/// Resolves `host:port`, `:port`, `host` or `ip` specifications (listen addresses, `connect`
+/// and `addpeer` peers), adding `default_port` where none is given.
+pub fn resolve_addrs(specs: &[String], default_port: u16) -> Result<Vec<SocketAddr>, ConfigError> {
     let mut out = Vec::new();
     for spec in specs {
         let with_port = if let Ok(ip) = spec.trim_matches(['[', ']']).parse::<IpAddr>() {
@@ -479,9 +492,8 @@ fn write_default_config(path: &Path) -> Result<(), ConfigError> {
 
 /// 20 random bytes from the OS, base64-encoded, as btcd generates RPC credentials.
 fn random_credential() -> std::io::Result<String> {
-    use std::io::Read;
     let mut bytes = [0u8; 21];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes[..20])?;
+    bytes[..20].copy_from_slice(&crate::entropy::os_random::<20>()?);
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(28);
     for (i, chunk) in bytes.chunks(3).enumerate() {

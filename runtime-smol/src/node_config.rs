@@ -1,0 +1,30 @@
+//! The core's [`NodeConfig`] from the daemon's resolved [`Config`].
+
+use crate::config::{resolve_addrs, Config};
+use rbtcd_core::mempool::Policy;
+use rbtcd_core::node::NodeConfig;
+use rbtcd_core::params::Params;
+
+/// Translates the options the node itself acts on; peers given by name are resolved here,
+/// since the core never touches DNS.
+pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> {
+    let peers: Vec<String> = cfg.connect.iter().chain(&cfg.add_peers).cloned().collect();
+    let permanent_peers = resolve_addrs(&peers, params.default_port)
+        .map_err(|e| format!("invalid peer address: {e}"))?;
+    let defaults = NodeConfig::default();
+    Ok(NodeConfig {
+        max_peers: cfg.max_peers,
+        ban_threshold: cfg.ban_threshold,
+        ban_duration_ms: cfg.ban_duration.as_millis() as u64,
+        disable_banning: cfg.no_banning,
+        permanent_peers,
+        // btcd: `connect` means only those peers, and no DNS seeding.
+        connect_only: !cfg.connect.is_empty(),
+        policy: Policy {
+            min_relay_fee_per_kvb: cfg.min_relay_tx_fee,
+            max_orphans: cfg.max_orphan_tx,
+            ..defaults.policy
+        },
+        ..defaults
+    })
+}

@@ -1,0 +1,116 @@
+//! A syncing daemon killed (SIGKILL) at random moments, again and again: each restart opens the
+//! database and carries on, and the sync finishes on the serving daemon's tip.
+
+use rbtcd::daemon::BLOCK_DB_DIR;
+use rbtcd::store_lmdb::LmdbStore;
+use rbtcd::upgrades;
+use rbtcd_core::chain::builder::spending_chain;
+use rbtcd_core::chain::store::full_copy;
+use rbtcd_core::chain::{Chain, ChainStore, MemStore};
+use rbtcd_core::params::{Network, Params};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BLOCKS: u32 = 1500;
+const KILLS: usize = 6;
+
+fn home(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rbtcd-kill-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes a regtest chain of [`BLOCKS`] into `home`'s database in one batch (connecting block
+/// by block into LMDB would take most of the test's time in fsyncs) and returns its tip hash.
+fn seed_database(home: &Path) -> String {
+    let params = Params::new(Network::Regtest);
+    let mut chain = Chain::open(params.clone(), MemStore::new()).unwrap();
+    for b in spending_chain(&params, BLOCKS, 2) {
+        chain.process_block(b, 2_000_000_000).unwrap();
+    }
+    let tip = chain.tip().hash.to_string();
+    let copy = full_copy(&chain.into_store()).unwrap();
+    let dir = home.join(".rbtcd/data/regtest").join(BLOCK_DB_DIR);
+    let mut store = LmdbStore::open(&dir).unwrap();
+    upgrades::upgrade(&mut store).unwrap();
+    store.write(copy).unwrap();
+    store.close();
+    tip
+}
+
+fn start(home: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_rbtcd"))
+        .args(args)
+        .env("HOME", home)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn log_text(home: &Path) -> String {
+    std::fs::read_to_string(home.join(".rbtcd/logs/regtest/rbtcd.log")).unwrap_or_default()
+}
+
+/// The heights the log says were connected, in order.
+fn connected_heights(text: &str) -> Vec<u32> {
+    text.split("Block connected (height ")
+        .skip(1)
+        .filter_map(|rest| rest.split(',').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_syncing_daemon_killed_repeatedly_restarts_and_finishes() {
+    let (ha, hb) = (home("server"), home("syncer"));
+    let want = seed_database(&ha);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = start(&ha, &["--regtest", &format!("--listen=127.0.0.1:{port}")]);
+    let connect = format!("--connect=127.0.0.1:{port}");
+    let args = ["--regtest", connect.as_str(), "--debuglevel=debug"];
+
+    let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut killed_mid_sync = 0;
+    for _ in 0..KILLS {
+        let before = connected_heights(&log_text(&hb)).len();
+        let mut syncer = start(&hb, &args);
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        std::thread::sleep(Duration::from_millis(300 + rng % 1200));
+        syncer.kill().unwrap();
+        syncer.wait().unwrap();
+        let heights = connected_heights(&log_text(&hb));
+        let last = heights.last().copied().unwrap_or(0);
+        if heights.len() > before && last < BLOCKS {
+            killed_mid_sync += 1;
+        }
+    }
+    assert!(
+        killed_mid_sync >= 2,
+        "only {killed_mid_sync} kills landed during the sync"
+    );
+
+    let mut syncer = start(&hb, &args);
+    let started = Instant::now();
+    let done = format!("Block connected (height {BLOCKS}, hash {want})");
+    while !log_text(&hb).contains(&done) {
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "the sync never finished after the kills"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let chain_states = log_text(&hb).matches("Chain state (height ").count();
+    assert_eq!(chain_states, KILLS + 1, "every restart loaded the chain");
+    syncer.kill().unwrap();
+    syncer.wait().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
