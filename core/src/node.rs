@@ -9,10 +9,25 @@
 //! feeds [`Input::Tick`]. Peer ids are tokens the driver allocates; after the node asks for a
 //! disconnect it forgets the peer at once, so the driver's later `Disconnected` for it and any
 //! bytes still in flight are ignored.
+//!
+//! # Where it differs from btcd
+//!
+//! - Blocks download from every synced peer in parallel ([`crate::net::download`]); a peer
+//!   holding the window for 2 s is dropped (btcd: one sync peer, 3 min stall timer).
+//! - Blocks are only requested from peers known to have them: the most-work block each peer
+//!   announced or sent, learnt by asking for headers from our best header's parent (Core).
+//! - Undecodable frames add [`MALFORMED_BAN_SCORE`] instead of dropping the peer at once (the
+//!   decoder resynchronises); invalid blocks and headers add [`INVALID_BLOCK_BAN_SCORE`];
+//!   `notfound` adds nothing (btcd's score there bans honest peers).
+//! - Peers below protocol 70001 are refused (see [`crate::net::peer::MIN_PEER_PROTOCOL_VERSION`]).
+//! - A ping unanswered for 20 min drops the peer (btcd has no pong deadline).
+//! - A failing store stops the node with [`Notification::Fatal`] instead of a panic.
 
 use crate::chain::{Chain, ChainError, ChainEvent, ChainStore, Placement};
 use crate::mempool::{Accepted, Mempool, Policy, RejectReason};
+use crate::net::addrmgr::AddrManager;
 use crate::net::banscore::{verdict, Verdict, DEFAULT_THRESHOLD};
+use crate::net::connmgr::{self, ConnManager, DIAL_TIMEOUT_MS};
 use crate::net::download::MAX_IN_FLIGHT_PER_PEER;
 use crate::net::peer::{
     Direction, DisconnectReason, Handshake, Peer, PeerId, MIN_PEER_PROTOCOL_VERSION,
@@ -24,12 +39,12 @@ use crate::primitives::{Block, BlockHash, Hash256, Transaction, Txid};
 use crate::rng::Rng;
 use crate::wire::locator::BlockLocatorMessage;
 use crate::wire::protocol::{
-    ADDRV2_VERSION, MAX_INV_PER_MSG, PROTOCOL_VERSION, SEND_HEADERS_VERSION,
+    ADDRV2_VERSION, MAX_ADDR_PER_MSG, MAX_INV_PER_MSG, PROTOCOL_VERSION, SEND_HEADERS_VERSION,
 };
 use crate::wire::reject::{RejectCode, RejectMessage};
 use crate::wire::{
-    encode_message, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
-    WireError,
+    encode_message, AddrV2Entry, InvType, Inventory, Message, NetAddress, ServiceFlags,
+    VersionMessage, WireError,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -43,6 +58,11 @@ pub type Time = u64;
 pub const MALFORMED_BAN_SCORE: u32 = 20;
 /// Ban score for a block or header that breaks consensus (btcd gives none; Core gives 100).
 pub const INVALID_BLOCK_BAN_SCORE: u32 = 100;
+/// Headers messages that do not connect, in a row, before each ban score increase (Core's
+/// `MAX_NUM_UNCONNECTING_HEADERS_MSGS`).
+pub const UNCONNECTING_HEADERS_LIMIT: u32 = 10;
+/// Ban score added each time [`UNCONNECTING_HEADERS_LIMIT`] is reached (Core's amount).
+pub const UNCONNECTING_HEADERS_BAN_SCORE: u32 = 20;
 /// Transient ban score for a mempool request (btcd's amount, against floods).
 pub const MEMPOOL_BAN_SCORE: u32 = 33;
 /// Headers announced directly when a batch of newly connected blocks is this small; a larger
@@ -50,6 +70,8 @@ pub const MEMPOOL_BAN_SCORE: u32 = 33;
 const MAX_HEADERS_ANNOUNCED: usize = 8;
 /// Delay before reconnecting to a permanent peer (btcd's connmgr retry base).
 pub const RECONNECT_DELAY_MS: u64 = 5_000;
+/// The address book is saved this often (btcd's `dumpAddressInterval`), and at shutdown.
+pub const ADDR_SAVE_INTERVAL_MS: u64 = 10 * 60_000;
 /// A requested transaction not delivered in this long may be requested from another peer.
 const TX_REQUEST_TIMEOUT_MS: u64 = 60_000;
 
@@ -66,6 +88,9 @@ pub struct NodeConfig {
     pub disable_banning: bool,
     /// `connect`/`addpeer`: peers kept connected, reconnected when lost.
     pub permanent_peers: Vec<SocketAddr>,
+    /// `connect` was given: dial only the permanent peers (no automatic outbound connections,
+    /// no DNS seeding).
+    pub connect_only: bool,
     /// Services advertised in our version.
     pub services: ServiceFlags,
     /// Our BIP14 user agent.
@@ -82,6 +107,7 @@ impl Default for NodeConfig {
             ban_duration_ms: 24 * 3600 * 1000,
             disable_banning: false,
             permanent_peers: Vec::new(),
+            connect_only: false,
             services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
             user_agent: format!("/rbtcd:{}/", env!("CARGO_PKG_VERSION")),
             policy: Policy::default(),
@@ -94,12 +120,15 @@ impl Default for NodeConfig {
 pub enum InitError {
     /// The chain state could not be opened.
     Chain(ChainError),
+    /// The saved address book could not be read from the store.
+    AddrBook(crate::chain::StoreError),
 }
 
 impl std::fmt::Display for InitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             InitError::Chain(e) => write!(f, "cannot open the chain: {e}"),
+            InitError::AddrBook(e) => write!(f, "cannot read the address book: {e}"),
         }
     }
 }
@@ -117,6 +146,18 @@ pub enum Input {
         addr: SocketAddr,
         /// Who opened it.
         direction: Direction,
+    },
+    /// Dialing an address asked for by [`Output::Connect`] failed.
+    ConnectFailed {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// A DNS seed asked for by [`Output::Resolve`] answered.
+    Resolved {
+        /// The seed's host name.
+        seed: String,
+        /// The addresses it gave.
+        addrs: Vec<SocketAddr>,
     },
     /// Bytes arrived on a connection, in any chunking.
     Received {
@@ -199,6 +240,11 @@ pub enum Output {
         /// Why.
         reason: DisconnectReason,
     },
+    /// Look up a DNS seed; answer with [`Input::Resolved`].
+    Resolve {
+        /// The seed's host name.
+        seed: String,
+    },
     /// Tell the outside world.
     Notify(Notification),
 }
@@ -214,6 +260,8 @@ pub struct Node<S: ChainStore> {
     peers: BTreeMap<PeerId, Peer>,
     banned: BTreeMap<IpAddr, Time>,
     sync: SyncManager,
+    addrs: AddrManager,
+    connmgr: ConnManager,
     /// Transactions requested, by hash, with who was asked and when.
     tx_requests: BTreeMap<Hash256, (PeerId, Time)>,
     /// Transactions refused since the last block, so they are not fetched again.
@@ -223,6 +271,7 @@ pub struct Node<S: ChainStore> {
     /// Peers connected to a permanent address.
     permanent: BTreeMap<PeerId, SocketAddr>,
     next_stall_check: Option<Time>,
+    next_addr_save: Time,
     outputs: VecDeque<Output>,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
@@ -239,21 +288,34 @@ impl<S: ChainStore> Node<S> {
     ) -> Result<Self, InitError> {
         let chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
         let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
+        let mut rng = Rng::new(seed);
+        let addrs_rng = rng.fork();
+        let addrs = match chain.store().addr_book().map_err(InitError::AddrBook)? {
+            None => AddrManager::new(addrs_rng),
+            // A damaged book costs only the addresses: start afresh rather than refuse to run.
+            Some(book) => AddrManager::restore(&book, addrs_rng.clone()).unwrap_or_else(|e| {
+                log::warn!("address book unreadable, starting empty: {e}");
+                AddrManager::new(addrs_rng)
+            }),
+        };
         Ok(Node {
             params,
             mempool: Mempool::new(config.policy),
             config,
             chain,
-            rng: Rng::new(seed),
+            rng,
             now,
             peers: BTreeMap::new(),
             banned: BTreeMap::new(),
             sync: SyncManager::default(),
+            addrs,
+            connmgr: ConnManager::default(),
             tx_requests: BTreeMap::new(),
             rejected_txs: BTreeSet::new(),
             reconnect,
             permanent: BTreeMap::new(),
             next_stall_check: None,
+            next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
             outputs: VecDeque::new(),
             failed: false,
         }
@@ -262,17 +324,24 @@ impl<S: ChainStore> Node<S> {
 
     fn started(mut self) -> Self {
         self.dial_due();
+        if !self.config.connect_only && self.addrs.is_empty() {
+            for seed in self.params.dns_seeds {
+                self.outputs.push_back(Output::Resolve {
+                    seed: seed.to_string(),
+                });
+            }
+        }
         self
+    }
+
+    /// The address manager.
+    pub fn addr_manager(&self) -> &AddrManager {
+        &self.addrs
     }
 
     /// The chain state.
     pub fn chain(&self) -> &Chain<S> {
         &self.chain
-    }
-
-    /// Gives the store back, e.g. to close it cleanly at shutdown.
-    pub fn into_store(self) -> S {
-        self.chain.into_store()
     }
 
     /// The mempool.
@@ -302,6 +371,14 @@ impl<S: ChainStore> Node<S> {
                 addr,
                 direction,
             } => self.on_connected(peer, addr, direction),
+            Input::ConnectFailed { addr } => {
+                self.connmgr.dialing.remove(&addr);
+                if self.config.permanent_peers.contains(&addr) {
+                    self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+                }
+                self.fill_outbound();
+            }
+            Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
             Input::Disconnected { peer } => self.forget(peer),
             Input::SubmitTx(tx) => self.submit_tx(tx),
@@ -324,7 +401,15 @@ impl<S: ChainStore> Node<S> {
         }
         let peers = self.peers.values().map(Peer::deadline);
         let reconnects = self.reconnect.values().copied();
-        peers.chain(reconnects).chain(self.next_stall_check).min()
+        let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
+        let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
+        peers
+            .chain([self.next_addr_save])
+            .chain(reconnects)
+            .chain(dials)
+            .chain(self.next_stall_check)
+            .chain(rebroadcast)
+            .min()
     }
 
     fn now_secs(&self) -> u64 {
@@ -361,6 +446,7 @@ impl<S: ChainStore> Node<S> {
             self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
         }
         self.start_headers_sync();
+        self.fill_outbound();
     }
 
     /// Adds to `peer`'s ban score; bans and disconnects at the threshold.
@@ -404,6 +490,7 @@ impl<S: ChainStore> Node<S> {
         let full = self.peers.len() >= self.config.max_peers;
         if direction == Direction::Outbound {
             self.reconnect.remove(&addr);
+            self.connmgr.dialing.remove(&addr);
             if self.config.permanent_peers.contains(&addr) {
                 self.permanent.insert(peer, addr);
             }
@@ -603,9 +690,16 @@ impl<S: ChainStore> Node<S> {
         };
         p.handshake = Handshake::Ready;
         p.next_ping = Some(self.now + PING_INTERVAL_MS);
-        let version = p.version;
+        let (version, direction, addr) = (p.version, p.direction, p.addr);
         if version >= SEND_HEADERS_VERSION {
             self.send(peer, &Message::SendHeaders);
+        }
+        // As btcd: an outbound peer's address proved good, and it is asked for more.
+        if direction == Direction::Outbound {
+            self.addrs.good(&connmgr::peer_addr(&addr), self.now_secs());
+            if self.addrs.need_more() {
+                self.send(peer, &Message::GetAddr);
+            }
         }
         self.notify(Notification::PeerReady(peer));
         self.start_headers_sync();
@@ -637,7 +731,34 @@ impl<S: ChainStore> Node<S> {
             }
         }
         self.expire_tx_requests();
+        self.mempool.expire_orphans(self.now_secs());
+        let random = self.rng.next_u64();
+        let due = self.mempool.rebroadcast.due(self.now_secs(), random);
+        if !due.is_empty() {
+            self.announce_txs(None, &due, true);
+        }
+        self.connmgr.expire(now);
         self.dial_due();
+        self.fill_outbound();
+        if self.next_addr_save <= now {
+            self.next_addr_save = now + ADDR_SAVE_INTERVAL_MS;
+            self.save_addr_book();
+        }
+    }
+
+    fn save_addr_book(&mut self) {
+        if let Err(e) = self.chain.save_addr_book(self.addrs.save()) {
+            self.fail(&e.to_string());
+        }
+    }
+
+    /// Saves what must outlive the process (the address book) and gives the store back, to be
+    /// closed cleanly at shutdown.
+    pub fn into_store(mut self) -> S {
+        if !self.failed {
+            self.save_addr_book();
+        }
+        self.chain.into_store()
     }
 
     fn ping(&mut self, peer: PeerId) {
@@ -715,6 +836,12 @@ impl<S: ChainStore> Node<S> {
                 }
             }
             Message::GetData(items) => self.on_getdata(peer, items),
+            Message::GetAddr => self.on_getaddr(peer),
+            Message::Addr(list) => {
+                let entries: Vec<AddrV2Entry> = list.iter().map(connmgr::from_legacy).collect();
+                self.on_addrs(peer, &entries);
+            }
+            Message::AddrV2(entries) => self.on_addrs(peer, &entries),
             Message::Headers(headers) => self.on_headers(peer, headers),
             Message::Inv(items) => self.on_inv(peer, items),
             Message::Block(block) => self.on_block(Some(peer), block),
@@ -746,7 +873,7 @@ impl<S: ChainStore> Node<S> {
                     }
                 }
             }
-            // Address relay, fee filters and the rest carry nothing the node acts on yet.
+            // Fee filters and the rest carry nothing the node acts on yet.
             _ => {}
         }
     }
@@ -761,21 +888,31 @@ impl<S: ChainStore> Node<S> {
             if !self.peers.contains_key(&peer) {
                 return;
             }
+            // Requests without the witness flag get stripped data (pre-segwit peers).
+            let witness = item.inv_type.has_witness() || item.inv_type == InvType::WTX;
             let msg = match item.inv_type.base() {
                 InvType::BLOCK => match self.chain.store().block(&item.hash) {
-                    Ok(found) => found.map(Message::Block),
+                    Ok(found) => found.map(|mut b| {
+                        if !witness {
+                            b.txdata.iter_mut().for_each(strip_witness);
+                        }
+                        Message::Block(b)
+                    }),
                     Err(e) => return self.fail(&e.to_string()),
                 },
-                InvType::TX => self
-                    .mempool
-                    .get(&item.hash)
-                    .map(|e| (*e.tx).clone())
-                    .map(Message::Tx),
-                InvType::WTX => self
-                    .mempool
-                    .get_by_wtxid(&item.hash)
-                    .map(|e| (*e.tx).clone())
-                    .map(Message::Tx),
+                InvType::TX | InvType::WTX => {
+                    let entry = match item.inv_type.base() {
+                        InvType::TX => self.mempool.get(&item.hash),
+                        _ => self.mempool.get_by_wtxid(&item.hash),
+                    };
+                    entry.map(|e| {
+                        let mut tx = (*e.tx).clone();
+                        if !witness {
+                            strip_witness(&mut tx);
+                        }
+                        Message::Tx(tx)
+                    })
+                }
                 _ => None,
             };
             match msg {
@@ -785,6 +922,91 @@ impl<S: ChainStore> Node<S> {
         }
         if !missing.is_empty() {
             self.send(peer, &Message::NotFound(missing));
+        }
+    }
+
+    // ---- addresses and outbound connections ----
+
+    fn on_resolved(&mut self, seed: &str, found: &[SocketAddr]) {
+        let Some(first) = found.first() else {
+            return log::info!("DNS seed {seed} gave no addresses");
+        };
+        let entries: Vec<AddrV2Entry> = found
+            .iter()
+            .map(|a| {
+                let p = connmgr::peer_addr(a);
+                AddrV2Entry {
+                    time: self.now_secs() as u32,
+                    services: ServiceFlags::NETWORK,
+                    addr: p.addr,
+                    port: p.port,
+                }
+            })
+            .collect();
+        // btcd credits the seed's first answer as the source.
+        let source = connmgr::peer_addr(first).addr;
+        self.addrs.add(&entries, &source, self.now_secs());
+        self.fill_outbound();
+    }
+
+    fn on_addrs(&mut self, peer: PeerId, entries: &[AddrV2Entry]) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        let source = connmgr::peer_addr(&p.addr).addr;
+        self.addrs.add(entries, &source, self.now_secs());
+        self.fill_outbound();
+    }
+
+    /// Answers one getaddr per inbound connection, as btcd (outbound peers could use the
+    /// answer to fingerprint us).
+    fn on_getaddr(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.direction == Direction::Outbound || p.sent_addrs {
+            return;
+        }
+        p.sent_addrs = true;
+        let addrv2 = p.send_addrv2;
+        let mut cache = self.addrs.address_cache(self.now_secs());
+        cache.truncate(MAX_ADDR_PER_MSG);
+        let msg = match addrv2 {
+            true => Message::AddrV2(cache),
+            false => Message::Addr(cache.iter().filter_map(connmgr::to_legacy).collect()),
+        };
+        self.send(peer, &msg);
+    }
+
+    /// Dials addresses from the address manager while automatic outbound slots are free.
+    /// Called when a slot may have freed or addresses arrived, and on ticks, not on every
+    /// input: finding no candidate costs up to a hundred draws per slot.
+    fn fill_outbound(&mut self) {
+        if self.config.connect_only || self.addrs.is_empty() {
+            return;
+        }
+        let target =
+            connmgr::target_outbound(self.config.max_peers, self.config.permanent_peers.len());
+        let outbound: Vec<SocketAddr> = self
+            .peers
+            .iter()
+            .filter(|(id, p)| {
+                p.direction == Direction::Outbound && !self.permanent.contains_key(id)
+            })
+            .map(|(_, p)| p.addr)
+            .collect();
+        let connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
+        let (now, banned) = (self.now, &self.banned);
+        let picks = self.connmgr.pick(
+            &mut self.addrs,
+            target,
+            &outbound,
+            &connected,
+            |ip| banned.get(ip).is_some_and(|until| *until > now),
+            now,
+        );
+        for addr in picks {
+            self.outputs.push_back(Output::Connect { addr });
         }
     }
 
@@ -821,9 +1043,16 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// Asks for headers after our best header's parent, so that a peer with nothing new still
+    /// answers with that header and shows which chain it is on (as Core).
     fn send_getheaders(&mut self, peer: PeerId, stop: BlockHash) {
         let index = self.chain.index();
-        let locator = syncmgr::locator(index, &index.best_header().hash);
+        let best = index.best_header();
+        let from = match best.height {
+            0 => best.hash,
+            _ => best.header.prev_blockhash,
+        };
+        let locator = syncmgr::locator(index, &from);
         self.sync.asked_headers(peer, self.now);
         self.send(
             peer,
@@ -840,8 +1069,27 @@ impl<S: ChainStore> Node<S> {
         let full = headers.len() == crate::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
         if let Some(first) = headers.first() {
             if self.chain.index().get(&first.prev_blockhash).is_none() {
-                // An announcement that skips blocks we lack: ask for the gap (Core's rule).
-                return self.send_getheaders(peer, BlockHash::ZERO);
+                // An announcement that skips blocks we lack: ask for the gap. As Core, a peer
+                // that keeps sending headers that never connect is misbehaving.
+                let count = self.peers.get_mut(&peer).map_or(0, |p| {
+                    p.unconnecting_headers += 1;
+                    p.unconnecting_headers
+                });
+                if count.is_multiple_of(UNCONNECTING_HEADERS_LIMIT) {
+                    self.misbehave(
+                        peer,
+                        UNCONNECTING_HEADERS_BAN_SCORE,
+                        0,
+                        "unconnecting headers",
+                    );
+                }
+                if self.peers.contains_key(&peer) {
+                    self.send_getheaders(peer, BlockHash::ZERO);
+                }
+                return;
+            }
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.unconnecting_headers = 0;
             }
         }
         if let Err(e) = self.chain.process_headers(&headers, self.now_secs()) {
@@ -855,9 +1103,8 @@ impl<S: ChainStore> Node<S> {
             };
         }
         if let Some(last) = headers.last() {
-            let height = self.chain.index().get(&last.block_hash()).map(|e| e.height);
+            self.note_has_block(peer, &last.block_hash());
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.best_height = p.best_height.max(height.unwrap_or(0));
                 for h in &headers {
                     p.learn(h.block_hash());
                 }
@@ -880,16 +1127,10 @@ impl<S: ChainStore> Node<S> {
                 p.learn(item.hash);
             }
             match item.inv_type.base() {
-                InvType::BLOCK => {
-                    if let Some(e) = self.chain.index().get(&item.hash) {
-                        let h = e.height;
-                        if let Some(p) = self.peers.get_mut(&peer) {
-                            p.best_height = p.best_height.max(h);
-                        }
-                    } else {
-                        new_block = true;
-                    }
-                }
+                InvType::BLOCK => match self.chain.index().get(&item.hash) {
+                    Some(_) => self.note_has_block(peer, &item.hash),
+                    None => new_block = true,
+                },
                 InvType::TX | InvType::WTX => {
                     let have = match item.inv_type.base() {
                         InvType::TX => self.mempool.have(&item.hash),
@@ -900,7 +1141,15 @@ impl<S: ChainStore> Node<S> {
                         && !self.tx_requests.contains_key(&item.hash)
                     {
                         self.tx_requests.insert(item.hash, (peer, self.now));
-                        want_txs.push(*item);
+                        // Asked for with witnesses: a stripped segwit spend would not verify.
+                        let inv_type = match item.inv_type.base() {
+                            InvType::TX => InvType::WITNESS_TX,
+                            other => other,
+                        };
+                        want_txs.push(Inventory {
+                            inv_type,
+                            hash: item.hash,
+                        });
                     }
                 }
                 _ => {}
@@ -919,17 +1168,28 @@ impl<S: ChainStore> Node<S> {
         if self.sync.downloader.is_done() {
             return;
         }
-        let candidates: Vec<(PeerId, u32)> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| {
-                p.is_ready()
-                    && p.remote
-                        .as_ref()
-                        .is_some_and(|v| v.services.has(ServiceFlags::NETWORK))
-            })
-            .map(|(id, p)| (*id, p.best_height))
-            .collect();
+        let index = self.chain.index();
+        let best = index.best_header().hash;
+        let mut candidates = Vec::new();
+        for (id, p) in self.peers.iter_mut() {
+            let serves = p.is_ready()
+                && p.remote
+                    .as_ref()
+                    .is_some_and(|v| v.services.has(ServiceFlags::NETWORK));
+            let Some(known) = p.best_known.filter(|_| serves) else {
+                continue;
+            };
+            // Only blocks the peer has: those below where its chain and ours part.
+            let height = match p.serve_height {
+                Some((b, k, h)) if b == best && k == known => h,
+                _ => {
+                    let h = syncmgr::common_height(index, &best, &known).unwrap_or(0);
+                    p.serve_height = Some((best, known, h));
+                    h
+                }
+            };
+            candidates.push((*id, height));
+        }
         for (peer, height) in candidates {
             if self.sync.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
                 continue;
@@ -948,6 +1208,25 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// Records that `peer` has block `hash` (and so its ancestors).
+    fn note_has_block(&mut self, peer: PeerId, hash: &BlockHash) {
+        let index = self.chain.index();
+        let Some(entry) = index.get(hash) else {
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.best_height = p.best_height.max(entry.height);
+        let better = match p.best_known.and_then(|k| index.get(&k)) {
+            Some(current) => entry.chain_work > current.chain_work,
+            None => true,
+        };
+        if better {
+            p.best_known = Some(*hash);
+        }
+    }
+
     fn on_block(&mut self, from: Option<PeerId>, block: Block) {
         let hash = block.block_hash();
         self.sync.block_arrived(&hash);
@@ -961,7 +1240,11 @@ impl<S: ChainStore> Node<S> {
                     self.send_getheaders(peer, BlockHash::ZERO);
                 }
             }
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some(peer) = from {
+                    self.note_has_block(peer, &hash);
+                }
+            }
             Err(ChainError::Rule(r)) => {
                 if let Some(peer) = from {
                     self.misbehave(peer, INVALID_BLOCK_BAN_SCORE, 0, &r.to_string());
@@ -982,35 +1265,33 @@ impl<S: ChainStore> Node<S> {
         }
         let mut connected = Vec::new();
         for ev in events {
-            match ev {
-                ChainEvent::Connected { hash, height } => {
-                    match self.chain.store().block(&hash) {
-                        Ok(Some(block)) => {
-                            self.mempool
-                                .block_connected(&block, &self.chain, self.now_secs());
-                        }
-                        Ok(None) => {
-                            return self.fail(&format!("connected block {hash} not stored"))
-                        }
-                        Err(e) => return self.fail(&e.to_string()),
-                    }
-                    connected.push(hash);
-                    self.notify(Notification::BlockConnected { hash, height });
+            let (hash, height, is_connect) = match ev {
+                ChainEvent::Connected { hash, height } => (hash, height, true),
+                ChainEvent::Disconnected { hash, height } => (hash, height, false),
+            };
+            // An empty pool has nothing a connected block could remove or unblock; skipping
+            // the store read keeps initial download fast.
+            let pool_idle = self.mempool.is_empty() && self.mempool.orphan_count() == 0;
+            if !(is_connect && pool_idle) {
+                let block = match self.chain.store().block(&hash) {
+                    Ok(Some(block)) => block,
+                    Ok(None) => return self.fail(&format!("block {hash} of the chain not stored")),
+                    Err(e) => return self.fail(&e.to_string()),
+                };
+                let now = self.now_secs();
+                // What the pool reports (removed conflicts, re-added txs) is not relayed.
+                if is_connect {
+                    self.mempool.block_connected(&block, &self.chain, now);
+                } else {
+                    self.mempool.block_disconnected(&block, &self.chain, now);
                 }
-                ChainEvent::Disconnected { hash, height } => {
-                    match self.chain.store().block(&hash) {
-                        Ok(Some(block)) => {
-                            self.mempool
-                                .block_disconnected(&block, &self.chain, self.now_secs());
-                        }
-                        Ok(None) => {
-                            return self.fail(&format!("disconnected block {hash} not stored"))
-                        }
-                        Err(e) => return self.fail(&e.to_string()),
-                    }
-                    connected.retain(|h| *h != hash);
-                    self.notify(Notification::BlockDisconnected { hash, height });
-                }
+            }
+            if is_connect {
+                connected.push(hash);
+                self.notify(Notification::BlockConnected { hash, height });
+            } else {
+                connected.retain(|h| *h != hash);
+                self.notify(Notification::BlockDisconnected { hash, height });
             }
         }
         self.rejected_txs.clear();
@@ -1110,11 +1391,17 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
-    /// Announces newly accepted transactions to every peer that may want them.
+    /// Notifies and announces newly accepted transactions.
     fn relay_txs(&mut self, from: Option<PeerId>, txids: Vec<Txid>) {
         for txid in &txids {
             self.notify(Notification::TxAccepted(*txid));
         }
+        self.announce_txs(from, &txids, false);
+    }
+
+    /// Announces transactions to every ready peer that relays them except `from`; unless
+    /// `force` (a rebroadcast), only to peers not known to have them.
+    fn announce_txs(&mut self, from: Option<PeerId>, txids: &[Txid], force: bool) {
         let targets: Vec<PeerId> = self
             .peers
             .iter()
@@ -1127,7 +1414,7 @@ impl<S: ChainStore> Node<S> {
             };
             let inv: Vec<Inventory> = txids
                 .iter()
-                .filter(|t| !p.knows(t))
+                .filter(|t| force || !p.knows(t))
                 .map(|hash| Inventory {
                     inv_type: InvType::TX,
                     hash: *hash,
@@ -1147,5 +1434,12 @@ impl<S: ChainStore> Node<S> {
         log::error!("node stopping: {why}");
         self.failed = true;
         self.notify(Notification::Fatal(why.to_string()));
+    }
+}
+
+/// Removes a transaction's witnesses, leaving what a pre-segwit peer can decode.
+fn strip_witness(tx: &mut Transaction) {
+    for input in &mut tx.inputs {
+        input.witness.clear();
     }
 }

@@ -2,16 +2,20 @@
 //! keep-alive and idle deadlines, ban scores for malformed and abusive messages, bans and their
 //! expiry, and `maxpeers`.
 
+use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
 use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
     PONG_TIMEOUT_MS,
 };
-use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time};
+use rbtcd_core::node::{
+    Input, Node, NodeConfig, Notification, Output, Time, ADDR_SAVE_INTERVAL_MS, RECONNECT_DELAY_MS,
+};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
 use rbtcd_core::wire::locator::BlockLocatorMessage;
 use rbtcd_core::wire::protocol::MAX_INV_PER_MSG;
+use rbtcd_core::wire::TimestampedAddress;
 use rbtcd_core::wire::{
     encode_message, Decoder, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
 };
@@ -479,4 +483,234 @@ fn getheaders_is_answered_from_the_main_chain() {
         }),
     );
     assert_eq!(r.sent(1), [Message::Headers(vec![])]);
+}
+
+#[test]
+fn permanent_peers_are_dialed_and_redialed_after_five_seconds() {
+    let config = NodeConfig {
+        permanent_peers: vec![addr(5)],
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.input(Input::Tick);
+    let dials = |r: &Rig| {
+        r.out
+            .iter()
+            .filter(|o| **o == Output::Connect { addr: addr(5) })
+            .count()
+    };
+    // Node::new queued the first dial.
+    assert_eq!(dials(&r), 1);
+    r.connect(1, addr(5), Direction::Outbound);
+    r.input(Input::Disconnected { peer: 1 });
+    r.advance_to(T0 + RECONNECT_DELAY_MS - 1);
+    assert_eq!(dials(&r), 1);
+    r.advance_to(T0 + RECONNECT_DELAY_MS);
+    assert_eq!(dials(&r), 2);
+}
+
+/// `n` routable addresses, `per_group` in each /16.
+fn public_addrs(n: usize, per_group: usize) -> Vec<TimestampedAddress> {
+    (0..n)
+        .map(|i| {
+            let (g, k) = ((i / per_group) as u8, (i % per_group) as u8 + 1);
+            let a = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(20, g, 0, k)), 8333);
+            TimestampedAddress {
+                time: (T0 / 1000) as u32 - 3600,
+                addr: NetAddress::new(a, full()),
+            }
+        })
+        .collect()
+}
+
+fn dials(r: &Rig) -> Vec<SocketAddr> {
+    r.out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Connect { addr } => Some(*addr),
+            _ => None,
+        })
+        .collect()
+}
+
+fn group(a: &SocketAddr) -> [u8; 2] {
+    match a.ip() {
+        IpAddr::V4(v4) => [v4.octets()[0], v4.octets()[1]],
+        IpAddr::V6(_) => panic!("only IPv4 here"),
+    }
+}
+
+#[test]
+fn learned_addresses_fill_eight_outbound_slots_one_per_group() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Addr(public_addrs(40, 3)));
+    let first = dials(&r);
+    assert_eq!(first.len(), 8, "{first:?}");
+    let groups: std::collections::BTreeSet<[u8; 2]> = first.iter().map(group).collect();
+    assert_eq!(groups.len(), 8, "one connection per /16");
+    // A failed dial frees its slot for another group.
+    r.input(Input::ConnectFailed { addr: first[0] });
+    let second = dials(&r);
+    assert_eq!(second.len(), 9);
+    assert!(!first[1..].iter().any(|a| group(a) == group(&second[8])));
+}
+
+#[test]
+fn connect_only_never_dials_learned_addresses() {
+    let config = NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Addr(public_addrs(40, 3)));
+    assert!(dials(&r).is_empty());
+}
+
+#[test]
+fn getaddr_is_answered_once_per_inbound_connection_only() {
+    let config = NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Addr(public_addrs(100, 1)));
+    assert_eq!(r.node.addr_manager().len(), 100);
+    r.send(1, &Message::GetAddr);
+    // 23% of the good addresses, as legacy addr since this peer did not send sendaddrv2.
+    assert!(matches!(&r.sent(1)[..], [Message::Addr(a)] if a.len() == 23));
+    r.send(1, &Message::GetAddr);
+    assert!(r.sent(1).is_empty());
+    // Outbound peers are never answered.
+    r.connect(2, addr(2), Direction::Outbound);
+    r.send(2, &Message::Version(version(9, 70016, full())));
+    r.send(2, &Message::Verack);
+    r.sent(2);
+    r.send(2, &Message::GetAddr);
+    assert!(r.sent(2).is_empty());
+}
+
+#[test]
+fn dns_seeds_are_resolved_and_their_answers_dialed() {
+    let params = Params::new(Network::Mainnet);
+    let seeds = params.dns_seeds.len();
+    let mut r = Rig {
+        magic: params.magic,
+        node: Node::new(params, NodeConfig::default(), MemStore::new(), 1, T0).unwrap(),
+        now: T0,
+        out: Vec::new(),
+    };
+    r.input(Input::Tick);
+    let asked: Vec<String> = r
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Resolve { seed } => Some(seed.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), seeds);
+    assert!(seeds > 0);
+    let found: Vec<SocketAddr> = public_addrs(3, 1)
+        .iter()
+        .map(|a| a.addr.socket_addr())
+        .collect();
+    r.input(Input::Resolved {
+        seed: asked[0].clone(),
+        addrs: found.clone(),
+    });
+    let mut dialed = dials(&r);
+    dialed.sort();
+    assert_eq!(dialed, found);
+}
+
+#[test]
+fn headers_that_never_connect_raise_the_score_every_tenth_time() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let orphan = BlockHeader {
+        version: 4,
+        prev_blockhash: Hash256([5; 32]),
+        merkle_root: Hash256::ZERO,
+        time: 1_296_688_603,
+        bits: 0x207fffff,
+        nonce: 0,
+    };
+    for i in 1..=10 {
+        r.send(1, &Message::Headers(vec![orphan]));
+        // Each is answered with a getheaders for the gap.
+        assert!(matches!(r.sent(1).last(), Some(Message::GetHeaders(_))));
+        let score = r.node.peers()[&1].ban_score.value(T0 / 1000);
+        assert_eq!(score, if i < 10 { 0 } else { 20 });
+    }
+}
+
+#[test]
+fn an_invalid_block_bans_its_sender() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let params = Params::new(Network::Regtest);
+    let g = &params.genesis;
+    let mut block = BlockBuilder::new(&params, params.genesis_hash, 1, g.header.time).build();
+    // Still meets its target, but the merkle root no longer matches the coinbase.
+    block.txdata[0].outputs[0].value -= 1;
+    r.send(1, &Message::Block(block));
+    assert!(is_banned(&r, 1));
+    assert_eq!(r.node.chain().tip().height, 0);
+}
+
+#[test]
+fn a_failing_store_stops_the_node_with_a_notification_instead_of_a_panic() {
+    let params = Params::new(Network::Regtest);
+    let store = MemStore::new();
+    let mut r = Rig {
+        magic: params.magic,
+        node: Node::new(params.clone(), NodeConfig::default(), store.clone(), 1, T0).unwrap(),
+        now: T0,
+        out: Vec::new(),
+    };
+    r.ready_inbound(1, addr(1));
+    store.fail_at_write(1);
+    let g = &params.genesis;
+    let block = BlockBuilder::new(&params, params.genesis_hash, 1, g.header.time).build();
+    r.input(Input::SubmitBlock(block));
+    assert!(r
+        .out
+        .iter()
+        .any(|o| matches!(o, Output::Notify(Notification::Fatal(_)))));
+    assert_eq!(r.node.poll_timeout(), None);
+    r.out.clear();
+    r.send(1, &Message::Ping(1));
+    assert!(r.out.is_empty(), "a stopped node does nothing");
+}
+
+#[test]
+fn the_address_book_is_saved_periodically_and_at_shutdown() {
+    let params = Params::new(Network::Regtest);
+    let store = MemStore::new();
+    let config = NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig {
+        magic: params.magic,
+        node: Node::new(params.clone(), config.clone(), store.clone(), 1, T0).unwrap(),
+        now: T0,
+        out: Vec::new(),
+    };
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::Addr(public_addrs(30, 1)));
+    use rbtcd_core::chain::ChainStore;
+    assert_eq!(store.addr_book().unwrap(), None);
+    r.advance_to(T0 + ADDR_SAVE_INTERVAL_MS);
+    assert!(store.addr_book().unwrap().is_some());
+    // The first peer idled out meanwhile; another brings ten more addresses.
+    r.ready_inbound(2, addr(2));
+    r.send(2, &Message::Addr(public_addrs(40, 1)));
+    assert_eq!(r.node.addr_manager().len(), 40);
+    let store = r.node.into_store();
+    let restarted = Node::new(params, config, store, 2, T0 + 3_600_000).unwrap();
+    assert_eq!(restarted.addr_manager().len(), 40);
 }

@@ -70,17 +70,16 @@ fn a_transaction_reaches_every_mempool_leaves_when_mined_and_returns_on_reorg() 
     assert!(h.nodes.iter().all(|n| n.mempool().is_empty()));
 
     // Node 0 finds a longer branch without it: everyone reorganises, the tx is back.
-    let params2 = params.clone();
     let fork_parent = blocks.last().unwrap();
     let first = BlockBuilder::new(
-        &params2,
+        &params,
         fork_parent.block_hash(),
         102,
         fork_parent.header.time,
     )
     .tag(b"fork1")
     .build();
-    let second = BlockBuilder::new(&params2, first.block_hash(), 103, first.header.time)
+    let second = BlockBuilder::new(&params, first.block_hash(), 103, first.header.time)
         .tag(b"fork2")
         .build();
     h.input(0, Input::SubmitBlock(first));
@@ -114,4 +113,68 @@ fn an_invalid_transaction_is_refused_locally_and_not_relayed() {
         .any(|n| matches!(n, Notification::TxRejected { txid, .. } if *txid == tx.txid())));
     h.run_until(START + 2 * MINUTE);
     assert!(h.nodes[b].mempool().is_empty());
+}
+
+#[test]
+fn a_submitted_transaction_is_rebroadcast_until_mined() {
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
+    let mut h = Harness::new(params);
+    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
+    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
+    h.connect(a, b);
+    h.run_until(START + MINUTE);
+    // b misses the first announcement.
+    h.make_deaf(b, "inv");
+    let coinbase = &blocks[0].txdata[0];
+    let tx = spend_p2wsh(OutPoint::new(coinbase.txid(), 0), coinbase.outputs[0].value);
+    h.input(a, Input::SubmitTx(tx.clone()));
+    h.run_until(START + 2 * MINUTE);
+    h.make_hear(b, "inv");
+    assert!(!h.nodes[b].mempool().have(&tx.txid()));
+    // The first rebroadcast is five minutes after submission.
+    assert!(!h.run_until_cond(START + 6 * MINUTE - 1, |h| all_have(h, &tx)));
+    assert!(h.run_until_cond(START + 7 * MINUTE, |h| all_have(h, &tx)));
+}
+
+#[test]
+fn requests_without_the_witness_flag_get_stripped_data() {
+    use rbtcd_core::wire::{encode_message, Decoder, InvType, Inventory, Message};
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
+    let mut h = Harness::new(params.clone());
+    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
+    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
+    let (_, b_side) = h.connect(a, b);
+    h.run_until(START + MINUTE);
+    let coinbase = &blocks[0].txdata[0];
+    let tx = spend_p2wsh(OutPoint::new(coinbase.txid(), 0), coinbase.outputs[0].value);
+    h.input(b, Input::SubmitTx(tx.clone()));
+    let mined = block_on(&h, b, b"w", vec![tx.clone()]);
+    h.input(b, Input::SubmitBlock(mined.clone()));
+    // Ask b directly, as a's connection, and read b's answers off its outputs.
+    let ask = |inv_type, hash| {
+        let msg = Message::GetData(vec![Inventory { inv_type, hash }]);
+        Input::Received {
+            peer: b_side,
+            bytes: encode_message(params.magic, &msg),
+        }
+    };
+    for (inv_type, witness) in [(InvType::BLOCK, false), (InvType::WITNESS_BLOCK, true)] {
+        let now = h.now();
+        h.nodes[b].handle(now, ask(inv_type, mined.block_hash()));
+        let mut d = Decoder::new(params.magic);
+        let mut got = None;
+        while let Some(o) = h.nodes[b].poll_output() {
+            if let rbtcd_core::node::Output::Send { bytes, .. } = o {
+                d.push(&bytes);
+                if let Some(Ok(Message::Block(blk))) = d.pull() {
+                    got = Some(blk);
+                }
+            }
+        }
+        let blk = got.expect("the block is served");
+        assert_eq!(blk.block_hash(), mined.block_hash());
+        assert_eq!(blk.txdata[1].has_witness(), witness, "{inv_type}");
+    }
 }

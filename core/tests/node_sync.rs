@@ -90,7 +90,7 @@ fn a_new_block_is_announced_and_fetched_by_synced_peers() {
     h.connect(b, a);
     h.connect(c, b);
     h.run_until(START + MINUTE);
-    let t = h.nodes[a].chain().tip().clone();
+    let t = *h.nodes[a].chain().tip();
     let block = BlockBuilder::new(&params, t.hash, t.height + 1, t.header.time)
         .tag(b"new")
         .build();
@@ -138,4 +138,61 @@ fn runs_are_deterministic() {
         (h.now(), h.delivered, h.notifications.clone())
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn a_mesh_with_competing_miners_converges_on_one_tip() {
+    let seeds: u64 = std::env::var("MESH_SEEDS").map_or(3, |s| s.parse().unwrap());
+    for seed in 0..seeds {
+        mesh_converges(seed);
+    }
+}
+
+fn mesh_converges(seed: u64) {
+    use rbtcd_core::rng::Rng;
+    let params = Params::new(Network::Regtest);
+    let mut h = Harness::new(params.clone());
+    let n = 6;
+    for i in 0..n {
+        h.add_node(NodeConfig::default(), seed * 100 + i as u64);
+    }
+    let mut rng = Rng::new(seed);
+    // A ring plus random chords, with uneven latencies so that blocks race.
+    for i in 0..n {
+        h.connect(i, (i + 1) % n);
+        h.set_latency(i, (i + 1) % n, 20 + rng.below(400));
+    }
+    for _ in 0..3 {
+        let (a, b) = (rng.index(n), rng.index(n));
+        if a != b {
+            h.connect(a, b);
+        }
+    }
+    h.run_until(START + MINUTE);
+    // Forty blocks mined by random nodes, often two at once (competing tips).
+    for round in 0..20u64 {
+        for tag in 0..2u8 {
+            let miner = rng.index(n);
+            let t = *h.nodes[miner].chain().tip();
+            let block = BlockBuilder::new(&params, t.hash, t.height + 1, t.header.time)
+                .tag(&[round as u8, tag])
+                .build();
+            h.input(miner, Input::SubmitBlock(block));
+        }
+        h.run_until(START + (2 + round) * MINUTE / 2);
+    }
+    // Equal-work tips may split the network until one more block breaks the tie.
+    h.run_until(START + 20 * MINUTE);
+    let t = *h.nodes[0].chain().tip();
+    let last = BlockBuilder::new(&params, t.hash, t.height + 1, t.header.time)
+        .tag(b"tie-breaker")
+        .build();
+    h.input(0, Input::SubmitBlock(last.clone()));
+    let converged = h.run_until_cond(START + 30 * MINUTE, |h| {
+        let tip = h.nodes[0].chain().tip().hash;
+        h.nodes.iter().all(|n| n.chain().tip().hash == tip)
+    });
+    assert!(converged, "seed {seed}");
+    assert_eq!(h.nodes[3].chain().tip().hash, last.block_hash());
+    assert!(tip_height(&h, 0) >= 20);
 }

@@ -18,6 +18,8 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         ban_duration_ms: cfg.ban_duration.as_millis() as u64,
         disable_banning: cfg.no_banning,
         permanent_peers,
+        // btcd: `connect` means only those peers, and no DNS seeding.
+        connect_only: !cfg.connect.is_empty(),
         policy: Policy {
             min_relay_fee_per_kvb: cfg.min_relay_tx_fee,
             max_orphans: cfg.max_orphan_tx,

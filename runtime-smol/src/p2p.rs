@@ -141,6 +141,10 @@ fn drain<S: ChainStore + Send + 'static>(
             Output::Connect { addr } => {
                 smol::spawn(dial(addr, tx.clone())).detach();
             }
+            Output::Resolve { seed } => {
+                let port = node.chain().params().default_port;
+                smol::spawn(resolve_seed(seed, port, tx.clone())).detach();
+            }
             Output::Notify(n) => {
                 fatal |= matches!(n, Notification::Fatal(_));
                 log_notification(&n);
@@ -194,8 +198,23 @@ async fn dial<S: ChainStore>(addr: SocketAddr, tx: Sender<Event<S>>) {
                 .send(Event::Connection(stream, addr, Direction::Outbound))
                 .await;
         }
-        Err(e) => log::debug!(target: "rbtcd::p2p", "Failed to connect to {addr}: {e}"),
+        Err(e) => {
+            log::debug!(target: "rbtcd::p2p", "Failed to connect to {addr}: {e}");
+            let _ = tx.send(Event::Input(Input::ConnectFailed { addr })).await;
+        }
     }
+}
+
+/// Looks up a DNS seed for the node (the core never touches DNS).
+async fn resolve_seed<S: ChainStore>(seed: String, port: u16, tx: Sender<Event<S>>) {
+    let addrs = match smol::net::resolve((seed.as_str(), port)).await {
+        Ok(addrs) => addrs,
+        Err(e) => {
+            log::info!(target: "rbtcd::p2p", "DNS seed {seed} lookup failed: {e}");
+            Vec::new()
+        }
+    };
+    let _ = tx.send(Event::Input(Input::Resolved { seed, addrs })).await;
 }
 
 async fn read_loop<S: ChainStore>(mut stream: TcpStream, peer: PeerId, tx: Sender<Event<S>>) {

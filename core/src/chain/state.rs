@@ -139,6 +139,14 @@ impl<S: ChainStore> Chain<S> {
         self.index.tip()
     }
 
+    /// Stores the address book blob (a one-op batch; the chain is the store's only writer).
+    pub fn save_addr_book(&mut self, book: Vec<u8>) -> Result<(), ChainError> {
+        self.store.write(WriteBatch {
+            ops: vec![WriteOp::PutAddrBook(book)],
+        })?;
+        Ok(())
+    }
+
     /// Number of orphan blocks held.
     pub fn orphan_count(&self) -> usize {
         self.orphans.len()

@@ -95,6 +95,10 @@ impl<P: Ord + Copy> Downloader<P> {
         let limit = lowest
             .saturating_add(WINDOW)
             .min(peer_height.saturating_add(1));
+        // A peer behind the lowest missing block has nothing to give.
+        if limit <= lowest {
+            return Vec::new();
+        }
         let picks: Vec<(u32, BlockHash)> = self
             .needed
             .range(lowest..limit)
@@ -201,6 +205,15 @@ mod tests {
             d.need(h, hash(h));
         }
         d
+    }
+
+    #[test]
+    fn a_peer_behind_the_lowest_missing_block_gets_nothing() {
+        let mut d = with_blocks(20);
+        assert_eq!(d.received(&hash(1)), None);
+        assert!(d.assign(1, 0, 0).is_empty());
+        assert!(d.assign(1, 1, 0).is_empty());
+        assert_eq!(d.assign(1, 2, 0), [hash(2)]);
     }
 
     #[test]

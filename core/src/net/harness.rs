@@ -109,6 +109,13 @@ impl Harness {
         self.deaf.entry(i).or_default().insert(command.to_string());
     }
 
+    /// Undoes [`make_deaf`](Self::make_deaf) for `command`.
+    pub fn make_hear(&mut self, i: usize, command: &str) {
+        if let Some(d) = self.deaf.get_mut(&i) {
+            d.remove(command);
+        }
+    }
+
     fn schedule(&mut self, at: Time, node: usize, input: Input) {
         self.seq += 1;
         self.queue.insert((at, self.seq), (node, input));
@@ -184,6 +191,8 @@ impl Harness {
                     }
                 }
                 Output::Notify(n) => self.notifications[i].push(n),
+                // No simulated DNS: tests feed `Input::Resolved` themselves.
+                Output::Resolve { .. } => {}
             }
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod addrmgr;
 pub mod banscore;
+pub mod connmgr;
 pub mod download;
 pub mod group;
 pub mod harness;

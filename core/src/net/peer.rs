@@ -5,7 +5,7 @@
 //! nothing that needs the chain.
 
 use super::banscore::BanScore;
-use crate::primitives::Hash256;
+use crate::primitives::{BlockHash, Hash256};
 use crate::wire::{Decoder, ServiceFlags, VersionMessage};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -183,8 +183,18 @@ pub struct Peer {
     pub ping: Option<(u64, u64)>,
     /// Misbehaviour score.
     pub ban_score: BanScore,
-    /// Best height the peer is known to have.
+    /// Best height the peer is known to have (claimed in its version or seen since).
     pub best_height: u32,
+    /// The most-work block in our index the peer is known to have (announced or sent): it
+    /// can serve that block's ancestors.
+    pub best_known: Option<BlockHash>,
+    /// Cached (our best header, `best_known`, height up to which the two chains agree), so the
+    /// walk that finds it runs only when either end moves.
+    pub serve_height: Option<(BlockHash, BlockHash, u32)>,
+    /// A getaddr was answered (btcd answers one per connection).
+    pub sent_addrs: bool,
+    /// Headers messages in a row whose first header's parent was unknown.
+    pub unconnecting_headers: u32,
     known: KnownInventory,
 }
 
@@ -208,6 +218,10 @@ impl Peer {
             ping: None,
             ban_score: BanScore::default(),
             best_height: 0,
+            best_known: None,
+            serve_height: None,
+            sent_addrs: false,
+            unconnecting_headers: 0,
             known: KnownInventory::default(),
         }
     }

@@ -151,6 +151,17 @@ pub fn locator(index: &BlockIndex, from: &BlockHash) -> Vec<BlockHash> {
     hashes
 }
 
+/// Height of the last block the chains ending at `a` and `b` share.
+pub fn common_height(index: &BlockIndex, a: &BlockHash, b: &BlockHash) -> Option<u32> {
+    let h = index.get(a)?.height.min(index.get(b)?.height);
+    let (mut x, mut y) = (index.ancestor(a, h)?, index.ancestor(b, h)?);
+    while x.hash != y.hash {
+        x = index.get(&x.header.prev_blockhash)?;
+        y = index.get(&y.header.prev_blockhash)?;
+    }
+    Some(x.height)
+}
+
 /// Height of the first locator hash on our main chain (0, genesis, when none is).
 fn fork_height(index: &BlockIndex, locator: &[BlockHash]) -> u32 {
     locator
@@ -199,4 +210,87 @@ pub fn headers_after(
 /// 500), up to `stop`.
 pub fn blocks_after(index: &BlockIndex, locator: &[BlockHash], stop: &BlockHash) -> Vec<BlockHash> {
     main_after(index, locator, stop, MAX_BLOCKS_PER_INV)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{Chain, MemStore};
+    use crate::net::harness::mine_chain;
+    use crate::params::{Network, Params};
+
+    fn chain(n: u32) -> Chain<MemStore> {
+        let params = Params::new(Network::Regtest);
+        let (store, _) = mine_chain(&params, n, b"s");
+        Chain::open(params, store).unwrap()
+    }
+
+    #[test]
+    fn locators_are_dense_then_exponential_and_end_at_genesis() {
+        let c = chain(100);
+        let index = c.index();
+        let loc = locator(index, &c.tip().hash);
+        let heights: Vec<u32> = loc.iter().map(|h| index.get(h).unwrap().height).collect();
+        assert_eq!(
+            heights,
+            [100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 89, 85, 77, 61, 29, 0]
+        );
+    }
+
+    #[test]
+    fn answers_start_after_the_fork_point_and_stop_at_the_stop_hash() {
+        let c = chain(2500);
+        let index = c.index();
+        let at = |h: u32| *index.main_at(h).unwrap();
+        // An unknown hash first, then one on our chain.
+        let loc = [junk(), at(10)];
+        let headers = headers_after(index, &loc, &BlockHash::ZERO);
+        assert_eq!(headers.len(), MAX_BLOCK_HEADERS_PER_MSG);
+        assert_eq!(headers[0].block_hash(), at(11));
+        let upto = headers_after(index, &loc, &at(15));
+        assert_eq!(upto.len(), 5);
+        assert_eq!(
+            blocks_after(index, &loc, &BlockHash::ZERO).len(),
+            MAX_BLOCKS_PER_INV
+        );
+        // Nothing known: from genesis.
+        assert_eq!(
+            blocks_after(index, &[junk()], &at(3)),
+            [at(1), at(2), at(3)]
+        );
+        // An empty locator asks for the stop header alone.
+        assert_eq!(
+            headers_after(index, &[], &at(7)),
+            [index.get(&at(7)).unwrap().header]
+        );
+    }
+
+    /// A hash no chain has.
+    fn junk() -> BlockHash {
+        crate::primitives::Hash256([0xab; 32])
+    }
+
+    #[test]
+    fn scheduling_walks_back_to_stored_blocks_only_once() {
+        let params = Params::new(Network::Regtest);
+        let (_, blocks) = mine_chain(&params, 30, b"s");
+        let mut c = Chain::open(params, MemStore::new()).unwrap();
+        for b in &blocks[..10] {
+            c.process_block(b.clone(), crate::net::harness::START / 1000)
+                .unwrap();
+        }
+        let headers: Vec<_> = blocks.iter().map(|b| b.header).collect();
+        c.process_headers(&headers[..20], crate::net::harness::START / 1000)
+            .unwrap();
+        let mut s = SyncManager::default();
+        s.schedule(c.index());
+        assert_eq!(s.downloader.remaining(), 10);
+        assert_eq!(s.downloader.lowest_needed(), Some(11));
+        c.process_headers(&headers[20..], crate::net::harness::START / 1000)
+            .unwrap();
+        s.schedule(c.index());
+        assert_eq!(s.downloader.remaining(), 20);
+        assert_eq!(s.block_arrived(&blocks[10].block_hash()), None);
+        assert_eq!(s.downloader.remaining(), 19);
+    }
 }
