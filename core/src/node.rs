@@ -381,8 +381,13 @@ impl<S: ChainStore> Node<S> {
             Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
             Input::Disconnected { peer } => self.forget(peer),
-            Input::SubmitTx(tx) => self.submit_tx(tx),
-            Input::SubmitBlock(block) => self.on_block(None, block),
+            Input::SubmitTx(tx) => {
+                // The outcome is also notified (TxRejected) for drivers that feed inputs.
+                let _ = self.submit_tx(tx);
+            }
+            Input::SubmitBlock(block) => {
+                let _ = self.on_block(None, block);
+            }
             Input::Tick => self.on_tick(),
         }
         self.request_blocks();
@@ -844,7 +849,10 @@ impl<S: ChainStore> Node<S> {
             Message::AddrV2(entries) => self.on_addrs(peer, &entries),
             Message::Headers(headers) => self.on_headers(peer, headers),
             Message::Inv(items) => self.on_inv(peer, items),
-            Message::Block(block) => self.on_block(Some(peer), block),
+            Message::Block(block) => {
+                // A refusal already raised the peer's ban score.
+                let _ = self.on_block(Some(peer), block);
+            }
             Message::Tx(tx) => self.on_tx(peer, tx),
             Message::NotFound(items) => {
                 // Not misbehaviour (btcd's ban score here gets honest nodes banned).
@@ -1227,13 +1235,14 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
-    fn on_block(&mut self, from: Option<PeerId>, block: Block) {
+    fn on_block(&mut self, from: Option<PeerId>, block: Block) -> Result<Placement, ChainError> {
         let hash = block.block_hash();
         self.sync.block_arrived(&hash);
         if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
             p.learn(hash);
         }
-        match self.chain.process_block(block, self.now_secs()) {
+        let result = self.chain.process_block(block, self.now_secs());
+        match &result {
             Ok(Placement::Orphan { root }) => {
                 if let Some(peer) = from {
                     log::debug!("orphan block {hash}, root {root}: asking peer {peer} for headers");
@@ -1250,11 +1259,15 @@ impl<S: ChainStore> Node<S> {
                     self.misbehave(peer, INVALID_BLOCK_BAN_SCORE, 0, &r.to_string());
                 }
             }
-            Err(e) => return self.fail(&e.to_string()),
+            Err(e) => {
+                self.fail(&e.to_string());
+                return result;
+            }
         }
         // A block may also extend the best header chain (submitted, or unsolicited).
         self.sync.schedule(self.chain.index());
         self.after_chain_change();
+        result
     }
 
     /// Applies main-chain changes: mempool updates, notifications, announcements.
@@ -1337,20 +1350,48 @@ impl<S: ChainStore> Node<S> {
 
     // ---- transactions ----
 
-    fn submit_tx(&mut self, tx: Transaction) {
+    fn submit_tx(&mut self, tx: Transaction) -> Result<Accepted, RejectReason> {
         let txid = tx.txid();
         let random = self.rng.next_u64();
-        match self
+        let result = self
             .mempool
-            .accept(tx, &self.chain, self.now_secs(), random)
-        {
+            .accept(tx, &self.chain, self.now_secs(), random);
+        match &result {
             Ok(Accepted::Added(ids)) => {
                 self.mempool.rebroadcast.add(txid, self.now_secs());
-                self.relay_txs(None, ids);
+                self.relay_txs(None, ids.clone());
             }
             Ok(Accepted::Orphan(_)) => {}
-            Err(reason) => self.notify(Notification::TxRejected { txid, reason }),
+            Err(reason) => self.notify(Notification::TxRejected {
+                txid,
+                reason: reason.clone(),
+            }),
         }
+        result
+    }
+
+    /// Submits a local transaction (RPC `sendrawtransaction`) at `now`: when the mempool takes
+    /// it, it is relayed and rebroadcast until mined.
+    pub fn submit_transaction(
+        &mut self,
+        now: Time,
+        tx: Transaction,
+    ) -> Result<Accepted, RejectReason> {
+        self.now = self.now.max(now);
+        if self.failed {
+            return Err(RejectReason::Invalid("the node stopped".into()));
+        }
+        self.submit_tx(tx)
+    }
+
+    /// Submits a local block (RPC `submitblock`, the miner) at `now`: where the chain put it,
+    /// or why it was refused. Accepted blocks are announced to peers.
+    pub fn submit_block(&mut self, now: Time, block: Block) -> Result<Placement, ChainError> {
+        self.now = self.now.max(now);
+        let result = self.on_block(None, block);
+        self.request_blocks();
+        self.arm_stall_check();
+        result
     }
 
     fn on_tx(&mut self, peer: PeerId, tx: Transaction) {

@@ -1,6 +1,6 @@
-//! The RPC server's way into the node: each call runs the core's handler on the node task
-//! ([`Event::Call`]), reading the node's chain, mempool and peers without locks, and its answer
-//! comes back to the RPC thread. `stop` is reported to the daemon.
+//! The RPC server's way into the node: each call runs [`Node::rpc`] on the node task
+//! ([`Event::Call`]), so handlers read and change the node without locks, and the answer comes
+//! back to the RPC thread. `stop` is reported to the daemon.
 
 use crate::config::Config;
 use crate::p2p::{unix_ms, Event};
@@ -8,7 +8,7 @@ use crate::rpc_http::{RpcServer, RpcService};
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::node::Node;
 use rbtcd_core::rpc::error::code;
-use rbtcd_core::rpc::handlers::{self, Context, Effect, NodeInfo};
+use rbtcd_core::rpc::handlers::{Effect, NodeInfo};
 use rbtcd_core::rpc::methods::Method;
 use rbtcd_core::rpc::RpcError;
 use serde_json::Value;
@@ -26,14 +26,7 @@ impl<S: ChainStore + Send + 'static> RpcService for Service<S> {
         let (reply, answer) = async_channel::bounded(1);
         let (info, params) = (Arc::clone(&self.info), params.to_vec());
         let call = Box::new(move |node: &mut Node<S>| {
-            let ctx = Context {
-                chain: node.chain(),
-                mempool: node.mempool(),
-                info: &info,
-                connections: node.peers().len() as u32,
-                now: unix_ms() / 1000,
-            };
-            let _ = reply.try_send(handlers::dispatch(&ctx, method, &params));
+            let _ = reply.try_send(node.rpc(unix_ms(), method, &params, &info));
         });
         let shutting_down = || RpcError::new(code::MISC, "the node is shutting down");
         self.events

@@ -6,6 +6,7 @@ mod chain;
 mod info;
 mod mempool;
 mod raw_tx;
+mod submit;
 mod tx_json;
 
 use super::error::RpcError;
@@ -13,6 +14,7 @@ use super::methods::Method;
 use super::params::Params;
 use crate::chain::{Chain, ChainStore};
 use crate::mempool::Mempool;
+use crate::primitives::{Block, Transaction};
 use serde_json::Value;
 
 /// Facts about the running node that the chain and mempool do not know.
@@ -40,11 +42,16 @@ pub struct Context<'a, S: ChainStore> {
     pub now: u64,
 }
 
-/// Something the adapter must do after answering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Something to do after the handler checked its parameters: changes to the node (applied by
+/// [`crate::node::Node::rpc`]) or to the daemon.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Shut the daemon down (`stop`).
     Stop,
+    /// Offer a transaction to the mempool and relay it (`sendrawtransaction`).
+    SubmitTx(Transaction),
+    /// Process a block and announce it (`submitblock`).
+    SubmitBlock(Block),
 }
 
 /// A handler's answer: the result and any effect to carry out after replying.
@@ -65,9 +72,9 @@ impl From<Value> for Handled {
     }
 }
 
-/// Runs an authorized `method` with `params`. Methods that need a part of the node these
-/// handlers cannot see (peers, miner, submission) answer -1 "Command unimplemented" until the
-/// node serves them; those that need an index rbtcd does not keep answer btcd's error naming
+/// Runs an authorized `method` with `params`. Submissions come back as an [`Effect`] the node
+/// applies. Methods that need a part of the node these handlers cannot see yet (peer details,
+/// the miner) answer -1 "Command unimplemented"; those that need an index rbtcd does not keep answer btcd's error naming
 /// the option.
 pub fn dispatch<S: ChainStore>(
     ctx: &Context<'_, S>,
@@ -105,6 +112,8 @@ pub fn dispatch<S: ChainStore>(
         "uptime" => info::uptime(ctx, p)?,
         "validateaddress" => info::validate_address(ctx, p)?,
         "version" => info::version(p)?,
+        "sendrawtransaction" => return submit::send_raw_transaction(p),
+        "submitblock" => return submit::submit_block(p),
         "stop" => {
             p.expect_count(0, 0)?;
             return Ok(Handled {

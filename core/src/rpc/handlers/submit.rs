@@ -1,0 +1,33 @@
+//! `sendrawtransaction` and `submitblock`: the parameters are decoded here; the node applies
+//! the resulting [`Effect`] and answers as btcd does ([`crate::node::Node::rpc`]).
+
+use super::{Effect, Handled};
+use crate::primitives::{Block, Decodable, Transaction};
+use crate::rpc::error::{code, RpcError};
+use crate::rpc::params::Params;
+use serde_json::Value;
+
+/// `sendrawtransaction "hex" (allowhighfees)`.
+pub fn send_raw_transaction(p: Params<'_>) -> Result<Handled, RpcError> {
+    p.expect_count(1, 2)?;
+    let bytes = p.hex(0, "hexstring")?;
+    p.opt_bool(1, "allowhighfees")?;
+    let tx = Transaction::decode(&bytes)
+        .map_err(|e| RpcError::new(code::DESERIALIZATION, format!("TX decode failed: {e}")))?;
+    Ok(Handled {
+        result: Value::Null,
+        effect: Some(Effect::SubmitTx(tx)),
+    })
+}
+
+/// `submitblock "hexblock" ({"workid": ...})`.
+pub fn submit_block(p: Params<'_>) -> Result<Handled, RpcError> {
+    p.expect_count(1, 2)?;
+    let bytes = p.hex(0, "hexblock")?;
+    let block = Block::decode(&bytes)
+        .map_err(|e| RpcError::new(code::DESERIALIZATION, format!("Block decode failed: {e}")))?;
+    Ok(Handled {
+        result: Value::Null,
+        effect: Some(Effect::SubmitBlock(block)),
+    })
+}

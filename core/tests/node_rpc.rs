@@ -1,0 +1,131 @@
+//! RPC calls that change the node: `sendrawtransaction` and `submitblock` answered by
+//! `Node::rpc` with btcd's results and error codes.
+
+use rbtcd_core::chain::builder::{spend, BlockBuilder};
+use rbtcd_core::chain::MemStore;
+use rbtcd_core::node::{Node, NodeConfig};
+use rbtcd_core::params::{Network, Params};
+use rbtcd_core::primitives::hash::{hex_encode, sha256};
+use rbtcd_core::primitives::{Block, Encodable, OutPoint, Transaction};
+use rbtcd_core::rpc::error::code;
+use rbtcd_core::rpc::handlers::NodeInfo;
+use rbtcd_core::rpc::methods;
+use serde_json::{json, Value};
+
+const WITNESS_SCRIPT: [u8; 1] = [0x51];
+const NOW_MS: u64 = 2_000_000_000_000;
+
+fn p2wsh() -> Vec<u8> {
+    [&[0u8, 32][..], &sha256(&WITNESS_SCRIPT)].concat()
+}
+
+fn next_block(node: &Node<MemStore>, txs: Vec<Transaction>) -> Block {
+    let tip = node.chain().tip();
+    let mut bb = BlockBuilder::new(
+        node.chain().params(),
+        tip.hash,
+        tip.height + 1,
+        tip.header.time,
+    );
+    bb.coinbase.outputs[0].script_pubkey = p2wsh();
+    bb.txs = txs;
+    bb.build()
+}
+
+/// A node whose first coinbase (paying P2WSH(OP_1)) has matured, and that coinbase's outpoint.
+fn node_with_mature_coin() -> (Node<MemStore>, OutPoint) {
+    let params = Params::new(Network::Regtest);
+    let mut node = Node::new(params, NodeConfig::default(), MemStore::new(), 1, NOW_MS).unwrap();
+    let mut first = None;
+    for _ in 0..101 {
+        let b = next_block(&node, vec![]);
+        first.get_or_insert(OutPoint::new(b.txdata[0].txid(), 0));
+        node.submit_block(NOW_MS, b).unwrap();
+    }
+    (node, first.unwrap())
+}
+
+fn call(node: &mut Node<MemStore>, method: &str, params: Value) -> Result<Value, (i32, String)> {
+    let info = NodeInfo {
+        version: (0, 1, 0),
+        start_time: 0,
+        proxy: String::new(),
+    };
+    let params = params.as_array().unwrap().clone();
+    node.rpc(NOW_MS, methods::find(method).unwrap(), &params, &info)
+        .map(|h| h.result)
+        .map_err(|e| (e.code, e.message))
+}
+
+#[test]
+fn sendrawtransaction_accepts_relays_and_refuses_as_btcd() {
+    let (mut node, coin) = node_with_mature_coin();
+    let mut tx = spend(&[coin], &[50 * 100_000_000 - 10_000]);
+    tx.outputs[0].script_pubkey = p2wsh();
+    tx.inputs[0].witness = vec![WITNESS_SCRIPT.to_vec()];
+    let hex = hex_encode(&tx.encode());
+
+    assert_eq!(
+        call(&mut node, "sendrawtransaction", json!([hex])),
+        Ok(json!(tx.txid().to_string()))
+    );
+    assert!(node.mempool().have(&tx.txid()));
+    let again = call(&mut node, "sendrawtransaction", json!([hex])).unwrap_err();
+    assert_eq!(again.0, code::VERIFY_ALREADY_IN_CHAIN, "{again:?}");
+    assert_eq!(
+        call(&mut node, "sendrawtransaction", json!(["zz"]))
+            .unwrap_err()
+            .0,
+        code::DESERIALIZATION
+    );
+    assert_eq!(
+        call(&mut node, "sendrawtransaction", json!(["00"]))
+            .unwrap_err()
+            .0,
+        code::DESERIALIZATION
+    );
+
+    // Spending the same coin again conflicts: -26, with the mempool's reason.
+    let mut double = tx.clone();
+    double.outputs[0].value -= 1;
+    let refused = call(
+        &mut node,
+        "sendrawtransaction",
+        json!([hex_encode(&double.encode())]),
+    )
+    .unwrap_err();
+    assert_eq!(refused.0, code::VERIFY_REJECTED, "{refused:?}");
+    assert!(refused.1.starts_with("TX rejected: "), "{refused:?}");
+}
+
+#[test]
+fn submitblock_answers_null_or_the_rejection() {
+    let (mut node, _) = node_with_mature_coin();
+    let block = next_block(&node, vec![]);
+    let hex = hex_encode(&block.encode());
+    assert_eq!(
+        call(&mut node, "submitblock", json!([hex])),
+        Ok(Value::Null)
+    );
+    assert_eq!(node.chain().tip().hash, block.block_hash());
+    assert_eq!(
+        call(&mut node, "submitblock", json!([hex])),
+        Ok(json!("rejected: duplicate"))
+    );
+
+    let mut bad = next_block(&node, vec![]);
+    bad.txdata[0].outputs[0].value += 1;
+    rbtcd_core::chain::builder::finish(&mut bad);
+    let answer = call(&mut node, "submitblock", json!([hex_encode(&bad.encode())])).unwrap();
+    assert!(
+        answer.as_str().unwrap().starts_with("rejected: "),
+        "{answer}"
+    );
+    assert_eq!(node.chain().tip().hash, block.block_hash());
+    assert_eq!(
+        call(&mut node, "submitblock", json!(["nothex"]))
+            .unwrap_err()
+            .0,
+        code::DESERIALIZATION
+    );
+}
