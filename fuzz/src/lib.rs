@@ -83,3 +83,15 @@ pub fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
         }
     }
 }
+
+/// Prints only the first panic's message: a run may catch many, and their inputs are saved or
+/// counted rather than each flooding the terminal.
+pub fn print_first_panic_only() {
+    let default_hook = std::panic::take_hook();
+    let first = std::sync::atomic::AtomicBool::new(true);
+    std::panic::set_hook(Box::new(move |info| {
+        if first.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            default_hook(info);
+        }
+    }));
+}

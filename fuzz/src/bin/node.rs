@@ -249,13 +249,7 @@ fn main() {
         std::process::exit(2);
     };
     let w = world();
-    let default_hook = std::panic::take_hook();
-    let first = std::sync::atomic::AtomicBool::new(true);
-    std::panic::set_hook(Box::new(move |info| {
-        if first.swap(false, std::sync::atomic::Ordering::Relaxed) {
-            default_hook(info);
-        }
-    }));
+    rbtcd_fuzz::print_first_panic_only();
     let mut rng = Rng::new(seed);
     let start = Instant::now();
     let limit = Duration::from_secs(secs);
