@@ -306,16 +306,7 @@ fn main() {
         match verdict {
             Err(_) => {
                 panics += 1;
-                eprintln!(
-                    "PANIC: tx {} spent {:?} index {} flags {:#x}",
-                    hex_encode(&case.tx.encode()),
-                    case.spent
-                        .iter()
-                        .map(|o| hex_encode(&o.encode()))
-                        .collect::<Vec<_>>(),
-                    case.index,
-                    flags.0
-                );
+                eprintln!("PANIC: {}", describe(&case, flags));
             }
             Ok(result) => {
                 if result.is_ok() {
@@ -328,16 +319,7 @@ fn main() {
                     compared += 1;
                     if core != result.is_ok() {
                         mismatches += 1;
-                        eprintln!(
-                            "MISMATCH ours {result:?}: tx {} spent {:?} index {} flags {:#x}",
-                            hex_encode(&case.tx.encode()),
-                            case.spent
-                                .iter()
-                                .map(|o| hex_encode(&o.encode()))
-                                .collect::<Vec<_>>(),
-                            case.index,
-                            flags.0
-                        );
+                        eprintln!("MISMATCH ours {result:?}: {}", describe(&case, flags));
                     }
                 }
             }
