@@ -29,6 +29,7 @@ use crate::net::addrmgr::AddrManager;
 use crate::net::banscore::{verdict, Verdict, DEFAULT_THRESHOLD};
 use crate::net::connmgr::{self, ConnManager, DIAL_TIMEOUT_MS};
 use crate::net::download::MAX_IN_FLIGHT_PER_PEER;
+use crate::net::ipnet::IpNet;
 use crate::net::peer::{
     Direction, DisconnectReason, Handshake, Peer, PeerId, MIN_PEER_PROTOCOL_VERSION,
     PING_INTERVAL_MS,
@@ -86,6 +87,8 @@ pub struct NodeConfig {
     pub ban_duration_ms: u64,
     /// `nobanning`: never ban.
     pub disable_banning: bool,
+    /// `whitelist`: networks whose peers' misbehaviour is only logged, never scored (btcd).
+    pub whitelist: Vec<IpNet>,
     /// `connect`/`addpeer`: peers kept connected, reconnected when lost.
     pub permanent_peers: Vec<SocketAddr>,
     /// `connect` was given: dial only the permanent peers (no automatic outbound connections,
@@ -106,6 +109,7 @@ impl Default for NodeConfig {
             ban_threshold: DEFAULT_THRESHOLD,
             ban_duration_ms: 24 * 3600 * 1000,
             disable_banning: false,
+            whitelist: Vec::new(),
             permanent_peers: Vec::new(),
             connect_only: false,
             services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
@@ -463,8 +467,12 @@ impl<S: ChainStore> Node<S> {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let score = p.ban_score.increase(persistent, transient, now_secs);
         let ip = p.addr.ip();
+        if self.config.whitelist.iter().any(|net| net.contains(ip)) {
+            log::debug!("misbehaving whitelisted peer {peer}: {reason}");
+            return;
+        }
+        let score = p.ban_score.increase(persistent, transient, now_secs);
         match verdict(score, self.config.ban_threshold) {
             Verdict::Fine => {}
             Verdict::Warn => log::warn!("misbehaving peer {peer}: {reason} -- ban score {score}"),

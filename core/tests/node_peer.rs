@@ -452,6 +452,22 @@ fn banning_can_be_disabled() {
 }
 
 #[test]
+fn whitelisted_peers_are_never_banned() {
+    let config = NodeConfig {
+        whitelist: vec![format!("{}/24", addr(1).ip()).parse().unwrap()],
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    for _ in 0..10 {
+        let bytes = corrupt_frame(r.magic);
+        r.input(Input::Received { peer: 1, bytes });
+    }
+    assert_eq!(r.disconnected(1), None);
+    assert_eq!(r.node.peers()[&1].ban_score.value(T0 / 1000), 0);
+}
+
+#[test]
 fn maxpeers_refuses_extra_connections() {
     let config = NodeConfig {
         max_peers: 2,

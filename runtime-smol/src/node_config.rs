@@ -17,6 +17,7 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         ban_threshold: cfg.ban_threshold,
         ban_duration_ms: cfg.ban_duration.as_millis() as u64,
         disable_banning: cfg.no_banning,
+        whitelist: cfg.whitelists.clone(),
         permanent_peers,
         // btcd: `connect` means only those peers, and no DNS seeding.
         connect_only: !cfg.connect.is_empty(),

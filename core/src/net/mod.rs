@@ -7,5 +7,6 @@ pub mod connmgr;
 pub mod download;
 pub mod group;
 pub mod harness;
+pub mod ipnet;
 pub mod peer;
 pub mod syncmgr;

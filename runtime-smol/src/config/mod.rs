@@ -3,11 +3,10 @@
 
 mod duration;
 mod ini;
-mod ipnet;
 mod options;
 
-pub use ipnet::IpNet;
 pub use options::Options;
+pub use rbtcd_core::net::ipnet::IpNet;
 
 use rbtcd_core::params::{Network, Params};
 use std::fmt;

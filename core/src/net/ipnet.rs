@@ -1,4 +1,5 @@
 //! An IP network for `whitelist`: an address with a prefix length, or a single address.
+//! Whitelisted peers are never banned (btcd).
 
 use std::fmt;
 use std::net::IpAddr;
