@@ -2,7 +2,7 @@
 //! `Node::rpc` with btcd's results and error codes.
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
-use rbtcd_core::chain::MemStore;
+use rbtcd_core::chain::{ChainStore, MemStore};
 use rbtcd_core::node::{Node, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::{hex_encode, sha256};
@@ -127,5 +127,61 @@ fn submitblock_answers_null_or_the_rejection() {
             .unwrap_err()
             .0,
         code::DESERIALIZATION
+    );
+}
+
+#[test]
+fn generate_mines_blocks_paying_the_mining_address() {
+    let params = Params::new(Network::Regtest);
+    let pay_to = rbtcd_core::address::Address::new(
+        rbtcd_core::address::Payload::PubKeyHash([9; 20]),
+        &params,
+    );
+    let config = NodeConfig {
+        mining_addrs: vec![pay_to.clone()],
+        ..NodeConfig::default()
+    };
+    let mut node = Node::new(params, config, MemStore::new(), 1, NOW_MS).unwrap();
+    let hashes = call(&mut node, "generate", json!([3])).unwrap();
+    let hashes = hashes.as_array().unwrap();
+    assert_eq!(hashes.len(), 3);
+    assert_eq!(node.chain().tip().height, 3);
+    assert_eq!(hashes[2], json!(node.chain().tip().hash.to_string()));
+    let tip = node
+        .chain()
+        .store()
+        .block(&node.chain().tip().hash)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tip.txdata[0].outputs[0].script_pubkey,
+        pay_to.script_pubkey()
+    );
+    assert_eq!(
+        call(&mut node, "generate", json!([0])).unwrap_err().0,
+        code::INTERNAL
+    );
+
+    let mut no_addr = Node::new(
+        Params::new(Network::Regtest),
+        NodeConfig::default(),
+        MemStore::new(),
+        1,
+        NOW_MS,
+    )
+    .unwrap();
+    let e = call(&mut no_addr, "generate", json!([1])).unwrap_err();
+    assert!(e.1.contains("No payment addresses"), "{e:?}");
+    let mut mainnet = Node::new(
+        Params::new(Network::Mainnet),
+        NodeConfig::default(),
+        MemStore::new(),
+        1,
+        NOW_MS,
+    )
+    .unwrap();
+    assert_eq!(
+        call(&mut mainnet, "generate", json!([1])).unwrap_err().0,
+        code::DIFFICULTY
     );
 }

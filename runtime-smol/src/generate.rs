@@ -57,6 +57,11 @@ pub fn mining_addresses(addrs: &[String], params: &Params) -> Result<Vec<Address
             params.network
         ));
     }
+    parse_mining_addresses(addrs, params)
+}
+
+/// Parses `miningaddr` values for `params`' network, naming the first that is not valid.
+pub fn parse_mining_addresses(addrs: &[String], params: &Params) -> Result<Vec<Address>, String> {
     addrs
         .iter()
         .map(|a| {

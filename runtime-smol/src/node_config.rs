@@ -1,6 +1,7 @@
 //! The core's [`NodeConfig`] from the daemon's resolved [`Config`].
 
 use crate::config::{resolve_addrs, Config};
+use crate::generate::parse_mining_addresses;
 use rbtcd_core::mempool::Policy;
 use rbtcd_core::node::NodeConfig;
 use rbtcd_core::params::Params;
@@ -18,6 +19,8 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         ban_duration_ms: cfg.ban_duration.as_millis() as u64,
         disable_banning: cfg.no_banning,
         whitelist: cfg.whitelists.clone(),
+        mining_addrs: parse_mining_addresses(&cfg.mining_addrs, params)?,
+        block_max_weight: cfg.block_max_weight as usize,
         permanent_peers,
         // btcd: `connect` means only those peers, and no DNS seeding.
         connect_only: !cfg.connect.is_empty(),

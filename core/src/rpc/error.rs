@@ -30,6 +30,8 @@ pub mod code {
     pub const TYPE: i32 = -3;
     /// Invalid address or key; also block/tx not found.
     pub const INVALID_ADDRESS_OR_KEY: i32 = -5;
+    /// btcd's ErrRPCDifficulty (same number): `generate` on a network it does not support.
+    pub const DIFFICULTY: i32 = -5;
     /// Invalid, missing or duplicate parameter.
     pub const INVALID_PARAMETER: i32 = -8;
     /// Database error.

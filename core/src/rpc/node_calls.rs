@@ -7,10 +7,65 @@ use super::handlers::{self, Context, Effect, Handled, NodeInfo};
 use super::methods::Method;
 use crate::chain::{ChainError, ChainStore, Placement};
 use crate::mempool::{Accepted, RejectReason};
+use crate::mining::{new_block_template, search};
 use crate::node::{Node, Time};
+use crate::primitives::BlockHash;
 use serde_json::Value;
 
 impl<S: ChainStore> Node<S> {
+    /// `generate`: mines `n` blocks on the tip at `now` (regtest and simnet, where a nonce is
+    /// found in a few tries) paying to the configured mining addresses, as btcd's RPC does.
+    fn generate(&mut self, now: Time, n: u32) -> Result<Vec<BlockHash>, RpcError> {
+        let network = self.chain().params().network;
+        if !self.chain().params().generate_supported {
+            return Err(RpcError::new(
+                code::DIFFICULTY,
+                format!(
+                    "No support for `generate` on the current network, {network}, as it's unlikely to be useful"
+                ),
+            ));
+        }
+        let mut hashes = Vec::with_capacity(n as usize);
+        for id in 0..u64::from(n) {
+            let pay_to = self.mining_address().ok_or_else(|| {
+                RpcError::new(
+                    code::INTERNAL,
+                    "No payment addresses specified via --miningaddr",
+                )
+            })?;
+            let template = new_block_template(
+                self.chain(),
+                self.mempool().entries(),
+                &pay_to,
+                self.config().block_max_weight,
+                now / 1000,
+            );
+            let mut job = template
+                .job(id)
+                .map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))?;
+            // Each pass over the nonce space rolls the time by a second.
+            let nonce = loop {
+                if let Some(nonce) = search(&job, 0..=u32::MAX) {
+                    break nonce;
+                }
+                job = job.with_time(job.header().time + 1);
+            };
+            let block = template.solved_block(job.solved_header(nonce));
+            let hash = block.block_hash();
+            match self.submit_block(now, block) {
+                Ok(_) if self.chain().tip().hash == hash => hashes.push(hash),
+                Ok(_) => {
+                    return Err(RpcError::new(
+                        code::INTERNAL,
+                        "generated block not on the tip",
+                    ))
+                }
+                Err(e) => return Err(RpcError::new(code::INTERNAL, e.to_string())),
+            }
+        }
+        Ok(hashes)
+    }
+
     /// Answers an authorized `method` call at `now` (ms). A returned [`Effect::Stop`] is for
     /// the driver to carry out after replying; every other effect has been applied.
     pub fn rpc(
@@ -58,6 +113,9 @@ impl<S: ChainStore> Node<S> {
                 }
                 Err(e) => Err(RpcError::new(code::DATABASE, e.to_string())),
             },
+            Some(Effect::Generate(n)) => self.generate(now, n).map(|hashes| {
+                Value::Array(hashes.into_iter().map(|h| h.to_string().into()).collect()).into()
+            }),
             Some(Effect::Stop) | None => Ok(handled),
         }
     }

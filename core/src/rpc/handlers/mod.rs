@@ -52,6 +52,8 @@ pub enum Effect {
     SubmitTx(Transaction),
     /// Process a block and announce it (`submitblock`).
     SubmitBlock(Block),
+    /// Mine this many blocks on the tip right away (`generate`, regtest and simnet).
+    Generate(u32),
 }
 
 /// A handler's answer: the result and any effect to carry out after replying.
@@ -114,6 +116,7 @@ pub fn dispatch<S: ChainStore>(
         "version" => info::version(p)?,
         "sendrawtransaction" => return submit::send_raw_transaction(p),
         "submitblock" => return submit::submit_block(p),
+        "generate" => return submit::generate(p),
         "stop" => {
             p.expect_count(0, 0)?;
             return Ok(Handled {

@@ -1,4 +1,4 @@
-//! `sendrawtransaction` and `submitblock`: the parameters are decoded here; the node applies
+//! `sendrawtransaction`, `submitblock` and `generate`: the parameters are decoded here; the node applies
 //! the resulting [`Effect`] and answers as btcd does ([`crate::node::Node::rpc`]).
 
 use super::{Effect, Handled};
@@ -29,5 +29,21 @@ pub fn submit_block(p: Params<'_>) -> Result<Handled, RpcError> {
     Ok(Handled {
         result: Value::Null,
         effect: Some(Effect::SubmitBlock(block)),
+    })
+}
+
+/// `generate numblocks`.
+pub fn generate(p: Params<'_>) -> Result<Handled, RpcError> {
+    p.expect_count(1, 1)?;
+    let n = p.i64(0, "numblocks")?;
+    let n = u32::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| {
+        RpcError::new(
+            code::INTERNAL,
+            "Please request a nonzero number of blocks to generate.",
+        )
+    })?;
+    Ok(Handled {
+        result: Value::Null,
+        effect: Some(Effect::Generate(n)),
     })
 }
