@@ -201,6 +201,10 @@ pub enum Notification {
         hash: BlockHash,
         /// Its height.
         height: u32,
+        /// How many transactions it holds.
+        txs: usize,
+        /// Its header time.
+        time: u32,
     },
     /// A block left the main chain.
     BlockDisconnected {
@@ -1303,10 +1307,16 @@ impl<S: ChainStore> Node<S> {
         }
         let mut connected = Vec::new();
         for ev in events {
-            let (hash, height, is_connect) = match ev {
-                ChainEvent::Connected { hash, height } => (hash, height, true),
-                ChainEvent::Disconnected { hash, height } => (hash, height, false),
+            let (hash, height, connected_info) = match ev {
+                ChainEvent::Connected {
+                    hash,
+                    height,
+                    txs,
+                    time,
+                } => (hash, height, Some((txs, time))),
+                ChainEvent::Disconnected { hash, height } => (hash, height, None),
             };
+            let is_connect = connected_info.is_some();
             // An empty pool has nothing a connected block could remove or unblock; skipping
             // the store read keeps initial download fast.
             let pool_idle = self.mempool.is_empty() && self.mempool.orphan_count() == 0;
@@ -1324,9 +1334,14 @@ impl<S: ChainStore> Node<S> {
                     self.mempool.block_disconnected(&block, &self.chain, now);
                 }
             }
-            if is_connect {
+            if let Some((txs, time)) = connected_info {
                 connected.push(hash);
-                self.notify(Notification::BlockConnected { hash, height });
+                self.notify(Notification::BlockConnected {
+                    hash,
+                    height,
+                    txs,
+                    time,
+                });
             } else {
                 connected.retain(|h| *h != hash);
                 self.notify(Notification::BlockDisconnected { hash, height });

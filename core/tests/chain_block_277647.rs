@@ -122,6 +122,29 @@ fn store_with(coins: &[(OutPoint, Coin)]) -> MemStore {
     store
 }
 
+/// An index holding only genesis: the block's connection is checked against its spent outputs,
+/// not against the 277,646 blocks before it.
+fn genesis_index(params: &Params) -> BlockIndex {
+    BlockIndex::new(IndexEntry {
+        hash: params.genesis_hash,
+        header: params.genesis.header,
+        height: 0,
+        chain_work: params.genesis.header.work(),
+        status: Status::VALID,
+    })
+}
+
+/// The block's index entry at its real height.
+fn entry_at_height(block: &Block, status: Status) -> IndexEntry {
+    IndexEntry {
+        hash: block.block_hash(),
+        header: block.header,
+        height: HEIGHT,
+        chain_work: block.header.work(),
+        status,
+    }
+}
+
 #[test]
 fn block_277647_connects_and_disconnects_against_its_spent_outputs() {
     let params = Params::new(Network::Mainnet);
@@ -137,20 +160,8 @@ fn block_277647_connects_and_disconnects_against_its_spent_outputs() {
     // before CSV, and BIP34 (height in the coinbase) is checked for real.
     check_block_context(&block, HEIGHT, block.header.time - 1, &params).unwrap();
 
-    let index = BlockIndex::new(IndexEntry {
-        hash: params.genesis_hash,
-        header: params.genesis.header,
-        height: 0,
-        chain_work: params.genesis.header.work(),
-        status: Status::VALID,
-    });
-    let entry = IndexEntry {
-        hash: block.block_hash(),
-        header: block.header,
-        height: HEIGHT,
-        chain_work: block.header.work(),
-        status: Status::HEADER_VALID.with(Status::DATA_STORED),
-    };
+    let index = genesis_index(&params);
+    let entry = entry_at_height(&block, Status::HEADER_VALID.with(Status::DATA_STORED));
     let mut store = store_with(&coins);
     let before = store.utxo_snapshot().unwrap();
     let batch = connect_block(&store, &index, &block, &entry, &params).unwrap();
@@ -174,20 +185,8 @@ fn block_277647_without_one_spent_output_is_refused() {
     let block: Block = common::blocks("277647.dat.bz2").pop().unwrap();
     let mut coins = spent_coins(&block);
     let (missing, _) = coins.remove(coins.len() / 2);
-    let index = BlockIndex::new(IndexEntry {
-        hash: params.genesis_hash,
-        header: params.genesis.header,
-        height: 0,
-        chain_work: params.genesis.header.work(),
-        status: Status::VALID,
-    });
-    let entry = IndexEntry {
-        hash: block.block_hash(),
-        header: block.header,
-        height: HEIGHT,
-        chain_work: block.header.work(),
-        status: Status::HEADER_VALID,
-    };
+    let index = genesis_index(&params);
+    let entry = entry_at_height(&block, Status::HEADER_VALID);
     let store = store_with(&coins);
     assert_eq!(
         connect_block(&store, &index, &block, &entry, &params),

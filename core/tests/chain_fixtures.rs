@@ -71,6 +71,8 @@ fn side_chain_is_stored_then_reorganized_to_when_it_gains_work() {
         true => ChainEvent::Connected {
             hash: hash.block_hash(),
             height,
+            txs: hash.txdata.len(),
+            time: hash.header.time,
         },
         false => ChainEvent::Disconnected {
             hash: hash.block_hash(),

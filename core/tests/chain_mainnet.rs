@@ -27,7 +27,9 @@ fn mainnet_blocks_1_to_255_connect_one_batch_each() {
             chain.drain_events(),
             vec![ChainEvent::Connected {
                 hash,
-                height: i as u32 + 1
+                height: i as u32 + 1,
+                txs: b.txdata.len(),
+                time: b.header.time,
             }]
         );
     }

@@ -80,6 +80,8 @@ fn failed_reorganization_falls_back_to_the_old_chain() {
     let connected = |b: &Block| ChainEvent::Connected {
         hash: b.block_hash(),
         height: b.txdata[0].inputs[0].script_sig[0] as u32 - 0x50,
+        txs: b.txdata.len(),
+        time: b.header.time,
     };
     assert_eq!(ev.len(), 5 + 2 + 2 + 5);
     assert_eq!(&ev[5..7], &[connected(&fork[0]), connected(&fork[1])]);

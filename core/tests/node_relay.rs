@@ -35,6 +35,19 @@ fn block_on(h: &Harness, node: usize, tag: &[u8], txs: Vec<Transaction>) -> Bloc
     b.fees(fees).build()
 }
 
+/// Two connected nodes (0 and 1) sharing 101 blocks whose coinbases pay P2WSH(OP_1), after a
+/// minute of handshaking; the blocks are returned to spend from.
+fn two_nodes_with_mature_coins() -> (Harness, Vec<Block>) {
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
+    let mut h = Harness::new(params);
+    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
+    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
+    h.connect(a, b);
+    h.run_until(START + MINUTE);
+    (h, blocks)
+}
+
 fn all_have(h: &Harness, tx: &Transaction) -> bool {
     h.nodes.iter().all(|n| n.mempool().have(&tx.txid()))
 }
@@ -94,13 +107,8 @@ fn a_transaction_reaches_every_mempool_leaves_when_mined_and_returns_on_reorg() 
 
 #[test]
 fn an_invalid_transaction_is_refused_locally_and_not_relayed() {
-    let params = Params::new(Network::Regtest);
-    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
-    let mut h = Harness::new(params);
-    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
-    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
-    h.connect(a, b);
-    h.run_until(START + MINUTE);
+    let (mut h, blocks) = two_nodes_with_mature_coins();
+    let (a, b) = (0, 1);
     let coinbase = &blocks[0].txdata[0];
     // Spends more than the coin holds.
     let tx = spend_p2wsh(
@@ -117,13 +125,8 @@ fn an_invalid_transaction_is_refused_locally_and_not_relayed() {
 
 #[test]
 fn a_submitted_transaction_is_rebroadcast_until_mined() {
-    let params = Params::new(Network::Regtest);
-    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
-    let mut h = Harness::new(params);
-    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
-    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
-    h.connect(a, b);
-    h.run_until(START + MINUTE);
+    let (mut h, blocks) = two_nodes_with_mature_coins();
+    let (a, b) = (0, 1);
     // b misses the first announcement.
     h.make_deaf(b, "inv");
     let coinbase = &blocks[0].txdata[0];

@@ -95,3 +95,19 @@ pub fn print_first_panic_only() {
         }
     }));
 }
+
+/// The `<seed> <seconds>` arguments every driver takes; prints the usage for `name` and exits
+/// with status 2 when they are missing or not numbers.
+pub fn seed_and_seconds(name: &str) -> (u64, u64) {
+    let args: Vec<String> = std::env::args().collect();
+    match (
+        args.get(1).and_then(|s| s.parse::<u64>().ok()),
+        args.get(2).and_then(|s| s.parse::<u64>().ok()),
+    ) {
+        (Some(seed), Some(secs)) => (seed, secs),
+        _ => {
+            eprintln!("usage: {name} <seed: u64> <seconds: u64>");
+            std::process::exit(2);
+        }
+    }
+}

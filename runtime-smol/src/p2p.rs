@@ -148,10 +148,11 @@ fn drain<S: ChainStore + Send + 'static>(
             Output::Notify(n) => {
                 fatal |= matches!(n, Notification::Fatal(_));
                 log_notification(&n);
-                if let Notification::BlockConnected { hash, height } = &n {
-                    let block = node.chain().store().block(hash).ok().flatten();
-                    let (txs, time) = block.map_or((0, 0), |b| (b.txdata.len(), b.header.time));
-                    if let Some(line) = progress.block(txs, *height, time, unix_ms()) {
+                if let Notification::BlockConnected {
+                    height, txs, time, ..
+                } = &n
+                {
+                    if let Some(line) = progress.block(*txs, *height, *time, unix_ms()) {
                         log::info!(target: "rbtcd::p2p::sync", "{line}");
                     }
                 }
@@ -250,7 +251,7 @@ fn log_notification(n: &Notification) {
         Notification::PeerReady(peer) => {
             log::info!(target: "rbtcd::p2p::peer", "New valid peer {peer}")
         }
-        Notification::BlockConnected { hash, height } => {
+        Notification::BlockConnected { hash, height, .. } => {
             log::debug!(target: "rbtcd::p2p", "Block connected (height {height}, hash {hash})")
         }
         Notification::BlockDisconnected { hash, height } => {

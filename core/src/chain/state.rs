@@ -40,6 +40,10 @@ pub enum ChainEvent {
         hash: BlockHash,
         /// Its height.
         height: u32,
+        /// How many transactions it holds.
+        txs: usize,
+        /// Its header time.
+        time: u32,
     },
     /// The block stopped being the tip (its parent is the tip now).
     Disconnected {
@@ -430,6 +434,8 @@ impl<S: ChainStore> Chain<S> {
                 self.events.push(ChainEvent::Connected {
                     hash: *hash,
                     height: entry.height,
+                    txs: block.txdata.len(),
+                    time: block.header.time,
                 });
                 Ok(())
             }

@@ -240,14 +240,7 @@ fn run_case(seed: u64, w: &World) -> (Vec<Output>, Option<String>) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let (Some(seed), Some(secs)) = (
-        args.get(1).and_then(|s| s.parse::<u64>().ok()),
-        args.get(2).and_then(|s| s.parse::<u64>().ok()),
-    ) else {
-        eprintln!("usage: node <seed: u64> <seconds: u64>");
-        std::process::exit(2);
-    };
+    let (seed, secs) = rbtcd_fuzz::seed_and_seconds("node");
     let w = world();
     rbtcd_fuzz::print_first_panic_only();
     let mut rng = Rng::new(seed);

@@ -243,14 +243,7 @@ fn check(rng: &mut Rng, magic: [u8; 4], data: &[u8]) -> usize {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let (Some(seed), Some(secs)) = (
-        args.get(1).and_then(|s| s.parse::<u64>().ok()),
-        args.get(2).and_then(|s| s.parse::<u64>().ok()),
-    ) else {
-        eprintln!("usage: wire_decoder <seed: u64> <seconds: u64>");
-        std::process::exit(2);
-    };
+    let (seed, secs) = rbtcd_fuzz::seed_and_seconds("wire_decoder");
     let params = Params::new(Network::Mainnet);
     let frames: Vec<(String, Vec<u8>)> = seeds(&params)
         .iter()
