@@ -2,6 +2,8 @@
 //! real binary, reading its regtest log, stopping it as an operator would.
 #![allow(dead_code)]
 
+pub mod rpc;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,0 +1,218 @@
+//! A regtest daemon with RPC credentials on free ports, spoken to over raw HTTP and WebSocket.
+
+use super::free_port;
+use rbtcd::rpc_http::basic_auth;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The admin user every test daemon has.
+pub const ADMIN: (&str, &str) = ("admin", "adminpw");
+/// The limited user every test daemon has.
+pub const LIMITED: (&str, &str) = ("limited", "limitedpw");
+
+/// A running daemon, killed when dropped.
+pub struct Daemon {
+    /// The daemon process.
+    pub child: Child,
+    /// Its RPC listener, `host:port`.
+    pub rpc: String,
+    /// Its P2P listener, `host:port`.
+    pub p2p: String,
+    /// Its home directory (removed on drop).
+    pub home: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(name: &str, extra: &[&str]) -> Daemon {
+        let home = std::env::temp_dir().join(format!("rbtcd-rpc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
+        let rpc = format!("127.0.0.1:{}", free_port());
+        let p2p = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_rbtcd"))
+            .env("HOME", &home)
+            .args([
+                "--regtest".to_string(),
+                format!("--rpclisten={rpc}"),
+                format!("--listen={p2p}"),
+                format!("--rpcuser={}", ADMIN.0),
+                format!("--rpcpass={}", ADMIN.1),
+                format!("--rpclimituser={}", LIMITED.0),
+                format!("--rpclimitpass={}", LIMITED.1),
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let d = Daemon {
+            child,
+            rpc,
+            p2p,
+            home,
+        };
+        let start = Instant::now();
+        while TcpStream::connect(&d.rpc).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "RPC never came up"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        d
+    }
+
+    pub fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(&self.rpc).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        s
+    }
+
+    pub fn call_as(&self, who: (&str, &str), method: &str, params: Value) -> Value {
+        let body = json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": params});
+        let (status, _, reply) = self.post(Some(who), body.to_string().as_bytes());
+        assert_eq!(status, 200, "{method}");
+        serde_json::from_slice(&reply).unwrap()
+    }
+
+    /// The result of an admin call, failing the test on an error reply.
+    pub fn ok(&self, method: &str, params: Value) -> Value {
+        let r = self.call_as(ADMIN, method, params);
+        assert!(r["error"].is_null(), "{method}: {r}");
+        r["result"].clone()
+    }
+
+    /// The error code of an admin call.
+    pub fn err(&self, method: &str, params: Value) -> i64 {
+        let r = self.call_as(ADMIN, method, params);
+        r["error"]["code"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{method}: {r}"))
+    }
+
+    pub fn post(&self, who: Option<(&str, &str)>, body: &[u8]) -> (u16, String, Vec<u8>) {
+        let mut s = self.connect();
+        send(&mut s, who, body, true);
+        read_reply(&mut s)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+pub fn send(s: &mut TcpStream, who: Option<(&str, &str)>, body: &[u8], close: bool) {
+    let mut req = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some((u, p)) = who {
+        req += &format!("Authorization: {}\r\n", basic_auth(u, p));
+    }
+    if close {
+        req += "Connection: close\r\n";
+    }
+    req += "\r\n";
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+}
+
+/// Reads one reply: status, head, body.
+pub fn read_reply(s: &mut TcpStream) -> (u16, String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "connection closed mid-head");
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).unwrap();
+    let status = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap();
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    (status, head, body)
+}
+
+pub fn is_closed(s: &mut TcpStream) -> bool {
+    let mut b = [0u8; 1];
+    matches!(s.read(&mut b), Ok(0) | Err(_))
+}
+
+/// Opens `/ws` with an optional `Authorization` header; the HTTP status, and the WebSocket
+/// when upgraded.
+pub fn websocket(
+    d: &Daemon,
+    who: Option<(&str, &str)>,
+) -> (
+    u16,
+    Option<async_tungstenite::WebSocketStream<smol::Async<TcpStream>>>,
+) {
+    let mut s = d.connect();
+    let mut req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        .to_string();
+    if let Some((u, p)) = who {
+        req += &format!("Authorization: {}\r\n", basic_auth(u, p));
+    }
+    s.write_all(format!("{req}\r\n").as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "closed mid-head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head[9..12].parse().unwrap();
+    if status != 101 {
+        return (status, None);
+    }
+    assert!(
+        head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        "{head}"
+    );
+    let stream = smol::Async::new(s).unwrap();
+    let ws = smol::block_on(async_tungstenite::WebSocketStream::from_raw_socket(
+        stream,
+        async_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    ));
+    (status, Some(ws))
+}
+
+/// Sends one request over `ws` and returns the reply, or `None` when the server closed.
+pub fn ws_call(
+    ws: &mut async_tungstenite::WebSocketStream<smol::Async<TcpStream>>,
+    method: &str,
+    params: Value,
+) -> Option<Value> {
+    use async_tungstenite::tungstenite::Message;
+    use futures::StreamExt;
+    smol::block_on(async {
+        let req = json!({"jsonrpc": "1.0", "id": 9, "method": method, "params": params});
+        if ws.send(Message::text(req.to_string())).await.is_err() {
+            return None;
+        }
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                _ => return None,
+            }
+        }
+    })
+}
