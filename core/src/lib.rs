@@ -4,6 +4,7 @@
 //! Time and randomness come in from the driver; storage goes through a synchronous trait.
 
 pub mod address;
+pub mod base64;
 pub mod chain;
 pub mod mempool;
 pub mod mining;

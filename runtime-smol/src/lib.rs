@@ -1,7 +1,6 @@
 //! The smol adapter around `rbtcd-core`: configuration, logging, storage, sockets and miner
 //! threads. The daemon binary is a thin `main` over this library.
 
-pub mod base64;
 pub mod config;
 pub mod ctl;
 pub mod daemon;

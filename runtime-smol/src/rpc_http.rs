@@ -72,7 +72,7 @@ impl Credentials {
 pub fn basic_auth(user: &str, pass: &str) -> String {
     format!(
         "Basic {}",
-        crate::base64::encode(format!("{user}:{pass}").as_bytes())
+        rbtcd_core::base64::encode(format!("{user}:{pass}").as_bytes())
     )
 }
 

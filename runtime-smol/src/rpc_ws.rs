@@ -21,7 +21,7 @@ const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`.
 pub fn accept_key(key: &str) -> String {
     let digest = rbtcd_core::script::hashes::sha1(format!("{key}{WS_GUID}").as_bytes());
-    crate::base64::encode(&digest)
+    rbtcd_core::base64::encode(&digest)
 }
 
 /// Serves an upgraded connection until the client leaves, fails to authenticate, or is idle

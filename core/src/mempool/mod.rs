@@ -94,6 +94,28 @@ pub enum Accepted {
     Orphan(Vec<Txid>),
 }
 
+/// The verdict of [`Mempool::check`] on a transaction that broke no rule.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Checked {
+    /// Some parents are neither confirmed nor in the pool: it would be kept as an orphan.
+    Missing(Vec<Txid>),
+    /// Acceptable now.
+    Valid(Valid),
+}
+
+/// What the checks learnt about an acceptable transaction.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Valid {
+    /// Fee in satoshis.
+    pub fee: i64,
+    /// BIP141 weight.
+    pub weight: usize,
+    /// BIP141 sigop cost.
+    pub sigop_cost: u32,
+    /// In-pool transactions it spends.
+    pub parents: BTreeSet<Txid>,
+}
+
 /// The memory pool.
 #[derive(Default)]
 pub struct Mempool {
@@ -233,6 +255,46 @@ impl Mempool {
         ctx: &impl ChainContext,
         now: u64,
     ) -> Result<Option<Vec<Txid>>, RejectReason> {
+        let v = match self.check(tx, ctx)? {
+            Checked::Missing(missing) => return Ok(Some(missing)),
+            Checked::Valid(v) => v,
+        };
+        for p in &v.parents {
+            if let Some(e) = self.entries.get_mut(p) {
+                e.children.insert(txid);
+            }
+        }
+        for input in &tx.inputs {
+            self.spent_by.insert(input.prevout, txid);
+        }
+        let wtxid = tx.wtxid();
+        self.by_wtxid.insert(wtxid, txid);
+        self.entries.insert(
+            txid,
+            Entry {
+                tx: tx.clone(),
+                txid,
+                wtxid,
+                fee: v.fee,
+                weight: v.weight,
+                sigop_cost: v.sigop_cost,
+                time: now,
+                height: ctx.next_height() - 1,
+                parents: v.parents,
+                children: BTreeSet::new(),
+            },
+        );
+        Ok(None)
+    }
+
+    /// Runs every acceptance rule on `tx` without changing the pool (`accept` and
+    /// `testmempoolaccept` share it, so a dry run can never disagree with the real one).
+    pub fn check(
+        &self,
+        tx: &Transaction,
+        ctx: &impl ChainContext,
+    ) -> Result<Checked, RejectReason> {
+        let txid = tx.txid();
         if self.entries.contains_key(&txid) {
             return Err(RejectReason::AlreadyHave(txid));
         }
@@ -286,7 +348,7 @@ impl Mempool {
             if (0..tx.outputs.len() as u32).any(|i| ctx.coin(&OutPoint::new(txid, i)).is_some()) {
                 return Err(RejectReason::AlreadySpentOrMissing(tx.inputs[0].prevout));
             }
-            return Ok(Some(missing.into_iter().collect()));
+            return Ok(Checked::Missing(missing.into_iter().collect()));
         }
 
         let maturity = ctx.coinbase_maturity();
@@ -333,33 +395,12 @@ impl Mempool {
         }
         ctx.verify_scripts(tx, &spent)
             .map_err(|(input, reason)| RejectReason::ScriptFailed { input, reason })?;
-
-        for p in &parents {
-            if let Some(e) = self.entries.get_mut(p) {
-                e.children.insert(txid);
-            }
-        }
-        for input in &tx.inputs {
-            self.spent_by.insert(input.prevout, txid);
-        }
-        let wtxid = tx.wtxid();
-        self.by_wtxid.insert(wtxid, txid);
-        self.entries.insert(
-            txid,
-            Entry {
-                tx: tx.clone(),
-                txid,
-                wtxid,
-                fee,
-                weight,
-                sigop_cost,
-                time: now,
-                height: next_height - 1,
-                parents,
-                children: BTreeSet::new(),
-            },
-        );
-        Ok(None)
+        Ok(Checked::Valid(Valid {
+            fee,
+            weight,
+            sigop_cost,
+            parents,
+        }))
     }
 
     /// Removes one entry, leaving its descendants (their parent is now confirmed).

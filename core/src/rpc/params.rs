@@ -104,17 +104,21 @@ impl<'a> Params<'a> {
 
     /// Required hex bytes; malformed hex is -22 (btcd's `ErrRPCDecodeHexString`).
     pub fn hex(&self, i: usize, name: &str) -> Result<Vec<u8>, RpcError> {
-        let s = self.str(i, name)?;
-        // btcd pads an odd-length string with a leading zero before decoding.
-        let padded;
-        let s = if !s.len().is_multiple_of(2) {
-            padded = format!("0{s}");
-            &padded
-        } else {
-            s
-        };
-        hex_decode(s).map_err(|_| decode_hex_error(s))
+        hex_arg(self.str(i, name)?)
     }
+}
+
+/// Hex bytes given as (part of) an argument; malformed hex is -22. btcd pads an odd-length
+/// string with a leading zero before decoding.
+pub fn hex_arg(s: &str) -> Result<Vec<u8>, RpcError> {
+    let padded;
+    let s = if !s.len().is_multiple_of(2) {
+        padded = format!("0{s}");
+        &padded
+    } else {
+        s
+    };
+    hex_decode(s).map_err(|_| decode_hex_error(s))
 }
 
 /// btcd's error for a string that should have been hex.

@@ -491,7 +491,9 @@ fn write_default_config(path: &Path) -> Result<(), ConfigError> {
 
 /// 20 random bytes from the OS, base64-encoded, as btcd generates RPC credentials.
 fn random_credential() -> std::io::Result<String> {
-    Ok(crate::base64::encode(&crate::entropy::os_random::<20>()?))
+    Ok(rbtcd_core::base64::encode(
+        &crate::entropy::os_random::<20>()?,
+    ))
 }
 
 #[cfg(test)]

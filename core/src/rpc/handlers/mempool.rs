@@ -1,11 +1,13 @@
 //! Mempool queries.
 
-use super::tx_json::btc;
+use super::tx_json::{btc, decode_tx};
 use super::Context;
 use crate::chain::ChainStore;
+use crate::mempool::Checked;
 use crate::primitives::encode::Encodable;
-use crate::rpc::error::RpcError;
-use crate::rpc::params::Params;
+use crate::primitives::{Hash256, OutPoint};
+use crate::rpc::error::{code, RpcError};
+use crate::rpc::params::{hex_arg, Params};
 use serde_json::{json, Map, Value};
 
 /// `getmempoolinfo`: transaction count and total serialized size, as btcd.
@@ -41,4 +43,99 @@ pub fn get_raw_mempool<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result
         );
     }
     Ok(Value::Object(m))
+}
+
+/// btcd's `maxfeerate` default for `testmempoolaccept`, in BTC per 1000 virtual bytes.
+const DEFAULT_MAX_FEE_RATE: f64 = 0.1;
+
+/// `testmempoolaccept ["rawtx",...] (maxfeerate)`: each transaction's verdict from the same
+/// checks `sendrawtransaction` runs, without changing the pool; btcd's result shape.
+pub fn test_mempool_accept<S: ChainStore>(
+    ctx: &Context<'_, S>,
+    p: Params,
+) -> Result<Value, RpcError> {
+    p.expect_count(1, 2)?;
+    let Some(Value::Array(raws)) = p.get(0) else {
+        return Err(RpcError::invalid_params(
+            "rawtxns must be an array of hex strings",
+        ));
+    };
+    // Zero means the default, as in btcd.
+    let max_rate = p
+        .opt_f64(1, "maxfeerate")?
+        .filter(|r| *r != 0.0)
+        .unwrap_or(DEFAULT_MAX_FEE_RATE);
+    let mut txs = Vec::with_capacity(raws.len());
+    for raw in raws {
+        let hex = raw
+            .as_str()
+            .ok_or_else(|| RpcError::invalid_params("rawtxns must be an array of hex strings"))?;
+        txs.push(decode_tx(&hex_arg(hex)?)?);
+    }
+    let results = txs.iter().map(|tx| {
+        let mut item = json!({
+            "txid": tx.txid().to_string(),
+            "wtxid": tx.wtxid().to_string(),
+            "package-error": "",
+        });
+        match ctx.mempool.check(tx, ctx.chain) {
+            Err(reason) => item["reject-reason"] = json!(reason.to_string()),
+            // Core's word for unknown parents.
+            Ok(Checked::Missing(_)) => item["reject-reason"] = json!("missing-inputs"),
+            Ok(Checked::Valid(v)) => {
+                let vsize = v.weight.div_ceil(4) as i64;
+                let rate = btc(v.fee * 1000 / vsize);
+                if rate > max_rate {
+                    item["reject-reason"] = json!("max-fee-exceeded");
+                } else {
+                    item["allowed"] = json!(true);
+                    item["vsize"] = json!(vsize);
+                    item["fees"] = json!({
+                        "base": btc(v.fee),
+                        "effective-feerate": rate,
+                        "effective-includes": null,
+                    });
+                }
+            }
+        }
+        item
+    });
+    Ok(Value::Array(results.collect()))
+}
+
+/// `gettxspendingprevout [{"txid":..,"vout":n},...]`: the mempool transaction spending each
+/// outpoint, if any.
+pub fn get_tx_spending_prev_out<S: ChainStore>(
+    ctx: &Context<'_, S>,
+    p: Params,
+) -> Result<Value, RpcError> {
+    p.expect_count(1, 1)?;
+    let Some(Value::Array(outputs)) = p.get(0) else {
+        return Err(RpcError::invalid_params(
+            "outputs must be an array of {txid, vout}",
+        ));
+    };
+    let mut results = Vec::with_capacity(outputs.len());
+    for o in outputs {
+        let (Some(txid), Some(vout)) = (
+            o.get("txid").and_then(Value::as_str),
+            o.get("vout")
+                .and_then(Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok()),
+        ) else {
+            return Err(RpcError::invalid_params(
+                "each output needs a txid string and a vout number",
+            ));
+        };
+        let hash: Hash256 = txid.parse().map_err(|_| {
+            RpcError::new(code::INVALID_PARAMETER, format!("invalid txid {txid:?}"))
+        })?;
+        let op = OutPoint::new(hash, vout);
+        let mut item = json!({ "txid": txid, "vout": vout });
+        if let Some(spender) = ctx.mempool.spender_of(&op) {
+            item["spendingtxid"] = json!(spender.to_string());
+        }
+        results.push(item);
+    }
+    Ok(Value::Array(results))
 }

@@ -5,6 +5,7 @@
 mod chain;
 mod info;
 mod mempool;
+mod message;
 mod raw_tx;
 mod submit;
 mod tx_json;
@@ -97,6 +98,10 @@ pub fn dispatch<S: ChainStore>(
         "gettxout" => chain::get_tx_out(ctx, p)?,
         "getmempoolinfo" => mempool::get_mempool_info(ctx, p)?,
         "getrawmempool" => mempool::get_raw_mempool(ctx, p)?,
+        "testmempoolaccept" => mempool::test_mempool_accept(ctx, p)?,
+        "gettxspendingprevout" => mempool::get_tx_spending_prev_out(ctx, p)?,
+        "signmessagewithprivkey" => message::sign_message_with_priv_key(ctx, p)?,
+        "verifymessage" => message::verify_message(ctx, p)?,
         "decoderawtransaction" => tx_json::decode_raw_transaction(ctx, p)?,
         "decodescript" => tx_json::decode_script(ctx, p)?,
         "createrawtransaction" => raw_tx::create_raw_transaction(ctx, p)?,

@@ -1,8 +1,9 @@
 //! `sendrawtransaction`, `submitblock` and `generate`: the parameters are decoded here; the node applies
 //! the resulting [`Effect`] and answers as btcd does ([`crate::node::Node::rpc`]).
 
+use super::tx_json::decode_tx;
 use super::{Effect, Handled};
-use crate::primitives::{Block, Decodable, Transaction};
+use crate::primitives::{Block, Decodable};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
 use serde_json::Value;
@@ -10,10 +11,8 @@ use serde_json::Value;
 /// `sendrawtransaction "hex" (allowhighfees)`.
 pub fn send_raw_transaction(p: Params<'_>) -> Result<Handled, RpcError> {
     p.expect_count(1, 2)?;
-    let bytes = p.hex(0, "hexstring")?;
+    let tx = decode_tx(&p.hex(0, "hexstring")?)?;
     p.opt_bool(1, "allowhighfees")?;
-    let tx = Transaction::decode(&bytes)
-        .map_err(|e| RpcError::new(code::DESERIALIZATION, format!("TX decode failed: {e}")))?;
     Ok(Handled {
         result: Value::Null,
         effect: Some(Effect::SubmitTx(tx)),

@@ -1,11 +1,14 @@
 use super::*;
-use crate::chain::builder::BlockBuilder;
+use crate::chain::builder::{spend, BlockBuilder};
 use crate::chain::MemStore;
 use crate::mempool::Policy;
+use crate::net::harness::mine_chain_to;
 use crate::params::{Network, Params as ChainParams};
 use crate::primitives::encode::{Decodable, Encodable};
 use crate::primitives::hash::hex_decode;
+use crate::primitives::hash::{hex_encode, Hash256};
 use crate::primitives::transaction::Transaction;
+use crate::primitives::OutPoint;
 use crate::rpc::error::code;
 use crate::rpc::methods::find;
 use serde_json::json;
@@ -43,11 +46,19 @@ fn info() -> NodeInfo {
 }
 
 fn call(chain: &Chain<MemStore>, method: &str, params: Value) -> Result<Value, RpcError> {
-    let mempool = Mempool::new(Policy::default());
+    call_with(chain, &Mempool::new(Policy::default()), method, params)
+}
+
+fn call_with(
+    chain: &Chain<MemStore>,
+    mempool: &Mempool,
+    method: &str,
+    params: Value,
+) -> Result<Value, RpcError> {
     let info = info();
     let ctx = Context {
         chain,
-        mempool: &mempool,
+        mempool,
         info: &info,
         connections: 0,
         now: 1_042,
@@ -306,4 +317,171 @@ fn getheaders_follows_the_locator() {
         .header
         .to_bytes();
     assert_eq!(after1, json!([crate::primitives::hash::hex_encode(&hdr2)]));
+}
+
+/// Bitcoin Core's `rpc_signmessage.py` regtest key, address and signature.
+const CORE_KEY: &str = "cUeKHd5orzT3mz8P9pxyREHfsWtVfgsfDjiZZBcjUBAaGk1BTj7N";
+const CORE_ADDRESS: &str = "mpLQjfK79b7CCV4VMJWEWAj5Mpx8Up5zxB";
+const CORE_SIGNATURE: &str =
+    "INbVnW4e6PeRmsv2Qgu8NuopvrVjkcxob+sX8OcZG0SALhWybUjzMLPdAsXI46YZGb0KQTRii+wWIQzRpG/U+S0=";
+const CORE_MESSAGE: &str = "This is just a test message";
+
+#[test]
+fn messages_are_signed_and_verified_as_bitcoin_core_does() {
+    let chain = chain_with(0);
+    let sig = call(
+        &chain,
+        "signmessagewithprivkey",
+        json!([CORE_KEY, CORE_MESSAGE]),
+    )
+    .unwrap();
+    assert_eq!(sig, json!(CORE_SIGNATURE));
+    let verify =
+        |addr: &str, sig: &str, msg: &str| call(&chain, "verifymessage", json!([addr, sig, msg]));
+    assert_eq!(
+        verify(CORE_ADDRESS, CORE_SIGNATURE, CORE_MESSAGE).unwrap(),
+        json!(true)
+    );
+    assert_eq!(
+        verify(CORE_ADDRESS, CORE_SIGNATURE, "another message").unwrap(),
+        json!(false)
+    );
+    // A signature that recovers no key is false, not an error.
+    assert_eq!(
+        verify(CORE_ADDRESS, &"A".repeat(88), CORE_MESSAGE).unwrap(),
+        json!(false)
+    );
+    assert_eq!(
+        verify(CORE_ADDRESS, "not base64!", CORE_MESSAGE)
+            .unwrap_err()
+            .code,
+        code::PARSE
+    );
+    assert_eq!(
+        verify("nonsense", CORE_SIGNATURE, CORE_MESSAGE)
+            .unwrap_err()
+            .code,
+        code::INVALID_ADDRESS_OR_KEY
+    );
+    let p2sh = "2MzQwSSnBHWHqSAqtTVQ6v47XtaisrJa1Vc";
+    assert_eq!(
+        verify(p2sh, CORE_SIGNATURE, CORE_MESSAGE).unwrap_err().code,
+        code::TYPE
+    );
+    let mainnet = ChainParams::new(Network::Mainnet);
+    let main_chain = Chain::open(mainnet, MemStore::new()).unwrap();
+    let e = call(
+        &main_chain,
+        "signmessagewithprivkey",
+        json!([CORE_KEY, "x"]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            code::INVALID_ADDRESS_OR_KEY,
+            "Private key for wrong network"
+        )
+    );
+    let mut bad = CORE_KEY.to_string();
+    bad.replace_range(10..11, if &bad[10..11] == "a" { "b" } else { "a" });
+    let e = call(&chain, "signmessagewithprivkey", json!([bad, "x"])).unwrap_err();
+    assert_eq!(e.message, "Private key checksum mismatch");
+}
+
+/// P2WSH of `OP_1`: standard, spendable by revealing the script.
+fn p2wsh_true() -> Vec<u8> {
+    let mut s = vec![0, 32];
+    s.extend(crate::primitives::hash::sha256(&[
+        crate::script::opcodes::OP_1,
+    ]));
+    s
+}
+
+fn spend_p2wsh(input: OutPoint, value: i64) -> Transaction {
+    let mut tx = spend(&[input], &[value]);
+    tx.outputs[0].script_pubkey = p2wsh_true();
+    tx.inputs[0].witness = vec![vec![crate::script::opcodes::OP_1]];
+    tx
+}
+
+#[test]
+fn testmempoolaccept_judges_like_acceptance_and_leaves_the_pool_alone() {
+    let params = ChainParams::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"t", &p2wsh_true());
+    let chain = Chain::open(params, store).unwrap();
+    let coin = |i: usize| {
+        let cb = &blocks[i].txdata[0];
+        (OutPoint::new(cb.txid(), 0), cb.outputs[0].value)
+    };
+    let (op, value) = coin(0);
+    let good = spend_p2wsh(op, value - 10_000);
+    let (op2, value2) = coin(1);
+    let greedy = spend_p2wsh(op2, value2 / 2);
+    let orphan = spend_p2wsh(OutPoint::new(Hash256([9; 32]), 0), 1_000);
+    let mempool = Mempool::new(Policy::default());
+    let hexes: Vec<String> = [&good, &greedy, &orphan]
+        .iter()
+        .map(|t| hex_encode(&t.encode()))
+        .collect();
+    let r = call_with(&chain, &mempool, "testmempoolaccept", json!([hexes])).unwrap();
+    assert_eq!(r[0]["txid"], json!(good.txid().to_string()));
+    assert_eq!(r[0]["allowed"], json!(true));
+    assert_eq!(r[0]["vsize"], json!(good.weight().div_ceil(4)));
+    assert_eq!(r[0]["fees"]["base"], json!(0.0001));
+    assert_eq!(r[1]["reject-reason"], json!("max-fee-exceeded"));
+    assert!(r[1].get("allowed").is_none(), "{r}");
+    assert_eq!(r[2]["reject-reason"], json!("missing-inputs"));
+    // A huge maxfeerate lets the greedy one through.
+    let r = call_with(
+        &chain,
+        &mempool,
+        "testmempoolaccept",
+        json!([[hexes[1]], 1000.0]),
+    )
+    .unwrap();
+    assert_eq!(r[0]["allowed"], json!(true));
+    assert!(mempool.is_empty());
+    assert_eq!(
+        call(&chain, "testmempoolaccept", json!([["zz"]]))
+            .unwrap_err()
+            .code,
+        code::DESERIALIZATION
+    );
+    assert_eq!(
+        call(&chain, "testmempoolaccept", json!(["00"]))
+            .unwrap_err()
+            .code,
+        code::INVALID_PARAMS
+    );
+}
+
+#[test]
+fn gettxspendingprevout_names_the_mempool_spender() {
+    let params = ChainParams::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"s", &p2wsh_true());
+    let chain = Chain::open(params, store).unwrap();
+    let cb = &blocks[0].txdata[0];
+    let op = OutPoint::new(cb.txid(), 0);
+    let tx = spend_p2wsh(op, cb.outputs[0].value - 10_000);
+    let mut mempool = Mempool::new(Policy::default());
+    mempool
+        .accept(tx.clone(), &chain, 2_000_000_000, 0)
+        .unwrap();
+    let other = OutPoint::new(blocks[1].txdata[0].txid(), 0);
+    let r = call_with(
+        &chain,
+        &mempool,
+        "gettxspendingprevout",
+        json!([[{"txid": op.txid.to_string(), "vout": 0}, {"txid": other.txid.to_string(), "vout": 0}]]),
+    )
+    .unwrap();
+    assert_eq!(r[0]["spendingtxid"], json!(tx.txid().to_string()));
+    assert_eq!(r[1], json!({"txid": other.txid.to_string(), "vout": 0}));
+    let bad = call(
+        &chain,
+        "gettxspendingprevout",
+        json!([[{"txid": "xyz", "vout": 0}]]),
+    );
+    assert_eq!(bad.unwrap_err().code, code::INVALID_PARAMETER);
 }

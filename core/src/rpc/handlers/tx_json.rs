@@ -124,15 +124,19 @@ pub fn tx_raw_result(tx: &Transaction, params: &ChainParams, block: Option<&TxBl
     Value::Object(m)
 }
 
+/// A transaction from RPC bytes; undecodable is btcd's -22 "TX decode failed".
+pub fn decode_tx(bytes: &[u8]) -> Result<Transaction, RpcError> {
+    Transaction::decode(bytes)
+        .map_err(|e| RpcError::new(code::DESERIALIZATION, format!("TX decode failed: {e}")))
+}
+
 /// `decoderawtransaction hextx`: btcd's `TxRawDecodeResult`.
 pub fn decode_raw_transaction<S: ChainStore>(
     ctx: &Context<'_, S>,
     p: Params,
 ) -> Result<Value, RpcError> {
     p.expect_count(1, 1)?;
-    let bytes = p.hex(0, "hextx")?;
-    let tx = Transaction::decode(&bytes)
-        .map_err(|e| RpcError::new(code::DESERIALIZATION, format!("TX decode failed: {e}")))?;
+    let tx = decode_tx(&p.hex(0, "hextx")?)?;
     Ok(json!({
         "txid": tx.txid().to_string(),
         "version": tx.version,
