@@ -355,3 +355,49 @@ fn websocket_clients_authenticate_by_header_or_first_command() {
     assert_eq!(websocket(&d, Some((ADMIN.0, "wrong"))).0, 401);
     assert_eq!(d.ok("getblockcount", json!([])), json!(0));
 }
+
+#[test]
+fn message_and_mempool_dry_run_commands_answer_in_btcds_shapes() {
+    let d = Daemon::start("msg", &[]);
+    // Bitcoin Core's rpc_signmessage.py regtest key and address.
+    let key = "cUeKHd5orzT3mz8P9pxyREHfsWtVfgsfDjiZZBcjUBAaGk1BTj7N";
+    let address = "mpLQjfK79b7CCV4VMJWEWAj5Mpx8Up5zxB";
+    let sig = d.ok("signmessagewithprivkey", json!([key, "hello"]));
+    assert_eq!(
+        d.ok("verifymessage", json!([address, sig, "hello"])),
+        json!(true)
+    );
+    assert_eq!(
+        d.ok("verifymessage", json!([address, sig, "hullo"])),
+        json!(false)
+    );
+    assert_eq!(d.err("verifymessage", json!(["x", sig, "hello"])), -5);
+    // A version-2 transaction spending an unknown output: Core's "missing-inputs".
+    let tx = [
+        "02000000",         // version
+        "01",               // one input
+        &"11".repeat(32),   // unknown txid
+        "00000000",         // vout
+        "00",               // empty scriptSig
+        "ffffffff",         // sequence
+        "01",               // one output
+        "00e1f50500000000", // 1 BTC
+        "160014",           // P2WPKH script
+        &"22".repeat(20),   // key hash
+        "00000000",         // lock time
+    ]
+    .concat();
+    let r = d.ok("testmempoolaccept", json!([[tx]]));
+    assert_eq!(r[0]["reject-reason"], json!("missing-inputs"), "{r}");
+    assert_eq!(r[0]["package-error"], json!(""));
+    assert_eq!(d.err("testmempoolaccept", json!([["zz"]])), -22);
+    let r = d.ok(
+        "gettxspendingprevout",
+        json!([[{"txid": "11".repeat(32), "vout": 3}]]),
+    );
+    assert_eq!(r, json!([{"txid": "11".repeat(32), "vout": 3}]));
+    for m in ["signmessagewithprivkey", "testmempoolaccept"] {
+        let r = d.call_as(LIMITED, m, json!([]));
+        assert_eq!(r["error"]["code"], json!(-32603), "{m}: {r}");
+    }
+}
