@@ -24,6 +24,6 @@ pub mod verify;
 pub use error::{ChainError, RuleError};
 pub use mem_store::MemStore;
 pub use records::{BlockUndo, IndexEntry, Status};
-pub use state::{Chain, ChainEvent, Placement, VerdictError};
+pub use state::{BlockVerdict, Chain, ChainEvent, Placement, VerdictError};
 pub use store::{ChainStore, StoreError, Table, WriteBatch, WriteOp};
 pub use tx_index::TxLoc;

@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 mod indexing;
 mod manual;
 
-pub use manual::VerdictError;
+pub use manual::{BlockVerdict, VerdictError};
 
 /// Where a processed block ended up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

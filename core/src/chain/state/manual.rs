@@ -8,6 +8,15 @@ use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
 use crate::primitives::BlockHash;
 use std::fmt;
 
+/// An operator's verdict on a block.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BlockVerdict {
+    /// `invalidateblock`: treat it and its descendants as invalid.
+    Invalid,
+    /// `reconsiderblock`: validate it (and its descendants) again.
+    Reconsider,
+}
+
 /// Why a block could not be invalidated or reconsidered.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum VerdictError {
