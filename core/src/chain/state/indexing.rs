@@ -23,6 +23,7 @@ impl<S: ChainStore> Chain<S> {
     /// and from then on every connect and disconnect updates it in the same batch. A new index
     /// starts at genesis, whose coinbase is not indexed (it cannot be spent), as btcd does.
     pub fn enable_tx_index(&mut self) -> Result<(), ChainError> {
+        log::info!("Transaction index is enabled");
         let mut indexed = self.store.tx_index_tip()?;
         while let Some(hash) = indexed.filter(|h| !self.index.is_main(h)) {
             let block = self.stored_block(&hash)?;
