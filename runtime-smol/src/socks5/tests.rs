@@ -30,7 +30,7 @@ fn connects_to_an_ip_without_a_login() {
     smol::block_on(async {
         let target: SocketAddr = "10.1.2.3:18444".parse().unwrap();
         let (addr, task) = scripted(
-            vec![vec![5, 1, 0], vec![5, 1, 0, 1, 10, 1, 2, 3, 0x48, 0x2c]],
+            vec![vec![5, 1, 0], vec![5, 1, 0, 1, 10, 1, 2, 3, 0x48, 0x0c]],
             vec![vec![5, 0], OK_V4.to_vec()],
         )
         .await;
