@@ -42,7 +42,7 @@ fn start(args: &[String]) -> Result<(), String> {
             return Ok(());
         }
         Startup::ShowSubsystems => {
-            println!("Supported subsystems {:?}", logging::subsystems());
+            println!("Supported subsystems [{}]", logging::subsystems().join(" "));
             return Ok(());
         }
         Startup::Run(cfg) => cfg,
