@@ -1,6 +1,7 @@
 //! The daemon's optional features end to end: the transaction index (`--txindex`, turned on
 //! late, dropped), `debuglevel` changing levels live, `invalidateblock`/`reconsiderblock`,
-//! `verifychain`, their refusal to the limited user, and peers dialled through a SOCKS5 proxy.
+//! `verifychain`, their refusal to the limited user, and peers dialled through a SOCKS5 proxy
+//! (plain addresses through `--proxy`, `.onion` names through `--onion`).
 
 mod common;
 
@@ -254,4 +255,32 @@ fn a_daemon_syncs_through_a_socks5_proxy() {
     }
     let asked = targets.lock().unwrap().clone();
     assert!(asked.contains(&source.p2p), "{asked:?}");
+}
+
+#[test]
+fn onion_peers_are_dialled_by_name_through_the_onion_proxy() {
+    let (proxy, targets) = socks5_proxy("tor", "tor");
+    let onion_arg = format!("--onion={proxy}");
+    let _d = Daemon::start(
+        "socks-onion",
+        &[
+            &onion_arg,
+            "--onionuser=tor",
+            "--onionpass=tor",
+            "--connect=expyuzz4wqqyqhjn.onion:18444",
+        ],
+    );
+    let start = Instant::now();
+    // The proxy cannot reach the hidden service, but it is asked for it by name.
+    while !targets
+        .lock()
+        .unwrap()
+        .contains(&"expyuzz4wqqyqhjn.onion:18444".to_string())
+    {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the onion proxy was never asked"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
