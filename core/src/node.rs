@@ -24,7 +24,9 @@
 //! - A failing store stops the node with [`Notification::Fatal`] instead of a panic.
 
 use crate::address::Address;
-use crate::chain::{Chain, ChainError, ChainEvent, ChainStore, Placement};
+use crate::chain::{
+    BlockVerdict, Chain, ChainError, ChainEvent, ChainStore, Placement, VerdictError,
+};
 use crate::mempool::{Accepted, Mempool, Policy, RejectReason};
 use crate::net::addrmgr::AddrManager;
 use crate::net::banscore::{verdict, Verdict, DEFAULT_THRESHOLD};
@@ -105,6 +107,8 @@ pub struct NodeConfig {
     pub user_agent: String,
     /// Mempool policy (`minrelaytxfee`, `maxorphantx`, ...).
     pub policy: Policy,
+    /// `txindex`: keep the transaction index (caught up at start when it lags).
+    pub tx_index: bool,
 }
 
 impl Default for NodeConfig {
@@ -122,6 +126,7 @@ impl Default for NodeConfig {
             services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
             user_agent: format!("/rbtcd:{}/", env!("CARGO_PKG_VERSION")),
             policy: Policy::default(),
+            tx_index: false,
         }
     }
 }
@@ -301,7 +306,10 @@ impl<S: ChainStore> Node<S> {
         seed: u64,
         now: Time,
     ) -> Result<Self, InitError> {
-        let chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
+        let mut chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
+        if config.tx_index {
+            chain.enable_tx_index().map_err(InitError::Chain)?;
+        }
         let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
         let mut rng = Rng::new(seed);
         let addrs_rng = rng.fork();
@@ -1431,6 +1439,26 @@ impl<S: ChainStore> Node<S> {
         let result = self.on_block(None, block);
         self.request_blocks();
         self.arm_stall_check();
+        result
+    }
+
+    /// Applies an operator's verdict on a block (`invalidateblock`, `reconsiderblock`) and
+    /// what it changed on the main chain (mempool, notifications), as for a new block.
+    pub fn block_verdict(
+        &mut self,
+        hash: &BlockHash,
+        verdict: BlockVerdict,
+    ) -> Result<(), VerdictError> {
+        let result = match verdict {
+            BlockVerdict::Invalid => self.chain.invalidate_block(hash),
+            BlockVerdict::Reconsider => self.chain.reconsider_block(hash),
+        };
+        if let Err(VerdictError::Chain(e)) = &result {
+            self.fail(&e.to_string());
+            return result;
+        }
+        self.sync.schedule(self.chain.index());
+        self.after_chain_change();
         result
     }
 

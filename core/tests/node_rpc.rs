@@ -50,6 +50,7 @@ fn call(node: &mut Node<MemStore>, method: &str, params: Value) -> Result<Value,
         version: (0, 1, 0),
         start_time: 0,
         proxy: String::new(),
+        log_subsystems: vec!["CHAN", "PEER"],
     };
     let params = params.as_array().unwrap().clone();
     node.rpc(NOW_MS, methods::find(method).unwrap(), &params, &info)

@@ -14,6 +14,7 @@ use crate::store_lmdb::LmdbStore;
 use crate::{entropy, upgrades};
 use async_signal::{Signal, Signals};
 use futures::StreamExt;
+use rbtcd_core::chain::tx_index;
 use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;
 
@@ -41,7 +42,7 @@ fn start(args: &[String]) -> Result<(), String> {
             return Ok(());
         }
         Startup::ShowSubsystems => {
-            println!("Supported subsystems {:?}", logging::subsystems());
+            println!("Supported subsystems [{}]", logging::subsystems().join(" "));
             return Ok(());
         }
         Startup::Run(cfg) => cfg,
@@ -60,6 +61,9 @@ fn start(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
     let params = Params::new(cfg.network);
+    if cfg.drop_tx_index {
+        return drop_tx_index(&cfg);
+    }
     let node = load_block_db(&cfg, &params, seed()?)?;
     let tip = node.chain().tip();
     log::info!(
@@ -93,7 +97,14 @@ async fn serve(
 ) -> Result<(), String> {
     let listeners = p2p::bind(&cfg.listeners).await?;
     let (tx, rx) = smol::channel::unbounded();
-    let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), None));
+    let dialer = cfg.dialer.clone();
+    let mut server = smol::spawn(p2p::run_dialing(
+        node,
+        listeners,
+        (tx.clone(), rx),
+        None,
+        dialer,
+    ));
     let rpc = match rpc_service::start(cfg, tx.clone()) {
         Ok(rpc) => rpc,
         Err(e) => {
@@ -167,13 +178,30 @@ async fn serve(
     failure.map_or(Ok(()), |f| Err(f.to_string()))
 }
 
-/// Opens the LMDB environment, brings its schema up to date and loads the node's chain from it.
-fn load_block_db(cfg: &Config, params: &Params, seed: u64) -> Result<Node<LmdbStore>, String> {
+/// Opens the LMDB environment and brings its schema up to date.
+fn open_block_db(cfg: &Config) -> Result<LmdbStore, String> {
     let dir = cfg.data_dir.join(BLOCK_DB_DIR);
     log::info!("Loading block database from '{}'", dir.display());
     let mut store =
         LmdbStore::open(&dir).map_err(|e| format!("cannot open the block database: {e}"))?;
     upgrades::upgrade(&mut store).map_err(|e| format!("cannot upgrade the block database: {e}"))?;
+    Ok(store)
+}
+
+/// `--droptxindex`: deletes the transaction index and exits, as btcd.
+fn drop_tx_index(cfg: &Config) -> Result<(), String> {
+    let mut store = open_block_db(cfg)?;
+    let dropped = tx_index::drop_tx_index(&mut store);
+    store.close();
+    dropped
+        .map(|_| ())
+        .map_err(|e| format!("cannot drop the transaction index: {e}"))
+}
+
+/// Opens the block database and loads the node's chain from it (catching the transaction
+/// index up when it is on).
+fn load_block_db(cfg: &Config, params: &Params, seed: u64) -> Result<Node<LmdbStore>, String> {
+    let store = open_block_db(cfg)?;
     let node = Node::new(
         params.clone(),
         node_config(cfg, params)?,

@@ -1,5 +1,6 @@
 //! Logging as btcd does it: `2006-01-02 15:04:05.000 [INF] SUBS: message` lines to stdout and a
-//! rotated log file, with a level per subsystem (`--debuglevel=info,PEER=debug`).
+//! rotated log file, with a level per subsystem (`--debuglevel=info,PEER=debug`) that the
+//! `debuglevel` RPC changes while the daemon runs ([`set_levels`]).
 //!
 //! Code logs through the `log` facade; the subsystem tag comes from the module a line was
 //! logged in, so the core never needs to know about tags.
@@ -10,6 +11,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{OnceLock, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// btcd's subsystem tags and the module path prefixes that log under each. The first matching
@@ -25,6 +27,13 @@ const SUBSYSTEMS: &[(&str, &[&str])] = &[
     (
         "SRVR",
         &["rbtcd_core::net", "rbtcd_core::node", "rbtcd::p2p"],
+    ),
+    (
+        "INDX",
+        &[
+            "rbtcd_core::chain::tx_index",
+            "rbtcd_core::chain::state::indexing",
+        ],
     ),
     ("CHAN", &["rbtcd_core::chain"]),
     ("BCDB", &["rbtcd::store_lmdb", "rbtcd::upgrades"]),
@@ -99,16 +108,31 @@ pub struct Levels {
     per_subsystem: BTreeMap<&'static str, LevelFilter>,
 }
 
+impl Default for Levels {
+    fn default() -> Self {
+        Levels {
+            default: LevelFilter::Info,
+            per_subsystem: BTreeMap::new(),
+        }
+    }
+}
+
 impl Levels {
     /// Parses `level` or `SUBS=level,SUBS2=level` or both mixed (`info,PEER=debug`).
     pub fn parse(spec: &str) -> Result<Levels, LogError> {
-        let mut levels = Levels {
-            default: LevelFilter::Info,
-            per_subsystem: BTreeMap::new(),
-        };
+        Levels::default().updated(spec)
+    }
+
+    /// These levels changed by `spec`, parts applied in order: a bare level sets every
+    /// subsystem (dropping earlier per-subsystem levels), `SUBS=level` sets one.
+    pub fn updated(&self, spec: &str) -> Result<Levels, LogError> {
+        let mut levels = self.clone();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part.split_once('=') {
-                None => levels.default = level(part)?,
+                None => {
+                    levels.default = level(part)?;
+                    levels.per_subsystem.clear();
+                }
                 Some((subsystem, lvl)) => {
                     let tag = subsystems()
                         .into_iter()
@@ -254,14 +278,41 @@ impl Write for RotatingFile {
     }
 }
 
+/// The levels in force, read by the logger's filter and replaced by [`set_levels`].
+fn current() -> &'static RwLock<Levels> {
+    static CURRENT: OnceLock<RwLock<Levels>> = OnceLock::new();
+    CURRENT.get_or_init(|| RwLock::new(Levels::default()))
+}
+
+fn install(levels: Levels) {
+    log::set_max_level(levels.max());
+    *current().write().unwrap_or_else(|p| p.into_inner()) = levels;
+}
+
+/// Changes the levels in force by a `debuglevel` specification (see [`Levels::updated`]);
+/// on error nothing changes.
+pub fn set_levels(spec: &str) -> Result<(), LogError> {
+    let updated = current()
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .updated(spec)?;
+    install(updated);
+    Ok(())
+}
+
 /// Installs the global logger: btcd-formatted lines to stdout and to `log_file` (rotated).
 pub fn init(levels: Levels, log_file: &Path) -> Result<(), LogError> {
     let file = RotatingFile::open(log_file, ROTATE_BYTES, KEEP_ROTATED)
         .map_err(|e| LogError::File(format!("{}: {e}", log_file.display())))?;
-    let max = levels.max();
     fern::Dispatch::new()
-        .level(max)
-        .filter(move |meta| levels.enabled(meta.target(), meta.level()))
+        // Levels change at run time: the filter decides, and `install` sets the facade's max.
+        .level(LevelFilter::Trace)
+        .filter(|meta| {
+            current()
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .enabled(meta.target(), meta.level())
+        })
         .format(|out, message, record| {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -277,7 +328,9 @@ pub fn init(levels: Levels, log_file: &Path) -> Result<(), LogError> {
         .chain(io::stdout())
         .chain(fern::Output::writer(Box::new(file), "\n"))
         .apply()
-        .map_err(|e| LogError::File(e.to_string()))
+        .map_err(|e| LogError::File(e.to_string()))?;
+    install(levels);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -321,6 +374,29 @@ mod tests {
             Levels::parse("NOPE=info"),
             Err(LogError::UnknownSubsystem("NOPE".into()))
         );
+    }
+
+    #[test]
+    fn updates_change_only_what_they_name() {
+        let l = Levels::parse("info,PEER=debug").unwrap();
+        let u = l.updated("CHAN=trace").unwrap();
+        assert!(
+            u.enabled("rbtcd_core::net::peer", Level::Debug),
+            "PEER kept"
+        );
+        assert!(u.enabled("rbtcd_core::chain", Level::Trace));
+        assert!(!u.enabled("rbtcd_core::mempool", Level::Debug));
+        let all = u.updated("warn").unwrap();
+        assert!(
+            !all.enabled("rbtcd_core::net::peer", Level::Info),
+            "bare level resets"
+        );
+        assert_eq!(all, Levels::parse("warn").unwrap());
+        assert_eq!(
+            u.updated("CHAN=debug,NOPE=info"),
+            Err(LogError::UnknownSubsystem("NOPE".into()))
+        );
+        assert_eq!(subsystem_of("rbtcd_core::chain::tx_index"), Some("INDX"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
             max_orphans: cfg.max_orphan_tx,
             ..defaults.policy
         },
+        tx_index: cfg.tx_index,
         ..defaults
     })
 }

@@ -2,6 +2,7 @@
 //! feeds it what the sockets report, stamped with the wall clock; per-connection tasks only
 //! move bytes. Framing, handshakes, bans and sync all stay in the core.
 
+use crate::dialer::Dialer;
 use crate::progress::Progress;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
@@ -12,6 +13,7 @@ use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::{TcpListener, TcpStream};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long an outbound dial may take (btcd's default connect timeout).
@@ -56,15 +58,27 @@ pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
 }
 
 /// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
-/// accepting on `listeners`. Every notification is logged and, when `notify` is given, also
-/// sent there. Returns the node so the caller can close its store.
+/// accepting on `listeners` and dialling directly. Every notification is logged and, when
+/// `notify` is given, also sent there. Returns the node so the caller can close its store.
 pub async fn run<S: ChainStore + Send + 'static>(
-    mut node: Node<S>,
+    node: Node<S>,
     listeners: Vec<TcpListener>,
     events: (Sender<Event<S>>, Receiver<Event<S>>),
     notify: Option<Sender<Notification>>,
 ) -> Node<S> {
+    run_dialing(node, listeners, events, notify, Dialer::default()).await
+}
+
+/// [`run`], making outbound connections the way `dialer` says (through proxies).
+pub async fn run_dialing<S: ChainStore + Send + 'static>(
+    mut node: Node<S>,
+    listeners: Vec<TcpListener>,
+    events: (Sender<Event<S>>, Receiver<Event<S>>),
+    notify: Option<Sender<Notification>>,
+    dialer: Dialer,
+) -> Node<S> {
     let (tx, rx) = events;
+    let dialer = Arc::new(dialer);
     let accept_tasks: Vec<smol::Task<()>> = listeners
         .into_iter()
         .map(|l| smol::spawn(accept_loop(l, tx.clone())))
@@ -73,7 +87,14 @@ pub async fn run<S: ChainStore + Send + 'static>(
     let mut progress = Progress::new(unix_ms());
     let mut next_peer: PeerId = 1;
     // The node may want things done before any event (dialling its permanent peers).
-    let mut stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
+    let mut stopped = drain(
+        &mut node,
+        &mut writers,
+        &mut progress,
+        &tx,
+        notify.as_ref(),
+        &dialer,
+    );
     while !stopped {
         let event = match node.poll_timeout() {
             Some(deadline) => {
@@ -91,7 +112,14 @@ pub async fn run<S: ChainStore + Send + 'static>(
             Event::Input(input) => input,
             Event::Call(call) => {
                 call(&mut node);
-                stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
+                stopped = drain(
+                    &mut node,
+                    &mut writers,
+                    &mut progress,
+                    &tx,
+                    notify.as_ref(),
+                    &dialer,
+                );
                 continue;
             }
             Event::Connection(stream, addr, direction) => {
@@ -109,7 +137,14 @@ pub async fn run<S: ChainStore + Send + 'static>(
             }
         };
         node.handle(unix_ms(), input);
-        stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
+        stopped = drain(
+            &mut node,
+            &mut writers,
+            &mut progress,
+            &tx,
+            notify.as_ref(),
+            &dialer,
+        );
     }
     drop(accept_tasks);
     writers.clear();
@@ -123,6 +158,7 @@ fn drain<S: ChainStore + Send + 'static>(
     progress: &mut Progress,
     tx: &Sender<Event<S>>,
     notify: Option<&Sender<Notification>>,
+    dialer: &Arc<Dialer>,
 ) -> bool {
     let mut fatal = false;
     while let Some(output) = node.poll_output() {
@@ -139,7 +175,7 @@ fn drain<S: ChainStore + Send + 'static>(
                 writers.remove(&peer);
             }
             Output::Connect { addr } => {
-                smol::spawn(dial(addr, tx.clone())).detach();
+                smol::spawn(dial(addr, tx.clone(), Arc::clone(dialer))).detach();
             }
             Output::Resolve { seed } => {
                 let port = node.chain().params().default_port;
@@ -185,13 +221,13 @@ async fn accept_loop<S: ChainStore>(listener: TcpListener, tx: Sender<Event<S>>)
     }
 }
 
-async fn dial<S: ChainStore>(addr: SocketAddr, tx: Sender<Event<S>>) {
-    let connect = TcpStream::connect(addr).fuse();
+async fn dial<S: ChainStore>(addr: SocketAddr, tx: Sender<Event<S>>, dialer: Arc<Dialer>) {
+    let connect = dialer.dial(addr).fuse();
     let timeout = FutureExt::fuse(smol::Timer::after(CONNECT_TIMEOUT));
     futures::pin_mut!(connect, timeout);
     let result = futures::select! {
         r = connect => r,
-        _ = timeout => Err(std::io::ErrorKind::TimedOut.into()),
+        _ = timeout => Err(crate::dialer::DialError::Io(std::io::ErrorKind::TimedOut.into())),
     };
     match result {
         Ok(stream) => {

@@ -1,8 +1,10 @@
 //! The RPC server's way into the node: each call runs [`Node::rpc`] on the node task
 //! ([`Event::Call`]), so handlers read and change the node without locks, and the answer comes
-//! back to the RPC thread. `stop` is reported to the daemon.
+//! back to the RPC thread. `stop` is reported to the daemon; `debuglevel` changes are applied
+//! here, to the logger.
 
 use crate::config::Config;
+use crate::logging;
 use crate::p2p::{unix_ms, Event};
 use crate::rpc_http::{RpcServer, RpcService};
 use rbtcd_core::chain::ChainStore;
@@ -33,8 +35,13 @@ impl<S: ChainStore + Send + 'static> RpcService for Service<S> {
             .send_blocking(Event::Call(call))
             .map_err(|_| shutting_down())?;
         let handled = answer.recv_blocking().map_err(|_| shutting_down())??;
-        if handled.effect == Some(Effect::Stop) {
-            let _ = self.stop.try_send(());
+        match &handled.effect {
+            Some(Effect::Stop) => {
+                let _ = self.stop.try_send(());
+            }
+            Some(Effect::DebugLevel(spec)) => logging::set_levels(spec)
+                .map_err(|e| RpcError::new(code::INVALID_PARAMS, e.to_string()))?,
+            _ => {}
         }
         Ok(handled.result)
     }
@@ -61,6 +68,7 @@ pub fn start<S: ChainStore + Send + 'static>(
                     version: crate_version(),
                     start_time: unix_ms() / 1000,
                     proxy: cfg.proxy.clone().unwrap_or_default(),
+                    log_subsystems: logging::subsystems(),
                 }),
                 stop,
             };

@@ -7,10 +7,10 @@ use heed::types::Bytes;
 use heed::{CommitOrAbort, Database, Env, EnvOpenOptions};
 use rbtcd_core::chain::store::{utxo_key, MetaKey};
 use rbtcd_core::chain::{
-    BlockUndo, ChainStore, IndexEntry, StoreError, Table, WriteBatch, WriteOp,
+    BlockUndo, ChainStore, IndexEntry, StoreError, Table, TxLoc, WriteBatch, WriteOp,
 };
 use rbtcd_core::mempool::Coin;
-use rbtcd_core::primitives::{Block, BlockHash, Decodable, Encodable, Hash256, OutPoint};
+use rbtcd_core::primitives::{Block, BlockHash, Decodable, Encodable, Hash256, OutPoint, Txid};
 use std::path::Path;
 
 /// Address space reserved for the memory map. LMDB files are sparse, so this is an upper bound
@@ -22,7 +22,7 @@ type Db = Database<'static, Bytes, Bytes>;
 /// An LMDB environment holding the chain's tables.
 pub struct LmdbStore {
     env: Env,
-    dbs: [Db; 5],
+    dbs: [Db; Table::ALL.len()],
 }
 
 fn backend(e: heed::Error) -> StoreError {
@@ -58,7 +58,7 @@ impl LmdbStore {
                 for table in Table::ALL {
                     dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(table.name()))?);
                 }
-                let dbs: [_; 5] = dbs.try_into().expect("one database per table");
+                let dbs: [_; Table::ALL.len()] = dbs.try_into().expect("one database per table");
                 Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(dbs))
             })
             .map_err(backend)?
@@ -86,6 +86,19 @@ impl LmdbStore {
         self.get(table, key)?
             .map(|bytes| decode(table, &bytes))
             .transpose()
+    }
+
+    /// A block hash kept under `key` in the meta table.
+    fn meta_hash(&self, key: MetaKey) -> Result<Option<BlockHash>, StoreError> {
+        match self.get(Table::Meta, key.name().as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
+                .map(|b| Some(Hash256(b)))
+                .map_err(|_| StoreError::Corrupt {
+                    table: Table::Meta,
+                    reason: format!("{} of {} bytes", key.name(), bytes.len()),
+                }),
+        }
     }
 
     /// Flushes and closes the environment, waiting until LMDB has released it.
@@ -149,15 +162,7 @@ impl ChainStore for LmdbStore {
     }
 
     fn tip(&self) -> Result<Option<BlockHash>, StoreError> {
-        match self.get(Table::Meta, MetaKey::Tip.name().as_bytes())? {
-            None => Ok(None),
-            Some(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
-                .map(|b| Some(Hash256(b)))
-                .map_err(|_| StoreError::Corrupt {
-                    table: Table::Meta,
-                    reason: format!("tip of {} bytes", bytes.len()),
-                }),
-        }
+        self.meta_hash(MetaKey::Tip)
     }
 
     fn addr_book(&self) -> Result<Option<Vec<u8>>, StoreError> {
@@ -176,6 +181,14 @@ impl ChainStore for LmdbStore {
         }
     }
 
+    fn tx_location(&self, txid: &Txid) -> Result<Option<TxLoc>, StoreError> {
+        self.get_decoded(Table::TxIndex, &txid.0)
+    }
+
+    fn tx_index_tip(&self) -> Result<Option<BlockHash>, StoreError> {
+        self.meta_hash(MetaKey::TxIndexTip)
+    }
+
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut wtxn = self.env.write_txn().map_err(backend)?;
         for op in batch.ops {
@@ -191,6 +204,17 @@ impl ChainStore for LmdbStore {
                 WriteOp::PutAddrBook(b) => meta(MetaKey::AddrBook, b),
                 WriteOp::PutSchemaVersion(v) => {
                     meta(MetaKey::SchemaVersion, v.to_le_bytes().to_vec())
+                }
+                WriteOp::PutTxLoc(t, loc) => (Table::TxIndex, t.0.to_vec(), Some(loc.encode())),
+                WriteOp::DeleteTxLoc(t) => (Table::TxIndex, t.0.to_vec(), None),
+                WriteOp::PutTxIndexTip(h) => meta(MetaKey::TxIndexTip, h.0.to_vec()),
+                WriteOp::ClearTxIndex => {
+                    self.db(Table::TxIndex).clear(&mut wtxn).map_err(backend)?;
+                    let key = MetaKey::TxIndexTip.name().as_bytes();
+                    self.db(Table::Meta)
+                        .delete(&mut wtxn, key)
+                        .map_err(backend)?;
+                    continue;
                 }
             };
             let db = self.db(table);

@@ -182,13 +182,8 @@ pub fn connect_block<S: ChainStore>(
     Ok(batch)
 }
 
-/// The batch that undoes `block` (the main-chain tip): its outputs removed, the coins it spent
-/// restored from `undo`, its undo data dropped and its parent made the tip.
-pub fn disconnect_block(
-    block: &Block,
-    hash: BlockHash,
-    undo: BlockUndo,
-) -> Result<WriteBatch, ChainError> {
+/// Checks that `undo` holds one coin per input `block` spends (what disconnecting needs).
+pub fn check_undo(block: &Block, hash: BlockHash, undo: &BlockUndo) -> Result<(), ChainError> {
     let inputs: usize = block.txdata.iter().skip(1).map(|t| t.inputs.len()).sum();
     if undo.spent.len() != inputs {
         return Err(ChainError::Inconsistent(format!(
@@ -196,6 +191,17 @@ pub fn disconnect_block(
             undo.spent.len()
         )));
     }
+    Ok(())
+}
+
+/// The batch that undoes `block` (the main-chain tip): its outputs removed, the coins it spent
+/// restored from `undo`, its undo data dropped and its parent made the tip.
+pub fn disconnect_block(
+    block: &Block,
+    hash: BlockHash,
+    undo: BlockUndo,
+) -> Result<WriteBatch, ChainError> {
+    check_undo(block, hash, &undo)?;
     let mut batch = WriteBatch::new();
     let mut restored = undo.spent.into_iter().rev();
     for tx in block.txdata.iter().rev() {

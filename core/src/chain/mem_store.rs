@@ -9,8 +9,9 @@
 use super::hashed_key_map::HashedKeyMap;
 use super::records::{BlockUndo, IndexEntry};
 use super::store::{ChainStore, StoreError, WriteBatch, WriteOp};
+use super::tx_index::TxLoc;
 use crate::mempool::Coin;
-use crate::primitives::{Block, BlockHash, OutPoint};
+use crate::primitives::{Block, BlockHash, OutPoint, Txid};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -23,6 +24,8 @@ struct Committed {
     tip: Option<BlockHash>,
     addr_book: Option<Vec<u8>>,
     schema_version: Option<u32>,
+    tx_index: HashedKeyMap<Txid, TxLoc>,
+    tx_index_tip: Option<BlockHash>,
 }
 
 #[derive(Default)]
@@ -157,6 +160,14 @@ impl ChainStore for MemStore {
         Ok(self.live()?.state.schema_version)
     }
 
+    fn tx_location(&self, txid: &Txid) -> Result<Option<TxLoc>, StoreError> {
+        Ok(self.live()?.state.tx_index.get(txid).copied())
+    }
+
+    fn tx_index_tip(&self) -> Result<Option<BlockHash>, StoreError> {
+        Ok(self.live()?.state.tx_index_tip)
+    }
+
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut s = self.live()?;
         match s.writes_before_crash {
@@ -196,6 +207,17 @@ impl ChainStore for MemStore {
                 WriteOp::PutTip(h) => st.tip = Some(h),
                 WriteOp::PutAddrBook(b) => st.addr_book = Some(b),
                 WriteOp::PutSchemaVersion(v) => st.schema_version = Some(v),
+                WriteOp::PutTxLoc(txid, loc) => {
+                    st.tx_index.insert(txid, loc);
+                }
+                WriteOp::DeleteTxLoc(txid) => {
+                    st.tx_index.remove(&txid);
+                }
+                WriteOp::PutTxIndexTip(h) => st.tx_index_tip = Some(h),
+                WriteOp::ClearTxIndex => {
+                    st.tx_index = HashedKeyMap::default();
+                    st.tx_index_tip = None;
+                }
             }
         }
         s.commits += 1;

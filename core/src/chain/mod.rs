@@ -16,11 +16,14 @@ pub mod records;
 pub mod script_check;
 pub mod state;
 pub mod store;
+pub mod tx_index;
 pub mod tx_rules;
 pub mod upgrades;
+pub mod verify;
 
 pub use error::{ChainError, RuleError};
 pub use mem_store::MemStore;
 pub use records::{BlockUndo, IndexEntry, Status};
-pub use state::{Chain, ChainEvent, Placement};
+pub use state::{BlockVerdict, Chain, ChainEvent, Placement, VerdictError};
 pub use store::{ChainStore, StoreError, Table, WriteBatch, WriteOp};
+pub use tx_index::TxLoc;

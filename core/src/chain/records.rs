@@ -33,6 +33,11 @@ impl Status {
         Status(self.0 | other.0)
     }
 
+    /// The flags of `self` without those of `other`.
+    pub fn without(self, other: Status) -> Status {
+        Status(self.0 & !other.0)
+    }
+
     /// True when the block or an ancestor is known invalid.
     pub fn is_invalid(self) -> bool {
         self.0 & (Self::INVALID.0 | Self::INVALID_ANCESTOR.0) != 0

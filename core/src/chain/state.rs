@@ -9,10 +9,16 @@ use super::index::BlockIndex;
 use super::orphans::OrphanBlocks;
 use super::records::{IndexEntry, Status};
 use super::store::{ChainStore, WriteBatch, WriteOp};
+use super::tx_index::{index_ops, unindex_ops};
 use crate::params::Params;
 use crate::primitives::{Block, BlockHash, BlockHeader, Work};
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
+
+mod indexing;
+mod manual;
+
+pub use manual::{BlockVerdict, VerdictError};
 
 /// Where a processed block ended up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -67,6 +73,8 @@ pub struct Chain<S: ChainStore> {
     /// tip's work: the tips the chain may move to.
     candidates: BTreeSet<CandidateKey>,
     events: Vec<ChainEvent>,
+    /// Whether connects and disconnects also update the transaction index.
+    tx_index: bool,
 }
 
 impl<S: ChainStore> Chain<S> {
@@ -111,6 +119,7 @@ impl<S: ChainStore> Chain<S> {
             orphans: OrphanBlocks::default(),
             candidates: BTreeSet::new(),
             events: Vec::new(),
+            tx_index: false,
         };
         chain.rebuild_candidates();
         chain.activate_best_chain()?;
@@ -421,12 +430,12 @@ impl<S: ChainStore> Chain<S> {
 
     fn connect_tip(&mut self, hash: &BlockHash) -> Result<(), ChainError> {
         let entry = *self.index.get(hash).expect("indexed");
-        let block = self
-            .store
-            .block(hash)?
-            .ok_or_else(|| ChainError::Inconsistent(format!("block data of {hash} missing")))?;
+        let block = self.stored_block(hash)?;
         match connect_block(&self.store, &self.index, &block, &entry, &self.params) {
-            Ok(batch) => {
+            Ok(mut batch) => {
+                if self.tx_index {
+                    batch.ops.extend(index_ops(&block, *hash));
+                }
                 self.store.write(batch)?;
                 self.index
                     .set_status(hash, entry.status.with(Status::VALID));
@@ -461,8 +470,11 @@ impl<S: ChainStore> Chain<S> {
             .store
             .undo(&tip.hash)?
             .ok_or_else(|| missing("undo data"))?;
-        self.store
-            .write(disconnect_block(&block, tip.hash, undo)?)?;
+        let mut batch = disconnect_block(&block, tip.hash, undo)?;
+        if self.tx_index {
+            batch.ops.extend(unindex_ops(&block));
+        }
+        self.store.write(batch)?;
         self.index.pop_main();
         self.events.push(ChainEvent::Disconnected {
             hash: tip.hash,
@@ -471,12 +483,14 @@ impl<S: ChainStore> Chain<S> {
         Ok(())
     }
 
-    /// Marks `hash` invalid and every known descendant as having an invalid ancestor.
+    /// Marks `hash` invalid and every known descendant as having an invalid ancestor; none of
+    /// them counts as validated any more.
     fn mark_invalid(&mut self, hash: &BlockHash) -> Result<(), ChainError> {
         let mut batch = WriteBatch::new();
         let mut stack = vec![(*hash, Status::INVALID)];
         while let Some((h, flag)) = stack.pop() {
-            let status = self.index.get(&h).expect("indexed").status.with(flag);
+            let old = self.index.get(&h).expect("indexed").status;
+            let status = old.without(Status::VALID).with(flag);
             let e = self.index.set_status(&h, status).expect("indexed");
             batch.push(WriteOp::PutIndex(e));
             stack.extend(

@@ -8,8 +8,9 @@
 //! backend keys them as [`Table`] documents.
 
 use super::records::{BlockUndo, IndexEntry};
+use super::tx_index::TxLoc;
 use crate::mempool::Coin;
-use crate::primitives::{Block, BlockHash, OutPoint};
+use crate::primitives::{Block, BlockHash, OutPoint, Txid};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -27,16 +28,19 @@ pub enum Table {
     Utxo,
     /// Fixed names ([`MetaKey`]) -> small values.
     Meta,
+    /// Txid -> encoded [`TxLoc`] (only with the transaction index on).
+    TxIndex,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Index,
         Table::Blocks,
         Table::Undo,
         Table::Utxo,
         Table::Meta,
+        Table::TxIndex,
     ];
 
     /// The table's name (LMDB database name).
@@ -47,6 +51,7 @@ impl Table {
             Table::Undo => "undo",
             Table::Utxo => "utxo",
             Table::Meta => "meta",
+            Table::TxIndex => "txindex",
         }
     }
 }
@@ -60,6 +65,8 @@ pub enum MetaKey {
     AddrBook,
     /// Database schema version (u32 LE), see [`super::upgrades`].
     SchemaVersion,
+    /// The last block the transaction index covers (32 bytes); absent when it was never built.
+    TxIndexTip,
 }
 
 impl MetaKey {
@@ -69,6 +76,7 @@ impl MetaKey {
             MetaKey::Tip => "tip",
             MetaKey::AddrBook => "addrbook",
             MetaKey::SchemaVersion => "schema_version",
+            MetaKey::TxIndexTip => "txindex_tip",
         }
     }
 }
@@ -104,6 +112,14 @@ pub enum WriteOp {
     PutAddrBook(Vec<u8>),
     /// Record the schema version.
     PutSchemaVersion(u32),
+    /// Record where a transaction is (transaction index).
+    PutTxLoc(Txid, TxLoc),
+    /// Forget where a transaction is.
+    DeleteTxLoc(Txid),
+    /// Record the last block the transaction index covers.
+    PutTxIndexTip(BlockHash),
+    /// Remove the whole transaction index and its tip (`--droptxindex`).
+    ClearTxIndex,
 }
 
 /// Changes applied all together or not at all, in order (a later op on the same key wins).
@@ -165,7 +181,8 @@ impl std::error::Error for StoreError {}
 
 /// Everything `store` holds (index, blocks, undo data, UTXO set, tip, address book, schema) as
 /// one batch: writing it into an empty store makes a copy (seeding test and benchmark data
-/// directories in one commit, moving between backends).
+/// directories in one commit, moving between backends). The transaction index is left out: a
+/// copy without its tip rebuilds it when opened with the index on.
 pub fn full_copy<S: ChainStore + ?Sized>(store: &S) -> Result<WriteBatch, StoreError> {
     let mut batch = WriteBatch::new();
     for entry in store.index_entries()? {
@@ -211,6 +228,10 @@ pub trait ChainStore {
     fn addr_book(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The schema version; `None` for a fresh store.
     fn schema_version(&self) -> Result<Option<u32>, StoreError>;
+    /// Where transaction `txid` is, if the transaction index holds it.
+    fn tx_location(&self, txid: &Txid) -> Result<Option<TxLoc>, StoreError>;
+    /// The last block the transaction index covers; `None` when it was never built or dropped.
+    fn tx_index_tip(&self) -> Result<Option<BlockHash>, StoreError>;
     /// Commits `batch` atomically.
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError>;
 

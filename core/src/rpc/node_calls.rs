@@ -66,8 +66,9 @@ impl<S: ChainStore> Node<S> {
         Ok(hashes)
     }
 
-    /// Answers an authorized `method` call at `now` (ms). A returned [`Effect::Stop`] is for
-    /// the driver to carry out after replying; every other effect has been applied.
+    /// Answers an authorized `method` call at `now` (ms). A returned [`Effect::Stop`] or
+    /// [`Effect::DebugLevel`] is for the driver to carry out; every other effect has been
+    /// applied.
     pub fn rpc(
         &mut self,
         now: Time,
@@ -116,7 +117,11 @@ impl<S: ChainStore> Node<S> {
             Some(Effect::Generate(n)) => self.generate(now, n).map(|hashes| {
                 Value::Array(hashes.into_iter().map(|h| h.to_string().into()).collect()).into()
             }),
-            Some(Effect::Stop) | None => Ok(handled),
+            Some(Effect::BlockVerdict(hash, verdict)) => self
+                .block_verdict(&hash, verdict)
+                .map(|()| Value::Null.into())
+                .map_err(|e| RpcError::new(code::INTERNAL, e.to_string())),
+            Some(Effect::Stop | Effect::DebugLevel(_)) | None => Ok(handled),
         }
     }
 }

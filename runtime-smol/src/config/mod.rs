@@ -6,6 +6,9 @@ mod ini;
 mod options;
 
 pub use options::Options;
+
+use crate::dialer::Dialer;
+use crate::socks5::Proxy;
 pub use rbtcd_core::net::ipnet::IpNet;
 
 use rbtcd_core::params::{Network, Params};
@@ -92,12 +95,10 @@ pub struct Config {
     pub dns_seed: bool,
     /// Addresses we claim to listen on.
     pub external_ips: Vec<String>,
-    /// SOCKS5 proxy for all outbound connections.
+    /// The `proxy` option as given (reported by `getinfo`).
     pub proxy: Option<String>,
-    /// SOCKS5 proxy for onion addresses.
-    pub onion: Option<String>,
-    /// `noonion`: never dial onion addresses.
-    pub no_onion: bool,
+    /// How outbound connections are made (`proxy`, `onion`, `noonion` and their logins).
+    pub dialer: Dialer,
     /// User-agent comments (BIP 14).
     pub ua_comments: Vec<String>,
     /// RPC server settings; `None` when disabled.
@@ -112,6 +113,10 @@ pub struct Config {
     pub min_relay_tx_fee: i64,
     /// Most orphan transactions kept.
     pub max_orphan_tx: usize,
+    /// `txindex`: keep the transaction index.
+    pub tx_index: bool,
+    /// `droptxindex`: delete the transaction index and exit.
+    pub drop_tx_index: bool,
 }
 
 /// Why the configuration was refused.
@@ -154,6 +159,12 @@ pub enum ConfigError {
     GenerateWithoutMiningAddr,
     /// `rpclisten` asks for the RPC server but no credential pair is configured.
     RpcWithoutCredentials,
+    /// A proxy address (`proxy` or `onion`, named first) is not `host:port`.
+    ProxyAddress(&'static str, String, String),
+    /// `onion` and `noonion` were both given.
+    OnionWithNoOnion,
+    /// `txindex` and `droptxindex` were both given.
+    TxIndexWithDrop,
 }
 
 impl fmt::Display for ConfigError {
@@ -200,6 +211,18 @@ impl fmt::Display for ConfigError {
                 f,
                 "--rpclisten is set but no rpcuser/rpcpass or rpclimituser/rpclimitpass pair is \
                  configured -- set credentials or drop rpclisten"
+            ),
+            ConfigError::ProxyAddress(option, value, reason) => {
+                let kind = if *option == "onion" { "onion proxy" } else { "proxy" };
+                write!(f, "{kind} address '{value}' is invalid: {reason}")
+            }
+            ConfigError::OnionWithNoOnion => write!(
+                f,
+                "the --noonion and --onion options may not be activated at the same time"
+            ),
+            ConfigError::TxIndexWithDrop => write!(
+                f,
+                "the --txindex and --droptxindex options may not be activated at the same time"
             ),
         }
     }
@@ -385,6 +408,17 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     if o.generate && o.miningaddr.is_empty() {
         return Err(ConfigError::GenerateWithoutMiningAddr);
     }
+    if o.txindex && o.droptxindex {
+        return Err(ConfigError::TxIndexWithDrop);
+    }
+    if o.noonion && o.onion.is_some() {
+        return Err(ConfigError::OnionWithNoOnion);
+    }
+    let dialer = Dialer {
+        proxy: proxy("proxy", &o.proxy, &o.proxyuser, &o.proxypass)?,
+        onion: proxy("onion", &o.onion, &o.onionuser, &o.onionpass)?,
+        no_onion: o.noonion,
+    };
 
     let net_dir = network.name();
     let data_dir = o
@@ -414,8 +448,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         dns_seed,
         external_ips: o.externalip,
         proxy: o.proxy,
-        onion: o.onion,
-        no_onion: o.noonion,
+        dialer,
         ua_comments: o.uacomment,
         rpc,
         generate: o.generate,
@@ -423,7 +456,32 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         block_max_weight,
         min_relay_tx_fee,
         max_orphan_tx,
+        tx_index: o.txindex,
+        drop_tx_index: o.droptxindex,
     })
+}
+
+/// A SOCKS5 proxy option (`host:port`, as btcd requires) with its login, if given.
+fn proxy(
+    option: &'static str,
+    value: &Option<String>,
+    user: &Option<String>,
+    pass: &Option<String>,
+) -> Result<Option<Proxy>, ConfigError> {
+    let Some(value) = value.as_ref().filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let invalid = |reason: String| ConfigError::ProxyAddress(option, value.clone(), reason);
+    let addr = value
+        .to_socket_addrs()
+        .map_err(|e| invalid(e.to_string()))?
+        .next()
+        .ok_or_else(|| invalid("it resolves to no address".into()))?;
+    let credentials = match (user, pass) {
+        (None, None) => None,
+        (u, p) => Some((u.clone().unwrap_or_default(), p.clone().unwrap_or_default())),
+    };
+    Ok(Some(Proxy { addr, credentials }))
 }
 
 /// `~` and a leading `$HOME` expand as btcd's cleanAndExpandPath does.
@@ -442,6 +500,10 @@ fn expand(path: &str, home: &Path) -> PathBuf {
 pub fn resolve_addrs(specs: &[String], default_port: u16) -> Result<Vec<SocketAddr>, ConfigError> {
     let mut out = Vec::new();
     for spec in specs {
+        if let Some(addr) = onion_addr(spec, default_port) {
+            out.push(addr);
+            continue;
+        }
         let with_port = if let Ok(ip) = spec.trim_matches(['[', ']']).parse::<IpAddr>() {
             SocketAddr::new(ip, default_port).to_string()
         } else if let Some(port) = spec.strip_prefix(':') {
@@ -460,6 +522,15 @@ pub fn resolve_addrs(specs: &[String], default_port: u16) -> Result<Vec<SocketAd
         out.extend(addrs);
     }
     Ok(out)
+}
+
+/// A `name.onion` or `name.onion:port` peer as its OnionCat address (DNS cannot resolve it).
+fn onion_addr(spec: &str, default_port: u16) -> Option<SocketAddr> {
+    let (host, port) = match spec.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse().ok()?),
+        None => (spec, default_port),
+    };
+    crate::onion::to_ip(host).map(|ip| SocketAddr::new(ip, port))
 }
 
 /// Writes btcd's default config file: a short sample with random RPC credentials.

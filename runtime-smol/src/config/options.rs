@@ -81,6 +81,12 @@ pub struct Options {
     /// connect to tor hidden services via SOCKS5 proxy (eg. 127.0.0.1:9050)
     #[argh(option)]
     pub onion: Option<String>,
+    /// username for onion proxy server
+    #[argh(option)]
+    pub onionuser: Option<String>,
+    /// password for onion proxy server
+    #[argh(option)]
+    pub onionpass: Option<String>,
     /// disable connecting to tor hidden services
     #[argh(switch)]
     pub noonion: bool,
@@ -134,6 +140,14 @@ pub struct Options {
     /// max number of orphan transactions to keep in memory (default 100)
     #[argh(option)]
     pub maxorphantx: Option<i64>,
+
+    /// maintain a full hash-based transaction index which makes all transactions available
+    /// via the getrawtransaction RPC
+    #[argh(switch)]
+    pub txindex: bool,
+    /// deletes the hash-based transaction index from the database on start up and then exits
+    #[argh(switch)]
+    pub droptxindex: bool,
 }
 
 /// Names of the options that are switches: in a config file they take a boolean value.
@@ -150,6 +164,8 @@ pub const SWITCHES: &[&str] = &[
     "norpc",
     "notls",
     "generate",
+    "txindex",
+    "droptxindex",
 ];
 
 impl Options {
@@ -205,6 +221,8 @@ impl Options {
             proxyuser: self.proxyuser.or(file.proxyuser),
             proxypass: self.proxypass.or(file.proxypass),
             onion: self.onion.or(file.onion),
+            onionuser: self.onionuser.or(file.onionuser),
+            onionpass: self.onionpass.or(file.onionpass),
             noonion: self.noonion || file.noonion,
             uacomment: list(self.uacomment, file.uacomment),
             rpcuser: self.rpcuser.or(file.rpcuser),
@@ -222,6 +240,8 @@ impl Options {
             blockmaxweight: self.blockmaxweight.or(file.blockmaxweight),
             minrelaytxfee: self.minrelaytxfee.or(file.minrelaytxfee),
             maxorphantx: self.maxorphantx.or(file.maxorphantx),
+            txindex: self.txindex || file.txindex,
+            droptxindex: self.droptxindex || file.droptxindex,
         }
     }
 }

@@ -174,3 +174,71 @@ fn version_and_show_short_circuit() {
         Ok(Startup::ShowSubsystems)
     ));
 }
+
+#[test]
+fn proxies_and_onion_options_as_btcd() {
+    use crate::socks5::Proxy;
+    let home = temp_home("proxy");
+    let c = load_in(
+        &home,
+        &[
+            "--regtest",
+            "--proxy=127.0.0.1:9050",
+            "--proxyuser=u",
+            "--proxypass=p",
+            "--onion=127.0.0.1:9150",
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.dialer.proxy,
+        Some(Proxy {
+            addr: "127.0.0.1:9050".parse().unwrap(),
+            credentials: Some(("u".into(), "p".into())),
+        })
+    );
+    assert_eq!(c.dialer.onion.as_ref().unwrap().credentials, None);
+    assert!(
+        c.listeners.is_empty(),
+        "a proxy turns listening off, as btcd"
+    );
+    assert_eq!(c.proxy.as_deref(), Some("127.0.0.1:9050"));
+
+    assert_eq!(
+        load_in(&home, &["--regtest", "--onion=127.0.0.1:9150", "--noonion"]),
+        Err(ConfigError::OnionWithNoOnion)
+    );
+    let e = load_in(&home, &["--regtest", "--proxy=127.0.0.1"]).unwrap_err();
+    assert!(
+        matches!(e, ConfigError::ProxyAddress("proxy", _, _)),
+        "{e:?}"
+    );
+    assert!(e
+        .to_string()
+        .starts_with("proxy address '127.0.0.1' is invalid"));
+}
+
+#[test]
+fn onion_peers_become_onioncat_addresses() {
+    let addrs = resolve_addrs(
+        &[
+            "expyuzz4wqqyqhjn.onion".into(),
+            "expyuzz4wqqyqhjn.onion:9".into(),
+        ],
+        18444,
+    )
+    .unwrap();
+    let ip = crate::onion::to_ip("expyuzz4wqqyqhjn.onion").unwrap();
+    assert_eq!(addrs, [SocketAddr::new(ip, 18444), SocketAddr::new(ip, 9)]);
+}
+
+#[test]
+fn txindex_and_droptxindex_do_not_mix() {
+    let home = temp_home("txindex");
+    let c = load_in(&home, &["--regtest", "--txindex"]).unwrap();
+    assert!(c.tx_index && !c.drop_tx_index);
+    assert_eq!(
+        load_in(&home, &["--regtest", "--txindex", "--droptxindex"]),
+        Err(ConfigError::TxIndexWithDrop)
+    );
+}

@@ -26,16 +26,22 @@ fn contents<S: ChainStore>(store: &S) -> String {
     index.sort_by_key(|e| (e.height, e.hash.0));
     let mut undo = Vec::new();
     let mut blocks = Vec::new();
+    let mut tx_locations = Vec::new();
     for e in &index {
         undo.push(store.undo(&e.hash).unwrap());
-        blocks.push(store.block(&e.hash).unwrap().map(|b| b.block_hash()));
+        let block = store.block(&e.hash).unwrap();
+        blocks.push(block.as_ref().map(|b| b.block_hash()));
+        for tx in block.iter().flat_map(|b| &b.txdata) {
+            tx_locations.push(store.tx_location(&tx.txid()).unwrap());
+        }
     }
     format!(
-        "{index:?}\n{undo:?}\n{blocks:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        "{index:?}\n{undo:?}\n{blocks:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{tx_locations:?}\n{:?}",
         store.utxo_snapshot().unwrap(),
         store.tip().unwrap(),
         store.addr_book().unwrap(),
-        store.schema_version().unwrap()
+        store.schema_version().unwrap(),
+        store.tx_index_tip().unwrap()
     )
 }
 
@@ -46,6 +52,8 @@ fn holds_what_memstore_holds_and_survives_reopen() {
     let blocks = regtest_blocks(&params, 130);
     let mut on_disk = Chain::open(params.clone(), LmdbStore::open(&dir).unwrap()).unwrap();
     let mut in_mem = Chain::open(params.clone(), MemStore::new()).unwrap();
+    on_disk.enable_tx_index().unwrap();
+    in_mem.enable_tx_index().unwrap();
     for b in &blocks {
         on_disk.process_block(b.clone(), NOW).unwrap();
         in_mem.process_block(b.clone(), NOW).unwrap();
@@ -80,6 +88,15 @@ fn holds_what_memstore_holds_and_survives_reopen() {
     );
     let chain = Chain::open(params, reopened).unwrap();
     assert_eq!(chain.tip().hash, parent.0);
+    let mut disk_store = chain.into_store();
+    assert_eq!(disk_store.tx_index_tip().unwrap(), Some(parent.0));
+    let drop = WriteBatch {
+        ops: vec![WriteOp::ClearTxIndex],
+    };
+    disk_store.write(drop.clone()).unwrap();
+    mem_store.write(drop).unwrap();
+    assert_eq!(contents(&disk_store), contents(&mem_store));
+    assert_eq!(disk_store.tx_index_tip().unwrap(), None);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -33,37 +33,49 @@ impl Daemon {
         std::fs::create_dir_all(&home).unwrap();
         let rpc = format!("127.0.0.1:{}", free_port());
         let p2p = format!("127.0.0.1:{}", free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_rbtcd"))
-            .env("HOME", &home)
-            .args([
-                "--regtest".to_string(),
-                format!("--rpclisten={rpc}"),
-                format!("--listen={p2p}"),
-                format!("--rpcuser={}", ADMIN.0),
-                format!("--rpcpass={}", ADMIN.1),
-                format!("--rpclimituser={}", LIMITED.0),
-                format!("--rpclimitpass={}", LIMITED.1),
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = spawn(&home, &rpc, &p2p, extra);
         let d = Daemon {
             child,
             rpc,
             p2p,
             home,
         };
+        d.wait_for_rpc();
+        d
+    }
+
+    /// Stops the daemon with SIGTERM (checking it exits cleanly) and starts it again on the
+    /// same home and ports with `extra` arguments.
+    pub fn restart(&mut self, extra: &[&str]) {
+        self.stop();
+        self.relaunch(extra);
+    }
+
+    /// Starts the stopped daemon again on the same home and ports with `extra` arguments.
+    pub fn relaunch(&mut self, extra: &[&str]) {
+        self.child = spawn(&self.home, &self.rpc, &self.p2p, extra);
+        self.wait_for_rpc();
+    }
+
+    /// Stops the daemon with SIGTERM and checks it exits with status 0 (its home stays).
+    pub fn stop(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(self.child.wait().unwrap().code(), Some(0));
+    }
+
+    fn wait_for_rpc(&self) {
         let start = Instant::now();
-        while TcpStream::connect(&d.rpc).is_err() {
+        while TcpStream::connect(&self.rpc).is_err() {
             assert!(
                 start.elapsed() < Duration::from_secs(60),
                 "RPC never came up"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        d
     }
 
     pub fn connect(&self) -> TcpStream {
@@ -99,6 +111,26 @@ impl Daemon {
         send(&mut s, who, body, true);
         read_reply(&mut s)
     }
+}
+
+/// The regtest daemon with the test credentials, listening on `rpc` and `p2p`.
+fn spawn(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_rbtcd"))
+        .env("HOME", home)
+        .args([
+            "--regtest".to_string(),
+            format!("--rpclisten={rpc}"),
+            format!("--listen={p2p}"),
+            format!("--rpcuser={}", ADMIN.0),
+            format!("--rpcpass={}", ADMIN.1),
+            format!("--rpclimituser={}", LIMITED.0),
+            format!("--rpclimitpass={}", LIMITED.1),
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 impl Drop for Daemon {

@@ -6,6 +6,7 @@ mod chain;
 mod info;
 mod mempool;
 mod message;
+mod operator;
 mod raw_tx;
 mod submit;
 mod tx_json;
@@ -13,9 +14,9 @@ mod tx_json;
 use super::error::RpcError;
 use super::methods::Method;
 use super::params::Params;
-use crate::chain::{Chain, ChainStore};
+use crate::chain::{BlockVerdict, Chain, ChainStore};
 use crate::mempool::Mempool;
-use crate::primitives::{Block, Transaction};
+use crate::primitives::{Block, BlockHash, Transaction};
 use serde_json::Value;
 
 /// Facts about the running node that the chain and mempool do not know.
@@ -27,6 +28,8 @@ pub struct NodeInfo {
     pub start_time: u64,
     /// Configured SOCKS proxy, or empty.
     pub proxy: String,
+    /// The logging subsystem tags `debuglevel show` lists, sorted.
+    pub log_subsystems: Vec<&'static str>,
 }
 
 /// What a handler reads: borrowed node state and the current time.
@@ -55,6 +58,11 @@ pub enum Effect {
     SubmitBlock(Block),
     /// Mine this many blocks on the tip right away (`generate`, regtest and simnet).
     Generate(u32),
+    /// Apply an operator's verdict on a block (`invalidateblock`, `reconsiderblock`).
+    BlockVerdict(BlockHash, BlockVerdict),
+    /// Change the logging levels to this `debuglevel` specification; the daemon checks it and
+    /// answers -32602 with the reason when it is not valid.
+    DebugLevel(String),
 }
 
 /// A handler's answer: the result and any effect to carry out after replying.
@@ -122,6 +130,10 @@ pub fn dispatch<S: ChainStore>(
         "sendrawtransaction" => return submit::send_raw_transaction(p),
         "submitblock" => return submit::submit_block(p),
         "generate" => return submit::generate(p),
+        "debuglevel" => return operator::debug_level(ctx, p),
+        "invalidateblock" => return operator::block_verdict(p, BlockVerdict::Invalid),
+        "reconsiderblock" => return operator::block_verdict(p, BlockVerdict::Reconsider),
+        "verifychain" => operator::verify_chain_rpc(ctx, p)?,
         "stop" => {
             p.expect_count(0, 0)?;
             return Ok(Handled {

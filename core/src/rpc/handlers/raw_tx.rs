@@ -1,8 +1,8 @@
-//! Raw transactions: building one (`createrawtransaction`), reading one from the mempool
-//! (`getrawtransaction`), and btcd's answers for the lookups that need an index rbtcd does not
-//! keep.
+//! Raw transactions: building one (`createrawtransaction`), reading one from the mempool or
+//! the transaction index (`getrawtransaction`), and btcd's answers for the lookups that need an
+//! index rbtcd does not keep.
 
-use super::tx_json::tx_raw_result;
+use super::tx_json::{tx_raw_result, TxBlock};
 use super::Context;
 use crate::address::Address;
 use crate::chain::ChainStore;
@@ -87,8 +87,8 @@ pub fn create_raw_transaction<S: ChainStore>(
     Ok(json!(hex_encode(&tx.encode())))
 }
 
-/// `getrawtransaction txid (verbose=0)`: a mempool transaction in hex or as btcd's
-/// `TxRawResult`; anything else needs the transaction index, which rbtcd does not keep.
+/// `getrawtransaction txid (verbose=0)`: a mempool transaction, or with the transaction index
+/// a main-chain one, in hex or as btcd's `TxRawResult` (with its block when confirmed).
 pub fn get_raw_transaction<S: ChainStore>(
     ctx: &Context<'_, S>,
     p: Params,
@@ -101,16 +101,41 @@ pub fn get_raw_transaction<S: ChainStore>(
         Some(Value::Bool(b)) => *b,
         Some(_) => p.i64(1, "verbose")? != 0,
     };
-    let Some(entry) = ctx.mempool.get(&txid) else {
-        return Err(RpcError::new(
-            code::INVALID_ADDRESS_OR_KEY,
-            "The transaction index must be enabled to query the blockchain (specify --txindex)",
-        ));
+    let (tx, block) = match ctx.mempool.get(&txid) {
+        Some(entry) => (Transaction::clone(&entry.tx), None),
+        None if !ctx.chain.tx_index_enabled() => {
+            return Err(RpcError::new(
+                code::INVALID_ADDRESS_OR_KEY,
+                "The transaction index must be enabled to query the blockchain (specify --txindex)",
+            ))
+        }
+        None => match ctx.chain.indexed_transaction(&txid) {
+            Ok(Some((tx, entry))) => {
+                let at = TxBlock {
+                    hash: entry.hash,
+                    time: entry.header.time,
+                    confirmations: i64::from(ctx.chain.tip().height) - i64::from(entry.height) + 1,
+                };
+                (tx, Some(at))
+            }
+            Ok(None) => {
+                return Err(RpcError::new(
+                    code::INVALID_ADDRESS_OR_KEY,
+                    format!("No information available about transaction {txid}"),
+                ))
+            }
+            Err(e) => {
+                return Err(RpcError::new(
+                    code::INTERNAL,
+                    format!("Failed to retrieve transaction location: {e}"),
+                ))
+            }
+        },
     };
     if verbose {
-        Ok(tx_raw_result(&entry.tx, ctx.chain.params(), None))
+        Ok(tx_raw_result(&tx, ctx.chain.params(), block.as_ref()))
     } else {
-        Ok(json!(hex_encode(&entry.tx.encode())))
+        Ok(json!(hex_encode(&tx.encode())))
     }
 }
 

@@ -42,6 +42,7 @@ fn info() -> NodeInfo {
         version: (0, 1, 0),
         start_time: 1_000,
         proxy: String::new(),
+        log_subsystems: vec!["CHAN", "PEER"],
     }
 }
 

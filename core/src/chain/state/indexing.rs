@@ -1,0 +1,109 @@
+//! The chain's side of the transaction index: turning it on (catching up with the blocks
+//! connected while it was off) and looking transactions up through it.
+
+use super::Chain;
+use crate::chain::error::ChainError;
+use crate::chain::records::IndexEntry;
+use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
+use crate::chain::tx_index::{index_ops, unindex_ops};
+use crate::primitives::{BlockHash, Transaction, Txid};
+
+/// Catch-up commits once a batch holds this many changes, so a long catch-up neither builds
+/// one huge transaction nor pays a commit per block.
+const CATCH_UP_BATCH_OPS: usize = 50_000;
+
+impl<S: ChainStore> Chain<S> {
+    /// True when the transaction index is maintained.
+    pub fn tx_index_enabled(&self) -> bool {
+        self.tx_index
+    }
+
+    /// Turns the transaction index on: blocks that left the main chain while it was off are
+    /// removed from it, the main-chain blocks it lacks are added (btcd's "Catching up indexes"),
+    /// and from then on every connect and disconnect updates it in the same batch. A new index
+    /// starts at genesis, whose coinbase is not indexed (it cannot be spent), as btcd does.
+    pub fn enable_tx_index(&mut self) -> Result<(), ChainError> {
+        log::info!("Transaction index is enabled");
+        let mut indexed = self.store.tx_index_tip()?;
+        while let Some(hash) = indexed.filter(|h| !self.index.is_main(h)) {
+            let block = self.stored_block(&hash)?;
+            log::info!(
+                "Removing block {hash} from the transaction index (no longer in the main chain)"
+            );
+            self.store.write(WriteBatch {
+                ops: unindex_ops(&block).collect(),
+            })?;
+            indexed = Some(block.header.prev_blockhash);
+        }
+        let mut batch = WriteBatch::new();
+        let from = match indexed {
+            Some(hash) => self.index.get(&hash).map_or(0, |e| e.height),
+            None => {
+                batch.push(WriteOp::PutTxIndexTip(self.params.genesis_hash));
+                0
+            }
+        };
+        let best = self.tip().height;
+        if from < best {
+            log::info!("Catching up indexes from height {from} to {best}");
+        }
+        for height in from + 1..=best {
+            let hash = *self
+                .index
+                .main_at(height)
+                .expect("height within the main chain");
+            let block = self.stored_block(&hash)?;
+            batch.ops.extend(index_ops(&block, hash));
+            if batch.ops.len() >= CATCH_UP_BATCH_OPS {
+                self.store.write(std::mem::take(&mut batch))?;
+            }
+        }
+        if !batch.is_empty() {
+            self.store.write(batch)?;
+        }
+        if from < best {
+            log::info!("Indexes caught up to height {best}");
+        }
+        self.tx_index = true;
+        Ok(())
+    }
+
+    /// A main-chain transaction found through the transaction index, with its block's entry;
+    /// `None` when the index is off or does not hold `txid`.
+    pub fn indexed_transaction(
+        &self,
+        txid: &Txid,
+    ) -> Result<Option<(Transaction, IndexEntry)>, ChainError> {
+        if !self.tx_index {
+            return Ok(None);
+        }
+        let Some(loc) = self.store.tx_location(txid)? else {
+            return Ok(None);
+        };
+        let entry = *self.index.get(&loc.block).ok_or_else(|| {
+            ChainError::Inconsistent(format!(
+                "transaction index names unknown block {}",
+                loc.block
+            ))
+        })?;
+        let mut block = self.stored_block(&loc.block)?;
+        let position = loc.position as usize;
+        if position >= block.txdata.len() {
+            return Err(ChainError::Inconsistent(format!(
+                "transaction index puts {txid} at position {position} of block {}",
+                loc.block
+            )));
+        }
+        Ok(Some((block.txdata.swap_remove(position), entry)))
+    }
+
+    /// The stored data of a block the index says is stored.
+    pub(super) fn stored_block(
+        &self,
+        hash: &BlockHash,
+    ) -> Result<crate::primitives::Block, ChainError> {
+        self.store
+            .block(hash)?
+            .ok_or_else(|| ChainError::Inconsistent(format!("block data of {hash} missing")))
+    }
+}

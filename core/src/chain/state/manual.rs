@@ -1,0 +1,152 @@
+//! Operator verdicts on blocks (btcd's `InvalidateBlock` and `ReconsiderBlock`): marking a
+//! block and its descendants invalid, or clearing that, and moving to the best chain left.
+
+use super::Chain;
+use crate::chain::error::ChainError;
+use crate::chain::records::Status;
+use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
+use crate::primitives::BlockHash;
+use std::fmt;
+
+/// An operator's verdict on a block.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BlockVerdict {
+    /// `invalidateblock`: treat it and its descendants as invalid.
+    Invalid,
+    /// `reconsiderblock`: validate it (and its descendants) again.
+    Reconsider,
+}
+
+/// Why a block could not be invalidated or reconsidered.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum VerdictError {
+    /// The block is not in the index; check the hash.
+    NotFound {
+        /// The requested block.
+        hash: BlockHash,
+        /// True for `reconsiderblock`, false for `invalidateblock`.
+        reconsider: bool,
+    },
+    /// Genesis cannot be invalidated.
+    Genesis(BlockHash),
+    /// The chain failed (store error or inconsistency); the node must stop.
+    Chain(ChainError),
+}
+
+impl fmt::Display for VerdictError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerdictError::NotFound {
+                hash,
+                reconsider: false,
+            } => write!(
+                f,
+                "Requested block hash of {hash} is not found and thus cannot be invalidated."
+            ),
+            VerdictError::NotFound {
+                hash,
+                reconsider: true,
+            } => write!(
+                f,
+                "requested block hash of {hash} is not found and thus cannot be reconsidered"
+            ),
+            VerdictError::Genesis(hash) => write!(
+                f,
+                "Requested block hash of {hash} is a at height 0 and is thus a genesis block and \
+                 cannot be invalidated."
+            ),
+            VerdictError::Chain(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for VerdictError {}
+
+impl From<ChainError> for VerdictError {
+    fn from(e: ChainError) -> Self {
+        VerdictError::Chain(e)
+    }
+}
+
+impl<S: ChainStore> Chain<S> {
+    /// Marks `hash` invalid and its descendants as having an invalid ancestor. A main-chain
+    /// block is disconnected first (with everything above it), then the chain moves to the
+    /// valid chain with the most work, which may be a side branch. Invalidating a block already
+    /// known invalid changes nothing.
+    pub fn invalidate_block(&mut self, hash: &BlockHash) -> Result<(), VerdictError> {
+        let entry = *self.index.get(hash).ok_or(VerdictError::NotFound {
+            hash: *hash,
+            reconsider: false,
+        })?;
+        if entry.height == 0 {
+            return Err(VerdictError::Genesis(*hash));
+        }
+        if entry.status.is_invalid() {
+            return Ok(());
+        }
+        log::info!("Invalidating block {hash} at height {}", entry.height);
+        // Disconnecting before marking keeps the store consistent at every commit: a crash in
+        // between reopens on the old best chain, as if the command had not been given.
+        if self.index.is_main(hash) {
+            while self.index.tip().hash != entry.header.prev_blockhash {
+                self.disconnect_tip()?;
+            }
+        }
+        self.mark_invalid(hash)?;
+        self.activate_ignoring_bad_branches()
+    }
+
+    /// Clears the invalid marks of `hash` and of its descendants whose only fault was an
+    /// invalid ancestor, then moves to the best valid chain. Blocks are validated again when
+    /// connected, so a block that really breaks a rule is marked invalid again (and, as btcd,
+    /// that is not an error of this call). A block that is not invalid changes nothing.
+    pub fn reconsider_block(&mut self, hash: &BlockHash) -> Result<(), VerdictError> {
+        let entry = *self.index.get(hash).ok_or(VerdictError::NotFound {
+            hash: *hash,
+            reconsider: true,
+        })?;
+        log::info!("Reconsidering block {hash}");
+        if !entry.status.is_invalid() {
+            log::info!("Block {hash} is valid, nothing to reconsider");
+            return Ok(());
+        }
+        let mut batch = WriteBatch::new();
+        let mut stack = vec![*hash];
+        // Parents are settled before their children, so each child's ancestor flag follows
+        // its parent's final state (a descendant that failed by itself keeps its own mark).
+        while let Some(h) = stack.pop() {
+            let e = *self.index.get(&h).expect("indexed");
+            let parent_invalid = self
+                .index
+                .get(&e.header.prev_blockhash)
+                .is_some_and(|p| p.status.is_invalid());
+            let mut status = e.status.without(Status::INVALID_ANCESTOR);
+            if h == *hash {
+                status = status.without(Status::INVALID);
+            }
+            if parent_invalid {
+                status = status.with(Status::INVALID_ANCESTOR);
+            }
+            if status != e.status {
+                let updated = self.index.set_status(&h, status).expect("indexed");
+                batch.push(WriteOp::PutIndex(updated));
+            }
+            stack.extend_from_slice(self.index.children(&h));
+        }
+        self.store.write(batch).map_err(ChainError::from)?;
+        self.rebuild_candidates();
+        self.activate_ignoring_bad_branches()
+    }
+
+    /// Moves to the best chain; blocks found invalid on the way are marked and logged by the
+    /// activation, which is all an operator command needs.
+    fn activate_ignoring_bad_branches(&mut self) -> Result<(), VerdictError> {
+        match self.activate_best_chain() {
+            Ok(()) | Err(ChainError::Rule(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
