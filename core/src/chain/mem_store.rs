@@ -22,6 +22,7 @@ struct Committed {
     utxo: HashedKeyMap<OutPoint, Coin>,
     tip: Option<BlockHash>,
     addr_book: Option<Vec<u8>>,
+    bans: Option<Vec<u8>>,
     schema_version: Option<u32>,
 }
 
@@ -153,6 +154,10 @@ impl ChainStore for MemStore {
         Ok(self.live()?.state.addr_book.clone())
     }
 
+    fn bans(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.live()?.state.bans.clone())
+    }
+
     fn schema_version(&self) -> Result<Option<u32>, StoreError> {
         Ok(self.live()?.state.schema_version)
     }
@@ -195,6 +200,7 @@ impl ChainStore for MemStore {
                 }
                 WriteOp::PutTip(h) => st.tip = Some(h),
                 WriteOp::PutAddrBook(b) => st.addr_book = Some(b),
+                WriteOp::PutBans(b) => st.bans = Some(b),
                 WriteOp::PutSchemaVersion(v) => st.schema_version = Some(v),
             }
         }

@@ -58,6 +58,8 @@ pub enum MetaKey {
     Tip,
     /// The address manager's serialized state (opaque to the chain).
     AddrBook,
+    /// The peer ban list (opaque to the chain).
+    Bans,
     /// Database schema version (u32 LE), see [`super::upgrades`].
     SchemaVersion,
 }
@@ -68,6 +70,7 @@ impl MetaKey {
         match self {
             MetaKey::Tip => "tip",
             MetaKey::AddrBook => "addrbook",
+            MetaKey::Bans => "bans",
             MetaKey::SchemaVersion => "schema_version",
         }
     }
@@ -102,6 +105,8 @@ pub enum WriteOp {
     PutTip(BlockHash),
     /// Replace the address book blob.
     PutAddrBook(Vec<u8>),
+    /// Replace the ban list blob.
+    PutBans(Vec<u8>),
     /// Record the schema version.
     PutSchemaVersion(u32),
 }
@@ -184,6 +189,9 @@ pub fn full_copy<S: ChainStore + ?Sized>(store: &S) -> Result<WriteBatch, StoreE
     if let Some(book) = store.addr_book()? {
         batch.push(WriteOp::PutAddrBook(book));
     }
+    if let Some(bans) = store.bans()? {
+        batch.push(WriteOp::PutBans(bans));
+    }
     if let Some(version) = store.schema_version()? {
         batch.push(WriteOp::PutSchemaVersion(version));
     }
@@ -209,6 +217,8 @@ pub trait ChainStore {
     fn tip(&self) -> Result<Option<BlockHash>, StoreError>;
     /// The address book blob, if one was saved.
     fn addr_book(&self) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The ban list blob, if one was saved.
+    fn bans(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The schema version; `None` for a fresh store.
     fn schema_version(&self) -> Result<Option<u32>, StoreError>;
     /// Commits `batch` atomically.
