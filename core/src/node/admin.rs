@@ -5,8 +5,10 @@
 use super::{Node, Output, Time};
 use crate::chain::ChainStore;
 use crate::net::bans::BanList;
+use crate::net::connmgr;
 use crate::net::ipnet::IpNet;
 use crate::net::peer::{DisconnectReason, PeerId};
+use crate::rpc::handlers::NetView;
 use crate::wire::AddrV2Entry;
 use std::fmt;
 use std::net::SocketAddr;
@@ -218,9 +220,22 @@ impl<S: ChainStore> Node<S> {
         self.sync.headers_peer
     }
 
-    /// Up to `count` known good addresses, a random share as a `getaddr` answer has.
+    /// The network side as the RPC handlers read it, at `now`.
+    pub fn net_view(&self, now: Time) -> NetView<'_> {
+        NetView {
+            peers: &self.peers,
+            added: &self.config.permanent_peers,
+            permanent: &self.permanent,
+            totals: self.totals,
+            sync_peer: self.sync.headers_peer,
+            now_ms: now,
+        }
+    }
+
+    /// Up to `count` known good IP addresses, a random share as a `getaddr` answer has.
     pub fn node_addresses(&mut self, count: usize) -> Vec<AddrV2Entry> {
         let mut cache = self.addrs.address_cache(self.now_secs());
+        cache.retain(|e| connmgr::to_legacy(e).is_some());
         cache.truncate(count);
         cache
     }

@@ -5,6 +5,7 @@
 mod chain;
 mod info;
 mod mempool;
+mod net;
 mod raw_tx;
 mod submit;
 mod tx_json;
@@ -14,8 +15,11 @@ use super::methods::Method;
 use super::params::Params;
 use crate::chain::{Chain, ChainStore};
 use crate::mempool::Mempool;
+use crate::node::PeerCommand;
 use crate::primitives::{Block, Transaction};
 use serde_json::Value;
+
+pub use net::{peer_command_error, NetView};
 
 /// Facts about the running node that the chain and mempool do not know.
 #[derive(Clone, Debug)]
@@ -38,6 +42,8 @@ pub struct Context<'a, S: ChainStore> {
     pub info: &'a NodeInfo,
     /// Connected peers right now.
     pub connections: u32,
+    /// Peers, added nodes and traffic.
+    pub net: NetView<'a>,
     /// Unix time now.
     pub now: u64,
 }
@@ -54,6 +60,10 @@ pub enum Effect {
     SubmitBlock(Block),
     /// Mine this many blocks on the tip right away (`generate`, regtest and simnet).
     Generate(u32),
+    /// Dial, drop or ping peers (`addnode`, `node`, `ping`).
+    Peer(PeerCommand),
+    /// Answer with up to this many known addresses, drawn at random (`getnodeaddresses`).
+    NodeAddresses(usize),
 }
 
 /// A handler's answer: the result and any effect to carry out after replying.
@@ -117,6 +127,13 @@ pub fn dispatch<S: ChainStore>(
         "sendrawtransaction" => return submit::send_raw_transaction(p),
         "submitblock" => return submit::submit_block(p),
         "generate" => return submit::generate(p),
+        "addnode" => return net::add_node(ctx, p),
+        "node" => return net::node(ctx, p),
+        "ping" => return net::ping(p),
+        "getnodeaddresses" => return net::get_node_addresses(p),
+        "getpeerinfo" => net::get_peer_info(ctx, p)?,
+        "getnettotals" => net::get_net_totals(ctx, p)?,
+        "getaddednodeinfo" => net::get_added_node_info(ctx, p)?,
         "stop" => {
             p.expect_count(0, 0)?;
             return Ok(Handled {

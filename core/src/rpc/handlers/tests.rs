@@ -9,6 +9,7 @@ use crate::primitives::transaction::Transaction;
 use crate::rpc::error::code;
 use crate::rpc::methods::find;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// A regtest chain of `n` blocks above genesis, and (when `n > 0`) a stale sibling of the last
 /// block.
@@ -50,6 +51,14 @@ fn call(chain: &Chain<MemStore>, method: &str, params: Value) -> Result<Value, R
         mempool: &mempool,
         info: &info,
         connections: 0,
+        net: NetView {
+            peers: &BTreeMap::new(),
+            added: &[],
+            permanent: &BTreeMap::new(),
+            totals: Default::default(),
+            sync_peer: None,
+            now_ms: 1_042_000,
+        },
         now: 1_042,
     };
     let params = params.as_array().unwrap().clone();
