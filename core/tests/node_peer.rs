@@ -53,6 +53,15 @@ fn version(nonce: u64, v: i32, services: ServiceFlags) -> VersionMessage {
     }
 }
 
+/// Options whitelisting the rig's peers (10.1.0.0/16), whose addr relay is then not rate
+/// limited: for tests that feed many addresses at once.
+fn trusting() -> NodeConfig {
+    NodeConfig {
+        whitelist: vec!["10.1.0.0/16".parse().unwrap()],
+        ..NodeConfig::default()
+    }
+}
+
 fn full() -> ServiceFlags {
     ServiceFlags::NETWORK | ServiceFlags::WITNESS
 }
@@ -145,7 +154,9 @@ fn inbound_handshake_negotiates_like_btcd() {
     r.send(1, &Message::Verack);
     let sent = r.sent(1);
     assert_eq!(sent[0], Message::SendHeaders);
-    assert!(matches!(&sent[1..], [Message::GetHeaders(_)]));
+    let min_relay_fee = NodeConfig::default().policy.min_relay_fee_per_kvb;
+    assert_eq!(sent[1], Message::FeeFilter(min_relay_fee), "BIP133, as Core");
+    assert!(matches!(&sent[2..], [Message::GetHeaders(_)]));
     let p = &r.node.peers()[&1];
     assert!(p.is_ready() && p.send_addrv2 && p.wtxid_relay);
     assert!(r.out.contains(&Output::Notify(Notification::PeerReady(1))));
@@ -471,6 +482,8 @@ fn whitelisted_peers_are_never_banned() {
 fn maxpeers_refuses_extra_connections() {
     let config = NodeConfig {
         max_peers: 2,
+        // No automatic outbound slots to keep free for.
+        connect_only: true,
         ..NodeConfig::default()
     };
     let mut r = Rig::new(config);
@@ -558,7 +571,7 @@ fn group(a: &SocketAddr) -> [u8; 2] {
 
 #[test]
 fn learned_addresses_fill_eight_outbound_slots_one_per_group() {
-    let mut r = Rig::new(NodeConfig::default());
+    let mut r = Rig::new(trusting());
     r.ready_inbound(1, addr(1));
     r.send(1, &Message::Addr(public_addrs(40, 3)));
     let first = dials(&r);
@@ -588,7 +601,7 @@ fn connect_only_never_dials_learned_addresses() {
 fn getaddr_is_answered_once_per_inbound_connection_only() {
     let config = NodeConfig {
         connect_only: true,
-        ..NodeConfig::default()
+        ..trusting()
     };
     let mut r = Rig::new(config);
     r.ready_inbound(1, addr(1));
@@ -708,7 +721,7 @@ fn the_address_book_is_saved_periodically_and_at_shutdown() {
     let store = MemStore::new();
     let config = NodeConfig {
         connect_only: true,
-        ..NodeConfig::default()
+        ..trusting()
     };
     let mut r = Rig {
         magic: params.magic,
