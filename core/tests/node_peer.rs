@@ -157,7 +157,11 @@ fn inbound_handshake_negotiates_like_btcd() {
     let sent = r.sent(1);
     assert_eq!(sent[0], Message::SendHeaders);
     let min_relay_fee = NodeConfig::default().policy.min_relay_fee_per_kvb;
-    assert_eq!(sent[1], Message::FeeFilter(min_relay_fee), "BIP133, as Core");
+    assert_eq!(
+        sent[1],
+        Message::FeeFilter(min_relay_fee),
+        "BIP133, as Core"
+    );
     assert!(matches!(&sent[2..], [Message::GetHeaders(_)]));
     let p = &r.node.peers()[&1];
     assert!(p.is_ready() && p.send_addrv2 && p.wtxid_relay);
@@ -770,7 +774,10 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
 
     let restarted = Node::new(params.clone(), NodeConfig::default(), store.clone(), 2, T0).unwrap();
     assert!(restarted.is_banned(&addr(9).ip(), T0 + 1));
-    assert!(!restarted.is_banned(&addr(9).ip(), T0 + 3_600_000), "expired");
+    assert!(
+        !restarted.is_banned(&addr(9).ip(), T0 + 3_600_000),
+        "expired"
+    );
     assert!(r.node.unban(&net));
     assert!(!r.node.unban(&net));
     let restarted = Node::new(params, NodeConfig::default(), store, 3, T0).unwrap();
@@ -898,5 +905,9 @@ fn a_peers_feefilter_is_recorded_when_in_the_money_range() {
     assert_eq!(r.node.peers()[&1].fee_filter, 5_000);
     r.send(1, &Message::FeeFilter(-1));
     r.send(1, &Message::FeeFilter(i64::MAX));
-    assert_eq!(r.node.peers()[&1].fee_filter, 5_000, "out of range: ignored");
+    assert_eq!(
+        r.node.peers()[&1].fee_filter,
+        5_000,
+        "out of range: ignored"
+    );
 }

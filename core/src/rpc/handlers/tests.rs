@@ -2,6 +2,7 @@ use super::*;
 use crate::chain::builder::BlockBuilder;
 use crate::chain::MemStore;
 use crate::mempool::Policy;
+use crate::net::peer::{Peer, PeerId};
 use crate::params::{Network, Params as ChainParams};
 use crate::primitives::encode::{Decodable, Encodable};
 use crate::primitives::hash::hex_decode;
@@ -9,7 +10,6 @@ use crate::primitives::transaction::Transaction;
 use crate::rpc::error::code;
 use crate::rpc::methods::find;
 use serde_json::json;
-use crate::net::peer::{Peer, PeerId};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -374,7 +374,10 @@ fn peer_commands_become_effects_with_btcd_parameter_errors() {
         err("addnode", json!(["seed.example:1", "add"])).code,
         code::INVALID_PARAMETER
     );
-    assert_eq!(err("addnode", json!(["10.0.0.1"])).code, code::INVALID_PARAMS);
+    assert_eq!(
+        err("addnode", json!(["10.0.0.1"])).code,
+        code::INVALID_PARAMS
+    );
 
     assert_eq!(
         ok("node", json!(["disconnect", "7"])),
@@ -396,7 +399,10 @@ fn peer_commands_become_effects_with_btcd_parameter_errors() {
         connect(&format!("10.0.0.3:{port}"), true)
     );
     for (params, message) in [
-        (json!(["disconnect", "nonsense"]), "invalid address or node ID"),
+        (
+            json!(["disconnect", "nonsense"]),
+            "invalid address or node ID",
+        ),
         (
             json!(["connect", "10.0.0.3", "sometimes"]),
             "invalid subcommand for node connect",
@@ -404,7 +410,10 @@ fn peer_commands_become_effects_with_btcd_parameter_errors() {
         (json!(["frob", "1"]), "invalid subcommand for node"),
     ] {
         let e = err("node", params);
-        assert_eq!((e.code, e.message.as_str()), (code::INVALID_PARAMETER, message));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (code::INVALID_PARAMETER, message)
+        );
     }
 
     assert_eq!(
@@ -445,7 +454,9 @@ fn net_reads_answer_btcd_shapes_without_peers() {
         (code::CLIENT_NODE_NOT_ADDED, "Node has not been added")
     );
     assert_eq!(
-        call(&chain, "getaddednodeinfo", json!([])).unwrap_err().code,
+        call(&chain, "getaddednodeinfo", json!([]))
+            .unwrap_err()
+            .code,
         code::INVALID_PARAMS
     );
 }
