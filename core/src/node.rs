@@ -1015,12 +1015,12 @@ impl<S: ChainStore> Node<S> {
                     }
                 }
             }
-            Message::FeeFilter(rate) => {
-                // Core ignores rates outside the money range.
-                if (0..=crate::primitives::transaction::MAX_MONEY).contains(&rate) {
-                    if let Some(p) = self.peers.get_mut(&peer) {
-                        p.fee_filter = rate;
-                    }
+            // Core ignores rates outside the money range.
+            Message::FeeFilter(rate)
+                if (0..=crate::primitives::transaction::MAX_MONEY).contains(&rate) =>
+            {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.fee_filter = rate;
                 }
             }
             // The rest carry nothing the node acts on.
