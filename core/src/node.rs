@@ -22,6 +22,17 @@
 //! - Peers below protocol 70001 are refused (see [`crate::net::peer::MIN_PEER_PROTOCOL_VERSION`]).
 //! - A ping unanswered for 20 min drops the peer (btcd has no pong deadline).
 //! - A failing store stops the node with [`Notification::Fatal`] instead of a panic.
+//! - Inbound connections leave room for the outbound target: at most `maxpeers` minus the
+//!   permanent peers and (unless `connect` is set) the 8 automatic outbound slots (Core).
+//! - addr/addrv2 are rate limited per peer as Core does ([`crate::net::addr_rate`]).
+//! - Our `minrelaytxfee` is sent as a BIP133 feefilter after the handshake (Core), and a
+//!   peer's feefilter is honoured when announcing transactions (btcd honours it too).
+//! - Bans cover networks as well as addresses, can be set by hand ([`Node::ban`]) and are
+//!   kept in the store across restarts (Core's banlist).
+
+mod admin;
+
+pub use admin::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 
 use crate::address::Address;
 use crate::chain::{
@@ -29,6 +40,7 @@ use crate::chain::{
 };
 use crate::mempool::{Accepted, Mempool, Policy, RejectReason};
 use crate::net::addrmgr::AddrManager;
+use crate::net::bans::BanList;
 use crate::net::banscore::{verdict, Verdict, DEFAULT_THRESHOLD};
 use crate::net::connmgr::{self, ConnManager, DIAL_TIMEOUT_MS};
 use crate::net::download::MAX_IN_FLIGHT_PER_PEER;
@@ -43,7 +55,8 @@ use crate::primitives::{Block, BlockHash, Hash256, Transaction, Txid};
 use crate::rng::Rng;
 use crate::wire::locator::BlockLocatorMessage;
 use crate::wire::protocol::{
-    ADDRV2_VERSION, MAX_ADDR_PER_MSG, MAX_INV_PER_MSG, PROTOCOL_VERSION, SEND_HEADERS_VERSION,
+    ADDRV2_VERSION, FEE_FILTER_VERSION, MAX_ADDR_PER_MSG, MAX_INV_PER_MSG, PROTOCOL_VERSION,
+    SEND_HEADERS_VERSION,
 };
 use crate::wire::reject::{RejectCode, RejectMessage};
 use crate::wire::{
@@ -78,6 +91,9 @@ pub const RECONNECT_DELAY_MS: u64 = 5_000;
 pub const ADDR_SAVE_INTERVAL_MS: u64 = 10 * 60_000;
 /// A requested transaction not delivered in this long may be requested from another peer.
 const TX_REQUEST_TIMEOUT_MS: u64 = 60_000;
+/// The daemon's per-peer send queue limit: room for the 16 largest blocks a syncing peer may
+/// have in flight and then some; a peer that leaves more unread is not reading.
+pub const DEFAULT_MAX_SEND_QUEUE: u64 = 128 * 1024 * 1024;
 
 /// Node options, with btcd's names and defaults.
 #[derive(Clone, Debug)]
@@ -109,6 +125,10 @@ pub struct NodeConfig {
     pub policy: Policy,
     /// `txindex`: keep the transaction index (caught up at start when it lags).
     pub tx_index: bool,
+    /// Most bytes handed to the driver for one peer and not yet reported written
+    /// ([`Input::Sent`]) before the peer is dropped; `None` for drivers that do not report
+    /// writes (tests, the in-memory harness).
+    pub max_send_queue: Option<u64>,
 }
 
 impl Default for NodeConfig {
@@ -127,6 +147,7 @@ impl Default for NodeConfig {
             user_agent: format!("/rbtcd:{}/", env!("CARGO_PKG_VERSION")),
             policy: Policy::default(),
             tx_index: false,
+            max_send_queue: None,
         }
     }
 }
@@ -138,6 +159,8 @@ pub enum InitError {
     Chain(ChainError),
     /// The saved address book could not be read from the store.
     AddrBook(crate::chain::StoreError),
+    /// The saved ban list could not be read from the store.
+    Bans(crate::chain::StoreError),
 }
 
 impl std::fmt::Display for InitError {
@@ -145,6 +168,7 @@ impl std::fmt::Display for InitError {
         match self {
             InitError::Chain(e) => write!(f, "cannot open the chain: {e}"),
             InitError::AddrBook(e) => write!(f, "cannot read the address book: {e}"),
+            InitError::Bans(e) => write!(f, "cannot read the ban list: {e}"),
         }
     }
 }
@@ -181,6 +205,14 @@ pub enum Input {
         peer: PeerId,
         /// The bytes.
         bytes: Vec<u8>,
+    },
+    /// Bytes of [`Output::Send`]s for a connection were written to its socket (drivers
+    /// with [`NodeConfig::max_send_queue`] set report every write).
+    Sent {
+        /// The connection.
+        peer: PeerId,
+        /// How many bytes.
+        bytes: usize,
     },
     /// A connection closed (by the peer or after [`Output::Disconnect`]).
     Disconnected {
@@ -278,7 +310,8 @@ pub struct Node<S: ChainStore> {
     rng: Rng,
     now: Time,
     peers: BTreeMap<PeerId, Peer>,
-    banned: BTreeMap<IpAddr, Time>,
+    banned: BanList,
+    totals: NetTotals,
     sync: SyncManager,
     addrs: AddrManager,
     connmgr: ConnManager,
@@ -313,6 +346,14 @@ impl<S: ChainStore> Node<S> {
         let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
         let mut rng = Rng::new(seed);
         let addrs_rng = rng.fork();
+        let banned = match chain.store().bans().map_err(InitError::Bans)? {
+            None => BanList::default(),
+            // As the address book: a damaged list costs only the bans.
+            Some(bytes) => BanList::restore(&bytes).unwrap_or_else(|e| {
+                log::warn!("ban list unreadable, starting without bans: {e}");
+                BanList::default()
+            }),
+        };
         let addrs = match chain.store().addr_book().map_err(InitError::AddrBook)? {
             None => AddrManager::new(addrs_rng),
             // A damaged book costs only the addresses: start afresh rather than refuse to run.
@@ -329,7 +370,8 @@ impl<S: ChainStore> Node<S> {
             rng,
             now,
             peers: BTreeMap::new(),
-            banned: BTreeMap::new(),
+            banned,
+            totals: NetTotals::default(),
             sync: SyncManager::default(),
             addrs,
             connmgr: ConnManager::default(),
@@ -389,7 +431,7 @@ impl<S: ChainStore> Node<S> {
 
     /// True when `ip` is banned at `now`.
     pub fn is_banned(&self, ip: &IpAddr, now: Time) -> bool {
-        self.banned.get(ip).is_some_and(|until| *until > now)
+        self.banned.is_banned(*ip, now)
     }
 
     /// Feeds one event that happened at `now`.
@@ -413,6 +455,11 @@ impl<S: ChainStore> Node<S> {
             }
             Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
+            Input::Sent { peer, bytes } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.send_queue = p.send_queue.saturating_sub(bytes as u64);
+                }
+            }
             Input::Disconnected { peer } => self.forget(peer),
             Input::SubmitTx(tx) => {
                 // The outcome is also notified (TxRejected) for drivers that feed inputs.
@@ -425,6 +472,7 @@ impl<S: ChainStore> Node<S> {
         }
         self.request_blocks();
         self.arm_stall_check();
+        self.drop_unread_peers();
     }
 
     /// The next thing the node wants done.
@@ -454,11 +502,41 @@ impl<S: ChainStore> Node<S> {
         self.now / 1000
     }
 
+    /// Queues `msg` for `peer`, counting its bytes (see [`Node::drop_unread_peers`]).
     fn send(&mut self, peer: PeerId, msg: &Message) {
-        self.outputs.push_back(Output::Send {
-            peer,
-            bytes: encode_message(self.params.magic, msg),
-        });
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let bytes = encode_message(self.params.magic, msg);
+        let len = bytes.len() as u64;
+        p.bytes_sent += len;
+        p.send_queue += len;
+        p.last_send = self.now;
+        self.totals.sent += len;
+        self.outputs.push_back(Output::Send { peer, bytes });
+    }
+
+    /// True when `peer` left more unread than [`NodeConfig::max_send_queue`].
+    fn send_queue_full(&self, peer: PeerId) -> bool {
+        let queued = self.peers.get(&peer).map_or(0, |p| p.send_queue);
+        self.config.max_send_queue.is_some_and(|max| queued > max)
+    }
+
+    /// Drops peers over the send queue limit. Checked after each input rather than in
+    /// [`Node::send`], so no handler sees its peer vanish halfway.
+    fn drop_unread_peers(&mut self) {
+        let Some(max) = self.config.max_send_queue else {
+            return;
+        };
+        let full: Vec<(PeerId, u64)> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.send_queue > max)
+            .map(|(id, p)| (*id, p.send_queue))
+            .collect();
+        for (peer, queued) in full {
+            self.disconnect(peer, DisconnectReason::SendQueueFull(queued));
+        }
     }
 
     fn notify(&mut self, n: Notification) {
@@ -507,7 +585,8 @@ impl<S: ChainStore> Node<S> {
             Verdict::Warn => log::warn!("misbehaving peer {peer}: {reason} -- ban score {score}"),
             Verdict::Ban => {
                 let until = self.now + self.config.ban_duration_ms;
-                self.banned.insert(ip, until);
+                self.banned.ban(IpNet::host(ip.to_canonical()), until);
+                self.save_bans();
                 self.notify(Notification::Banned { ip, until });
                 self.disconnect(
                     peer,
@@ -524,12 +603,19 @@ impl<S: ChainStore> Node<S> {
 
     fn on_connected(&mut self, peer: PeerId, addr: SocketAddr, direction: Direction) {
         let p = Peer::new(addr, direction, self.params.magic, self.now);
-        let ip = addr.ip();
-        if self.banned.get(&ip).is_some_and(|until| *until <= self.now) {
-            self.banned.remove(&ip);
-        }
-        let banned = self.is_banned(&ip, self.now);
-        let full = self.peers.len() >= self.config.max_peers;
+        let banned = self.is_banned(&addr.ip(), self.now);
+        let inbound = self
+            .peers
+            .values()
+            .filter(|p| p.direction == Direction::Inbound)
+            .count();
+        let max_inbound = connmgr::max_inbound(
+            self.config.max_peers,
+            self.config.permanent_peers.len(),
+            self.config.connect_only,
+        );
+        let full = self.peers.len() >= self.config.max_peers
+            || (direction == Direction::Inbound && inbound >= max_inbound);
         if direction == Direction::Outbound {
             self.reconnect.remove(&addr);
             self.connmgr.dialing.remove(&addr);
@@ -585,6 +671,8 @@ impl<S: ChainStore> Node<S> {
             return;
         };
         p.decoder.push(bytes);
+        p.bytes_recv += bytes.len() as u64;
+        self.totals.recv += bytes.len() as u64;
         loop {
             let Some(p) = self.peers.get_mut(&peer) else {
                 return;
@@ -736,10 +824,17 @@ impl<S: ChainStore> Node<S> {
         if version >= SEND_HEADERS_VERSION {
             self.send(peer, &Message::SendHeaders);
         }
+        let min_fee = self.config.policy.min_relay_fee_per_kvb;
+        if version >= FEE_FILTER_VERSION && min_fee > 0 {
+            self.send(peer, &Message::FeeFilter(min_fee));
+        }
         // As btcd: an outbound peer's address proved good, and it is asked for more.
         if direction == Direction::Outbound {
             self.addrs.good(&connmgr::peer_addr(&addr), self.now_secs());
             if self.addrs.need_more() {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.addr_rate.grant_getaddr();
+                }
                 self.send(peer, &Message::GetAddr);
             }
         }
@@ -790,6 +885,15 @@ impl<S: ChainStore> Node<S> {
 
     fn save_addr_book(&mut self) {
         if let Err(e) = self.chain.save_addr_book(self.addrs.save()) {
+            self.fail(&e.to_string());
+        }
+        if self.banned.expire(self.now) {
+            self.save_bans();
+        }
+    }
+
+    fn save_bans(&mut self) {
+        if let Err(e) = self.chain.save_bans(self.banned.save()) {
             self.fail(&e.to_string());
         }
     }
@@ -848,8 +952,9 @@ impl<S: ChainStore> Node<S> {
             Message::Pong(nonce) => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     // A pong with another nonce answers nothing we sent.
-                    if p.ping.is_some_and(|(n, _)| n == nonce) {
+                    if let Some((_, sent)) = p.ping.filter(|(n, _)| *n == nonce) {
                         p.ping = None;
+                        p.ping_rtt = Some(self.now.saturating_sub(sent));
                     }
                 }
             }
@@ -918,7 +1023,15 @@ impl<S: ChainStore> Node<S> {
                     }
                 }
             }
-            // Fee filters and the rest carry nothing the node acts on yet.
+            // Core ignores rates outside the money range.
+            Message::FeeFilter(rate)
+                if (0..=crate::primitives::transaction::MAX_MONEY).contains(&rate) =>
+            {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.fee_filter = rate;
+                }
+            }
+            // The rest carry nothing the node acts on.
             _ => {}
         }
     }
@@ -930,7 +1043,8 @@ impl<S: ChainStore> Node<S> {
         }
         let mut missing = Vec::new();
         for item in items {
-            if !self.peers.contains_key(&peer) {
+            // The rest of a request too big for the peer's send queue is not served.
+            if !self.peers.contains_key(&peer) || self.send_queue_full(peer) {
                 return;
             }
             // Requests without the witness flag get stripped data (pre-segwit peers).
@@ -999,7 +1113,22 @@ impl<S: ChainStore> Node<S> {
             return;
         };
         let source = connmgr::peer_addr(&p.addr).addr;
-        self.addrs.add(entries, &source, self.now_secs());
+        let whitelisted = self
+            .config
+            .whitelist
+            .iter()
+            .any(|n| n.contains(p.addr.ip()));
+        let now = self.now;
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        // Whitelisted peers relay without limit (Core's addr permission).
+        let admitted = match whitelisted {
+            true => entries.len(),
+            false => p.addr_rate.admit(entries.len(), now),
+        };
+        self.addrs
+            .add(&entries[..admitted], &source, self.now_secs());
         self.fill_outbound();
     }
 
@@ -1047,7 +1176,7 @@ impl<S: ChainStore> Node<S> {
             target,
             &outbound,
             &connected,
-            |ip| banned.get(ip).is_some_and(|until| *until > now),
+            |ip| banned.is_banned(*ip, now),
             now,
         );
         for addr in picks {
@@ -1509,8 +1638,18 @@ impl<S: ChainStore> Node<S> {
     }
 
     /// Announces transactions to every ready peer that relays them except `from`; unless
-    /// `force` (a rebroadcast), only to peers not known to have them.
+    /// `force` (a rebroadcast), only to peers not known to have them; never to a peer whose
+    /// feefilter the transaction's fee rate is below.
     fn announce_txs(&mut self, from: Option<PeerId>, txids: &[Txid], force: bool) {
+        // Fee rates in satoshis per 1000 vbytes, as feefilter counts them.
+        let rates: Vec<i64> = txids
+            .iter()
+            .map(|t| {
+                self.mempool.get(t).map_or(i64::MAX, |e| {
+                    e.fee.saturating_mul(1000) / e.vsize().max(1) as i64
+                })
+            })
+            .collect();
         let targets: Vec<PeerId> = self
             .peers
             .iter()
@@ -1523,8 +1662,9 @@ impl<S: ChainStore> Node<S> {
             };
             let inv: Vec<Inventory> = txids
                 .iter()
-                .filter(|t| force || !p.knows(t))
-                .map(|hash| Inventory {
+                .zip(&rates)
+                .filter(|(t, rate)| (force || !p.knows(t)) && **rate >= p.fee_filter)
+                .map(|(hash, _)| Inventory {
                     inv_type: InvType::TX,
                     hash: *hash,
                 })

@@ -1,9 +1,11 @@
 //! The peer handler against a scripted remote: the version handshake and each way it fails,
 //! keep-alive and idle deadlines, ban scores for malformed and abusive messages, bans and their
-//! expiry, and `maxpeers`.
+//! expiry, manual and persisted bans, `maxpeers` and the outbound reservation, send queue
+//! limits, addr rate limits and feefilter.
 
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
+use rbtcd_core::net::ipnet::IpNet;
 use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
     PONG_TIMEOUT_MS,
@@ -50,6 +52,15 @@ fn version(nonce: u64, v: i32, services: ServiceFlags) -> VersionMessage {
         user_agent: "/test/".into(),
         start_height: 0,
         relay: true,
+    }
+}
+
+/// Options whitelisting the rig's peers (10.1.0.0/16), whose addr relay is then not rate
+/// limited: for tests that feed many addresses at once.
+fn trusting() -> NodeConfig {
+    NodeConfig {
+        whitelist: vec!["10.1.0.0/16".parse().unwrap()],
+        ..NodeConfig::default()
     }
 }
 
@@ -145,7 +156,13 @@ fn inbound_handshake_negotiates_like_btcd() {
     r.send(1, &Message::Verack);
     let sent = r.sent(1);
     assert_eq!(sent[0], Message::SendHeaders);
-    assert!(matches!(&sent[1..], [Message::GetHeaders(_)]));
+    let min_relay_fee = NodeConfig::default().policy.min_relay_fee_per_kvb;
+    assert_eq!(
+        sent[1],
+        Message::FeeFilter(min_relay_fee),
+        "BIP133, as Core"
+    );
+    assert!(matches!(&sent[2..], [Message::GetHeaders(_)]));
     let p = &r.node.peers()[&1];
     assert!(p.is_ready() && p.send_addrv2 && p.wtxid_relay);
     assert!(r.out.contains(&Output::Notify(Notification::PeerReady(1))));
@@ -471,6 +488,8 @@ fn whitelisted_peers_are_never_banned() {
 fn maxpeers_refuses_extra_connections() {
     let config = NodeConfig {
         max_peers: 2,
+        // No automatic outbound slots to keep free for.
+        connect_only: true,
         ..NodeConfig::default()
     };
     let mut r = Rig::new(config);
@@ -558,7 +577,7 @@ fn group(a: &SocketAddr) -> [u8; 2] {
 
 #[test]
 fn learned_addresses_fill_eight_outbound_slots_one_per_group() {
-    let mut r = Rig::new(NodeConfig::default());
+    let mut r = Rig::new(trusting());
     r.ready_inbound(1, addr(1));
     r.send(1, &Message::Addr(public_addrs(40, 3)));
     let first = dials(&r);
@@ -588,7 +607,7 @@ fn connect_only_never_dials_learned_addresses() {
 fn getaddr_is_answered_once_per_inbound_connection_only() {
     let config = NodeConfig {
         connect_only: true,
-        ..NodeConfig::default()
+        ..trusting()
     };
     let mut r = Rig::new(config);
     r.ready_inbound(1, addr(1));
@@ -708,7 +727,7 @@ fn the_address_book_is_saved_periodically_and_at_shutdown() {
     let store = MemStore::new();
     let config = NodeConfig {
         connect_only: true,
-        ..NodeConfig::default()
+        ..trusting()
     };
     let mut r = Rig {
         magic: params.magic,
@@ -729,4 +748,166 @@ fn the_address_book_is_saved_periodically_and_at_shutdown() {
     let store = r.node.into_store();
     let restarted = Node::new(params, config, store, 2, T0 + 3_600_000).unwrap();
     assert_eq!(restarted.addr_manager().len(), 40);
+}
+
+#[test]
+fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
+    let params = Params::new(Network::Regtest);
+    let store = MemStore::new();
+    let mut r = Rig {
+        magic: params.magic,
+        node: Node::new(params.clone(), NodeConfig::default(), store.clone(), 1, T0).unwrap(),
+        now: T0,
+        out: Vec::new(),
+    };
+    r.ready_inbound(1, addr(1));
+    let net: IpNet = "10.1.0.0/16".parse().unwrap();
+    r.node.ban(r.now, net, T0 + 3_600_000);
+    r.input(Input::Tick);
+    assert_eq!(r.disconnected(1), Some(&DisconnectReason::AddressBanned));
+    r.connect(2, addr(2), Direction::Inbound);
+    assert_eq!(r.disconnected(2), Some(&DisconnectReason::AddressBanned));
+    assert!(r.sent(2).is_empty(), "refused before any handshake work");
+    let outside = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 2, 0, 1)), 18444);
+    r.connect(3, outside, Direction::Inbound);
+    assert_eq!(r.disconnected(3), None);
+
+    let restarted = Node::new(params.clone(), NodeConfig::default(), store.clone(), 2, T0).unwrap();
+    assert!(restarted.is_banned(&addr(9).ip(), T0 + 1));
+    assert!(
+        !restarted.is_banned(&addr(9).ip(), T0 + 3_600_000),
+        "expired"
+    );
+    assert!(r.node.unban(&net));
+    assert!(!r.node.unban(&net));
+    let restarted = Node::new(params, NodeConfig::default(), store, 3, T0).unwrap();
+    assert!(!restarted.is_banned(&addr(9).ip(), T0 + 1));
+    assert_eq!(restarted.bans().iter().count(), 0);
+}
+
+#[test]
+fn score_bans_are_kept_across_a_restart() {
+    let params = Params::new(Network::Regtest);
+    let store = MemStore::new();
+    let mut r = Rig {
+        magic: params.magic,
+        node: Node::new(params.clone(), NodeConfig::default(), store.clone(), 1, T0).unwrap(),
+        now: T0,
+        out: Vec::new(),
+    };
+    r.ready_inbound(1, addr(1));
+    for _ in 0..5 {
+        let bytes = corrupt_frame(r.magic);
+        r.input(Input::Received { peer: 1, bytes });
+    }
+    assert!(is_banned(&r, 1));
+    let restarted = Node::new(params, NodeConfig::default(), store, 2, T0).unwrap();
+    assert!(restarted.is_banned(&addr(1).ip(), T0 + 1));
+}
+
+#[test]
+fn a_peer_that_does_not_read_is_dropped_at_the_send_queue_limit() {
+    let config = NodeConfig {
+        max_send_queue: Some(2_000),
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    r.ready_inbound(2, addr(2));
+    // The handshake's messages, never reported written.
+    let handshake = r.node.peers()[&2].send_queue;
+    for nonce in 0..100 {
+        r.send(1, &Message::Ping(nonce));
+        r.send(2, &Message::Ping(nonce));
+        // Peer 2's socket keeps up: the driver reports each write.
+        let written: Vec<usize> = r
+            .out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send { peer: 2, bytes } => Some(bytes.len()),
+                _ => None,
+            })
+            .collect();
+        r.sent(2);
+        for bytes in written {
+            r.input(Input::Sent { peer: 2, bytes });
+        }
+    }
+    assert!(matches!(
+        r.disconnected(1),
+        Some(DisconnectReason::SendQueueFull(n)) if *n > 2_000
+    ));
+    assert_eq!(r.disconnected(2), None);
+    assert_eq!(r.node.peers()[&2].send_queue, handshake);
+}
+
+#[test]
+fn unsolicited_addresses_are_rate_limited_and_counted_not_scored() {
+    let config = NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    let burst = public_addrs(50, 1);
+    r.send(1, &Message::Addr(burst[..40].to_vec()));
+    assert_eq!(r.node.addr_manager().len(), 1, "one token to start with");
+    let p = &r.node.peers()[&1];
+    assert_eq!((p.addr_rate.processed, p.addr_rate.dropped), (1, 39));
+    assert_eq!(p.ban_score.value(T0 / 1000), 0);
+    assert_eq!(r.disconnected(1), None);
+    // 0.1 address a second: twenty seconds later, two more are taken.
+    r.now += 20_000;
+    r.send(1, &Message::Addr(burst[40..].to_vec()));
+    assert_eq!(r.node.addr_manager().len(), 3);
+}
+
+#[test]
+fn the_answer_to_our_getaddr_is_taken_whole() {
+    let mut r = Rig::new(NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    });
+    r.connect(1, addr(1), Direction::Outbound);
+    r.send(1, &Message::Version(version(9, 70016, full())));
+    r.send(1, &Message::Verack);
+    assert!(r.sent(1).contains(&Message::GetAddr));
+    r.send(1, &Message::Addr(public_addrs(200, 1)));
+    assert_eq!(r.node.addr_manager().len(), 200);
+}
+
+#[test]
+fn inbound_connections_leave_the_outbound_slots_free() {
+    let config = NodeConfig {
+        max_peers: 10,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    // 10 peers, 8 of them kept for automatic outbound connections.
+    r.connect(1, addr(1), Direction::Inbound);
+    r.connect(2, addr(2), Direction::Inbound);
+    r.connect(3, addr(3), Direction::Inbound);
+    assert_eq!(r.disconnected(2), None);
+    assert_eq!(r.disconnected(3), Some(&DisconnectReason::TooManyPeers));
+    for peer in 4..12 {
+        r.connect(peer, addr(peer as u8), Direction::Outbound);
+    }
+    assert!((4..12).all(|p| r.disconnected(p).is_none()));
+    r.connect(12, addr(12), Direction::Outbound);
+    assert_eq!(r.disconnected(12), Some(&DisconnectReason::TooManyPeers));
+}
+
+#[test]
+fn a_peers_feefilter_is_recorded_when_in_the_money_range() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    r.send(1, &Message::FeeFilter(5_000));
+    assert_eq!(r.node.peers()[&1].fee_filter, 5_000);
+    r.send(1, &Message::FeeFilter(-1));
+    r.send(1, &Message::FeeFilter(i64::MAX));
+    assert_eq!(
+        r.node.peers()[&1].fee_filter,
+        5_000,
+        "out of range: ignored"
+    );
 }

@@ -181,3 +181,33 @@ fn requests_without_the_witness_flag_get_stripped_data() {
         assert_eq!(blk.txdata[1].has_witness(), witness, "{inv_type}");
     }
 }
+
+#[test]
+fn transactions_below_a_peers_feefilter_are_not_announced_to_it() {
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"r", &p2wsh_true());
+    let mut h = Harness::new(params);
+    let a = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 1);
+    // b relays nothing under 0.01 BTC/kvB and says so in its feefilter after the handshake.
+    let mut picky = NodeConfig::default();
+    picky.policy.min_relay_fee_per_kvb = 1_000_000;
+    let b = h.add_node_with_store(picky, store.duplicate(), 2);
+    let c = h.add_node_with_store(NodeConfig::default(), store, 3);
+    let (to_b, _) = h.connect(a, b);
+    let (to_c, _) = h.connect(a, c);
+    h.run_until(START + MINUTE);
+    assert_eq!(h.nodes[a].peers()[&to_b].fee_filter, 1_000_000);
+    assert_eq!(h.nodes[a].peers()[&to_c].fee_filter, 1_000);
+
+    let coinbase = &blocks[0].txdata[0];
+    let tx = spend_p2wsh(OutPoint::new(coinbase.txid(), 0), coinbase.outputs[0].value);
+    h.input(a, Input::SubmitTx(tx.clone()));
+    assert!(h.run_until_cond(START + 2 * MINUTE, |h| h.nodes[c]
+        .mempool()
+        .have(&tx.txid())));
+    assert!(h.nodes[a].peers()[&to_c].knows(&tx.txid()));
+    assert!(
+        !h.nodes[a].peers()[&to_b].knows(&tx.txid()),
+        "never announced to b"
+    );
+}

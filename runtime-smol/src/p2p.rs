@@ -127,7 +127,7 @@ pub async fn run_dialing<S: ChainStore + Send + 'static>(
                 next_peer += 1;
                 let (wtx, wrx) = unbounded();
                 writers.insert(peer, wtx);
-                smol::spawn(write_loop(stream.clone(), wrx)).detach();
+                smol::spawn(write_loop(stream.clone(), peer, wrx, tx.clone())).detach();
                 smol::spawn(read_loop(stream, peer, tx.clone())).detach();
                 Input::Connected {
                     peer,
@@ -273,9 +273,23 @@ async fn read_loop<S: ChainStore>(mut stream: TcpStream, peer: PeerId, tx: Sende
     let _ = tx.send(Event::Input(Input::Disconnected { peer })).await;
 }
 
-async fn write_loop(mut stream: TcpStream, rx: Receiver<Vec<u8>>) {
+/// Writes what the node sends to `peer`, reporting each write so the node can tell a peer
+/// that does not read (its send queue limit).
+async fn write_loop<S: ChainStore>(
+    mut stream: TcpStream,
+    peer: PeerId,
+    rx: Receiver<Vec<u8>>,
+    tx: Sender<Event<S>>,
+) {
     while let Ok(bytes) = rx.recv().await {
         if stream.write_all(&bytes).await.is_err() {
+            break;
+        }
+        let sent = Input::Sent {
+            peer,
+            bytes: bytes.len(),
+        };
+        if tx.send(Event::Input(sent)).await.is_err() {
             break;
         }
     }

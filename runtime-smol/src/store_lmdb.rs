@@ -169,6 +169,10 @@ impl ChainStore for LmdbStore {
         self.get(Table::Meta, MetaKey::AddrBook.name().as_bytes())
     }
 
+    fn bans(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(Table::Meta, MetaKey::Bans.name().as_bytes())
+    }
+
     fn schema_version(&self) -> Result<Option<u32>, StoreError> {
         match self.get(Table::Meta, MetaKey::SchemaVersion.name().as_bytes())? {
             None => Ok(None),
@@ -202,6 +206,7 @@ impl ChainStore for LmdbStore {
                 WriteOp::DeleteCoin(o) => (Table::Utxo, utxo_key(&o).to_vec(), None),
                 WriteOp::PutTip(h) => meta(MetaKey::Tip, h.0.to_vec()),
                 WriteOp::PutAddrBook(b) => meta(MetaKey::AddrBook, b),
+                WriteOp::PutBans(b) => meta(MetaKey::Bans, b),
                 WriteOp::PutSchemaVersion(v) => {
                     meta(MetaKey::SchemaVersion, v.to_le_bytes().to_vec())
                 }

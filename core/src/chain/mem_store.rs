@@ -23,6 +23,7 @@ struct Committed {
     utxo: HashedKeyMap<OutPoint, Coin>,
     tip: Option<BlockHash>,
     addr_book: Option<Vec<u8>>,
+    bans: Option<Vec<u8>>,
     schema_version: Option<u32>,
     tx_index: HashedKeyMap<Txid, TxLoc>,
     tx_index_tip: Option<BlockHash>,
@@ -156,6 +157,10 @@ impl ChainStore for MemStore {
         Ok(self.live()?.state.addr_book.clone())
     }
 
+    fn bans(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.live()?.state.bans.clone())
+    }
+
     fn schema_version(&self) -> Result<Option<u32>, StoreError> {
         Ok(self.live()?.state.schema_version)
     }
@@ -206,6 +211,7 @@ impl ChainStore for MemStore {
                 }
                 WriteOp::PutTip(h) => st.tip = Some(h),
                 WriteOp::PutAddrBook(b) => st.addr_book = Some(b),
+                WriteOp::PutBans(b) => st.bans = Some(b),
                 WriteOp::PutSchemaVersion(v) => st.schema_version = Some(v),
                 WriteOp::PutTxLoc(txid, loc) => {
                     st.tx_index.insert(txid, loc);

@@ -160,6 +160,14 @@ impl<S: ChainStore> Chain<S> {
         Ok(())
     }
 
+    /// Stores the ban list blob (a one-op batch).
+    pub fn save_bans(&mut self, bans: Vec<u8>) -> Result<(), ChainError> {
+        self.store.write(WriteBatch {
+            ops: vec![WriteOp::PutBans(bans)],
+        })?;
+        Ok(())
+    }
+
     /// Number of orphan blocks held.
     pub fn orphan_count(&self) -> usize {
         self.orphans.len()

@@ -63,6 +63,8 @@ pub enum MetaKey {
     Tip,
     /// The address manager's serialized state (opaque to the chain).
     AddrBook,
+    /// The peer ban list (opaque to the chain).
+    Bans,
     /// Database schema version (u32 LE), see [`super::upgrades`].
     SchemaVersion,
     /// The last block the transaction index covers (32 bytes); absent when it was never built.
@@ -75,6 +77,7 @@ impl MetaKey {
         match self {
             MetaKey::Tip => "tip",
             MetaKey::AddrBook => "addrbook",
+            MetaKey::Bans => "bans",
             MetaKey::SchemaVersion => "schema_version",
             MetaKey::TxIndexTip => "txindex_tip",
         }
@@ -110,6 +113,8 @@ pub enum WriteOp {
     PutTip(BlockHash),
     /// Replace the address book blob.
     PutAddrBook(Vec<u8>),
+    /// Replace the ban list blob.
+    PutBans(Vec<u8>),
     /// Record the schema version.
     PutSchemaVersion(u32),
     /// Record where a transaction is (transaction index).
@@ -201,6 +206,9 @@ pub fn full_copy<S: ChainStore + ?Sized>(store: &S) -> Result<WriteBatch, StoreE
     if let Some(book) = store.addr_book()? {
         batch.push(WriteOp::PutAddrBook(book));
     }
+    if let Some(bans) = store.bans()? {
+        batch.push(WriteOp::PutBans(bans));
+    }
     if let Some(version) = store.schema_version()? {
         batch.push(WriteOp::PutSchemaVersion(version));
     }
@@ -226,6 +234,8 @@ pub trait ChainStore {
     fn tip(&self) -> Result<Option<BlockHash>, StoreError>;
     /// The address book blob, if one was saved.
     fn addr_book(&self) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The ban list blob, if one was saved.
+    fn bans(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The schema version; `None` for a fresh store.
     fn schema_version(&self) -> Result<Option<u32>, StoreError>;
     /// Where transaction `txid` is, if the transaction index holds it.

@@ -21,6 +21,17 @@ pub fn target_outbound(max_peers: usize, permanent: usize) -> usize {
     DEFAULT_TARGET_OUTBOUND.min(max_peers.saturating_sub(permanent))
 }
 
+/// Most inbound connections: `maxpeers` less the slots kept for outbound ones, the permanent
+/// peers and, unless only `connect` peers are dialed, the automatic outbound target, so that
+/// inbound peers can never starve the outbound side (Core; btcd shares one `maxpeers` pool).
+pub fn max_inbound(max_peers: usize, permanent: usize, connect_only: bool) -> usize {
+    let automatic = match connect_only {
+        true => 0,
+        false => target_outbound(max_peers, permanent),
+    };
+    max_peers.saturating_sub(permanent + automatic)
+}
+
 /// The address manager's key for a socket address.
 pub fn peer_addr(addr: &SocketAddr) -> PeerAddr {
     let a = match addr.ip() {
@@ -142,6 +153,15 @@ mod tests {
         assert_eq!(target_outbound(125, 2), 8);
         assert_eq!(target_outbound(5, 2), 3);
         assert_eq!(target_outbound(2, 3), 0);
+    }
+
+    #[test]
+    fn inbound_leaves_room_for_the_outbound_target() {
+        assert_eq!(max_inbound(125, 0, false), 117);
+        assert_eq!(max_inbound(125, 2, false), 115);
+        assert_eq!(max_inbound(125, 2, true), 123);
+        assert_eq!(max_inbound(10, 3, false), 0);
+        assert_eq!(max_inbound(2, 0, true), 2);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 /// An IP network such as `192.168.1.0/24` or `::1` (a single address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IpNet {
     /// The network's address.
     pub addr: IpAddr,
@@ -19,6 +19,30 @@ pub struct IpNet {
 pub struct InvalidIpNet;
 
 impl IpNet {
+    /// The network of `prefix` bits around `addr`, with the host bits cleared, so that
+    /// `10.1.2.3/8` and `10.0.0.0/8` are the same network; `None` when `prefix` is too long.
+    pub fn new(addr: IpAddr, prefix: u8) -> Option<IpNet> {
+        fn mask<const N: usize>(mut b: [u8; N], prefix: u8) -> [u8; N] {
+            for (i, byte) in b.iter_mut().enumerate() {
+                let keep = (usize::from(prefix)).saturating_sub(i * 8).min(8);
+                *byte &= (0xff00u16 >> keep) as u8;
+            }
+            b
+        }
+        let addr = match addr {
+            IpAddr::V4(v4) if prefix <= 32 => IpAddr::from(mask(v4.octets(), prefix)),
+            IpAddr::V6(v6) if prefix <= 128 => IpAddr::from(mask(v6.octets(), prefix)),
+            _ => return None,
+        };
+        Some(IpNet { addr, prefix })
+    }
+
+    /// The single address `ip`.
+    pub fn host(ip: IpAddr) -> IpNet {
+        let prefix = if ip.is_ipv4() { 32 } else { 128 };
+        IpNet { addr: ip, prefix }
+    }
+
     /// True when `ip` is inside this network (IPv4 and IPv6 never match each other).
     pub fn contains(&self, ip: IpAddr) -> bool {
         fn bits_match(a: &[u8], b: &[u8], prefix: u8) -> bool {
@@ -44,11 +68,7 @@ impl FromStr for IpNet {
         };
         let addr: IpAddr = addr.parse().map_err(|_| InvalidIpNet)?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        if prefix > max {
-            return Err(InvalidIpNet);
-        }
-        Ok(IpNet { addr, prefix })
+        IpNet::new(addr, prefix.unwrap_or(max)).ok_or(InvalidIpNet)
     }
 }
 
@@ -74,6 +94,18 @@ mod tests {
         assert_eq!(one.prefix, 128);
         assert!(one.contains("::1".parse().unwrap()));
         assert!(!one.contains("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn host_bits_are_cleared() {
+        let a: IpNet = "10.1.2.3/8".parse().unwrap();
+        let b: IpNet = "10.0.0.0/8".parse().unwrap();
+        assert_eq!(a, b);
+        let c: IpNet = "10.1.2.3/13".parse().unwrap();
+        assert_eq!(c.to_string(), "10.0.0.0/13");
+        let d: IpNet = "2001:db8::1/32".parse().unwrap();
+        assert_eq!(d.to_string(), "2001:db8::/32");
+        assert_eq!(IpNet::host("::1".parse().unwrap()).prefix, 128);
     }
 
     #[test]

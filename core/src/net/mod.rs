@@ -1,7 +1,9 @@
 //! The peer-to-peer side of the node: per-connection peer state, the sync manager with its
 //! block download scheduler, the address manager, ban scores, and an in-memory test network.
 
+pub mod addr_rate;
 pub mod addrmgr;
+pub mod bans;
 pub mod banscore;
 pub mod connmgr;
 pub mod download;

@@ -4,6 +4,7 @@
 //! The node drives it; this module holds the state and the btcd timing constants, and decides
 //! nothing that needs the chain.
 
+use super::addr_rate::AddrRateLimit;
 use super::banscore::BanScore;
 use crate::primitives::{BlockHash, Hash256};
 use crate::wire::{Decoder, ServiceFlags, VersionMessage};
@@ -90,6 +91,10 @@ pub enum DisconnectReason {
     TooManyPeers,
     /// Frames carry another network's magic.
     WrongNetwork,
+    /// More than the send queue limit was waiting to be written to the peer.
+    SendQueueFull(u64),
+    /// Asked for over RPC (`node disconnect`, `node remove`, `addnode remove`).
+    Requested,
     /// The peer held back block download or did not answer a request in time.
     Stalled,
     /// Its headers do not connect or break consensus.
@@ -125,6 +130,10 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::AddressBanned => f.write_str("address is banned"),
             DisconnectReason::TooManyPeers => f.write_str("max peers reached"),
             DisconnectReason::WrongNetwork => f.write_str("message from another network"),
+            DisconnectReason::SendQueueFull(n) => {
+                write!(f, "{n} bytes queued and not sent: the peer does not read")
+            }
+            DisconnectReason::Requested => f.write_str("disconnect requested"),
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
         }
@@ -195,6 +204,21 @@ pub struct Peer {
     pub sent_addrs: bool,
     /// Headers messages in a row whose first header's parent was unknown.
     pub unconnecting_headers: u32,
+    /// Bytes received from the peer.
+    pub bytes_recv: u64,
+    /// Bytes handed to the driver for the peer.
+    pub bytes_sent: u64,
+    /// Bytes handed to the driver and not yet reported written ([`crate::node::Input::Sent`]).
+    pub send_queue: u64,
+    /// When bytes were last handed to the driver for the peer, ms (0: never).
+    pub last_send: u64,
+    /// Round trip of the last answered ping, ms.
+    pub ping_rtt: Option<u64>,
+    /// The peer's BIP133 fee filter, satoshis per 1000 vbytes: transactions paying less are
+    /// not announced to it.
+    pub fee_filter: i64,
+    /// The addr/addrv2 relay allowance.
+    pub addr_rate: AddrRateLimit,
     known: KnownInventory,
 }
 
@@ -222,6 +246,13 @@ impl Peer {
             serve_height: None,
             sent_addrs: false,
             unconnecting_headers: 0,
+            bytes_recv: 0,
+            bytes_sent: 0,
+            send_queue: 0,
+            last_send: 0,
+            ping_rtt: None,
+            fee_filter: 0,
+            addr_rate: AddrRateLimit::new(now),
             known: KnownInventory::default(),
         }
     }

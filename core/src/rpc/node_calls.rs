@@ -8,9 +8,10 @@ use super::methods::Method;
 use crate::chain::{ChainError, ChainStore, Placement};
 use crate::mempool::{Accepted, RejectReason};
 use crate::mining::{new_block_template, search};
+use crate::net::connmgr;
 use crate::node::{Node, Time};
 use crate::primitives::BlockHash;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 impl<S: ChainStore> Node<S> {
     /// `generate`: mines `n` blocks on the tip at `now` (regtest and simnet, where a nonce is
@@ -81,6 +82,7 @@ impl<S: ChainStore> Node<S> {
             mempool: self.mempool(),
             info,
             connections: self.peers().len() as u32,
+            net: self.net_view(now),
             now: now / 1000,
         };
         let handled = handlers::dispatch(&ctx, method, params)?;
@@ -121,6 +123,25 @@ impl<S: ChainStore> Node<S> {
                 .block_verdict(&hash, verdict)
                 .map(|()| Value::Null.into())
                 .map_err(|e| RpcError::new(code::INTERNAL, e.to_string())),
+            Some(Effect::Peer(cmd)) => self
+                .peer_command(now, cmd)
+                .map(|()| Value::Null.into())
+                .map_err(handlers::peer_command_error),
+            Some(Effect::NodeAddresses(count)) => Ok(Value::Array(
+                self.node_addresses(count)
+                    .iter()
+                    .filter_map(|e| {
+                        let socket = connmgr::to_legacy(e)?.addr.socket_addr();
+                        Some(json!({
+                            "time": e.time,
+                            "services": e.services.0,
+                            "address": socket.ip().to_string(),
+                            "port": e.port,
+                        }))
+                    })
+                    .collect(),
+            )
+            .into()),
             Some(Effect::Stop | Effect::DebugLevel(_)) | None => Ok(handled),
         }
     }

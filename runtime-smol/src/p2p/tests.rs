@@ -60,6 +60,16 @@ async fn spawn_node(
         permanent_peers: peers,
         ..NodeConfig::default()
     };
+    spawn_node_with(config, store, seed, listen).await
+}
+
+/// [`spawn_node`] with any options.
+async fn spawn_node_with(
+    config: NodeConfig,
+    store: MemStore,
+    seed: u64,
+    listen: bool,
+) -> (Running, Option<SocketAddr>) {
     let node = Node::new(
         Params::new(Network::Regtest),
         config,
@@ -98,6 +108,32 @@ fn two_nodes_sync_over_loopback_tcp() {
         assert!(reached, "B never reached height {BLOCKS}");
         let (b, a) = (b.stop().await, a.stop().await);
         assert_eq!(b.chain().tip().hash, a.chain().tip().hash);
+    });
+}
+
+#[test]
+fn writes_are_reported_so_a_reading_peer_stays_under_the_send_queue_limit() {
+    smol::block_on(async {
+        let params = Params::new(Network::Regtest);
+        // Far less than the chain B downloads, more than any one burst of answers.
+        let limit = 64 * 1024;
+        let config = NodeConfig {
+            max_send_queue: Some(limit),
+            ..NodeConfig::default()
+        };
+        let (a, addr) = spawn_node_with(config, store_with_chain(&params, BLOCKS), 1, true).await;
+        let (b, _) = spawn_node(MemStore::new(), 2, false, vec![addr.unwrap()]).await;
+        let reached = b
+            .wait_for(
+                |n| matches!(n, Notification::BlockConnected { height, .. } if *height == BLOCKS),
+            )
+            .await;
+        assert!(reached, "B never reached height {BLOCKS}");
+        let a = a.stop().await;
+        // The driver numbers connections from 1: B's first one was never dropped.
+        let served = a.peers().get(&1).expect("B's first connection is up");
+        assert!(served.bytes_sent > limit, "{} bytes", served.bytes_sent);
+        b.stop().await;
     });
 }
 

@@ -36,10 +36,11 @@ fn contents<S: ChainStore>(store: &S) -> String {
         }
     }
     format!(
-        "{index:?}\n{undo:?}\n{blocks:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{tx_locations:?}\n{:?}",
+        "{index:?}\n{undo:?}\n{blocks:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{tx_locations:?}\n{:?}",
         store.utxo_snapshot().unwrap(),
         store.tip().unwrap(),
         store.addr_book().unwrap(),
+        store.bans().unwrap(),
         store.schema_version().unwrap(),
         store.tx_index_tip().unwrap()
     )
@@ -72,6 +73,7 @@ fn holds_what_memstore_holds_and_survives_reopen() {
     assert_eq!(on_disk.tip().height, 132);
     let mut extra = WriteBatch::new();
     extra.push(WriteOp::PutAddrBook(b"addresses".to_vec()));
+    extra.push(WriteOp::PutBans(b"bans".to_vec()));
     extra.push(WriteOp::PutSchemaVersion(7));
     let (mut disk_store, mut mem_store) = (on_disk.into_store(), in_mem.into_store());
     disk_store.write(extra.clone()).unwrap();

@@ -6,6 +6,7 @@ mod chain;
 mod info;
 mod mempool;
 mod message;
+mod net;
 mod operator;
 mod raw_tx;
 mod submit;
@@ -16,8 +17,11 @@ use super::methods::Method;
 use super::params::Params;
 use crate::chain::{BlockVerdict, Chain, ChainStore};
 use crate::mempool::Mempool;
+use crate::node::PeerCommand;
 use crate::primitives::{Block, BlockHash, Transaction};
 use serde_json::Value;
+
+pub use net::{peer_command_error, NetView};
 
 /// Facts about the running node that the chain and mempool do not know.
 #[derive(Clone, Debug)]
@@ -42,6 +46,8 @@ pub struct Context<'a, S: ChainStore> {
     pub info: &'a NodeInfo,
     /// Connected peers right now.
     pub connections: u32,
+    /// Peers, added nodes and traffic.
+    pub net: NetView<'a>,
     /// Unix time now.
     pub now: u64,
 }
@@ -63,6 +69,10 @@ pub enum Effect {
     /// Change the logging levels to this `debuglevel` specification; the daemon checks it and
     /// answers -32602 with the reason when it is not valid.
     DebugLevel(String),
+    /// Dial, drop or ping peers (`addnode`, `node`, `ping`).
+    Peer(PeerCommand),
+    /// Answer with up to this many known addresses, drawn at random (`getnodeaddresses`).
+    NodeAddresses(usize),
 }
 
 /// A handler's answer: the result and any effect to carry out after replying.
@@ -134,6 +144,13 @@ pub fn dispatch<S: ChainStore>(
         "invalidateblock" => return operator::block_verdict(p, BlockVerdict::Invalid),
         "reconsiderblock" => return operator::block_verdict(p, BlockVerdict::Reconsider),
         "verifychain" => operator::verify_chain_rpc(ctx, p)?,
+        "addnode" => return net::add_node(ctx, p),
+        "node" => return net::node(ctx, p),
+        "ping" => return net::ping(p),
+        "getnodeaddresses" => return net::get_node_addresses(p),
+        "getpeerinfo" => net::get_peer_info(ctx, p)?,
+        "getnettotals" => net::get_net_totals(ctx, p)?,
+        "getaddednodeinfo" => net::get_added_node_info(ctx, p)?,
         "stop" => {
             p.expect_count(0, 0)?;
             return Ok(Handled {

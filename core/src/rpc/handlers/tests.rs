@@ -3,6 +3,7 @@ use crate::chain::builder::{spend, BlockBuilder};
 use crate::chain::MemStore;
 use crate::mempool::Policy;
 use crate::net::harness::mine_chain_to;
+use crate::net::peer::{Peer, PeerId};
 use crate::params::{Network, Params as ChainParams};
 use crate::primitives::encode::{Decodable, Encodable};
 use crate::primitives::hash::hex_decode;
@@ -12,6 +13,8 @@ use crate::primitives::OutPoint;
 use crate::rpc::error::code;
 use crate::rpc::methods::find;
 use serde_json::json;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 /// A regtest chain of `n` blocks above genesis, and (when `n > 0`) a stale sibling of the last
 /// block.
@@ -46,6 +49,20 @@ fn info() -> NodeInfo {
     }
 }
 
+/// A node without peers or traffic, at `now_ms`.
+fn no_net(now_ms: u64) -> NetView<'static> {
+    const NO_PEERS: &BTreeMap<PeerId, Peer> = &BTreeMap::new();
+    const NO_PERMANENT: &BTreeMap<PeerId, SocketAddr> = &BTreeMap::new();
+    NetView {
+        peers: NO_PEERS,
+        added: &[],
+        permanent: NO_PERMANENT,
+        totals: Default::default(),
+        sync_peer: None,
+        now_ms,
+    }
+}
+
 fn call(chain: &Chain<MemStore>, method: &str, params: Value) -> Result<Value, RpcError> {
     call_with(chain, &Mempool::new(Policy::default()), method, params)
 }
@@ -62,6 +79,7 @@ fn call_with(
         mempool,
         info: &info,
         connections: 0,
+        net: no_net(1_042_000),
         now: 1_042,
     };
     let params = params.as_array().unwrap().clone();
@@ -259,14 +277,11 @@ fn stop_asks_the_adapter_to_shut_down() {
         mempool: &mempool,
         info: &info,
         connections: 0,
+        net: no_net(0),
         now: 0,
     };
     let h = dispatch(&ctx, find("stop").unwrap(), &[]).unwrap();
     assert_eq!(h.effect, Some(Effect::Stop));
-    assert_eq!(
-        dispatch(&ctx, find("getpeerinfo").unwrap(), &[]).unwrap_err(),
-        RpcError::unimplemented()
-    );
 }
 
 #[test]
@@ -485,4 +500,142 @@ fn gettxspendingprevout_names_the_mempool_spender() {
         json!([[{"txid": "xyz", "vout": 0}]]),
     );
     assert_eq!(bad.unwrap_err().code, code::INVALID_PARAMETER);
+}
+
+fn effect_of(method: &str, params: Value) -> Result<Option<Effect>, RpcError> {
+    let chain = chain_with(0);
+    let mempool = Mempool::new(Policy::default());
+    let info = info();
+    let ctx = Context {
+        chain: &chain,
+        mempool: &mempool,
+        info: &info,
+        connections: 0,
+        net: no_net(0),
+        now: 0,
+    };
+    let params = params.as_array().unwrap().clone();
+    dispatch(&ctx, find(method).unwrap(), &params).map(|h| h.effect)
+}
+
+#[test]
+fn peer_commands_become_effects_with_btcd_parameter_errors() {
+    use crate::node::{PeerCommand, PeerTarget};
+    let port = ChainParams::new(Network::Regtest).default_port;
+    let connect = |addr: &str, permanent| {
+        Some(Effect::Peer(PeerCommand::Connect {
+            addr: addr.parse().unwrap(),
+            permanent,
+        }))
+    };
+    let ok = |m: &str, p: Value| effect_of(m, p).unwrap();
+    let err = |m: &str, p: Value| effect_of(m, p).unwrap_err();
+    assert_eq!(
+        ok("addnode", json!(["10.0.0.1", "add"])),
+        connect(&format!("10.0.0.1:{port}"), true)
+    );
+    assert_eq!(
+        ok("addnode", json!(["[::1]:9", "onetry"])),
+        connect("[::1]:9", false)
+    );
+    assert_eq!(
+        ok("addnode", json!(["10.0.0.1:5", "remove"])),
+        Some(Effect::Peer(PeerCommand::Remove(PeerTarget::Addr(
+            "10.0.0.1:5".parse().unwrap()
+        ))))
+    );
+    let e = err("addnode", json!(["10.0.0.1", "frob"]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (code::INVALID_PARAMETER, "invalid subcommand for addnode")
+    );
+    assert_eq!(
+        err("addnode", json!(["seed.example:1", "add"])).code,
+        code::INVALID_PARAMETER
+    );
+    assert_eq!(
+        err("addnode", json!(["10.0.0.1"])).code,
+        code::INVALID_PARAMS
+    );
+
+    assert_eq!(
+        ok("node", json!(["disconnect", "7"])),
+        Some(Effect::Peer(PeerCommand::Disconnect(PeerTarget::Id(7))))
+    );
+    assert_eq!(
+        ok("node", json!(["remove", "10.0.0.2"])),
+        Some(Effect::Peer(PeerCommand::Remove(PeerTarget::Addr(
+            format!("10.0.0.2:{port}").parse().unwrap()
+        ))))
+    );
+    assert_eq!(
+        ok("node", json!(["connect", "10.0.0.3"])),
+        connect(&format!("10.0.0.3:{port}"), false),
+        "temp by default"
+    );
+    assert_eq!(
+        ok("node", json!(["connect", "10.0.0.3", "perm"])),
+        connect(&format!("10.0.0.3:{port}"), true)
+    );
+    for (params, message) in [
+        (
+            json!(["disconnect", "nonsense"]),
+            "invalid address or node ID",
+        ),
+        (
+            json!(["connect", "10.0.0.3", "sometimes"]),
+            "invalid subcommand for node connect",
+        ),
+        (json!(["frob", "1"]), "invalid subcommand for node"),
+    ] {
+        let e = err("node", params);
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (code::INVALID_PARAMETER, message)
+        );
+    }
+
+    assert_eq!(
+        ok("ping", json!([])),
+        Some(Effect::Peer(PeerCommand::PingAll))
+    );
+    assert_eq!(err("ping", json!([1])).code, code::INVALID_PARAMS);
+    assert_eq!(
+        ok("getnodeaddresses", json!([])),
+        Some(Effect::NodeAddresses(1))
+    );
+    assert_eq!(
+        ok("getnodeaddresses", json!([40])),
+        Some(Effect::NodeAddresses(40))
+    );
+    let e = err("getnodeaddresses", json!([0]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (code::INVALID_PARAMETER, "Address count out of range")
+    );
+}
+
+#[test]
+fn net_reads_answer_btcd_shapes_without_peers() {
+    let chain = chain_with(0);
+    assert_eq!(call(&chain, "getpeerinfo", json!([])).unwrap(), json!([]));
+    assert_eq!(
+        call(&chain, "getnettotals", json!([])).unwrap(),
+        json!({"totalbytesrecv": 0, "totalbytessent": 0, "timemillis": 1_042_000})
+    );
+    assert_eq!(
+        call(&chain, "getaddednodeinfo", json!([false])).unwrap(),
+        json!([])
+    );
+    let e = call(&chain, "getaddednodeinfo", json!([true, "10.0.0.1:1"])).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (code::CLIENT_NODE_NOT_ADDED, "Node has not been added")
+    );
+    assert_eq!(
+        call(&chain, "getaddednodeinfo", json!([]))
+            .unwrap_err()
+            .code,
+        code::INVALID_PARAMS
+    );
 }

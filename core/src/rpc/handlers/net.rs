@@ -1,0 +1,265 @@
+//! Peer and network commands: `getpeerinfo`, `getnettotals`, `getaddednodeinfo` read the
+//! node's [`NetView`]; `addnode`, `node`, `ping` and `getnodeaddresses` check their
+//! parameters here and come back as [`Effect`]s the node carries out.
+
+use super::{Context, Effect, Handled};
+use crate::chain::ChainStore;
+use crate::net::peer::{Direction, Peer, PeerId};
+use crate::node::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
+use crate::rpc::error::{code, RpcError};
+use crate::rpc::params::Params;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+
+/// The node's network side as these handlers read it.
+pub struct NetView<'a> {
+    /// Connected peers.
+    pub peers: &'a BTreeMap<PeerId, Peer>,
+    /// The permanent (added) peers' addresses.
+    pub added: &'a [SocketAddr],
+    /// Peers connected to an added address.
+    pub permanent: &'a BTreeMap<PeerId, SocketAddr>,
+    /// Bytes through all connections.
+    pub totals: NetTotals,
+    /// The peer headers are synced from.
+    pub sync_peer: Option<PeerId>,
+    /// Milliseconds since the Unix epoch now.
+    pub now_ms: u64,
+}
+
+/// An address as btcd's `normalizeAddress` reads it: `ip`, `ip:port` or `[ipv6]:port`, with the
+/// network's default port when none is given. Host names are refused: the core does not
+/// resolve (give the daemon an address).
+fn parse_addr(s: &str, default_port: u16) -> Option<SocketAddr> {
+    s.parse::<SocketAddr>().ok().or_else(|| {
+        s.parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, default_port))
+    })
+}
+
+fn invalid_parameter(message: impl Into<String>) -> RpcError {
+    RpcError::new(code::INVALID_PARAMETER, message)
+}
+
+fn address<S: ChainStore>(ctx: &Context<'_, S>, s: &str) -> Result<SocketAddr, RpcError> {
+    parse_addr(s, ctx.chain.params().default_port).ok_or_else(|| {
+        invalid_parameter(format!(
+            "'{s}' is not a valid IP address (rbtcd connects to IP addresses, not host names)"
+        ))
+    })
+}
+
+fn peer_command(cmd: PeerCommand) -> Handled {
+    Handled {
+        result: Value::Null,
+        effect: Some(Effect::Peer(cmd)),
+    }
+}
+
+/// btcd's answer to a refused peer command.
+pub fn peer_command_error(e: PeerCommandError) -> RpcError {
+    let code = match e {
+        PeerCommandError::PermanentUseRemove | PeerCommandError::TemporaryUseDisconnect => {
+            code::MISC
+        }
+        _ => code::INVALID_PARAMETER,
+    };
+    RpcError::new(code, e.to_string())
+}
+
+/// `addnode "addr" "add|remove|onetry"`.
+pub fn add_node<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(2, 2)?;
+    let addr = address(ctx, p.str(0, "addr")?)?;
+    let cmd = match p.str(1, "subcmd")? {
+        "add" => PeerCommand::Connect {
+            addr,
+            permanent: true,
+        },
+        "remove" => PeerCommand::Remove(PeerTarget::Addr(addr)),
+        "onetry" => PeerCommand::Connect {
+            addr,
+            permanent: false,
+        },
+        _ => return Err(invalid_parameter("invalid subcommand for addnode")),
+    };
+    Ok(peer_command(cmd))
+}
+
+/// `node "connect|remove|disconnect" "target" ("perm|temp")`: the target of `remove` and
+/// `disconnect` is a peer id or an address.
+pub fn node<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(2, 3)?;
+    let target = p.str(1, "target")?;
+    let which = || match target.parse::<u32>() {
+        Ok(id) => Ok(PeerTarget::Id(PeerId::from(id))),
+        Err(_) => parse_addr(target, ctx.chain.params().default_port)
+            .map(PeerTarget::Addr)
+            .ok_or_else(|| invalid_parameter("invalid address or node ID")),
+    };
+    let cmd = match p.str(0, "subcmd")? {
+        "disconnect" => PeerCommand::Disconnect(which()?),
+        "remove" => PeerCommand::Remove(which()?),
+        "connect" => {
+            let addr = address(ctx, target)?;
+            let permanent = match p.opt_str(2, "connectsubcmd")?.unwrap_or("temp") {
+                "perm" => true,
+                "temp" => false,
+                _ => return Err(invalid_parameter("invalid subcommand for node connect")),
+            };
+            PeerCommand::Connect { addr, permanent }
+        }
+        _ => return Err(invalid_parameter("invalid subcommand for node")),
+    };
+    Ok(peer_command(cmd))
+}
+
+/// `ping`: queues a ping to every peer.
+pub fn ping(p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(peer_command(PeerCommand::PingAll))
+}
+
+/// `getnodeaddresses (count=1)`: up to `count` known addresses (drawn by the node).
+pub fn get_node_addresses(p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(0, 1)?;
+    let count = p.opt_i64(0, "count")?.unwrap_or(1);
+    if count <= 0 {
+        return Err(invalid_parameter("Address count out of range"));
+    }
+    Ok(Handled {
+        result: Value::Null,
+        effect: Some(Effect::NodeAddresses(
+            count.min(i64::from(u32::MAX)) as usize
+        )),
+    })
+}
+
+/// `getnettotals`: bytes received and sent over all connections, and the time.
+pub fn get_net_totals<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(json!({
+        "totalbytesrecv": ctx.net.totals.recv,
+        "totalbytessent": ctx.net.totals.sent,
+        "timemillis": ctx.net.now_ms,
+    }))
+}
+
+/// `getpeerinfo`: one object per connection, in btcd's shape.
+pub fn get_peer_info<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    let net = &ctx.net;
+    let secs = |ms: u64| ms / 1000;
+    let peers = net.peers.iter().map(|(id, peer)| {
+        let remote = peer.remote.as_ref();
+        let mut m = Map::new();
+        m.insert("id".into(), json!(id));
+        m.insert("addr".into(), json!(peer.addr.to_string()));
+        // btcd prints the service bits as a zero-padded decimal number.
+        let services = remote.map_or(0, |v| v.services.0);
+        m.insert("services".into(), json!(format!("{services:08}")));
+        m.insert("relaytxes".into(), json!(peer.relays_txs()));
+        m.insert("lastsend".into(), json!(secs(peer.last_send)));
+        m.insert("lastrecv".into(), json!(secs(peer.last_recv)));
+        m.insert("bytessent".into(), json!(peer.bytes_sent));
+        m.insert("bytesrecv".into(), json!(peer.bytes_recv));
+        m.insert("conntime".into(), json!(secs(peer.connected_at)));
+        let offset = remote.map_or(0, |v| v.timestamp - secs(peer.connected_at) as i64);
+        m.insert("timeoffset".into(), json!(offset));
+        // Microseconds, as btcd.
+        let rtt = peer.ping_rtt.unwrap_or(0) * 1000;
+        m.insert("pingtime".into(), json!(rtt as f64));
+        if let Some((_, sent)) = peer.ping {
+            let wait = net.now_ms.saturating_sub(sent) * 1000;
+            m.insert("pingwait".into(), json!(wait as f64));
+        }
+        m.insert("version".into(), json!(peer.version));
+        m.insert("subver".into(), json!(remote.map_or("", |v| &v.user_agent)));
+        m.insert(
+            "inbound".into(),
+            json!(peer.direction == Direction::Inbound),
+        );
+        m.insert(
+            "startingheight".into(),
+            json!(remote.map_or(0, |v| v.start_height)),
+        );
+        // btcd leaves a zero height out.
+        if peer.best_height > 0 {
+            m.insert("currentheight".into(), json!(peer.best_height));
+        }
+        m.insert(
+            "banscore".into(),
+            json!(peer.ban_score.value(secs(net.now_ms))),
+        );
+        m.insert("feefilter".into(), json!(peer.fee_filter));
+        m.insert("syncnode".into(), json!(net.sync_peer == Some(*id)));
+        m.insert("v2_connection".into(), json!(false));
+        Value::Object(m)
+    });
+    Ok(Value::Array(peers.collect()))
+}
+
+/// `getaddednodeinfo dns ("node")`: the permanent peers, as addresses or (with `dns`) with
+/// their connection state.
+pub fn get_added_node_info<S: ChainStore>(
+    ctx: &Context<'_, S>,
+    p: Params,
+) -> Result<Value, RpcError> {
+    p.expect_count(1, 2)?;
+    let dns = p.opt_bool(0, "dns")?.ok_or_else(|| {
+        RpcError::invalid_params("missing required parameter #1 'dns' for method getaddednodeinfo")
+    })?;
+    let mut added: Vec<SocketAddr> = ctx.net.added.to_vec();
+    if let Some(node) = p.opt_str(1, "node")? {
+        added.retain(|a| a.to_string() == node);
+        if added.is_empty() {
+            return Err(RpcError::new(
+                code::CLIENT_NODE_NOT_ADDED,
+                "Node has not been added",
+            ));
+        }
+    }
+    if !dns {
+        return Ok(json!(added
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()));
+    }
+    let results = added.iter().map(|a| {
+        // Permanent peers are dialed by us: connected means outbound.
+        let connected = ctx.net.permanent.values().any(|p| p == a);
+        json!({
+            "addednode": a.to_string(),
+            "connected": connected,
+            "addresses": [{
+                "address": a.ip().to_string(),
+                "connected": if connected { "outbound" } else { "false" },
+            }],
+        })
+    });
+    Ok(Value::Array(results.collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_take_the_default_port() {
+        assert_eq!(
+            parse_addr("10.0.0.1", 18444),
+            Some("10.0.0.1:18444".parse().unwrap())
+        );
+        assert_eq!(
+            parse_addr("[::1]:9", 18444),
+            Some("[::1]:9".parse().unwrap())
+        );
+        assert_eq!(
+            parse_addr("::1", 18444),
+            Some("[::1]:18444".parse().unwrap())
+        );
+        assert_eq!(parse_addr("localhost:1", 18444), None);
+    }
+}
