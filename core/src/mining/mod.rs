@@ -11,6 +11,7 @@ mod roll;
 mod search;
 mod select;
 mod template;
+mod work;
 
 pub use coinbase::{coinbase_script, coinbase_tx, COINBASE_FLAGS};
 pub use job::{InvalidTarget, MiningJob};
@@ -19,4 +20,6 @@ pub use search::{search, search_lanes};
 pub use select::{select, Budget, Selection};
 pub use template::{
     choose_mining_address, new_block_template, BlockTemplate, BLOCK_VERSION, REFRESH_AFTER_SECS,
+    TIME_UPDATE_SECS,
 };
+pub use work::MinerWork;

@@ -4,6 +4,7 @@
 use super::coinbase::{coinbase_script, coinbase_tx};
 use super::job::{InvalidTarget, MiningJob};
 use super::select::{select, Budget};
+use super::work::MinerWork;
 use crate::address::Address;
 use crate::chain::block_rules::add_witness_commitment;
 use crate::chain::connect::MAX_BLOCK_SIGOPS_COST;
@@ -25,6 +26,8 @@ const HEADER_OVERHEAD: usize = 80 + 9;
 const WITNESS_SCALE: usize = 4;
 /// A template older than this is rebuilt when the mempool changed (btcd's cpuminer).
 pub const REFRESH_AFTER_SECS: u64 = 60;
+/// How often a template being mined gets the current time (btcd's `hashUpdateSecs`).
+pub const TIME_UPDATE_SECS: u64 = 15;
 
 /// A block ready to mine: everything but the nonce.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,6 +124,35 @@ impl BlockTemplate {
     /// The mining job for this template's header.
     pub fn job(&self, id: u64) -> Result<MiningJob, InvalidTarget> {
         MiningJob::new(id, &self.block.header)
+    }
+
+    /// Work for the miner threads on this template, `threads` of them, extra nonces from
+    /// `first_extra_nonce`.
+    pub fn miner_work(
+        &self,
+        id: u64,
+        threads: u32,
+        first_extra_nonce: u64,
+    ) -> Result<MinerWork, InvalidTarget> {
+        Ok(MinerWork::new(
+            self.job(id)?,
+            &self.block.txdata,
+            self.height,
+            threads,
+            first_extra_nonce,
+        ))
+    }
+
+    /// Moves the template's time to `now` (never to or below the parent's median time past)
+    /// and sets the difficulty the chain requires at that time (btcd's `UpdateBlockTime`).
+    pub fn update_time<S: ChainStore>(&mut self, chain: &Chain<S>, now: u64) {
+        let Some(parent) = chain.index().get(&self.block.header.prev_blockhash) else {
+            return;
+        };
+        let mtp = chain.index().median_time_past(&parent.hash);
+        let time = u32::try_from(now).unwrap_or(u32::MAX).max(mtp + 1);
+        self.block.header.time = time;
+        self.block.header.bits = required_bits(chain.index(), parent, time, chain.params());
     }
 
     /// The block to submit once a job of this template is solved with `header` (the nonce and
