@@ -19,7 +19,7 @@ pub use roll::ExtraNonceRoll;
 pub use search::{search, search_lanes};
 pub use select::{select, Budget, Selection};
 pub use template::{
-    choose_mining_address, new_block_template, BlockTemplate, BLOCK_VERSION, REFRESH_AFTER_SECS,
-    TIME_UPDATE_SECS,
+    choose_mining_address, new_block_template, new_block_template_paying, BlockTemplate,
+    BLOCK_VERSION, REFRESH_AFTER_SECS, TIME_UPDATE_SECS,
 };
 pub use work::MinerWork;

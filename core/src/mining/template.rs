@@ -40,6 +40,10 @@ pub struct BlockTemplate {
     pub fees: i64,
     /// Its sigop cost, the coinbase's included.
     pub sigop_cost: u32,
+    /// Each transaction's fee, in block order (the coinbase's is minus the total, as btcd).
+    pub tx_fees: Vec<i64>,
+    /// Each transaction's sigop cost, in block order.
+    pub tx_sigop_costs: Vec<u32>,
     /// Unix time it was made (for [`BlockTemplate::needs_refresh`]).
     pub created: u64,
 }
@@ -59,6 +63,18 @@ pub fn new_block_template<'a, S: ChainStore>(
     max_weight: usize,
     now: u64,
 ) -> BlockTemplate {
+    new_block_template_paying(chain, pool, pay_to.script_pubkey(), max_weight, now)
+}
+
+/// [`new_block_template`] with the coinbase paying to `script_pubkey` (getblocktemplate's
+/// coinbasevalue mode needs no address: the caller writes its own coinbase).
+pub fn new_block_template_paying<'a, S: ChainStore>(
+    chain: &Chain<S>,
+    pool: impl IntoIterator<Item = &'a Entry>,
+    script_pubkey: Vec<u8>,
+    max_weight: usize,
+    now: u64,
+) -> BlockTemplate {
     let params = chain.params();
     let tip = chain.tip();
     let height = tip.height + 1;
@@ -71,7 +87,7 @@ pub fn new_block_template<'a, S: ChainStore>(
         time
     };
 
-    let mut coinbase = coinbase_tx(height, 0, params.subsidy(height), pay_to.script_pubkey());
+    let mut coinbase = coinbase_tx(height, 0, params.subsidy(height), script_pubkey);
     let coinbase_sigops = legacy_tx_sigops(&coinbase) * WITNESS_SCALE as u32;
     let budget = Budget {
         max_weight,
@@ -100,11 +116,19 @@ pub fn new_block_template<'a, S: ChainStore>(
         add_witness_commitment(&mut block);
     }
     block.header.merkle_root = block.compute_merkle_root().0;
+    let tx_fees = std::iter::once(-chosen.fees)
+        .chain(chosen.entries.iter().map(|e| e.fee))
+        .collect();
+    let tx_sigop_costs = std::iter::once(coinbase_sigops)
+        .chain(chosen.entries.iter().map(|e| e.sigop_cost))
+        .collect();
     BlockTemplate {
         block,
         height,
         fees: chosen.fees,
         sigop_cost: chosen.sigop_cost,
+        tx_fees,
+        tx_sigop_costs,
         created: now,
     }
 }

@@ -13,7 +13,10 @@
 
 use super::{Node, Output, Time};
 use crate::chain::{ChainStore, Placement};
-use crate::mining::{new_block_template, BlockTemplate, REFRESH_AFTER_SECS, TIME_UPDATE_SECS};
+use crate::mining::{
+    new_block_template, new_block_template_paying, BlockTemplate, REFRESH_AFTER_SECS,
+    TIME_UPDATE_SECS,
+};
 use crate::primitives::BlockHeader;
 
 /// The miner's state in the node.
@@ -33,6 +36,18 @@ pub(super) struct Mining {
     /// Transactions the mempool took so far, and how many when the template was made.
     mempool_updates: u64,
     template_updates: u64,
+    /// The getblocktemplate template (btcd's `gbtWorkState`), kept apart from the miner's.
+    gbt: Option<Gbt>,
+}
+
+/// The template getblocktemplate serves and when it was made.
+#[derive(Debug)]
+struct Gbt {
+    template: BlockTemplate,
+    /// Unix time it was made: with its parent, the long-poll id.
+    generated_at: u64,
+    /// The mempool's update count when it was made.
+    updates: u64,
 }
 
 impl Mining {
@@ -104,6 +119,51 @@ impl<S: ChainStore> Node<S> {
             true => self.mining.hashes_per_sec,
             false => 0.0,
         }
+    }
+
+    /// True when the chain is synced as far as anyone knows and its tip is recent (btcd's
+    /// `IsCurrent`): no point mining on an old tip.
+    pub fn is_current(&self) -> bool {
+        let tip = self.chain.tip();
+        self.chain.index().best_header().hash == tip.hash
+            && u64::from(tip.header.time) + 24 * 3600 >= self.now_secs()
+    }
+
+    /// The getblocktemplate template and when it was made (unix time), as btcd keeps it:
+    /// rebuilt when the tip moved, or when the mempool changed and it is a minute old (btcd's
+    /// `gbtRegenerateSeconds`); otherwise given the current time. Its coinbase pays to one of
+    /// the mining addresses, or to `OP_TRUE` when there are none (coinbasevalue callers write
+    /// their own coinbase).
+    pub(crate) fn gbt_template(&mut self) -> (&BlockTemplate, u64) {
+        let now = self.now_secs();
+        let tip = self.chain.tip().hash;
+        let updates = self.mining.mempool_updates;
+        let fresh = self.mining.gbt.as_ref().is_some_and(|g| {
+            g.template.block.header.prev_blockhash == tip
+                && (g.updates == updates || now < g.generated_at + REFRESH_AFTER_SECS)
+        });
+        if fresh {
+            let g = self.mining.gbt.as_mut().expect("checked");
+            g.template.update_time(&self.chain, now);
+        } else {
+            let script = self
+                .mining_address()
+                .map_or_else(|| vec![crate::script::opcodes::OP_1], |a| a.script_pubkey());
+            let template = new_block_template_paying(
+                &self.chain,
+                self.mempool.entries(),
+                script,
+                self.config.block_max_weight,
+                now,
+            );
+            self.mining.gbt = Some(Gbt {
+                template,
+                generated_at: now,
+                updates,
+            });
+        }
+        let g = self.mining.gbt.as_ref().expect("set above");
+        (&g.template, g.generated_at)
     }
 
     /// Takes the miner threads' hash rate report.

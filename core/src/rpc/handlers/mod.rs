@@ -5,6 +5,7 @@
 mod chain;
 mod info;
 mod mempool;
+pub mod mining;
 mod raw_tx;
 mod submit;
 mod tx_json;
@@ -96,6 +97,7 @@ pub fn dispatch<S: ChainStore>(
         "getdifficulty" => chain::get_difficulty(ctx, p)?,
         "gettxout" => chain::get_tx_out(ctx, p)?,
         "getmempoolinfo" => mempool::get_mempool_info(ctx, p)?,
+        "getnetworkhashps" => mining::get_network_hash_ps(ctx, p)?,
         "getrawmempool" => mempool::get_raw_mempool(ctx, p)?,
         "decoderawtransaction" => tx_json::decode_raw_transaction(ctx, p)?,
         "decodescript" => tx_json::decode_script(ctx, p)?,
