@@ -5,6 +5,7 @@
 use crate::progress::Progress;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
+use rbtcd_core::mining::MinerWork;
 use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, Notification, Output};
 use smol::channel::{unbounded, Receiver, Sender};
@@ -57,12 +58,14 @@ pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
 
 /// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
 /// accepting on `listeners`. Every notification is logged and, when `notify` is given, also
-/// sent there. Returns the node so the caller can close its store.
+/// sent there; the node's mining work goes to `miner` (the miner threads' feed). Returns the
+/// node so the caller can close its store.
 pub async fn run<S: ChainStore + Send + 'static>(
     mut node: Node<S>,
     listeners: Vec<TcpListener>,
     events: (Sender<Event<S>>, Receiver<Event<S>>),
     notify: Option<Sender<Notification>>,
+    miner: Option<Sender<Option<MinerWork>>>,
 ) -> Node<S> {
     let (tx, rx) = events;
     let accept_tasks: Vec<smol::Task<()>> = listeners
@@ -73,7 +76,11 @@ pub async fn run<S: ChainStore + Send + 'static>(
     let mut progress = Progress::new(unix_ms());
     let mut next_peer: PeerId = 1;
     // The node may want things done before any event (dialling its permanent peers).
-    let mut stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
+    let sinks = Sinks {
+        notify: notify.as_ref(),
+        miner: miner.as_ref(),
+    };
+    let mut stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
     while !stopped {
         let event = match node.poll_timeout() {
             Some(deadline) => {
@@ -91,7 +98,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
             Event::Input(input) => input,
             Event::Call(call) => {
                 call(&mut node);
-                stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
+                stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
                 continue;
             }
             Event::Connection(stream, addr, direction) => {
@@ -109,11 +116,17 @@ pub async fn run<S: ChainStore + Send + 'static>(
             }
         };
         node.handle(unix_ms(), input);
-        stopped = drain(&mut node, &mut writers, &mut progress, &tx, notify.as_ref());
+        stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
     }
     drop(accept_tasks);
     writers.clear();
     node
+}
+
+/// Where the node's notifications and mining work go besides the log.
+struct Sinks<'a> {
+    notify: Option<&'a Sender<Notification>>,
+    miner: Option<&'a Sender<Option<MinerWork>>>,
 }
 
 /// Carries out everything the node wants done; true when it reported a fatal error.
@@ -122,7 +135,7 @@ fn drain<S: ChainStore + Send + 'static>(
     writers: &mut BTreeMap<PeerId, Sender<Vec<u8>>>,
     progress: &mut Progress,
     tx: &Sender<Event<S>>,
-    notify: Option<&Sender<Notification>>,
+    sinks: &Sinks<'_>,
 ) -> bool {
     let mut fatal = false;
     while let Some(output) = node.poll_output() {
@@ -156,10 +169,16 @@ fn drain<S: ChainStore + Send + 'static>(
                         log::info!(target: "rbtcd::p2p::sync", "{line}");
                     }
                 }
-                if let Some(sink) = notify {
+                if let Some(sink) = sinks.notify {
                     let _ = sink.try_send(n);
                 }
             }
+            Output::MineOn(work) => match sinks.miner {
+                Some(miner) => {
+                    let _ = miner.try_send(work);
+                }
+                None => log::warn!(target: "rbtcd::miner", "no miner threads to mine with"),
+            },
         }
     }
     fatal
