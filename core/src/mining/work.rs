@@ -60,7 +60,6 @@ impl MinerWork {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::chain::{Chain, MemStore};
     use crate::mining::{new_block_template, search};
     use crate::params::{Network, Params};
