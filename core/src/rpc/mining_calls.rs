@@ -24,6 +24,23 @@ fn no_mining_addresses() -> RpcError {
     )
 }
 
+/// `estimatefee numblocks`. btcd estimates from how long mempool transactions took to be
+/// mined and refuses until it has seen a few blocks; rbtcd keeps no such observations, so it
+/// answers btcd's refusals (there is no data to estimate from).
+fn estimate_fee(p: Params) -> Result<Value, RpcError> {
+    p.expect_count(1, 1)?;
+    if p.i64(0, "numblocks")? <= 0 {
+        return Err(RpcError::new(
+            code::INTERNAL,
+            "Parameter NumBlocks must be positive",
+        ));
+    }
+    Err(RpcError::new(
+        code::INTERNAL,
+        "not enough blocks have been observed",
+    ))
+}
+
 impl<S: ChainStore> Node<S> {
     /// Answers `method` at `now` (ms) when it is a mining call; `None` for other methods.
     pub(super) fn mining_rpc(
@@ -41,6 +58,7 @@ impl<S: ChainStore> Node<S> {
                 .map(|_| json!(self.hashes_per_sec() as i64)),
             "getmininginfo" => self.rpc_get_mining_info(p),
             "getblocktemplate" => self.rpc_get_block_template(now, p),
+            "estimatefee" => estimate_fee(p),
             _ => return None,
         };
         Some(result.map(Handled::from))
