@@ -283,7 +283,7 @@ pub enum Output {
     /// Tell the outside world.
     Notify(Notification),
     /// New work for the miner threads (replacing any older work at once), or stop mining.
-    MineOn(Option<crate::mining::MinerWork>),
+    MineOn(Option<Box<crate::mining::MinerWork>>),
 }
 
 /// The whole node.

@@ -175,7 +175,7 @@ fn drain<S: ChainStore + Send + 'static>(
             }
             Output::MineOn(work) => match sinks.miner {
                 Some(miner) => {
-                    let _ = miner.try_send(work);
+                    let _ = miner.try_send(work.map(|w| *w));
                 }
                 None => log::warn!(target: "rbtcd::miner", "no miner threads to mine with"),
             },

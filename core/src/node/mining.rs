@@ -227,7 +227,7 @@ impl<S: ChainStore> Node<S> {
         match template.miner_work(self.mining.work_id, self.mining.threads, first_extra_nonce) {
             Ok(work) => {
                 self.mining.issued_at = Some(self.now);
-                self.outputs.push_back(Output::MineOn(Some(work)));
+                self.outputs.push_back(Output::MineOn(Some(Box::new(work))));
             }
             Err(e) => {
                 log::error!("CPU miner stopped: {e}");

@@ -38,7 +38,7 @@ fn mine_on(node: &mut Node<MemStore>) -> Option<Option<MinerWork>> {
     let mut last = None;
     while let Some(out) = node.poll_output() {
         if let Output::MineOn(w) = out {
-            last = Some(w);
+            last = Some(w.map(|w| *w));
         }
     }
     last
