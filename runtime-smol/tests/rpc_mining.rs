@@ -164,6 +164,23 @@ fn getmininginfo_and_getnetworkhashps_describe_the_chain() {
     assert!(hps.as_f64().unwrap() >= 0.0);
     assert_eq!(d.ok("getnetworkhashps", json!([120, 0])), json!(0.0));
     assert_eq!(d.ok("getnetworkhashps", json!([120, 99])), json!(0.0));
+    // estimatefee needs three blocks seen; with no mempool transaction mined it answers the
+    // minimum relay fee, in BTC/kB.
+    let (code, message) = error_message(&d, "estimatefee", json!([6]));
+    assert_eq!(
+        (code, message.as_str()),
+        (-32603, "not enough blocks have been observed")
+    );
+    d.ok("generate", json!([1]));
+    assert_eq!(d.ok("estimatefee", json!([6])), json!(0.00001));
+    let (code, message) = error_message(&d, "estimatefee", json!([26]));
+    assert_eq!(
+        (code, message.as_str()),
+        (
+            -32603,
+            "can only estimate fees for up to 25 blocks from now"
+        )
+    );
 }
 
 /// A block built from a getblocktemplate result with a coinbase transaction, mined with the

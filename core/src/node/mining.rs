@@ -13,6 +13,7 @@
 
 use super::{Node, Output, Time};
 use crate::chain::{ChainStore, Placement};
+use crate::mempool::estimate::{EstimateError, FeeEstimator};
 use crate::mining::{
     new_block_template, new_block_template_paying, BlockTemplate, REFRESH_AFTER_SECS,
     TIME_UPDATE_SECS,
@@ -38,6 +39,8 @@ pub(super) struct Mining {
     template_updates: u64,
     /// The getblocktemplate template (btcd's `gbtWorkState`), kept apart from the miner's.
     gbt: Option<Gbt>,
+    /// Fee rates of mined mempool transactions, for `estimatefee`.
+    pub(super) fees: FeeEstimator,
 }
 
 /// The template getblocktemplate serves and when it was made.
@@ -164,6 +167,13 @@ impl<S: ChainStore> Node<S> {
         }
         let g = self.mining.gbt.as_ref().expect("set above");
         (&g.template, g.generated_at)
+    }
+
+    /// `estimatefee`: satoshis per 1000 virtual bytes to confirm within `target` blocks, never
+    /// below the minimum relay fee.
+    pub fn estimate_fee(&self, target: u32) -> Result<i64, EstimateError> {
+        let floor = self.mempool.policy().min_relay_fee_per_kvb;
+        self.mining.fees.estimate(target, floor)
     }
 
     /// Takes the miner threads' hash rate report.

@@ -24,23 +24,6 @@ fn no_mining_addresses() -> RpcError {
     )
 }
 
-/// `estimatefee numblocks`. btcd estimates from how long mempool transactions took to be
-/// mined and refuses until it has seen a few blocks; rbtcd keeps no such observations, so it
-/// answers btcd's refusals (there is no data to estimate from).
-fn estimate_fee(p: Params) -> Result<Value, RpcError> {
-    p.expect_count(1, 1)?;
-    if p.i64(0, "numblocks")? <= 0 {
-        return Err(RpcError::new(
-            code::INTERNAL,
-            "Parameter NumBlocks must be positive",
-        ));
-    }
-    Err(RpcError::new(
-        code::INTERNAL,
-        "not enough blocks have been observed",
-    ))
-}
-
 impl<S: ChainStore> Node<S> {
     /// Answers `method` at `now` (ms) when it is a mining call; `None` for other methods.
     pub(super) fn mining_rpc(
@@ -58,10 +41,27 @@ impl<S: ChainStore> Node<S> {
                 .map(|_| json!(self.hashes_per_sec() as i64)),
             "getmininginfo" => self.rpc_get_mining_info(p),
             "getblocktemplate" => self.rpc_get_block_template(now, p),
-            "estimatefee" => estimate_fee(p),
+            "estimatefee" => self.rpc_estimate_fee(p),
             _ => return None,
         };
         Some(result.map(Handled::from))
+    }
+
+    /// `estimatefee numblocks`: BTC per kilobyte ([`crate::mempool::estimate`]), with btcd's
+    /// refusals as internal errors.
+    fn rpc_estimate_fee(&self, p: Params) -> Result<Value, RpcError> {
+        p.expect_count(1, 1)?;
+        let n = p.i64(0, "numblocks")?;
+        if n <= 0 {
+            return Err(RpcError::new(
+                code::INTERNAL,
+                "Parameter NumBlocks must be positive",
+            ));
+        }
+        let target = u32::try_from(n).unwrap_or(u32::MAX);
+        self.estimate_fee(target)
+            .map(|sat_per_kvb| json!(sat_per_kvb as f64 / 1e8))
+            .map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))
     }
 
     /// `setgenerate generate (genproclimit=-1)`: 0 threads means off; -1 the configured count.

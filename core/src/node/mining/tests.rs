@@ -206,3 +206,46 @@ fn a_template_ahead_of_the_clock_is_held_until_the_clock_reaches_it() {
     node.handle(u64::from(template_time) * 1000, Input::Tick);
     assert!(matches!(mine_on(&mut node), Some(Some(_))));
 }
+
+#[test]
+fn fee_estimates_come_from_mined_mempool_transactions() {
+    use crate::chain::builder::spend;
+    use crate::mempool::estimate::EstimateError;
+    use crate::primitives::hash::sha256;
+    use crate::primitives::OutPoint;
+    let witness_script = vec![0x51];
+    let p2wsh = [&[0u8, 32][..], &sha256(&witness_script)].concat();
+    let mut node = mining_node(false);
+    // 101 blocks paying P2WSH(OP_1): the first coinbase matures.
+    let mut first = None;
+    for i in 0..101 {
+        let tip = node.chain().tip();
+        let mut b = BlockBuilder::new(
+            node.chain().params(),
+            tip.hash,
+            tip.height + 1,
+            tip.header.time,
+        );
+        b.header.time = tip.header.time + 1;
+        b.coinbase.outputs[0].script_pubkey = p2wsh.clone();
+        let block = b.build();
+        first.get_or_insert(OutPoint::new(block.txdata[0].txid(), 0));
+        node.submit_block(start_ms() + i, block).unwrap();
+    }
+    assert_eq!(
+        node.estimate_fee(1),
+        Ok(1000),
+        "blocks without mempool transactions"
+    );
+    assert_eq!(node.estimate_fee(26), Err(EstimateError::TargetTooFar));
+    let mut tx = spend(&[first.unwrap()], &[50 * 100_000_000 - 40_000]);
+    tx.outputs[0].script_pubkey = p2wsh.clone();
+    tx.inputs[0].witness = vec![witness_script];
+    let vsize = tx.weight().div_ceil(4) as i64;
+    node.submit_transaction(start_ms(), tx).unwrap();
+    node.set_generate(true, 1);
+    let mut work = mine_on(&mut node).flatten().unwrap();
+    node.handle(start_ms() + 1000, solve(&mut work));
+    assert!(node.mempool().is_empty(), "the transaction was mined");
+    assert_eq!(node.estimate_fee(1), Ok(40_000 * 1000 / vsize));
+}
