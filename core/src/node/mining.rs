@@ -124,6 +124,12 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// Moves the node's clock to `now` (ms) for a call that does not go through
+    /// [`Node::handle`] (RPC), so templates get the current time.
+    pub(crate) fn observe_time(&mut self, now: Time) {
+        self.now = self.now.max(now);
+    }
+
     /// True when the chain is synced as far as anyone knows and its tip is recent (btcd's
     /// `IsCurrent`): no point mining on an old tip.
     pub fn is_current(&self) -> bool {

@@ -33,6 +33,7 @@ impl<S: ChainStore> Node<S> {
         params: &[Value],
     ) -> Option<Result<Handled, RpcError>> {
         let p = Params::new(method, params);
+        self.observe_time(now);
         let result = match method {
             "setgenerate" => self.rpc_set_generate(p),
             "getgenerate" => p.expect_count(0, 0).map(|_| json!(self.is_generating())),

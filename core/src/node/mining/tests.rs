@@ -249,3 +249,22 @@ fn fee_estimates_come_from_mined_mempool_transactions() {
     assert!(node.mempool().is_empty(), "the transaction was mined");
     assert_eq!(node.estimate_fee(1), Ok(40_000 * 1000 / vsize));
 }
+
+#[test]
+fn getblocktemplate_takes_the_time_of_the_call() {
+    let mut node = mining_node(false);
+    let info = crate::rpc::handlers::NodeInfo {
+        version: (0, 1, 0),
+        start_time: 0,
+        proxy: String::new(),
+    };
+    let gbt = crate::rpc::methods::find("getblocktemplate").unwrap();
+    let later = start_ms() + 20 * 60_000;
+    let t = node.rpc(later, gbt, &[], &info).unwrap().result;
+    assert_eq!(t["curtime"], serde_json::json!(later / 1000));
+    assert_eq!(t["height"], serde_json::json!(1));
+    // The same template, its time moved on, until the tip or (after a minute) the pool changes.
+    let again = node.rpc(later + 5_000, gbt, &[], &info).unwrap().result;
+    assert_eq!(again["longpollid"], t["longpollid"]);
+    assert_eq!(again["curtime"], serde_json::json!(later / 1000 + 5));
+}
