@@ -49,7 +49,6 @@ pub fn default_workers() -> usize {
 struct Shared {
     work: Work,
     hashes: AtomicU64,
-    rate: Mutex<HashRate>,
     solved: Sender<Solved>,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -72,7 +71,6 @@ impl Miner {
         let shared = Arc::new(Shared {
             work: Work::default(),
             hashes: AtomicU64::new(0),
-            rate: Mutex::new(HashRate::default()),
             solved,
             workers: Mutex::new(Vec::new()),
         });
@@ -101,15 +99,6 @@ impl Miner {
             shared,
             threads: vec![feeder, monitor],
         })
-    }
-
-    /// Hashes per second, averaged as btcd does (two per nonce, every 10 s).
-    pub fn hashes_per_sec(&self) -> f64 {
-        self.shared
-            .rate
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .per_sec()
     }
 
     /// Worker threads started so far (they are kept, idle, when the work wants fewer).
@@ -202,14 +191,12 @@ fn search_claim(work: &Work, claim: &Claim, hashes: &AtomicU64) -> Option<u32> {
 /// btcd's speed monitor: every 10 s fold the hashes done into the running average.
 fn monitor_speed(shared: &Shared, report: Box<dyn Fn(f64) + Send>) {
     let mut since = Instant::now();
+    let mut rate = HashRate::default();
     while shared.work.sleep_until(since + UPDATE_INTERVAL) {
         let now = Instant::now();
         let done = shared.hashes.swap(0, Ordering::Relaxed);
-        let per_sec = {
-            let mut rate = shared.rate.lock().unwrap_or_else(|e| e.into_inner());
-            rate.update(done, now - since);
-            rate.per_sec()
-        };
+        rate.update(done, now - since);
+        let per_sec = rate.per_sec();
         if per_sec != 0.0 {
             log::debug!("Hash speed: {:6.0} kilohashes/s", per_sec / 1000.0);
         }
