@@ -66,6 +66,8 @@ use crate::wire::{
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
+mod mining;
+
 /// Milliseconds since the Unix epoch, as the driver reads them.
 pub type Time = u64;
 
@@ -112,6 +114,11 @@ pub struct NodeConfig {
     pub mining_addrs: Vec<Address>,
     /// `blockmaxweight`: weight limit of generated blocks.
     pub block_max_weight: usize,
+    /// `generate`: run the CPU miner from the start.
+    pub generate: bool,
+    /// `genproclimit`: miner threads, also when `setgenerate` turns mining on without a count
+    /// (btcd: one per core).
+    pub gen_proc_limit: u32,
     /// `connect`/`addpeer`: peers kept connected, reconnected when lost.
     pub permanent_peers: Vec<SocketAddr>,
     /// `connect` was given: dial only the permanent peers (no automatic outbound connections,
@@ -141,6 +148,8 @@ impl Default for NodeConfig {
             whitelist: Vec::new(),
             mining_addrs: Vec::new(),
             block_max_weight: 3_000_000,
+            generate: false,
+            gen_proc_limit: 1,
             permanent_peers: Vec::new(),
             connect_only: false,
             services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
@@ -223,6 +232,17 @@ pub enum Input {
     SubmitTx(Transaction),
     /// A block submitted locally (RPC `submitblock`, the miner).
     SubmitBlock(Block),
+    /// A miner thread solved the work of an [`Output::MineOn`].
+    BlockSolved {
+        /// The work's id.
+        work_id: u64,
+        /// The extra nonce of the job solved.
+        extra_nonce: u64,
+        /// The job's header with the winning nonce.
+        header: crate::primitives::BlockHeader,
+    },
+    /// The miner threads' hash rate (hashes per second, averaged as btcd does).
+    HashRate(f64),
     /// Time passed (see [`Node::poll_timeout`]).
     Tick,
 }
@@ -299,6 +319,8 @@ pub enum Output {
     },
     /// Tell the outside world.
     Notify(Notification),
+    /// New work for the miner threads (replacing any older work at once), or stop mining.
+    MineOn(Option<Box<crate::mining::MinerWork>>),
 }
 
 /// The whole node.
@@ -326,6 +348,7 @@ pub struct Node<S: ChainStore> {
     next_stall_check: Option<Time>,
     next_addr_save: Time,
     outputs: VecDeque<Output>,
+    mining: mining::Mining,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
 }
@@ -365,6 +388,7 @@ impl<S: ChainStore> Node<S> {
         Ok(Node {
             params,
             mempool: Mempool::new(config.policy),
+            mining: mining::Mining::new(config.generate, config.gen_proc_limit),
             config,
             chain,
             rng,
@@ -468,6 +492,12 @@ impl<S: ChainStore> Node<S> {
             Input::SubmitBlock(block) => {
                 let _ = self.on_block(None, block);
             }
+            Input::BlockSolved {
+                work_id,
+                extra_nonce,
+                header,
+            } => self.on_block_solved(work_id, extra_nonce, header),
+            Input::HashRate(per_sec) => self.on_hash_rate(per_sec),
             Input::Tick => self.on_tick(),
         }
         self.request_blocks();
@@ -475,8 +505,13 @@ impl<S: ChainStore> Node<S> {
         self.drop_unread_peers();
     }
 
-    /// The next thing the node wants done.
+    /// The next thing the node wants done. Every way into the node (inputs, RPC calls,
+    /// submissions) is followed by draining this, so the miner's work is renewed here once
+    /// everything else is out.
     pub fn poll_output(&mut self) -> Option<Output> {
+        if self.outputs.is_empty() {
+            self.update_mining();
+        }
         self.outputs.pop_front()
     }
 
@@ -495,6 +530,7 @@ impl<S: ChainStore> Node<S> {
             .chain(dials)
             .chain(self.next_stall_check)
             .chain(rebroadcast)
+            .chain(self.mining.deadline())
             .min()
     }
 
@@ -1466,10 +1502,16 @@ impl<S: ChainStore> Node<S> {
                 let now = self.now_secs();
                 // What the pool reports (removed conflicts, re-added txs) is not relayed.
                 if is_connect {
+                    self.mining
+                        .fees
+                        .block_connected(&block, height, &self.mempool);
                     self.mempool.block_connected(&block, &self.chain, now);
                 } else {
+                    self.mining.fees.block_disconnected();
                     self.mempool.block_disconnected(&block, &self.chain, now);
                 }
+            } else {
+                self.mining.fees.empty_block_connected();
             }
             if let Some((txs, time)) = connected_info {
                 connected.push(hash);
@@ -1633,6 +1675,7 @@ impl<S: ChainStore> Node<S> {
     fn relay_txs(&mut self, from: Option<PeerId>, txids: Vec<Txid>) {
         for txid in &txids {
             self.notify(Notification::TxAccepted(*txid));
+            self.mining.mempool_updated();
         }
         self.announce_txs(from, &txids, false);
     }

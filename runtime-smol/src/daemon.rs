@@ -4,9 +4,8 @@
 //! `stop` RPC, then stop the servers and close the database cleanly.
 
 use crate::config::{self, Config, Startup};
-use crate::generate::{self, Generator};
+use crate::generate;
 use crate::logging::{self, Levels};
-use crate::miner::{default_workers, Miner};
 use crate::node_config::node_config;
 use crate::p2p::{self, Event};
 use crate::rpc_service;
@@ -52,10 +51,7 @@ fn start(args: &[String]) -> Result<(), String> {
     log_startup(&cfg);
     let seed = || entropy::os_seed().map_err(|e| format!("cannot read OS randomness: {e}"));
     // Refuse a bad mining setup before touching the database.
-    let generator = match cfg.generate {
-        true => Some(generate::from_config(&cfg, seed()?)?),
-        false => None,
-    };
+    generate::check_config(&cfg)?;
     // Signals are caught before the database opens so an early interrupt still closes it.
     let signals = Signals::new([Signal::Int, Signal::Term])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
@@ -72,7 +68,7 @@ fn start(args: &[String]) -> Result<(), String> {
         tip.hash,
         tip.chain_work.0
     );
-    smol::block_on(serve(&cfg, node, generator, signals))
+    smol::block_on(serve(&cfg, node, signals))
 }
 
 /// Why the server stopped running.
@@ -83,26 +79,22 @@ enum Ended<N> {
     RpcStop,
     /// The node task ended by itself (after a store error, which it logged).
     Server(N),
-    /// The miner loop ended by itself, for this reason.
-    Mining(String),
 }
 
-/// Binds the listeners, runs the node (and the miner) until a signal or a failure, then shuts
-/// everything down in btcd's order and closes the database.
-async fn serve(
-    cfg: &Config,
-    node: Node<LmdbStore>,
-    generator: Option<Generator>,
-    mut signals: Signals,
-) -> Result<(), String> {
+/// Binds the listeners, runs the node (and the miner threads, idle until the node hands them
+/// work) until a signal or a failure, then shuts everything down in btcd's order and closes
+/// the database.
+async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Result<(), String> {
     let listeners = p2p::bind(&cfg.listeners).await?;
     let (tx, rx) = smol::channel::unbounded();
     let dialer = cfg.dialer.clone();
+    let (miner, jobs) = generate::spawn_miner(&tx)?;
     let mut server = smol::spawn(p2p::run_dialing(
         node,
         listeners,
         (tx.clone(), rx),
         None,
+        Some(jobs),
         dialer,
     ));
     let rpc = match rpc_service::start(cfg, tx.clone()) {
@@ -113,20 +105,6 @@ async fn serve(
             return Err(e);
         }
     };
-    let mut mining = match generator {
-        Some(generator) => {
-            let (jobs, jobs_rx) = async_channel::unbounded();
-            let (solved_tx, solved) = async_channel::unbounded();
-            let workers = default_workers();
-            let miner = Miner::spawn(workers, jobs_rx, solved_tx)
-                .map_err(|e| format!("cannot start the miner threads: {e}"))?;
-            log::info!(target: "rbtcd::miner", "CPU miner started with {workers} worker(s)");
-            let task = smol::spawn(generate::run(generator, tx.clone(), jobs, solved));
-            Some((miner, task))
-        }
-        None => None,
-    };
-
     let signal = async {
         Ended::Signal(match signals.next().await {
             Some(Ok(Signal::Term)) => "terminated",
@@ -138,31 +116,15 @@ async fn serve(
         Ended::RpcStop
     };
     let server_end = async { Ended::Server((&mut server).await) };
-    let mining_end = async {
-        match mining.as_mut() {
-            Some((_, task)) => Ended::Mining(task.await),
-            None => std::future::pending().await,
-        }
-    };
     let stops = smol::future::or(signal, rpc_stop);
-    let ended = smol::future::or(stops, smol::future::or(server_end, mining_end)).await;
+    let ended = smol::future::or(stops, server_end).await;
     let mut failure = None;
     match &ended {
         Ended::Signal(name) => log::info!("Received signal ({name}).  Shutting down..."),
         Ended::RpcStop => log::info!("RPC stop requested.  Shutting down..."),
         Ended::Server(_) => failure = Some("the node stopped after a database error (see the log)"),
-        Ended::Mining(why) => {
-            log::error!(target: "rbtcd::miner", "Mining stopped: {why}");
-            failure = Some("the CPU miner stopped (see the log)");
-        }
     }
     rpc.shutdown();
-    if let Some((miner, task)) = mining {
-        // Cancelling the loop drops the job sender, which ends the miner threads.
-        drop(task.cancel().await);
-        miner.join();
-        log::info!(target: "rbtcd::miner", "CPU miner stopped");
-    }
     log::info!("Gracefully shutting down the server...");
     let node = match ended {
         Ended::Server(node) => node,
@@ -171,6 +133,8 @@ async fn serve(
             server.await
         }
     };
+    // The node task dropped the miner's job sender on return, which ends the miner threads.
+    miner.join();
     log::info!("Server shutdown complete");
     log::info!("Gracefully shutting down the database...");
     node.into_store().close();

@@ -2,6 +2,7 @@
 
 use crate::config::{resolve_addrs, Config};
 use crate::generate::parse_mining_addresses;
+use crate::miner::default_workers;
 use rbtcd_core::mempool::Policy;
 use rbtcd_core::node::{NodeConfig, DEFAULT_MAX_SEND_QUEUE};
 use rbtcd_core::params::Params;
@@ -21,6 +22,10 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         whitelist: cfg.whitelists.clone(),
         mining_addrs: parse_mining_addresses(&cfg.mining_addrs, params)?,
         block_max_weight: cfg.block_max_weight as usize,
+        generate: cfg.generate,
+        gen_proc_limit: cfg
+            .gen_proc_limit
+            .unwrap_or_else(|| default_workers() as u32),
         permanent_peers,
         // btcd: `connect` means only those peers, and no DNS seeding.
         connect_only: !cfg.connect.is_empty(),

@@ -6,6 +6,7 @@ use crate::dialer::Dialer;
 use crate::progress::Progress;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
+use rbtcd_core::mining::MinerWork;
 use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, Notification, Output};
 use smol::channel::{unbounded, Receiver, Sender};
@@ -59,14 +60,16 @@ pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
 
 /// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
 /// accepting on `listeners` and dialling directly. Every notification is logged and, when
-/// `notify` is given, also sent there. Returns the node so the caller can close its store.
+/// `notify` is given, also sent there; the node's mining work goes to `miner` (the miner
+/// threads' feed). Returns the node so the caller can close its store.
 pub async fn run<S: ChainStore + Send + 'static>(
     node: Node<S>,
     listeners: Vec<TcpListener>,
     events: (Sender<Event<S>>, Receiver<Event<S>>),
     notify: Option<Sender<Notification>>,
+    miner: Option<Sender<Option<MinerWork>>>,
 ) -> Node<S> {
-    run_dialing(node, listeners, events, notify, Dialer::default()).await
+    run_dialing(node, listeners, events, notify, miner, Dialer::default()).await
 }
 
 /// [`run`], making outbound connections the way `dialer` says (through proxies).
@@ -75,6 +78,7 @@ pub async fn run_dialing<S: ChainStore + Send + 'static>(
     listeners: Vec<TcpListener>,
     events: (Sender<Event<S>>, Receiver<Event<S>>),
     notify: Option<Sender<Notification>>,
+    miner: Option<Sender<Option<MinerWork>>>,
     dialer: Dialer,
 ) -> Node<S> {
     let (tx, rx) = events;
@@ -87,14 +91,12 @@ pub async fn run_dialing<S: ChainStore + Send + 'static>(
     let mut progress = Progress::new(unix_ms());
     let mut next_peer: PeerId = 1;
     // The node may want things done before any event (dialling its permanent peers).
-    let mut stopped = drain(
-        &mut node,
-        &mut writers,
-        &mut progress,
-        &tx,
-        notify.as_ref(),
-        &dialer,
-    );
+    let sinks = Sinks {
+        notify: notify.as_ref(),
+        miner: miner.as_ref(),
+        dialer: &dialer,
+    };
+    let mut stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
     while !stopped {
         let event = match node.poll_timeout() {
             Some(deadline) => {
@@ -112,14 +114,7 @@ pub async fn run_dialing<S: ChainStore + Send + 'static>(
             Event::Input(input) => input,
             Event::Call(call) => {
                 call(&mut node);
-                stopped = drain(
-                    &mut node,
-                    &mut writers,
-                    &mut progress,
-                    &tx,
-                    notify.as_ref(),
-                    &dialer,
-                );
+                stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
                 continue;
             }
             Event::Connection(stream, addr, direction) => {
@@ -137,18 +132,18 @@ pub async fn run_dialing<S: ChainStore + Send + 'static>(
             }
         };
         node.handle(unix_ms(), input);
-        stopped = drain(
-            &mut node,
-            &mut writers,
-            &mut progress,
-            &tx,
-            notify.as_ref(),
-            &dialer,
-        );
+        stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
     }
     drop(accept_tasks);
     writers.clear();
     node
+}
+
+/// Where the node's notifications and mining work go besides the log.
+struct Sinks<'a> {
+    notify: Option<&'a Sender<Notification>>,
+    miner: Option<&'a Sender<Option<MinerWork>>>,
+    dialer: &'a Arc<Dialer>,
 }
 
 /// Carries out everything the node wants done; true when it reported a fatal error.
@@ -157,8 +152,7 @@ fn drain<S: ChainStore + Send + 'static>(
     writers: &mut BTreeMap<PeerId, Sender<Vec<u8>>>,
     progress: &mut Progress,
     tx: &Sender<Event<S>>,
-    notify: Option<&Sender<Notification>>,
-    dialer: &Arc<Dialer>,
+    sinks: &Sinks<'_>,
 ) -> bool {
     let mut fatal = false;
     while let Some(output) = node.poll_output() {
@@ -175,7 +169,7 @@ fn drain<S: ChainStore + Send + 'static>(
                 writers.remove(&peer);
             }
             Output::Connect { addr } => {
-                smol::spawn(dial(addr, tx.clone(), Arc::clone(dialer))).detach();
+                smol::spawn(dial(addr, tx.clone(), Arc::clone(sinks.dialer))).detach();
             }
             Output::Resolve { seed } => {
                 let port = node.chain().params().default_port;
@@ -192,10 +186,16 @@ fn drain<S: ChainStore + Send + 'static>(
                         log::info!(target: "rbtcd::p2p::sync", "{line}");
                     }
                 }
-                if let Some(sink) = notify {
+                if let Some(sink) = sinks.notify {
                     let _ = sink.try_send(n);
                 }
             }
+            Output::MineOn(work) => match sinks.miner {
+                Some(miner) => {
+                    let _ = miner.try_send(work.map(|w| *w));
+                }
+                None => log::warn!(target: "rbtcd::miner", "no miner threads to mine with"),
+            },
         }
     }
     fatal

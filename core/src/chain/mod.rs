@@ -12,6 +12,7 @@ pub mod header_rules;
 pub mod index;
 pub mod mem_store;
 pub mod orphans;
+pub mod proposal;
 pub mod records;
 pub mod script_check;
 pub mod state;

@@ -5,6 +5,7 @@
 //! the mempool and block validation can never disagree about a rule.
 
 pub mod error;
+pub mod estimate;
 pub mod orphans;
 pub mod policy;
 pub mod rebroadcast;

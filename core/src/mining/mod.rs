@@ -11,6 +11,7 @@ mod roll;
 mod search;
 mod select;
 mod template;
+mod work;
 
 pub use coinbase::{coinbase_script, coinbase_tx, COINBASE_FLAGS};
 pub use job::{InvalidTarget, MiningJob};
@@ -18,5 +19,7 @@ pub use roll::ExtraNonceRoll;
 pub use search::{search, search_lanes};
 pub use select::{select, Budget, Selection};
 pub use template::{
-    choose_mining_address, new_block_template, BlockTemplate, BLOCK_VERSION, REFRESH_AFTER_SECS,
+    choose_mining_address, new_block_template, new_block_template_paying, BlockTemplate,
+    BLOCK_VERSION, REFRESH_AFTER_SECS, TIME_UPDATE_SECS,
 };
+pub use work::MinerWork;

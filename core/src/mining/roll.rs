@@ -9,7 +9,7 @@ use crate::primitives::{Hash256, Txid};
 /// Only the coinbase changes, so the other transactions enter as the coinbase's merkle branch
 /// (`primitives::merkle::merkle_branch(&txids, 0)`) and each new root costs one hash per tree
 /// level. The witness commitment is unaffected: BIP141 counts the coinbase's wtxid as zero.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtraNonceRoll {
     job: MiningJob,
     branch: Vec<Hash256>,

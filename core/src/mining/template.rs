@@ -4,6 +4,7 @@
 use super::coinbase::{coinbase_script, coinbase_tx};
 use super::job::{InvalidTarget, MiningJob};
 use super::select::{select, Budget};
+use super::work::MinerWork;
 use crate::address::Address;
 use crate::chain::block_rules::add_witness_commitment;
 use crate::chain::connect::MAX_BLOCK_SIGOPS_COST;
@@ -25,6 +26,8 @@ const HEADER_OVERHEAD: usize = 80 + 9;
 const WITNESS_SCALE: usize = 4;
 /// A template older than this is rebuilt when the mempool changed (btcd's cpuminer).
 pub const REFRESH_AFTER_SECS: u64 = 60;
+/// How often a template being mined gets the current time (btcd's `hashUpdateSecs`).
+pub const TIME_UPDATE_SECS: u64 = 15;
 
 /// A block ready to mine: everything but the nonce.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +40,10 @@ pub struct BlockTemplate {
     pub fees: i64,
     /// Its sigop cost, the coinbase's included.
     pub sigop_cost: u32,
+    /// Each transaction's fee, in block order (the coinbase's is minus the total, as btcd).
+    pub tx_fees: Vec<i64>,
+    /// Each transaction's sigop cost, in block order.
+    pub tx_sigop_costs: Vec<u32>,
     /// Unix time it was made (for [`BlockTemplate::needs_refresh`]).
     pub created: u64,
 }
@@ -56,6 +63,18 @@ pub fn new_block_template<'a, S: ChainStore>(
     max_weight: usize,
     now: u64,
 ) -> BlockTemplate {
+    new_block_template_paying(chain, pool, pay_to.script_pubkey(), max_weight, now)
+}
+
+/// [`new_block_template`] with the coinbase paying to `script_pubkey` (getblocktemplate's
+/// coinbasevalue mode needs no address: the caller writes its own coinbase).
+pub fn new_block_template_paying<'a, S: ChainStore>(
+    chain: &Chain<S>,
+    pool: impl IntoIterator<Item = &'a Entry>,
+    script_pubkey: Vec<u8>,
+    max_weight: usize,
+    now: u64,
+) -> BlockTemplate {
     let params = chain.params();
     let tip = chain.tip();
     let height = tip.height + 1;
@@ -68,7 +87,7 @@ pub fn new_block_template<'a, S: ChainStore>(
         time
     };
 
-    let mut coinbase = coinbase_tx(height, 0, params.subsidy(height), pay_to.script_pubkey());
+    let mut coinbase = coinbase_tx(height, 0, params.subsidy(height), script_pubkey);
     let coinbase_sigops = legacy_tx_sigops(&coinbase) * WITNESS_SCALE as u32;
     let budget = Budget {
         max_weight,
@@ -97,11 +116,19 @@ pub fn new_block_template<'a, S: ChainStore>(
         add_witness_commitment(&mut block);
     }
     block.header.merkle_root = block.compute_merkle_root().0;
+    let tx_fees = std::iter::once(-chosen.fees)
+        .chain(chosen.entries.iter().map(|e| e.fee))
+        .collect();
+    let tx_sigop_costs = std::iter::once(coinbase_sigops)
+        .chain(chosen.entries.iter().map(|e| e.sigop_cost))
+        .collect();
     BlockTemplate {
         block,
         height,
         fees: chosen.fees,
         sigop_cost: chosen.sigop_cost,
+        tx_fees,
+        tx_sigop_costs,
         created: now,
     }
 }
@@ -121,6 +148,35 @@ impl BlockTemplate {
     /// The mining job for this template's header.
     pub fn job(&self, id: u64) -> Result<MiningJob, InvalidTarget> {
         MiningJob::new(id, &self.block.header)
+    }
+
+    /// Work for the miner threads on this template, `threads` of them, extra nonces from
+    /// `first_extra_nonce`.
+    pub fn miner_work(
+        &self,
+        id: u64,
+        threads: u32,
+        first_extra_nonce: u64,
+    ) -> Result<MinerWork, InvalidTarget> {
+        Ok(MinerWork::new(
+            self.job(id)?,
+            &self.block.txdata,
+            self.height,
+            threads,
+            first_extra_nonce,
+        ))
+    }
+
+    /// Moves the template's time to `now` (never to or below the parent's median time past)
+    /// and sets the difficulty the chain requires at that time (btcd's `UpdateBlockTime`).
+    pub fn update_time<S: ChainStore>(&mut self, chain: &Chain<S>, now: u64) {
+        let Some(parent) = chain.index().get(&self.block.header.prev_blockhash) else {
+            return;
+        };
+        let mtp = chain.index().median_time_past(&parent.hash);
+        let time = u32::try_from(now).unwrap_or(u32::MAX).max(mtp + 1);
+        self.block.header.time = time;
+        self.block.header.bits = required_bits(chain.index(), parent, time, chain.params());
     }
 
     /// The block to submit once a job of this template is solved with `header` (the nonce and

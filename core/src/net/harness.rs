@@ -192,7 +192,7 @@ impl Harness {
                 }
                 Output::Notify(n) => self.notifications[i].push(n),
                 // No simulated DNS: tests feed `Input::Resolved` themselves.
-                Output::Resolve { .. } => {}
+                Output::Resolve { .. } | Output::MineOn(_) => {}
             }
         }
     }

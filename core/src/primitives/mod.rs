@@ -1,5 +1,6 @@
 //! Consensus data types: hashes, transactions, blocks, merkle trees, targets and work.
 
+pub mod amount;
 pub mod block;
 pub mod encode;
 pub mod hash;

@@ -48,6 +48,10 @@ pub mod code {
     pub const IN_WARMUP: i32 = -28;
     /// Node is already added.
     pub const CLIENT_NODE_ALREADY_ADDED: i32 = -23;
+    /// No peers connected (btcd's `ErrRPCClientNotConnected`).
+    pub const CLIENT_NOT_CONNECTED: i32 = -9;
+    /// The chain is still downloading (btcd's `ErrRPCClientInInitialDownload`).
+    pub const CLIENT_IN_INITIAL_DOWNLOAD: i32 = -10;
     /// Node has not been added before.
     pub const CLIENT_NODE_NOT_ADDED: i32 = -24;
     /// Node to disconnect not found in connected nodes.

@@ -5,6 +5,7 @@ pub mod error;
 pub mod handlers;
 pub mod jsonrpc;
 pub mod methods;
+mod mining_calls;
 mod node_calls;
 pub mod params;
 

@@ -26,6 +26,13 @@ impl<S: ChainStore> Node<S> {
                 ),
             ));
         }
+        if self.is_generating() {
+            return Err(RpcError::new(
+                code::INTERNAL,
+                "Server is already CPU mining. Please call `setgenerate 0` before calling \
+                 discrete `generate` commands.",
+            ));
+        }
         let mut hashes = Vec::with_capacity(n as usize);
         for id in 0..u64::from(n) {
             let pay_to = self.mining_address().ok_or_else(|| {
@@ -77,6 +84,9 @@ impl<S: ChainStore> Node<S> {
         params: &[Value],
         info: &NodeInfo,
     ) -> Result<Handled, RpcError> {
+        if let Some(answer) = self.mining_rpc(now, method.name, params) {
+            return answer;
+        }
         let ctx = Context {
             chain: self.chain(),
             mempool: self.mempool(),

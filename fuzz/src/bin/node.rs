@@ -225,7 +225,10 @@ fn run_case(seed: u64, w: &World) -> (Vec<Output>, Option<String>) {
                         return (outputs, Some(format!("disconnected unknown peer {peer}")));
                     }
                 }
-                Output::Connect { .. } | Output::Resolve { .. } | Output::Notify(_) => {}
+                Output::Connect { .. }
+                | Output::Resolve { .. }
+                | Output::Notify(_)
+                | Output::MineOn(_) => {}
             }
             outputs.push(out);
         }

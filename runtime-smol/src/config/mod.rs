@@ -109,6 +109,8 @@ pub struct Config {
     pub mining_addrs: Vec<String>,
     /// Weight limit for generated blocks.
     pub block_max_weight: u32,
+    /// CPU miner threads (`genproclimit`); `None`: one per core.
+    pub gen_proc_limit: Option<u32>,
     /// Minimum relay fee in satoshis per kB.
     pub min_relay_tx_fee: i64,
     /// Most orphan transactions kept.
@@ -454,6 +456,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         generate: o.generate,
         mining_addrs: o.miningaddr,
         block_max_weight,
+        gen_proc_limit: o.genproclimit,
         min_relay_tx_fee,
         max_orphan_tx,
         tx_index: o.txindex,

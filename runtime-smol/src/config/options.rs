@@ -131,6 +131,10 @@ pub struct Options {
     /// add a payment address to the list of addresses to use for generated blocks
     #[argh(option)]
     pub miningaddr: Vec<String>,
+    /// CPU miner threads, also when setgenerate turns mining on without a count (default: one
+    /// per core; btcd has only setgenerate's genproclimit)
+    #[argh(option)]
+    pub genproclimit: Option<u32>,
     /// maximum block weight to be used when creating a block (default 3000000)
     #[argh(option)]
     pub blockmaxweight: Option<u32>,
@@ -237,6 +241,7 @@ impl Options {
             notls: self.notls || file.notls,
             generate: self.generate || file.generate,
             miningaddr: list(self.miningaddr, file.miningaddr),
+            genproclimit: self.genproclimit.or(file.genproclimit),
             blockmaxweight: self.blockmaxweight.or(file.blockmaxweight),
             minrelaytxfee: self.minrelaytxfee.or(file.minrelaytxfee),
             maxorphantx: self.maxorphantx.or(file.maxorphantx),

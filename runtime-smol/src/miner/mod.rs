@@ -1,11 +1,14 @@
-//! The CPU miner: worker threads searching nonces of the job the node hands out.
+//! The CPU miner: worker threads searching nonces of the work the node hands out
+//! ([`rbtcd_core::node::Output::MineOn`]).
 //!
-//! The node sends `Option<MiningJob>` (btcd: a new template, or stop generating) into a
-//! channel; a feeder thread publishes each as the current job. Workers claim chunks of 65,536
-//! nonces and check between slices of a chunk whether the job is still current, so a new job
-//! or `None` stops stale work within about a millisecond. A solution goes back on the `solved`
-//! channel with the job id and the header to submit; then the job is retired until the node
-//! sends the next one. Hash rate is a 10-second running average, as btcd reports it.
+//! A feeder thread publishes each `Option<MinerWork>` from the node as the current work
+//! (`None`: stop generating), starting more worker threads when the work asks for more than
+//! are running; workers above the work's thread count wait. Workers claim chunks of 65,536
+//! nonces and check between slices of a chunk whether the work is still current, so new work
+//! or `None` stops stale work within about a millisecond. When a job's nonce space is used up
+//! the next chunk rolls the coinbase extra nonce. A solution goes back on the `solved` channel
+//! with the work id, extra nonce and header; the work is then retired until the node sends
+//! more. Hash rate is a 10-second running average, as btcd reports it.
 
 mod hash_rate;
 mod work;
@@ -13,7 +16,7 @@ mod work;
 pub use hash_rate::{HashRate, UPDATE_INTERVAL};
 
 use async_channel::{Receiver, Sender};
-use rbtcd_core::mining::{search, MiningJob};
+use rbtcd_core::mining::{search, MinerWork};
 use rbtcd_core::primitives::BlockHeader;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,7 +24,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 use work::{Claim, Work};
 
-/// Nonces searched between checks that the job is still current (about a millisecond).
+/// Nonces searched between checks that the work is still current (about a millisecond).
 const SLICE: u32 = 1 << 13;
 /// btcd counts both SHA-256 passes of a nonce as hashes; its hash rate figures do, so ours do.
 const HASHES_PER_NONCE: u64 = 2;
@@ -29,80 +32,94 @@ const HASHES_PER_NONCE: u64 = 2;
 /// A solved job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Solved {
-    /// The id of the job that was solved.
-    pub job_id: u64,
-    /// The job's header with the winning nonce and the (possibly rolled) time.
+    /// The id of the work that was solved.
+    pub work_id: u64,
+    /// The coinbase extra nonce of the job solved.
+    pub extra_nonce: u64,
+    /// The job's header with the winning nonce.
     pub header: BlockHeader,
 }
 
-/// One worker per available core: btcd's default when `genproclimit` is not set.
+/// One worker per available core: btcd's default `genproclimit`.
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// What the threads share.
+struct Shared {
+    work: Work,
+    hashes: AtomicU64,
+    solved: Sender<Solved>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
 /// Running miner threads.
-#[derive(Debug)]
 pub struct Miner {
-    rate: Arc<Mutex<HashRate>>,
+    shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
 }
 
 impl Miner {
-    /// Starts `workers` search threads fed from `jobs`, sending solutions to `solved` (make
-    /// it unbounded: a report is never allowed to block a worker). The miner runs until every
-    /// sender of `jobs` is dropped.
+    /// Starts the feeder and speed monitor threads: work comes from `jobs`, solutions go to
+    /// `solved` (make it unbounded: a report never blocks a worker), and every 10 s the hash
+    /// rate goes to `report_rate`. The miner runs until every sender of `jobs` is dropped.
     pub fn spawn(
-        workers: usize,
-        jobs: Receiver<Option<MiningJob>>,
+        jobs: Receiver<Option<MinerWork>>,
         solved: Sender<Solved>,
+        report_rate: Box<dyn Fn(f64) + Send>,
     ) -> std::io::Result<Miner> {
-        let work = Arc::new(Work::default());
-        let hashes = Arc::new(AtomicU64::new(0));
-        let rate = Arc::new(Mutex::new(HashRate::default()));
-        let mut threads = Vec::with_capacity(workers + 2);
-        let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
-            std::thread::Builder::new().name(name).spawn(f)
-        };
-        {
-            let work = Arc::clone(&work);
-            threads.push(spawn(
-                "miner-feed".into(),
-                Box::new(move || {
-                    while let Ok(job) = jobs.recv_blocking() {
-                        work.set_job(job);
+        let shared = Arc::new(Shared {
+            work: Work::default(),
+            hashes: AtomicU64::new(0),
+            solved,
+            workers: Mutex::new(Vec::new()),
+        });
+        let feeder = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("miner-feed".into())
+                .spawn(move || {
+                    while let Ok(work) = jobs.recv_blocking() {
+                        let wanted = work.as_ref().map_or(0, |w| w.threads as usize);
+                        if let Err(e) = start_workers(&shared, wanted) {
+                            log::error!("cannot start miner threads: {e}");
+                        }
+                        shared.work.set_work(work);
                     }
-                    work.stop();
-                }),
-            )?);
-        }
-        for i in 0..workers {
-            let (work, hashes, solved) = (Arc::clone(&work), Arc::clone(&hashes), solved.clone());
-            threads.push(spawn(
-                format!("miner-{i}"),
-                Box::new(move || mine(&work, &hashes, &solved)),
-            )?);
-        }
-        {
-            let rate = Arc::clone(&rate);
-            threads.push(spawn(
-                "miner-speed".into(),
-                Box::new(move || monitor_speed(&work, &hashes, &rate)),
-            )?);
-        }
-        Ok(Miner { rate, threads })
+                    shared.work.stop();
+                })?
+        };
+        let monitor = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("miner-speed".into())
+                .spawn(move || monitor_speed(&shared, report_rate))?
+        };
+        Ok(Miner {
+            shared,
+            threads: vec![feeder, monitor],
+        })
     }
 
-    /// Hashes per second, averaged as btcd does (two per nonce, every 10 s).
-    pub fn hashes_per_sec(&self) -> f64 {
-        self.rate
+    /// Worker threads started so far (they are kept, idle, when the work wants fewer).
+    pub fn workers(&self) -> usize {
+        self.shared
+            .workers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .per_sec()
+            .len()
     }
 
     /// Waits for the threads to end, which they do once every sender of `jobs` is dropped.
     pub fn join(self) {
-        for t in self.threads {
+        let workers = std::mem::take(
+            &mut *self
+                .shared
+                .workers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for t in self.threads.into_iter().chain(workers) {
             if t.join().is_err() {
                 log::error!("a miner thread panicked");
             }
@@ -110,19 +127,42 @@ impl Miner {
     }
 }
 
-/// A worker: claims chunks and searches them until the miner stops.
-fn mine(work: &Work, hashes: &AtomicU64, solved: &Sender<Solved>) {
-    while let Some(claim) = work.claim() {
-        if let Some(nonce) = search_claim(work, &claim, hashes) {
-            let header = claim.job.solved_header(nonce);
-            work.solved(&claim, || {
-                let report = Solved {
-                    job_id: claim.job.id,
-                    header,
-                };
-                if solved.try_send(report).is_err() {
+impl std::fmt::Debug for Miner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Miner")
+            .field("workers", &self.workers())
+            .finish()
+    }
+}
+
+/// Starts worker threads until `wanted` exist.
+fn start_workers(shared: &Arc<Shared>, wanted: usize) -> std::io::Result<()> {
+    let mut workers = shared.workers.lock().unwrap_or_else(|e| e.into_inner());
+    while workers.len() < wanted {
+        let i = workers.len();
+        let s = Arc::clone(shared);
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("miner-{i}"))
+                .spawn(move || mine(&s, i))?,
+        );
+    }
+    Ok(())
+}
+
+/// Worker number `i`: claims chunks and searches them until the miner stops.
+fn mine(shared: &Shared, i: usize) {
+    while let Some(claim) = shared.work.claim(i) {
+        if let Some(nonce) = search_claim(&shared.work, &claim, &shared.hashes) {
+            let report = Solved {
+                work_id: claim.job.id,
+                extra_nonce: claim.extra_nonce,
+                header: claim.job.solved_header(nonce),
+            };
+            shared.work.solved(&claim, || {
+                if shared.solved.try_send(report).is_err() {
                     log::warn!(
-                        "miner solution for job {} dropped: nobody listens",
+                        "miner solution for work {} dropped: nobody listens",
                         claim.job.id
                     );
                 }
@@ -149,16 +189,18 @@ fn search_claim(work: &Work, claim: &Claim, hashes: &AtomicU64) -> Option<u32> {
 }
 
 /// btcd's speed monitor: every 10 s fold the hashes done into the running average.
-fn monitor_speed(work: &Work, hashes: &AtomicU64, rate: &Mutex<HashRate>) {
+fn monitor_speed(shared: &Shared, report: Box<dyn Fn(f64) + Send>) {
     let mut since = Instant::now();
-    while work.sleep_until(since + UPDATE_INTERVAL) {
+    let mut rate = HashRate::default();
+    while shared.work.sleep_until(since + UPDATE_INTERVAL) {
         let now = Instant::now();
-        let done = hashes.swap(0, Ordering::Relaxed);
-        let mut rate = rate.lock().unwrap_or_else(|e| e.into_inner());
+        let done = shared.hashes.swap(0, Ordering::Relaxed);
         rate.update(done, now - since);
-        if rate.per_sec() != 0.0 {
-            log::debug!("Hash speed: {:6.0} kilohashes/s", rate.per_sec() / 1000.0);
+        let per_sec = rate.per_sec();
+        if per_sec != 0.0 {
+            log::debug!("Hash speed: {:6.0} kilohashes/s", per_sec / 1000.0);
         }
+        report(per_sec);
         since = now;
     }
 }

@@ -85,7 +85,13 @@ async fn spawn_node_with(
     let addr = listeners.first().map(|l| l.local_addr().unwrap());
     let (events, rx) = unbounded();
     let (notify, notes) = unbounded();
-    let task = smol::spawn(run(node, listeners, (events.clone(), rx), Some(notify)));
+    let task = smol::spawn(run(
+        node,
+        listeners,
+        (events.clone(), rx),
+        Some(notify),
+        None,
+    ));
     let running = Running {
         events,
         notes,

@@ -197,3 +197,70 @@ fn mining_addresses_are_chosen_among_all() {
     assert_eq!(seen.len(), 3);
     assert_eq!(choose_mining_address(&[], &mut rng), None);
 }
+
+/// One random mempool transaction: output script bytes (OP_CHECKSIGs, so its sigops are
+/// real), a fee, whether it has a witness, and which earlier transaction it spends (if any).
+type TxSpec = (usize, i64, bool, Option<usize>);
+
+/// Mempool entries from specs: each spends a distinct fake coin, or output 0 of an earlier
+/// entry (which makes that one its parent).
+fn random_pool(specs: &[TxSpec]) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = Vec::new();
+    for (i, (script_len, fee, witness, parent)) in specs.iter().enumerate() {
+        let parent = parent.map(|p| p % (i.max(1))).filter(|_| i > 0);
+        let prevout = match parent {
+            Some(p) => OutPoint::new(entries[p].txid, 0),
+            None => OutPoint::new(crate::primitives::Hash256([i as u8 + 1; 32]), i as u32),
+        };
+        let mut tx = spend(&[prevout], &[10_000]);
+        tx.outputs[0].script_pubkey = vec![0xac; *script_len];
+        if *witness {
+            tx.inputs[0].witness = vec![vec![1; 40]];
+        }
+        let mut e = entry(tx, 10_000 + fee, &[]);
+        e.sigop_cost = legacy_tx_sigops(&e.tx) * 4;
+        if let Some(p) = parent {
+            e.parents.insert(entries[p].txid);
+            let child = e.txid;
+            entries[p].children.insert(child);
+        }
+        entries.push(e);
+    }
+    entries
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn templates_never_exceed_the_weight_or_sigop_limits(
+        specs in proptest::collection::vec(
+            (0usize..9_000, 0i64..50_000, proptest::bool::ANY, proptest::option::of(0usize..40)),
+            0..40,
+        ),
+        max_weight in 4_000usize..200_000,
+    ) {
+        let chain = regtest_chain();
+        let pool = random_pool(&specs);
+        let template = new_block_template(&chain, &pool, &address(1), max_weight, 1_700_000_000);
+        let block = &template.block;
+        // The limit holds for the real block, commitment and all, unless nothing but the
+        // coinbase is in it (a coinbase-only block is always allowed).
+        proptest::prop_assert!(block.txdata.len() == 1 || block.weight() < max_weight);
+        let sigops: u32 = block.txdata.iter().map(|tx| legacy_tx_sigops(tx) * 4).sum();
+        proptest::prop_assert!(sigops <= MAX_BLOCK_SIGOPS_COST);
+        proptest::prop_assert_eq!(sigops, template.sigop_cost);
+        proptest::prop_assert_eq!(template.tx_sigop_costs.iter().sum::<u32>(), sigops);
+        proptest::prop_assert_eq!(template.tx_fees.iter().sum::<i64>(), 0);
+        // Parents come before children, and the block passes the context-free rules.
+        let position = |txid: &Txid| block.txdata.iter().position(|t| t.txid() == *txid);
+        for (i, tx) in block.txdata.iter().enumerate().skip(1) {
+            for input in &tx.inputs {
+                if let Some(at) = position(&input.prevout.txid) {
+                    proptest::prop_assert!(at < i);
+                }
+            }
+        }
+        proptest::prop_assert_eq!(crate::chain::block_rules::check_block_sanity(block), Ok(()));
+    }
+}

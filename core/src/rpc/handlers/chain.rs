@@ -24,7 +24,7 @@ fn database_error(e: impl std::fmt::Display) -> RpcError {
 }
 
 /// `U256` as the nearest `f64`.
-fn to_f64(v: &U256) -> f64 {
+pub(super) fn to_f64(v: &U256) -> f64 {
     v.0.iter().rev().fold(0.0, |acc, limb| {
         acc * 18_446_744_073_709_551_616.0 + *limb as f64
     })

@@ -6,6 +6,7 @@ mod chain;
 mod info;
 mod mempool;
 mod message;
+pub mod mining;
 mod net;
 mod operator;
 mod raw_tx;
@@ -115,6 +116,7 @@ pub fn dispatch<S: ChainStore>(
         "getdifficulty" => chain::get_difficulty(ctx, p)?,
         "gettxout" => chain::get_tx_out(ctx, p)?,
         "getmempoolinfo" => mempool::get_mempool_info(ctx, p)?,
+        "getnetworkhashps" => mining::get_network_hash_ps(ctx, p)?,
         "getrawmempool" => mempool::get_raw_mempool(ctx, p)?,
         "testmempoolaccept" => mempool::test_mempool_accept(ctx, p)?,
         "gettxspendingprevout" => mempool::get_tx_spending_prev_out(ctx, p)?,

@@ -1,0 +1,271 @@
+use super::*;
+use crate::address::{Address, Payload};
+use crate::chain::builder::BlockBuilder;
+use crate::chain::{Chain, MemStore};
+use crate::mining::{search, MinerWork};
+use crate::node::{Input, NodeConfig};
+use crate::params::{Network, Params};
+use crate::primitives::Block;
+
+/// Ten days after the regtest genesis: every template's time is in the past of the clock.
+fn start_ms() -> Time {
+    (u64::from(Params::new(Network::Regtest).genesis.header.time) + 10 * 86_400) * 1000
+}
+
+fn pay_to() -> Address {
+    Address::new(Payload::PubKeyHash([7; 20]), &Params::new(Network::Regtest))
+}
+
+fn mining_node(generate: bool) -> Node<MemStore> {
+    let config = NodeConfig {
+        mining_addrs: vec![pay_to()],
+        generate,
+        gen_proc_limit: 3,
+        ..NodeConfig::default()
+    };
+    Node::new(
+        Params::new(Network::Regtest),
+        config,
+        MemStore::new(),
+        5,
+        start_ms(),
+    )
+    .unwrap()
+}
+
+/// Drains the node's outputs and returns the mining work among them (`Some(None)`: stop).
+fn mine_on(node: &mut Node<MemStore>) -> Option<Option<MinerWork>> {
+    let mut last = None;
+    while let Some(out) = node.poll_output() {
+        if let Output::MineOn(w) = out {
+            last = Some(w.map(|w| *w));
+        }
+    }
+    last
+}
+
+/// What a miner thread sends back for `work`: the first solution of its first job.
+fn solve(work: &mut MinerWork) -> Input {
+    let (extra_nonce, job) = work.next_job();
+    let nonce = search(&job, 0..=u32::MAX).expect("regtest difficulty is trivial");
+    Input::BlockSolved {
+        work_id: work.id,
+        extra_nonce,
+        header: job.solved_header(nonce),
+    }
+}
+
+/// A block on the node's tip from elsewhere (another miner).
+fn foreign_block(node: &Node<MemStore>) -> Block {
+    let tip = node.chain().tip();
+    let mut b = BlockBuilder::new(
+        node.chain().params(),
+        tip.hash,
+        tip.height + 1,
+        tip.header.time,
+    );
+    b.header.time = tip.header.time + 1;
+    b.build()
+}
+
+#[test]
+fn solved_work_becomes_the_tip_and_a_second_node_accepts_the_blocks() {
+    let mut node = mining_node(true);
+    let mut blocks = Vec::new();
+    for height in 1..=3 {
+        let mut work = mine_on(&mut node).flatten().expect("work on the tip");
+        assert_eq!(work.threads, 3);
+        let now = start_ms() + height * 1000;
+        node.handle(now, solve(&mut work));
+        assert_eq!(u64::from(node.chain().tip().height), height);
+        let tip = node.chain().tip().hash;
+        blocks.push(node.chain().store().block(&tip).unwrap().unwrap());
+    }
+    let coinbase = &blocks[2].txdata[0];
+    assert_eq!(coinbase.outputs[0].script_pubkey, pay_to().script_pubkey());
+    let mut second = Chain::open(Params::new(Network::Regtest), MemStore::new()).unwrap();
+    for block in blocks {
+        assert_eq!(
+            second.process_block(block, start_ms() / 1000 + 10),
+            Ok(Placement::MainChain)
+        );
+    }
+    assert_eq!(second.tip(), node.chain().tip());
+}
+
+#[test]
+fn no_block_on_an_old_tip_is_submitted_after_a_new_tip_arrives() {
+    let mut node = mining_node(true);
+    let mut old = mine_on(&mut node).flatten().unwrap();
+    // Another miner's block arrives first: the node hands out work on it at once.
+    let theirs = foreign_block(&node);
+    node.handle(start_ms() + 1000, Input::SubmitBlock(theirs.clone()));
+    let mut new = mine_on(&mut node)
+        .flatten()
+        .expect("new work on the new tip");
+    assert!(new.id > old.id);
+    assert_eq!(
+        new.next_job().1.header().prev_blockhash,
+        theirs.block_hash()
+    );
+    // The old work's solution is dropped: the tip stays, nothing new is stored.
+    let stale = solve(&mut old);
+    let Input::BlockSolved { header, .. } = &stale else {
+        unreachable!()
+    };
+    let stale_hash = header.block_hash();
+    node.handle(start_ms() + 2000, stale);
+    assert_eq!(node.chain().tip().hash, theirs.block_hash());
+    assert!(!node.chain().have_block(&stale_hash));
+    // A solution naming the current work id but another template's contents is refused too.
+    let mut forged = solve(&mut new);
+    if let Input::BlockSolved { extra_nonce, .. } = &mut forged {
+        *extra_nonce ^= 1;
+    }
+    node.handle(start_ms() + 3000, forged);
+    assert_eq!(node.chain().tip().hash, theirs.block_hash());
+}
+
+#[test]
+fn work_is_renewed_on_mempool_changes_after_a_minute_and_on_time_updates() {
+    let mut node = mining_node(true);
+    let first = mine_on(&mut node).flatten().unwrap();
+    let issued = start_ms();
+    assert_eq!(
+        node.poll_timeout(),
+        node.poll_timeout().min(Some(issued + 15_000))
+    );
+    // Nothing changed: the time update is due after 15 s.
+    node.handle(issued + 14_000, Input::Tick);
+    assert_eq!(mine_on(&mut node), None);
+    node.handle(issued + 15_000, Input::Tick);
+    let mut updated = mine_on(&mut node)
+        .flatten()
+        .expect("work with a fresh time");
+    assert!(updated.id > first.id);
+    assert_eq!(
+        u64::from(updated.next_job().1.header().time),
+        (issued + 15_000) / 1000
+    );
+    // A mempool change makes the template stale only once it is over a minute old.
+    node.mining.mempool_updated();
+    assert_eq!(
+        node.mining.deadline(),
+        Some((issued / 1000 + REFRESH_AFTER_SECS + 1) * 1000).min(Some(issued + 30_000))
+    );
+    node.handle(issued + 61_000, Input::Tick);
+    let rebuilt = mine_on(&mut node).flatten().expect("a new template");
+    assert!(rebuilt.id > updated.id);
+    assert_eq!(node.mining.template_updates, node.mining.mempool_updates);
+}
+
+#[test]
+fn turning_mining_off_stops_the_threads_and_zeroes_the_rate() {
+    let mut node = mining_node(false);
+    assert_eq!(mine_on(&mut node), None, "no work while off");
+    assert!(!node.is_generating());
+    node.set_generate(true, 2);
+    let work = mine_on(&mut node).flatten().unwrap();
+    assert_eq!(work.threads, 2);
+    node.handle(start_ms(), Input::HashRate(1234.0));
+    assert_eq!(node.hashes_per_sec(), 1234.0);
+    node.set_generate(true, 4);
+    assert_eq!(mine_on(&mut node).flatten().unwrap().threads, 4);
+    node.set_generate(false, 4);
+    assert_eq!(mine_on(&mut node), Some(None));
+    assert_eq!(node.hashes_per_sec(), 0.0);
+    assert_eq!(
+        node.poll_timeout(),
+        node.poll_timeout().filter(|t| *t > start_ms() + 15_000)
+    );
+}
+
+#[test]
+fn a_template_ahead_of_the_clock_is_held_until_the_clock_reaches_it() {
+    let mut node = mining_node(true);
+    let mut work = mine_on(&mut node).flatten().unwrap();
+    // Blocks found in the same second push the median time past ahead of the clock.
+    let now = start_ms();
+    for _ in 0..12 {
+        node.handle(now, solve(&mut work));
+        match mine_on(&mut node) {
+            Some(Some(w)) => work = w,
+            _ => break,
+        }
+    }
+    let template_time = node.mining.template.as_ref().unwrap().block.header.time;
+    assert!(
+        u64::from(template_time) * 1000 > now,
+        "the template is ahead"
+    );
+    assert_eq!(mine_on(&mut node), None, "held back");
+    assert_eq!(
+        node.mining.deadline(),
+        Some(u64::from(template_time) * 1000)
+    );
+    node.handle(u64::from(template_time) * 1000, Input::Tick);
+    assert!(matches!(mine_on(&mut node), Some(Some(_))));
+}
+
+#[test]
+fn fee_estimates_come_from_mined_mempool_transactions() {
+    use crate::chain::builder::spend;
+    use crate::mempool::estimate::EstimateError;
+    use crate::primitives::hash::sha256;
+    use crate::primitives::OutPoint;
+    let witness_script = vec![0x51];
+    let p2wsh = [&[0u8, 32][..], &sha256(&witness_script)].concat();
+    let mut node = mining_node(false);
+    // 101 blocks paying P2WSH(OP_1): the first coinbase matures.
+    let mut first = None;
+    for i in 0..101 {
+        let tip = node.chain().tip();
+        let mut b = BlockBuilder::new(
+            node.chain().params(),
+            tip.hash,
+            tip.height + 1,
+            tip.header.time,
+        );
+        b.header.time = tip.header.time + 1;
+        b.coinbase.outputs[0].script_pubkey = p2wsh.clone();
+        let block = b.build();
+        first.get_or_insert(OutPoint::new(block.txdata[0].txid(), 0));
+        node.submit_block(start_ms() + i, block).unwrap();
+    }
+    assert_eq!(
+        node.estimate_fee(1),
+        Ok(1000),
+        "blocks without mempool transactions"
+    );
+    assert_eq!(node.estimate_fee(26), Err(EstimateError::TargetTooFar));
+    let mut tx = spend(&[first.unwrap()], &[50 * 100_000_000 - 40_000]);
+    tx.outputs[0].script_pubkey = p2wsh.clone();
+    tx.inputs[0].witness = vec![witness_script];
+    let vsize = tx.weight().div_ceil(4) as i64;
+    node.submit_transaction(start_ms(), tx).unwrap();
+    node.set_generate(true, 1);
+    let mut work = mine_on(&mut node).flatten().unwrap();
+    node.handle(start_ms() + 1000, solve(&mut work));
+    assert!(node.mempool().is_empty(), "the transaction was mined");
+    assert_eq!(node.estimate_fee(1), Ok(40_000 * 1000 / vsize));
+}
+
+#[test]
+fn getblocktemplate_takes_the_time_of_the_call() {
+    let mut node = mining_node(false);
+    let info = crate::rpc::handlers::NodeInfo {
+        version: (0, 1, 0),
+        start_time: 0,
+        proxy: String::new(),
+        log_subsystems: vec![],
+    };
+    let gbt = crate::rpc::methods::find("getblocktemplate").unwrap();
+    let later = start_ms() + 20 * 60_000;
+    let t = node.rpc(later, gbt, &[], &info).unwrap().result;
+    assert_eq!(t["curtime"], serde_json::json!(later / 1000));
+    assert_eq!(t["height"], serde_json::json!(1));
+    // The same template, its time moved on, until the tip or (after a minute) the pool changes.
+    let again = node.rpc(later + 5_000, gbt, &[], &info).unwrap().result;
+    assert_eq!(again["longpollid"], t["longpollid"]);
+    assert_eq!(again["curtime"], serde_json::json!(later / 1000 + 5));
+}
