@@ -257,8 +257,8 @@ fn log_notification(n: &Notification) {
         Notification::BlockDisconnected { hash, height } => {
             log::info!(target: "rbtcd::p2p", "Block disconnected (height {height}, hash {hash})")
         }
-        Notification::TxAccepted(txid) => {
-            log::debug!(target: "rbtcd::p2p", "Accepted transaction {txid}")
+        Notification::TxAccepted(tx) => {
+            log::debug!(target: "rbtcd::p2p", "Accepted transaction {}", tx.txid())
         }
         Notification::TxRejected { txid, reason } => {
             log::info!(target: "rbtcd::p2p", "Rejected transaction {txid}: {reason:?}")

@@ -7,6 +7,7 @@ pub mod jsonrpc;
 pub mod methods;
 mod node_calls;
 pub mod params;
+pub mod ws;
 
 pub use error::RpcError;
 pub use methods::{Rights, Transport};
