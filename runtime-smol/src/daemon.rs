@@ -93,8 +93,11 @@ async fn serve(
 ) -> Result<(), String> {
     let listeners = p2p::bind(&cfg.listeners).await?;
     let (tx, rx) = smol::channel::unbounded();
-    let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), None));
-    let rpc = match rpc_service::start(cfg, tx.clone()) {
+    // The node's notifications reach WebSocket clients; nobody listens without RPC.
+    let (notes, notes_rx) = async_channel::unbounded();
+    let notes = cfg.rpc.is_some().then_some(notes);
+    let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), notes));
+    let rpc = match rpc_service::start(cfg, tx.clone(), notes_rx) {
         Ok(rpc) => rpc,
         Err(e) => {
             let _ = tx.send(Event::Stop).await;

@@ -13,6 +13,7 @@ pub mod node_config;
 pub mod p2p;
 pub mod progress;
 pub mod rpc_http;
+pub mod rpc_notify;
 pub mod rpc_service;
 pub mod rpc_ws;
 pub mod store_lmdb;

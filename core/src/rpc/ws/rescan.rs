@@ -286,7 +286,10 @@ impl Rescan {
     }
 
     /// The outpoints and addresses to keep watching after a scan to the tip.
-    pub fn into_watches(self) -> (HashSet<OutPoint>, HashSet<Payload>) {
-        (self.unspent, self.addresses)
+    pub fn watches(&self) -> (Vec<OutPoint>, Vec<Payload>) {
+        (
+            self.unspent.iter().copied().collect(),
+            self.addresses.iter().cloned().collect(),
+        )
     }
 }

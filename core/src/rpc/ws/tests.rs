@@ -271,7 +271,7 @@ fn rescan_steps_through_the_chain_to_the_tip() {
         scan.finished(&chain).unwrap()["params"],
         json!([tip.block_hash().to_string(), 102, tip.header.time])
     );
-    let (outpoints, addresses) = scan.into_watches();
+    let (outpoints, addresses) = scan.watches();
     assert!(outpoints.is_empty(), "the received output was spent");
     assert_eq!(addresses.len(), 1);
 
