@@ -228,7 +228,7 @@ fn filters_select_transactions_and_rescanblocks_finds_them() {
 
     // btcd's rpcLimited leaves out the stopnotify commands.
     let e = c.call("stopnotifyblocks", json!([]));
-    assert_eq!(e["error"]["code"], json!(-32603), "{e}");
+    assert_eq!(e["error"]["code"], json!(-32602), "{e}");
 }
 
 #[test]

@@ -206,7 +206,7 @@ pub fn authorize(
 ) -> Result<&'static Method, RpcError> {
     let method = find(name);
     if rights == Rights::Limited && !method.is_some_and(|m| m.limited) {
-        return Err(RpcError::limited_user());
+        return Err(RpcError::limited_user(transport == Transport::WebSocket));
     }
     if WALLET_METHODS.contains(&name) {
         return Err(RpcError::no_wallet());
@@ -275,5 +275,11 @@ mod tests {
             "WebSocket-only over HTTP"
         );
         assert!(authorize("notifyblocks", Transport::WebSocket, Rights::Limited).is_ok());
+        let e = authorize("stopnotifyblocks", Transport::WebSocket, Rights::Limited).unwrap_err();
+        assert_eq!(
+            e.code,
+            code::INVALID_PARAMS,
+            "btcd's WebSocket code for limited users"
+        );
     }
 }
