@@ -9,9 +9,9 @@ use crate::logging::{self, Levels};
 use crate::miner::{default_workers, Miner};
 use crate::node_config::node_config;
 use crate::p2p::{self, Event};
-use crate::rpc_service;
 use crate::store_lmdb::LmdbStore;
 use crate::{entropy, upgrades};
+use crate::{rpc_notify, rpc_service};
 use async_signal::{Signal, Signals};
 use futures::StreamExt;
 use rbtcd_core::node::Node;
@@ -94,10 +94,11 @@ async fn serve(
     let listeners = p2p::bind(&cfg.listeners).await?;
     let (tx, rx) = smol::channel::unbounded();
     // The node's notifications reach WebSocket clients; nobody listens without RPC.
-    let (notes, notes_rx) = async_channel::unbounded();
+    let (notes, notes_rx) = async_channel::unbounded::<rpc_notify::Feed>();
+    let feed = (notes.downgrade(), notes_rx);
     let notes = cfg.rpc.is_some().then_some(notes);
     let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), notes));
-    let rpc = match rpc_service::start(cfg, tx.clone(), notes_rx) {
+    let rpc = match rpc_service::start(cfg, tx.clone(), feed) {
         Ok(rpc) => rpc,
         Err(e) => {
             let _ = tx.send(Event::Stop).await;

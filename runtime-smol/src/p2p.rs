@@ -57,12 +57,13 @@ pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
 
 /// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
 /// accepting on `listeners`. Every notification is logged and, when `notify` is given, also
-/// sent there. Returns the node so the caller can close its store.
-pub async fn run<S: ChainStore + Send + 'static>(
+/// sent there (as anything made from a notification, so a listener can mix in its own
+/// messages in order). Returns the node so the caller can close its store.
+pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
     mut node: Node<S>,
     listeners: Vec<TcpListener>,
     events: (Sender<Event<S>>, Receiver<Event<S>>),
-    notify: Option<Sender<Notification>>,
+    notify: Option<Sender<N>>,
 ) -> Node<S> {
     let (tx, rx) = events;
     let accept_tasks: Vec<smol::Task<()>> = listeners
@@ -117,12 +118,12 @@ pub async fn run<S: ChainStore + Send + 'static>(
 }
 
 /// Carries out everything the node wants done; true when it reported a fatal error.
-fn drain<S: ChainStore + Send + 'static>(
+fn drain<S: ChainStore + Send + 'static, N: From<Notification>>(
     node: &mut Node<S>,
     writers: &mut BTreeMap<PeerId, Sender<Vec<u8>>>,
     progress: &mut Progress,
     tx: &Sender<Event<S>>,
-    notify: Option<&Sender<Notification>>,
+    notify: Option<&Sender<N>>,
 ) -> bool {
     let mut fatal = false;
     while let Some(output) = node.poll_output() {
@@ -157,7 +158,7 @@ fn drain<S: ChainStore + Send + 'static>(
                     }
                 }
                 if let Some(sink) = notify {
-                    let _ = sink.try_send(n);
+                    let _ = sink.try_send(n.into());
                 }
             }
         }

@@ -32,7 +32,8 @@ pub const MAX_BODY: usize = 10 * 1024 * 1024;
 /// The realm named in a 401 reply.
 pub const REALM: &str = "rbtcd RPC";
 
-/// Work run with the node's chain (WebSocket notifications and rescans read blocks).
+/// Work run with the node's chain and mempool (WebSocket notifications and rescans read
+/// blocks).
 pub type ChainJob = Box<dyn FnOnce(&dyn BlockSource) + Send>;
 
 /// Executes authorized RPC calls; the transport's only view of the node.
@@ -40,7 +41,8 @@ pub trait RpcService: Send + Sync + 'static {
     /// Runs `method` (already authorized for the caller) with positional `params`.
     fn call(&self, method: &'static methods::Method, params: &[Value]) -> Result<Value, RpcError>;
 
-    /// Runs `job` with the node's chain, on the node; fails when the node is shutting down.
+    /// Runs `job` with the node's chain and mempool, on the node; fails when the node is
+    /// shutting down.
     fn with_chain(&self, job: ChainJob) -> Result<(), RpcError>;
 }
 

@@ -6,9 +6,9 @@
 use crate::config::Config;
 use crate::p2p::{unix_ms, Event};
 use crate::rpc_http::{shutting_down, ChainJob, RpcServer, RpcService};
-use crate::rpc_notify::Notifier;
+use crate::rpc_notify::{Feed, Notifier};
 use rbtcd_core::chain::ChainStore;
-use rbtcd_core::node::{Node, Notification};
+use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;
 use rbtcd_core::rpc::handlers::{Effect, NodeInfo};
 use rbtcd_core::rpc::methods::Method;
@@ -41,7 +41,7 @@ impl<S: ChainStore + Send + 'static> RpcService for Service<S> {
     }
 
     fn with_chain(&self, job: ChainJob) -> Result<(), RpcError> {
-        let call = Box::new(move |node: &mut Node<S>| job(node.chain()));
+        let call = Box::new(move |node: &mut Node<S>| job(node));
         self.events
             .send_blocking(Event::Call(call))
             .map_err(|_| shutting_down())
@@ -55,11 +55,14 @@ pub struct Served {
 }
 
 /// Starts the RPC server of `cfg`, if enabled, answering from the node behind `events` and
-/// notifying WebSocket clients of the node's `notifications`.
+/// notifying WebSocket clients of what comes on `feed` (the node's notifications).
 pub fn start<S: ChainStore + Send + 'static>(
     cfg: &Config,
     events: Sender<Event<S>>,
-    notifications: async_channel::Receiver<Notification>,
+    feed: (
+        async_channel::WeakSender<Feed>,
+        async_channel::Receiver<Feed>,
+    ),
 ) -> Result<Served, String> {
     let (stop, stop_requested) = async_channel::bounded(1);
     let server = match &cfg.rpc {
@@ -75,13 +78,14 @@ pub fn start<S: ChainStore + Send + 'static>(
                 stop,
             };
             let service: Arc<dyn RpcService> = Arc::new(service);
-            let notifier = Arc::new(Notifier::new(Params::new(cfg.network)));
+            let (feed_tx, feed) = feed;
+            let notifier = Arc::new(Notifier::new(Params::new(cfg.network), feed_tx));
             let server = RpcServer::start(rpc, service.clone(), notifier.clone())
                 .map_err(|e| format!("cannot start the RPC server: {e}"))?;
             // The thread ends when the node stops and its notifications end.
             std::thread::Builder::new()
                 .name("rpc-notify".into())
-                .spawn(move || notifier.run(notifications, service.as_ref()))
+                .spawn(move || notifier.run(feed, service.as_ref()))
                 .map_err(|e| format!("cannot start the RPC notifier: {e}"))?;
             Some(server)
         }

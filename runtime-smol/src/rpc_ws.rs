@@ -16,11 +16,13 @@ use rbtcd_core::rpc::handlers::websocket_help;
 use rbtcd_core::rpc::jsonrpc::{self, Body};
 use rbtcd_core::rpc::methods::Method;
 use rbtcd_core::rpc::params::Params;
+use rbtcd_core::rpc::ws::hub::spent_outpoints;
 use rbtcd_core::rpc::ws::rescan::rescan_blocks;
 use rbtcd_core::rpc::ws::{BlockSource, ClientId, Rescan};
 use rbtcd_core::rpc::{Rights, RpcError, Transport};
 use serde_json::{json, Value};
 use smol::{Async, Timer};
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -231,6 +233,20 @@ impl Client {
                 })?
             }
             "rescan" => self.rescan(params),
+            "notifyspent" => {
+                let result = notifier.command(self.id, method.name, params);
+                let result = result.expect("a subscription command")?;
+                // btcd tells at once of spends already in the mempool.
+                let outpoints = spent_outpoints(params)?;
+                let spends = read_chain(self.services.rpc.as_ref(), move |node| {
+                    let spends = outpoints.iter().filter_map(|op| node.mempool_spender(op));
+                    spends.map(|tx| (tx.txid(), tx)).collect::<BTreeMap<_, _>>()
+                })?;
+                for tx in spends.values() {
+                    notifier.mempool_spend(&tx);
+                }
+                Ok(result)
+            }
             name => notifier
                 .command(self.id, name, params)
                 .unwrap_or_else(|| self.services.rpc.call(method, params)),
@@ -259,8 +275,8 @@ impl Client {
 }
 
 /// One step of a rescan, run on the node: the notifications found and whether it is done.
-/// A scan to the tip leaves its keys watched; doing that here, on the node, means no block
-/// can connect between the end of the scan and the start of the watch.
+/// A scan to the tip leaves its keys watched; asking for that here, on the node, starts the
+/// watch right after the last block the scan saw, neither missing nor repeating a block.
 fn rescan_step(
     scan: &mut Rescan,
     chain: &dyn BlockSource,
@@ -275,7 +291,7 @@ fn rescan_step(
     if step.done {
         if scan.to_tip() {
             let (outpoints, addresses) = scan.watches();
-            notifier.with_hub(|hub| hub.watch(id, outpoints, addresses));
+            notifier.watch_from_here(id, outpoints, addresses);
         }
         notes.push(scan.finished(chain)?);
     }

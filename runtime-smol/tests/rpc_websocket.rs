@@ -200,8 +200,19 @@ fn filters_select_transactions_and_rescanblocks_finds_them() {
     let n = c.note();
     assert_eq!(n["method"], "relevanttxaccepted");
     assert_eq!(n["params"], json!([hex]));
+    // Watching an outpoint the mempool already spends is answered with that spend at once.
+    let outpoint = json!({"hash": coinbase.txid().to_string(), "index": 0});
+    assert!(c.ok("notifyspent", json!([[outpoint]])).is_null());
+    assert_eq!(
+        c.note(),
+        json!({"jsonrpc": "1.0", "method": "redeemingtx", "params": [hex], "id": null})
+    );
 
     let mined = d.ok("generate", json!([1]))[0].clone();
+    let n = c.note();
+    assert_eq!(n["method"], "redeemingtx", "mined, with where: {n}");
+    assert_eq!(n["params"][1]["hash"], mined);
+    assert_eq!(n["params"][1]["index"], json!(1));
     assert_eq!(c.note()["method"], "blockconnected");
     let n = c.note();
     assert_eq!(n["method"], "filteredblockconnected");
@@ -256,5 +267,5 @@ fn rescan_notifies_what_it_finds_then_finishes() {
     let next = d.ok("generate", json!([1]))[0].clone();
     let n = c.note();
     assert_eq!(n["method"], "recvtx");
-    assert_eq!(n["params"][1]["hash"], next);
+    assert_eq!(n["params"][1]["hash"], next, "{n} {hashes}");
 }

@@ -14,6 +14,19 @@ use crate::rpc::params::{decode_hex_error, Params};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
+/// The subscription commands [`Hub::command`] runs.
+pub const COMMANDS: &[&str] = &[
+    "loadtxfilter",
+    "notifyblocks",
+    "notifynewtransactions",
+    "notifyreceived",
+    "notifyspent",
+    "stopnotifyblocks",
+    "stopnotifynewtransactions",
+    "stopnotifyreceived",
+    "stopnotifyspent",
+];
+
 /// The transport's name for a connected client.
 pub type ClientId = u64;
 
@@ -91,7 +104,8 @@ impl Hub {
         }
     }
 
-    /// Runs a subscription command of client `id`; `None` when `method` is not one.
+    /// Runs a subscription command of client `id`; `None` when `method` is not one of
+    /// [`COMMANDS`].
     pub fn command(
         &mut self,
         id: ClientId,
@@ -110,11 +124,11 @@ impl Hub {
             }),
             "stopnotifynewtransactions" => p.expect_count(0, 0).map(|()| client.new_txs = None),
             "notifyspent" => p.expect_count(1, 1).and_then(|()| {
-                client.spent.extend(outpoints(&p, 0, decode_hex_error)?);
+                client.spent.extend(spent_outpoints(values)?);
                 Ok(())
             }),
             "stopnotifyspent" => p.expect_count(1, 1).and_then(|()| {
-                for op in outpoints(&p, 0, decode_hex_error)? {
+                for op in spent_outpoints(values)? {
                     client.spent.remove(&op);
                 }
                 Ok(())
@@ -235,10 +249,28 @@ impl Hub {
         out
     }
 
-    /// btcd's `notifyForTx`: one `redeemingtx` per client whose watched outpoint `tx`
-    /// spends (a mined spend ends the watch), then one `recvtx` per client whose watched
-    /// address it pays (the paid outputs become watched).
+    /// `redeemingtx` for a mempool transaction found spending outpoints just watched with
+    /// `notifyspent` (btcd tells of such a spend at once).
+    pub fn mempool_spend(&mut self, tx: &Transaction) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        self.notify_spends(tx, None, &mut out);
+        out
+    }
+
+    /// btcd's `notifyForTx`: spends of watched outpoints, then payments to watched addresses.
     fn notify_for_tx(
+        &mut self,
+        tx: &Transaction,
+        block: Option<BlockDetails>,
+        out: &mut Vec<Outgoing>,
+    ) {
+        self.notify_spends(tx, block, out);
+        self.notify_receives(tx, block, out);
+    }
+
+    /// One `redeemingtx` per client whose watched outpoint `tx` spends; a mined spend ends the
+    /// watch.
+    fn notify_spends(
         &mut self,
         tx: &Transaction,
         block: Option<BlockDetails>,
@@ -259,6 +291,17 @@ impl Hub {
                 out.push((*id, n::redeeming_tx(hex, block)));
             }
         }
+    }
+
+    /// One `recvtx` per client whose watched address `tx` pays; the paid outputs become
+    /// watched outpoints.
+    fn notify_receives(
+        &mut self,
+        tx: &Transaction,
+        block: Option<BlockDetails>,
+        out: &mut Vec<Outgoing>,
+    ) {
+        let mut hex = None;
         let txid: Txid = tx.txid();
         for (id, c) in &mut self.clients {
             if c.received.is_empty() {
@@ -278,6 +321,11 @@ impl Hub {
             }
         }
     }
+}
+
+/// The outpoints of `notifyspent`/`stopnotifyspent`.
+pub fn spent_outpoints(values: &[Value]) -> Result<Vec<OutPoint>, RpcError> {
+    outpoints(&Params::new("notifyspent", values), 0, decode_hex_error)
 }
 
 /// A required array of strings.

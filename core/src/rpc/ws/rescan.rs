@@ -7,15 +7,18 @@ use super::filter::{output_payloads, TxFilter};
 use super::notification::{self as n, BlockDetails};
 use crate::address::{Address, Payload};
 use crate::chain::{Chain, ChainStore};
+use crate::node::Node;
 use crate::params::Params as ChainParams;
-use crate::primitives::{Block, BlockHash, BlockHeader, OutPoint};
+use crate::primitives::{Block, BlockHash, BlockHeader, OutPoint, Transaction};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
 use serde_json::{json, Value};
 use std::collections::HashSet;
+use std::sync::Arc;
 
-/// Read access to the chain a scan needs; [`Chain`] provides it, behind a trait object so the
-/// transport can run scans on the node without knowing its store type.
+/// Read access to the chain (and mempool) that scans and notifications need; [`Chain`] and
+/// [`Node`] provide it, behind a trait object so the transport can run scans on the node
+/// without knowing its store type.
 pub trait BlockSource {
     /// The chain's network parameters.
     fn params(&self) -> &ChainParams;
@@ -29,6 +32,8 @@ pub trait BlockSource {
     fn main_hash(&self, height: u32) -> Option<BlockHash>;
     /// The tip's height.
     fn tip_height(&self) -> u32;
+    /// The mempool transaction spending `outpoint`, when a mempool is at hand.
+    fn mempool_spender(&self, outpoint: &OutPoint) -> Option<Arc<Transaction>>;
 }
 
 impl<S: ChainStore> BlockSource for Chain<S> {
@@ -57,6 +62,41 @@ impl<S: ChainStore> BlockSource for Chain<S> {
 
     fn tip_height(&self) -> u32 {
         self.tip().height
+    }
+
+    fn mempool_spender(&self, _: &OutPoint) -> Option<Arc<Transaction>> {
+        None
+    }
+}
+
+impl<S: ChainStore> BlockSource for Node<S> {
+    fn params(&self) -> &ChainParams {
+        self.chain().params()
+    }
+
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, RpcError> {
+        BlockSource::block(self.chain(), hash)
+    }
+
+    fn header(&self, hash: &BlockHash) -> Option<BlockHeader> {
+        self.chain().header(hash)
+    }
+
+    fn main_height(&self, hash: &BlockHash) -> Option<u32> {
+        self.chain().main_height(hash)
+    }
+
+    fn main_hash(&self, height: u32) -> Option<BlockHash> {
+        self.chain().main_hash(height)
+    }
+
+    fn tip_height(&self) -> u32 {
+        self.chain().tip().height
+    }
+
+    fn mempool_spender(&self, outpoint: &OutPoint) -> Option<Arc<Transaction>> {
+        let txid = self.mempool().spender_of(outpoint)?;
+        Some(Arc::clone(&self.mempool().get(&txid)?.tx))
     }
 }
 
