@@ -243,7 +243,7 @@ impl Client {
                     spends.map(|tx| (tx.txid(), tx)).collect::<BTreeMap<_, _>>()
                 })?;
                 for tx in spends.values() {
-                    notifier.mempool_spend(&tx);
+                    notifier.mempool_spend(tx);
                 }
                 Ok(result)
             }
