@@ -3,11 +3,12 @@
 //! pays a watched address; the outputs paying a watched address become watched outpoints, so
 //! their later spends are seen too.
 
-use crate::address::{Address, Payload};
+use crate::address::{Address, Payload, WitnessProgram};
 use crate::params::Params;
-use crate::primitives::{OutPoint, Transaction};
+use crate::primitives::hash::sha256;
+use crate::primitives::{OutPoint, Transaction, TxIn};
 use crate::script::hashes::hash160;
-use crate::script::instruction::instructions;
+use crate::script::instruction::{instructions, is_push_only};
 use crate::script::standard::{classify, ScriptClass};
 use std::collections::HashSet;
 
@@ -26,6 +27,34 @@ pub fn output_payloads(script: &[u8], params: &Params) -> Vec<Payload> {
             .into_iter()
             .collect(),
     }
+}
+
+/// The address an input spends from, as btcd's `ComputePkScript` infers it without the spent
+/// output: a compressed key ending a short signature script is P2PKH, any other push-only
+/// signature script P2SH of its last push; a two-item witness ending in a compressed key is
+/// P2WPKH, any other witness P2WSH of its last item.
+pub fn input_payload(input: &TxIn) -> Option<Payload> {
+    /// Shortest and longest P2PKH signature scripts (btcd's bounds).
+    const P2PKH_SIG_SCRIPT: std::ops::RangeInclusive<usize> = 44..=108;
+    let compressed = |k: &[u8]| k.len() == 33 && (k[0] == 2 || k[0] == 3);
+    let sig = &input.script_sig;
+    if !sig.is_empty() {
+        if !is_push_only(sig) {
+            return None;
+        }
+        if P2PKH_SIG_SCRIPT.contains(&sig.len()) && compressed(&sig[sig.len() - 33..]) {
+            return Some(Payload::PubKeyHash(hash160(&sig[sig.len() - 33..])));
+        }
+        let last = instructions(sig).last()?.ok()?;
+        return Some(Payload::ScriptHash(hash160(last.data.unwrap_or_default())));
+    }
+    let last = input.witness.last()?;
+    let program = if input.witness.len() == 2 && compressed(last) {
+        hash160(last).to_vec()
+    } else {
+        sha256(last).to_vec()
+    };
+    WitnessProgram::new(0, program).ok().map(Payload::Witness)
 }
 
 /// Watched addresses and outpoints of one client.
@@ -125,6 +154,34 @@ mod tests {
             output_payloads(&[0x6a, 1, 0], &params).is_empty(),
             "OP_RETURN"
         );
+    }
+
+    #[test]
+    fn inputs_name_the_address_they_spend_from() {
+        let key = [[3u8].as_slice(), &[7; 32]].concat();
+        let mut input = spend(&[OutPoint::new(Txid::ZERO, 0)], &[1]).inputs[0].clone();
+        input.script_sig = [&[71][..], &[0x30; 71], &[33], &key].concat();
+        assert_eq!(
+            input_payload(&input),
+            Some(Payload::PubKeyHash(hash160(&key)))
+        );
+        let redeem = [0x51u8];
+        input.script_sig = vec![0, 1, redeem[0]];
+        assert_eq!(
+            input_payload(&input),
+            Some(Payload::ScriptHash(hash160(&redeem)))
+        );
+        input.script_sig = vec![OP_CHECKSIG];
+        assert_eq!(input_payload(&input), None, "not push-only");
+        input.script_sig.clear();
+        input.witness = vec![vec![0x30; 71], key.clone()];
+        let p2wpkh = WitnessProgram::new(0, hash160(&key).to_vec()).unwrap();
+        assert_eq!(input_payload(&input), Some(Payload::Witness(p2wpkh)));
+        input.witness = vec![vec![0x51]];
+        let p2wsh = WitnessProgram::new(0, sha256(&[0x51]).to_vec()).unwrap();
+        assert_eq!(input_payload(&input), Some(Payload::Witness(p2wsh)));
+        input.witness.clear();
+        assert_eq!(input_payload(&input), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! outpoints from a start block, notified as `recvtx`/`redeemingtx` in steps the transport
 //! drives so the node is never held for a whole chain).
 
-use super::filter::{output_payloads, TxFilter};
+use super::filter::{input_payload, output_payloads, TxFilter};
 use super::notification::{self as n, BlockDetails};
 use crate::address::{Address, Payload};
 use crate::chain::{Chain, ChainStore};
@@ -269,8 +269,8 @@ impl Rescan {
     }
 
     /// btcd's `rescanBlock`: per transaction, one `redeemingtx` when it spends a key outpoint
-    /// (which is then spent) and one `recvtx` when it pays a key address (its outputs become
-    /// key outpoints).
+    /// (which is then spent) or from a key address, and one `recvtx` when it pays a key
+    /// address (its outputs become key outpoints).
     fn scan_block(
         &mut self,
         block: &Block,
@@ -284,6 +284,7 @@ impl Rescan {
             let mut spends = false;
             for input in &tx.inputs {
                 spends |= self.unspent.remove(&input.prevout);
+                spends |= input_payload(input).is_some_and(|a| self.addresses.contains(&a));
             }
             if spends {
                 out.push(n::redeeming_tx(

@@ -287,6 +287,20 @@ fn rescan_steps_through_the_chain_to_the_tip() {
         .map(|n| n["method"].clone())
         .collect();
     assert_eq!(methods, [json!("recvtx")]);
+    // Starting after the payment, the spend is still found by the address it spends from.
+    let args = [
+        json!(blocks[1].block_hash().to_string()),
+        json!([watched().to_string()]),
+        json!([]),
+    ];
+    let mut scan = Rescan::start(&chain, &args).unwrap();
+    let step = scan.step(&chain, 1000).unwrap();
+    let methods: Vec<_> = step
+        .notifications
+        .iter()
+        .map(|n| n["method"].clone())
+        .collect();
+    assert_eq!(methods, [json!("redeemingtx")]);
     let unknown = [json!(Txid::ZERO.to_string()), json!([]), json!([])];
     assert_eq!(
         Rescan::start(&chain, &unknown).unwrap_err().code,
