@@ -65,6 +65,7 @@ use crate::wire::{
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 mod mining;
 
@@ -270,8 +271,8 @@ pub enum Notification {
         /// Its height.
         height: u32,
     },
-    /// A transaction entered the mempool.
-    TxAccepted(Txid),
+    /// A transaction entered the mempool (WebSocket clients are sent it whole).
+    TxAccepted(Arc<Transaction>),
     /// A locally submitted transaction was refused.
     TxRejected {
         /// Its txid.
@@ -1674,7 +1675,10 @@ impl<S: ChainStore> Node<S> {
     /// Notifies and announces newly accepted transactions.
     fn relay_txs(&mut self, from: Option<PeerId>, txids: Vec<Txid>) {
         for txid in &txids {
-            self.notify(Notification::TxAccepted(*txid));
+            if let Some(entry) = self.mempool.get(txid) {
+                let tx = Arc::clone(&entry.tx);
+                self.notify(Notification::TxAccepted(tx));
+            }
             self.mining.mempool_updated();
         }
         self.announce_txs(from, &txids, false);

@@ -69,7 +69,7 @@ fn a_transaction_reaches_every_mempool_leaves_when_mined_and_returns_on_reorg() 
     let coinbase = &blocks[0].txdata[0];
     let tx = spend_p2wsh(OutPoint::new(coinbase.txid(), 0), coinbase.outputs[0].value);
     h.input(0, Input::SubmitTx(tx.clone()));
-    assert!(h.notifications[0].contains(&Notification::TxAccepted(tx.txid())));
+    assert!(h.notifications[0].contains(&Notification::TxAccepted(tx.clone().into())));
     assert!(h.run_until_cond(START + 2 * MINUTE, |h| all_have(h, &tx)));
 
     // Mined at node 3: gone from every mempool once the block spreads.

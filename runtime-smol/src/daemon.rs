@@ -8,9 +8,9 @@ use crate::generate;
 use crate::logging::{self, Levels};
 use crate::node_config::node_config;
 use crate::p2p::{self, Event};
-use crate::rpc_service;
 use crate::store_lmdb::LmdbStore;
 use crate::{entropy, upgrades};
+use crate::{rpc_notify, rpc_service};
 use async_signal::{Signal, Signals};
 use futures::StreamExt;
 use rbtcd_core::chain::tx_index;
@@ -87,17 +87,21 @@ enum Ended<N> {
 async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Result<(), String> {
     let listeners = p2p::bind(&cfg.listeners).await?;
     let (tx, rx) = smol::channel::unbounded();
+    // The node's notifications reach WebSocket clients; nobody listens without RPC.
+    let (notes, notes_rx) = async_channel::unbounded::<rpc_notify::Feed>();
+    let feed = (notes.downgrade(), notes_rx);
+    let notes = cfg.rpc.is_some().then_some(notes);
     let dialer = cfg.dialer.clone();
     let (miner, jobs) = generate::spawn_miner(&tx)?;
     let mut server = smol::spawn(p2p::run_dialing(
         node,
         listeners,
         (tx.clone(), rx),
-        None,
+        notes,
         Some(jobs),
         dialer,
     ));
-    let rpc = match rpc_service::start(cfg, tx.clone()) {
+    let rpc = match rpc_service::start(cfg, tx.clone(), feed) {
         Ok(rpc) => rpc,
         Err(e) => {
             let _ = tx.send(Event::Stop).await;

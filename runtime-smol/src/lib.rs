@@ -14,6 +14,7 @@ pub mod onion;
 pub mod p2p;
 pub mod progress;
 pub mod rpc_http;
+pub mod rpc_notify;
 pub mod rpc_service;
 pub mod rpc_ws;
 pub mod socks5;

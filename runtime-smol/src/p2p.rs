@@ -60,24 +60,25 @@ pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
 
 /// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
 /// accepting on `listeners` and dialling directly. Every notification is logged and, when
-/// `notify` is given, also sent there; the node's mining work goes to `miner` (the miner
+/// `notify` is given, also sent there (as anything made from a notification, so a listener can
+/// mix in its own messages in order); the node's mining work goes to `miner` (the miner
 /// threads' feed). Returns the node so the caller can close its store.
-pub async fn run<S: ChainStore + Send + 'static>(
+pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
     node: Node<S>,
     listeners: Vec<TcpListener>,
     events: (Sender<Event<S>>, Receiver<Event<S>>),
-    notify: Option<Sender<Notification>>,
+    notify: Option<Sender<N>>,
     miner: Option<Sender<Option<MinerWork>>>,
 ) -> Node<S> {
     run_dialing(node, listeners, events, notify, miner, Dialer::default()).await
 }
 
 /// [`run`], making outbound connections the way `dialer` says (through proxies).
-pub async fn run_dialing<S: ChainStore + Send + 'static>(
+pub async fn run_dialing<S: ChainStore + Send + 'static, N: From<Notification>>(
     mut node: Node<S>,
     listeners: Vec<TcpListener>,
     events: (Sender<Event<S>>, Receiver<Event<S>>),
-    notify: Option<Sender<Notification>>,
+    notify: Option<Sender<N>>,
     miner: Option<Sender<Option<MinerWork>>>,
     dialer: Dialer,
 ) -> Node<S> {
@@ -140,19 +141,19 @@ pub async fn run_dialing<S: ChainStore + Send + 'static>(
 }
 
 /// Where the node's notifications and mining work go besides the log.
-struct Sinks<'a> {
-    notify: Option<&'a Sender<Notification>>,
+struct Sinks<'a, N> {
+    notify: Option<&'a Sender<N>>,
     miner: Option<&'a Sender<Option<MinerWork>>>,
     dialer: &'a Arc<Dialer>,
 }
 
 /// Carries out everything the node wants done; true when it reported a fatal error.
-fn drain<S: ChainStore + Send + 'static>(
+fn drain<S: ChainStore + Send + 'static, N: From<Notification>>(
     node: &mut Node<S>,
     writers: &mut BTreeMap<PeerId, Sender<Vec<u8>>>,
     progress: &mut Progress,
     tx: &Sender<Event<S>>,
-    sinks: &Sinks<'_>,
+    sinks: &Sinks<'_, N>,
 ) -> bool {
     let mut fatal = false;
     while let Some(output) = node.poll_output() {
@@ -187,7 +188,7 @@ fn drain<S: ChainStore + Send + 'static>(
                     }
                 }
                 if let Some(sink) = sinks.notify {
-                    let _ = sink.try_send(n);
+                    let _ = sink.try_send(n.into());
                 }
             }
             Output::MineOn(work) => match sinks.miner {
@@ -307,8 +308,8 @@ fn log_notification(n: &Notification) {
         Notification::BlockDisconnected { hash, height } => {
             log::info!(target: "rbtcd::p2p", "Block disconnected (height {height}, hash {hash})")
         }
-        Notification::TxAccepted(txid) => {
-            log::debug!(target: "rbtcd::p2p", "Accepted transaction {txid}")
+        Notification::TxAccepted(tx) => {
+            log::debug!(target: "rbtcd::p2p", "Accepted transaction {}", tx.txid())
         }
         Notification::TxRejected { txid, reason } => {
             log::info!(target: "rbtcd::p2p", "Rejected transaction {txid}: {reason:?}")

@@ -8,9 +8,12 @@
 //! authorization and reply shapes come from `rbtcd_core::rpc`.
 
 use crate::config::RpcConfig;
+use crate::rpc_notify::Notifier;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use rbtcd_core::primitives::hash::sha256;
+use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::jsonrpc::{self, Body, Request};
+use rbtcd_core::rpc::ws::BlockSource;
 use rbtcd_core::rpc::{methods, Rights, RpcError, Transport};
 use serde_json::Value;
 use smol::{Async, Executor, Timer};
@@ -29,10 +32,35 @@ pub const MAX_BODY: usize = 10 * 1024 * 1024;
 /// The realm named in a 401 reply.
 pub const REALM: &str = "rbtcd RPC";
 
+/// Work run with the node's chain and mempool (WebSocket notifications and rescans read
+/// blocks).
+pub type ChainJob = Box<dyn FnOnce(&dyn BlockSource) + Send>;
+
 /// Executes authorized RPC calls; the transport's only view of the node.
 pub trait RpcService: Send + Sync + 'static {
     /// Runs `method` (already authorized for the caller) with positional `params`.
     fn call(&self, method: &'static methods::Method, params: &[Value]) -> Result<Value, RpcError>;
+
+    /// Runs `job` with the node's chain and mempool, on the node; fails when the node is
+    /// shutting down.
+    fn with_chain(&self, job: ChainJob) -> Result<(), RpcError>;
+}
+
+/// Runs `f` with the node's chain and waits for its result.
+pub fn read_chain<T: Send + 'static>(
+    service: &dyn RpcService,
+    f: impl FnOnce(&dyn BlockSource) -> T + Send + 'static,
+) -> Result<T, RpcError> {
+    let (reply, answer) = async_channel::bounded(1);
+    service.with_chain(Box::new(move |chain| {
+        let _ = reply.try_send(f(chain));
+    }))?;
+    answer.recv_blocking().map_err(|_| shutting_down())
+}
+
+/// The error for calls the node can no longer answer.
+pub fn shutting_down() -> RpcError {
+    RpcError::new(code::MISC, "the node is shutting down")
 }
 
 /// SHA-256 digests of the accepted `Authorization` header values, as btcd keeps them.
@@ -89,7 +117,11 @@ pub struct RpcServer {
 
 impl RpcServer {
     /// Binds every listener in `cfg` and serves them on a thread of its own.
-    pub fn start(cfg: &RpcConfig, service: Arc<dyn RpcService>) -> std::io::Result<RpcServer> {
+    pub fn start(
+        cfg: &RpcConfig,
+        service: Arc<dyn RpcService>,
+        notifier: Arc<Notifier>,
+    ) -> std::io::Result<RpcServer> {
         let mut listeners = Vec::new();
         for addr in &cfg.listeners {
             let l = TcpListener::bind(addr)?;
@@ -103,6 +135,7 @@ impl RpcServer {
         let shared = Arc::new(Shared {
             creds: Credentials::new(cfg.admin.as_ref(), cfg.limited.as_ref()),
             service,
+            notifier,
             max_clients: cfg.max_clients,
             clients: AtomicUsize::new(0),
             max_websockets: cfg.max_websockets,
@@ -160,6 +193,7 @@ impl Drop for RpcServer {
 struct Shared {
     creds: Credentials,
     service: Arc<dyn RpcService>,
+    notifier: Arc<Notifier>,
     max_clients: usize,
     clients: AtomicUsize,
     max_websockets: usize,
@@ -308,7 +342,11 @@ async fn upgrade(
         crate::rpc_ws::accept_key(key)
     );
     stream.write_all(head.as_bytes()).await?;
-    crate::rpc_ws::serve(stream, peer, rights, &shared.creds, shared.service.as_ref()).await;
+    let ctx = crate::rpc_ws::Services {
+        rpc: shared.service.clone(),
+        notifier: shared.notifier.clone(),
+    };
+    crate::rpc_ws::serve(stream, peer, rights, &shared.creds, ctx).await;
     Ok(())
 }
 
@@ -513,7 +551,8 @@ fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
         log::warn!("RPC authentication failure from {peer}");
         return unauthorized();
     };
-    let reply = run_body(&req.body, rights, Transport::Http, shared.service.as_ref());
+    let call = |m: &'static methods::Method, p: &[Value]| shared.service.call(m, p);
+    let reply = run_body(&req.body, rights, Transport::Http, &call);
     HttpReply {
         status: 200,
         content_type: "application/json",
@@ -522,21 +561,20 @@ fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
     }
 }
 
-/// Runs every request in a JSON-RPC body; `None` when only notifications were sent.
-pub fn run_body(
-    body: &[u8],
-    rights: Rights,
-    transport: Transport,
-    service: &dyn RpcService,
-) -> Option<Value> {
+/// Runs authorized calls.
+pub type Call<'a> = &'a dyn Fn(&'static methods::Method, &[Value]) -> Result<Value, RpcError>;
+
+/// Runs every request in a JSON-RPC body through `call`; `None` when only notifications were
+/// sent.
+pub fn run_body(body: &[u8], rights: Rights, transport: Transport, call: Call) -> Option<Value> {
     match jsonrpc::parse_body(body) {
         Body::Single(Err(e)) => Some(jsonrpc::response(jsonrpc::Version::V1, None, Err(e))),
-        Body::Single(Ok(req)) => run_request(req, rights, transport, service),
+        Body::Single(Ok(req)) => run_request(req, rights, transport, call),
         Body::Batch(entries) => {
             let replies: Vec<Value> = entries
                 .into_iter()
                 .filter_map(|entry| match entry {
-                    Ok(req) => run_request(req, rights, transport, service),
+                    Ok(req) => run_request(req, rights, transport, call),
                     Err((id, e)) => Some(jsonrpc::response(jsonrpc::Version::V2, id, Err(e))),
                 })
                 .collect();
@@ -545,14 +583,9 @@ pub fn run_body(
     }
 }
 
-fn run_request(
-    req: Request,
-    rights: Rights,
-    transport: Transport,
-    service: &dyn RpcService,
-) -> Option<Value> {
-    let outcome = methods::authorize(&req.method, transport, rights)
-        .and_then(|m| service.call(m, &req.params));
+fn run_request(req: Request, rights: Rights, transport: Transport, call: Call) -> Option<Value> {
+    let outcome =
+        methods::authorize(&req.method, transport, rights).and_then(|m| call(m, &req.params));
     if let Err(e) = &outcome {
         log::debug!("RPC {} failed: {e}", req.method);
     }
@@ -565,12 +598,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    struct Echo;
-
-    impl RpcService for Echo {
-        fn call(&self, m: &'static methods::Method, params: &[Value]) -> Result<Value, RpcError> {
-            Ok(json!({ "method": m.name, "params": params }))
-        }
+    fn echo(m: &'static methods::Method, params: &[Value]) -> Result<Value, RpcError> {
+        Ok(json!({ "method": m.name, "params": params }))
     }
 
     #[test]
@@ -594,7 +623,7 @@ mod tests {
             br#"{"id":1,"method":"stop"}"#,
             Rights::Limited,
             Transport::Http,
-            &Echo,
+            &echo,
         )
         .unwrap();
         assert_eq!(r["error"]["code"], json!(-32603));
@@ -602,7 +631,7 @@ mod tests {
             br#"{"id":1,"method":"stop"}"#,
             Rights::Admin,
             Transport::Http,
-            &Echo,
+            &echo,
         )
         .unwrap();
         assert_eq!(r["result"]["method"], json!("stop"));
@@ -611,7 +640,7 @@ mod tests {
                 br#"{"method":"getblockcount"}"#,
                 Rights::Admin,
                 Transport::Http,
-                &Echo
+                &echo
             ),
             None
         );
@@ -619,7 +648,7 @@ mod tests {
             br#"[{"id":1,"method":"getblockcount"},{"method":"uptime"},{"id":3,"method":"nope"}]"#,
             Rights::Admin,
             Transport::Http,
-            &Echo,
+            &echo,
         )
         .unwrap();
         assert_eq!(batch.as_array().unwrap().len(), 2);

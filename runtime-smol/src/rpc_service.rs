@@ -1,14 +1,17 @@
 //! The RPC server's way into the node: each call runs [`Node::rpc`] on the node task
 //! ([`Event::Call`]), so handlers read and change the node without locks, and the answer comes
 //! back to the RPC thread. `stop` is reported to the daemon; `debuglevel` changes are applied
-//! here, to the logger.
+//! here, to the logger. The node's notifications feed the WebSocket notifier on a thread of its
+//! own.
 
 use crate::config::Config;
 use crate::logging;
 use crate::p2p::{unix_ms, Event};
-use crate::rpc_http::{RpcServer, RpcService};
+use crate::rpc_http::{shutting_down, ChainJob, RpcServer, RpcService};
+use crate::rpc_notify::{Feed, Notifier};
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::node::Node;
+use rbtcd_core::params::Params;
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::handlers::{Effect, NodeInfo};
 use rbtcd_core::rpc::methods::Method;
@@ -30,7 +33,6 @@ impl<S: ChainStore + Send + 'static> RpcService for Service<S> {
         let call = Box::new(move |node: &mut Node<S>| {
             let _ = reply.try_send(node.rpc(unix_ms(), method, &params, &info));
         });
-        let shutting_down = || RpcError::new(code::MISC, "the node is shutting down");
         self.events
             .send_blocking(Event::Call(call))
             .map_err(|_| shutting_down())?;
@@ -45,6 +47,13 @@ impl<S: ChainStore + Send + 'static> RpcService for Service<S> {
         }
         Ok(handled.result)
     }
+
+    fn with_chain(&self, job: ChainJob) -> Result<(), RpcError> {
+        let call = Box::new(move |node: &mut Node<S>| job(node));
+        self.events
+            .send_blocking(Event::Call(call))
+            .map_err(|_| shutting_down())
+    }
 }
 
 /// The running RPC server (when enabled).
@@ -53,10 +62,15 @@ pub struct Served {
     stop_requested: async_channel::Receiver<()>,
 }
 
-/// Starts the RPC server of `cfg`, if enabled, answering from the node behind `events`.
+/// Starts the RPC server of `cfg`, if enabled, answering from the node behind `events` and
+/// notifying WebSocket clients of what comes on `feed` (the node's notifications).
 pub fn start<S: ChainStore + Send + 'static>(
     cfg: &Config,
     events: Sender<Event<S>>,
+    feed: (
+        async_channel::WeakSender<Feed>,
+        async_channel::Receiver<Feed>,
+    ),
 ) -> Result<Served, String> {
     let (stop, stop_requested) = async_channel::bounded(1);
     let server = match &cfg.rpc {
@@ -72,8 +86,16 @@ pub fn start<S: ChainStore + Send + 'static>(
                 }),
                 stop,
             };
-            let server = RpcServer::start(rpc, Arc::new(service))
+            let service: Arc<dyn RpcService> = Arc::new(service);
+            let (feed_tx, feed) = feed;
+            let notifier = Arc::new(Notifier::new(Params::new(cfg.network), feed_tx));
+            let server = RpcServer::start(rpc, service.clone(), notifier.clone())
                 .map_err(|e| format!("cannot start the RPC server: {e}"))?;
+            // The thread ends when the node stops and its notifications end.
+            std::thread::Builder::new()
+                .name("rpc-notify".into())
+                .spawn(move || notifier.run(feed, service.as_ref()))
+                .map_err(|e| format!("cannot start the RPC notifier: {e}"))?;
             Some(server)
         }
     };

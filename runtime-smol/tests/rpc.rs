@@ -340,7 +340,7 @@ fn websocket_clients_authenticate_by_header_or_first_command() {
     );
     assert_eq!(
         ws_call(&mut ws, "stop", json!([])).unwrap()["error"]["code"],
-        json!(-32603)
+        json!(-32602)
     );
 
     // An unauthenticated client that sends anything but `authenticate` is disconnected.

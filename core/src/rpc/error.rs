@@ -102,12 +102,15 @@ impl RpcError {
         Self::new(code::MISC, "Command unimplemented")
     }
 
-    /// -32603 for a limited user calling an admin command (btcd's wording).
-    pub fn limited_user() -> Self {
-        Self::new(
-            code::INTERNAL,
-            "limited user not authorized for this method",
-        )
+    /// A limited user calling an admin command (btcd's wording): -32603 over HTTP, and
+    /// -32602 over a WebSocket, as btcd's two code paths answer.
+    pub fn limited_user(websocket: bool) -> Self {
+        let code = if websocket {
+            code::INVALID_PARAMS
+        } else {
+            code::INTERNAL
+        };
+        Self::new(code, "limited user not authorized for this method")
     }
 
     /// The JSON object `{"code": .., "message": ..}`.

@@ -62,7 +62,8 @@ const fn ws(name: &'static str, limited: bool, usage: &'static str) -> Method {
     }
 }
 
-/// Every method rbtcd serves, sorted by name.
+/// Every method rbtcd serves, sorted by name. The `limited` flags are btcd's `rpcLimited`,
+/// which leaves out the `stopnotify*` commands.
 pub const METHODS: &[Method] = &[
     m("addnode", false, "addnode \"addr\" \"add|remove|onetry\""),
     ws("authenticate", true, "authenticate \"username\" \"passphrase\""),
@@ -119,10 +120,10 @@ pub const METHODS: &[Method] = &[
     m("setgenerate", false, "setgenerate generate (genproclimit=-1)"),
     m("signmessagewithprivkey", false, "signmessagewithprivkey \"privkey\" \"message\""),
     m("stop", false, "stop"),
-    ws("stopnotifyblocks", true, "stopnotifyblocks"),
-    ws("stopnotifynewtransactions", true, "stopnotifynewtransactions"),
-    ws("stopnotifyreceived", true, "stopnotifyreceived [\"address\",...]"),
-    ws("stopnotifyspent", true, "stopnotifyspent [{\"hash\":\"id\",\"index\":n},...]"),
+    ws("stopnotifyblocks", false, "stopnotifyblocks"),
+    ws("stopnotifynewtransactions", false, "stopnotifynewtransactions"),
+    ws("stopnotifyreceived", false, "stopnotifyreceived [\"address\",...]"),
+    ws("stopnotifyspent", false, "stopnotifyspent [{\"hash\":\"id\",\"index\":n},...]"),
     m("submitblock", true, "submitblock \"hexblock\" ({\"workid\":\"id\"})"),
     m("testmempoolaccept", false, "testmempoolaccept [\"rawtx\",...] (maxfeerate)"),
     m("uptime", true, "uptime"),
@@ -205,7 +206,7 @@ pub fn authorize(
 ) -> Result<&'static Method, RpcError> {
     let method = find(name);
     if rights == Rights::Limited && !method.is_some_and(|m| m.limited) {
-        return Err(RpcError::limited_user());
+        return Err(RpcError::limited_user(transport == Transport::WebSocket));
     }
     if WALLET_METHODS.contains(&name) {
         return Err(RpcError::no_wallet());
@@ -274,5 +275,11 @@ mod tests {
             "WebSocket-only over HTTP"
         );
         assert!(authorize("notifyblocks", Transport::WebSocket, Rights::Limited).is_ok());
+        let e = authorize("stopnotifyblocks", Transport::WebSocket, Rights::Limited).unwrap_err();
+        assert_eq!(
+            e.code,
+            code::INVALID_PARAMS,
+            "btcd's WebSocket code for limited users"
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod methods;
 mod mining_calls;
 mod node_calls;
 pub mod params;
+pub mod ws;
 
 pub use error::RpcError;
 pub use methods::{Rights, Transport};

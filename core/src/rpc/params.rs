@@ -96,6 +96,15 @@ impl<'a> Params<'a> {
             .transpose()
     }
 
+    /// A required array.
+    pub fn array(&self, i: usize, name: &str) -> Result<&'a [Value], RpcError> {
+        self.get(i)
+            .ok_or_else(|| self.missing(i, name))?
+            .as_array()
+            .map(Vec::as_slice)
+            .ok_or_else(|| self.type_error(i, name, "array"))
+    }
+
     /// A required hash in display hex; malformed is -22, as btcd's `rpcDecodeHexError`.
     pub fn hash(&self, i: usize, name: &str) -> Result<Hash256, RpcError> {
         let s = self.str(i, name)?;

@@ -7,7 +7,7 @@ use crate::chain::ChainStore;
 use crate::params::Network;
 use crate::primitives::hash::hex_encode;
 use crate::rpc::error::{code, RpcError};
-use crate::rpc::methods::{self, Reach};
+use crate::rpc::methods::{self, Reach, Transport};
 use crate::rpc::params::Params;
 use crate::wire::protocol::PROTOCOL_VERSION;
 use serde_json::{json, Map, Value};
@@ -63,13 +63,13 @@ pub fn version(p: Params) -> Result<Value, RpcError> {
 }
 
 /// `help (command)`: one usage line per HTTP command, or the usage of one command.
-pub fn help(p: Params) -> Result<Value, RpcError> {
+pub fn help(p: Params, transport: Transport) -> Result<Value, RpcError> {
     p.expect_count(0, 1)?;
     match p.opt_str(0, "command")? {
         None => {
             let lines: Vec<&str> = methods::METHODS
                 .iter()
-                .filter(|m| m.reach == Reach::Both)
+                .filter(|m| transport == Transport::WebSocket || m.reach == Reach::Both)
                 .map(|m| m.usage)
                 .collect();
             Ok(json!(lines.join("\n")))

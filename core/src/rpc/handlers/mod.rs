@@ -11,10 +11,10 @@ mod net;
 mod operator;
 mod raw_tx;
 mod submit;
-mod tx_json;
+pub mod tx_json;
 
 use super::error::RpcError;
-use super::methods::Method;
+use super::methods::{Method, Transport};
 use super::params::Params;
 use crate::chain::{BlockVerdict, Chain, ChainStore};
 use crate::mempool::Mempool;
@@ -135,7 +135,7 @@ pub fn dispatch<S: ChainStore>(
         }
         "getcurrentnet" => info::get_current_net(ctx, p)?,
         "getinfo" => info::get_info(ctx, p)?,
-        "help" => info::help(p)?,
+        "help" => info::help(p, Transport::Http)?,
         "uptime" => info::uptime(ctx, p)?,
         "validateaddress" => info::validate_address(ctx, p)?,
         "version" => info::version(p)?,
@@ -163,6 +163,11 @@ pub fn dispatch<S: ChainStore>(
         _ => return Err(RpcError::unimplemented()),
     };
     Ok(value.into())
+}
+
+/// `help` over a WebSocket, whose command overview also lists the WebSocket-only commands.
+pub fn websocket_help(params: &[Value]) -> Result<Value, RpcError> {
+    info::help(Params::new("help", params), Transport::WebSocket)
 }
 
 #[cfg(test)]
