@@ -577,6 +577,11 @@ impl<S: ChainStore> Node<S> {
             return;
         };
         p.decoder.push(bytes);
+        if p.decoder.foreign_start() {
+            // No ban score: a BIP324 initiator (Core, Knots) opens this way and reconnects with
+            // v1 only when we close before sending anything.
+            return self.disconnect(peer, DisconnectReason::UnrecognisedHandshake);
+        }
         loop {
             let Some(p) = self.peers.get_mut(&peer) else {
                 return;

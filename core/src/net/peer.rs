@@ -90,6 +90,9 @@ pub enum DisconnectReason {
     TooManyPeers,
     /// Frames carry another network's magic.
     WrongNetwork,
+    /// The connection's first bytes are not our network's magic: another protocol, such as a
+    /// BIP324 v2 handshake whose sender retries with v1 once we close.
+    UnrecognisedHandshake,
     /// The peer held back block download or did not answer a request in time.
     Stalled,
     /// Its headers do not connect or break consensus.
@@ -125,6 +128,9 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::AddressBanned => f.write_str("address is banned"),
             DisconnectReason::TooManyPeers => f.write_str("max peers reached"),
             DisconnectReason::WrongNetwork => f.write_str("message from another network"),
+            DisconnectReason::UnrecognisedHandshake => {
+                f.write_str("opening bytes are not a version message of this network")
+            }
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
         }
