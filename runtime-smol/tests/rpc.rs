@@ -61,7 +61,10 @@ fn chain_commands_answer_in_btcds_shapes() {
         (info["chain"].clone(), info["blocks"].clone()),
         (json!("regtest"), json!(0))
     );
-    assert_eq!(d.ok("getdifficulty", json!([])), json!(1.0));
+    assert_eq!(
+        d.ok("getdifficulty", json!([])),
+        json!(4.656542373906925e-10)
+    );
     let tips = d.ok("getchaintips", json!([]));
     assert_eq!(
         tips,
