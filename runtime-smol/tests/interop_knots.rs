@@ -76,7 +76,10 @@ fn rbtcd_syncs_from_knots_knots_accepts_rbtcd_blocks_and_their_rpc_views_agree()
     // 1. Knots mines 300 blocks; rbtcd connects and reaches the same tip.
     let knots = Knots::start("shared", &[]);
     knots.mine(300);
-    let d = rbtcd("shared", &[&format!("--connect={}", knots.p2p)]);
+    let d = rbtcd(
+        "shared",
+        &[&format!("--connect={}", knots.p2p), "--debuglevel=debug"],
+    );
     wait_until("rbtcd to reach Knots's tip at 300", || {
         tip(&d) == knots.tip()
     });
@@ -89,6 +92,10 @@ fn rbtcd_syncs_from_knots_knots_accepts_rbtcd_blocks_and_their_rpc_views_agree()
             .iter()
             .any(|p| p["inbound"] == json!(false) && p["transport_protocol_type"] == json!("v1"))
     });
+
+    let log = common::log_text(&d.home);
+    assert!(log.contains(": UnrecognisedHandshake"), "{log}");
+    assert!(!log.contains("misbehaving"), "{log}");
 
     // 2. rbtcd mines 100 on top; Knots validates them and follows.
     let ours = generate(&d, 100);

@@ -98,16 +98,24 @@ impl Knots {
             rpc: format!("127.0.0.1:{rpc_port}"),
             p2p: format!("127.0.0.1:{p2p_port}"),
         };
+        // Polled with a short timeout: while Knots is still starting, its free port may briefly
+        // belong to something else that never answers.
         k.wait_for("its RPC to come up", || {
-            k.call("getblockcount", json!([])).is_ok()
+            k.call_within(Duration::from_secs(2), "getblockcount", json!([]))
+                .is_ok()
         });
         k
     }
 
     /// One JSON-RPC call: the result, or the error object.
     pub fn call(&self, method: &str, params: Value) -> Result<Value, Value> {
+        self.call_within(PATIENCE, method, params)
+    }
+
+    /// A call whose reply must arrive within `timeout`.
+    fn call_within(&self, timeout: Duration, method: &str, params: Value) -> Result<Value, Value> {
         let body = json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": params});
-        let reply = post(&self.rpc, USER, body.to_string().as_bytes())
+        let reply = post(&self.rpc, USER, body.to_string().as_bytes(), timeout)
             .map_err(|e| json!({"transport": e.to_string()}))?;
         let reply: Value =
             serde_json::from_slice(&reply).map_err(|e| json!({"unparsable": e.to_string()}))?;
@@ -139,7 +147,8 @@ impl Knots {
                 let tail: Vec<&str> = log.lines().rev().take(40).collect();
                 let tail: Vec<&str> = tail.into_iter().rev().collect();
                 panic!(
-                    "Knots: waited in vain for {what}; its log ends:\n{}",
+                    "Knots in {}: waited in vain for {what}; its log ends:\n{}",
+                    self.dir.display(),
                     tail.join("\n")
                 );
             }
@@ -173,7 +182,10 @@ impl Drop for Knots {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // A failed test leaves the data directory (with Knots's debug.log) to look at.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -189,9 +201,9 @@ pub fn rss_kb(pid: u32) -> u64 {
 
 /// POSTs `body` to `addr` with basic auth and returns the reply body (any HTTP status: Core
 /// answers JSON-RPC 1.0 errors with 500 and the error in the body).
-fn post(addr: &str, who: (&str, &str), body: &[u8]) -> std::io::Result<Vec<u8>> {
+fn post(addr: &str, who: (&str, &str), body: &[u8], timeout: Duration) -> std::io::Result<Vec<u8>> {
     let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(120)))?;
+    s.set_read_timeout(Some(timeout))?;
     let head = format!(
         "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n",
