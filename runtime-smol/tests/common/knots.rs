@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// RPC credentials of every Knots started here.
-const USER: (&str, &str) = ("knots", "knotspw");
+pub const USER: (&str, &str) = ("knots", "knotspw");
 /// How long Knots may take to start or to reach a state a test waits for: a liveness bound.
 const PATIENCE: Duration = Duration::from_secs(120);
 /// Knots's own regtest mining address (P2WPKH), as its functional tests use.
