@@ -293,3 +293,76 @@ fn each_reorganises_to_the_others_longer_fork() {
         without_status(knots.ok("getchaintips", json!([])))
     );
 }
+
+/// rbtcd's mempool, as a sorted list of txids.
+fn mempool(get: impl Fn() -> Value) -> Vec<String> {
+    let mut txids: Vec<String> = serde_json::from_value(get()).unwrap();
+    txids.sort();
+    txids
+}
+
+#[test]
+fn segwit_and_taproot_payments_relay_between_knots_and_rbtcd() {
+    let knots = Knots::start("wallet", &["disablewallet=0", "fallbackfee=0.0002"]);
+    knots.ok("createwallet", json!(["w"]));
+    let miner = knots.ok("getnewaddress", json!([]));
+    knots.ok("generatetoaddress", json!([101, miner]));
+    let d = rbtcd("wallet", &[&format!("--connect={}", knots.p2p)]);
+    wait_until("rbtcd to sync the wallet's chain", || {
+        tip(&d) == knots.tip()
+    });
+
+    // Knots pays a P2WPKH and a P2TR address of its wallet; rbtcd takes both into its
+    // mempool, then the block that confirms them.
+    let mut paid = Vec::new();
+    for kind in ["bech32", "bech32m"] {
+        let address = knots.ok("getnewaddress", json!(["", kind]));
+        let txid = knots.ok("sendtoaddress", json!([address, 10]));
+        let tx = knots.ok("gettransaction", json!([txid, false, true]));
+        let vout = tx["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["address"] == address && o["category"] == json!("receive"))
+            .unwrap_or_else(|| panic!("no output to {address} in {tx}"))["vout"]
+            .clone();
+        paid.push((txid, vout));
+    }
+    let knots_pool = || knots.ok("getrawmempool", json!([]));
+    let ours = || d.ok("getrawmempool", json!([]));
+    assert_eq!(mempool(knots_pool).len(), 2);
+    wait_until("rbtcd to accept Knots's two payments", || {
+        mempool(ours) == mempool(knots_pool)
+    });
+    let block = knots.mine(1).pop().unwrap();
+    wait_until("rbtcd to connect the block with the payments", || {
+        tip(&d) == block
+    });
+    assert!(mempool(ours).is_empty());
+
+    // A spend of both outputs (witness v0 and a taproot key path), signed by Knots's wallet,
+    // enters through rbtcd and reaches Knots's mempool; rbtcd's block confirming it is
+    // accepted by Knots (witness commitment included).
+    let inputs: Vec<Value> = paid
+        .iter()
+        .map(|(txid, vout)| json!({"txid": txid, "vout": vout}))
+        .collect();
+    let to = knots.ok("getnewaddress", json!(["", "bech32m"]));
+    let unsigned = knots.ok(
+        "createrawtransaction",
+        json!([inputs, {to.as_str().unwrap(): 19.9999}]),
+    );
+    let signed = knots.ok("signrawtransactionwithwallet", json!([unsigned]));
+    assert_eq!(signed["complete"], json!(true), "{signed}");
+    let spend = d.ok("sendrawtransaction", json!([signed["hex"]]));
+    wait_until("Knots to receive the spend from rbtcd", || {
+        mempool(knots_pool) == [spend.as_str().unwrap().to_string()]
+    });
+    let ours_block = generate(&d, 1);
+    knots.wait_for("Knots to accept rbtcd's block with the spend", || {
+        knots.tip() == ours_block
+    });
+    assert!(mempool(knots_pool).is_empty());
+    let confirmed = knots.ok("gettransaction", json!([spend]));
+    assert_eq!(confirmed["blockhash"], json!(ours_block), "{confirmed}");
+}
