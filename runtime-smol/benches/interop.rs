@@ -4,7 +4,6 @@
 //! Knots is installed on first use by the project's `get-knots.sh`, as for the interop tests.
 
 mod common;
-#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod e2e;
 
