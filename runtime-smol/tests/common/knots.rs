@@ -2,6 +2,7 @@
 //! directory by the project's `get-knots.sh`, started on free ports, spoken to over JSON-RPC.
 //! Shared by the interop tests and the interop bench (which includes this file by path).
 
+use super::free_port;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -16,12 +17,6 @@ pub const USER: (&str, &str) = ("knots", "knotspw");
 const PATIENCE: Duration = Duration::from_secs(120);
 /// Knots's own regtest mining address (P2WPKH), as its functional tests use.
 pub const MINING_ADDRESS: &str = "bcrt1qmf0ly9d73vceccttvtn3auzdudfdr7p0jve494";
-
-/// A free loopback port.
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 /// The directory holding Knots's `bin/bitcoind`, installed on first use. The install runs
 /// under `flock` so that test binaries and benches running side by side share one copy; a
@@ -201,7 +196,12 @@ pub fn rss_kb(pid: u32) -> u64 {
 
 /// POSTs `body` to `addr` with basic auth and returns the reply body (any HTTP status: Core
 /// answers JSON-RPC 1.0 errors with 500 and the error in the body).
-fn post(addr: &str, who: (&str, &str), body: &[u8], timeout: Duration) -> std::io::Result<Vec<u8>> {
+pub fn post(
+    addr: &str,
+    who: (&str, &str),
+    body: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Vec<u8>> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(timeout))?;
     let head = format!(
