@@ -2,6 +2,9 @@
 //! from a Knots node (rbtcd versus a second Knots), the resident memory of each afterwards,
 //! and `getblockcount` requests per second against each with 32 keep-alive clients.
 //! Knots is installed on first use by the project's `get-knots.sh`, as for the interop tests.
+//!
+//! `cargo bench -p rbtcd --bench interop`; under `cargo test` (no `--bench` argument) a short
+//! smoke pass of 50 blocks and half-second loads.
 
 mod common;
 #[path = "../tests/common/mod.rs"]
@@ -13,9 +16,7 @@ use rbtcd::rpc_http::basic_auth;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-const BLOCKS: u32 = 2_000;
 const CLIENTS: usize = 32;
-const RUN: Duration = Duration::from_secs(5);
 const GETBLOCKCOUNT: &str = r#"{"jsonrpc":"1.0","id":1,"method":"getblockcount","params":[]}"#;
 
 /// Polls `tip` until it returns `target`; how long that took since `start`.
@@ -31,9 +32,17 @@ fn synced(start: Instant, target: &str, tip: impl Fn() -> String) -> Duration {
 }
 
 fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (blocks, run) = match full {
+        true => (2_000, Duration::from_secs(5)),
+        false => (50, Duration::from_millis(500)),
+    };
     let source = Knots::start("bench-source", &[]);
-    for _ in 0..BLOCKS / 500 {
-        source.mine(500);
+    let mut mined = 0;
+    while mined < blocks {
+        let n = (blocks - mined).min(500);
+        source.mine(n);
+        mined += n;
     }
     let target = source.tip();
 
@@ -58,11 +67,11 @@ fn main() {
     drop(source);
 
     println!(
-        "bench: sync_{BLOCKS}_blocks_from_knots_rbtcd: {:.2} s",
+        "bench: sync_{blocks}_blocks_from_knots_rbtcd: {:.2} s",
         rbtcd_sync.as_secs_f64()
     );
     println!(
-        "bench: sync_{BLOCKS}_blocks_from_knots_knots: {:.2} s",
+        "bench: sync_{blocks}_blocks_from_knots_knots: {:.2} s",
         knots_sync.as_secs_f64()
     );
     let rss = |kb: u64| kb as f64 / 1024.0;
@@ -80,14 +89,14 @@ fn main() {
         &basic_auth(ADMIN.0, ADMIN.1),
         GETBLOCKCOUNT,
         CLIENTS,
-        RUN,
+        run,
     );
     let theirs = common::hammer(
         &follower.rpc,
         &basic_auth(knots::USER.0, knots::USER.1),
         GETBLOCKCOUNT,
         CLIENTS,
-        RUN,
+        run,
     );
     println!(
         "bench: rpc_getblockcount_{CLIENTS}_clients_rbtcd: {:.0} req/s",
