@@ -710,6 +710,11 @@ impl<S: ChainStore> Node<S> {
         p.decoder.push(bytes);
         p.bytes_recv += bytes.len() as u64;
         self.totals.recv += bytes.len() as u64;
+        if p.decoder.foreign_start() {
+            // No ban score: a BIP324 initiator (Core, Knots) opens this way and reconnects with
+            // v1 only when we close before sending anything.
+            return self.disconnect(peer, DisconnectReason::UnrecognisedHandshake);
+        }
         loop {
             let Some(p) = self.peers.get_mut(&peer) else {
                 return;

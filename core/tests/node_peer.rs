@@ -403,6 +403,34 @@ fn a_wrong_network_disconnects_without_ban() {
 }
 
 #[test]
+fn a_bip324_opening_is_closed_at_once_and_the_v1_retry_is_served() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.connect(1, addr(1), Direction::Inbound);
+    // Knots and Core open outbound connections with a 64-byte ElligatorSwift key plus garbage,
+    // and retry with v1 only if we close without sending a byte.
+    let key: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(151) ^ 0xa5).collect();
+    r.input(Input::Received {
+        peer: 1,
+        bytes: key[..10].to_vec(),
+    });
+    assert_eq!(
+        r.disconnected(1),
+        Some(&DisconnectReason::UnrecognisedHandshake)
+    );
+    assert!(
+        r.sent(1).is_empty(),
+        "the initiator only falls back on silence"
+    );
+    assert!(!r.node.is_banned(&addr(1).ip(), r.now));
+    r.input(Input::Received {
+        peer: 1,
+        bytes: key[10..].to_vec(),
+    });
+    r.ready_inbound(2, addr(1));
+    assert_eq!(r.node.peers()[&2].ban_score.value(T0 / 1000), 0);
+}
+
+#[test]
 fn huge_getdata_requests_raise_a_decaying_score() {
     let mut r = Rig::new(NodeConfig::default());
     r.ready_inbound(1, addr(1));

@@ -95,6 +95,9 @@ pub enum DisconnectReason {
     SendQueueFull(u64),
     /// Asked for over RPC (`node disconnect`, `node remove`, `addnode remove`).
     Requested,
+    /// The connection's first bytes are not our network's magic: another protocol, such as a
+    /// BIP324 v2 handshake whose sender retries with v1 once we close.
+    UnrecognisedHandshake,
     /// The peer held back block download or did not answer a request in time.
     Stalled,
     /// Its headers do not connect or break consensus.
@@ -134,6 +137,9 @@ impl fmt::Display for DisconnectReason {
                 write!(f, "{n} bytes queued and not sent: the peer does not read")
             }
             DisconnectReason::Requested => f.write_str("disconnect requested"),
+            DisconnectReason::UnrecognisedHandshake => {
+                f.write_str("opening bytes are not a version message of this network")
+            }
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
         }

@@ -106,7 +106,7 @@ impl<S: ChainStore> Node<S> {
             "currentblocksize": block.total_size(),
             "currentblockweight": block.weight(),
             "currentblocktx": block.txdata.len(),
-            "difficulty": difficulty(tip.header.bits, chain.params()),
+            "difficulty": difficulty(tip.header.bits),
             "errors": "",
             "generate": self.is_generating(),
             "genproclimit": self.generate_threads(),

@@ -103,6 +103,8 @@ pub struct Decoder {
     pos: usize,
     /// Bytes of a rejected frame's payload still to be discarded as they arrive.
     skip: u64,
+    /// A frame header was read: the stream is past its opening bytes.
+    framed: bool,
 }
 
 impl Decoder {
@@ -113,7 +115,18 @@ impl Decoder {
             buf: Vec::new(),
             pos: 0,
             skip: 0,
+            framed: false,
         }
+    }
+
+    /// True when the stream's opening bytes already differ from the network magic, so it is
+    /// not this protocol at all: a BIP324 v2 handshake (whose initiator falls back to v1 when
+    /// the connection is closed before it hears anything), another network's node, TLS, HTTP.
+    /// Decided on as few bytes as have arrived, so the caller can close before answering.
+    pub fn foreign_start(&self) -> bool {
+        let head = &self.buf[self.pos..];
+        let n = head.len().min(self.magic.len());
+        !self.framed && head[..n] != self.magic[..n]
     }
 
     /// Appends received bytes.
@@ -148,6 +161,7 @@ impl Decoder {
             return None;
         }
         let header = Header::parse(&avail[..MESSAGE_HEADER_SIZE]);
+        self.framed = true;
         if let Err(e) = header.validate(self.magic) {
             self.pos += MESSAGE_HEADER_SIZE;
             let n = (self.buf.len() - self.pos).min(header.length as usize);
@@ -231,6 +245,29 @@ mod tests {
         ));
         assert_eq!(got[1], Ok(Message::Pong(9)));
         assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn a_stream_not_opening_with_the_magic_is_foreign_from_its_first_byte() {
+        let mut d = Decoder::new(MAGIC);
+        assert!(!d.foreign_start(), "nothing received yet");
+        d.push(&MAGIC[..2]);
+        assert!(
+            !d.foreign_start(),
+            "a prefix of the magic may still be a frame"
+        );
+        let mut v2 = Decoder::new(MAGIC);
+        // A BIP324 initiator opens with a 64-byte ElligatorSwift key: random-looking bytes.
+        v2.push(&[0x5a]);
+        assert!(v2.foreign_start());
+        let mut d = Decoder::new(MAGIC);
+        let mut b = encode_message(MAGIC, &Message::Verack);
+        b.extend([0x5a; 30]);
+        d.push(&b);
+        assert!(!d.foreign_start());
+        assert_eq!(d.pull(), Some(Ok(Message::Verack)));
+        // Later garbage is a framing error for the caller, not a foreign protocol.
+        assert!(!d.foreign_start());
     }
 
     #[test]

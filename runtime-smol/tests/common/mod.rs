@@ -2,6 +2,8 @@
 //! real binary, reading its regtest log, stopping it as an operator would.
 #![allow(dead_code)]
 
+pub mod bcoin;
+pub mod knots;
 pub mod rpc;
 
 use std::path::{Path, PathBuf};

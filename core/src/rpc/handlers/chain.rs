@@ -4,7 +4,6 @@ use super::tx_json::{script_pub_key, tx_raw_result, TxBlock};
 use super::Context;
 use crate::chain::{ChainStore, IndexEntry, Status};
 use crate::mempool::Coin;
-use crate::params::Params as ChainParams;
 use crate::primitives::block::Block;
 use crate::primitives::encode::Encodable;
 use crate::primitives::hash::{hex_encode, BlockHash};
@@ -30,13 +29,22 @@ pub(super) fn to_f64(v: &U256) -> f64 {
     })
 }
 
-/// btcd's `getDifficultyRatio`: how many times harder `bits` is than the proof-of-work limit.
-pub fn difficulty(bits: u32, params: &ChainParams) -> f64 {
+/// The compact target of difficulty 1 (the genesis block's on mainnet).
+const DIFFICULTY_ONE_BITS: u32 = 0x1d00_ffff;
+
+/// How many times harder `bits` is than difficulty 1, as Bitcoin Core reports it on every
+/// network: measured against the target of 0x1d00ffff and rounded to the 16 significant digits
+/// Core's JSON writer prints, so clients see the same number from both. btcd measures against
+/// each network's own proof-of-work limit and rounds to 8 decimals, which agrees on mainnet
+/// but reports 1 instead of Core's 4.656542373906925e-10 on regtest and simnet.
+pub fn difficulty(bits: u32) -> f64 {
     let (target, negative, overflow) = compact_to_target(bits);
     if target.is_zero() || negative || overflow {
         return 0.0;
     }
-    to_f64(&params.pow_limit) / to_f64(&target)
+    let (one, _, _) = compact_to_target(DIFFICULTY_ONE_BITS);
+    let ratio = to_f64(&one) / to_f64(&target);
+    format!("{ratio:.15e}").parse().unwrap_or(ratio)
 }
 
 /// Confirmations of a block: 1 for the tip, -1 off the main chain (as Bitcoin Core).
@@ -79,10 +87,7 @@ fn header_fields<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> Map<Str
     m.insert("time".into(), json!(h.time));
     m.insert("nonce".into(), json!(h.nonce));
     m.insert("bits".into(), json!(format!("{:08x}", h.bits)));
-    m.insert(
-        "difficulty".into(),
-        json!(difficulty(h.bits, ctx.chain.params())),
-    );
+    m.insert("difficulty".into(), json!(difficulty(h.bits)));
     m
 }
 
@@ -201,7 +206,7 @@ pub fn get_blockchain_info<S: ChainStore>(
         "blocks": tip.height,
         "headers": index.best_header().height,
         "bestblockhash": tip.hash.to_string(),
-        "difficulty": difficulty(tip.header.bits, ctx.chain.params()),
+        "difficulty": difficulty(tip.header.bits),
         "mediantime": index.median_time_past(&tip.hash),
         "pruned": false,
         "chainwork": hex_encode(&tip.chain_work.0.to_be_bytes()),
@@ -212,10 +217,7 @@ pub fn get_blockchain_info<S: ChainStore>(
 /// `getdifficulty`: the tip's difficulty ratio.
 pub fn get_difficulty<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
-    Ok(json!(difficulty(
-        ctx.chain.tip().header.bits,
-        ctx.chain.params()
-    )))
+    Ok(json!(difficulty(ctx.chain.tip().header.bits)))
 }
 
 /// btcd's tip status names.

@@ -153,6 +153,22 @@ fn getblock_has_btcds_shapes_at_each_verbosity() {
 }
 
 #[test]
+fn difficulty_is_measured_against_0x1d00ffff_on_every_network() {
+    use super::chain::difficulty;
+    assert_eq!(difficulty(0x1d00_ffff), 1.0);
+    // Mainnet block 100,000, whose difficulty every explorer shows.
+    assert_eq!(difficulty(0x1b04_864c), 14_484.162_361_225_4);
+    // Regtest's limit, as Bitcoin Core and Knots report it.
+    assert_eq!(difficulty(0x207f_ffff), 4.656_542_373_906_925e-10);
+    assert_eq!(difficulty(0), 0.0);
+    // Core prints 16 significant digits; the exact ratio would be 4.6565423739069247e-10.
+    assert_eq!(
+        serde_json::to_string(&difficulty(0x207f_ffff)).unwrap(),
+        "4.656542373906925e-10"
+    );
+}
+
+#[test]
 fn headers_tips_and_chain_info() {
     let chain = chain_with(2);
     let tip = *chain.tip();
@@ -161,7 +177,8 @@ fn headers_tips_and_chain_info() {
         hdr["previousblockhash"],
         json!(tip.header.prev_blockhash.to_string())
     );
-    assert_eq!(hdr["difficulty"], json!(1.0));
+    // Core's regtest difficulty: measured against 0x1d00ffff, not the network's limit.
+    assert_eq!(hdr["difficulty"], json!(4.656542373906925e-10));
     let raw = call(
         &chain,
         "getblockheader",
@@ -181,7 +198,7 @@ fn headers_tips_and_chain_info() {
     assert_eq!(ci["bestblockhash"], json!(tip.hash.to_string()));
     assert_eq!(
         call(&chain, "getdifficulty", json!([])).unwrap(),
-        json!(1.0)
+        json!(4.656542373906925e-10)
     );
 }
 

@@ -1,0 +1,111 @@
+//! rbtcd beside Bitcoin Knots on regtest, measured in one run: the time to sync 2,000 blocks
+//! from a Knots node (rbtcd versus a second Knots), the resident memory of each afterwards,
+//! and `getblockcount` requests per second against each with 32 keep-alive clients.
+//! Knots is installed on first use by the project's `get-knots.sh`, as for the interop tests.
+//!
+//! `cargo bench -p rbtcd --bench interop`; under `cargo test` (no `--bench` argument) a short
+//! smoke pass of 50 blocks and half-second loads.
+
+mod common;
+#[path = "../tests/common/mod.rs"]
+mod e2e;
+
+use e2e::knots::{self, Knots};
+use e2e::rpc::{Daemon, ADMIN};
+use rbtcd::rpc_http::basic_auth;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 32;
+const GETBLOCKCOUNT: &str = r#"{"jsonrpc":"1.0","id":1,"method":"getblockcount","params":[]}"#;
+
+/// Polls `tip` until it returns `target`; how long that took since `start`.
+fn synced(start: Instant, target: &str, tip: impl Fn() -> String) -> Duration {
+    while tip() != target {
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "sync never finished"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    start.elapsed()
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (blocks, run) = match full {
+        true => (2_000, Duration::from_secs(5)),
+        false => (50, Duration::from_millis(500)),
+    };
+    let source = Knots::start("bench-source", &[]);
+    let mut mined = 0;
+    while mined < blocks {
+        let n = (blocks - mined).min(500);
+        source.mine(n);
+        mined += n;
+    }
+    let target = source.tip();
+
+    let start = Instant::now();
+    let rbtcd = Daemon::start(
+        "bench-interop",
+        &[
+            &format!("--connect={}", source.p2p),
+            &format!("--rpcmaxclients={}", CLIENTS + 8),
+        ],
+    );
+    let rbtcd_sync = synced(start, &target, || {
+        rbtcd
+            .ok("getbestblockhash", json!([]))
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    let start = Instant::now();
+    let follower = Knots::start("bench-follower", &[&format!("connect={}", source.p2p)]);
+    let knots_sync = synced(start, &target, || follower.tip());
+    drop(source);
+
+    println!(
+        "bench: sync_{blocks}_blocks_from_knots_rbtcd: {:.2} s",
+        rbtcd_sync.as_secs_f64()
+    );
+    println!(
+        "bench: sync_{blocks}_blocks_from_knots_knots: {:.2} s",
+        knots_sync.as_secs_f64()
+    );
+    let rss = |kb: u64| kb as f64 / 1024.0;
+    println!(
+        "bench: rss_after_sync_rbtcd: {:.1} MB",
+        rss(knots::rss_kb(rbtcd.child.id()))
+    );
+    println!(
+        "bench: rss_after_sync_knots: {:.1} MB",
+        rss(follower.rss_kb())
+    );
+
+    let ours = common::hammer(
+        &rbtcd.rpc,
+        &basic_auth(ADMIN.0, ADMIN.1),
+        GETBLOCKCOUNT,
+        CLIENTS,
+        run,
+    );
+    let theirs = common::hammer(
+        &follower.rpc,
+        &basic_auth(knots::USER.0, knots::USER.1),
+        GETBLOCKCOUNT,
+        CLIENTS,
+        run,
+    );
+    println!(
+        "bench: rpc_getblockcount_{CLIENTS}_clients_rbtcd: {:.0} req/s",
+        ours.rate()
+    );
+    println!(
+        "bench: rpc_getblockcount_{CLIENTS}_clients_knots: {:.0} req/s",
+        theirs.rate()
+    );
+    println!("rbtcd: {}", ours.summary());
+    println!("knots: {}", theirs.summary());
+}

@@ -1,0 +1,382 @@
+//! rbtcd against Bitcoin Knots (a Bitcoin Core derivative) on regtest: each syncs the other's
+//! blocks, both reorganise to the other's longer fork, and the RPC views of the shared chain
+//! agree. Knots is installed on first use by the project's `get-knots.sh` (see
+//! `common/knots.rs`); without it or without network access these tests fail, never skip.
+
+mod common;
+
+use common::knots::{self, Knots, MINING_ADDRESS};
+use common::rpc::{Daemon, ADMIN};
+use common::PATIENCE;
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// Waits until `done` holds, failing with `what`.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < PATIENCE, "waited in vain for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The reply text of a parameterless `method` at `addr`.
+fn raw(addr: &str, who: (&str, &str), method: &str) -> String {
+    let body = json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": []});
+    let reply = knots::post(addr, who, body.to_string().as_bytes(), PATIENCE).unwrap();
+    String::from_utf8(reply).unwrap()
+}
+
+/// rbtcd's best block hash.
+fn tip(d: &Daemon) -> String {
+    d.ok("getbestblockhash", json!([]))
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// An rbtcd daemon mining to Knots's address, with `extra` arguments.
+fn rbtcd(name: &str, extra: &[&str]) -> Daemon {
+    let mut args = vec![format!("--miningaddr={MINING_ADDRESS}")];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Daemon::start(&format!("knots-{name}"), &args)
+}
+
+/// Mines `n` blocks on rbtcd and returns the last one's hash.
+fn generate(d: &Daemon, n: u32) -> String {
+    let hashes = d.ok("generate", json!([n]));
+    let hashes = hashes.as_array().unwrap();
+    assert_eq!(hashes.len(), n as usize);
+    hashes.last().unwrap().as_str().unwrap().to_string()
+}
+
+/// Knots's peers whose user agent names rbtcd.
+fn rbtcd_peers(k: &Knots) -> Vec<Value> {
+    let peers = k.ok("getpeerinfo", json!([]));
+    peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["subver"].as_str().unwrap_or("").contains("rbtcd"))
+        .cloned()
+        .collect()
+}
+
+/// Checks that every field present in both objects has the same value, and that at least
+/// `expected` such fields exist (so a renamed field cannot silently drop out of the check).
+fn assert_shared_fields_agree(what: &str, ours: &Value, theirs: &Value, expected: &[&str]) {
+    let (ours, theirs) = (ours.as_object().unwrap(), theirs.as_object().unwrap());
+    for key in expected {
+        assert!(ours.contains_key(*key), "{what}: rbtcd lacks {key}");
+        assert!(theirs.contains_key(*key), "{what}: Knots lacks {key}");
+    }
+    for (key, value) in ours {
+        if let Some(other) = theirs.get(key) {
+            assert_eq!(value, other, "{what}: field {key} differs (rbtcd vs Knots)");
+        }
+    }
+}
+
+#[test]
+fn rbtcd_syncs_from_knots_knots_accepts_rbtcd_blocks_and_their_rpc_views_agree() {
+    // 1. Knots mines 300 blocks; rbtcd connects and reaches the same tip.
+    let knots = Knots::start("shared", &[]);
+    knots.mine(300);
+    let d = rbtcd(
+        "shared",
+        &[&format!("--connect={}", knots.p2p), "--debuglevel=debug"],
+    );
+    wait_until("rbtcd to reach Knots's tip at 300", || {
+        tip(&d) == knots.tip()
+    });
+    assert_eq!(d.ok("getblockcount", json!([])), json!(300));
+
+    // Knots also dials rbtcd: BIP324 v2 first, which rbtcd closes unanswered, then v1.
+    knots.ok("addnode", json!([d.p2p, "add"]));
+    knots.wait_for("Knots's outbound v1 connection to rbtcd", || {
+        rbtcd_peers(&knots)
+            .iter()
+            .any(|p| p["inbound"] == json!(false) && p["transport_protocol_type"] == json!("v1"))
+    });
+
+    let log = common::log_text(&d.home);
+    assert!(log.contains(": UnrecognisedHandshake"), "{log}");
+    assert!(!log.contains("misbehaving"), "{log}");
+
+    // 2. rbtcd mines 100 on top; Knots validates them and follows.
+    let ours = generate(&d, 100);
+    knots.wait_for("Knots to accept rbtcd's 100 blocks", || knots.tip() == ours);
+    assert_eq!(knots.ok("getblockcount", json!([])), json!(400));
+    let tips = knots.ok("getchaintips", json!([]));
+    assert_eq!(
+        tips.as_array().unwrap().len(),
+        1,
+        "no rejected branch: {tips}"
+    );
+
+    // 4. The RPC views of the shared chain.
+    for method in ["getblockcount", "getbestblockhash", "getchaintips"] {
+        assert_eq!(
+            d.ok(method, json!([])),
+            knots.ok(method, json!([])),
+            "{method}"
+        );
+    }
+    assert_shared_fields_agree(
+        "getblockchaininfo",
+        &d.ok("getblockchaininfo", json!([])),
+        &knots.ok("getblockchaininfo", json!([])),
+        &[
+            "chain",
+            "blocks",
+            "headers",
+            "bestblockhash",
+            "difficulty",
+            "mediantime",
+            "chainwork",
+            "pruned",
+        ],
+    );
+    // Knots dropped `getdifficulty`; its value is the tip's difficulty in getblockchaininfo.
+    // Compared as printed: serde_json's float parsing can read two texts 1 ulp apart as one.
+    let rbtcd_text = raw(&d.rpc, ADMIN, "getdifficulty");
+    let knots_text = raw(&knots.rpc, knots::USER, "getblockchaininfo");
+    let printed = |text: &str, key: &str| {
+        let at = text.find(key).unwrap_or_else(|| panic!("{key} in {text}")) + key.len();
+        text[at..].split([',', '}']).next().unwrap().to_string()
+    };
+    assert_eq!(
+        printed(&rbtcd_text, r#""result":"#),
+        printed(&knots_text, r#""difficulty":"#),
+        "getdifficulty"
+    );
+    // Knots's blocks, rbtcd's blocks, the genesis block and the tip.
+    for height in [0, 1, 150, 299, 300, 301, 399, 400] {
+        let hash = d.ok("getblockhash", json!([height]));
+        assert_eq!(
+            hash,
+            knots.ok("getblockhash", json!([height])),
+            "height {height}"
+        );
+        for verbose in [false, true] {
+            let what = format!("getblockheader {height} verbose={verbose}");
+            let (a, b) = (
+                d.ok("getblockheader", json!([hash, verbose])),
+                knots.ok("getblockheader", json!([hash, verbose])),
+            );
+            match verbose {
+                false => assert_eq!(a, b, "{what}"),
+                true => assert_shared_fields_agree(
+                    &what,
+                    &a,
+                    &b,
+                    &[
+                        "hash",
+                        "confirmations",
+                        "height",
+                        "version",
+                        "merkleroot",
+                        "time",
+                        "nonce",
+                        "bits",
+                        "difficulty",
+                    ],
+                ),
+            }
+        }
+        let what = format!("getblock {height} verbosity 0");
+        assert_eq!(
+            d.ok("getblock", json!([hash, 0])),
+            knots.ok("getblock", json!([hash, 0])),
+            "{what}"
+        );
+        let what = format!("getblock {height} verbosity 1");
+        assert_shared_fields_agree(
+            &what,
+            &d.ok("getblock", json!([hash, 1])),
+            &knots.ok("getblock", json!([hash, 1])),
+            &[
+                "hash",
+                "confirmations",
+                "size",
+                "strippedsize",
+                "weight",
+                "height",
+                "version",
+                "versionHex",
+                "merkleroot",
+                "tx",
+                "time",
+                "nonce",
+                "bits",
+                "difficulty",
+            ],
+        );
+    }
+}
+
+/// Cuts every connection of Knots (rbtcd keeps redialling its `--connect` peer, which Knots
+/// refuses while inactive) and waits until both sides see none.
+fn cut(knots: &Knots, d: &Daemon) {
+    knots.ok("setnetworkactive", json!([false]));
+    knots.wait_for("Knots to drop its peers", || {
+        knots.ok("getconnectioncount", json!([])) == json!(0)
+    });
+    wait_until("rbtcd to notice", || {
+        d.ok("getconnectioncount", json!([])) == json!(0)
+    });
+}
+
+/// The tips of `chaintips` that are not the active one, as (height, branchlen, status).
+fn side_tips(chaintips: &Value) -> Vec<(u64, u64, String)> {
+    chaintips
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] != json!("active"))
+        .map(|t| {
+            (
+                t["height"].as_u64().unwrap(),
+                t["branchlen"].as_u64().unwrap(),
+                t["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_reorganises_to_the_others_longer_fork() {
+    let knots = Knots::start("forks", &[]);
+    knots.mine(110);
+    let d = rbtcd("forks", &[&format!("--connect={}", knots.p2p)]);
+    wait_until("rbtcd to sync Knots's 110 blocks", || {
+        tip(&d) == knots.tip()
+    });
+
+    // 3a. Apart, Knots mines 6 and rbtcd 3; together again, rbtcd takes Knots's fork.
+    cut(&knots, &d);
+    let theirs = knots.mine(6).pop().unwrap();
+    let ours = generate(&d, 3);
+    knots.ok("setnetworkactive", json!([true]));
+    wait_until("rbtcd to reorganise to Knots's fork", || tip(&d) == theirs);
+    assert_eq!(d.ok("getblockcount", json!([])), json!(116));
+    let stale = d.ok("getblockheader", json!([ours, true]));
+    assert_eq!(stale["confirmations"], json!(-1), "{stale}");
+    assert_eq!(
+        side_tips(&d.ok("getchaintips", json!([]))),
+        [(113, 3, "valid-fork".to_string())]
+    );
+
+    // 3b. Apart again, Knots mines 2 and rbtcd 5; together, Knots takes rbtcd's fork.
+    cut(&knots, &d);
+    knots.mine(2);
+    let ours = generate(&d, 5);
+    knots.ok("setnetworkactive", json!([true]));
+    knots.wait_for("Knots to reorganise to rbtcd's fork", || {
+        knots.tip() == ours
+    });
+    assert_eq!(knots.ok("getblockcount", json!([])), json!(121));
+    // Both know both stale branches; each has the blocks only of the one it was on.
+    wait_until("rbtcd to hear of Knots's stale blocks", || {
+        side_tips(&d.ok("getchaintips", json!([]))).len() == 2
+    });
+    assert_eq!(
+        side_tips(&d.ok("getchaintips", json!([]))),
+        [
+            (118, 2, "headers-only".to_string()),
+            (113, 3, "valid-fork".to_string())
+        ]
+    );
+    assert_eq!(
+        side_tips(&knots.ok("getchaintips", json!([]))),
+        [
+            (118, 2, "valid-fork".to_string()),
+            (113, 3, "headers-only".to_string())
+        ]
+    );
+    let without_status = |tips: Value| {
+        let mut tips = tips;
+        for t in tips.as_array_mut().unwrap() {
+            t.as_object_mut().unwrap().remove("status");
+        }
+        tips
+    };
+    assert_eq!(
+        without_status(d.ok("getchaintips", json!([]))),
+        without_status(knots.ok("getchaintips", json!([])))
+    );
+}
+
+/// rbtcd's mempool, as a sorted list of txids.
+fn mempool(get: impl Fn() -> Value) -> Vec<String> {
+    let mut txids: Vec<String> = serde_json::from_value(get()).unwrap();
+    txids.sort();
+    txids
+}
+
+#[test]
+fn segwit_and_taproot_payments_relay_between_knots_and_rbtcd() {
+    let knots = Knots::start("wallet", &["disablewallet=0", "fallbackfee=0.0002"]);
+    knots.ok("createwallet", json!(["w"]));
+    let miner = knots.ok("getnewaddress", json!([]));
+    knots.ok("generatetoaddress", json!([101, miner]));
+    let d = rbtcd("wallet", &[&format!("--connect={}", knots.p2p)]);
+    wait_until("rbtcd to sync the wallet's chain", || {
+        tip(&d) == knots.tip()
+    });
+
+    // Knots pays a P2WPKH and a P2TR address of its wallet; rbtcd takes both into its
+    // mempool, then the block that confirms them.
+    let mut paid = Vec::new();
+    for kind in ["bech32", "bech32m"] {
+        let address = knots.ok("getnewaddress", json!(["", kind]));
+        let txid = knots.ok("sendtoaddress", json!([address, 10]));
+        let tx = knots.ok("gettransaction", json!([txid, false, true]));
+        let vout = tx["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["address"] == address && o["category"] == json!("receive"))
+            .unwrap_or_else(|| panic!("no output to {address} in {tx}"))["vout"]
+            .clone();
+        paid.push((txid, vout));
+    }
+    let knots_pool = || knots.ok("getrawmempool", json!([]));
+    let ours = || d.ok("getrawmempool", json!([]));
+    assert_eq!(mempool(knots_pool).len(), 2);
+    wait_until("rbtcd to accept Knots's two payments", || {
+        mempool(ours) == mempool(knots_pool)
+    });
+    let block = knots.mine(1).pop().unwrap();
+    wait_until("rbtcd to connect the block with the payments", || {
+        tip(&d) == block
+    });
+    assert!(mempool(ours).is_empty());
+
+    // A spend of both outputs (witness v0 and a taproot key path), signed by Knots's wallet,
+    // enters through rbtcd and reaches Knots's mempool; rbtcd's block confirming it is
+    // accepted by Knots (witness commitment included).
+    let inputs: Vec<Value> = paid
+        .iter()
+        .map(|(txid, vout)| json!({"txid": txid, "vout": vout}))
+        .collect();
+    let to = knots.ok("getnewaddress", json!(["", "bech32m"]));
+    let unsigned = knots.ok(
+        "createrawtransaction",
+        json!([inputs, {to.as_str().unwrap(): 19.9999}]),
+    );
+    let signed = knots.ok("signrawtransactionwithwallet", json!([unsigned]));
+    assert_eq!(signed["complete"], json!(true), "{signed}");
+    let spend = d.ok("sendrawtransaction", json!([signed["hex"]]));
+    wait_until("Knots to receive the spend from rbtcd", || {
+        mempool(knots_pool) == [spend.as_str().unwrap().to_string()]
+    });
+    let ours_block = generate(&d, 1);
+    knots.wait_for("Knots to accept rbtcd's block with the spend", || {
+        knots.tip() == ours_block
+    });
+    assert!(mempool(knots_pool).is_empty());
+    let confirmed = knots.ok("gettransaction", json!([spend]));
+    assert_eq!(confirmed["blockhash"], json!(ours_block), "{confirmed}");
+}
