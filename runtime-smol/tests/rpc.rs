@@ -410,3 +410,24 @@ fn message_and_mempool_dry_run_commands_answer_in_btcds_shapes() {
         assert_eq!(r["error"]["code"], json!(-32603), "{m}: {r}");
     }
 }
+
+#[test]
+fn index_backed_commands_name_their_index_and_getheaders_serves_headers() {
+    let d = Daemon::start("indexes", &[]);
+    let genesis = d.ok("getblockhash", json!([0]));
+    for (method, params) in [
+        (
+            "searchrawtransactions",
+            json!(["mgA7SfyBBrVGVSpQ7oqGHPhxpp2gUZWtfc"]),
+        ),
+        ("getcfilter", json!([genesis, 0])),
+        ("getcfilterheader", json!([genesis, 0])),
+    ] {
+        let r = d.call_as(ADMIN, method, params);
+        let message = r["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("index must be enabled"), "{method}: {r}");
+    }
+    // Only genesis exists: a locator naming it leaves nothing after it.
+    assert_eq!(d.ok("getheaders", json!([[genesis], ""])), json!([]));
+    assert_eq!(d.err("getheaders", json!(["x", ""])), -32602);
+}
