@@ -77,7 +77,7 @@ fn main() {
     let rss = |kb: u64| kb as f64 / 1024.0;
     println!(
         "bench: rss_after_sync_rbtcd: {:.1} MB",
-        rss(knots::rss_kb(rbtcd.child.id()))
+        rss(e2e::foreign::rss_kb(rbtcd.child.id()))
     );
     println!(
         "bench: rss_after_sync_knots: {:.1} MB",

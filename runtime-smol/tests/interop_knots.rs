@@ -23,7 +23,7 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
 /// The reply text of a parameterless `method` at `addr`.
 fn raw(addr: &str, who: (&str, &str), method: &str) -> String {
     let body = json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": []});
-    let reply = knots::post(addr, who, body.to_string().as_bytes(), PATIENCE).unwrap();
+    let reply = common::foreign::post(addr, who, body.to_string().as_bytes(), PATIENCE).unwrap();
     String::from_utf8(reply).unwrap()
 }
 

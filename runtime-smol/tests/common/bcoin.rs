@@ -2,18 +2,15 @@
 //! npm, started on free ports without wallet and without outbound connections of its own,
 //! spoken to over its JSON-RPC (basic auth, the API key as password).
 
+use super::foreign::Rpc;
 use super::free_port;
-use super::knots::post;
-use serde_json::{json, Value};
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// The API key of every bcoin started here.
 const API_KEY: &str = "bcoinpw";
-/// How long bcoin may take to start or to reach a state a test waits for: a liveness bound.
-const PATIENCE: Duration = Duration::from_secs(120);
 /// bcoin 1.0.2's `leveldown` does not build on current Node; 6.1.1 ships prebuilt binaries.
 const PACKAGE_JSON: &str = r#"{"name": "rbtcd-interop-bcoin", "private": true,
   "dependencies": {"bcoin": "1.0.2"}, "overrides": {"leveldown": "6.1.1"}}"#;
@@ -49,10 +46,18 @@ pub struct Bcoin {
     child: Child,
     /// Its prefix directory (logs).
     pub dir: PathBuf,
-    /// Its HTTP RPC listener, `host:port`.
-    pub rpc: String,
     /// Its P2P listener, `host:port`.
     pub p2p: String,
+    /// Its HTTP RPC.
+    node: Rpc,
+}
+
+impl Deref for Bcoin {
+    type Target = Rpc;
+
+    fn deref(&self) -> &Rpc {
+        &self.node
+    }
 }
 
 impl Bcoin {
@@ -85,69 +90,17 @@ impl Bcoin {
             .unwrap();
         let b = Bcoin {
             child,
-            dir,
-            rpc: format!("127.0.0.1:{rpc_port}"),
             p2p: format!("127.0.0.1:{p2p_port}"),
+            node: Rpc {
+                name: "bcoin",
+                rpc: format!("127.0.0.1:{rpc_port}"),
+                creds: ("x", API_KEY),
+                log: dir.join("debug.log"),
+            },
+            dir,
         };
-        b.wait_for("its RPC to come up", || {
-            b.call_within(Duration::from_secs(2), "getblockcount", json!([]))
-                .is_ok()
-        });
+        b.wait_until_up();
         b
-    }
-
-    /// One JSON-RPC call: the result, or the error object.
-    pub fn call(&self, method: &str, params: Value) -> Result<Value, Value> {
-        self.call_within(PATIENCE, method, params)
-    }
-
-    fn call_within(&self, timeout: Duration, method: &str, params: Value) -> Result<Value, Value> {
-        let body = json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": params});
-        let reply = post(
-            &self.rpc,
-            ("x", API_KEY),
-            body.to_string().as_bytes(),
-            timeout,
-        )
-        .map_err(|e| json!({"transport": e.to_string()}))?;
-        let reply: Value =
-            serde_json::from_slice(&reply).map_err(|e| json!({"unparsable": e.to_string()}))?;
-        match reply["error"].is_null() {
-            true => Ok(reply["result"].clone()),
-            false => Err(reply["error"].clone()),
-        }
-    }
-
-    /// The result of a call, failing the test on an error.
-    pub fn ok(&self, method: &str, params: Value) -> Value {
-        self.call(method, params)
-            .unwrap_or_else(|e| panic!("bcoin {method}: {e}"))
-    }
-
-    /// Its best block hash.
-    pub fn tip(&self) -> String {
-        self.ok("getbestblockhash", json!([]))
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    /// Waits until `done` holds, failing with `what` and the end of bcoin's log.
-    pub fn wait_for(&self, what: &str, done: impl Fn() -> bool) {
-        let start = Instant::now();
-        while !done() {
-            if start.elapsed() > PATIENCE {
-                let log = std::fs::read_to_string(self.dir.join("debug.log")).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(40).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
-                panic!(
-                    "bcoin in {}: waited in vain for {what}; its log ends:\n{}",
-                    self.dir.display(),
-                    tail.join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 }
 

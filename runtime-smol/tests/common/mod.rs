@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bcoin;
+pub mod foreign;
 pub mod knots;
 pub mod rpc;
 

@@ -1,0 +1,125 @@
+//! What the interop harnesses share about a third-party node: calling its JSON-RPC, waiting
+//! for a state with its log tail on failure, and plain HTTP posting.
+
+use super::PATIENCE;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A foreign node's JSON-RPC endpoint and its log file.
+pub struct Rpc {
+    /// What it is called in failure messages ("knots", "bcoin").
+    pub name: &'static str,
+    /// Its RPC listener, `host:port`.
+    pub rpc: String,
+    /// Basic-auth user and password.
+    pub creds: (&'static str, &'static str),
+    /// Its log, whose tail a failed wait shows.
+    pub log: PathBuf,
+}
+
+impl Rpc {
+    /// One JSON-RPC call: the result, or the error object.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, Value> {
+        self.call_within(PATIENCE, method, params)
+    }
+
+    /// A call whose reply must arrive within `timeout`.
+    pub fn call_within(
+        &self,
+        timeout: Duration,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, Value> {
+        let body = json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": params});
+        let reply = post(&self.rpc, self.creds, body.to_string().as_bytes(), timeout)
+            .map_err(|e| json!({"transport": e.to_string()}))?;
+        let reply: Value =
+            serde_json::from_slice(&reply).map_err(|e| json!({"unparsable": e.to_string()}))?;
+        match reply["error"].is_null() {
+            true => Ok(reply["result"].clone()),
+            false => Err(reply["error"].clone()),
+        }
+    }
+
+    /// The result of a call, failing the test on an error.
+    pub fn ok(&self, method: &str, params: Value) -> Value {
+        self.call(method, params)
+            .unwrap_or_else(|e| panic!("{} {method}: {e}", self.name))
+    }
+
+    /// Its best block hash.
+    pub fn tip(&self) -> String {
+        self.ok("getbestblockhash", json!([]))
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Waits until `done` holds, failing with `what` and the end of the node's log.
+    pub fn wait_for(&self, what: &str, done: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            if start.elapsed() > PATIENCE {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "{} ({}): waited in vain for {what}; its log ends:\n{}",
+                    self.name,
+                    self.log.display(),
+                    tail.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the RPC answers, polling with a short timeout: while the node is still
+    /// starting, its free port may briefly belong to something else that never answers.
+    pub fn wait_until_up(&self) {
+        self.wait_for("its RPC to come up", || {
+            self.call_within(Duration::from_secs(2), "getblockcount", json!([]))
+                .is_ok()
+        });
+    }
+}
+
+/// The resident set size of process `pid`, in kB.
+pub fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc status")
+}
+
+/// POSTs `body` to `addr` with basic auth and returns the reply body (any HTTP status: Core
+/// answers JSON-RPC 1.0 errors with 500 and the error in the body).
+pub fn post(
+    addr: &str,
+    who: (&str, &str),
+    body: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Vec<u8>> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(timeout))?;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        rbtcd::rpc_http::basic_auth(who.0, who.1),
+        body.len()
+    );
+    s.write_all(head.as_bytes())?;
+    s.write_all(body)?;
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply)?;
+    let end = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no HTTP head in the reply"))?;
+    Ok(reply.split_off(end + 4))
+}
