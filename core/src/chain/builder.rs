@@ -159,3 +159,16 @@ pub fn spending_chain(params: &Params, blocks: u32, fan_out: u32) -> Vec<Block> 
     }
     chain
 }
+
+/// `n` blocks on `parent` (which is at `height - 1`), tagged so branches from one parent differ.
+pub fn branch(params: &Params, parent: &Block, height: u32, n: u32, tag: &[u8]) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    let (mut prev, mut time) = (parent.block_hash(), parent.header.time);
+    for h in height..height + n {
+        let b = BlockBuilder::new(params, prev, h, time).tag(tag).build();
+        prev = b.block_hash();
+        time = b.header.time;
+        out.push(b);
+    }
+    out
+}

@@ -1,5 +1,5 @@
 use super::*;
-use crate::chain::builder::{spending_chain, BlockBuilder};
+use crate::chain::builder::{branch, spending_chain};
 use crate::chain::{Chain, ChainStore, MemStore};
 use crate::params::{Network, Params};
 use crate::primitives::Block;
@@ -8,19 +8,6 @@ const NOW: u64 = 2_000_000_000;
 
 fn regtest() -> Params {
     Params::new(Network::Regtest)
-}
-
-/// `n` blocks on `parent` (at `height`, time `time`), tagged so branches differ.
-fn branch(params: &Params, parent: &Block, height: u32, n: u32, tag: &[u8]) -> Vec<Block> {
-    let mut out: Vec<Block> = Vec::new();
-    let (mut prev, mut time) = (parent.block_hash(), parent.header.time);
-    for h in height..height + n {
-        let b = BlockBuilder::new(params, prev, h, time).tag(tag).build();
-        prev = b.block_hash();
-        time = b.header.time;
-        out.push(b);
-    }
-    out
 }
 
 /// Every transaction of `blocks` is found at its block and position, or none is.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::chain::builder::{spend, BlockBuilder};
+use crate::chain::builder::{branch, spend, BlockBuilder};
 use crate::chain::{ChainEvent, MemStore};
 use crate::params::{Network, Params};
 use crate::primitives::{Block, OutPoint};
@@ -8,19 +8,6 @@ const NOW: u64 = 2_000_000_000;
 
 fn regtest() -> Params {
     Params::new(Network::Regtest)
-}
-
-/// `n` blocks on `parent` (at `height`), tagged so branches differ.
-fn branch(params: &Params, parent: &Block, height: u32, n: u32, tag: &[u8]) -> Vec<Block> {
-    let mut out: Vec<Block> = Vec::new();
-    let (mut prev, mut time) = (parent.block_hash(), parent.header.time);
-    for h in height..height + n {
-        let b = BlockBuilder::new(params, prev, h, time).tag(tag).build();
-        prev = b.block_hash();
-        time = b.header.time;
-        out.push(b);
-    }
-    out
 }
 
 fn chain_with(params: &Params, blocks: &[&[Block]]) -> Chain<MemStore> {
