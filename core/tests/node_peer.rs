@@ -70,12 +70,15 @@ fn full() -> ServiceFlags {
 
 impl Rig {
     fn new(config: NodeConfig) -> Rig {
-        let params = Params::new(Network::Regtest);
-        let magic = params.magic;
+        Rig::on(Params::new(Network::Regtest), config, MemStore::new(), 7)
+    }
+
+    /// A node on `params` over `store` (kept by the caller to inspect or restart from).
+    fn on(params: Params, config: NodeConfig, store: MemStore, seed: u64) -> Rig {
         Rig {
-            node: Node::new(params, config, MemStore::new(), 7, T0).unwrap(),
+            magic: params.magic,
+            node: Node::new(params, config, store, seed, T0).unwrap(),
             now: T0,
-            magic,
             out: Vec::new(),
         }
     }
@@ -659,12 +662,7 @@ fn getaddr_is_answered_once_per_inbound_connection_only() {
 fn dns_seeds_are_resolved_and_their_answers_dialed() {
     let params = Params::new(Network::Mainnet);
     let seeds = params.dns_seeds.len();
-    let mut r = Rig {
-        magic: params.magic,
-        node: Node::new(params, NodeConfig::default(), MemStore::new(), 1, T0).unwrap(),
-        now: T0,
-        out: Vec::new(),
-    };
+    let mut r = Rig::on(params, NodeConfig::default(), MemStore::new(), 1);
     r.input(Input::Tick);
     let asked: Vec<String> = r
         .out
@@ -728,12 +726,7 @@ fn an_invalid_block_bans_its_sender() {
 fn a_failing_store_stops_the_node_with_a_notification_instead_of_a_panic() {
     let params = Params::new(Network::Regtest);
     let store = MemStore::new();
-    let mut r = Rig {
-        magic: params.magic,
-        node: Node::new(params.clone(), NodeConfig::default(), store.clone(), 1, T0).unwrap(),
-        now: T0,
-        out: Vec::new(),
-    };
+    let mut r = Rig::on(params.clone(), NodeConfig::default(), store.clone(), 1);
     r.ready_inbound(1, addr(1));
     store.fail_at_write(1);
     let g = &params.genesis;
@@ -757,12 +750,7 @@ fn the_address_book_is_saved_periodically_and_at_shutdown() {
         connect_only: true,
         ..trusting()
     };
-    let mut r = Rig {
-        magic: params.magic,
-        node: Node::new(params.clone(), config.clone(), store.clone(), 1, T0).unwrap(),
-        now: T0,
-        out: Vec::new(),
-    };
+    let mut r = Rig::on(params.clone(), config.clone(), store.clone(), 1);
     r.ready_inbound(1, addr(1));
     r.send(1, &Message::Addr(public_addrs(30, 1)));
     use rbtcd_core::chain::ChainStore;
@@ -782,12 +770,7 @@ fn the_address_book_is_saved_periodically_and_at_shutdown() {
 fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
     let params = Params::new(Network::Regtest);
     let store = MemStore::new();
-    let mut r = Rig {
-        magic: params.magic,
-        node: Node::new(params.clone(), NodeConfig::default(), store.clone(), 1, T0).unwrap(),
-        now: T0,
-        out: Vec::new(),
-    };
+    let mut r = Rig::on(params.clone(), NodeConfig::default(), store.clone(), 1);
     r.ready_inbound(1, addr(1));
     let net: IpNet = "10.1.0.0/16".parse().unwrap();
     r.node.ban(r.now, net, T0 + 3_600_000);
@@ -817,12 +800,7 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
 fn score_bans_are_kept_across_a_restart() {
     let params = Params::new(Network::Regtest);
     let store = MemStore::new();
-    let mut r = Rig {
-        magic: params.magic,
-        node: Node::new(params.clone(), NodeConfig::default(), store.clone(), 1, T0).unwrap(),
-        now: T0,
-        out: Vec::new(),
-    };
+    let mut r = Rig::on(params.clone(), NodeConfig::default(), store.clone(), 1);
     r.ready_inbound(1, addr(1));
     for _ in 0..5 {
         let bytes = corrupt_frame(r.magic);
