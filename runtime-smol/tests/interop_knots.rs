@@ -81,11 +81,15 @@ fn assert_shared_fields_agree(what: &str, ours: &Value, theirs: &Value, expected
 #[test]
 fn rbtcd_syncs_from_knots_knots_accepts_rbtcd_blocks_and_their_rpc_views_agree() {
     // 1. Knots mines 300 blocks; rbtcd connects and reaches the same tip.
-    let knots = Knots::start("shared", &[]);
+    let knots = Knots::start("shared", &["txindex=1"]);
     knots.mine(300);
     let d = rbtcd(
         "shared",
-        &[&format!("--connect={}", knots.p2p), "--debuglevel=debug"],
+        &[
+            &format!("--connect={}", knots.p2p),
+            "--debuglevel=debug",
+            "--txindex",
+        ],
     );
     wait_until("rbtcd to reach Knots's tip at 300", || {
         tip(&d) == knots.tip()
@@ -213,7 +217,58 @@ fn rbtcd_syncs_from_knots_knots_accepts_rbtcd_blocks_and_their_rpc_views_agree()
                 "difficulty",
             ],
         );
+        if height > 0 {
+            assert_same_coinbase(&d, &knots, &hash, height);
+        }
     }
+}
+
+/// Both nodes' `getrawtransaction` of the coinbase of block `hash` (through their transaction
+/// indexes): the raw bytes, and the verbose fields both implement (their `vin`/`vout` objects
+/// differ in naming, so their values and scripts are compared one by one).
+fn assert_same_coinbase(d: &Daemon, knots: &Knots, hash: &Value, height: u32) {
+    let txid = &d.ok("getblock", json!([hash, 1]))["tx"][0];
+    let what = format!("getrawtransaction of the coinbase at {height}");
+    assert_eq!(
+        d.ok("getrawtransaction", json!([txid, 0])),
+        knots.ok("getrawtransaction", json!([txid, 0])),
+        "{what}"
+    );
+    let (a, b) = (
+        d.ok("getrawtransaction", json!([txid, 1])),
+        knots.ok("getrawtransaction", json!([txid, 1])),
+    );
+    for key in [
+        "txid",
+        "hash",
+        "version",
+        "size",
+        "vsize",
+        "weight",
+        "locktime",
+        "hex",
+        "blockhash",
+        "confirmations",
+        "time",
+        "blocktime",
+    ] {
+        assert!(!a[key].is_null(), "{what}: rbtcd lacks {key}");
+        assert_eq!(a[key], b[key], "{what}: field {key} (rbtcd vs Knots)");
+    }
+    let (va, vb) = (a["vout"].as_array().unwrap(), b["vout"].as_array().unwrap());
+    assert_eq!(va.len(), vb.len(), "{what}: outputs");
+    for (x, y) in va.iter().zip(vb) {
+        assert_eq!(x["value"], y["value"], "{what}: output value");
+        assert_eq!(x["n"], y["n"], "{what}: output index");
+        assert_eq!(
+            x["scriptPubKey"]["hex"], y["scriptPubKey"]["hex"],
+            "{what}: output script"
+        );
+    }
+    assert_eq!(
+        a["vin"][0]["coinbase"], b["vin"][0]["coinbase"],
+        "{what}: coinbase script"
+    );
 }
 
 /// Cuts every connection of Knots (rbtcd keeps redialling its `--connect` peer, which Knots
