@@ -73,6 +73,16 @@ fn call_with(
     method: &str,
     params: Value,
 ) -> Result<Value, RpcError> {
+    handle(chain, mempool, method, params).map(|h| h.result)
+}
+
+/// Runs `method` at unix time 1,042 against `chain` and `mempool`, without peers.
+fn handle(
+    chain: &Chain<MemStore>,
+    mempool: &Mempool,
+    method: &str,
+    params: Value,
+) -> Result<Handled, RpcError> {
     let info = info();
     let ctx = Context {
         chain,
@@ -83,7 +93,7 @@ fn call_with(
         now: 1_042,
     };
     let params = params.as_array().unwrap().clone();
-    dispatch(&ctx, find(method).unwrap(), &params).map(|h| h.result)
+    dispatch(&ctx, find(method).unwrap(), &params)
 }
 
 #[test]
@@ -520,19 +530,8 @@ fn gettxspendingprevout_names_the_mempool_spender() {
 }
 
 fn effect_of(method: &str, params: Value) -> Result<Option<Effect>, RpcError> {
-    let chain = chain_with(0);
     let mempool = Mempool::new(Policy::default());
-    let info = info();
-    let ctx = Context {
-        chain: &chain,
-        mempool: &mempool,
-        info: &info,
-        connections: 0,
-        net: no_net(0),
-        now: 0,
-    };
-    let params = params.as_array().unwrap().clone();
-    dispatch(&ctx, find(method).unwrap(), &params).map(|h| h.effect)
+    handle(&chain_with(0), &mempool, method, params).map(|h| h.effect)
 }
 
 #[test]
