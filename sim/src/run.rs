@@ -163,6 +163,10 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
     while let Some(((t, _), step)) = steps.pop_first() {
         madsim::time::sleep_until(start + Duration::from_millis(t)).await;
         let faults = t < plan.fault_end;
+        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Attack(_)) {
+            // Load and attacks end with the fault phase: the quiet period must be quiet.
+            continue;
+        }
         match step {
             Step::Mine | Step::Tiebreak => {
                 let up: Vec<usize> = {
@@ -177,7 +181,7 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
                 if let Some(m) = miner {
                     deliver(&world, m, Event::Mine(rng.next_u64()));
                 }
-                if faults && matches!(step, Step::Mine) {
+                if matches!(step, Step::Mine) {
                     at(&mut steps, t + exponential(&mut rng, plan.block_interval), Step::Mine);
                 }
             }
@@ -192,15 +196,11 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
                         deliver(&world, up[rng.index(up.len())], Event::Tx(tx));
                     }
                 }
-                if faults {
-                    at(&mut steps, t + exponential(&mut rng, plan.tx_interval), Step::Tx);
-                }
+                at(&mut steps, t + exponential(&mut rng, plan.tx_interval), Step::Tx);
             }
             Step::Attack(i) => {
                 deliver(&world, i, Event::Attack);
-                if faults {
-                    at(&mut steps, t + exponential(&mut rng, plan.attack_interval), Step::Attack(i));
-                }
+                at(&mut steps, t + exponential(&mut rng, plan.attack_interval), Step::Attack(i));
             }
             Step::Crash(n) => {
                 let c = &plan.crashes[n];
