@@ -7,6 +7,10 @@ use futures::future::{select, Either};
 use madsim::net::Endpoint;
 use rbtcd_core::net::peer::Direction;
 use std::pin::pin;
+use std::time::Duration;
+
+/// Failed dials are reported between 1 s and this much more later.
+const FAILED_DIAL_SPREAD_MS: u64 = 20_000;
 
 /// Runs node `i` until it stops or its host is killed.
 pub async fn run_node(world: Shared, i: usize) {
@@ -68,7 +72,13 @@ fn perform(endpoint: &Endpoint, events: &async_channel::Sender<Event>, actions: 
                             addr,
                             direction: Direction::Outbound,
                         },
-                        Err(_) => Event::ConnectFailed(addr),
+                        Err(_) => {
+                            // madsim refuses at once; a real dial to a host that is down or
+                            // cut off fails only after SYN retries or the dial timeout.
+                            let ms = 1_000 + madsim::rand::random::<u64>() % FAILED_DIAL_SPREAD_MS;
+                            madsim::time::sleep(Duration::from_millis(ms)).await;
+                            Event::ConnectFailed(addr)
+                        }
                     };
                     let _ = events.send(event).await;
                 });
