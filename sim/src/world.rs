@@ -297,7 +297,6 @@ impl World {
                 Input::Received { peer, bytes }
             }
             Event::Closed(peer) => {
-                if std::env::var("SIM_DEBUG").is_ok() { eprintln!("{} closed {i}:{peer}", self.elapsed_ms()); }
                 self.slots[i].conns.remove(&peer);
                 Input::Disconnected { peer }
             }
@@ -361,7 +360,6 @@ impl World {
                         slot.conns.remove(&peer);
                         self.stats.disconnects += 1;
                         self.digest.add(format!("D{i}:{peer}:{reason:?}").as_bytes());
-                        if std::env::var("SIM_DEBUG").is_ok() { eprintln!("{now} D{i}:{peer}:{reason:?}"); }
                     }
                     Output::Connect { addr } => actions.push(Action::Dial(addr)),
                     // No DNS in the simulation: nodes are seeded at start.

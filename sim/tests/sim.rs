@@ -7,7 +7,7 @@ use rbtcd_sim::scenario::Kind;
 
 /// Simulated hours of each run's fault phase (plus 35 quiet minutes): sized so the 32 seeds
 /// take about a minute in the test profile on two cores.
-const HOURS: f64 = 1.0;
+const HOURS: f64 = 0.5;
 
 fn mixed(seed: u64) -> Options {
     Options {
