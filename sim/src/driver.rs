@@ -14,13 +14,16 @@ const FAILED_DIAL_SPREAD_MS: u64 = 20_000;
 
 /// Runs node `i` until it stops or its host is killed.
 pub async fn run_node(world: Shared, i: usize) {
-    let addr = world.lock().slots[i].addr;
+    let (addr, latency_ms) = {
+        let w = world.lock();
+        (w.slots[i].addr, w.plan.latency_ms)
+    };
     let endpoint = Endpoint::bind(addr).await.expect("a node's own address binds");
     let (events, queue) = async_channel::unbounded();
     let Some(actions) = world.lock().start_node(i, events.clone()) else {
         return;
     };
-    perform(&endpoint, &events, actions);
+    perform(&endpoint, &events, latency_ms, actions);
     let (listener, inbound) = (endpoint.clone(), events.clone());
     madsim::task::spawn_local(async move {
         // madsim's endpoint connections are reliable and ordered, like TCP.
@@ -53,18 +56,27 @@ pub async fn run_node(world: Shared, i: usize) {
         if actions.iter().any(|a| matches!(a, Action::Stop)) {
             return;
         }
-        perform(&endpoint, &events, actions);
+        perform(&endpoint, &events, latency_ms, actions);
     }
 }
 
 /// Starts the connection work the node asked for.
-fn perform(endpoint: &Endpoint, events: &async_channel::Sender<Event>, actions: Vec<Action>) {
+fn perform(
+    endpoint: &Endpoint,
+    events: &async_channel::Sender<Event>,
+    latency_ms: (u64, u64),
+    actions: Vec<Action>,
+) {
     for action in actions {
         let events = events.clone();
         match action {
             Action::Dial(addr) => {
                 let endpoint = endpoint.clone();
                 madsim::task::spawn_local(async move {
+                    // madsim opens connections instantly; TCP's handshake takes a round trip.
+                    let (lo, hi) = latency_ms;
+                    let rtt = 2 * (lo + madsim::rand::random::<u64>() % (hi - lo).max(1));
+                    madsim::time::sleep(Duration::from_millis(rtt)).await;
                     let event = match endpoint.connect1(addr).await {
                         Ok((tx, rx)) => Event::Opened {
                             tx,
