@@ -25,7 +25,10 @@ fn vm_hwm_kib() -> Option<u64> {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (nodes, hours) = if full {
-        (env_or("SIM_BENCH_NODES", 1000usize), env_or("SIM_BENCH_HOURS", 24.0f64))
+        (
+            env_or("SIM_BENCH_NODES", 1000usize),
+            env_or("SIM_BENCH_HOURS", 24.0f64),
+        )
     } else {
         (5, 0.25)
     };

@@ -112,7 +112,12 @@ fn invalid_block(
 /// A random publicly routable IPv4 address on the regtest port.
 fn random_public_addr(rng: &mut Rng) -> SocketAddr {
     let a = 30 + rng.below(190) as u8;
-    let ip = Ipv4Addr::new(a, rng.next_u64() as u8, rng.next_u64() as u8, 1 + rng.below(250) as u8);
+    let ip = Ipv4Addr::new(
+        a,
+        rng.next_u64() as u8,
+        rng.next_u64() as u8,
+        1 + rng.below(250) as u8,
+    );
     SocketAddr::new(IpAddr::V4(ip), 18444)
 }
 

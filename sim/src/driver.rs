@@ -18,7 +18,9 @@ pub async fn run_node(world: Shared, i: usize) {
         let w = world.lock();
         (w.slots[i].addr, w.plan.latency_ms)
     };
-    let endpoint = Endpoint::bind(addr).await.expect("a node's own address binds");
+    let endpoint = Endpoint::bind(addr)
+        .await
+        .expect("a node's own address binds");
     let (events, queue) = async_channel::unbounded();
     let Some(actions) = world.lock().start_node(i, events.clone()) else {
         return;

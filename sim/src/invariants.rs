@@ -44,12 +44,17 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
         }
         for e in node.mempool().entries() {
             if confirmed.contains(&e.txid) {
-                violations.push(format!("node {i}: confirmed tx {} still in mempool", e.txid));
+                violations.push(format!(
+                    "node {i}: confirmed tx {} still in mempool",
+                    e.txid
+                ));
             }
         }
         let book = node.addr_manager().len();
         if book > ADDR_BOOK_BOUND {
-            violations.push(format!("node {i}: address book holds {book} > {ADDR_BOOK_BOUND}"));
+            violations.push(format!(
+                "node {i}: address book holds {book} > {ADDR_BOOK_BOUND}"
+            ));
         }
         if recompute_utxo {
             let verdict = recomputed

@@ -144,10 +144,22 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
         steps.insert((t, seq), s);
     };
     let total_rate: f64 = plan.hash_rate.iter().sum();
-    at(&mut steps, exponential(&mut rng, plan.block_interval), Step::Mine);
-    at(&mut steps, exponential(&mut rng, plan.tx_interval), Step::Tx);
+    at(
+        &mut steps,
+        exponential(&mut rng, plan.block_interval),
+        Step::Mine,
+    );
+    at(
+        &mut steps,
+        exponential(&mut rng, plan.tx_interval),
+        Step::Tx,
+    );
     for i in plan.honest..plan.nodes {
-        at(&mut steps, exponential(&mut rng, plan.attack_interval), Step::Attack(i));
+        at(
+            &mut steps,
+            exponential(&mut rng, plan.attack_interval),
+            Step::Attack(i),
+        );
     }
     for (n, c) in plan.crashes.iter().enumerate() {
         at(&mut steps, c.at, Step::Crash(n));
@@ -182,7 +194,11 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
                     deliver(&world, m, Event::Mine(rng.next_u64()));
                 }
                 if matches!(step, Step::Mine) {
-                    at(&mut steps, t + exponential(&mut rng, plan.block_interval), Step::Mine);
+                    at(
+                        &mut steps,
+                        t + exponential(&mut rng, plan.block_interval),
+                        Step::Mine,
+                    );
                 }
             }
             Step::Tx => {
@@ -196,11 +212,19 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
                         deliver(&world, up[rng.index(up.len())], Event::Tx(tx));
                     }
                 }
-                at(&mut steps, t + exponential(&mut rng, plan.tx_interval), Step::Tx);
+                at(
+                    &mut steps,
+                    t + exponential(&mut rng, plan.tx_interval),
+                    Step::Tx,
+                );
             }
             Step::Attack(i) => {
                 deliver(&world, i, Event::Attack);
-                at(&mut steps, t + exponential(&mut rng, plan.attack_interval), Step::Attack(i));
+                at(
+                    &mut steps,
+                    t + exponential(&mut rng, plan.attack_interval),
+                    Step::Attack(i),
+                );
             }
             Step::Crash(n) => {
                 let c = &plan.crashes[n];
@@ -210,7 +234,11 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
                     } else {
                         kill(&world, &handle, c.node);
                     }
-                    at(&mut steps, (t + c.down).min(plan.fault_end), Step::Restart(c.node));
+                    at(
+                        &mut steps,
+                        (t + c.down).min(plan.fault_end),
+                        Step::Restart(c.node),
+                    );
                 }
             }
             Step::Restart(i) => restart(&world, &handle, i),
@@ -337,7 +365,10 @@ fn links(plan: &Plan, n: usize) -> Vec<(usize, usize)> {
     out
 }
 
-fn host_ids(world: &Shared, (a, b): (usize, usize)) -> (madsim::task::NodeId, madsim::task::NodeId) {
+fn host_ids(
+    world: &Shared,
+    (a, b): (usize, usize),
+) -> (madsim::task::NodeId, madsim::task::NodeId) {
     let w = world.lock();
     (
         w.slots[a].id.expect("hosts exist"),

@@ -55,7 +55,12 @@ impl Wallet {
         let mature = blocks.len().saturating_sub(maturity as usize);
         let coins = blocks[..mature]
             .iter()
-            .map(|b| (OutPoint::new(b.txdata[0].txid(), 0), b.txdata[0].outputs[0].value))
+            .map(|b| {
+                (
+                    OutPoint::new(b.txdata[0].txid(), 0),
+                    b.txdata[0].outputs[0].value,
+                )
+            })
             .collect();
         Wallet { coins }
     }

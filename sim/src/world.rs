@@ -213,7 +213,11 @@ impl World {
 
     /// Starts node `i` on its store (reopened: whatever was not committed is gone) and seeds
     /// its address book; `None` when the node cannot start (a violation is recorded).
-    pub fn start_node(&mut self, i: usize, events: async_channel::Sender<Event>) -> Option<Vec<Action>> {
+    pub fn start_node(
+        &mut self,
+        i: usize,
+        events: async_channel::Sender<Event>,
+    ) -> Option<Vec<Action>> {
         let now = self.clock(i);
         let slot = &mut self.slots[i];
         slot.starts += 1;
@@ -227,14 +231,22 @@ impl World {
         match Node::new(self.params.clone(), config, slot.store.reopen(), seed, now) {
             Ok(node) => slot.node = Some(node),
             Err(e) => {
-                self.violations.push(format!("node {i} cannot restart on its store: {e}"));
+                self.violations
+                    .push(format!("node {i} cannot restart on its store: {e}"));
                 return None;
             }
         }
         slot.events = Some(events);
         let addrs = slot.seeds.clone();
         self.digest.add(&[b'S', i as u8]);
-        Some(self.feed(i, now, Input::Resolved { seed: "sim".into(), addrs }))
+        Some(self.feed(
+            i,
+            now,
+            Input::Resolved {
+                seed: "sim".into(),
+                addrs,
+            },
+        ))
     }
 
     /// Takes node `i` down at once (a process kill: nothing in flight is written) and closes
@@ -359,7 +371,8 @@ impl World {
                     Output::Disconnect { peer, reason } => {
                         slot.conns.remove(&peer);
                         self.stats.disconnects += 1;
-                        self.digest.add(format!("D{i}:{peer}:{reason:?}").as_bytes());
+                        self.digest
+                            .add(format!("D{i}:{peer}:{reason:?}").as_bytes());
                     }
                     Output::Connect { addr } => actions.push(Action::Dial(addr)),
                     // No DNS in the simulation: nodes are seeded at start.
