@@ -346,6 +346,8 @@ pub struct Node<S: ChainStore> {
     reconnect: BTreeMap<SocketAddr, Time>,
     /// Peers connected to a permanent address.
     permanent: BTreeMap<PeerId, SocketAddr>,
+    /// Our own addresses, learnt from connections to ourselves.
+    local_addrs: BTreeSet<SocketAddr>,
     next_stall_check: Option<Time>,
     next_addr_save: Time,
     outputs: VecDeque<Output>,
@@ -404,6 +406,7 @@ impl<S: ChainStore> Node<S> {
             rejected_txs: BTreeSet::new(),
             reconnect,
             permanent: BTreeMap::new(),
+            local_addrs: BTreeSet::new(),
             next_stall_check: None,
             next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
             outputs: VecDeque::new(),
@@ -808,7 +811,11 @@ impl<S: ChainStore> Node<S> {
     }
 
     fn on_version(&mut self, peer: PeerId, v: VersionMessage) {
-        if self.peers.values().any(|p| p.our_nonce == Some(v.nonce)) {
+        let dialled = self.peers.values().find(|p| p.our_nonce == Some(v.nonce));
+        if let Some(own) = dialled.map(|p| p.addr) {
+            // The address we dialled is our own: never pick it again, or every disconnect
+            // redials it (found by the simulator; Core skips its local addresses too).
+            self.local_addrs.insert(own);
             return self.disconnect(peer, DisconnectReason::SelfConnection);
         }
         let Some(p) = self.peers.get_mut(&peer) else {
@@ -1211,7 +1218,8 @@ impl<S: ChainStore> Node<S> {
             })
             .map(|(_, p)| p.addr)
             .collect();
-        let connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
+        let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
+        connected.extend(&self.local_addrs);
         let (now, banned) = (self.now, &self.banned);
         let picks = self.connmgr.pick(
             &mut self.addrs,

@@ -31,7 +31,8 @@ pub fn check_block_sanity(block: &Block) -> Result<(), RuleError> {
     }
     // The merkle root first: a mutated copy of a valid block must not be judged by its contents.
     let (root, mutated) = block.compute_merkle_root();
-    if root != block.header.merkle_root {
+    // The simulator's planted-bug check turns this rule off to show it finds the breakage.
+    if root != block.header.merkle_root && !cfg!(feature = "planted-bug-merkle") {
         return Err(RuleError::BadMerkleRoot);
     }
     if mutated {

@@ -113,8 +113,11 @@ impl ConnManager {
             .collect();
         let mut picked = Vec::new();
         let mut free = target.saturating_sub(outbound.len() + self.dialing.len());
+        // Drawing many more times than there are addresses only redraws the same ones (in a
+        // small or mostly connected book the full budget made every tick slow).
+        let max_tries = (SELECT_TRIES * target.max(1)).min(4 * addrs.len() + 1);
         let mut tries = 0;
-        while free > 0 && tries < SELECT_TRIES * target.max(1) {
+        while free > 0 && tries < max_tries {
             tries += 1;
             let Some(known) = addrs.select(now / 1000) else {
                 break;

@@ -1,0 +1,135 @@
+//! What adversarial peers send: framed messages the honest nodes must survive, and blocks that
+//! break a consensus rule (the simulator remembers their hashes; an honest node connecting one
+//! is a violation).
+
+use crate::scenario::Attack;
+use crate::workload;
+use rbtcd_core::chain::MemStore;
+use rbtcd_core::node::Node;
+use rbtcd_core::params::Params;
+use rbtcd_core::primitives::{Block, BlockHash};
+use rbtcd_core::rng::Rng;
+use rbtcd_core::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
+use rbtcd_core::wire::{encode_message, Message, NetAddress, ServiceFlags, TimestampedAddress};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// Entries in one spam `addr` message (the protocol's maximum).
+const SPAM_ADDRS: usize = 1000;
+
+/// One attack's output: frames for every peer, and invalid blocks made for it.
+pub struct Strike {
+    /// Framed messages to send to each connected peer.
+    pub frames: Vec<Vec<u8>>,
+    /// Hashes of consensus-invalid blocks among them.
+    pub invalid: Vec<BlockHash>,
+}
+
+/// The ways a mined block is made invalid.
+#[derive(Clone, Copy, Debug)]
+enum Breakage {
+    /// The header commits to other transactions than the block carries.
+    MerkleRoot,
+    /// The coinbase claims more than subsidy plus fees.
+    Subsidy,
+    /// The header's difficulty bits differ from what the chain requires.
+    Bits,
+}
+
+/// The frames of `attack` by the adversary running `node`, at `now_secs`.
+pub fn strike(attack: Attack, node: &Node<MemStore>, rng: &mut Rng, now_secs: u64) -> Strike {
+    let params = node.chain().params();
+    let frame = |m: &Message| encode_message(params.magic, m);
+    let mut invalid = Vec::new();
+    let frames = match attack {
+        Attack::Garbage => {
+            let len = 1 + rng.index(2_000);
+            let mut bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+            if rng.unit() < 0.5 && bytes.len() >= 24 {
+                // A plausible header: the decoder must reject the payload, not resync past it.
+                bytes[..4].copy_from_slice(&params.magic);
+            }
+            vec![bytes]
+        }
+        Attack::OversizeHeaders => {
+            let tip = node.chain().tip().header;
+            vec![frame(&Message::Headers(vec![
+                tip;
+                MAX_BLOCK_HEADERS_PER_MSG + 1
+            ]))]
+        }
+        Attack::InvalidBlocks => {
+            let kinds = [Breakage::MerkleRoot, Breakage::Subsidy, Breakage::Bits];
+            let block = invalid_block(node, params, kinds[rng.index(3)], rng, now_secs);
+            invalid.push(block.block_hash());
+            vec![
+                frame(&Message::Headers(vec![block.header])),
+                frame(&Message::Block(block)),
+            ]
+        }
+        Attack::AddrSpam => {
+            let addrs = (0..SPAM_ADDRS)
+                .map(|_| TimestampedAddress {
+                    time: now_secs as u32,
+                    addr: NetAddress::new(random_public_addr(rng), ServiceFlags::NETWORK),
+                })
+                .collect();
+            vec![frame(&Message::Addr(addrs))]
+        }
+        // Passive attacks act by filtering what the node sends.
+        Attack::StallBlocks | Attack::Silent => Vec::new(),
+    };
+    Strike { frames, invalid }
+}
+
+/// A block on `node`'s tip that breaks one rule yet has valid proof of work for its bits.
+fn invalid_block(
+    node: &Node<MemStore>,
+    params: &Params,
+    how: Breakage,
+    rng: &mut Rng,
+    now_secs: u64,
+) -> Block {
+    let mut block = workload::template(node, now_secs, rng.next_u64()).block;
+    match how {
+        Breakage::MerkleRoot => {
+            workload::solve(&mut block);
+            // Changing the coinbase after solving leaves the header's root stale.
+            block.txdata[0].inputs[0].script_sig.push(0x51);
+        }
+        Breakage::Subsidy => {
+            block.txdata[0].outputs[0].value += 1;
+            block.header.merkle_root = block.compute_merkle_root().0;
+            workload::solve(&mut block);
+        }
+        Breakage::Bits => {
+            block.header.bits = params.pow_limit_bits - 1;
+            workload::solve(&mut block);
+        }
+    }
+    block
+}
+
+/// A random publicly routable IPv4 address on the regtest port.
+fn random_public_addr(rng: &mut Rng) -> SocketAddr {
+    let a = 30 + rng.below(190) as u8;
+    let ip = Ipv4Addr::new(
+        a,
+        rng.next_u64() as u8,
+        rng.next_u64() as u8,
+        1 + rng.below(250) as u8,
+    );
+    SocketAddr::new(IpAddr::V4(ip), 18444)
+}
+
+/// True when an adversary with `attacks` drops this outgoing frame.
+pub fn drops(attacks: &[Attack], frame: &[u8]) -> bool {
+    attacks.contains(&Attack::Silent)
+        || (attacks.contains(&Attack::StallBlocks) && command(frame) == b"block")
+}
+
+/// The command of a framed message, without its NUL padding.
+fn command(frame: &[u8]) -> &[u8] {
+    let field = frame.get(4..16).unwrap_or(&[]);
+    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
+    &field[..end]
+}
