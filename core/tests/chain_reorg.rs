@@ -129,3 +129,48 @@ fn deep_reorganization_matches_a_direct_sync() {
     assert!(store.undo(&main[50].block_hash()).unwrap().is_none());
     assert!(store.undo(&fork[50].block_hash()).unwrap().is_some());
 }
+
+#[test]
+fn headers_lead_only_while_their_blocks_can_be_valid() {
+    let p = params();
+    let mut chain = Chain::open(p.clone(), MemStore::new()).unwrap();
+    let g = &p.genesis;
+    let a = BlockBuilder::new(&p, p.genesis_hash, 1, g.header.time)
+        .tag(b"a")
+        .build();
+    let b = BlockBuilder::new(&p, p.genesis_hash, 1, g.header.time)
+        .tag(b"b")
+        .build();
+    chain.process_headers(&[a.header, b.header], NOW).unwrap();
+    // Equal work: the first header seen leads.
+    assert_eq!(chain.index().best_header().hash, a.block_hash());
+    // A copy of `a` whose transactions do not match its header (mutated in transit, or sent
+    // by an attacker with a header of its own): `a` stops leading without being marked invalid,
+    // so sync turns to `b` instead of waiting for data nobody may have.
+    let mut mutated = a.clone();
+    mutated.txdata[0].inputs[0].script_sig.push(0x51);
+    assert!(chain.process_block(mutated, NOW).is_err());
+    assert_eq!(chain.index().best_header().hash, b.block_hash());
+    assert!(!chain
+        .index()
+        .get(&a.block_hash())
+        .unwrap()
+        .status
+        .is_invalid());
+    // The good copy is still accepted; a block that is really invalid stops leading for good.
+    assert!(chain.process_block(a.clone(), NOW).is_ok());
+    let c = BlockBuilder::new(&p, a.block_hash(), 2, a.header.time)
+        .tag(b"c")
+        .fees(1)
+        .build();
+    chain.process_headers(&[c.header], NOW).unwrap();
+    assert_eq!(chain.index().best_header().hash, c.block_hash());
+    assert!(chain.process_block(c.clone(), NOW).is_err());
+    assert!(chain
+        .index()
+        .get(&c.block_hash())
+        .unwrap()
+        .status
+        .is_invalid());
+    assert_ne!(chain.index().best_header().hash, c.block_hash());
+}

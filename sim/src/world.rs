@@ -378,6 +378,8 @@ impl World {
                     // No DNS in the simulation: nodes are seeded at start.
                     Output::Resolve { .. } => {}
                     Output::Notify(n) => notes.push(n),
+                    // Blocks come from the workload's simulated hash rate, not miner threads.
+                    Output::MineOn(_) => {}
                 }
             }
         }
@@ -406,9 +408,9 @@ impl World {
                 self.digest.add(&hash.0);
                 self.digest.add(&[b'X', i as u8]);
             }
-            Notification::TxAccepted(txid) => {
+            Notification::TxAccepted(tx) => {
                 self.stats.tx_accepted += 1;
-                self.digest.add(&txid.0);
+                self.digest.add(&tx.txid().0);
             }
             Notification::Banned { ip, .. } => {
                 self.stats.bans += 1;

@@ -4,6 +4,7 @@
 use super::hashed_key_map::HashedKeyMap;
 use super::records::{IndexEntry, Status};
 use crate::primitives::BlockHash;
+use std::collections::BTreeSet;
 
 /// Blocks whose times give the median time past.
 const MEDIAN_TIME_BLOCKS: usize = 11;
@@ -23,6 +24,11 @@ pub struct BlockIndex {
     main: Vec<BlockHash>,
     next_seq: u64,
     best_header: BlockHash,
+    /// Headers whose block arrived but failed the context-free checks. The copy may have been
+    /// mutated in transit (the header itself is fine), so they are not marked invalid; they
+    /// just stop leading the header chain until a good copy is stored, or sync would wait
+    /// forever for a block nobody honest has. Kept in memory only.
+    data_failed: BTreeSet<BlockHash>,
 }
 
 impl BlockIndex {
@@ -34,6 +40,7 @@ impl BlockIndex {
             main: vec![genesis.hash],
             next_seq: 0,
             best_header: genesis.hash,
+            data_failed: BTreeSet::new(),
         };
         index.insert(genesis);
         index
@@ -72,8 +79,17 @@ impl BlockIndex {
 
     /// Adds or replaces an entry; a new entry's parent must already be present (except genesis).
     pub fn insert(&mut self, entry: IndexEntry) {
-        if let Some(n) = self.nodes.get_mut(&entry.hash) {
-            n.entry = entry;
+        if let Some(old) = self.get(&entry.hash).copied() {
+            let was_eligible = self.eligible(&old);
+            if let Some(n) = self.nodes.get_mut(&entry.hash) {
+                n.entry = entry;
+            }
+            if entry.status.contains(Status::DATA_STORED) {
+                self.data_failed.remove(&entry.hash);
+            }
+            if self.eligible(&entry) != was_eligible {
+                self.recompute_best_header();
+            }
             return;
         }
         if entry.height > 0 {
@@ -84,10 +100,11 @@ impl BlockIndex {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        if entry.chain_work
-            > self
-                .get(&self.best_header)
-                .map_or_else(Default::default, |b| b.chain_work)
+        if self.eligible(&entry)
+            && entry.chain_work
+                > self
+                    .get(&self.best_header)
+                    .map_or_else(Default::default, |b| b.chain_work)
         {
             self.best_header = entry.hash;
         }
@@ -122,8 +139,46 @@ impl BlockIndex {
     /// Replaces the status of a known entry and returns the updated entry.
     pub fn set_status(&mut self, hash: &BlockHash, status: Status) -> Option<IndexEntry> {
         let n = self.nodes.get_mut(hash)?;
+        let was_invalid = n.entry.status.is_invalid();
         n.entry.status = status;
-        Some(n.entry)
+        let entry = n.entry;
+        if status.is_invalid() != was_invalid {
+            self.recompute_best_header();
+        }
+        Some(entry)
+    }
+
+    /// Notes that the block of `hash` arrived and failed its context-free checks; see
+    /// `data_failed`.
+    pub fn set_data_failed(&mut self, hash: &BlockHash) {
+        if self.nodes.contains_key(hash) && self.data_failed.insert(*hash) {
+            self.recompute_best_header();
+        }
+    }
+
+    /// Whether `entry` may lead the header chain: not invalid, and its data not failed.
+    fn eligible(&self, entry: &IndexEntry) -> bool {
+        !entry.status.is_invalid() && !self.data_failed.contains(&entry.hash)
+    }
+
+    /// The best header again after eligibility changed: most work, first arrival on ties (the
+    /// same rule as arrival-time updates).
+    fn recompute_best_header(&mut self) {
+        let mut best: Option<(&IndexEntry, u64)> = None;
+        for n in self.nodes.values() {
+            if !self.eligible(&n.entry) {
+                continue;
+            }
+            let better = best.is_none_or(|(b, seq)| {
+                n.entry.chain_work > b.chain_work
+                    || (n.entry.chain_work == b.chain_work && n.seq < seq)
+            });
+            if better {
+                best = Some((&n.entry, n.seq));
+            }
+        }
+        // Genesis is never invalid, so some header is always eligible.
+        self.best_header = best.map_or(self.main[0], |(e, _)| e.hash);
     }
 
     /// Known children of `hash`.

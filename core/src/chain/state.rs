@@ -262,7 +262,10 @@ impl<S: ChainStore> Chain<S> {
             return Ok(Placement::AlreadyHave);
         }
         check_header_sanity(&block.header, &hash, &self.params)?;
-        check_block_sanity(&block)?;
+        if let Err(e) = check_block_sanity(&block) {
+            self.index.set_data_failed(&hash);
+            return Err(e.into());
+        }
         if self.index.get(&block.header.prev_blockhash).is_none() {
             self.orphans.add(hash, block, now);
             return Ok(Placement::Orphan {
