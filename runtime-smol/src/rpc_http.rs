@@ -220,6 +220,26 @@ impl<'a> ClientSlot<'a> {
         counter.fetch_add(1, Ordering::SeqCst);
         ClientSlot(counter)
     }
+
+    /// A slot while fewer than `max` are held, or `None`.
+    fn try_take(counter: &'a AtomicUsize, max: usize) -> Option<Self> {
+        let before = counter.fetch_add(1, Ordering::SeqCst);
+        // Dropping a refused slot gives the count back.
+        let slot = ClientSlot(counter);
+        (before < max).then_some(slot)
+    }
+}
+
+/// Answers a client over the `what` limit with btcd's 503 and closes it.
+async fn refuse_busy(
+    stream: &mut Async<TcpStream>,
+    what: &str,
+    max: usize,
+    peer: SocketAddr,
+) -> std::io::Result<()> {
+    log::info!("Max {what} clients exceeded [{max}] - disconnecting client {peer}");
+    let reply = HttpReply::text(503, "503 Too busy.  Try again later.");
+    write_reply(stream, &reply, false).await
 }
 
 impl Drop for ClientSlot<'_> {
@@ -254,16 +274,9 @@ async fn serve_client(
     peer: SocketAddr,
     shared: &Shared,
 ) -> std::io::Result<()> {
-    if shared.clients.fetch_add(1, Ordering::SeqCst) >= shared.max_clients {
-        shared.clients.fetch_sub(1, Ordering::SeqCst);
-        log::info!(
-            "Max RPC clients exceeded [{}] - disconnecting client {peer}",
-            shared.max_clients
-        );
-        let reply = HttpReply::text(503, "503 Too busy.  Try again later.");
-        return write_reply(&mut stream, &reply, false).await;
-    }
-    let slot = ClientSlot(&shared.clients);
+    let Some(slot) = ClientSlot::try_take(&shared.clients, shared.max_clients) else {
+        return refuse_busy(&mut stream, "RPC", shared.max_clients, peer).await;
+    };
     // Replies are written whole; waiting for more data to coalesce only adds latency.
     stream.get_ref().set_nodelay(true)?;
     let mut buf = Vec::new();
@@ -326,16 +339,9 @@ async fn upgrade(
             }
         },
     };
-    if shared.websockets.fetch_add(1, Ordering::SeqCst) >= shared.max_websockets {
-        shared.websockets.fetch_sub(1, Ordering::SeqCst);
-        log::info!(
-            "Max WebSocket clients exceeded [{}] - disconnecting client {peer}",
-            shared.max_websockets
-        );
-        let reply = HttpReply::text(503, "503 Too busy.  Try again later.");
-        return write_reply(&mut stream, &reply, false).await;
-    }
-    let _slot = ClientSlot(&shared.websockets);
+    let Some(_slot) = ClientSlot::try_take(&shared.websockets, shared.max_websockets) else {
+        return refuse_busy(&mut stream, "WebSocket", shared.max_websockets, peer).await;
+    };
     let head = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {}\r\n\r\n",
