@@ -13,7 +13,8 @@
 //! # Where it differs from btcd
 //!
 //! - Blocks download from every synced peer in parallel ([`crate::net::download`]); a peer
-//!   holding the window for 2 s is dropped (btcd: one sync peer, 3 min stall timer).
+//!   holding the window back is dropped after an adaptive timeout, never the last one (btcd:
+//!   one sync peer, 3 min stall timer).
 //! - Blocks are only requested from peers known to have them: the most-work block each peer
 //!   announced or sent, learnt by asking for headers from our best header's parent (Core).
 //! - Undecodable frames add [`MALFORMED_BAN_SCORE`] instead of dropping the peer at once (the
@@ -1453,7 +1454,7 @@ impl<S: ChainStore> Node<S> {
 
     fn on_block(&mut self, from: Option<PeerId>, block: Block) -> Result<Placement, ChainError> {
         let hash = block.block_hash();
-        self.sync.block_arrived(&hash);
+        self.sync.block_arrived(&hash, self.now);
         if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
             p.learn(hash);
         }
