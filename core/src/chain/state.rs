@@ -340,37 +340,22 @@ impl<S: ChainStore> Chain<S> {
         (e.chain_work, Reverse(self.index.seq(&e.hash)), e.hash)
     }
 
-    /// True when every block from `hash` back to the main chain has data and none is invalid.
-    fn has_full_path(&self, hash: &BlockHash) -> bool {
-        let mut cur = self.index.get(hash);
-        while let Some(e) = cur {
-            if self.index.is_main(&e.hash) {
-                return true;
-            }
-            if !e.status.contains(Status::DATA_STORED) || e.status.is_invalid() {
-                return false;
-            }
-            cur = self.index.get(&e.header.prev_blockhash);
-        }
-        false
-    }
-
-    /// Adds `hash` and its stored descendants as candidates once their path is complete.
+    /// Adds `hash` and its stored descendants as candidates once their whole path has data
+    /// (the index keeps that per block, so nothing is walked back).
     fn add_candidates_from(&mut self, hash: &BlockHash) {
-        if !self.has_full_path(hash) {
-            return;
-        }
         let mut stack = vec![*hash];
         while let Some(h) = stack.pop() {
-            let e = *self.index.get(&h).expect("indexed");
-            if e.status.contains(Status::DATA_STORED) && !e.status.is_invalid() {
-                self.candidates.insert(self.candidate_key(&e));
-                stack.extend_from_slice(self.index.children(&h));
+            if !self.index.is_linked(&h) {
+                continue;
             }
+            let e = *self.index.get(&h).expect("indexed");
+            self.candidates.insert(self.candidate_key(&e));
+            stack.extend_from_slice(self.index.children(&h));
         }
     }
 
-    /// Recomputes the candidate set from the whole index (at open and after invalidation).
+    /// Recomputes the candidate set from the whole index (at open and after an operator's
+    /// verdict; a block failing validation only removes its own descendants).
     fn rebuild_candidates(&mut self) {
         let mut entries: Vec<IndexEntry> = self.index.entries().copied().collect();
         entries.sort_by_key(|e| e.height);
@@ -495,13 +480,14 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Marks `hash` invalid and every known descendant as having an invalid ancestor; none of
-    /// them counts as validated any more.
+    /// them counts as validated any more, nor stays a candidate tip.
     fn mark_invalid(&mut self, hash: &BlockHash) -> Result<(), ChainError> {
         let mut batch = WriteBatch::new();
         let mut stack = vec![(*hash, Status::INVALID)];
         while let Some((h, flag)) = stack.pop() {
-            let old = self.index.get(&h).expect("indexed").status;
-            let status = old.without(Status::VALID).with(flag);
+            let old = *self.index.get(&h).expect("indexed");
+            self.candidates.remove(&self.candidate_key(&old));
+            let status = old.status.without(Status::VALID).with(flag);
             let e = self.index.set_status(&h, status).expect("indexed");
             batch.push(WriteOp::PutIndex(e));
             stack.extend(
@@ -512,7 +498,6 @@ impl<S: ChainStore> Chain<S> {
             );
         }
         self.store.write(batch)?;
-        self.rebuild_candidates();
         Ok(())
     }
 }

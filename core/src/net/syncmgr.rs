@@ -151,13 +151,7 @@ pub fn locator(index: &BlockIndex, from: &BlockHash) -> Vec<BlockHash> {
 
 /// Height of the last block the chains ending at `a` and `b` share.
 pub fn common_height(index: &BlockIndex, a: &BlockHash, b: &BlockHash) -> Option<u32> {
-    let h = index.get(a)?.height.min(index.get(b)?.height);
-    let (mut x, mut y) = (index.ancestor(a, h)?, index.ancestor(b, h)?);
-    while x.hash != y.hash {
-        x = index.get(&x.header.prev_blockhash)?;
-        y = index.get(&y.header.prev_blockhash)?;
-    }
-    Some(x.height)
+    index.last_common_ancestor(a, b).map(|e| e.height)
 }
 
 /// Height of the first locator hash on our main chain (0, genesis, when none is).

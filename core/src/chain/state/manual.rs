@@ -93,6 +93,9 @@ impl<S: ChainStore> Chain<S> {
             }
         }
         self.mark_invalid(hash)?;
+        // The tip may have moved back: blocks passed over for having less work than it count
+        // again.
+        self.rebuild_candidates();
         self.activate_ignoring_bad_branches()
     }
 
