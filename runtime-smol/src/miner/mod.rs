@@ -10,6 +10,7 @@
 //! with the work id, extra nonce and header; the work is then retired until the node sends
 //! more. Hash rate is a 10-second running average, as btcd reports it.
 
+pub(crate) mod generate;
 mod hash_rate;
 mod work;
 
