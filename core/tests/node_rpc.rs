@@ -2,7 +2,7 @@
 //! `Node::rpc` with btcd's results and error codes.
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
-use rbtcd_core::chain::{ChainStore, MemStore};
+use rbtcd_core::chain::MemStore;
 use rbtcd_core::node::{Node, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::{hex_encode, sha256};
@@ -150,7 +150,6 @@ fn generate_mines_blocks_paying_the_mining_address() {
     assert_eq!(hashes[2], json!(node.chain().tip().hash.to_string()));
     let tip = node
         .chain()
-        .store()
         .block(&node.chain().tip().hash)
         .unwrap()
         .unwrap();

@@ -1,11 +1,13 @@
 //! Connecting a block to the UTXO set (the rules that need spent outputs) and disconnecting it
-//! with its undo data. Both produce one [`WriteBatch`] the caller commits atomically.
+//! with its undo data. Both read coins from a [`CoinSource`] (the UTXO cache over the store)
+//! and return the block's coin changes, which the caller applies to the cache only when the
+//! whole block succeeded.
 
+use super::coins::{CoinChange, CoinSource};
 use super::error::{ChainError, RuleError};
 use super::index::BlockIndex;
-use super::records::{BlockUndo, IndexEntry, Status};
+use super::records::{BlockUndo, IndexEntry};
 use super::script_check::verify_tx_scripts;
-use super::store::{ChainStore, WriteBatch, WriteOp};
 use super::tx_rules::SequenceLock;
 use crate::mempool::Coin;
 use crate::params::{Network, Params};
@@ -31,24 +33,50 @@ pub fn is_unspendable(script_pubkey: &[u8]) -> bool {
     script_pubkey.first() == Some(&OP_RETURN) || script_pubkey.len() > MAX_SCRIPT_SIZE
 }
 
-/// Pending UTXO changes of one block over the store.
-struct View<'a, S> {
-    store: &'a S,
-    changes: BTreeMap<OutPoint, Option<Coin>>,
+/// Pending UTXO changes of one block over its coin source.
+struct View<'a, C> {
+    source: &'a mut C,
+    changes: BTreeMap<OutPoint, CoinChange>,
 }
 
-impl<S: ChainStore> View<'_, S> {
-    fn coin(&self, op: &OutPoint) -> Result<Option<Coin>, ChainError> {
+impl<C: CoinSource> View<'_, C> {
+    fn coin(&mut self, op: &OutPoint) -> Result<Option<Coin>, ChainError> {
         match self.changes.get(op) {
-            Some(c) => Ok(c.clone()),
-            None => Ok(self.store.coin(op)?),
+            Some(CoinChange::Add { coin, .. }) => Ok(Some(coin.clone())),
+            Some(CoinChange::Spend) => Ok(None),
+            None => Ok(self.source.coin(op)?),
+        }
+    }
+
+    fn add(&mut self, op: OutPoint, coin: Coin, overwrite: bool) {
+        self.changes.insert(op, CoinChange::Add { coin, overwrite });
+    }
+
+    /// Spending a coin this very block created leaves no trace at all.
+    fn spend(&mut self, op: OutPoint) {
+        match self.changes.get(&op) {
+            Some(CoinChange::Add { .. }) => {
+                self.changes.remove(&op);
+            }
+            _ => {
+                self.changes.insert(op, CoinChange::Spend);
+            }
         }
     }
 }
 
+/// What connecting a block changes: coins, and the undo data that reverses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    /// The block's net coin changes, by outpoint.
+    pub changes: BTreeMap<OutPoint, CoinChange>,
+    /// The coins it spent, in input order.
+    pub undo: BlockUndo,
+}
+
 /// The coins `tx` spends from `view`, checking existence and coinbase maturity.
-fn spent_coins<S: ChainStore>(
-    view: &View<'_, S>,
+fn spent_coins<C: CoinSource>(
+    view: &mut View<'_, C>,
     tx: &Transaction,
     height: u32,
     params: &Params,
@@ -88,16 +116,15 @@ fn tx_fee(tx: &Transaction, txid: Txid, coins: &[Coin]) -> Result<i64, RuleError
     Ok(total_in - total_out)
 }
 
-/// Validates `block` against the UTXO set as a child of the current main-chain tip (which
-/// must be its parent) and returns the batch that connects it: coin changes, undo data, the new
-/// tip and its index entry marked valid.
-pub fn connect_block<S: ChainStore>(
-    store: &S,
+/// Validates `block` against the UTXO set in `coins` as a child of the current main-chain tip
+/// (which must be its parent) and returns what connecting it changes.
+pub fn connect_block<C: CoinSource>(
+    coins: &mut C,
     index: &BlockIndex,
     block: &Block,
     entry: &IndexEntry,
     params: &Params,
-) -> Result<WriteBatch, ChainError> {
+) -> Result<Connection, ChainError> {
     let height = entry.height;
     let parent_mtp = index.median_time_past(&entry.header.prev_blockhash);
     let mainnet_hash = (params.network == Network::Mainnet).then(|| entry.hash.to_string());
@@ -107,7 +134,7 @@ pub fn connect_block<S: ChainStore>(
     let flags = flags_for_height(params, height);
     let bip30 = !BIP30_EXCEPTIONS.iter().any(|h| is_mainnet(h));
     let mut view = View {
-        store,
+        source: coins,
         changes: BTreeMap::new(),
     };
     let mut undo = BlockUndo::default();
@@ -118,7 +145,7 @@ pub fn connect_block<S: ChainStore>(
         if tx.is_coinbase() {
             sigops += tx_sigop_cost(tx, &[], flags);
         } else {
-            let coins = spent_coins(&view, tx, height, params)?;
+            let coins = spent_coins(&mut view, tx, height, params)?;
             fees += tx_fee(tx, txid, &coins)?;
             if height >= params.csv_height {
                 let heights: Vec<u32> = coins.iter().map(|c| c.height).collect();
@@ -139,7 +166,7 @@ pub fn connect_block<S: ChainStore>(
             let spent: Vec<TxOut> = coins.iter().map(|c| c.output.clone()).collect();
             verify_tx_scripts(tx, &spent, flags)?;
             for input in &tx.inputs {
-                view.changes.insert(input.prevout, None);
+                view.spend(input.prevout);
             }
             undo.spent.extend(coins);
         }
@@ -157,7 +184,8 @@ pub fn connect_block<S: ChainStore>(
                     height,
                     is_coinbase: tx.is_coinbase(),
                 };
-                view.changes.insert(op, Some(coin));
+                // Coinbases may overwrite (the pre-BIP30 duplicates), as Core allows.
+                view.add(op, coin, tx.is_coinbase());
             }
         }
     }
@@ -166,20 +194,10 @@ pub fn connect_block<S: ChainStore>(
     if claimed > allowed {
         return Err(RuleError::BadCoinbaseValue { claimed, allowed }.into());
     }
-    let mut batch = WriteBatch::new();
-    for (op, change) in view.changes {
-        batch.push(match change {
-            Some(coin) => WriteOp::PutCoin(op, coin),
-            None => WriteOp::DeleteCoin(op),
-        });
-    }
-    batch.push(WriteOp::PutUndo(entry.hash, undo));
-    batch.push(WriteOp::PutTip(entry.hash));
-    batch.push(WriteOp::PutIndex(IndexEntry {
-        status: entry.status.with(Status::VALID),
-        ..*entry
-    }));
-    Ok(batch)
+    Ok(Connection {
+        changes: view.changes,
+        undo,
+    })
 }
 
 /// Checks that `undo` holds one coin per input `block` spends (what disconnecting needs).
@@ -194,31 +212,37 @@ pub fn check_undo(block: &Block, hash: BlockHash, undo: &BlockUndo) -> Result<()
     Ok(())
 }
 
-/// The batch that undoes `block` (the main-chain tip): its outputs removed, the coins it spent
-/// restored from `undo`, its undo data dropped and its parent made the tip.
-pub fn disconnect_block(
+/// The coin changes that undo `block` (the main-chain tip): its outputs spent, the coins it
+/// spent restored from `undo`.
+pub fn disconnect_block<C: CoinSource>(
+    coins: &mut C,
     block: &Block,
     hash: BlockHash,
     undo: BlockUndo,
-) -> Result<WriteBatch, ChainError> {
+) -> Result<BTreeMap<OutPoint, CoinChange>, ChainError> {
     check_undo(block, hash, &undo)?;
-    let mut batch = WriteBatch::new();
+    let mut view = View {
+        source: coins,
+        changes: BTreeMap::new(),
+    };
     let mut restored = undo.spent.into_iter().rev();
     for tx in block.txdata.iter().rev() {
         let txid = tx.txid();
-        for vout in 0..tx.outputs.len() {
-            batch.push(WriteOp::DeleteCoin(OutPoint::new(txid, vout as u32)));
+        for (vout, output) in tx.outputs.iter().enumerate() {
+            if !is_unspendable(&output.script_pubkey) {
+                view.spend(OutPoint::new(txid, vout as u32));
+            }
         }
         if tx.is_coinbase() {
             continue;
         }
         for input in tx.inputs.iter().rev() {
             if let Some(coin) = restored.next() {
-                batch.push(WriteOp::PutCoin(input.prevout, coin));
+                // Whether the restored coin overwrites one (Core's unclean undo).
+                let overwrite = view.coin(&input.prevout)?.is_some();
+                view.add(input.prevout, coin, overwrite);
             }
         }
     }
-    batch.push(WriteOp::DeleteUndo(hash));
-    batch.push(WriteOp::PutTip(block.header.prev_blockhash));
-    Ok(batch)
+    Ok(view.changes)
 }

@@ -13,7 +13,7 @@ impl<S: ChainStore> ChainContext for Chain<S> {
     fn coin(&self, outpoint: &OutPoint) -> Option<Coin> {
         // The trait has no error path: a failing store answers "no coin" (the transaction is
         // refused) and the failure reaches the node through its next write.
-        self.store().coin(outpoint).unwrap_or_else(|e| {
+        self.unspent(outpoint).unwrap_or_else(|e| {
             log::error!("coin lookup {outpoint:?} failed: {e}");
             None
         })

@@ -437,25 +437,25 @@ mod tests {
         let b = BlockBuilder::new(p, parent.hash, parent.height + 1, parent.header.time)
             .tag(&[tag])
             .build();
-        IndexEntry {
-            hash: b.block_hash(),
-            header: b.header,
-            height: parent.height + 1,
-            chain_work: parent.chain_work + b.header.work(),
-            status: Status::HEADER_VALID,
-        }
+        IndexEntry::header_only(
+            b.block_hash(),
+            b.header,
+            parent.height + 1,
+            parent.chain_work + b.header.work(),
+            Status::HEADER_VALID,
+        )
     }
 
     fn genesis(p: &Params) -> IndexEntry {
-        IndexEntry {
-            hash: p.genesis_hash,
-            header: p.genesis.header,
-            height: 0,
-            chain_work: p.genesis.header.work(),
-            status: Status::HEADER_VALID
+        IndexEntry::header_only(
+            p.genesis_hash,
+            p.genesis.header,
+            0,
+            p.genesis.header.work(),
+            Status::HEADER_VALID
                 .with(Status::DATA_STORED)
                 .with(Status::VALID),
-        }
+        )
     }
 
     /// A main chain of `main` blocks and a side branch of `side` blocks leaving it at `fork`.

@@ -1,8 +1,11 @@
-//! Chain state: the block index, contextual validation, the UTXO set with undo data, reorgs,
-//! and the [`ChainStore`](store::ChainStore) interface every storage backend implements.
+//! Chain state: the block index, contextual validation, the UTXO set (cached) with undo data,
+//! reorgs, and the [`ChainStore`](store::ChainStore) and [`BlockFiles`] interfaces every
+//! storage backend implements.
 
+pub mod block_files;
 pub mod block_rules;
 pub mod builder;
+pub mod coins;
 pub mod connect;
 pub mod context;
 pub mod difficulty;
@@ -22,9 +25,10 @@ pub mod tx_rules;
 pub mod upgrades;
 pub mod verify;
 
+pub use block_files::{BlockFiles, FileKind, FilePos};
 pub use error::{ChainError, RuleError};
 pub use mem_store::MemStore;
 pub use records::{BlockUndo, IndexEntry, Status};
-pub use state::{BlockVerdict, Chain, ChainEvent, Placement, VerdictError};
+pub use state::{BlockVerdict, Chain, ChainEvent, ChainOptions, Placement, VerdictError};
 pub use store::{ChainStore, StoreError, Table, WriteBatch, WriteOp};
 pub use tx_index::TxLoc;

@@ -296,5 +296,5 @@ pub fn mine_chain_to(
         );
         blocks.push(block);
     }
-    (store, blocks)
+    (chain.into_store().expect("flushes"), blocks)
 }

@@ -24,7 +24,14 @@ impl<S: ChainStore> Node<S> {
         if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
             p.learn(hash);
         }
-        let result = self.chain.process_block(block, self.now_secs());
+        // A peer's block is stored as the bytes it sent.
+        let raw = from.and(self.raw_block.take());
+        let result = self.chain.process_block_bytes(block, raw, self.now_secs());
+        // A local submitter hears of the block only once it is durable.
+        let result = match result {
+            Ok(placement) if from.is_none() => self.chain.flush().map(|()| placement),
+            other => other,
+        };
         match &result {
             Ok(Placement::Orphan { root }) => {
                 if let Some(peer) = from {
@@ -75,7 +82,7 @@ impl<S: ChainStore> Node<S> {
             // the store read keeps initial download fast.
             let pool_idle = self.mempool.is_empty() && self.mempool.orphan_count() == 0;
             if !(is_connect && pool_idle) {
-                let block = match self.chain.store().block(&hash) {
+                let block = match self.chain.block_arc(&hash) {
                     Ok(Some(block)) => block,
                     Ok(None) => return self.fail(&format!("block {hash} of the chain not stored")),
                     Err(e) => return self.fail(&e.to_string()),

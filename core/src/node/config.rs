@@ -1,7 +1,7 @@
 //! The node's options ([`NodeConfig`], btcd's names and defaults) and why it may fail to start.
 
 use crate::address::Address;
-use crate::chain::ChainError;
+use crate::chain::{ChainError, ChainOptions};
 use crate::mempool::Policy;
 use crate::net::banscore::DEFAULT_THRESHOLD;
 use crate::net::ipnet::IpNet;
@@ -51,6 +51,8 @@ pub struct NodeConfig {
     /// ([`Input::Sent`](super::Input::Sent)) before the peer is dropped; `None` for drivers
     /// that do not report writes (tests, the in-memory harness).
     pub max_send_queue: Option<u64>,
+    /// The chain's memory and flushing (`utxocachemaxsize`, ...).
+    pub chain: ChainOptions,
 }
 
 impl Default for NodeConfig {
@@ -72,6 +74,7 @@ impl Default for NodeConfig {
             policy: Policy::default(),
             tx_index: false,
             max_send_queue: None,
+            chain: ChainOptions::default(),
         }
     }
 }

@@ -72,8 +72,13 @@ impl<S: ChainStore> Node<S> {
                 return;
             };
             p.last_recv = self.now;
+            let raw_block = p.decoder.take_raw_block();
             match frame {
-                Ok(msg) => self.on_message(peer, msg),
+                Ok(msg) => {
+                    self.raw_block = raw_block;
+                    self.on_message(peer, msg);
+                    self.raw_block = None;
+                }
                 Err(WireError::BadMagic { .. }) => {
                     return self.disconnect(peer, DisconnectReason::WrongNetwork)
                 }

@@ -6,7 +6,7 @@ use crate::net::peer::PeerId;
 use crate::net::{connmgr, syncmgr};
 use crate::primitives::Transaction;
 use crate::wire::protocol::MAX_INV_PER_MSG;
-use crate::wire::{AddrV2Entry, InvType, Inventory, Message};
+use crate::wire::{AddrV2Entry, Command, InvType, Inventory, Message};
 
 /// Transient ban score for a mempool request (btcd's amount, against floods).
 pub const MEMPOOL_BAN_SCORE: u32 = 33;
@@ -116,11 +116,18 @@ impl<S: ChainStore> Node<S> {
             // Requests without the witness flag get stripped data (pre-segwit peers).
             let witness = item.inv_type.has_witness() || item.inv_type == InvType::WTX;
             let msg = match item.inv_type.base() {
-                InvType::BLOCK => match self.chain.store().block(&item.hash) {
+                // With witnesses: the stored bytes as they are, nothing decoded.
+                InvType::BLOCK if witness => match self.chain.block_bytes(&item.hash) {
+                    Ok(Some(raw)) => {
+                        self.send_raw(peer, Command::Block, &raw);
+                        continue;
+                    }
+                    Ok(None) => None,
+                    Err(e) => return self.fail(&e.to_string()),
+                },
+                InvType::BLOCK => match self.chain.block(&item.hash) {
                     Ok(found) => found.map(|mut b| {
-                        if !witness {
-                            b.txdata.iter_mut().for_each(strip_witness);
-                        }
+                        b.txdata.iter_mut().for_each(strip_witness);
                         Message::Block(b)
                     }),
                     Err(e) => return self.fail(&e.to_string()),

@@ -100,6 +100,8 @@ pub struct Node<S: ChainStore> {
     mining: mining::Mining,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
+    /// The payload of the `block` message being handled, as received (what gets stored).
+    raw_block: Option<Vec<u8>>,
 }
 
 impl<S: ChainStore> Node<S> {
@@ -111,7 +113,8 @@ impl<S: ChainStore> Node<S> {
         seed: u64,
         now: Time,
     ) -> Result<Self, InitError> {
-        let mut chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
+        let mut chain = Chain::open_with(params.clone(), store, config.chain.clone())
+            .map_err(InitError::Chain)?;
         if config.tx_index {
             chain.enable_tx_index().map_err(InitError::Chain)?;
         }
@@ -157,6 +160,7 @@ impl<S: ChainStore> Node<S> {
             next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
             outputs: VecDeque::new(),
             failed: false,
+            raw_block: None,
         }
         .started())
     }
@@ -288,13 +292,17 @@ impl<S: ChainStore> Node<S> {
         self.now / 1000
     }
 
-    /// Saves what must outlive the process (the address book) and gives the store back, to be
-    /// closed cleanly at shutdown.
+    /// Saves what must outlive the process (the address book, the chain state) and gives the
+    /// store back, to be closed cleanly at shutdown. A store that fails here is logged: the
+    /// data directory still opens at the last flushed state.
     pub fn into_store(mut self) -> S {
         if !self.failed {
             self.save_addr_book();
+            if let Err(e) = self.chain.flush() {
+                log::error!("cannot flush the chain state at shutdown: {e}");
+            }
         }
-        self.chain.into_store()
+        self.chain.into_store_unflushed()
     }
 
     /// The store failed: stop acting, tell the driver.

@@ -4,15 +4,29 @@
 use super::{Node, Notification, Output};
 use crate::chain::ChainStore;
 use crate::net::peer::{DisconnectReason, PeerId};
-use crate::wire::{encode_message, Message};
+use crate::wire::{encode_frame, encode_message, Command, Message};
 
 impl<S: ChainStore> Node<S> {
     /// Queues `msg` for `peer`, counting its bytes (see [`Node::drop_unread_peers`]).
     pub(super) fn send(&mut self, peer: PeerId, msg: &Message) {
+        if self.peers.contains_key(&peer) {
+            let bytes = encode_message(self.params.magic, msg);
+            self.send_frame(peer, bytes);
+        }
+    }
+
+    /// Queues a `command` message whose payload is `payload` as it is (a stored block).
+    pub(super) fn send_raw(&mut self, peer: PeerId, command: Command, payload: &[u8]) {
+        if self.peers.contains_key(&peer) {
+            let bytes = encode_frame(self.params.magic, command, payload);
+            self.send_frame(peer, bytes);
+        }
+    }
+
+    fn send_frame(&mut self, peer: PeerId, bytes: Vec<u8>) {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let bytes = encode_message(self.params.magic, msg);
         let len = bytes.len() as u64;
         p.bytes_sent += len;
         p.send_queue += len;

@@ -1,5 +1,6 @@
 //! What [`Input::Tick`](super::Input::Tick) runs: peer deadlines and pings, the stall check,
-//! request expiry, rebroadcasts, dialing and the periodic address book save.
+//! request expiry, rebroadcasts, dialing, the periodic address book save and chain-state
+//! flush.
 
 use super::addresses::ADDR_SAVE_INTERVAL_MS;
 use super::peers::RECONNECT_DELAY_MS;
@@ -49,6 +50,10 @@ impl<S: ChainStore> Node<S> {
         if self.next_addr_save <= now {
             self.next_addr_save = now + ADDR_SAVE_INTERVAL_MS;
             self.save_addr_book();
+        }
+        // Ticks come at least every address-save interval, well within the flush interval.
+        if let Err(e) = self.chain.maybe_flush(self.now_secs()) {
+            self.fail(&e.to_string());
         }
     }
 

@@ -10,15 +10,33 @@ use crate::primitives::hash::sha256d;
 /// Frames `msg` for the network with `magic`: magic, NUL-padded command, payload length,
 /// first four bytes of the payload's double SHA-256, payload.
 pub fn encode_message(magic: [u8; 4], msg: &Message) -> Vec<u8> {
-    let mut out = Vec::with_capacity(MESSAGE_HEADER_SIZE + 64);
+    frame(magic, msg.command(), 64, |out| msg.encode_payload(out))
+}
+
+/// One frame of `command` carrying `payload` as it is: a stored block is sent as the bytes it
+/// was received as, never decoded and encoded again.
+pub fn encode_frame(magic: [u8; 4], command: Command, payload: &[u8]) -> Vec<u8> {
+    frame(magic, command.name(), payload.len(), |out| {
+        out.extend_from_slice(payload)
+    })
+}
+
+/// A frame for `name` whose payload `write` appends (about `size_hint` bytes).
+fn frame(
+    magic: [u8; 4],
+    name: &str,
+    size_hint: usize,
+    write: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(MESSAGE_HEADER_SIZE + size_hint);
     out.extend_from_slice(&magic);
     let mut command = [0u8; COMMAND_SIZE];
-    let name = msg.command().as_bytes();
+    let name = name.as_bytes();
     let n = name.len().min(COMMAND_SIZE);
     command[..n].copy_from_slice(&name[..n]);
     out.extend_from_slice(&command);
     out.extend_from_slice(&[0; 8]);
-    msg.encode_payload(&mut out);
+    write(&mut out);
     let len = (out.len() - MESSAGE_HEADER_SIZE) as u32;
     let checksum = sha256d(&out[MESSAGE_HEADER_SIZE..]);
     out[16..20].copy_from_slice(&len.to_le_bytes());
@@ -105,6 +123,8 @@ pub struct Decoder {
     skip: u64,
     /// A frame header was read: the stream is past its opening bytes.
     framed: bool,
+    /// The payload of the last `block` message pulled, until taken.
+    raw_block: Option<Vec<u8>>,
 }
 
 impl Decoder {
@@ -116,7 +136,14 @@ impl Decoder {
             pos: 0,
             skip: 0,
             framed: false,
+            raw_block: None,
         }
+    }
+
+    /// The exact payload bytes of the `block` message [`Decoder::pull`] returned last (so the
+    /// block can be stored as received), once.
+    pub fn take_raw_block(&mut self) -> Option<Vec<u8>> {
+        self.raw_block.take()
     }
 
     /// True when the stream's opening bytes already differ from the network magic, so it is
@@ -183,7 +210,9 @@ impl Decoder {
                 actual,
             })
         } else {
-            Message::decode_payload(command, payload)
+            let decoded = Message::decode_payload(command, payload);
+            self.raw_block = matches!(decoded, Ok(Message::Block(_))).then(|| payload.to_vec());
+            decoded
         };
         self.pos += end;
         if self.pos == self.buf.len() {

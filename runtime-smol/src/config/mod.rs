@@ -12,6 +12,7 @@ use crate::p2p::dialer::Dialer;
 use crate::p2p::socks5::Proxy;
 pub use rbtcd_core::net::ipnet::IpNet;
 
+use rbtcd_core::chain::coins::DEFAULT_CACHE_MIB;
 use rbtcd_core::params::{Network, Params};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
@@ -116,6 +117,8 @@ pub struct Config {
     pub min_relay_tx_fee: i64,
     /// Most orphan transactions kept.
     pub max_orphan_tx: usize,
+    /// `utxocachemaxsize`: the UTXO cache's budget, MiB.
+    pub utxo_cache_mib: usize,
     /// `txindex`: keep the transaction index.
     pub tx_index: bool,
     /// `droptxindex`: delete the transaction index and exit.
@@ -371,6 +374,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     let max_websockets = count("rpcmaxwebsockets", o.rpcmaxwebsockets, 25)?;
     let max_concurrent_reqs = count("rpcmaxconcurrentreqs", o.rpcmaxconcurrentreqs, 20)?;
     let max_orphan_tx = count("maxorphantx", o.maxorphantx, DEFAULT_MAX_ORPHAN_TX)?;
+    let utxo_cache_mib = count("utxocachemaxsize", o.utxocachemaxsize, DEFAULT_CACHE_MIB)?;
     let admin = user.zip(pass);
     let limited = luser.zip(lpass);
     // btcd silently disables RPC without credentials; an explicit rpclisten shows the user
@@ -460,6 +464,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         gen_proc_limit: o.genproclimit,
         min_relay_tx_fee,
         max_orphan_tx,
+        utxo_cache_mib,
         tx_index: o.txindex,
         drop_tx_index: o.droptxindex,
     })

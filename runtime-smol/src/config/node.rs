@@ -3,6 +3,7 @@
 use crate::config::{resolve_addrs, Config};
 use crate::miner::default_workers;
 use crate::miner::generate::parse_mining_addresses;
+use rbtcd_core::chain::ChainOptions;
 use rbtcd_core::mempool::Policy;
 use rbtcd_core::node::{NodeConfig, DEFAULT_MAX_SEND_QUEUE};
 use rbtcd_core::params::Params;
@@ -37,6 +38,10 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
             ..defaults.policy
         },
         tx_index: cfg.tx_index,
+        chain: ChainOptions {
+            utxo_cache_bytes: cfg.utxo_cache_mib << 20,
+            ..defaults.chain.clone()
+        },
         ..defaults
     })
 }

@@ -144,6 +144,9 @@ pub struct Options {
     /// max number of orphan transactions to keep in memory (default 100)
     #[argh(option)]
     pub maxorphantx: Option<i64>,
+    /// the maximum size in MiB of the UTXO cache (default 250)
+    #[argh(option)]
+    pub utxocachemaxsize: Option<i64>,
 
     /// maintain a full hash-based transaction index which makes all transactions available
     /// via the getrawtransaction RPC
@@ -245,6 +248,7 @@ impl Options {
             blockmaxweight: self.blockmaxweight.or(file.blockmaxweight),
             minrelaytxfee: self.minrelaytxfee.or(file.minrelaytxfee),
             maxorphantx: self.maxorphantx.or(file.maxorphantx),
+            utxocachemaxsize: self.utxocachemaxsize.or(file.utxocachemaxsize),
             txindex: self.txindex || file.txindex,
             droptxindex: self.droptxindex || file.droptxindex,
         }

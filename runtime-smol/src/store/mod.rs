@@ -1,4 +1,6 @@
-//! The block database: the chain's store on LMDB and its schema upgrades.
+//! The block database: the chain's store on LMDB with the block files beside it, and its
+//! schema upgrades.
 
+pub mod files;
 pub mod lmdb;
 pub mod upgrades;

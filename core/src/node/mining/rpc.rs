@@ -96,8 +96,7 @@ impl<S: ChainStore> Node<S> {
         let chain = self.chain();
         let tip = *chain.tip();
         let block = chain
-            .store()
-            .block(&tip.hash)
+            .block_arc(&tip.hash)
             .map_err(|e| RpcError::new(code::DATABASE, format!("Database error: {e}")))?
             .ok_or_else(|| RpcError::new(code::DATABASE, "Database error: tip block missing"))?;
         let network = chain.params().network;

@@ -79,7 +79,7 @@ fn solved_work_becomes_the_tip_and_a_second_node_accepts_the_blocks() {
         node.handle(now, solve(&mut work));
         assert_eq!(u64::from(node.chain().tip().height), height);
         let tip = node.chain().tip().hash;
-        blocks.push(node.chain().store().block(&tip).unwrap().unwrap());
+        blocks.push(node.chain().block(&tip).unwrap().unwrap());
     }
     let coinbase = &blocks[2].txdata[0];
     assert_eq!(coinbase.outputs[0].script_pubkey, pay_to().script_pubkey());

@@ -5,7 +5,6 @@ use super::Context;
 use crate::chain::{ChainStore, IndexEntry, Status};
 use crate::mempool::Coin;
 use crate::primitives::block::Block;
-use crate::primitives::encode::Encodable;
 use crate::primitives::hash::{hex_encode, BlockHash};
 use crate::primitives::target::{compact_to_target, U256};
 use crate::primitives::transaction::OutPoint;
@@ -141,15 +140,19 @@ pub fn get_block<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value
     p.expect_count(1, 2)?;
     let e = entry(ctx, p, 0)?;
     let verbosity = p.opt_i64(1, "verbosity")?.unwrap_or(1);
+    if verbosity == 0 {
+        let raw = ctx
+            .chain
+            .block_bytes(&e.hash)
+            .map_err(database_error)?
+            .ok_or_else(block_not_found)?;
+        return Ok(json!(hex_encode(&raw)));
+    }
     let block: Block = ctx
         .chain
-        .store()
         .block(&e.hash)
         .map_err(database_error)?
         .ok_or_else(block_not_found)?;
-    if verbosity == 0 {
-        return Ok(json!(hex_encode(&block.encode())));
-    }
     let mut m = header_fields(ctx, e);
     m.insert("strippedsize".into(), json!(block.base_size()));
     m.insert("size".into(), json!(block.total_size()));
@@ -277,7 +280,7 @@ pub fn get_tx_out<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Valu
             None => return Ok(Value::Null),
         }
     } else {
-        let coin: Option<Coin> = ctx.chain.store().coin(&op).map_err(database_error)?;
+        let coin: Option<Coin> = ctx.chain.unspent(&op).map_err(database_error)?;
         match coin {
             Some(c) => (
                 c.output,

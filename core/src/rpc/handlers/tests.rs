@@ -131,7 +131,6 @@ fn getblock_has_btcds_shapes_at_each_verbosity() {
     let h2 = chain.index().main_at(2).unwrap().to_string();
     let hex = call(&chain, "getblock", json!([h1, 0])).unwrap();
     let block = chain
-        .store()
         .block(chain.index().main_at(1).unwrap())
         .unwrap()
         .unwrap();
@@ -215,7 +214,7 @@ fn headers_tips_and_chain_info() {
 #[test]
 fn txout_reads_the_utxo_set() {
     let chain = chain_with(1);
-    let block = chain.store().block(&chain.tip().hash).unwrap().unwrap();
+    let block = chain.block(&chain.tip().hash).unwrap().unwrap();
     let txid = block.txdata[0].txid().to_string();
     let out = call(&chain, "gettxout", json!([txid, 0])).unwrap();
     assert_eq!(out["confirmations"], json!(1));
@@ -230,7 +229,7 @@ fn txout_reads_the_utxo_set() {
 #[test]
 fn decoding_commands_describe_transactions_and_scripts() {
     let chain = chain_with(1);
-    let block = chain.store().block(&chain.tip().hash).unwrap().unwrap();
+    let block = chain.block(&chain.tip().hash).unwrap().unwrap();
     let hex = crate::primitives::hash::hex_encode(&block.txdata[0].encode());
     let d = call(&chain, "decoderawtransaction", json!([hex])).unwrap();
     assert_eq!(d["txid"], json!(block.txdata[0].txid().to_string()));

@@ -42,8 +42,7 @@ impl<S: ChainStore> BlockSource for Chain<S> {
     }
 
     fn block(&self, hash: &BlockHash) -> Result<Option<Block>, RpcError> {
-        self.store()
-            .block(hash)
+        Chain::block(self, hash)
             .map_err(|e| RpcError::new(code::DATABASE, format!("Database error: {e}")))
     }
 
