@@ -22,6 +22,9 @@ use std::collections::BTreeMap;
 pub const MAX_BLOCK_SIGOPS_COST: u32 = 80_000;
 /// Scripts longer than this can never be spent (Core's `MAX_SCRIPT_SIZE`).
 const MAX_SCRIPT_SIZE: usize = 10_000;
+/// From this height a coinbase may repeat one from before BIP34 (whose indicated height was
+/// this), so BIP30 is checked again whatever the chain (Core's `BIP34_IMPLIES_BIP30_LIMIT`).
+const BIP34_IMPLIES_BIP30_LIMIT: u32 = 1_983_702;
 /// The two mainnet blocks that duplicated earlier coinbases before BIP30 (heights 91842, 91880).
 const BIP30_EXCEPTIONS: [&str; 2] = [
     "00000000000a4d0a398161ffc163c503763b1f4360639393e0e4c8e300e0caec",
@@ -31,6 +34,26 @@ const BIP30_EXCEPTIONS: [&str; 2] = [
 /// True for outputs no script can spend; they never enter the UTXO set.
 pub fn is_unspendable(script_pubkey: &[u8]) -> bool {
     script_pubkey.first() == Some(&OP_RETURN) || script_pubkey.len() > MAX_SCRIPT_SIZE
+}
+
+/// Whether the block `entry` (a child of the main-chain tip) must be checked for outputs
+/// overwriting unspent ones (BIP30), exactly where Bitcoin Core checks: not for the two
+/// historical exceptions, and not on a chain through the network's BIP34 activation block
+/// (BIP34 makes coinbases unique there) until [`BIP34_IMPLIES_BIP30_LIMIT`]. Networks without
+/// a known activation block (regtest, signet, simnet) always check.
+pub fn bip30_applies(index: &BlockIndex, entry: &IndexEntry, params: &Params) -> bool {
+    if params.network == Network::Mainnet {
+        let hash = entry.hash.to_string();
+        if BIP30_EXCEPTIONS.contains(&hash.as_str()) {
+            return false;
+        }
+    }
+    let through_bip34 = params.bip34_hash.is_some_and(|want| {
+        index
+            .ancestor(&entry.header.prev_blockhash, params.bip34_height)
+            .is_some_and(|e| e.hash == want)
+    });
+    !through_bip34 || entry.height >= BIP34_IMPLIES_BIP30_LIMIT
 }
 
 /// Pending UTXO changes of one block over its coin source.
@@ -127,12 +150,10 @@ pub fn connect_block<C: CoinSource>(
 ) -> Result<Connection, ChainError> {
     let height = entry.height;
     let parent_mtp = index.median_time_past(&entry.header.prev_blockhash);
-    let mainnet_hash = (params.network == Network::Mainnet).then(|| entry.hash.to_string());
-    let is_mainnet = |h: &str| mainnet_hash.as_deref() == Some(h);
     // P2SH activates at its BIP16 height, as btcd does; the one mainnet block that broke it
     // (00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22) comes before.
     let flags = flags_for_height(params, height);
-    let bip30 = !BIP30_EXCEPTIONS.iter().any(|h| is_mainnet(h));
+    let bip30 = bip30_applies(index, entry, params);
     let mut view = View {
         source: coins,
         changes: BTreeMap::new(),
@@ -245,4 +266,51 @@ pub fn disconnect_block<C: CoinSource>(
         }
     }
     Ok(view.changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::builder::branch;
+    use crate::chain::{Chain, MemStore, Status};
+    use crate::primitives::Hash256;
+
+    /// Whether BIP30 applies to the next block on a 6-block regtest chain whose BIP34
+    /// activation block is set by `bip34`, at `height` (normally 7).
+    fn applies(bip34: impl Fn(&[Block]) -> Option<BlockHash>, height: u32) -> bool {
+        let mut p = Params::new(Network::Regtest);
+        let blocks = branch(&p, &p.genesis, 1, 6, b"b");
+        p.bip34_height = 3;
+        p.bip34_hash = bip34(&blocks);
+        let mut chain = Chain::open(p.clone(), MemStore::new()).unwrap();
+        for b in &blocks {
+            chain.process_block(b.clone(), 2_000_000_000).unwrap();
+        }
+        let tip = chain.tip();
+        let next = IndexEntry::header_only(
+            Hash256([7; 32]),
+            crate::primitives::BlockHeader {
+                prev_blockhash: tip.hash,
+                ..tip.header
+            },
+            height,
+            tip.chain_work,
+            Status::HEADER_VALID,
+        );
+        bip30_applies(chain.index(), &next, &p)
+    }
+
+    #[test]
+    fn bip30_is_checked_where_core_checks_it() {
+        // A chain through the known BIP34 block: BIP34 makes coinbases unique.
+        assert!(!applies(|b| Some(b[2].block_hash()), 7));
+        // Until the height where old coinbases' indicated heights come round again.
+        assert!(applies(
+            |b| Some(b[2].block_hash()),
+            BIP34_IMPLIES_BIP30_LIMIT
+        ));
+        // Another chain at that height, or a network without a known block: always.
+        assert!(applies(|b| Some(b[3].block_hash()), 7));
+        assert!(applies(|_| None, 7));
+    }
 }

@@ -131,6 +131,9 @@ pub struct Params {
     pub bip16_height: u32,
     /// Height from which the coinbase must start with the height (BIP34).
     pub bip34_height: u32,
+    /// The block at `bip34_height` on this network's real chain, when it has one: a chain
+    /// through it cannot repeat a coinbase, so BIP30 need not be checked (Core's `BIP34Hash`).
+    pub bip34_hash: Option<BlockHash>,
     /// Height from which OP_CHECKLOCKTIMEVERIFY is enforced (BIP65).
     pub bip65_height: u32,
     /// Height from which strict DER signatures are enforced (BIP66).
@@ -164,6 +167,10 @@ fn checkpoints(list: &[(u32, &str)]) -> Vec<Checkpoint> {
             hash: s.parse().expect("constant checkpoint hash"),
         })
         .collect()
+}
+
+fn hash(hex: &str) -> BlockHash {
+    hex.parse().expect("constant block hash")
 }
 
 fn pow_limit(hex: &str) -> U256 {
@@ -203,6 +210,7 @@ impl Params {
             coinbase_maturity: 100,
             bip16_height: 0,
             bip34_height: 1,
+            bip34_hash: None,
             bip65_height: 1,
             bip66_height: 1,
             csv_height: 1,
@@ -223,6 +231,9 @@ impl Params {
             // The first block after BIP16's switch time (April 1, 2012).
             bip16_height: 173_805,
             bip34_height: 227_931,
+            bip34_hash: Some(hash(
+                "000000000000024b89b42a942fe0d9fea3bb44ab7bd1b19115dd6a759c0808b8",
+            )),
             bip65_height: 388_381,
             bip66_height: 363_725,
             csv_height: 419_328,
@@ -316,6 +327,9 @@ impl Params {
             reduce_min_difficulty: true,
             bip16_height: 514,
             bip34_height: 21_111,
+            bip34_hash: Some(hash(
+                "0000000023b3a96d3484e5abb3755c413e7d41500f8e2a5c3f0dd01299cd8ef8",
+            )),
             bip65_height: 581_885,
             bip66_height: 330_776,
             csv_height: 770_112,
