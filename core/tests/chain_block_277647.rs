@@ -8,6 +8,7 @@ use rbtcd_core::chain::block_rules::{check_block_context, check_block_sanity};
 use rbtcd_core::chain::coins::{for_each_merged, CachedCoins, CoinsCache};
 use rbtcd_core::chain::connect::{connect_block, disconnect_block};
 use rbtcd_core::chain::index::BlockIndex;
+use rbtcd_core::chain::script_check::ScriptChecks;
 use rbtcd_core::chain::{
     ChainError, ChainStore, IndexEntry, MemStore, RuleError, Status, WriteBatch, WriteOp,
 };
@@ -171,7 +172,15 @@ fn block_277647_connects_and_disconnects_against_its_spent_outputs() {
         cache: &mut cache,
         store: &store,
     };
-    let connection = connect_block(&mut view, &index, &block, &entry, &params).unwrap();
+    let connection = connect_block(
+        &mut view,
+        &index,
+        &block,
+        &entry,
+        &params,
+        Some(&ScriptChecks::default()),
+    )
+    .unwrap();
     cache.apply(&store, connection.changes).unwrap();
     let after = snapshot(&cache, &store);
     assert!(coins.iter().all(|(op, _)| !after.contains_key(op)));
@@ -214,7 +223,14 @@ fn block_277647_without_one_spent_output_is_refused() {
         store: &store,
     };
     assert_eq!(
-        connect_block(&mut view, &index, &block, &entry, &params),
+        connect_block(
+            &mut view,
+            &index,
+            &block,
+            &entry,
+            &params,
+            Some(&ScriptChecks::default())
+        ),
         Err(ChainError::Rule(RuleError::MissingOrSpentInput(missing)))
     );
 }

@@ -134,7 +134,7 @@ proptest! {
                     let mut results = Vec::new();
                     for side in [&mut cached, &mut plain] {
                         let mut view = CachedCoins { cache: &mut side.cache, store: &side.store };
-                        let c = connect_block(&mut view, &index, &block, &entry, &p).unwrap();
+                        let c = connect_block(&mut view, &index, &block, &entry, &p, None).unwrap();
                         results.push(c.undo.clone());
                         side.apply(c.changes);
                     }

@@ -29,6 +29,7 @@ fn options() -> ChainOptions {
     ChainOptions {
         utxo_cache_bytes: 3 << 10,
         flush_interval_secs: 1800,
+        ..ChainOptions::default()
     }
 }
 

@@ -199,6 +199,7 @@ fn reorganizations_deeper_than_the_last_flush() {
         let options = ChainOptions {
             utxo_cache_bytes: budget,
             flush_interval_secs: u64::MAX,
+            ..ChainOptions::default()
         };
         let store = MemStore::new();
         let mut chain = Chain::open_with(p.clone(), store.clone(), options.clone()).unwrap();

@@ -7,7 +7,7 @@ use super::coins::{CoinChange, CoinSource};
 use super::error::{ChainError, RuleError};
 use super::index::BlockIndex;
 use super::records::{BlockUndo, IndexEntry};
-use super::script_check::verify_tx_scripts;
+use super::script_check::{verify_block_scripts, ScriptChecks};
 use super::tx_rules::SequenceLock;
 use crate::mempool::Coin;
 use crate::params::{Network, Params};
@@ -140,13 +140,15 @@ fn tx_fee(tx: &Transaction, txid: Txid, coins: &[Coin]) -> Result<i64, RuleError
 }
 
 /// Validates `block` against the UTXO set in `coins` as a child of the current main-chain tip
-/// (which must be its parent) and returns what connecting it changes.
+/// (which must be its parent) and returns what connecting it changes. Scripts are checked
+/// through `scripts` after every other rule held; `None` skips them (assumevalid).
 pub fn connect_block<C: CoinSource>(
     coins: &mut C,
     index: &BlockIndex,
     block: &Block,
     entry: &IndexEntry,
     params: &Params,
+    scripts: Option<&ScriptChecks>,
 ) -> Result<Connection, ChainError> {
     let height = entry.height;
     let parent_mtp = index.median_time_past(&entry.header.prev_blockhash);
@@ -159,12 +161,14 @@ pub fn connect_block<C: CoinSource>(
         changes: BTreeMap::new(),
     };
     let mut undo = BlockUndo::default();
+    let mut spent_outputs: Vec<Vec<TxOut>> = Vec::with_capacity(block.txdata.len());
     let mut fees: i64 = 0;
     let mut sigops: u32 = 0;
     for tx in &block.txdata {
         let txid = tx.txid();
         if tx.is_coinbase() {
             sigops += tx_sigop_cost(tx, &[], flags);
+            spent_outputs.push(Vec::new());
         } else {
             let coins = spent_coins(&mut view, tx, height, params)?;
             fees += tx_fee(tx, txid, &coins)?;
@@ -184,8 +188,7 @@ pub fn connect_block<C: CoinSource>(
                 .map(|c| c.output.script_pubkey.as_slice())
                 .collect();
             sigops += tx_sigop_cost(tx, &scripts, flags);
-            let spent: Vec<TxOut> = coins.iter().map(|c| c.output.clone()).collect();
-            verify_tx_scripts(tx, &spent, flags)?;
+            spent_outputs.push(coins.iter().map(|c| c.output.clone()).collect());
             for input in &tx.inputs {
                 view.spend(input.prevout);
             }
@@ -214,6 +217,9 @@ pub fn connect_block<C: CoinSource>(
     let allowed = params.subsidy(height) + fees;
     if claimed > allowed {
         return Err(RuleError::BadCoinbaseValue { claimed, allowed }.into());
+    }
+    if let Some(checks) = scripts {
+        verify_block_scripts(block, &spent_outputs, flags, checks)?;
     }
     Ok(Connection {
         changes: view.changes,

@@ -54,7 +54,13 @@ impl<S: ChainStore> ChainContext for Chain<S> {
 
     fn verify_scripts(&self, tx: &Transaction, spent: &[TxOut]) -> Result<(), (usize, String)> {
         // Relay policy: btcd's standard flags, a superset of every consensus flag.
-        verify_tx_scripts(tx, spent, STANDARD_FLAGS).map_err(|e| match e {
+        verify_tx_scripts(
+            tx,
+            spent,
+            STANDARD_FLAGS,
+            Some(&self.options().scripts.sig_cache),
+        )
+        .map_err(|e| match e {
             RuleError::ScriptFailed { input, reason, .. } => (input, reason),
             other => (0, other.to_string()),
         })

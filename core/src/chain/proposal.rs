@@ -45,5 +45,6 @@ pub fn check_block_proposal<S: ChainStore>(
         cache: chain.coins_cache(),
         store: chain.store(),
     };
-    connect_block(&mut coins, chain.index(), block, &entry, params).map(drop)
+    let scripts = Some(&chain.options().scripts);
+    connect_block(&mut coins, chain.index(), block, &entry, params, scripts).map(drop)
 }

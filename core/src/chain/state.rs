@@ -35,6 +35,7 @@ use super::header_rules::{check_header_context, check_header_sanity};
 use super::index::BlockIndex;
 use super::orphans::OrphanBlocks;
 use super::records::{IndexEntry, Status};
+use super::script_check::ScriptChecks;
 use super::store::{ChainStore, WriteBatch, WriteOp};
 use super::tx_index::TxLoc;
 use crate::params::Params;
@@ -60,6 +61,8 @@ pub struct ChainOptions {
     pub utxo_cache_bytes: usize,
     /// Seconds between periodic flushes.
     pub flush_interval_secs: u64,
+    /// Who checks a block's scripts, and the signature cache shared with the mempool.
+    pub scripts: ScriptChecks,
 }
 
 impl Default for ChainOptions {
@@ -67,6 +70,7 @@ impl Default for ChainOptions {
         ChainOptions {
             utxo_cache_bytes: DEFAULT_CACHE_MIB << 20,
             flush_interval_secs: FLUSH_INTERVAL_SECS,
+            scripts: ScriptChecks::default(),
         }
     }
 }
@@ -559,7 +563,15 @@ impl<S: ChainStore> Chain<S> {
             cache: &mut self.coins,
             store: &self.store,
         };
-        match connect_block(&mut coins, &self.index, &block, &entry, &self.params) {
+        let scripts = Some(&self.options.scripts);
+        match connect_block(
+            &mut coins,
+            &self.index,
+            &block,
+            &entry,
+            &self.params,
+            scripts,
+        ) {
             Ok(connection) => {
                 if self.coins.would_overflow(&connection.changes) {
                     // The cache holds the parent's state: flush that, then start afresh.

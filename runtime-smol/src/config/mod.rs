@@ -14,6 +14,7 @@ pub use rbtcd_core::net::ipnet::IpNet;
 
 use rbtcd_core::chain::coins::DEFAULT_CACHE_MIB;
 use rbtcd_core::params::{Network, Params};
+use rbtcd_core::script::sigcache::DEFAULT_SIG_CACHE_ENTRIES;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -119,6 +120,8 @@ pub struct Config {
     pub max_orphan_tx: usize,
     /// `utxocachemaxsize`: the UTXO cache's budget, MiB.
     pub utxo_cache_mib: usize,
+    /// `sigcachemaxsize`: entries in the signature cache.
+    pub sig_cache_entries: usize,
     /// `txindex`: keep the transaction index.
     pub tx_index: bool,
     /// `droptxindex`: delete the transaction index and exit.
@@ -375,6 +378,11 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     let max_concurrent_reqs = count("rpcmaxconcurrentreqs", o.rpcmaxconcurrentreqs, 20)?;
     let max_orphan_tx = count("maxorphantx", o.maxorphantx, DEFAULT_MAX_ORPHAN_TX)?;
     let utxo_cache_mib = count("utxocachemaxsize", o.utxocachemaxsize, DEFAULT_CACHE_MIB)?;
+    let sig_cache_entries = count(
+        "sigcachemaxsize",
+        o.sigcachemaxsize,
+        DEFAULT_SIG_CACHE_ENTRIES,
+    )?;
     let admin = user.zip(pass);
     let limited = luser.zip(lpass);
     // btcd silently disables RPC without credentials; an explicit rpclisten shows the user
@@ -465,6 +473,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         min_relay_tx_fee,
         max_orphan_tx,
         utxo_cache_mib,
+        sig_cache_entries,
         tx_index: o.txindex,
         drop_tx_index: o.droptxindex,
     })

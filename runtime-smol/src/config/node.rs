@@ -3,10 +3,14 @@
 use crate::config::{resolve_addrs, Config};
 use crate::miner::default_workers;
 use crate::miner::generate::parse_mining_addresses;
+use crate::scripts::ScriptPool;
+use rbtcd_core::chain::script_check::ScriptChecks;
 use rbtcd_core::chain::ChainOptions;
 use rbtcd_core::mempool::Policy;
 use rbtcd_core::node::{NodeConfig, DEFAULT_MAX_SEND_QUEUE};
 use rbtcd_core::params::Params;
+use rbtcd_core::script::SigCache;
+use std::sync::Arc;
 
 /// Translates the options the node itself acts on; peers given by name are resolved here,
 /// since the core never touches DNS.
@@ -40,6 +44,10 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         tx_index: cfg.tx_index,
         chain: ChainOptions {
             utxo_cache_bytes: cfg.utxo_cache_mib << 20,
+            scripts: ScriptChecks {
+                executor: Arc::new(ScriptPool::new(None)?),
+                sig_cache: Arc::new(SigCache::new(cfg.sig_cache_entries)),
+            },
             ..defaults.chain.clone()
         },
         ..defaults

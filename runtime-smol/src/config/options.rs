@@ -147,6 +147,9 @@ pub struct Options {
     /// the maximum size in MiB of the UTXO cache (default 250)
     #[argh(option)]
     pub utxocachemaxsize: Option<i64>,
+    /// the maximum number of entries in the signature verification cache (default 100000)
+    #[argh(option)]
+    pub sigcachemaxsize: Option<i64>,
 
     /// maintain a full hash-based transaction index which makes all transactions available
     /// via the getrawtransaction RPC
@@ -249,6 +252,7 @@ impl Options {
             minrelaytxfee: self.minrelaytxfee.or(file.minrelaytxfee),
             maxorphantx: self.maxorphantx.or(file.maxorphantx),
             utxocachemaxsize: self.utxocachemaxsize.or(file.utxocachemaxsize),
+            sigcachemaxsize: self.sigcachemaxsize.or(file.sigcachemaxsize),
             txindex: self.txindex || file.txindex,
             droptxindex: self.droptxindex || file.droptxindex,
         }
