@@ -2,6 +2,7 @@
 //! reorgs, and the [`ChainStore`](store::ChainStore) and [`BlockFiles`] interfaces every
 //! storage backend implements.
 
+pub mod assume_valid;
 pub mod block_files;
 pub mod block_rules;
 pub mod builder;

@@ -26,6 +26,7 @@
 //! before the submitter is told it was accepted. Between flushes nothing is synced at all:
 //! initial sync costs one file sync and one batch per flush, not per block.
 
+use super::assume_valid::{skips_scripts, AssumeValid};
 use super::block_files::FileKind;
 use super::block_rules::{check_block_context, check_block_sanity};
 use super::coins::{CachedCoins, CoinsCache, DEFAULT_CACHE_MIB};
@@ -63,6 +64,8 @@ pub struct ChainOptions {
     pub flush_interval_secs: u64,
     /// Who checks a block's scripts, and the signature cache shared with the mempool.
     pub scripts: ScriptChecks,
+    /// Whose ancestors' scripts are not checked (`--assumevalid`).
+    pub assume_valid: AssumeValid,
 }
 
 impl Default for ChainOptions {
@@ -71,6 +74,7 @@ impl Default for ChainOptions {
             utxo_cache_bytes: DEFAULT_CACHE_MIB << 20,
             flush_interval_secs: FLUSH_INTERVAL_SECS,
             scripts: ScriptChecks::default(),
+            assume_valid: AssumeValid::NetworkDefault,
         }
     }
 }
@@ -200,6 +204,9 @@ impl<S: ChainStore> Chain<S> {
                 "the store's genesis is not {}'s; wrong data directory?",
                 params.network
             )));
+        }
+        if let Some(hash) = options.assume_valid.block(&params) {
+            log::info!("Assuming ancestors of block {hash} have valid signatures.");
         }
         let mut chain = Chain {
             params,
@@ -563,7 +570,9 @@ impl<S: ChainStore> Chain<S> {
             cache: &mut self.coins,
             store: &self.store,
         };
-        let scripts = Some(&self.options.scripts);
+        let assumed = self.options.assume_valid.block(&self.params);
+        let skip = skips_scripts(&self.index, &entry, assumed, &self.params);
+        let scripts = (!skip).then_some(&self.options.scripts);
         match connect_block(
             &mut coins,
             &self.index,

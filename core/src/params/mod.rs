@@ -4,7 +4,7 @@ mod genesis;
 
 pub use genesis::{genesis_block, genesis_coinbase};
 
-use crate::primitives::{Block, BlockHash, U256};
+use crate::primitives::{Block, BlockHash, Work, U256};
 use std::fmt;
 use std::str::FromStr;
 
@@ -146,6 +146,12 @@ pub struct Params {
     pub taproot_height: u32,
     /// Known-good blocks.
     pub checkpoints: Vec<Checkpoint>,
+    /// The block whose ancestors' scripts are assumed valid by default (Core's
+    /// `defaultAssumeValid`, from Bitcoin Core 27's published parameters).
+    pub default_assume_valid: Option<BlockHash>,
+    /// The least work a best header chain must have for assumevalid to apply (Core's
+    /// `nMinimumChainWork`, same release).
+    pub min_chain_work: Work,
     /// DNS seeds queried for peer addresses.
     pub dns_seeds: &'static [&'static str],
     /// Bech32 human-readable part for segwit addresses.
@@ -167,6 +173,10 @@ fn checkpoints(list: &[(u32, &str)]) -> Vec<Checkpoint> {
             hash: s.parse().expect("constant checkpoint hash"),
         })
         .collect()
+}
+
+fn work(hex: &str) -> Work {
+    Work(U256::from_hex(hex).expect("constant chain work"))
 }
 
 fn hash(hex: &str) -> BlockHash {
@@ -217,6 +227,8 @@ impl Params {
             segwit_height: 0,
             taproot_height: 0,
             checkpoints: Vec::new(),
+            default_assume_valid: None,
+            min_chain_work: Work::ZERO,
             dns_seeds: &[],
             bech32_hrp: "tb",
             pubkey_hash_addr_id: 0x6f,
@@ -234,6 +246,11 @@ impl Params {
             bip34_hash: Some(hash(
                 "000000000000024b89b42a942fe0d9fea3bb44ab7bd1b19115dd6a759c0808b8",
             )),
+            // Height 824,000.
+            default_assume_valid: Some(hash(
+                "000000000000000000026811d149d4d261995ec5b3f64f439a0a10e1a464af9a",
+            )),
+            min_chain_work: work("63c4ebd298db40af57541800"),
             bip65_height: 388_381,
             bip66_height: 363_725,
             csv_height: 419_328,
@@ -330,6 +347,11 @@ impl Params {
             bip34_hash: Some(hash(
                 "0000000023b3a96d3484e5abb3755c413e7d41500f8e2a5c3f0dd01299cd8ef8",
             )),
+            // Height 2,550,000.
+            default_assume_valid: Some(hash(
+                "000000000001323071f38f21ea5aae529ece491eadaccce506a59bcc2d968917",
+            )),
+            min_chain_work: work("0c59b14e264ba6c15db9"),
             bip65_height: 581_885,
             bip66_height: 330_776,
             csv_height: 770_112,
@@ -357,6 +379,11 @@ impl Params {
 
     fn signet() -> Params {
         Params {
+            // Height 180,000.
+            default_assume_valid: Some(hash(
+                "0000000870f15246ba23c16e370a7ffb1fc8a3dcf8cb4492882ed4b0e3d4cd26",
+            )),
+            min_chain_work: work("0206e86f08e8"),
             dns_seeds: &["seed.signet.bitcoin.sprovoost.nl"],
             ..Self::base(
                 Network::Signet,

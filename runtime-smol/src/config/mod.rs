@@ -12,6 +12,7 @@ use crate::p2p::dialer::Dialer;
 use crate::p2p::socks5::Proxy;
 pub use rbtcd_core::net::ipnet::IpNet;
 
+use rbtcd_core::chain::assume_valid::AssumeValid;
 use rbtcd_core::chain::coins::DEFAULT_CACHE_MIB;
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::script::sigcache::DEFAULT_SIG_CACHE_ENTRIES;
@@ -122,6 +123,8 @@ pub struct Config {
     pub utxo_cache_mib: usize,
     /// `sigcachemaxsize`: entries in the signature cache.
     pub sig_cache_entries: usize,
+    /// `assumevalid`: whose ancestors' scripts are not checked.
+    pub assume_valid: AssumeValid,
     /// `txindex`: keep the transaction index.
     pub tx_index: bool,
     /// `droptxindex`: delete the transaction index and exit.
@@ -174,6 +177,8 @@ pub enum ConfigError {
     OnionWithNoOnion,
     /// `txindex` and `droptxindex` were both given.
     TxIndexWithDrop,
+    /// `assumevalid` is neither 0 nor a block hash.
+    AssumeValid(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -232,6 +237,11 @@ impl fmt::Display for ConfigError {
             ConfigError::TxIndexWithDrop => write!(
                 f,
                 "the --txindex and --droptxindex options may not be activated at the same time"
+            ),
+            ConfigError::AssumeValid(v) => write!(
+                f,
+                "invalid assumevalid '{v}': give a block hash (64 hex digits) or 0 to check \
+                 every script"
             ),
         }
     }
@@ -378,6 +388,14 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     let max_concurrent_reqs = count("rpcmaxconcurrentreqs", o.rpcmaxconcurrentreqs, 20)?;
     let max_orphan_tx = count("maxorphantx", o.maxorphantx, DEFAULT_MAX_ORPHAN_TX)?;
     let utxo_cache_mib = count("utxocachemaxsize", o.utxocachemaxsize, DEFAULT_CACHE_MIB)?;
+    let assume_valid = match o.assumevalid.as_deref() {
+        None => AssumeValid::NetworkDefault,
+        Some("0") => AssumeValid::Off,
+        Some(hex) => hex
+            .parse()
+            .map(AssumeValid::Block)
+            .map_err(|_| ConfigError::AssumeValid(hex.to_string()))?,
+    };
     let sig_cache_entries = count(
         "sigcachemaxsize",
         o.sigcachemaxsize,
@@ -474,6 +492,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         max_orphan_tx,
         utxo_cache_mib,
         sig_cache_entries,
+        assume_valid,
         tx_index: o.txindex,
         drop_tx_index: o.droptxindex,
     })

@@ -44,6 +44,7 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         tx_index: cfg.tx_index,
         chain: ChainOptions {
             utxo_cache_bytes: cfg.utxo_cache_mib << 20,
+            assume_valid: cfg.assume_valid,
             scripts: ScriptChecks {
                 executor: Arc::new(ScriptPool::new(None)?),
                 sig_cache: Arc::new(SigCache::new(cfg.sig_cache_entries)),

@@ -150,6 +150,10 @@ pub struct Options {
     /// the maximum number of entries in the signature verification cache (default 100000)
     #[argh(option)]
     pub sigcachemaxsize: Option<i64>,
+    /// skip script checks of this block's ancestors when a best header chain with enough
+    /// work holds it, as Bitcoin Core (0: check every script; default: the network's block)
+    #[argh(option)]
+    pub assumevalid: Option<String>,
 
     /// maintain a full hash-based transaction index which makes all transactions available
     /// via the getrawtransaction RPC
@@ -253,6 +257,7 @@ impl Options {
             maxorphantx: self.maxorphantx.or(file.maxorphantx),
             utxocachemaxsize: self.utxocachemaxsize.or(file.utxocachemaxsize),
             sigcachemaxsize: self.sigcachemaxsize.or(file.sigcachemaxsize),
+            assumevalid: self.assumevalid.or(file.assumevalid),
             txindex: self.txindex || file.txindex,
             droptxindex: self.droptxindex || file.droptxindex,
         }

@@ -242,3 +242,35 @@ fn txindex_and_droptxindex_do_not_mix() {
         Err(ConfigError::TxIndexWithDrop)
     );
 }
+
+#[test]
+fn ibd_options_have_btcds_and_cores_names_and_defaults() {
+    let home = temp_home("ibd");
+    let c = load_in(&home, &["--regtest"]).unwrap();
+    assert_eq!(c.utxo_cache_mib, 250);
+    assert_eq!(c.sig_cache_entries, 100_000);
+    assert_eq!(c.assume_valid, AssumeValid::NetworkDefault);
+    let hash = "000000000000000000026811d149d4d261995ec5b3f64f439a0a10e1a464af9a";
+    let c = load_in(
+        &home,
+        &[
+            "--regtest",
+            "--utxocachemaxsize=16",
+            "--sigcachemaxsize=5",
+            &format!("--assumevalid={hash}"),
+        ],
+    )
+    .unwrap();
+    assert_eq!((c.utxo_cache_mib, c.sig_cache_entries), (16, 5));
+    assert_eq!(c.assume_valid, AssumeValid::Block(hash.parse().unwrap()));
+    let c = load_in(&home, &["--regtest", "--assumevalid=0"]).unwrap();
+    assert_eq!(c.assume_valid, AssumeValid::Off);
+    assert_eq!(
+        load_in(&home, &["--regtest", "--assumevalid=zz"]),
+        Err(ConfigError::AssumeValid("zz".into()))
+    );
+    assert_eq!(
+        load_in(&home, &["--regtest", "--utxocachemaxsize=-1"]),
+        Err(ConfigError::Negative("utxocachemaxsize", -1))
+    );
+}
