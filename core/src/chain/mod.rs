@@ -24,6 +24,7 @@ pub mod store;
 pub mod tx_index;
 pub mod tx_rules;
 pub mod upgrades;
+pub mod utxo_stats;
 pub mod verify;
 
 pub use block_files::{BlockFiles, FileKind, FilePos};

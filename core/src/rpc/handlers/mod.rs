@@ -12,6 +12,7 @@ mod operator;
 mod raw_tx;
 mod submit;
 pub mod tx_json;
+mod utxo_set;
 
 use super::error::RpcError;
 use super::methods::{Method, Transport};
@@ -115,6 +116,7 @@ pub fn dispatch<S: ChainStore>(
         "getchaintips" => chain::get_chain_tips(ctx, p)?,
         "getdifficulty" => chain::get_difficulty(ctx, p)?,
         "gettxout" => chain::get_tx_out(ctx, p)?,
+        "gettxoutsetinfo" => utxo_set::get_tx_out_set_info(ctx, p)?,
         "getmempoolinfo" => mempool::get_mempool_info(ctx, p)?,
         "getnetworkhashps" => mining::get_network_hash_ps(ctx, p)?,
         "getrawmempool" => mempool::get_raw_mempool(ctx, p)?,

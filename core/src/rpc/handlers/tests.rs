@@ -265,7 +265,7 @@ fn node_facts() {
         json!(1)
     );
     let help = call(&chain, "help", json!([])).unwrap();
-    assert_eq!(help.as_str().unwrap().lines().count(), 53);
+    assert_eq!(help.as_str().unwrap().lines().count(), 54);
     assert_eq!(
         call(&chain, "help", json!(["getblockcount"])).unwrap(),
         json!("getblockcount")
@@ -653,4 +653,28 @@ fn net_reads_answer_btcd_shapes_without_peers() {
             .code,
         code::INVALID_PARAMS
     );
+}
+
+#[test]
+fn gettxoutsetinfo_reports_cores_fields() {
+    let chain = chain_with(3);
+    let r = call(&chain, "gettxoutsetinfo", json!([])).unwrap();
+    let stats = crate::chain::utxo_stats::utxo_stats(&chain, true).unwrap();
+    assert_eq!(r["height"], json!(chain.tip().height));
+    assert_eq!(r["bestblock"], json!(chain.tip().hash.to_string()));
+    assert_eq!(r["txouts"], json!(stats.txouts));
+    assert_eq!(r["transactions"], json!(stats.transactions));
+    assert_eq!(r["bogosize"], json!(stats.bogosize));
+    assert_eq!(
+        r["hash_serialized_3"],
+        json!(stats.hash_serialized.unwrap().to_string())
+    );
+    assert_eq!(r["total_amount"], json!(stats.total_amount as f64 / 1e8));
+    let none = call(&chain, "gettxoutsetinfo", json!(["none"])).unwrap();
+    assert!(none.get("hash_serialized_3").is_none());
+    assert_eq!(none["txouts"], r["txouts"]);
+    for bad in [json!(["sha1"]), json!(["muhash"]), json!(["none", 2])] {
+        let e = call(&chain, "gettxoutsetinfo", bad.clone()).unwrap_err();
+        assert_eq!(e.code, code::INVALID_PARAMETER, "{bad}");
+    }
 }
