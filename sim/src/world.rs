@@ -380,6 +380,11 @@ impl World {
                     Output::Notify(n) => notes.push(n),
                     // Blocks come from the workload's simulated hash rate, not miner threads.
                     Output::MineOn(_) => {}
+                    Output::RpcReply { .. }
+                    | Output::Ws { .. }
+                    | Output::WsClose { .. }
+                    | Output::LogLevels(_)
+                    | Output::Shutdown => {}
                 }
             }
         }

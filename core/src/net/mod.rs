@@ -11,4 +11,5 @@ pub mod group;
 pub mod harness;
 pub mod ipnet;
 pub mod peer;
+pub mod peer_command;
 pub mod syncmgr;

@@ -5,6 +5,7 @@ use crate::chain::ChainError;
 use crate::mempool::Policy;
 use crate::net::banscore::DEFAULT_THRESHOLD;
 use crate::net::ipnet::IpNet;
+use crate::rpc::auth::Credentials;
 use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
 
@@ -51,6 +52,19 @@ pub struct NodeConfig {
     /// ([`Input::Sent`](super::Input::Sent)) before the peer is dropped; `None` for drivers
     /// that do not report writes (tests, the in-memory harness).
     pub max_send_queue: Option<u64>,
+    /// What the RPC side needs from the daemon's configuration.
+    pub rpc: RpcSettings,
+}
+
+/// The RPC side's settings.
+#[derive(Clone, Debug, Default)]
+pub struct RpcSettings {
+    /// Accepted credentials, for WebSocket clients' `authenticate`.
+    pub credentials: Credentials,
+    /// `proxy`, as `getinfo` reports it (empty when none).
+    pub proxy: String,
+    /// The daemon's logging subsystems, which `debuglevel` may name.
+    pub log_subsystems: Vec<&'static str>,
 }
 
 impl Default for NodeConfig {
@@ -72,6 +86,7 @@ impl Default for NodeConfig {
             policy: Policy::default(),
             tx_index: false,
             max_send_queue: None,
+            rpc: RpcSettings::default(),
         }
     }
 }

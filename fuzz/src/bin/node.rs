@@ -228,7 +228,12 @@ fn run_case(seed: u64, w: &World) -> (Vec<Output>, Option<String>) {
                 Output::Connect { .. }
                 | Output::Resolve { .. }
                 | Output::Notify(_)
-                | Output::MineOn(_) => {}
+                | Output::MineOn(_)
+                | Output::RpcReply { .. }
+                | Output::Ws { .. }
+                | Output::WsClose { .. }
+                | Output::LogLevels(_)
+                | Output::Shutdown => {}
             }
             outputs.push(out);
         }
