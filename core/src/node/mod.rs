@@ -149,7 +149,7 @@ impl<S: ChainStore> Node<S> {
         };
         Ok(Node {
             rpc: rpc::Rpc::new(info),
-            ws: ws::WsClients::new(Hub::new(params.clone())),
+            ws: ws::WsClients::new(Hub::new(params.clone()), Rng::stream(seed, "ws")),
             params,
             mempool: Mempool::new(config.policy),
             mining: mining::Mining::new(config.generate, config.gen_proc_limit),

@@ -11,6 +11,7 @@ use super::{Node, Output, Time};
 use crate::address::Payload;
 use crate::chain::ChainStore;
 use crate::primitives::{Block, BlockHeader, OutPoint, Transaction};
+use crate::rng::Rng;
 use crate::rpc::auth::basic_auth;
 use crate::rpc::jsonrpc::{self, Body};
 use crate::rpc::ws::{ClientId, Hub, Outgoing, Subscriptions};
@@ -26,6 +27,8 @@ pub(super) struct WsClients {
     clients: BTreeMap<ClientId, Client>,
     /// Subscriptions of the authenticated clients.
     hub: Hub,
+    /// Draws session ids.
+    rng: Rng,
 }
 
 /// One connection.
@@ -39,11 +42,12 @@ struct Client {
 }
 
 impl WsClients {
-    /// No clients, on `hub`'s network.
-    pub(super) fn new(hub: Hub) -> WsClients {
+    /// No clients, on `hub`'s network, drawing session ids from `rng`.
+    pub(super) fn new(hub: Hub, rng: Rng) -> WsClients {
         WsClients {
             clients: BTreeMap::new(),
             hub,
+            rng,
         }
     }
 
@@ -104,7 +108,7 @@ impl WsClients {
 impl<S: ChainStore> Node<S> {
     /// A client connected, authenticated already when `rights` is given.
     pub(super) fn on_ws_opened(&mut self, client: ClientId, rights: Option<Rights>) {
-        let session_id = self.rng.next_u64();
+        let session_id = self.ws.rng.next_u64();
         let deadline = self.now + AUTH_TIMEOUT_MS;
         self.ws.clients.insert(
             client,
