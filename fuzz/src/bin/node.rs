@@ -379,7 +379,7 @@ fn run_case(seed: u64, w: &World) -> (Vec<Output>, Option<String>) {
                 return (outputs, Some(broken));
             }
             // A parked call keeps a timer due until it finishes.
-            if !tick || !node.poll_timeout().is_some_and(|t| t <= now) {
+            if !tick || node.poll_timeout().is_none_or(|t| t > now) {
                 break;
             }
             if due_ticks == MAX_DUE_TICKS {
