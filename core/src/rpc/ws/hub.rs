@@ -10,7 +10,7 @@ use crate::address::Payload;
 use crate::params::Params as ChainParams;
 use crate::primitives::{Block, BlockHeader, OutPoint, Transaction, Txid};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The transport's name for a connected client.
 pub type ClientId = u64;
@@ -26,9 +26,9 @@ pub struct Subscriptions {
     /// `notifynewtransactions`, with whether verbose.
     new_txs: Option<bool>,
     /// `notifyspent` outpoints (and outputs found by `notifyreceived`).
-    spent: HashSet<OutPoint>,
+    spent: BTreeSet<OutPoint>,
     /// `notifyreceived` addresses.
-    received: HashSet<Payload>,
+    received: BTreeSet<Payload>,
     /// `loadtxfilter`.
     filter: Option<TxFilter>,
 }

@@ -12,7 +12,7 @@ use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
 use crate::rpc::view::ChainView;
 use serde_json::{json, Value};
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 /// A stored block, or the database error RPC callers see.
 fn block(src: &dyn ChainView, hash: &BlockHash) -> Result<Block, RpcError> {
@@ -79,8 +79,8 @@ pub fn rescan_blocks(
 /// A legacy `rescan` in progress.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rescan {
-    addresses: HashSet<Payload>,
-    unspent: HashSet<OutPoint>,
+    addresses: BTreeSet<Payload>,
+    unspent: BTreeSet<OutPoint>,
     /// The next height to scan.
     next: u32,
     /// The height the scan stops before (btcd's range excludes the end block), or `None` to
