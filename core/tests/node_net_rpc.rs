@@ -2,7 +2,7 @@
 //! `getpeerinfo`, `getnettotals`, `ping`, `node`, `addnode`, `getaddednodeinfo` and
 //! `getnodeaddresses`, with btcd's shapes and errors.
 
-use rbtcd_core::net::harness::{Harness, START};
+use rbtcd_core::harness::{Harness, START};
 use rbtcd_core::node::{Input, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rpc::error::code;

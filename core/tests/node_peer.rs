@@ -5,7 +5,7 @@
 
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::{rpc_body, rpc_result};
+use rbtcd_core::harness::{rpc_body, rpc_result};
 use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
     PONG_TIMEOUT_MS,

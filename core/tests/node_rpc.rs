@@ -3,7 +3,7 @@
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::{ChainStore, MemStore};
-use rbtcd_core::net::harness::call_node;
+use rbtcd_core::harness::call_node;
 use rbtcd_core::node::{Input, Node, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::{hex_encode, sha256};

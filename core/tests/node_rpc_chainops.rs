@@ -4,7 +4,7 @@
 
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::call_node;
+use rbtcd_core::harness::call_node;
 use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::hex_encode;

@@ -7,7 +7,7 @@
 use rbtcd_core::address::{Address, Payload, WitnessProgram};
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::rpc_result;
+use rbtcd_core::harness::rpc_result;
 use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::sha256;

@@ -10,7 +10,7 @@ use crate::workload::{self, BLOCK_MAX_WEIGHT};
 use madsim::net::{Receiver, Sender};
 use madsim::time::Instant;
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::START;
+use rbtcd_core::harness::START;
 use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, RpcSettings, Time};
 use rbtcd_core::params::Params;

@@ -16,7 +16,7 @@
 use rbtcd_core::address::{Address, Payload};
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::{mine_chain, START};
+use rbtcd_core::harness::{mine_chain, START};
 use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, RpcSettings};
 use rbtcd_core::params::{Network, Params};

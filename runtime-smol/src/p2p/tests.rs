@@ -1,7 +1,7 @@
 use super::*;
 use rbtcd_core::chain::builder::spending_chain;
 use rbtcd_core::chain::{Chain, MemStore};
-use rbtcd_core::net::harness::{rpc_body, rpc_result};
+use rbtcd_core::harness::{rpc_body, rpc_result};
 use rbtcd_core::node::NodeConfig;
 use rbtcd_core::params::{Network, Params};
 

@@ -3,7 +3,7 @@ use crate::address::{Address, Payload};
 use crate::chain::builder::BlockBuilder;
 use crate::chain::{Chain, MemStore};
 use crate::mining::{search, MinerWork};
-use crate::net::harness::call_node;
+use crate::harness::call_node;
 use crate::node::{Input, NodeConfig};
 use crate::params::{Network, Params};
 use crate::primitives::Block;

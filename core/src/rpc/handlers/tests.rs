@@ -3,7 +3,7 @@ use crate::chain::builder::{spend, BlockBuilder};
 use crate::chain::{Chain, ChainStore, MemStore};
 use crate::mempool::estimate::FeeEstimator;
 use crate::mempool::Policy;
-use crate::net::harness::mine_chain_to;
+use crate::harness::mine_chain_to;
 use crate::net::peer::{Peer, PeerId};
 use crate::net::peer_command::{PeerCommand, PeerTarget};
 use crate::params::{Network, Params as ChainParams};
