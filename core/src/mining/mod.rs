@@ -16,8 +16,8 @@ mod work;
 
 pub use coinbase::{coinbase_script, coinbase_tx, COINBASE_FLAGS};
 pub use job::{InvalidTarget, MiningJob};
-pub use roll::ExtraNonceRoll;
 pub use kernel::{Compressed, Kernel};
+pub use roll::ExtraNonceRoll;
 pub use search::search;
 pub use select::{select, Budget, Selection};
 pub use template::{

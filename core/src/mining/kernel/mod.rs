@@ -6,9 +6,15 @@
 //! Picking a kernel is runtime feature detection, which reads the CPU, not the world, so it
 //! keeps the core deterministic.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod cpu;
 mod portable;
 #[cfg(target_arch = "x86_64")]
-mod x86;
+mod sha256;
+#[cfg(target_arch = "x86_64")]
+mod sha_ni;
 
 use super::job::MiningJob;
 use std::fmt;
@@ -26,11 +32,11 @@ pub struct Kernel(Choice);
 enum Choice {
     Portable,
     #[cfg(target_arch = "x86_64")]
-    Avx2(x86::Avx2),
+    Avx2(cpu::Avx2),
     #[cfg(target_arch = "x86_64")]
-    ShaNi2(x86::ShaNi),
+    ShaNi2(cpu::ShaNi),
     #[cfg(target_arch = "x86_64")]
-    ShaNi4(x86::ShaNi),
+    ShaNi4(cpu::ShaNi),
 }
 
 /// Every message word of the block [`Kernel::compress_streams`] compresses.
@@ -56,10 +62,10 @@ impl Kernel {
     pub fn detect() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         {
-            if let Some(cpu) = x86::ShaNi::detect() {
+            if let Some(cpu) = cpu::ShaNi::detect() {
                 return Kernel(Choice::ShaNi2(cpu));
             }
-            if let Some(cpu) = x86::Avx2::detect() {
+            if let Some(cpu) = cpu::Avx2::detect() {
                 return Kernel(Choice::Avx2(cpu));
             }
         }
@@ -72,10 +78,10 @@ impl Kernel {
         let mut kernels = vec![Kernel::PORTABLE];
         #[cfg(target_arch = "x86_64")]
         {
-            if let Some(cpu) = x86::Avx2::detect() {
+            if let Some(cpu) = cpu::Avx2::detect() {
                 kernels.push(Kernel(Choice::Avx2(cpu)));
             }
-            if let Some(cpu) = x86::ShaNi::detect() {
+            if let Some(cpu) = cpu::ShaNi::detect() {
                 kernels.push(Kernel(Choice::ShaNi2(cpu)));
                 kernels.push(Kernel(Choice::ShaNi4(cpu)));
             }
@@ -88,7 +94,7 @@ impl Kernel {
         match self.0 {
             Choice::Portable => PORTABLE_LANES,
             #[cfg(target_arch = "x86_64")]
-            Choice::Avx2(_) => x86::AVX2_LANES,
+            Choice::Avx2(_) => avx2::LANES,
             #[cfg(target_arch = "x86_64")]
             Choice::ShaNi2(_) => 2,
             #[cfg(target_arch = "x86_64")]
@@ -147,7 +153,7 @@ impl Kernel {
         }
         let per_stream = match self.0 {
             #[cfg(target_arch = "x86_64")]
-            Choice::Avx2(_) => x86::AVX2_LANES as u64,
+            Choice::Avx2(_) => avx2::LANES as u64,
             _ => 1,
         };
         let fold = match self.0 {

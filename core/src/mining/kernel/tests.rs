@@ -20,7 +20,9 @@ fn reference_top(job: &MiningJob, nonce: u32) -> u32 {
 
 /// The first solution in `nonces`, trying each in turn.
 fn reference_search(job: &MiningJob, nonces: RangeInclusive<u32>) -> Option<u32> {
-    nonces.into_iter().find(|&n| job.hash_meets_target(&reference_hash(job, n)))
+    nonces
+        .into_iter()
+        .find(|&n| job.hash_meets_target(&reference_hash(job, n)))
 }
 
 fn header(seed: u8, bits: u32) -> BlockHeader {
@@ -100,11 +102,25 @@ fn every_kernel_covers_the_nonce_space_edges_and_extra_nonce_rolls() {
         }
         // Each job is searched to the end of its space and the next from its start, as the
         // miner walks them; regtest's target passes about one hash in two.
-        let easy = MiningJob::new(0, &BlockHeader { bits: 0x207f_ffff, ..*job.header() }).unwrap();
+        let easy = MiningJob::new(
+            0,
+            &BlockHeader {
+                bits: 0x207f_ffff,
+                ..*job.header()
+            },
+        )
+        .unwrap();
         for range in [0..=0, 0..=20, u32::MAX - 20..=u32::MAX, u32::MAX..=u32::MAX] {
             check_search(&easy, range);
         }
-        let hard = MiningJob::new(0, &BlockHeader { bits: 0x1d00_ffff, ..*job.header() }).unwrap();
+        let hard = MiningJob::new(
+            0,
+            &BlockHeader {
+                bits: 0x1d00_ffff,
+                ..*job.header()
+            },
+        )
+        .unwrap();
         check_search(&hard, u32::MAX - 300..=u32::MAX);
         check_search(&hard, 0..=300);
     }
