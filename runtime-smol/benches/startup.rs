@@ -4,8 +4,8 @@
 //! `cargo bench -p rbtcd --bench startup` (runs the release binary built for the bench).
 
 use rbtcd::daemon::BLOCK_DB_DIR;
-use rbtcd::store_lmdb::LmdbStore;
-use rbtcd::upgrades;
+use rbtcd::store::lmdb::LmdbStore;
+use rbtcd::store::upgrades;
 use rbtcd_core::chain::builder::spending_chain;
 use rbtcd_core::chain::store::full_copy;
 use rbtcd_core::chain::{Chain, ChainStore, MemStore};

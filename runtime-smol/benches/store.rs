@@ -6,7 +6,7 @@
 //!
 //! `cargo bench -p rbtcd --bench store`
 
-use rbtcd::store_lmdb::LmdbStore;
+use rbtcd::store::lmdb::LmdbStore;
 use rbtcd_core::chain::builder::spending_chain;
 use rbtcd_core::chain::{Chain, MemStore, Placement};
 use rbtcd_core::params::{Network, Params};

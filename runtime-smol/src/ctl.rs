@@ -3,7 +3,7 @@
 //! each sent as JSON when it parses as JSON and as a string otherwise.
 
 use crate::config::{default_home, CONFIG_FILENAME};
-use crate::rpc_http::basic_auth;
+use crate::rpc::http::basic_auth;
 use rbtcd_core::params::{Network, Params};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -3,14 +3,15 @@
 //! with the RPC server (and the CPU miner with `--generate`), run until SIGINT, SIGTERM or the
 //! `stop` RPC, then stop the servers and close the database cleanly.
 
+use crate::config::node::node_config;
 use crate::config::{self, Config, Startup};
-use crate::generate;
+use crate::entropy;
 use crate::logging::{self, Levels};
-use crate::node_config::node_config;
+use crate::miner::generate;
 use crate::p2p::{self, Event};
-use crate::store_lmdb::LmdbStore;
-use crate::{entropy, upgrades};
-use crate::{rpc_notify, rpc_service};
+use crate::rpc::{notify, service};
+use crate::store::lmdb::LmdbStore;
+use crate::store::upgrades;
 use async_signal::{Signal, Signals};
 use futures::StreamExt;
 use rbtcd_core::chain::tx_index;
@@ -88,12 +89,12 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     let listeners = p2p::bind(&cfg.listeners).await?;
     let (tx, rx) = smol::channel::unbounded();
     // The node's notifications reach WebSocket clients; nobody listens without RPC.
-    let (notes, notes_rx) = async_channel::unbounded::<rpc_notify::Feed>();
+    let (notes, notes_rx) = async_channel::unbounded::<notify::Feed>();
     let feed = (notes.downgrade(), notes_rx);
     let notes = cfg.rpc.is_some().then_some(notes);
     let dialer = cfg.dialer.clone();
     let (miner, jobs) = generate::spawn_miner(&tx)?;
-    let mut server = smol::spawn(p2p::run_dialing(
+    let mut server = smol::spawn(p2p::run(
         node,
         listeners,
         (tx.clone(), rx),
@@ -101,7 +102,7 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         Some(jobs),
         dialer,
     ));
-    let rpc = match rpc_service::start(cfg, tx.clone(), feed) {
+    let rpc = match service::start(cfg, tx.clone(), feed) {
         Ok(rpc) => rpc,
         Err(e) => {
             let _ = tx.send(Event::Stop).await;

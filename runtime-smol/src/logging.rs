@@ -36,12 +36,9 @@ const SUBSYSTEMS: &[(&str, &[&str])] = &[
         ],
     ),
     ("CHAN", &["rbtcd_core::chain"]),
-    ("BCDB", &["rbtcd::store_lmdb", "rbtcd::upgrades"]),
+    ("BCDB", &["rbtcd::store"]),
     ("TXMP", &["rbtcd_core::mempool"]),
-    (
-        "MINR",
-        &["rbtcd_core::mining", "rbtcd::miner", "rbtcd::generate"],
-    ),
+    ("MINR", &["rbtcd_core::mining", "rbtcd::miner"]),
     ("RPCS", &["rbtcd_core::rpc", "rbtcd::rpc"]),
     ("SCRP", &["rbtcd_core::script"]),
     ("BTCD", &["rbtcd", "rbtcd_core"]),
@@ -348,7 +345,7 @@ mod tests {
         assert_eq!(subsystem_of("rbtcd_core::net::download"), Some("SYNC"));
         assert_eq!(subsystem_of("rbtcd_core::net"), Some("SRVR"));
         assert_eq!(subsystem_of("rbtcd_core::chain::validate"), Some("CHAN"));
-        assert_eq!(subsystem_of("rbtcd::store_lmdb"), Some("BCDB"));
+        assert_eq!(subsystem_of("rbtcd::store::lmdb"), Some("BCDB"));
         assert_eq!(subsystem_of("rbtcd"), Some("BTCD"));
         assert_eq!(subsystem_of("rbtcd_corex"), None);
         assert_eq!(subsystem_of("tide::server"), None);

@@ -4,7 +4,7 @@
 mod common;
 
 use common::rpc::*;
-use rbtcd::rpc_http::basic_auth;
+use rbtcd::rpc::http::basic_auth;
 use rbtcd_core::rpc::methods::{Reach, METHODS};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -192,7 +192,7 @@ fn bad_credentials_get_401_and_oversize_bodies_are_refused() {
         format!(
             "POST / HTTP/1.1\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
             basic_auth(ADMIN.0, ADMIN.1),
-            rbtcd::rpc_http::MAX_BODY + 1
+            rbtcd::rpc::http::MAX_BODY + 1
         )
         .as_bytes(),
     )

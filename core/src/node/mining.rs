@@ -11,6 +11,8 @@
 //! of the clock (blocks found faster than the median time past advances) is held back until
 //! the clock reaches it, so generated blocks are never refused as too far in the future.
 
+mod rpc;
+
 use super::{Node, Output, Time};
 use crate::chain::{ChainStore, Placement};
 use crate::mempool::estimate::{EstimateError, FeeEstimator};

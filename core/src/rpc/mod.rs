@@ -5,8 +5,6 @@ pub mod error;
 pub mod handlers;
 pub mod jsonrpc;
 pub mod methods;
-mod mining_calls;
-mod node_calls;
 pub mod params;
 pub mod ws;
 

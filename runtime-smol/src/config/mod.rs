@@ -3,12 +3,13 @@
 
 mod duration;
 mod ini;
+pub(crate) mod node;
 mod options;
 
 pub use options::Options;
 
-use crate::dialer::Dialer;
-use crate::socks5::Proxy;
+use crate::p2p::dialer::Dialer;
+use crate::p2p::socks5::Proxy;
 pub use rbtcd_core::net::ipnet::IpNet;
 
 use rbtcd_core::params::{Network, Params};
@@ -533,7 +534,7 @@ fn onion_addr(spec: &str, default_port: u16) -> Option<SocketAddr> {
         Some((host, port)) => (host, port.parse().ok()?),
         None => (spec, default_port),
     };
-    crate::onion::to_ip(host).map(|ip| SocketAddr::new(ip, port))
+    crate::p2p::onion::to_ip(host).map(|ip| SocketAddr::new(ip, port))
 }
 
 /// Writes btcd's default config file: a short sample with random RPC credentials.

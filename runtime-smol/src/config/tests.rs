@@ -177,7 +177,7 @@ fn version_and_show_short_circuit() {
 
 #[test]
 fn proxies_and_onion_options_as_btcd() {
-    use crate::socks5::Proxy;
+    use crate::p2p::socks5::Proxy;
     let home = temp_home("proxy");
     let c = load_in(
         &home,
@@ -228,7 +228,7 @@ fn onion_peers_become_onioncat_addresses() {
         18444,
     )
     .unwrap();
-    let ip = crate::onion::to_ip("expyuzz4wqqyqhjn.onion").unwrap();
+    let ip = crate::p2p::onion::to_ip("expyuzz4wqqyqhjn.onion").unwrap();
     assert_eq!(addrs, [SocketAddr::new(ip, 18444), SocketAddr::new(ip, 9)]);
 }
 

@@ -13,6 +13,7 @@
 //! The nonce-search kernel is chosen once, when the miner starts, for this CPU
 //! ([`Kernel::detect`]) and logged (`Miner using sha-ni x2`).
 
+pub(crate) mod generate;
 mod hash_rate;
 mod work;
 

@@ -91,6 +91,7 @@ async fn spawn_node_with(
         (events.clone(), rx),
         Some(notify),
         None,
+        Dialer::default(),
     ));
     let running = Running {
         events,

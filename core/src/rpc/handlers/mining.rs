@@ -1,6 +1,6 @@
 //! Mining RPC pieces that need only the chain: `getnetworkhashps`, the getblocktemplate
 //! request and result in btcd's (BIP22/23) shapes, and BIP22 reject reasons. The calls that
-//! change the miner live in [`crate::rpc::mining_calls`].
+//! change the miner are answered by the node (`core/src/node/mining/rpc.rs`).
 
 pub use super::chain::difficulty;
 use super::Context;

@@ -6,8 +6,8 @@
 //! thread pool, so notifications keep flowing while one is answered (a long `rescan`), and a
 //! client whose notification queue overflows is disconnected.
 
-use crate::rpc_http::{read_chain, run_body, Credentials, RpcService, READ_TIMEOUT};
-use crate::rpc_notify::Notifier;
+use crate::rpc::http::{read_chain, run_body, Credentials, RpcService, READ_TIMEOUT};
+use crate::rpc::notify::Notifier;
 use async_tungstenite::tungstenite::protocol::Role;
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
@@ -192,7 +192,7 @@ fn authenticate(text: &str, creds: &Credentials) -> Result<(Rights, Option<Value
     else {
         return Err(());
     };
-    let header = crate::rpc_http::basic_auth(user, pass);
+    let header = crate::rpc::http::basic_auth(user, pass);
     let rights = creds.check(&header).ok_or(())?;
     let reply = req
         .id

@@ -1,19 +1,19 @@
 //! Mining RPCs answered by the node (btcd's handlers of the same names): the CPU miner's
 //! switch and figures, and getblocktemplate.
 
-use super::error::{code, RpcError};
-use super::handlers::mining::{
-    decode_long_poll_id, difficulty, invalid_mode, network_hash_ps, reject_reason,
-    template_request, template_result, TemplateRequest,
-};
-use super::handlers::Handled;
-use super::params::Params;
 use crate::chain::proposal::check_block_proposal;
 use crate::chain::ChainStore;
 use crate::node::{Node, Time};
 use crate::params::Network;
 use crate::primitives::hash::hex_decode;
 use crate::primitives::{Block, Decodable};
+use crate::rpc::error::{code, RpcError};
+use crate::rpc::handlers::mining::{
+    decode_long_poll_id, difficulty, invalid_mode, network_hash_ps, reject_reason,
+    template_request, template_result, TemplateRequest,
+};
+use crate::rpc::handlers::Handled;
+use crate::rpc::params::Params;
 use serde_json::{json, Value};
 
 /// btcd's refusal to mine without somewhere to pay.
@@ -26,7 +26,7 @@ fn no_mining_addresses() -> RpcError {
 
 impl<S: ChainStore> Node<S> {
     /// Answers `method` at `now` (ms) when it is a mining call; `None` for other methods.
-    pub(super) fn mining_rpc(
+    pub(in crate::node) fn mining_rpc(
         &mut self,
         now: Time,
         method: &str,

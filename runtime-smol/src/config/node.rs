@@ -1,8 +1,8 @@
 //! The core's [`NodeConfig`] from the daemon's resolved [`Config`].
 
 use crate::config::{resolve_addrs, Config};
-use crate::generate::parse_mining_addresses;
 use crate::miner::default_workers;
+use crate::miner::generate::parse_mining_addresses;
 use rbtcd_core::mempool::Policy;
 use rbtcd_core::node::{NodeConfig, DEFAULT_MAX_SEND_QUEUE};
 use rbtcd_core::params::Params;

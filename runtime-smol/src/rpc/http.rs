@@ -4,11 +4,11 @@
 //! HTTP stack, and hides the per-connection control this needs (refusing a client over
 //! `rpcmaxclients` with 503, a read deadline per request, rejecting an oversize body from its
 //! `Content-Length` before reading it). The server serves POST `/` with keep-alive, and `/ws`
-//! upgrades to a WebSocket (see `rpc_ws`); parsing,
+//! upgrades to a WebSocket (see [`super::ws`]); parsing,
 //! authorization and reply shapes come from `rbtcd_core::rpc`.
 
 use crate::config::RpcConfig;
-use crate::rpc_notify::Notifier;
+use crate::rpc::notify::Notifier;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use rbtcd_core::primitives::hash::sha256;
 use rbtcd_core::rpc::error::code;
@@ -345,14 +345,14 @@ async fn upgrade(
     let head = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {}\r\n\r\n",
-        crate::rpc_ws::accept_key(key)
+        crate::rpc::ws::accept_key(key)
     );
     stream.write_all(head.as_bytes()).await?;
-    let ctx = crate::rpc_ws::Services {
+    let ctx = crate::rpc::ws::Services {
         rpc: shared.service.clone(),
         notifier: shared.notifier.clone(),
     };
-    crate::rpc_ws::serve(stream, peer, rights, &shared.creds, ctx).await;
+    crate::rpc::ws::serve(stream, peer, rights, &shared.creds, ctx).await;
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //! (`--onion`, else `--proxy`), refused with `--noonion`; everything else goes through
 //! `--proxy` when set, directly otherwise. The node only ever sees the peer's address.
 
-use crate::onion;
-use crate::socks5::{self, Proxy, Target};
+use crate::p2p::onion;
+use crate::p2p::socks5::{self, Proxy, Target};
 use smol::net::TcpStream;
 use std::fmt;
 use std::net::SocketAddr;

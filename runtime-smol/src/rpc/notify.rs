@@ -5,7 +5,7 @@
 //! Watches a rescan leaves behind join the same [`Feed`] from the node, so they start exactly
 //! after the blocks the rescan saw.
 
-use crate::rpc_http::{read_chain, shutting_down, RpcService};
+use crate::rpc::http::{read_chain, shutting_down, RpcService};
 use rbtcd_core::address::Payload;
 use rbtcd_core::node::Notification;
 use rbtcd_core::params::Params;
@@ -256,7 +256,7 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rpc_http::ChainJob;
+    use crate::rpc::http::ChainJob;
     use rbtcd_core::chain::builder::spend;
     use rbtcd_core::params::Network;
     use rbtcd_core::primitives::{OutPoint, Txid};

@@ -2,8 +2,13 @@
 //! feeds it what the sockets report, stamped with the wall clock; per-connection tasks only
 //! move bytes. Framing, handshakes, bans and sync all stay in the core.
 
-use crate::dialer::Dialer;
-use crate::progress::Progress;
+pub(crate) mod dialer;
+pub(crate) mod onion;
+pub(crate) mod progress;
+pub(crate) mod socks5;
+
+use crate::p2p::dialer::Dialer;
+use crate::p2p::progress::Progress;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
@@ -59,22 +64,12 @@ pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
 }
 
 /// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
-/// accepting on `listeners` and dialling directly. Every notification is logged and, when
-/// `notify` is given, also sent there (as anything made from a notification, so a listener can
-/// mix in its own messages in order); the node's mining work goes to `miner` (the miner
-/// threads' feed). Returns the node so the caller can close its store.
+/// accepting on `listeners` and making outbound connections the way `dialer` says (directly by
+/// default, or through proxies). Every notification is logged and, when `notify` is given,
+/// also sent there (as anything made from a notification, so a listener can mix in its own
+/// messages in order); the node's mining work goes to `miner` (the miner threads' feed).
+/// Returns the node so the caller can close its store.
 pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
-    node: Node<S>,
-    listeners: Vec<TcpListener>,
-    events: (Sender<Event<S>>, Receiver<Event<S>>),
-    notify: Option<Sender<N>>,
-    miner: Option<Sender<Option<MinerWork>>>,
-) -> Node<S> {
-    run_dialing(node, listeners, events, notify, miner, Dialer::default()).await
-}
-
-/// [`run`], making outbound connections the way `dialer` says (through proxies).
-pub async fn run_dialing<S: ChainStore + Send + 'static, N: From<Notification>>(
     mut node: Node<S>,
     listeners: Vec<TcpListener>,
     events: (Sender<Event<S>>, Receiver<Event<S>>),
@@ -228,7 +223,7 @@ async fn dial<S: ChainStore>(addr: SocketAddr, tx: Sender<Event<S>>, dialer: Arc
     futures::pin_mut!(connect, timeout);
     let result = futures::select! {
         r = connect => r,
-        _ = timeout => Err(crate::dialer::DialError::Io(std::io::ErrorKind::TimedOut.into())),
+        _ = timeout => Err(crate::p2p::dialer::DialError::Io(std::io::ErrorKind::TimedOut.into())),
     };
     match result {
         Ok(stream) => {

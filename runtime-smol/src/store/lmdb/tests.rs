@@ -187,7 +187,7 @@ fn survives_sigkill_while_connecting() {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "store_lmdb::tests::crash_child",
+                "store::lmdb::tests::crash_child",
                 "--ignored",
                 "--nocapture",
             ])

@@ -25,6 +25,7 @@ fn the_node_mines_through_its_task_and_stops_when_told() {
             (tx.clone(), rx),
             Some(notify),
             Some(jobs),
+            crate::p2p::dialer::Dialer::default(),
         ));
         // Two blocks through the node, whatever the clock pacing.
         let mut connected = 0;

@@ -7,8 +7,8 @@
 use crate::config::Config;
 use crate::logging;
 use crate::p2p::{unix_ms, Event};
-use crate::rpc_http::{shutting_down, ChainJob, RpcServer, RpcService};
-use crate::rpc_notify::{Feed, Notifier};
+use crate::rpc::http::{shutting_down, ChainJob, RpcServer, RpcService};
+use crate::rpc::notify::{Feed, Notifier};
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;

@@ -1,7 +1,7 @@
 //! `do_upgrades` for the daemon's LMDB database: the ordered schema history and the step that
 //! brings an older database up to date at startup (btcd's `doUpgrades`).
 
-use crate::store_lmdb::LmdbStore;
+use crate::store::lmdb::LmdbStore;
 use rbtcd_core::chain::upgrades::{do_upgrades, Migration, UpgradeError};
 
 /// The schema history, oldest first. Version 1 is the first layout (tables index, blocks,

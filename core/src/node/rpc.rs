@@ -2,15 +2,15 @@
 //! [`Context`], and what they ask to change (submissions) is applied here, on the node, so
 //! the daemon, the simulator and tests all go through the same path.
 
-use super::error::{code, RpcError};
-use super::handlers::{self, Context, Effect, Handled, NodeInfo};
-use super::methods::Method;
 use crate::chain::{ChainError, ChainStore, Placement};
 use crate::mempool::{Accepted, RejectReason};
 use crate::mining::{new_block_template, search};
 use crate::net::connmgr;
 use crate::node::{Node, Time};
 use crate::primitives::BlockHash;
+use crate::rpc::error::{code, RpcError};
+use crate::rpc::handlers::{self, Context, Effect, Handled, NodeInfo};
+use crate::rpc::methods::Method;
 use serde_json::{json, Value};
 
 impl<S: ChainStore> Node<S> {

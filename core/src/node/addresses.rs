@@ -1,0 +1,124 @@
+//! Addresses: DNS seed answers, `addr`/`addrv2` and `getaddr`, automatic outbound dialing,
+//! and saving the address book.
+
+use super::{Node, Output};
+use crate::chain::ChainStore;
+use crate::net::connmgr;
+use crate::net::peer::{Direction, PeerId};
+use crate::wire::protocol::MAX_ADDR_PER_MSG;
+use crate::wire::{AddrV2Entry, Message, ServiceFlags};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+/// The address book is saved this often (btcd's `dumpAddressInterval`), and at shutdown.
+pub const ADDR_SAVE_INTERVAL_MS: u64 = 10 * 60_000;
+
+impl<S: ChainStore> Node<S> {
+    pub(super) fn on_resolved(&mut self, seed: &str, found: &[SocketAddr]) {
+        let Some(first) = found.first() else {
+            return log::info!("DNS seed {seed} gave no addresses");
+        };
+        let entries: Vec<AddrV2Entry> = found
+            .iter()
+            .map(|a| {
+                let p = connmgr::peer_addr(a);
+                AddrV2Entry {
+                    time: self.now_secs() as u32,
+                    services: ServiceFlags::NETWORK,
+                    addr: p.addr,
+                    port: p.port,
+                }
+            })
+            .collect();
+        // btcd credits the seed's first answer as the source.
+        let source = connmgr::peer_addr(first).addr;
+        self.addrs.add(&entries, &source, self.now_secs());
+        self.fill_outbound();
+    }
+
+    pub(super) fn on_addrs(&mut self, peer: PeerId, entries: &[AddrV2Entry]) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        let source = connmgr::peer_addr(&p.addr).addr;
+        let whitelisted = self
+            .config
+            .whitelist
+            .iter()
+            .any(|n| n.contains(p.addr.ip()));
+        let now = self.now;
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        // Whitelisted peers relay without limit (Core's addr permission).
+        let admitted = match whitelisted {
+            true => entries.len(),
+            false => p.addr_rate.admit(entries.len(), now),
+        };
+        self.addrs
+            .add(&entries[..admitted], &source, self.now_secs());
+        self.fill_outbound();
+    }
+
+    /// Answers one getaddr per inbound connection, as btcd (outbound peers could use the
+    /// answer to fingerprint us).
+    pub(super) fn on_getaddr(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.direction == Direction::Outbound || p.sent_addrs {
+            return;
+        }
+        p.sent_addrs = true;
+        let addrv2 = p.send_addrv2;
+        let mut cache = self.addrs.address_cache(self.now_secs());
+        cache.truncate(MAX_ADDR_PER_MSG);
+        let msg = match addrv2 {
+            true => Message::AddrV2(cache),
+            false => Message::Addr(cache.iter().filter_map(connmgr::to_legacy).collect()),
+        };
+        self.send(peer, &msg);
+    }
+
+    /// Dials addresses from the address manager while automatic outbound slots are free.
+    /// Called when a slot may have freed or addresses arrived, and on ticks, not on every
+    /// input: finding no candidate costs up to a hundred draws per slot.
+    pub(super) fn fill_outbound(&mut self) {
+        if self.config.connect_only || self.addrs.is_empty() {
+            return;
+        }
+        let target =
+            connmgr::target_outbound(self.config.max_peers, self.config.permanent_peers.len());
+        let outbound: Vec<SocketAddr> = self
+            .peers
+            .iter()
+            .filter(|(id, p)| {
+                p.direction == Direction::Outbound && !self.permanent.contains_key(id)
+            })
+            .map(|(_, p)| p.addr)
+            .collect();
+        let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
+        connected.extend(&self.local_addrs);
+        let (now, banned) = (self.now, &self.banned);
+        let picks = self.connmgr.pick(
+            &mut self.addrs,
+            target,
+            &outbound,
+            &connected,
+            |ip| banned.is_banned(*ip, now),
+            now,
+        );
+        for addr in picks {
+            self.outputs.push_back(Output::Connect { addr });
+        }
+    }
+
+    pub(super) fn save_addr_book(&mut self) {
+        if let Err(e) = self.chain.save_addr_book(self.addrs.save()) {
+            self.fail(&e.to_string());
+        }
+        if self.banned.expire(self.now) {
+            self.save_bans();
+        }
+    }
+}

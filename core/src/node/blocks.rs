@@ -1,0 +1,180 @@
+//! Blocks arriving (from peers or submitted locally), operator verdicts, and what a change of
+//! the main chain sets off: mempool updates, notifications and announcements.
+
+use super::{Node, Notification, Time};
+use crate::chain::{BlockVerdict, ChainError, ChainEvent, ChainStore, Placement, VerdictError};
+use crate::net::peer::PeerId;
+use crate::primitives::{Block, BlockHash};
+use crate::wire::{InvType, Inventory, Message};
+
+/// Ban score for a block or header that breaks consensus (btcd gives none; Core gives 100).
+pub const INVALID_BLOCK_BAN_SCORE: u32 = 100;
+/// Headers announced directly when a batch of newly connected blocks is this small; a larger
+/// jump is announced by its tip alone.
+const MAX_HEADERS_ANNOUNCED: usize = 8;
+
+impl<S: ChainStore> Node<S> {
+    pub(super) fn on_block(
+        &mut self,
+        from: Option<PeerId>,
+        block: Block,
+    ) -> Result<Placement, ChainError> {
+        let hash = block.block_hash();
+        self.sync.block_arrived(&hash);
+        if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
+            p.learn(hash);
+        }
+        let result = self.chain.process_block(block, self.now_secs());
+        match &result {
+            Ok(Placement::Orphan { root }) => {
+                if let Some(peer) = from {
+                    log::debug!("orphan block {hash}, root {root}: asking peer {peer} for headers");
+                    self.send_getheaders(peer, BlockHash::ZERO);
+                }
+            }
+            Ok(_) => {
+                if let Some(peer) = from {
+                    self.note_has_block(peer, &hash);
+                }
+            }
+            Err(ChainError::Rule(r)) => {
+                if let Some(peer) = from {
+                    self.misbehave(peer, INVALID_BLOCK_BAN_SCORE, 0, &r.to_string());
+                }
+            }
+            Err(e) => {
+                self.fail(&e.to_string());
+                return result;
+            }
+        }
+        // A block may also extend the best header chain (submitted, or unsolicited).
+        self.sync.schedule(self.chain.index());
+        self.after_chain_change();
+        result
+    }
+
+    /// Applies main-chain changes: mempool updates, notifications, announcements.
+    fn after_chain_change(&mut self) {
+        let events = self.chain.drain_events();
+        if events.is_empty() {
+            return;
+        }
+        let mut connected = Vec::new();
+        for ev in events {
+            let (hash, height, connected_info) = match ev {
+                ChainEvent::Connected {
+                    hash,
+                    height,
+                    txs,
+                    time,
+                } => (hash, height, Some((txs, time))),
+                ChainEvent::Disconnected { hash, height } => (hash, height, None),
+            };
+            let is_connect = connected_info.is_some();
+            // An empty pool has nothing a connected block could remove or unblock; skipping
+            // the store read keeps initial download fast.
+            let pool_idle = self.mempool.is_empty() && self.mempool.orphan_count() == 0;
+            if !(is_connect && pool_idle) {
+                let block = match self.chain.store().block(&hash) {
+                    Ok(Some(block)) => block,
+                    Ok(None) => return self.fail(&format!("block {hash} of the chain not stored")),
+                    Err(e) => return self.fail(&e.to_string()),
+                };
+                let now = self.now_secs();
+                // What the pool reports (removed conflicts, re-added txs) is not relayed.
+                if is_connect {
+                    self.mining
+                        .fees
+                        .block_connected(&block, height, &self.mempool);
+                    self.mempool.block_connected(&block, &self.chain, now);
+                } else {
+                    self.mining.fees.block_disconnected();
+                    self.mempool.block_disconnected(&block, &self.chain, now);
+                }
+            } else {
+                self.mining.fees.empty_block_connected();
+            }
+            if let Some((txs, time)) = connected_info {
+                connected.push(hash);
+                self.notify(Notification::BlockConnected {
+                    hash,
+                    height,
+                    txs,
+                    time,
+                });
+            } else {
+                connected.retain(|h| *h != hash);
+                self.notify(Notification::BlockDisconnected { hash, height });
+            }
+        }
+        self.rejected_txs.clear();
+        if self.sync.downloader.is_done() {
+            self.announce_blocks(&connected);
+        }
+    }
+
+    fn announce_blocks(&mut self, connected: &[BlockHash]) {
+        let Some(tip) = connected.last().copied() else {
+            return;
+        };
+        let tip_height = self.chain.tip().height;
+        let headers: Vec<_> = connected
+            .iter()
+            .filter_map(|h| self.chain.index().get(h).map(|e| e.header))
+            .collect();
+        let ready: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.is_ready() && !p.knows(&tip) && p.best_height < tip_height)
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in ready {
+            let by_headers =
+                self.peers[&peer].send_headers && headers.len() <= MAX_HEADERS_ANNOUNCED;
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.learn(tip);
+            }
+            if by_headers {
+                self.send(peer, &Message::Headers(headers.clone()));
+            } else {
+                self.send(
+                    peer,
+                    &Message::Inv(vec![Inventory {
+                        inv_type: InvType::BLOCK,
+                        hash: tip,
+                    }]),
+                );
+            }
+        }
+    }
+
+    /// Submits a local block (RPC `submitblock`, the miner) at `now`: where the chain put it,
+    /// or why it was refused. Accepted blocks are announced to peers.
+    pub fn submit_block(&mut self, now: Time, block: Block) -> Result<Placement, ChainError> {
+        self.now = self.now.max(now);
+        let result = self.on_block(None, block);
+        self.request_blocks();
+        self.arm_stall_check();
+        result
+    }
+
+    /// Applies an operator's verdict on a block (`invalidateblock`, `reconsiderblock`) and
+    /// what it changed on the main chain (mempool, notifications), as for a new block.
+    pub fn block_verdict(
+        &mut self,
+        hash: &BlockHash,
+        verdict: BlockVerdict,
+    ) -> Result<(), VerdictError> {
+        let result = match verdict {
+            BlockVerdict::Invalid => self.chain.invalidate_block(hash),
+            BlockVerdict::Reconsider => self.chain.reconsider_block(hash),
+        };
+        if let Err(VerdictError::Chain(e)) = &result {
+            self.fail(&e.to_string());
+            return result;
+        }
+        self.sync.schedule(self.chain.index());
+        self.after_chain_change();
+        result
+    }
+}

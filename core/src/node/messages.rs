@@ -1,0 +1,159 @@
+//! Messages from peers that finished the handshake, and serving their `getdata` requests.
+
+use super::Node;
+use crate::chain::ChainStore;
+use crate::net::peer::PeerId;
+use crate::net::{connmgr, syncmgr};
+use crate::primitives::Transaction;
+use crate::wire::protocol::MAX_INV_PER_MSG;
+use crate::wire::{AddrV2Entry, InvType, Inventory, Message};
+
+/// Transient ban score for a mempool request (btcd's amount, against floods).
+pub const MEMPOOL_BAN_SCORE: u32 = 33;
+
+impl<S: ChainStore> Node<S> {
+    pub(super) fn on_ready_message(&mut self, peer: PeerId, msg: Message) {
+        match msg {
+            Message::Ping(nonce) => self.send(peer, &Message::Pong(nonce)),
+            Message::Pong(nonce) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    // A pong with another nonce answers nothing we sent.
+                    if let Some((_, sent)) = p.ping.filter(|(n, _)| *n == nonce) {
+                        p.ping = None;
+                        p.ping_rtt = Some(self.now.saturating_sub(sent));
+                    }
+                }
+            }
+            Message::SendHeaders => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.send_headers = true;
+                }
+            }
+            Message::GetHeaders(req) => {
+                let headers =
+                    syncmgr::headers_after(self.chain.index(), &req.locator, &req.stop_hash);
+                self.send(peer, &Message::Headers(headers));
+            }
+            Message::GetBlocks(req) => {
+                let hashes =
+                    syncmgr::blocks_after(self.chain.index(), &req.locator, &req.stop_hash);
+                let inv = hashes
+                    .into_iter()
+                    .map(|hash| Inventory {
+                        inv_type: InvType::BLOCK,
+                        hash,
+                    })
+                    .collect::<Vec<_>>();
+                if !inv.is_empty() {
+                    self.send(peer, &Message::Inv(inv));
+                }
+            }
+            Message::GetData(items) => self.on_getdata(peer, items),
+            Message::GetAddr => self.on_getaddr(peer),
+            Message::Addr(list) => {
+                let entries: Vec<AddrV2Entry> = list.iter().map(connmgr::from_legacy).collect();
+                self.on_addrs(peer, &entries);
+            }
+            Message::AddrV2(entries) => self.on_addrs(peer, &entries),
+            Message::Headers(headers) => self.on_headers(peer, headers),
+            Message::Inv(items) => self.on_inv(peer, items),
+            Message::Block(block) => {
+                // A refusal already raised the peer's ban score.
+                let _ = self.on_block(Some(peer), block);
+            }
+            Message::Tx(tx) => self.on_tx(peer, tx),
+            Message::NotFound(items) => {
+                // Not misbehaviour (btcd's ban score here gets honest nodes banned).
+                for item in items {
+                    if item.inv_type.base() == InvType::BLOCK {
+                        self.sync.downloader.not_found(peer, &item.hash);
+                    } else {
+                        self.tx_requests.remove(&item.hash);
+                    }
+                }
+            }
+            Message::MemPool => {
+                self.misbehave(peer, 0, MEMPOOL_BAN_SCORE, "mempool");
+                if self.peers.contains_key(&peer) {
+                    let inv: Vec<Inventory> = self
+                        .mempool
+                        .entries()
+                        .take(MAX_INV_PER_MSG)
+                        .map(|e| Inventory {
+                            inv_type: InvType::TX,
+                            hash: e.txid,
+                        })
+                        .collect();
+                    if !inv.is_empty() {
+                        self.send(peer, &Message::Inv(inv));
+                    }
+                }
+            }
+            // Core ignores rates outside the money range.
+            Message::FeeFilter(rate)
+                if (0..=crate::primitives::transaction::MAX_MONEY).contains(&rate) =>
+            {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.fee_filter = rate;
+                }
+            }
+            // The rest carry nothing the node acts on.
+            _ => {}
+        }
+    }
+
+    fn on_getdata(&mut self, peer: PeerId, items: Vec<Inventory>) {
+        let score = (items.len() * 99 / MAX_INV_PER_MSG) as u32;
+        if score > 0 {
+            self.misbehave(peer, 0, score, "getdata");
+        }
+        let mut missing = Vec::new();
+        for item in items {
+            // The rest of a request too big for the peer's send queue is not served.
+            if !self.peers.contains_key(&peer) || self.send_queue_full(peer) {
+                return;
+            }
+            // Requests without the witness flag get stripped data (pre-segwit peers).
+            let witness = item.inv_type.has_witness() || item.inv_type == InvType::WTX;
+            let msg = match item.inv_type.base() {
+                InvType::BLOCK => match self.chain.store().block(&item.hash) {
+                    Ok(found) => found.map(|mut b| {
+                        if !witness {
+                            b.txdata.iter_mut().for_each(strip_witness);
+                        }
+                        Message::Block(b)
+                    }),
+                    Err(e) => return self.fail(&e.to_string()),
+                },
+                InvType::TX | InvType::WTX => {
+                    let entry = match item.inv_type.base() {
+                        InvType::TX => self.mempool.get(&item.hash),
+                        _ => self.mempool.get_by_wtxid(&item.hash),
+                    };
+                    entry.map(|e| {
+                        let mut tx = (*e.tx).clone();
+                        if !witness {
+                            strip_witness(&mut tx);
+                        }
+                        Message::Tx(tx)
+                    })
+                }
+                _ => None,
+            };
+            match msg {
+                Some(m) => self.send(peer, &m),
+                None => missing.push(item),
+            }
+        }
+        if !missing.is_empty() {
+            self.send(peer, &Message::NotFound(missing));
+        }
+    }
+}
+
+/// Removes a transaction's witnesses, leaving what a pre-segwit peer can decode.
+fn strip_witness(tx: &mut Transaction) {
+    for input in &mut tx.inputs {
+        input.witness.clear();
+    }
+}

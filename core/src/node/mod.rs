@@ -1,0 +1,305 @@
+//! The node: one sans-IO state machine composing the peer handler, the sync manager, the chain
+//! and the mempool.
+//!
+//! # Driver contract
+//!
+//! The driver owns sockets and the clock. For every event it calls [`Node::handle`] once with
+//! the current time (milliseconds since the Unix epoch), then drains [`Node::poll_output`]
+//! until it returns `None`, then sleeps until [`Node::poll_timeout`] (or the next event) and
+//! feeds [`Input::Tick`]. Peer ids are tokens the driver allocates; after the node asks for a
+//! disconnect it forgets the peer at once, so the driver's later `Disconnected` for it and any
+//! bytes still in flight are ignored.
+//!
+//! # Where it differs from btcd
+//!
+//! - Blocks download from every synced peer in parallel ([`crate::net::download`]); a peer
+//!   holding the window for 2 s is dropped (btcd: one sync peer, 3 min stall timer).
+//! - Blocks are only requested from peers known to have them: the most-work block each peer
+//!   announced or sent, learnt by asking for headers from our best header's parent (Core).
+//! - Undecodable frames add [`MALFORMED_BAN_SCORE`] instead of dropping the peer at once (the
+//!   decoder resynchronises); invalid blocks and headers add [`INVALID_BLOCK_BAN_SCORE`];
+//!   `notfound` adds nothing (btcd's score there bans honest peers).
+//! - Peers below protocol 70001 are refused (see [`crate::net::peer::MIN_PEER_PROTOCOL_VERSION`]).
+//! - A ping unanswered for 20 min drops the peer (btcd has no pong deadline).
+//! - A failing store stops the node with [`Notification::Fatal`] instead of a panic.
+//! - Inbound connections leave room for the outbound target: at most `maxpeers` minus the
+//!   permanent peers and (unless `connect` is set) the 8 automatic outbound slots (Core).
+//! - addr/addrv2 are rate limited per peer as Core does ([`crate::net::addr_rate`]).
+//! - Our `minrelaytxfee` is sent as a BIP133 feefilter after the handshake (Core), and a
+//!   peer's feefilter is honoured when announcing transactions (btcd honours it too).
+//! - Bans cover networks as well as addresses, can be set by hand ([`Node::ban`]) and are
+//!   kept in the store across restarts (Core's banlist).
+
+mod addresses;
+mod admin;
+mod blocks;
+mod config;
+mod handshake;
+mod io;
+mod messages;
+mod mining;
+mod outbox;
+mod peers;
+mod relay;
+mod rpc;
+mod sync;
+mod timers;
+
+pub use addresses::ADDR_SAVE_INTERVAL_MS;
+pub use admin::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
+pub use blocks::INVALID_BLOCK_BAN_SCORE;
+pub use config::{InitError, NodeConfig, DEFAULT_MAX_SEND_QUEUE};
+pub use handshake::MALFORMED_BAN_SCORE;
+pub use io::{Input, Notification, Output, Time};
+pub use messages::MEMPOOL_BAN_SCORE;
+pub use peers::RECONNECT_DELAY_MS;
+pub use sync::{UNCONNECTING_HEADERS_BAN_SCORE, UNCONNECTING_HEADERS_LIMIT};
+
+use crate::address::Address;
+use crate::chain::{Chain, ChainStore};
+use crate::mempool::Mempool;
+use crate::net::addrmgr::AddrManager;
+use crate::net::bans::BanList;
+use crate::net::connmgr::{ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::peer::{Peer, PeerId};
+use crate::net::syncmgr::SyncManager;
+use crate::params::Params;
+use crate::primitives::Hash256;
+use crate::rng::Rng;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+
+/// The whole node.
+pub struct Node<S: ChainStore> {
+    params: Params,
+    config: NodeConfig,
+    chain: Chain<S>,
+    mempool: Mempool,
+    rng: Rng,
+    now: Time,
+    peers: BTreeMap<PeerId, Peer>,
+    banned: BanList,
+    totals: NetTotals,
+    sync: SyncManager,
+    addrs: AddrManager,
+    connmgr: ConnManager,
+    /// Transactions requested, by hash, with who was asked and when.
+    tx_requests: BTreeMap<Hash256, (PeerId, Time)>,
+    /// Transactions refused since the last block, so they are not fetched again.
+    rejected_txs: BTreeSet<Hash256>,
+    /// Permanent peers not connected, with when to dial them.
+    reconnect: BTreeMap<SocketAddr, Time>,
+    /// Peers connected to a permanent address.
+    permanent: BTreeMap<PeerId, SocketAddr>,
+    /// Our own addresses, learnt from connections to ourselves.
+    local_addrs: BTreeSet<SocketAddr>,
+    next_stall_check: Option<Time>,
+    next_addr_save: Time,
+    outputs: VecDeque<Output>,
+    mining: mining::Mining,
+    /// Set when the store failed: the node then only reports it.
+    failed: bool,
+}
+
+impl<S: ChainStore> Node<S> {
+    /// Opens the chain in `store` and starts dialing the permanent peers.
+    pub fn new(
+        params: Params,
+        config: NodeConfig,
+        store: S,
+        seed: u64,
+        now: Time,
+    ) -> Result<Self, InitError> {
+        let mut chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
+        if config.tx_index {
+            chain.enable_tx_index().map_err(InitError::Chain)?;
+        }
+        let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
+        let mut rng = Rng::new(seed);
+        let addrs_rng = rng.fork();
+        let banned = match chain.store().bans().map_err(InitError::Bans)? {
+            None => BanList::default(),
+            // As the address book: a damaged list costs only the bans.
+            Some(bytes) => BanList::restore(&bytes).unwrap_or_else(|e| {
+                log::warn!("ban list unreadable, starting without bans: {e}");
+                BanList::default()
+            }),
+        };
+        let addrs = match chain.store().addr_book().map_err(InitError::AddrBook)? {
+            None => AddrManager::new(addrs_rng),
+            // A damaged book costs only the addresses: start afresh rather than refuse to run.
+            Some(book) => AddrManager::restore(&book, addrs_rng.clone()).unwrap_or_else(|e| {
+                log::warn!("address book unreadable, starting empty: {e}");
+                AddrManager::new(addrs_rng)
+            }),
+        };
+        Ok(Node {
+            params,
+            mempool: Mempool::new(config.policy),
+            mining: mining::Mining::new(config.generate, config.gen_proc_limit),
+            config,
+            chain,
+            rng,
+            now,
+            peers: BTreeMap::new(),
+            banned,
+            totals: NetTotals::default(),
+            sync: SyncManager::default(),
+            addrs,
+            connmgr: ConnManager::default(),
+            tx_requests: BTreeMap::new(),
+            rejected_txs: BTreeSet::new(),
+            reconnect,
+            permanent: BTreeMap::new(),
+            local_addrs: BTreeSet::new(),
+            next_stall_check: None,
+            next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
+            outputs: VecDeque::new(),
+            failed: false,
+        }
+        .started())
+    }
+
+    fn started(mut self) -> Self {
+        self.dial_due();
+        if !self.config.connect_only && self.addrs.is_empty() {
+            for seed in self.params.dns_seeds {
+                self.outputs.push_back(Output::Resolve {
+                    seed: seed.to_string(),
+                });
+            }
+        }
+        self
+    }
+
+    /// The address manager.
+    pub fn addr_manager(&self) -> &AddrManager {
+        &self.addrs
+    }
+
+    /// The chain state.
+    pub fn chain(&self) -> &Chain<S> {
+        &self.chain
+    }
+
+    /// The node's options.
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// One of the configured mining addresses, chosen at random as btcd does.
+    pub fn mining_address(&mut self) -> Option<Address> {
+        crate::mining::choose_mining_address(&self.config.mining_addrs, &mut self.rng).cloned()
+    }
+
+    /// The mempool.
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+
+    /// Connected peers (handshake complete or not).
+    pub fn peers(&self) -> &BTreeMap<PeerId, Peer> {
+        &self.peers
+    }
+
+    /// True when `ip` is banned at `now`.
+    pub fn is_banned(&self, ip: &IpAddr, now: Time) -> bool {
+        self.banned.is_banned(*ip, now)
+    }
+
+    /// Feeds one event that happened at `now`.
+    pub fn handle(&mut self, now: Time, input: Input) {
+        self.now = self.now.max(now);
+        if self.failed {
+            return;
+        }
+        match input {
+            Input::Connected {
+                peer,
+                addr,
+                direction,
+            } => self.on_connected(peer, addr, direction),
+            Input::ConnectFailed { addr } => {
+                self.connmgr.dialing.remove(&addr);
+                if self.config.permanent_peers.contains(&addr) {
+                    self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+                }
+                self.fill_outbound();
+            }
+            Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
+            Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
+            Input::Sent { peer, bytes } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.send_queue = p.send_queue.saturating_sub(bytes as u64);
+                }
+            }
+            Input::Disconnected { peer } => self.forget(peer),
+            Input::SubmitTx(tx) => {
+                // The outcome is also notified (TxRejected) for drivers that feed inputs.
+                let _ = self.submit_tx(tx);
+            }
+            Input::SubmitBlock(block) => {
+                let _ = self.on_block(None, block);
+            }
+            Input::BlockSolved {
+                work_id,
+                extra_nonce,
+                header,
+            } => self.on_block_solved(work_id, extra_nonce, header),
+            Input::HashRate(per_sec) => self.on_hash_rate(per_sec),
+            Input::Tick => self.on_tick(),
+        }
+        self.request_blocks();
+        self.arm_stall_check();
+        self.drop_unread_peers();
+    }
+
+    /// The next thing the node wants done. Every way into the node (inputs, RPC calls,
+    /// submissions) is followed by draining this, so the miner's work is renewed here once
+    /// everything else is out.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if self.outputs.is_empty() {
+            self.update_mining();
+        }
+        self.outputs.pop_front()
+    }
+
+    /// When the node next needs [`Input::Tick`].
+    pub fn poll_timeout(&self) -> Option<Time> {
+        if self.failed {
+            return None;
+        }
+        let peers = self.peers.values().map(Peer::deadline);
+        let reconnects = self.reconnect.values().copied();
+        let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
+        let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
+        peers
+            .chain([self.next_addr_save])
+            .chain(reconnects)
+            .chain(dials)
+            .chain(self.next_stall_check)
+            .chain(rebroadcast)
+            .chain(self.mining.deadline())
+            .min()
+    }
+
+    fn now_secs(&self) -> u64 {
+        self.now / 1000
+    }
+
+    /// Saves what must outlive the process (the address book) and gives the store back, to be
+    /// closed cleanly at shutdown.
+    pub fn into_store(mut self) -> S {
+        if !self.failed {
+            self.save_addr_book();
+        }
+        self.chain.into_store()
+    }
+
+    /// The store failed: stop acting, tell the driver.
+    fn fail(&mut self, why: &str) {
+        log::error!("node stopping: {why}");
+        self.failed = true;
+        self.notify(Notification::Fatal(why.to_string()));
+    }
+}

@@ -1,0 +1,60 @@
+//! The node's outbox: messages queued for peers (with their send-queue accounting),
+//! notifications and disconnects, drained by the driver through [`Node::poll_output`].
+
+use super::{Node, Notification, Output};
+use crate::chain::ChainStore;
+use crate::net::peer::{DisconnectReason, PeerId};
+use crate::wire::{encode_message, Message};
+
+impl<S: ChainStore> Node<S> {
+    /// Queues `msg` for `peer`, counting its bytes (see [`Node::drop_unread_peers`]).
+    pub(super) fn send(&mut self, peer: PeerId, msg: &Message) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let bytes = encode_message(self.params.magic, msg);
+        let len = bytes.len() as u64;
+        p.bytes_sent += len;
+        p.send_queue += len;
+        p.last_send = self.now;
+        self.totals.sent += len;
+        self.outputs.push_back(Output::Send { peer, bytes });
+    }
+
+    /// True when `peer` left more unread than
+    /// [`NodeConfig::max_send_queue`](super::NodeConfig::max_send_queue).
+    pub(super) fn send_queue_full(&self, peer: PeerId) -> bool {
+        let queued = self.peers.get(&peer).map_or(0, |p| p.send_queue);
+        self.config.max_send_queue.is_some_and(|max| queued > max)
+    }
+
+    /// Drops peers over the send queue limit. Checked after each input rather than in
+    /// [`Node::send`], so no handler sees its peer vanish halfway.
+    pub(super) fn drop_unread_peers(&mut self) {
+        let Some(max) = self.config.max_send_queue else {
+            return;
+        };
+        let full: Vec<(PeerId, u64)> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.send_queue > max)
+            .map(|(id, p)| (*id, p.send_queue))
+            .collect();
+        for (peer, queued) in full {
+            self.disconnect(peer, DisconnectReason::SendQueueFull(queued));
+        }
+    }
+
+    pub(super) fn notify(&mut self, n: Notification) {
+        self.outputs.push_back(Output::Notify(n));
+    }
+
+    /// Drops `peer` now; the driver closes the socket.
+    pub(super) fn disconnect(&mut self, peer: PeerId, reason: DisconnectReason) {
+        if self.peers.contains_key(&peer) {
+            log::debug!("disconnecting peer {peer}: {reason}");
+            self.forget(peer);
+            self.outputs.push_back(Output::Disconnect { peer, reason });
+        }
+    }
+}

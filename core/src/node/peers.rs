@@ -1,0 +1,120 @@
+//! Connections coming and going: admission (limits, bans), forgetting a peer, its ban score,
+//! saving the ban list, and pings.
+
+use super::{Node, Notification};
+use crate::chain::ChainStore;
+use crate::net::banscore::{verdict, Verdict};
+use crate::net::connmgr;
+use crate::net::ipnet::IpNet;
+use crate::net::peer::{Direction, DisconnectReason, Peer, PeerId, PING_INTERVAL_MS};
+use crate::wire::Message;
+use std::net::SocketAddr;
+
+/// Delay before reconnecting to a permanent peer (btcd's connmgr retry base).
+pub const RECONNECT_DELAY_MS: u64 = 5_000;
+
+impl<S: ChainStore> Node<S> {
+    pub(super) fn on_connected(&mut self, peer: PeerId, addr: SocketAddr, direction: Direction) {
+        let p = Peer::new(addr, direction, self.params.magic, self.now);
+        let banned = self.is_banned(&addr.ip(), self.now);
+        let inbound = self
+            .peers
+            .values()
+            .filter(|p| p.direction == Direction::Inbound)
+            .count();
+        let max_inbound = connmgr::max_inbound(
+            self.config.max_peers,
+            self.config.permanent_peers.len(),
+            self.config.connect_only,
+        );
+        let full = self.peers.len() >= self.config.max_peers
+            || (direction == Direction::Inbound && inbound >= max_inbound);
+        if direction == Direction::Outbound {
+            self.reconnect.remove(&addr);
+            self.connmgr.dialing.remove(&addr);
+            if self.config.permanent_peers.contains(&addr) {
+                self.permanent.insert(peer, addr);
+            }
+        }
+        // Registered first so that `disconnect` reports it.
+        self.peers.insert(peer, p);
+        if banned {
+            return self.disconnect(peer, DisconnectReason::AddressBanned);
+        }
+        if full {
+            return self.disconnect(peer, DisconnectReason::TooManyPeers);
+        }
+        if direction == Direction::Outbound {
+            self.send_version(peer);
+        }
+    }
+
+    pub(super) fn forget(&mut self, peer: PeerId) {
+        if self.peers.remove(&peer).is_none() {
+            return;
+        }
+        self.sync.peer_gone(peer);
+        self.tx_requests.retain(|_, (p, _)| *p != peer);
+        if let Some(addr) = self.permanent.remove(&peer) {
+            self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+        }
+        self.start_headers_sync();
+        self.fill_outbound();
+    }
+
+    /// Adds to `peer`'s ban score; bans and disconnects at the threshold.
+    pub(super) fn misbehave(
+        &mut self,
+        peer: PeerId,
+        persistent: u32,
+        transient: u32,
+        reason: &str,
+    ) {
+        if self.config.disable_banning {
+            return;
+        }
+        let now_secs = self.now_secs();
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let ip = p.addr.ip();
+        if self.config.whitelist.iter().any(|net| net.contains(ip)) {
+            log::debug!("misbehaving whitelisted peer {peer}: {reason}");
+            return;
+        }
+        let score = p.ban_score.increase(persistent, transient, now_secs);
+        match verdict(score, self.config.ban_threshold) {
+            Verdict::Fine => {}
+            Verdict::Warn => log::warn!("misbehaving peer {peer}: {reason} -- ban score {score}"),
+            Verdict::Ban => {
+                let until = self.now + self.config.ban_duration_ms;
+                self.banned.ban(IpNet::host(ip.to_canonical()), until);
+                self.save_bans();
+                self.notify(Notification::Banned { ip, until });
+                self.disconnect(
+                    peer,
+                    DisconnectReason::Banned {
+                        score,
+                        reason: reason.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn save_bans(&mut self) {
+        if let Err(e) = self.chain.save_bans(self.banned.save()) {
+            self.fail(&e.to_string());
+        }
+    }
+
+    pub(super) fn ping(&mut self, peer: PeerId) {
+        let nonce = self.rng.next_u64();
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.ping = Some((nonce, self.now));
+        p.next_ping = Some(self.now + PING_INTERVAL_MS);
+        self.send(peer, &Message::Ping(nonce));
+    }
+}

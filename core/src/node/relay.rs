@@ -1,0 +1,137 @@
+//! Transactions: submitted locally or received from peers, accepted into the mempool, then
+//! announced to the peers that want them.
+
+use super::{Node, Notification, Time};
+use crate::chain::ChainStore;
+use crate::mempool::{Accepted, RejectReason};
+use crate::net::peer::PeerId;
+use crate::primitives::{Transaction, Txid};
+use crate::wire::{InvType, Inventory, Message};
+use std::sync::Arc;
+
+impl<S: ChainStore> Node<S> {
+    pub(super) fn submit_tx(&mut self, tx: Transaction) -> Result<Accepted, RejectReason> {
+        let txid = tx.txid();
+        let random = self.rng.next_u64();
+        let result = self
+            .mempool
+            .accept(tx, &self.chain, self.now_secs(), random);
+        match &result {
+            Ok(Accepted::Added(ids)) => {
+                self.mempool.rebroadcast.add(txid, self.now_secs());
+                self.relay_txs(None, ids.clone());
+            }
+            Ok(Accepted::Orphan(_)) => {}
+            Err(reason) => self.notify(Notification::TxRejected {
+                txid,
+                reason: reason.clone(),
+            }),
+        }
+        result
+    }
+
+    /// Submits a local transaction (RPC `sendrawtransaction`) at `now`: when the mempool takes
+    /// it, it is relayed and rebroadcast until mined.
+    pub fn submit_transaction(
+        &mut self,
+        now: Time,
+        tx: Transaction,
+    ) -> Result<Accepted, RejectReason> {
+        self.now = self.now.max(now);
+        if self.failed {
+            return Err(RejectReason::Invalid("the node stopped".into()));
+        }
+        self.submit_tx(tx)
+    }
+
+    pub(super) fn on_tx(&mut self, peer: PeerId, tx: Transaction) {
+        let txid = tx.txid();
+        let wtxid = tx.wtxid();
+        self.tx_requests.remove(&txid);
+        self.tx_requests.remove(&wtxid);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.learn(txid);
+        }
+        let random = self.rng.next_u64();
+        match self
+            .mempool
+            .accept(tx, &self.chain, self.now_secs(), random)
+        {
+            Ok(Accepted::Added(ids)) => self.relay_txs(Some(peer), ids),
+            Ok(Accepted::Orphan(parents)) => {
+                let want: Vec<Inventory> = parents
+                    .into_iter()
+                    .filter(|h| !self.tx_requests.contains_key(h))
+                    .map(|hash| Inventory {
+                        inv_type: InvType::WITNESS_TX,
+                        hash,
+                    })
+                    .collect();
+                for item in &want {
+                    self.tx_requests.insert(item.hash, (peer, self.now));
+                }
+                if !want.is_empty() {
+                    self.send(peer, &Message::GetData(want));
+                }
+            }
+            Err(RejectReason::AlreadyHave(_) | RejectReason::AlreadyOrphan(_)) => {}
+            Err(reason) => {
+                log::debug!("tx {txid} from peer {peer} rejected: {reason:?}");
+                self.rejected_txs.insert(txid);
+            }
+        }
+    }
+
+    /// Notifies and announces newly accepted transactions.
+    fn relay_txs(&mut self, from: Option<PeerId>, txids: Vec<Txid>) {
+        for txid in &txids {
+            if let Some(entry) = self.mempool.get(txid) {
+                let tx = Arc::clone(&entry.tx);
+                self.notify(Notification::TxAccepted(tx));
+            }
+            self.mining.mempool_updated();
+        }
+        self.announce_txs(from, &txids, false);
+    }
+
+    /// Announces transactions to every ready peer that relays them except `from`; unless
+    /// `force` (a rebroadcast), only to peers not known to have them; never to a peer whose
+    /// feefilter the transaction's fee rate is below.
+    pub(super) fn announce_txs(&mut self, from: Option<PeerId>, txids: &[Txid], force: bool) {
+        // Fee rates in satoshis per 1000 vbytes, as feefilter counts them.
+        let rates: Vec<i64> = txids
+            .iter()
+            .map(|t| {
+                self.mempool.get(t).map_or(i64::MAX, |e| {
+                    e.fee.saturating_mul(1000) / e.vsize().max(1) as i64
+                })
+            })
+            .collect();
+        let targets: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(id, p)| Some(**id) != from && p.is_ready() && p.relays_txs())
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in targets {
+            let Some(p) = self.peers.get_mut(&peer) else {
+                continue;
+            };
+            let inv: Vec<Inventory> = txids
+                .iter()
+                .zip(&rates)
+                .filter(|(t, rate)| (force || !p.knows(t)) && **rate >= p.fee_filter)
+                .map(|(hash, _)| Inventory {
+                    inv_type: InvType::TX,
+                    hash: *hash,
+                })
+                .collect();
+            for item in &inv {
+                p.learn(item.hash);
+            }
+            if !inv.is_empty() {
+                self.send(peer, &Message::Inv(inv));
+            }
+        }
+    }
+}
