@@ -20,18 +20,21 @@ pub(super) const LANES: usize = 8;
 /// Eight SHA-256 states side by side: `s[0]` holds the eight lanes' `a`, and so on.
 type Lanes8 = [__m256i; 8];
 
+/// `x` in every lane.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn splat(x: u32) -> __m256i {
     _mm256_set1_epi32(x as i32)
 }
 
+/// Lane-wise wrapping sum.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn add(a: __m256i, b: __m256i) -> __m256i {
     _mm256_add_epi32(a, b)
 }
 
+/// `a ^ b ^ c`.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn xor3(a: __m256i, b: __m256i, c: __m256i) -> __m256i {
@@ -100,6 +103,7 @@ fn rounds<const N: usize>(
     s
 }
 
+/// Word-wise sum: a compression's input states added to its outputs.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn add_lanes(s: Lanes8, t: Lanes8) -> Lanes8 {
@@ -123,6 +127,7 @@ struct Avx2Job {
 }
 
 impl Avx2Job {
+    /// Precomputes what every nonce of `job` shares.
     #[inline]
     #[target_feature(enable = "avx2")]
     fn new(job: &MiningJob) -> Avx2Job {
@@ -162,6 +167,7 @@ impl Avx2Job {
     }
 }
 
+/// The eight lanes of `v`, lane 0 first.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn lanes(v: __m256i) -> [u32; LANES] {

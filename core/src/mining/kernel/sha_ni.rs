@@ -33,6 +33,7 @@ fn group(w: &[u32]) -> __m128i {
     _mm_set_epi32(w[3] as i32, w[2] as i32, w[1] as i32, w[0] as i32)
 }
 
+/// A state from its eight words in SHA-256's order.
 #[inline]
 #[target_feature(enable = "sha,ssse3,sse4.1")]
 fn to_state(s: &[u32; 8]) -> State {
@@ -43,6 +44,7 @@ fn to_state(s: &[u32; 8]) -> State {
     }
 }
 
+/// Word-wise sum: a compression's input state added to its output.
 #[inline]
 #[target_feature(enable = "sha,ssse3,sse4.1")]
 fn add_states(s: State, t: State) -> State {
@@ -149,6 +151,7 @@ struct ShaNiJob {
 }
 
 impl ShaNiJob {
+    /// Precomputes what every nonce of `job` shares.
     #[inline]
     #[target_feature(enable = "sha,ssse3,sse4.1")]
     fn new(job: &MiningJob) -> ShaNiJob {
