@@ -5,7 +5,7 @@
 
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::ipnet::IpNet;
+use rbtcd_core::harness::{rpc_body, rpc_result};
 use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
     PONG_TIMEOUT_MS,
@@ -15,12 +15,15 @@ use rbtcd_core::node::{
 };
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
+use rbtcd_core::rpc::error::code;
+use rbtcd_core::rpc::Rights;
 use rbtcd_core::wire::locator::BlockLocatorMessage;
 use rbtcd_core::wire::protocol::MAX_INV_PER_MSG;
 use rbtcd_core::wire::TimestampedAddress;
 use rbtcd_core::wire::{
     encode_message, Decoder, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
 };
+use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 const T0: Time = (1_296_688_602 + 86_400) * 1000;
@@ -88,6 +91,22 @@ impl Rig {
         while let Some(o) = self.node.poll_output() {
             self.out.push(o);
         }
+    }
+
+    /// Calls `method` over RPC as the admin user; the result or the error's code.
+    fn call(&mut self, method: &str, params: serde_json::Value) -> Result<serde_json::Value, i32> {
+        let id = self.out.len() as u64;
+        let body = rpc_body(id, method, params);
+        self.input(Input::Rpc {
+            id,
+            rights: Rights::Admin,
+            body,
+        });
+        let reply = self.out.iter().find_map(|o| match o {
+            Output::RpcReply { id: got, body } if *got == id => Some(body.clone()),
+            _ => None,
+        });
+        rpc_result(&reply.expect("answered at once")).map_err(|e| e.code)
     }
 
     fn connect(&mut self, peer: PeerId, a: SocketAddr, direction: Direction) {
@@ -772,9 +791,19 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
     let store = MemStore::new();
     let mut r = Rig::on(params.clone(), NodeConfig::default(), store.clone(), 1);
     r.ready_inbound(1, addr(1));
-    let net: IpNet = "10.1.0.0/16".parse().unwrap();
-    r.node.ban(r.now, net, T0 + 3_600_000);
-    r.input(Input::Tick);
+    let until = (T0 + 3_600_000) / 1000;
+    assert_eq!(
+        r.call("setban", json!(["10.1.0.0/16", "add", until, true])),
+        Ok(json!(null))
+    );
+    assert_eq!(
+        r.call("setban", json!(["10.1.0.0/16", "add"])),
+        Err(code::CLIENT_NODE_ALREADY_ADDED)
+    );
+    assert_eq!(
+        r.call("listbanned", json!([])),
+        Ok(json!([{"address": "10.1.0.0/16", "banned_until": until, "time_remaining": 3600}]))
+    );
     assert_eq!(r.disconnected(1), Some(&DisconnectReason::AddressBanned));
     r.connect(2, addr(2), Direction::Inbound);
     assert_eq!(r.disconnected(2), Some(&DisconnectReason::AddressBanned));
@@ -789,8 +818,18 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
         !restarted.is_banned(&addr(9).ip(), T0 + 3_600_000),
         "expired"
     );
-    assert!(r.node.unban(&net));
-    assert!(!r.node.unban(&net));
+    assert_eq!(
+        r.call("setban", json!(["10.1.0.0/16", "remove"])),
+        Ok(json!(null))
+    );
+    assert_eq!(
+        r.call("setban", json!(["10.1.0.0/16", "remove"])),
+        Err(code::CLIENT_INVALID_IP_OR_SUBNET)
+    );
+    assert_eq!(
+        r.call("setban", json!(["10.1/8", "add"])),
+        Err(code::CLIENT_INVALID_IP_OR_SUBNET)
+    );
     let restarted = Node::new(params, NodeConfig::default(), store, 3, T0).unwrap();
     assert!(!restarted.is_banned(&addr(9).ip(), T0 + 1));
     assert_eq!(restarted.bans().iter().count(), 0);

@@ -8,7 +8,7 @@ pub mod banscore;
 pub mod connmgr;
 pub mod download;
 pub mod group;
-pub mod harness;
 pub mod ipnet;
 pub mod peer;
+pub mod peer_command;
 pub mod syncmgr;

@@ -5,6 +5,7 @@ use crate::chain::{ChainError, ChainOptions};
 use crate::mempool::Policy;
 use crate::net::banscore::DEFAULT_THRESHOLD;
 use crate::net::ipnet::IpNet;
+use crate::rpc::auth::Credentials;
 use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
 
@@ -53,6 +54,19 @@ pub struct NodeConfig {
     pub max_send_queue: Option<u64>,
     /// The chain's memory and flushing (`utxocachemaxsize`, ...).
     pub chain: ChainOptions,
+    /// What the RPC side needs from the daemon's configuration.
+    pub rpc: RpcSettings,
+}
+
+/// The RPC side's settings.
+#[derive(Clone, Debug, Default)]
+pub struct RpcSettings {
+    /// Accepted credentials, for WebSocket clients' `authenticate`.
+    pub credentials: Credentials,
+    /// `proxy`, as `getinfo` reports it (empty when none).
+    pub proxy: String,
+    /// The daemon's logging subsystems, which `debuglevel` may name.
+    pub log_subsystems: Vec<&'static str>,
 }
 
 impl Default for NodeConfig {
@@ -75,6 +89,7 @@ impl Default for NodeConfig {
             tx_index: false,
             max_send_queue: None,
             chain: ChainOptions::default(),
+            rpc: RpcSettings::default(),
         }
     }
 }

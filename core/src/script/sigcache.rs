@@ -4,7 +4,10 @@
 //! will not be seen again, so storing them would only push out the mempool's).
 
 use super::hashes::sha256;
-use std::collections::{HashSet, VecDeque};
+// Membership only, never iterated: the random order cannot reach an output.
+#[allow(clippy::disallowed_types)]
+use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 /// Remembers up to `capacity` valid (message, signature, key) triples; the oldest entry is
@@ -28,6 +31,7 @@ impl std::fmt::Debug for SigCache {
 }
 
 #[derive(Default)]
+#[allow(clippy::disallowed_types)]
 struct Entries {
     set: HashSet<[u8; 32]>,
     order: VecDeque<[u8; 32]>,

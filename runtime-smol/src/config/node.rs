@@ -1,16 +1,18 @@
 //! The core's [`NodeConfig`] from the daemon's resolved [`Config`].
 
 use crate::config::{resolve_addrs, Config};
+use crate::logging;
 use crate::miner::default_workers;
 use crate::miner::generate::parse_mining_addresses;
 use crate::scripts::ScriptPool;
 use rbtcd_core::chain::script_check::ScriptChecks;
 use rbtcd_core::chain::ChainOptions;
 use rbtcd_core::mempool::Policy;
-use rbtcd_core::node::{NodeConfig, DEFAULT_MAX_SEND_QUEUE};
+use rbtcd_core::node::{NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE};
 use rbtcd_core::params::Params;
 use rbtcd_core::script::SigCache;
 use std::sync::Arc;
+use rbtcd_core::rpc::auth::Credentials;
 
 /// Translates the options the node itself acts on; peers given by name are resolved here,
 /// since the core never touches DNS.
@@ -50,6 +52,13 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
                 sig_cache: Arc::new(SigCache::new(cfg.sig_cache_entries)),
             },
             ..defaults.chain.clone()
+        },
+        rpc: RpcSettings {
+            credentials: cfg.rpc.as_ref().map_or_else(Credentials::default, |rpc| {
+                Credentials::new(rpc.admin.as_ref(), rpc.limited.as_ref())
+            }),
+            proxy: cfg.proxy.clone().unwrap_or_default(),
+            log_subsystems: logging::subsystems(),
         },
         ..defaults
     })

@@ -3,8 +3,6 @@
 
 use super::tx_json::btc;
 use super::Context;
-use crate::chain::utxo_stats::utxo_stats;
-use crate::chain::ChainStore;
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
 use serde_json::{json, Value};
@@ -12,10 +10,7 @@ use serde_json::{json, Value};
 /// `gettxoutsetinfo ("hash_type"="hash_serialized_3")`: Core's fields, the hash for
 /// `hash_serialized_3` and none for `none`. MuHash and querying past blocks need Core's
 /// coinstats index, which rbtcd does not keep.
-pub fn get_tx_out_set_info<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn get_tx_out_set_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 3)?;
     let hash = match p.opt_str(0, "hash_type")?.unwrap_or("hash_serialized_3") {
         "hash_serialized_3" => true,
@@ -39,7 +34,9 @@ pub fn get_tx_out_set_info<S: ChainStore>(
             "Querying specific block heights requires coinstatsindex",
         ));
     }
-    let stats = utxo_stats(ctx.chain, hash)
+    let stats = ctx
+        .chain
+        .utxo_stats(hash)
         .map_err(|e| RpcError::new(code::INTERNAL, format!("Unable to read UTXO set: {e}")))?;
     let mut out = json!({
         "height": stats.height,
