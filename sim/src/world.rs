@@ -237,7 +237,8 @@ impl World {
             }
         }
         slot.events = Some(events);
-        let addrs = slot.seeds.clone();
+        // Seeds answer with IPs; the node dials them on the regtest port, where all listen.
+        let addrs = slot.seeds.iter().map(SocketAddr::ip).collect();
         self.digest.add(&[b'S', i as u8]);
         Some(self.feed(
             i,

@@ -10,5 +10,7 @@ pub mod download;
 pub mod group;
 pub mod harness;
 pub mod ipnet;
+pub mod local;
 pub mod peer;
 pub mod syncmgr;
+pub mod user_agent;

@@ -45,10 +45,10 @@ mod rpc;
 mod sync;
 mod timers;
 
-pub use addresses::ADDR_SAVE_INTERVAL_MS;
+pub use addresses::{ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS, SEED_RETRY_MS};
 pub use admin::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
-pub use config::{InitError, NodeConfig, DEFAULT_MAX_SEND_QUEUE};
+pub use config::{InitError, NodeConfig, DEFAULT_MAX_SEND_QUEUE, DEFAULT_TRICKLE_INTERVAL_MS};
 pub use handshake::MALFORMED_BAN_SCORE;
 pub use io::{Input, Notification, Output, Time};
 pub use messages::MEMPOOL_BAN_SCORE;
@@ -60,7 +60,8 @@ use crate::chain::{Chain, ChainStore};
 use crate::mempool::Mempool;
 use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
-use crate::net::connmgr::{ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::connmgr::{peer_addr, ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::local::LocalAddrs;
 use crate::net::peer::{Peer, PeerId};
 use crate::net::syncmgr::SyncManager;
 use crate::params::Params;
@@ -93,6 +94,12 @@ pub struct Node<S: ChainStore> {
     permanent: BTreeMap<PeerId, SocketAddr>,
     /// Our own addresses, learnt from connections to ourselves.
     local_addrs: BTreeSet<SocketAddr>,
+    /// Our addresses as peers should dial them, advertised to those that can reach them.
+    advertised: LocalAddrs,
+    /// When our addresses are next advertised to every peer.
+    next_local_advert: Time,
+    /// DNS seeds whose lookup gave nothing, with when to ask them again.
+    seed_retry: BTreeMap<String, Time>,
     next_stall_check: Option<Time>,
     next_addr_save: Time,
     outputs: VecDeque<Output>,
@@ -115,6 +122,12 @@ impl<S: ChainStore> Node<S> {
             chain.enable_tx_index().map_err(InitError::Chain)?;
         }
         let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
+        let mut advertised = LocalAddrs::default();
+        if config.listening {
+            for (addr, source) in &config.local_addrs {
+                advertised.add(peer_addr(addr), *source);
+            }
+        }
         let mut rng = Rng::new(seed);
         let addrs_rng = rng.fork();
         let banned = match chain.store().bans().map_err(InitError::Bans)? {
@@ -152,6 +165,9 @@ impl<S: ChainStore> Node<S> {
             reconnect,
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
+            advertised,
+            next_local_advert: now + LOCAL_ADVERT_INTERVAL_MS,
+            seed_retry: BTreeMap::new(),
             next_stall_check: None,
             next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
             outputs: VecDeque::new(),
@@ -162,11 +178,9 @@ impl<S: ChainStore> Node<S> {
 
     fn started(mut self) -> Self {
         self.dial_due();
-        if !self.config.connect_only && self.addrs.is_empty() {
-            for seed in self.params.dns_seeds {
-                self.outputs.push_back(Output::Resolve {
-                    seed: seed.to_string(),
-                });
+        if self.addrs.is_empty() {
+            for seed in self.params.dns_seeds.clone() {
+                self.resolve_seed(seed);
             }
         }
         self
@@ -226,7 +240,8 @@ impl<S: ChainStore> Node<S> {
                 }
                 self.fill_outbound();
             }
-            Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
+            Input::Resolved { seed, addrs } => self.on_resolved(seed, &addrs),
+            Input::LocalAddress { addr, source } => self.on_local_address(addr, source),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
             Input::Sent { peer, bytes } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
@@ -273,8 +288,10 @@ impl<S: ChainStore> Node<S> {
         let reconnects = self.reconnect.values().copied();
         let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
         let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
+        let seeds = self.seed_retry.values().copied();
         peers
-            .chain([self.next_addr_save])
+            .chain([self.next_addr_save, self.next_local_advert])
+            .chain(seeds)
             .chain(reconnects)
             .chain(dials)
             .chain(self.next_stall_check)

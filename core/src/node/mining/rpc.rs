@@ -113,7 +113,7 @@ impl<S: ChainStore> Node<S> {
             "hashespersec": self.hashes_per_sec(),
             "networkhashps": network_hash_ps(chain, 120, -1),
             "pooledtx": self.mempool().len(),
-            "testnet": network == Network::Testnet3,
+            "testnet": matches!(network, Network::Testnet3 | Network::Testnet4),
         }))
     }
 

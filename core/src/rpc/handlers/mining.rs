@@ -262,6 +262,7 @@ pub fn reject_reason(err: &ChainError) -> String {
         RuleError::HighHash => "high-hash",
         RuleError::BadDifficultyBits { .. } => "bad-diffbits",
         RuleError::TimeTooOld { .. } => "time-too-old",
+        RuleError::Timewarp { .. } => "time-timewarp-attack",
         RuleError::TimeTooNew { .. } => "time-too-new",
         RuleError::CheckpointMismatch { .. } => "bad-checkpoint",
         RuleError::ForkBeforeCheckpoint { .. } => "fork-too-old",
