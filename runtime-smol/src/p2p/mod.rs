@@ -5,10 +5,13 @@
 pub(crate) mod dialer;
 pub(crate) mod onion;
 pub(crate) mod progress;
+pub(crate) mod seeds;
 pub(crate) mod socks5;
+pub(crate) mod upnp;
 
 use crate::p2p::dialer::Dialer;
 use crate::p2p::progress::Progress;
+use crate::p2p::seeds::SeedResolver;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
@@ -78,6 +81,7 @@ pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
     dialer: Dialer,
 ) -> Node<S> {
     let (tx, rx) = events;
+    let seeds = SeedResolver::new(dialer.proxy.clone());
     let dialer = Arc::new(dialer);
     let accept_tasks: Vec<smol::Task<()>> = listeners
         .into_iter()
@@ -91,6 +95,7 @@ pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
         notify: notify.as_ref(),
         miner: miner.as_ref(),
         dialer: &dialer,
+        seeds: &seeds,
     };
     let mut stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
     while !stopped {
@@ -140,6 +145,7 @@ struct Sinks<'a, N> {
     notify: Option<&'a Sender<N>>,
     miner: Option<&'a Sender<Option<MinerWork>>>,
     dialer: &'a Arc<Dialer>,
+    seeds: &'a SeedResolver,
 }
 
 /// Carries out everything the node wants done; true when it reported a fatal error.
@@ -168,8 +174,12 @@ fn drain<S: ChainStore + Send + 'static, N: From<Notification>>(
                 smol::spawn(dial(addr, tx.clone(), Arc::clone(sinks.dialer))).detach();
             }
             Output::Resolve { seed } => {
-                let port = node.chain().params().default_port;
-                smol::spawn(resolve_seed(seed, port, tx.clone())).detach();
+                let (seeds, tx) = (sinks.seeds.clone(), tx.clone());
+                smol::spawn(async move {
+                    let addrs = seeds.lookup(&seed).await;
+                    let _ = tx.send(Event::Input(Input::Resolved { seed, addrs })).await;
+                })
+                .detach();
             }
             Output::Notify(n) => {
                 fatal |= matches!(n, Notification::Fatal(_));
@@ -236,18 +246,6 @@ async fn dial<S: ChainStore>(addr: SocketAddr, tx: Sender<Event<S>>, dialer: Arc
             let _ = tx.send(Event::Input(Input::ConnectFailed { addr })).await;
         }
     }
-}
-
-/// Looks up a DNS seed for the node (the core never touches DNS).
-async fn resolve_seed<S: ChainStore>(seed: String, port: u16, tx: Sender<Event<S>>) {
-    let addrs = match smol::net::resolve((seed.as_str(), port)).await {
-        Ok(addrs) => addrs,
-        Err(e) => {
-            log::info!(target: "rbtcd::p2p", "DNS seed {seed} lookup failed: {e}");
-            Vec::new()
-        }
-    };
-    let _ = tx.send(Event::Input(Input::Resolved { seed, addrs })).await;
 }
 
 async fn read_loop<S: ChainStore>(mut stream: TcpStream, peer: PeerId, tx: Sender<Event<S>>) {

@@ -11,7 +11,6 @@ use crate::rpc::http::{shutting_down, ChainJob, RpcServer, RpcService};
 use crate::rpc::notify::{Feed, Notifier};
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::node::Node;
-use rbtcd_core::params::Params;
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::handlers::{Effect, NodeInfo};
 use rbtcd_core::rpc::methods::Method;
@@ -88,7 +87,7 @@ pub fn start<S: ChainStore + Send + 'static>(
             };
             let service: Arc<dyn RpcService> = Arc::new(service);
             let (feed_tx, feed) = feed;
-            let notifier = Arc::new(Notifier::new(Params::new(cfg.network), feed_tx));
+            let notifier = Arc::new(Notifier::new(cfg.params(), feed_tx));
             let server = RpcServer::start(rpc, service.clone(), notifier.clone())
                 .map_err(|e| format!("cannot start the RPC server: {e}"))?;
             // The thread ends when the node stops and its notifications end.

@@ -144,7 +144,48 @@ fn refusals_are_reported_by_kind() {
 fn overlong_fields_are_refused_before_sending() {
     let host = "a".repeat(256);
     assert!(matches!(
-        connect_request(&Target::Domain(host, 1)),
+        request(CMD_CONNECT, &Target::Domain(host, 1)),
         Err(Socks5Error::TooLong("host name"))
     ));
+}
+
+#[test]
+fn resolves_a_seed_through_tors_resolve_command() {
+    smol::block_on(async {
+        let host = "seed.bitcoin.sipa.be";
+        let mut request = vec![5, 0xf0, 0, 3, host.len() as u8];
+        request.extend_from_slice(host.as_bytes());
+        request.extend_from_slice(&[0, 0]);
+        let answer = vec![5, 0, 0, 1, 20, 1, 2, 3, 0, 0];
+        let (addr, task) = scripted(vec![vec![5, 1, 0], request], vec![vec![5, 0], answer]).await;
+        let proxy = Proxy {
+            addr,
+            credentials: None,
+        };
+        let ip = resolve(&proxy, host).await.unwrap();
+        assert_eq!(ip, IpAddr::from([20, 1, 2, 3]));
+        task.await;
+    });
+}
+
+#[test]
+fn a_resolve_the_proxy_refuses_is_an_error() {
+    smol::block_on(async {
+        let host = "nowhere.example";
+        let mut request = vec![5, 0xf0, 0, 3, host.len() as u8];
+        request.extend_from_slice(host.as_bytes());
+        request.extend_from_slice(&[0, 0]);
+        // Tor answers a failed lookup with "host unreachable".
+        let refused = vec![5, 4, 0, 1, 0, 0, 0, 0, 0, 0];
+        let (addr, task) = scripted(vec![vec![5, 1, 0], request], vec![vec![5, 0], refused]).await;
+        let proxy = Proxy {
+            addr,
+            credentials: None,
+        };
+        assert!(matches!(
+            resolve(&proxy, host).await,
+            Err(Socks5Error::Refused(4))
+        ));
+        task.await;
+    });
 }
