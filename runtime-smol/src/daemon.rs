@@ -112,7 +112,11 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
             let report = move |input| {
                 let _ = node.try_send(Event::Input(input));
             };
-            Some(smol::spawn(upnp::run(listener.port(), report, upnp_stop_rx)))
+            Some(smol::spawn(upnp::run(
+                listener.port(),
+                report,
+                upnp_stop_rx,
+            )))
         }
         _ => None,
     };

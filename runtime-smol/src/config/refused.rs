@@ -8,10 +8,7 @@ pub const REFUSED: &[(&str, &str)] = &[
         "addrindex",
         "rbtcd keeps no address index, so searchrawtransactions is not served",
     ),
-    (
-        "dropaddrindex",
-        "rbtcd keeps no address index to drop",
-    ),
+    ("dropaddrindex", "rbtcd keeps no address index to drop"),
     (
         "dropcfindex",
         "rbtcd keeps no committed filter index to drop",
@@ -56,20 +53,11 @@ pub const REFUSED: &[(&str, &str)] = &[
         "memprofile",
         "profiling is Go runtime tooling; profile rbtcd with heaptrack or similar",
     ),
-    (
-        "traceprofile",
-        "execution traces are Go runtime tooling",
-    ),
+    ("traceprofile", "execution traces are Go runtime tooling"),
     ("profile", "rbtcd has no HTTP profiling server"),
-    (
-        "dbtype",
-        "rbtcd has one block database backend (LMDB)",
-    ),
+    ("dbtype", "rbtcd has one block database backend (LMDB)"),
     ("prune", "rbtcd does not prune blocks yet"),
-    (
-        "nowinservice",
-        "rbtcd does not run as a Windows service",
-    ),
+    ("nowinservice", "rbtcd does not run as a Windows service"),
     (
         "rpccert",
         "rbtcd's RPC server has no TLS yet; it listens on loopback by default",
@@ -82,10 +70,7 @@ pub const REFUSED: &[(&str, &str)] = &[
         "rpcquirks",
         "rbtcd does not mirror Bitcoin Core's JSON-RPC quirks",
     ),
-    (
-        "sigcachemaxsize",
-        "rbtcd keeps no signature cache to size",
-    ),
+    ("sigcachemaxsize", "rbtcd keeps no signature cache to size"),
     (
         "utxocachemaxsize",
         "rbtcd does not size its UTXO cache from an option yet",
@@ -120,7 +105,9 @@ mod tests {
             check("--prune=2000").as_deref(),
             Some("--prune is not supported: rbtcd does not prune blocks yet")
         );
-        assert!(check("--addrindex").unwrap().contains("searchrawtransactions"));
+        assert!(check("--addrindex")
+            .unwrap()
+            .contains("searchrawtransactions"));
         assert_eq!(check("--txindex"), None);
         assert_eq!(check("prune"), None);
     }

@@ -155,7 +155,9 @@ pub async fn resolve(proxy: &Proxy, host: &str) -> Result<IpAddr, Socks5Error> {
     let target = Target::Domain(host.to_string(), 0);
     match ask(&mut stream, CMD_RESOLVE, &target).await? {
         Some(ip) => Ok(ip),
-        None => Err(Socks5Error::BadReply("a host name where an address was expected")),
+        None => Err(Socks5Error::BadReply(
+            "a host name where an address was expected",
+        )),
     }
 }
 

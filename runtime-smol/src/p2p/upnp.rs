@@ -201,6 +201,10 @@ mod tests {
         // A gateway that cut the lease to a minute is renewed every 45 s.
         assert_eq!(renew_after(Some(60)), Duration::from_secs(45));
         assert_eq!(renew_after(Some(1)), Duration::from_secs(1));
-        assert_eq!(renew_after(Some(7200)), RENEW_EVERY, "never later than btcd");
+        assert_eq!(
+            renew_after(Some(7200)),
+            RENEW_EVERY,
+            "never later than btcd"
+        );
     }
 }
