@@ -1173,3 +1173,18 @@ fn a_peers_feefilter_is_recorded_when_in_the_money_range() {
         "out of range: ignored"
     );
 }
+
+#[test]
+fn banthreshold_sets_the_score_that_bans() {
+    let mut r = Rig::new(NodeConfig {
+        ban_threshold: 40,
+        ..NodeConfig::default()
+    });
+    r.ready_inbound(1, addr(1));
+    let bytes = corrupt_frame(r.magic);
+    r.input(Input::Received { peer: 1, bytes });
+    assert!(!is_banned(&r, 1));
+    let bytes = corrupt_frame(r.magic);
+    r.input(Input::Received { peer: 1, bytes });
+    assert!(is_banned(&r, 1), "two malformed frames reach 40");
+}

@@ -43,6 +43,10 @@ fn start(args: &[String]) -> Result<(), String> {
             println!("rbtcd version {}", env!("CARGO_PKG_VERSION"));
             return Ok(());
         }
+        Startup::ShowHelp(usage) => {
+            print!("{usage}");
+            return Ok(());
+        }
         Startup::ShowSubsystems => {
             println!("Supported subsystems [{}]", logging::subsystems().join(" "));
             return Ok(());

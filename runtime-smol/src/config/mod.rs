@@ -47,6 +47,8 @@ pub enum Startup {
     ShowVersion,
     /// Print the logging subsystems and exit (`--debuglevel=show`).
     ShowSubsystems,
+    /// Print this usage text and exit (`--help`).
+    ShowHelp(String),
 }
 
 /// RPC server settings; absent when the RPC server is disabled.
@@ -299,6 +301,9 @@ pub fn default_home() -> PathBuf {
 /// home directory. Like btcd, the default config file is created with random RPC credentials
 /// when missing, except on the private networks (regtest, simnet, signet).
 pub fn load(args: &[String], home: &Path) -> Result<Startup, ConfigError> {
+    if let Some(usage) = Options::help(args) {
+        return Ok(Startup::ShowHelp(usage));
+    }
     let cli = Options::parse(args).map_err(ConfigError::CommandLine)?;
     if cli.version {
         return Ok(Startup::ShowVersion);

@@ -205,6 +205,21 @@ pub struct Options {
     pub droptxindex: bool,
 }
 
+/// `--name=value` as `--name value`, as argh reads options.
+fn split_values(args: &[String]) -> Vec<String> {
+    let mut split = Vec::with_capacity(args.len());
+    for arg in args {
+        match arg.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
+            Some((name, value)) => {
+                split.push(format!("--{name}"));
+                split.push(value.to_string());
+            }
+            None => split.push(arg.clone()),
+        }
+    }
+    split
+}
+
 /// Names of the options that are switches: in a config file they take a boolean value.
 pub const SWITCHES: &[&str] = &[
     "version",
@@ -235,21 +250,22 @@ impl Options {
     /// Parses command-line style arguments (without the program name). Accepts btcd's
     /// `--name=value` spelling as well as `--name value`.
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut split: Vec<String> = Vec::with_capacity(args.len());
-        for arg in args {
-            if let Some(line) = refused::check(arg) {
-                return Err(line);
-            }
-            match arg.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
-                Some((name, value)) => {
-                    split.push(format!("--{name}"));
-                    split.push(value.to_string());
-                }
-                None => split.push(arg.clone()),
-            }
+        if let Some(line) = args.iter().find_map(|a| refused::check(a)) {
+            return Err(line);
         }
+        let split = split_values(args);
         let refs: Vec<&str> = split.iter().map(String::as_str).collect();
         Options::from_args(&["rbtcd"], &refs).map_err(|exit| exit.output.trim().to_string())
+    }
+
+    /// The usage text, when `args` ask for it (`--help`, `help`).
+    pub fn help(args: &[String]) -> Option<String> {
+        let split = split_values(args);
+        let refs: Vec<&str> = split.iter().map(String::as_str).collect();
+        match Options::from_args(&["rbtcd"], &refs) {
+            Err(exit) if exit.status.is_ok() => Some(exit.output),
+            _ => None,
+        }
     }
 
     /// Lays `self` (the command line) over `file` (the config file): scalars from the command

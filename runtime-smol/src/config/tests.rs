@@ -375,3 +375,31 @@ fn options_with_nothing_to_do_are_refused() {
         "{from_file}"
     );
 }
+
+#[test]
+fn remaining_btcd_options_resolve() {
+    let home = temp_home("remaining");
+    let c = load_in(
+        &home,
+        &[
+            "--simnet",
+            "--datadir=/tmp/rbtcd-data",
+            "--logdir=/tmp/rbtcd-logs",
+            "--banthreshold=40",
+            "--nobanning",
+            "--rpcuser=u",
+            "--rpcpass=p",
+            "--rpcmaxwebsockets=3",
+            "--rpcmaxconcurrentreqs=1",
+            "--rejectreplacement",
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.network, Network::Simnet);
+    assert_eq!(c.data_dir, PathBuf::from("/tmp/rbtcd-data/simnet"));
+    assert_eq!(c.log_dir, PathBuf::from("/tmp/rbtcd-logs/simnet"));
+    assert_eq!((c.ban_threshold, c.no_banning), (40, true));
+    let rpc = c.rpc.unwrap();
+    assert_eq!((rpc.max_websockets, rpc.max_concurrent_reqs), (3, 1));
+    assert!(!c.dns_seed, "simnet has no seeding");
+}
