@@ -165,12 +165,15 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     drop(upnp_stop);
     if let Some(upnp) = upnp {
         // Each gateway call has its own timeout; this bounds the whole removal.
-        let removed = async { Some(upnp.await) };
+        let removed = async {
+            upnp.await;
+            true
+        };
         let late = async {
             smol::Timer::after(UPNP_REMOVE_TIMEOUT).await;
-            None
+            false
         };
-        if smol::future::or(removed, late).await.is_none() {
+        if !smol::future::or(removed, late).await {
             log::warn!("unable to remove UPnP port mapping: the gateway did not answer");
         }
     }

@@ -186,13 +186,7 @@ impl<S: ChainStore> Node<S> {
 
     /// Advertises our address to every ready peer (when it is new, and daily).
     pub(super) fn advertise_to_all(&mut self) {
-        let ready: Vec<PeerId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.is_ready())
-            .map(|(id, _)| *id)
-            .collect();
-        for peer in ready {
+        for peer in self.ready_peers() {
             self.advertise_to(peer);
         }
     }

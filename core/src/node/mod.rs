@@ -29,6 +29,9 @@
 //!   peer's feefilter is honoured when announcing transactions (btcd honours it too).
 //! - Bans cover networks as well as addresses, can be set by hand ([`Node::ban`]) and are
 //!   kept in the store across restarts (Core's banlist).
+//! - Our address goes to outbound peers after the handshake (btcd) and to every peer once a
+//!   day ([`LOCAL_ADVERT_INTERVAL_MS`], Core), heads our `getaddr` answers, and is the sender
+//!   of our `version`; a DNS seed whose lookup failed is asked again after [`SEED_RETRY_MS`].
 
 mod addresses;
 mod admin;
