@@ -284,6 +284,19 @@ const EXERCISED: &[(&str, &[(&str, &str)])] = &[
         )],
     ),
     (
+        "torisolation",
+        &[
+            (
+                "runtime-smol/src/p2p/dialer.rs",
+                "isolation_gives_each_connection_its_own_login",
+            ),
+            (
+                "runtime-smol/src/config/tests.rs",
+                "proxies_and_onion_options_as_btcd",
+            ),
+        ],
+    ),
+    (
         "noonion",
         &[(
             "runtime-smol/src/p2p/dialer.rs",

@@ -205,6 +205,8 @@ pub enum ConfigError {
     Signet(String),
     /// `trickleinterval` did not parse or is zero.
     TrickleInterval(String),
+    /// `torisolation` without a proxy to isolate streams on.
+    TorIsolationWithoutProxy,
     /// `upnp` where it has nothing to do (no listener, or `externalip` given).
     Upnp(&'static str),
     /// `notls` with an RPC listener that is not on localhost.
@@ -277,6 +279,10 @@ impl fmt::Display for ConfigError {
             ConfigError::Checkpoint(e) => write!(f, "invalid addcheckpoint: {e}"),
             ConfigError::Signet(e) => write!(f, "{e}"),
             ConfigError::Upnp(why) => write!(f, "--upnp {why}"),
+            ConfigError::TorIsolationWithoutProxy => write!(
+                f,
+                "Tor stream isolation requires either proxy or onionproxy to be set"
+            ),
             ConfigError::TrickleInterval(e) => write!(f, "invalid trickleinterval: {e}"),
             ConfigError::NoTlsNotLoopback(a) => write!(
                 f,
@@ -481,7 +487,11 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         proxy: proxy("proxy", &o.proxy, &o.proxyuser, &o.proxypass)?,
         onion: proxy("onion", &o.onion, &o.onionuser, &o.onionpass)?,
         no_onion: o.noonion,
+        tor_isolation: o.torisolation,
     };
+    if dialer.tor_isolation && dialer.proxy.is_none() && dialer.onion.is_none() {
+        return Err(ConfigError::TorIsolationWithoutProxy);
+    }
 
     let user_agent = user_agent(&o.uacomment).map_err(ConfigError::UserAgent)?;
     if o.rejectnonstd && o.relaynonstd {

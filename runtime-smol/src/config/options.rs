@@ -129,6 +129,9 @@ pub struct Options {
     /// disable connecting to tor hidden services
     #[argh(switch)]
     pub noonion: bool,
+    /// enable Tor stream isolation by randomizing proxy credentials for each connection
+    #[argh(switch)]
+    pub torisolation: bool,
     /// comment to add to the user agent (BIP 14)
     #[argh(option)]
     pub uacomment: Vec<String>,
@@ -239,6 +242,7 @@ pub const SWITCHES: &[&str] = &[
     "nobanning",
     "nodnsseed",
     "noonion",
+    "torisolation",
     "norpc",
     "notls",
     "generate",
@@ -317,6 +321,7 @@ impl Options {
             onionuser: self.onionuser.or(file.onionuser),
             onionpass: self.onionpass.or(file.onionpass),
             noonion: self.noonion || file.noonion,
+            torisolation: self.torisolation || file.torisolation,
             uacomment: list(self.uacomment, file.uacomment),
             rpcuser: self.rpcuser.or(file.rpcuser),
             rpcpass: self.rpcpass.or(file.rpcpass),

@@ -76,10 +76,6 @@ pub const REFUSED: &[(&str, &str)] = &[
         "rbtcd does not size its UTXO cache from an option yet",
     ),
     (
-        "torisolation",
-        "rbtcd does not randomise proxy credentials per connection yet",
-    ),
-    (
         "v2transport",
         "rbtcd speaks the v1 P2P transport only (BIP324 peers fall back to it)",
     ),

@@ -216,6 +216,15 @@ fn proxies_and_onion_options_as_btcd() {
     assert!(e
         .to_string()
         .starts_with("proxy address '127.0.0.1' is invalid"));
+    assert_eq!(
+        load_in(&home, &["--regtest", "--torisolation"]),
+        Err(ConfigError::TorIsolationWithoutProxy)
+    );
+    let isolated = load_in(
+        &home,
+        &["--regtest", "--torisolation", "--proxy=127.0.0.1:9050"],
+    );
+    assert!(isolated.unwrap().dialer.tor_isolation);
 }
 
 #[test]
