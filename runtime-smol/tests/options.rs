@@ -620,6 +620,7 @@ fn every_btcd_option_is_accepted_or_refused_with_a_reason() {
             "{stderr}"
         );
     }
+    let _ = std::fs::remove_dir_all(&home);
     let ours_only: Vec<&String> = shown
         .iter()
         .filter(|o| !BTCD.contains(&o.as_str()))

@@ -109,6 +109,7 @@ fn seeds_are_dialled_on_each_networks_standard_port() {
         std::io::Read::read_exact(&mut conn, &mut magic).unwrap();
         assert_eq!(magic, params.magic, "{network}: a version of this network");
         common::terminate(child);
+        let _ = std::fs::remove_dir_all(&home);
         let names = asked.lock().unwrap().clone();
         for seed in &params.dns_seeds {
             assert!(
@@ -282,6 +283,7 @@ fn upnp_maps_renews_advertises_and_deletes_the_mapping() {
     });
     assert!(calls_of(&calls, "DeletePortMapping").is_empty());
     common::terminate(child);
+    let _ = std::fs::remove_dir_all(&home);
     let deletes = calls_of(&calls, "DeletePortMapping");
     assert_eq!(deletes.len(), 1, "deleted at SIGTERM");
     assert_eq!(deletes[0].arg("NewExternalPort"), Some("12008"));
@@ -305,6 +307,7 @@ fn upnp_failure_leaves_the_node_running(mode: gateway::Mode, line: &str) {
     let sender = version.sender.socket_addr();
     assert_eq!(sender, SocketAddr::from(([20, 0, 0, 1], 12008)));
     common::terminate(child);
+    let _ = std::fs::remove_dir_all(&home);
 }
 
 #[test]
