@@ -774,15 +774,20 @@ fn addr_entries(msgs: &[Message]) -> Vec<SocketAddr> {
         .collect()
 }
 
+/// The sender address of the version the node answers an inbound `peer` (routable) with.
+fn our_version_sender(r: &mut Rig, peer: PeerId) -> Option<SocketAddr> {
+    r.connect(peer, public(peer as u8), Direction::Inbound);
+    r.send(peer, &Message::Version(version(1000 + peer, 70016, full())));
+    r.sent(peer).into_iter().find_map(|m| match m {
+        Message::Version(v) => Some(v.sender.socket_addr()),
+        _ => None,
+    })
+}
+
 #[test]
 fn our_best_address_is_in_our_version_and_getaddr_answer() {
     let mut r = Rig::new(local_config(true));
-    r.connect(1, public(1), Direction::Inbound);
-    r.send(1, &Message::Version(version(1001, 70016, full())));
-    let ours = r.sent(1).into_iter().find_map(|m| match m {
-        Message::Version(v) => Some(v.sender.socket_addr()),
-        _ => None,
-    });
+    let ours = our_version_sender(&mut r, 1);
     // The operator's externalip outranks a bound address.
     assert_eq!(ours, Some("1.2.3.4:12008".parse().unwrap()));
     r.send(1, &Message::Verack);
@@ -796,12 +801,7 @@ fn our_best_address_is_in_our_version_and_getaddr_answer() {
 #[test]
 fn nolisten_advertises_nothing() {
     let mut r = Rig::new(local_config(false));
-    r.connect(1, public(1), Direction::Inbound);
-    r.send(1, &Message::Version(version(1001, 70016, full())));
-    let sender = r.sent(1).into_iter().find_map(|m| match m {
-        Message::Version(v) => Some(v.sender.socket_addr()),
-        _ => None,
-    });
+    let sender = our_version_sender(&mut r, 1);
     assert_eq!(sender.map(|a| a.port()), Some(0));
     r.send(1, &Message::Verack);
     r.send(1, &Message::GetAddr);
