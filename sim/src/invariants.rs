@@ -6,8 +6,8 @@
 
 use crate::world::World;
 use rbtcd_core::chain::{Chain, ChainStore, MemStore, Placement};
-use rbtcd_core::net::addrmgr::{NEW_BUCKETS, NEW_BUCKET_SIZE, TRIED_BUCKETS, TRIED_BUCKET_SIZE};
 use rbtcd_core::harness::START;
+use rbtcd_core::net::addrmgr::{NEW_BUCKETS, NEW_BUCKET_SIZE, TRIED_BUCKETS, TRIED_BUCKET_SIZE};
 use rbtcd_core::primitives::{Block, BlockHash, Txid};
 use std::collections::{BTreeMap, BTreeSet};
 

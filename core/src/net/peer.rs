@@ -7,7 +7,7 @@
 use super::addr_rate::AddrRateLimit;
 use super::banscore::BanScore;
 use crate::primitives::{BlockHash, Hash256};
-use crate::wire::{Decoder, ServiceFlags, VersionMessage};
+use crate::wire::{Decoder, Inventory, ServiceFlags, VersionMessage};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
@@ -102,6 +102,11 @@ pub enum DisconnectReason {
     Stalled,
     /// Its headers do not connect or break consensus.
     BadHeaders(String),
+    /// Its user agent is blacklisted or missing from the whitelist (`agentblacklist`,
+    /// `agentwhitelist`).
+    UndesiredUserAgent(String),
+    /// It announces transactions although we asked for none (`blocksonly`).
+    TxRelayInBlocksOnly,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -142,6 +147,10 @@ impl fmt::Display for DisconnectReason {
             }
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
+            DisconnectReason::UndesiredUserAgent(a) => write!(f, "undesired user agent {a}"),
+            DisconnectReason::TxRelayInBlocksOnly => {
+                f.write_str("announcing transactions to a blocks-only node")
+            }
         }
     }
 }
@@ -225,6 +234,12 @@ pub struct Peer {
     pub fee_filter: i64,
     /// The addr/addrv2 relay allowance.
     pub addr_rate: AddrRateLimit,
+    /// Transaction announcements waiting for the trickle (`trickleinterval`).
+    pub tx_inv_queue: Vec<Inventory>,
+    /// When transactions were last announced to the peer, ms.
+    pub last_tx_inv: Option<u64>,
+    /// When the queued announcements go out, ms.
+    pub trickle_due: Option<u64>,
     known: KnownInventory,
 }
 
@@ -259,6 +274,9 @@ impl Peer {
             ping_rtt: None,
             fee_filter: 0,
             addr_rate: AddrRateLimit::new(now),
+            tx_inv_queue: Vec::new(),
+            last_tx_inv: None,
+            trickle_due: None,
             known: KnownInventory::default(),
         }
     }
@@ -289,7 +307,7 @@ impl Peer {
         let pong = self.ping.map(|(_, at)| at + PONG_TIMEOUT_MS);
         let ping = self.next_ping.filter(|_| self.ping.is_none());
         let handshake = (!self.is_ready()).then_some(self.connected_at + HANDSHAKE_TIMEOUT_MS);
-        [Some(idle), pong, ping, handshake]
+        [Some(idle), pong, ping, handshake, self.trickle_due]
             .into_iter()
             .flatten()
             .min()

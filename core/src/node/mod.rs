@@ -29,6 +29,9 @@
 //!   peer's feefilter is honoured when announcing transactions (btcd honours it too).
 //! - Bans cover networks as well as addresses, can be set by hand ([`Node::ban`]) and are
 //!   kept in the store across restarts (Core's banlist).
+//! - Our address goes to outbound peers after the handshake (btcd) and to every peer once a
+//!   day ([`LOCAL_ADVERT_INTERVAL_MS`], Core), heads our `getaddr` answers, and is the sender
+//!   of our `version`; a DNS seed whose lookup failed is asked again after [`SEED_RETRY_MS`].
 
 mod addresses;
 mod admin;
@@ -47,9 +50,11 @@ mod timers;
 mod ws;
 
 pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
-pub use addresses::ADDR_SAVE_INTERVAL_MS;
+pub use addresses::{ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS, SEED_RETRY_MS};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
-pub use config::{InitError, NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE};
+pub use config::{
+    InitError, NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE, DEFAULT_TRICKLE_INTERVAL_MS,
+};
 pub use handshake::MALFORMED_BAN_SCORE;
 pub use io::{Input, Notification, Output, Time};
 pub use messages::MEMPOOL_BAN_SCORE;
@@ -61,7 +66,8 @@ use crate::chain::{Chain, ChainStore};
 use crate::mempool::Mempool;
 use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
-use crate::net::connmgr::{ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::connmgr::{peer_addr, ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::local::LocalAddrs;
 use crate::net::peer::{Peer, PeerId};
 use crate::net::syncmgr::SyncManager;
 use crate::params::Params;
@@ -97,6 +103,12 @@ pub struct Node<S: ChainStore> {
     permanent: BTreeMap<PeerId, SocketAddr>,
     /// Our own addresses, learnt from connections to ourselves.
     local_addrs: BTreeSet<SocketAddr>,
+    /// Our addresses as peers should dial them, advertised to those that can reach them.
+    advertised: LocalAddrs,
+    /// When our addresses are next advertised to every peer.
+    next_local_advert: Time,
+    /// DNS seeds whose lookup gave nothing, with when to ask them again.
+    seed_retry: BTreeMap<String, Time>,
     next_stall_check: Option<Time>,
     next_addr_save: Time,
     outputs: VecDeque<Output>,
@@ -123,6 +135,12 @@ impl<S: ChainStore> Node<S> {
             chain.enable_tx_index().map_err(InitError::Chain)?;
         }
         let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
+        let mut advertised = LocalAddrs::default();
+        if config.listening {
+            for (addr, source) in &config.local_addrs {
+                advertised.add(peer_addr(addr), *source);
+            }
+        }
         let mut rng = Rng::new(seed);
         let addrs_rng = rng.fork();
         let banned = match chain.store().bans().map_err(InitError::Bans)? {
@@ -168,6 +186,9 @@ impl<S: ChainStore> Node<S> {
             reconnect,
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
+            advertised,
+            next_local_advert: now + LOCAL_ADVERT_INTERVAL_MS,
+            seed_retry: BTreeMap::new(),
             next_stall_check: None,
             next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
             outputs: VecDeque::new(),
@@ -178,11 +199,9 @@ impl<S: ChainStore> Node<S> {
 
     fn started(mut self) -> Self {
         self.dial_due();
-        if !self.config.connect_only && self.addrs.is_empty() {
-            for seed in self.params.dns_seeds {
-                self.outputs.push_back(Output::Resolve {
-                    seed: seed.to_string(),
-                });
+        if self.addrs.is_empty() {
+            for seed in self.params.dns_seeds.clone() {
+                self.resolve_seed(seed);
             }
         }
         self
@@ -242,7 +261,8 @@ impl<S: ChainStore> Node<S> {
                 }
                 self.fill_outbound();
             }
-            Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
+            Input::Resolved { seed, addrs } => self.on_resolved(seed, &addrs),
+            Input::LocalAddress { addr, source } => self.on_local_address(addr, source),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
             Input::Sent { peer, bytes } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
@@ -295,8 +315,10 @@ impl<S: ChainStore> Node<S> {
         let reconnects = self.reconnect.values().copied();
         let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
         let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
+        let seeds = self.seed_retry.values().copied();
         peers
-            .chain([self.next_addr_save])
+            .chain([self.next_addr_save, self.next_local_advert])
+            .chain(seeds)
             .chain(reconnects)
             .chain(dials)
             .chain(self.next_stall_check)
