@@ -97,6 +97,10 @@ impl<S: ChainStore> Node<S> {
             })
             .map(|(_, p)| p.addr)
             .collect();
+        if outbound.len() + self.connmgr.dialing.len() >= target {
+            // Nothing to pick (this runs on every tick: keep the full case cheap).
+            return;
+        }
         let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
         connected.extend(&self.local_addrs);
         let (now, banned) = (self.now, &self.banned);
