@@ -3,8 +3,8 @@
 //! is a violation).
 
 use crate::scenario::Attack;
+use crate::store::SimStore;
 use crate::workload;
-use rbtcd_core::chain::MemStore;
 use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;
 use rbtcd_core::primitives::{Block, BlockHash};
@@ -36,7 +36,7 @@ enum Breakage {
 }
 
 /// The frames of `attack` by the adversary running `node`, at `now_secs`.
-pub fn strike(attack: Attack, node: &Node<MemStore>, rng: &mut Rng, now_secs: u64) -> Strike {
+pub fn strike(attack: Attack, node: &Node<SimStore>, rng: &mut Rng, now_secs: u64) -> Strike {
     let params = node.chain().params();
     let frame = |m: &Message| encode_message(params.magic, m);
     let mut invalid = Vec::new();
@@ -75,15 +75,15 @@ pub fn strike(attack: Attack, node: &Node<MemStore>, rng: &mut Rng, now_secs: u6
                 .collect();
             vec![frame(&Message::Addr(addrs))]
         }
-        // Passive attacks act by filtering what the node sends.
-        Attack::StallBlocks | Attack::Silent => Vec::new(),
+        // Passive attacks act by filtering what the node sends or reading slowly.
+        Attack::StallBlocks | Attack::Silent | Attack::SlowReader => Vec::new(),
     };
     Strike { frames, invalid }
 }
 
 /// A block on `node`'s tip that breaks one rule yet has valid proof of work for its bits.
 fn invalid_block(
-    node: &Node<MemStore>,
+    node: &Node<SimStore>,
     params: &Params,
     how: Breakage,
     rng: &mut Rng,

@@ -3,6 +3,7 @@
 //! mempool, bounded address books, no known-invalid block on any main chain, and (on small runs)
 //! each stored UTXO set equal to a recomputation from the node's own chain.
 
+use crate::store::SimStore;
 use crate::world::World;
 use rbtcd_core::chain::{Chain, ChainStore, MemStore, Placement};
 use rbtcd_core::net::addrmgr::{NEW_BUCKETS, NEW_BUCKET_SIZE, TRIED_BUCKETS, TRIED_BUCKET_SIZE};
@@ -80,7 +81,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
 }
 
 /// The main chain ending at `tip`, genesis excluded, oldest first.
-fn main_chain(store: &MemStore, tip: BlockHash) -> Result<Vec<Block>, String> {
+fn main_chain(store: &SimStore, tip: BlockHash) -> Result<Vec<Block>, String> {
     let mut blocks = Vec::new();
     let mut hash = tip;
     while let Some(block) = store.block(&hash).map_err(|e| e.to_string())? {
@@ -95,10 +96,10 @@ fn main_chain(store: &MemStore, tip: BlockHash) -> Result<Vec<Block>, String> {
 }
 
 /// Replays `blocks` into a fresh chain and compares its UTXO set with `store`'s.
-fn utxo_matches(world: &World, blocks: &[Block], store: &MemStore) -> Result<(), String> {
+fn utxo_matches(world: &World, blocks: &[Block], store: &SimStore) -> Result<(), String> {
     let mut chain = Chain::open(world.params.clone(), MemStore::new())
         .map_err(|e| format!("fresh chain: {e}"))?;
-    let now = START / 1000 + world.elapsed_ms() / 1000 + 3600;
+    let now = START / 1000 + world.now / 1000 + 3600;
     for b in blocks {
         let hash = b.block_hash();
         match chain.process_block(b.clone(), now) {
