@@ -12,6 +12,10 @@ use std::net::SocketAddr;
 
 /// The address book is saved this often (btcd's `dumpAddressInterval`), and at shutdown.
 pub const ADDR_SAVE_INTERVAL_MS: u64 = 10 * 60_000;
+/// After the address book yielded fewer candidates than free outbound slots, how long to wait
+/// before searching it again unless new addresses arrive (btcd's connection manager retries
+/// after 5 s).
+pub const OUTBOUND_RETRY_MS: u64 = 5_000;
 
 impl<S: ChainStore> Node<S> {
     pub(super) fn on_resolved(&mut self, seed: &str, found: &[SocketAddr]) {
@@ -33,6 +37,7 @@ impl<S: ChainStore> Node<S> {
         // btcd credits the seed's first answer as the source.
         let source = connmgr::peer_addr(first).addr;
         self.addrs.add(&entries, &source, self.now_secs());
+        self.outbound_retry_at = 0;
         self.fill_outbound();
     }
 
@@ -55,8 +60,12 @@ impl<S: ChainStore> Node<S> {
             true => entries.len(),
             false => p.addr_rate.admit(entries.len(), now),
         };
+        let known = self.addrs.len();
         self.addrs
             .add(&entries[..admitted], &source, self.now_secs());
+        if self.addrs.len() > known {
+            self.outbound_retry_at = 0;
+        }
         self.fill_outbound();
     }
 
@@ -97,8 +106,10 @@ impl<S: ChainStore> Node<S> {
             })
             .map(|(_, p)| p.addr)
             .collect();
-        if outbound.len() + self.connmgr.dialing.len() >= target {
-            // Nothing to pick (this runs on every tick: keep the full case cheap).
+        let free = target.saturating_sub(outbound.len() + self.connmgr.dialing.len());
+        if free == 0 || self.now < self.outbound_retry_at {
+            // Nothing to pick, or the book ran dry moments ago (this runs on every tick and
+            // after every addr message: keep both cases cheap).
             return;
         }
         let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
@@ -112,6 +123,11 @@ impl<S: ChainStore> Node<S> {
             |ip| banned.is_banned(*ip, now),
             now,
         );
+        if picks.len() < free {
+            // As btcd's connection manager, wait before searching a dry book again; new
+            // addresses end the wait.
+            self.outbound_retry_at = self.now + OUTBOUND_RETRY_MS;
+        }
         for addr in picks {
             self.outputs.push_back(Output::Connect { addr });
         }

@@ -45,7 +45,7 @@ mod rpc;
 mod sync;
 mod timers;
 
-pub use addresses::ADDR_SAVE_INTERVAL_MS;
+pub use addresses::{ADDR_SAVE_INTERVAL_MS, OUTBOUND_RETRY_MS};
 pub use admin::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
 pub use config::{InitError, NodeConfig, DEFAULT_MAX_SEND_QUEUE};
@@ -95,6 +95,8 @@ pub struct Node<S: ChainStore> {
     local_addrs: BTreeSet<SocketAddr>,
     next_stall_check: Option<Time>,
     next_addr_save: Time,
+    /// No outbound search before this (the book ran dry; see [`OUTBOUND_RETRY_MS`]).
+    outbound_retry_at: Time,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
     /// Set when the store failed: the node then only reports it.
@@ -154,6 +156,7 @@ impl<S: ChainStore> Node<S> {
             local_addrs: BTreeSet::new(),
             next_stall_check: None,
             next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
+            outbound_retry_at: 0,
             outputs: VecDeque::new(),
             failed: false,
         }
