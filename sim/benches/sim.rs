@@ -33,12 +33,7 @@ fn main() {
         (5, 0.25)
     };
     let base = vm_hwm_kib().unwrap_or(0);
-    let options = Options {
-        seed: 1,
-        nodes,
-        hours,
-        kind: Kind::Calm,
-    };
+    let options = Options::new(1, nodes, hours, Kind::Calm);
     let started = Instant::now();
     let report = run(&options);
     let secs = started.elapsed().as_secs_f64();

@@ -12,8 +12,16 @@ pub mod digest;
 pub mod invariants;
 pub mod links;
 pub mod net;
+pub mod plot;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
+pub mod soak;
 pub mod store;
 pub mod workload;
 pub mod world;
+
+/// The planted-bug features of the core (test builds that break one rule on purpose, to show
+/// the simulator catches it) and whether this build has each.
+pub const PLANTED_BUGS: &[(&str, bool)] =
+    &[("planted-bug-merkle", cfg!(feature = "planted-bug-merkle"))];

@@ -4,9 +4,9 @@
 //! function of its seed.
 
 use crate::invariants::check_end;
-use crate::scenario::{exponential, CrashKind, Kind, Plan, MINUTE_MS, QUIET_MS};
+use crate::scenario::{exponential, CrashKind, Fault, Kind, Plan, MINUTE_MS, QUIET_MS};
 use crate::workload::{premined, Wallet};
-use crate::world::{Ev, Stats, World};
+use crate::world::{Ev, Stats, Timeline, World};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rng::Rng;
 use std::collections::BTreeMap;
@@ -27,22 +27,60 @@ pub struct Options {
     pub hours: f64,
     /// The scenario.
     pub kind: Kind,
+    /// Fault kinds left out of the scenario's plan.
+    pub without: Vec<Fault>,
 }
 
 impl Options {
+    /// A run of `kind` with every fault the scenario draws.
+    pub fn new(seed: u64, nodes: usize, hours: f64, kind: Kind) -> Options {
+        Options {
+            seed,
+            nodes,
+            hours,
+            kind,
+            without: Vec::new(),
+        }
+    }
+
+    /// The plan this run follows.
+    pub fn plan(&self) -> Plan {
+        let mut plan = Plan::derive(self.kind, self.seed, self.nodes, self.hours);
+        for f in &self.without {
+            plan.without(*f);
+        }
+        plan
+    }
+
+    /// The arguments of `rbtcd-sim` that replay this run.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--seed".into(),
+            self.seed.to_string(),
+            "--nodes".into(),
+            self.nodes.to_string(),
+            "--hours".into(),
+            self.hours.to_string(),
+            "--scenario".into(),
+            self.kind.name().into(),
+        ];
+        if !self.without.is_empty() {
+            let names: Vec<&str> = self.without.iter().map(|f| f.name()).collect();
+            args.extend(["--without".into(), names.join(",")]);
+        }
+        args
+    }
+
     /// The command that replays this run.
     pub fn replay_command(&self) -> String {
-        let features = if cfg!(feature = "planted-bug-merkle") {
-            " --features planted-bug-merkle"
-        } else {
-            ""
-        };
+        let features: String = crate::PLANTED_BUGS
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| format!(" --features {name}"))
+            .collect();
         format!(
-            "cargo run --release -p rbtcd-sim{features} -- --seed {} --nodes {} --hours {} --scenario {}",
-            self.seed,
-            self.nodes,
-            self.hours,
-            self.kind.name()
+            "cargo run --release -p rbtcd-sim{features} -- {}",
+            self.args().join(" ")
         )
     }
 }
@@ -71,10 +109,10 @@ impl Report {
 
 /// Runs `options` to the end (a panic anywhere is a violation, not a crash of the caller).
 pub fn run(options: &Options) -> Report {
-    let plan = Plan::derive(options.kind, options.seed, options.nodes, options.hours);
+    let plan = options.plan();
     let honest = plan.honest;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Controller::new(plan, options.seed).run()
+        Controller::new(plan, options.seed).run_to_end()
     }));
     match outcome {
         Ok(report) => report,
@@ -93,6 +131,16 @@ pub fn run(options: &Options) -> Report {
             }
         }
     }
+}
+
+/// Runs `options` to the end recording its timeline (for a plot).
+pub fn run_recorded(options: &Options) -> (Report, Timeline) {
+    let mut controller = Controller::new(options.plan(), options.seed);
+    controller.world.timeline = Some(Timeline::new(options.nodes, crate::workload::PREMINED));
+    let report = controller.run_to_end();
+    let mut timeline = controller.world.timeline.take().unwrap_or_default();
+    timeline.finish(controller.world.now);
+    (report, timeline)
 }
 
 /// The controller's scheduled steps.
@@ -147,7 +195,7 @@ impl Controller {
         &self.world.plan
     }
 
-    fn run(mut self) -> Report {
+    fn run_to_end(&mut self) -> Report {
         let plan = self.plan().clone();
         for i in 0..plan.nodes {
             self.world.start_node(i);

@@ -84,6 +84,52 @@ impl Attack {
     ];
 }
 
+/// A kind of fault a run can be told to leave out (shrinking drops them one by one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// Adversarial peers (they become honest nodes).
+    Adversaries,
+    /// Crashes of every kind.
+    Crashes,
+    /// Partitions.
+    Partitions,
+    /// Packet loss.
+    Loss,
+    /// Clock skew.
+    Skew,
+    /// Slow and intercontinental links (all links regional and fast).
+    SlowLinks,
+}
+
+impl Fault {
+    /// Every fault kind.
+    pub const ALL: [Fault; 6] = [
+        Fault::Adversaries,
+        Fault::Crashes,
+        Fault::Partitions,
+        Fault::Loss,
+        Fault::Skew,
+        Fault::SlowLinks,
+    ];
+
+    /// Its CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Adversaries => "adversaries",
+            Fault::Crashes => "crashes",
+            Fault::Partitions => "partitions",
+            Fault::Loss => "loss",
+            Fault::Skew => "skew",
+            Fault::SlowLinks => "slow-links",
+        }
+    }
+
+    /// The fault called `name`.
+    pub fn parse(name: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
 /// How a node goes down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrashKind {
@@ -245,6 +291,26 @@ impl Plan {
                 _ => 10 * MINUTE_MS,
             },
             fault_end,
+        }
+    }
+
+    /// Removes `fault` from the plan, leaving every other draw as it was.
+    pub fn without(&mut self, fault: Fault) {
+        match fault {
+            Fault::Adversaries => {
+                self.honest = self.nodes;
+                self.attacks.clear();
+                // The former adversaries run as honest nodes that do not mine.
+                self.hash_rate.resize(self.nodes, 0.0);
+            }
+            Fault::Crashes => self.crashes.clear(),
+            Fault::Partitions => self.partitions.clear(),
+            Fault::Loss => self.loss = 0.0,
+            Fault::Skew => self.skew_ms.iter_mut().for_each(|s| *s = 0),
+            Fault::SlowLinks => {
+                self.links.far = 0.0;
+                self.links.slow = 0.0;
+            }
         }
     }
 

@@ -76,6 +76,47 @@ pub struct Stats {
     pub attacks: u64,
 }
 
+/// What a recorded run keeps for its plot: every node's tip height over time, when nodes
+/// were down, and when each block reached each node.
+#[derive(Clone, Debug, Default)]
+pub struct Timeline {
+    /// Per node, its tip height after each change: (simulated ms, height).
+    pub heights: Vec<Vec<(u64, u32)>>,
+    /// Times nodes were down: (node, from, to) in simulated ms.
+    pub down: Vec<(usize, u64, u64)>,
+    /// Per block, the times honest nodes connected it (the first is when it was mined).
+    pub blocks: BTreeMap<BlockHash, Vec<u64>>,
+    /// Per node, since when it has been down.
+    down_since: BTreeMap<usize, u64>,
+}
+
+impl Timeline {
+    /// An empty timeline of `nodes` nodes starting at `height`.
+    pub fn new(nodes: usize, height: u32) -> Timeline {
+        Timeline {
+            heights: vec![vec![(0, height)]; nodes],
+            ..Timeline::default()
+        }
+    }
+
+    fn went_down(&mut self, node: usize, at: u64) {
+        self.down_since.entry(node).or_insert(at);
+    }
+
+    fn came_up(&mut self, node: usize, at: u64) {
+        if let Some(from) = self.down_since.remove(&node) {
+            self.down.push((node, from, at));
+        }
+    }
+
+    /// Closes the open down intervals at `end`.
+    pub fn finish(&mut self, end: u64) {
+        for (node, from) in std::mem::take(&mut self.down_since) {
+            self.down.push((node, from, end));
+        }
+    }
+}
+
 /// One simulated node.
 pub struct Slot {
     /// Where it listens.
@@ -132,6 +173,8 @@ pub struct World {
     pub digest: Digest,
     /// Counters.
     pub stats: Stats,
+    /// What a recorded run keeps for its plot (`None`: not recorded).
+    pub timeline: Option<Timeline>,
 }
 
 /// The address of node `i`: one distinct public /16 per node, so the address manager's
@@ -199,6 +242,7 @@ impl World {
             violations: Vec::new(),
             digest: Digest::default(),
             stats: Stats::default(),
+            timeline: None,
             plan,
         }
     }
@@ -272,6 +316,9 @@ impl World {
             }
         }
         self.net.node_up(i, slot.starts);
+        if let Some(t) = self.timeline.as_mut() {
+            t.came_up(i, self.now);
+        }
         let addrs = slot.seeds.clone();
         self.digest.add(&[b'S', i as u8]);
         self.feed(
@@ -290,6 +337,9 @@ impl World {
         if slot.node.take().is_some() {
             self.stats.crashes += 1;
             self.digest.add(&[b'K', i as u8]);
+            if let Some(t) = self.timeline.as_mut() {
+                t.went_down(i, self.now);
+            }
         }
         slot.conns.clear();
         slot.work = None;
@@ -511,11 +561,20 @@ impl World {
                     ));
                 }
                 self.slots[i].acked_tip = Some(*hash);
+                if let Some(t) = self.timeline.as_mut() {
+                    t.heights[i].push((self.now, *height));
+                    if honest {
+                        t.blocks.entry(*hash).or_default().push(self.now);
+                    }
+                }
                 self.digest.add(&hash.0);
                 self.digest.add(&[b'C', i as u8]);
                 self.digest.add(&self.now.to_le_bytes());
             }
-            Notification::BlockDisconnected { hash, .. } => {
+            Notification::BlockDisconnected { hash, height } => {
+                if let Some(t) = self.timeline.as_mut() {
+                    t.heights[i].push((self.now, height.saturating_sub(1)));
+                }
                 let parent = self.slots[i].node.as_ref().and_then(|node| {
                     let entry = node.chain().index().get(hash)?;
                     Some(entry.header.prev_blockhash)

@@ -11,12 +11,7 @@ use rbtcd_sim::scenario::Kind;
 #[test]
 fn the_simulator_finds_the_planted_merkle_bug() {
     let found = (1..=10).find_map(|seed| {
-        let options = Options {
-            seed,
-            nodes: 12,
-            hours: 1.0,
-            kind: Kind::Adversarial,
-        };
+        let options = Options::new(seed, 12, 1.0, Kind::Adversarial);
         let report = run(&options);
         report
             .violations

@@ -10,12 +10,7 @@ use rbtcd_sim::scenario::Kind;
 const HOURS: f64 = 0.5;
 
 fn mixed(seed: u64) -> Options {
-    Options {
-        seed,
-        nodes: 20,
-        hours: HOURS,
-        kind: Kind::Mixed,
-    }
+    Options::new(seed, 20, HOURS, Kind::Mixed)
 }
 
 /// Seeds that once failed: honest nodes were left on different tips after the quiet period in
