@@ -7,6 +7,7 @@
 //! trace digest).
 
 pub mod adversary;
+pub mod breakage;
 pub mod calendar;
 pub mod digest;
 pub mod invariants;
@@ -23,5 +24,21 @@ pub mod world;
 
 /// The planted-bug features of the core (test builds that break one rule on purpose, to show
 /// the simulator catches it) and whether this build has each.
-pub const PLANTED_BUGS: &[(&str, bool)] =
-    &[("planted-bug-merkle", cfg!(feature = "planted-bug-merkle"))];
+pub const PLANTED_BUGS: &[(&str, bool)] = &[
+    ("planted-bug-merkle", cfg!(feature = "planted-bug-merkle")),
+    ("planted-bug-bits", cfg!(feature = "planted-bug-bits")),
+    (
+        "planted-bug-coinbase-height",
+        cfg!(feature = "planted-bug-coinbase-height"),
+    ),
+    ("planted-bug-subsidy", cfg!(feature = "planted-bug-subsidy")),
+    (
+        "planted-bug-maturity",
+        cfg!(feature = "planted-bug-maturity"),
+    ),
+    (
+        "planted-bug-locktime",
+        cfg!(feature = "planted-bug-locktime"),
+    ),
+    ("planted-bug-scripts", cfg!(feature = "planted-bug-scripts")),
+];
