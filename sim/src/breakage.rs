@@ -51,7 +51,7 @@ pub enum Breakage {
     MultipleCoinbases,
     /// A transaction twice (`DuplicateTransactions`).
     DuplicateTransactions,
-    /// Over the weight limit (`BlockTooHeavy`).
+    /// Over the weight limit, within the base size limit (`BlockTooHeavy`).
     TooHeavy,
     /// Over the sigop cost limit (`TooManySigops`).
     TooManySigops,
@@ -201,7 +201,14 @@ impl Breakage {
                 block.txdata.push(tx.clone());
                 block.txdata.push(tx);
             }
-            TooHeavy => coinbase_output(block, vec![0x6a; 1_000_001]),
+            TooHeavy => {
+                // Within the base size limit, over the weight limit through a witness.
+                coinbase_output(block, vec![0x6a; 900_000]);
+                let i = replace_mempool_tx(block, rng);
+                block.txdata[i].inputs[0]
+                    .witness
+                    .insert(0, vec![0; 500_000]);
+            }
             TooManySigops => coinbase_output(block, vec![0xac; 20_001]),
             CoinbaseScriptLength => block.txdata[0].inputs[0].script_sig.resize(101, 0x51),
             CoinbaseHeight => {
@@ -224,7 +231,8 @@ impl Breakage {
             Subsidy => block.txdata[0].outputs[0].value += 1,
             SpendsMoreThanInputs => {
                 let i = replace_mempool_tx(block, rng);
-                block.txdata[i].outputs[0].value += 1;
+                // Well past the fee the spend paid.
+                block.txdata[i].outputs[0].value += 10 * 100_000_000;
             }
             OutputValue => {
                 let mut tx = made_up_spend(rng);
