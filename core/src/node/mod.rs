@@ -101,6 +101,9 @@ pub struct Node<S: ChainStore> {
     mining: mining::Mining,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
+    /// The planted liveness bug: set at the first reorg, after which no block is requested.
+    #[cfg(feature = "planted-bug-no-refetch")]
+    reorged: bool,
 }
 
 impl<S: ChainStore> Node<S> {
@@ -159,6 +162,8 @@ impl<S: ChainStore> Node<S> {
             outbound_retry_at: 0,
             outputs: VecDeque::new(),
             failed: false,
+            #[cfg(feature = "planted-bug-no-refetch")]
+            reorged: false,
         }
         .started())
     }
