@@ -41,4 +41,8 @@ pub const PLANTED_BUGS: &[(&str, bool)] = &[
         cfg!(feature = "planted-bug-locktime"),
     ),
     ("planted-bug-scripts", cfg!(feature = "planted-bug-scripts")),
+    (
+        "planted-bug-no-refetch",
+        cfg!(feature = "planted-bug-no-refetch"),
+    ),
 ];
