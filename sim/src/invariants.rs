@@ -1,7 +1,11 @@
 //! The end-of-run invariants over the honest nodes (the per-event ones live in
-//! [`crate::world::World::observe`]): one most-work tip, no confirmed transaction in any
-//! mempool, bounded address books, no known-invalid block on any main chain, and (on small runs)
-//! each stored UTXO set equal to a recomputation from the node's own chain.
+//! [`crate::world::World`]: no invalid block connected, no honest ban, a failed write stops the
+//! node, a restart finds a tip no older than the last announced). Safety: no confirmed
+//! transaction in any mempool, bounded address books, no known-invalid block on any main
+//! chain, and (on small runs) each stored UTXO set equal to a recomputation from the node's
+//! own chain. Liveness: every honest node reaches the one most-work tip within the quiet
+//! period after the last fault heals, and every workload transaction is mined, still held,
+//! refused with a reason, or lost with the mempools of crashed nodes.
 
 use crate::store::SimStore;
 use crate::world::World;
@@ -21,6 +25,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
     let mut violations = Vec::new();
     let mut tips: BTreeMap<BlockHash, Vec<usize>> = BTreeMap::new();
     let mut recomputed: BTreeMap<BlockHash, Result<(), String>> = BTreeMap::new();
+    let mut mined: BTreeSet<Txid> = BTreeSet::new();
     for i in 0..world.plan.honest {
         let Some(node) = world.slots[i].node.as_ref() else {
             violations.push(format!("honest node {i} is down after the healing phase"));
@@ -43,6 +48,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
             }
             confirmed.extend(b.txdata.iter().map(|tx| tx.txid()));
         }
+        mined.extend(confirmed.iter().copied());
         for e in node.mempool().entries() {
             if confirmed.contains(&e.txid) {
                 violations.push(format!(
@@ -67,6 +73,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
             }
         }
     }
+    violations.extend(unaccounted_txs(world, &mined));
     if tips.len() > 1 {
         let listed: Vec<String> = tips
             .iter()
@@ -117,4 +124,33 @@ fn utxo_matches(world: &World, blocks: &[Block], store: &SimStore) -> Result<(),
         ));
     }
     Ok(())
+}
+
+/// Workload transactions that an honest node accepted and still runs on, yet are neither
+/// mined nor held by any honest node (mempool or orphans), nor refused with a reason. Lost
+/// ones are fine only when every honest node that took them has restarted since (mempools do
+/// not survive a crash) and no honest node holds them.
+fn unaccounted_txs(world: &World, mined: &BTreeSet<Txid>) -> Vec<String> {
+    let honest = &world.slots[..world.plan.honest];
+    let held = |txid: &Txid| {
+        honest
+            .iter()
+            .filter_map(|s| s.node.as_ref())
+            .any(|n| n.mempool().have(txid))
+    };
+    world
+        .submitted
+        .iter()
+        .filter(|(txid, fate)| fate.rejected.is_none() && !mined.contains(txid) && !held(txid))
+        .filter_map(|(txid, fate)| {
+            let keeper = fate.accepted_by.iter().find(|(n, start)| {
+                world.slots[*n].node.is_some() && world.slots[*n].starts == *start
+            })?;
+            Some(format!(
+                "transaction {txid} accepted by node {} (running since) was neither mined, kept \
+                 nor refused",
+                keeper.0
+            ))
+        })
+        .collect()
 }

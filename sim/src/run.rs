@@ -6,7 +6,7 @@
 use crate::invariants::check_end;
 use crate::scenario::{exponential, CrashKind, Fault, Kind, Plan, MINUTE_MS, QUIET_MS};
 use crate::workload::{premined, Wallet};
-use crate::world::{Ev, Stats, Timeline, World};
+use crate::world::{Ev, Stats, Timeline, TxFate, World};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rng::Rng;
 use std::collections::BTreeMap;
@@ -289,6 +289,7 @@ impl Controller {
                     let up = self.honest_up();
                     if !up.is_empty() {
                         self.world.stats.txs += 1;
+                        self.world.submitted.insert(tx.txid(), TxFate::default());
                         let to = up[self.rng.index(up.len())];
                         self.world.feed(to, rbtcd_core::node::Input::SubmitTx(tx));
                     }

@@ -17,7 +17,7 @@ use rbtcd_core::net::harness::START;
 use rbtcd_core::net::peer::PeerId;
 use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time};
 use rbtcd_core::params::Params;
-use rbtcd_core::primitives::BlockHash;
+use rbtcd_core::primitives::{BlockHash, Txid};
 use rbtcd_core::rng::Rng;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,6 +117,15 @@ impl Timeline {
     }
 }
 
+/// What became of a workload transaction.
+#[derive(Clone, Debug, Default)]
+pub struct TxFate {
+    /// Honest nodes that accepted it into their mempools, with their start counts then.
+    pub accepted_by: Vec<(usize, u64)>,
+    /// Why the node it was submitted to refused it, if it did.
+    pub rejected: Option<String>,
+}
+
 /// One simulated node.
 pub struct Slot {
     /// Where it listens.
@@ -175,6 +184,8 @@ pub struct World {
     pub stats: Stats,
     /// What a recorded run keeps for its plot (`None`: not recorded).
     pub timeline: Option<Timeline>,
+    /// The workload's transactions and what became of them.
+    pub submitted: BTreeMap<Txid, TxFate>,
 }
 
 /// The address of node `i`: one distinct public /16 per node, so the address manager's
@@ -243,6 +254,7 @@ impl World {
             digest: Digest::default(),
             stats: Stats::default(),
             timeline: None,
+            submitted: BTreeMap::new(),
             plan,
         }
     }
@@ -585,7 +597,16 @@ impl World {
             }
             Notification::TxAccepted(tx) => {
                 self.stats.tx_accepted += 1;
-                self.digest.add(&tx.txid().0);
+                let txid = tx.txid();
+                if let Some(fate) = self.submitted.get_mut(&txid).filter(|_| honest) {
+                    fate.accepted_by.push((i, self.slots[i].starts));
+                }
+                self.digest.add(&txid.0);
+            }
+            Notification::TxRejected { txid, reason } => {
+                if let Some(fate) = self.submitted.get_mut(txid) {
+                    fate.rejected.get_or_insert_with(|| reason.to_string());
+                }
             }
             Notification::Banned { ip, .. } => {
                 self.stats.bans += 1;
@@ -603,7 +624,7 @@ impl World {
                 }
                 return true;
             }
-            Notification::PeerReady(_) | Notification::TxRejected { .. } => {}
+            Notification::PeerReady(_) => {}
         }
         false
     }
