@@ -6,9 +6,10 @@
 //! - A consensus rule skipped (merkle, bits, coinbase-height, subsidy, maturity, locktime,
 //!   scripts; one per rule family): an honest node connects one of the adversaries' invalid
 //!   blocks within [`CONSENSUS_SEEDS`] adversarial seeds (12 nodes, 1 h each).
-//! - The liveness bug (no-refetch: after its first reorg a node never requests a block): honest
-//!   nodes end on different tips within [`LIVENESS_SEEDS`] mixed seeds, and the failure shrinks
-//!   to a smaller run that still fails the same way.
+//! - The liveness bug (no-refetch: a node restarted on its old store never requests a block):
+//!   honest nodes end on different tips within [`LIVENESS_SEEDS`] mixed seeds (among those that
+//!   pass without the bug), and the failure shrinks to a smaller run that still fails the same
+//!   way.
 
 #![cfg(any(
     feature = "planted-bug-merkle",
@@ -28,7 +29,9 @@ use rbtcd_sim::shrink::shrink;
 /// Adversarial seeds within which a skipped consensus rule must be caught.
 const CONSENSUS_SEEDS: u64 = 10;
 /// Mixed seeds within which the liveness bug must be caught.
-const LIVENESS_SEEDS: u64 = 20;
+const LIVENESS_SEEDS: u64 = 10;
+/// Mixed seeds that fail without any planted bug (`OPEN` in `tests/sim.rs`): no evidence.
+const OPEN: [u64; 2] = [18, 32];
 
 /// The first of `seeds` whose run breaks an invariant containing `needle`, with its report.
 fn first_failing(
@@ -37,6 +40,7 @@ fn first_failing(
     needle: &str,
 ) -> (Options, rbtcd_sim::run::Report) {
     seeds
+        .filter(|seed| !OPEN.contains(seed))
         .map(|seed| {
             let o = options(seed);
             let r = run(&o);

@@ -104,10 +104,6 @@ impl<S: ChainStore> Node<S> {
                 });
             } else {
                 connected.retain(|h| *h != hash);
-                #[cfg(feature = "planted-bug-no-refetch")]
-                {
-                    self.reorged = true;
-                }
                 self.notify(Notification::BlockDisconnected { hash, height });
             }
         }

@@ -101,9 +101,10 @@ pub struct Node<S: ChainStore> {
     mining: mining::Mining,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
-    /// The planted liveness bug: set at the first reorg, after which no block is requested.
+    /// The planted liveness bug: set when the node restarted on a store it ran on before
+    /// (one holding an address book), after which no block is requested.
     #[cfg(feature = "planted-bug-no-refetch")]
-    reorged: bool,
+    restarted: bool,
 }
 
 impl<S: ChainStore> Node<S> {
@@ -138,6 +139,8 @@ impl<S: ChainStore> Node<S> {
                 AddrManager::new(addrs_rng)
             }),
         };
+        #[cfg(feature = "planted-bug-no-refetch")]
+        let restarted = chain.store().addr_book().ok().flatten().is_some();
         Ok(Node {
             params,
             mempool: Mempool::new(config.policy),
@@ -163,7 +166,7 @@ impl<S: ChainStore> Node<S> {
             outputs: VecDeque::new(),
             failed: false,
             #[cfg(feature = "planted-bug-no-refetch")]
-            reorged: false,
+            restarted,
         }
         .started())
     }
