@@ -19,6 +19,10 @@ pub const SEED_RETRY_MS: u64 = 10 * 60_000;
 /// Our address is advertised again to every peer this often (Core: once a day on average),
 /// besides once to each outbound peer after the handshake (btcd).
 pub const LOCAL_ADVERT_INTERVAL_MS: u64 = 24 * 3600 * 1000;
+/// After the address book yielded fewer candidates than free outbound slots, how long to wait
+/// before searching it again unless new addresses arrive (btcd's connection manager retries
+/// after 5 s).
+pub const OUTBOUND_RETRY_MS: u64 = 5_000;
 
 impl<S: ChainStore> Node<S> {
     /// Asks the driver to look `seed` up, unless seeding is off.
@@ -69,6 +73,7 @@ impl<S: ChainStore> Node<S> {
         // btcd credits the seed's first answer as the source.
         let source = connmgr::peer_addr(first).addr;
         self.addrs.add(&entries, &source, self.now_secs());
+        self.outbound_retry_at = 0;
         self.fill_outbound();
     }
 
@@ -91,8 +96,12 @@ impl<S: ChainStore> Node<S> {
             true => entries.len(),
             false => p.addr_rate.admit(entries.len(), now),
         };
+        let known = self.addrs.len();
         self.addrs
             .add(&entries[..admitted], &source, self.now_secs());
+        if self.addrs.len() > known {
+            self.outbound_retry_at = 0;
+        }
         self.fill_outbound();
     }
 
@@ -138,6 +147,12 @@ impl<S: ChainStore> Node<S> {
             })
             .map(|(_, p)| p.addr)
             .collect();
+        let free = target.saturating_sub(outbound.len() + self.connmgr.dialing.len());
+        if free == 0 || self.now < self.outbound_retry_at {
+            // Nothing to pick, or the book ran dry moments ago (this runs on every tick and
+            // after every addr message: keep both cases cheap).
+            return;
+        }
         let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
         connected.extend(&self.local_addrs);
         let (now, banned) = (self.now, &self.banned);
@@ -149,6 +164,11 @@ impl<S: ChainStore> Node<S> {
             |ip| banned.is_banned(*ip, now),
             now,
         );
+        if picks.len() < free {
+            // As btcd's connection manager, wait before searching a dry book again; new
+            // addresses end the wait.
+            self.outbound_retry_at = self.now + OUTBOUND_RETRY_MS;
+        }
         for addr in picks {
             self.outputs.push_back(Output::Connect { addr });
         }

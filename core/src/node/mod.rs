@@ -50,7 +50,9 @@ mod timers;
 mod ws;
 
 pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
-pub use addresses::{ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS, SEED_RETRY_MS};
+pub use addresses::{
+    ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS, OUTBOUND_RETRY_MS, SEED_RETRY_MS,
+};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
 pub use config::{
     InitError, NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE, DEFAULT_TRICKLE_INTERVAL_MS,
@@ -111,6 +113,8 @@ pub struct Node<S: ChainStore> {
     seed_retry: BTreeMap<String, Time>,
     next_stall_check: Option<Time>,
     next_addr_save: Time,
+    /// No outbound search before this (the book ran dry; see [`OUTBOUND_RETRY_MS`]).
+    outbound_retry_at: Time,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
     /// RPC requests in progress.
@@ -119,6 +123,10 @@ pub struct Node<S: ChainStore> {
     ws: ws::WsClients,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
+    /// The planted liveness bug: set when the node restarted on a store it ran on before
+    /// (one holding an address book), after which no block is requested.
+    #[cfg(feature = "planted-bug-no-refetch")]
+    restarted: bool,
 }
 
 impl<S: ChainStore> Node<S> {
@@ -165,6 +173,8 @@ impl<S: ChainStore> Node<S> {
             proxy: config.rpc.proxy.clone(),
             log_subsystems: config.rpc.log_subsystems.clone(),
         };
+        #[cfg(feature = "planted-bug-no-refetch")]
+        let restarted = chain.store().addr_book().ok().flatten().is_some();
         Ok(Node {
             rpc: rpc::Rpc::new(info),
             ws: ws::WsClients::new(Hub::new(params.clone()), Rng::stream(seed, "ws")),
@@ -191,8 +201,11 @@ impl<S: ChainStore> Node<S> {
             seed_retry: BTreeMap::new(),
             next_stall_check: None,
             next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
+            outbound_retry_at: 0,
             outputs: VecDeque::new(),
             failed: false,
+            #[cfg(feature = "planted-bug-no-refetch")]
+            restarted,
         }
         .started())
     }
