@@ -7,7 +7,7 @@
 use super::addr_rate::AddrRateLimit;
 use super::banscore::BanScore;
 use crate::primitives::{BlockHash, Hash256};
-use crate::wire::{Decoder, ServiceFlags, VersionMessage};
+use crate::wire::{Decoder, Inventory, ServiceFlags, VersionMessage};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
@@ -30,8 +30,9 @@ pub const PING_INTERVAL_MS: u64 = 120_000;
 pub const PONG_TIMEOUT_MS: u64 = 20 * 60_000;
 /// A peer silent for this long is disconnected (btcd's `idleTimeout`).
 pub const IDLE_TIMEOUT_MS: u64 = 300_000;
-/// Inventory hashes remembered per peer so nothing is announced to a peer that has it.
-pub const KNOWN_INVENTORY_CAP: usize = 5000;
+/// Inventory hashes remembered per peer so nothing is announced to a peer that has it
+/// (btcd's `maxKnownInventory`).
+pub const KNOWN_INVENTORY_CAP: usize = 1000;
 
 /// Who opened the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +103,11 @@ pub enum DisconnectReason {
     Stalled,
     /// Its headers do not connect or break consensus.
     BadHeaders(String),
+    /// Its user agent is blacklisted or missing from the whitelist (`agentblacklist`,
+    /// `agentwhitelist`).
+    UndesiredUserAgent(String),
+    /// It announces transactions although we asked for none (`blocksonly`).
+    TxRelayInBlocksOnly,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -142,27 +148,42 @@ impl fmt::Display for DisconnectReason {
             }
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
+            DisconnectReason::UndesiredUserAgent(a) => write!(f, "undesired user agent {a}"),
+            DisconnectReason::TxRelayInBlocksOnly => {
+                f.write_str("announcing transactions to a blocks-only node")
+            }
         }
     }
 }
 
-/// A bounded set of hashes, forgetting the oldest first.
+/// A bounded set of hashes, forgetting the oldest first. Hashes are kept as their first 8
+/// bytes: two of a peer's last thousand hashes sharing them is as unlikely as a bloom filter's
+/// false positive, and the set costs a quarter of the memory (every peer has one).
 #[derive(Default, Debug)]
 struct KnownInventory {
-    set: BTreeSet<Hash256>,
-    order: VecDeque<Hash256>,
+    set: BTreeSet<u64>,
+    order: VecDeque<u64>,
 }
 
 impl KnownInventory {
+    fn key(hash: &Hash256) -> u64 {
+        u64::from_le_bytes(hash.0[..8].try_into().expect("8 bytes"))
+    }
+
     fn insert(&mut self, hash: Hash256) {
-        if self.set.insert(hash) {
-            self.order.push_back(hash);
+        let key = Self::key(&hash);
+        if self.set.insert(key) {
+            self.order.push_back(key);
             if self.order.len() > KNOWN_INVENTORY_CAP {
                 if let Some(old) = self.order.pop_front() {
                     self.set.remove(&old);
                 }
             }
         }
+    }
+
+    fn contains(&self, hash: &Hash256) -> bool {
+        self.set.contains(&Self::key(hash))
     }
 }
 
@@ -225,6 +246,12 @@ pub struct Peer {
     pub fee_filter: i64,
     /// The addr/addrv2 relay allowance.
     pub addr_rate: AddrRateLimit,
+    /// Transaction announcements waiting for the trickle (`trickleinterval`).
+    pub tx_inv_queue: Vec<Inventory>,
+    /// When transactions were last announced to the peer, ms.
+    pub last_tx_inv: Option<u64>,
+    /// When the queued announcements go out, ms.
+    pub trickle_due: Option<u64>,
     known: KnownInventory,
 }
 
@@ -259,6 +286,9 @@ impl Peer {
             ping_rtt: None,
             fee_filter: 0,
             addr_rate: AddrRateLimit::new(now),
+            tx_inv_queue: Vec::new(),
+            last_tx_inv: None,
+            trickle_due: None,
             known: KnownInventory::default(),
         }
     }
@@ -280,7 +310,7 @@ impl Peer {
 
     /// True when the peer is known to have `hash`.
     pub fn knows(&self, hash: &Hash256) -> bool {
-        self.known.set.contains(hash)
+        self.known.contains(hash)
     }
 
     /// The earliest time a deadline of this peer falls due.
@@ -289,7 +319,7 @@ impl Peer {
         let pong = self.ping.map(|(_, at)| at + PONG_TIMEOUT_MS);
         let ping = self.next_ping.filter(|_| self.ping.is_none());
         let handshake = (!self.is_ready()).then_some(self.connected_at + HANDSHAKE_TIMEOUT_MS);
-        [Some(idle), pong, ping, handshake]
+        [Some(idle), pong, ping, handshake, self.trickle_due]
             .into_iter()
             .flatten()
             .min()

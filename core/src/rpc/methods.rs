@@ -8,8 +8,8 @@ use super::caller::{Rights, Transport};
 use super::error::{code, RpcError};
 use super::handlers::session::{self, Session, SessionFn};
 use super::handlers::{
-    chain, info, mempool, message, mining, net, operator, raw_tx, submit, tx_json, utxo_set, Context,
-    Handled,
+    chain, info, mempool, message, mining, net, operator, raw_tx, submit, tx_json, utxo_set,
+    Context, Handled,
 };
 use super::params::Params;
 use serde_json::{json, Value};

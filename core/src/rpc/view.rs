@@ -4,8 +4,8 @@
 //! node later.
 
 use crate::chain::index::BlockIndex;
-use crate::chain::verify::{verify_chain, VerifyError};
 use crate::chain::utxo_stats::{utxo_stats, UtxoStats};
+use crate::chain::verify::{verify_chain, VerifyError};
 use crate::chain::{Chain, ChainError, ChainStore, IndexEntry};
 use crate::mempool::{ChainContext, Coin};
 use crate::params::Params;
