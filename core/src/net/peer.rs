@@ -7,7 +7,7 @@
 use super::addr_rate::AddrRateLimit;
 use super::banscore::BanScore;
 use crate::primitives::{BlockHash, Hash256};
-use crate::wire::{Decoder, ServiceFlags, VersionMessage};
+use crate::wire::{Decoder, Inventory, ServiceFlags, VersionMessage};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
@@ -102,6 +102,17 @@ pub enum DisconnectReason {
     Stalled,
     /// Its headers do not connect or break consensus.
     BadHeaders(String),
+    /// A frame over a hard protocol limit (payload length, entries in a list): btcd and Core
+    /// disconnect at once.
+    ProtocolLimit(String),
+    /// It asked for more than [`MAX_GETDATA_BACKLOG`](super::budget::MAX_GETDATA_BACKLOG)
+    /// items while earlier ones were still waiting for it to read.
+    GetDataBacklog(usize),
+    /// Every inbound slot was taken and this peer was chosen to make room
+    /// ([`crate::net::eviction`]).
+    Evicted,
+    /// The node's memory budget for all peers was exceeded and this peer held the most (bytes).
+    MemoryBudget(u64),
 }
 
 impl fmt::Display for DisconnectReason {
@@ -142,6 +153,18 @@ impl fmt::Display for DisconnectReason {
             }
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
+            DisconnectReason::ProtocolLimit(e) => write!(f, "{e}"),
+            DisconnectReason::GetDataBacklog(n) => {
+                write!(
+                    f,
+                    "{n} getdata items asked for while not reading the answers"
+                )
+            }
+            DisconnectReason::Evicted => f.write_str("evicted to make room for an inbound peer"),
+            DisconnectReason::MemoryBudget(n) => write!(
+                f,
+                "holding {n} bytes, the most of any peer, with the peer memory budget exceeded"
+            ),
         }
     }
 }
@@ -154,6 +177,10 @@ struct KnownInventory {
 }
 
 impl KnownInventory {
+    fn memory(&self) -> u64 {
+        (self.set.len() * super::budget::HASH_SET_ENTRY + self.order.capacity() * 32) as u64
+    }
+
     fn insert(&mut self, hash: Hash256) {
         if self.set.insert(hash) {
             self.order.push_back(hash);
@@ -225,6 +252,14 @@ pub struct Peer {
     pub fee_filter: i64,
     /// The addr/addrv2 relay allowance.
     pub addr_rate: AddrRateLimit,
+    /// `getdata` items not served yet because the peer's send buffer is full.
+    pub getdata_backlog: VecDeque<Inventory>,
+    /// Lowest ping round trip seen, ms (inbound eviction protects fast peers).
+    pub min_ping: Option<u64>,
+    /// When the peer last sent a block new to us, ms (0: never).
+    pub last_block_at: u64,
+    /// When the peer last sent a transaction the mempool took, ms (0: never).
+    pub last_tx_at: u64,
     known: KnownInventory,
 }
 
@@ -259,6 +294,10 @@ impl Peer {
             ping_rtt: None,
             fee_filter: 0,
             addr_rate: AddrRateLimit::new(now),
+            getdata_backlog: VecDeque::new(),
+            min_ping: None,
+            last_block_at: 0,
+            last_tx_at: 0,
             known: KnownInventory::default(),
         }
     }
@@ -281,6 +320,11 @@ impl Peer {
     /// True when the peer is known to have `hash`.
     pub fn knows(&self, hash: &Hash256) -> bool {
         self.known.set.contains(hash)
+    }
+
+    /// Bytes held for the inventory the peer is known to have.
+    pub fn known_memory(&self) -> u64 {
+        self.known.memory()
     }
 
     /// The earliest time a deadline of this peer falls due.

@@ -4,7 +4,8 @@ use crate::config::{resolve_addrs, Config};
 use crate::miner::default_workers;
 use crate::miner::generate::parse_mining_addresses;
 use rbtcd_core::mempool::Policy;
-use rbtcd_core::node::{NodeConfig, DEFAULT_MAX_SEND_QUEUE};
+use rbtcd_core::net::budget::SEND_BUFFER_LIMIT;
+use rbtcd_core::node::NodeConfig;
 use rbtcd_core::params::Params;
 
 /// Translates the options the node itself acts on; peers given by name are resolved here,
@@ -30,7 +31,7 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         // btcd: `connect` means only those peers, and no DNS seeding.
         connect_only: !cfg.connect.is_empty(),
         // The P2P driver reports every write.
-        max_send_queue: Some(DEFAULT_MAX_SEND_QUEUE),
+        max_send_queue: Some(SEND_BUFFER_LIMIT),
         policy: Policy {
             min_relay_fee_per_kvb: cfg.min_relay_tx_fee,
             max_orphans: cfg.max_orphan_tx,

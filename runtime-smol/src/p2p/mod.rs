@@ -42,8 +42,12 @@ pub type Call<S> = Box<dyn FnOnce(&mut Node<S>) + Send>;
 pub enum Event<S: ChainStore> {
     /// A connection was accepted or dialled.
     Connection(TcpStream, SocketAddr, Direction),
-    /// Something for the node itself (bytes, closes, submitted blocks...).
+    /// Something for the node itself (closes, writes done, submitted blocks...).
     Input(Input),
+    /// Bytes read from a connection; the reader waits for the signal on the sender before
+    /// reading more, so a peer sending faster than the node decodes is held back by TCP
+    /// instead of queueing here.
+    Received(PeerId, Vec<u8>, Sender<()>),
     /// Run this with the node; whatever it makes the node want done is carried out after.
     Call(Call<S>),
     /// Shut down: close every connection and return the node.
@@ -108,6 +112,12 @@ pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
         let input = match event {
             Event::Stop => break,
             Event::Input(input) => input,
+            Event::Received(peer, bytes, done) => {
+                node.handle(unix_ms(), Input::Received { peer, bytes });
+                stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
+                let _ = done.try_send(());
+                continue;
+            }
             Event::Call(call) => {
                 call(&mut node);
                 stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
@@ -250,17 +260,18 @@ async fn resolve_seed<S: ChainStore>(seed: String, port: u16, tx: Sender<Event<S
     let _ = tx.send(Event::Input(Input::Resolved { seed, addrs })).await;
 }
 
+/// Reads `peer`'s bytes for the node, one chunk at a time: the next read waits until the node
+/// handled the last chunk, so at most [`READ_CHUNK`] bytes per connection wait in the queue.
 async fn read_loop<S: ChainStore>(mut stream: TcpStream, peer: PeerId, tx: Sender<Event<S>>) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         match stream.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                let input = Input::Received {
-                    peer,
-                    bytes: buf[..n].to_vec(),
-                };
-                if tx.send(Event::Input(input)).await.is_err() {
+                // A node task that stops drops the sender, which ends this loop.
+                let (done_tx, done_rx) = smol::channel::bounded(1);
+                let event = Event::Received(peer, buf[..n].to_vec(), done_tx);
+                if tx.send(event).await.is_err() || done_rx.recv().await.is_err() {
                     return;
                 }
             }
