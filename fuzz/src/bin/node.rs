@@ -1,250 +1,14 @@
-//! Fuzzes the whole node: seeded sequences of connections, disconnections, clock ticks, local
-//! submissions and received bytes (valid messages of every kind the node acts on, built from a
-//! small real chain, often mutated, split at random) fed to one `Node`. Oracles: no panic; after
-//! a tick no timer is left due (a timer that never clears would spin the driver); the node only
-//! writes to connections it was given and has not dropped, one well-formed frame per `Send`;
-//! the tip never has more work than the best header; the same case replays to the same
-//! outputs.
+//! Seeded driver of the whole node's case ([`rbtcd_fuzz::node_case`]): each case is a pure
+//! function of its seed; one case in eight is replayed and must give the same outputs.
 //!
 //! Usage: `node <seed> <seconds>`; prints `executions=N panics=P violations=V elapsed=...`.
-//! Failing cases are reported with their seed (a case is a pure function of it).
+//! Failing cases are reported with their seed.
 
-use rbtcd_core::chain::builder::{spend, BlockBuilder};
-use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::{mine_chain, START};
-use rbtcd_core::net::peer::{Direction, PeerId};
-use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output};
-use rbtcd_core::params::{Network, Params};
-use rbtcd_core::primitives::hash::sha256d;
-use rbtcd_core::primitives::{Block, Hash256, OutPoint};
-use rbtcd_core::wire::locator::BlockLocatorMessage;
-use rbtcd_core::wire::{
-    encode_message, Decoder, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
-};
-use rbtcd_fuzz::{mutate, Rng};
-use std::collections::BTreeSet;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use rbtcd_core::node::{Notification, Output};
+use rbtcd_fuzz::node_case::{run_case, world};
+use rbtcd_fuzz::{Rng, Source};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
-
-/// What every case starts from: a chain the fuzzed node has, and one it may be sent.
-struct World {
-    params: Params,
-    store: MemStore,
-    /// Blocks of a longer chain on the same genesis (a reorg when sent in order).
-    other: Vec<Block>,
-    /// Messages to start mutations from.
-    seeds: Vec<Message>,
-}
-
-fn world() -> World {
-    let params = Params::new(Network::Regtest);
-    let (store, ours) = mine_chain(&params, 110, b"ours");
-    let (_, other) = mine_chain(&params, 115, b"other");
-    let version = VersionMessage {
-        version: 70016,
-        services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
-        timestamp: (START / 1000) as i64,
-        receiver: NetAddress::new(addr(1), ServiceFlags::NONE),
-        sender: NetAddress::new(addr(2), ServiceFlags::NETWORK),
-        nonce: 9,
-        user_agent: "/fuzz/".into(),
-        start_height: 115,
-        relay: true,
-    };
-    let cb = &ours[0].txdata[0];
-    let tx = spend(
-        &[OutPoint::new(cb.txid(), 0)],
-        &[cb.outputs[0].value - 1000],
-    );
-    let inv = |t, h| Inventory {
-        inv_type: t,
-        hash: h,
-    };
-    let locator = |hashes: Vec<Hash256>| BlockLocatorMessage {
-        version: 70016,
-        locator: hashes,
-        stop_hash: Hash256::ZERO,
-    };
-    let mut seeds = vec![
-        Message::Version(version),
-        Message::Verack,
-        Message::SendAddrV2,
-        Message::WtxidRelay,
-        Message::SendHeaders,
-        Message::Ping(5),
-        Message::Pong(5),
-        Message::MemPool,
-        Message::Tx(tx.clone()),
-        Message::Inv(vec![inv(InvType::TX, tx.txid())]),
-        Message::Inv(vec![inv(InvType::BLOCK, other[114].block_hash())]),
-        Message::GetData(vec![
-            inv(InvType::WITNESS_BLOCK, ours[3].block_hash()),
-            inv(InvType::TX, tx.txid()),
-        ]),
-        Message::GetHeaders(locator(vec![params.genesis_hash])),
-        Message::GetBlocks(locator(vec![ours[50].block_hash()])),
-        Message::NotFound(vec![inv(InvType::BLOCK, other[0].block_hash())]),
-        Message::Headers(other[..60].iter().map(|b| b.header).collect()),
-        Message::Headers(other[60..].iter().map(|b| b.header).collect()),
-    ];
-    seeds.extend(other.iter().step_by(7).map(|b| Message::Block(b.clone())));
-    World {
-        params,
-        store,
-        other,
-        seeds,
-    }
-}
-
-fn addr(n: u8) -> SocketAddr {
-    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 9, 0, n)), 18444)
-}
-
-/// Bytes for one received chunk: a seed message, maybe mutated, usually re-framed validly.
-fn message_bytes(rng: &mut Rng, w: &World) -> Vec<u8> {
-    let msg = &w.seeds[rng.below(w.seeds.len())];
-    let mut frame = encode_message(w.params.magic, msg);
-    match rng.below(4) {
-        0 => frame,
-        1 => {
-            mutate(rng, &mut frame);
-            frame
-        }
-        _ => {
-            // Mutate the payload, then fix length and checksum so the payload decoder runs.
-            let mut payload = frame.split_off(24);
-            mutate(rng, &mut payload);
-            frame[16..20].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-            frame[20..24].copy_from_slice(&sha256d(&payload)[..4]);
-            frame.extend(payload);
-            frame
-        }
-    }
-}
-
-/// One case: a seeded sequence of inputs. Returns the outputs and any invariant broken.
-fn run_case(seed: u64, w: &World) -> (Vec<Output>, Option<String>) {
-    let mut rng = Rng::new(seed);
-    let config = NodeConfig {
-        max_peers: 1 + rng.below(5),
-        // With automatic outbound on, so few slots all go to outbound and every inbound
-        // connection is refused: half the cases take inbound peers.
-        connect_only: rng.one_in(2),
-        max_send_queue: Some(1 << 16),
-        ..NodeConfig::default()
-    };
-    let mut node = Node::new(w.params.clone(), config, w.store.duplicate(), seed, START)
-        .expect("a prepared store opens");
-    let mut now = START;
-    let mut live: BTreeSet<PeerId> = BTreeSet::new();
-    // Peers that were sent a valid version, then a verack: handshakes mostly complete, so the
-    // messages after them are reached.
-    let mut greeted: BTreeSet<PeerId> = BTreeSet::new();
-    let mut acked: BTreeSet<PeerId> = BTreeSet::new();
-    let mut next_peer: PeerId = 1;
-    let mut outputs = Vec::new();
-    let mut decoder = Decoder::new(w.params.magic);
-    for _ in 0..1 + rng.below(60) {
-        let input = match rng.below(10) {
-            0 | 1 => {
-                let peer = next_peer;
-                next_peer += 1;
-                live.insert(peer);
-                Input::Connected {
-                    peer,
-                    addr: addr(1 + rng.below(4) as u8),
-                    direction: match rng.below(2) {
-                        0 => Direction::Inbound,
-                        _ => Direction::Outbound,
-                    },
-                }
-            }
-            2 if !live.is_empty() => {
-                let peer = *live.iter().nth(rng.below(live.len())).expect("in range");
-                live.remove(&peer);
-                Input::Disconnected { peer }
-            }
-            3 => {
-                now += rng.below(400_000) as u64;
-                Input::Tick
-            }
-            4 if rng.one_in(4) => Input::SubmitBlock(w.other[rng.below(w.other.len())].clone()),
-            4 => {
-                let t = node.chain().tip();
-                let b = BlockBuilder::new(&w.params, t.hash, t.height + 1, t.header.time).build();
-                Input::SubmitBlock(b)
-            }
-            _ if !live.is_empty() => {
-                let peer = *live.iter().nth(rng.below(live.len())).expect("in range");
-                let mut bytes = if !greeted.contains(&peer) && !rng.one_in(8) {
-                    greeted.insert(peer);
-                    encode_message(w.params.magic, &w.seeds[0])
-                } else if !acked.contains(&peer) && !rng.one_in(8) {
-                    acked.insert(peer);
-                    encode_message(w.params.magic, &Message::Verack)
-                } else {
-                    message_bytes(&mut rng, w)
-                };
-                if rng.one_in(3) {
-                    bytes.extend(message_bytes(&mut rng, w));
-                }
-                let cut = rng.below(bytes.len() + 1);
-                node.handle(
-                    now,
-                    Input::Received {
-                        peer,
-                        bytes: bytes[..cut].to_vec(),
-                    },
-                );
-                Input::Received {
-                    peer,
-                    bytes: bytes[cut..].to_vec(),
-                }
-            }
-            _ => Input::Tick,
-        };
-        let tick = matches!(input, Input::Tick);
-        node.handle(now, input);
-        while let Some(out) = node.poll_output() {
-            match &out {
-                Output::Send { peer, bytes } => {
-                    if !live.contains(peer) {
-                        return (outputs, Some(format!("sent to unknown peer {peer}")));
-                    }
-                    decoder.push(bytes);
-                    match (decoder.pull(), decoder.pull()) {
-                        (Some(Ok(_)), None) => {}
-                        other => {
-                            return (outputs, Some(format!("bad frame sent: {other:?}")));
-                        }
-                    }
-                }
-                Output::Disconnect { peer, .. } => {
-                    if !live.remove(peer) {
-                        return (outputs, Some(format!("disconnected unknown peer {peer}")));
-                    }
-                }
-                Output::Connect { .. }
-                | Output::Resolve { .. }
-                | Output::Notify(_)
-                | Output::MineOn(_) => {}
-            }
-            outputs.push(out);
-        }
-        if tick && node.poll_timeout().is_some_and(|t| t <= now) {
-            return (outputs, Some("a timer is still due after a tick".into()));
-        }
-        let index = node.chain().index();
-        if node.chain().tip().chain_work > index.best_header().chain_work {
-            return (
-                outputs,
-                Some("tip has more work than the best header".into()),
-            );
-        }
-    }
-    (outputs, None)
-}
 
 fn main() {
     let (seed, secs) = rbtcd_fuzz::seed_and_seconds("node");
@@ -259,7 +23,7 @@ fn main() {
     while start.elapsed() < limit {
         let case = rng.next_u64();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let (outputs, broken) = run_case(case, &w);
+            let (outputs, broken) = run_case(&mut Rng::new(case), &w);
             for o in &outputs {
                 match o {
                     Output::Notify(Notification::PeerReady(_)) => ready += 1,
@@ -269,7 +33,10 @@ fn main() {
                 }
             }
             // Replaying one case in eight checks determinism.
-            if broken.is_none() && case.is_multiple_of(8) && run_case(case, &w).0 != outputs {
+            if broken.is_none()
+                && case.is_multiple_of(8)
+                && run_case(&mut Rng::new(case), &w).0 != outputs
+            {
                 return Some("the same case gave different outputs".to_string());
             }
             broken
