@@ -149,7 +149,7 @@ fn message_bytes(src: &mut impl Source, w: &World) -> Vec<u8> {
             mutate(src, &mut frame);
             frame
         }
-        6 => frame.repeat(1 + src.below(3000)),
+        6 => frame.repeat(1 + src.below(300)),
         7 => {
             // A header claiming up to ~5 MB, followed by part of that payload (rarely more
             // than 300 kB of it: big buffers make every execution slow).

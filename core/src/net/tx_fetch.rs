@@ -1,6 +1,7 @@
 //! Which announced transactions to request from whom, with per-peer bounds (a small part of
 //! Bitcoin Core's `TxRequestTracker`): each peer's announcements wait in a queue of at most
-//! [`MAX_PEER_TX_ANNOUNCEMENTS`], and at most [`MAX_PEER_TX_IN_FLIGHT`] are requested from it
+//! [`MAX_PEER_TX_ANNOUNCEMENTS`] (those requested included), and at most
+//! [`MAX_PEER_TX_IN_FLIGHT`] of them are requested from it
 //! at a time. A peer announcing millions of transactions so costs a fixed amount of memory and
 //! gets a hundred `getdata` entries at a time, not one per announcement.
 
@@ -42,7 +43,7 @@ impl TxFetcher {
         if q.hashes.contains(&item.hash) {
             return true;
         }
-        if q.order.len() >= MAX_PEER_TX_ANNOUNCEMENTS {
+        if q.order.len() + q.in_flight >= MAX_PEER_TX_ANNOUNCEMENTS {
             return false;
         }
         q.hashes.insert(item.hash);
