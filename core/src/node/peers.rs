@@ -133,7 +133,7 @@ impl<S: ChainStore> Node<S> {
             Verdict::Fine => {}
             Verdict::Warn => log::warn!("misbehaving peer {peer}: {reason} -- ban score {score}"),
             Verdict::Ban => {
-                let until = self.now + self.config.ban_duration_ms;
+                let until = self.now.saturating_add(self.config.ban_duration_ms);
                 self.banned.ban(IpNet::host(ip.to_canonical()), until);
                 self.save_bans();
                 self.notify(Notification::Banned { ip, until });

@@ -33,7 +33,8 @@ impl<S: ChainStore> Node<S> {
                  discrete `generate` commands.",
             ));
         }
-        let mut hashes = Vec::with_capacity(n as usize);
+        // Not `with_capacity(n)`: `n` comes from the caller and may be billions.
+        let mut hashes = Vec::new();
         for id in 0..u64::from(n) {
             let pay_to = self.mining_address().ok_or_else(|| {
                 RpcError::new(

@@ -18,7 +18,8 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
     Ok(NodeConfig {
         max_peers: cfg.max_peers,
         ban_threshold: cfg.ban_threshold,
-        ban_duration_ms: cfg.ban_duration.as_millis() as u64,
+        // Saturates: a ban of more than 584 million years is a ban for good.
+        ban_duration_ms: u64::try_from(cfg.ban_duration.as_millis()).unwrap_or(u64::MAX),
         disable_banning: cfg.no_banning,
         whitelist: cfg.whitelists.clone(),
         mining_addrs: parse_mining_addresses(&cfg.mining_addrs, params)?,
