@@ -12,15 +12,12 @@
 mod e2e;
 
 use e2e::foreign::rss_kb;
-use e2e::free_port;
 use e2e::rpc::Daemon;
-use rbtcd_core::params::{Network, Params};
+use e2e::{free_port, p2p};
 use rbtcd_core::primitives::{Hash256, OutPoint, Transaction, TxIn, TxOut};
-use rbtcd_core::wire::{
-    encode_message, InvType, Inventory, Message, NetAddress, ServiceFlags, VersionMessage,
-};
+use rbtcd_core::wire::{InvType, Inventory, Message};
 use serde_json::json;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -40,40 +37,12 @@ struct Attack {
 /// The daemon under attack, as the attacker sees it.
 struct Target {
     addr: SocketAddr,
-    magic: [u8; 4],
     blocks: Vec<Hash256>,
     /// Bytes the attackers wrote.
     sent: AtomicU64,
 }
 
 impl Target {
-    /// A connection that completed the version handshake (its replies are read and thrown
-    /// away unless `read` is false), or `None` when refused.
-    fn connect(&self, read: bool) -> Option<TcpStream> {
-        let mut s = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5)).ok()?;
-        let version = VersionMessage {
-            version: 70016,
-            services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
-            timestamp: 0,
-            receiver: NetAddress::new(self.addr, ServiceFlags::NONE),
-            sender: NetAddress::new(self.addr, ServiceFlags::NONE),
-            nonce: rand_u64(),
-            user_agent: "/flood/".into(),
-            start_height: 0,
-            relay: true,
-        };
-        self.write(&mut s, &Message::Version(version))?;
-        self.write(&mut s, &Message::Verack)?;
-        if read {
-            let mut r = s.try_clone().ok()?;
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 64 * 1024];
-                while matches!(r.read(&mut buf), Ok(n) if n > 0) {}
-            });
-        }
-        Some(s)
-    }
-
     fn write_raw(&self, s: &mut TcpStream, bytes: &[u8]) -> Option<()> {
         s.write_all(bytes).ok()?;
         self.sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
@@ -81,10 +50,11 @@ impl Target {
     }
 
     fn write(&self, s: &mut TcpStream, msg: &Message) -> Option<()> {
-        self.write_raw(s, &encode_message(self.magic, msg))
+        self.write_raw(s, &p2p::message(msg))
     }
 
-    /// Runs `session` on fresh connections until `stop` (reconnecting after each drop).
+    /// Runs `session` on fresh handshaken connections until `stop` (reconnecting after each
+    /// drop); their replies are read and thrown away unless `read` is false.
     fn keep_attacking(
         &self,
         stop: &AtomicBool,
@@ -92,8 +62,13 @@ impl Target {
         mut session: impl FnMut(&mut TcpStream) -> Option<()>,
     ) {
         while !stop.load(Ordering::Relaxed) {
-            match self.connect(read) {
-                Some(mut s) => while !stop.load(Ordering::Relaxed) && session(&mut s).is_some() {},
+            match p2p::handshake(self.addr, rand_u64()) {
+                Some(mut s) => {
+                    if read {
+                        p2p::drain(&s);
+                    }
+                    while !stop.load(Ordering::Relaxed) && session(&mut s).is_some() {}
+                }
                 // Refused (banned, or every slot taken): try again shortly.
                 None => std::thread::sleep(Duration::from_millis(20)),
             }
@@ -115,18 +90,6 @@ fn random_hash() -> Hash256 {
         chunk.copy_from_slice(&rand_u64().to_le_bytes());
     }
     Hash256(b)
-}
-
-/// A frame whose header claims `length` bytes for `command`, with that many bytes of payload.
-fn frame(magic: [u8; 4], command: &str, payload: &[u8], length: u32) -> Vec<u8> {
-    let mut out = magic.to_vec();
-    let mut name = [0u8; 12];
-    name[..command.len()].copy_from_slice(command.as_bytes());
-    out.extend_from_slice(&name);
-    out.extend_from_slice(&length.to_le_bytes());
-    out.extend_from_slice(&rbtcd_core::primitives::hash::sha256d(payload)[..4]);
-    out.extend_from_slice(payload);
-    out
 }
 
 /// 50,000 random txids per `inv`, as fast as the daemon reads them.
@@ -174,7 +137,7 @@ fn getdata_without_reading(t: &Target, stop: &AtomicBool) {
             hash: *h,
         })
         .collect();
-    let request = encode_message(t.magic, &Message::GetData(all));
+    let request = p2p::message(&Message::GetData(all));
     t.keep_attacking(stop, false, |s| {
         // A full socket blocks the write: give up on it and reconnect after a while.
         s.set_write_timeout(Some(Duration::from_secs(1))).ok()?;
@@ -185,18 +148,18 @@ fn getdata_without_reading(t: &Target, stop: &AtomicBool) {
 /// 4 MB messages of a command the daemon does not know.
 fn unknown_4mb(t: &Target, stop: &AtomicBool) {
     let payload = vec![0xa5; 3_999_000];
-    let junk = frame(t.magic, "bigjunk", &payload, payload.len() as u32);
+    let junk = p2p::frame("bigjunk", &payload, payload.len() as u32);
     t.keep_attacking(stop, true, |s| t.write_raw(s, &junk));
 }
 
 /// A payload over its command's limit and an `inv` of 50,001 entries, alternately: each is
 /// disconnected at once, and the attacker reconnects.
 fn oversize(t: &Target, stop: &AtomicBool) {
-    let ping = frame(t.magic, "ping", &[0; 9], 9);
+    let ping = p2p::frame("ping", &[0; 9], 9);
     let mut inv = vec![0xfd];
     inv.extend_from_slice(&50_001u16.to_le_bytes());
     inv.extend(std::iter::repeat_n(0u8, 50_000 * 36));
-    let inv = frame(t.magic, "inv", &inv, inv.len() as u32);
+    let inv = p2p::frame("inv", &inv, inv.len() as u32);
     let mut which = false;
     t.keep_attacking(stop, true, |s| {
         which = !which;
@@ -266,7 +229,6 @@ fn main() {
         .collect();
     let target = Arc::new(Target {
         addr: source.p2p.parse().unwrap(),
-        magic: Params::new(Network::Regtest).magic,
         blocks: hashes,
         sent: AtomicU64::new(0),
     });

@@ -5,6 +5,7 @@
 pub mod bcoin;
 pub mod foreign;
 pub mod knots;
+pub mod p2p;
 pub mod rpc;
 
 use std::path::{Path, PathBuf};
