@@ -3,7 +3,7 @@
 //! figure), the disconnect or refusal the attack earns, and that an honest peer is still
 //! served normally.
 
-use rbtcd_core::chain::builder::BlockBuilder;
+use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::{Chain, MemStore, Placement};
 use rbtcd_core::net::budget::{
     MAX_FRAME, MAX_PEER_TX_ANNOUNCEMENTS, MAX_PEER_TX_IN_FLIGHT, PEER_MEMORY_BUDGET,
@@ -11,7 +11,7 @@ use rbtcd_core::net::budget::{
 };
 use rbtcd_core::net::harness::{mine_chain, START};
 use rbtcd_core::net::peer::{Direction, DisconnectReason, PeerId};
-use rbtcd_core::node::{Input, NodeConfig, Output};
+use rbtcd_core::node::{Input, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::sha256d;
 use rbtcd_core::primitives::{Block, Hash256, OutPoint, Transaction, TxIn, TxOut};
@@ -53,9 +53,7 @@ fn requested(msgs: &[Message]) -> Vec<Inventory> {
 
 #[test]
 fn an_inv_flood_is_asked_for_a_hundred_at_a_time_and_its_queue_is_capped() {
-    let mut r = Rig::new(NodeConfig::default());
-    r.ready_inbound(1, addr(1));
-    r.ready_inbound(2, addr(2));
+    let mut r = attacker_and_honest(NodeConfig::default());
     let mut asked = Vec::new();
     // 40 inv messages of 50,000 distinct random txids each: 2,000,000 announcements.
     for batch in 0..40 {
@@ -108,27 +106,23 @@ fn an_inv_flood_is_asked_for_a_hundred_at_a_time_and_its_queue_is_capped() {
 
 /// A version-3 (non-standard) transaction: refused by policy, valid by consensus.
 fn nonstandard_tx(n: u32) -> Transaction {
-    Transaction {
-        version: 3,
-        inputs: vec![TxIn {
-            prevout: OutPoint::new(Hash256([7; 32]), n),
-            script_sig: vec![],
-            sequence: u32::MAX,
-            witness: vec![],
-        }],
-        outputs: vec![TxOut {
-            value: 1000,
-            script_pubkey: vec![0x51],
-        }],
-        lock_time: n,
-    }
+    let mut tx = spend(&[OutPoint::new(Hash256([7; 32]), n)], &[1000]);
+    tx.version = 3;
+    tx.lock_time = n;
+    tx
+}
+
+/// A node with two ready inbound peers: 1 (the attacker) and 2 (honest).
+fn attacker_and_honest(config: NodeConfig) -> Rig {
+    let mut r = Rig::new(config);
+    r.ready_inbound(1, addr(1));
+    r.ready_inbound(2, addr(2));
+    r
 }
 
 #[test]
 fn a_consensus_invalid_transaction_bans_its_sender_at_once() {
-    let mut r = Rig::new(NodeConfig::default());
-    r.ready_inbound(1, addr(1));
-    r.ready_inbound(2, addr(2));
+    let mut r = attacker_and_honest(NodeConfig::default());
     // The same output spent twice: invalid in any chain.
     let mut twice = nonstandard_tx(0);
     twice.inputs.push(twice.inputs[0].clone());
@@ -139,9 +133,7 @@ fn a_consensus_invalid_transaction_bans_its_sender_at_once() {
 
 #[test]
 fn unsolicited_refused_transactions_are_scored_until_banned() {
-    let mut r = Rig::new(NodeConfig::default());
-    r.ready_inbound(1, addr(1));
-    r.ready_inbound(2, addr(2));
+    let mut r = attacker_and_honest(NodeConfig::default());
     let mut sent = 0;
     while r.disconnected(1).is_none() {
         assert!(sent < 1_000_000, "never banned");
@@ -162,9 +154,7 @@ fn refused_transactions_are_remembered_in_fixed_memory() {
         whitelist: vec!["10.1.0.1/32".parse().unwrap()],
         ..NodeConfig::default()
     };
-    let mut r = Rig::new(config);
-    r.ready_inbound(1, addr(1));
-    r.ready_inbound(2, addr(2));
+    let mut r = attacker_and_honest(config);
     let filter = r.node.rejects_memory();
     // Bound: Core's m_recent_rejects, 120,000 entries at one in a million false positives.
     assert!(filter < 1_400_000, "{filter} bytes");
@@ -287,14 +277,7 @@ fn peers_that_ask_for_big_blocks_and_never_read_hold_one_send_buffer_each() {
     r.send(9, &getdata);
     let mut got = Vec::new();
     for _ in 0..100 {
-        let written: Vec<usize> = r
-            .out
-            .iter()
-            .filter_map(|o| match o {
-                Output::Send { peer: 9, bytes } => Some(bytes.len()),
-                _ => None,
-            })
-            .collect();
+        let written = r.unconsumed_sends(9);
         got.extend(
             r.sent(9)
                 .into_iter()
@@ -326,9 +309,7 @@ fn raw_frame(magic: [u8; 4], command: &str, len: usize, fill: u8) -> Vec<u8> {
 
 #[test]
 fn four_megabyte_unknown_messages_are_discarded_unread() {
-    let mut r = Rig::new(NodeConfig::default());
-    r.ready_inbound(1, addr(1));
-    r.ready_inbound(2, addr(2));
+    let mut r = attacker_and_honest(NodeConfig::default());
     let frame = raw_frame(r.magic, "bigjunk", 3_999_000, 0xa5);
     let mut most = 0;
     for _ in 0..25 {
@@ -351,9 +332,7 @@ fn four_megabyte_unknown_messages_are_discarded_unread() {
 
 #[test]
 fn a_partial_message_holds_at_most_one_frame() {
-    let mut r = Rig::new(NodeConfig::default());
-    r.ready_inbound(1, addr(1));
-    r.ready_inbound(2, addr(2));
+    let mut r = attacker_and_honest(NodeConfig::default());
     // A block frame of almost 4 MB, all but its last byte, in one piece and in chunks.
     let frame = raw_frame(r.magic, "block", 3_999_000, 0);
     r.input(Input::Received {
@@ -373,9 +352,7 @@ fn a_partial_message_holds_at_most_one_frame() {
 
 #[test]
 fn a_payload_over_its_commands_limit_disconnects_at_once() {
-    let mut r = Rig::new(NodeConfig::default());
-    r.ready_inbound(1, addr(1));
-    r.ready_inbound(2, addr(2));
+    let mut r = attacker_and_honest(NodeConfig::default());
     // A ping claiming nine bytes (its limit is eight).
     let mut frame = raw_frame(r.magic, "ping", 8, 1);
     frame[16..20].copy_from_slice(&9u32.to_le_bytes());
@@ -392,9 +369,7 @@ fn a_payload_over_its_commands_limit_disconnects_at_once() {
 
 #[test]
 fn an_inv_over_fifty_thousand_entries_disconnects_at_once() {
-    let mut r = Rig::new(NodeConfig::default());
-    r.ready_inbound(1, addr(1));
-    r.ready_inbound(2, addr(2));
+    let mut r = attacker_and_honest(NodeConfig::default());
     // A count of 50,001 entries (the payload fits the size limit; the count is over).
     let mut payload = vec![0xfd];
     payload.extend_from_slice(&50_001u16.to_le_bytes());

@@ -723,14 +723,7 @@ fn a_peer_that_does_not_read_is_dropped_past_the_send_queue_slack() {
             bytes: pings.clone(),
         });
         // Peer 2's socket keeps up: the driver reports each write.
-        let written: Vec<usize> = r
-            .out
-            .iter()
-            .filter_map(|o| match o {
-                Output::Send { peer: 2, bytes } => Some(bytes.len()),
-                _ => None,
-            })
-            .collect();
+        let written = r.unconsumed_sends(2);
         r.out.retain(|o| !matches!(o, Output::Send { .. }));
         for bytes in written {
             r.input(Input::Sent { peer: 2, bytes });

@@ -4,36 +4,18 @@
 
 use crate::node_case::{run_case, world};
 use crate::script_case::{load_corpus, verify_once};
+use crate::vectors::{blocks, vectors_dir};
 use crate::wire_case::seeds;
-use crate::{vectors_dir, Recorder, Rng};
+use crate::{Recorder, Rng};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::{hex_decode, hex_encode};
-use rbtcd_core::primitives::{Block, Decodable, Encodable, Transaction};
+use rbtcd_core::primitives::{Decodable, Encodable, Transaction};
 use rbtcd_core::wire::{encode_message, Message};
 use serde_json::{json, Value};
-use std::io::Read;
 use std::path::Path;
 
 /// Recorded cases per target made from seeded runs.
 const RECORDED: u64 = 200;
-
-/// The mainnet blocks 1..=256 of `blocks1-256.bz2`.
-pub fn mainnet_blocks() -> Vec<Block> {
-    let path = vectors_dir().join("blocks1-256.bz2");
-    let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let mut data = Vec::new();
-    bzip2::read::BzDecoder::new(&raw[..])
-        .read_to_end(&mut data)
-        .expect("blocks1-256 decompresses");
-    let mut blocks = Vec::new();
-    let mut pos = 0;
-    while pos + 8 <= data.len() {
-        let len = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().expect("4 bytes")) as usize;
-        blocks.push(Block::decode(&data[pos + 8..pos + 8 + len]).expect("vector block"));
-        pos += 8 + len;
-    }
-    blocks
-}
 
 /// The transactions of `tx_valid.json` and `tx_invalid.json` that decode.
 pub fn vector_transactions() -> Vec<Transaction> {
@@ -61,7 +43,7 @@ fn write(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
 /// Wire frames: one of every message kind, real mainnet blocks, headers and transactions.
 fn wire_corpus(dir: &Path) -> std::io::Result<usize> {
     let params = Params::new(Network::Mainnet);
-    let blocks = mainnet_blocks();
+    let blocks = blocks("blocks1-256.bz2");
     let mut msgs = seeds(&params);
     msgs.extend(blocks.iter().step_by(16).map(|b| Message::Block(b.clone())));
     msgs.push(Message::Headers(blocks.iter().map(|b| b.header).collect()));
@@ -76,32 +58,39 @@ fn wire_corpus(dir: &Path) -> std::io::Result<usize> {
     Ok(msgs.len())
 }
 
+/// Writes [`RECORDED`] runs of `case`, each on a seeded generator whose choices are recorded
+/// as the input that replays it, named `<prefix>-<seed>`.
+fn recorded(
+    dir: &Path,
+    prefix: &str,
+    mut case: impl FnMut(&mut Recorder<Rng>),
+) -> std::io::Result<usize> {
+    for seed in 0..RECORDED {
+        let mut rec = Recorder::new(Rng::new(seed));
+        case(&mut rec);
+        write(dir, &format!("{prefix}-{seed:04}"), &rec.tape)?;
+    }
+    Ok(RECORDED as usize)
+}
+
 /// Node cases recorded from seeded runs (handshakes, messages of every kind, floods).
 fn node_corpus(dir: &Path) -> std::io::Result<usize> {
     let w = world();
-    for seed in 0..RECORDED {
-        let mut rec = Recorder::new(Rng::new(seed));
-        run_case(&mut rec, &w);
-        write(dir, &format!("case-{seed:04}"), &rec.tape)?;
-    }
-    Ok(RECORDED as usize)
+    recorded(dir, "case", |rec| {
+        run_case(rec, &w);
+    })
 }
 
 /// Script executions recorded from seeded runs over the taproot reference spends.
 fn script_corpus(dir: &Path) -> std::io::Result<usize> {
     let corpus = load_corpus();
-    for seed in 0..RECORDED {
-        let mut rec = Recorder::new(Rng::new(seed));
-        verify_once(&mut rec, &corpus);
-        write(dir, &format!("spend-{seed:04}"), &rec.tape)?;
-    }
-    Ok(RECORDED as usize)
+    recorded(dir, "spend", |rec| verify_once(rec, &corpus))
 }
 
 /// A JSON-RPC body per method, with parameters from the vectors, for the admin (control byte
 /// 0) and a few for the limited user.
 fn rpc_corpus(dir: &Path) -> std::io::Result<usize> {
-    let block = &mainnet_blocks()[0];
+    let block = &blocks("blocks1-256.bz2")[0];
     let tx = vector_transactions().remove(0);
     let hash = block.block_hash().to_string();
     let calls: Vec<(&str, Value)> = vec![

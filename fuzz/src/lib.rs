@@ -9,6 +9,9 @@ pub mod corpus;
 pub mod node_case;
 pub mod rpc_case;
 pub mod script_case;
+/// Reading `../shared/vectors/`: the core's integration-test helpers, shared.
+#[path = "../../core/tests/common/mod.rs"]
+pub mod vectors;
 pub mod wire_case;
 
 use std::path::PathBuf;
@@ -233,17 +236,6 @@ pub fn seed_and_seconds(name: &str) -> (u64, u64) {
             std::process::exit(2);
         }
     }
-}
-
-/// The shared vectors directory: `shared/vectors` in the nearest ancestor of this crate that
-/// has one (`../shared/vectors` from the project root).
-pub fn vectors_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|a| a.join("shared/vectors"))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| manifest.join("../../shared/vectors"))
 }
 
 /// Runs `case` on every file named on the command line (files or directories of files), for

@@ -3,7 +3,8 @@
 //! mutated, verified by `TxVerifier::verify_input` under random flags; with the
 //! `bitcoinconsensus` feature the verdict under consensus flags is compared with Core's.
 
-use crate::{vectors_dir, Source};
+use crate::vectors::vectors_dir;
+use crate::Source;
 use rbtcd_core::primitives::hash::{hex_decode, hex_encode};
 use rbtcd_core::primitives::{Decodable, Encodable, Transaction, TxOut};
 use rbtcd_core::script::Flags;

@@ -11,10 +11,11 @@
 #[path = "../tests/common/mod.rs"]
 mod e2e;
 
-use e2e::foreign::rss_kb;
+use e2e::foreign::{peak_rss_kb, RssSampler};
 use e2e::rpc::Daemon;
 use e2e::{free_port, p2p};
-use rbtcd_core::primitives::{Hash256, OutPoint, Transaction, TxIn, TxOut};
+use rbtcd_core::chain::builder::spend;
+use rbtcd_core::primitives::{Hash256, OutPoint};
 use rbtcd_core::wire::{InvType, Inventory, Message};
 use serde_json::json;
 use std::io::Write;
@@ -109,20 +110,8 @@ fn inv_flood(t: &Target, stop: &AtomicBool) {
 /// again each time the one-second ban ends.
 fn invalid_tx_flood(t: &Target, stop: &AtomicBool) {
     t.keep_attacking(stop, true, |s| {
-        let tx = Transaction {
-            version: 3,
-            inputs: vec![TxIn {
-                prevout: OutPoint::new(random_hash(), 0),
-                script_sig: vec![],
-                sequence: u32::MAX,
-                witness: vec![],
-            }],
-            outputs: vec![TxOut {
-                value: 1000,
-                script_pubkey: vec![0x51],
-            }],
-            lock_time: 0,
-        };
+        let mut tx = spend(&[OutPoint::new(random_hash(), 0)], &[1000]);
+        tx.version = 3;
         t.write(s, &Message::Tx(tx))
     });
 }
@@ -181,16 +170,6 @@ fn honest_sync(name: &str, from: &str, tip: &str) -> Duration {
     start.elapsed()
 }
 
-/// `VmHWM` (peak resident memory) of `pid`, in kB.
-fn peak_rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc status")
-}
-
 fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
@@ -234,6 +213,8 @@ fn main() {
     });
     let pid = source.child.id();
 
+    // A first sync warms the daemon's caches; the second is the quiet reference.
+    honest_sync("bench-hostile-warmup", &v6, tip);
     let quiet = honest_sync("bench-hostile-quiet", &v6, tip);
     let quiet_rss = mb(peak_rss_kb(pid));
     println!(
@@ -279,17 +260,7 @@ fn main() {
             })
             .collect();
         let began = Instant::now();
-        let sampler = {
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let mut most = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    most = rss_kb(pid).max(most);
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                most
-            })
-        };
+        let sampler = RssSampler::start(pid);
         let name = format!("bench-hostile-{}", attack.name);
         let took = honest_sync(&name, &v6, tip);
         std::thread::sleep(flood.saturating_sub(began.elapsed()));
@@ -298,7 +269,7 @@ fn main() {
         for f in flooders {
             f.join().unwrap();
         }
-        let most_rss = sampler.join().unwrap();
+        let most_rss = sampler.stop();
         let sent = target.sent.load(Ordering::Relaxed);
         println!(
             "bench: sync_{blocks}_blocks_under_{}: {:.2} s",

@@ -4,14 +4,12 @@
 
 mod common;
 
-use common::foreign::rss_kb;
+use common::foreign::{rss_kb, RssSampler};
 use common::p2p;
 use common::rpc::Daemon;
 use rbtcd_core::wire::{Decoder, Message};
 use serde_json::json;
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
@@ -20,25 +18,13 @@ fn four_megabyte_unknown_messages_cost_no_memory_and_the_peer_stays_served() {
     let pid = d.child.id();
     let before = rss_kb(pid);
     let mut s = p2p::handshake(d.p2p.parse().unwrap(), 7).unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            let mut most = 0;
-            while !done.load(Ordering::Relaxed) {
-                most = rss_kb(pid).max(most);
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            most
-        })
-    };
+    let sampler = RssSampler::start(pid);
     // 400 MB of a command the daemon does not know, as fast as it takes them.
     let junk = p2p::frame("bigjunk", &vec![0xa5; 3_999_000], 3_999_000);
     for _ in 0..100 {
         s.write_all(&junk).unwrap();
     }
-    done.store(true, Ordering::Relaxed);
-    let most = sampler.join().unwrap();
+    let most = sampler.stop();
     // Bound: 64 MB over the daemon's resident memory before the flood (the flood was 400 MB).
     assert!(
         most < before + 64 * 1024,
@@ -58,4 +44,33 @@ fn four_megabyte_unknown_messages_cost_no_memory_and_the_peer_stays_served() {
             break;
         }
     }
+}
+
+#[test]
+fn a_peer_dropped_for_not_reading_has_its_connection_closed() {
+    let d = Daemon::start("p2p-never-reads", &[]);
+    let mut s = p2p::handshake(d.p2p.parse().unwrap(), 8).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(60))).unwrap();
+    // Pings whose pongs are never read: past its send queue's hard limit (about 6 MB of
+    // pongs) the node drops the peer, and the daemon must close the socket even though its
+    // writer is stuck on a peer that does not read. 200 MB of pings is far past that.
+    let pings: Vec<u8> = (0..10_000)
+        .flat_map(|n| p2p::message(&Message::Ping(n)))
+        .collect();
+    let mut written = 0;
+    let refused = loop {
+        if s.write_all(&pings).is_err() {
+            break true;
+        }
+        written += pings.len();
+        if written > 200_000_000 {
+            break false;
+        }
+    };
+    assert!(
+        refused,
+        "{written} bytes written to a dropped peer's connection"
+    );
+    // The daemon serves on.
+    assert_eq!(d.ok("getblockcount", json!([])), json!(0));
 }

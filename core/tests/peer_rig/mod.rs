@@ -115,6 +115,18 @@ impl Rig {
         msgs
     }
 
+    /// Sizes of the frames sent to `peer` and not consumed yet: what a driver reports written
+    /// with [`Input::Sent`].
+    pub fn unconsumed_sends(&self, peer: PeerId) -> Vec<usize> {
+        self.out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send { peer: p, bytes } if *p == peer => Some(bytes.len()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Why the node dropped `peer`, if it did.
     pub fn disconnected(&self, peer: PeerId) -> Option<&DisconnectReason> {
         self.out.iter().find_map(|o| match o {

@@ -87,7 +87,7 @@ pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
         .into_iter()
         .map(|l| smol::spawn(accept_loop(l, tx.clone())))
         .collect();
-    let mut writers: BTreeMap<PeerId, Sender<Vec<u8>>> = BTreeMap::new();
+    let mut writers = Writers::new();
     let mut progress = Progress::new(unix_ms());
     let mut next_peer: PeerId = 1;
     // The node may want things done before any event (dialling its permanent peers).
@@ -127,7 +127,13 @@ pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
                 let peer = next_peer;
                 next_peer += 1;
                 let (wtx, wrx) = unbounded();
-                writers.insert(peer, wtx);
+                writers.insert(
+                    peer,
+                    Writer {
+                        queue: wtx,
+                        stream: stream.clone(),
+                    },
+                );
                 smol::spawn(write_loop(stream.clone(), peer, wrx, tx.clone())).detach();
                 smol::spawn(read_loop(stream, peer, tx.clone())).detach();
                 Input::Connected {
@@ -141,9 +147,30 @@ pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
         stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
     }
     drop(accept_tasks);
-    writers.clear();
+    for (_, w) in std::mem::take(&mut writers) {
+        w.close();
+    }
     node
 }
+
+/// One connection's outgoing side: the queue its writer task drains, and the socket.
+struct Writer {
+    queue: Sender<Vec<u8>>,
+    stream: TcpStream,
+}
+
+impl Writer {
+    /// Closes the connection now: the queue (so the writer task ends) and the socket itself,
+    /// so a writer blocked on a peer that does not read is released and its queued bytes freed,
+    /// and the reader stops reading from a peer the node already dropped.
+    fn close(self) {
+        self.queue.close();
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// The open connections' writers, by peer.
+type Writers = BTreeMap<PeerId, Writer>;
 
 /// Where the node's notifications and mining work go besides the log.
 struct Sinks<'a, N> {
@@ -155,7 +182,7 @@ struct Sinks<'a, N> {
 /// Carries out everything the node wants done; true when it reported a fatal error.
 fn drain<S: ChainStore + Send + 'static, N: From<Notification>>(
     node: &mut Node<S>,
-    writers: &mut BTreeMap<PeerId, Sender<Vec<u8>>>,
+    writers: &mut Writers,
     progress: &mut Progress,
     tx: &Sender<Event<S>>,
     sinks: &Sinks<'_, N>,
@@ -166,13 +193,14 @@ fn drain<S: ChainStore + Send + 'static, N: From<Notification>>(
             Output::Send { peer, bytes } => {
                 if let Some(w) = writers.get(&peer) {
                     // A closed writer means the reader is reporting the disconnect.
-                    let _ = w.try_send(bytes);
+                    let _ = w.queue.try_send(bytes);
                 }
             }
             Output::Disconnect { peer, reason } => {
                 log::debug!(target: "rbtcd::p2p::peer", "Disconnecting peer {peer}: {reason:?}");
-                // Dropping the sender ends the writer, which shuts the socket down.
-                writers.remove(&peer);
+                if let Some(w) = writers.remove(&peer) {
+                    w.close();
+                }
             }
             Output::Connect { addr } => {
                 smol::spawn(dial(addr, tx.clone(), Arc::clone(sinks.dialer))).detach();
