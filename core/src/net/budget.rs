@@ -34,26 +34,34 @@ pub const MAX_PEER_TX_IN_FLIGHT: usize = 100;
 /// buffered (btcd discards every unknown payload; small ones are decoded for tests and logs).
 pub const MAX_UNKNOWN_PAYLOAD: u32 = 64 * 1024;
 
-/// Bytes one entry of an ordered set of 32-byte hashes costs (key plus B-tree node share).
-pub const HASH_SET_ENTRY: usize = 64;
-/// Bytes one entry of an ordered map from a 32-byte hash to a small record costs.
-pub const HASH_MAP_ENTRY: usize = 96;
+/// Bytes one entry of an ordered set of 32-byte hashes costs: the key and its share of a
+/// B-tree node at the lowest occupancy a node can have (5 of 11 keys).
+pub const HASH_SET_ENTRY: usize = 80;
+/// Bytes one entry of an ordered map from a 32-byte hash to a 16-byte record costs, counted
+/// the same way.
+pub const HASH_MAP_ENTRY: usize = 128;
 
+/// Bytes of one queued inventory entry.
+const INVENTORY: usize = std::mem::size_of::<crate::wire::Inventory>();
+/// A ring buffer that grew to hold at most `n` entries of `size` bytes has a capacity under
+/// twice `n` (growth doubles, or takes what is asked for).
+const fn ring(n: usize, size: usize) -> u64 {
+    (2 * n * size) as u64
+}
 /// The receive buffer holds at most one partial frame; compaction keeps its capacity within
 /// twice its contents.
 const RECEIVE_BOUND: u64 = 2 * MAX_FRAME;
-/// The getdata backlog's ring buffer rounds its capacity up to a power of two.
-const GETDATA_BOUND: u64 = (MAX_GETDATA_BACKLOG.next_power_of_two() * 36) as u64;
+/// The getdata backlog.
+const GETDATA_BOUND: u64 = ring(MAX_GETDATA_BACKLOG, INVENTORY);
 /// Announced inventory ([`crate::net::peer::KNOWN_INVENTORY_CAP`]): a set and a ring buffer.
-const KNOWN_BOUND: u64 = (crate::net::peer::KNOWN_INVENTORY_CAP * HASH_SET_ENTRY
-    + crate::net::peer::KNOWN_INVENTORY_CAP.next_power_of_two() * 32)
-    as u64;
+const KNOWN_BOUND: u64 = (crate::net::peer::KNOWN_INVENTORY_CAP * HASH_SET_ENTRY) as u64
+    + ring(crate::net::peer::KNOWN_INVENTORY_CAP + 1, 32);
 /// Transaction announcements queued (a ring buffer and a set) and requests in flight.
-const TX_BOUND: u64 = (MAX_PEER_TX_ANNOUNCEMENTS.next_power_of_two() * 36
-    + MAX_PEER_TX_ANNOUNCEMENTS * HASH_SET_ENTRY
-    + MAX_PEER_TX_IN_FLIGHT * HASH_MAP_ENTRY) as u64;
-/// The connection's own record with its version message (user agent up to 256 bytes).
-pub const PEER_FIXED: u64 = 4096;
+const TX_BOUND: u64 = ring(MAX_PEER_TX_ANNOUNCEMENTS, INVENTORY)
+    + (MAX_PEER_TX_ANNOUNCEMENTS * HASH_SET_ENTRY + MAX_PEER_TX_IN_FLIGHT * HASH_MAP_ENTRY) as u64;
+/// The connection's own record with its version message (user agent up to 256 bytes) and its
+/// share of the sync manager (at most 16 blocks in flight).
+pub const PEER_FIXED: u64 = 8192;
 
 /// The most memory one peer can make the node hold at the end of any input: the sum of each
 /// kind's bound. The node fuzz target checks every peer against it after every input.
