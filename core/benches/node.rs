@@ -7,7 +7,7 @@
 //! `cargo bench -p rbtcd-core --bench node`
 
 use rbtcd_core::chain::{Chain, MemStore};
-use rbtcd_core::net::harness::{mine_chain, Harness, START};
+use rbtcd_core::harness::{mine_chain, Harness, START};
 use rbtcd_core::node::NodeConfig;
 use rbtcd_core::params::{Network, Params};
 use std::time::Instant;

@@ -6,6 +6,7 @@
 pub mod address;
 pub mod base64;
 pub mod chain;
+pub mod harness;
 pub mod mempool;
 pub mod mining;
 pub mod net;

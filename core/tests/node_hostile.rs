@@ -9,7 +9,7 @@ use rbtcd_core::net::budget::{
     MAX_FRAME, MAX_PEER_TX_ANNOUNCEMENTS, MAX_PEER_TX_IN_FLIGHT, PEER_MEMORY_BUDGET,
     SEND_BUFFER_LIMIT,
 };
-use rbtcd_core::net::harness::{mine_chain, START};
+use rbtcd_core::harness::{mine_chain, START};
 use rbtcd_core::net::peer::{Direction, DisconnectReason, PeerId};
 use rbtcd_core::node::{Input, NodeConfig};
 use rbtcd_core::params::{Network, Params};

@@ -1,36 +1,18 @@
-//! The peer and network RPC commands answered by `Node::rpc` over the in-memory harness:
+//! The peer and network RPC commands answered through `Input::Rpc` over the in-memory harness:
 //! `getpeerinfo`, `getnettotals`, `ping`, `node`, `addnode`, `getaddednodeinfo` and
 //! `getnodeaddresses`, with btcd's shapes and errors.
 
-use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::{Harness, START};
-use rbtcd_core::node::{Input, Node, NodeConfig};
+use rbtcd_core::harness::{Harness, START};
+use rbtcd_core::node::{Input, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rpc::error::code;
-use rbtcd_core::rpc::handlers::NodeInfo;
-use rbtcd_core::rpc::methods;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 
 const MINUTE: u64 = 60_000;
 
 fn call(h: &mut Harness, i: usize, method: &str, params: Value) -> Result<Value, (i32, String)> {
-    let info = NodeInfo {
-        version: (0, 1, 0),
-        start_time: 0,
-        proxy: String::new(),
-        log_subsystems: vec![],
-    };
-    let params = params.as_array().unwrap().clone();
-    let now = h.now();
-    let node: &mut Node<MemStore> = &mut h.nodes[i];
-    let answer = node
-        .rpc(now, methods::find(method).unwrap(), &params, &info)
-        .map(|h| h.result)
-        .map_err(|e| (e.code, e.message));
-    // Carry out what the call queued (dials, pings, disconnects).
-    h.input(i, Input::Tick);
-    answer
+    h.call(i, method, params).map_err(|e| (e.code, e.message))
 }
 
 fn err(h: &mut Harness, i: usize, method: &str, params: Value) -> (i32, String) {

@@ -6,7 +6,6 @@
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
 use rbtcd_core::net::budget::SEND_QUEUE_SLACK;
-use rbtcd_core::net::ipnet::IpNet;
 use rbtcd_core::net::peer::{
     Direction, DisconnectReason, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
     PONG_TIMEOUT_MS,
@@ -16,10 +15,12 @@ use rbtcd_core::node::{
 };
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
+use rbtcd_core::rpc::error::code;
 use rbtcd_core::wire::locator::BlockLocatorMessage;
 use rbtcd_core::wire::protocol::MAX_INV_PER_MSG;
 use rbtcd_core::wire::TimestampedAddress;
 use rbtcd_core::wire::{encode_message, InvType, Inventory, Message, NetAddress, ServiceFlags};
+use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 mod peer_rig;
@@ -657,9 +658,19 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
     let store = MemStore::new();
     let mut r = Rig::on(params.clone(), NodeConfig::default(), store.clone(), 1);
     r.ready_inbound(1, addr(1));
-    let net: IpNet = "10.1.0.0/16".parse().unwrap();
-    r.node.ban(r.now, net, T0 + 3_600_000);
-    r.input(Input::Tick);
+    let until = (T0 + 3_600_000) / 1000;
+    assert_eq!(
+        r.call("setban", json!(["10.1.0.0/16", "add", until, true])),
+        Ok(json!(null))
+    );
+    assert_eq!(
+        r.call("setban", json!(["10.1.0.0/16", "add"])),
+        Err(code::CLIENT_NODE_ALREADY_ADDED)
+    );
+    assert_eq!(
+        r.call("listbanned", json!([])),
+        Ok(json!([{"address": "10.1.0.0/16", "banned_until": until, "time_remaining": 3600}]))
+    );
     assert_eq!(r.disconnected(1), Some(&DisconnectReason::AddressBanned));
     r.connect(2, addr(2), Direction::Inbound);
     assert_eq!(r.disconnected(2), Some(&DisconnectReason::AddressBanned));
@@ -674,8 +685,18 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
         !restarted.is_banned(&addr(9).ip(), T0 + 3_600_000),
         "expired"
     );
-    assert!(r.node.unban(&net));
-    assert!(!r.node.unban(&net));
+    assert_eq!(
+        r.call("setban", json!(["10.1.0.0/16", "remove"])),
+        Ok(json!(null))
+    );
+    assert_eq!(
+        r.call("setban", json!(["10.1.0.0/16", "remove"])),
+        Err(code::CLIENT_INVALID_IP_OR_SUBNET)
+    );
+    assert_eq!(
+        r.call("setban", json!(["10.1/8", "add"])),
+        Err(code::CLIENT_INVALID_IP_OR_SUBNET)
+    );
     let restarted = Node::new(params, NodeConfig::default(), store, 3, T0).unwrap();
     assert!(!restarted.is_banned(&addr(9).ip(), T0 + 1));
     assert_eq!(restarted.bans().iter().count(), 0);

@@ -2,7 +2,7 @@
 //! node reaches every mempool, leaves them when mined, and comes back on a reorganisation.
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
-use rbtcd_core::net::harness::{mine_chain_to, Harness, START};
+use rbtcd_core::harness::{mine_chain_to, Harness, START};
 use rbtcd_core::node::{Input, NodeConfig, Notification};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::sha256;

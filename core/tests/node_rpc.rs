@@ -1,15 +1,15 @@
 //! RPC calls that change the node: `sendrawtransaction` and `submitblock` answered by
-//! `Node::rpc` with btcd's results and error codes.
+//! the node through `Input::Rpc` with btcd's results and error codes.
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::{ChainStore, MemStore};
-use rbtcd_core::node::{Node, NodeConfig};
+use rbtcd_core::harness::call_node;
+use rbtcd_core::node::{Input, Node, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::{hex_encode, sha256};
 use rbtcd_core::primitives::{Block, Encodable, OutPoint, Transaction};
 use rbtcd_core::rpc::error::code;
-use rbtcd_core::rpc::handlers::NodeInfo;
-use rbtcd_core::rpc::methods;
+use rbtcd_core::rpc::Rights;
 use serde_json::{json, Value};
 
 const WITNESS_SCRIPT: [u8; 1] = [0x51];
@@ -40,21 +40,14 @@ fn node_with_mature_coin() -> (Node<MemStore>, OutPoint) {
     for _ in 0..101 {
         let b = next_block(&node, vec![]);
         first.get_or_insert(OutPoint::new(b.txdata[0].txid(), 0));
-        node.submit_block(NOW_MS, b).unwrap();
+        node.handle(NOW_MS, Input::SubmitBlock(b));
     }
     (node, first.unwrap())
 }
 
 fn call(node: &mut Node<MemStore>, method: &str, params: Value) -> Result<Value, (i32, String)> {
-    let info = NodeInfo {
-        version: (0, 1, 0),
-        start_time: 0,
-        proxy: String::new(),
-        log_subsystems: vec!["CHAN", "PEER"],
-    };
-    let params = params.as_array().unwrap().clone();
-    node.rpc(NOW_MS, methods::find(method).unwrap(), &params, &info)
-        .map(|h| h.result)
+    call_node(node, NOW_MS, Rights::Admin, method, params)
+        .0
         .map_err(|e| (e.code, e.message))
 }
 

@@ -1,32 +1,30 @@
-//! Operator RPCs answered by `Node::rpc`: `getrawtransaction` through the transaction index,
+//! Operator RPCs answered by the node through `Input::Rpc`: `getrawtransaction` through the transaction index,
 //! `invalidateblock`/`reconsiderblock` moving the tip (and the mempool with it), `verifychain`
 //! and `debuglevel`.
 
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::node::{Node, NodeConfig};
+use rbtcd_core::harness::call_node;
+use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::hex_encode;
 use rbtcd_core::primitives::{Block, Encodable};
+use rbtcd_core::rpc::debug_level::LevelSpec;
 use rbtcd_core::rpc::error::code;
-use rbtcd_core::rpc::handlers::{Effect, NodeInfo};
-use rbtcd_core::rpc::methods;
+use rbtcd_core::rpc::Rights;
 use serde_json::{json, Value};
 
 const NOW_MS: u64 = 2_000_000_000_000;
 
-fn info() -> NodeInfo {
-    NodeInfo {
-        version: (0, 1, 0),
-        start_time: 0,
-        proxy: String::new(),
-        log_subsystems: vec!["CHAN", "PEER"],
-    }
-}
+const SUBSYSTEMS: &[&str] = &["CHAN", "PEER"];
 
 fn node(tx_index: bool, store: MemStore) -> Node<MemStore> {
     let config = NodeConfig {
         tx_index,
+        rpc: RpcSettings {
+            log_subsystems: SUBSYSTEMS.to_vec(),
+            ..RpcSettings::default()
+        },
         ..NodeConfig::default()
     };
     Node::new(Params::new(Network::Regtest), config, store, 1, NOW_MS).unwrap()
@@ -44,25 +42,24 @@ fn mine(node: &mut Node<MemStore>, n: u32) -> Vec<Block> {
                 tip.header.time,
             )
             .build();
-            node.submit_block(NOW_MS, b.clone()).unwrap();
+            node.handle(NOW_MS, Input::SubmitBlock(b.clone()));
             b
         })
         .collect()
 }
 
 fn call(node: &mut Node<MemStore>, method: &str, params: Value) -> Result<Value, (i32, String)> {
-    rpc(node, method, params).map(|(v, _)| v)
+    rpc(node, method, params).0
 }
 
+/// The outcome of a call and the node's other outputs meanwhile.
 fn rpc(
     node: &mut Node<MemStore>,
     method: &str,
     params: Value,
-) -> Result<(Value, Option<Effect>), (i32, String)> {
-    let params = params.as_array().unwrap().clone();
-    node.rpc(NOW_MS, methods::find(method).unwrap(), &params, &info())
-        .map(|h| (h.result, h.effect))
-        .map_err(|e| (e.code, e.message))
+) -> (Result<Value, (i32, String)>, Vec<Output>) {
+    let (outcome, outputs) = call_node(node, NOW_MS, Rights::Admin, method, params);
+    (outcome.map_err(|e| (e.code, e.message)), outputs)
 }
 
 #[test]
@@ -154,19 +151,30 @@ fn verifychain_answers_true_on_a_sound_chain() {
 }
 
 #[test]
-fn debuglevel_lists_subsystems_and_hands_a_spec_to_the_daemon() {
+fn debuglevel_lists_subsystems_and_hands_a_checked_spec_to_the_daemon() {
     let mut node = node(false, MemStore::new());
+    let levels = |outputs: Vec<Output>| {
+        outputs
+            .into_iter()
+            .filter(|o| matches!(o, Output::LogLevels(_)))
+            .collect::<Vec<_>>()
+    };
+    let (shown, outputs) = rpc(&mut node, "debuglevel", json!(["show"]));
+    assert_eq!(shown, Ok(json!("Supported subsystems [CHAN PEER]")));
+    assert!(levels(outputs).is_empty());
+    let (done, outputs) = rpc(&mut node, "debuglevel", json!(["info,PEER=debug"]));
+    assert_eq!(done, Ok(json!("Done.")));
     assert_eq!(
-        rpc(&mut node, "debuglevel", json!(["show"])),
-        Ok((json!("Supported subsystems [CHAN PEER]"), None))
+        levels(outputs),
+        [Output::LogLevels(
+            LevelSpec::parse("info,PEER=debug", SUBSYSTEMS).unwrap()
+        )]
     );
-    assert_eq!(
-        rpc(&mut node, "debuglevel", json!(["info,PEER=debug"])),
-        Ok((
-            json!("Done."),
-            Some(Effect::DebugLevel("info,PEER=debug".into()))
-        ))
-    );
+    for bad in ["PEER=loud", "NOPE=info"] {
+        let (refused, outputs) = rpc(&mut node, "debuglevel", json!([bad]));
+        assert_eq!(refused.unwrap_err().0, code::INVALID_PARAMS, "{bad}");
+        assert!(levels(outputs).is_empty(), "{bad}");
+    }
     assert_eq!(
         call(&mut node, "debuglevel", json!([])).unwrap_err().0,
         code::INVALID_PARAMS

@@ -2,7 +2,7 @@
 //! parallel, replacing a peer that stalls; new blocks announced once synced.
 
 use rbtcd_core::chain::builder::BlockBuilder;
-use rbtcd_core::net::harness::{mine_chain, Harness, START};
+use rbtcd_core::harness::{mine_chain, Harness, START};
 use rbtcd_core::net::peer::DisconnectReason;
 use rbtcd_core::net::syncmgr::BLOCK_TIMEOUT_MS;
 use rbtcd_core::node::{Input, NodeConfig, Notification, Output};

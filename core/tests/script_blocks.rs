@@ -6,12 +6,12 @@ mod common;
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{Block, Hash256, OutPoint, TxOut};
 use rbtcd_core::script::{flags_for_height, SigCache, TxVerifier};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// Verifies every non-coinbase input of `block` against `utxos`, adding each transaction's
 /// outputs as it goes so later transactions in the block can spend them. Returns how many
 /// inputs were verified.
-fn verify_block(block: &Block, height: u32, utxos: &mut HashMap<OutPoint, TxOut>) -> usize {
+fn verify_block(block: &Block, height: u32, utxos: &mut BTreeMap<OutPoint, TxOut>) -> usize {
     let flags = flags_for_height(&Params::new(Network::Mainnet), height);
     let mut verified = 0;
     for tx in &block.txdata {
@@ -40,7 +40,7 @@ fn verify_block(block: &Block, height: u32, utxos: &mut HashMap<OutPoint, TxOut>
 
 #[test]
 fn mainnet_blocks_1_to_255_script_validate() {
-    let mut utxos = HashMap::new();
+    let mut utxos = BTreeMap::new();
     let mut inputs = 0;
     let blocks = common::blocks("blocks1-256.bz2");
     for (i, block) in blocks.iter().enumerate() {
@@ -112,9 +112,9 @@ fn decompress_script(data: &[u8], pos: &mut usize) -> Vec<u8> {
 }
 
 /// The utxostore records: txid, index, length, compressed entry.
-fn load_utxostore(name: &str) -> HashMap<OutPoint, TxOut> {
+fn load_utxostore(name: &str) -> BTreeMap<OutPoint, TxOut> {
     let data = common::read_bz2(name);
-    let mut out = HashMap::new();
+    let mut out = BTreeMap::new();
     let mut pos = 0;
     while pos < data.len() {
         let txid = Hash256(data[pos..pos + 32].try_into().unwrap());

@@ -10,7 +10,7 @@ use rbtcd_core::script::opcodes::{self, OP_0, OP_1};
 use rbtcd_core::script::sighash::legacy_sighash;
 use rbtcd_core::script::{Flags, ScriptError, TxVerifier};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 fn json(name: &str) -> Vec<Value> {
     serde_json::from_slice::<Value>(&common::read_vector(name))
@@ -167,7 +167,7 @@ fn script_tests_json() {
 
 /// The prevouts and transaction of one tx_valid / tx_invalid row.
 fn tx_row(row: &[Value]) -> (Transaction, Vec<TxOut>) {
-    let mut prevouts: HashMap<OutPoint, TxOut> = HashMap::new();
+    let mut prevouts: BTreeMap<OutPoint, TxOut> = BTreeMap::new();
     for p in row[0].as_array().unwrap() {
         let p = p.as_array().unwrap();
         let txid: Hash256 = p[0].as_str().unwrap().parse().unwrap();
@@ -201,7 +201,7 @@ fn sane(tx: &Transaction) -> bool {
         total = total.saturating_add(o.value);
         (0..=MAX_MONEY).contains(&o.value) && total <= MAX_MONEY
     });
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = BTreeSet::new();
     let unique = tx.inputs.iter().all(|i| seen.insert(i.prevout));
     let scripts_ok = if tx.is_coinbase() {
         (2..=100).contains(&tx.inputs[0].script_sig.len())

@@ -1,6 +1,6 @@
 //! libFuzzer target over JSON-RPC ([`rbtcd_fuzz::rpc_case`]): the first byte picks the
-//! transport and the user, the rest is a request body answered by a node over a 110-block
-//! regtest chain. Without libFuzzer (a plain build) it replays the files named on the command
+//! transport (`Input::Rpc` or a WebSocket message) and the user, the rest is a request body
+//! answered by a node over a 110-block regtest chain. Without libFuzzer (a plain build) it replays the files named on the command
 //! line.
 #![cfg_attr(fuzzing, no_main)]
 
@@ -14,7 +14,9 @@ fn case(data: &[u8]) {
         return;
     };
     let mut node = rpc_node(WORLD.get_or_init(world));
-    run_body(&mut node, *control, body);
+    if let Err(why) = run_body(&mut node, *control, body) {
+        panic!("{why}");
+    }
 }
 
 #[cfg(fuzzing)]

@@ -1,32 +1,28 @@
-//! The JSON-RPC case: one request body (single or batch), as the daemon's HTTP transport hands
-//! it to the core: parsed into requests, each authorized for the admin or the limited user and
-//! answered by the node (over the same 110-block store as the node case), each answer wrapped
-//! in its reply envelope.
+//! The JSON-RPC case: one request body (single or batch) entering the node as a transport hands
+//! it over: an HTTP body ([`Input::Rpc`]) or a text from a WebSocket client that connected
+//! with credentials ([`Input::WsOpened`], then [`Input::WsMessage`]), for the admin or the
+//! limited user, answered by a node over the same 110-block store as the node case and ticked
+//! until its parked calls finish.
 //!
-//! Oracles: no panic; every request with an id and every malformed entry gets exactly one
-//! reply, carrying the request's id; a reply serializes; the tip never has more work than the
-//! best header. Calls that only take long by design (`generate` of more than a few blocks,
-//! `stop`) are skipped: their cost is the caller's choice, not a hazard.
+//! Oracles: the node case's ([`Observer`]: no panic, every HTTP request answered once with
+//! JSON, texts only to open clients, parked calls done within a few ticks, the tip never ahead
+//! of the best header), and the reply holds one entry per request with an id and per malformed
+//! entry, carrying their ids in order. Calls that only take long by design (`generate` of more
+//! than a few blocks) are skipped: their cost is the caller's choice, not a hazard.
 
-use crate::node_case::World;
+use crate::node_case::{pay_to, rpc_settings, Observer, World};
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::START;
-use rbtcd_core::node::{Node, NodeConfig};
-use rbtcd_core::rpc::error::RpcError;
-use rbtcd_core::rpc::handlers::NodeInfo;
-use rbtcd_core::rpc::jsonrpc::{parse_body, response, Body, Request};
-use rbtcd_core::rpc::methods::{authorize, Rights, Transport};
+use rbtcd_core::harness::START;
+use rbtcd_core::node::{Input, Node, NodeConfig, Output};
+use rbtcd_core::rpc::jsonrpc::{parse_body, Body, Request};
+use rbtcd_core::rpc::Rights;
 use serde_json::Value;
-
-/// The regtest address `generate` pays to in the case.
-const MINING_ADDR: &str = "mgA7SfyBBrVGVSpQ7oqGHPhxpp2gUZWtfc";
 
 /// A node for RPC cases over `w`'s chain, with a mining address so `generate` works.
 pub fn rpc_node(w: &World) -> Node<MemStore> {
-    let addr = rbtcd_core::address::Address::from_str_for(MINING_ADDR, &w.params)
-        .expect("a valid regtest address");
     let config = NodeConfig {
-        mining_addrs: vec![addr],
+        mining_addrs: vec![pay_to(&w.params)],
+        rpc: rpc_settings(),
         ..NodeConfig::default()
     };
     w.node(config, 1)
@@ -34,67 +30,108 @@ pub fn rpc_node(w: &World) -> Node<MemStore> {
 
 /// True for calls skipped because they are slow by design.
 fn slow_by_design(r: &Request) -> bool {
-    match r.method.as_str() {
-        "generate" => r
-            .params
+    r.method == "generate"
+        && r.params
             .first()
-            .and_then(Value::as_u64)
-            .is_none_or(|n| n > 3),
-        "stop" => true,
-        _ => false,
+            .and_then(Value::as_f64)
+            .is_some_and(|n| n > 3.0)
+}
+
+/// The ids the reply to `body` must carry, in order; `None` when the body holds a call that is
+/// slow by design.
+fn expected_ids(body: &[u8]) -> Option<Vec<Value>> {
+    let entries = match parse_body(body) {
+        Body::Single(Ok(r)) => vec![Ok(r)],
+        Body::Single(Err(_)) => vec![Err(None)],
+        Body::Batch(entries) => entries.into_iter().map(|e| e.map_err(|(id, _)| id)).collect(),
+    };
+    let mut ids = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(r) if slow_by_design(&r) => return None,
+            Ok(r) => ids.extend(r.id),
+            Err(id) => ids.push(id.unwrap_or(Value::Null)),
+        }
     }
+    Some(ids)
 }
 
-fn answer(node: &mut Node<MemStore>, r: &Request, transport: Transport, rights: Rights) -> Value {
-    let info = NodeInfo {
-        version: (0, 1, 0),
-        start_time: START / 1000,
-        proxy: String::new(),
-        log_subsystems: vec!["PEER", "RPCS"],
+/// The ids a reply body carries (one object, or an array of them); an error if it is not
+/// replies.
+fn reply_ids(reply: &Value) -> Result<Vec<Value>, String> {
+    let entries = match reply {
+        Value::Array(entries) => entries.as_slice(),
+        one => std::slice::from_ref(one),
     };
-    let outcome: Result<Value, RpcError> = authorize(&r.method, transport, rights)
-        .and_then(|m| node.rpc(START, m, &r.params, &info).map(|h| h.result));
-    response(r.version, r.id.clone(), outcome)
+    entries
+        .iter()
+        .map(|e| e.get("id").cloned().ok_or(format!("reply {e} has no id")))
+        .collect()
 }
 
-/// Checks one reply against the request it answers.
-fn check_reply(reply: &Value, id: &Value) {
-    assert_eq!(reply.get("id"), Some(id), "reply {reply} lost the id");
-    serde_json::to_vec(reply).expect("a reply serializes");
-}
-
-/// Runs one request body through parsing, authorization and the node; panics on a broken
-/// oracle. `control` picks the transport and the user.
-pub fn run_body(node: &mut Node<MemStore>, control: u8, body: &[u8]) {
-    let transport = match control & 1 {
-        0 => Transport::Http,
-        _ => Transport::WebSocket,
-    };
+/// Feeds one request body to `node` and checks the answer; the invariant broken, if any.
+/// `control` picks the transport (bit 0: WebSocket) and the user (bit 1: limited).
+pub fn run_body(node: &mut Node<MemStore>, control: u8, body: &[u8]) -> Result<(), String> {
     let rights = match control & 2 {
         0 => Rights::Admin,
         _ => Rights::Limited,
     };
-    let requests = match parse_body(body) {
-        Body::Single(Ok(r)) => vec![Ok(r)],
-        Body::Single(Err(e)) => vec![Err((None, e))],
-        Body::Batch(entries) => entries,
+    let websocket = control & 1 == 1;
+    // A WebSocket message is text: what the client sends is what the node parses.
+    let text = String::from_utf8_lossy(body).into_owned();
+    let body = match websocket {
+        true => text.as_bytes(),
+        false => body,
     };
-    for entry in requests {
-        match entry {
-            Ok(r) if slow_by_design(&r) => {}
-            Ok(r) => {
-                let reply = answer(node, &r, transport, rights);
-                check_reply(&reply, r.id.as_ref().unwrap_or(&Value::Null));
-            }
-            Err((id, e)) => {
-                let reply = response(rbtcd_core::rpc::jsonrpc::Version::V1, id.clone(), Err(e));
-                check_reply(&reply, id.as_ref().unwrap_or(&Value::Null));
-            }
+    let Some(expected) = expected_ids(body) else {
+        return Ok(());
+    };
+    let mut seen = Observer::new(node.chain().params().magic);
+    let input = match websocket {
+        true => {
+            let client = seen.open();
+            seen.feed(
+                node,
+                START,
+                Input::WsOpened {
+                    client,
+                    rights: Some(rights),
+                },
+            )?;
+            Input::WsMessage { client, text }
+        }
+        false => Input::Rpc {
+            id: seen.ask(),
+            rights,
+            body: body.to_vec(),
+        },
+    };
+    seen.feed(node, START, input)?;
+    // Parked calls go on at each tick.
+    seen.feed(node, START, Input::Tick)?;
+    let replies: Vec<&str> = seen
+        .outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::RpcReply { body, .. } => Some(body.as_str()),
+            Output::Ws { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut got = Vec::new();
+    for reply in replies.iter().filter(|r| !r.is_empty()) {
+        let reply: Value =
+            serde_json::from_str(reply).map_err(|e| format!("reply {reply} is not JSON: {e}"))?;
+        // WebSocket notifications (a `method`, no reply) may come before the reply.
+        if reply.get("method").is_none() {
+            got.extend(reply_ids(&reply)?);
         }
     }
-    let index = node.chain().index();
-    assert!(
-        node.chain().tip().chain_work <= index.best_header().chain_work,
-        "tip has more work than the best header"
-    );
+    if !websocket && replies.len() != 1 {
+        return Err(format!("{} HTTP replies to one request", replies.len()));
+    }
+    if got != expected {
+        return Err(format!("replies carry ids {got:?}, the requests {expected:?}"));
+    }
+    Ok(())
 }

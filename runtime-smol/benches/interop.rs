@@ -12,7 +12,7 @@ mod e2e;
 
 use e2e::knots::{self, Knots};
 use e2e::rpc::{Daemon, ADMIN};
-use rbtcd::rpc::http::basic_auth;
+use rbtcd_core::rpc::auth::basic_auth;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use rbtcd::rpc::http::basic_auth;
+use rbtcd_core::rpc::auth::basic_auth;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -3,8 +3,8 @@
 //! each sent as JSON when it parses as JSON and as a string otherwise.
 
 use crate::config::{default_home, CONFIG_FILENAME};
-use crate::rpc::http::basic_auth;
 use rbtcd_core::params::{Network, Params};
+use rbtcd_core::rpc::auth::basic_auth;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

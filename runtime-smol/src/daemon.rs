@@ -8,8 +8,8 @@ use crate::config::{self, Config, Startup};
 use crate::entropy;
 use crate::logging::{self, Levels};
 use crate::miner::generate;
-use crate::p2p::{self, Event};
-use crate::rpc::{notify, service};
+use crate::p2p::{self, Event, Sinks};
+use crate::rpc::http::RpcServer;
 use crate::store::lmdb::LmdbStore;
 use crate::store::lock;
 use crate::store::upgrades;
@@ -91,26 +91,26 @@ enum Ended<N> {
 async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Result<(), String> {
     let listeners = p2p::bind(&cfg.listeners).await?;
     let (tx, rx) = smol::channel::unbounded();
-    // The node's notifications reach WebSocket clients; nobody listens without RPC.
-    let (notes, notes_rx) = async_channel::unbounded::<notify::Feed>();
-    let feed = (notes.downgrade(), notes_rx);
-    let notes = cfg.rpc.is_some().then_some(notes);
-    let dialer = cfg.dialer.clone();
     let (miner, jobs) = generate::spawn_miner(&tx)?;
-    let mut server = smol::spawn(p2p::run(
-        node,
-        listeners,
-        (tx.clone(), rx),
-        notes,
-        Some(jobs),
-        dialer,
-    ));
-    let rpc = match service::start(cfg, tx.clone(), feed) {
-        Ok(rpc) => rpc,
-        Err(e) => {
+    let (shutdown, stop_requested) = smol::channel::bounded(1);
+    let sinks = Sinks {
+        notify: None,
+        miner: Some(jobs),
+        shutdown: Some(shutdown),
+        dialer: cfg.dialer.clone(),
+    };
+    let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), sinks));
+    let rpc = match cfg
+        .rpc
+        .as_ref()
+        .map(|rpc| RpcServer::start(rpc, tx.clone()))
+    {
+        None => None,
+        Some(Ok(rpc)) => Some(rpc),
+        Some(Err(e)) => {
             let _ = tx.send(Event::Stop).await;
             server.await.into_store().close();
-            return Err(e);
+            return Err(format!("cannot start the RPC server: {e}"));
         }
     };
     let signal = async {
@@ -120,8 +120,11 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         })
     };
     let rpc_stop = async {
-        rpc.stop_requested().await;
-        Ended::RpcStop
+        // Never resolves when the node task ended first (it dropped the sender).
+        match stop_requested.recv().await {
+            Ok(()) => Ended::RpcStop,
+            Err(_) => std::future::pending().await,
+        }
     };
     let server_end = async { Ended::Server((&mut server).await) };
     let stops = smol::future::or(signal, rpc_stop);
@@ -132,7 +135,10 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         Ended::RpcStop => log::info!("RPC stop requested.  Shutting down..."),
         Ended::Server(_) => failure = Some("the node stopped after a database error (see the log)"),
     }
-    rpc.shutdown();
+    if let Some(rpc) = rpc {
+        log::info!(target: "rbtcd::rpc", "Stopping RPC server...");
+        rpc.stop();
+    }
     log::info!("Gracefully shutting down the server...");
     let node = match ended {
         Ended::Server(node) => node,

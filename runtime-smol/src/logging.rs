@@ -1,11 +1,13 @@
 //! Logging as btcd does it: `2006-01-02 15:04:05.000 [INF] SUBS: message` lines to stdout and a
 //! rotated log file, with a level per subsystem (`--debuglevel=info,PEER=debug`) that the
-//! `debuglevel` RPC changes while the daemon runs ([`set_levels`]).
+//! `debuglevel` RPC changes while the daemon runs ([`apply`]). Specifications are parsed by
+//! the core's [`LevelSpec`], which the node also checks RPC ones with.
 //!
 //! Code logs through the `log` facade; the subsystem tag comes from the module a line was
 //! logged in, so the core never needs to know about tags.
 
 use log::LevelFilter;
+use rbtcd_core::rpc::debug_level::{LevelError, LevelSpec};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -71,10 +73,8 @@ pub fn subsystems() -> Vec<&'static str> {
 /// Why a `debuglevel` specification or the log file was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LogError {
-    /// A level name btcd does not know.
-    UnknownLevel(String),
-    /// A subsystem tag that does not exist.
-    UnknownSubsystem(String),
+    /// The specification names an unknown level or subsystem.
+    Spec(LevelError),
     /// The log directory or file could not be created.
     File(String),
 }
@@ -82,15 +82,7 @@ pub enum LogError {
 impl fmt::Display for LogError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LogError::UnknownLevel(l) => write!(
-                f,
-                "the specified debug level [{l}] is invalid -- use trace, debug, info, warn, error, critical or off"
-            ),
-            LogError::UnknownSubsystem(s) => write!(
-                f,
-                "the specified subsystem [{s}] is invalid -- supported subsystems {:?}",
-                subsystems()
-            ),
+            LogError::Spec(e) => e.fmt(f),
             LogError::File(e) => write!(f, "failed to open the log file: {e}"),
         }
     }
@@ -117,29 +109,26 @@ impl Default for Levels {
 impl Levels {
     /// Parses `level` or `SUBS=level,SUBS2=level` or both mixed (`info,PEER=debug`).
     pub fn parse(spec: &str) -> Result<Levels, LogError> {
-        Levels::default().updated(spec)
+        let spec = LevelSpec::parse(spec, &subsystems()).map_err(LogError::Spec)?;
+        Ok(Levels::default().updated(&spec))
     }
 
-    /// These levels changed by `spec`, parts applied in order: a bare level sets every
-    /// subsystem (dropping earlier per-subsystem levels), `SUBS=level` sets one.
-    pub fn updated(&self, spec: &str) -> Result<Levels, LogError> {
+    /// These levels changed by `spec`, parts applied in order: a level for every subsystem
+    /// drops earlier per-subsystem levels, `SUBS=level` sets one.
+    pub fn updated(&self, spec: &LevelSpec) -> Levels {
         let mut levels = self.clone();
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part.split_once('=') {
+        for part in &spec.0 {
+            match part.subsystem {
                 None => {
-                    levels.default = level(part)?;
+                    levels.default = part.level;
                     levels.per_subsystem.clear();
                 }
-                Some((subsystem, lvl)) => {
-                    let tag = subsystems()
-                        .into_iter()
-                        .find(|t| *t == subsystem)
-                        .ok_or_else(|| LogError::UnknownSubsystem(subsystem.to_string()))?;
-                    levels.per_subsystem.insert(tag, level(lvl)?);
+                Some(tag) => {
+                    levels.per_subsystem.insert(tag, part.level);
                 }
             }
         }
-        Ok(levels)
+        levels
     }
 
     /// Whether a line from `target` at `lvl` is logged.
@@ -158,18 +147,6 @@ impl Levels {
             .copied()
             .fold(self.default, std::cmp::Ord::max)
     }
-}
-
-fn level(name: &str) -> Result<LevelFilter, LogError> {
-    Ok(match name {
-        "trace" => LevelFilter::Trace,
-        "debug" => LevelFilter::Debug,
-        "info" => LevelFilter::Info,
-        "warn" => LevelFilter::Warn,
-        "error" | "critical" => LevelFilter::Error,
-        "off" => LevelFilter::Off,
-        other => return Err(LogError::UnknownLevel(other.to_string())),
-    })
 }
 
 /// btcd's three-letter level names.
@@ -275,7 +252,7 @@ impl Write for RotatingFile {
     }
 }
 
-/// The levels in force, read by the logger's filter and replaced by [`set_levels`].
+/// The levels in force, read by the logger's filter and replaced by [`apply`].
 fn current() -> &'static RwLock<Levels> {
     static CURRENT: OnceLock<RwLock<Levels>> = OnceLock::new();
     CURRENT.get_or_init(|| RwLock::new(Levels::default()))
@@ -286,15 +263,14 @@ fn install(levels: Levels) {
     *current().write().unwrap_or_else(|p| p.into_inner()) = levels;
 }
 
-/// Changes the levels in force by a `debuglevel` specification (see [`Levels::updated`]);
-/// on error nothing changes.
-pub fn set_levels(spec: &str) -> Result<(), LogError> {
+/// Changes the levels in force by a checked `debuglevel` specification (see
+/// [`Levels::updated`]).
+pub fn apply(spec: &LevelSpec) {
     let updated = current()
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .updated(spec)?;
+        .updated(spec);
     install(updated);
-    Ok(())
 }
 
 /// Installs the global logger: btcd-formatted lines to stdout and to `log_file` (rotated).
@@ -365,34 +341,31 @@ mod tests {
         assert_eq!(l.max(), LevelFilter::Debug);
         assert_eq!(
             Levels::parse("loud"),
-            Err(LogError::UnknownLevel("loud".into()))
+            Err(LogError::Spec(LevelError::UnknownLevel("loud".into())))
         );
-        assert_eq!(
+        assert!(matches!(
             Levels::parse("NOPE=info"),
-            Err(LogError::UnknownSubsystem("NOPE".into()))
-        );
+            Err(LogError::Spec(LevelError::UnknownSubsystem(..)))
+        ));
     }
 
     #[test]
     fn updates_change_only_what_they_name() {
+        let spec = |s| LevelSpec::parse(s, &subsystems()).unwrap();
         let l = Levels::parse("info,PEER=debug").unwrap();
-        let u = l.updated("CHAN=trace").unwrap();
+        let u = l.updated(&spec("CHAN=trace"));
         assert!(
             u.enabled("rbtcd_core::net::peer", Level::Debug),
             "PEER kept"
         );
         assert!(u.enabled("rbtcd_core::chain", Level::Trace));
         assert!(!u.enabled("rbtcd_core::mempool", Level::Debug));
-        let all = u.updated("warn").unwrap();
+        let all = u.updated(&spec("warn"));
         assert!(
             !all.enabled("rbtcd_core::net::peer", Level::Info),
             "bare level resets"
         );
         assert_eq!(all, Levels::parse("warn").unwrap());
-        assert_eq!(
-            u.updated("CHAN=debug,NOPE=info"),
-            Err(LogError::UnknownSubsystem("NOPE".into()))
-        );
         assert_eq!(subsystem_of("rbtcd_core::chain::tx_index"), Some("INDX"));
     }
 

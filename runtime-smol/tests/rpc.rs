@@ -4,7 +4,7 @@
 mod common;
 
 use common::rpc::*;
-use rbtcd::rpc::http::basic_auth;
+use rbtcd_core::rpc::auth::basic_auth;
 use rbtcd_core::rpc::methods::{Reach, METHODS};
 use serde_json::{json, Value};
 use std::io::{Read, Write};

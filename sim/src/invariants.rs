@@ -1,12 +1,13 @@
 //! The end-of-run invariants over the honest nodes (the per-event ones live in
-//! [`crate::world::World::observe`]): one most-work tip, no confirmed transaction in any
-//! mempool, bounded address books, no known-invalid block on any main chain, and (on small runs)
-//! each stored UTXO set equal to a recomputation from the node's own chain.
+//! [`crate::world::World::observe`] and the RPC ones in `World::check_rpc`): one most-work
+//! tip, no confirmed transaction in any mempool, bounded address books, no known-invalid block
+//! on any main chain, every RPC request to a running node answered, and (on small runs) each
+//! stored UTXO set equal to a recomputation from the node's own chain.
 
 use crate::world::World;
 use rbtcd_core::chain::{Chain, ChainStore, MemStore, Placement};
 use rbtcd_core::net::addrmgr::{NEW_BUCKETS, NEW_BUCKET_SIZE, TRIED_BUCKETS, TRIED_BUCKET_SIZE};
-use rbtcd_core::net::harness::START;
+use rbtcd_core::harness::START;
 use rbtcd_core::primitives::{Block, BlockHash, Txid};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,6 +50,12 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
                     e.txid
                 ));
             }
+        }
+        let unanswered = &world.slots[i].rpc.outstanding;
+        if !unanswered.is_empty() {
+            violations.push(format!(
+                "node {i}: RPC requests {unanswered:?} never answered"
+            ));
         }
         let book = node.addr_manager().len();
         if book > ADDR_BOOK_BOUND {

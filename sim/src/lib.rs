@@ -5,6 +5,7 @@
 //! seed: the same seed gives the same trace digest.
 
 pub mod adversary;
+pub mod calls;
 pub mod digest;
 pub mod driver;
 pub mod invariants;

@@ -79,7 +79,7 @@ fn summary(o: &Options, r: &Report) -> String {
     format!(
         "seed={} scenario={} nodes={} honest={} hours={} height={} mined={} txs={} accepted={} \
          frames={} disconnects={} bans={} crashes={} partitions={} attacks={} invalid_sent={} \
-         digest={:016x} {}",
+         rpc_calls={} ws_blocks={} digest={:016x} {}",
         o.seed,
         o.kind.name(),
         o.nodes,
@@ -96,6 +96,8 @@ fn summary(o: &Options, r: &Report) -> String {
         s.partitions,
         s.attacks,
         s.invalid_sent,
+        s.rpc_calls,
+        s.ws_blocks,
         r.digest,
         if r.passed() { "ok" } else { "FAIL" }
     )

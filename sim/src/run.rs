@@ -19,6 +19,8 @@ use std::time::Duration;
 pub const UTXO_CHECK_MAX_NODES: usize = 64;
 /// After healing, a block is mined this late so equal-work forks left by partitions resolve.
 const TIEBREAK_AFTER_MS: u64 = 5 * MINUTE_MS;
+/// Mean time between RPC requests to a random running node, ms.
+const RPC_INTERVAL_MS: u64 = 20_000;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -111,6 +113,7 @@ pub fn run(options: &Options) -> Report {
 enum Step {
     Mine,
     Tx,
+    Rpc,
     Attack(usize),
     Crash(usize),
     Restart(usize),
@@ -125,6 +128,8 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
     let params = Params::new(Network::Regtest);
     let handle = Handle::current();
     let mut rng = Rng::new(seed ^ 0xc0_47_01);
+    // RPC load draws from its own stream, leaving the rest of the plan as it was.
+    let mut rpc_rng = Rng::stream(seed, "sim rpc");
     let mut wallet = Wallet::new(&premined(&params).1, params.coinbase_maturity);
     let world = Shared::new(World::new(params, plan.clone(), seed, Instant::now()));
     for i in 0..plan.nodes {
@@ -154,6 +159,11 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
         exponential(&mut rng, plan.tx_interval),
         Step::Tx,
     );
+    at(
+        &mut steps,
+        exponential(&mut rpc_rng, RPC_INTERVAL_MS),
+        Step::Rpc,
+    );
     for i in plan.honest..plan.nodes {
         at(
             &mut steps,
@@ -175,7 +185,7 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
     while let Some(((t, _), step)) = steps.pop_first() {
         madsim::time::sleep_until(start + Duration::from_millis(t)).await;
         let faults = t < plan.fault_end;
-        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Attack(_)) {
+        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Rpc | Step::Attack(_)) {
             // Load and attacks end with the fault phase: the quiet period must be quiet.
             continue;
         }
@@ -216,6 +226,21 @@ async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
                     &mut steps,
                     t + exponential(&mut rng, plan.tx_interval),
                     Step::Tx,
+                );
+            }
+            Step::Rpc => {
+                let up: Vec<usize> = {
+                    let w = world.lock();
+                    (0..plan.honest).filter(|i| w.is_up(*i)).collect()
+                };
+                if !up.is_empty() {
+                    let node = up[rpc_rng.index(up.len())];
+                    deliver(&world, node, Event::Rpc(rpc_rng.next_u64()));
+                }
+                at(
+                    &mut steps,
+                    t + exponential(&mut rpc_rng, RPC_INTERVAL_MS),
+                    Step::Rpc,
                 );
             }
             Step::Attack(i) => {

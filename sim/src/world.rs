@@ -3,18 +3,22 @@
 //! trace digest. Node tasks and the controller take turns on it (madsim runs one task at a time).
 
 use crate::adversary;
+use crate::calls::{self, WS_CLIENT};
 use crate::digest::Digest;
 use crate::scenario::Plan;
 use crate::workload::{self, BLOCK_MAX_WEIGHT};
 use madsim::net::{Receiver, Sender};
 use madsim::time::Instant;
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::harness::START;
+use rbtcd_core::harness::START;
 use rbtcd_core::net::peer::{Direction, PeerId};
-use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time};
+use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, RpcSettings, Time};
 use rbtcd_core::params::Params;
 use rbtcd_core::primitives::{BlockHash, Transaction};
 use rbtcd_core::rng::Rng;
+use rbtcd_core::rpc::auth::Credentials;
+use rbtcd_core::rpc::RequestId;
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -66,6 +70,8 @@ pub enum Event {
     Tx(Transaction),
     /// An adversary's turn to attack.
     Attack,
+    /// An HTTP JSON-RPC request: the `n`th body of [`calls::body`].
+    Rpc(u64),
     /// The node's timer is due.
     Tick,
 }
@@ -103,6 +109,20 @@ pub struct Stats {
     pub partitions: u64,
     /// Adversary attack rounds.
     pub attacks: u64,
+    /// HTTP RPC requests sent.
+    pub rpc_calls: u64,
+    /// Block notifications WebSocket clients heard.
+    pub ws_blocks: u64,
+}
+
+/// What the RPC invariants follow for one node: requests not answered yet, and whether its
+/// WebSocket client has subscribed to blocks.
+#[derive(Clone, Debug, Default)]
+pub struct RpcWatch {
+    /// Requests sent and not answered.
+    pub outstanding: BTreeSet<RequestId>,
+    next_request: RequestId,
+    subscribed: bool,
 }
 
 /// One simulated node.
@@ -128,6 +148,8 @@ pub struct Slot {
     seeds: Vec<SocketAddr>,
     /// The adversary's own randomness.
     rng: Rng,
+    /// RPC requests and the WebSocket client of this run of the node.
+    pub rpc: RpcWatch,
 }
 
 /// The whole simulated network's state.
@@ -180,6 +202,7 @@ impl World {
                     id: None,
                     seeds: others.into_iter().take(SEED_ADDRS).map(addr_of).collect(),
                     rng: rng.fork(),
+                    rpc: RpcWatch::default(),
                 }
             })
             .collect();
@@ -223,8 +246,14 @@ impl World {
         slot.starts += 1;
         slot.crash_armed = false;
         slot.conns.clear();
+        slot.rpc = RpcWatch::default();
+        let admin = (calls::CREDENTIALS.0.into(), calls::CREDENTIALS.1.into());
         let config = NodeConfig {
             block_max_weight: BLOCK_MAX_WEIGHT,
+            rpc: RpcSettings {
+                credentials: Credentials::new(Some(&admin), None),
+                ..RpcSettings::default()
+            },
             ..NodeConfig::default()
         };
         let seed = self.seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (slot.starts << 48);
@@ -239,14 +268,31 @@ impl World {
         slot.events = Some(events);
         let addrs = slot.seeds.clone();
         self.digest.add(&[b'S', i as u8]);
-        Some(self.feed(
+        let mut actions = self.feed(
             i,
             now,
             Input::Resolved {
                 seed: "sim".into(),
                 addrs,
             },
-        ))
+        );
+        // Its WebSocket client connects without credentials, authenticates and subscribes.
+        actions.extend(self.feed(
+            i,
+            now,
+            Input::WsOpened {
+                client: WS_CLIENT,
+                rights: None,
+            },
+        ));
+        for text in calls::ws_opening() {
+            let message = Input::WsMessage {
+                client: WS_CLIENT,
+                text,
+            };
+            actions.extend(self.feed(i, now, message));
+        }
+        Some(actions)
     }
 
     /// Takes node `i` down at once (a process kill: nothing in flight is written) and closes
@@ -259,6 +305,8 @@ impl World {
         }
         slot.conns.clear();
         slot.events = None;
+        // A killed process answers nothing more.
+        slot.rpc = RpcWatch::default();
         slot.id
     }
 
@@ -323,6 +371,18 @@ impl World {
                 self.attack(i, now);
                 Input::Tick
             }
+            Event::Rpc(n) => {
+                let watch = &mut self.slots[i].rpc;
+                let id = watch.next_request;
+                watch.next_request += 1;
+                watch.outstanding.insert(id);
+                self.stats.rpc_calls += 1;
+                Input::Rpc {
+                    id,
+                    rights: rbtcd_core::rpc::Rights::Admin,
+                    body: calls::body(n, id),
+                }
+            }
             Event::Tick => Input::Tick,
         };
         actions.extend(self.feed(i, now, input));
@@ -353,6 +413,7 @@ impl World {
         let attacks = self.plan.attacks_of(i).to_vec();
         let mut actions = Vec::new();
         let mut notes = Vec::new();
+        let mut rpc = Vec::new();
         {
             let slot = &mut self.slots[i];
             let Some(node) = slot.node.as_mut() else {
@@ -380,15 +441,79 @@ impl World {
                     Output::Notify(n) => notes.push(n),
                     // Blocks come from the workload's simulated hash rate, not miner threads.
                     Output::MineOn(_) => {}
+                    Output::RpcReply { .. }
+                    | Output::Ws { .. }
+                    | Output::WsClose { .. }
+                    | Output::LogLevels(_)
+                    | Output::Shutdown => rpc.push(out),
                 }
             }
         }
+        self.check_rpc(i, &notes, rpc);
         for n in notes {
             if self.observe(i, honest, now, n) {
                 actions.push(Action::Stop);
             }
         }
         actions
+    }
+
+    /// The RPC invariants over one input's outputs of node `i`: every reply answers a request
+    /// sent and not yet answered; the WebSocket client is never closed, and once subscribed
+    /// hears of exactly the blocks the node connected and disconnected (`notes`), in order.
+    fn check_rpc(&mut self, i: usize, notes: &[Notification], outputs: Vec<Output>) {
+        let subscribed = self.slots[i].rpc.subscribed;
+        let mut heard = Vec::new();
+        for out in outputs {
+            match out {
+                Output::RpcReply { id, body } => {
+                    if !self.slots[i].rpc.outstanding.remove(&id) {
+                        self.violations
+                            .push(format!("node {i} answered request {id} again, or unasked"));
+                    }
+                    self.digest.add(&id.to_le_bytes());
+                    self.digest.add(body.as_bytes());
+                }
+                Output::Ws { client, text } => {
+                    let message: Value = serde_json::from_str(&text).unwrap_or_default();
+                    match message["method"].as_str() {
+                        Some(m @ ("blockconnected" | "blockdisconnected")) => {
+                            let hash = message["params"][0].as_str().unwrap_or_default();
+                            heard.push(format!("{m} {hash}"));
+                        }
+                        _ if message["id"] == calls::SUBSCRIBE_ID => {
+                            self.slots[i].rpc.subscribed = message["error"].is_null();
+                        }
+                        _ => {}
+                    }
+                    if client != WS_CLIENT {
+                        self.violations.push(format!(
+                            "node {i} wrote to unknown WebSocket client {client}"
+                        ));
+                    }
+                }
+                other => self
+                    .violations
+                    .push(format!("node {i} did what no client asked: {other:?}")),
+            }
+        }
+        let expected: Vec<String> = notes
+            .iter()
+            .filter(|_| subscribed)
+            .filter_map(|n| match n {
+                Notification::BlockConnected { hash, .. } => Some(format!("blockconnected {hash}")),
+                Notification::BlockDisconnected { hash, .. } => {
+                    Some(format!("blockdisconnected {hash}"))
+                }
+                _ => None,
+            })
+            .collect();
+        self.stats.ws_blocks += heard.len() as u64;
+        if heard != expected {
+            self.violations.push(format!(
+                "node {i}'s WebSocket client heard {heard:?} of blocks {expected:?}"
+            ));
+        }
     }
 
     /// Checks and records one notification; true when the node stopped.

@@ -19,7 +19,7 @@ use std::fmt;
 const MAX_ADDRESS_LEN: usize = bech32::MAX_LEN;
 
 /// A segwit output's version and program, checked against BIP141's length rules.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WitnessProgram {
     version: u8,
     program: Vec<u8>,
@@ -59,7 +59,7 @@ impl WitnessProgram {
 }
 
 /// What an address pays to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Payload {
     /// Pay to public key hash (HASH160 of the key).
     PubKeyHash([u8; 20]),

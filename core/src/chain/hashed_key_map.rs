@@ -2,6 +2,8 @@
 //! bytes are already uniformly spread, so hashing them again is wasted work, and a fixed hasher
 //! keeps iteration order the same from run to run (no per-process random keys).
 
+// A fixed hasher: iteration order depends on the keys alone, the same in every run.
+#[allow(clippy::disallowed_types)]
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -25,6 +27,7 @@ impl Hasher for HashedKeyHasher {
 }
 
 /// A `HashMap` over hash-like keys with [`HashedKeyHasher`].
+#[allow(clippy::disallowed_types)]
 pub type HashedKeyMap<K, V> = HashMap<K, V, BuildHasherDefault<HashedKeyHasher>>;
 
 #[cfg(test)]

@@ -293,7 +293,7 @@ impl Mempool {
     pub fn check(
         &self,
         tx: &Transaction,
-        ctx: &impl ChainContext,
+        ctx: &(impl ChainContext + ?Sized),
     ) -> Result<Checked, RejectReason> {
         let txid = tx.txid();
         if self.entries.contains_key(&txid) {

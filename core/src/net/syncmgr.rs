@@ -216,7 +216,7 @@ pub fn blocks_after(index: &BlockIndex, locator: &[BlockHash], stop: &BlockHash)
 mod tests {
     use super::*;
     use crate::chain::{Chain, MemStore};
-    use crate::net::harness::mine_chain;
+    use crate::harness::mine_chain;
     use crate::params::{Network, Params};
 
     fn chain(n: u32) -> Chain<MemStore> {
@@ -276,17 +276,17 @@ mod tests {
         let (_, blocks) = mine_chain(&params, 30, b"s");
         let mut c = Chain::open(params, MemStore::new()).unwrap();
         for b in &blocks[..10] {
-            c.process_block(b.clone(), crate::net::harness::START / 1000)
+            c.process_block(b.clone(), crate::harness::START / 1000)
                 .unwrap();
         }
         let headers: Vec<_> = blocks.iter().map(|b| b.header).collect();
-        c.process_headers(&headers[..20], crate::net::harness::START / 1000)
+        c.process_headers(&headers[..20], crate::harness::START / 1000)
             .unwrap();
         let mut s = SyncManager::default();
         s.schedule(c.index());
         assert_eq!(s.downloader.remaining(), 10);
         assert_eq!(s.downloader.lowest_needed(), Some(11));
-        c.process_headers(&headers[20..], crate::net::harness::START / 1000)
+        c.process_headers(&headers[20..], crate::harness::START / 1000)
             .unwrap();
         s.schedule(c.index());
         assert_eq!(s.downloader.remaining(), 20);

@@ -8,85 +8,14 @@ use crate::net::bans::BanList;
 use crate::net::connmgr;
 use crate::net::ipnet::IpNet;
 use crate::net::peer::{DisconnectReason, PeerId};
+use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 use crate::rpc::handlers::NetView;
 use crate::wire::AddrV2Entry;
-use std::fmt;
 use std::net::SocketAddr;
 
-/// Bytes through every connection since the node started.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct NetTotals {
-    /// Bytes handed to the driver to send.
-    pub sent: u64,
-    /// Bytes received.
-    pub recv: u64,
-}
-
-/// Which peer a command means: its id, or every connection to an address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PeerTarget {
-    /// The driver's id for the connection (`getpeerinfo`'s `id`).
-    Id(PeerId),
-    /// The remote address.
-    Addr(SocketAddr),
-}
-
-/// A change to the node's connections (RPC `addnode`, `node`, `ping`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PeerCommand {
-    /// Dial `addr`; a permanent peer is also redialed whenever it is lost.
-    Connect {
-        /// Where to.
-        addr: SocketAddr,
-        /// Keep it connected (`addnode add`, `node connect perm`).
-        permanent: bool,
-    },
-    /// Stop keeping a permanent peer and drop its connection.
-    Remove(PeerTarget),
-    /// Drop the connections to a peer that is not permanent.
-    Disconnect(PeerTarget),
-    /// Send a ping to every peer; the pong times show in `getpeerinfo`.
-    PingAll,
-}
-
-/// Why a [`PeerCommand`] was refused (btcd's messages).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PeerCommandError {
-    /// `maxpeers` connections already.
-    MaxPeers,
-    /// The address is already a permanent peer.
-    AlreadyAdded,
-    /// A one-off connection to an address that is a permanent peer.
-    ExistsAsPermanent,
-    /// No such peer.
-    NotFound,
-    /// The peer is permanent: `remove` it instead.
-    PermanentUseRemove,
-    /// The peer is not permanent: `disconnect` it instead.
-    TemporaryUseDisconnect,
-}
-
-impl fmt::Display for PeerCommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PeerCommandError::MaxPeers => "max peers reached",
-            PeerCommandError::AlreadyAdded => "peer already connected",
-            PeerCommandError::ExistsAsPermanent => "peer exists as a permanent peer",
-            PeerCommandError::NotFound => "peer not found",
-            PeerCommandError::PermanentUseRemove => "can't disconnect a permanent peer, use remove",
-            PeerCommandError::TemporaryUseDisconnect => {
-                "can't remove a temporary peer, use disconnect"
-            }
-        })
-    }
-}
-
-impl std::error::Error for PeerCommandError {}
-
 impl<S: ChainStore> Node<S> {
-    /// Carries out `cmd` at `now`.
-    pub fn peer_command(&mut self, now: Time, cmd: PeerCommand) -> Result<(), PeerCommandError> {
-        self.now = self.now.max(now);
+    /// Carries out `cmd`.
+    pub(super) fn peer_command(&mut self, cmd: PeerCommand) -> Result<(), PeerCommandError> {
         match cmd {
             PeerCommand::Connect { addr, permanent } => self.connect_peer(addr, permanent),
             PeerCommand::Remove(target) => self.remove_peer(target),
@@ -179,10 +108,9 @@ impl<S: ChainStore> Node<S> {
         Ok(())
     }
 
-    /// Bans `net` until `until` (ms) at `now`, drops its connected peers, and saves the ban
-    /// list so the ban outlives a restart.
-    pub fn ban(&mut self, now: Time, net: IpNet, until: Time) {
-        self.now = self.now.max(now);
+    /// Bans `net` until `until` (ms), drops its connected peers, and saves the ban list so the
+    /// ban outlives a restart.
+    pub(super) fn ban(&mut self, net: IpNet, until: Time) {
         self.banned.ban(net, until);
         self.save_bans();
         let inside: Vec<PeerId> = self
@@ -196,13 +124,17 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
-    /// Lifts the ban on exactly `net` and saves the list; false when `net` was not banned.
-    pub fn unban(&mut self, net: &IpNet) -> bool {
-        let lifted = self.banned.unban(net);
-        if lifted {
+    /// Lifts the ban on exactly `net` and saves the list.
+    pub(super) fn unban(&mut self, net: &IpNet) {
+        if self.banned.unban(net) {
             self.save_bans();
         }
-        lifted
+    }
+
+    /// Lifts every ban and saves the list.
+    pub(super) fn clear_bans(&mut self) {
+        self.banned = BanList::default();
+        self.save_bans();
     }
 
     /// The bans in force or not yet expired.
@@ -228,12 +160,13 @@ impl<S: ChainStore> Node<S> {
             permanent: &self.permanent,
             totals: self.totals,
             sync_peer: self.sync.headers_peer,
+            bans: &self.banned,
             now_ms: now,
         }
     }
 
     /// Up to `count` known good IP addresses, a random share as a `getaddr` answer has.
-    pub fn node_addresses(&mut self, count: usize) -> Vec<AddrV2Entry> {
+    pub(super) fn node_addresses(&mut self, count: usize) -> Vec<AddrV2Entry> {
         let mut cache = self.addrs.address_cache(self.now_secs());
         cache.retain(|e| connmgr::to_legacy(e).is_some());
         cache.truncate(count);

@@ -1,7 +1,7 @@
 //! Blocks arriving (from peers or submitted locally), operator verdicts, and what a change of
 //! the main chain sets off: mempool updates, notifications and announcements.
 
-use super::{Node, Notification, Time};
+use super::{Node, Notification};
 use crate::chain::{BlockVerdict, ChainError, ChainEvent, ChainStore, Placement, VerdictError};
 use crate::net::peer::PeerId;
 use crate::primitives::{Block, BlockHash};
@@ -80,22 +80,28 @@ impl<S: ChainStore> Node<S> {
             // An empty pool has nothing a connected block could remove or unblock; skipping
             // the store read keeps initial download fast.
             let pool_idle = self.mempool.is_empty() && self.mempool.orphan_count() == 0;
-            if !(is_connect && pool_idle) {
-                let block = match self.chain.store().block(&hash) {
-                    Ok(Some(block)) => block,
+            let pool_untouched = is_connect && pool_idle;
+            // WebSocket clients may want the block too.
+            let told = self.ws.wants_blocks();
+            let block = match !pool_untouched || told {
+                false => None,
+                true => match self.chain.store().block(&hash) {
+                    Ok(Some(block)) => Some(block),
                     Ok(None) => return self.fail(&format!("block {hash} of the chain not stored")),
                     Err(e) => return self.fail(&e.to_string()),
-                };
+                },
+            };
+            if let Some(block) = block.as_ref().filter(|_| !pool_untouched) {
                 let now = self.now_secs();
                 // What the pool reports (removed conflicts, re-added txs) is not relayed.
                 if is_connect {
                     self.mining
                         .fees
-                        .block_connected(&block, height, &self.mempool);
-                    self.mempool.block_connected(&block, &self.chain, now);
+                        .block_connected(block, height, &self.mempool);
+                    self.mempool.block_connected(block, &self.chain, now);
                 } else {
                     self.mining.fees.block_disconnected();
-                    self.mempool.block_disconnected(&block, &self.chain, now);
+                    self.mempool.block_disconnected(block, &self.chain, now);
                 }
             } else {
                 self.mining.fees.empty_block_connected();
@@ -111,6 +117,11 @@ impl<S: ChainStore> Node<S> {
             } else {
                 connected.retain(|h| *h != hash);
                 self.notify(Notification::BlockDisconnected { hash, height });
+            }
+            match (block.filter(|_| told), is_connect) {
+                (Some(block), true) => self.ws_block_connected(&block, height),
+                (Some(block), false) => self.ws_block_disconnected(&block.header, height),
+                (None, _) => {}
             }
         }
         self.rejected_txs.reset();
@@ -154,19 +165,9 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
-    /// Submits a local block (RPC `submitblock`, the miner) at `now`: where the chain put it,
-    /// or why it was refused. Accepted blocks are announced to peers.
-    pub fn submit_block(&mut self, now: Time, block: Block) -> Result<Placement, ChainError> {
-        self.now = self.now.max(now);
-        let result = self.on_block(None, block);
-        self.request_blocks();
-        self.arm_stall_check();
-        result
-    }
-
     /// Applies an operator's verdict on a block (`invalidateblock`, `reconsiderblock`) and
     /// what it changed on the main chain (mempool, notifications), as for a new block.
-    pub fn block_verdict(
+    pub(super) fn block_verdict(
         &mut self,
         hash: &BlockHash,
         verdict: BlockVerdict,

@@ -6,6 +6,7 @@ use crate::mempool::Policy;
 use crate::net::banscore::DEFAULT_THRESHOLD;
 use crate::net::budget::DEFAULT_TOTAL_PEER_MEMORY;
 use crate::net::ipnet::IpNet;
+use crate::rpc::auth::Credentials;
 use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
 
@@ -54,6 +55,19 @@ pub struct NodeConfig {
     /// Bytes all peers together may make the node hold (see [`crate::net::budget`]); past it
     /// the peer holding the most is dropped.
     pub peer_memory_budget: u64,
+    /// What the RPC side needs from the daemon's configuration.
+    pub rpc: RpcSettings,
+}
+
+/// The RPC side's settings.
+#[derive(Clone, Debug, Default)]
+pub struct RpcSettings {
+    /// Accepted credentials, for WebSocket clients' `authenticate`.
+    pub credentials: Credentials,
+    /// `proxy`, as `getinfo` reports it (empty when none).
+    pub proxy: String,
+    /// The daemon's logging subsystems, which `debuglevel` may name.
+    pub log_subsystems: Vec<&'static str>,
 }
 
 impl Default for NodeConfig {
@@ -76,6 +90,7 @@ impl Default for NodeConfig {
             tx_index: false,
             max_send_queue: None,
             peer_memory_budget: DEFAULT_TOTAL_PEER_MEMORY,
+            rpc: RpcSettings::default(),
         }
     }
 }

@@ -1,17 +1,48 @@
 //! The node's vocabulary with its driver: the [`Input`]s fed to
 //! [`Node::handle`](super::Node::handle), the [`Output`]s drained from
 //! [`Node::poll_output`](super::Node::poll_output), and the [`Notification`]s among them.
+//!
+//! # Driver contract
+//!
+//! A driver (the daemon, the simulator, a test) owns everything that is not a decision:
+//! sockets, the clock, DNS, miner threads, the HTTP and WebSocket servers, the logger.
+//!
+//! 1. For every event it calls `handle(now, input)` once, with `now` the wall clock in
+//!    milliseconds since the Unix epoch (never going backwards matters not: the node keeps
+//!    the latest it saw).
+//! 2. Then it drains `poll_output()` until `None` and carries out each [`Output`] in order.
+//!    The order is meaningful: a WebSocket client's messages ([`Output::Ws`]) are in the order
+//!    to write them, and the reply to `stop` comes before [`Output::Shutdown`].
+//! 3. Then it waits for the next event or until `poll_timeout()`, whichever is first, and
+//!    feeds [`Input::Tick`] for the latter.
+//!
+//! Tokens are the driver's: it allocates a [`PeerId`] per connection, a [`RequestId`] per
+//! HTTP JSON-RPC request and a [`ClientId`] per WebSocket connection, and never reuses one
+//! while the node may still mention it. After the node drops a peer or a WebSocket client it
+//! forgets it at once, so the driver's later report of the close, and bytes or messages still
+//! in flight, are ignored.
+//!
+//! Every way the node can be changed comes through here: peer bytes, timers, local
+//! submissions, the miner's solutions, RPC calls ([`Input::Rpc`]) and WebSocket sessions
+//! ([`Input::WsOpened`], [`Input::WsMessage`]). The node answers every [`Input::Rpc`] with
+//! exactly one [`Output::RpcReply`], at once or later (`generate` and the like are worked on
+//! between other inputs), and every WebSocket request with an id with one reply on
+//! [`Output::Ws`] while the client is connected.
 
 use crate::mempool::RejectReason;
 use crate::net::peer::{Direction, DisconnectReason, PeerId};
 use crate::primitives::{Block, BlockHash, Transaction, Txid};
+use crate::rpc::debug_level::LevelSpec;
+use crate::rpc::ws::ClientId;
+use crate::rpc::{RequestId, Rights};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// Milliseconds since the Unix epoch, as the driver reads them.
 pub type Time = u64;
 
-/// Something that happened, fed to [`Node::handle`](super::Node::handle).
+/// Something that happened, fed to [`Node::handle`](super::Node::handle) (see the module's
+/// driver contract).
 #[derive(Clone, Debug)]
 pub enum Input {
     /// A connection is up.
@@ -70,6 +101,38 @@ pub enum Input {
     },
     /// The miner threads' hash rate (hashes per second, averaged as btcd does).
     HashRate(f64),
+    /// An HTTP JSON-RPC request body (one request or a batch) from a caller the driver
+    /// authenticated (with [`crate::rpc::auth::Credentials`]); answered with exactly one
+    /// [`Output::RpcReply`] carrying the same `id`, now or after later inputs.
+    Rpc {
+        /// The driver's token for the request.
+        id: RequestId,
+        /// What the caller's credentials allow.
+        rights: Rights,
+        /// The request body as received.
+        body: Vec<u8>,
+    },
+    /// A WebSocket client connected (`/ws`).
+    WsOpened {
+        /// The driver's token for the connection.
+        client: ClientId,
+        /// What the upgrade request's `Authorization` header allows; `None` when it had none,
+        /// and the client must open with btcd's `authenticate` command in time or be closed.
+        rights: Option<Rights>,
+    },
+    /// A text message from a WebSocket client: one JSON-RPC request or a batch.
+    WsMessage {
+        /// The connection.
+        client: ClientId,
+        /// The message.
+        text: String,
+    },
+    /// A WebSocket connection closed (by the client, the driver, or after
+    /// [`Output::WsClose`]).
+    WsClosed {
+        /// The connection.
+        client: ClientId,
+    },
     /// Time passed (see [`Node::poll_timeout`](super::Node::poll_timeout)).
     Tick,
 }
@@ -117,7 +180,8 @@ pub enum Notification {
     Fatal(String),
 }
 
-/// What the node wants done, drained with [`Node::poll_output`](super::Node::poll_output).
+/// What the node wants done, drained with [`Node::poll_output`](super::Node::poll_output) and
+/// carried out in order (see the module's driver contract).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     /// Open a connection.
@@ -148,4 +212,28 @@ pub enum Output {
     Notify(Notification),
     /// New work for the miner threads (replacing any older work at once), or stop mining.
     MineOn(Option<Box<crate::mining::MinerWork>>),
+    /// The answer to [`Input::Rpc`] `id`: the JSON body to send with status 200, empty when
+    /// the request held only JSON-RPC notifications (no `id`), which get no reply.
+    RpcReply {
+        /// The request.
+        id: RequestId,
+        /// The JSON reply (an object, or an array for a batch), or empty.
+        body: String,
+    },
+    /// A text message for a WebSocket client: a reply or a notification.
+    Ws {
+        /// The connection.
+        client: ClientId,
+        /// The JSON text.
+        text: String,
+    },
+    /// Close a WebSocket connection (it failed to authenticate); the node has forgotten it.
+    WsClose {
+        /// The connection.
+        client: ClientId,
+    },
+    /// Change the logger's levels (RPC `debuglevel`; the node checked the specification).
+    LogLevels(LevelSpec),
+    /// Shut the daemon down (RPC `stop`, after its reply).
+    Shutdown,
 }

@@ -15,7 +15,7 @@ mod rpc;
 
 use super::{Node, Output, Time};
 use crate::chain::{ChainStore, Placement};
-use crate::mempool::estimate::{EstimateError, FeeEstimator};
+use crate::mempool::estimate::FeeEstimator;
 use crate::mining::{
     new_block_template, new_block_template_paying, BlockTemplate, REFRESH_AFTER_SECS,
     TIME_UPDATE_SECS,
@@ -90,7 +90,7 @@ impl Mining {
 impl<S: ChainStore> Node<S> {
     /// Turns the CPU miner on with `threads` threads (at most [`MAX_MINER_THREADS`]), or off
     /// (btcd's `setgenerate`). The caller checks that mining addresses exist.
-    pub fn set_generate(&mut self, generate: bool, threads: u32) {
+    pub(super) fn set_generate(&mut self, generate: bool, threads: u32) {
         let threads = threads.min(MAX_MINER_THREADS);
         let was = self.mining.generate;
         let threads_changed = self.mining.threads != threads;
@@ -129,12 +129,6 @@ impl<S: ChainStore> Node<S> {
             true => self.mining.hashes_per_sec,
             false => 0.0,
         }
-    }
-
-    /// Moves the node's clock to `now` (ms) for a call that does not go through
-    /// [`Node::handle`] (RPC), so templates get the current time.
-    pub(crate) fn observe_time(&mut self, now: Time) {
-        self.now = self.now.max(now);
     }
 
     /// True when the chain is synced as far as anyone knows and its tip is recent (btcd's
@@ -180,13 +174,6 @@ impl<S: ChainStore> Node<S> {
         }
         let g = self.mining.gbt.as_ref().expect("set above");
         (&g.template, g.generated_at)
-    }
-
-    /// `estimatefee`: satoshis per 1000 virtual bytes to confirm within `target` blocks, never
-    /// below the minimum relay fee.
-    pub fn estimate_fee(&self, target: u32) -> Result<i64, EstimateError> {
-        let floor = self.mempool.policy().min_relay_fee_per_kvb;
-        self.mining.fees.estimate(target, floor)
     }
 
     /// Takes the miner threads' hash rate report.

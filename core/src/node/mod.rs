@@ -54,11 +54,12 @@ mod relay;
 mod rpc;
 mod sync;
 mod timers;
+mod ws;
 
+pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 pub use addresses::ADDR_SAVE_INTERVAL_MS;
-pub use admin::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
-pub use config::{InitError, NodeConfig};
+pub use config::{InitError, NodeConfig, RpcSettings};
 pub use handshake::MALFORMED_BAN_SCORE;
 pub use io::{Input, Notification, Output, Time};
 pub use messages::MEMPOOL_BAN_SCORE;
@@ -78,6 +79,9 @@ use crate::net::syncmgr::SyncManager;
 use crate::net::tx_fetch::TxFetcher;
 use crate::params::Params;
 use crate::rng::Rng;
+use crate::rpc::handlers::NodeInfo;
+use crate::rpc::ws::Hub;
+use crate::rpc::Transport;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
@@ -118,6 +122,10 @@ pub struct Node<S: ChainStore> {
     next_addr_save: Time,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
+    /// RPC requests in progress.
+    rpc: rpc::Rpc,
+    /// WebSocket clients.
+    ws: ws::WsClients,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
 }
@@ -156,7 +164,15 @@ impl<S: ChainStore> Node<S> {
                 AddrManager::new(addrs_rng)
             }),
         };
+        let info = NodeInfo {
+            version: version(),
+            start_time: now / 1000,
+            proxy: config.rpc.proxy.clone(),
+            log_subsystems: config.rpc.log_subsystems.clone(),
+        };
         Ok(Node {
+            rpc: rpc::Rpc::new(info),
+            ws: ws::WsClients::new(Hub::new(params.clone()), Rng::stream(seed, "ws")),
             params,
             mempool: Mempool::new(config.policy),
             mining: mining::Mining::new(config.generate, config.gen_proc_limit),
@@ -216,7 +232,7 @@ impl<S: ChainStore> Node<S> {
     }
 
     /// One of the configured mining addresses, chosen at random as btcd does.
-    pub fn mining_address(&mut self) -> Option<Address> {
+    fn mining_address(&mut self) -> Option<Address> {
         crate::mining::choose_mining_address(&self.config.mining_addrs, &mut self.rng).cloned()
     }
 
@@ -235,7 +251,7 @@ impl<S: ChainStore> Node<S> {
         self.banned.is_banned(*ip, now)
     }
 
-    /// Feeds one event that happened at `now`.
+    /// Feeds one event that happened at `now` (see the driver contract in [`io`]).
     pub fn handle(&mut self, now: Time, input: Input) {
         self.now = self.now.max(now);
         if self.failed {
@@ -275,6 +291,12 @@ impl<S: ChainStore> Node<S> {
                 header,
             } => self.on_block_solved(work_id, extra_nonce, header),
             Input::HashRate(per_sec) => self.on_hash_rate(per_sec),
+            Input::Rpc { id, rights, body } => {
+                self.run_body(rpc::Origin::Http(id), rights, Transport::Http, &body)
+            }
+            Input::WsOpened { client, rights } => self.on_ws_opened(client, rights),
+            Input::WsMessage { client, text } => self.on_ws_message(client, &text),
+            Input::WsClosed { client } => self.ws.remove(client),
             Input::Tick => self.on_tick(),
         }
         self.request_blocks();
@@ -309,6 +331,8 @@ impl<S: ChainStore> Node<S> {
             .chain(self.next_stall_check)
             .chain(rebroadcast)
             .chain(self.mining.deadline())
+            .chain(self.ws.deadline())
+            .chain(self.rpc.has_jobs().then_some(self.now))
             .min()
     }
 
@@ -331,4 +355,14 @@ impl<S: ChainStore> Node<S> {
         self.failed = true;
         self.notify(Notification::Fatal(why.to_string()));
     }
+}
+
+/// This crate's version as (major, minor, patch), which the daemon shares.
+fn version() -> (u32, u32, u32) {
+    let part = |s: &str| s.parse().unwrap_or(0);
+    (
+        part(env!("CARGO_PKG_VERSION_MAJOR")),
+        part(env!("CARGO_PKG_VERSION_MINOR")),
+        part(env!("CARGO_PKG_VERSION_PATCH")),
+    )
 }

@@ -2,7 +2,7 @@
 //! announced to the peers that want them; which announced transactions to request, and the
 //! ban score for refused ones.
 
-use super::{Node, Notification, Time};
+use super::{Node, Notification};
 use crate::chain::ChainStore;
 use crate::mempool::{Accepted, RejectReason};
 use crate::net::peer::PeerId;
@@ -36,20 +36,6 @@ impl<S: ChainStore> Node<S> {
             }),
         }
         result
-    }
-
-    /// Submits a local transaction (RPC `sendrawtransaction`) at `now`: when the mempool takes
-    /// it, it is relayed and rebroadcast until mined.
-    pub fn submit_transaction(
-        &mut self,
-        now: Time,
-        tx: Transaction,
-    ) -> Result<Accepted, RejectReason> {
-        self.now = self.now.max(now);
-        if self.failed {
-            return Err(RejectReason::Invalid("the node stopped".into()));
-        }
-        self.submit_tx(tx)
     }
 
     pub(super) fn on_tx(&mut self, peer: PeerId, tx: Transaction) {
@@ -133,7 +119,8 @@ impl<S: ChainStore> Node<S> {
         for txid in &txids {
             if let Some(entry) = self.mempool.get(txid) {
                 let tx = Arc::clone(&entry.tx);
-                self.notify(Notification::TxAccepted(tx));
+                self.notify(Notification::TxAccepted(Arc::clone(&tx)));
+                self.ws_tx_accepted(&tx);
             }
             self.mining.mempool_updated();
         }

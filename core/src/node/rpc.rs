@@ -1,24 +1,369 @@
-//! RPC calls answered by the node: the handlers read the node's state through a
-//! [`Context`], and what they ask to change (submissions) is applied here, on the node, so
-//! the daemon, the simulator and tests all go through the same path.
+//! JSON-RPC inside the node: request bodies from HTTP ([`super::Input::Rpc`]) and WebSocket
+//! clients run through the one method table, the effects handlers ask for are carried out
+//! here, and every body gets exactly one reply. Calls that take long (`generate`, `rescan`)
+//! are parked as jobs the node works on a step per tick, between other inputs; the rest of
+//! their batch waits for them (btcd answers a batch's requests one after another), and the
+//! body is answered when its last request is.
 
+use super::{Node, Output};
 use crate::chain::{ChainError, ChainStore, Placement};
 use crate::mempool::{Accepted, RejectReason};
 use crate::mining::{new_block_template, search};
 use crate::net::connmgr;
-use crate::node::{Node, Time};
 use crate::primitives::BlockHash;
 use crate::rpc::error::{code, RpcError};
-use crate::rpc::handlers::{self, Context, Effect, Handled, NodeInfo};
-use crate::rpc::methods::Method;
+use crate::rpc::handlers::net::peer_command_error;
+use crate::rpc::handlers::session::Session;
+use crate::rpc::handlers::{Context, Effect, Handled, MinerView, NodeInfo};
+use crate::rpc::jsonrpc::{self, Body, Request, Version};
+use crate::rpc::methods;
+use crate::rpc::ws::{ClientId, Rescan};
+use crate::rpc::{RequestId, Rights, Transport};
 use serde_json::{json, Value};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Blocks a `rescan` reads per step, so the node keeps working in between.
+const RESCAN_STEP: u32 = 200;
+
+/// Where a request body came from, and so where its reply goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// An HTTP request ([`Output::RpcReply`]).
+    Http(RequestId),
+    /// A WebSocket client ([`Output::Ws`]).
+    Ws(ClientId),
+}
+
+/// The node's RPC side: its facts, bodies waiting for parked calls, and the parked calls.
+pub(super) struct Rpc {
+    info: NodeInfo,
+    /// Bodies waiting for a parked call, by the node's own id for them.
+    pending: BTreeMap<u64, Pending>,
+    /// Parked calls, worked on in turn.
+    jobs: VecDeque<Job>,
+    next_body: u64,
+}
+
+/// A request body being answered.
+struct Pending {
+    origin: Origin,
+    rights: Rights,
+    transport: Transport,
+    batch: bool,
+    /// One per request with an id, in order; `None` while its call is parked.
+    replies: Vec<Option<Value>>,
+    /// Requests not run yet.
+    rest: VecDeque<Entry>,
+    /// `stop` was among the calls: shut down once the reply is out.
+    stop: bool,
+}
+
+/// One request of a body.
+enum Entry {
+    /// A request to run.
+    Call(Request),
+    /// The error reply to something that was not a request.
+    Refused(Value),
+}
+
+/// A parked call.
+struct Job {
+    body: u64,
+    /// Where its reply goes in the body, with the dialect and id to answer in; `None` for a
+    /// JSON-RPC notification, which gets no reply.
+    reply: Option<(usize, Version, Value)>,
+    work: Work,
+}
+
+/// What a parked call still has to do.
+enum Work {
+    /// Mine `left` more blocks on the tip.
+    Generate { left: u32, hashes: Vec<BlockHash> },
+    /// Scan on for a WebSocket client.
+    Rescan { client: ClientId, scan: Rescan },
+}
+
+/// What running one call gave.
+enum Outcome {
+    /// Its answer.
+    Done(Result<Value, RpcError>),
+    /// Work to do between other inputs.
+    Parked(Work),
+}
+
+impl Rpc {
+    /// No requests yet; `info` is what `getinfo` and the like report.
+    pub(super) fn new(info: NodeInfo) -> Rpc {
+        Rpc {
+            info,
+            pending: BTreeMap::new(),
+            jobs: VecDeque::new(),
+            next_body: 0,
+        }
+    }
+
+    /// Whether parked calls wait for the next tick.
+    pub(super) fn has_jobs(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+}
 
 impl<S: ChainStore> Node<S> {
-    /// `generate`: mines `n` blocks on the tip at `now` (regtest and simnet, where a nonce is
-    /// found in a few tries) paying to the configured mining addresses, as btcd's RPC does.
-    fn generate(&mut self, now: Time, n: u32) -> Result<Vec<BlockHash>, RpcError> {
-        let network = self.chain().params().network;
-        if !self.chain().params().generate_supported {
+    /// Runs a request body from `origin` with `rights`, replying now or once its parked calls
+    /// are done. A body that is not JSON-RPC gets btcd's error reply.
+    pub(super) fn run_body(
+        &mut self,
+        origin: Origin,
+        rights: Rights,
+        transport: Transport,
+        body: &[u8],
+    ) {
+        let id = self.rpc.next_body;
+        self.rpc.next_body += 1;
+        let (batch, rest) = match jsonrpc::parse_body(body) {
+            Body::Single(Ok(req)) => (false, VecDeque::from([Entry::Call(req)])),
+            Body::Single(Err(e)) => {
+                let reply = jsonrpc::response(Version::V1, None, Err(e));
+                (false, VecDeque::from([Entry::Refused(reply)]))
+            }
+            Body::Batch(entries) => (
+                true,
+                entries
+                    .into_iter()
+                    .map(|entry| match entry {
+                        Ok(req) => Entry::Call(req),
+                        Err((id, e)) => Entry::Refused(jsonrpc::response(Version::V2, id, Err(e))),
+                    })
+                    .collect(),
+            ),
+        };
+        let pending = Pending {
+            origin,
+            rights,
+            transport,
+            batch,
+            replies: Vec::new(),
+            rest,
+            stop: false,
+        };
+        self.resume(id, pending);
+    }
+
+    /// Runs body `body`'s remaining requests in order until one is parked (the body then
+    /// waits for it) or none is left (the body is answered).
+    fn resume(&mut self, body: u64, mut pending: Pending) {
+        while let Some(entry) = pending.rest.pop_front() {
+            let req = match entry {
+                Entry::Call(req) => req,
+                Entry::Refused(reply) => {
+                    pending.replies.push(Some(reply));
+                    continue;
+                }
+            };
+            let outcome = match methods::authorize(&req.method, pending.transport, pending.rights) {
+                Ok(method) => self.call(method, &mut pending, &req.params),
+                Err(e) => Outcome::Done(Err(e)),
+            };
+            match outcome {
+                Outcome::Done(result) => {
+                    if let Err(e) = &result {
+                        log::debug!("RPC {} failed: {e}", req.method);
+                    }
+                    if let Some(id) = req.id {
+                        let reply = jsonrpc::response(req.version, Some(id), result);
+                        pending.replies.push(Some(reply));
+                    }
+                }
+                Outcome::Parked(work) => {
+                    let reply = req.id.map(|id| {
+                        pending.replies.push(None);
+                        (pending.replies.len() - 1, req.version, id)
+                    });
+                    self.rpc.jobs.push_back(Job { body, reply, work });
+                    self.rpc.pending.insert(body, pending);
+                    return;
+                }
+            }
+        }
+        self.reply(pending);
+    }
+
+    /// Runs an authorized method and carries out what it asks for.
+    fn call(
+        &mut self,
+        method: &methods::Method,
+        pending: &mut Pending,
+        params: &[Value],
+    ) -> Outcome {
+        let client = match pending.origin {
+            Origin::Ws(client) => Some(client),
+            Origin::Http(_) => None,
+        };
+        let mut subs = client.and_then(|c| self.ws.take_subscriptions(c));
+        let mut notes = Vec::new();
+        let handled = {
+            let ctx = self.rpc_context(pending.transport);
+            let mut session = match (client, subs.as_mut()) {
+                (Some(c), Some(subs)) => Some(Session {
+                    id: self.ws.session_id(c),
+                    subs,
+                    notes: Vec::new(),
+                }),
+                _ => None,
+            };
+            let handled = method.call(&ctx, session.as_mut(), params);
+            if let Some(s) = session {
+                notes = s.notes;
+            }
+            handled
+        };
+        if let (Some(c), Some(subs)) = (client, subs) {
+            self.ws.restore_subscriptions(c, subs);
+            for note in notes {
+                self.ws_send(c, &note);
+            }
+        }
+        match handled {
+            Ok(handled) => self.apply(handled, pending, client),
+            Err(e) => Outcome::Done(Err(e)),
+        }
+    }
+
+    /// What handlers read: the node's state now.
+    fn rpc_context(&self, transport: Transport) -> Context<'_> {
+        Context {
+            chain: &self.chain,
+            mempool: &self.mempool,
+            info: &self.rpc.info,
+            net: self.net_view(self.now),
+            miner: MinerView {
+                generating: self.is_generating(),
+                threads: self.generate_threads(),
+                default_threads: self.config.gen_proc_limit,
+                hashes_per_sec: self.hashes_per_sec(),
+                can_pay: !self.config.mining_addrs.is_empty(),
+                fees: &self.mining.fees,
+            },
+            now: self.now_secs(),
+            transport,
+        }
+    }
+
+    /// Carries out a handler's effect; its outcome replaces the handler's result.
+    fn apply(
+        &mut self,
+        handled: Handled,
+        pending: &mut Pending,
+        client: Option<ClientId>,
+    ) -> Outcome {
+        let Some(effect) = handled.effect else {
+            return Outcome::Done(Ok(handled.result));
+        };
+        let done = Outcome::Done;
+        match effect {
+            Effect::Stop => {
+                pending.stop = true;
+                done(Ok(handled.result))
+            }
+            Effect::DebugLevel(spec) => {
+                self.outputs.push_back(Output::LogLevels(spec));
+                done(Ok(handled.result))
+            }
+            Effect::SubmitTx(tx) => done(self.rpc_submit_tx(tx)),
+            // btcd answers null for an accepted block and "rejected: <reason>" otherwise.
+            Effect::SubmitBlock(block) => done(match self.on_block(None, block) {
+                Ok(Placement::AlreadyHave) => Ok(json!("rejected: duplicate")),
+                Ok(_) => Ok(Value::Null),
+                Err(ChainError::Rule(rule)) => Ok(json!(format!("rejected: {rule}"))),
+                Err(e) => Err(RpcError::new(code::DATABASE, e.to_string())),
+            }),
+            Effect::Generate(n) => match self.check_generate() {
+                Ok(()) => Outcome::Parked(Work::Generate {
+                    left: n,
+                    // Not `with_capacity(n)`: `n` comes from the caller and may be billions.
+                    hashes: Vec::new(),
+                }),
+                Err(e) => done(Err(e)),
+            },
+            Effect::BlockVerdict(hash, verdict) => done(
+                self.block_verdict(&hash, verdict)
+                    .map(|()| Value::Null)
+                    .map_err(|e| RpcError::new(code::INTERNAL, e.to_string())),
+            ),
+            Effect::Peer(cmd) => done(
+                self.peer_command(cmd)
+                    .map(|()| Value::Null)
+                    .map_err(peer_command_error),
+            ),
+            Effect::NodeAddresses(count) => done(Ok(self.node_addresses_json(count))),
+            Effect::Ban(net, Some(until)) => {
+                self.ban(net, until);
+                done(Ok(Value::Null))
+            }
+            Effect::Ban(net, None) => {
+                self.unban(&net);
+                done(Ok(Value::Null))
+            }
+            Effect::ClearBans => {
+                self.clear_bans();
+                done(Ok(Value::Null))
+            }
+            Effect::SetGenerate(threads) => {
+                match threads {
+                    Some(n) => self.set_generate(true, n),
+                    None => self.set_generate(false, self.generate_threads()),
+                }
+                done(Ok(Value::Null))
+            }
+            Effect::BlockTemplate(request) => done(self.block_template_rpc(&request)),
+            Effect::Rescan(scan) => match client {
+                Some(client) => Outcome::Parked(Work::Rescan { client, scan }),
+                None => done(Err(RpcError::method_not_found())),
+            },
+        }
+    }
+
+    /// `sendrawtransaction`'s answer: the txid, or btcd's refusal.
+    fn rpc_submit_tx(&mut self, tx: crate::primitives::Transaction) -> Result<Value, RpcError> {
+        let txid = tx.txid();
+        match self.submit_tx(tx) {
+            Ok(Accepted::Added(_)) => Ok(Value::String(txid.to_string())),
+            Ok(Accepted::Orphan(_)) => Err(RpcError::new(
+                code::VERIFY,
+                "TX rejected: orphan transaction",
+            )),
+            Err(reason @ RejectReason::AlreadyHave(_)) => Err(RpcError::new(
+                code::VERIFY_ALREADY_IN_CHAIN,
+                format!("TX rejected: {reason}"),
+            )),
+            Err(reason) => Err(RpcError::new(
+                code::VERIFY_REJECTED,
+                format!("TX rejected: {reason}"),
+            )),
+        }
+    }
+
+    /// `getnodeaddresses`' answer: IP addresses only, in btcd's shape.
+    fn node_addresses_json(&mut self, count: usize) -> Value {
+        let entries = self.node_addresses(count);
+        let found = entries.iter().filter_map(|e| {
+            let socket = connmgr::to_legacy(e)?.addr.socket_addr();
+            Some(json!({
+                "time": e.time,
+                "services": e.services.0,
+                "address": socket.ip().to_string(),
+                "port": e.port,
+            }))
+        });
+        Value::Array(found.collect())
+    }
+
+    /// btcd's refusals of `generate`: on networks where the CPU cannot mine, and while the CPU
+    /// miner runs.
+    fn check_generate(&self) -> Result<(), RpcError> {
+        let params = self.chain.params();
+        if !params.generate_supported {
+            let network = params.network;
             return Err(RpcError::new(
                 code::DIFFICULTY,
                 format!(
@@ -33,127 +378,142 @@ impl<S: ChainStore> Node<S> {
                  discrete `generate` commands.",
             ));
         }
-        // Not `with_capacity(n)`: `n` comes from the caller and may be billions.
-        let mut hashes = Vec::new();
-        for id in 0..u64::from(n) {
-            let pay_to = self.mining_address().ok_or_else(|| {
-                RpcError::new(
-                    code::INTERNAL,
-                    "No payment addresses specified via --miningaddr",
-                )
-            })?;
-            let template = new_block_template(
-                self.chain(),
-                self.mempool().entries(),
-                &pay_to,
-                self.config().block_max_weight,
-                now / 1000,
-            );
-            let mut job = template
-                .job(id)
-                .map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))?;
-            // Each pass over the nonce space rolls the time by a second.
-            let nonce = loop {
-                if let Some(nonce) = search(&job, 0..=u32::MAX) {
-                    break nonce;
-                }
-                job = job.with_time(job.header().time + 1);
-            };
-            let block = template.solved_block(job.solved_header(nonce));
-            let hash = block.block_hash();
-            match self.submit_block(now, block) {
-                Ok(_) if self.chain().tip().hash == hash => hashes.push(hash),
-                Ok(_) => {
-                    return Err(RpcError::new(
-                        code::INTERNAL,
-                        "generated block not on the tip",
-                    ))
-                }
-                Err(e) => return Err(RpcError::new(code::INTERNAL, e.to_string())),
-            }
-        }
-        Ok(hashes)
+        Ok(())
     }
 
-    /// Answers an authorized `method` call at `now` (ms). A returned [`Effect::Stop`] or
-    /// [`Effect::DebugLevel`] is for the driver to carry out; every other effect has been
-    /// applied.
-    pub fn rpc(
-        &mut self,
-        now: Time,
-        method: &Method,
-        params: &[Value],
-        info: &NodeInfo,
-    ) -> Result<Handled, RpcError> {
-        if let Some(answer) = self.mining_rpc(now, method.name, params) {
-            return answer;
+    /// Works one step on every parked call (a block for `generate`, [`RESCAN_STEP`] blocks
+    /// for `rescan`), answering those that are done.
+    pub(super) fn step_jobs(&mut self) {
+        for _ in 0..self.rpc.jobs.len() {
+            let Some(mut job) = self.rpc.jobs.pop_front() else {
+                return;
+            };
+            let finished = match &mut job.work {
+                Work::Generate { left, hashes } => self.generate_step(left, hashes),
+                Work::Rescan { client, scan } => self.rescan_step(*client, scan),
+            };
+            match finished {
+                Some(result) => self.job_done(job, result),
+                None => self.rpc.jobs.push_back(job),
+            }
         }
-        let ctx = Context {
-            chain: self.chain(),
-            mempool: self.mempool(),
-            info,
-            connections: self.peers().len() as u32,
-            net: self.net_view(now),
-            now: now / 1000,
+    }
+
+    /// Mines one block of a `generate` call on the tip, paying to one of the configured
+    /// addresses, as btcd's RPC does; the hashes once all are mined.
+    fn generate_step(
+        &mut self,
+        left: &mut u32,
+        hashes: &mut Vec<BlockHash>,
+    ) -> Option<Result<Value, RpcError>> {
+        let Some(pay_to) = self.mining_address() else {
+            return Some(Err(crate::rpc::handlers::mining::no_mining_addresses()));
         };
-        let handled = handlers::dispatch(&ctx, method, params)?;
-        match handled.effect {
-            Some(Effect::SubmitTx(tx)) => {
-                let txid = tx.txid();
-                match self.submit_transaction(now, tx) {
-                    Ok(Accepted::Added(_)) => Ok(Value::String(txid.to_string()).into()),
-                    Ok(Accepted::Orphan(_)) => Err(RpcError::new(
-                        code::VERIFY,
-                        "TX rejected: orphan transaction",
-                    )),
-                    Err(reason @ RejectReason::AlreadyHave(_)) => Err(RpcError::new(
-                        code::VERIFY_ALREADY_IN_CHAIN,
-                        format!("TX rejected: {reason}"),
-                    )),
-                    Err(reason) => Err(RpcError::new(
-                        code::VERIFY_REJECTED,
-                        format!("TX rejected: {reason}"),
-                    )),
+        let template = new_block_template(
+            &self.chain,
+            self.mempool.entries(),
+            &pay_to,
+            self.config.block_max_weight,
+            self.now_secs(),
+        );
+        let mut job = match template.job(hashes.len() as u64) {
+            Ok(job) => job,
+            Err(e) => return Some(Err(RpcError::new(code::INTERNAL, e.to_string()))),
+        };
+        // Each pass over the nonce space rolls the time by a second.
+        let nonce = loop {
+            if let Some(nonce) = search(&job, 0..=u32::MAX) {
+                break nonce;
+            }
+            job = job.with_time(job.header().time + 1);
+        };
+        let block = template.solved_block(job.solved_header(nonce));
+        let hash = block.block_hash();
+        match self.on_block(None, block) {
+            Ok(_) if self.chain.tip().hash == hash => hashes.push(hash),
+            Ok(_) => {
+                return Some(Err(RpcError::new(
+                    code::INTERNAL,
+                    "generated block not on the tip",
+                )))
+            }
+            Err(e) => return Some(Err(RpcError::new(code::INTERNAL, e.to_string()))),
+        }
+        *left -= 1;
+        (*left == 0).then(|| {
+            Ok(Value::Array(
+                hashes.iter().map(|h| h.to_string().into()).collect(),
+            ))
+        })
+    }
+
+    /// One step of a `rescan`: its notifications go to the client at once; null once the
+    /// scan is done. A scan to the tip leaves its keys watched from right after the last
+    /// block it saw, neither missing nor repeating a block. A client that left ends it.
+    fn rescan_step(
+        &mut self,
+        client: ClientId,
+        scan: &mut Rescan,
+    ) -> Option<Result<Value, RpcError>> {
+        if !self.ws.is_connected(client) {
+            return Some(Ok(Value::Null));
+        }
+        let outcome = match scan.is_empty() {
+            true => scan.finished(&self.chain).map(|note| (vec![note], true)),
+            false => scan.step(&self.chain, RESCAN_STEP).and_then(|step| {
+                let mut notes = step.notifications;
+                if step.done {
+                    notes.push(scan.finished(&self.chain)?);
+                }
+                Ok((notes, step.done))
+            }),
+        };
+        let (notes, done) = match outcome {
+            Ok(found) => found,
+            Err(e) => return Some(Err(e)),
+        };
+        if done && scan.to_tip() && !scan.is_empty() {
+            let (outpoints, addresses) = scan.watches();
+            self.ws.watch(client, outpoints, addresses);
+        }
+        for note in &notes {
+            self.ws_send(client, note);
+        }
+        done.then_some(Ok(Value::Null))
+    }
+
+    /// Records a parked call's answer and goes on with the rest of its body.
+    fn job_done(&mut self, job: Job, result: Result<Value, RpcError>) {
+        let Some(mut pending) = self.rpc.pending.remove(&job.body) else {
+            return;
+        };
+        if let Some((slot, version, id)) = job.reply {
+            pending.replies[slot] = Some(jsonrpc::response(version, Some(id), result));
+        }
+        self.resume(job.body, pending);
+    }
+
+    /// Sends a finished body's reply where it came from; then shuts down if it held `stop`.
+    fn reply(&mut self, pending: Pending) {
+        let replies: Vec<Value> = pending.replies.into_iter().flatten().collect();
+        let body = match (pending.batch, replies.len()) {
+            (_, 0) => None,
+            (true, _) => Some(Value::Array(replies)),
+            (false, _) => replies.into_iter().next(),
+        };
+        match pending.origin {
+            Origin::Http(id) => self.outputs.push_back(Output::RpcReply {
+                id,
+                body: body.map_or_else(String::new, |b| b.to_string()),
+            }),
+            Origin::Ws(client) => {
+                if let Some(body) = body {
+                    self.ws_send(client, &body);
                 }
             }
-            // btcd answers null for an accepted block and "rejected: <reason>" otherwise.
-            Some(Effect::SubmitBlock(block)) => match self.submit_block(now, block) {
-                Ok(Placement::AlreadyHave) => {
-                    Ok(Value::String("rejected: duplicate".into()).into())
-                }
-                Ok(_) => Ok(Value::Null.into()),
-                Err(ChainError::Rule(rule)) => {
-                    Ok(Value::String(format!("rejected: {rule}")).into())
-                }
-                Err(e) => Err(RpcError::new(code::DATABASE, e.to_string())),
-            },
-            Some(Effect::Generate(n)) => self.generate(now, n).map(|hashes| {
-                Value::Array(hashes.into_iter().map(|h| h.to_string().into()).collect()).into()
-            }),
-            Some(Effect::BlockVerdict(hash, verdict)) => self
-                .block_verdict(&hash, verdict)
-                .map(|()| Value::Null.into())
-                .map_err(|e| RpcError::new(code::INTERNAL, e.to_string())),
-            Some(Effect::Peer(cmd)) => self
-                .peer_command(now, cmd)
-                .map(|()| Value::Null.into())
-                .map_err(handlers::peer_command_error),
-            Some(Effect::NodeAddresses(count)) => Ok(Value::Array(
-                self.node_addresses(count)
-                    .iter()
-                    .filter_map(|e| {
-                        let socket = connmgr::to_legacy(e)?.addr.socket_addr();
-                        Some(json!({
-                            "time": e.time,
-                            "services": e.services.0,
-                            "address": socket.ip().to_string(),
-                            "port": e.port,
-                        }))
-                    })
-                    .collect(),
-            )
-            .into()),
-            Some(Effect::Stop | Effect::DebugLevel(_)) | None => Ok(handled),
+        }
+        if pending.stop {
+            self.outputs.push_back(Output::Shutdown);
         }
     }
 }

@@ -43,6 +43,8 @@ impl<S: ChainStore> Node<S> {
         self.connmgr.expire(now);
         self.dial_due();
         self.fill_outbound();
+        self.expire_ws_clients();
+        self.step_jobs();
         if self.next_addr_save <= now {
             self.next_addr_save = now + ADDR_SAVE_INTERVAL_MS;
             self.save_addr_book();

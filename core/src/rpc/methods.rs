@@ -1,26 +1,17 @@
-//! The RPC method table: which commands exist, on which transport, and who may call them.
+//! The RPC method table: which commands exist, on which transport, who may call them, and
+//! the handler that answers each. The node dispatches HTTP and WebSocket requests alike through
+//! it ([`authorize`], then [`Method::call`]).
 //!
 //! Authorization lives here, in the core, so the simulator and fuzzers exercise it too.
 
-use super::error::RpcError;
-
-/// Which users may call a method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rights {
-    /// `rpcuser`: every method.
-    Admin,
-    /// `rpclimituser`: btcd's `rpcLimited` set only.
-    Limited,
-}
-
-/// Where a request arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    /// HTTP POST `/`.
-    Http,
-    /// WebSocket `/ws`.
-    WebSocket,
-}
+use super::caller::{Rights, Transport};
+use super::error::{code, RpcError};
+use super::handlers::session::{self, Session, SessionFn};
+use super::handlers::{
+    chain, info, mempool, message, mining, net, operator, raw_tx, submit, tx_json, Context, Handled,
+};
+use super::params::Params;
+use serde_json::{json, Value};
 
 /// Where a method can be called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +22,35 @@ pub enum Reach {
     WebSocketOnly,
 }
 
+/// A read handler: answers from the node's state alone, changing nothing (so it could be
+/// answered from a consistent snapshot beside the node).
+pub type ReadFn = fn(&Context<'_>, Params) -> Result<Value, RpcError>;
+/// An acting handler: checks its parameters and asks the node to act ([`Handled::effect`]).
+pub type ActFn = fn(&Context<'_>, Params) -> Result<Handled, RpcError>;
+
+/// How a method is answered.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// From the node's state, changing nothing.
+    Read(ReadFn),
+    /// By the node acting on what the handler checked.
+    Act(ActFn),
+    /// With the WebSocket client's session (subscriptions, scans).
+    Session(SessionFn),
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Handler::Read(_) => "Read",
+            Handler::Act(_) => "Act",
+            Handler::Session(_) => "Session",
+        })
+    }
+}
+
 /// One RPC method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Method {
     /// The method name.
     pub name: &'static str,
@@ -42,95 +60,132 @@ pub struct Method {
     pub reach: Reach,
     /// Usage line shown by `help`.
     pub usage: &'static str,
+    /// What answers it.
+    pub handler: Handler,
 }
 
-const fn m(name: &'static str, limited: bool, usage: &'static str) -> Method {
+impl Method {
+    /// Runs the method with `params` on `ctx`; `session` is the calling WebSocket client's
+    /// (none over HTTP, where [`authorize`] refuses WebSocket-only methods).
+    pub fn call(
+        &self,
+        ctx: &Context<'_>,
+        session: Option<&mut Session<'_>>,
+        params: &[Value],
+    ) -> Result<Handled, RpcError> {
+        let p = Params::new(self.name, params);
+        match (self.handler, session) {
+            (Handler::Read(f), _) => f(ctx, p).map(Handled::from),
+            (Handler::Act(f), _) => f(ctx, p),
+            (Handler::Session(f), Some(session)) => f(ctx, session, p),
+            (Handler::Session(_), None) => Err(RpcError::method_not_found()),
+        }
+    }
+}
+
+const fn read(name: &'static str, limited: bool, usage: &'static str, f: ReadFn) -> Method {
     Method {
         name,
         limited,
         reach: Reach::Both,
         usage,
+        handler: Handler::Read(f),
     }
 }
 
-const fn ws(name: &'static str, limited: bool, usage: &'static str) -> Method {
+const fn act(name: &'static str, limited: bool, usage: &'static str, f: ActFn) -> Method {
+    Method {
+        name,
+        limited,
+        reach: Reach::Both,
+        usage,
+        handler: Handler::Act(f),
+    }
+}
+
+const fn ws(name: &'static str, limited: bool, usage: &'static str, f: SessionFn) -> Method {
     Method {
         name,
         limited,
         reach: Reach::WebSocketOnly,
         usage,
+        handler: Handler::Session(f),
     }
 }
 
-/// Every method rbtcd serves, sorted by name. The `limited` flags are btcd's `rpcLimited`,
-/// which leaves out the `stopnotify*` commands.
+/// Every method rbtcd serves, sorted by name: btcd's, and Bitcoin Core's manual bans
+/// (`setban`, `listbanned`, `clearbanned`). The `limited` flags are btcd's `rpcLimited`, which
+/// leaves out the `stopnotify*` commands.
 pub const METHODS: &[Method] = &[
-    m("addnode", false, "addnode \"addr\" \"add|remove|onetry\""),
-    ws("authenticate", true, "authenticate \"username\" \"passphrase\""),
-    m("createrawtransaction", true, "createrawtransaction [{\"txid\":\"id\",\"vout\":n},...] {\"address\":amount,...} (locktime)"),
-    m("debuglevel", false, "debuglevel \"levelspec\""),
-    m("decoderawtransaction", true, "decoderawtransaction \"hextx\""),
-    m("decodescript", true, "decodescript \"hexscript\""),
-    m("estimatefee", true, "estimatefee numblocks"),
-    m("generate", false, "generate numblocks"),
-    m("getaddednodeinfo", false, "getaddednodeinfo dns (\"node\")"),
-    m("getbestblock", true, "getbestblock"),
-    m("getbestblockhash", true, "getbestblockhash"),
-    m("getblock", true, "getblock \"hash\" (verbosity=1)"),
-    m("getblockchaininfo", false, "getblockchaininfo"),
-    m("getblockcount", true, "getblockcount"),
-    m("getblockhash", true, "getblockhash index"),
-    m("getblockheader", true, "getblockheader \"hash\" (verbose=true)"),
-    m("getblocktemplate", false, "getblocktemplate ({\"mode\":\"template|proposal\",...})"),
-    m("getcfilter", true, "getcfilter \"hash\" filtertype"),
-    m("getcfilterheader", true, "getcfilterheader \"hash\" filtertype"),
-    m("getchaintips", true, "getchaintips"),
-    m("getconnectioncount", false, "getconnectioncount"),
-    m("getcurrentnet", true, "getcurrentnet"),
-    m("getdifficulty", true, "getdifficulty"),
-    m("getgenerate", false, "getgenerate"),
-    m("gethashespersec", false, "gethashespersec"),
-    m("getheaders", true, "getheaders [\"blocklocator\",...] \"hashstop\""),
-    m("getinfo", true, "getinfo"),
-    m("getmempoolinfo", false, "getmempoolinfo"),
-    m("getmininginfo", false, "getmininginfo"),
-    m("getnettotals", true, "getnettotals"),
-    m("getnetworkhashps", true, "getnetworkhashps (blocks=120 height=-1)"),
-    m("getnodeaddresses", false, "getnodeaddresses (count=1)"),
-    m("getpeerinfo", false, "getpeerinfo"),
-    m("getrawmempool", true, "getrawmempool (verbose=false)"),
-    m("getrawtransaction", true, "getrawtransaction \"txid\" (verbose=0)"),
-    m("gettxout", true, "gettxout \"txid\" vout (includemempool=true)"),
-    m("gettxspendingprevout", false, "gettxspendingprevout [{\"txid\":\"id\",\"vout\":n},...]"),
-    m("help", true, "help (\"command\")"),
-    m("invalidateblock", true, "invalidateblock \"blockhash\""),
-    ws("loadtxfilter", true, "loadtxfilter reload [\"address\",...] [{\"hash\":\"id\",\"index\":n},...]"),
-    m("node", false, "node \"connect|remove|disconnect\" \"target\" (\"perm|temp\")"),
-    ws("notifyblocks", true, "notifyblocks"),
-    ws("notifynewtransactions", true, "notifynewtransactions (verbose=false)"),
-    ws("notifyreceived", true, "notifyreceived [\"address\",...]"),
-    ws("notifyspent", true, "notifyspent [{\"hash\":\"id\",\"index\":n},...]"),
-    m("ping", false, "ping"),
-    m("reconsiderblock", true, "reconsiderblock \"blockhash\""),
-    ws("rescan", true, "rescan \"beginblock\" [\"address\",...] [{\"hash\":\"id\",\"index\":n},...] (\"endblock\")"),
-    ws("rescanblocks", true, "rescanblocks [\"blockhash\",...]"),
-    m("searchrawtransactions", true, "searchrawtransactions \"address\" (verbose=1 skip=0 count=100 vinextra=0 reverse=false)"),
-    m("sendrawtransaction", true, "sendrawtransaction \"hextx\" (allowhighfees=false)"),
-    ws("session", true, "session"),
-    m("setgenerate", false, "setgenerate generate (genproclimit=-1)"),
-    m("signmessagewithprivkey", false, "signmessagewithprivkey \"privkey\" \"message\""),
-    m("stop", false, "stop"),
-    ws("stopnotifyblocks", false, "stopnotifyblocks"),
-    ws("stopnotifynewtransactions", false, "stopnotifynewtransactions"),
-    ws("stopnotifyreceived", false, "stopnotifyreceived [\"address\",...]"),
-    ws("stopnotifyspent", false, "stopnotifyspent [{\"hash\":\"id\",\"index\":n},...]"),
-    m("submitblock", true, "submitblock \"hexblock\" ({\"workid\":\"id\"})"),
-    m("testmempoolaccept", false, "testmempoolaccept [\"rawtx\",...] (maxfeerate)"),
-    m("uptime", true, "uptime"),
-    m("validateaddress", true, "validateaddress \"address\""),
-    m("verifychain", false, "verifychain (checklevel=3 checkdepth=288)"),
-    m("verifymessage", true, "verifymessage \"address\" \"signature\" \"message\""),
-    m("version", true, "version"),
+    act("addnode", false, "addnode \"addr\" \"add|remove|onetry\"", net::add_node),
+    ws("authenticate", true, "authenticate \"username\" \"passphrase\"", session::authenticate),
+    act("clearbanned", false, "clearbanned", net::clear_banned),
+    read("createrawtransaction", true, "createrawtransaction [{\"txid\":\"id\",\"vout\":n},...] {\"address\":amount,...} (locktime)", raw_tx::create_raw_transaction),
+    act("debuglevel", false, "debuglevel \"levelspec\"", operator::debug_level),
+    read("decoderawtransaction", true, "decoderawtransaction \"hextx\"", tx_json::decode_raw_transaction),
+    read("decodescript", true, "decodescript \"hexscript\"", tx_json::decode_script),
+    read("estimatefee", true, "estimatefee numblocks", mining::estimate_fee),
+    act("generate", false, "generate numblocks", submit::generate),
+    read("getaddednodeinfo", false, "getaddednodeinfo dns (\"node\")", net::get_added_node_info),
+    read("getbestblock", true, "getbestblock", chain::get_best_block),
+    read("getbestblockhash", true, "getbestblockhash", chain::get_best_block_hash),
+    read("getblock", true, "getblock \"hash\" (verbosity=1)", chain::get_block),
+    read("getblockchaininfo", false, "getblockchaininfo", chain::get_blockchain_info),
+    read("getblockcount", true, "getblockcount", chain::get_block_count),
+    read("getblockhash", true, "getblockhash index", chain::get_block_hash),
+    read("getblockheader", true, "getblockheader \"hash\" (verbose=true)", chain::get_block_header),
+    act("getblocktemplate", false, "getblocktemplate ({\"mode\":\"template|proposal\",...})", mining::get_block_template),
+    read("getcfilter", true, "getcfilter \"hash\" filtertype", raw_tx::cfilter),
+    read("getcfilterheader", true, "getcfilterheader \"hash\" filtertype", raw_tx::cfilter),
+    read("getchaintips", true, "getchaintips", chain::get_chain_tips),
+    read("getconnectioncount", false, "getconnectioncount", net::get_connection_count),
+    read("getcurrentnet", true, "getcurrentnet", info::get_current_net),
+    read("getdifficulty", true, "getdifficulty", chain::get_difficulty),
+    read("getgenerate", false, "getgenerate", mining::get_generate),
+    read("gethashespersec", false, "gethashespersec", mining::get_hashes_per_sec),
+    read("getheaders", true, "getheaders [\"blocklocator\",...] \"hashstop\"", chain::get_headers),
+    read("getinfo", true, "getinfo", info::get_info),
+    read("getmempoolinfo", false, "getmempoolinfo", mempool::get_mempool_info),
+    read("getmininginfo", false, "getmininginfo", mining::get_mining_info),
+    read("getnettotals", true, "getnettotals", net::get_net_totals),
+    read("getnetworkhashps", true, "getnetworkhashps (blocks=120 height=-1)", mining::get_network_hash_ps),
+    act("getnodeaddresses", false, "getnodeaddresses (count=1)", net::get_node_addresses),
+    read("getpeerinfo", false, "getpeerinfo", net::get_peer_info),
+    read("getrawmempool", true, "getrawmempool (verbose=false)", mempool::get_raw_mempool),
+    read("getrawtransaction", true, "getrawtransaction \"txid\" (verbose=0)", raw_tx::get_raw_transaction),
+    read("gettxout", true, "gettxout \"txid\" vout (includemempool=true)", chain::get_tx_out),
+    read("gettxspendingprevout", false, "gettxspendingprevout [{\"txid\":\"id\",\"vout\":n},...]", mempool::get_tx_spending_prev_out),
+    read("help", true, "help (\"command\")", help),
+    act("invalidateblock", true, "invalidateblock \"blockhash\"", operator::invalidate_block),
+    read("listbanned", false, "listbanned", net::list_banned),
+    ws("loadtxfilter", true, "loadtxfilter reload [\"address\",...] [{\"hash\":\"id\",\"index\":n},...]", session::load_tx_filter),
+    act("node", false, "node \"connect|remove|disconnect\" \"target\" (\"perm|temp\")", net::node),
+    ws("notifyblocks", true, "notifyblocks", session::notify_blocks),
+    ws("notifynewtransactions", true, "notifynewtransactions (verbose=false)", session::notify_new_transactions),
+    ws("notifyreceived", true, "notifyreceived [\"address\",...]", session::notify_received),
+    ws("notifyspent", true, "notifyspent [{\"hash\":\"id\",\"index\":n},...]", session::notify_spent),
+    act("ping", false, "ping", net::ping),
+    act("reconsiderblock", true, "reconsiderblock \"blockhash\"", operator::reconsider_block),
+    ws("rescan", true, "rescan \"beginblock\" [\"address\",...] [{\"hash\":\"id\",\"index\":n},...] (\"endblock\")", session::rescan),
+    ws("rescanblocks", true, "rescanblocks [\"blockhash\",...]", session::rescan_blocks_rpc),
+    read("searchrawtransactions", true, "searchrawtransactions \"address\" (verbose=1 skip=0 count=100 vinextra=0 reverse=false)", raw_tx::search_raw_transactions),
+    act("sendrawtransaction", true, "sendrawtransaction \"hextx\" (allowhighfees=false)", submit::send_raw_transaction),
+    ws("session", true, "session", session::session),
+    act("setban", false, "setban \"subnet\" \"add|remove\" (bantime=86400 absolute=false)", net::set_ban),
+    act("setgenerate", false, "setgenerate generate (genproclimit=-1)", mining::set_generate),
+    read("signmessagewithprivkey", false, "signmessagewithprivkey \"privkey\" \"message\"", message::sign_message_with_priv_key),
+    act("stop", false, "stop", operator::stop),
+    ws("stopnotifyblocks", false, "stopnotifyblocks", session::stop_notify_blocks),
+    ws("stopnotifynewtransactions", false, "stopnotifynewtransactions", session::stop_notify_new_transactions),
+    ws("stopnotifyreceived", false, "stopnotifyreceived [\"address\",...]", session::stop_notify_received),
+    ws("stopnotifyspent", false, "stopnotifyspent [{\"hash\":\"id\",\"index\":n},...]", session::stop_notify_spent),
+    act("submitblock", true, "submitblock \"hexblock\" ({\"workid\":\"id\"})", submit::submit_block),
+    read("testmempoolaccept", false, "testmempoolaccept [\"rawtx\",...] (maxfeerate)", mempool::test_mempool_accept),
+    read("uptime", true, "uptime", info::uptime),
+    read("validateaddress", true, "validateaddress \"address\"", info::validate_address),
+    read("verifychain", false, "verifychain (checklevel=3 checkdepth=288)", operator::verify_chain_rpc),
+    read("verifymessage", true, "verifymessage \"address\" \"signature\" \"message\"", message::verify_message),
+    read("version", true, "version", info::version),
 ];
 
 /// Wallet commands btcd recognises and answers with "no wallet" (-1) instead of -32601.
@@ -196,6 +251,25 @@ pub fn find(name: &str) -> Option<&'static Method> {
         .map(|i| &METHODS[i])
 }
 
+/// `help (command)`: one usage line per command the transport serves (WebSocket clients also
+/// get the WebSocket-only ones), or the usage of one command.
+pub fn help(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 1)?;
+    match p.opt_str(0, "command")? {
+        None => {
+            let lines: Vec<&str> = METHODS
+                .iter()
+                .filter(|m| ctx.transport == Transport::WebSocket || m.reach == Reach::Both)
+                .map(|m| m.usage)
+                .collect();
+            Ok(json!(lines.join("\n")))
+        }
+        Some(name) => find(name).map(|m| json!(m.usage)).ok_or_else(|| {
+            RpcError::new(code::INVALID_PARAMETER, format!("Unknown command: {name}"))
+        }),
+    }
+}
+
 /// Decides whether `rights` may call `name` over `transport`, in btcd's order: the limited-user
 /// check comes first (so a limited user learns nothing about which admin methods exist), then
 /// wallet and unimplemented commands, then existence.
@@ -232,8 +306,8 @@ mod tests {
             "binary search needs order"
         );
         let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
-        // btcd's rpcHandlers map has 53 HTTP commands.
-        assert_eq!(http, 53);
+        // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three.
+        assert_eq!(http, 53 + 3);
         assert_eq!(WALLET_METHODS.len(), 42);
     }
 

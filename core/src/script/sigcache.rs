@@ -2,7 +2,10 @@
 //! entry is not verified again when its block arrives.
 
 use super::hashes::sha256;
-use std::collections::{HashSet, VecDeque};
+// Membership only, never iterated: the random order cannot reach an output.
+#[allow(clippy::disallowed_types)]
+use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 /// Remembers up to `capacity` valid (message, signature, key) triples; the oldest entry is
@@ -14,6 +17,7 @@ pub struct SigCache {
 }
 
 #[derive(Default)]
+#[allow(clippy::disallowed_types)]
 struct Entries {
     set: HashSet<[u8; 32]>,
     order: VecDeque<[u8; 32]>,

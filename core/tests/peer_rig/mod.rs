@@ -3,9 +3,11 @@
 #![allow(dead_code)]
 
 use rbtcd_core::chain::MemStore;
+use rbtcd_core::harness::{rpc_body, rpc_result};
 use rbtcd_core::net::peer::{Direction, DisconnectReason, PeerId};
 use rbtcd_core::node::{Input, Node, NodeConfig, Output, Time};
 use rbtcd_core::params::{Network, Params};
+use rbtcd_core::rpc::Rights;
 use rbtcd_core::wire::{
     encode_message, Decoder, Message, NetAddress, ServiceFlags, VersionMessage,
 };
@@ -77,6 +79,26 @@ impl Rig {
         while let Some(o) = self.node.poll_output() {
             self.out.push(o);
         }
+    }
+
+    /// Calls `method` over RPC as the admin user; the result or the error's code.
+    pub fn call(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, i32> {
+        let id = self.out.len() as u64;
+        let body = rpc_body(id, method, params);
+        self.input(Input::Rpc {
+            id,
+            rights: Rights::Admin,
+            body,
+        });
+        let reply = self.out.iter().find_map(|o| match o {
+            Output::RpcReply { id: got, body } if *got == id => Some(body.clone()),
+            _ => None,
+        });
+        rpc_result(&reply.expect("answered at once")).map_err(|e| e.code)
     }
 
     /// A connection from (or to) `a`.

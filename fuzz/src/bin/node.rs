@@ -18,8 +18,10 @@ fn main() {
     let start = Instant::now();
     let limit = Duration::from_secs(secs);
     let (mut executions, mut panics, mut violations) = (0u64, 0u64, 0u64);
-    // How far cases get: handshakes completed, blocks connected, peers dropped.
+    // How far cases get: handshakes completed, blocks connected, peers dropped, RPC replies
+    // with a result (not an error), WebSocket texts.
     let (mut ready, mut connected, mut dropped) = (0u64, 0u64, 0u64);
+    let (mut answered, mut ws_texts) = (0u64, 0u64);
     while start.elapsed() < limit {
         let case = rng.next_u64();
         let result = catch_unwind(AssertUnwindSafe(|| {
@@ -29,6 +31,10 @@ fn main() {
                     Output::Notify(Notification::PeerReady(_)) => ready += 1,
                     Output::Notify(Notification::BlockConnected { .. }) => connected += 1,
                     Output::Disconnect { .. } => dropped += 1,
+                    Output::RpcReply { body, .. } if body.contains("\"error\":null") => {
+                        answered += 1
+                    }
+                    Output::Ws { .. } => ws_texts += 1,
                     _ => {}
                 }
             }
@@ -56,7 +62,8 @@ fn main() {
     }
     println!(
         "executions={executions} panics={panics} violations={violations} elapsed={:.1}s seed={seed} \
-         handshakes={ready} blocks_connected={connected} disconnects={dropped}",
+         handshakes={ready} blocks_connected={connected} disconnects={dropped} \
+         rpc_results={answered} ws_texts={ws_texts}",
         start.elapsed().as_secs_f64()
     );
     if panics + violations > 0 {

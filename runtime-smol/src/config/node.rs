@@ -1,12 +1,14 @@
 //! The core's [`NodeConfig`] from the daemon's resolved [`Config`].
 
 use crate::config::{resolve_addrs, Config};
+use crate::logging;
 use crate::miner::default_workers;
 use crate::miner::generate::parse_mining_addresses;
 use rbtcd_core::mempool::Policy;
 use rbtcd_core::net::budget::SEND_BUFFER_LIMIT;
-use rbtcd_core::node::NodeConfig;
+use rbtcd_core::node::{NodeConfig, RpcSettings};
 use rbtcd_core::params::Params;
+use rbtcd_core::rpc::auth::Credentials;
 
 /// Translates the options the node itself acts on; peers given by name are resolved here,
 /// since the core never touches DNS.
@@ -39,6 +41,13 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
             ..defaults.policy
         },
         tx_index: cfg.tx_index,
+        rpc: RpcSettings {
+            credentials: cfg.rpc.as_ref().map_or_else(Credentials::default, |rpc| {
+                Credentials::new(rpc.admin.as_ref(), rpc.limited.as_ref())
+            }),
+            proxy: cfg.proxy.clone().unwrap_or_default(),
+            log_subsystems: logging::subsystems(),
+        },
         ..defaults
     })
 }

@@ -8,7 +8,6 @@ use crate::miner::Miner;
 use crate::p2p::Event;
 use async_channel::Sender;
 use rbtcd_core::address::Address;
-use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
 use rbtcd_core::node::Input;
 use rbtcd_core::params::Params;
@@ -49,9 +48,7 @@ pub fn parse_mining_addresses(addrs: &[String], params: &Params) -> Result<Vec<A
 /// Starts the miner threads for the node task behind `events`: returns the miner and the
 /// sender the P2P driver hands the node's work to. Solutions and hash rates become node
 /// inputs; the threads end when the returned sender (and its clones) are dropped.
-pub fn spawn_miner<S: ChainStore + Send + 'static>(
-    events: &Sender<Event<S>>,
-) -> Result<(Miner, Sender<Option<MinerWork>>), String> {
+pub fn spawn_miner(events: &Sender<Event>) -> Result<(Miner, Sender<Option<MinerWork>>), String> {
     let (jobs, jobs_rx) = async_channel::unbounded();
     let (solved_tx, solved) = async_channel::unbounded::<crate::miner::Solved>();
     let rates = events.clone();

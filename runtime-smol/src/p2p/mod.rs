@@ -1,6 +1,8 @@
-//! The P2P driver: real TCP sockets around the sans-IO [`Node`]. One task owns the node and
-//! feeds it what the sockets report, stamped with the wall clock; per-connection tasks only
-//! move bytes. Framing, handshakes, bans and sync all stay in the core.
+//! The node task: the sans-IO [`Node`] driven as its driver contract says. One task owns the
+//! node and feeds it what the sockets, the RPC server and the miner threads report, stamped
+//! with the wall clock, then carries out what the node asks: bytes to peers, replies to RPC
+//! callers and WebSocket clients, logging levels, mining work, shutdown. Per-connection tasks
+//! only move bytes. Framing, handshakes, bans, sync and RPC dispatch all stay in the core.
 
 pub(crate) mod dialer;
 pub(crate) mod onion;
@@ -14,6 +16,8 @@ use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
 use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, Notification, Output};
+use rbtcd_core::rpc::ws::ClientId;
+use rbtcd_core::rpc::{RequestId, Rights};
 use smol::channel::{unbounded, Receiver, Sender};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::{TcpListener, TcpStream};
@@ -34,123 +38,67 @@ pub fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Work run on the node task with the node in hand (RPC handlers, block templates): the one
-/// way other parts of the daemon read the node's state or feed it, without locks.
-pub type Call<S> = Box<dyn FnOnce(&mut Node<S>) + Send>;
-
 /// What the sockets and the rest of the daemon tell the node task.
-pub enum Event<S: ChainStore> {
+pub enum Event {
     /// A connection was accepted or dialled.
     Connection(TcpStream, SocketAddr, Direction),
-    /// Something for the node itself (closes, writes done, submitted blocks...).
+    /// Something for the node itself (closes, writes done, submitted blocks, WebSocket
+    /// messages...).
     Input(Input),
     /// Bytes read from a connection; the reader waits for the signal on the sender before
     /// reading more, so a peer sending faster than the node decodes is held back by TCP
     /// instead of queueing here.
     Received(PeerId, Vec<u8>, Sender<()>),
-    /// Run this with the node; whatever it makes the node want done is carried out after.
-    Call(Call<S>),
+    /// An authenticated HTTP JSON-RPC request (the RPC server's `id`); the reply body goes to
+    /// `reply`.
+    Rpc {
+        /// The RPC server's token for the request.
+        id: RequestId,
+        /// What the caller may do.
+        rights: Rights,
+        /// The request body.
+        body: Vec<u8>,
+        /// Where the reply body goes.
+        reply: Sender<String>,
+    },
+    /// A WebSocket client connected (the RPC server's `client` token); the texts the node
+    /// sends it go to `out`, and dropping `out` closes the connection.
+    WsOpened {
+        /// The RPC server's token for the connection.
+        client: ClientId,
+        /// What its upgrade request's credentials allow, if it had any.
+        rights: Option<Rights>,
+        /// Its outgoing queue ([`WS_QUEUE_LIMIT`] deep).
+        out: Sender<String>,
+    },
     /// Shut down: close every connection and return the node.
     Stop,
 }
 
-/// Binds every listen address, or says which one failed and why (a busy port, typically).
-pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
-    let mut listeners = Vec::with_capacity(addrs.len());
-    for addr in addrs {
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("can't listen on {addr}: {e}"))?;
-        log::info!(target: "rbtcd::p2p", "Server listening on {}", l.local_addr().map_or(*addr, |a| a));
-        listeners.push(l);
-    }
-    Ok(listeners)
+/// Messages queued for one WebSocket client before it counts as too slow and is dropped, so
+/// a slow reader never holds up the node or other clients.
+pub const WS_QUEUE_LIMIT: usize = 4096;
+
+/// Where the node task sends what is not for a socket.
+#[derive(Default)]
+pub struct Sinks {
+    /// Every notification (tests watch the node through it).
+    pub notify: Option<Sender<Notification>>,
+    /// The miner threads' feed ([`crate::miner::generate::spawn_miner`]).
+    pub miner: Option<Sender<Option<MinerWork>>>,
+    /// Told when the node asks to shut down (the `stop` RPC).
+    pub shutdown: Option<Sender<()>>,
+    /// How outbound connections are made (directly, or through proxies).
+    pub dialer: Dialer,
 }
 
-/// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
-/// accepting on `listeners` and making outbound connections the way `dialer` says (directly by
-/// default, or through proxies). Every notification is logged and, when `notify` is given,
-/// also sent there (as anything made from a notification, so a listener can mix in its own
-/// messages in order); the node's mining work goes to `miner` (the miner threads' feed).
-/// Returns the node so the caller can close its store.
-pub async fn run<S: ChainStore + Send + 'static, N: From<Notification>>(
-    mut node: Node<S>,
-    listeners: Vec<TcpListener>,
-    events: (Sender<Event<S>>, Receiver<Event<S>>),
-    notify: Option<Sender<N>>,
-    miner: Option<Sender<Option<MinerWork>>>,
-    dialer: Dialer,
-) -> Node<S> {
-    let (tx, rx) = events;
-    let dialer = Arc::new(dialer);
-    let accept_tasks: Vec<smol::Task<()>> = listeners
-        .into_iter()
-        .map(|l| smol::spawn(accept_loop(l, tx.clone())))
-        .collect();
-    let mut writers = Writers::new();
-    let mut progress = Progress::new(unix_ms());
-    let mut next_peer: PeerId = 1;
-    // The node may want things done before any event (dialling its permanent peers).
-    let sinks = Sinks {
-        notify: notify.as_ref(),
-        miner: miner.as_ref(),
-        dialer: &dialer,
-    };
-    let mut stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
-    while !stopped {
-        let event = match node.poll_timeout() {
-            Some(deadline) => {
-                let wait = Duration::from_millis(deadline.saturating_sub(unix_ms()));
-                futures::select! {
-                    e = rx.recv().fuse() => e.ok(),
-                    _ = FutureExt::fuse(smol::Timer::after(wait)) => Some(Event::Input(Input::Tick)),
-                }
-            }
-            None => rx.recv().await.ok(),
-        };
-        let Some(event) = event else { break };
-        let input = match event {
-            Event::Stop => break,
-            Event::Input(input) => input,
-            Event::Received(peer, bytes, done) => {
-                node.handle(unix_ms(), Input::Received { peer, bytes });
-                stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
-                let _ = done.try_send(());
-                continue;
-            }
-            Event::Call(call) => {
-                call(&mut node);
-                stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
-                continue;
-            }
-            Event::Connection(stream, addr, direction) => {
-                let peer = next_peer;
-                next_peer += 1;
-                let (wtx, wrx) = unbounded();
-                writers.insert(
-                    peer,
-                    Writer {
-                        queue: wtx,
-                        stream: stream.clone(),
-                    },
-                );
-                smol::spawn(write_loop(stream.clone(), peer, wrx, tx.clone())).detach();
-                smol::spawn(read_loop(stream, peer, tx.clone())).detach();
-                Input::Connected {
-                    peer,
-                    addr,
-                    direction,
-                }
-            }
-        };
-        node.handle(unix_ms(), input);
-        stopped = drain(&mut node, &mut writers, &mut progress, &tx, &sinks);
-    }
-    drop(accept_tasks);
-    for (_, w) in std::mem::take(&mut writers) {
-        w.close();
-    }
-    node
+/// The node task's open channels: peers' writers, RPC callers waiting for replies and
+/// WebSocket clients' queues.
+#[derive(Default)]
+struct Channels {
+    writers: BTreeMap<PeerId, Writer>,
+    replies: BTreeMap<RequestId, Sender<String>>,
+    websockets: BTreeMap<ClientId, Sender<String>>,
 }
 
 /// One connection's outgoing side: the queue its writer task drains, and the socket.
@@ -169,73 +117,217 @@ impl Writer {
     }
 }
 
-/// The open connections' writers, by peer.
-type Writers = BTreeMap<PeerId, Writer>;
+/// Binds every listen address, or says which one failed and why (a busy port, typically).
+pub async fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
+    let mut listeners = Vec::with_capacity(addrs.len());
+    for addr in addrs {
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("can't listen on {addr}: {e}"))?;
+        log::info!(target: "rbtcd::p2p", "Server listening on {}", l.local_addr().map_or(*addr, |a| a));
+        listeners.push(l);
+    }
+    Ok(listeners)
+}
 
-/// Where the node's notifications and mining work go besides the log.
-struct Sinks<'a, N> {
-    notify: Option<&'a Sender<N>>,
-    miner: Option<&'a Sender<Option<MinerWork>>>,
+/// Runs `node` until [`Event::Stop`] arrives on `events` or the node reports a fatal error,
+/// accepting peers on `listeners` and sending what is not for a socket to `sinks`. Every
+/// notification is logged. Returns the node so the caller can close its store.
+pub async fn run<S: ChainStore + Send + 'static>(
+    mut node: Node<S>,
+    listeners: Vec<TcpListener>,
+    events: (Sender<Event>, Receiver<Event>),
+    sinks: Sinks,
+) -> Node<S> {
+    let (tx, rx) = events;
+    let dialer = Arc::new(sinks.dialer.clone());
+    let accept_tasks: Vec<smol::Task<()>> = listeners
+        .into_iter()
+        .map(|l| smol::spawn(accept_loop(l, tx.clone())))
+        .collect();
+    let mut channels = Channels::default();
+    let mut progress = Progress::new(unix_ms());
+    let mut next_peer: PeerId = 1;
+    let mut task = Task {
+        channels: &mut channels,
+        progress: &mut progress,
+        tx: &tx,
+        sinks: &sinks,
+        dialer: &dialer,
+    };
+    // The node may want things done before any event (dialling its permanent peers).
+    let mut stopped = task.drain(&mut node);
+    while !stopped {
+        let event = match node.poll_timeout() {
+            Some(deadline) => {
+                let wait = Duration::from_millis(deadline.saturating_sub(unix_ms()));
+                futures::select! {
+                    e = rx.recv().fuse() => e.ok(),
+                    _ = FutureExt::fuse(smol::Timer::after(wait)) => Some(Event::Input(Input::Tick)),
+                }
+            }
+            None => rx.recv().await.ok(),
+        };
+        let Some(event) = event else { break };
+        let input = match event {
+            Event::Stop => break,
+            Event::Received(peer, bytes, done) => {
+                node.handle(unix_ms(), Input::Received { peer, bytes });
+                stopped = task.drain(&mut node);
+                let _ = done.try_send(());
+                continue;
+            }
+            Event::Input(input) => {
+                if let Input::WsClosed { client } = input {
+                    task.channels.websockets.remove(&client);
+                }
+                input
+            }
+            Event::Rpc {
+                id,
+                rights,
+                body,
+                reply,
+            } => {
+                task.channels.replies.insert(id, reply);
+                Input::Rpc { id, rights, body }
+            }
+            Event::WsOpened {
+                client,
+                rights,
+                out,
+            } => {
+                task.channels.websockets.insert(client, out);
+                Input::WsOpened { client, rights }
+            }
+            Event::Connection(stream, addr, direction) => {
+                let peer = next_peer;
+                next_peer += 1;
+                let (wtx, wrx) = unbounded();
+                let writer = Writer {
+                    queue: wtx,
+                    stream: stream.clone(),
+                };
+                task.channels.writers.insert(peer, writer);
+                smol::spawn(write_loop(stream.clone(), peer, wrx, tx.clone())).detach();
+                smol::spawn(read_loop(stream, peer, tx.clone())).detach();
+                Input::Connected {
+                    peer,
+                    addr,
+                    direction,
+                }
+            }
+        };
+        node.handle(unix_ms(), input);
+        stopped = task.drain(&mut node);
+    }
+    drop(accept_tasks);
+    for (_, w) in std::mem::take(&mut task.channels.writers) {
+        w.close();
+    }
+    node
+}
+
+/// What [`run`] carries the node's outputs out with.
+struct Task<'a> {
+    channels: &'a mut Channels,
+    progress: &'a mut Progress,
+    tx: &'a Sender<Event>,
+    sinks: &'a Sinks,
     dialer: &'a Arc<Dialer>,
 }
 
-/// Carries out everything the node wants done; true when it reported a fatal error.
-fn drain<S: ChainStore + Send + 'static, N: From<Notification>>(
-    node: &mut Node<S>,
-    writers: &mut Writers,
-    progress: &mut Progress,
-    tx: &Sender<Event<S>>,
-    sinks: &Sinks<'_, N>,
-) -> bool {
-    let mut fatal = false;
-    while let Some(output) = node.poll_output() {
-        match output {
-            Output::Send { peer, bytes } => {
-                if let Some(w) = writers.get(&peer) {
-                    // A closed writer means the reader is reporting the disconnect.
-                    let _ = w.queue.try_send(bytes);
-                }
-            }
-            Output::Disconnect { peer, reason } => {
-                log::debug!(target: "rbtcd::p2p::peer", "Disconnecting peer {peer}: {reason:?}");
-                if let Some(w) = writers.remove(&peer) {
-                    w.close();
-                }
-            }
-            Output::Connect { addr } => {
-                smol::spawn(dial(addr, tx.clone(), Arc::clone(sinks.dialer))).detach();
-            }
-            Output::Resolve { seed } => {
-                let port = node.chain().params().default_port;
-                smol::spawn(resolve_seed(seed, port, tx.clone())).detach();
-            }
-            Output::Notify(n) => {
-                fatal |= matches!(n, Notification::Fatal(_));
-                log_notification(&n);
-                if let Notification::BlockConnected {
-                    height, txs, time, ..
-                } = &n
-                {
-                    if let Some(line) = progress.block(*txs, *height, *time, unix_ms()) {
-                        log::info!(target: "rbtcd::p2p::sync", "{line}");
+impl Task<'_> {
+    /// Carries out everything the node wants done; true when it reported a fatal error.
+    fn drain<S: ChainStore + Send + 'static>(&mut self, node: &mut Node<S>) -> bool {
+        let mut fatal = false;
+        while let Some(output) = node.poll_output() {
+            match output {
+                Output::Send { peer, bytes } => {
+                    if let Some(w) = self.channels.writers.get(&peer) {
+                        // A closed writer means the reader is reporting the disconnect.
+                        let _ = w.queue.try_send(bytes);
                     }
                 }
-                if let Some(sink) = sinks.notify {
-                    let _ = sink.try_send(n.into());
+                Output::Disconnect { peer, reason } => {
+                    log::debug!(target: "rbtcd::p2p::peer", "Disconnecting peer {peer}: {reason:?}");
+                    if let Some(w) = self.channels.writers.remove(&peer) {
+                        w.close();
+                    }
+                }
+                Output::Connect { addr } => {
+                    smol::spawn(dial(addr, self.tx.clone(), Arc::clone(self.dialer))).detach();
+                }
+                Output::Resolve { seed } => {
+                    let port = node.chain().params().default_port;
+                    smol::spawn(resolve_seed(seed, port, self.tx.clone())).detach();
+                }
+                Output::Notify(n) => {
+                    fatal |= matches!(n, Notification::Fatal(_));
+                    log_notification(&n);
+                    if let Notification::BlockConnected {
+                        height, txs, time, ..
+                    } = &n
+                    {
+                        if let Some(line) = self.progress.block(*txs, *height, *time, unix_ms()) {
+                            log::info!(target: "rbtcd::p2p::sync", "{line}");
+                        }
+                    }
+                    if let Some(sink) = &self.sinks.notify {
+                        let _ = sink.try_send(n);
+                    }
+                }
+                Output::MineOn(work) => match &self.sinks.miner {
+                    Some(miner) => {
+                        let _ = miner.try_send(work.map(|w| *w));
+                    }
+                    None => log::warn!(target: "rbtcd::miner", "no miner threads to mine with"),
+                },
+                Output::RpcReply { id, body } => {
+                    // A caller that went away no longer waits.
+                    if let Some(reply) = self.channels.replies.remove(&id) {
+                        let _ = reply.try_send(body);
+                    }
+                }
+                Output::Ws { client, text } => self.send_websocket(node, client, text),
+                Output::WsClose { client } => {
+                    // Dropping the queue ends the connection's task, which closes it.
+                    self.channels.websockets.remove(&client);
+                }
+                Output::LogLevels(spec) => crate::logging::apply(&spec),
+                Output::Shutdown => {
+                    if let Some(shutdown) = &self.sinks.shutdown {
+                        let _ = shutdown.try_send(());
+                    }
                 }
             }
-            Output::MineOn(work) => match sinks.miner {
-                Some(miner) => {
-                    let _ = miner.try_send(work.map(|w| *w));
-                }
-                None => log::warn!(target: "rbtcd::miner", "no miner threads to mine with"),
-            },
+        }
+        fatal
+    }
+
+    /// Queues `text` for a WebSocket client; one whose queue is full is disconnected, and
+    /// the node told so at once.
+    fn send_websocket<S: ChainStore + Send + 'static>(
+        &mut self,
+        node: &mut Node<S>,
+        client: ClientId,
+        text: String,
+    ) {
+        let Some(queue) = self.channels.websockets.get(&client) else {
+            return;
+        };
+        if queue.try_send(text).is_err() {
+            log::warn!(
+                target: "rbtcd::rpc",
+                "WebSocket client {client} has {WS_QUEUE_LIMIT} messages unread; disconnecting it"
+            );
+            self.channels.websockets.remove(&client);
+            node.handle(unix_ms(), Input::WsClosed { client });
         }
     }
-    fatal
 }
 
-async fn accept_loop<S: ChainStore>(listener: TcpListener, tx: Sender<Event<S>>) {
+async fn accept_loop(listener: TcpListener, tx: Sender<Event>) {
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
@@ -255,7 +347,7 @@ async fn accept_loop<S: ChainStore>(listener: TcpListener, tx: Sender<Event<S>>)
     }
 }
 
-async fn dial<S: ChainStore>(addr: SocketAddr, tx: Sender<Event<S>>, dialer: Arc<Dialer>) {
+async fn dial(addr: SocketAddr, tx: Sender<Event>, dialer: Arc<Dialer>) {
     let connect = dialer.dial(addr).fuse();
     let timeout = FutureExt::fuse(smol::Timer::after(CONNECT_TIMEOUT));
     futures::pin_mut!(connect, timeout);
@@ -277,7 +369,7 @@ async fn dial<S: ChainStore>(addr: SocketAddr, tx: Sender<Event<S>>, dialer: Arc
 }
 
 /// Looks up a DNS seed for the node (the core never touches DNS).
-async fn resolve_seed<S: ChainStore>(seed: String, port: u16, tx: Sender<Event<S>>) {
+async fn resolve_seed(seed: String, port: u16, tx: Sender<Event>) {
     let addrs = match smol::net::resolve((seed.as_str(), port)).await {
         Ok(addrs) => addrs,
         Err(e) => {
@@ -290,7 +382,7 @@ async fn resolve_seed<S: ChainStore>(seed: String, port: u16, tx: Sender<Event<S
 
 /// Reads `peer`'s bytes for the node, one chunk at a time: the next read waits until the node
 /// handled the last chunk, so at most [`READ_CHUNK`] bytes per connection wait in the queue.
-async fn read_loop<S: ChainStore>(mut stream: TcpStream, peer: PeerId, tx: Sender<Event<S>>) {
+async fn read_loop(mut stream: TcpStream, peer: PeerId, tx: Sender<Event>) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         match stream.read(&mut buf).await {
@@ -310,12 +402,7 @@ async fn read_loop<S: ChainStore>(mut stream: TcpStream, peer: PeerId, tx: Sende
 
 /// Writes what the node sends to `peer`, reporting each write so the node can tell a peer
 /// that does not read (its send queue limit).
-async fn write_loop<S: ChainStore>(
-    mut stream: TcpStream,
-    peer: PeerId,
-    rx: Receiver<Vec<u8>>,
-    tx: Sender<Event<S>>,
-) {
+async fn write_loop(mut stream: TcpStream, peer: PeerId, rx: Receiver<Vec<u8>>, tx: Sender<Event>) {
     while let Ok(bytes) = rx.recv().await {
         if stream.write_all(&bytes).await.is_err() {
             break;

@@ -1,6 +1,7 @@
 use super::*;
 use rbtcd_core::chain::builder::spending_chain;
 use rbtcd_core::chain::{Chain, MemStore};
+use rbtcd_core::harness::{rpc_body, rpc_result};
 use rbtcd_core::node::NodeConfig;
 use rbtcd_core::params::{Network, Params};
 
@@ -19,7 +20,7 @@ fn store_with_chain(params: &Params, blocks: u32) -> MemStore {
 
 /// A node task under test: how to reach it, its notifications, and the task returning it.
 struct Running {
-    events: Sender<Event<MemStore>>,
+    events: Sender<Event>,
     notes: Receiver<Notification>,
     task: smol::Task<Node<MemStore>>,
 }
@@ -85,14 +86,11 @@ async fn spawn_node_with(
     let addr = listeners.first().map(|l| l.local_addr().unwrap());
     let (events, rx) = unbounded();
     let (notify, notes) = unbounded();
-    let task = smol::spawn(run(
-        node,
-        listeners,
-        (events.clone(), rx),
-        Some(notify),
-        None,
-        Dialer::default(),
-    ));
+    let sinks = Sinks {
+        notify: Some(notify),
+        ..Sinks::default()
+    };
+    let task = smol::spawn(run(node, listeners, (events.clone(), rx), sinks));
     let running = Running {
         events,
         notes,
@@ -180,30 +178,32 @@ fn a_peer_sending_corrupt_frames_is_disconnected_and_the_node_keeps_serving() {
 }
 
 #[test]
-fn calls_run_on_the_node_and_new_blocks_reach_peers() {
+fn inputs_and_rpc_calls_run_on_the_node_in_order_and_new_blocks_reach_peers() {
     smol::block_on(async {
         let params = Params::new(Network::Regtest);
         let (a, addr) = spawn_node(MemStore::new(), 4, true, vec![]).await;
         let (b, _) = spawn_node(MemStore::new(), 5, false, vec![addr.unwrap()]).await;
-        // Wait for the handshake, then mine on A through calls, as the miner does.
+        // Wait for the handshake, then submit blocks to A, as the miner does.
         assert!(
             b.wait_for(|n| matches!(n, Notification::PeerReady(_)))
                 .await
         );
         for block in spending_chain(&params, 5, 0) {
-            let call: Call<MemStore> =
-                Box::new(move |node| node.handle(unix_ms(), Input::SubmitBlock(block)));
-            a.events.send(Event::Call(call)).await.unwrap();
+            let input = Input::SubmitBlock(block);
+            a.events.send(Event::Input(input)).await.unwrap();
         }
-        let (h_tx, h_rx) = unbounded();
-        let ask: Call<MemStore> = Box::new(move |node| {
-            let _ = h_tx.try_send(node.chain().tip().height);
-        });
-        a.events.send(Event::Call(ask)).await.unwrap();
+        let (reply, answer) = unbounded();
+        let call = Event::Rpc {
+            id: 7,
+            rights: Rights::Limited,
+            body: rpc_body(7, "getblockcount", serde_json::json!([])),
+            reply,
+        };
+        a.events.send(call).await.unwrap();
         assert_eq!(
-            h_rx.recv().await.unwrap(),
-            5,
-            "calls run in order on the node"
+            rpc_result(&answer.recv().await.unwrap()),
+            Ok(serde_json::json!(5)),
+            "inputs and calls run in order on the node"
         );
         let reached = b
             .wait_for(|n| matches!(n, Notification::BlockConnected { height: 5, .. }))

@@ -4,21 +4,20 @@
 //! HTTP stack, and hides the per-connection control this needs (refusing a client over
 //! `rpcmaxclients` with 503, a read deadline per request, rejecting an oversize body from its
 //! `Content-Length` before reading it). The server serves POST `/` with keep-alive, and `/ws`
-//! upgrades to a WebSocket (see [`super::ws`]); parsing,
-//! authorization and reply shapes come from `rbtcd_core::rpc`.
+//! upgrades to a WebSocket (see [`super::ws`]). It checks credentials and hands each request
+//! body to the node task ([`Event::Rpc`]), which parses, authorizes and answers it.
 
 use crate::config::RpcConfig;
-use crate::rpc::notify::Notifier;
+use crate::p2p::Event;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-use rbtcd_core::primitives::hash::sha256;
+use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::error::code;
-use rbtcd_core::rpc::jsonrpc::{self, Body, Request};
-use rbtcd_core::rpc::ws::BlockSource;
-use rbtcd_core::rpc::{methods, Rights, RpcError, Transport};
-use serde_json::Value;
+use rbtcd_core::rpc::jsonrpc::{self, Version};
+use rbtcd_core::rpc::{RequestId, RpcError};
+use smol::channel::Sender;
 use smol::{Async, Executor, Timer};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -32,80 +31,9 @@ pub const MAX_BODY: usize = 10 * 1024 * 1024;
 /// The realm named in a 401 reply.
 pub const REALM: &str = "rbtcd RPC";
 
-/// Work run with the node's chain and mempool (WebSocket notifications and rescans read
-/// blocks).
-pub type ChainJob = Box<dyn FnOnce(&dyn BlockSource) + Send>;
-
-/// Executes authorized RPC calls; the transport's only view of the node.
-pub trait RpcService: Send + Sync + 'static {
-    /// Runs `method` (already authorized for the caller) with positional `params`.
-    fn call(&self, method: &'static methods::Method, params: &[Value]) -> Result<Value, RpcError>;
-
-    /// Runs `job` with the node's chain and mempool, on the node; fails when the node is
-    /// shutting down.
-    fn with_chain(&self, job: ChainJob) -> Result<(), RpcError>;
-}
-
-/// Runs `f` with the node's chain and waits for its result.
-pub fn read_chain<T: Send + 'static>(
-    service: &dyn RpcService,
-    f: impl FnOnce(&dyn BlockSource) -> T + Send + 'static,
-) -> Result<T, RpcError> {
-    let (reply, answer) = async_channel::bounded(1);
-    service.with_chain(Box::new(move |chain| {
-        let _ = reply.try_send(f(chain));
-    }))?;
-    answer.recv_blocking().map_err(|_| shutting_down())
-}
-
 /// The error for calls the node can no longer answer.
-pub fn shutting_down() -> RpcError {
+fn shutting_down() -> RpcError {
     RpcError::new(code::MISC, "the node is shutting down")
-}
-
-/// SHA-256 digests of the accepted `Authorization` header values, as btcd keeps them.
-#[derive(Clone, Debug)]
-pub struct Credentials {
-    admin: Option<[u8; 32]>,
-    limited: Option<[u8; 32]>,
-}
-
-impl Credentials {
-    /// Digests for the configured admin and limited users.
-    pub fn new(admin: Option<&(String, String)>, limited: Option<&(String, String)>) -> Self {
-        let digest = |(user, pass): &(String, String)| sha256(basic_auth(user, pass).as_bytes());
-        Credentials {
-            admin: admin.map(digest),
-            limited: limited.map(digest),
-        }
-    }
-
-    /// The rights an `Authorization` header value grants, if any. Both digests are always
-    /// compared, in constant time, so timing reveals neither which user nor how much matched.
-    pub fn check(&self, header: &str) -> Option<Rights> {
-        let got = sha256(header.as_bytes());
-        let is = |want: &Option<[u8; 32]>| want.is_some_and(|w| constant_time_eq(&w, &got));
-        let (admin, limited) = (is(&self.admin), is(&self.limited));
-        if admin {
-            Some(Rights::Admin)
-        } else if limited {
-            Some(Rights::Limited)
-        } else {
-            None
-        }
-    }
-}
-
-/// The `Authorization` header value for `user` and `pass`.
-pub fn basic_auth(user: &str, pass: &str) -> String {
-    format!(
-        "Basic {}",
-        rbtcd_core::base64::encode(format!("{user}:{pass}").as_bytes())
-    )
-}
-
-fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A running HTTP RPC server; dropping it without [`RpcServer::stop`] also stops it.
@@ -116,12 +44,9 @@ pub struct RpcServer {
 }
 
 impl RpcServer {
-    /// Binds every listener in `cfg` and serves them on a thread of its own.
-    pub fn start(
-        cfg: &RpcConfig,
-        service: Arc<dyn RpcService>,
-        notifier: Arc<Notifier>,
-    ) -> std::io::Result<RpcServer> {
+    /// Binds every listener in `cfg` and serves them on a thread of its own, answering from
+    /// the node task behind `events`.
+    pub fn start(cfg: &RpcConfig, events: Sender<Event>) -> std::io::Result<RpcServer> {
         let mut listeners = Vec::new();
         for addr in &cfg.listeners {
             let l = TcpListener::bind(addr)?;
@@ -134,8 +59,8 @@ impl RpcServer {
             .collect::<std::io::Result<_>>()?;
         let shared = Arc::new(Shared {
             creds: Credentials::new(cfg.admin.as_ref(), cfg.limited.as_ref()),
-            service,
-            notifier,
+            events,
+            next_id: AtomicU64::new(1),
             max_clients: cfg.max_clients,
             clients: AtomicUsize::new(0),
             max_websockets: cfg.max_websockets,
@@ -192,8 +117,10 @@ impl Drop for RpcServer {
 
 struct Shared {
     creds: Credentials,
-    service: Arc<dyn RpcService>,
-    notifier: Arc<Notifier>,
+    /// The node task.
+    events: Sender<Event>,
+    /// Tokens for requests and WebSocket connections.
+    next_id: AtomicU64,
     max_clients: usize,
     clients: AtomicUsize,
     max_websockets: usize,
@@ -308,7 +235,7 @@ async fn serve_client(
         }
         let _busy = ClientSlot::take(&shared.busy);
         let keep_alive = req.keep_alive;
-        let reply = answer(&req, peer, shared);
+        let reply = answer(&req, peer, shared).await;
         let keep_alive = keep_alive && reply.status != 401;
         write_reply(&mut stream, &reply, keep_alive).await?;
         if !keep_alive {
@@ -348,11 +275,8 @@ async fn upgrade(
         crate::rpc::ws::accept_key(key)
     );
     stream.write_all(head.as_bytes()).await?;
-    let ctx = crate::rpc::ws::Services {
-        rpc: shared.service.clone(),
-        notifier: shared.notifier.clone(),
-    };
-    crate::rpc::ws::serve(stream, peer, rights, &shared.creds, ctx).await;
+    let client = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    crate::rpc::ws::serve(stream, peer, client, rights, &shared.events).await;
     Ok(())
 }
 
@@ -541,8 +465,8 @@ async fn write_reply(
     stream.flush().await
 }
 
-/// Answers one HTTP request: routing, authentication, then JSON-RPC.
-fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
+/// Answers one HTTP request: routing, authentication, then JSON-RPC on the node.
+async fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
     if req.path != "/" {
         return HttpReply::text(404, "404 page not found");
     }
@@ -557,107 +481,24 @@ fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
         log::warn!("RPC authentication failure from {peer}");
         return unauthorized();
     };
-    let call = |m: &'static methods::Method, p: &[Value]| shared.service.call(m, p);
-    let reply = run_body(&req.body, rights, Transport::Http, &call);
+    let id: RequestId = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let (reply, answered) = smol::channel::bounded(1);
+    let call = Event::Rpc {
+        id,
+        rights,
+        body: req.body.clone(),
+        reply,
+    };
+    let body = match shared.events.send(call).await {
+        Ok(()) => answered.recv().await.ok(),
+        Err(_) => None,
+    };
+    let body = body
+        .unwrap_or_else(|| jsonrpc::response(Version::V1, None, Err(shutting_down())).to_string());
     HttpReply {
         status: 200,
         content_type: "application/json",
         extra_header: None,
-        body: reply.map_or_else(Vec::new, |v| v.to_string().into_bytes()),
-    }
-}
-
-/// Runs authorized calls.
-pub type Call<'a> = &'a dyn Fn(&'static methods::Method, &[Value]) -> Result<Value, RpcError>;
-
-/// Runs every request in a JSON-RPC body through `call`; `None` when only notifications were
-/// sent.
-pub fn run_body(body: &[u8], rights: Rights, transport: Transport, call: Call) -> Option<Value> {
-    match jsonrpc::parse_body(body) {
-        Body::Single(Err(e)) => Some(jsonrpc::response(jsonrpc::Version::V1, None, Err(e))),
-        Body::Single(Ok(req)) => run_request(req, rights, transport, call),
-        Body::Batch(entries) => {
-            let replies: Vec<Value> = entries
-                .into_iter()
-                .filter_map(|entry| match entry {
-                    Ok(req) => run_request(req, rights, transport, call),
-                    Err((id, e)) => Some(jsonrpc::response(jsonrpc::Version::V2, id, Err(e))),
-                })
-                .collect();
-            (!replies.is_empty()).then_some(Value::Array(replies))
-        }
-    }
-}
-
-fn run_request(req: Request, rights: Rights, transport: Transport, call: Call) -> Option<Value> {
-    let outcome =
-        methods::authorize(&req.method, transport, rights).and_then(|m| call(m, &req.params));
-    if let Err(e) = &outcome {
-        log::debug!("RPC {} failed: {e}", req.method);
-    }
-    req.id
-        .map(|id| jsonrpc::response(req.version, Some(id), outcome))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn echo(m: &'static methods::Method, params: &[Value]) -> Result<Value, RpcError> {
-        Ok(json!({ "method": m.name, "params": params }))
-    }
-
-    #[test]
-    fn credentials_grant_rights_by_whole_header() {
-        let admin = ("a".to_string(), "pw".to_string());
-        let limited = ("l".to_string(), "lpw".to_string());
-        let c = Credentials::new(Some(&admin), Some(&limited));
-        assert_eq!(c.check(&basic_auth("a", "pw")), Some(Rights::Admin));
-        assert_eq!(c.check(&basic_auth("l", "lpw")), Some(Rights::Limited));
-        assert_eq!(c.check(&basic_auth("a", "lpw")), None);
-        assert_eq!(c.check("Basic"), None);
-        assert_eq!(
-            Credentials::new(None, None).check(&basic_auth("", "")),
-            None
-        );
-    }
-
-    #[test]
-    fn limited_users_are_refused_admin_methods_and_notifications_get_no_reply() {
-        let r = run_body(
-            br#"{"id":1,"method":"stop"}"#,
-            Rights::Limited,
-            Transport::Http,
-            &echo,
-        )
-        .unwrap();
-        assert_eq!(r["error"]["code"], json!(-32603));
-        let r = run_body(
-            br#"{"id":1,"method":"stop"}"#,
-            Rights::Admin,
-            Transport::Http,
-            &echo,
-        )
-        .unwrap();
-        assert_eq!(r["result"]["method"], json!("stop"));
-        assert_eq!(
-            run_body(
-                br#"{"method":"getblockcount"}"#,
-                Rights::Admin,
-                Transport::Http,
-                &echo
-            ),
-            None
-        );
-        let batch = run_body(
-            br#"[{"id":1,"method":"getblockcount"},{"method":"uptime"},{"id":3,"method":"nope"}]"#,
-            Rights::Admin,
-            Transport::Http,
-            &echo,
-        )
-        .unwrap();
-        assert_eq!(batch.as_array().unwrap().len(), 2);
-        assert_eq!(batch[1]["error"]["code"], json!(-32601));
+        body: body.into_bytes(),
     }
 }

@@ -1,7 +1,5 @@
-//! The JSON-RPC server: the HTTP transport, the WebSocket side, notification delivery, and
-//! the service that carries calls to the node task.
+//! The JSON-RPC server's transports: HTTP (`/`) and WebSocket (`/ws`). They check
+//! credentials and move bytes; the node answers requests and runs WebSocket sessions.
 
 pub mod http;
-pub(crate) mod notify;
-pub(crate) mod service;
 pub(crate) mod ws;

@@ -151,7 +151,7 @@ pub fn post(
     let head = format!(
         "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n",
-        rbtcd::rpc::http::basic_auth(who.0, who.1),
+        rbtcd_core::rpc::auth::basic_auth(who.0, who.1),
         body.len()
     );
     s.write_all(head.as_bytes())?;

@@ -1,7 +1,7 @@
 //! A regtest daemon with RPC credentials on free ports, spoken to over raw HTTP and WebSocket.
 
 use super::free_port;
-use rbtcd::rpc::http::basic_auth;
+use rbtcd_core::rpc::auth::basic_auth;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -3,13 +3,26 @@ use crate::address::{Address, Payload};
 use crate::chain::builder::BlockBuilder;
 use crate::chain::{Chain, MemStore};
 use crate::mining::{search, MinerWork};
+use crate::harness::call_node;
 use crate::node::{Input, NodeConfig};
 use crate::params::{Network, Params};
 use crate::primitives::Block;
+use crate::rpc::{Rights, RpcError};
+use serde_json::{json, Value};
 
 /// Ten days after the regtest genesis: every template's time is in the past of the clock.
 fn start_ms() -> Time {
     (u64::from(Params::new(Network::Regtest).genesis.header.time) + 10 * 86_400) * 1000
+}
+
+/// Calls `method` on `node` at `now` as the admin user.
+fn rpc(
+    node: &mut Node<MemStore>,
+    now: Time,
+    method: &str,
+    params: Value,
+) -> Result<Value, RpcError> {
+    call_node(node, now, Rights::Admin, method, params).0
 }
 
 fn pay_to() -> Address {
@@ -162,18 +175,34 @@ fn work_is_renewed_on_mempool_changes_after_a_minute_and_on_time_updates() {
 #[test]
 fn turning_mining_off_stops_the_threads_and_zeroes_the_rate() {
     let mut node = mining_node(false);
+    let now = start_ms();
     assert_eq!(mine_on(&mut node), None, "no work while off");
-    assert!(!node.is_generating());
-    node.set_generate(true, 2);
+    assert_eq!(
+        rpc(&mut node, now, "getgenerate", json!([])),
+        Ok(json!(false))
+    );
+    rpc(&mut node, now, "setgenerate", json!([true, 2])).unwrap();
     let work = mine_on(&mut node).flatten().unwrap();
     assert_eq!(work.threads, 2);
-    node.handle(start_ms(), Input::HashRate(1234.0));
-    assert_eq!(node.hashes_per_sec(), 1234.0);
-    node.set_generate(true, 4);
+    node.handle(now, Input::HashRate(1234.0));
+    assert_eq!(
+        rpc(&mut node, now, "gethashespersec", json!([])),
+        Ok(json!(1234))
+    );
+    rpc(&mut node, now, "setgenerate", json!([true, 4])).unwrap();
     assert_eq!(mine_on(&mut node).flatten().unwrap().threads, 4);
-    node.set_generate(false, 4);
-    assert_eq!(mine_on(&mut node), Some(None));
-    assert_eq!(node.hashes_per_sec(), 0.0);
+    let (off, outputs) = call_node(&mut node, now, Rights::Admin, "setgenerate", json!([false]));
+    assert_eq!(off, Ok(Value::Null));
+    assert!(outputs.contains(&Output::MineOn(None)), "{outputs:?}");
+    assert_eq!(
+        rpc(&mut node, now, "gethashespersec", json!([])),
+        Ok(json!(0))
+    );
+    assert_eq!(
+        rpc(&mut node, now, "getmininginfo", json!([])).unwrap()["genproclimit"],
+        json!(4),
+        "the thread count is kept while off"
+    );
     assert_eq!(
         node.poll_timeout(),
         node.poll_timeout().filter(|t| *t > start_ms() + 15_000)
@@ -241,42 +270,46 @@ fn fee_estimates_come_from_mined_mempool_transactions() {
         b.coinbase.outputs[0].script_pubkey = p2wsh.clone();
         let block = b.build();
         first.get_or_insert(OutPoint::new(block.txdata[0].txid(), 0));
-        node.submit_block(start_ms() + i, block).unwrap();
+        node.handle(start_ms() + i, Input::SubmitBlock(block));
     }
+    let now = start_ms() + 101;
+    let estimate = |node: &mut Node<MemStore>, n: u32| rpc(node, now, "estimatefee", json!([n]));
+    // BTC per kilobyte.
+    let btc_per_kvb = |sat: i64| json!(sat as f64 / 1e8);
     assert_eq!(
-        node.estimate_fee(1),
-        Ok(1000),
+        estimate(&mut node, 1),
+        Ok(btc_per_kvb(1000)),
         "blocks without mempool transactions"
     );
-    assert_eq!(node.estimate_fee(26), Err(EstimateError::TargetTooFar));
+    assert_eq!(
+        estimate(&mut node, 26).unwrap_err().message,
+        EstimateError::TargetTooFar.to_string()
+    );
     let mut tx = spend(&[first.unwrap()], &[50 * 100_000_000 - 40_000]);
     tx.outputs[0].script_pubkey = p2wsh.clone();
     tx.inputs[0].witness = vec![witness_script];
     let vsize = tx.weight().div_ceil(4) as i64;
-    node.submit_transaction(start_ms(), tx).unwrap();
-    node.set_generate(true, 1);
+    node.handle(now, Input::SubmitTx(tx));
+    assert_eq!(node.mempool().len(), 1);
+    rpc(&mut node, now, "setgenerate", json!([true, 1])).unwrap();
     let mut work = mine_on(&mut node).flatten().unwrap();
     node.handle(start_ms() + 1000, solve(&mut work));
     assert!(node.mempool().is_empty(), "the transaction was mined");
-    assert_eq!(node.estimate_fee(1), Ok(40_000 * 1000 / vsize));
+    assert_eq!(
+        estimate(&mut node, 1),
+        Ok(btc_per_kvb(40_000 * 1000 / vsize))
+    );
 }
 
 #[test]
 fn getblocktemplate_takes_the_time_of_the_call() {
     let mut node = mining_node(false);
-    let info = crate::rpc::handlers::NodeInfo {
-        version: (0, 1, 0),
-        start_time: 0,
-        proxy: String::new(),
-        log_subsystems: vec![],
-    };
-    let gbt = crate::rpc::methods::find("getblocktemplate").unwrap();
     let later = start_ms() + 20 * 60_000;
-    let t = node.rpc(later, gbt, &[], &info).unwrap().result;
-    assert_eq!(t["curtime"], serde_json::json!(later / 1000));
-    assert_eq!(t["height"], serde_json::json!(1));
+    let t = rpc(&mut node, later, "getblocktemplate", json!([])).unwrap();
+    assert_eq!(t["curtime"], json!(later / 1000));
+    assert_eq!(t["height"], json!(1));
     // The same template, its time moved on, until the tip or (after a minute) the pool changes.
-    let again = node.rpc(later + 5_000, gbt, &[], &info).unwrap().result;
+    let again = rpc(&mut node, later + 5_000, "getblocktemplate", json!([])).unwrap();
     assert_eq!(again["longpollid"], t["longpollid"]);
-    assert_eq!(again["curtime"], serde_json::json!(later / 1000 + 5));
+    assert_eq!(again["curtime"], json!(later / 1000 + 5));
 }

@@ -2,7 +2,7 @@
 
 use super::tx_json::{script_pub_key, tx_raw_result, TxBlock};
 use super::Context;
-use crate::chain::{ChainStore, IndexEntry, Status};
+use crate::chain::{IndexEntry, Status};
 use crate::mempool::Coin;
 use crate::primitives::block::Block;
 use crate::primitives::encode::Encodable;
@@ -48,7 +48,7 @@ pub fn difficulty(bits: u32) -> f64 {
 }
 
 /// Confirmations of a block: 1 for the tip, -1 off the main chain (as Bitcoin Core).
-fn confirmations<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> i64 {
+fn confirmations(ctx: &Context<'_>, e: &IndexEntry) -> i64 {
     let index = ctx.chain.index();
     if index.is_main(&e.hash) {
         i64::from(ctx.chain.tip().height) - i64::from(e.height) + 1
@@ -57,7 +57,7 @@ fn confirmations<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> i64 {
     }
 }
 
-fn next_hash<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> Option<BlockHash> {
+fn next_hash(ctx: &Context<'_>, e: &IndexEntry) -> Option<BlockHash> {
     let index = ctx.chain.index();
     index
         .is_main(&e.hash)
@@ -65,17 +65,13 @@ fn next_hash<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> Option<Bloc
         .flatten()
 }
 
-fn entry<'c, S: ChainStore>(
-    ctx: &Context<'c, S>,
-    p: Params,
-    i: usize,
-) -> Result<&'c IndexEntry, RpcError> {
+fn entry<'c>(ctx: &Context<'c>, p: Params, i: usize) -> Result<&'c IndexEntry, RpcError> {
     let hash = p.hash(i, "hash")?;
     ctx.chain.index().get(&hash).ok_or_else(block_not_found)
 }
 
 /// The header fields `getblock` and `getblockheader` share, in btcd's names.
-fn header_fields<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> Map<String, Value> {
+fn header_fields(ctx: &Context<'_>, e: &IndexEntry) -> Map<String, Value> {
     let h = &e.header;
     let mut m = Map::new();
     m.insert("hash".into(), json!(e.hash.to_string()));
@@ -91,7 +87,7 @@ fn header_fields<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry) -> Map<Str
     m
 }
 
-fn link_fields<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry, m: &mut Map<String, Value>) {
+fn link_fields(ctx: &Context<'_>, e: &IndexEntry, m: &mut Map<String, Value>) {
     if e.height > 0 {
         m.insert(
             "previousblockhash".into(),
@@ -104,29 +100,26 @@ fn link_fields<S: ChainStore>(ctx: &Context<'_, S>, e: &IndexEntry, m: &mut Map<
 }
 
 /// `getblockcount`: the height of the tip.
-pub fn get_block_count<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_block_count(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     Ok(json!(ctx.chain.tip().height))
 }
 
 /// `getbestblockhash`: the tip's hash.
-pub fn get_best_block_hash<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn get_best_block_hash(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     Ok(json!(ctx.chain.tip().hash.to_string()))
 }
 
 /// `getbestblock` (btcd extension): the tip's hash and height.
-pub fn get_best_block<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_best_block(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     let tip = ctx.chain.tip();
     Ok(json!({ "hash": tip.hash.to_string(), "height": tip.height }))
 }
 
 /// `getblockhash index`: the main-chain hash at a height; -1 "Block number out of range" as btcd.
-pub fn get_block_hash<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_block_hash(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 1)?;
     let height = p.i64(0, "index")?;
     u32::try_from(height)
@@ -137,13 +130,12 @@ pub fn get_block_hash<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<
 }
 
 /// `getblock hash (verbosity=1)`: hex (0), a summary with txids (1) or with decoded txs (2).
-pub fn get_block<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_block(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 2)?;
     let e = entry(ctx, p, 0)?;
     let verbosity = p.opt_i64(1, "verbosity")?.unwrap_or(1);
     let block: Block = ctx
         .chain
-        .store()
         .block(&e.hash)
         .map_err(database_error)?
         .ok_or_else(block_not_found)?;
@@ -182,7 +174,7 @@ pub fn get_block<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value
 }
 
 /// `getblockheader hash (verbose=true)`: the header as JSON, or its 80 bytes in hex.
-pub fn get_block_header<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_block_header(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 2)?;
     let e = entry(ctx, p, 0)?;
     if !p.opt_bool(1, "verbose")?.unwrap_or(true) {
@@ -194,10 +186,7 @@ pub fn get_block_header<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Resul
 }
 
 /// `getblockchaininfo`: chain name, heights, best hash, difficulty, median time, chain work.
-pub fn get_blockchain_info<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn get_blockchain_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     let index = ctx.chain.index();
     let tip = ctx.chain.tip();
@@ -215,7 +204,7 @@ pub fn get_blockchain_info<S: ChainStore>(
 }
 
 /// `getdifficulty`: the tip's difficulty ratio.
-pub fn get_difficulty<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_difficulty(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     Ok(json!(difficulty(ctx.chain.tip().header.bits)))
 }
@@ -236,7 +225,7 @@ fn tip_status(s: Status, is_active: bool) -> &'static str {
 }
 
 /// `getchaintips`: every block without children, with its branch length off the main chain.
-pub fn get_chain_tips<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_chain_tips(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     let index = ctx.chain.index();
     let tip = ctx.chain.tip();
@@ -262,7 +251,7 @@ pub fn get_chain_tips<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<
 }
 
 /// `gettxout txid vout (includemempool=true)`: an unspent output, or null when spent or unknown.
-pub fn get_tx_out<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_tx_out(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(2, 3)?;
     let txid = p.hash(0, "txid")?;
     let vout = u32::try_from(p.i64(1, "vout")?)
@@ -277,7 +266,7 @@ pub fn get_tx_out<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Valu
             None => return Ok(Value::Null),
         }
     } else {
-        let coin: Option<Coin> = ctx.chain.store().coin(&op).map_err(database_error)?;
+        let coin: Option<Coin> = ctx.chain.utxo(&op).map_err(database_error)?;
         match coin {
             Some(c) => (
                 c.output,
@@ -304,7 +293,7 @@ const MAX_HEADERS: usize = 2000;
 
 /// `getheaders [locator,...] hashstop`: hex headers of the main chain after the first locator
 /// hash on it (after genesis when none is), up to `hashstop` or 2000 headers.
-pub fn get_headers<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_headers(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(2, 2)?;
     let locators = p
         .get(0)

@@ -3,11 +3,9 @@
 use super::chain::difficulty;
 use super::Context;
 use crate::address::{Address, Payload};
-use crate::chain::ChainStore;
 use crate::params::Network;
 use crate::primitives::hash::hex_encode;
-use crate::rpc::error::{code, RpcError};
-use crate::rpc::methods::{self, Reach, Transport};
+use crate::rpc::error::RpcError;
 use crate::rpc::params::Params;
 use crate::wire::protocol::PROTOCOL_VERSION;
 use serde_json::{json, Map, Value};
@@ -16,13 +14,13 @@ use serde_json::{json, Map, Value};
 const API_VERSION: (u32, u32, u32) = (1, 3, 0);
 
 /// `getcurrentnet`: the network's magic as a number, as btcd.
-pub fn get_current_net<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_current_net(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     Ok(json!(u32::from_le_bytes(ctx.chain.params().magic)))
 }
 
 /// `getinfo`: btcd's summary of version, chain and relay settings.
-pub fn get_info<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     let (major, minor, patch) = ctx.info.version;
     let tip = ctx.chain.tip();
@@ -31,7 +29,7 @@ pub fn get_info<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value,
         "protocolversion": PROTOCOL_VERSION,
         "blocks": tip.height,
         "timeoffset": 0,
-        "connections": ctx.connections,
+        "connections": ctx.net.peers.len(),
         "proxy": ctx.info.proxy,
         "difficulty": difficulty(tip.header.bits),
         "testnet": ctx.chain.params().network == Network::Testnet3,
@@ -41,13 +39,13 @@ pub fn get_info<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value,
 }
 
 /// `uptime`: seconds since the daemon started.
-pub fn uptime<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn uptime(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     Ok(json!(ctx.now.saturating_sub(ctx.info.start_time)))
 }
 
 /// `version`: the JSON-RPC API version under btcd's key.
-pub fn version(p: Params) -> Result<Value, RpcError> {
+pub fn version(_: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     let (major, minor, patch) = API_VERSION;
     Ok(json!({
@@ -62,26 +60,8 @@ pub fn version(p: Params) -> Result<Value, RpcError> {
     }))
 }
 
-/// `help (command)`: one usage line per HTTP command, or the usage of one command.
-pub fn help(p: Params, transport: Transport) -> Result<Value, RpcError> {
-    p.expect_count(0, 1)?;
-    match p.opt_str(0, "command")? {
-        None => {
-            let lines: Vec<&str> = methods::METHODS
-                .iter()
-                .filter(|m| transport == Transport::WebSocket || m.reach == Reach::Both)
-                .map(|m| m.usage)
-                .collect();
-            Ok(json!(lines.join("\n")))
-        }
-        Some(name) => methods::find(name).map(|m| json!(m.usage)).ok_or_else(|| {
-            RpcError::new(code::INVALID_PARAMETER, format!("Unknown command: {name}"))
-        }),
-    }
-}
-
 /// `validateaddress address`: whether it is valid for this network, and what it pays to.
-pub fn validate_address<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn validate_address(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 1)?;
     let s = p.str(0, "address")?;
     let mut m = Map::new();

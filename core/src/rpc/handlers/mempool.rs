@@ -2,7 +2,6 @@
 
 use super::tx_json::{btc, decode_tx};
 use super::Context;
-use crate::chain::ChainStore;
 use crate::mempool::Checked;
 use crate::primitives::encode::Encodable;
 use crate::primitives::{Hash256, OutPoint};
@@ -11,14 +10,14 @@ use crate::rpc::params::{hex_arg, Params};
 use serde_json::{json, Map, Value};
 
 /// `getmempoolinfo`: transaction count and total serialized size, as btcd.
-pub fn get_mempool_info<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_mempool_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     let bytes: usize = ctx.mempool.entries().map(|e| e.tx.encode().len()).sum();
     Ok(json!({ "size": ctx.mempool.len(), "bytes": bytes }))
 }
 
 /// `getrawmempool (verbose=false)`: txids, or btcd's verbose entry per txid.
-pub fn get_raw_mempool<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_raw_mempool(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 1)?;
     if !p.opt_bool(0, "verbose")?.unwrap_or(false) {
         let ids: Vec<String> = ctx.mempool.entries().map(|e| e.txid.to_string()).collect();
@@ -50,10 +49,7 @@ const DEFAULT_MAX_FEE_RATE: f64 = 0.1;
 
 /// `testmempoolaccept ["rawtx",...] (maxfeerate)`: each transaction's verdict from the same
 /// checks `sendrawtransaction` runs, without changing the pool; btcd's result shape.
-pub fn test_mempool_accept<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn test_mempool_accept(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 2)?;
     let Some(Value::Array(raws)) = p.get(0) else {
         return Err(RpcError::invalid_params(
@@ -78,7 +74,7 @@ pub fn test_mempool_accept<S: ChainStore>(
             "wtxid": tx.wtxid().to_string(),
             "package-error": "",
         });
-        match ctx.mempool.check(tx, ctx.chain) {
+        match ctx.mempool.check(tx, ctx.chain.tx_context()) {
             Err(reason) => item["reject-reason"] = json!(reason.to_string()),
             // Core's word for unknown parents.
             Ok(Checked::Missing(_)) => item["reject-reason"] = json!("missing-inputs"),
@@ -105,10 +101,7 @@ pub fn test_mempool_accept<S: ChainStore>(
 
 /// `gettxspendingprevout [{"txid":..,"vout":n},...]`: the mempool transaction spending each
 /// outpoint, if any.
-pub fn get_tx_spending_prev_out<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn get_tx_spending_prev_out(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 1)?;
     let Some(Value::Array(outputs)) = p.get(0) else {
         return Err(RpcError::invalid_params(

@@ -4,7 +4,6 @@
 use super::Context;
 use crate::address::{base58, Address, Payload};
 use crate::base64;
-use crate::chain::ChainStore;
 use crate::primitives::encode::write_compact_size;
 use crate::primitives::hash::sha256d;
 use crate::rpc::error::{code, RpcError};
@@ -47,10 +46,7 @@ fn decode_wif(wif: &str, params: &crate::params::Params) -> Result<(SecretKey, b
 }
 
 /// `signmessagewithprivkey "privkey" "message"`: the base64 compact signature.
-pub fn sign_message_with_priv_key<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn sign_message_with_priv_key(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(2, 2)?;
     let (key, compressed) = decode_wif(p.str(0, "privkey")?, ctx.chain.params())?;
     let message = p.str(1, "message")?;
@@ -66,7 +62,7 @@ pub fn sign_message_with_priv_key<S: ChainStore>(
 
 /// `verifymessage "address" "signature" "message"`: whether the signature's recovered key hashes
 /// to the P2PKH address. Signatures that recover no key are `false`, as in Core.
-pub fn verify_message<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn verify_message(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(3, 3)?;
     let address = Address::from_str_for(p.str(0, "address")?, ctx.chain.params()).map_err(|e| {
         RpcError::new(

@@ -1,18 +1,21 @@
-//! Mining RPC pieces that need only the chain: `getnetworkhashps`, the getblocktemplate
-//! request and result in btcd's (BIP22/23) shapes, and BIP22 reject reasons. The calls that
-//! change the miner are answered by the node (`core/src/node/mining/rpc.rs`).
+//! Mining commands (btcd's handlers of the same names): the CPU miner's figures and switch,
+//! `getnetworkhashps`, `estimatefee`, and getblocktemplate's request and result in btcd's
+//! (BIP22/23) shapes with BIP22 reject reasons. The node makes templates and switches the
+//! miner ([`Effect::SetGenerate`], [`Effect::BlockTemplate`]).
 
 pub use super::chain::difficulty;
-use super::Context;
+use super::{Context, Effect, Handled};
 use crate::chain::header_rules::MAX_FUTURE_BLOCK_TIME;
-use crate::chain::{Chain, ChainError, ChainStore, RuleError};
+use crate::chain::{ChainError, RuleError};
 use crate::mining::{BlockTemplate, COINBASE_FLAGS};
+use crate::params::Network;
 use crate::primitives::encode::Encodable;
 use crate::primitives::hash::hex_encode;
 use crate::primitives::target::compact_to_target;
 use crate::primitives::{BlockHash, Txid};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
+use crate::rpc::view::ChainView;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -25,11 +28,108 @@ const MUTABLE: [&str; 4] = ["time", "transactions/add", "prevblock", "coinbase/a
 /// Nonce range a caller may search (btcd's `gbtNonceRange`).
 const NONCE_RANGE: &str = "00000000ffffffff";
 
+/// btcd's refusal to mine without somewhere to pay.
+pub fn no_mining_addresses() -> RpcError {
+    RpcError::new(
+        code::INTERNAL,
+        "No payment addresses specified via --miningaddr",
+    )
+}
+
+/// `getgenerate`: whether the CPU miner is on.
+pub fn get_generate(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(json!(ctx.miner.generating))
+}
+
+/// `gethashespersec`: the miner's hash rate, 0 while it is off (btcd).
+pub fn get_hashes_per_sec(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(json!(hashes_per_sec(ctx) as i64))
+}
+
+fn hashes_per_sec(ctx: &Context<'_>) -> f64 {
+    match ctx.miner.generating {
+        true => ctx.miner.hashes_per_sec,
+        false => 0.0,
+    }
+}
+
+/// `setgenerate generate (genproclimit=-1)`: 0 threads means off; -1 the configured count.
+pub fn set_generate(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(1, 2)?;
+    let generate = p
+        .get(0)
+        .and_then(Value::as_bool)
+        .ok_or_else(|| RpcError::invalid_params("generate must be a boolean"))?;
+    let limit = p.opt_i64(1, "genproclimit")?.unwrap_or(-1);
+    if !generate || limit == 0 {
+        return Ok(Handled::effect(Effect::SetGenerate(None)));
+    }
+    if !ctx.miner.can_pay {
+        return Err(no_mining_addresses());
+    }
+    let threads = u32::try_from(limit).unwrap_or(ctx.miner.default_threads);
+    Ok(Handled::effect(Effect::SetGenerate(Some(threads))))
+}
+
+/// `getmininginfo`: btcd's non-wallet fields.
+pub fn get_mining_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    let chain = ctx.chain;
+    let tip = *chain.tip();
+    let block = chain
+        .block(&tip.hash)
+        .map_err(|e| RpcError::new(code::DATABASE, format!("Database error: {e}")))?
+        .ok_or_else(|| RpcError::new(code::DATABASE, "Database error: tip block missing"))?;
+    let network = chain.params().network;
+    Ok(json!({
+        "blocks": tip.height,
+        "currentblocksize": block.total_size(),
+        "currentblockweight": block.weight(),
+        "currentblocktx": block.txdata.len(),
+        "difficulty": difficulty(tip.header.bits),
+        "errors": "",
+        "generate": ctx.miner.generating,
+        "genproclimit": ctx.miner.threads,
+        "hashespersec": hashes_per_sec(ctx),
+        "networkhashps": network_hash_ps(chain, 120, -1),
+        "pooledtx": ctx.mempool.len(),
+        "testnet": network == Network::Testnet3,
+    }))
+}
+
+/// `estimatefee numblocks`: BTC per kilobyte ([`crate::mempool::estimate`]), never below the
+/// minimum relay fee, with btcd's refusals as internal errors.
+pub fn estimate_fee(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(1, 1)?;
+    let n = p.i64(0, "numblocks")?;
+    if n <= 0 {
+        return Err(RpcError::new(
+            code::INTERNAL,
+            "Parameter NumBlocks must be positive",
+        ));
+    }
+    let target = u32::try_from(n).unwrap_or(u32::MAX);
+    let floor = ctx.mempool.policy().min_relay_fee_per_kvb;
+    ctx.miner
+        .fees
+        .estimate(target, floor)
+        .map(|sat_per_kvb| json!(sat_per_kvb as f64 / 1e8))
+        .map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))
+}
+
+/// `getblocktemplate ({request})`: checked here, answered by the node from its template.
+pub fn get_block_template(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
+    let request = template_request(&p)?;
+    match request.mode.as_str() {
+        "template" | "proposal" => Ok(Handled::effect(Effect::BlockTemplate(request))),
+        _ => Err(invalid_mode()),
+    }
+}
+
 /// `getnetworkhashps (blocks=120 height=-1)`.
-pub fn get_network_hash_ps<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn get_network_hash_ps(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 2)?;
     let blocks = p.opt_i64(0, "blocks")?.unwrap_or(120);
     let height = p.opt_i64(1, "height")?.unwrap_or(-1);
@@ -39,7 +139,7 @@ pub fn get_network_hash_ps<S: ChainStore>(
 /// btcd's `getnetworkhashps` estimate: the work of the blocks after the start height divided
 /// by the time their timestamps span. `blocks <= 0` starts at the last difficulty change; a
 /// negative `height` means the tip; a zero or future `height` gives 0.
-pub fn network_hash_ps<S: ChainStore>(chain: &Chain<S>, blocks: i64, height: i64) -> f64 {
+pub fn network_hash_ps(chain: &dyn ChainView, blocks: i64, height: i64) -> f64 {
     let tip = i64::from(chain.tip().height);
     if height > tip || height == 0 {
         return 0.0;
@@ -133,8 +233,8 @@ pub fn decode_long_poll_id(id: &str) -> Option<(BlockHash, u64)> {
 /// The getblocktemplate result for `template` (btcd's `blockTemplateResult`), made at
 /// `generated_at`, at unix time `now`. With `coinbase_txn` the coinbase is included
 /// (`coinbasetxn`), otherwise only its value (`coinbasevalue`, the default).
-pub fn template_result<S: ChainStore>(
-    chain: &Chain<S>,
+pub fn template_result(
+    chain: &dyn ChainView,
     template: &BlockTemplate,
     generated_at: u64,
     now: u64,
@@ -303,7 +403,7 @@ pub fn reject_reason(err: &ChainError) -> String {
 mod tests {
     use super::*;
     use crate::chain::builder::BlockBuilder;
-    use crate::chain::MemStore;
+    use crate::chain::{Chain, MemStore};
     use crate::params::{Network, Params as ChainParams};
 
     #[test]

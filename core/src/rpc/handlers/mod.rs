@@ -1,28 +1,34 @@
-//! RPC command handlers: pure functions from a [`Context`] and positional parameters to a
-//! JSON result, in btcd's result shapes and error codes. The adapter supplies the context
-//! (the chain and mempool it holds, clocks as plain numbers) and acts on [`Effect`]s.
+//! RPC command handlers: functions from a [`Context`] and positional parameters to a JSON
+//! result, in btcd's result shapes and error codes, named in the method table
+//! ([`crate::rpc::methods`]). The node supplies the context (its chain, mempool, peers and
+//! miner, clocks as plain numbers) and carries out the [`Effect`]s handlers ask for.
 
-mod chain;
-mod info;
-mod mempool;
-mod message;
+pub mod chain;
+pub mod info;
+pub mod mempool;
+pub mod message;
 pub mod mining;
-mod net;
-mod operator;
-mod raw_tx;
-mod submit;
+pub mod net;
+pub mod operator;
+pub mod raw_tx;
+pub mod session;
+pub mod submit;
 pub mod tx_json;
 
-use super::error::RpcError;
-use super::methods::{Method, Transport};
-use super::params::Params;
-use crate::chain::{BlockVerdict, Chain, ChainStore};
-use crate::mempool::Mempool;
-use crate::node::PeerCommand;
-use crate::primitives::{Block, BlockHash, Transaction};
-use serde_json::Value;
+pub use net::NetView;
 
-pub use net::{peer_command_error, NetView};
+use super::caller::Transport;
+use super::debug_level::LevelSpec;
+use super::view::ChainView;
+use crate::chain::BlockVerdict;
+use crate::mempool::estimate::FeeEstimator;
+use crate::mempool::Mempool;
+use crate::net::ipnet::IpNet;
+use crate::net::peer_command::PeerCommand;
+use crate::primitives::{Block, BlockHash, Transaction};
+use crate::rpc::ws::rescan::Rescan;
+use mining::TemplateRequest;
+use serde_json::Value;
 
 /// Facts about the running node that the chain and mempool do not know.
 #[derive(Clone, Debug)]
@@ -38,42 +44,72 @@ pub struct NodeInfo {
 }
 
 /// What a handler reads: borrowed node state and the current time.
-pub struct Context<'a, S: ChainStore> {
+pub struct Context<'a> {
     /// The block chain.
-    pub chain: &'a Chain<S>,
+    pub chain: &'a dyn ChainView,
     /// The transaction memory pool.
     pub mempool: &'a Mempool,
     /// Static node facts.
     pub info: &'a NodeInfo,
-    /// Connected peers right now.
-    pub connections: u32,
     /// Peers, added nodes and traffic.
     pub net: NetView<'a>,
+    /// The CPU miner's state.
+    pub miner: MinerView<'a>,
     /// Unix time now.
     pub now: u64,
+    /// Where the call arrived.
+    pub transport: Transport,
 }
 
-/// Something to do after the handler checked its parameters: changes to the node (applied by
-/// [`crate::node::Node::rpc`]) or to the daemon.
+/// The CPU miner as the mining calls read it.
+pub struct MinerView<'a> {
+    /// Mining is on.
+    pub generating: bool,
+    /// Threads it mines with (`genproclimit`).
+    pub threads: u32,
+    /// Threads `setgenerate true` uses when given no count (the configured `genproclimit`).
+    pub default_threads: u32,
+    /// Hash rate the miner threads last reported.
+    pub hashes_per_sec: f64,
+    /// Whether any `miningaddr` is configured.
+    pub can_pay: bool,
+    /// Fee rates of recently mined transactions, for `estimatefee`.
+    pub fees: &'a FeeEstimator,
+}
+
+/// Something to do after the handler checked its parameters: changes to the node, carried
+/// out by the node, whose answer then replaces the handler's result.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Shut the daemon down (`stop`).
+    /// Shut the daemon down (`stop`), after replying.
     Stop,
     /// Offer a transaction to the mempool and relay it (`sendrawtransaction`).
     SubmitTx(Transaction),
     /// Process a block and announce it (`submitblock`).
     SubmitBlock(Block),
-    /// Mine this many blocks on the tip right away (`generate`, regtest and simnet).
+    /// Mine this many blocks on the tip, one at a time between other work, answering when
+    /// done (`generate`, regtest and simnet).
     Generate(u32),
     /// Apply an operator's verdict on a block (`invalidateblock`, `reconsiderblock`).
     BlockVerdict(BlockHash, BlockVerdict),
-    /// Change the logging levels to this `debuglevel` specification; the daemon checks it and
-    /// answers -32602 with the reason when it is not valid.
-    DebugLevel(String),
+    /// Change the logging levels (`debuglevel`; checked already).
+    DebugLevel(LevelSpec),
     /// Dial, drop or ping peers (`addnode`, `node`, `ping`).
     Peer(PeerCommand),
     /// Answer with up to this many known addresses, drawn at random (`getnodeaddresses`).
     NodeAddresses(usize),
+    /// Ban a network until a time in ms, dropping its peers, or (`None`) lift its ban
+    /// (`setban`).
+    Ban(IpNet, Option<u64>),
+    /// Lift every ban (`clearbanned`).
+    ClearBans,
+    /// Turn the CPU miner on with this many threads, or off (`setgenerate`).
+    SetGenerate(Option<u32>),
+    /// Answer a getblocktemplate request from the node's template.
+    BlockTemplate(TemplateRequest),
+    /// Scan the chain for a WebSocket client in steps between other work, notifying what it
+    /// finds, and answer when done (`rescan`).
+    Rescan(Rescan),
 }
 
 /// A handler's answer: the result and any effect to carry out after replying.
@@ -94,81 +130,15 @@ impl From<Value> for Handled {
     }
 }
 
-/// Runs an authorized `method` with `params`. Submissions come back as an [`Effect`] the node
-/// applies. Methods that need a part of the node these handlers cannot see yet (peer details,
-/// the miner) answer -1 "Command unimplemented"; those that need an index rbtcd does not keep answer btcd's error naming
-/// the option.
-pub fn dispatch<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    method: &Method,
-    params: &[Value],
-) -> Result<Handled, RpcError> {
-    let p = Params::new(method.name, params);
-    let value = match method.name {
-        "getbestblock" => chain::get_best_block(ctx, p)?,
-        "getbestblockhash" => chain::get_best_block_hash(ctx, p)?,
-        "getblock" => chain::get_block(ctx, p)?,
-        "getblockchaininfo" => chain::get_blockchain_info(ctx, p)?,
-        "getblockcount" => chain::get_block_count(ctx, p)?,
-        "getblockhash" => chain::get_block_hash(ctx, p)?,
-        "getblockheader" => chain::get_block_header(ctx, p)?,
-        "getchaintips" => chain::get_chain_tips(ctx, p)?,
-        "getdifficulty" => chain::get_difficulty(ctx, p)?,
-        "gettxout" => chain::get_tx_out(ctx, p)?,
-        "getmempoolinfo" => mempool::get_mempool_info(ctx, p)?,
-        "getnetworkhashps" => mining::get_network_hash_ps(ctx, p)?,
-        "getrawmempool" => mempool::get_raw_mempool(ctx, p)?,
-        "testmempoolaccept" => mempool::test_mempool_accept(ctx, p)?,
-        "gettxspendingprevout" => mempool::get_tx_spending_prev_out(ctx, p)?,
-        "signmessagewithprivkey" => message::sign_message_with_priv_key(ctx, p)?,
-        "verifymessage" => message::verify_message(ctx, p)?,
-        "decoderawtransaction" => tx_json::decode_raw_transaction(ctx, p)?,
-        "decodescript" => tx_json::decode_script(ctx, p)?,
-        "createrawtransaction" => raw_tx::create_raw_transaction(ctx, p)?,
-        "getrawtransaction" => raw_tx::get_raw_transaction(ctx, p)?,
-        "searchrawtransactions" => raw_tx::search_raw_transactions(p)?,
-        "getcfilter" | "getcfilterheader" => raw_tx::cfilter(p)?,
-        "getheaders" => chain::get_headers(ctx, p)?,
-        "getconnectioncount" => {
-            p.expect_count(0, 0)?;
-            Value::from(ctx.connections)
+impl Handled {
+    /// A null result and `effect` for the node to carry out.
+    pub fn effect(effect: Effect) -> Self {
+        Handled {
+            result: Value::Null,
+            effect: Some(effect),
         }
-        "getcurrentnet" => info::get_current_net(ctx, p)?,
-        "getinfo" => info::get_info(ctx, p)?,
-        "help" => info::help(p, Transport::Http)?,
-        "uptime" => info::uptime(ctx, p)?,
-        "validateaddress" => info::validate_address(ctx, p)?,
-        "version" => info::version(p)?,
-        "sendrawtransaction" => return submit::send_raw_transaction(p),
-        "submitblock" => return submit::submit_block(p),
-        "generate" => return submit::generate(p),
-        "debuglevel" => return operator::debug_level(ctx, p),
-        "invalidateblock" => return operator::block_verdict(p, BlockVerdict::Invalid),
-        "reconsiderblock" => return operator::block_verdict(p, BlockVerdict::Reconsider),
-        "verifychain" => operator::verify_chain_rpc(ctx, p)?,
-        "addnode" => return net::add_node(ctx, p),
-        "node" => return net::node(ctx, p),
-        "ping" => return net::ping(p),
-        "getnodeaddresses" => return net::get_node_addresses(p),
-        "getpeerinfo" => net::get_peer_info(ctx, p)?,
-        "getnettotals" => net::get_net_totals(ctx, p)?,
-        "getaddednodeinfo" => net::get_added_node_info(ctx, p)?,
-        "stop" => {
-            p.expect_count(0, 0)?;
-            return Ok(Handled {
-                result: Value::String("rbtcd stopping.".into()),
-                effect: Some(Effect::Stop),
-            });
-        }
-        _ => return Err(RpcError::unimplemented()),
-    };
-    Ok(value.into())
-}
-
-/// `help` over a WebSocket, whose command overview also lists the WebSocket-only commands.
-pub fn websocket_help(params: &[Value]) -> Result<Value, RpcError> {
-    info::help(Params::new("help", params), Transport::WebSocket)
+    }
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,11 +1,13 @@
-//! Peer and network commands: `getpeerinfo`, `getnettotals`, `getaddednodeinfo` read the
-//! node's [`NetView`]; `addnode`, `node`, `ping` and `getnodeaddresses` check their
-//! parameters here and come back as [`Effect`]s the node carries out.
+//! Peer and network commands: `getpeerinfo`, `getnettotals`, `getaddednodeinfo` and
+//! `listbanned` read the node's [`NetView`]; `addnode`, `node`, `ping`, `getnodeaddresses`,
+//! `setban` and `clearbanned` check their parameters here and come back as [`Effect`]s the
+//! node carries out.
 
 use super::{Context, Effect, Handled};
-use crate::chain::ChainStore;
+use crate::net::bans::BanList;
+use crate::net::ipnet::IpNet;
 use crate::net::peer::{Direction, Peer, PeerId};
-use crate::node::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
+use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
 use serde_json::{json, Map, Value};
@@ -24,6 +26,8 @@ pub struct NetView<'a> {
     pub totals: NetTotals,
     /// The peer headers are synced from.
     pub sync_peer: Option<PeerId>,
+    /// Banned networks.
+    pub bans: &'a BanList,
     /// Milliseconds since the Unix epoch now.
     pub now_ms: u64,
 }
@@ -43,7 +47,7 @@ fn invalid_parameter(message: impl Into<String>) -> RpcError {
     RpcError::new(code::INVALID_PARAMETER, message)
 }
 
-fn address<S: ChainStore>(ctx: &Context<'_, S>, s: &str) -> Result<SocketAddr, RpcError> {
+fn address(ctx: &Context<'_>, s: &str) -> Result<SocketAddr, RpcError> {
     parse_addr(s, ctx.chain.params().default_port).ok_or_else(|| {
         invalid_parameter(format!(
             "'{s}' is not a valid IP address (rbtcd connects to IP addresses, not host names)"
@@ -70,7 +74,7 @@ pub fn peer_command_error(e: PeerCommandError) -> RpcError {
 }
 
 /// `addnode "addr" "add|remove|onetry"`.
-pub fn add_node<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Handled, RpcError> {
+pub fn add_node(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
     p.expect_count(2, 2)?;
     let addr = address(ctx, p.str(0, "addr")?)?;
     let cmd = match p.str(1, "subcmd")? {
@@ -90,7 +94,7 @@ pub fn add_node<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Handle
 
 /// `node "connect|remove|disconnect" "target" ("perm|temp")`: the target of `remove` and
 /// `disconnect` is a peer id or an address.
-pub fn node<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Handled, RpcError> {
+pub fn node(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
     p.expect_count(2, 3)?;
     let target = p.str(1, "target")?;
     let which = || match target.parse::<u32>() {
@@ -117,13 +121,13 @@ pub fn node<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Handled, R
 }
 
 /// `ping`: queues a ping to every peer.
-pub fn ping(p: Params) -> Result<Handled, RpcError> {
+pub fn ping(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
     p.expect_count(0, 0)?;
     Ok(peer_command(PeerCommand::PingAll))
 }
 
 /// `getnodeaddresses (count=1)`: up to `count` known addresses (drawn by the node).
-pub fn get_node_addresses(p: Params) -> Result<Handled, RpcError> {
+pub fn get_node_addresses(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
     p.expect_count(0, 1)?;
     let count = p.opt_i64(0, "count")?.unwrap_or(1);
     if count <= 0 {
@@ -137,8 +141,14 @@ pub fn get_node_addresses(p: Params) -> Result<Handled, RpcError> {
     })
 }
 
+/// `getconnectioncount`: peers connected now.
+pub fn get_connection_count(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(json!(ctx.net.peers.len()))
+}
+
 /// `getnettotals`: bytes received and sent over all connections, and the time.
-pub fn get_net_totals<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_net_totals(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     Ok(json!({
         "totalbytesrecv": ctx.net.totals.recv,
@@ -148,7 +158,7 @@ pub fn get_net_totals<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<
 }
 
 /// `getpeerinfo`: one object per connection, in btcd's shape.
-pub fn get_peer_info<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn get_peer_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     let net = &ctx.net;
     let secs = |ms: u64| ms / 1000;
@@ -201,12 +211,78 @@ pub fn get_peer_info<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<V
     Ok(Value::Array(peers.collect()))
 }
 
+/// How long `setban add` bans without a `bantime` (Core's `-bantime` default), seconds.
+const DEFAULT_BAN_SECS: u64 = 24 * 3600;
+
+/// `setban "subnet" "add|remove" (bantime=86400 absolute=false)` (Bitcoin Core's; btcd has no
+/// manual bans): bans an address or network for `bantime` seconds (until that unix time
+/// when `absolute`), dropping its peers, or lifts such a ban.
+pub fn set_ban(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(2, 4)?;
+    let net: IpNet = p.str(0, "subnet")?.parse().map_err(|_| {
+        RpcError::new(
+            code::CLIENT_INVALID_IP_OR_SUBNET,
+            "Error: Invalid IP/Subnet",
+        )
+    })?;
+    let banned = ctx.net.bans.iter().any(|(n, _)| *n == net);
+    match p.str(1, "command")? {
+        "add" => {
+            if banned {
+                return Err(RpcError::new(
+                    code::CLIENT_NODE_ALREADY_ADDED,
+                    "Error: IP/Subnet already banned",
+                ));
+            }
+            let time = p.opt_i64(2, "bantime")?.filter(|t| *t > 0);
+            let time = time.map_or(DEFAULT_BAN_SECS, |t| t as u64);
+            let until = match p.opt_bool(3, "absolute")?.unwrap_or(false) {
+                true => time,
+                false => ctx.now.saturating_add(time),
+            };
+            let until_ms = until.saturating_mul(1000);
+            Ok(Handled::effect(Effect::Ban(net, Some(until_ms))))
+        }
+        "remove" if banned => Ok(Handled::effect(Effect::Ban(net, None))),
+        "remove" => Err(RpcError::new(
+            code::CLIENT_INVALID_IP_OR_SUBNET,
+            "Error: Unban failed. Requested address/subnet was not previously manually banned.",
+        )),
+        _ => Err(RpcError::invalid_params(
+            "setban command must be \"add\" or \"remove\"",
+        )),
+    }
+}
+
+/// `listbanned`: the bans in force, with when each ends (unix time) and how long is left.
+pub fn list_banned(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    let bans = ctx
+        .net
+        .bans
+        .iter()
+        .filter(|(_, until)| **until > ctx.net.now_ms);
+    Ok(Value::Array(
+        bans.map(|(net, until)| {
+            json!({
+                "address": net.to_string(),
+                "banned_until": until / 1000,
+                "time_remaining": until.saturating_sub(ctx.net.now_ms) / 1000,
+            })
+        })
+        .collect(),
+    ))
+}
+
+/// `clearbanned`: lifts every ban.
+pub fn clear_banned(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(Handled::effect(Effect::ClearBans))
+}
+
 /// `getaddednodeinfo dns ("node")`: the permanent peers, as addresses or (with `dns`) with
 /// their connection state.
-pub fn get_added_node_info<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn get_added_node_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 2)?;
     let dns = p.opt_bool(0, "dns")?.ok_or_else(|| {
         RpcError::invalid_params("missing required parameter #1 'dns' for method getaddednodeinfo")

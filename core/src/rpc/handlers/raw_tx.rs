@@ -5,7 +5,6 @@
 use super::tx_json::{tx_raw_result, TxBlock};
 use super::Context;
 use crate::address::Address;
-use crate::chain::ChainStore;
 use crate::primitives::encode::Encodable;
 use crate::primitives::hash::hex_encode;
 use crate::primitives::transaction::{OutPoint, Transaction, TxIn, TxOut};
@@ -20,10 +19,7 @@ const SEQUENCE_FINAL: u32 = u32::MAX;
 
 /// `createrawtransaction [{"txid","vout"},...] {"address":amount,...} (locktime)`: an unsigned
 /// version-1 transaction in hex, as btcd builds it.
-pub fn create_raw_transaction<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn create_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(2, 3)?;
     let inputs = p
         .get(0)
@@ -89,10 +85,7 @@ pub fn create_raw_transaction<S: ChainStore>(
 
 /// `getrawtransaction txid (verbose=0)`: a mempool transaction, or with the transaction index
 /// a main-chain one, in hex or as btcd's `TxRawResult` (with its block when confirmed).
-pub fn get_raw_transaction<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn get_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 2)?;
     let txid = p.hash(0, "txid")?;
     // btcd takes an integer here; Bitcoin Core clients also send a boolean.
@@ -140,7 +133,7 @@ pub fn get_raw_transaction<S: ChainStore>(
 }
 
 /// `searchrawtransactions`: needs the address index.
-pub fn search_raw_transactions(p: Params) -> Result<Value, RpcError> {
+pub fn search_raw_transactions(_: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 7)?;
     Err(RpcError::new(
         code::MISC,
@@ -149,7 +142,7 @@ pub fn search_raw_transactions(p: Params) -> Result<Value, RpcError> {
 }
 
 /// `getcfilter` and `getcfilterheader`: need the committed-filter index.
-pub fn cfilter(p: Params) -> Result<Value, RpcError> {
+pub fn cfilter(_: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(2, 2)?;
     Err(RpcError::new(
         code::INVALID_ADDRESS_OR_KEY,

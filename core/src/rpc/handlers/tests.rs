@@ -1,9 +1,11 @@
 use super::*;
 use crate::chain::builder::{spend, BlockBuilder};
-use crate::chain::MemStore;
+use crate::chain::{Chain, ChainStore, MemStore};
+use crate::mempool::estimate::FeeEstimator;
 use crate::mempool::Policy;
-use crate::net::harness::mine_chain_to;
+use crate::harness::mine_chain_to;
 use crate::net::peer::{Peer, PeerId};
+use crate::net::peer_command::{PeerCommand, PeerTarget};
 use crate::params::{Network, Params as ChainParams};
 use crate::primitives::encode::{Decodable, Encodable};
 use crate::primitives::hash::hex_decode;
@@ -12,6 +14,7 @@ use crate::primitives::transaction::Transaction;
 use crate::primitives::OutPoint;
 use crate::rpc::error::code;
 use crate::rpc::methods::find;
+use crate::rpc::RpcError;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -40,7 +43,7 @@ fn chain_with(n: u32) -> Chain<MemStore> {
     chain
 }
 
-fn info() -> NodeInfo {
+pub(crate) fn info() -> NodeInfo {
     NodeInfo {
         version: (0, 1, 0),
         start_time: 1_000,
@@ -59,7 +62,34 @@ fn no_net(now_ms: u64) -> NetView<'static> {
         permanent: NO_PERMANENT,
         totals: Default::default(),
         sync_peer: None,
+        bans: Box::leak(Box::default()),
         now_ms,
+    }
+}
+
+/// The context of a call at unix time `now` against `chain` and `mempool`, without peers or a
+/// miner, over HTTP.
+pub(crate) fn context<'a>(
+    chain: &'a Chain<MemStore>,
+    mempool: &'a Mempool,
+    info: &'a NodeInfo,
+    now: u64,
+) -> Context<'a> {
+    Context {
+        chain,
+        mempool,
+        info,
+        net: no_net(now * 1000),
+        miner: MinerView {
+            generating: false,
+            threads: 0,
+            default_threads: 1,
+            hashes_per_sec: 0.0,
+            can_pay: false,
+            fees: Box::leak(Box::<FeeEstimator>::default()),
+        },
+        now,
+        transport: Transport::Http,
     }
 }
 
@@ -84,16 +114,9 @@ fn handle(
     params: Value,
 ) -> Result<Handled, RpcError> {
     let info = info();
-    let ctx = Context {
-        chain,
-        mempool,
-        info: &info,
-        connections: 0,
-        net: no_net(1_042_000),
-        now: 1_042,
-    };
+    let ctx = context(chain, mempool, &info, 1_042);
     let params = params.as_array().unwrap().clone();
-    dispatch(&ctx, find(method).unwrap(), &params)
+    find(method).unwrap().call(&ctx, None, &params)
 }
 
 #[test]
@@ -266,7 +289,11 @@ fn node_facts() {
         json!(1)
     );
     let help = call(&chain, "help", json!([])).unwrap();
-    assert_eq!(help.as_str().unwrap().lines().count(), 53);
+    assert_eq!(
+        help.as_str().unwrap().lines().count(),
+        53 + 3,
+        "btcd's and Core's ban commands"
+    );
     assert_eq!(
         call(&chain, "help", json!(["getblockcount"])).unwrap(),
         json!("getblockcount")
@@ -299,15 +326,8 @@ fn stop_asks_the_adapter_to_shut_down() {
     let chain = chain_with(0);
     let mempool = Mempool::new(Policy::default());
     let info = info();
-    let ctx = Context {
-        chain: &chain,
-        mempool: &mempool,
-        info: &info,
-        connections: 0,
-        net: no_net(0),
-        now: 0,
-    };
-    let h = dispatch(&ctx, find("stop").unwrap(), &[]).unwrap();
+    let ctx = context(&chain, &mempool, &info, 0);
+    let h = find("stop").unwrap().call(&ctx, None, &[]).unwrap();
     assert_eq!(h.effect, Some(Effect::Stop));
 }
 
@@ -536,7 +556,6 @@ fn effect_of(method: &str, params: Value) -> Result<Option<Effect>, RpcError> {
 
 #[test]
 fn peer_commands_become_effects_with_btcd_parameter_errors() {
-    use crate::node::{PeerCommand, PeerTarget};
     let port = ChainParams::new(Network::Regtest).default_port;
     let connect = |addr: &str, permanent| {
         Some(Effect::Peer(PeerCommand::Connect {

@@ -3,7 +3,6 @@
 
 use super::Context;
 use crate::address::{Address, Payload};
-use crate::chain::ChainStore;
 use crate::params::Params as ChainParams;
 use crate::primitives::encode::{Decodable, Encodable};
 use crate::primitives::hash::{hex_encode, BlockHash};
@@ -131,10 +130,7 @@ pub fn decode_tx(bytes: &[u8]) -> Result<Transaction, RpcError> {
 }
 
 /// `decoderawtransaction hextx`: btcd's `TxRawDecodeResult`.
-pub fn decode_raw_transaction<S: ChainStore>(
-    ctx: &Context<'_, S>,
-    p: Params,
-) -> Result<Value, RpcError> {
+pub fn decode_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 1)?;
     let tx = decode_tx(&p.hex(0, "hextx")?)?;
     Ok(json!({
@@ -148,7 +144,7 @@ pub fn decode_raw_transaction<S: ChainStore>(
 
 /// `decodescript hexscript`: asm, type, addresses, and the P2SH address of the script itself
 /// (omitted when the script is already P2SH).
-pub fn decode_script<S: ChainStore>(ctx: &Context<'_, S>, p: Params) -> Result<Value, RpcError> {
+pub fn decode_script(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 1)?;
     let script = p.hex(0, "hexscript")?;
     let params = ctx.chain.params();

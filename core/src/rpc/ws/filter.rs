@@ -10,7 +10,7 @@ use crate::primitives::{OutPoint, Transaction, TxIn};
 use crate::script::hashes::hash160;
 use crate::script::instruction::{instructions, is_push_only};
 use crate::script::standard::{classify, ScriptClass};
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 /// What an output script pays to, as btcd's `ExtractPkScriptAddrs` finds it: the address of
 /// a standard script, or the key-hash address of each key of a pay-to-pubkey or bare multisig
@@ -60,8 +60,8 @@ pub fn input_payload(input: &TxIn) -> Option<Payload> {
 /// Watched addresses and outpoints of one client.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TxFilter {
-    addresses: HashSet<Payload>,
-    unspent: HashSet<OutPoint>,
+    addresses: BTreeSet<Payload>,
+    unspent: BTreeSet<OutPoint>,
 }
 
 impl TxFilter {

@@ -6,26 +6,11 @@
 
 use super::filter::{output_payloads, TxFilter};
 use super::notification::{self as n, BlockDetails};
-use crate::address::{Address, Payload};
+use crate::address::Payload;
 use crate::params::Params as ChainParams;
 use crate::primitives::{Block, BlockHeader, OutPoint, Transaction, Txid};
-use crate::rpc::error::{code, RpcError};
-use crate::rpc::params::{decode_hex_error, Params};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
-
-/// The subscription commands [`Hub::command`] runs.
-pub const COMMANDS: &[&str] = &[
-    "loadtxfilter",
-    "notifyblocks",
-    "notifynewtransactions",
-    "notifyreceived",
-    "notifyspent",
-    "stopnotifyblocks",
-    "stopnotifynewtransactions",
-    "stopnotifyreceived",
-    "stopnotifyspent",
-];
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The transport's name for a connected client.
 pub type ClientId = u64;
@@ -33,31 +18,86 @@ pub type ClientId = u64;
 /// A notification for one client.
 pub type Outgoing = (ClientId, Value);
 
-/// What one client asked to be told about.
+/// What one client asked to be told about (its subscription commands change it).
 #[derive(Clone, Debug, Default)]
-struct Client {
+pub struct Subscriptions {
     /// `notifyblocks`.
     blocks: bool,
     /// `notifynewtransactions`, with whether verbose.
     new_txs: Option<bool>,
     /// `notifyspent` outpoints (and outputs found by `notifyreceived`).
-    spent: HashSet<OutPoint>,
+    spent: BTreeSet<OutPoint>,
     /// `notifyreceived` addresses.
-    received: HashSet<Payload>,
+    received: BTreeSet<Payload>,
     /// `loadtxfilter`.
     filter: Option<TxFilter>,
 }
 
-impl Client {
+impl Subscriptions {
     fn watches(&self) -> bool {
         !self.spent.is_empty() || !self.received.is_empty()
+    }
+
+    /// `notifyblocks` (true) and `stopnotifyblocks` (false).
+    pub fn notify_blocks(&mut self, on: bool) {
+        self.blocks = on;
+    }
+
+    /// `notifynewtransactions` (`Some(verbose)`) and `stopnotifynewtransactions` (`None`).
+    pub fn notify_new_txs(&mut self, verbose: Option<bool>) {
+        self.new_txs = verbose;
+    }
+
+    /// `notifyspent`: tell of transactions spending `outpoints`.
+    pub fn watch_spent(&mut self, outpoints: impl IntoIterator<Item = OutPoint>) {
+        self.spent.extend(outpoints);
+    }
+
+    /// `stopnotifyspent`.
+    pub fn unwatch_spent(&mut self, outpoints: &[OutPoint]) {
+        for op in outpoints {
+            self.spent.remove(op);
+        }
+    }
+
+    /// `notifyreceived`: tell of transactions paying `addresses`.
+    pub fn watch_received(&mut self, addresses: impl IntoIterator<Item = Payload>) {
+        self.received.extend(addresses);
+    }
+
+    /// `stopnotifyreceived`.
+    pub fn unwatch_received(&mut self, addresses: &[Payload]) {
+        for a in addresses {
+            self.received.remove(a);
+        }
+    }
+
+    /// `loadtxfilter`: a new filter, or (unless `reload`) more for the loaded one.
+    pub fn load_filter(
+        &mut self,
+        reload: bool,
+        addresses: impl IntoIterator<Item = Payload>,
+        outpoints: Vec<OutPoint>,
+    ) {
+        match self.filter.as_mut().filter(|_| !reload) {
+            Some(f) => {
+                addresses.into_iter().for_each(|a| f.add_address(a));
+                outpoints.into_iter().for_each(|o| f.add_outpoint(o));
+            }
+            None => self.filter = Some(TxFilter::new(addresses, outpoints)),
+        }
+    }
+
+    /// The filter `loadtxfilter` loaded, if any.
+    pub fn filter_mut(&mut self) -> Option<&mut TxFilter> {
+        self.filter.as_mut()
     }
 }
 
 /// Every client's subscriptions.
 pub struct Hub {
     params: ChainParams,
-    clients: BTreeMap<ClientId, Client>,
+    clients: BTreeMap<ClientId, Subscriptions>,
 }
 
 impl Hub {
@@ -85,9 +125,15 @@ impl Hub {
         self.clients.values().any(|c| c.blocks || c.watches())
     }
 
-    /// The filter `id` loaded, if any.
-    pub fn filter_mut(&mut self, id: ClientId) -> Option<&mut TxFilter> {
-        self.clients.get_mut(&id)?.filter.as_mut()
+    /// Takes the subscriptions of `id` out (for one of its commands to change); see
+    /// [`Hub::put`].
+    pub fn take(&mut self, id: ClientId) -> Option<Subscriptions> {
+        self.clients.remove(&id)
+    }
+
+    /// Puts back what [`Hub::take`] took.
+    pub fn put(&mut self, id: ClientId, subs: Subscriptions) {
+        self.clients.insert(id, subs);
     }
 
     /// Watches `outpoints` and `addresses` for `id`, as `notifyspent` and `notifyreceived` do
@@ -104,75 +150,12 @@ impl Hub {
         }
     }
 
-    /// Runs a subscription command of client `id`; `None` when `method` is not one of
-    /// [`COMMANDS`].
-    pub fn command(
-        &mut self,
-        id: ClientId,
-        method: &str,
-        values: &[Value],
-    ) -> Option<Result<Value, RpcError>> {
-        let p = Params::new(method, values);
-        let params = self.params.clone();
-        let client = self.clients.entry(id).or_default();
-        let outcome = match method {
-            "notifyblocks" => p.expect_count(0, 0).map(|()| client.blocks = true),
-            "stopnotifyblocks" => p.expect_count(0, 0).map(|()| client.blocks = false),
-            "notifynewtransactions" => p.expect_count(0, 1).and_then(|()| {
-                client.new_txs = Some(p.opt_bool(0, "verbose")?.unwrap_or(false));
-                Ok(())
-            }),
-            "stopnotifynewtransactions" => p.expect_count(0, 0).map(|()| client.new_txs = None),
-            "notifyspent" => p.expect_count(1, 1).and_then(|()| {
-                client.spent.extend(spent_outpoints(values)?);
-                Ok(())
-            }),
-            "stopnotifyspent" => p.expect_count(1, 1).and_then(|()| {
-                for op in spent_outpoints(values)? {
-                    client.spent.remove(&op);
-                }
-                Ok(())
-            }),
-            "notifyreceived" => p.expect_count(1, 1).and_then(|()| {
-                client.received.extend(addresses(&p, &params)?);
-                Ok(())
-            }),
-            "stopnotifyreceived" => p.expect_count(1, 1).and_then(|()| {
-                for a in addresses(&p, &params)? {
-                    client.received.remove(&a);
-                }
-                Ok(())
-            }),
-            "loadtxfilter" => p.expect_count(3, 3).and_then(|()| {
-                let reload = p.opt_bool(0, "reload")?.unwrap_or(false);
-                // btcd skips addresses it cannot decode: no output could pay them.
-                let payloads = strings(&p, 1, "addresses")?
-                    .into_iter()
-                    .filter_map(|s| Address::from_str_for(s, &params).ok())
-                    .map(|a| a.payload().clone());
-                let ops = outpoints(&p, 2, |h| {
-                    RpcError::new(code::INVALID_PARAMETER, format!("invalid hash {h:?}"))
-                })?;
-                match client.filter.as_mut().filter(|_| !reload) {
-                    Some(f) => {
-                        payloads.for_each(|a| f.add_address(a));
-                        ops.into_iter().for_each(|o| f.add_outpoint(o));
-                    }
-                    None => client.filter = Some(TxFilter::new(payloads, ops)),
-                }
-                Ok(())
-            }),
-            _ => return None,
-        };
-        Some(outcome.map(|()| Value::Null))
-    }
-
     /// The notifications for `block`, just connected at `height`: `redeemingtx`/`recvtx` for
     /// watched outpoints and addresses (spent watches are then dropped), then
     /// `blockconnected` and `filteredblockconnected` for block subscribers.
     pub fn block_connected(&mut self, block: &Block, height: u32) -> Vec<Outgoing> {
         let mut out = Vec::new();
-        if self.clients.values().any(Client::watches) {
+        if self.clients.values().any(Subscriptions::watches) {
             for (index, tx) in block.txdata.iter().enumerate() {
                 let details = BlockDetails::of(block, height, index);
                 self.notify_for_tx(tx, Some(details), &mut out);
@@ -249,14 +232,6 @@ impl Hub {
         out
     }
 
-    /// `redeemingtx` for a mempool transaction found spending outpoints just watched with
-    /// `notifyspent` (btcd tells of such a spend at once).
-    pub fn mempool_spend(&mut self, tx: &Transaction) -> Vec<Outgoing> {
-        let mut out = Vec::new();
-        self.notify_spends(tx, None, &mut out);
-        out
-    }
-
     /// btcd's `notifyForTx`: spends of watched outpoints, then payments to watched addresses.
     fn notify_for_tx(
         &mut self,
@@ -321,64 +296,4 @@ impl Hub {
             }
         }
     }
-}
-
-/// The outpoints of `notifyspent`/`stopnotifyspent`.
-pub fn spent_outpoints(values: &[Value]) -> Result<Vec<OutPoint>, RpcError> {
-    outpoints(&Params::new("notifyspent", values), 0, decode_hex_error)
-}
-
-/// A required array of strings.
-fn strings<'a>(p: &Params<'a>, i: usize, name: &str) -> Result<Vec<&'a str>, RpcError> {
-    p.array(i, name)?
-        .iter()
-        .map(|v| {
-            v.as_str().ok_or_else(|| {
-                RpcError::invalid_params(format!("parameter #{} '{name}' must hold strings", i + 1))
-            })
-        })
-        .collect()
-}
-
-/// `notifyreceived`'s addresses: every one must be valid for the network (btcd's
-/// `checkAddressValidity`, -5).
-fn addresses(p: &Params, params: &ChainParams) -> Result<Vec<Payload>, RpcError> {
-    strings(p, 0, "addresses")?
-        .into_iter()
-        .map(|s| {
-            Address::from_str_for(s, params)
-                .map(|a| a.payload().clone())
-                .map_err(|_| {
-                    RpcError::new(
-                        code::INVALID_ADDRESS_OR_KEY,
-                        format!("Invalid address or key: {s}"),
-                    )
-                })
-        })
-        .collect()
-}
-
-/// A required array of btcd's `OutPoint` objects, `{"hash": txid, "index": n}`; a malformed
-/// hash fails with `bad_hash`'s error.
-fn outpoints(
-    p: &Params,
-    i: usize,
-    bad_hash: impl Fn(&str) -> RpcError,
-) -> Result<Vec<OutPoint>, RpcError> {
-    let malformed = || {
-        RpcError::invalid_params(format!(
-            "parameter #{} 'outpoints' must hold {{\"hash\":\"txid\",\"index\":n}} objects",
-            i + 1
-        ))
-    };
-    p.array(i, "outpoints")?
-        .iter()
-        .map(|v| {
-            let hash = v["hash"].as_str().ok_or_else(malformed)?;
-            let index = v["index"].as_u64().and_then(|n| u32::try_from(n).ok());
-            let index = index.ok_or_else(malformed)?;
-            let txid = hash.parse().map_err(|_| bad_hash(hash))?;
-            Ok(OutPoint::new(txid, index))
-        })
-        .collect()
 }

@@ -8,8 +8,8 @@ pub mod notification;
 pub mod rescan;
 
 pub use filter::TxFilter;
-pub use hub::{ClientId, Hub, Outgoing};
-pub use rescan::{BlockSource, Rescan};
+pub use hub::{ClientId, Hub, Outgoing, Subscriptions};
+pub use rescan::Rescan;
 
 #[cfg(test)]
 mod tests;

@@ -6,98 +6,19 @@
 use super::filter::{input_payload, output_payloads, TxFilter};
 use super::notification::{self as n, BlockDetails};
 use crate::address::{Address, Payload};
-use crate::chain::{Chain, ChainStore};
-use crate::node::Node;
 use crate::params::Params as ChainParams;
-use crate::primitives::{Block, BlockHash, BlockHeader, OutPoint, Transaction};
+use crate::primitives::{Block, BlockHash, OutPoint};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
+use crate::rpc::view::ChainView;
 use serde_json::{json, Value};
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::BTreeSet;
 
-/// Read access to the chain (and mempool) that scans and notifications need; [`Chain`] and
-/// [`Node`] provide it, behind a trait object so the transport can run scans on the node
-/// without knowing its store type.
-pub trait BlockSource {
-    /// The chain's network parameters.
-    fn params(&self) -> &ChainParams;
-    /// A stored block by hash.
-    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, RpcError>;
-    /// A known block's header.
-    fn header(&self, hash: &BlockHash) -> Option<BlockHeader>;
-    /// The height of `hash` when it is on the main chain.
-    fn main_height(&self, hash: &BlockHash) -> Option<u32>;
-    /// The main-chain block at `height`.
-    fn main_hash(&self, height: u32) -> Option<BlockHash>;
-    /// The tip's height.
-    fn tip_height(&self) -> u32;
-    /// The mempool transaction spending `outpoint`, when a mempool is at hand.
-    fn mempool_spender(&self, outpoint: &OutPoint) -> Option<Arc<Transaction>>;
-}
-
-impl<S: ChainStore> BlockSource for Chain<S> {
-    fn params(&self) -> &ChainParams {
-        Chain::params(self)
-    }
-
-    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, RpcError> {
-        self.store()
-            .block(hash)
-            .map_err(|e| RpcError::new(code::DATABASE, format!("Database error: {e}")))
-    }
-
-    fn header(&self, hash: &BlockHash) -> Option<BlockHeader> {
-        self.index().get(hash).map(|e| e.header)
-    }
-
-    fn main_height(&self, hash: &BlockHash) -> Option<u32> {
-        let entry = self.index().get(hash)?;
-        self.index().is_main(hash).then_some(entry.height)
-    }
-
-    fn main_hash(&self, height: u32) -> Option<BlockHash> {
-        self.index().main_at(height).copied()
-    }
-
-    fn tip_height(&self) -> u32 {
-        self.tip().height
-    }
-
-    fn mempool_spender(&self, _: &OutPoint) -> Option<Arc<Transaction>> {
-        None
-    }
-}
-
-impl<S: ChainStore> BlockSource for Node<S> {
-    fn params(&self) -> &ChainParams {
-        self.chain().params()
-    }
-
-    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, RpcError> {
-        BlockSource::block(self.chain(), hash)
-    }
-
-    fn header(&self, hash: &BlockHash) -> Option<BlockHeader> {
-        self.chain().header(hash)
-    }
-
-    fn main_height(&self, hash: &BlockHash) -> Option<u32> {
-        self.chain().main_height(hash)
-    }
-
-    fn main_hash(&self, height: u32) -> Option<BlockHash> {
-        self.chain().main_hash(height)
-    }
-
-    fn tip_height(&self) -> u32 {
-        self.chain().tip().height
-    }
-
-    fn mempool_spender(&self, outpoint: &OutPoint) -> Option<Arc<Transaction>> {
-        let txid = self.mempool().spender_of(outpoint)?;
-        Some(Arc::clone(&self.mempool().get(&txid)?.tx))
-    }
+/// A stored block, or the database error RPC callers see.
+fn block(src: &dyn ChainView, hash: &BlockHash) -> Result<Block, RpcError> {
+    src.block(hash)
+        .map_err(|e| RpcError::new(code::DATABASE, format!("Database error: {e}")))?
+        .ok_or_else(|| block_not_found(hash))
 }
 
 fn block_not_found(hash: &BlockHash) -> RpcError {
@@ -111,11 +32,10 @@ fn block_not_found(hash: &BlockHash) -> RpcError {
 /// transactions matching the client's `filter` (which learns the outputs paying it), as
 /// btcd's `[{"hash", "transactions": [hex...]}]`, leaving out blocks with none.
 pub fn rescan_blocks(
-    src: &dyn BlockSource,
+    src: &dyn ChainView,
     filter: Option<&mut TxFilter>,
-    values: &[Value],
+    p: Params,
 ) -> Result<Value, RpcError> {
-    let p = Params::new("rescanblocks", values);
     p.expect_count(1, 1)?;
     let hashes: Vec<BlockHash> = p
         .array(0, "blockhashes")?
@@ -135,7 +55,7 @@ pub fn rescan_blocks(
     let mut found = Vec::new();
     let mut last: Option<BlockHash> = None;
     for hash in hashes {
-        let block = src.block(&hash)?.ok_or_else(|| block_not_found(&hash))?;
+        let block = block(src, &hash)?;
         if let Some(prev) = last.filter(|prev| block.header.prev_blockhash != *prev) {
             return Err(RpcError::new(
                 code::INVALID_PARAMETER,
@@ -157,10 +77,10 @@ pub fn rescan_blocks(
 }
 
 /// A legacy `rescan` in progress.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rescan {
-    addresses: HashSet<Payload>,
-    unspent: HashSet<OutPoint>,
+    addresses: BTreeSet<Payload>,
+    unspent: BTreeSet<OutPoint>,
     /// The next height to scan.
     next: u32,
     /// The height the scan stops before (btcd's range excludes the end block), or `None` to
@@ -182,8 +102,7 @@ pub struct RescanStep {
 impl Rescan {
     /// Parses `rescan beginblock [addresses] [outpoints] (endblock)`. Addresses that do not
     /// decode are skipped, as btcd only ever compares them to decoded output addresses.
-    pub fn start(src: &dyn BlockSource, values: &[Value]) -> Result<Rescan, RpcError> {
-        let p = Params::new("rescan", values);
+    pub fn start(src: &dyn ChainView, p: Params) -> Result<Rescan, RpcError> {
         p.expect_count(3, 4)?;
         let height_of = |s: &str| -> Result<u32, RpcError> {
             let hash: BlockHash = s
@@ -240,14 +159,14 @@ impl Rescan {
 
     /// Scans up to `max_blocks` more main-chain blocks. A block scanned earlier that left the
     /// main chain ends the scan with btcd's "Reorganize" (-20).
-    pub fn step(&mut self, src: &dyn BlockSource, max_blocks: u32) -> Result<RescanStep, RpcError> {
-        let stop = self.end.unwrap_or(src.tip_height().saturating_add(1));
+    pub fn step(&mut self, src: &dyn ChainView, max_blocks: u32) -> Result<RescanStep, RpcError> {
+        let stop = self.end.unwrap_or(src.tip().height.saturating_add(1));
         let mut notifications = Vec::new();
         let until = stop.min(self.next.saturating_add(max_blocks));
         while self.next < until {
             let reorg = || RpcError::new(code::DATABASE, "Reorganize");
             let hash = src.main_hash(self.next).ok_or_else(reorg)?;
-            let block = src.block(&hash)?.ok_or_else(|| block_not_found(&hash))?;
+            let block = block(src, &hash)?;
             if self
                 .last
                 .is_some_and(|(prev, _, _)| prev != block.header.prev_blockhash)
@@ -311,11 +230,11 @@ impl Rescan {
     }
 
     /// `rescanfinished` for the last block scanned, or the tip when nothing was scanned.
-    pub fn finished(&self, src: &dyn BlockSource) -> Result<Value, RpcError> {
+    pub fn finished(&self, src: &dyn ChainView) -> Result<Value, RpcError> {
         let (hash, height, time) = match self.last {
             Some(last) => last,
             None => {
-                let height = src.tip_height();
+                let height = src.tip().height;
                 let hash = src
                     .main_hash(height)
                     .ok_or_else(|| RpcError::new(code::DATABASE, "Database error: no tip"))?;

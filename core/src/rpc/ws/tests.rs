@@ -5,10 +5,18 @@ use super::*;
 use crate::address::{Address, Payload, WitnessProgram};
 use crate::chain::builder::{spend, BlockBuilder};
 use crate::chain::{Chain, MemStore};
+use crate::mempool::{Mempool, Policy};
 use crate::params::{Network, Params as ChainParams};
 use crate::primitives::hash::sha256;
 use crate::primitives::{Block, OutPoint, Transaction, Txid};
 use crate::rpc::error::code;
+use crate::rpc::handlers::session::Session;
+use crate::rpc::handlers::tests as handler_tests;
+use crate::rpc::handlers::Context;
+use crate::rpc::methods::find;
+use crate::rpc::params::Params;
+use crate::rpc::RpcError;
+use crate::rpc::Transport;
 use crate::script::opcodes::OP_1;
 use serde_json::{json, Value};
 
@@ -67,18 +75,38 @@ fn methods(out: &[Outgoing], client: ClientId) -> Vec<String> {
         .collect()
 }
 
+/// Runs a WebSocket command of client `id` through the method table, on a genesis-only
+/// chain with an empty mempool.
+fn command(hub: &mut Hub, id: ClientId, method: &str, args: Value) -> Result<Value, RpcError> {
+    let chain = Chain::open(params(), MemStore::new()).unwrap();
+    let mempool = Mempool::new(Policy::default());
+    let info = handler_tests::info();
+    let ctx = Context {
+        transport: Transport::WebSocket,
+        ..handler_tests::context(&chain, &mempool, &info, 0)
+    };
+    let mut subs = hub.take(id).unwrap_or_default();
+    let mut session = Session {
+        id: 1,
+        subs: &mut subs,
+        notes: Vec::new(),
+    };
+    let args = args.as_array().unwrap().clone();
+    let outcome = find(method).unwrap().call(&ctx, Some(&mut session), &args);
+    hub.put(id, subs);
+    outcome.map(|h| h.result)
+}
+
 fn ok(hub: &mut Hub, id: ClientId, method: &str, params: Value) {
-    let params = params.as_array().unwrap().clone();
     assert_eq!(
-        hub.command(id, method, &params),
-        Some(Ok(Value::Null)),
+        command(hub, id, method, params),
+        Ok(Value::Null),
         "{method}"
     );
 }
 
 fn err(hub: &mut Hub, id: ClientId, method: &str, params: Value) -> i32 {
-    let params = params.as_array().unwrap().clone();
-    hub.command(id, method, &params).unwrap().unwrap_err().code
+    command(hub, id, method, params).unwrap_err().code
 }
 
 #[test]
@@ -105,10 +133,6 @@ fn block_subscribers_get_connected_then_filtered_notifications_until_they_stop()
     );
     ok(&mut hub, 1, "stopnotifyblocks", json!([]));
     assert!(hub.block_connected(&blocks[0], 1).is_empty());
-    assert!(
-        hub.command(1, "getblockcount", &[]).is_none(),
-        "not a hub command"
-    );
     assert_eq!(
         err(&mut hub, 1, "notifyblocks", json!([1])),
         code::INVALID_PARAMS
@@ -220,25 +244,48 @@ fn rescanblocks_returns_matching_transactions_of_consecutive_blocks() {
     let blocks = blocks();
     let chain = chain(&blocks);
     let hash = |i: usize| json!(blocks[i].block_hash().to_string());
-    let e = rescan::rescan_blocks(&chain, None, &[json!([hash(0)])]).unwrap_err();
+    let e = rescan::rescan_blocks(
+        &chain,
+        None,
+        Params::new("rescanblocks", &[json!([hash(0)])]),
+    )
+    .unwrap_err();
     assert_eq!(e.code, code::MISC, "no filter loaded");
     let mut filter = TxFilter::new([watched().payload().clone()], []);
-    let found =
-        rescan::rescan_blocks(&chain, Some(&mut filter), &[json!([hash(0), hash(1)])]).unwrap();
+    let found = rescan::rescan_blocks(
+        &chain,
+        Some(&mut filter),
+        Params::new("rescanblocks", &[json!([hash(0), hash(1)])]),
+    )
+    .unwrap();
     assert_eq!(
         found,
         json!([{"hash": hash(0), "transactions": [notification::tx_hex(&blocks[0].txdata[0])]}])
     );
-    let found = rescan::rescan_blocks(&chain, Some(&mut filter), &[json!([hash(101)])]).unwrap();
+    let found = rescan::rescan_blocks(
+        &chain,
+        Some(&mut filter),
+        Params::new("rescanblocks", &[json!([hash(101)])]),
+    )
+    .unwrap();
     assert_eq!(
         found[0]["transactions"][0],
         notification::tx_hex(&blocks[101].txdata[1])
     );
-    let e =
-        rescan::rescan_blocks(&chain, Some(&mut filter), &[json!([hash(0), hash(2)])]).unwrap_err();
+    let e = rescan::rescan_blocks(
+        &chain,
+        Some(&mut filter),
+        Params::new("rescanblocks", &[json!([hash(0), hash(2)])]),
+    )
+    .unwrap_err();
     assert_eq!(e.code, code::INVALID_PARAMETER, "not a child");
     let unknown = json!([Txid::ZERO.to_string()]);
-    let e = rescan::rescan_blocks(&chain, Some(&mut filter), &[unknown]).unwrap_err();
+    let e = rescan::rescan_blocks(
+        &chain,
+        Some(&mut filter),
+        Params::new("rescanblocks", &[unknown]),
+    )
+    .unwrap_err();
     assert_eq!(e.code, code::INVALID_ADDRESS_OR_KEY);
 }
 
@@ -248,7 +295,7 @@ fn rescan_steps_through_the_chain_to_the_tip() {
     let chain = chain(&blocks);
     let genesis = json!(params().genesis_hash.to_string());
     let args = [genesis.clone(), json!([watched().to_string()]), json!([])];
-    let mut scan = Rescan::start(&chain, &args).unwrap();
+    let mut scan = Rescan::start(&chain, Params::new("rescan", &args)).unwrap();
     assert!(scan.to_tip() && !scan.is_empty());
     let mut seen = Vec::new();
     loop {
@@ -278,7 +325,7 @@ fn rescan_steps_through_the_chain_to_the_tip() {
     // An end block stops the scan before it, as btcd's height range does.
     let end = json!(blocks[101].block_hash().to_string());
     let args = [genesis, json!([watched().to_string()]), json!([]), end];
-    let mut scan = Rescan::start(&chain, &args).unwrap();
+    let mut scan = Rescan::start(&chain, Params::new("rescan", &args)).unwrap();
     let step = scan.step(&chain, 1000).unwrap();
     assert!(step.done && !scan.to_tip());
     let methods: Vec<_> = step
@@ -293,7 +340,7 @@ fn rescan_steps_through_the_chain_to_the_tip() {
         json!([watched().to_string()]),
         json!([]),
     ];
-    let mut scan = Rescan::start(&chain, &args).unwrap();
+    let mut scan = Rescan::start(&chain, Params::new("rescan", &args)).unwrap();
     let step = scan.step(&chain, 1000).unwrap();
     let methods: Vec<_> = step
         .notifications
@@ -303,17 +350,20 @@ fn rescan_steps_through_the_chain_to_the_tip() {
     assert_eq!(methods, [json!("redeemingtx")]);
     let unknown = [json!(Txid::ZERO.to_string()), json!([]), json!([])];
     assert_eq!(
-        Rescan::start(&chain, &unknown).unwrap_err().code,
+        Rescan::start(&chain, Params::new("rescan", &unknown))
+            .unwrap_err()
+            .code,
         code::INVALID_ADDRESS_OR_KEY
     );
 }
 
 #[test]
 fn websocket_help_lists_the_websocket_commands_too() {
-    let all = crate::rpc::handlers::websocket_help(&[]).unwrap();
+    let mut hub = Hub::new(params());
+    let all = command(&mut hub, 1, "help", json!([])).unwrap();
     let lines: Vec<&str> = all.as_str().unwrap().lines().collect();
     assert_eq!(lines.len(), crate::rpc::methods::METHODS.len());
     assert!(lines.iter().any(|l| l.starts_with("notifyblocks")));
-    let one = crate::rpc::handlers::websocket_help(&[json!("rescanblocks")]).unwrap();
+    let one = command(&mut hub, 1, "help", json!(["rescanblocks"])).unwrap();
     assert!(one.as_str().unwrap().starts_with("rescanblocks"));
 }

@@ -19,14 +19,12 @@ fn the_node_mines_through_its_task_and_stops_when_told() {
         let (tx, rx) = smol::channel::unbounded();
         let (notify, notes) = smol::channel::unbounded();
         let (miner, jobs) = spawn_miner(&tx).unwrap();
-        let server = smol::spawn(crate::p2p::run(
-            node,
-            Vec::new(),
-            (tx.clone(), rx),
-            Some(notify),
-            Some(jobs),
-            crate::p2p::dialer::Dialer::default(),
-        ));
+        let sinks = crate::p2p::Sinks {
+            notify: Some(notify),
+            miner: Some(jobs),
+            ..crate::p2p::Sinks::default()
+        };
+        let server = smol::spawn(crate::p2p::run(node, Vec::new(), (tx.clone(), rx), sinks));
         // Two blocks through the node, whatever the clock pacing.
         let mut connected = 0;
         while connected < 2 {

@@ -9,7 +9,9 @@ use crate::net::peer::{Direction, PeerId};
 use crate::node::{Input, Node, NodeConfig, Notification, Output, Time};
 use crate::params::Params;
 use crate::primitives::Block;
+use crate::rpc::{RequestId, Rights, RpcError};
 use crate::wire::protocol::{COMMAND_SIZE, MESSAGE_HEADER_SIZE};
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -41,6 +43,10 @@ pub struct Harness {
     pub disconnects: Vec<Vec<Output>>,
     /// Messages delivered so far.
     pub delivered: u64,
+    /// RPC and WebSocket outputs of each node ([`Output::RpcReply`], [`Output::Ws`], ...), in
+    /// order, but for the replies [`Harness::call`] took.
+    pub rpc_outputs: Vec<Vec<Output>>,
+    next_request: RequestId,
 }
 
 impl Harness {
@@ -60,6 +66,8 @@ impl Harness {
             notifications: Vec::new(),
             disconnects: Vec::new(),
             delivered: 0,
+            rpc_outputs: Vec::new(),
+            next_request: 1,
         }
     }
 
@@ -82,6 +90,7 @@ impl Harness {
         self.addrs.push(Self::addr_of(i));
         self.notifications.push(Vec::new());
         self.disconnects.push(Vec::new());
+        self.rpc_outputs.push(Vec::new());
         self.drain(i);
         i
     }
@@ -193,7 +202,46 @@ impl Harness {
                 Output::Notify(n) => self.notifications[i].push(n),
                 // No simulated DNS: tests feed `Input::Resolved` themselves.
                 Output::Resolve { .. } | Output::MineOn(_) => {}
+                Output::RpcReply { .. }
+                | Output::Ws { .. }
+                | Output::WsClose { .. }
+                | Output::LogLevels(_)
+                | Output::Shutdown => self.rpc_outputs[i].push(out),
             }
+        }
+    }
+
+    /// Calls `method` with `params` (a JSON array) on node `i` as the admin user over HTTP,
+    /// running the network (up to an hour) until the node answers.
+    pub fn call(&mut self, i: usize, method: &str, params: Value) -> Result<Value, RpcError> {
+        let id = self.next_request;
+        self.next_request += 1;
+        let body = rpc_body(id, method, params);
+        self.input(
+            i,
+            Input::Rpc {
+                id,
+                rights: Rights::Admin,
+                body,
+            },
+        );
+        let answered = |h: &Harness| {
+            h.rpc_outputs[i]
+                .iter()
+                .any(|o| matches!(o, Output::RpcReply { id: got, .. } if *got == id))
+        };
+        let until = self.now + 3_600_000;
+        assert!(
+            self.run_until_cond(until, answered),
+            "{method} got no reply"
+        );
+        let at = self.rpc_outputs[i]
+            .iter()
+            .position(|o| matches!(o, Output::RpcReply { id: got, .. } if *got == id))
+            .expect("answered");
+        match self.rpc_outputs[i].remove(at) {
+            Output::RpcReply { body, .. } => rpc_result(&body),
+            _ => unreachable!("found as a reply"),
         }
     }
 
@@ -256,6 +304,60 @@ impl Harness {
                 self.drain(i);
             }
         }
+    }
+}
+
+/// A JSON-RPC 1.0 request body for `method` with `params` (a JSON array) and id `id`.
+pub fn rpc_body(id: u64, method: &str, params: Value) -> Vec<u8> {
+    json!({ "jsonrpc": "1.0", "id": id, "method": method, "params": params })
+        .to_string()
+        .into_bytes()
+}
+
+/// The result, or the error, of a single JSON-RPC reply body.
+pub fn rpc_result(body: &str) -> Result<Value, RpcError> {
+    let reply: Value = serde_json::from_str(body).expect("replies are JSON");
+    match &reply["error"] {
+        Value::Null => Ok(reply["result"].clone()),
+        e => Err(RpcError::new(
+            e["code"].as_i64().unwrap_or_default() as i32,
+            e["message"].as_str().unwrap_or_default(),
+        )),
+    }
+}
+
+/// Calls `method` with `params` (a JSON array) on a lone `node` as `rights` over HTTP at
+/// `now`, ticking it until it answers; returns the outcome and the node's other outputs
+/// meanwhile, in order.
+pub fn call_node(
+    node: &mut Node<MemStore>,
+    now: Time,
+    rights: Rights,
+    method: &str,
+    params: Value,
+) -> (Result<Value, RpcError>, Vec<Output>) {
+    const ID: RequestId = 1;
+    let mut outputs = Vec::new();
+    node.handle(
+        now,
+        Input::Rpc {
+            id: ID,
+            rights,
+            body: rpc_body(ID, method, params),
+        },
+    );
+    loop {
+        while let Some(out) = node.poll_output() {
+            match out {
+                Output::RpcReply { id: ID, body } => return (rpc_result(&body), outputs),
+                other => outputs.push(other),
+            }
+        }
+        assert!(
+            node.poll_timeout().is_some_and(|t| t <= now),
+            "{method} got no reply and nothing is due"
+        );
+        node.handle(now, Input::Tick);
     }
 }
 

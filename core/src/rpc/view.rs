@@ -1,0 +1,90 @@
+//! What RPC handlers read of the chain: [`ChainView`], a narrow read-only view the node's
+//! [`Chain`] provides. Handlers written against it take no store type, so one method table
+//! serves every node, and a consistent read snapshot of the store could answer them beside the
+//! node later.
+
+use crate::chain::index::BlockIndex;
+use crate::chain::verify::{verify_chain, VerifyError};
+use crate::chain::{Chain, ChainError, ChainStore, IndexEntry, StoreError};
+use crate::mempool::{ChainContext, Coin};
+use crate::params::Params;
+use crate::primitives::{Block, BlockHash, BlockHeader, OutPoint, Transaction, Txid};
+
+/// Read access to the chain: its index (heights, headers, main chain), stored blocks and
+/// coins, the transaction index, and the checks that only read.
+pub trait ChainView {
+    /// The network's parameters.
+    fn params(&self) -> &Params;
+    /// The block index.
+    fn index(&self) -> &BlockIndex;
+    /// A stored block.
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError>;
+    /// The unspent output at `outpoint`.
+    fn utxo(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError>;
+    /// Whether the transaction index is kept (`txindex`).
+    fn tx_index_enabled(&self) -> bool;
+    /// A mined transaction found through the transaction index, with its block's entry.
+    fn indexed_transaction(
+        &self,
+        txid: &Txid,
+    ) -> Result<Option<(Transaction, IndexEntry)>, ChainError>;
+    /// Checks the last `depth` main-chain blocks again at `level` (`verifychain`).
+    fn verify(&self, level: u32, depth: u32) -> Result<(), VerifyError>;
+    /// What mempool acceptance rules ask of the chain, answered from its tip.
+    fn tx_context(&self) -> &dyn ChainContext;
+
+    /// The main chain's tip.
+    fn tip(&self) -> &IndexEntry {
+        self.index().tip()
+    }
+    /// A known block's header.
+    fn header(&self, hash: &BlockHash) -> Option<BlockHeader> {
+        self.index().get(hash).map(|e| e.header)
+    }
+    /// The height of `hash` when it is on the main chain.
+    fn main_height(&self, hash: &BlockHash) -> Option<u32> {
+        let entry = self.index().get(hash)?;
+        self.index().is_main(hash).then_some(entry.height)
+    }
+    /// The main-chain block at `height`.
+    fn main_hash(&self, height: u32) -> Option<BlockHash> {
+        self.index().main_at(height).copied()
+    }
+}
+
+impl<S: ChainStore> ChainView for Chain<S> {
+    fn params(&self) -> &Params {
+        Chain::params(self)
+    }
+
+    fn index(&self) -> &BlockIndex {
+        Chain::index(self)
+    }
+
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        self.store().block(hash)
+    }
+
+    fn utxo(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
+        self.store().coin(outpoint)
+    }
+
+    fn tx_index_enabled(&self) -> bool {
+        Chain::tx_index_enabled(self)
+    }
+
+    fn indexed_transaction(
+        &self,
+        txid: &Txid,
+    ) -> Result<Option<(Transaction, IndexEntry)>, ChainError> {
+        Chain::indexed_transaction(self, txid)
+    }
+
+    fn verify(&self, level: u32, depth: u32) -> Result<(), VerifyError> {
+        verify_chain(self, level, depth)
+    }
+
+    fn tx_context(&self) -> &dyn ChainContext {
+        self
+    }
+}
