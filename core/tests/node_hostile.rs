@@ -5,11 +5,11 @@
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::{Chain, MemStore, Placement};
+use rbtcd_core::harness::{mine_chain, START};
 use rbtcd_core::net::budget::{
     MAX_FRAME, MAX_PEER_TX_ANNOUNCEMENTS, MAX_PEER_TX_IN_FLIGHT, PEER_MEMORY_BUDGET,
     SEND_BUFFER_LIMIT,
 };
-use rbtcd_core::harness::{mine_chain, START};
 use rbtcd_core::net::peer::{Direction, DisconnectReason, PeerId};
 use rbtcd_core::node::{Input, NodeConfig};
 use rbtcd_core::params::{Network, Params};

@@ -26,8 +26,8 @@ use crate::{mutate, Source};
 use rbtcd_core::address::{Address, Payload};
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::net::budget::{PEER_MEMORY_BUDGET, SEND_BUFFER_LIMIT};
 use rbtcd_core::harness::{mine_chain, START};
+use rbtcd_core::net::budget::{PEER_MEMORY_BUDGET, SEND_BUFFER_LIMIT};
 use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings, Time};
 use rbtcd_core::params::{Network, Params};
@@ -351,7 +351,12 @@ impl Observer {
     /// Feeds `input` at `now` and checks what follows: the outputs, a timer left due after a
     /// tick (ticking again, as a driver would, while parked calls finish), the tip's work and
     /// the peers' memory. The invariant broken, if any.
-    pub fn feed(&mut self, node: &mut Node<MemStore>, now: Time, input: Input) -> Result<(), String> {
+    pub fn feed(
+        &mut self,
+        node: &mut Node<MemStore>,
+        now: Time,
+        input: Input,
+    ) -> Result<(), String> {
         let tick = matches!(input, Input::Tick);
         node.handle(now, input);
         let mut due_ticks = 0;

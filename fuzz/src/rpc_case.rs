@@ -43,7 +43,10 @@ fn expected_ids(body: &[u8]) -> Option<Vec<Value>> {
     let entries = match parse_body(body) {
         Body::Single(Ok(r)) => vec![Ok(r)],
         Body::Single(Err(_)) => vec![Err(None)],
-        Body::Batch(entries) => entries.into_iter().map(|e| e.map_err(|(id, _)| id)).collect(),
+        Body::Batch(entries) => entries
+            .into_iter()
+            .map(|e| e.map_err(|(id, _)| id))
+            .collect(),
     };
     let mut ids = Vec::new();
     for entry in entries {
@@ -131,7 +134,9 @@ pub fn run_body(node: &mut Node<MemStore>, control: u8, body: &[u8]) -> Result<(
         return Err(format!("{} HTTP replies to one request", replies.len()));
     }
     if got != expected {
-        return Err(format!("replies carry ids {got:?}, the requests {expected:?}"));
+        return Err(format!(
+            "replies carry ids {got:?}, the requests {expected:?}"
+        ));
     }
     Ok(())
 }

@@ -30,8 +30,9 @@ pub const PING_INTERVAL_MS: u64 = 120_000;
 pub const PONG_TIMEOUT_MS: u64 = 20 * 60_000;
 /// A peer silent for this long is disconnected (btcd's `idleTimeout`).
 pub const IDLE_TIMEOUT_MS: u64 = 300_000;
-/// Inventory hashes remembered per peer so nothing is announced to a peer that has it.
-pub const KNOWN_INVENTORY_CAP: usize = 5000;
+/// Inventory hashes remembered per peer so nothing is announced to a peer that has it
+/// (btcd's `maxKnownInventory`).
+pub const KNOWN_INVENTORY_CAP: usize = 1000;
 
 /// Who opened the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +114,11 @@ pub enum DisconnectReason {
     Evicted,
     /// The node's memory budget for all peers was exceeded and this peer held the most (bytes).
     MemoryBudget(u64),
+    /// Its user agent is blacklisted or missing from the whitelist (`agentblacklist`,
+    /// `agentwhitelist`).
+    UndesiredUserAgent(String),
+    /// It announces transactions although we asked for none (`blocksonly`).
+    TxRelayInBlocksOnly,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -165,31 +171,47 @@ impl fmt::Display for DisconnectReason {
                 f,
                 "holding {n} bytes, the most of any peer, with the peer memory budget exceeded"
             ),
+            DisconnectReason::UndesiredUserAgent(a) => write!(f, "undesired user agent {a}"),
+            DisconnectReason::TxRelayInBlocksOnly => {
+                f.write_str("announcing transactions to a blocks-only node")
+            }
         }
     }
 }
 
-/// A bounded set of hashes, forgetting the oldest first.
+/// A bounded set of hashes, forgetting the oldest first. Hashes are kept as their first 8
+/// bytes: two of a peer's last thousand hashes sharing them is as unlikely as a bloom filter's
+/// false positive, and the set costs a quarter of the memory (every peer has one).
 #[derive(Default, Debug)]
 struct KnownInventory {
-    set: BTreeSet<Hash256>,
-    order: VecDeque<Hash256>,
+    set: BTreeSet<u64>,
+    order: VecDeque<u64>,
 }
 
 impl KnownInventory {
+    fn key(hash: &Hash256) -> u64 {
+        u64::from_le_bytes(hash.0[..8].try_into().expect("8 bytes"))
+    }
+
+    /// Counts each 8-byte key as a hash set entry, an over-count that keeps one bound for both.
     fn memory(&self) -> u64 {
-        (self.set.len() * super::budget::HASH_SET_ENTRY + self.order.capacity() * 32) as u64
+        (self.set.len() * super::budget::HASH_SET_ENTRY + self.order.capacity() * 8) as u64
     }
 
     fn insert(&mut self, hash: Hash256) {
-        if self.set.insert(hash) {
-            self.order.push_back(hash);
+        let key = Self::key(&hash);
+        if self.set.insert(key) {
+            self.order.push_back(key);
             if self.order.len() > KNOWN_INVENTORY_CAP {
                 if let Some(old) = self.order.pop_front() {
                     self.set.remove(&old);
                 }
             }
         }
+    }
+
+    fn contains(&self, hash: &Hash256) -> bool {
+        self.set.contains(&Self::key(hash))
     }
 }
 
@@ -260,6 +282,12 @@ pub struct Peer {
     pub last_block_at: u64,
     /// When the peer last sent a transaction the mempool took, ms (0: never).
     pub last_tx_at: u64,
+    /// Transaction announcements waiting for the trickle (`trickleinterval`).
+    pub tx_inv_queue: Vec<Inventory>,
+    /// When transactions were last announced to the peer, ms.
+    pub last_tx_inv: Option<u64>,
+    /// When the queued announcements go out, ms.
+    pub trickle_due: Option<u64>,
     known: KnownInventory,
 }
 
@@ -298,6 +326,9 @@ impl Peer {
             min_ping: None,
             last_block_at: 0,
             last_tx_at: 0,
+            tx_inv_queue: Vec::new(),
+            last_tx_inv: None,
+            trickle_due: None,
             known: KnownInventory::default(),
         }
     }
@@ -319,7 +350,7 @@ impl Peer {
 
     /// True when the peer is known to have `hash`.
     pub fn knows(&self, hash: &Hash256) -> bool {
-        self.known.set.contains(hash)
+        self.known.contains(hash)
     }
 
     /// Bytes held for the inventory the peer is known to have.
@@ -333,7 +364,7 @@ impl Peer {
         let pong = self.ping.map(|(_, at)| at + PONG_TIMEOUT_MS);
         let ping = self.next_ping.filter(|_| self.ping.is_none());
         let handshake = (!self.is_ready()).then_some(self.connected_at + HANDSHAKE_TIMEOUT_MS);
-        [Some(idle), pong, ping, handshake]
+        [Some(idle), pong, ping, handshake, self.trickle_due]
             .into_iter()
             .flatten()
             .min()

@@ -1,22 +1,62 @@
-//! Addresses: DNS seed answers, `addr`/`addrv2` and `getaddr`, automatic outbound dialing,
-//! and saving the address book.
+//! Addresses: DNS seeds, `addr`/`addrv2` and `getaddr`, our own addresses and when they are
+//! advertised, automatic outbound dialing, and saving the address book.
 
 use super::{Node, Output};
 use crate::chain::ChainStore;
 use crate::net::connmgr;
+use crate::net::local::LocalSource;
 use crate::net::peer::{Direction, PeerId};
 use crate::wire::protocol::MAX_ADDR_PER_MSG;
 use crate::wire::{AddrV2Entry, Message, ServiceFlags};
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// The address book is saved this often (btcd's `dumpAddressInterval`), and at shutdown.
 pub const ADDR_SAVE_INTERVAL_MS: u64 = 10 * 60_000;
+/// A DNS seed that gave nothing (a failed lookup) is asked again after this long, while the
+/// address book still needs addresses.
+pub const SEED_RETRY_MS: u64 = 10 * 60_000;
+/// Our address is advertised again to every peer this often (Core: once a day on average),
+/// besides once to each outbound peer after the handshake (btcd).
+pub const LOCAL_ADVERT_INTERVAL_MS: u64 = 24 * 3600 * 1000;
+/// After the address book yielded fewer candidates than free outbound slots, how long to wait
+/// before searching it again unless new addresses arrive (btcd's connection manager retries
+/// after 5 s).
+pub const OUTBOUND_RETRY_MS: u64 = 5_000;
 
 impl<S: ChainStore> Node<S> {
-    pub(super) fn on_resolved(&mut self, seed: &str, found: &[SocketAddr]) {
+    /// Asks the driver to look `seed` up, unless seeding is off.
+    pub(super) fn resolve_seed(&mut self, seed: String) {
+        if self.config.dns_seed && !self.config.connect_only {
+            self.outputs.push_back(Output::Resolve { seed });
+        }
+    }
+
+    /// Asks again the seeds whose retry is due, while the address book needs more.
+    pub(super) fn retry_seeds(&mut self) {
+        let now = self.now;
+        let due: Vec<String> = self
+            .seed_retry
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(seed, _)| seed.clone())
+            .collect();
+        for seed in due {
+            self.seed_retry.remove(&seed);
+            if self.addrs.need_more() {
+                self.resolve_seed(seed);
+            }
+        }
+    }
+
+    pub(super) fn on_resolved(&mut self, seed: String, found: &[IpAddr]) {
+        // Seeds answer with nodes listening on the network's standard port.
+        let port = self.params.standard_port;
+        let found: Vec<SocketAddr> = found.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
         let Some(first) = found.first() else {
-            return log::info!("DNS seed {seed} gave no addresses");
+            log::debug!("DNS seed {seed} gave no addresses; asking again later");
+            self.seed_retry.insert(seed, self.now + SEED_RETRY_MS);
+            return;
         };
         let entries: Vec<AddrV2Entry> = found
             .iter()
@@ -33,6 +73,7 @@ impl<S: ChainStore> Node<S> {
         // btcd credits the seed's first answer as the source.
         let source = connmgr::peer_addr(first).addr;
         self.addrs.add(&entries, &source, self.now_secs());
+        self.outbound_retry_at = 0;
         self.fill_outbound();
     }
 
@@ -55,8 +96,12 @@ impl<S: ChainStore> Node<S> {
             true => entries.len(),
             false => p.addr_rate.admit(entries.len(), now),
         };
+        let known = self.addrs.len();
         self.addrs
             .add(&entries[..admitted], &source, self.now_secs());
+        if self.addrs.len() > known {
+            self.outbound_retry_at = 0;
+        }
         self.fill_outbound();
     }
 
@@ -72,6 +117,11 @@ impl<S: ChainStore> Node<S> {
         p.sent_addrs = true;
         let addrv2 = p.send_addrv2;
         let mut cache = self.addrs.address_cache(self.now_secs());
+        // Our own address first, so a peer that asks learns where to reach us.
+        if let Some(own) = self.own_entry(peer) {
+            cache.retain(|e| (&e.addr, e.port) != (&own.addr, own.port));
+            cache.insert(0, own);
+        }
         cache.truncate(MAX_ADDR_PER_MSG);
         let msg = match addrv2 {
             true => Message::AddrV2(cache),
@@ -97,6 +147,12 @@ impl<S: ChainStore> Node<S> {
             })
             .map(|(_, p)| p.addr)
             .collect();
+        let free = target.saturating_sub(outbound.len() + self.connmgr.dialing.len());
+        if free == 0 || self.now < self.outbound_retry_at {
+            // Nothing to pick, or the book ran dry moments ago (this runs on every tick and
+            // after every addr message: keep both cases cheap).
+            return;
+        }
         let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
         connected.extend(&self.local_addrs);
         let (now, banned) = (self.now, &self.banned);
@@ -108,8 +164,63 @@ impl<S: ChainStore> Node<S> {
             |ip| banned.is_banned(*ip, now),
             now,
         );
+        if picks.len() < free {
+            // As btcd's connection manager, wait before searching a dry book again; new
+            // addresses end the wait.
+            self.outbound_retry_at = self.now + OUTBOUND_RETRY_MS;
+        }
         for addr in picks {
             self.outputs.push_back(Output::Connect { addr });
+        }
+    }
+
+    /// Our address best reachable from `peer`, as an address entry stamped now.
+    pub(super) fn own_entry(&self, peer: PeerId) -> Option<AddrV2Entry> {
+        let p = self.peers.get(&peer)?;
+        let own = self
+            .advertised
+            .best_for(&connmgr::peer_addr(&p.addr).addr)?;
+        Some(AddrV2Entry {
+            time: self.now_secs() as u32,
+            services: self.config.services,
+            addr: own.addr.clone(),
+            port: own.port,
+        })
+    }
+
+    /// Sends `peer` our address best reachable from it, if there is one.
+    pub(super) fn advertise_to(&mut self, peer: PeerId) {
+        let Some(own) = self.own_entry(peer) else {
+            return;
+        };
+        let addrv2 = self.peers.get(&peer).is_some_and(|p| p.send_addrv2);
+        let msg = match addrv2 {
+            true => Message::AddrV2(vec![own]),
+            false => match connmgr::to_legacy(&own) {
+                Some(legacy) => Message::Addr(vec![legacy]),
+                None => return,
+            },
+        };
+        self.send(peer, &msg);
+    }
+
+    /// Advertises our address to every ready peer (when it is new, and daily).
+    pub(super) fn advertise_to_all(&mut self) {
+        for peer in self.ready_peers() {
+            self.advertise_to(peer);
+        }
+    }
+
+    /// The driver learnt one of our addresses (UPnP's external address).
+    pub(super) fn on_local_address(&mut self, addr: SocketAddr, source: LocalSource) {
+        if !self.config.listening {
+            return;
+        }
+        if self.advertised.add(connmgr::peer_addr(&addr), source) {
+            log::info!("Advertising local address {addr}");
+            self.advertise_to_all();
+        } else {
+            log::warn!("Local address {addr} is not routable: not advertised");
         }
     }
 

@@ -38,6 +38,9 @@
 //!   peer's feefilter is honoured when announcing transactions (btcd honours it too).
 //! - Bans cover networks as well as addresses, can be set by hand ([`Node::ban`]) and are
 //!   kept in the store across restarts (Core's banlist).
+//! - Our address goes to outbound peers after the handshake (btcd) and to every peer once a
+//!   day ([`LOCAL_ADVERT_INTERVAL_MS`], Core), heads our `getaddr` answers, and is the sender
+//!   of our `version`; a DNS seed whose lookup failed is asked again after [`SEED_RETRY_MS`].
 
 mod addresses;
 mod admin;
@@ -57,9 +60,11 @@ mod timers;
 mod ws;
 
 pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
-pub use addresses::ADDR_SAVE_INTERVAL_MS;
+pub use addresses::{
+    ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS, OUTBOUND_RETRY_MS, SEED_RETRY_MS,
+};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
-pub use config::{InitError, NodeConfig, RpcSettings};
+pub use config::{InitError, NodeConfig, RpcSettings, DEFAULT_TRICKLE_INTERVAL_MS};
 pub use handshake::MALFORMED_BAN_SCORE;
 pub use io::{Input, Notification, Output, Time};
 pub use messages::MEMPOOL_BAN_SCORE;
@@ -72,7 +77,8 @@ use crate::chain::{Chain, ChainStore};
 use crate::mempool::Mempool;
 use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
-use crate::net::connmgr::{ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::connmgr::{peer_addr, ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::local::LocalAddrs;
 use crate::net::peer::{Peer, PeerId};
 use crate::net::rolling_bloom::RollingBloom;
 use crate::net::syncmgr::SyncManager;
@@ -118,8 +124,16 @@ pub struct Node<S: ChainStore> {
     permanent: BTreeMap<PeerId, SocketAddr>,
     /// Our own addresses, learnt from connections to ourselves.
     local_addrs: BTreeSet<SocketAddr>,
+    /// Our addresses as peers should dial them, advertised to those that can reach them.
+    advertised: LocalAddrs,
+    /// When our addresses are next advertised to every peer.
+    next_local_advert: Time,
+    /// DNS seeds whose lookup gave nothing, with when to ask them again.
+    seed_retry: BTreeMap<String, Time>,
     next_stall_check: Option<Time>,
     next_addr_save: Time,
+    /// No outbound search before this (the book ran dry; see [`OUTBOUND_RETRY_MS`]).
+    outbound_retry_at: Time,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
     /// RPC requests in progress.
@@ -128,6 +142,10 @@ pub struct Node<S: ChainStore> {
     ws: ws::WsClients,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
+    /// The planted liveness bug: set when the node restarted on a store it ran on before
+    /// (one holding an address book), after which no block is requested.
+    #[cfg(feature = "planted-bug-no-refetch")]
+    restarted: bool,
 }
 
 impl<S: ChainStore> Node<S> {
@@ -144,6 +162,12 @@ impl<S: ChainStore> Node<S> {
             chain.enable_tx_index().map_err(InitError::Chain)?;
         }
         let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
+        let mut advertised = LocalAddrs::default();
+        if config.listening {
+            for (addr, source) in &config.local_addrs {
+                advertised.add(peer_addr(addr), *source);
+            }
+        }
         let mut rng = Rng::new(seed);
         let addrs_rng = rng.fork();
         // Keys for the P2P defences, from their own generator so the main sequence is unchanged.
@@ -170,6 +194,8 @@ impl<S: ChainStore> Node<S> {
             proxy: config.rpc.proxy.clone(),
             log_subsystems: config.rpc.log_subsystems.clone(),
         };
+        #[cfg(feature = "planted-bug-no-refetch")]
+        let restarted = chain.store().addr_book().ok().flatten().is_some();
         Ok(Node {
             rpc: rpc::Rpc::new(info),
             ws: ws::WsClients::new(Hub::new(params.clone()), Rng::stream(seed, "ws")),
@@ -196,21 +222,25 @@ impl<S: ChainStore> Node<S> {
             reconnect,
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
+            advertised,
+            next_local_advert: now + LOCAL_ADVERT_INTERVAL_MS,
+            seed_retry: BTreeMap::new(),
             next_stall_check: None,
             next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
+            outbound_retry_at: 0,
             outputs: VecDeque::new(),
             failed: false,
+            #[cfg(feature = "planted-bug-no-refetch")]
+            restarted,
         }
         .started())
     }
 
     fn started(mut self) -> Self {
         self.dial_due();
-        if !self.config.connect_only && self.addrs.is_empty() {
-            for seed in self.params.dns_seeds {
-                self.outputs.push_back(Output::Resolve {
-                    seed: seed.to_string(),
-                });
+        if self.addrs.is_empty() {
+            for seed in self.params.dns_seeds.clone() {
+                self.resolve_seed(seed);
             }
         }
         self
@@ -270,7 +300,8 @@ impl<S: ChainStore> Node<S> {
                 }
                 self.fill_outbound();
             }
-            Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
+            Input::Resolved { seed, addrs } => self.on_resolved(seed, &addrs),
+            Input::LocalAddress { addr, source } => self.on_local_address(addr, source),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
             Input::Sent { peer, bytes } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
@@ -324,8 +355,10 @@ impl<S: ChainStore> Node<S> {
         let reconnects = self.reconnect.values().copied();
         let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
         let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
+        let seeds = self.seed_retry.values().copied();
         peers
-            .chain([self.next_addr_save])
+            .chain([self.next_addr_save, self.next_local_advert])
+            .chain(seeds)
             .chain(reconnects)
             .chain(dials)
             .chain(self.next_stall_check)

@@ -18,6 +18,15 @@ use std::net::SocketAddr;
 pub const RECONNECT_DELAY_MS: u64 = 5_000;
 
 impl<S: ChainStore> Node<S> {
+    /// The peers that completed the handshake.
+    pub(super) fn ready_peers(&self) -> Vec<PeerId> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.is_ready())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     pub(super) fn on_connected(&mut self, peer: PeerId, addr: SocketAddr, direction: Direction) {
         let p = Peer::new(addr, direction, self.params.magic, self.now);
         let banned = self.is_banned(&addr.ip(), self.now);

@@ -7,6 +7,7 @@ use crate::chain::ChainStore;
 use crate::mempool::{Accepted, RejectReason};
 use crate::net::peer::PeerId;
 use crate::primitives::{Transaction, Txid};
+use crate::wire::protocol::MAX_INV_PER_MSG;
 use crate::wire::{InvType, Inventory, Message};
 use std::sync::Arc;
 
@@ -162,9 +163,32 @@ impl<S: ChainStore> Node<S> {
             for item in &inv {
                 p.learn(item.hash);
             }
-            if !inv.is_empty() {
-                self.send(peer, &Message::Inv(inv));
-            }
+            p.tx_inv_queue.extend(inv);
+            self.trickle(peer);
+        }
+    }
+
+    /// Sends `peer` its queued transaction announcements when `trickleinterval` has passed
+    /// since the last ones, else arms the peer's trickle deadline for then.
+    pub(super) fn trickle(&mut self, peer: PeerId) {
+        let (now, interval) = (self.now, self.config.trickle_interval_ms);
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.tx_inv_queue.is_empty() {
+            p.trickle_due = None;
+            return;
+        }
+        let due = p.last_tx_inv.map_or(now, |last| last + interval);
+        if due > now {
+            p.trickle_due = Some(due);
+            return;
+        }
+        p.trickle_due = None;
+        p.last_tx_inv = Some(now);
+        let queued = std::mem::take(&mut p.tx_inv_queue);
+        for inv in queued.chunks(MAX_INV_PER_MSG) {
+            self.send(peer, &Message::Inv(inv.to_vec()));
         }
     }
 }

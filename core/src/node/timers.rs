@@ -1,7 +1,7 @@
 //! What [`Input::Tick`](super::Input::Tick) runs: peer deadlines and pings, the stall check,
 //! request expiry, rebroadcasts, dialing and the periodic address book save.
 
-use super::addresses::ADDR_SAVE_INTERVAL_MS;
+use super::addresses::{ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS};
 use super::peers::RECONNECT_DELAY_MS;
 use super::{Node, Output};
 use crate::chain::ChainStore;
@@ -27,6 +27,15 @@ impl<S: ChainStore> Node<S> {
                 self.ping(peer);
             }
         }
+        let trickles: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.trickle_due.is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in trickles {
+            self.trickle(peer);
+        }
         if self.next_stall_check.is_some_and(|t| t <= now) {
             self.next_stall_check = None;
             for peer in self.sync.stalled(now) {
@@ -41,6 +50,11 @@ impl<S: ChainStore> Node<S> {
             self.announce_txs(None, &due, true);
         }
         self.connmgr.expire(now);
+        self.retry_seeds();
+        if self.next_local_advert <= now {
+            self.next_local_advert = now + LOCAL_ADVERT_INTERVAL_MS;
+            self.advertise_to_all();
+        }
         self.dial_due();
         self.fill_outbound();
         self.expire_ws_clients();
@@ -67,6 +81,10 @@ impl<S: ChainStore> Node<S> {
     }
 
     pub(super) fn arm_stall_check(&mut self) {
+        // `nostalldetect`: the check never runs, so no peer is dropped for stalling.
+        if self.config.no_stall_detect {
+            return;
+        }
         if self.next_stall_check.is_none() && self.sync.busy() {
             self.next_stall_check = Some(self.now + STALL_CHECK_MS);
         }

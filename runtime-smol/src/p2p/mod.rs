@@ -7,10 +7,13 @@
 pub(crate) mod dialer;
 pub(crate) mod onion;
 pub(crate) mod progress;
+pub(crate) mod seeds;
 pub(crate) mod socks5;
+pub(crate) mod upnp;
 
 use crate::p2p::dialer::Dialer;
 use crate::p2p::progress::Progress;
+use crate::p2p::seeds::SeedResolver;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
@@ -140,6 +143,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
     sinks: Sinks,
 ) -> Node<S> {
     let (tx, rx) = events;
+    let seeds = SeedResolver::new(sinks.dialer.proxy.clone());
     let dialer = Arc::new(sinks.dialer.clone());
     let accept_tasks: Vec<smol::Task<()>> = listeners
         .into_iter()
@@ -154,6 +158,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
         tx: &tx,
         sinks: &sinks,
         dialer: &dialer,
+        seeds: &seeds,
     };
     // The node may want things done before any event (dialling its permanent peers).
     let mut stopped = task.drain(&mut node);
@@ -235,6 +240,7 @@ struct Task<'a> {
     tx: &'a Sender<Event>,
     sinks: &'a Sinks,
     dialer: &'a Arc<Dialer>,
+    seeds: &'a SeedResolver,
 }
 
 impl Task<'_> {
@@ -259,8 +265,12 @@ impl Task<'_> {
                     smol::spawn(dial(addr, self.tx.clone(), Arc::clone(self.dialer))).detach();
                 }
                 Output::Resolve { seed } => {
-                    let port = node.chain().params().default_port;
-                    smol::spawn(resolve_seed(seed, port, self.tx.clone())).detach();
+                    let (seeds, tx) = (self.seeds.clone(), self.tx.clone());
+                    smol::spawn(async move {
+                        let addrs = seeds.lookup(&seed).await;
+                        let _ = tx.send(Event::Input(Input::Resolved { seed, addrs })).await;
+                    })
+                    .detach();
                 }
                 Output::Notify(n) => {
                     fatal |= matches!(n, Notification::Fatal(_));
@@ -366,18 +376,6 @@ async fn dial(addr: SocketAddr, tx: Sender<Event>, dialer: Arc<Dialer>) {
             let _ = tx.send(Event::Input(Input::ConnectFailed { addr })).await;
         }
     }
-}
-
-/// Looks up a DNS seed for the node (the core never touches DNS).
-async fn resolve_seed(seed: String, port: u16, tx: Sender<Event>) {
-    let addrs = match smol::net::resolve((seed.as_str(), port)).await {
-        Ok(addrs) => addrs,
-        Err(e) => {
-            log::info!(target: "rbtcd::p2p", "DNS seed {seed} lookup failed: {e}");
-            Vec::new()
-        }
-    };
-    let _ = tx.send(Event::Input(Input::Resolved { seed, addrs })).await;
 }
 
 /// Reads `peer`'s bytes for the node, one chunk at a time: the next read waits until the node

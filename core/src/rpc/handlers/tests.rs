@@ -1,9 +1,9 @@
 use super::*;
 use crate::chain::builder::{spend, BlockBuilder};
 use crate::chain::{Chain, ChainStore, MemStore};
+use crate::harness::mine_chain_to;
 use crate::mempool::estimate::FeeEstimator;
 use crate::mempool::Policy;
-use crate::harness::mine_chain_to;
 use crate::net::peer::{Peer, PeerId};
 use crate::net::peer_command::{PeerCommand, PeerTarget};
 use crate::params::{Network, Params as ChainParams};
