@@ -39,8 +39,14 @@ impl<S: ChainStore> Node<S> {
                     self.send_getheaders(peer, BlockHash::ZERO);
                 }
             }
-            Ok(_) => {
+            Ok(placement) => {
                 if let Some(peer) = from {
+                    if *placement != Placement::AlreadyHave {
+                        // A block new to us: eviction protects peers that relay them.
+                        if let Some(p) = self.peers.get_mut(&peer) {
+                            p.last_block_at = self.now;
+                        }
+                    }
                     self.note_has_block(peer, &hash);
                 }
             }
@@ -125,7 +131,7 @@ impl<S: ChainStore> Node<S> {
                 (None, _) => {}
             }
         }
-        self.rejected_txs.clear();
+        self.rejected_txs.reset();
         if self.sync.downloader.is_done() {
             self.announce_blocks(&connected);
         }

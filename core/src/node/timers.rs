@@ -10,9 +10,6 @@ use crate::net::peer::{DisconnectReason, PeerId};
 use crate::net::syncmgr::STALL_CHECK_MS;
 use std::net::SocketAddr;
 
-/// A requested transaction not delivered in this long may be requested from another peer.
-const TX_REQUEST_TIMEOUT_MS: u64 = 60_000;
-
 impl<S: ChainStore> Node<S> {
     pub(super) fn on_tick(&mut self) {
         let now = self.now;
@@ -98,9 +95,10 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// Releases transaction requests that went unanswered; their peers get free slots.
     fn expire_tx_requests(&mut self) {
-        let now = self.now;
-        self.tx_requests
-            .retain(|_, (_, at)| now.saturating_sub(*at) < TX_REQUEST_TIMEOUT_MS);
+        for peer in self.tx_fetch.expire(self.now) {
+            self.request_txs(peer);
+        }
     }
 }

@@ -5,6 +5,7 @@ use super::command::Command;
 use super::error::WireError;
 use super::message::Message;
 use super::protocol::{COMMAND_SIZE, MAX_PROTOCOL_MESSAGE_LENGTH, MESSAGE_HEADER_SIZE};
+use crate::net::budget::MAX_UNKNOWN_PAYLOAD;
 use crate::primitives::hash::sha256d;
 
 /// Frames `msg` for the network with `magic`: magic, NUL-padded command, payload length,
@@ -75,7 +76,8 @@ impl Header {
     }
 
     /// Checks what can be checked before the payload arrives, in btcd's order: overall size,
-    /// network, command, the command's own limit.
+    /// network, command, the command's own limit; a large payload of an unknown command is
+    /// refused here too, so it is discarded as it arrives rather than buffered.
     fn validate(&self, magic: [u8; 4]) -> Result<(), WireError> {
         let too_large = |max: u32| WireError::PayloadTooLarge {
             command: String::from_utf8_lossy(&self.command)
@@ -93,12 +95,14 @@ impl Header {
                 got: self.magic,
             });
         }
-        if let Some(c) = Command::from_name(self.command_name()?) {
-            if self.length > c.max_payload() {
-                return Err(too_large(c.max_payload()));
-            }
+        match Command::from_name(self.command_name()?) {
+            Some(c) if self.length > c.max_payload() => Err(too_large(c.max_payload())),
+            None if self.length > MAX_UNKNOWN_PAYLOAD => Err(WireError::UnknownDiscarded {
+                command: self.command_name()?.to_string(),
+                length: self.length,
+            }),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -178,6 +182,25 @@ impl Decoder {
     /// Bytes received but not yet decoded.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.pos
+    }
+
+    /// Bytes the decoder holds allocated (what a peer costs in memory on the receiving side).
+    pub fn held(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Drops consumed bytes and gives back capacity beyond twice what is still buffered, so a
+    /// huge chunk handed over at once does not stay allocated after its frames are decoded.
+    /// Call when [`Decoder::pull`] returned `None`.
+    pub fn compact(&mut self) {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let keep = self.buf.len().max(RETAINED_CAPACITY);
+        if self.buf.capacity() > 2 * keep {
+            self.buf.shrink_to(keep);
+        }
     }
 
     /// The next complete message, an error for the next bad frame, or `None` when more bytes
@@ -338,6 +361,49 @@ mod tests {
         assert!(matches!(d.pull(), Some(Err(WireError::Malformed { .. }))));
         assert_eq!(d.buffered(), 0);
         assert!(d.buf.capacity() <= RETAINED_CAPACITY);
+    }
+
+    #[test]
+    fn large_unknown_payloads_are_discarded_as_they_arrive() {
+        let mut d = Decoder::new(MAGIC);
+        let big = frame(b"cmpctblock", &vec![7; 3_000_000]);
+        d.push(&big[..1000]);
+        assert_eq!(
+            d.pull(),
+            Some(Err(WireError::UnknownDiscarded {
+                command: "cmpctblock".into(),
+                length: 3_000_000
+            }))
+        );
+        for chunk in big[1000..].chunks(64 * 1024) {
+            d.push(chunk);
+            assert_eq!(d.pull(), None);
+            assert_eq!(d.buffered(), 0, "nothing of the payload is kept");
+        }
+        d.push(&encode_message(MAGIC, &Message::Verack));
+        assert_eq!(d.pull(), Some(Ok(Message::Verack)));
+        assert!(d.held() <= RETAINED_CAPACITY);
+    }
+
+    #[test]
+    fn compaction_gives_back_a_huge_chunks_capacity() {
+        let mut d = Decoder::new(MAGIC);
+        let mut bytes = Vec::new();
+        for _ in 0..10_000 {
+            bytes.extend(encode_message(MAGIC, &Message::Ping(1)));
+        }
+        let partial = frame(b"ping", &5u64.to_le_bytes());
+        bytes.extend_from_slice(&partial[..30]);
+        d.push(&bytes);
+        while let Some(m) = d.pull() {
+            assert_eq!(m, Ok(Message::Ping(1)));
+        }
+        assert!(d.held() >= bytes.len());
+        d.compact();
+        assert_eq!(d.buffered(), 30);
+        assert!(d.held() <= 2 * RETAINED_CAPACITY, "{}", d.held());
+        d.push(&partial[30..]);
+        assert_eq!(d.pull(), Some(Ok(Message::Ping(5))));
     }
 
     #[test]

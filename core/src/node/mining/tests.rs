@@ -210,6 +210,17 @@ fn turning_mining_off_stops_the_threads_and_zeroes_the_rate() {
 }
 
 #[test]
+fn thread_counts_saturate_at_the_miner_limit() {
+    let mut node = mining_node(false);
+    node.set_generate(true, u32::MAX);
+    assert_eq!(node.generate_threads(), MAX_MINER_THREADS);
+    assert_eq!(
+        mine_on(&mut node).flatten().unwrap().threads,
+        MAX_MINER_THREADS
+    );
+}
+
+#[test]
 fn a_template_ahead_of_the_clock_is_held_until_the_clock_reaches_it() {
     let mut node = mining_node(true);
     let mut work = mine_on(&mut node).flatten().unwrap();
