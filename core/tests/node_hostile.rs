@@ -197,7 +197,7 @@ fn refused_transactions_are_remembered_in_fixed_memory() {
 /// blocks big enough that a few fill a send buffer.
 fn chain_with_big_blocks(params: &Params, big: u32) -> (MemStore, Vec<Block>) {
     let (store, small) = mine_chain(params, 101, b"big");
-    let mut chain = Chain::open(params.clone(), store.clone()).unwrap();
+    let mut chain = Chain::open(params.clone(), store).unwrap();
     let mut blocks = Vec::new();
     for i in 0..big {
         let coinbase = &small[i as usize].txdata[0];
@@ -225,7 +225,7 @@ fn chain_with_big_blocks(params: &Params, big: u32) -> (MemStore, Vec<Block>) {
         );
         blocks.push(b);
     }
-    (store, blocks)
+    (chain.into_store().expect("flushes"), blocks)
 }
 
 #[test]
