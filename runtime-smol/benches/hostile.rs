@@ -296,9 +296,5 @@ fn main() {
     let peak = mb(peak_rss_kb(pid));
     println!("bench: daemon_peak_rss: {peak:.1} MB");
     println!("ratio: daemon_peak_rss_vs_quiet: {:.2}", peak / quiet_rss);
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!(
-        "bench: loadavg_1min: {} ",
-        load.split_whitespace().next().unwrap_or("?")
-    );
+    println!("bench: loadavg_1min: {}", e2e::foreign::loadavg());
 }

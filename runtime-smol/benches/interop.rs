@@ -1,6 +1,8 @@
 //! rbtcd beside Bitcoin Knots on regtest, measured in one run: the time to sync 2,000 blocks
-//! from a Knots node (rbtcd versus a second Knots), the resident memory of each afterwards,
-//! and `getblockcount` requests per second against each with 32 keep-alive clients.
+//! from a Knots node (rbtcd versus a second Knots, each timed from its process start, so
+//! start-up is included) and their ratio, a second rbtcd syncing the same chain from the first,
+//! the machine's load while it ran, the resident memory of each afterwards, and
+//! `getblockcount` requests per second against each with 32 keep-alive clients.
 //! Knots is installed on first use by the project's `get-knots.sh`, as for the interop tests.
 //!
 //! `cargo bench -p rbtcd --bench interop`; under `cargo test` (no `--bench` argument) a short
@@ -65,6 +67,19 @@ fn main() {
     let follower = Knots::start("bench-follower", &[&format!("connect={}", source.p2p)]);
     let knots_sync = synced(start, &target, || follower.tip());
     drop(source);
+    let start = Instant::now();
+    let second = Daemon::start(
+        "bench-interop-second",
+        &[&format!("--connect={}", rbtcd.p2p)],
+    );
+    let rbtcd_from_rbtcd = synced(start, &target, || {
+        second
+            .ok("getbestblockhash", json!([]))
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    drop(second);
 
     println!(
         "bench: sync_{blocks}_blocks_from_knots_rbtcd: {:.2} s",
@@ -74,6 +89,15 @@ fn main() {
         "bench: sync_{blocks}_blocks_from_knots_knots: {:.2} s",
         knots_sync.as_secs_f64()
     );
+    println!(
+        "ratio: sync_knots_over_rbtcd: {:.3}",
+        knots_sync.as_secs_f64() / rbtcd_sync.as_secs_f64()
+    );
+    println!(
+        "bench: sync_{blocks}_blocks_from_rbtcd_rbtcd: {:.2} s",
+        rbtcd_from_rbtcd.as_secs_f64()
+    );
+    println!("bench: loadavg_1min: {}", e2e::foreign::loadavg());
     let rss = |kb: u64| kb as f64 / 1024.0;
     println!(
         "bench: rss_after_sync_rbtcd: {:.1} MB",

@@ -16,11 +16,16 @@ use crate::store::upgrades;
 use async_signal::{Signal, Signals};
 use futures::StreamExt;
 use rbtcd_core::chain::tx_index;
+use rbtcd_core::chain::verify::{level, verify_chain};
 use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;
 
 /// Directory under the data directory holding the LMDB environment.
 pub const BLOCK_DB_DIR: &str = "blocks_lmdb";
+/// Blocks below the tip read and checked again at start, at [`level::UNDO`] (Bitcoin Core's
+/// `-checkblocks` and `-checklevel` defaults): a damaged block file stops the start with the
+/// file and offset rather than surfacing at the first reorganization.
+const CHECK_BLOCKS: u32 = 6;
 /// Longest wait at shutdown for the gateway to delete the UPnP mapping.
 const UPNP_REMOVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -105,7 +110,11 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         shutdown: Some(shutdown),
         dialer: cfg.dialer.clone(),
     };
-    let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), sinks));
+    // The node runs on a thread of its own: a disk sync or a block's script checks holds it
+    // up, never the executor the sockets' readers and writers run on.
+    let events = (tx.clone(), rx);
+    let mut server =
+        smol::unblock(move || smol::block_on(p2p::run(node, listeners, events, sinks)));
     // Closing `upnp_stop` makes the UPnP task delete its mapping and end.
     let (upnp_stop, upnp_stop_rx) = async_channel::bounded::<()>(1);
     let upnp = match (cfg.upnp, cfg.listeners.first()) {
@@ -151,11 +160,10 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     let server_end = async { Ended::Server((&mut server).await) };
     let stops = smol::future::or(signal, rpc_stop);
     let ended = smol::future::or(stops, server_end).await;
-    let mut failure = None;
     match &ended {
         Ended::Signal(name) => log::info!("Received signal ({name}).  Shutting down..."),
         Ended::RpcStop => log::info!("RPC stop requested.  Shutting down..."),
-        Ended::Server(_) => failure = Some("the node stopped after a database error (see the log)"),
+        Ended::Server(_) => {}
     }
     if let Some(rpc) = rpc {
         log::info!(target: "rbtcd::rpc", "Stopping RPC server...");
@@ -169,6 +177,12 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
             server.await
         }
     };
+    let failure = node.failure().map(|why| {
+        format!(
+            "the block database in {} failed, the node stopped: {why}",
+            cfg.data_dir.join(BLOCK_DB_DIR).display()
+        )
+    });
     // The node task dropped the miner's job sender on return, which ends the miner threads.
     miner.join();
     drop(upnp_stop);
@@ -190,7 +204,7 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     log::info!("Gracefully shutting down the database...");
     node.into_store().close();
     log::info!("Shutdown complete");
-    failure.map_or(Ok(()), |f| Err(f.to_string()))
+    failure.map_or(Ok(()), Err)
 }
 
 /// Opens the LMDB environment and brings its schema up to date.
@@ -225,6 +239,8 @@ fn load_block_db(cfg: &Config, params: &Params, seed: u64) -> Result<Node<LmdbSt
         p2p::unix_ms(),
     )
     .map_err(|e| format!("cannot load the chain: {e}"))?;
+    verify_chain(node.chain(), level::UNDO, CHECK_BLOCKS)
+        .map_err(|e| format!("cannot load the chain: {e}"))?;
     log::info!("Block database loaded");
     Ok(node)
 }

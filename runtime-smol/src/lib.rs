@@ -9,5 +9,5 @@ pub(crate) mod logging;
 pub(crate) mod miner;
 pub(crate) mod p2p;
 pub mod rpc;
-pub(crate) mod scripts;
+pub mod scripts;
 pub mod store;

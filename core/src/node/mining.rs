@@ -183,7 +183,7 @@ impl<S: ChainStore> Node<S> {
 
     /// Hands out new work when the template went stale or its time is due for an update.
     pub(super) fn update_mining(&mut self) {
-        if !self.mining.generate || self.failed {
+        if !self.mining.generate || self.failure.is_some() {
             return;
         }
         let now_secs = self.now_secs();

@@ -141,8 +141,8 @@ pub struct Node<S: ChainStore> {
     rpc: rpc::Rpc,
     /// WebSocket clients.
     ws: ws::WsClients,
-    /// Set when the store failed: the node then only reports it.
-    failed: bool,
+    /// Why the store failed, once it did: the node then only reports it.
+    failure: Option<String>,
     /// The payload of the `block` message being handled, as received (what gets stored).
     raw_block: Option<Vec<u8>>,
     /// The planted liveness bug: set when the node restarted on a store it ran on before
@@ -233,7 +233,7 @@ impl<S: ChainStore> Node<S> {
             next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
             outbound_retry_at: 0,
             outputs: VecDeque::new(),
-            failed: false,
+            failure: None,
             raw_block: None,
             #[cfg(feature = "planted-bug-no-refetch")]
             restarted,
@@ -289,7 +289,7 @@ impl<S: ChainStore> Node<S> {
     /// Feeds one event that happened at `now` (see the driver contract in [`io`]).
     pub fn handle(&mut self, now: Time, input: Input) {
         self.now = self.now.max(now);
-        if self.failed {
+        if self.failure.is_some() {
             return;
         }
         match input {
@@ -353,7 +353,7 @@ impl<S: ChainStore> Node<S> {
 
     /// When the node next needs [`Input::Tick`].
     pub fn poll_timeout(&self) -> Option<Time> {
-        if self.failed {
+        if self.failure.is_some() {
             return None;
         }
         let peers = self.peers.values().map(Peer::deadline);
@@ -382,7 +382,7 @@ impl<S: ChainStore> Node<S> {
     /// store back, to be closed cleanly at shutdown. A store that fails here is logged: the
     /// data directory still opens at the last flushed state.
     pub fn into_store(mut self) -> S {
-        if !self.failed {
+        if self.failure.is_none() {
             self.save_addr_book();
             if let Err(e) = self.chain.flush() {
                 log::error!("cannot flush the chain state at shutdown: {e}");
@@ -391,10 +391,15 @@ impl<S: ChainStore> Node<S> {
         self.chain.into_store_unflushed()
     }
 
+    /// Why the store failed, if it did (the daemon exits with it).
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
     /// The store failed: stop acting, tell the driver.
     fn fail(&mut self, why: &str) {
         log::error!("node stopping: {why}");
-        self.failed = true;
+        self.failure = Some(why.to_string());
         self.notify(Notification::Fatal(why.to_string()));
     }
 }

@@ -7,7 +7,8 @@
 //! [`BlockFiles::sync`] syncs every file appended to since the last sync.
 
 use rbtcd_core::chain::block_files::{
-    frame_record, next_record_start, record_size, unframe_record, FileEnd, FileEnds, RECORD_HEADER,
+    frame_record, next_record_start, record_size, unframe_record, BadRecord, FileEnd, FileEnds,
+    RECORD_HEADER,
 };
 use rbtcd_core::chain::{BlockFiles, FileKind, FilePos, StoreError};
 use rustix::fs::{fallocate, FallocateFlags};
@@ -40,6 +41,8 @@ struct Sequence {
 pub struct FlatFiles {
     dir: PathBuf,
     seqs: [Sequence; 2],
+    /// Files synced to disk since open.
+    syncs: u64,
 }
 
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> StoreError {
@@ -60,6 +63,7 @@ impl FlatFiles {
                 allocated: 0,
                 unsynced: BTreeSet::new(),
             }),
+            syncs: 0,
         };
         for kind in FileKind::ALL {
             let numbers = files.existing(kind)?;
@@ -75,6 +79,12 @@ impl FlatFiles {
             }
         }
         Ok(files)
+    }
+
+    /// How many times a file was synced to disk since open (one `fdatasync` per file appended
+    /// to at each [`BlockFiles::sync`], one `fsync` per file cut back at start).
+    pub fn syncs(&self) -> u64 {
+        self.syncs
     }
 
     fn path(&self, kind: FileKind, file: u32) -> PathBuf {
@@ -110,6 +120,28 @@ impl FlatFiles {
             .truncate(false)
             .open(&path)
             .map_err(|e| io_error(&path, "cannot open", e))
+    }
+
+    /// Checks that every file up to `end` is present and the last one holds at least the
+    /// committed bytes: a file lost or cut short since is damage, reported with the file and
+    /// the offset where its bytes stop, never papered over by the cut back to `end`.
+    fn check_committed(&self, kind: FileKind, end: FileEnd) -> Result<(), StoreError> {
+        for file in 0..=end.file {
+            let path = self.path(kind, file);
+            let len = std::fs::metadata(&path).map_or(0, |m| m.len());
+            let (needed, what) = match file == end.file {
+                true => (u64::from(end.len), format!("{} committed bytes", end.len)),
+                false => (1, "the records the database refers to".to_string()),
+            };
+            if len < needed {
+                return Err(StoreError::BadFile(BadRecord {
+                    file: kind.file_name(file),
+                    offset: len,
+                    reason: format!("the file ends there, short of {what}"),
+                }));
+            }
+        }
+        Ok(())
     }
 
     /// Makes sure bytes up to `needed` of the current file of `seq` exist on disk.
@@ -191,12 +223,17 @@ impl BlockFiles for FlatFiles {
                 .map_err(|e| io_error(&path, "cannot open", e))?;
                 f.sync_data()
                     .map_err(|e| io_error(&path, "cannot sync", e))?;
+                self.syncs += 1;
             }
         }
         Ok(FileEnds([self.seqs[0].end, self.seqs[1].end]))
     }
 
     fn truncate(&mut self, ends: FileEnds) -> Result<(), StoreError> {
+        // Checked before anything is cut, so a refused start changes nothing on disk.
+        for kind in FileKind::ALL {
+            self.check_committed(kind, ends.of(kind))?;
+        }
         for kind in FileKind::ALL {
             let end = ends.of(kind);
             for file in self.existing(kind)? {
@@ -208,6 +245,7 @@ impl BlockFiles for FlatFiles {
                     f.set_len(u64::from(end.len))
                         .and_then(|()| f.sync_all())
                         .map_err(|e| io_error(&path, "cannot truncate", e))?;
+                    self.syncs += 1;
                 }
             }
             let s = &mut self.seqs[kind.index()];
@@ -281,6 +319,40 @@ mod tests {
         std::fs::remove_file(dir.join("rev00000.dat")).unwrap();
         let e = f.read(FileKind::Undo, u).unwrap_err().to_string();
         assert!(e.contains("rev00000.dat damaged at offset 0"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn files_short_of_the_committed_ends_are_refused_untouched() {
+        let dir = temp_dir("short");
+        let mut f = FlatFiles::open(&dir).unwrap();
+        f.append(FileKind::Blocks, &[1; 100]).unwrap();
+        f.append(FileKind::Undo, b"undo").unwrap();
+        let ends = f.sync().unwrap();
+        drop(f);
+        let blk = dir.join("blk00000.dat");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&blk)
+            .unwrap()
+            .set_len(50)
+            .unwrap();
+        let e = FlatFiles::open(&dir)
+            .unwrap()
+            .truncate(ends)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("blk00000.dat damaged at offset 50"), "{e}");
+        assert_eq!(std::fs::metadata(&blk).unwrap().len(), 50, "left as found");
+        // A whole file missing below the committed end.
+        let later = FileEnds([FileEnd { file: 1, len: 0 }, ends.of(FileKind::Undo)]);
+        std::fs::remove_file(&blk).unwrap();
+        let e = FlatFiles::open(&dir)
+            .unwrap()
+            .truncate(later)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("blk00000.dat damaged at offset 0"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -97,6 +97,13 @@ pub fn peak_rss_kb(pid: u32) -> u64 {
     status_kb(pid, "VmHWM")
 }
 
+/// The machine's one-minute load average (`/proc/loadavg`), printed beside side-by-side
+/// comparisons so a reader knows how busy the machine was.
+pub fn loadavg() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace().next().unwrap_or("?").to_string()
+}
+
 /// A `kB` field of `/proc/<pid>/status`.
 fn status_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

@@ -67,7 +67,8 @@ impl Daemon {
         assert_eq!(self.child.wait().unwrap().code(), Some(0));
     }
 
-    fn wait_for_rpc(&self) {
+    /// Waits until the RPC listener accepts connections.
+    pub fn wait_for_rpc(&self) {
         let start = Instant::now();
         while TcpStream::connect(&self.rpc).is_err() {
             assert!(
@@ -115,8 +116,14 @@ impl Daemon {
 
 /// The regtest daemon with the test credentials, listening on `rpc` and `p2p`.
 fn spawn(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_rbtcd"))
-        .env("HOME", home)
+    command(home, rpc, p2p, extra).spawn().unwrap()
+}
+
+/// The command [`Daemon::start`] runs: the daemon on regtest with `home`, the listeners and
+/// the test users, then `extra`; output discarded.
+pub fn command(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rbtcd"));
+    c.env("HOME", home)
         .args([
             "--regtest".to_string(),
             format!("--rpclisten={rpc}"),
@@ -128,9 +135,8 @@ fn spawn(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Child 
         ])
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::null());
+    c
 }
 
 impl Drop for Daemon {

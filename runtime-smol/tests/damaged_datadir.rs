@@ -1,0 +1,225 @@
+//! A data directory damaged or out of space: the daemon refuses or stops with status 1 and one
+//! line naming what is wrong and where, never a panic, and the directory opens with its chain
+//! once the damage is undone or space is freed.
+
+mod common;
+
+use common::rpc::{command, send, Daemon, ADMIN};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MINING_ADDR: &str = "--miningaddr=mgA7SfyBBrVGVSpQ7oqGHPhxpp2gUZWtfc";
+
+/// Waits for `child` to exit (it must within [`common::PATIENCE`]) and gives its status code.
+fn exit_code(child: &mut Child) -> Option<i32> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if start.elapsed() > common::PATIENCE {
+            let _ = child.kill();
+            panic!("the daemon did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts the daemon of `home` once more and expects it to refuse: status 1 and one line on
+/// stderr, which is returned.
+fn refused_start(home: &Path) -> String {
+    let mut child = common::rbtcd(home, &["--regtest"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = exit_code(&mut child);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    stderr
+}
+
+fn block_dir(home: &Path) -> PathBuf {
+    home.join(".rbtcd/data/regtest/blocks_lmdb")
+}
+
+#[test]
+fn a_damaged_block_file_stops_the_start_naming_file_and_offset() {
+    let mut d = Daemon::start("damaged-file", &[MINING_ADDR]);
+    d.ok("generate", json!([10]));
+    let tip = d.ok("getbestblockhash", json!([]));
+    let raw = d.ok("getblock", json!([tip, 0]));
+    let raw = rbtcd_core::primitives::hash::hex_decode(raw.as_str().unwrap()).unwrap();
+    d.stop();
+    let blk = block_dir(&d.home).join("blk00000.dat");
+    let original = std::fs::read(&blk).unwrap();
+    let at = original
+        .windows(raw.len())
+        .position(|w| w == raw.as_slice())
+        .expect("the tip's bytes are in the first block file");
+    let record = at - 8;
+
+    // One byte of the tip's record changed: found by the start's check of the last blocks.
+    let mut damaged = original.clone();
+    damaged[at + 40] ^= 0x55;
+    std::fs::write(&blk, &damaged).unwrap();
+    let line = refused_start(&d.home);
+    assert!(
+        line.contains(&format!("blk00000.dat damaged at offset {record}")),
+        "{line}"
+    );
+
+    // The file cut short inside the tip's record: found before anything is read, and left
+    // as it was.
+    std::fs::write(&blk, &original[..at + 10]).unwrap();
+    let line = refused_start(&d.home);
+    assert!(
+        line.contains(&format!("blk00000.dat damaged at offset {}", at + 10)),
+        "{line}"
+    );
+    assert_eq!(std::fs::metadata(&blk).unwrap().len(), at as u64 + 10);
+
+    // Restored from a copy, the directory opens with the whole chain.
+    std::fs::write(&blk, &original).unwrap();
+    d.relaunch(&[MINING_ADDR]);
+    assert_eq!(d.ok("getbestblockhash", json!([])), tip);
+    assert_eq!(
+        d.ok("getblock", json!([tip, 0])).as_str().unwrap().len(),
+        raw.len() * 2
+    );
+}
+
+/// A process holding a mount namespace (in a user namespace of its own) in which `dir` is a
+/// small tmpfs; killed when dropped.
+struct SmallDisk {
+    holder: Child,
+}
+
+impl SmallDisk {
+    /// `None` when this machine does not let an unprivileged user mount a tmpfs.
+    fn mount(dir: &Path, size: &str) -> Option<SmallDisk> {
+        let script = format!("mount -t tmpfs -o size={size} tmpfs \"$0\" && exec sleep 100000");
+        let holder = Command::new("unshare")
+            .args(["-rm", "sh", "-c", &script])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut disk = SmallDisk { holder };
+        let start = Instant::now();
+        loop {
+            let mounts = std::fs::read_to_string(format!("/proc/{}/mountinfo", disk.holder.id()))
+                .unwrap_or_default();
+            if mounts
+                .lines()
+                .any(|l| l.contains(dir.to_str().unwrap()) && l.contains("tmpfs"))
+            {
+                return Some(disk);
+            }
+            if disk.holder.try_wait().unwrap().is_some() || start.elapsed() > common::PATIENCE {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `path` (under the mounted directory) as the holder sees it.
+    fn inside(&self, path: &Path) -> PathBuf {
+        Path::new(&format!("/proc/{}/root", self.holder.id())).join(path.strip_prefix("/").unwrap())
+    }
+
+    /// `c` run inside the namespace, with the same arguments and environment.
+    fn enter(&self, c: &Command) -> Command {
+        let mut wrapped = Command::new("nsenter");
+        wrapped
+            .args([
+                "-t",
+                &self.holder.id().to_string(),
+                "-U",
+                "-m",
+                "--preserve-credentials",
+                "--",
+            ])
+            .arg(c.get_program())
+            .args(c.get_args())
+            .stdout(Stdio::null());
+        for (k, v) in c.get_envs() {
+            if let Some(v) = v {
+                wrapped.env(k, v);
+            }
+        }
+        wrapped
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_node_naming_the_datadir_and_it_opens_afterwards() {
+    let home = common::home("disk-full");
+    let data = home.join(".rbtcd/data");
+    std::fs::create_dir_all(&data).unwrap();
+    let Some(disk) = SmallDisk::mount(&data, "48m") else {
+        eprintln!("skipped: unprivileged tmpfs mounts (unshare -rm) are not permitted here");
+        return;
+    };
+    let (rpc, p2p) = (
+        format!("127.0.0.1:{}", common::free_port()),
+        format!("127.0.0.1:{}", common::free_port()),
+    );
+    let stderr = home.join("stderr.txt");
+    let start = || {
+        let mut c = disk.enter(&command(&home, &rpc, &p2p, &[MINING_ADDR]));
+        c.stderr(std::fs::File::create(&stderr).unwrap());
+        c.spawn().unwrap()
+    };
+    let mut d = Daemon {
+        child: start(),
+        rpc: rpc.clone(),
+        p2p: p2p.clone(),
+        home: home.clone(),
+    };
+    d.wait_for_rpc();
+    d.ok("generate", json!([3]));
+    let tip = d.ok("getbestblockhash", json!([]));
+    // A restart cuts the block files back to their records: the next block needs new space.
+    d.stop();
+    d.child = start();
+    d.wait_for_rpc();
+
+    let filler = disk.inside(&data.join("filler"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 1 << 20];
+        while f.write_all(&chunk).is_ok() {}
+    }
+    let body = json!({"jsonrpc": "1.0", "id": 1, "method": "generate", "params": [1]});
+    let mut s = std::net::TcpStream::connect(&d.rpc).unwrap();
+    send(&mut s, Some(ADMIN), body.to_string().as_bytes(), false);
+    assert_eq!(exit_code(&mut d.child), Some(1));
+    let line = std::fs::read_to_string(&stderr).unwrap();
+    assert_eq!(line.trim_end().lines().count(), 1, "{line}");
+    assert!(
+        line.contains(block_dir(&home).to_str().unwrap()) && line.contains("No space left"),
+        "{line}"
+    );
+
+    // Space freed, the directory opens at the last durable tip and goes on.
+    std::fs::remove_file(&filler).unwrap();
+    d.child = start();
+    d.wait_for_rpc();
+    assert_eq!(d.ok("getbestblockhash", json!([])), tip);
+    d.ok("generate", json!([1]));
+    assert_eq!(d.ok("getblockcount", json!([])), json!(4));
+    d.stop();
+}
