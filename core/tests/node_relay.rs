@@ -8,8 +8,9 @@ use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::sha256;
 use rbtcd_core::primitives::{Block, OutPoint, Transaction};
 use rbtcd_core::script::opcodes::OP_1;
+use std::time::Duration;
 
-const MINUTE: u64 = 60_000;
+const MINUTE: Duration = Duration::from_secs(60);
 const FEE: i64 = 10_000;
 
 /// P2WSH of the script `OP_1`: standard, and spendable by revealing the script.
@@ -136,7 +137,11 @@ fn a_submitted_transaction_is_rebroadcast_until_mined() {
     h.make_hear(b, "inv");
     assert!(!h.nodes[b].mempool().have(&tx.txid()));
     // The first rebroadcast is five minutes after submission.
-    assert!(!h.run_until_cond(START + 6 * MINUTE - 1, |h| all_have(h, &tx)));
+    assert!(
+        !h.run_until_cond(START + 6 * MINUTE - Duration::from_millis(1), |h| all_have(
+            h, &tx
+        ))
+    );
     assert!(h.run_until_cond(START + 7 * MINUTE, |h| all_have(h, &tx)));
 }
 

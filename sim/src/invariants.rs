@@ -6,8 +6,8 @@
 
 use crate::world::World;
 use rbtcd_core::chain::{Chain, ChainStore, MemStore, Placement};
-use rbtcd_core::net::addrmgr::{NEW_BUCKETS, NEW_BUCKET_SIZE, TRIED_BUCKETS, TRIED_BUCKET_SIZE};
 use rbtcd_core::harness::START;
+use rbtcd_core::net::addrmgr::{NEW_BUCKETS, NEW_BUCKET_SIZE, TRIED_BUCKETS, TRIED_BUCKET_SIZE};
 use rbtcd_core::primitives::{Block, BlockHash, Txid};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,7 +105,7 @@ fn main_chain(store: &MemStore, tip: BlockHash) -> Result<Vec<Block>, String> {
 fn utxo_matches(world: &World, blocks: &[Block], store: &MemStore) -> Result<(), String> {
     let mut chain = Chain::open(world.params.clone(), MemStore::new())
         .map_err(|e| format!("fresh chain: {e}"))?;
-    let now = START / 1000 + world.elapsed_ms() / 1000 + 3600;
+    let now = START.unix_secs() + world.elapsed_ms() / 1000 + 3600;
     for b in blocks {
         let hash = b.block_hash();
         match chain.process_block(b.clone(), now) {

@@ -4,8 +4,8 @@
 use rbtcd_core::address::{Address, Payload, WitnessProgram};
 use rbtcd_core::chain::builder::spend;
 use rbtcd_core::chain::MemStore;
-use rbtcd_core::mining::{new_block_template, search, BlockTemplate};
 use rbtcd_core::harness::mine_chain_to;
+use rbtcd_core::mining::{new_block_template, search, BlockTemplate};
 use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;
 use rbtcd_core::primitives::hash::sha256;

@@ -22,7 +22,6 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 /// The P2P port every simulated node listens on.
 pub const PORT: u16 = 18444;
@@ -226,7 +225,8 @@ impl World {
 
     /// Node `i`'s clock: simulated time plus its skew.
     fn clock(&self, i: usize) -> Time {
-        (START + self.elapsed_ms()).saturating_add_signed(self.plan.skew_ms[i])
+        let ms = START.as_millis() + self.elapsed_ms();
+        Time::from_millis(ms.saturating_add_signed(self.plan.skew_ms[i]))
     }
 
     /// True when node `i` is running.
@@ -323,7 +323,7 @@ impl World {
     pub fn deadline(&self, i: usize) -> Option<Instant> {
         let t = self.slots[i].node.as_ref()?.poll_timeout()?;
         let now = self.clock(i);
-        Some(Instant::now() + Duration::from_millis(t.saturating_sub(now)))
+        Some(Instant::now() + t.since(now))
     }
 
     /// Feeds `event` to node `i`; returns what its task must do.
@@ -362,7 +362,7 @@ impl World {
             }
             Event::Mine(extra_nonce) => {
                 let node = self.slots[i].node.as_ref().expect("checked above");
-                let block = workload::mine(node, now / 1000, extra_nonce);
+                let block = workload::mine(node, now.unix_secs(), extra_nonce);
                 self.stats.mined += 1;
                 Input::SubmitBlock(block)
             }
@@ -396,7 +396,7 @@ impl World {
         let slot = &mut self.slots[i];
         let node = slot.node.as_ref().expect("attacks only from running nodes");
         for attack in attacks {
-            let strike = adversary::strike(attack, node, &mut slot.rng, now / 1000);
+            let strike = adversary::strike(attack, node, &mut slot.rng, now.unix_secs());
             self.stats.invalid_sent += strike.invalid.len() as u64;
             self.invalid.extend(strike.invalid);
             for tx in slot.conns.values() {
@@ -527,7 +527,7 @@ impl World {
                 }
                 self.digest.add(&hash.0);
                 self.digest.add(&[b'C', i as u8]);
-                self.digest.add(&now.to_le_bytes());
+                self.digest.add(&now.as_millis().to_le_bytes());
             }
             Notification::BlockDisconnected { hash, .. } => {
                 self.digest.add(&hash.0);

@@ -1,6 +1,8 @@
 //! Addresses: DNS seed answers, `addr`/`addrv2` and `getaddr`, automatic outbound dialing,
 //! and saving the address book.
 
+use super::peers::RECONNECT_DELAY;
+use super::timers::Timer;
 use super::{Node, Output};
 use crate::chain::ChainStore;
 use crate::net::connmgr;
@@ -9,9 +11,10 @@ use crate::wire::protocol::MAX_ADDR_PER_MSG;
 use crate::wire::{AddrV2Entry, Message, ServiceFlags};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The address book is saved this often (btcd's `dumpAddressInterval`), and at shutdown.
-pub const ADDR_SAVE_INTERVAL_MS: u64 = 10 * 60_000;
+pub const ADDR_SAVE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 impl<S: ChainStore> Node<S> {
     pub(super) fn on_resolved(&mut self, seed: &str, found: &[SocketAddr]) {
@@ -23,7 +26,7 @@ impl<S: ChainStore> Node<S> {
             .map(|a| {
                 let p = connmgr::peer_addr(a);
                 AddrV2Entry {
-                    time: self.now_secs() as u32,
+                    time: self.now.unix_secs() as u32,
                     services: ServiceFlags::NETWORK,
                     addr: p.addr,
                     port: p.port,
@@ -32,7 +35,7 @@ impl<S: ChainStore> Node<S> {
             .collect();
         // btcd credits the seed's first answer as the source.
         let source = connmgr::peer_addr(first).addr;
-        self.addrs.add(&entries, &source, self.now_secs());
+        self.addrs.add(&entries, &source, self.now.unix_secs());
         self.fill_outbound();
     }
 
@@ -56,7 +59,7 @@ impl<S: ChainStore> Node<S> {
             false => p.addr_rate.admit(entries.len(), now),
         };
         self.addrs
-            .add(&entries[..admitted], &source, self.now_secs());
+            .add(&entries[..admitted], &source, self.now.unix_secs());
         self.fill_outbound();
     }
 
@@ -71,7 +74,7 @@ impl<S: ChainStore> Node<S> {
         }
         p.sent_addrs = true;
         let addrv2 = p.send_addrv2;
-        let mut cache = self.addrs.address_cache(self.now_secs());
+        let mut cache = self.addrs.address_cache(self.now.unix_secs());
         cache.truncate(MAX_ADDR_PER_MSG);
         let msg = match addrv2 {
             true => Message::AddrV2(cache),
@@ -97,6 +100,7 @@ impl<S: ChainStore> Node<S> {
             })
             .map(|(_, p)| p.addr)
             .collect();
+        let free = target.saturating_sub(outbound.len() + self.connmgr.dialing_count());
         let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
         connected.extend(&self.local_addrs);
         let (now, banned) = (self.now, &self.banned);
@@ -108,6 +112,12 @@ impl<S: ChainStore> Node<S> {
             |ip| banned.is_banned(*ip, now),
             now,
         );
+        self.dialing(&picks);
+        // Short of candidates now (all tried lately, or in used groups): look again later.
+        if picks.len() < free {
+            self.timers
+                .arm_once(Timer::Outbound, self.now + RECONNECT_DELAY);
+        }
         for addr in picks {
             self.outputs.push_back(Output::Connect { addr });
         }

@@ -24,7 +24,7 @@ impl<S: ChainStore> Node<S> {
         if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
             p.learn(hash);
         }
-        let result = self.chain.process_block(block, self.now_secs());
+        let result = self.chain.process_block(block, self.now.unix_secs());
         match &result {
             Ok(Placement::Orphan { root }) => {
                 if let Some(peer) = from {
@@ -86,7 +86,7 @@ impl<S: ChainStore> Node<S> {
                 },
             };
             if let Some(block) = block.as_ref().filter(|_| !pool_untouched) {
-                let now = self.now_secs();
+                let now = self.now.unix_secs();
                 // What the pool reports (removed conflicts, re-added txs) is not relayed.
                 if is_connect {
                     self.mining

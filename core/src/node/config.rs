@@ -8,6 +8,7 @@ use crate::net::ipnet::IpNet;
 use crate::rpc::auth::Credentials;
 use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The daemon's per-peer send queue limit: room for the 16 largest blocks a syncing peer may
 /// have in flight and then some; a peer that leaves more unread is not reading.
@@ -20,8 +21,8 @@ pub struct NodeConfig {
     pub max_peers: usize,
     /// `banthreshold`: ban score at which a peer is banned (default 100).
     pub ban_threshold: u32,
-    /// `banduration`: how long a ban lasts, ms (default 24 h; btcd's minimum is 1 s).
-    pub ban_duration_ms: u64,
+    /// `banduration`: how long a ban lasts (default 24 h; btcd's minimum is 1 s).
+    pub ban_duration: Duration,
     /// `nobanning`: never ban.
     pub disable_banning: bool,
     /// `whitelist`: networks whose peers' misbehaviour is only logged, never scored (btcd).
@@ -72,7 +73,7 @@ impl Default for NodeConfig {
         NodeConfig {
             max_peers: 125,
             ban_threshold: DEFAULT_THRESHOLD,
-            ban_duration_ms: 24 * 3600 * 1000,
+            ban_duration: Duration::from_secs(24 * 3600),
             disable_banning: false,
             whitelist: Vec::new(),
             mining_addrs: Vec::new(),

@@ -20,7 +20,9 @@ impl<S: ChainStore> Node<S> {
                     // A pong with another nonce answers nothing we sent.
                     if let Some((_, sent)) = p.ping.filter(|(n, _)| *n == nonce) {
                         p.ping = None;
-                        p.ping_rtt = Some(self.now.saturating_sub(sent));
+                        p.ping_rtt = Some(self.now.since(sent));
+                        // The next ping may now be due before the deadline armed.
+                        self.arm_peer(peer);
                     }
                 }
             }

@@ -43,17 +43,19 @@ mod peers;
 mod relay;
 mod rpc;
 mod sync;
+mod tick;
 mod timers;
 mod ws;
 
 pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
-pub use addresses::ADDR_SAVE_INTERVAL_MS;
+pub use crate::time::Time;
+pub use addresses::ADDR_SAVE_INTERVAL;
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
 pub use config::{InitError, NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE};
 pub use handshake::MALFORMED_BAN_SCORE;
-pub use io::{Input, Notification, Output, Time};
+pub use io::{Input, Notification, Output};
 pub use messages::MEMPOOL_BAN_SCORE;
-pub use peers::RECONNECT_DELAY_MS;
+pub use peers::RECONNECT_DELAY;
 pub use sync::{UNCONNECTING_HEADERS_BAN_SCORE, UNCONNECTING_HEADERS_LIMIT};
 
 use crate::address::Address;
@@ -61,7 +63,7 @@ use crate::chain::{Chain, ChainStore};
 use crate::mempool::Mempool;
 use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
-use crate::net::connmgr::{ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::connmgr::ConnManager;
 use crate::net::peer::{Peer, PeerId};
 use crate::net::syncmgr::SyncManager;
 use crate::params::Params;
@@ -79,8 +81,15 @@ pub struct Node<S: ChainStore> {
     config: NodeConfig,
     chain: Chain<S>,
     mempool: Mempool,
-    rng: Rng,
+    /// Version and ping nonces.
+    nonces: Rng,
+    /// What the mempool's acceptance draws (orphan eviction).
+    mempool_rng: Rng,
+    /// Rebroadcast intervals.
+    rebroadcast_rng: Rng,
     now: Time,
+    /// Every deadline: what the next tick runs.
+    timers: timers::Timers,
     peers: BTreeMap<PeerId, Peer>,
     banned: BanList,
     totals: NetTotals,
@@ -91,14 +100,10 @@ pub struct Node<S: ChainStore> {
     tx_requests: BTreeMap<Hash256, (PeerId, Time)>,
     /// Transactions refused since the last block, so they are not fetched again.
     rejected_txs: BTreeSet<Hash256>,
-    /// Permanent peers not connected, with when to dial them.
-    reconnect: BTreeMap<SocketAddr, Time>,
     /// Peers connected to a permanent address.
     permanent: BTreeMap<PeerId, SocketAddr>,
     /// Our own addresses, learnt from connections to ourselves.
     local_addrs: BTreeSet<SocketAddr>,
-    next_stall_check: Option<Time>,
-    next_addr_save: Time,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
     /// RPC requests in progress.
@@ -122,9 +127,8 @@ impl<S: ChainStore> Node<S> {
         if config.tx_index {
             chain.enable_tx_index().map_err(InitError::Chain)?;
         }
-        let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
-        let mut rng = Rng::new(seed);
-        let addrs_rng = rng.fork();
+        // Each component draws from its own stream of the seed.
+        let addrs_rng = Rng::stream(seed, "addrs");
         let banned = match chain.store().bans().map_err(InitError::Bans)? {
             None => BanList::default(),
             // As the address book: a damaged list costs only the bans.
@@ -143,7 +147,7 @@ impl<S: ChainStore> Node<S> {
         };
         let info = NodeInfo {
             version: version(),
-            start_time: now / 1000,
+            start_time: now.unix_secs(),
             proxy: config.rpc.proxy.clone(),
             log_subsystems: config.rpc.log_subsystems.clone(),
         };
@@ -152,11 +156,18 @@ impl<S: ChainStore> Node<S> {
             ws: ws::WsClients::new(Hub::new(params.clone()), Rng::stream(seed, "ws")),
             params,
             mempool: Mempool::new(config.policy),
-            mining: mining::Mining::new(config.generate, config.gen_proc_limit),
+            mining: mining::Mining::new(
+                config.generate,
+                config.gen_proc_limit,
+                Rng::stream(seed, "mining"),
+            ),
             config,
             chain,
-            rng,
+            nonces: Rng::stream(seed, "nonces"),
+            mempool_rng: Rng::stream(seed, "mempool"),
+            rebroadcast_rng: Rng::stream(seed, "rebroadcast"),
             now,
+            timers: timers::Timers::default(),
             peers: BTreeMap::new(),
             banned,
             totals: NetTotals::default(),
@@ -165,11 +176,8 @@ impl<S: ChainStore> Node<S> {
             connmgr: ConnManager::default(),
             tx_requests: BTreeMap::new(),
             rejected_txs: BTreeSet::new(),
-            reconnect,
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
-            next_stall_check: None,
-            next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
             outputs: VecDeque::new(),
             failed: false,
         }
@@ -177,7 +185,10 @@ impl<S: ChainStore> Node<S> {
     }
 
     fn started(mut self) -> Self {
-        self.dial_due();
+        for addr in self.config.permanent_peers.clone() {
+            self.dial_permanent(addr);
+        }
+        self.arm_periodic_timers();
         if !self.config.connect_only && self.addrs.is_empty() {
             for seed in self.params.dns_seeds {
                 self.outputs.push_back(Output::Resolve {
@@ -205,7 +216,7 @@ impl<S: ChainStore> Node<S> {
 
     /// One of the configured mining addresses, chosen at random as btcd does.
     fn mining_address(&mut self) -> Option<Address> {
-        crate::mining::choose_mining_address(&self.config.mining_addrs, &mut self.rng).cloned()
+        self.mining.pay_to(&self.config.mining_addrs).cloned()
     }
 
     /// The mempool.
@@ -236,9 +247,9 @@ impl<S: ChainStore> Node<S> {
                 direction,
             } => self.on_connected(peer, addr, direction),
             Input::ConnectFailed { addr } => {
-                self.connmgr.dialing.remove(&addr);
+                self.dial_ended(&addr);
                 if self.config.permanent_peers.contains(&addr) {
-                    self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+                    self.schedule_reconnect(addr);
                 }
                 self.fill_outbound();
             }
@@ -268,7 +279,7 @@ impl<S: ChainStore> Node<S> {
             }
             Input::WsOpened { client, rights } => self.on_ws_opened(client, rights),
             Input::WsMessage { client, text } => self.on_ws_message(client, &text),
-            Input::WsClosed { client } => self.ws.remove(client),
+            Input::WsClosed { client } => self.ws_closed(client),
             Input::Tick => self.on_tick(),
         }
         self.request_blocks();
@@ -280,35 +291,20 @@ impl<S: ChainStore> Node<S> {
     /// submissions) is followed by draining this, so the miner's work is renewed here once
     /// everything else is out.
     pub fn poll_output(&mut self) -> Option<Output> {
-        if self.outputs.is_empty() {
+        if self.outputs.is_empty() && !self.failed {
             self.update_mining();
+            self.timers
+                .set(timers::Timer::Mining, self.mining.deadline());
         }
         self.outputs.pop_front()
     }
 
-    /// When the node next needs [`Input::Tick`].
+    /// When the node next needs [`Input::Tick`]: its earliest deadline.
     pub fn poll_timeout(&self) -> Option<Time> {
-        if self.failed {
-            return None;
+        match self.failed {
+            true => None,
+            false => self.timers.next(),
         }
-        let peers = self.peers.values().map(Peer::deadline);
-        let reconnects = self.reconnect.values().copied();
-        let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
-        let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
-        peers
-            .chain([self.next_addr_save])
-            .chain(reconnects)
-            .chain(dials)
-            .chain(self.next_stall_check)
-            .chain(rebroadcast)
-            .chain(self.mining.deadline())
-            .chain(self.ws.deadline())
-            .chain(self.rpc.has_jobs().then_some(self.now))
-            .min()
-    }
-
-    fn now_secs(&self) -> u64 {
-        self.now / 1000
     }
 
     /// Saves what must outlive the process (the address book) and gives the store back, to be

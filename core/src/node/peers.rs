@@ -1,17 +1,19 @@
 //! Connections coming and going: admission (limits, bans), forgetting a peer, its ban score,
 //! saving the ban list, and pings.
 
+use super::timers::Timer;
 use super::{Node, Notification};
 use crate::chain::ChainStore;
 use crate::net::banscore::{verdict, Verdict};
 use crate::net::connmgr;
 use crate::net::ipnet::IpNet;
-use crate::net::peer::{Direction, DisconnectReason, Peer, PeerId, PING_INTERVAL_MS};
+use crate::net::peer::{Direction, DisconnectReason, Peer, PeerId, PING_INTERVAL};
 use crate::wire::Message;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Delay before reconnecting to a permanent peer (btcd's connmgr retry base).
-pub const RECONNECT_DELAY_MS: u64 = 5_000;
+pub const RECONNECT_DELAY: Duration = Duration::from_secs(5);
 
 impl<S: ChainStore> Node<S> {
     pub(super) fn on_connected(&mut self, peer: PeerId, addr: SocketAddr, direction: Direction) {
@@ -30,14 +32,15 @@ impl<S: ChainStore> Node<S> {
         let full = self.peers.len() >= self.config.max_peers
             || (direction == Direction::Inbound && inbound >= max_inbound);
         if direction == Direction::Outbound {
-            self.reconnect.remove(&addr);
-            self.connmgr.dialing.remove(&addr);
+            self.timers.cancel(Timer::Reconnect(addr));
+            self.dial_ended(&addr);
             if self.config.permanent_peers.contains(&addr) {
                 self.permanent.insert(peer, addr);
             }
         }
         // Registered first so that `disconnect` reports it.
         self.peers.insert(peer, p);
+        self.arm_peer(peer);
         if banned {
             return self.disconnect(peer, DisconnectReason::AddressBanned);
         }
@@ -53,10 +56,11 @@ impl<S: ChainStore> Node<S> {
         if self.peers.remove(&peer).is_none() {
             return;
         }
+        self.timers.cancel(Timer::Peer(peer));
         self.sync.peer_gone(peer);
         self.tx_requests.retain(|_, (p, _)| *p != peer);
         if let Some(addr) = self.permanent.remove(&peer) {
-            self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+            self.schedule_reconnect(addr);
         }
         self.start_headers_sync();
         self.fill_outbound();
@@ -73,7 +77,7 @@ impl<S: ChainStore> Node<S> {
         if self.config.disable_banning {
             return;
         }
-        let now_secs = self.now_secs();
+        let now_secs = self.now.unix_secs();
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -87,7 +91,7 @@ impl<S: ChainStore> Node<S> {
             Verdict::Fine => {}
             Verdict::Warn => log::warn!("misbehaving peer {peer}: {reason} -- ban score {score}"),
             Verdict::Ban => {
-                let until = self.now + self.config.ban_duration_ms;
+                let until = self.now + self.config.ban_duration;
                 self.banned.ban(IpNet::host(ip.to_canonical()), until);
                 self.save_bans();
                 self.notify(Notification::Banned { ip, until });
@@ -109,12 +113,12 @@ impl<S: ChainStore> Node<S> {
     }
 
     pub(super) fn ping(&mut self, peer: PeerId) {
-        let nonce = self.rng.next_u64();
+        let nonce = self.nonces.next_u64();
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
         p.ping = Some((nonce, self.now));
-        p.next_ping = Some(self.now + PING_INTERVAL_MS);
+        p.next_ping = Some(self.now + PING_INTERVAL);
         self.send(peer, &Message::Ping(nonce));
     }
 }

@@ -12,13 +12,14 @@ use std::sync::Arc;
 impl<S: ChainStore> Node<S> {
     pub(super) fn submit_tx(&mut self, tx: Transaction) -> Result<Accepted, RejectReason> {
         let txid = tx.txid();
-        let random = self.rng.next_u64();
+        let random = self.mempool_rng.next_u64();
         let result = self
             .mempool
-            .accept(tx, &self.chain, self.now_secs(), random);
+            .accept(tx, &self.chain, self.now.unix_secs(), random);
         match &result {
             Ok(Accepted::Added(ids)) => {
-                self.mempool.rebroadcast.add(txid, self.now_secs());
+                self.mempool.rebroadcast.add(txid, self.now.unix_secs());
+                self.arm_rebroadcast();
                 self.relay_txs(None, ids.clone());
             }
             Ok(Accepted::Orphan(_)) => {}
@@ -38,10 +39,10 @@ impl<S: ChainStore> Node<S> {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.learn(txid);
         }
-        let random = self.rng.next_u64();
+        let random = self.mempool_rng.next_u64();
         match self
             .mempool
-            .accept(tx, &self.chain, self.now_secs(), random)
+            .accept(tx, &self.chain, self.now.unix_secs(), random)
         {
             Ok(Accepted::Added(ids)) => self.relay_txs(Some(peer), ids),
             Ok(Accepted::Orphan(parents)) => {
@@ -54,7 +55,7 @@ impl<S: ChainStore> Node<S> {
                     })
                     .collect();
                 for item in &want {
-                    self.tx_requests.insert(item.hash, (peer, self.now));
+                    self.tx_requested(item.hash, peer);
                 }
                 if !want.is_empty() {
                     self.send(peer, &Message::GetData(want));

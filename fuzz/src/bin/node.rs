@@ -63,7 +63,7 @@ fn world() -> World {
     let version = VersionMessage {
         version: 70016,
         services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
-        timestamp: (START / 1000) as i64,
+        timestamp: START.unix_secs() as i64,
         receiver: NetAddress::new(addr(1), ServiceFlags::NONE),
         sender: NetAddress::new(addr(2), ServiceFlags::NETWORK),
         nonce: 9,
@@ -326,7 +326,7 @@ fn run_case(seed: u64, w: &World) -> (Vec<Output>, Option<String>) {
                 Input::Disconnected { peer }
             }
             3 => {
-                now += rng.below(400_000) as u64;
+                now += Duration::from_millis(rng.below(400_000) as u64);
                 Input::Tick
             }
             4 if rng.one_in(4) => Input::SubmitBlock(w.other[rng.below(w.other.len())].clone()),

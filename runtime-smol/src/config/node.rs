@@ -19,7 +19,7 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
     Ok(NodeConfig {
         max_peers: cfg.max_peers,
         ban_threshold: cfg.ban_threshold,
-        ban_duration_ms: cfg.ban_duration.as_millis() as u64,
+        ban_duration: cfg.ban_duration,
         disable_banning: cfg.no_banning,
         whitelist: cfg.whitelists.clone(),
         mining_addrs: parse_mining_addresses(&cfg.mining_addrs, params)?,
