@@ -1,25 +1,33 @@
-//! Miner throughput: the SHA-256 compression limit, nonce search on one core and on all cores.
+//! Miner throughput against the SHA-256 compression ceiling of this CPU.
 //!
-//! A nonce costs two compressions, so `search` is compared with half the raw compression rate
-//! measured in the same run. The machine is shared with other work, so each one-core figure is
-//! the best of several short rounds, alternating between the measurements so that both see the
-//! same conditions. Under `cargo test` (no `--bench` argument) one round of each runs, so the
-//! code stays exercised without taking the test run's time.
+//! The ceiling is what the miner's own kernel instructions do when nothing but independent
+//! compressions is asked of them: 1, 2, 4 and 8 interleaved streams of full compressions, the
+//! best taken (one stream is bound by the latency of the round instructions, more streams by
+//! their throughput). A nonce costs two compressions, so the ratio is nonces/s x 2 / ceiling; it
+//! can exceed 1 because the kernels skip the rounds that do not depend on the nonce.
+//!
+//! The machine is shared with other work, so each one-core figure is the best of several short
+//! rounds, alternating between the measurements so that all see the same conditions; the
+//! all-cores figure is the best round of every core searching at once. Under `cargo test` (no
+//! `--bench` argument) one round of each runs, so the code stays exercised without taking the
+//! test run's time.
 
-use rbtcd_core::mining::{search, search_lanes, MiningJob};
+use rbtcd_core::mining::{Kernel, MiningJob};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
-use sha2::digest::generic_array::GenericArray;
 use std::hint::black_box;
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 /// Length of one measuring round.
 const ROUND: Duration = Duration::from_millis(250);
-/// Rounds per one-core figure under `cargo bench` (the best is kept).
+/// Rounds per figure under `cargo bench` (the best is kept).
 const ROUNDS: usize = 8;
-/// Nonces per `search` call, as a miner thread's chunk.
-const CHUNK: u32 = 1 << 16;
-/// Blocks per `compress256` call when measuring the raw limit.
-const BLOCKS_PER_CALL: usize = 1024;
+/// Nonces per `search` call, as a miner thread's slice between checks for new work.
+const SLICE: u32 = 1 << 13;
+/// Compressions per `compress_streams` call, whatever the stream count.
+const COMPRESSIONS_PER_CALL: u32 = 4096;
+/// Stream counts the ceiling is measured with.
+const STREAMS: [usize; 4] = [1, 2, 4, 8];
 
 /// Runs `step` (which does `units` units of work) repeatedly for one round; units/s.
 fn rate(units: u64, mut step: impl FnMut()) -> f64 {
@@ -33,22 +41,20 @@ fn rate(units: u64, mut step: impl FnMut()) -> f64 {
     done as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Compressions/s with `blocks_per_call` blocks chained per `compress256` call.
-fn compressions_per_sec(blocks_per_call: usize) -> f64 {
-    let blocks = vec![GenericArray::from([0x5au8; 64]); blocks_per_call];
-    let mut state = [0u32; 8];
-    let calls = BLOCKS_PER_CALL / blocks_per_call;
-    let r = rate(BLOCKS_PER_CALL as u64, || {
-        for _ in 0..calls {
-            sha2::compress256(&mut state, black_box(&blocks));
-        }
-    });
-    black_box(state);
-    r
+/// Compressions/s of `kernel`'s instructions on `streams` interleaved streams.
+fn compressions_per_sec(kernel: Kernel, streams: usize) -> f64 {
+    let count = COMPRESSIONS_PER_CALL / streams as u32;
+    let units = kernel
+        .compress_streams(streams, count)
+        .expect("a supported stream count")
+        .compressions;
+    rate(units, || {
+        black_box(kernel.compress_streams(black_box(streams), count));
+    })
 }
 
 /// A job no nonce solves in practice (a recent mainnet difficulty), so every search scans its
-/// whole chunk.
+/// whole slice.
 fn hard_job() -> MiningJob {
     let header = BlockHeader {
         version: 0x2000_0000,
@@ -61,19 +67,36 @@ fn hard_job() -> MiningJob {
     MiningJob::new(0, &header).expect("valid bits")
 }
 
-/// Nonces/s of `find` over chunks `lane`, `lane + lanes`, ... of the nonce space.
-fn nonces_per_sec(
-    job: &MiningJob,
-    lane: u32,
-    lanes: u32,
-    find: fn(&MiningJob, std::ops::RangeInclusive<u32>) -> Option<u32>,
-) -> f64 {
-    let mut chunk = lane;
-    rate(u64::from(CHUNK), || {
-        let first = (chunk % (u32::MAX / CHUNK)) * CHUNK;
-        black_box(find(black_box(job), first..=first + (CHUNK - 1)));
-        chunk += lanes;
+/// Nonces/s of `kernel` over slices `lane`, `lane + lanes`, ... of the nonce space.
+fn nonces_per_sec(kernel: Kernel, job: &MiningJob, lane: u32, lanes: u32) -> f64 {
+    let mut slice = lane;
+    rate(u64::from(SLICE), || {
+        let first = (slice % (u32::MAX / SLICE)) * SLICE;
+        black_box(kernel.search(black_box(job), first..=first + (SLICE - 1)));
+        slice += lanes;
     })
+}
+
+/// Nonces/s of `kernel` with `cores` threads searching at once for one round.
+fn nonces_per_sec_all(kernel: Kernel, job: &MiningJob, cores: u32) -> f64 {
+    let start = Barrier::new(cores as usize);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..cores)
+            .map(|lane| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    nonces_per_sec(kernel, job, lane, cores)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("worker")).sum()
+    })
+}
+
+/// A kernel's name as part of a figure's name.
+fn figure_name(kernel: Kernel) -> String {
+    kernel.to_string().replace(['-', ' '], "_")
 }
 
 fn main() {
@@ -82,42 +105,37 @@ fn main() {
         false => 1,
     };
     let job = hard_job();
-    let mut best = [0f64; 4];
-    for _ in 0..rounds {
-        let round = [
-            compressions_per_sec(BLOCKS_PER_CALL),
-            compressions_per_sec(1),
-            nonces_per_sec(&job, 0, 1, search),
-            nonces_per_sec(&job, 0, 1, search_lanes::<1>),
-        ];
-        for (b, r) in best.iter_mut().zip(round) {
-            *b = b.max(r);
-        }
-    }
-    let [compress, single_calls, one, one_lane] = best;
-    println!("bench: sha256_compress_limit_1core: {compress:.0} compressions/s");
-    println!("bench: sha256_compress_one_block_calls_1core: {single_calls:.0} compressions/s");
-    println!("bench: miner_nonces_per_sec_1core: {one:.0} nonces/s");
-    println!("bench: miner_nonces_per_sec_1core_no_interleave: {one_lane:.0} nonces/s");
-    println!(
-        "ratio: miner_vs_sha256_limit: {:.3}",
-        one / (compress / 2.0)
-    );
-
+    let miner = Kernel::detect();
+    let kernels = Kernel::supported();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-    let all: f64 = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..cores)
-            .map(|lane| {
-                let job = &job;
-                s.spawn(move || {
-                    (0..rounds)
-                        .map(|_| nonces_per_sec(job, lane, cores, search))
-                        .sum::<f64>()
-                        / rounds as f64
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().expect("worker")).sum()
-    });
-    println!("bench: miner_nonces_per_sec_{cores}cores: {all:.0} nonces/s");
+    let mut ceiling = [0f64; STREAMS.len()];
+    let mut one_core = vec![0f64; kernels.len()];
+    let mut all_cores = 0f64;
+    for _ in 0..rounds {
+        for (best, streams) in ceiling.iter_mut().zip(STREAMS) {
+            *best = best.max(compressions_per_sec(miner, streams));
+        }
+        for (best, kernel) in one_core.iter_mut().zip(&kernels) {
+            *best = best.max(nonces_per_sec(*kernel, &job, 0, 1));
+        }
+        all_cores = all_cores.max(nonces_per_sec_all(miner, &job, cores));
+    }
+    let best_ceiling = ceiling.iter().copied().fold(0.0, f64::max);
+    let one = one_core[kernels.iter().position(|k| *k == miner).expect("supported")];
+
+    println!("bench: sha256_compress_ceiling_1core: {best_ceiling:.0} compressions/s");
+    for (streams, c) in STREAMS.iter().zip(ceiling) {
+        println!("bench: sha256_compress_1core_{streams}_streams: {c:.0} compressions/s");
+    }
+    println!("bench: miner_nonces_per_sec_1core: {one:.0} nonces/s");
+    for (kernel, n) in kernels.iter().zip(&one_core) {
+        let name = figure_name(*kernel);
+        println!("bench: miner_nonces_per_sec_1core_{name}: {n:.0} nonces/s");
+    }
+    println!("bench: miner_nonces_per_sec_{cores}cores: {all_cores:.0} nonces/s");
+    println!(
+        "ratio: miner_vs_sha256_ceiling: {:.3}",
+        one * 2.0 / best_ceiling
+    );
+    println!("ratio: miner_{cores}cores_vs_1core: {:.3}", all_cores / one);
 }

@@ -222,14 +222,15 @@ fn getnodeaddresses_draws_from_the_address_book() {
         call(&mut h, 0, "getnodeaddresses", json!([])),
         Ok(json!([]))
     );
+    // Seeds answer with IPs of nodes on the network's standard port (regtest's 18444).
     let found: Vec<SocketAddr> = (1..=100u8)
-        .map(|i| SocketAddr::from(([20, i, 0, 1], 8333)))
+        .map(|i| SocketAddr::from(([20, i, 0, 1], 18444)))
         .collect();
     h.input(
         0,
         Input::Resolved {
             seed: "seed.example".into(),
-            addrs: found.clone(),
+            addrs: found.iter().map(SocketAddr::ip).collect(),
         },
     );
     let all = call(&mut h, 0, "getnodeaddresses", json!([1000])).unwrap();

@@ -6,12 +6,16 @@
 use rbtcd_core::chain::builder::BlockBuilder;
 use rbtcd_core::chain::MemStore;
 use rbtcd_core::harness::{rpc_body, rpc_result};
+use rbtcd_core::net::connmgr;
+use rbtcd_core::net::local::LocalSource;
 use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, PING_INTERVAL,
     PONG_TIMEOUT,
 };
+use rbtcd_core::net::syncmgr::HEADERS_TIMEOUT_MS;
 use rbtcd_core::node::{
-    Input, Node, NodeConfig, Notification, Output, Time, ADDR_SAVE_INTERVAL, RECONNECT_DELAY,
+    Input, Node, NodeConfig, Notification, Output, Time, ADDR_SAVE_INTERVAL,
+    LOCAL_ADVERT_INTERVAL, RECONNECT_DELAY, SEED_RETRY,
 };
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
@@ -687,33 +691,285 @@ fn getaddr_is_answered_once_per_inbound_connection_only() {
     assert!(r.sent(2).is_empty());
 }
 
-#[test]
-fn dns_seeds_are_resolved_and_their_answers_dialed() {
-    let params = Params::new(Network::Mainnet);
-    let seeds = params.dns_seeds.len();
-    let mut r = Rig::on(params, NodeConfig::default(), MemStore::new(), 1);
-    r.input(Input::Tick);
-    let asked: Vec<String> = r
-        .out
+/// The seeds a fresh node on `params` asks for.
+fn seeds_asked(r: &Rig) -> Vec<String> {
+    r.out
         .iter()
         .filter_map(|o| match o {
             Output::Resolve { seed } => Some(seed.clone()),
             _ => None,
         })
-        .collect();
-    assert_eq!(asked.len(), seeds);
-    assert!(seeds > 0);
-    let found: Vec<SocketAddr> = public_addrs(3, 1)
-        .iter()
-        .map(|a| a.addr.socket_addr())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn dns_seed_answers_are_dialled_on_the_networks_standard_port() {
+    let custom_signet = Params::custom_signet(vec![0x51], vec!["seed.example".into()]);
+    let networks = [
+        Network::Mainnet,
+        Network::Testnet3,
+        Network::Testnet4,
+        Network::Signet,
+    ];
+    let all = networks.into_iter().map(Params::new).chain([custom_signet]);
+    for params in all {
+        let (seeds, port) = (params.dns_seeds.clone(), params.standard_port);
+        let mut r = Rig::on(params, NodeConfig::default(), MemStore::new(), 1);
+        r.input(Input::Tick);
+        assert_eq!(seeds_asked(&r), seeds);
+        let ips: Vec<IpAddr> = public_addrs(3, 1)
+            .iter()
+            .map(|a| a.addr.socket_addr().ip())
+            .collect();
+        r.input(Input::Resolved {
+            seed: seeds[0].clone(),
+            addrs: ips.clone(),
+        });
+        let mut dialed = dials(&r);
+        dialed.sort();
+        let expected: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+        assert_eq!(dialed, expected, "port {port}");
+        assert_ne!(port, 12008, "never rbtcd's own listen port");
+    }
+}
+
+#[test]
+fn nodnsseed_and_connect_ask_no_seed() {
+    let params = || Params::new(Network::Mainnet);
+    let off = NodeConfig {
+        dns_seed: false,
+        ..NodeConfig::default()
+    };
+    let connect = NodeConfig {
+        connect_only: true,
+        ..NodeConfig::default()
+    };
+    for config in [off, connect] {
+        let mut r = Rig::on(params(), config, MemStore::new(), 1);
+        r.advance_to(T0 + 2 * SEED_RETRY);
+        assert!(seeds_asked(&r).is_empty());
+    }
+}
+
+#[test]
+fn a_seed_that_gave_nothing_is_asked_again_later() {
+    let mut r = Rig::on(
+        Params::new(Network::Testnet4),
+        NodeConfig::default(),
+        MemStore::new(),
+        1,
+    );
+    r.input(Input::Tick);
+    let first = seeds_asked(&r);
+    r.out.clear();
     r.input(Input::Resolved {
-        seed: asked[0].clone(),
-        addrs: found.clone(),
+        seed: first[0].clone(),
+        addrs: vec![],
     });
-    let mut dialed = dials(&r);
-    dialed.sort();
-    assert_eq!(dialed, found);
+    r.advance_to(T0 + SEED_RETRY - ms(1));
+    assert!(seeds_asked(&r).is_empty(), "not at once");
+    r.advance_to(T0 + SEED_RETRY);
+    assert_eq!(seeds_asked(&r), [first[0].clone()]);
+}
+
+/// A routable peer address (the rig's 10.1/16 ones are private: no address is reachable from
+/// there).
+fn public(n: u8) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(20, 9, 0, n)), 18444)
+}
+
+fn local_config(listening: bool) -> NodeConfig {
+    let manual: SocketAddr = "1.2.3.4:12008".parse().unwrap();
+    let bound: SocketAddr = "5.6.7.8:12008".parse().unwrap();
+    NodeConfig {
+        listening,
+        local_addrs: vec![(bound, LocalSource::Bound), (manual, LocalSource::Manual)],
+        ..NodeConfig::default()
+    }
+}
+
+/// The address entries in `msgs`' addr and addrv2 messages.
+fn addr_entries(msgs: &[Message]) -> Vec<SocketAddr> {
+    msgs.iter()
+        .flat_map(|m| match m {
+            Message::Addr(list) => list.iter().map(|a| a.addr.socket_addr()).collect(),
+            Message::AddrV2(list) => list
+                .iter()
+                .filter_map(connmgr::to_legacy)
+                .map(|a| a.addr.socket_addr())
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// The sender address of the version the node answers an inbound `peer` (routable) with.
+fn our_version_sender(r: &mut Rig, peer: PeerId) -> Option<SocketAddr> {
+    r.connect(peer, public(peer as u8), Direction::Inbound);
+    r.send(peer, &Message::Version(version(1000 + peer, 70016, full())));
+    r.sent(peer).into_iter().find_map(|m| match m {
+        Message::Version(v) => Some(v.sender.socket_addr()),
+        _ => None,
+    })
+}
+
+#[test]
+fn our_best_address_is_in_our_version_and_getaddr_answer() {
+    let mut r = Rig::new(local_config(true));
+    let ours = our_version_sender(&mut r, 1);
+    // The operator's externalip outranks a bound address.
+    assert_eq!(ours, Some("1.2.3.4:12008".parse().unwrap()));
+    r.send(1, &Message::Verack);
+    r.send(1, &Message::Headers(vec![]));
+    r.sent(1);
+    r.send(1, &Message::GetAddr);
+    let answer = addr_entries(&r.sent(1));
+    assert_eq!(answer.first(), Some(&"1.2.3.4:12008".parse().unwrap()));
+}
+
+#[test]
+fn nolisten_advertises_nothing() {
+    let mut r = Rig::new(local_config(false));
+    let sender = our_version_sender(&mut r, 1);
+    assert_eq!(sender.map(|a| a.port()), Some(0));
+    r.send(1, &Message::Verack);
+    r.send(1, &Message::GetAddr);
+    assert!(addr_entries(&r.sent(1)).is_empty());
+    r.input(Input::LocalAddress {
+        addr: "9.9.9.9:12008".parse().unwrap(),
+        source: LocalSource::Upnp,
+    });
+    assert!(addr_entries(&r.sent(1)).is_empty());
+}
+
+/// Completes an outbound handshake with `peer` at `a`; returns what the node sent.
+fn ready_outbound(r: &mut Rig, peer: PeerId, a: SocketAddr) -> Vec<Message> {
+    r.connect(peer, a, Direction::Outbound);
+    r.send(peer, &Message::Version(version(2000 + peer, 70016, full())));
+    r.send(peer, &Message::Verack);
+    r.sent(peer)
+}
+
+#[test]
+fn outbound_peers_are_told_our_address_and_again_daily() {
+    let mut r = Rig::new(local_config(true));
+    let sent = ready_outbound(&mut r, 1, public(1));
+    assert_eq!(addr_entries(&sent), ["1.2.3.4:12008".parse().unwrap()]);
+    r.send(1, &Message::Headers(vec![]));
+    // The peer stays alive for two days answering pings; our address goes out once a day.
+    let mut adverts = Vec::new();
+    let mut t = T0;
+    while t < T0 + 2 * LOCAL_ADVERT_INTERVAL {
+        t += PING_INTERVAL;
+        r.advance_to(t);
+        let sent = r.sent(1);
+        if !addr_entries(&sent).is_empty() {
+            adverts.push(t);
+        }
+        for m in sent {
+            if let Message::Ping(n) = m {
+                r.send(1, &Message::Pong(n));
+            }
+        }
+        r.send(1, &Message::Ping(7));
+    }
+    assert_eq!(r.disconnected(1), None);
+    let day = LOCAL_ADVERT_INTERVAL;
+    assert_eq!(adverts.len(), 2, "{adverts:?}");
+    for (k, at) in (1..).zip(adverts) {
+        assert!((T0 + k * day..T0 + k * day + PING_INTERVAL).contains(&at));
+    }
+}
+
+#[test]
+fn an_address_learnt_by_the_driver_is_advertised_to_ready_peers() {
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, public(1));
+    r.sent(1);
+    let upnp: SocketAddr = "9.9.9.9:12008".parse().unwrap();
+    r.input(Input::LocalAddress {
+        addr: upnp,
+        source: LocalSource::Upnp,
+    });
+    assert_eq!(addr_entries(&r.sent(1)), [upnp]);
+    // An unroutable one (a gateway behind another NAT) is not.
+    r.input(Input::LocalAddress {
+        addr: "100.64.0.1:12008".parse().unwrap(),
+        source: LocalSource::Upnp,
+    });
+    assert!(addr_entries(&r.sent(1)).is_empty());
+}
+
+#[test]
+fn user_agent_lists_drop_peers_as_btcd() {
+    let config = NodeConfig {
+        agent_blacklist: vec!["bad".into()],
+        agent_whitelist: vec!["test".into()],
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    for (peer, agent, welcome) in [
+        (1, "/test:1/", true),
+        (2, "/test:1/bad/", false),
+        (3, "/other/", false),
+    ] {
+        r.connect(peer, addr(peer as u8), Direction::Inbound);
+        let mut v = version(1000 + peer, 70016, full());
+        v.user_agent = agent.into();
+        r.send(peer, &Message::Version(v));
+        let dropped = matches!(
+            r.disconnected(peer),
+            Some(DisconnectReason::UndesiredUserAgent(_))
+        );
+        assert_eq!(dropped, !welcome, "{agent}");
+    }
+}
+
+#[test]
+fn blocksonly_asks_for_no_transactions_and_drops_announcers() {
+    let config = NodeConfig {
+        blocks_only: true,
+        ..NodeConfig::default()
+    };
+    let mut r = Rig::new(config);
+    r.connect(1, addr(1), Direction::Outbound);
+    let relay = r.sent(1).into_iter().find_map(|m| match m {
+        Message::Version(v) => Some(v.relay),
+        _ => None,
+    });
+    assert_eq!(relay, Some(false));
+    r.ready_inbound(2, addr(2));
+    let tx = Inventory {
+        inv_type: InvType::TX,
+        hash: Hash256([3; 32]),
+    };
+    r.send(2, &Message::Inv(vec![tx]));
+    assert_eq!(
+        r.disconnected(2),
+        Some(&DisconnectReason::TxRelayInBlocksOnly)
+    );
+}
+
+#[test]
+fn nostalldetect_keeps_a_peer_that_never_answers_getheaders() {
+    for no_stall_detect in [false, true] {
+        let mut r = Rig::new(NodeConfig {
+            no_stall_detect,
+            ..NodeConfig::default()
+        });
+        r.connect(1, addr(1), Direction::Inbound);
+        r.send(1, &Message::Version(version(1001, 70016, full())));
+        r.send(1, &Message::Verack);
+        // The getheaders every new peer gets goes unanswered.
+        let mut t = T0;
+        while t < T0 + 3 * Duration::from_millis(HEADERS_TIMEOUT_MS) {
+            t += ms(10_000);
+            r.advance_to(t);
+            r.send(1, &Message::Ping(1));
+        }
+        let stalled = r.disconnected(1) == Some(&DisconnectReason::Stalled);
+        assert_eq!(stalled, !no_stall_detect);
+    }
 }
 
 #[test]
@@ -965,4 +1221,19 @@ fn a_peers_feefilter_is_recorded_when_in_the_money_range() {
         5_000,
         "out of range: ignored"
     );
+}
+
+#[test]
+fn banthreshold_sets_the_score_that_bans() {
+    let mut r = Rig::new(NodeConfig {
+        ban_threshold: 40,
+        ..NodeConfig::default()
+    });
+    r.ready_inbound(1, addr(1));
+    let bytes = corrupt_frame(r.magic);
+    r.input(Input::Received { peer: 1, bytes });
+    assert!(!is_banned(&r, 1));
+    let bytes = corrupt_frame(r.magic);
+    r.input(Input::Received { peer: 1, bytes });
+    assert!(is_banned(&r, 1), "two malformed frames reach 40");
 }

@@ -216,3 +216,34 @@ fn transactions_below_a_peers_feefilter_are_not_announced_to_it() {
         "never announced to b"
     );
 }
+
+#[test]
+fn transaction_announcements_trickle() {
+    let params = Params::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 102, b"r", &p2wsh_true());
+    let mut h = Harness::new(params);
+    let slow = NodeConfig {
+        trickle_interval: Duration::from_secs(30),
+        ..NodeConfig::default()
+    };
+    let a = h.add_node_with_store(slow, store.duplicate(), 1);
+    let b = h.add_node_with_store(NodeConfig::default(), store, 2);
+    h.connect(a, b);
+    h.run_until(START + MINUTE);
+    let coin = |i: usize| {
+        let coinbase = &blocks[i].txdata[0];
+        spend_p2wsh(OutPoint::new(coinbase.txid(), 0), coinbase.outputs[0].value)
+    };
+    let (first, second) = (coin(0), coin(1));
+    let t = h.now();
+    // The first announcement goes at once; the next waits out the interval.
+    h.input(a, Input::SubmitTx(first.clone()));
+    h.input(a, Input::SubmitTx(second.clone()));
+    assert!(h.run_until_cond(t + Duration::from_secs(10), |h| h.nodes[b].mempool().have(&first.txid())));
+    h.run_until(t + Duration::from_secs(25));
+    assert!(
+        !h.nodes[b].mempool().have(&second.txid()),
+        "not before 30 s"
+    );
+    assert!(h.run_until_cond(t + Duration::from_secs(40), |h| h.nodes[b].mempool().have(&second.txid())));
+}

@@ -31,7 +31,7 @@ pub struct Invocation {
 }
 
 const USAGE: &str = "usage: rbtcctl [--rpcuser=U] [--rpcpass=P] [--rpcserver=HOST:PORT] \
-[--configfile=PATH] [--testnet|--regtest|--simnet|--signet] <method> [params...]";
+[--configfile=PATH] [--testnet|--testnet4|--regtest|--simnet|--signet] <method> [params...]";
 
 /// Parses `args` (without the program name).
 pub fn parse_args(args: &[String]) -> Result<Invocation, String> {
@@ -67,6 +67,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, String> {
             "-s" | "--rpcserver" => inv.server = Some(value()?),
             "-C" | "--configfile" => inv.config_file = Some(PathBuf::from(value()?)),
             "--testnet" => inv.network = Network::Testnet3,
+            "--testnet4" => inv.network = Network::Testnet4,
             "--regtest" => inv.network = Network::Regtest,
             "--simnet" => inv.network = Network::Simnet,
             "--signet" => inv.network = Network::Signet,

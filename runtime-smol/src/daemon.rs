@@ -8,7 +8,7 @@ use crate::config::{self, Config, Startup};
 use crate::entropy;
 use crate::logging::{self, Levels};
 use crate::miner::generate;
-use crate::p2p::{self, Event, Sinks};
+use crate::p2p::{self, upnp, Event, Sinks};
 use crate::rpc::http::RpcServer;
 use crate::store::lmdb::LmdbStore;
 use crate::store::upgrades;
@@ -20,6 +20,8 @@ use rbtcd_core::params::Params;
 
 /// Directory under the data directory holding the LMDB environment.
 pub const BLOCK_DB_DIR: &str = "blocks_lmdb";
+/// Longest wait at shutdown for the gateway to delete the UPnP mapping.
+const UPNP_REMOVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Runs the daemon with `args` (without the program name) and returns the process exit status.
 /// Any refusal is one line on stderr and status 1.
@@ -41,6 +43,10 @@ fn start(args: &[String]) -> Result<(), String> {
             println!("rbtcd version {}", env!("CARGO_PKG_VERSION"));
             return Ok(());
         }
+        Startup::ShowHelp(usage) => {
+            print!("{usage}");
+            return Ok(());
+        }
         Startup::ShowSubsystems => {
             println!("Supported subsystems [{}]", logging::subsystems().join(" "));
             return Ok(());
@@ -57,7 +63,7 @@ fn start(args: &[String]) -> Result<(), String> {
     let signals = Signals::new([Signal::Int, Signal::Term])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
-    let params = Params::new(cfg.network);
+    let params = cfg.params();
     if cfg.drop_tx_index {
         return drop_tx_index(&cfg);
     }
@@ -97,6 +103,22 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         dialer: cfg.dialer.clone(),
     };
     let mut server = smol::spawn(p2p::run(node, listeners, (tx.clone(), rx), sinks));
+    // Closing `upnp_stop` makes the UPnP task delete its mapping and end.
+    let (upnp_stop, upnp_stop_rx) = async_channel::bounded::<()>(1);
+    let upnp = match (cfg.upnp, cfg.listeners.first()) {
+        (true, Some(listener)) => {
+            let node = tx.clone();
+            let report = move |input| {
+                let _ = node.try_send(Event::Input(input));
+            };
+            Some(smol::spawn(upnp::run(
+                listener.port(),
+                report,
+                upnp_stop_rx,
+            )))
+        }
+        _ => None,
+    };
     let rpc = match cfg
         .rpc
         .as_ref()
@@ -146,6 +168,21 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     };
     // The node task dropped the miner's job sender on return, which ends the miner threads.
     miner.join();
+    drop(upnp_stop);
+    if let Some(upnp) = upnp {
+        // Each gateway call has its own timeout; this bounds the whole removal.
+        let removed = async {
+            upnp.await;
+            true
+        };
+        let late = async {
+            smol::Timer::after(UPNP_REMOVE_TIMEOUT).await;
+            false
+        };
+        if !smol::future::or(removed, late).await {
+            log::warn!("unable to remove UPnP port mapping: the gateway did not answer");
+        }
+    }
     log::info!("Server shutdown complete");
     log::info!("Gracefully shutting down the database...");
     node.into_store().close();
@@ -190,7 +227,7 @@ fn load_block_db(cfg: &Config, params: &Params, seed: u64) -> Result<Node<LmdbSt
 }
 
 fn log_startup(cfg: &Config) {
-    let params = Params::new(cfg.network);
+    let params = cfg.params();
     log::info!("Version {}", env!("CARGO_PKG_VERSION"));
     log::info!(
         "Active network: {} (genesis {})",

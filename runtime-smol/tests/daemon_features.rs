@@ -6,11 +6,9 @@
 mod common;
 
 use common::rpc::{Daemon, LIMITED};
+use common::socks::{Requests, Socks};
 use common::{log_text, wait_for_log, PATIENCE};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 const MINING_ADDR: &str = "--miningaddr=mgA7SfyBBrVGVSpQ7oqGHPhxpp2gUZWtfc";
@@ -156,80 +154,13 @@ fn limited_user_is_refused_the_admin_operator_commands() {
     assert!(r["error"].is_null(), "{r}");
 }
 
-/// A minimal SOCKS5 proxy (RFC 1928 CONNECT with RFC 1929 login `user`/`pass`) that records
-/// every target it is asked for and relays the bytes.
-fn socks5_proxy(user: &'static str, pass: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let targets = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&targets);
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let seen = Arc::clone(&seen);
-            std::thread::spawn(move || {
-                let _ = serve_socks5(client, user, pass, &seen);
-            });
-        }
-    });
-    (addr, targets)
-}
-
-fn serve_socks5(
-    mut c: TcpStream,
-    user: &str,
-    pass: &str,
-    seen: &Mutex<Vec<String>>,
-) -> std::io::Result<()> {
-    let mut head = [0u8; 2];
-    c.read_exact(&mut head)?;
-    let mut methods = vec![0u8; usize::from(head[1])];
-    c.read_exact(&mut methods)?;
-    if head[0] != 5 || !methods.contains(&2) {
-        return c.write_all(&[5, 0xff]);
-    }
-    c.write_all(&[5, 2])?;
-    let field = |c: &mut TcpStream| -> std::io::Result<Vec<u8>> {
-        let mut len = [0u8; 1];
-        c.read_exact(&mut len)?;
-        let mut v = vec![0u8; usize::from(len[0])];
-        c.read_exact(&mut v)?;
-        Ok(v)
+/// A SOCKS5 proxy requiring the login `user`/`pass`, and what it was asked.
+fn socks5_proxy(user: &'static str, pass: &'static str) -> (String, Requests) {
+    let socks = Socks {
+        login: Some((user, pass)),
+        resolves_to: [127, 0, 0, 1].into(),
     };
-    let mut version = [0u8; 1];
-    c.read_exact(&mut version)?;
-    let (u, p) = (field(&mut c)?, field(&mut c)?);
-    if u != user.as_bytes() || p != pass.as_bytes() {
-        return c.write_all(&[1, 1]);
-    }
-    c.write_all(&[1, 0])?;
-    let mut req = [0u8; 4];
-    c.read_exact(&mut req)?;
-    let host = match req[3] {
-        1 => {
-            let mut ip = [0u8; 4];
-            c.read_exact(&mut ip)?;
-            std::net::Ipv4Addr::from(ip).to_string()
-        }
-        3 => String::from_utf8_lossy(&field(&mut c)?).into_owned(),
-        _ => return c.write_all(&[5, 8, 0, 1, 0, 0, 0, 0, 0, 0]),
-    };
-    let mut port = [0u8; 2];
-    c.read_exact(&mut port)?;
-    let target = format!("{host}:{}", u16::from_be_bytes(port));
-    seen.lock().unwrap().push(target.clone());
-    let Ok(upstream) = TcpStream::connect(&target) else {
-        return c.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]);
-    };
-    c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])?;
-    let (mut c2, mut up2) = (c.try_clone()?, upstream.try_clone()?);
-    let mut upstream = upstream;
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut up2, &mut c2);
-        let _ = c2.shutdown(std::net::Shutdown::Both);
-    });
-    let _ = std::io::copy(&mut c, &mut upstream);
-    let _ = upstream.shutdown(std::net::Shutdown::Both);
-    Ok(())
+    socks.start("127.0.0.1:0")
 }
 
 #[test]
@@ -254,7 +185,10 @@ fn a_daemon_syncs_through_a_socks5_proxy() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let asked = targets.lock().unwrap().clone();
-    assert!(asked.contains(&source.p2p), "{asked:?}");
+    assert!(
+        asked.contains(&format!("CONNECT {}", source.p2p)),
+        "{asked:?}"
+    );
 }
 
 #[test]
@@ -275,7 +209,7 @@ fn onion_peers_are_dialled_by_name_through_the_onion_proxy() {
     while !targets
         .lock()
         .unwrap()
-        .contains(&"expyuzz4wqqyqhjn.onion:18444".to_string())
+        .contains(&"CONNECT expyuzz4wqqyqhjn.onion:18444".to_string())
     {
         assert!(
             start.elapsed() < PATIENCE,

@@ -1,11 +1,11 @@
 //! Mining RPCs end to end against a running regtest daemon: setgenerate and the miner
-//! threads, getmininginfo, getblocktemplate templates and proposals, and who may call them.
+//! threads with the CPU's nonce-search kernel, gethashespersec, getmininginfo, getblocktemplate templates and proposals, and who may call them.
 
 mod common;
 
 use common::rpc::*;
 use rbtcd_core::address::{Address, Payload};
-use rbtcd_core::mining::{search, MiningJob};
+use rbtcd_core::mining::{search, Kernel, MiningJob};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::{hex_decode, hex_encode};
 use rbtcd_core::primitives::{Block, BlockHeader, Decodable, Encodable, Transaction};
@@ -52,9 +52,26 @@ fn setgenerate_mines_until_turned_off() {
     assert_eq!(d.ok("setgenerate", json!([true, 1])), Value::Null);
     assert_eq!(d.ok("getgenerate", json!([])), json!(true));
     wait_for_height(&d, 3);
+    // The miner searched with the kernel this CPU runs best, and its work is the hash rate
+    // reported (the first report comes after btcd's 10-second update interval).
+    let log = common::log_text(&d.home);
+    assert!(
+        log.contains(&format!("[INF] MINR: Miner using {}", Kernel::detect())),
+        "{log}"
+    );
+    let start = Instant::now();
+    while d.ok("gethashespersec", json!([])) == json!(0) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no hash rate reported"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(d.ok("gethashespersec", json!([])).as_i64().unwrap() > 0);
     let info = d.ok("getmininginfo", json!([]));
     assert_eq!(info["generate"], json!(true));
     assert_eq!(info["genproclimit"], json!(1));
+    assert!(info["hashespersec"].as_f64().unwrap() > 0.0, "{info}");
     assert_eq!(
         d.err("generate", json!([1])),
         -32603,

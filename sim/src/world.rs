@@ -266,7 +266,8 @@ impl World {
             }
         }
         slot.events = Some(events);
-        let addrs = slot.seeds.clone();
+        // Seeds answer with IPs; the node dials them on the regtest port, where all listen.
+        let addrs = slot.seeds.iter().map(SocketAddr::ip).collect();
         self.digest.add(&[b'S', i as u8]);
         let mut actions = self.feed(
             i,

@@ -219,7 +219,8 @@ fn any_address_script() -> impl Strategy<Value = Vec<u8>> {
 fn oracle_network(network: Network) -> Option<bitcoin::Network> {
     match network {
         Network::Mainnet => Some(bitcoin::Network::Bitcoin),
-        Network::Testnet3 => Some(bitcoin::Network::Testnet),
+        // Testnet4 writes addresses as testnet3 does.
+        Network::Testnet3 | Network::Testnet4 => Some(bitcoin::Network::Testnet),
         Network::Signet => Some(bitcoin::Network::Signet),
         Network::Regtest => Some(bitcoin::Network::Regtest),
         Network::Simnet => None,

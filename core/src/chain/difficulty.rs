@@ -38,7 +38,13 @@ pub fn required_bits(index: &BlockIndex, parent: &IndexEntry, time: u32, params:
     let factor = params.retarget_adjustment_factor as i64;
     let actual = (parent.header.time as i64 - first.header.time as i64)
         .clamp(timespan / factor, timespan * factor) as u64;
-    let (old, _, _) = compact_to_target(parent.header.bits);
+    // BIP94: from the period's first block, which testnet's minimum-difficulty exception
+    // cannot have lowered (the period's last block can be one of those).
+    let base = match params.enforce_bip94 {
+        true => first.header.bits,
+        false => parent.header.bits,
+    };
+    let (old, _, _) = compact_to_target(base);
     // Multiply first when it fits (exact, as Core); otherwise divide first.
     let new = match old.checked_mul_u64(actual) {
         Some(m) => m.div_u64(timespan as u64),
@@ -127,6 +133,29 @@ mod tests {
         assert_eq!(required_bits(&index, &tip, 4000 + 1201, &p), limit);
         // Otherwise the last difficulty not mined under the exception.
         assert_eq!(required_bits(&index, &tip, 4000 + 1200, &p), 0x1c05a3f4);
+    }
+
+    #[test]
+    fn bip94_retargets_from_the_periods_first_block() {
+        let p = Params::new(Network::Testnet4);
+        let n = p.retarget_interval() as usize;
+        let hard = 0x1c05a3f4;
+        // The period's last block was mined under the minimum-difficulty exception.
+        let mut bits = vec![hard; n];
+        bits[n - 1] = p.pow_limit_bits;
+        let mut times: Vec<u32> = (0..n as u32).map(|i| 1_000_000 + i * 600).collect();
+        times[n - 1] = times[0] + p.target_timespan;
+        let index = chain(&bits, &times);
+        let tip = *index.tip();
+        let next = required_bits(&index, &tip, times[n - 1] + 600, &p);
+        // A period of exactly the target timespan keeps the first block's difficulty.
+        assert_eq!(next, hard, "testnet4 starts from the period's first block");
+        let testnet3 = Params::new(Network::Testnet3);
+        let from_last = required_bits(&index, &tip, times[n - 1] + 600, &testnet3);
+        assert_eq!(
+            from_last, p.pow_limit_bits,
+            "testnet3 starts from the last block"
+        );
     }
 
     #[test]

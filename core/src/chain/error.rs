@@ -25,6 +25,14 @@ pub enum RuleError {
         /// Median time past of the parent.
         median_time_past: u32,
     },
+    /// BIP94 (testnet4): a retarget period's first block is more than
+    /// [`MAX_TIMEWARP`](crate::params::MAX_TIMEWARP) seconds older than its parent.
+    Timewarp {
+        /// Header time.
+        time: u32,
+        /// The parent's time.
+        parent_time: u32,
+    },
     /// The timestamp is more than two hours ahead of the node's adjusted time.
     TimeTooNew {
         /// Header time.

@@ -4,7 +4,7 @@ use super::difficulty::required_bits;
 use super::error::RuleError;
 use super::index::BlockIndex;
 use super::records::IndexEntry;
-use crate::params::Params;
+use crate::params::{Params, MAX_TIMEWARP};
 use crate::primitives::{BlockHash, BlockHeader, U256};
 
 /// How far ahead of the node's adjusted time a header's timestamp may be, in seconds.
@@ -45,6 +45,16 @@ pub fn check_header_context(
         return Err(RuleError::TimeTooOld {
             time: header.time,
             median_time_past,
+        });
+    }
+    let period_start = height.is_multiple_of(params.retarget_interval());
+    if params.enforce_bip94
+        && period_start
+        && header.time < parent.header.time.saturating_sub(MAX_TIMEWARP)
+    {
+        return Err(RuleError::Timewarp {
+            time: header.time,
+            parent_time: parent.header.time,
         });
     }
     let max = now + MAX_FUTURE_BLOCK_TIME;

@@ -306,7 +306,9 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(RejectReason::Coinbase);
         }
-        policy::check_transaction_standard(tx, &self.policy)?;
+        if !self.policy.accept_non_std {
+            policy::check_transaction_standard(tx, &self.policy)?;
+        }
         if !ctx.is_final(tx) {
             return Err(RejectReason::NotFinal);
         }
@@ -381,7 +383,9 @@ impl Mempool {
             return Err(RejectReason::SequenceLocks);
         }
         let spent: Vec<TxOut> = coins.iter().map(|c| c.output.clone()).collect();
-        policy::check_inputs_standard(tx, &spent)?;
+        if !self.policy.accept_non_std {
+            policy::check_inputs_standard(tx, &spent)?;
+        }
         let scripts: Vec<&[u8]> = spent.iter().map(|o| o.script_pubkey.as_slice()).collect();
         let sigop_cost = tx_sigop_cost(tx, &scripts, Flags::P2SH | Flags::WITNESS);
         if sigop_cost > MAX_STANDARD_TX_SIGOP_COST {

@@ -15,6 +15,9 @@ pub struct Policy {
     pub max_tx_weight: usize,
     /// Most orphans kept (`maxorphantx`).
     pub max_orphans: usize,
+    /// Accept transactions that break the standardness rules (btcd's `AcceptNonStd`: the
+    /// network's default, or `relaynonstd`/`rejectnonstd`).
+    pub accept_non_std: bool,
 }
 
 impl Default for Policy {
@@ -23,6 +26,7 @@ impl Default for Policy {
             min_relay_fee_per_kvb: 1000,
             max_tx_weight: 400_000,
             max_orphans: 100,
+            accept_non_std: false,
         }
     }
 }

@@ -243,3 +243,27 @@ fn disconnected_block_returns_its_transactions() {
     );
     assert_eq!(pool.len(), 2);
 }
+
+#[test]
+fn standardness_is_skipped_only_when_non_standard_is_accepted() {
+    let chain = funded_chain(1);
+    let dust = || {
+        let mut tx = spend(&[coin_op(1)], 90_000);
+        tx.outputs[0].value = 1;
+        tx
+    };
+    let mut strict = Mempool::default();
+    assert!(matches!(
+        strict.accept(dust(), &chain, 0, 0),
+        Err(RejectReason::NonStandard(r)) if r.contains("dust")
+    ));
+    let mut lax = Mempool::new(Policy {
+        accept_non_std: true,
+        ..Policy::default()
+    });
+    let txid = dust().txid();
+    assert_eq!(
+        lax.accept(dust(), &chain, 0, 0),
+        Ok(Accepted::Added(vec![txid]))
+    );
+}

@@ -7,6 +7,7 @@
 
 mod coinbase;
 mod job;
+mod kernel;
 mod roll;
 mod search;
 mod select;
@@ -15,8 +16,9 @@ mod work;
 
 pub use coinbase::{coinbase_script, coinbase_tx, COINBASE_FLAGS};
 pub use job::{InvalidTarget, MiningJob};
+pub use kernel::{Compressed, Kernel};
 pub use roll::ExtraNonceRoll;
-pub use search::{search, search_lanes};
+pub use search::search;
 pub use select::{select, Budget, Selection};
 pub use template::{
     choose_mining_address, new_block_template, new_block_template_paying, BlockTemplate,

@@ -9,6 +9,8 @@ pub mod connmgr;
 pub mod download;
 pub mod group;
 pub mod ipnet;
+pub mod local;
 pub mod peer;
 pub mod peer_command;
 pub mod syncmgr;
+pub mod user_agent;

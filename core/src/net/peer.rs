@@ -8,7 +8,7 @@ use super::addr_rate::AddrRateLimit;
 use super::banscore::BanScore;
 use crate::primitives::{BlockHash, Hash256};
 use crate::time::Time;
-use crate::wire::{Decoder, ServiceFlags, VersionMessage};
+use crate::wire::{Decoder, Inventory, ServiceFlags, VersionMessage};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
@@ -104,6 +104,11 @@ pub enum DisconnectReason {
     Stalled,
     /// Its headers do not connect or break consensus.
     BadHeaders(String),
+    /// Its user agent is blacklisted or missing from the whitelist (`agentblacklist`,
+    /// `agentwhitelist`).
+    UndesiredUserAgent(String),
+    /// It announces transactions although we asked for none (`blocksonly`).
+    TxRelayInBlocksOnly,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -144,6 +149,10 @@ impl fmt::Display for DisconnectReason {
             }
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
+            DisconnectReason::UndesiredUserAgent(a) => write!(f, "undesired user agent {a}"),
+            DisconnectReason::TxRelayInBlocksOnly => {
+                f.write_str("announcing transactions to a blocks-only node")
+            }
         }
     }
 }
@@ -227,6 +236,10 @@ pub struct Peer {
     pub fee_filter: i64,
     /// The addr/addrv2 relay allowance.
     pub addr_rate: AddrRateLimit,
+    /// Transaction announcements waiting for the trickle (`trickleinterval`).
+    pub tx_inv_queue: Vec<Inventory>,
+    /// When transactions were last announced to the peer.
+    pub last_tx_inv: Option<Time>,
     known: KnownInventory,
 }
 
@@ -261,6 +274,8 @@ impl Peer {
             ping_rtt: None,
             fee_filter: 0,
             addr_rate: AddrRateLimit::new(now),
+            tx_inv_queue: Vec::new(),
+            last_tx_inv: None,
             known: KnownInventory::default(),
         }
     }

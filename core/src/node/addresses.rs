@@ -1,25 +1,57 @@
-//! Addresses: DNS seed answers, `addr`/`addrv2` and `getaddr`, automatic outbound dialing,
-//! and saving the address book.
+//! Addresses: DNS seeds, `addr`/`addrv2` and `getaddr`, our own addresses and when they are
+//! advertised, automatic outbound dialing, and saving the address book.
 
 use super::peers::RECONNECT_DELAY;
 use super::timers::Timer;
 use super::{Node, Output};
 use crate::chain::ChainStore;
 use crate::net::connmgr;
+use crate::net::local::LocalSource;
 use crate::net::peer::{Direction, PeerId};
 use crate::wire::protocol::MAX_ADDR_PER_MSG;
 use crate::wire::{AddrV2Entry, Message, ServiceFlags};
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// The address book is saved this often (btcd's `dumpAddressInterval`), and at shutdown.
 pub const ADDR_SAVE_INTERVAL: Duration = Duration::from_secs(10 * 60);
+/// A DNS seed that gave nothing (a failed lookup) is asked again after this long, while the
+/// address book still needs addresses.
+pub const SEED_RETRY: Duration = Duration::from_secs(10 * 60);
+/// Our address is advertised again to every peer this often (Core: once a day on average),
+/// besides once to each outbound peer after the handshake (btcd).
+pub const LOCAL_ADVERT_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 impl<S: ChainStore> Node<S> {
-    pub(super) fn on_resolved(&mut self, seed: &str, found: &[SocketAddr]) {
+    /// Asks the driver to look `seed` up, unless seeding is off.
+    pub(super) fn resolve_seed(&mut self, seed: String) {
+        if self.config.dns_seed && !self.config.connect_only {
+            self.outputs.push_back(Output::Resolve { seed });
+        }
+    }
+
+    /// Asks the network's seed number `index` again if the address book still needs more.
+    pub(super) fn retry_seed(&mut self, index: usize) {
+        if let Some(seed) = self.params.dns_seeds.get(index).cloned() {
+            if self.addrs.need_more() {
+                self.resolve_seed(seed);
+            }
+        }
+    }
+
+    pub(super) fn on_resolved(&mut self, seed: String, found: &[IpAddr]) {
+        // Seeds answer with nodes listening on the network's standard port.
+        let port = self.params.standard_port;
+        let found: Vec<SocketAddr> = found.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
         let Some(first) = found.first() else {
-            return log::info!("DNS seed {seed} gave no addresses");
+            log::debug!("DNS seed {seed} gave no addresses; asking again later");
+            // Only the network's own seeds are asked, so only they are asked again.
+            if let Some(index) = self.params.dns_seeds.iter().position(|s| *s == seed) {
+                self.timers
+                    .arm(Timer::SeedRetry(index), self.now + SEED_RETRY);
+            }
+            return;
         };
         let entries: Vec<AddrV2Entry> = found
             .iter()
@@ -75,6 +107,11 @@ impl<S: ChainStore> Node<S> {
         p.sent_addrs = true;
         let addrv2 = p.send_addrv2;
         let mut cache = self.addrs.address_cache(self.now.unix_secs());
+        // Our own address first, so a peer that asks learns where to reach us.
+        if let Some(own) = self.own_entry(peer) {
+            cache.retain(|e| (&e.addr, e.port) != (&own.addr, own.port));
+            cache.insert(0, own);
+        }
         cache.truncate(MAX_ADDR_PER_MSG);
         let msg = match addrv2 {
             true => Message::AddrV2(cache),
@@ -120,6 +157,56 @@ impl<S: ChainStore> Node<S> {
         }
         for addr in picks {
             self.outputs.push_back(Output::Connect { addr });
+        }
+    }
+
+    /// Our address best reachable from `peer`, as an address entry stamped now.
+    pub(super) fn own_entry(&self, peer: PeerId) -> Option<AddrV2Entry> {
+        let p = self.peers.get(&peer)?;
+        let own = self
+            .advertised
+            .best_for(&connmgr::peer_addr(&p.addr).addr)?;
+        Some(AddrV2Entry {
+            time: self.now.unix_secs() as u32,
+            services: self.config.services,
+            addr: own.addr.clone(),
+            port: own.port,
+        })
+    }
+
+    /// Sends `peer` our address best reachable from it, if there is one.
+    pub(super) fn advertise_to(&mut self, peer: PeerId) {
+        let Some(own) = self.own_entry(peer) else {
+            return;
+        };
+        let addrv2 = self.peers.get(&peer).is_some_and(|p| p.send_addrv2);
+        let msg = match addrv2 {
+            true => Message::AddrV2(vec![own]),
+            false => match connmgr::to_legacy(&own) {
+                Some(legacy) => Message::Addr(vec![legacy]),
+                None => return,
+            },
+        };
+        self.send(peer, &msg);
+    }
+
+    /// Advertises our address to every ready peer (when it is new, and daily).
+    pub(super) fn advertise_to_all(&mut self) {
+        for peer in self.ready_peers() {
+            self.advertise_to(peer);
+        }
+    }
+
+    /// The driver learnt one of our addresses (UPnP's external address).
+    pub(super) fn on_local_address(&mut self, addr: SocketAddr, source: LocalSource) {
+        if !self.config.listening {
+            return;
+        }
+        if self.advertised.add(connmgr::peer_addr(&addr), source) {
+            log::info!("Advertising local address {addr}");
+            self.advertise_to_all();
+        } else {
+            log::warn!("Local address {addr} is not routable: not advertised");
         }
     }
 

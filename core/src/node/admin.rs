@@ -22,13 +22,7 @@ impl<S: ChainStore> Node<S> {
             PeerCommand::Remove(target) => self.remove_peer(target),
             PeerCommand::Disconnect(target) => self.disconnect_peer(target),
             PeerCommand::PingAll => {
-                let ready: Vec<PeerId> = self
-                    .peers
-                    .iter()
-                    .filter(|(_, p)| p.is_ready())
-                    .map(|(id, _)| *id)
-                    .collect();
-                for peer in ready {
+                for peer in self.ready_peers() {
                     self.ping(peer);
                 }
                 Ok(())

@@ -5,6 +5,7 @@ use crate::chain::ChainError;
 use crate::mempool::Policy;
 use crate::net::banscore::DEFAULT_THRESHOLD;
 use crate::net::ipnet::IpNet;
+use crate::net::local::LocalSource;
 use crate::rpc::auth::Credentials;
 use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
@@ -13,6 +14,9 @@ use std::time::Duration;
 /// The daemon's per-peer send queue limit: room for the 16 largest blocks a syncing peer may
 /// have in flight and then some; a peer that leaves more unread is not reading.
 pub const DEFAULT_MAX_SEND_QUEUE: u64 = 128 * 1024 * 1024;
+
+/// btcd's default `trickleinterval`.
+pub const DEFAULT_TRICKLE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Node options, with btcd's names and defaults.
 #[derive(Clone, Debug)]
@@ -41,10 +45,29 @@ pub struct NodeConfig {
     /// `connect` was given: dial only the permanent peers (no automatic outbound connections,
     /// no DNS seeding).
     pub connect_only: bool,
+    /// Look up the network's DNS seeds when the address book is empty (off with `nodnsseed`).
+    pub dns_seed: bool,
+    /// Whether we accept connections (not `nolisten`): only then are our addresses advertised.
+    pub listening: bool,
+    /// Our addresses as peers should dial them, with where each came from: `externalip`, and
+    /// the listen addresses (btcd adds the latter only when there is no `externalip`).
+    pub local_addrs: Vec<(SocketAddr, LocalSource)>,
     /// Services advertised in our version.
     pub services: ServiceFlags,
-    /// Our BIP14 user agent.
+    /// Our BIP14 user agent (see [`user_agent`](crate::net::user_agent::user_agent)).
     pub user_agent: String,
+    /// `agentblacklist`: peers whose user agent contains one of these are dropped.
+    pub agent_blacklist: Vec<String>,
+    /// `agentwhitelist`: when not empty, peers whose user agent contains none of these are
+    /// dropped.
+    pub agent_whitelist: Vec<String>,
+    /// `blocksonly`: ask peers not to relay transactions, and drop those that announce them.
+    pub blocks_only: bool,
+    /// `nostalldetect`: never drop a peer for stalling block or header download.
+    pub no_stall_detect: bool,
+    /// `trickleinterval`: least time between two transaction announcements to a peer (btcd:
+    /// 10 s); announcements wait in the peer's queue until then.
+    pub trickle_interval: Duration,
     /// Mempool policy (`minrelaytxfee`, `maxorphantx`, ...).
     pub policy: Policy,
     /// `txindex`: keep the transaction index (caught up at start when it lags).
@@ -82,8 +105,16 @@ impl Default for NodeConfig {
             gen_proc_limit: 1,
             permanent_peers: Vec::new(),
             connect_only: false,
+            dns_seed: true,
+            listening: true,
+            local_addrs: Vec::new(),
             services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
-            user_agent: format!("/rbtcd:{}/", env!("CARGO_PKG_VERSION")),
+            user_agent: crate::net::user_agent::user_agent(&[]).expect("no comments"),
+            agent_blacklist: Vec::new(),
+            agent_whitelist: Vec::new(),
+            blocks_only: false,
+            no_stall_detect: false,
+            trickle_interval: DEFAULT_TRICKLE_INTERVAL,
             policy: Policy::default(),
             tx_index: false,
             max_send_queue: None,

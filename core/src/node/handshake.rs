@@ -3,10 +3,10 @@
 
 use super::{Node, Notification};
 use crate::chain::ChainStore;
-use crate::net::connmgr;
 use crate::net::peer::{
     Direction, DisconnectReason, Handshake, Peer, PeerId, MIN_PEER_PROTOCOL_VERSION, PING_INTERVAL,
 };
+use crate::net::{connmgr, user_agent};
 use crate::params::Network;
 use crate::primitives::Hash256;
 use crate::wire::protocol::{
@@ -33,20 +33,29 @@ impl<S: ChainStore> Node<S> {
                 n
             }
         };
+        let receiver = NetAddress::new(p.addr, ServiceFlags::NONE);
+        // As btcd: our address best reachable from the peer, or nothing.
+        let sender = self
+            .own_entry(peer)
+            .and_then(|own| connmgr::to_legacy(&own))
+            .map_or(
+                NetAddress {
+                    services: self.config.services,
+                    ip: std::net::Ipv6Addr::UNSPECIFIED,
+                    port: 0,
+                },
+                |own| own.addr,
+            );
         let msg = VersionMessage {
             version: PROTOCOL_VERSION as i32,
             services: self.config.services,
             timestamp: self.now.unix_secs() as i64,
-            receiver: NetAddress::new(p.addr, ServiceFlags::NONE),
-            sender: NetAddress {
-                services: self.config.services,
-                ip: std::net::Ipv6Addr::UNSPECIFIED,
-                port: 0,
-            },
+            receiver,
+            sender,
             nonce,
             user_agent: self.config.user_agent.clone(),
             start_height: self.chain.tip().height as i32,
-            relay: true,
+            relay: !self.config.blocks_only,
         };
         self.send(peer, &Message::Version(msg));
     }
@@ -171,7 +180,12 @@ impl<S: ChainStore> Node<S> {
         p.best_height = v.start_height.max(0) as u32;
         let services = v.services;
         let their_version = v.version;
+        let agent = v.user_agent.clone();
         p.remote = Some(v);
+        let (black, white) = (&self.config.agent_blacklist, &self.config.agent_whitelist);
+        if !user_agent::agent_allowed(&agent, black, white) {
+            return self.disconnect(peer, DisconnectReason::UndesiredUserAgent(agent));
+        }
         let mut wanted = ServiceFlags::NETWORK;
         if self.params.network != Network::Simnet {
             wanted |= ServiceFlags::WITNESS;
@@ -222,8 +236,12 @@ impl<S: ChainStore> Node<S> {
         if version >= FEE_FILTER_VERSION && min_fee > 0 {
             self.send(peer, &Message::FeeFilter(min_fee));
         }
-        // As btcd: an outbound peer's address proved good, and it is asked for more.
+        // As btcd: an outbound peer's address proved good, and it is asked for more; it is
+        // told ours once we are synced (before, we would draw peers we cannot serve).
         if direction == Direction::Outbound {
+            if self.is_current() {
+                self.advertise_to(peer);
+            }
             self.addrs
                 .good(&connmgr::peer_addr(&addr), self.now.unix_secs());
             if self.addrs.need_more() {

@@ -57,12 +57,21 @@ pub enum Input {
         /// The address.
         addr: SocketAddr,
     },
-    /// A DNS seed asked for by [`Output::Resolve`] answered.
+    /// A DNS seed asked for by [`Output::Resolve`] answered (nothing when the lookup failed:
+    /// the seed is asked again later).
     Resolved {
         /// The seed's host name.
         seed: String,
-        /// The addresses it gave.
-        addrs: Vec<SocketAddr>,
+        /// The addresses it gave: nodes on the network's standard port.
+        addrs: Vec<IpAddr>,
+    },
+    /// One of our addresses as the world sees it, learnt by the driver (the gateway's external
+    /// address, mapped by UPnP); advertised to peers that can reach it.
+    LocalAddress {
+        /// The address and port peers should dial.
+        addr: SocketAddr,
+        /// How it was learnt.
+        source: crate::net::local::LocalSource,
     },
     /// Bytes arrived on a connection, in any chunking.
     Received {

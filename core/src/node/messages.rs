@@ -2,11 +2,15 @@
 
 use super::Node;
 use crate::chain::ChainStore;
-use crate::net::peer::PeerId;
+use crate::net::peer::{DisconnectReason, PeerId};
 use crate::net::{connmgr, syncmgr};
 use crate::primitives::Transaction;
 use crate::wire::protocol::MAX_INV_PER_MSG;
 use crate::wire::{AddrV2Entry, InvType, Inventory, Message};
+
+fn is_tx(item: &Inventory) -> bool {
+    matches!(item.inv_type.base(), InvType::TX | InvType::WTX)
+}
 
 /// Transient ban score for a mempool request (btcd's amount, against floods).
 pub const MEMPOOL_BAN_SCORE: u32 = 33;
@@ -58,11 +62,17 @@ impl<S: ChainStore> Node<S> {
             }
             Message::AddrV2(entries) => self.on_addrs(peer, &entries),
             Message::Headers(headers) => self.on_headers(peer, headers),
+            // btcd: with blocksonly our version asked for no transactions (BIP37's relay flag).
+            Message::Inv(items) if self.config.blocks_only && items.iter().any(is_tx) => {
+                self.disconnect(peer, DisconnectReason::TxRelayInBlocksOnly)
+            }
             Message::Inv(items) => self.on_inv(peer, items),
             Message::Block(block) => {
                 // A refusal already raised the peer's ban score.
                 let _ = self.on_block(Some(peer), block);
             }
+            // btcd: blocksonly ignores transactions from peers.
+            Message::Tx(_) if self.config.blocks_only => {}
             Message::Tx(tx) => self.on_tx(peer, tx),
             Message::NotFound(items) => {
                 // Not misbehaviour (btcd's ban score here gets honest nodes banned).

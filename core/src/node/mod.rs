@@ -29,6 +29,9 @@
 //!   peer's feefilter is honoured when announcing transactions (btcd honours it too).
 //! - Bans cover networks as well as addresses, can be set by hand ([`Node::ban`]) and are
 //!   kept in the store across restarts (Core's banlist).
+//! - Our address goes to outbound peers after the handshake (btcd) and to every peer once a
+//!   day ([`LOCAL_ADVERT_INTERVAL`], Core), heads our `getaddr` answers, and is the sender
+//!   of our `version`; a DNS seed whose lookup failed is asked again after [`SEED_RETRY`].
 
 mod addresses;
 mod admin;
@@ -49,9 +52,11 @@ mod ws;
 
 pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 pub use crate::time::Time;
-pub use addresses::ADDR_SAVE_INTERVAL;
+pub use addresses::{ADDR_SAVE_INTERVAL, LOCAL_ADVERT_INTERVAL, SEED_RETRY};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
-pub use config::{InitError, NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE};
+pub use config::{
+    InitError, NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE, DEFAULT_TRICKLE_INTERVAL,
+};
 pub use handshake::MALFORMED_BAN_SCORE;
 pub use io::{Input, Notification, Output};
 pub use messages::MEMPOOL_BAN_SCORE;
@@ -63,7 +68,8 @@ use crate::chain::{Chain, ChainStore};
 use crate::mempool::Mempool;
 use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
-use crate::net::connmgr::ConnManager;
+use crate::net::connmgr::{peer_addr, ConnManager};
+use crate::net::local::LocalAddrs;
 use crate::net::peer::{Peer, PeerId};
 use crate::net::syncmgr::SyncManager;
 use crate::params::Params;
@@ -104,6 +110,8 @@ pub struct Node<S: ChainStore> {
     permanent: BTreeMap<PeerId, SocketAddr>,
     /// Our own addresses, learnt from connections to ourselves.
     local_addrs: BTreeSet<SocketAddr>,
+    /// Our addresses as peers should dial them, advertised to those that can reach them.
+    advertised: LocalAddrs,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
     /// RPC requests in progress.
@@ -126,6 +134,12 @@ impl<S: ChainStore> Node<S> {
         let mut chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
         if config.tx_index {
             chain.enable_tx_index().map_err(InitError::Chain)?;
+        }
+        let mut advertised = LocalAddrs::default();
+        if config.listening {
+            for (addr, source) in &config.local_addrs {
+                advertised.add(peer_addr(addr), *source);
+            }
         }
         // Each component draws from its own stream of the seed.
         let addrs_rng = Rng::stream(seed, "addrs");
@@ -178,6 +192,7 @@ impl<S: ChainStore> Node<S> {
             rejected_txs: BTreeSet::new(),
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
+            advertised,
             outputs: VecDeque::new(),
             failed: false,
         }
@@ -189,11 +204,9 @@ impl<S: ChainStore> Node<S> {
             self.dial_permanent(addr);
         }
         self.arm_periodic_timers();
-        if !self.config.connect_only && self.addrs.is_empty() {
-            for seed in self.params.dns_seeds {
-                self.outputs.push_back(Output::Resolve {
-                    seed: seed.to_string(),
-                });
+        if self.addrs.is_empty() {
+            for seed in self.params.dns_seeds.clone() {
+                self.resolve_seed(seed);
             }
         }
         self
@@ -253,7 +266,8 @@ impl<S: ChainStore> Node<S> {
                 }
                 self.fill_outbound();
             }
-            Input::Resolved { seed, addrs } => self.on_resolved(&seed, &addrs),
+            Input::Resolved { seed, addrs } => self.on_resolved(seed, &addrs),
+            Input::LocalAddress { addr, source } => self.on_local_address(addr, source),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
             Input::Sent { peer, bytes } => {
                 if let Some(p) = self.peers.get_mut(&peer) {

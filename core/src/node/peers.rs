@@ -16,6 +16,15 @@ use std::time::Duration;
 pub const RECONNECT_DELAY: Duration = Duration::from_secs(5);
 
 impl<S: ChainStore> Node<S> {
+    /// The peers that completed the handshake.
+    pub(super) fn ready_peers(&self) -> Vec<PeerId> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.is_ready())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     pub(super) fn on_connected(&mut self, peer: PeerId, addr: SocketAddr, direction: Direction) {
         let p = Peer::new(addr, direction, self.params.magic, self.now);
         let banned = self.is_banned(&addr.ip(), self.now);
@@ -57,6 +66,7 @@ impl<S: ChainStore> Node<S> {
             return;
         }
         self.timers.cancel(Timer::Peer(peer));
+        self.timers.cancel(Timer::Trickle(peer));
         self.sync.peer_gone(peer);
         self.tx_requests.retain(|_, (p, _)| *p != peer);
         if let Some(addr) = self.permanent.remove(&peer) {

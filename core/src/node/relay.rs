@@ -1,11 +1,13 @@
 //! Transactions: submitted locally or received from peers, accepted into the mempool, then
 //! announced to the peers that want them.
 
+use super::timers::Timer;
 use super::{Node, Notification};
 use crate::chain::ChainStore;
 use crate::mempool::{Accepted, RejectReason};
 use crate::net::peer::PeerId;
 use crate::primitives::{Transaction, Txid};
+use crate::wire::protocol::MAX_INV_PER_MSG;
 use crate::wire::{InvType, Inventory, Message};
 use std::sync::Arc;
 
@@ -117,9 +119,30 @@ impl<S: ChainStore> Node<S> {
             for item in &inv {
                 p.learn(item.hash);
             }
-            if !inv.is_empty() {
-                self.send(peer, &Message::Inv(inv));
-            }
+            p.tx_inv_queue.extend(inv);
+            self.trickle(peer);
+        }
+    }
+
+    /// Sends `peer` its queued transaction announcements when `trickleinterval` has passed
+    /// since the last ones, else arms the peer's trickle timer for then.
+    pub(super) fn trickle(&mut self, peer: PeerId) {
+        let (now, interval) = (self.now, self.config.trickle_interval);
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.tx_inv_queue.is_empty() {
+            return self.timers.cancel(Timer::Trickle(peer));
+        }
+        let due = p.last_tx_inv.map_or(now, |last| last + interval);
+        if due > now {
+            return self.timers.arm(Timer::Trickle(peer), due);
+        }
+        self.timers.cancel(Timer::Trickle(peer));
+        p.last_tx_inv = Some(now);
+        let queued = std::mem::take(&mut p.tx_inv_queue);
+        for inv in queued.chunks(MAX_INV_PER_MSG) {
+            self.send(peer, &Message::Inv(inv.to_vec()));
         }
     }
 }

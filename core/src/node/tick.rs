@@ -3,7 +3,7 @@
 //! rebroadcasts, dials, the address book save, WebSocket authentication, parked RPC calls).
 //! Nothing runs, and nothing draws from a random stream, unless its timer is due.
 
-use super::addresses::ADDR_SAVE_INTERVAL;
+use super::addresses::{ADDR_SAVE_INTERVAL, LOCAL_ADVERT_INTERVAL};
 use super::peers::RECONNECT_DELAY;
 use super::timers::Timer;
 use super::{Node, Output};
@@ -51,6 +51,13 @@ impl<S: ChainStore> Node<S> {
                         .arm(Timer::AddrSave, self.now + ADDR_SAVE_INTERVAL);
                     self.save_addr_book();
                 }
+                Timer::LocalAdvert => {
+                    self.timers
+                        .arm(Timer::LocalAdvert, self.now + LOCAL_ADVERT_INTERVAL);
+                    self.advertise_to_all();
+                }
+                Timer::SeedRetry(index) => self.retry_seed(index),
+                Timer::Trickle(peer) => self.trickle(peer),
                 // The miner's work is renewed when the outputs are drained (`poll_output`).
                 Timer::Mining => {}
                 Timer::WsAuth(client) => self.ws_auth_expired(client),
@@ -65,6 +72,8 @@ impl<S: ChainStore> Node<S> {
             .arm(Timer::AddrSave, self.now + ADDR_SAVE_INTERVAL);
         self.timers
             .arm(Timer::Orphans, self.now + ORPHAN_SCAN_INTERVAL);
+        self.timers
+            .arm(Timer::LocalAdvert, self.now + LOCAL_ADVERT_INTERVAL);
     }
 
     /// A peer's deadline passed: drop it if one expired, ping it if a ping is due, and wait
@@ -118,9 +127,10 @@ impl<S: ChainStore> Node<S> {
         self.timers.cancel(Timer::Dial(*addr));
     }
 
-    /// Arms the stall check while block download is under way.
+    /// Arms the stall check while block download is under way, unless `nostalldetect` is set
+    /// (then no peer is dropped for stalling).
     pub(super) fn arm_stall_check(&mut self) {
-        if self.sync.busy() {
+        if self.sync.busy() && !self.config.no_stall_detect {
             self.timers.arm_once(
                 Timer::StallCheck,
                 self.now + Duration::from_millis(STALL_CHECK_MS),

@@ -30,6 +30,12 @@ pub(super) enum Timer {
     Outbound,
     /// Save the address book.
     AddrSave,
+    /// Advertise our addresses to every peer again.
+    LocalAdvert,
+    /// Ask the network's DNS seed with this index again (its last lookup gave nothing).
+    SeedRetry(usize),
+    /// Send a peer its queued transaction announcements (`trickleinterval`).
+    Trickle(PeerId),
     /// The miner's work may need renewing (a fresh timestamp, a held-back template).
     Mining,
     /// A WebSocket client without credentials ran out of time to authenticate.

@@ -1,8 +1,9 @@
-//! Network parameters: mainnet, testnet3, signet, regtest and simnet.
+//! Network parameters: mainnet, testnet3, testnet4, signet (default or custom), regtest and
+//! simnet.
 
 mod genesis;
 
-pub use genesis::{genesis_block, genesis_coinbase};
+pub use genesis::{genesis_block, genesis_coinbase, testnet4_genesis_block};
 
 use crate::primitives::{Block, BlockHash, U256};
 use std::fmt;
@@ -12,6 +13,10 @@ use std::str::FromStr;
 pub const DEFAULT_P2P_PORT: u16 = 12008;
 /// rbtcd's default JSON-RPC port on every network (override with `rpclisten`).
 pub const DEFAULT_RPC_PORT: u16 = 12009;
+/// BIP94: how much older than its parent a retarget period's first block may be, seconds.
+pub const MAX_TIMEWARP: u32 = 600;
+/// The default signet's challenge: a 1-of-2 multisig (BIP325).
+pub const DEFAULT_SIGNET_CHALLENGE: &str = "512103ad5e0edad18cb1f0fc0d28a3d4f1f3e445640337489abb10404f2d1e086be430210359ef5021964fe22d6f8e05b2463c9540ce96883fe3b278760f048f5189f2e6c452ae";
 
 /// Which Bitcoin network a node is on.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -20,6 +25,8 @@ pub enum Network {
     Mainnet,
     /// The public test network, version 3.
     Testnet3,
+    /// The public test network, version 4 (BIP94).
+    Testnet4,
     /// The default public signet.
     Signet,
     /// Local regression testing: trivial difficulty, no retargeting.
@@ -30,9 +37,10 @@ pub enum Network {
 
 impl Network {
     /// All networks.
-    pub const ALL: [Network; 5] = [
+    pub const ALL: [Network; 6] = [
         Network::Mainnet,
         Network::Testnet3,
+        Network::Testnet4,
         Network::Signet,
         Network::Regtest,
         Network::Simnet,
@@ -43,6 +51,7 @@ impl Network {
         match self {
             Network::Mainnet => "mainnet",
             Network::Testnet3 => "testnet3",
+            Network::Testnet4 => "testnet4",
             Network::Signet => "signet",
             Network::Regtest => "regtest",
             Network::Simnet => "simnet",
@@ -64,7 +73,7 @@ impl fmt::Display for UnknownNetwork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown network {:?} (expected mainnet, testnet3, signet, regtest or simnet)",
+            "unknown network {:?} (expected mainnet, testnet3, testnet4, signet, regtest or simnet)",
             self.0
         )
     }
@@ -98,8 +107,11 @@ pub struct Params {
     pub network: Network,
     /// Message start bytes.
     pub magic: [u8; 4],
-    /// Default P2P port.
+    /// Default P2P listen port (rbtcd's own, the same on every network).
     pub default_port: u16,
+    /// The network's standard P2P port (8333 on mainnet): the port of an address that carries
+    /// none of its own, such as a DNS seed's answers or a `connect` peer given without one.
+    pub standard_port: u16,
     /// Default RPC port.
     pub rpc_port: u16,
     /// The genesis block.
@@ -143,8 +155,14 @@ pub struct Params {
     pub taproot_height: u32,
     /// Known-good blocks.
     pub checkpoints: Vec<Checkpoint>,
-    /// DNS seeds queried for peer addresses.
-    pub dns_seeds: &'static [&'static str],
+    /// DNS seeds queried for peer addresses (`signetseednode` replaces signet's).
+    pub dns_seeds: Vec<String>,
+    /// BIP94 (testnet4): retargets start from the period's first block's difficulty, and a
+    /// period's first block may not be more than [`MAX_TIMEWARP`] seconds older than its parent.
+    pub enforce_bip94: bool,
+    /// The signet block challenge (BIP325), set for signet only. rbtcd, like btcd, does not
+    /// check block solutions against it; it names the network (the message start).
+    pub signet_challenge: Option<Vec<u8>>,
     /// Bech32 human-readable part for segwit addresses.
     pub bech32_hrp: &'static str,
     /// Base58 version byte of pay-to-pubkey-hash addresses.
@@ -166,6 +184,10 @@ fn checkpoints(list: &[(u32, &str)]) -> Vec<Checkpoint> {
         .collect()
 }
 
+fn seeds(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
 fn pow_limit(hex: &str) -> U256 {
     U256::from_hex(hex).expect("constant pow limit")
 }
@@ -176,6 +198,7 @@ impl Params {
         match network {
             Network::Mainnet => Self::mainnet(),
             Network::Testnet3 => Self::testnet3(),
+            Network::Testnet4 => Self::testnet4(),
             Network::Signet => Self::signet(),
             Network::Regtest => Self::regtest(),
             Network::Simnet => Self::simnet(),
@@ -184,10 +207,19 @@ impl Params {
 
     fn base(network: Network, magic: [u8; 4], genesis: Block, limit: &str, bits: u32) -> Params {
         let genesis_hash = genesis.block_hash();
+        let standard_port = match network {
+            Network::Mainnet => 8333,
+            Network::Testnet3 => 18333,
+            Network::Testnet4 => 48333,
+            Network::Signet => 38333,
+            Network::Regtest => 18444,
+            Network::Simnet => 18555,
+        };
         Params {
             network,
             magic,
             default_port: DEFAULT_P2P_PORT,
+            standard_port,
             rpc_port: DEFAULT_RPC_PORT,
             genesis,
             genesis_hash,
@@ -209,7 +241,9 @@ impl Params {
             segwit_height: 0,
             taproot_height: 0,
             checkpoints: Vec::new(),
-            dns_seeds: &[],
+            dns_seeds: Vec::new(),
+            enforce_bip94: false,
+            signet_challenge: None,
             bech32_hrp: "tb",
             pubkey_hash_addr_id: 0x6f,
             script_hash_addr_id: 0xc4,
@@ -286,7 +320,7 @@ impl Params {
                     "00000000000000004d9b4ef50f0f9d686fd69db2e03af35a100370c64632a983",
                 ),
             ]),
-            dns_seeds: &[
+            dns_seeds: seeds(&[
                 "seed.bitcoin.sipa.be",
                 "dnsseed.bluematt.me",
                 "dnsseed.bitcoin.dashjr-list-of-p2p-nodes.us",
@@ -296,7 +330,7 @@ impl Params {
                 "seed.bitcoin.sprovoost.nl",
                 "dnsseed.emzy.de",
                 "seed.bitcoin.wiz.biz",
-            ],
+            ]),
             bech32_hrp: "bc",
             pubkey_hash_addr_id: 0x00,
             script_hash_addr_id: 0x05,
@@ -325,12 +359,12 @@ impl Params {
                 546,
                 "000000002a936ca763904c3c35fce2f3556c559c0214345d31b1bcebf76acb70",
             )]),
-            dns_seeds: &[
+            dns_seeds: seeds(&[
                 "testnet-seed.bitcoin.jonasschnelli.ch",
                 "seed.tbtc.petertodd.net",
                 "seed.testnet.bitcoin.sprovoost.nl",
                 "testnet-seed.bluematt.me",
-            ],
+            ]),
             ..Self::base(
                 Network::Testnet3,
                 [0x0b, 0x11, 0x09, 0x07],
@@ -341,12 +375,45 @@ impl Params {
         }
     }
 
-    fn signet() -> Params {
+    fn testnet4() -> Params {
         Params {
-            dns_seeds: &["seed.signet.bitcoin.sprovoost.nl"],
+            reduce_min_difficulty: true,
+            enforce_bip94: true,
+            dns_seeds: seeds(&[
+                "seed.testnet4.bitcoin.sprovoost.nl",
+                "seed.testnet4.wiz.biz",
+            ]),
+            ..Self::base(
+                Network::Testnet4,
+                [0x1c, 0x16, 0x3f, 0x28],
+                testnet4_genesis_block(),
+                "00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+                0x1d00ffff,
+            )
+        }
+    }
+
+    fn signet() -> Params {
+        let challenge = crate::primitives::hash::hex_decode(DEFAULT_SIGNET_CHALLENGE)
+            .expect("constant signet challenge");
+        Self::custom_signet(challenge, seeds(&["seed.signet.bitcoin.sprovoost.nl"]))
+    }
+
+    /// A signet defined by its block `challenge` (`signetchallenge`), found through `seeds`
+    /// (`signetseednode`): the default signet's rules and genesis, with the message start
+    /// taken from the challenge as BIP325 defines it.
+    pub fn custom_signet(challenge: Vec<u8>, seeds: Vec<String>) -> Params {
+        let mut pushed = Vec::with_capacity(challenge.len() + 9);
+        crate::primitives::encode::write_compact_size(&mut pushed, challenge.len() as u64);
+        pushed.extend_from_slice(&challenge);
+        let digest = crate::primitives::hash::sha256d(&pushed);
+        let magic = [digest[0], digest[1], digest[2], digest[3]];
+        Params {
+            dns_seeds: seeds,
+            signet_challenge: Some(challenge),
             ..Self::base(
                 Network::Signet,
-                [0x0a, 0x03, 0xcf, 0x40],
+                magic,
                 genesis_block(1598918400, 52613770, 0x1e0377ae),
                 "00000377ae000000000000000000000000000000000000000000000000000000",
                 0x1e0377ae,
@@ -430,6 +497,10 @@ mod tests {
                 "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943",
             ),
             (
+                Network::Testnet4,
+                "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043",
+            ),
+            (
                 Network::Signet,
                 "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6",
             ),
@@ -446,19 +517,56 @@ mod tests {
             let p = Params::new(net);
             assert_eq!(p.genesis_hash.to_string(), hash, "{net}");
             assert!(p.genesis.header.check_proof_of_work(&p.pow_limit), "{net}");
-            assert_eq!(
-                p.genesis.header.merkle_root.to_string(),
-                "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b"
-            );
+            let merkle = match net {
+                Network::Testnet4 => {
+                    "7aa0a7ae1e223414cb807e40cd57e667b718e42aaf9306db9102fe28912b7b4e"
+                }
+                _ => "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b",
+            };
+            assert_eq!(p.genesis.header.merkle_root.to_string(), merkle, "{net}");
         }
     }
 
     #[test]
-    fn ports_are_ours_on_every_network() {
-        for net in Network::ALL {
+    fn listen_ports_are_ours_and_peer_ports_the_networks() {
+        let standard = [
+            (Network::Mainnet, 8333),
+            (Network::Testnet3, 18333),
+            (Network::Testnet4, 48333),
+            (Network::Signet, 38333),
+            (Network::Regtest, 18444),
+            (Network::Simnet, 18555),
+        ];
+        for (net, port) in standard {
             let p = Params::new(net);
             assert_eq!((p.default_port, p.rpc_port), (12008, 12009));
+            assert_eq!(p.standard_port, port, "{net}");
         }
+    }
+
+    #[test]
+    fn testnet4_is_core_and_btcds() {
+        let p = Params::new(Network::Testnet4);
+        assert_eq!(p.magic, [0x1c, 0x16, 0x3f, 0x28]);
+        assert!(p.enforce_bip94 && p.reduce_min_difficulty);
+        assert_eq!(
+            p.dns_seeds,
+            [
+                "seed.testnet4.bitcoin.sprovoost.nl",
+                "seed.testnet4.wiz.biz"
+            ]
+        );
+    }
+
+    #[test]
+    fn signet_magic_comes_from_the_challenge() {
+        let default = Params::new(Network::Signet);
+        assert_eq!(default.magic, [0x0a, 0x03, 0xcf, 0x40]);
+        // OP_TRUE: a signet anyone can mine on, named by its own message start.
+        let custom = Params::custom_signet(vec![0x51], vec!["seed.example".into()]);
+        assert_ne!(custom.magic, default.magic);
+        assert_eq!(custom.genesis_hash, default.genesis_hash);
+        assert_eq!(custom.dns_seeds, ["seed.example"]);
     }
 
     #[test]

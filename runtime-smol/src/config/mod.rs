@@ -5,6 +5,7 @@ mod duration;
 mod ini;
 pub(crate) mod node;
 mod options;
+pub(crate) mod refused;
 
 pub use options::Options;
 
@@ -12,7 +13,9 @@ use crate::p2p::dialer::Dialer;
 use crate::p2p::socks5::Proxy;
 pub use rbtcd_core::net::ipnet::IpNet;
 
-use rbtcd_core::params::{Network, Params};
+use rbtcd_core::net::user_agent::{user_agent, UserAgentError};
+use rbtcd_core::node::DEFAULT_TRICKLE_INTERVAL;
+use rbtcd_core::params::{Checkpoint, Network, Params};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -44,6 +47,8 @@ pub enum Startup {
     ShowVersion,
     /// Print the logging subsystems and exit (`--debuglevel=show`).
     ShowSubsystems,
+    /// Print this usage text and exit (`--help`).
+    ShowHelp(String),
 }
 
 /// RPC server settings; absent when the RPC server is disabled.
@@ -100,8 +105,30 @@ pub struct Config {
     pub proxy: Option<String>,
     /// How outbound connections are made (`proxy`, `onion`, `noonion` and their logins).
     pub dialer: Dialer,
-    /// User-agent comments (BIP 14).
-    pub ua_comments: Vec<String>,
+    /// Our user agent with the `uacomment` comments (BIP 14), checked.
+    pub user_agent: String,
+    /// `upnp`: map the listen port on the gateway and advertise its external address.
+    pub upnp: bool,
+    /// `blocksonly`: take no transactions from peers.
+    pub blocks_only: bool,
+    /// `agentblacklist`: user agent substrings whose peers are dropped.
+    pub agent_blacklist: Vec<String>,
+    /// `agentwhitelist`: user agent substrings one of which peers must have, when not empty.
+    pub agent_whitelist: Vec<String>,
+    /// `nostalldetect`: never drop peers for stalling.
+    pub no_stall_detect: bool,
+    /// `trickleinterval`: least time between transaction announcements to a peer.
+    pub trickle_interval: Duration,
+    /// `addcheckpoint`: extra checkpoints, by height.
+    pub add_checkpoints: Vec<Checkpoint>,
+    /// `nocheckpoints`: drop the built-in checkpoints.
+    pub no_checkpoints: bool,
+    /// `signetchallenge`: the custom signet's block challenge script.
+    pub signet_challenge: Option<Vec<u8>>,
+    /// `signetseednode`: the custom signet's seeds.
+    pub signet_seeds: Vec<String>,
+    /// Accept non-standard transactions (the network's default, `relaynonstd`, `rejectnonstd`).
+    pub accept_non_std: bool,
     /// RPC server settings; `None` when disabled.
     pub rpc: Option<RpcConfig>,
     /// Mine with the CPU (`generate`).
@@ -168,6 +195,22 @@ pub enum ConfigError {
     OnionWithNoOnion,
     /// `txindex` and `droptxindex` were both given.
     TxIndexWithDrop,
+    /// `uacomment` breaks BIP 14.
+    UserAgent(UserAgentError),
+    /// `rejectnonstd` and `relaynonstd` were both given.
+    NonStdBoth,
+    /// An `addcheckpoint` is not `<height>:<hash>`.
+    Checkpoint(String),
+    /// `signetchallenge` is not hex, or a signet option was given without `signet`.
+    Signet(String),
+    /// `trickleinterval` did not parse or is zero.
+    TrickleInterval(String),
+    /// `torisolation` without a proxy to isolate streams on.
+    TorIsolationWithoutProxy,
+    /// `upnp` where it has nothing to do (no listener, or `externalip` given).
+    Upnp(&'static str),
+    /// `notls` with an RPC listener that is not on localhost.
+    NoTlsNotLoopback(SocketAddr),
 }
 
 impl fmt::Display for ConfigError {
@@ -180,7 +223,8 @@ impl fmt::Display for ConfigError {
             ConfigError::Home(e) => write!(f, "{e}"),
             ConfigError::TooManyNetworks => write!(
                 f,
-                "the testnet, regtest, signet and simnet params can't be used together -- choose one"
+                "the testnet, testnet4, regtest, signet and simnet params can't be used together -- \
+             choose one"
             ),
             ConfigError::MaxPeers(n) => write!(f, "maxpeers must be greater than zero -- parsed [{n}]"),
             ConfigError::BanDuration(e) => write!(f, "invalid banduration: {e}"),
@@ -227,6 +271,24 @@ impl fmt::Display for ConfigError {
                 f,
                 "the --txindex and --droptxindex options may not be activated at the same time"
             ),
+            ConfigError::UserAgent(e) => write!(f, "invalid uacomment: {e}"),
+            ConfigError::NonStdBoth => write!(
+                f,
+                "rejectnonstd and relaynonstd cannot be used together -- choose only one"
+            ),
+            ConfigError::Checkpoint(e) => write!(f, "invalid addcheckpoint: {e}"),
+            ConfigError::Signet(e) => write!(f, "{e}"),
+            ConfigError::Upnp(why) => write!(f, "--upnp {why}"),
+            ConfigError::TorIsolationWithoutProxy => write!(
+                f,
+                "Tor stream isolation requires either proxy or onionproxy to be set"
+            ),
+            ConfigError::TrickleInterval(e) => write!(f, "invalid trickleinterval: {e}"),
+            ConfigError::NoTlsNotLoopback(a) => write!(
+                f,
+                "RPC listen interface '{a}' is not a loopback interface -- --notls is only \
+                 allowed when the RPC server is bound to localhost"
+            ),
         }
     }
 }
@@ -245,6 +307,9 @@ pub fn default_home() -> PathBuf {
 /// home directory. Like btcd, the default config file is created with random RPC credentials
 /// when missing, except on the private networks (regtest, simnet, signet).
 pub fn load(args: &[String], home: &Path) -> Result<Startup, ConfigError> {
+    if let Some(usage) = Options::help(args) {
+        return Ok(Startup::ShowHelp(usage));
+    }
     let cli = Options::parse(args).map_err(ConfigError::CommandLine)?;
     if cli.version {
         return Ok(Startup::ShowVersion);
@@ -300,6 +365,7 @@ pub fn load(args: &[String], home: &Path) -> Result<Startup, ConfigError> {
 fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Config, ConfigError> {
     let chosen = [
         (o.testnet, Network::Testnet3),
+        (o.testnet4, Network::Testnet4),
         (o.regtest, Network::Regtest),
         (o.simnet, Network::Simnet),
         (o.signet, Network::Signet),
@@ -421,7 +487,73 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         proxy: proxy("proxy", &o.proxy, &o.proxyuser, &o.proxypass)?,
         onion: proxy("onion", &o.onion, &o.onionuser, &o.onionpass)?,
         no_onion: o.noonion,
+        tor_isolation: o.torisolation,
     };
+    if dialer.tor_isolation && dialer.proxy.is_none() && dialer.onion.is_none() {
+        return Err(ConfigError::TorIsolationWithoutProxy);
+    }
+
+    let user_agent = user_agent(&o.uacomment).map_err(ConfigError::UserAgent)?;
+    if o.rejectnonstd && o.relaynonstd {
+        return Err(ConfigError::NonStdBoth);
+    }
+    // btcd's per-network default (RelayNonStdTxs): only mainnet and signet refuse them.
+    let network_relays_non_std = !matches!(network, Network::Mainnet | Network::Signet);
+    let accept_non_std = o.relaynonstd || (network_relays_non_std && !o.rejectnonstd);
+    let add_checkpoints = o
+        .addcheckpoint
+        .iter()
+        .map(|c| parse_checkpoint(c).map_err(ConfigError::Checkpoint))
+        .collect::<Result<Vec<_>, _>>()?;
+    let has_signet_options = o.signetchallenge.is_some() || !o.signetseednode.is_empty();
+    if has_signet_options && network != Network::Signet {
+        return Err(ConfigError::Signet(
+            "--signetchallenge and --signetseednode need --signet".into(),
+        ));
+    }
+    let signet_challenge = match &o.signetchallenge {
+        None => None,
+        Some(hex) => Some(
+            rbtcd_core::primitives::hash::hex_decode(hex)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    ConfigError::Signet(format!("signetchallenge '{hex}' is not a hex script"))
+                })?,
+        ),
+    };
+    let trickle_interval = match &o.trickleinterval {
+        None => DEFAULT_TRICKLE_INTERVAL,
+        Some(text) => match duration::parse(text).map_err(ConfigError::TrickleInterval)? {
+            d if d.is_zero() => {
+                return Err(ConfigError::TrickleInterval(format!(
+                    "{text} must be greater than 0"
+                )))
+            }
+            d => d,
+        },
+    };
+    if o.notls {
+        let rpc_listeners = rpc.iter().flat_map(|r| &r.listeners);
+        if let Some(a) = rpc_listeners.into_iter().find(|a| !a.ip().is_loopback()) {
+            return Err(ConfigError::NoTlsNotLoopback(*a));
+        }
+    }
+    // btcd skips UPnP in both cases; refusing says so instead of ignoring the option.
+    if o.upnp && listeners.is_empty() {
+        return Err(ConfigError::Upnp(
+            "maps the P2P listen port, but listening is off (nolisten, or connect/proxy \
+             without listen)",
+        ));
+    }
+    if o.upnp && !o.externalip.is_empty() {
+        return Err(ConfigError::Upnp(
+            "learns the external address, which --externalip already gives: use one of them",
+        ));
+    }
+    if max_concurrent_reqs == 0 {
+        return Err(ConfigError::Negative("rpcmaxconcurrentreqs", 0));
+    }
 
     let net_dir = network.name();
     let data_dir = o
@@ -452,7 +584,18 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         external_ips: o.externalip,
         proxy: o.proxy,
         dialer,
-        ua_comments: o.uacomment,
+        user_agent,
+        upnp: o.upnp,
+        blocks_only: o.blocksonly,
+        agent_blacklist: split_lists(&o.agentblacklist),
+        agent_whitelist: split_lists(&o.agentwhitelist),
+        no_stall_detect: o.nostalldetect,
+        trickle_interval,
+        add_checkpoints,
+        no_checkpoints: o.nocheckpoints,
+        signet_challenge,
+        signet_seeds: o.signetseednode,
+        accept_non_std,
         rpc,
         generate: o.generate,
         mining_addrs: o.miningaddr,
@@ -463,6 +606,54 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         tx_index: o.txindex,
         drop_tx_index: o.droptxindex,
     })
+}
+
+/// btcd's `<height>:<hash>` checkpoint.
+fn parse_checkpoint(text: &str) -> Result<Checkpoint, String> {
+    let bad = || format!("'{text}' is not <height>:<hash>");
+    let (height, hash) = text.split_once(':').ok_or_else(bad)?;
+    Ok(Checkpoint {
+        height: height.parse().map_err(|_| bad())?,
+        hash: hash.parse().map_err(|_| bad())?,
+    })
+}
+
+/// Agent lists as given, each value also split at commas (btcd's help calls them comma
+/// separated lists); empty pieces are dropped, as they would match every agent.
+fn split_lists(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+impl Config {
+    /// The network's parameters as configured: a custom signet, extra or no checkpoints.
+    pub fn params(&self) -> Params {
+        let mut params = match (&self.signet_challenge, self.network) {
+            (Some(challenge), Network::Signet) => {
+                Params::custom_signet(challenge.clone(), self.signet_seeds.clone())
+            }
+            _ => Params::new(self.network),
+        };
+        if self.network == Network::Signet && !self.signet_seeds.is_empty() {
+            params.dns_seeds = self.signet_seeds.clone();
+        }
+        if self.no_checkpoints {
+            params.checkpoints.clear();
+        }
+        // An added checkpoint replaces a built-in one at its height.
+        let added = &self.add_checkpoints;
+        params
+            .checkpoints
+            .retain(|c| added.iter().all(|a| a.height != c.height));
+        params.checkpoints.extend(added.iter().copied());
+        params.checkpoints.sort_by_key(|c| c.height);
+        params
+    }
 }
 
 /// A SOCKS5 proxy option (`host:port`, as btcd requires) with its login, if given.

@@ -5,15 +5,18 @@ use crate::logging;
 use crate::miner::default_workers;
 use crate::miner::generate::parse_mining_addresses;
 use rbtcd_core::mempool::Policy;
+use rbtcd_core::net::local::LocalSource;
 use rbtcd_core::node::{NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE};
 use rbtcd_core::params::Params;
 use rbtcd_core::rpc::auth::Credentials;
+use std::net::SocketAddr;
 
 /// Translates the options the node itself acts on; peers given by name are resolved here,
-/// since the core never touches DNS.
+/// since the core never touches DNS. A peer given without a port is on the network's standard
+/// port (8333 on mainnet), where nodes listen; rbtcd's own listen default is another.
 pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> {
     let peers: Vec<String> = cfg.connect.iter().chain(&cfg.add_peers).cloned().collect();
-    let permanent_peers = resolve_addrs(&peers, params.default_port)
+    let permanent_peers = resolve_addrs(&peers, params.standard_port)
         .map_err(|e| format!("invalid peer address: {e}"))?;
     let defaults = NodeConfig::default();
     Ok(NodeConfig {
@@ -31,11 +34,21 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         permanent_peers,
         // btcd: `connect` means only those peers, and no DNS seeding.
         connect_only: !cfg.connect.is_empty(),
+        dns_seed: cfg.dns_seed,
+        listening: !cfg.listeners.is_empty(),
+        local_addrs: local_addrs(cfg)?,
+        user_agent: cfg.user_agent.clone(),
+        agent_blacklist: cfg.agent_blacklist.clone(),
+        agent_whitelist: cfg.agent_whitelist.clone(),
+        blocks_only: cfg.blocks_only,
+        no_stall_detect: cfg.no_stall_detect,
+        trickle_interval: cfg.trickle_interval,
         // The P2P driver reports every write.
         max_send_queue: Some(DEFAULT_MAX_SEND_QUEUE),
         policy: Policy {
             min_relay_fee_per_kvb: cfg.min_relay_tx_fee,
             max_orphans: cfg.max_orphan_tx,
+            accept_non_std: cfg.accept_non_std,
             ..defaults.policy
         },
         tx_index: cfg.tx_index,
@@ -48,4 +61,39 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         },
         ..defaults
     })
+}
+
+/// Our addresses as btcd gathers them: the `externalip` ones (on our listen port unless they
+/// name one) when given, otherwise the listen addresses, each interface's address standing in
+/// for a listener on all interfaces. The node keeps only the routable ones.
+fn local_addrs(cfg: &Config) -> Result<Vec<(SocketAddr, LocalSource)>, String> {
+    let Some(listen_port) = cfg.listeners.first().map(SocketAddr::port) else {
+        return Ok(Vec::new());
+    };
+    if !cfg.external_ips.is_empty() {
+        let external = resolve_addrs(&cfg.external_ips, listen_port)
+            .map_err(|e| format!("invalid externalip: {e}"))?;
+        return Ok(external
+            .into_iter()
+            .map(|a| (a, LocalSource::Manual))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for listener in &cfg.listeners {
+        if !listener.ip().is_unspecified() {
+            out.push((*listener, LocalSource::Bound));
+            continue;
+        }
+        let interfaces = if_addrs::get_if_addrs()
+            .map_err(|e| format!("cannot list the network interfaces: {e}"))?;
+        let same_family = |ip: &std::net::IpAddr| ip.is_ipv4() == listener.is_ipv4();
+        out.extend(
+            interfaces
+                .iter()
+                .map(|i| i.ip())
+                .filter(same_family)
+                .map(|ip| (SocketAddr::new(ip, listener.port()), LocalSource::Interface)),
+        );
+    }
+    Ok(out)
 }

@@ -1,6 +1,7 @@
 //! The raw options, named as btcd names them, as parsed from the command line or the config
 //! file before defaults and validation are applied.
 
+use super::refused;
 use argh::FromArgs;
 
 /// rbtcd: a Bitcoin full node modelled on btcd.
@@ -26,6 +27,9 @@ pub struct Options {
     /// use the test network (version 3)
     #[argh(switch)]
     pub testnet: bool,
+    /// use the test network (version 4)
+    #[argh(switch)]
+    pub testnet4: bool,
     /// use the regression test network
     #[argh(switch)]
     pub regtest: bool,
@@ -35,6 +39,20 @@ pub struct Options {
     /// use the signet test network
     #[argh(switch)]
     pub signet: bool,
+    /// connect to a custom signet defined by this challenge (hex script) instead of the
+    /// default signet
+    #[argh(option)]
+    pub signetchallenge: Option<String>,
+    /// a seed for the signet network (host name looked up like a DNS seed) instead of the
+    /// default signet's seeds
+    #[argh(option)]
+    pub signetseednode: Vec<String>,
+    /// add a custom checkpoint, format '<height>:<hash>'
+    #[argh(option)]
+    pub addcheckpoint: Vec<String>,
+    /// disable built-in checkpoints; don't do this unless you know what you're doing
+    #[argh(switch)]
+    pub nocheckpoints: bool,
 
     /// add an interface/port to listen for connections (default all interfaces, port 12008)
     #[argh(option)]
@@ -66,9 +84,30 @@ pub struct Options {
     /// disable DNS seeding for peers
     #[argh(switch)]
     pub nodnsseed: bool,
-    /// add an ip to the list of local addresses we claim to listen on to peers
+    /// add an ip (with or without port) to the list of local addresses we claim to listen on
+    /// to peers
     #[argh(option)]
     pub externalip: Vec<String>,
+    /// use UPnP to map our listening port outside of NAT
+    #[argh(switch)]
+    pub upnp: bool,
+    /// do not accept transactions from remote peers
+    #[argh(switch)]
+    pub blocksonly: bool,
+    /// drop peers whose user agent contains this substring (comma separated list or repeated)
+    #[argh(option)]
+    pub agentblacklist: Vec<String>,
+    /// require peers' user agents to contain one of these substrings (comma separated list or
+    /// repeated); the blacklist is applied first, and an empty whitelist allows every agent
+    #[argh(option)]
+    pub agentwhitelist: Vec<String>,
+    /// disable the stall handler: peers are never dropped for stalling block or header
+    /// download, useful in simnet/regtest test frameworks
+    #[argh(switch)]
+    pub nostalldetect: bool,
+    /// minimum time between transaction announcements to a peer, e.g. 10s, 500ms (default 10s)
+    #[argh(option)]
+    pub trickleinterval: Option<String>,
     /// connect via SOCKS5 proxy (eg. 127.0.0.1:9050)
     #[argh(option)]
     pub proxy: Option<String>,
@@ -90,6 +129,9 @@ pub struct Options {
     /// disable connecting to tor hidden services
     #[argh(switch)]
     pub noonion: bool,
+    /// enable Tor stream isolation by randomizing proxy credentials for each connection
+    #[argh(switch)]
+    pub torisolation: bool,
     /// comment to add to the user agent (BIP 14)
     #[argh(option)]
     pub uacomment: Vec<String>,
@@ -115,13 +157,15 @@ pub struct Options {
     /// max number of RPC websocket connections (default 25)
     #[argh(option)]
     pub rpcmaxwebsockets: Option<i64>,
-    /// max number of concurrent RPC requests per websocket client (default 20)
+    /// max number of concurrent RPC requests per websocket client, at least 1 (default 20;
+    /// rbtcd answers a client's requests one at a time, so every limit of 1 or more holds)
     #[argh(option)]
     pub rpcmaxconcurrentreqs: Option<i64>,
     /// disable built-in RPC server
     #[argh(switch)]
     pub norpc: bool,
-    /// disable TLS for the RPC server (rbtcd serves plain HTTP; see the README)
+    /// disable TLS for the RPC server; only allowed when the RPC server is bound to localhost
+    /// (rbtcd serves plain HTTP either way until it has TLS)
     #[argh(switch)]
     pub notls: bool,
 
@@ -144,6 +188,16 @@ pub struct Options {
     /// max number of orphan transactions to keep in memory (default 100)
     #[argh(option)]
     pub maxorphantx: Option<i64>,
+    /// reject non-standard transactions regardless of the network's default
+    #[argh(switch)]
+    pub rejectnonstd: bool,
+    /// relay non-standard transactions regardless of the network's default
+    #[argh(switch)]
+    pub relaynonstd: bool,
+    /// reject transactions that replace mempool transactions (RBF); rbtcd never accepts a
+    /// replacement, so this is always in force
+    #[argh(switch)]
+    pub rejectreplacement: bool,
 
     /// maintain a full hash-based transaction index which makes all transactions available
     /// via the getrawtransaction RPC
@@ -154,17 +208,41 @@ pub struct Options {
     pub droptxindex: bool,
 }
 
+/// `--name=value` as `--name value`, as argh reads options.
+fn split_values(args: &[String]) -> Vec<String> {
+    let mut split = Vec::with_capacity(args.len());
+    for arg in args {
+        match arg.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
+            Some((name, value)) => {
+                split.push(format!("--{name}"));
+                split.push(value.to_string());
+            }
+            None => split.push(arg.clone()),
+        }
+    }
+    split
+}
+
 /// Names of the options that are switches: in a config file they take a boolean value.
 pub const SWITCHES: &[&str] = &[
     "version",
     "testnet",
+    "testnet4",
     "regtest",
     "simnet",
     "signet",
+    "nocheckpoints",
     "nolisten",
+    "upnp",
+    "blocksonly",
+    "nostalldetect",
+    "rejectnonstd",
+    "relaynonstd",
+    "rejectreplacement",
     "nobanning",
     "nodnsseed",
     "noonion",
+    "torisolation",
     "norpc",
     "notls",
     "generate",
@@ -176,18 +254,22 @@ impl Options {
     /// Parses command-line style arguments (without the program name). Accepts btcd's
     /// `--name=value` spelling as well as `--name value`.
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut split: Vec<String> = Vec::with_capacity(args.len());
-        for arg in args {
-            match arg.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
-                Some((name, value)) => {
-                    split.push(format!("--{name}"));
-                    split.push(value.to_string());
-                }
-                None => split.push(arg.clone()),
-            }
+        if let Some(line) = args.iter().find_map(|a| refused::check(a)) {
+            return Err(line);
         }
+        let split = split_values(args);
         let refs: Vec<&str> = split.iter().map(String::as_str).collect();
         Options::from_args(&["rbtcd"], &refs).map_err(|exit| exit.output.trim().to_string())
+    }
+
+    /// The usage text, when `args` ask for it (`--help`, `help`).
+    pub fn help(args: &[String]) -> Option<String> {
+        let split = split_values(args);
+        let refs: Vec<&str> = split.iter().map(String::as_str).collect();
+        match Options::from_args(&["rbtcd"], &refs) {
+            Err(exit) if exit.status.is_ok() => Some(exit.output),
+            _ => None,
+        }
     }
 
     /// Lays `self` (the command line) over `file` (the config file): scalars from the command
@@ -207,9 +289,14 @@ impl Options {
             logdir: self.logdir.or(file.logdir),
             debuglevel: self.debuglevel.or(file.debuglevel),
             testnet: self.testnet || file.testnet,
+            testnet4: self.testnet4 || file.testnet4,
             regtest: self.regtest || file.regtest,
             simnet: self.simnet || file.simnet,
             signet: self.signet || file.signet,
+            signetchallenge: self.signetchallenge.or(file.signetchallenge),
+            signetseednode: list(self.signetseednode, file.signetseednode),
+            addcheckpoint: list(self.addcheckpoint, file.addcheckpoint),
+            nocheckpoints: self.nocheckpoints || file.nocheckpoints,
             listen: list(self.listen, file.listen),
             nolisten: self.nolisten || file.nolisten,
             addpeer: list(self.addpeer, file.addpeer),
@@ -221,6 +308,12 @@ impl Options {
             whitelist: list(self.whitelist, file.whitelist),
             nodnsseed: self.nodnsseed || file.nodnsseed,
             externalip: list(self.externalip, file.externalip),
+            upnp: self.upnp || file.upnp,
+            blocksonly: self.blocksonly || file.blocksonly,
+            agentblacklist: list(self.agentblacklist, file.agentblacklist),
+            agentwhitelist: list(self.agentwhitelist, file.agentwhitelist),
+            nostalldetect: self.nostalldetect || file.nostalldetect,
+            trickleinterval: self.trickleinterval.or(file.trickleinterval),
             proxy: self.proxy.or(file.proxy),
             proxyuser: self.proxyuser.or(file.proxyuser),
             proxypass: self.proxypass.or(file.proxypass),
@@ -228,6 +321,7 @@ impl Options {
             onionuser: self.onionuser.or(file.onionuser),
             onionpass: self.onionpass.or(file.onionpass),
             noonion: self.noonion || file.noonion,
+            torisolation: self.torisolation || file.torisolation,
             uacomment: list(self.uacomment, file.uacomment),
             rpcuser: self.rpcuser.or(file.rpcuser),
             rpcpass: self.rpcpass.or(file.rpcpass),
@@ -245,6 +339,9 @@ impl Options {
             blockmaxweight: self.blockmaxweight.or(file.blockmaxweight),
             minrelaytxfee: self.minrelaytxfee.or(file.minrelaytxfee),
             maxorphantx: self.maxorphantx.or(file.maxorphantx),
+            rejectnonstd: self.rejectnonstd || file.rejectnonstd,
+            relaynonstd: self.relaynonstd || file.relaynonstd,
+            rejectreplacement: self.rejectreplacement || file.rejectreplacement,
             txindex: self.txindex || file.txindex,
             droptxindex: self.droptxindex || file.droptxindex,
         }

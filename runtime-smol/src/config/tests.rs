@@ -216,6 +216,15 @@ fn proxies_and_onion_options_as_btcd() {
     assert!(e
         .to_string()
         .starts_with("proxy address '127.0.0.1' is invalid"));
+    assert_eq!(
+        load_in(&home, &["--regtest", "--torisolation"]),
+        Err(ConfigError::TorIsolationWithoutProxy)
+    );
+    let isolated = load_in(
+        &home,
+        &["--regtest", "--torisolation", "--proxy=127.0.0.1:9050"],
+    );
+    assert!(isolated.unwrap().dialer.tor_isolation);
 }
 
 #[test]
@@ -241,4 +250,165 @@ fn txindex_and_droptxindex_do_not_mix() {
         load_in(&home, &["--regtest", "--txindex", "--droptxindex"]),
         Err(ConfigError::TxIndexWithDrop)
     );
+}
+
+#[test]
+fn peer_options_take_btcds_meanings() {
+    let home = temp_home("peer-options");
+    let c = load_in(
+        &home,
+        &[
+            "--testnet4",
+            "--blocksonly",
+            "--nostalldetect",
+            "--trickleinterval=500ms",
+            "--agentblacklist=bad,worse",
+            "--agentblacklist=worst",
+            "--agentwhitelist=btcd",
+            "--uacomment=pool",
+            "--uacomment=eu",
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.network, Network::Testnet4);
+    assert!(c.blocks_only && c.no_stall_detect);
+    assert_eq!(c.trickle_interval, Duration::from_millis(500));
+    assert_eq!(c.agent_blacklist, ["bad", "worse", "worst"]);
+    assert_eq!(c.agent_whitelist, ["btcd"]);
+    assert!(c.user_agent.ends_with("(pool; eu)/"), "{}", c.user_agent);
+    let default = load_in(&home, &["--regtest"]).unwrap();
+    assert_eq!(default.trickle_interval, Duration::from_secs(10));
+    assert!(load_in(&home, &["--regtest", "--trickleinterval=0s"]).is_err());
+    assert!(matches!(
+        load_in(&home, &["--regtest", "--uacomment=a/b"]),
+        Err(ConfigError::UserAgent(_))
+    ));
+}
+
+#[test]
+fn non_standard_relay_follows_the_network_unless_told() {
+    let home = temp_home("nonstd");
+    let accepts = |args: &[&str]| load_in(&home, args).unwrap().accept_non_std;
+    assert!(!accepts(&[]), "mainnet refuses them");
+    assert!(!accepts(&["--signet"]));
+    assert!(accepts(&["--regtest"]));
+    assert!(accepts(&["--testnet4"]));
+    assert!(!accepts(&["--regtest", "--rejectnonstd"]));
+    assert!(accepts(&["--relaynonstd"]));
+    assert_eq!(
+        load_in(&home, &["--rejectnonstd", "--relaynonstd"]),
+        Err(ConfigError::NonStdBoth)
+    );
+}
+
+#[test]
+fn checkpoints_can_be_added_or_dropped() {
+    let home = temp_home("checkpoints");
+    let hash = "000000000000000000026ad78c4aa7ec7e81dee6d2ae84ddb3d1fc7c0d3b3c3c";
+    let added = format!("--addcheckpoint=800000:{hash}");
+    let c = load_in(&home, &[added.as_str()]).unwrap();
+    let params = c.params();
+    let builtin = Params::new(Network::Mainnet).checkpoints.len();
+    assert_eq!(params.checkpoints.len(), builtin + 1);
+    assert_eq!(params.last_checkpoint().unwrap().height, 800_000);
+    let only = load_in(&home, &["--nocheckpoints", added.as_str()]).unwrap();
+    assert_eq!(only.params().checkpoints.len(), 1);
+    assert!(load_in(&home, &["--nocheckpoints"])
+        .unwrap()
+        .params()
+        .checkpoints
+        .is_empty());
+    assert!(matches!(
+        load_in(&home, &["--addcheckpoint=12"]),
+        Err(ConfigError::Checkpoint(_))
+    ));
+}
+
+#[test]
+fn a_custom_signet_is_its_own_network() {
+    let home = temp_home("signet");
+    let c = load_in(
+        &home,
+        &[
+            "--signet",
+            "--signetchallenge=51",
+            "--signetseednode=seed.example",
+        ],
+    )
+    .unwrap();
+    let params = c.params();
+    assert_ne!(params.magic, Params::new(Network::Signet).magic);
+    assert_eq!(params.dns_seeds, ["seed.example"]);
+    let seeds_only = load_in(&home, &["--signet", "--signetseednode=s.example"]).unwrap();
+    assert_eq!(
+        seeds_only.params().magic,
+        Params::new(Network::Signet).magic
+    );
+    assert_eq!(seeds_only.params().dns_seeds, ["s.example"]);
+    assert!(matches!(
+        load_in(&home, &["--signetchallenge=51"]),
+        Err(ConfigError::Signet(_))
+    ));
+    assert!(matches!(
+        load_in(&home, &["--signet", "--signetchallenge=zz"]),
+        Err(ConfigError::Signet(_))
+    ));
+}
+
+#[test]
+fn options_with_nothing_to_do_are_refused() {
+    let home = temp_home("refusals");
+    let refused = |args: &[&str]| load_in(&home, args).unwrap_err().to_string();
+    assert!(refused(&["--regtest", "--upnp", "--nolisten"]).contains("--upnp"));
+    assert!(refused(&["--regtest", "--upnp", "--externalip=1.2.3.4"]).contains("--upnp"));
+    let line = refused(&[
+        "--regtest",
+        "--rpcuser=u",
+        "--rpcpass=p",
+        "--notls",
+        "--rpclisten=0.0.0.0:1",
+    ]);
+    assert!(line.contains("--notls"), "{line}");
+    assert!(load_in(
+        &home,
+        &["--regtest", "--rpcuser=u", "--rpcpass=p", "--notls"]
+    )
+    .is_ok());
+    assert!(refused(&["--regtest", "--rpcmaxconcurrentreqs=0"]).contains("rpcmaxconcurrentreqs"));
+    assert!(refused(&["--regtest", "--addrindex"]).contains("--addrindex is not supported"));
+    let file = home.join("btcd.conf");
+    std::fs::write(&file, "[Application Options]\nprune=2000\n").unwrap();
+    let from_file = refused(&["--regtest", "-C", file.to_str().unwrap()]);
+    assert!(
+        from_file.contains("--prune is not supported"),
+        "{from_file}"
+    );
+}
+
+#[test]
+fn remaining_btcd_options_resolve() {
+    let home = temp_home("remaining");
+    let c = load_in(
+        &home,
+        &[
+            "--simnet",
+            "--datadir=/tmp/rbtcd-data",
+            "--logdir=/tmp/rbtcd-logs",
+            "--banthreshold=40",
+            "--nobanning",
+            "--rpcuser=u",
+            "--rpcpass=p",
+            "--rpcmaxwebsockets=3",
+            "--rpcmaxconcurrentreqs=1",
+            "--rejectreplacement",
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.network, Network::Simnet);
+    assert_eq!(c.data_dir, PathBuf::from("/tmp/rbtcd-data/simnet"));
+    assert_eq!(c.log_dir, PathBuf::from("/tmp/rbtcd-logs/simnet"));
+    assert_eq!((c.ban_threshold, c.no_banning), (40, true));
+    let rpc = c.rpc.unwrap();
+    assert_eq!((rpc.max_websockets, rpc.max_concurrent_reqs), (3, 1));
+    assert!(!c.dns_seed, "simnet has no seeding");
 }

@@ -15,7 +15,7 @@ use rbtcd_core::params::Params;
 /// Checks `cfg`'s mining setup when `--generate` is given: see [`mining_addresses`].
 pub fn check_config(cfg: &Config) -> Result<(), String> {
     if cfg.generate {
-        mining_addresses(&cfg.mining_addrs, &Params::new(cfg.network))?;
+        mining_addresses(&cfg.mining_addrs, &cfg.params())?;
     }
     Ok(())
 }

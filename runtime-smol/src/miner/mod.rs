@@ -9,6 +9,9 @@
 //! the next chunk rolls the coinbase extra nonce. A solution goes back on the `solved` channel
 //! with the work id, extra nonce and header; the work is then retired until the node sends
 //! more. Hash rate is a 10-second running average, as btcd reports it.
+//!
+//! The nonce-search kernel is chosen once, when the miner starts, for this CPU
+//! ([`Kernel::detect`]) and logged (`Miner using sha-ni x2`).
 
 pub(crate) mod generate;
 mod hash_rate;
@@ -17,7 +20,7 @@ mod work;
 pub use hash_rate::{HashRate, UPDATE_INTERVAL};
 
 use async_channel::{Receiver, Sender};
-use rbtcd_core::mining::{search, MinerWork};
+use rbtcd_core::mining::{Kernel, MinerWork};
 use rbtcd_core::primitives::BlockHeader;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,6 +51,7 @@ pub fn default_workers() -> usize {
 
 /// What the threads share.
 struct Shared {
+    kernel: Kernel,
     work: Work,
     hashes: AtomicU64,
     solved: Sender<Solved>,
@@ -69,7 +73,10 @@ impl Miner {
         solved: Sender<Solved>,
         report_rate: Box<dyn Fn(f64) + Send>,
     ) -> std::io::Result<Miner> {
+        let kernel = Kernel::detect();
+        log::info!("Miner using {kernel}");
         let shared = Arc::new(Shared {
+            kernel,
             work: Work::default(),
             hashes: AtomicU64::new(0),
             solved,
@@ -154,7 +161,7 @@ fn start_workers(shared: &Arc<Shared>, wanted: usize) -> std::io::Result<()> {
 /// Worker number `i`: claims chunks and searches them until the miner stops.
 fn mine(shared: &Shared, i: usize) {
     while let Some(claim) = shared.work.claim(i) {
-        if let Some(nonce) = search_claim(&shared.work, &claim, &shared.hashes) {
+        if let Some(nonce) = search_claim(shared, &claim) {
             let report = Solved {
                 work_id: claim.job.id,
                 extra_nonce: claim.extra_nonce,
@@ -173,14 +180,16 @@ fn mine(shared: &Shared, i: usize) {
 }
 
 /// Searches a claimed chunk slice by slice, giving up as soon as its job is replaced.
-fn search_claim(work: &Work, claim: &Claim, hashes: &AtomicU64) -> Option<u32> {
+fn search_claim(shared: &Shared, claim: &Claim) -> Option<u32> {
     let (first, last) = (*claim.nonces.start(), *claim.nonces.end());
     let mut start = first;
-    while work.is_current(claim.generation) {
+    while shared.work.is_current(claim.generation) {
         let end = start.saturating_add(SLICE - 1).min(last);
-        let found = search(&claim.job, start..=end);
+        let found = shared.kernel.search(&claim.job, start..=end);
         let tried = u64::from(found.unwrap_or(end) - start) + 1;
-        hashes.fetch_add(tried * HASHES_PER_NONCE, Ordering::Relaxed);
+        shared
+            .hashes
+            .fetch_add(tried * HASHES_PER_NONCE, Ordering::Relaxed);
         if found.is_some() || end == last {
             return found;
         }

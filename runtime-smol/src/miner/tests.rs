@@ -66,3 +66,22 @@ fn idle_and_busy_miners_stop_when_the_job_channel_closes() {
         assert!(solved.try_recv().is_err());
     }
 }
+
+#[test]
+fn the_kernels_hashes_are_reported_as_the_hash_rate() {
+    let (jobs, jobs_rx) = async_channel::unbounded();
+    let (solved_tx, solved) = async_channel::unbounded();
+    let (rates_tx, rates) = std::sync::mpsc::channel();
+    let report = Box::new(move |per_sec| {
+        let _ = rates_tx.send(per_sec);
+    });
+    let miner = Miner::spawn(jobs_rx, solved_tx, report).unwrap();
+    jobs.send_blocking(Some(hard(1))).unwrap();
+    // The first report comes after one update interval of searching a job nobody solves.
+    let wait = UPDATE_INTERVAL * 6;
+    let per_sec: f64 = rates.recv_timeout(wait).expect("a hash rate report");
+    assert!(per_sec > 0.0, "{per_sec}");
+    assert!(solved.try_recv().is_err());
+    drop(jobs);
+    miner.join();
+}

@@ -1,6 +1,8 @@
 //! Outbound peer connections as btcd's `btcdDial`: onion addresses go through the onion proxy
 //! (`--onion`, else `--proxy`), refused with `--noonion`; everything else goes through
-//! `--proxy` when set, directly otherwise. The node only ever sees the peer's address.
+//! `--proxy` when set, directly otherwise. With `--torisolation` each connection logs in to
+//! the proxy with fresh random credentials, so Tor gives it a circuit of its own. The node only
+//! ever sees the peer's address.
 
 use crate::p2p::onion;
 use crate::p2p::socks5::{self, Proxy, Target};
@@ -17,6 +19,8 @@ pub struct Dialer {
     pub onion: Option<Proxy>,
     /// `--noonion`: never connect to onion addresses.
     pub no_onion: bool,
+    /// `--torisolation`: fresh random proxy credentials for every connection.
+    pub tor_isolation: bool,
 }
 
 /// How one address is reached.
@@ -80,11 +84,29 @@ impl Dialer {
     pub async fn dial(&self, addr: SocketAddr) -> Result<TcpStream, DialError> {
         match self.route(addr)? {
             Route::Direct(a) => TcpStream::connect(a).await.map_err(DialError::Io),
-            Route::Proxied(proxy, target) => socks5::connect(&proxy, &target)
-                .await
-                .map_err(DialError::Proxy),
+            Route::Proxied(proxy, target) => {
+                let proxy = match self.tor_isolation {
+                    true => isolated(proxy).map_err(DialError::Io)?,
+                    false => proxy,
+                };
+                socks5::connect(&proxy, &target)
+                    .await
+                    .map_err(DialError::Proxy)
+            }
         }
     }
+}
+
+/// `proxy` with random credentials of its own (btcd's stream isolation: Tor keeps streams with
+/// different logins on different circuits).
+fn isolated(proxy: Proxy) -> std::io::Result<Proxy> {
+    let hex = |bytes: [u8; 16]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let user = hex(crate::entropy::os_random::<16>()?);
+    let pass = hex(crate::entropy::os_random::<16>()?);
+    Ok(Proxy {
+        credentials: Some((user, pass)),
+        ..proxy
+    })
 }
 
 #[cfg(test)]
@@ -96,6 +118,17 @@ mod tests {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             credentials: None,
         }
+    }
+
+    #[test]
+    fn isolation_gives_each_connection_its_own_login() {
+        let a = isolated(proxy(9050)).unwrap();
+        let b = isolated(proxy(9050)).unwrap();
+        assert_eq!(a.addr, b.addr);
+        let (ua, pa) = a.credentials.unwrap();
+        let (ub, pb) = b.credentials.unwrap();
+        assert_eq!((ua.len(), pa.len()), (32, 32));
+        assert!(ua != ub && pa != pb && ua != pa);
     }
 
     #[test]

@@ -7,10 +7,13 @@
 pub(crate) mod dialer;
 pub(crate) mod onion;
 pub(crate) mod progress;
+pub(crate) mod seeds;
 pub(crate) mod socks5;
+pub(crate) mod upnp;
 
 use crate::p2p::dialer::Dialer;
 use crate::p2p::progress::Progress;
+use crate::p2p::seeds::SeedResolver;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
@@ -121,6 +124,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
     sinks: Sinks,
 ) -> Node<S> {
     let (tx, rx) = events;
+    let seeds = SeedResolver::new(sinks.dialer.proxy.clone());
     let dialer = Arc::new(sinks.dialer.clone());
     let accept_tasks: Vec<smol::Task<()>> = listeners
         .into_iter()
@@ -135,6 +139,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
         tx: &tx,
         sinks: &sinks,
         dialer: &dialer,
+        seeds: &seeds,
     };
     // The node may want things done before any event (dialling its permanent peers).
     let mut stopped = task.drain(&mut node);
@@ -203,6 +208,7 @@ struct Task<'a> {
     tx: &'a Sender<Event>,
     sinks: &'a Sinks,
     dialer: &'a Arc<Dialer>,
+    seeds: &'a SeedResolver,
 }
 
 impl Task<'_> {
@@ -226,8 +232,12 @@ impl Task<'_> {
                     smol::spawn(dial(addr, self.tx.clone(), Arc::clone(self.dialer))).detach();
                 }
                 Output::Resolve { seed } => {
-                    let port = node.chain().params().default_port;
-                    smol::spawn(resolve_seed(seed, port, self.tx.clone())).detach();
+                    let (seeds, tx) = (self.seeds.clone(), self.tx.clone());
+                    smol::spawn(async move {
+                        let addrs = seeds.lookup(&seed).await;
+                        let _ = tx.send(Event::Input(Input::Resolved { seed, addrs })).await;
+                    })
+                    .detach();
                 }
                 Output::Notify(n) => {
                     fatal |= matches!(n, Notification::Fatal(_));
@@ -333,18 +343,6 @@ async fn dial(addr: SocketAddr, tx: Sender<Event>, dialer: Arc<Dialer>) {
             let _ = tx.send(Event::Input(Input::ConnectFailed { addr })).await;
         }
     }
-}
-
-/// Looks up a DNS seed for the node (the core never touches DNS).
-async fn resolve_seed(seed: String, port: u16, tx: Sender<Event>) {
-    let addrs = match smol::net::resolve((seed.as_str(), port)).await {
-        Ok(addrs) => addrs,
-        Err(e) => {
-            log::info!(target: "rbtcd::p2p", "DNS seed {seed} lookup failed: {e}");
-            Vec::new()
-        }
-    };
-    let _ = tx.send(Event::Input(Input::Resolved { seed, addrs })).await;
 }
 
 async fn read_loop(mut stream: TcpStream, peer: PeerId, tx: Sender<Event>) {

@@ -1,5 +1,6 @@
 //! A SOCKS5 client (RFC 1928) with username/password authentication (RFC 1929), for outbound
-//! peer connections through `--proxy` and `--onion`. Only the CONNECT command is needed.
+//! peer connections through `--proxy` and `--onion` (CONNECT), and DNS seed lookups through
+//! `--proxy` (Tor's RESOLVE extension), so that nothing goes around the proxy.
 
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::TcpStream;
@@ -13,6 +14,8 @@ const METHOD_USER_PASS: u8 = 0x02;
 const NO_ACCEPTABLE_METHOD: u8 = 0xff;
 const USER_PASS_VERSION: u8 = 1;
 const CMD_CONNECT: u8 = 1;
+/// Tor's extension: resolve a host name, answering with its address in the reply.
+const CMD_RESOLVE: u8 = 0xf0;
 const ATYP_IPV4: u8 = 1;
 const ATYP_DOMAIN: u8 = 3;
 const ATYP_IPV6: u8 = 4;
@@ -111,9 +114,9 @@ fn push_short(out: &mut Vec<u8>, bytes: &[u8], what: &'static str) -> Result<(),
     Ok(())
 }
 
-/// The CONNECT request for `target`.
-fn connect_request(target: &Target) -> Result<Vec<u8>, Socks5Error> {
-    let mut req = vec![VERSION, CMD_CONNECT, 0];
+/// The `command` (CONNECT or RESOLVE) request for `target`.
+fn request(command: u8, target: &Target) -> Result<Vec<u8>, Socks5Error> {
+    let mut req = vec![VERSION, command, 0];
     let port = match target {
         Target::Addr(addr) => {
             match addr.ip() {
@@ -140,6 +143,26 @@ fn connect_request(target: &Target) -> Result<Vec<u8>, Socks5Error> {
 
 /// Connects to `target` through `proxy` and returns the stream, ready for the peer protocol.
 pub async fn connect(proxy: &Proxy, target: &Target) -> Result<TcpStream, Socks5Error> {
+    let mut stream = open(proxy).await?;
+    ask(&mut stream, CMD_CONNECT, target).await?;
+    Ok(stream)
+}
+
+/// Resolves `host` through `proxy` with Tor's RESOLVE command: the proxy does the lookup, so
+/// no DNS query leaves this machine.
+pub async fn resolve(proxy: &Proxy, host: &str) -> Result<IpAddr, Socks5Error> {
+    let mut stream = open(proxy).await?;
+    let target = Target::Domain(host.to_string(), 0);
+    match ask(&mut stream, CMD_RESOLVE, &target).await? {
+        Some(ip) => Ok(ip),
+        None => Err(Socks5Error::BadReply(
+            "a host name where an address was expected",
+        )),
+    }
+}
+
+/// Opens a connection to `proxy` and authenticates.
+async fn open(proxy: &Proxy) -> Result<TcpStream, Socks5Error> {
     let mut stream = TcpStream::connect(proxy.addr).await?;
     // Offer a login only when there is one: some proxies pick it whenever it is offered.
     let greeting: &[u8] = match proxy.credentials {
@@ -168,7 +191,17 @@ pub async fn connect(proxy: &Proxy, target: &Target) -> Result<TcpStream, Socks5
         (NO_ACCEPTABLE_METHOD, _) => return Err(Socks5Error::NoAcceptableMethod),
         _ => return Err(Socks5Error::BadReply("a method that was not offered")),
     }
-    stream.write_all(&connect_request(target)?).await?;
+    Ok(stream)
+}
+
+/// Sends one request and reads the reply; returns the reply's address when it is an IP (the
+/// bound address for CONNECT, of no use; the answer for RESOLVE).
+async fn ask(
+    stream: &mut TcpStream,
+    command: u8,
+    target: &Target,
+) -> Result<Option<IpAddr>, Socks5Error> {
+    stream.write_all(&request(command, target)?).await?;
     let mut head = [0u8; 4];
     stream.read_exact(&mut head).await?;
     if head[0] != VERSION {
@@ -177,8 +210,7 @@ pub async fn connect(proxy: &Proxy, target: &Target) -> Result<TcpStream, Socks5
     if head[1] != 0 {
         return Err(Socks5Error::Refused(head[1]));
     }
-    // The address the proxy bound for us is of no use; it is read to reach the stream's start.
-    let bound_len = match head[3] {
+    let addr_len = match head[3] {
         ATYP_IPV4 => 4,
         ATYP_IPV6 => 16,
         ATYP_DOMAIN => {
@@ -188,9 +220,14 @@ pub async fn connect(proxy: &Proxy, target: &Target) -> Result<TcpStream, Socks5
         }
         _ => return Err(Socks5Error::BadReply("unknown address type")),
     };
-    let mut bound = vec![0u8; bound_len + 2];
-    stream.read_exact(&mut bound).await?;
-    Ok(stream)
+    let mut addr = vec![0u8; addr_len + 2];
+    stream.read_exact(&mut addr).await?;
+    let ip = match head[3] {
+        ATYP_IPV4 => <[u8; 4]>::try_from(&addr[..4]).ok().map(IpAddr::from),
+        ATYP_IPV6 => <[u8; 16]>::try_from(&addr[..16]).ok().map(IpAddr::from),
+        _ => None,
+    };
+    Ok(ip)
 }
 
 #[cfg(test)]

@@ -3,9 +3,14 @@
 #![allow(dead_code)]
 
 pub mod bcoin;
+pub mod dns;
 pub mod foreign;
+pub mod gateway;
 pub mod knots;
+pub mod netns;
+pub mod peer;
 pub mod rpc;
+pub mod socks;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

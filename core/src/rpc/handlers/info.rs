@@ -32,7 +32,7 @@ pub fn get_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
         "connections": ctx.net.peers.len(),
         "proxy": ctx.info.proxy,
         "difficulty": difficulty(tip.header.bits),
-        "testnet": ctx.chain.params().network == Network::Testnet3,
+        "testnet": matches!(ctx.chain.params().network, Network::Testnet3 | Network::Testnet4),
         "relayfee": ctx.mempool.policy().min_relay_fee_per_kvb as f64 / 100_000_000.0,
         "errors": "",
     }))

@@ -95,7 +95,7 @@ pub fn get_mining_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> 
         "hashespersec": hashes_per_sec(ctx),
         "networkhashps": network_hash_ps(chain, 120, -1),
         "pooledtx": ctx.mempool.len(),
-        "testnet": network == Network::Testnet3,
+        "testnet": matches!(network, Network::Testnet3 | Network::Testnet4),
     }))
 }
 
@@ -362,6 +362,7 @@ pub fn reject_reason(err: &ChainError) -> String {
         RuleError::HighHash => "high-hash",
         RuleError::BadDifficultyBits { .. } => "bad-diffbits",
         RuleError::TimeTooOld { .. } => "time-too-old",
+        RuleError::Timewarp { .. } => "time-timewarp-attack",
         RuleError::TimeTooNew { .. } => "time-too-new",
         RuleError::CheckpointMismatch { .. } => "bad-checkpoint",
         RuleError::ForkBeforeCheckpoint { .. } => "fork-too-old",

@@ -144,7 +144,41 @@ fn refusals_are_reported_by_kind() {
 fn overlong_fields_are_refused_before_sending() {
     let host = "a".repeat(256);
     assert!(matches!(
-        connect_request(&Target::Domain(host, 1)),
+        request(CMD_CONNECT, &Target::Domain(host, 1)),
         Err(Socks5Error::TooLong("host name"))
+    ));
+}
+
+/// Asks a scripted proxy to resolve `host`; it answers the RESOLVE with `answer`.
+fn resolve_with(host: &str, answer: Vec<u8>) -> Result<IpAddr, Socks5Error> {
+    smol::block_on(async {
+        let mut request = vec![5, 0xf0, 0, 3, host.len() as u8];
+        request.extend_from_slice(host.as_bytes());
+        request.extend_from_slice(&[0, 0]);
+        let (addr, task) = scripted(vec![vec![5, 1, 0], request], vec![vec![5, 0], answer]).await;
+        let proxy = Proxy {
+            addr,
+            credentials: None,
+        };
+        let resolved = resolve(&proxy, host).await;
+        task.await;
+        resolved
+    })
+}
+
+#[test]
+fn resolves_a_seed_through_tors_resolve_command() {
+    let answer = vec![5, 0, 0, 1, 20, 1, 2, 3, 0, 0];
+    let ip = resolve_with("seed.bitcoin.sipa.be", answer).unwrap();
+    assert_eq!(ip, IpAddr::from([20, 1, 2, 3]));
+}
+
+#[test]
+fn a_resolve_the_proxy_refuses_is_an_error() {
+    // Tor answers a failed lookup with "host unreachable".
+    let refused = vec![5, 4, 0, 1, 0, 0, 0, 0, 0, 0];
+    assert!(matches!(
+        resolve_with("nowhere.example", refused),
+        Err(Socks5Error::Refused(4))
     ));
 }
