@@ -1,13 +1,14 @@
 //! What adversarial peers send: framed messages the honest nodes must survive, and blocks that
-//! break a consensus rule (the simulator remembers their hashes; an honest node connecting one
-//! is a violation).
+//! break a consensus rule, any of [`Breakage::ALL`] (the simulator remembers their hashes; an
+//! honest node connecting one is a violation).
 
+use crate::breakage::{Breakage, Context};
 use crate::scenario::Attack;
+use crate::store::SimStore;
 use crate::workload;
-use rbtcd_core::chain::MemStore;
+use rbtcd_core::chain::ChainStore;
 use rbtcd_core::node::Node;
-use rbtcd_core::params::Params;
-use rbtcd_core::primitives::{Block, BlockHash};
+use rbtcd_core::primitives::{Block, BlockHash, Hash256};
 use rbtcd_core::rng::Rng;
 use rbtcd_core::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
 use rbtcd_core::wire::{encode_message, Message, NetAddress, ServiceFlags, TimestampedAddress};
@@ -24,19 +25,8 @@ pub struct Strike {
     pub invalid: Vec<BlockHash>,
 }
 
-/// The ways a mined block is made invalid.
-#[derive(Clone, Copy, Debug)]
-enum Breakage {
-    /// The header commits to other transactions than the block carries.
-    MerkleRoot,
-    /// The coinbase claims more than subsidy plus fees.
-    Subsidy,
-    /// The header's difficulty bits differ from what the chain requires.
-    Bits,
-}
-
 /// The frames of `attack` by the adversary running `node`, at `now_secs`.
-pub fn strike(attack: Attack, node: &Node<MemStore>, rng: &mut Rng, now_secs: u64) -> Strike {
+pub fn strike(attack: Attack, node: &Node<SimStore>, rng: &mut Rng, now_secs: u64) -> Strike {
     let params = node.chain().params();
     let frame = |m: &Message| encode_message(params.magic, m);
     let mut invalid = Vec::new();
@@ -58,8 +48,8 @@ pub fn strike(attack: Attack, node: &Node<MemStore>, rng: &mut Rng, now_secs: u6
             ]))]
         }
         Attack::InvalidBlocks => {
-            let kinds = [Breakage::MerkleRoot, Breakage::Subsidy, Breakage::Bits];
-            let block = invalid_block(node, params, kinds[rng.index(3)], rng, now_secs);
+            let how = Breakage::ALL[rng.index(Breakage::ALL.len())];
+            let block = invalid_block(node, how, rng, now_secs);
             invalid.push(block.block_hash());
             vec![
                 frame(&Message::Headers(vec![block.header])),
@@ -75,37 +65,28 @@ pub fn strike(attack: Attack, node: &Node<MemStore>, rng: &mut Rng, now_secs: u6
                 .collect();
             vec![frame(&Message::Addr(addrs))]
         }
-        // Passive attacks act by filtering what the node sends.
-        Attack::StallBlocks | Attack::Silent => Vec::new(),
+        // Passive attacks act by filtering what the node sends or reading slowly.
+        Attack::StallBlocks | Attack::Silent | Attack::SlowReader => Vec::new(),
     };
     Strike { frames, invalid }
 }
 
-/// A block on `node`'s tip that breaks one rule yet has valid proof of work for its bits.
-fn invalid_block(
-    node: &Node<MemStore>,
-    params: &Params,
-    how: Breakage,
-    rng: &mut Rng,
-    now_secs: u64,
-) -> Block {
+/// A block on `node`'s tip broken by `how`, with valid proof of work for its bits.
+fn invalid_block(node: &Node<SimStore>, how: Breakage, rng: &mut Rng, now_secs: u64) -> Block {
+    let chain = node.chain();
+    let tip = chain.tip();
+    let tip_coinbase = match chain.store().block(&tip.hash) {
+        Ok(Some(block)) => block.txdata[0].txid(),
+        _ => Hash256(rng.bytes32()),
+    };
+    let ctx = Context {
+        params: chain.params(),
+        height: tip.height + 1,
+        tip_coinbase,
+        now_secs,
+    };
     let mut block = workload::template(node, now_secs, rng.next_u64()).block;
-    match how {
-        Breakage::MerkleRoot => {
-            workload::solve(&mut block);
-            // Changing the coinbase after solving leaves the header's root stale.
-            block.txdata[0].inputs[0].script_sig.push(0x51);
-        }
-        Breakage::Subsidy => {
-            block.txdata[0].outputs[0].value += 1;
-            block.header.merkle_root = block.compute_merkle_root().0;
-            workload::solve(&mut block);
-        }
-        Breakage::Bits => {
-            block.header.bits = params.pow_limit_bits - 1;
-            workload::solve(&mut block);
-        }
-    }
+    how.apply(&mut block, &ctx, rng);
     block
 }
 

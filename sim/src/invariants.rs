@@ -1,9 +1,13 @@
 //! The end-of-run invariants over the honest nodes (the per-event ones live in
-//! [`crate::world::World::observe`] and the RPC ones in `World::check_rpc`): one most-work
-//! tip, no confirmed transaction in any mempool, bounded address books, no known-invalid block
-//! on any main chain, every RPC request to a running node answered, and (on small runs) each
-//! stored UTXO set equal to a recomputation from the node's own chain.
+//! [`crate::world::World`]: no invalid block connected, no honest ban, a failed write stops the
+//! node, a restart finds a tip no older than the last announced). Safety: no confirmed
+//! transaction in any mempool, bounded address books, no known-invalid block on any main
+//! chain, and (on small runs) each stored UTXO set equal to a recomputation from the node's
+//! own chain. Liveness: every honest node reaches the one most-work tip within the quiet
+//! period after the last fault heals, and every workload transaction is mined, still held,
+//! refused with a reason, or lost with the mempools of crashed nodes.
 
+use crate::store::SimStore;
 use crate::world::World;
 use rbtcd_core::chain::{Chain, ChainStore, MemStore, Placement};
 use rbtcd_core::harness::START;
@@ -21,6 +25,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
     let mut violations = Vec::new();
     let mut tips: BTreeMap<BlockHash, Vec<usize>> = BTreeMap::new();
     let mut recomputed: BTreeMap<BlockHash, Result<(), String>> = BTreeMap::new();
+    let mut mined: BTreeSet<Txid> = BTreeSet::new();
     for i in 0..world.plan.honest {
         let Some(node) = world.slots[i].node.as_ref() else {
             violations.push(format!("honest node {i} is down after the healing phase"));
@@ -43,6 +48,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
             }
             confirmed.extend(b.txdata.iter().map(|tx| tx.txid()));
         }
+        mined.extend(confirmed.iter().copied());
         for e in node.mempool().entries() {
             if confirmed.contains(&e.txid) {
                 violations.push(format!(
@@ -50,12 +56,6 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
                     e.txid
                 ));
             }
-        }
-        let unanswered = &world.slots[i].rpc.outstanding;
-        if !unanswered.is_empty() {
-            violations.push(format!(
-                "node {i}: RPC requests {unanswered:?} never answered"
-            ));
         }
         let book = node.addr_manager().len();
         if book > ADDR_BOOK_BOUND {
@@ -73,6 +73,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
             }
         }
     }
+    violations.extend(unaccounted_txs(world, &mined));
     if tips.len() > 1 {
         let listed: Vec<String> = tips
             .iter()
@@ -87,7 +88,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
 }
 
 /// The main chain ending at `tip`, genesis excluded, oldest first.
-fn main_chain(store: &MemStore, tip: BlockHash) -> Result<Vec<Block>, String> {
+fn main_chain(store: &SimStore, tip: BlockHash) -> Result<Vec<Block>, String> {
     let mut blocks = Vec::new();
     let mut hash = tip;
     while let Some(block) = store.block(&hash).map_err(|e| e.to_string())? {
@@ -102,10 +103,10 @@ fn main_chain(store: &MemStore, tip: BlockHash) -> Result<Vec<Block>, String> {
 }
 
 /// Replays `blocks` into a fresh chain and compares its UTXO set with `store`'s.
-fn utxo_matches(world: &World, blocks: &[Block], store: &MemStore) -> Result<(), String> {
+fn utxo_matches(world: &World, blocks: &[Block], store: &SimStore) -> Result<(), String> {
     let mut chain = Chain::open(world.params.clone(), MemStore::new())
         .map_err(|e| format!("fresh chain: {e}"))?;
-    let now = START.unix_secs() + world.elapsed_ms() / 1000 + 3600;
+    let now = START.unix_secs() + world.now / 1000 + 3600;
     for b in blocks {
         let hash = b.block_hash();
         match chain.process_block(b.clone(), now) {
@@ -123,4 +124,33 @@ fn utxo_matches(world: &World, blocks: &[Block], store: &MemStore) -> Result<(),
         ));
     }
     Ok(())
+}
+
+/// Workload transactions that an honest node accepted and still runs on, yet are neither
+/// mined nor held by any honest node (mempool or orphans), nor refused with a reason. Lost
+/// ones are fine only when every honest node that took them has restarted since (mempools do
+/// not survive a crash) and no honest node holds them.
+fn unaccounted_txs(world: &World, mined: &BTreeSet<Txid>) -> Vec<String> {
+    let honest = &world.slots[..world.plan.honest];
+    let held = |txid: &Txid| {
+        honest
+            .iter()
+            .filter_map(|s| s.node.as_ref())
+            .any(|n| n.mempool().have(txid))
+    };
+    world
+        .submitted
+        .iter()
+        .filter(|(txid, fate)| fate.rejected.is_none() && !mined.contains(txid) && !held(txid))
+        .filter_map(|(txid, fate)| {
+            let keeper = fate.accepted_by.iter().find(|(n, start)| {
+                world.slots[*n].node.is_some() && world.slots[*n].starts == *start
+            })?;
+            Some(format!(
+                "transaction {txid} accepted by node {} (running since) was neither mined, kept \
+                 nor refused",
+                keeper.0
+            ))
+        })
+        .collect()
 }

@@ -1,26 +1,20 @@
-//! One simulated run: a madsim runtime seeded with the run's seed, one host per node, and the
-//! controller that drives load and faults through the plan, heals everything, waits out the
-//! quiet period and checks the invariants.
+//! One simulated run: the event loop (calendar events, node ticks) and the controller that
+//! drives load and faults through the plan, heals everything, waits out the quiet period and
+//! checks the invariants. Simulated time jumps from one event to the next; a run is a pure
+//! function of its seed.
 
-use crate::driver::run_node;
 use crate::invariants::check_end;
-use crate::scenario::{exponential, Kind, Plan, MINUTE_MS, QUIET_MS};
+use crate::scenario::{exponential, CrashKind, Fault, Kind, Plan, MINUTE_MS, QUIET_MS};
 use crate::workload::{premined, Wallet};
-use crate::world::{Event, Shared, Stats, World};
-use madsim::net::NetSim;
-use madsim::runtime::{Handle, Runtime};
-use madsim::time::Instant;
+use crate::world::{Ev, Stats, Timeline, TxFate, World};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rng::Rng;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// Runs above this many nodes skip the UTXO recomputation (it replays every chain).
 pub const UTXO_CHECK_MAX_NODES: usize = 64;
 /// After healing, a block is mined this late so equal-work forks left by partitions resolve.
 const TIEBREAK_AFTER_MS: u64 = 5 * MINUTE_MS;
-/// Mean time between RPC requests to a random running node, ms.
-const RPC_INTERVAL_MS: u64 = 20_000;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -33,22 +27,60 @@ pub struct Options {
     pub hours: f64,
     /// The scenario.
     pub kind: Kind,
+    /// Fault kinds left out of the scenario's plan.
+    pub without: Vec<Fault>,
 }
 
 impl Options {
+    /// A run of `kind` with every fault the scenario draws.
+    pub fn new(seed: u64, nodes: usize, hours: f64, kind: Kind) -> Options {
+        Options {
+            seed,
+            nodes,
+            hours,
+            kind,
+            without: Vec::new(),
+        }
+    }
+
+    /// The plan this run follows.
+    pub fn plan(&self) -> Plan {
+        let mut plan = Plan::derive(self.kind, self.seed, self.nodes, self.hours);
+        for f in &self.without {
+            plan.without(*f);
+        }
+        plan
+    }
+
+    /// The arguments of `rbtcd-sim` that replay this run.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--seed".into(),
+            self.seed.to_string(),
+            "--nodes".into(),
+            self.nodes.to_string(),
+            "--hours".into(),
+            self.hours.to_string(),
+            "--scenario".into(),
+            self.kind.name().into(),
+        ];
+        if !self.without.is_empty() {
+            let names: Vec<&str> = self.without.iter().map(|f| f.name()).collect();
+            args.extend(["--without".into(), names.join(",")]);
+        }
+        args
+    }
+
     /// The command that replays this run.
     pub fn replay_command(&self) -> String {
-        let features = if cfg!(feature = "planted-bug-merkle") {
-            " --features planted-bug-merkle"
-        } else {
-            ""
-        };
+        let features: String = crate::PLANTED_BUGS
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| format!(" --features {name}"))
+            .collect();
         format!(
-            "cargo run --release -p rbtcd-sim{features} -- --seed {} --nodes {} --hours {} --scenario {}",
-            self.seed,
-            self.nodes,
-            self.hours,
-            self.kind.name()
+            "cargo run --release -p rbtcd-sim{features} -- {}",
+            self.args().join(" ")
         )
     }
 }
@@ -77,17 +109,10 @@ impl Report {
 
 /// Runs `options` to the end (a panic anywhere is a violation, not a crash of the caller).
 pub fn run(options: &Options) -> Report {
-    let plan = Plan::derive(options.kind, options.seed, options.nodes, options.hours);
-    let mut config = madsim::Config::default();
-    config.net.send_latency =
-        Duration::from_millis(plan.latency_ms.0)..Duration::from_millis(plan.latency_ms.1);
-    config.net.packet_loss_rate = plan.loss;
-    let runtime = Runtime::with_seed_and_config(options.seed, config);
-    let seed = options.seed;
+    let plan = options.plan();
     let honest = plan.honest;
-    let recompute = options.nodes <= UTXO_CHECK_MAX_NODES;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(control(plan, seed, recompute))
+        Controller::new(plan, options.seed).run_to_end()
     }));
     match outcome {
         Ok(report) => report,
@@ -108,272 +133,266 @@ pub fn run(options: &Options) -> Report {
     }
 }
 
+/// Runs `options` to the end recording its timeline (for a plot).
+pub fn run_recorded(options: &Options) -> (Report, Timeline) {
+    let mut controller = Controller::new(options.plan(), options.seed);
+    controller.world.timeline = Some(Timeline::new(options.nodes, crate::workload::PREMINED));
+    let report = controller.run_to_end();
+    let mut timeline = controller.world.timeline.take().unwrap_or_default();
+    timeline.finish(controller.world.now);
+    (report, timeline)
+}
+
 /// The controller's scheduled steps.
 #[derive(Clone, Debug)]
-enum Step {
+pub enum Step {
+    /// The simulated hash power finds a block.
     Mine,
+    /// The workload submits a transaction.
     Tx,
-    Rpc,
+    /// An adversary attacks.
     Attack(usize),
+    /// The plan's `n`th crash.
     Crash(usize),
+    /// A node comes back.
     Restart(usize),
+    /// The plan's `n`th partition starts.
     Cut(usize),
+    /// The plan's `n`th partition heals.
     Heal(usize),
+    /// The fault phase ends: everything heals.
     EndFaults,
+    /// A last block, so that equal-work forks left by partitions resolve.
     Tiebreak,
+    /// The end-of-run invariants.
     Check,
 }
 
-async fn control(plan: Plan, seed: u64, recompute_utxo: bool) -> Report {
-    let params = Params::new(Network::Regtest);
-    let handle = Handle::current();
-    let mut rng = Rng::new(seed ^ 0xc0_47_01);
-    // RPC load draws from its own stream, leaving the rest of the plan as it was.
-    let mut rpc_rng = Rng::stream(seed, "sim rpc");
-    let mut wallet = Wallet::new(&premined(&params).1, params.coinbase_maturity);
-    let world = Shared::new(World::new(params, plan.clone(), seed, Instant::now()));
-    for i in 0..plan.nodes {
-        let w = world.clone();
-        let host = handle
-            .create_node()
-            .name(format!("node{i}"))
-            .ip(crate::world::addr_of(i).ip())
-            .init(move || run_node(w.clone(), i))
-            .build();
-        world.lock().slots[i].id = Some(host.id());
-    }
-    let mut steps: BTreeMap<(u64, u64), Step> = BTreeMap::new();
-    let mut seq = 0u64;
-    let mut at = |steps: &mut BTreeMap<(u64, u64), Step>, t: u64, s: Step| {
-        seq += 1;
-        steps.insert((t, seq), s);
-    };
-    let total_rate: f64 = plan.hash_rate.iter().sum();
-    at(
-        &mut steps,
-        exponential(&mut rng, plan.block_interval),
-        Step::Mine,
-    );
-    at(
-        &mut steps,
-        exponential(&mut rng, plan.tx_interval),
-        Step::Tx,
-    );
-    at(
-        &mut steps,
-        exponential(&mut rpc_rng, RPC_INTERVAL_MS),
-        Step::Rpc,
-    );
-    for i in plan.honest..plan.nodes {
-        at(
-            &mut steps,
-            exponential(&mut rng, plan.attack_interval),
-            Step::Attack(i),
-        );
-    }
-    for (n, c) in plan.crashes.iter().enumerate() {
-        at(&mut steps, c.at, Step::Crash(n));
-    }
-    for (n, p) in plan.partitions.iter().enumerate() {
-        at(&mut steps, p.at, Step::Cut(n));
-        at(&mut steps, p.heal, Step::Heal(n));
-    }
-    at(&mut steps, plan.fault_end, Step::EndFaults);
-    let net = NetSim::current();
-    let mut cuts: BTreeMap<(usize, usize), u32> = BTreeMap::new();
-    let start = world.lock().start;
-    while let Some(((t, _), step)) = steps.pop_first() {
-        madsim::time::sleep_until(start + Duration::from_millis(t)).await;
-        let faults = t < plan.fault_end;
-        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Rpc | Step::Attack(_)) {
-            // Load and attacks end with the fault phase: the quiet period must be quiet.
-            continue;
+/// Drives one run.
+struct Controller {
+    world: World,
+    rng: Rng,
+    wallet: Wallet,
+    total_rate: f64,
+    /// The end-of-run check ran.
+    done: bool,
+}
+
+impl Controller {
+    fn new(plan: Plan, seed: u64) -> Controller {
+        let params = Params::new(Network::Regtest);
+        let wallet = Wallet::new(&premined(&params).1, params.coinbase_maturity);
+        Controller {
+            total_rate: plan.hash_rate.iter().sum(),
+            world: World::new(params, plan, seed),
+            rng: Rng::new(seed ^ 0xc0_47_01),
+            wallet,
+            done: false,
         }
-        match step {
-            Step::Mine | Step::Tiebreak => {
-                let up: Vec<usize> = {
-                    let w = world.lock();
-                    (0..plan.honest).filter(|i| w.is_up(*i)).collect()
-                };
-                let miner = if matches!(step, Step::Tiebreak) {
-                    up.first().copied()
-                } else {
-                    pick_miner(&plan.hash_rate, total_rate, &up, &mut rng)
-                };
-                if let Some(m) = miner {
-                    deliver(&world, m, Event::Mine(rng.next_u64()));
+    }
+
+    fn plan(&self) -> &Plan {
+        &self.world.plan
+    }
+
+    fn run_to_end(&mut self) -> Report {
+        let plan = self.plan().clone();
+        for i in 0..plan.nodes {
+            self.world.start_node(i);
+        }
+        let first = exponential(&mut self.rng, plan.block_interval);
+        self.world.schedule(first, Step::Mine);
+        let first = exponential(&mut self.rng, plan.tx_interval);
+        self.world.schedule(first, Step::Tx);
+        for i in plan.honest..plan.nodes {
+            let first = exponential(&mut self.rng, plan.attack_interval);
+            self.world.schedule(first, Step::Attack(i));
+        }
+        for (n, c) in plan.crashes.iter().enumerate() {
+            self.world.schedule(c.at, Step::Crash(n));
+        }
+        for (n, p) in plan.partitions.iter().enumerate() {
+            self.world.schedule(p.at, Step::Cut(n));
+            self.world.schedule(p.heal, Step::Heal(n));
+        }
+        self.world.schedule(plan.fault_end, Step::EndFaults);
+        loop {
+            let event = self.world.calendar.next_at();
+            let tick = self.world.next_tick();
+            match (event, tick) {
+                (Some(at), Some((due, _))) if at <= due => self.event(),
+                (_, Some((due, i))) => {
+                    self.world.now = due;
+                    self.world.tick(i);
                 }
-                if matches!(step, Step::Mine) {
-                    at(
-                        &mut steps,
-                        t + exponential(&mut rng, plan.block_interval),
-                        Step::Mine,
-                    );
-                }
+                (Some(_), None) => self.event(),
+                (None, None) => break,
             }
-            Step::Tx => {
-                if let Some(tx) = wallet.next_tx() {
-                    let up: Vec<usize> = {
-                        let w = world.lock();
-                        (0..plan.honest).filter(|i| w.is_up(*i)).collect()
-                    };
-                    if !up.is_empty() {
-                        world.lock().stats.txs += 1;
-                        deliver(&world, up[rng.index(up.len())], Event::Tx(tx));
-                    }
-                }
-                at(
-                    &mut steps,
-                    t + exponential(&mut rng, plan.tx_interval),
-                    Step::Tx,
-                );
-            }
-            Step::Rpc => {
-                let up: Vec<usize> = {
-                    let w = world.lock();
-                    (0..plan.honest).filter(|i| w.is_up(*i)).collect()
-                };
-                if !up.is_empty() {
-                    let node = up[rpc_rng.index(up.len())];
-                    deliver(&world, node, Event::Rpc(rpc_rng.next_u64()));
-                }
-                at(
-                    &mut steps,
-                    t + exponential(&mut rpc_rng, RPC_INTERVAL_MS),
-                    Step::Rpc,
-                );
-            }
-            Step::Attack(i) => {
-                deliver(&world, i, Event::Attack);
-                at(
-                    &mut steps,
-                    t + exponential(&mut rng, plan.attack_interval),
-                    Step::Attack(i),
-                );
-            }
-            Step::Crash(n) => {
-                let c = &plan.crashes[n];
-                if world.lock().is_up(c.node) {
-                    if c.mid_batch {
-                        world.lock().arm_crash(c.node, 1 + rng.below(3));
-                    } else {
-                        kill(&world, &handle, c.node);
-                    }
-                    at(
-                        &mut steps,
-                        (t + c.down).min(plan.fault_end),
-                        Step::Restart(c.node),
-                    );
-                }
-            }
-            Step::Restart(i) => restart(&world, &handle, i),
-            Step::Cut(n) => {
-                world.lock().stats.partitions += 1;
-                for link in links(&plan, n) {
-                    let count = cuts.entry(link).or_default();
-                    *count += 1;
-                    if *count == 1 {
-                        let ids = host_ids(&world, link);
-                        net.clog_link(ids.0, ids.1);
-                        net.clog_link(ids.1, ids.0);
-                    }
-                }
-            }
-            Step::Heal(n) => {
-                for link in links(&plan, n) {
-                    let count = cuts.entry(link).or_default();
-                    *count = count.saturating_sub(1);
-                    if *count == 0 {
-                        let ids = host_ids(&world, link);
-                        net.unclog_link(ids.0, ids.1);
-                        net.unclog_link(ids.1, ids.0);
-                    }
-                }
-            }
-            Step::EndFaults => {
-                for (link, count) in std::mem::take(&mut cuts) {
-                    if count > 0 {
-                        let ids = host_ids(&world, link);
-                        net.unclog_link(ids.0, ids.1);
-                        net.unclog_link(ids.1, ids.0);
-                    }
-                }
-                for i in plan.honest..plan.nodes {
-                    kill(&world, &handle, i);
-                }
-                for i in 0..plan.honest {
-                    if !world.lock().is_up(i) {
-                        restart(&world, &handle, i);
-                    }
-                }
-                at(&mut steps, t + TIEBREAK_AFTER_MS, Step::Tiebreak);
-                at(&mut steps, t + TIEBREAK_AFTER_MS + QUIET_MS, Step::Check);
-            }
-            Step::Check => {
-                let mut w = world.lock();
-                check_end(&mut w, recompute_utxo);
+            if self.done {
                 break;
             }
         }
+        if !self.done {
+            self.world
+                .violations
+                .push("the run ended before its final check".into());
+        }
+        self.report()
     }
-    let w = world.lock();
-    let mut heights: BTreeMap<u32, usize> = BTreeMap::new();
-    for slot in &w.slots[..plan.honest] {
-        if let Some(node) = &slot.node {
-            *heights.entry(node.chain().tip().height).or_default() += 1;
+
+    /// Carries out the earliest calendar event.
+    fn event(&mut self) {
+        let (at, event) = self.world.calendar.pop().expect("peeked");
+        self.world.now = at;
+        match event {
+            Ev::Net(e) => self.world.on_net(e),
+            Ev::Step(step) => self.step(at, step),
         }
     }
-    let height = heights
-        .iter()
-        .max_by_key(|(h, n)| (**n, **h))
-        .map_or(0, |(h, _)| *h);
-    let mut digest = w.digest;
-    digest.add(&height.to_le_bytes());
-    Report {
-        digest: digest.value(),
-        violations: w.violations.clone(),
-        stats: w.stats.clone(),
-        height,
-        honest: plan.honest,
+
+    /// The honest nodes running now.
+    fn honest_up(&self) -> Vec<usize> {
+        (0..self.plan().honest)
+            .filter(|i| self.world.is_up(*i))
+            .collect()
+    }
+
+    fn step(&mut self, t: u64, step: Step) {
+        let plan = &self.world.plan;
+        let faults = t < plan.fault_end;
+        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Attack(_)) {
+            // Load and attacks end with the fault phase: the quiet period must be quiet.
+            return;
+        }
+        match step {
+            Step::Mine => {
+                let (interval, rates) = (plan.block_interval, plan.hash_rate.clone());
+                let miner = pick_miner(&rates, self.total_rate, &mut self.rng);
+                // Hash rate of nodes that are down, or not yet given work, is lost.
+                if self.world.is_up(miner) {
+                    self.world.solve(miner);
+                }
+                let next = t + exponential(&mut self.rng, interval);
+                self.world.schedule(next, Step::Mine);
+            }
+            Step::Tiebreak => {
+                let miners: Vec<usize> = self
+                    .honest_up()
+                    .into_iter()
+                    .filter(|i| self.plan().hash_rate[*i] > 0.0)
+                    .collect();
+                let _ = miners.into_iter().find(|m| self.world.solve(*m));
+            }
+            Step::Tx => {
+                let interval = plan.tx_interval;
+                if let Some(tx) = self.wallet.next_tx() {
+                    let up = self.honest_up();
+                    if !up.is_empty() {
+                        self.world.stats.txs += 1;
+                        self.world.submitted.insert(tx.txid(), TxFate::default());
+                        let to = up[self.rng.index(up.len())];
+                        self.world.feed(to, rbtcd_core::node::Input::SubmitTx(tx));
+                    }
+                }
+                let next = t + exponential(&mut self.rng, interval);
+                self.world.schedule(next, Step::Tx);
+            }
+            Step::Attack(i) => {
+                let interval = plan.attack_interval;
+                self.world.attack(i);
+                let next = t + exponential(&mut self.rng, interval);
+                self.world.schedule(next, Step::Attack(i));
+            }
+            Step::Crash(n) => {
+                let c = plan.crashes[n].clone();
+                let restart = (t + c.down).min(plan.fault_end);
+                if self.world.is_up(c.node) {
+                    match c.kind {
+                        CrashKind::Kill => self.world.take_down(c.node),
+                        CrashKind::MidBatch => {
+                            let n = 1 + self.rng.below(3);
+                            self.world.arm_crash(c.node, n);
+                        }
+                        CrashKind::DiskFull => self.world.fill_disk(c.node),
+                    }
+                    self.world.schedule(restart, Step::Restart(c.node));
+                }
+            }
+            Step::Restart(i) => self.restart(i),
+            Step::Cut(n) => {
+                self.world.stats.partitions += 1;
+                for (a, b) in links(plan, n) {
+                    self.world.net.cut(a, b);
+                }
+            }
+            Step::Heal(n) => {
+                for (a, b) in links(plan, n) {
+                    self.world.net.heal(&mut self.world.calendar, t, a, b);
+                }
+            }
+            Step::EndFaults => {
+                let (honest, nodes) = (plan.honest, plan.nodes);
+                self.world.net.heal_all(&mut self.world.calendar, t);
+                for i in honest..nodes {
+                    self.world.take_down(i);
+                }
+                for i in 0..honest {
+                    if !self.world.is_up(i) {
+                        self.restart(i);
+                    }
+                }
+                self.world.schedule(t + TIEBREAK_AFTER_MS, Step::Tiebreak);
+                self.world
+                    .schedule(t + TIEBREAK_AFTER_MS + QUIET_MS, Step::Check);
+            }
+            Step::Check => {
+                let recompute = self.world.plan.nodes <= UTXO_CHECK_MAX_NODES;
+                check_end(&mut self.world, recompute);
+                self.done = true;
+            }
+        }
+    }
+
+    /// Restarts node `i` on its store (killing it first if it still runs).
+    fn restart(&mut self, i: usize) {
+        self.world.take_down(i);
+        self.world.start_node(i);
+    }
+
+    fn report(&self) -> Report {
+        let w = &self.world;
+        let mut heights: BTreeMap<u32, usize> = BTreeMap::new();
+        for slot in &w.slots[..w.plan.honest] {
+            if let Some(node) = &slot.node {
+                *heights.entry(node.chain().tip().height).or_default() += 1;
+            }
+        }
+        let height = heights
+            .iter()
+            .max_by_key(|(h, n)| (**n, **h))
+            .map_or(0, |(h, _)| *h);
+        let mut digest = w.digest;
+        digest.add(&height.to_le_bytes());
+        Report {
+            digest: digest.value(),
+            violations: w.violations.clone(),
+            stats: w.stats.clone(),
+            height,
+            honest: w.plan.honest,
+        }
     }
 }
 
-/// A miner among the `up` nodes, weighted by hash rate; `None` when none of them mines.
-fn pick_miner(rates: &[f64], total: f64, up: &[usize], rng: &mut Rng) -> Option<usize> {
-    // Hash rate of nodes that are down is lost, as in reality: the draw may find no one.
+/// A miner drawn by hash rate.
+fn pick_miner(rates: &[f64], total: f64, rng: &mut Rng) -> usize {
     let mut x = rng.unit() * total;
     for (i, r) in rates.iter().enumerate() {
         if x < *r {
-            return up.contains(&i).then_some(i);
+            return i;
         }
         x -= r;
     }
-    None
-}
-
-/// Hands `event` to node `i`'s task if it runs.
-fn deliver(world: &Shared, i: usize, event: Event) {
-    let events = world.lock().slots[i].events.clone();
-    if let Some(events) = events {
-        let _ = events.try_send(event);
-    }
-}
-
-/// Kills node `i`'s host: the process dies between two events.
-fn kill(world: &Shared, handle: &Handle, i: usize) {
-    let id = world.lock().take_down(i);
-    if let Some(id) = id {
-        handle.kill(id);
-    }
-}
-
-/// Restarts node `i`'s host on its store.
-fn restart(world: &Shared, handle: &Handle, i: usize) {
-    kill(world, handle, i);
-    let id = world.lock().slots[i].id;
-    if let Some(id) = id {
-        handle.restart(id);
-    }
+    rates.len() - 1
 }
 
 /// The node pairs partition `n` cuts.
@@ -388,15 +407,4 @@ fn links(plan: &Plan, n: usize) -> Vec<(usize, usize)> {
         }
     }
     out
-}
-
-fn host_ids(
-    world: &Shared,
-    (a, b): (usize, usize),
-) -> (madsim::task::NodeId, madsim::task::NodeId) {
-    let w = world.lock();
-    (
-        w.slots[a].id.expect("hosts exist"),
-        w.slots[b].id.expect("hosts exist"),
-    )
 }

@@ -2,6 +2,7 @@
 //! seed explores a different combination of latency, loss, partitions, crashes, clock skew and
 //! adversaries.
 
+use crate::links::LinkMix;
 use rbtcd_core::rng::Rng;
 use std::collections::BTreeSet;
 
@@ -12,6 +13,8 @@ pub const HOUR_MS: u64 = 60 * MINUTE_MS;
 /// Largest clock skew given to a node: well inside the 2 h future-block limit and the
 /// median-time-past rule, so skew alone never makes an honest block invalid.
 pub const MAX_SKEW_MS: u64 = 20 * MINUTE_MS;
+/// Most nodes that mine in a run (drawn among the honest nodes).
+pub const MAX_MINERS: usize = 16;
 /// How long the network stays quiet after the last fault heals before convergence is checked.
 pub const QUIET_MS: u64 = 30 * MINUTE_MS;
 
@@ -65,17 +68,78 @@ pub enum Attack {
     StallBlocks,
     /// Connects and then sends nothing at all.
     Silent,
+    /// Reads what it is sent very slowly, so its peers' send queues fill.
+    SlowReader,
 }
 
 impl Attack {
-    const ALL: [Attack; 6] = [
+    const ALL: [Attack; 7] = [
         Attack::Garbage,
         Attack::OversizeHeaders,
         Attack::InvalidBlocks,
         Attack::AddrSpam,
         Attack::StallBlocks,
         Attack::Silent,
+        Attack::SlowReader,
     ];
+}
+
+/// A kind of fault a run can be told to leave out (shrinking drops them one by one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// Adversarial peers (they become honest nodes).
+    Adversaries,
+    /// Crashes of every kind.
+    Crashes,
+    /// Partitions.
+    Partitions,
+    /// Packet loss.
+    Loss,
+    /// Clock skew.
+    Skew,
+    /// Slow and intercontinental links (all links regional and fast).
+    SlowLinks,
+}
+
+impl Fault {
+    /// Every fault kind.
+    pub const ALL: [Fault; 6] = [
+        Fault::Adversaries,
+        Fault::Crashes,
+        Fault::Partitions,
+        Fault::Loss,
+        Fault::Skew,
+        Fault::SlowLinks,
+    ];
+
+    /// Its CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Adversaries => "adversaries",
+            Fault::Crashes => "crashes",
+            Fault::Partitions => "partitions",
+            Fault::Loss => "loss",
+            Fault::Skew => "skew",
+            Fault::SlowLinks => "slow-links",
+        }
+    }
+
+    /// The fault called `name`.
+    pub fn parse(name: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// How a node goes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashKind {
+    /// The process is killed between two events.
+    Kill,
+    /// The process dies inside a store write: the batch in flight is lost.
+    MidBatch,
+    /// The disk fills: the next write is refused and the node must stop cleanly; the
+    /// operator frees space and restarts it.
+    DiskFull,
 }
 
 /// A node crash: killed at `at`, restarted `down` later.
@@ -87,8 +151,8 @@ pub struct Crash {
     pub at: u64,
     /// How long it stays down, ms.
     pub down: u64,
-    /// Crash inside a store write (the batch in flight is lost) rather than between events.
-    pub mid_batch: bool,
+    /// How it goes down.
+    pub kind: CrashKind,
 }
 
 /// A network partition, healed at `heal`.
@@ -112,8 +176,8 @@ pub struct Plan {
     pub honest: usize,
     /// Attacks of each adversary (index `honest + k`).
     pub attacks: Vec<Vec<Attack>>,
-    /// One-way latency range, ms.
-    pub latency_ms: (u64, u64),
+    /// The distributions of link latency and bandwidth.
+    pub links: LinkMix,
     /// Probability that a packet is lost (TCP retransmits it: it arrives late).
     pub loss: f64,
     /// Crashes, in time order.
@@ -160,8 +224,12 @@ impl Plan {
             })
             .collect();
         let faulty = kind != Kind::Calm;
-        let low = 1 + rng.below(if faulty { 100 } else { 50 });
-        let latency_ms = (low, low + 1 + rng.below(if faulty { 400 } else { 50 }));
+        let low = 1 + rng.below(if faulty { 100 } else { 20 });
+        let links = LinkMix {
+            regional_ms: (low, low + 1 + rng.below(if faulty { 150 } else { 50 })),
+            far: rng.unit() * if faulty { 0.3 } else { 0.1 },
+            slow: rng.unit() * if faulty { 0.3 } else { 0.1 },
+        };
         let loss = if faulty && chance(&mut rng, 0.5) {
             rng.unit() * 0.1
         } else {
@@ -178,7 +246,7 @@ impl Plan {
                 node: rng.index(honest),
                 at,
                 down: MINUTE_MS + rng.below(30 * MINUTE_MS),
-                mid_batch: chance(&mut rng, 0.5),
+                kind: [CrashKind::Kill, CrashKind::MidBatch, CrashKind::DiskFull][rng.index(3)],
             });
         }
         crashes.sort_by_key(|c| c.at);
@@ -199,25 +267,18 @@ impl Plan {
         let skew_ms = (0..nodes)
             .map(|_| rng.below(2 * max_skew + 1) as i64 - max_skew as i64)
             .collect();
-        // A few big miners and many small or none, as in the real network.
-        let hash_rate = (0..honest)
-            .map(|_| {
-                if chance(&mut rng, 0.5) {
-                    rng.unit() * rng.unit() * 10.0
-                } else {
-                    0.0
-                }
-            })
-            .collect::<Vec<f64>>();
-        let mut hash_rate = hash_rate;
-        if hash_rate.iter().all(|h| *h == 0.0) {
-            hash_rate[0] = 1.0;
+        // A few big miners and some small ones; most nodes do not mine, as in the real
+        // network.
+        let miners = (honest / 2).clamp(1, MAX_MINERS);
+        let mut hash_rate = vec![0.0; honest];
+        for _ in 0..miners {
+            hash_rate[rng.index(honest)] = rng.unit() * rng.unit() * 10.0 + 0.01;
         }
         Plan {
             nodes,
             honest,
             attacks,
-            latency_ms,
+            links,
             loss,
             crashes,
             partitions,
@@ -230,6 +291,26 @@ impl Plan {
                 _ => 10 * MINUTE_MS,
             },
             fault_end,
+        }
+    }
+
+    /// Removes `fault` from the plan, leaving every other draw as it was.
+    pub fn without(&mut self, fault: Fault) {
+        match fault {
+            Fault::Adversaries => {
+                self.honest = self.nodes;
+                self.attacks.clear();
+                // The former adversaries run as honest nodes that do not mine.
+                self.hash_rate.resize(self.nodes, 0.0);
+            }
+            Fault::Crashes => self.crashes.clear(),
+            Fault::Partitions => self.partitions.clear(),
+            Fault::Loss => self.loss = 0.0,
+            Fault::Skew => self.skew_ms.iter_mut().for_each(|s| *s = 0),
+            Fault::SlowLinks => {
+                self.links.far = 0.0;
+                self.links.slow = 0.0;
+            }
         }
     }
 

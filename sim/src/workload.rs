@@ -1,6 +1,7 @@
 //! The load: a premined chain whose coinbases anyone can spend, a wallet that turns them into a
 //! steady stream of standard transactions, and block mining on a node's own template.
 
+use crate::store::SimStore;
 use rbtcd_core::address::{Address, Payload, WitnessProgram};
 use rbtcd_core::chain::builder::spend;
 use rbtcd_core::chain::MemStore;
@@ -92,7 +93,7 @@ impl Wallet {
 }
 
 /// A template on `node`'s tip with its mempool, at `now_secs`, unique to `extra_nonce`.
-pub fn template(node: &Node<MemStore>, now_secs: u64, extra_nonce: u64) -> BlockTemplate {
+pub fn template(node: &Node<SimStore>, now_secs: u64, extra_nonce: u64) -> BlockTemplate {
     let params = node.chain().params();
     let mut t = new_block_template(
         node.chain(),
@@ -111,12 +112,4 @@ pub fn solve(block: &mut Block) {
     let job = rbtcd_core::mining::MiningJob::new(0, &block.header).expect("a valid target");
     let nonce = search(&job, 0..=u32::MAX).expect("regtest difficulty has solutions");
     block.header = job.solved_header(nonce);
-}
-
-/// Mines a valid block on `node`'s tip.
-pub fn mine(node: &Node<MemStore>, now_secs: u64, extra_nonce: u64) -> Block {
-    let t = template(node, now_secs, extra_nonce);
-    let mut block = t.block;
-    solve(&mut block);
-    block
 }

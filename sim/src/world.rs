@@ -1,94 +1,56 @@
-//! The shared state of one run: each simulated node's slot (its [`Node`], the store that
-//! outlives it, its open connections), what the invariants watch while the run goes, and the
-//! trace digest. Node tasks and the controller take turns on it (madsim runs one task at a time).
+//! The state of one run: each simulated node's slot (its [`Node`], the store that outlives it,
+//! its connections, its miner's work), the network, the calendar and timers, what the
+//! invariants watch while the run goes, and the trace digest. Nodes are driven exactly as the
+//! daemon drives its node: one input, then every output drained, then a tick when
+//! `poll_timeout` falls due.
 
 use crate::adversary;
-use crate::calls::{self, WS_CLIENT};
+use crate::calendar::Calendar;
 use crate::digest::Digest;
-use crate::scenario::Plan;
+use crate::net::{Arrival, ConnId, NetEvent, Network};
+use crate::run::Step;
+use crate::scenario::{Attack, Plan};
+use crate::store::{Pool, SimStore};
 use crate::workload::{self, BLOCK_MAX_WEIGHT};
-use madsim::net::{Receiver, Sender};
-use madsim::time::Instant;
-use rbtcd_core::chain::MemStore;
 use rbtcd_core::harness::START;
-use rbtcd_core::net::peer::{Direction, PeerId};
-use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, RpcSettings, Time};
+use rbtcd_core::mining::{search, MinerWork};
+use rbtcd_core::net::peer::PeerId;
+use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time};
 use rbtcd_core::params::Params;
-use rbtcd_core::primitives::{BlockHash, Transaction};
+use rbtcd_core::primitives::{BlockHash, Txid};
 use rbtcd_core::rng::Rng;
-use rbtcd_core::rpc::auth::Credentials;
-use rbtcd_core::rpc::RequestId;
-use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::rc::Rc;
 
 /// The P2P port every simulated node listens on.
 pub const PORT: u16 = 18444;
 /// Addresses each node is seeded with at start, as a DNS seed would answer.
 const SEED_ADDRS: usize = 8;
+/// The send queue limit of simulated nodes: small enough that a peer reading slowly is
+/// dropped within a run, far above what an honest slow link ever holds.
+pub const MAX_SEND_QUEUE: u64 = 512 * 1024;
 
-/// The world, shared by the node tasks and the controller.
-#[derive(Clone)]
-pub struct Shared(Arc<Mutex<World>>);
-
-impl Shared {
-    /// Wraps `world`.
-    pub fn new(world: World) -> Shared {
-        Shared(Arc::new(Mutex::new(world)))
-    }
-
-    /// Exclusive access (never held across an await).
-    pub fn lock(&self) -> MutexGuard<'_, World> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
+/// Something scheduled in the calendar.
+#[derive(Clone, Debug)]
+pub enum Ev {
+    /// The network's own events.
+    Net(NetEvent),
+    /// A step of the run's controller.
+    Step(Step),
 }
 
-/// Something for a node task to feed its node.
-pub enum Event {
-    /// A connection is up.
-    Opened {
-        /// Its sending half.
-        tx: Sender,
-        /// Its receiving half.
-        rx: Receiver,
-        /// The remote address.
-        addr: SocketAddr,
-        /// Who opened it.
-        direction: Direction,
-    },
-    /// Dialing failed (refused, or the destination is down or cut off).
-    ConnectFailed(SocketAddr),
-    /// Bytes arrived on a connection.
-    Bytes(PeerId, Vec<u8>),
-    /// A connection closed.
-    Closed(PeerId),
-    /// The node found a block (its share of the simulated hash rate), with an extra nonce.
-    Mine(u64),
-    /// A transaction submitted locally.
-    Tx(Transaction),
-    /// An adversary's turn to attack.
-    Attack,
-    /// An HTTP JSON-RPC request: the `n`th body of [`calls::body`].
-    Rpc(u64),
-    /// The node's timer is due.
-    Tick,
-}
-
-/// Work a node task does outside the world lock.
-pub enum Action {
-    /// Open a connection.
-    Dial(SocketAddr),
-    /// Read a connection's incoming bytes as [`Event::Bytes`].
-    Read(PeerId, Receiver),
-    /// The node stopped (crashed in a store write, or killed): end the task.
-    Stop,
+impl From<NetEvent> for Ev {
+    fn from(e: NetEvent) -> Ev {
+        Ev::Net(e)
+    }
 }
 
 /// Counters for the summary.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
-    /// Valid blocks mined.
+    /// Blocks solved by the simulated hash power (handed to nodes as `BlockSolved`).
     pub mined: u64,
     /// Invalid blocks adversaries sent.
     pub invalid_sent: u64,
@@ -100,28 +62,68 @@ pub struct Stats {
     pub frames: u64,
     /// Disconnects nodes asked for.
     pub disconnects: u64,
+    /// Disconnects because a peer left too much unread.
+    pub send_queue_drops: u64,
     /// Bans.
     pub bans: u64,
-    /// Node crashes.
+    /// Node crashes (kills, crashes inside a write, full disks).
     pub crashes: u64,
+    /// Store writes that failed (crash inside a write, full disk).
+    pub store_faults: u64,
     /// Partitions.
     pub partitions: u64,
     /// Adversary attack rounds.
     pub attacks: u64,
-    /// HTTP RPC requests sent.
-    pub rpc_calls: u64,
-    /// Block notifications WebSocket clients heard.
-    pub ws_blocks: u64,
 }
 
-/// What the RPC invariants follow for one node: requests not answered yet, and whether its
-/// WebSocket client has subscribed to blocks.
+/// What a recorded run keeps for its plot: every node's tip height over time, when nodes
+/// were down, and when each block reached each node.
 #[derive(Clone, Debug, Default)]
-pub struct RpcWatch {
-    /// Requests sent and not answered.
-    pub outstanding: BTreeSet<RequestId>,
-    next_request: RequestId,
-    subscribed: bool,
+pub struct Timeline {
+    /// Per node, its tip height after each change: (simulated ms, height).
+    pub heights: Vec<Vec<(u64, u32)>>,
+    /// Times nodes were down: (node, from, to) in simulated ms.
+    pub down: Vec<(usize, u64, u64)>,
+    /// Per block, the times honest nodes connected it (the first is when it was mined).
+    pub blocks: BTreeMap<BlockHash, Vec<u64>>,
+    /// Per node, since when it has been down.
+    down_since: BTreeMap<usize, u64>,
+}
+
+impl Timeline {
+    /// An empty timeline of `nodes` nodes starting at `height`.
+    pub fn new(nodes: usize, height: u32) -> Timeline {
+        Timeline {
+            heights: vec![vec![(0, height)]; nodes],
+            ..Timeline::default()
+        }
+    }
+
+    fn went_down(&mut self, node: usize, at: u64) {
+        self.down_since.entry(node).or_insert(at);
+    }
+
+    fn came_up(&mut self, node: usize, at: u64) {
+        if let Some(from) = self.down_since.remove(&node) {
+            self.down.push((node, from, at));
+        }
+    }
+
+    /// Closes the open down intervals at `end`.
+    pub fn finish(&mut self, end: u64) {
+        for (node, from) in std::mem::take(&mut self.down_since) {
+            self.down.push((node, from, end));
+        }
+    }
+}
+
+/// What became of a workload transaction.
+#[derive(Clone, Debug, Default)]
+pub struct TxFate {
+    /// Honest nodes that accepted it into their mempools, with their start counts then.
+    pub accepted_by: Vec<(usize, u64)>,
+    /// Why the node it was submitted to refused it, if it did.
+    pub rejected: Option<String>,
 }
 
 /// One simulated node.
@@ -129,26 +131,29 @@ pub struct Slot {
     /// Where it listens.
     pub addr: SocketAddr,
     /// Its store: survives crashes; a crash loses only the batch in flight.
-    pub store: MemStore,
+    pub store: SimStore,
     /// The running node (`None` while down).
-    pub node: Option<Node<MemStore>>,
-    /// Its task's event queue (`None` while down).
-    pub events: Option<async_channel::Sender<Event>>,
-    /// Sending halves of its connections.
-    conns: BTreeMap<PeerId, Sender>,
+    pub node: Option<Node<SimStore>>,
+    /// Its connections: peer id to connection and side.
+    conns: BTreeMap<PeerId, (ConnId, usize)>,
     next_peer: PeerId,
     /// Starts so far (the node's seed changes with each).
     pub starts: u64,
-    /// A store-write crash is armed: the node's `Fatal` is expected.
-    pub crash_armed: bool,
-    /// The madsim node it runs on.
-    pub id: Option<madsim::task::NodeId>,
+    /// A store fault is armed: the node's `Fatal` is expected.
+    pub fault_armed: bool,
+    /// Store writes seen failing so far.
+    failed_writes: u64,
+    /// The tip the node last announced (`BlockConnected`/`BlockDisconnected`): a restart must
+    /// find it in the store.
+    acked_tip: Option<BlockHash>,
+    /// The miner's current work (`Output::MineOn`).
+    pub work: Option<Box<MinerWork>>,
+    /// When the node's next tick is due (simulated ms), as entered in the timers.
+    due: Option<u64>,
     /// Addresses fed at each start.
     seeds: Vec<SocketAddr>,
     /// The adversary's own randomness.
     rng: Rng,
-    /// RPC requests and the WebSocket client of this run of the node.
-    pub rpc: RpcWatch,
 }
 
 /// The whole simulated network's state.
@@ -159,10 +164,16 @@ pub struct World {
     pub plan: Plan,
     /// The run's seed.
     pub seed: u64,
-    /// Simulated instant of [`START`].
-    pub start: Instant,
+    /// Simulated ms since the start.
+    pub now: u64,
     /// The nodes.
     pub slots: Vec<Slot>,
+    /// Connections and links.
+    pub net: Network,
+    /// What is scheduled.
+    pub calendar: Calendar<Ev>,
+    /// Nodes' next ticks: (due, node).
+    timers: BTreeSet<(u64, usize)>,
     /// Hashes of the invalid blocks adversaries made.
     pub invalid: BTreeSet<BlockHash>,
     /// Invariant violations seen so far.
@@ -171,6 +182,10 @@ pub struct World {
     pub digest: Digest,
     /// Counters.
     pub stats: Stats,
+    /// What a recorded run keeps for its plot (`None`: not recorded).
+    pub timeline: Option<Timeline>,
+    /// The workload's transactions and what became of them.
+    pub submitted: BTreeMap<Txid, TxFate>,
 }
 
 /// The address of node `i`: one distinct public /16 per node, so the address manager's
@@ -180,10 +195,21 @@ pub fn addr_of(i: usize) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(ip), PORT)
 }
 
+/// The node listening at `addr` among `nodes`, if any.
+pub fn node_at(addr: &SocketAddr, nodes: usize) -> Option<usize> {
+    let IpAddr::V4(ip) = addr.ip() else {
+        return None;
+    };
+    let [a, b, c, d] = ip.octets();
+    let i = (usize::from(a).checked_sub(20)? << 8) + usize::from(b);
+    (addr.port() == PORT && c == 0 && d == 1 && i < nodes).then_some(i)
+}
+
 impl World {
-    /// A world for `plan`, every node on a copy of the premined chain.
-    pub fn new(params: Params, plan: Plan, seed: u64, start: Instant) -> World {
+    /// A world for `plan`, every node down on a copy of the premined chain.
+    pub fn new(params: Params, plan: Plan, seed: u64) -> World {
         let (premined, _) = workload::premined(&params);
+        let pool = Rc::new(RefCell::new(Pool::default()));
         let mut rng = Rng::new(seed ^ 0x5107_5eed);
         let slots = (0..plan.nodes)
             .map(|i| {
@@ -191,42 +217,51 @@ impl World {
                 rng.shuffle(&mut others);
                 Slot {
                     addr: addr_of(i),
-                    store: premined.duplicate(),
+                    store: SimStore::new(premined, pool.clone()),
                     node: None,
-                    events: None,
                     conns: BTreeMap::new(),
                     next_peer: 1,
                     starts: 0,
-                    crash_armed: false,
-                    id: None,
+                    fault_armed: false,
+                    failed_writes: 0,
+                    acked_tip: None,
+                    work: None,
+                    due: None,
                     seeds: others.into_iter().take(SEED_ADDRS).map(addr_of).collect(),
                     rng: rng.fork(),
-                    rpc: RpcWatch::default(),
                 }
             })
             .collect();
+        let slow_readers = (plan.honest..plan.nodes)
+            .filter(|i| plan.attacks_of(*i).contains(&Attack::SlowReader))
+            .collect();
         World {
+            net: Network::new(
+                seed,
+                plan.nodes,
+                plan.links.clone(),
+                plan.loss,
+                slow_readers,
+            ),
             params,
-            plan,
             seed,
-            start,
+            now: 0,
             slots,
+            calendar: Calendar::default(),
+            timers: BTreeSet::new(),
             invalid: BTreeSet::new(),
             violations: Vec::new(),
             digest: Digest::default(),
             stats: Stats::default(),
+            timeline: None,
+            submitted: BTreeMap::new(),
+            plan,
         }
-    }
-
-    /// Simulated milliseconds since the start.
-    pub fn elapsed_ms(&self) -> u64 {
-        Instant::now().duration_since(self.start).as_millis() as u64
     }
 
     /// Node `i`'s clock: simulated time plus its skew.
     fn clock(&self, i: usize) -> Time {
-        let ms = START.as_millis() + self.elapsed_ms();
-        Time::from_millis(ms.saturating_add_signed(self.plan.skew_ms[i]))
+        Time::from_millis((START.as_millis() + self.now).saturating_add_signed(self.plan.skew_ms[i]))
     }
 
     /// True when node `i` is running.
@@ -234,81 +269,97 @@ impl World {
         self.slots[i].node.is_some()
     }
 
+    /// The earliest due node tick.
+    pub fn next_tick(&self) -> Option<(u64, usize)> {
+        self.timers.first().copied()
+    }
+
+    /// Schedules controller step `step` at `at`.
+    pub fn schedule(&mut self, at: u64, step: Step) {
+        self.calendar.push(at, Ev::Step(step));
+    }
+
     /// Starts node `i` on its store (reopened: whatever was not committed is gone) and seeds
-    /// its address book; `None` when the node cannot start (a violation is recorded).
-    pub fn start_node(
-        &mut self,
-        i: usize,
-        events: async_channel::Sender<Event>,
-    ) -> Option<Vec<Action>> {
+    /// its address book; a node that cannot start is a violation.
+    pub fn start_node(&mut self, i: usize) {
         let now = self.clock(i);
+        let honest = !self.plan.is_adversary(i);
         let slot = &mut self.slots[i];
         slot.starts += 1;
-        slot.crash_armed = false;
+        slot.fault_armed = false;
+        slot.store.set_full(false);
         slot.conns.clear();
-        slot.rpc = RpcWatch::default();
-        let admin = (calls::CREDENTIALS.0.into(), calls::CREDENTIALS.1.into());
+        slot.work = None;
+        let mining = self.plan.hash_rate.get(i).is_some_and(|r| *r > 0.0);
         let config = NodeConfig {
             block_max_weight: BLOCK_MAX_WEIGHT,
-            rpc: RpcSettings {
-                credentials: Credentials::new(Some(&admin), None),
-                ..RpcSettings::default()
-            },
+            max_send_queue: Some(MAX_SEND_QUEUE),
+            generate: mining,
+            mining_addrs: vec![workload::mining_address(&self.params)],
             ..NodeConfig::default()
         };
         let seed = self.seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (slot.starts << 48);
-        match Node::new(self.params.clone(), config, slot.store.reopen(), seed, now) {
-            Ok(node) => slot.node = Some(node),
+        let store = slot.store.reopen();
+        match Node::new(self.params.clone(), config, store, seed, now) {
+            Ok(node) => {
+                // The daemon's crash promise: the store opens on a tip no older (in work)
+                // than the last one announced. It may be newer: blocks committed in the input
+                // whose later write failed are not announced.
+                let tip = node.chain().tip();
+                if let Some(acked) = slot.acked_tip.filter(|a| honest && *a != tip.hash) {
+                    let index = node.chain().index();
+                    let older = index.get(&acked).is_none_or(|a| {
+                        a.chain_work > index.get(&tip.hash).map_or(a.chain_work, |t| t.chain_work)
+                    });
+                    if older {
+                        self.violations.push(format!(
+                            "node {i} restarted on tip {} at height {}, older than the tip it \
+                             last announced ({acked})",
+                            tip.hash, tip.height
+                        ));
+                    }
+                }
+                slot.node = Some(node);
+            }
             Err(e) => {
                 self.violations
                     .push(format!("node {i} cannot restart on its store: {e}"));
-                return None;
+                return;
             }
         }
-        slot.events = Some(events);
+        self.net.node_up(i, slot.starts);
+        if let Some(t) = self.timeline.as_mut() {
+            t.came_up(i, self.now);
+        }
         // Seeds answer with IPs; the node dials them on the regtest port, where all listen.
         let addrs = slot.seeds.iter().map(SocketAddr::ip).collect();
         self.digest.add(&[b'S', i as u8]);
-        let mut actions = self.feed(
+        self.feed(
             i,
-            now,
             Input::Resolved {
                 seed: "sim".into(),
                 addrs,
             },
         );
-        // Its WebSocket client connects without credentials, authenticates and subscribes.
-        actions.extend(self.feed(
-            i,
-            now,
-            Input::WsOpened {
-                client: WS_CLIENT,
-                rights: None,
-            },
-        ));
-        for text in calls::ws_opening() {
-            let message = Input::WsMessage {
-                client: WS_CLIENT,
-                text,
-            };
-            actions.extend(self.feed(i, now, message));
-        }
-        Some(actions)
     }
 
-    /// Takes node `i` down at once (a process kill: nothing in flight is written) and closes
-    /// its connections; returns its madsim id to kill the tasks with.
-    pub fn take_down(&mut self, i: usize) -> Option<madsim::task::NodeId> {
+    /// Takes node `i` down at once (a process kill: nothing in flight is written); its
+    /// connections close.
+    pub fn take_down(&mut self, i: usize) {
         let slot = &mut self.slots[i];
         if slot.node.take().is_some() {
             self.stats.crashes += 1;
             self.digest.add(&[b'K', i as u8]);
+            if let Some(t) = self.timeline.as_mut() {
+                t.went_down(i, self.now);
+            }
         }
         slot.conns.clear();
-        slot.events = None;
-        // A killed process answers nothing more.
-        slot.rpc = RpcWatch::default();
-        slot.id
+        slot.work = None;
+        if let Some(due) = slot.due.take() {
+            self.timers.remove(&(due, i));
+        }
+        self.net.node_down(&mut self.calendar, self.now, i);
     }
 
     /// Arms a crash inside the `n`th next store write of node `i`.
@@ -316,209 +367,211 @@ impl World {
         let slot = &mut self.slots[i];
         if slot.node.is_some() {
             slot.store.fail_at_write(n);
-            slot.crash_armed = true;
+            slot.fault_armed = true;
         }
     }
 
-    /// When node `i` next needs a tick, as a simulated instant.
-    pub fn deadline(&self, i: usize) -> Option<Instant> {
-        let t = self.slots[i].node.as_ref()?.poll_timeout()?;
-        let now = self.clock(i);
-        Some(Instant::now() + t.since(now))
+    /// Fills node `i`'s disk: its next write is refused.
+    pub fn fill_disk(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        if slot.node.is_some() {
+            slot.store.set_full(true);
+            slot.fault_armed = true;
+        }
     }
 
-    /// Feeds `event` to node `i`; returns what its task must do.
-    pub fn on_event(&mut self, i: usize, event: Event) -> Vec<Action> {
-        let now = self.clock(i);
-        if self.slots[i].node.is_none() {
-            return vec![Action::Stop];
-        }
-        let mut actions = Vec::new();
-        let input = match event {
-            Event::Opened {
-                tx,
-                rx,
-                addr,
-                direction,
-            } => {
-                let slot = &mut self.slots[i];
-                let peer = slot.next_peer;
-                slot.next_peer += 1;
-                slot.conns.insert(peer, tx);
-                actions.push(Action::Read(peer, rx));
-                Input::Connected {
-                    peer,
-                    addr,
+    /// Carries out a due network event.
+    pub fn on_net(&mut self, event: NetEvent) {
+        let arrivals = self.net.on_event(&mut self.calendar, self.now, event);
+        for arrival in arrivals {
+            match arrival {
+                Arrival::Opened {
+                    conn,
+                    side,
+                    node,
+                    remote,
                     direction,
+                } => {
+                    let slot = &mut self.slots[node];
+                    let peer = slot.next_peer;
+                    slot.next_peer += 1;
+                    slot.conns.insert(peer, (conn, side));
+                    self.net.bind(conn, side, peer);
+                    self.feed(
+                        node,
+                        Input::Connected {
+                            peer,
+                            addr: addr_of(remote),
+                            direction,
+                        },
+                    );
+                }
+                Arrival::Bytes { node, peer, bytes } => {
+                    self.stats.frames += 1;
+                    self.feed(node, Input::Received { peer, bytes });
+                }
+                Arrival::Closed { node, peer } => {
+                    self.slots[node].conns.remove(&peer);
+                    self.feed(node, Input::Disconnected { peer });
+                }
+                Arrival::DialFailed { node, addr } => {
+                    self.feed(node, Input::ConnectFailed { addr });
                 }
             }
-            Event::ConnectFailed(addr) => Input::ConnectFailed { addr },
-            Event::Bytes(peer, bytes) => {
-                self.stats.frames += 1;
-                Input::Received { peer, bytes }
-            }
-            Event::Closed(peer) => {
-                self.slots[i].conns.remove(&peer);
-                Input::Disconnected { peer }
-            }
-            Event::Mine(extra_nonce) => {
-                let node = self.slots[i].node.as_ref().expect("checked above");
-                let block = workload::mine(node, now.unix_secs(), extra_nonce);
-                self.stats.mined += 1;
-                Input::SubmitBlock(block)
-            }
-            Event::Tx(tx) => Input::SubmitTx(tx),
-            Event::Attack => {
-                self.attack(i, now);
-                Input::Tick
-            }
-            Event::Rpc(n) => {
-                let watch = &mut self.slots[i].rpc;
-                let id = watch.next_request;
-                watch.next_request += 1;
-                watch.outstanding.insert(id);
-                self.stats.rpc_calls += 1;
-                Input::Rpc {
-                    id,
-                    rights: rbtcd_core::rpc::Rights::Admin,
-                    body: calls::body(n, id),
-                }
-            }
-            Event::Tick => Input::Tick,
+        }
+    }
+
+    /// Node `i`'s timer fell due.
+    pub fn tick(&mut self, i: usize) {
+        if let Some(due) = self.slots[i].due.take() {
+            self.timers.remove(&(due, i));
+        }
+        self.feed(i, Input::Tick);
+    }
+
+    /// The simulated hash power of node `i` found a block on its current work: the solution
+    /// goes back as the miner threads send it. False when the node has no work.
+    pub fn solve(&mut self, i: usize) -> bool {
+        let Some(work) = self.slots[i].work.as_mut() else {
+            return false;
         };
-        actions.extend(self.feed(i, now, input));
-        actions
+        let (extra_nonce, job) = work.next_job();
+        let nonce = search(&job, 0..=u32::MAX).expect("regtest difficulty has solutions");
+        let input = Input::BlockSolved {
+            work_id: job.id,
+            extra_nonce,
+            header: job.solved_header(nonce),
+        };
+        self.stats.mined += 1;
+        self.feed(i, input);
+        true
     }
 
     /// One attack round of adversary `i`: each of its attacks, to every connection.
-    fn attack(&mut self, i: usize, now: Time) {
-        self.stats.attacks += 1;
+    pub fn attack(&mut self, i: usize) {
+        let now = self.clock(i);
         let attacks = self.plan.attacks_of(i).to_vec();
         let slot = &mut self.slots[i];
-        let node = slot.node.as_ref().expect("attacks only from running nodes");
+        let Some(node) = slot.node.as_ref() else {
+            return;
+        };
+        self.stats.attacks += 1;
         for attack in attacks {
             let strike = adversary::strike(attack, node, &mut slot.rng, now.unix_secs());
             self.stats.invalid_sent += strike.invalid.len() as u64;
             self.invalid.extend(strike.invalid);
-            for tx in slot.conns.values() {
+            for (conn, side) in slot.conns.values() {
                 for frame in &strike.frames {
-                    send(tx, frame.clone());
+                    self.net
+                        .send(&mut self.calendar, self.now, *conn, *side, frame.clone());
                 }
             }
         }
+        self.feed(i, Input::Tick);
     }
 
-    /// Hands `input` to node `i` and carries out what it asks for.
-    fn feed(&mut self, i: usize, now: Time, input: Input) -> Vec<Action> {
+    /// Hands `input` to node `i` (after telling it what its connections wrote since its last
+    /// input) and carries out what it asks for.
+    pub fn feed(&mut self, i: usize, input: Input) {
+        let now = self.clock(i);
         let honest = !self.plan.is_adversary(i);
-        let attacks = self.plan.attacks_of(i).to_vec();
-        let mut actions = Vec::new();
         let mut notes = Vec::new();
-        let mut rpc = Vec::new();
-        {
-            let slot = &mut self.slots[i];
-            let Some(node) = slot.node.as_mut() else {
-                return vec![Action::Stop];
-            };
-            node.handle(now, input);
-            while let Some(out) = node.poll_output() {
-                match out {
-                    Output::Send { peer, bytes } => {
-                        if let Some(tx) = slot.conns.get(&peer) {
-                            if !adversary::drops(&attacks, &bytes) {
-                                send(tx, bytes);
-                            }
-                        }
-                    }
-                    Output::Disconnect { peer, reason } => {
-                        slot.conns.remove(&peer);
-                        self.stats.disconnects += 1;
-                        self.digest
-                            .add(format!("D{i}:{peer}:{reason:?}").as_bytes());
-                    }
-                    Output::Connect { addr } => actions.push(Action::Dial(addr)),
-                    // No DNS in the simulation: nodes are seeded at start.
-                    Output::Resolve { .. } => {}
-                    Output::Notify(n) => notes.push(n),
-                    // Blocks come from the workload's simulated hash rate, not miner threads.
-                    Output::MineOn(_) => {}
-                    Output::RpcReply { .. }
-                    | Output::Ws { .. }
-                    | Output::WsClose { .. }
-                    | Output::LogLevels(_)
-                    | Output::Shutdown => rpc.push(out),
-                }
-            }
+        for (peer, bytes) in self.net.written(i, self.now) {
+            self.handle(i, now, Input::Sent { peer, bytes }, &mut notes);
         }
-        self.check_rpc(i, &notes, rpc);
+        self.handle(i, now, input, &mut notes);
+        let mut stopped = false;
         for n in notes {
-            if self.observe(i, honest, now, n) {
-                actions.push(Action::Stop);
+            stopped |= self.observe(i, honest, n);
+        }
+        let slot = &mut self.slots[i];
+        let failed = slot.store.failed_writes();
+        if failed > slot.failed_writes {
+            self.stats.store_faults += failed - slot.failed_writes;
+            slot.failed_writes = failed;
+            if !stopped {
+                self.violations
+                    .push(format!("node {i} kept running after a store write failed"));
             }
         }
-        actions
+        if stopped {
+            self.take_down(i);
+            return;
+        }
+        self.rearm(i);
     }
 
-    /// The RPC invariants over one input's outputs of node `i`: every reply answers a request
-    /// sent and not yet answered; the WebSocket client is never closed, and once subscribed
-    /// hears of exactly the blocks the node connected and disconnected (`notes`), in order.
-    fn check_rpc(&mut self, i: usize, notes: &[Notification], outputs: Vec<Output>) {
-        let subscribed = self.slots[i].rpc.subscribed;
-        let mut heard = Vec::new();
-        for out in outputs {
-            match out {
-                Output::RpcReply { id, body } => {
-                    if !self.slots[i].rpc.outstanding.remove(&id) {
-                        self.violations
-                            .push(format!("node {i} answered request {id} again, or unasked"));
-                    }
-                    self.digest.add(&id.to_le_bytes());
-                    self.digest.add(body.as_bytes());
-                }
-                Output::Ws { client, text } => {
-                    let message: Value = serde_json::from_str(&text).unwrap_or_default();
-                    match message["method"].as_str() {
-                        Some(m @ ("blockconnected" | "blockdisconnected")) => {
-                            let hash = message["params"][0].as_str().unwrap_or_default();
-                            heard.push(format!("{m} {hash}"));
-                        }
-                        _ if message["id"] == calls::SUBSCRIBE_ID => {
-                            self.slots[i].rpc.subscribed = message["error"].is_null();
-                        }
-                        _ => {}
-                    }
-                    if client != WS_CLIENT {
-                        self.violations.push(format!(
-                            "node {i} wrote to unknown WebSocket client {client}"
-                        ));
-                    }
-                }
-                other => self
-                    .violations
-                    .push(format!("node {i} did what no client asked: {other:?}")),
+    /// Enters node `i`'s next tick in the timers.
+    fn rearm(&mut self, i: usize) {
+        let clock = self.clock(i);
+        let slot = &mut self.slots[i];
+        let due = slot.node.as_ref().and_then(Node::poll_timeout).map(|t| {
+            // A deadline already past is served at the next millisecond, as a timer would.
+            (self.now + t.since(clock).as_millis() as u64).max(self.now + 1)
+        });
+        if due != slot.due {
+            if let Some(old) = slot.due {
+                self.timers.remove(&(old, i));
             }
+            if let Some(new) = due {
+                self.timers.insert((new, i));
+            }
+            slot.due = due;
         }
-        let expected: Vec<String> = notes
-            .iter()
-            .filter(|_| subscribed)
-            .filter_map(|n| match n {
-                Notification::BlockConnected { hash, .. } => Some(format!("blockconnected {hash}")),
-                Notification::BlockDisconnected { hash, .. } => {
-                    Some(format!("blockdisconnected {hash}"))
+    }
+
+    /// One input to node `i` and its outputs.
+    fn handle(&mut self, i: usize, now: Time, input: Input, notes: &mut Vec<Notification>) {
+        let attacks = self.plan.attacks_of(i);
+        let slot = &mut self.slots[i];
+        let Some(node) = slot.node.as_mut() else {
+            return;
+        };
+        node.handle(now, input);
+        while let Some(out) = node.poll_output() {
+            match out {
+                Output::Send { peer, bytes } => {
+                    if let Some((conn, side)) = slot.conns.get(&peer) {
+                        if !adversary::drops(attacks, &bytes) {
+                            self.net
+                                .send(&mut self.calendar, self.now, *conn, *side, bytes);
+                        }
+                    }
                 }
-                _ => None,
-            })
-            .collect();
-        self.stats.ws_blocks += heard.len() as u64;
-        if heard != expected {
-            self.violations.push(format!(
-                "node {i}'s WebSocket client heard {heard:?} of blocks {expected:?}"
-            ));
+                Output::Disconnect { peer, reason } => {
+                    if let Some((conn, side)) = slot.conns.remove(&peer) {
+                        self.net.close(&mut self.calendar, self.now, conn, side);
+                    }
+                    self.stats.disconnects += 1;
+                    if matches!(
+                        reason,
+                        rbtcd_core::net::peer::DisconnectReason::SendQueueFull(_)
+                    ) {
+                        self.stats.send_queue_drops += 1;
+                    }
+                    self.digest
+                        .add(format!("D{i}:{peer}:{reason:?}").as_bytes());
+                }
+                Output::Connect { addr } => {
+                    let to = node_at(&addr, self.plan.nodes);
+                    self.net.dial(&mut self.calendar, self.now, i, to, addr);
+                }
+                // No DNS in the simulation: nodes are seeded at start.
+                Output::Resolve { .. } => {}
+                Output::Notify(n) => notes.push(n),
+                Output::MineOn(work) => slot.work = work,
+                // No RPC or WebSocket clients are simulated yet, so nothing asks for these.
+                Output::RpcReply { .. }
+                | Output::Ws { .. }
+                | Output::WsClose { .. }
+                | Output::LogLevels(_)
+                | Output::Shutdown => {}
+            }
         }
     }
 
     /// Checks and records one notification; true when the node stopped.
-    fn observe(&mut self, i: usize, honest: bool, now: Time, n: Notification) -> bool {
+    fn observe(&mut self, i: usize, honest: bool, n: Notification) -> bool {
         match &n {
             Notification::BlockConnected { hash, height, .. } => {
                 if honest && self.invalid.contains(hash) {
@@ -526,17 +579,41 @@ impl World {
                         "honest node {i} connected invalid block {hash} at height {height}"
                     ));
                 }
+                self.slots[i].acked_tip = Some(*hash);
+                if let Some(t) = self.timeline.as_mut() {
+                    t.heights[i].push((self.now, *height));
+                    if honest {
+                        t.blocks.entry(*hash).or_default().push(self.now);
+                    }
+                }
                 self.digest.add(&hash.0);
                 self.digest.add(&[b'C', i as u8]);
-                self.digest.add(&now.as_millis().to_le_bytes());
+                self.digest.add(&self.now.to_le_bytes());
             }
-            Notification::BlockDisconnected { hash, .. } => {
+            Notification::BlockDisconnected { hash, height } => {
+                if let Some(t) = self.timeline.as_mut() {
+                    t.heights[i].push((self.now, height.saturating_sub(1)));
+                }
+                let parent = self.slots[i].node.as_ref().and_then(|node| {
+                    let entry = node.chain().index().get(hash)?;
+                    Some(entry.header.prev_blockhash)
+                });
+                self.slots[i].acked_tip = parent;
                 self.digest.add(&hash.0);
                 self.digest.add(&[b'X', i as u8]);
             }
             Notification::TxAccepted(tx) => {
                 self.stats.tx_accepted += 1;
-                self.digest.add(&tx.txid().0);
+                let txid = tx.txid();
+                if let Some(fate) = self.submitted.get_mut(&txid).filter(|_| honest) {
+                    fate.accepted_by.push((i, self.slots[i].starts));
+                }
+                self.digest.add(&txid.0);
+            }
+            Notification::TxRejected { txid, reason } => {
+                if let Some(fate) = self.submitted.get_mut(txid) {
+                    fate.rejected.get_or_insert_with(|| reason.to_string());
+                }
             }
             Notification::Banned { ip, .. } => {
                 self.stats.bans += 1;
@@ -548,21 +625,14 @@ impl World {
                 self.digest.add(format!("B{i}:{ip}").as_bytes());
             }
             Notification::Fatal(why) => {
-                if !self.slots[i].crash_armed {
+                if !self.slots[i].fault_armed {
                     self.violations
                         .push(format!("node {i} stopped unexpectedly: {why}"));
                 }
-                self.take_down(i);
                 return true;
             }
-            Notification::PeerReady(_) | Notification::TxRejected { .. } => {}
+            Notification::PeerReady(_) => {}
         }
         false
     }
-}
-
-/// Writes one frame to a connection. madsim's channel send completes at once; a closed
-/// connection is noticed by its reader, so the error is dropped here.
-fn send(tx: &Sender, bytes: Vec<u8>) {
-    let _ = futures::FutureExt::now_or_never(tx.send(Box::new(bytes)));
 }

@@ -1,29 +1,96 @@
-//! The planted-bug check: built with `--features planted-bug-merkle`, the core accepts blocks
-//! whose merkle root does not match their transactions, and the simulator must report a failing
-//! seed (an honest node connecting an adversary's invalid block). Without the feature this file
-//! is empty. Run: `cargo test -p rbtcd-sim --features planted-bug-merkle --test planted`.
+//! The planted-bug checks: built with one of the core's `planted-bug-*` features, the core is
+//! broken on purpose and the simulator must report it. Without such a feature this file is
+//! empty. Run one with `cargo test --release -p rbtcd-sim --features planted-bug-NAME --test
+//! planted`.
+//!
+//! - A consensus rule skipped (merkle, bits, coinbase-height, subsidy, maturity, locktime,
+//!   scripts; one per rule family): an honest node connects one of the adversaries' invalid
+//!   blocks within [`CONSENSUS_SEEDS`] adversarial seeds (12 nodes, 1 h each).
+//! - The liveness bug (no-refetch: a node restarted on its old store never requests a block):
+//!   honest nodes end on different tips within [`LIVENESS_SEEDS`] mixed seeds (among those that
+//!   pass without the bug), and the failure shrinks to a smaller run that still fails the same
+//!   way.
 
-#![cfg(feature = "planted-bug-merkle")]
+#![cfg(any(
+    feature = "planted-bug-merkle",
+    feature = "planted-bug-bits",
+    feature = "planted-bug-coinbase-height",
+    feature = "planted-bug-subsidy",
+    feature = "planted-bug-maturity",
+    feature = "planted-bug-locktime",
+    feature = "planted-bug-scripts",
+    feature = "planted-bug-no-refetch",
+))]
 
 use rbtcd_sim::run::{run, Options};
 use rbtcd_sim::scenario::Kind;
+use rbtcd_sim::shrink::shrink;
 
+/// Adversarial seeds within which a skipped consensus rule must be caught.
+const CONSENSUS_SEEDS: u64 = 10;
+/// Mixed seeds within which the liveness bug must be caught.
+const LIVENESS_SEEDS: u64 = 10;
+/// Mixed seeds that fail without any planted bug (`OPEN` in `tests/sim.rs`): no evidence.
+const OPEN: [u64; 2] = [18, 32];
+
+/// The first of `seeds` whose run breaks an invariant containing `needle`, with its report.
+fn first_failing(
+    seeds: std::ops::RangeInclusive<u64>,
+    options: impl Fn(u64) -> Options,
+    needle: &str,
+) -> (Options, rbtcd_sim::run::Report) {
+    seeds
+        .filter(|seed| !OPEN.contains(seed))
+        .map(|seed| {
+            let o = options(seed);
+            let r = run(&o);
+            (o, r)
+        })
+        .find(|(_, r)| r.violations.iter().any(|v| v.contains(needle)))
+        .unwrap_or_else(|| panic!("no seed exposed the planted bug ({needle})"))
+}
+
+#[cfg(not(feature = "planted-bug-no-refetch"))]
 #[test]
-fn the_simulator_finds_the_planted_merkle_bug() {
-    let found = (1..=10).find_map(|seed| {
-        let options = Options {
-            seed,
-            nodes: 12,
-            hours: 1.0,
-            kind: Kind::Adversarial,
-        };
-        let report = run(&options);
-        report
-            .violations
-            .iter()
-            .any(|v| v.contains("invalid block"))
-            .then(|| (options.replay_command(), report.violations))
-    });
-    let (replay, violations) = found.expect("no seed exposed the planted bug");
-    println!("planted bug found: {violations:?}\nreplay: {replay}");
+fn the_simulator_finds_the_planted_consensus_bug() {
+    let (options, report) = first_failing(
+        1..=CONSENSUS_SEEDS,
+        |seed| Options::new(seed, 12, 1.0, Kind::Adversarial),
+        "connected invalid block",
+    );
+    println!(
+        "planted bug found: {:?}\nreplay: {}",
+        report.violations,
+        options.replay_command()
+    );
+}
+
+#[cfg(feature = "planted-bug-no-refetch")]
+#[test]
+fn the_simulator_finds_and_shrinks_the_planted_liveness_bug() {
+    let (options, report) = first_failing(
+        1..=LIVENESS_SEEDS,
+        |seed| Options::new(seed, 20, 0.5, Kind::Mixed),
+        "did not converge",
+    );
+    let shrunk = shrink(&options, &report, run);
+    let smaller = shrunk.options.nodes < options.nodes
+        || shrunk.options.hours < options.hours
+        || !shrunk.options.without.is_empty();
+    assert!(
+        smaller,
+        "nothing shrank: {}",
+        shrunk.options.replay_command()
+    );
+    assert!(shrunk
+        .report
+        .violations
+        .iter()
+        .any(|v| v.contains("did not converge")));
+    println!(
+        "planted liveness bug found with {}\nshrunk in {} runs to {}",
+        options.replay_command(),
+        shrunk.runs,
+        shrunk.options.replay_command()
+    );
 }

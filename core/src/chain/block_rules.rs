@@ -105,11 +105,17 @@ pub fn check_block_context(
     } else {
         block.header.time
     };
-    if let Some(tx) = block.txdata.iter().find(|t| !is_final(t, height, cutoff)) {
+    let finality = !cfg!(feature = "planted-bug-locktime");
+    if let Some(tx) = block
+        .txdata
+        .iter()
+        .find(|t| finality && !is_final(t, height, cutoff))
+    {
         return Err(RuleError::NonFinalTx(tx.txid()));
     }
     let coinbase = &block.txdata[0];
     if height >= params.bip34_height
+        && !cfg!(feature = "planted-bug-coinbase-height")
         && !coinbase.inputs[0]
             .script_sig
             .starts_with(&coinbase_height_prefix(height))

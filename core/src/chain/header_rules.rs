@@ -34,7 +34,7 @@ pub fn check_header_context(
 ) -> Result<(), RuleError> {
     let height = parent.height + 1;
     let expected = required_bits(index, parent, header.time, params);
-    if header.bits != expected {
+    if header.bits != expected && !cfg!(feature = "planted-bug-bits") {
         return Err(RuleError::BadDifficultyBits {
             expected,
             found: header.bits,

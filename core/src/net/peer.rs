@@ -32,8 +32,9 @@ pub const PING_INTERVAL: Duration = Duration::from_secs(120);
 pub const PONG_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// A peer silent for this long is disconnected (btcd's `idleTimeout`).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
-/// Inventory hashes remembered per peer so nothing is announced to a peer that has it.
-pub const KNOWN_INVENTORY_CAP: usize = 5000;
+/// Inventory hashes remembered per peer so nothing is announced to a peer that has it
+/// (btcd's `maxKnownInventory`).
+pub const KNOWN_INVENTORY_CAP: usize = 1000;
 
 /// Who opened the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,23 +158,34 @@ impl fmt::Display for DisconnectReason {
     }
 }
 
-/// A bounded set of hashes, forgetting the oldest first.
+/// A bounded set of hashes, forgetting the oldest first. Hashes are kept as their first 8
+/// bytes: two of a peer's last thousand hashes sharing them is as unlikely as a bloom filter's
+/// false positive, and the set costs a quarter of the memory (every peer has one).
 #[derive(Default, Debug)]
 struct KnownInventory {
-    set: BTreeSet<Hash256>,
-    order: VecDeque<Hash256>,
+    set: BTreeSet<u64>,
+    order: VecDeque<u64>,
 }
 
 impl KnownInventory {
+    fn key(hash: &Hash256) -> u64 {
+        u64::from_le_bytes(hash.0[..8].try_into().expect("8 bytes"))
+    }
+
     fn insert(&mut self, hash: Hash256) {
-        if self.set.insert(hash) {
-            self.order.push_back(hash);
+        let key = Self::key(&hash);
+        if self.set.insert(key) {
+            self.order.push_back(key);
             if self.order.len() > KNOWN_INVENTORY_CAP {
                 if let Some(old) = self.order.pop_front() {
                     self.set.remove(&old);
                 }
             }
         }
+    }
+
+    fn contains(&self, hash: &Hash256) -> bool {
+        self.set.contains(&Self::key(hash))
     }
 }
 
@@ -297,7 +309,7 @@ impl Peer {
 
     /// True when the peer is known to have `hash`.
     pub fn knows(&self, hash: &Hash256) -> bool {
-        self.known.set.contains(hash)
+        self.known.contains(hash)
     }
 
     /// The earliest time a deadline of this peer falls due.

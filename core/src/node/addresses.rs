@@ -1,7 +1,6 @@
 //! Addresses: DNS seeds, `addr`/`addrv2` and `getaddr`, our own addresses and when they are
 //! advertised, automatic outbound dialing, and saving the address book.
 
-use super::peers::RECONNECT_DELAY;
 use super::timers::Timer;
 use super::{Node, Output};
 use crate::chain::ChainStore;
@@ -22,6 +21,10 @@ pub const SEED_RETRY: Duration = Duration::from_secs(10 * 60);
 /// Our address is advertised again to every peer this often (Core: once a day on average),
 /// besides once to each outbound peer after the handshake (btcd).
 pub const LOCAL_ADVERT_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+/// After the address book yielded fewer candidates than free outbound slots, how long to wait
+/// before searching it again unless new addresses arrive (btcd's connection manager retries
+/// after 5 s).
+pub const OUTBOUND_RETRY: Duration = Duration::from_secs(5);
 
 impl<S: ChainStore> Node<S> {
     /// Asks the driver to look `seed` up, unless seeding is off.
@@ -68,6 +71,7 @@ impl<S: ChainStore> Node<S> {
         // btcd credits the seed's first answer as the source.
         let source = connmgr::peer_addr(first).addr;
         self.addrs.add(&entries, &source, self.now.unix_secs());
+        self.timers.cancel(Timer::Outbound);
         self.fill_outbound();
     }
 
@@ -90,8 +94,13 @@ impl<S: ChainStore> Node<S> {
             true => entries.len(),
             false => p.addr_rate.admit(entries.len(), now),
         };
+        let known = self.addrs.len();
         self.addrs
             .add(&entries[..admitted], &source, self.now.unix_secs());
+        if self.addrs.len() > known {
+            // New addresses end the wait for a dry book.
+            self.timers.cancel(Timer::Outbound);
+        }
         self.fill_outbound();
     }
 
@@ -138,6 +147,11 @@ impl<S: ChainStore> Node<S> {
             .map(|(_, p)| p.addr)
             .collect();
         let free = target.saturating_sub(outbound.len() + self.connmgr.dialing_count());
+        if free == 0 || self.timers.is_armed(Timer::Outbound) {
+            // Nothing to pick, or the book ran dry moments ago (this runs after every addr
+            // message and dial: keep both cases cheap).
+            return;
+        }
         let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
         connected.extend(&self.local_addrs);
         let (now, banned) = (self.now, &self.banned);
@@ -150,10 +164,11 @@ impl<S: ChainStore> Node<S> {
             now,
         );
         self.dialing(&picks);
-        // Short of candidates now (all tried lately, or in used groups): look again later.
         if picks.len() < free {
+            // As btcd's connection manager, wait before searching a dry book again; new
+            // addresses end the wait.
             self.timers
-                .arm_once(Timer::Outbound, self.now + RECONNECT_DELAY);
+                .arm(Timer::Outbound, self.now + OUTBOUND_RETRY);
         }
         for addr in picks {
             self.outputs.push_back(Output::Connect { addr });

@@ -52,7 +52,7 @@ mod ws;
 
 pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 pub use crate::time::Time;
-pub use addresses::{ADDR_SAVE_INTERVAL, LOCAL_ADVERT_INTERVAL, SEED_RETRY};
+pub use addresses::{ADDR_SAVE_INTERVAL, LOCAL_ADVERT_INTERVAL, OUTBOUND_RETRY, SEED_RETRY};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
 pub use config::{
     InitError, NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE, DEFAULT_TRICKLE_INTERVAL,
@@ -120,6 +120,10 @@ pub struct Node<S: ChainStore> {
     ws: ws::WsClients,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
+    /// The planted liveness bug: set when the node restarted on a store it ran on before
+    /// (one holding an address book), after which no block is requested.
+    #[cfg(feature = "planted-bug-no-refetch")]
+    restarted: bool,
 }
 
 impl<S: ChainStore> Node<S> {
@@ -165,6 +169,8 @@ impl<S: ChainStore> Node<S> {
             proxy: config.rpc.proxy.clone(),
             log_subsystems: config.rpc.log_subsystems.clone(),
         };
+        #[cfg(feature = "planted-bug-no-refetch")]
+        let restarted = chain.store().addr_book().ok().flatten().is_some();
         Ok(Node {
             rpc: rpc::Rpc::new(info),
             ws: ws::WsClients::new(Hub::new(params.clone()), Rng::stream(seed, "ws")),
@@ -195,6 +201,8 @@ impl<S: ChainStore> Node<S> {
             advertised,
             outputs: VecDeque::new(),
             failed: false,
+            #[cfg(feature = "planted-bug-no-refetch")]
+            restarted,
         }
         .started())
     }

@@ -176,6 +176,10 @@ impl<S: ChainStore> Node<S> {
 
     /// Asks every ready peer for blocks it can serve, lowest heights first.
     pub(super) fn request_blocks(&mut self) {
+        #[cfg(feature = "planted-bug-no-refetch")]
+        if self.restarted {
+            return;
+        }
         if self.sync.downloader.is_done() {
             return;
         }

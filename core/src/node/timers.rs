@@ -82,6 +82,11 @@ impl Timers {
         }
     }
 
+    /// True when `timer` is armed.
+    pub(super) fn is_armed(&self, timer: Timer) -> bool {
+        self.by_timer.contains_key(&timer)
+    }
+
     /// When the earliest timer falls due.
     pub(super) fn next(&self) -> Option<Time> {
         self.by_time.first().map(|(at, _)| *at)
@@ -122,6 +127,7 @@ mod tests {
         timers.arm(Timer::Peer(1), t(30));
         assert_eq!(timers.next(), Some(t(20)), "re-arming replaces");
         timers.arm_once(Timer::Peer(2), t(5));
+        assert!(timers.is_armed(Timer::Peer(2)) && !timers.is_armed(Timer::Orphans));
         assert_eq!(timers.next(), Some(t(20)), "arm_once keeps an armed time");
         timers.set(Timer::Peer(2), None);
         assert_eq!(timers.take_due(t(29)), []);
