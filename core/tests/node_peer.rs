@@ -14,8 +14,8 @@ use rbtcd_core::net::peer::{
 };
 use rbtcd_core::net::syncmgr::HEADERS_TIMEOUT_MS;
 use rbtcd_core::node::{
-    Input, Node, NodeConfig, Notification, Output, Time, ADDR_SAVE_INTERVAL,
-    LOCAL_ADVERT_INTERVAL, RECONNECT_DELAY, SEED_RETRY,
+    Input, Node, NodeConfig, Notification, Output, Time, ADDR_SAVE_INTERVAL, LOCAL_ADVERT_INTERVAL,
+    RECONNECT_DELAY, SEED_RETRY,
 };
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};

@@ -239,11 +239,15 @@ fn transaction_announcements_trickle() {
     // The first announcement goes at once; the next waits out the interval.
     h.input(a, Input::SubmitTx(first.clone()));
     h.input(a, Input::SubmitTx(second.clone()));
-    assert!(h.run_until_cond(t + Duration::from_secs(10), |h| h.nodes[b].mempool().have(&first.txid())));
+    assert!(h.run_until_cond(t + Duration::from_secs(10), |h| h.nodes[b]
+        .mempool()
+        .have(&first.txid())));
     h.run_until(t + Duration::from_secs(25));
     assert!(
         !h.nodes[b].mempool().have(&second.txid()),
         "not before 30 s"
     );
-    assert!(h.run_until_cond(t + Duration::from_secs(40), |h| h.nodes[b].mempool().have(&second.txid())));
+    assert!(h.run_until_cond(t + Duration::from_secs(40), |h| h.nodes[b]
+        .mempool()
+        .have(&second.txid())));
 }

@@ -261,7 +261,9 @@ impl World {
 
     /// Node `i`'s clock: simulated time plus its skew.
     fn clock(&self, i: usize) -> Time {
-        Time::from_millis((START.as_millis() + self.now).saturating_add_signed(self.plan.skew_ms[i]))
+        Time::from_millis(
+            (START.as_millis() + self.now).saturating_add_signed(self.plan.skew_ms[i]),
+        )
     }
 
     /// True when node `i` is running.

@@ -2,7 +2,6 @@
 //! some other reason: a block built from a real node's template (with a segwit spend in its
 //! mempool), broken one way, then offered to a chain in the same state.
 
-use std::time::Duration;
 use rbtcd_core::chain::{Chain, ChainError, ChainStore};
 use rbtcd_core::harness::START;
 use rbtcd_core::node::{Input, Node, NodeConfig};
@@ -11,6 +10,7 @@ use rbtcd_core::rng::Rng;
 use rbtcd_sim::breakage::{Breakage, Context};
 use rbtcd_sim::store::{Pool, SimStore};
 use rbtcd_sim::workload::{premined, template, Wallet, BLOCK_MAX_WEIGHT};
+use std::time::Duration;
 
 /// The `RuleError` variant each breakage must produce.
 fn expected(b: Breakage) -> &'static str {

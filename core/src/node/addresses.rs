@@ -167,8 +167,7 @@ impl<S: ChainStore> Node<S> {
         if picks.len() < free {
             // As btcd's connection manager, wait before searching a dry book again; new
             // addresses end the wait.
-            self.timers
-                .arm(Timer::Outbound, self.now + OUTBOUND_RETRY);
+            self.timers.arm(Timer::Outbound, self.now + OUTBOUND_RETRY);
         }
         for addr in picks {
             self.outputs.push_back(Output::Connect { addr });
