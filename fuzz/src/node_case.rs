@@ -27,7 +27,7 @@ use rbtcd_core::address::{Address, Payload};
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::MemStore;
 use rbtcd_core::harness::{mine_chain, START};
-use rbtcd_core::net::budget::{PEER_MEMORY_BUDGET, SEND_BUFFER_LIMIT};
+use rbtcd_core::net::budget::{MAX_PEER_TX_ANNOUNCEMENTS, PEER_MEMORY_BUDGET, SEND_BUFFER_LIMIT};
 use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings, Time};
 use rbtcd_core::params::{Network, Params};
@@ -51,6 +51,16 @@ pub const CREDENTIALS: (&str, &str) = ("f", "f");
 
 /// Most ticks a timer may stay due for after a tick (parked calls finishing).
 const MAX_DUE_TICKS: usize = 16;
+
+/// Most bytes one flood (a message repeated) takes: small messages still repeat hundreds of
+/// times, a large `inv` a few. Repeating a 72 kB `inv` up to 300 times fed 12-36 MB to one
+/// case, seconds per execution under coverage instrumentation (the slow units of the first
+/// long run), for nothing the duplicates add after the first copy.
+const FLOOD_BYTES: usize = 256 * 1024;
+
+/// Most bytes one case feeds its peers (the case ends there): room for a frame near the
+/// 4 MB limit and more, and a bound on each execution's time.
+const CASE_RECEIVED_BYTES: usize = 6 << 20;
 
 /// What every case starts from: a chain the fuzzed node has, and one it may be sent.
 pub struct World {
@@ -96,7 +106,8 @@ pub fn world() -> World {
         locator: hashes,
         stop_hash: Hash256::ZERO,
     };
-    let many_txs: Vec<Inventory> = (0..2000u32)
+    // More distinct announcements than a peer's queue holds, so the cap is reached.
+    let many_txs: Vec<Inventory> = (0..MAX_PEER_TX_ANNOUNCEMENTS as u32 + 100)
         .map(|n| {
             let mut h = [0x77; 32];
             h[..4].copy_from_slice(&n.to_le_bytes());
@@ -254,7 +265,8 @@ fn addr(n: u8) -> SocketAddr {
 }
 
 /// Bytes for one received chunk: a seed message, maybe mutated, usually re-framed validly; now
-/// and then a flood of one message, a frame claiming a large payload, or raw bytes.
+/// and then a flood of one message (at most [`FLOOD_BYTES`]), a frame claiming a large
+/// payload, or raw bytes.
 fn message_bytes(src: &mut impl Source, w: &World) -> Vec<u8> {
     let msg = &w.seeds[src.below(w.seeds.len())];
     let mut frame = encode_message(w.params.magic, msg);
@@ -264,7 +276,11 @@ fn message_bytes(src: &mut impl Source, w: &World) -> Vec<u8> {
             mutate(src, &mut frame);
             frame
         }
-        6 => frame.repeat(1 + src.below(300)),
+        6 => {
+            let most = (FLOOD_BYTES / frame.len()).max(1);
+            let copies = (1 + src.below(300)).min(most);
+            frame.repeat(copies)
+        }
         7 => {
             // A header claiming up to ~5 MB, followed by part of that payload (rarely more
             // than 300 kB of it: big buffers make every execution slow).
@@ -482,6 +498,7 @@ pub fn run_case(src: &mut impl Source, w: &World) -> (Vec<Output>, Option<String
     // messages after them are reached.
     let mut greeted: BTreeSet<PeerId> = BTreeSet::new();
     let mut acked: BTreeSet<PeerId> = BTreeSet::new();
+    let mut received = 0;
     for _ in 0..1 + src.below(60) {
         if src.exhausted() {
             break;
@@ -569,6 +586,10 @@ pub fn run_case(src: &mut impl Source, w: &World) -> (Vec<Output>, Option<String
                 };
                 if src.one_in(3) {
                     bytes.extend(message_bytes(src, w));
+                }
+                received += bytes.len();
+                if received > CASE_RECEIVED_BYTES {
+                    break;
                 }
                 let cut = src.below(bytes.len() + 1);
                 node.handle(
