@@ -9,6 +9,7 @@
 pub mod adversary;
 pub mod breakage;
 pub mod calendar;
+pub mod calls;
 pub mod digest;
 pub mod invariants;
 pub mod links;

@@ -168,7 +168,8 @@ fn summary(o: &Options, r: &Report) -> String {
     format!(
         "seed={} scenario={} nodes={} honest={} hours={} height={} mined={} txs={} accepted={} \
          frames={} disconnects={} send_queue_drops={} bans={} crashes={} store_faults={} \
-         partitions={} attacks={} invalid_sent={} digest={:016x} {}",
+         partitions={} attacks={} invalid_sent={} rpc_calls={} ws_blocks={} ws_txs={} \
+         digest={:016x} {}",
         o.seed,
         o.kind.name(),
         o.nodes,
@@ -187,6 +188,9 @@ fn summary(o: &Options, r: &Report) -> String {
         s.partitions,
         s.attacks,
         s.invalid_sent,
+        s.rpc_calls,
+        s.ws_blocks,
+        s.ws_txs,
         r.digest,
         if r.passed() { "ok" } else { "FAIL" }
     )

@@ -3,6 +3,7 @@
 //! checks the invariants. Simulated time jumps from one event to the next; a run is a pure
 //! function of its seed.
 
+use crate::calls::RPC_INTERVAL_MS;
 use crate::invariants::check_end;
 use crate::scenario::{exponential, CrashKind, Fault, Kind, Plan, MINUTE_MS, QUIET_MS};
 use crate::workload::{premined, Wallet};
@@ -150,6 +151,8 @@ pub enum Step {
     Mine,
     /// The workload submits a transaction.
     Tx,
+    /// The RPC load: a request to a random running honest node.
+    Rpc,
     /// An adversary attacks.
     Attack(usize),
     /// The plan's `n`th crash.
@@ -172,6 +175,8 @@ pub enum Step {
 struct Controller {
     world: World,
     rng: Rng,
+    /// The RPC load's own stream, so that it shifts no other draw of the plan.
+    rpc_rng: Rng,
     wallet: Wallet,
     total_rate: f64,
     /// The end-of-run check ran.
@@ -186,6 +191,7 @@ impl Controller {
             total_rate: plan.hash_rate.iter().sum(),
             world: World::new(params, plan, seed),
             rng: Rng::new(seed ^ 0xc0_47_01),
+            rpc_rng: Rng::stream(seed, "sim rpc"),
             wallet,
             done: false,
         }
@@ -204,6 +210,8 @@ impl Controller {
         self.world.schedule(first, Step::Mine);
         let first = exponential(&mut self.rng, plan.tx_interval);
         self.world.schedule(first, Step::Tx);
+        let first = exponential(&mut self.rpc_rng, RPC_INTERVAL_MS);
+        self.world.schedule(first, Step::Rpc);
         for i in plan.honest..plan.nodes {
             let first = exponential(&mut self.rng, plan.attack_interval);
             self.world.schedule(first, Step::Attack(i));
@@ -260,7 +268,7 @@ impl Controller {
     fn step(&mut self, t: u64, step: Step) {
         let plan = &self.world.plan;
         let faults = t < plan.fault_end;
-        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Attack(_)) {
+        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Rpc | Step::Attack(_)) {
             // Load and attacks end with the fault phase: the quiet period must be quiet.
             return;
         }
@@ -291,11 +299,26 @@ impl Controller {
                         self.world.stats.txs += 1;
                         self.world.submitted.insert(tx.txid(), TxFate::default());
                         let to = up[self.rng.index(up.len())];
-                        self.world.feed(to, rbtcd_core::node::Input::SubmitTx(tx));
+                        // Half go through `sendrawtransaction`, as a wallet would send them.
+                        if self.rpc_rng.below(2) == 0 {
+                            self.world.send_raw_tx(to, &tx);
+                        } else {
+                            self.world.feed(to, rbtcd_core::node::Input::SubmitTx(tx));
+                        }
                     }
                 }
                 let next = t + exponential(&mut self.rng, interval);
                 self.world.schedule(next, Step::Tx);
+            }
+            Step::Rpc => {
+                let up = self.honest_up();
+                if !up.is_empty() {
+                    let to = up[self.rpc_rng.index(up.len())];
+                    let other = up[self.rpc_rng.index(up.len())];
+                    self.world.rpc(to, &mut self.rpc_rng, other);
+                }
+                let next = t + exponential(&mut self.rpc_rng, RPC_INTERVAL_MS);
+                self.world.schedule(next, Step::Rpc);
             }
             Step::Attack(i) => {
                 let interval = plan.attack_interval;
