@@ -11,6 +11,7 @@ use crate::world::{Ev, Stats, Timeline, TxFate, World};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rng::Rng;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Runs above this many nodes skip the UTXO recomputation (it replays every chain).
 pub const UTXO_CHECK_MAX_NODES: usize = 64;
@@ -113,7 +114,7 @@ pub fn run(options: &Options) -> Report {
     let plan = options.plan();
     let honest = plan.honest;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Controller::new(plan, options.seed).run_to_end()
+        Controller::new(plan, options.seed).run_on_madsim()
     }));
     match outcome {
         Ok(report) => report,
@@ -138,7 +139,7 @@ pub fn run(options: &Options) -> Report {
 pub fn run_recorded(options: &Options) -> (Report, Timeline) {
     let mut controller = Controller::new(options.plan(), options.seed);
     controller.world.timeline = Some(Timeline::new(options.nodes, crate::workload::PREMINED));
-    let report = controller.run_to_end();
+    let report = controller.run_on_madsim();
     let mut timeline = controller.world.timeline.take().unwrap_or_default();
     timeline.finish(controller.world.now);
     (report, timeline)
@@ -201,7 +202,20 @@ impl Controller {
         &self.world.plan
     }
 
-    fn run_to_end(&mut self) -> Report {
+    /// Runs to the end on a madsim runtime seeded with the run's seed: the loop sleeps on
+    /// madsim's clock until each event's simulated time, so inside a run the OS clock reads
+    /// simulated time, OS randomness is madsim's seeded stream and a system thread cannot be
+    /// spawned (madsim refuses it): anything in the core or the simulator that reached for the
+    /// OS would still replay, and a thread would fail the run.
+    fn run_on_madsim(&mut self) -> Report {
+        let seed = self.world.seed;
+        madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default())
+            .block_on(self.run_to_end())
+    }
+
+    async fn run_to_end(&mut self) -> Report {
+        let start = madsim::time::Instant::now();
+        let mut clock = 0;
         let plan = self.plan().clone();
         for i in 0..plan.nodes {
             self.world.start_node(i);
@@ -227,6 +241,15 @@ impl Controller {
         loop {
             let event = self.world.calendar.next_at();
             let tick = self.world.next_tick();
+            let next = match (event, tick) {
+                (Some(at), Some((due, _))) => at.min(due),
+                (Some(at), None) | (None, Some((at, _))) => at,
+                (None, None) => clock,
+            };
+            if next > clock {
+                clock = next;
+                madsim::time::sleep_until(start + Duration::from_millis(clock)).await;
+            }
             match (event, tick) {
                 (Some(at), Some((due, _))) if at <= due => self.event(),
                 (_, Some((due, i))) => {

@@ -90,3 +90,22 @@ fn a_seed_replays_to_the_same_digest_and_another_seed_differs() {
         "the digest ignores what happened"
     );
 }
+
+/// Seeds the soak of 12-node, quarter-hour mixed runs found failing, not fixed yet: honest
+/// nodes do not converge after the quiet period, in runs with adversaries (most stay on the
+/// premined tip while one or two hold a mined block). Not diagnosed; run with `--ignored`.
+const OPEN_SMALL: [u64; 8] = [38, 61, 142, 175, 188, 296, 310, 586];
+
+#[test]
+#[ignore = "open: see OPEN_SMALL"]
+fn small_soak_seeds_converge() {
+    let mut failures = Vec::new();
+    for seed in OPEN_SMALL {
+        let options = Options::new(seed, 12, 0.25, Kind::Mixed);
+        let report = run(&options);
+        if !report.passed() {
+            failures.push(format!("seed {seed}: {:?}", report.violations));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
