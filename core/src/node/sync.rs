@@ -60,7 +60,7 @@ impl<S: ChainStore> Node<S> {
             _ => best.header.prev_blockhash,
         };
         let locator = syncmgr::locator(index, &from);
-        self.sync.asked_headers(peer, self.now);
+        self.sync.asked_headers(peer, self.now.as_millis());
         self.send(
             peer,
             &Message::GetHeaders(BlockLocatorMessage {
@@ -103,7 +103,7 @@ impl<S: ChainStore> Node<S> {
                 p.unconnecting_headers = 0;
             }
         }
-        if let Err(e) = self.chain.process_headers(&headers, self.now_secs()) {
+        if let Err(e) = self.chain.process_headers(&headers, self.now.unix_secs()) {
             return match e {
                 ChainError::Rule(r) => {
                     let reason = r.to_string();
@@ -196,14 +196,15 @@ impl<S: ChainStore> Node<S> {
             if self.sync.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
                 continue;
             }
-            let mut hashes = self.sync.downloader.assign(peer, height, self.now);
+            let now = self.now.as_millis();
+            let mut hashes = self.sync.downloader.assign(peer, height, now);
             let index = self.chain.index();
             let off_best = index
                 .get(&known)
                 .filter(|k| k.height > height && k.chain_work > tip_work);
             if let Some(k) = off_best.filter(|_| hashes.is_empty()) {
                 let branch = syncmgr::missing_branch(index, k);
-                hashes = self.sync.downloader.assign_branch(peer, &branch, self.now);
+                hashes = self.sync.downloader.assign_branch(peer, &branch, now);
             }
             if !hashes.is_empty() {
                 let inv = hashes
