@@ -27,6 +27,7 @@ pub mod breakage;
 pub mod calendar;
 pub mod calls;
 pub mod digest;
+pub mod files;
 pub mod invariants;
 pub mod links;
 pub mod net;

@@ -8,6 +8,7 @@ use crate::adversary;
 use crate::calendar::Calendar;
 use crate::calls::{self, Call, RpcWatch, WsHeard, WS_CLIENT};
 use crate::digest::Digest;
+use crate::files::SimFiles;
 use crate::net::{Arrival, ConnId, NetEvent, Network};
 use crate::run::Step;
 use crate::scenario::{Attack, Plan};
@@ -25,6 +26,7 @@ use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::{RequestId, Rights};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
 
 /// The P2P port every simulated node listens on.
 pub const PORT: u16 = 18444;
@@ -221,6 +223,8 @@ impl World {
     /// A world for `plan`, every node down on a copy of the premined chain.
     pub fn new(params: Params, plan: Plan, seed: u64) -> World {
         let (premined, _) = workload::premined(&params);
+        let files = SimFiles::copy_of(premined, Rc::default())
+            .expect("the premined chain's files read back");
         let mut rng = Rng::new(seed ^ 0x5107_5eed);
         let slots = (0..plan.nodes)
             .map(|i| {
@@ -228,7 +232,7 @@ impl World {
                 rng.shuffle(&mut others);
                 Slot {
                     addr: addr_of(i),
-                    store: SimStore::new(premined),
+                    store: SimStore::new(premined, files.clone()),
                     node: None,
                     conns: BTreeMap::new(),
                     next_peer: 1,
