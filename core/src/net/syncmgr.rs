@@ -326,7 +326,7 @@ mod tests {
         let params = Params::new(Network::Regtest);
         let (_, a) = mine_chain(&params, 3, b"a");
         let (_, b) = mine_chain(&params, 4, b"b");
-        let now = crate::harness::START / 1000;
+        let now = crate::harness::START.unix_secs();
         let mut c = Chain::open(params, MemStore::new()).unwrap();
         for block in &b[..2] {
             c.process_block(block.clone(), now).unwrap();
@@ -354,7 +354,7 @@ mod tests {
         let params = Params::new(Network::Regtest);
         let (_, a) = mine_chain(&params, 5, b"a");
         let (_, b) = mine_chain(&params, 3, b"b");
-        let now = crate::harness::START / 1000;
+        let now = crate::harness::START.unix_secs();
         let mut c = Chain::open(params, MemStore::new()).unwrap();
         c.process_block(b[0].clone(), now).unwrap();
         let headers: Vec<BlockHeader> = b.iter().map(|b| b.header).collect();
