@@ -1,11 +1,14 @@
 //! The end-of-run invariants over the honest nodes (the per-event ones live in
 //! [`crate::world::World`]: no invalid block connected, no honest ban, a failed write stops the
-//! node, a restart finds a tip no older than the last announced). Safety: no confirmed
+//! node, a restart finds a tip no older than the last announced, every RPC reply answers one
+//! outstanding request and WebSocket clients hear every block and transaction once and in
+//! order). Safety: no confirmed
 //! transaction in any mempool, bounded address books, no known-invalid block on any main
 //! chain, and (on small runs) each stored UTXO set equal to a recomputation from the node's
 //! own chain. Liveness: every honest node reaches the one most-work tip within the quiet
 //! period after the last fault heals, and every workload transaction is mined, still held,
-//! refused with a reason, or lost with the mempools of crashed nodes.
+//! refused with a reason, or lost with the mempools of crashed nodes; every RPC request to a
+//! running node is answered.
 
 use crate::store::SimStore;
 use crate::world::World;
@@ -56,6 +59,13 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
                     e.txid
                 ));
             }
+        }
+        let rpc = &world.slots[i].rpc;
+        if !rpc.outstanding.is_empty() || !rpc.ws_outstanding.is_empty() {
+            violations.push(format!(
+                "node {i}: RPC requests {:?} and WebSocket requests {:?} never answered",
+                rpc.outstanding, rpc.ws_outstanding
+            ));
         }
         let book = node.addr_manager().len();
         if book > ADDR_BOOK_BOUND {

@@ -12,8 +12,8 @@ use std::process::ExitCode;
 /// rbtcd's deterministic network simulator.
 #[derive(FromArgs)]
 struct Args {
-    /// the (first) seed
-    #[argh(option, default = "1")]
+    /// the (first) seed (default: $MADSIM_TEST_SEED, else 1)
+    #[argh(option, default = "default_seed()")]
     seed: u64,
     /// nodes per run, adversaries included
     #[argh(option, default = "20")]
@@ -46,6 +46,14 @@ struct Args {
     /// print the run's result as one JSON line (how soak processes report)
     #[argh(switch)]
     result_line: bool,
+}
+
+/// madsim's replay variable, so a seed printed by a madsim-style sweep replays as it does there.
+fn default_seed() -> u64 {
+    std::env::var("MADSIM_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
 }
 
 fn main() -> ExitCode {
@@ -168,7 +176,8 @@ fn summary(o: &Options, r: &Report) -> String {
     format!(
         "seed={} scenario={} nodes={} honest={} hours={} height={} mined={} txs={} accepted={} \
          frames={} disconnects={} send_queue_drops={} bans={} crashes={} store_faults={} \
-         partitions={} attacks={} invalid_sent={} digest={:016x} {}",
+         partitions={} attacks={} invalid_sent={} rpc_calls={} ws_blocks={} ws_txs={} \
+         digest={:016x} {}",
         o.seed,
         o.kind.name(),
         o.nodes,
@@ -187,6 +196,9 @@ fn summary(o: &Options, r: &Report) -> String {
         s.partitions,
         s.attacks,
         s.invalid_sent,
+        s.rpc_calls,
+        s.ws_blocks,
+        s.ws_txs,
         r.digest,
         if r.passed() { "ok" } else { "FAIL" }
     )

@@ -3,6 +3,7 @@
 //! checks the invariants. Simulated time jumps from one event to the next; a run is a pure
 //! function of its seed.
 
+use crate::calls::RPC_INTERVAL_MS;
 use crate::invariants::check_end;
 use crate::scenario::{exponential, CrashKind, Fault, Kind, Plan, MINUTE_MS, QUIET_MS};
 use crate::workload::{premined, Wallet};
@@ -10,6 +11,7 @@ use crate::world::{Ev, Stats, Timeline, TxFate, World};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rng::Rng;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Runs above this many nodes skip the UTXO recomputation (it replays every chain).
 pub const UTXO_CHECK_MAX_NODES: usize = 64;
@@ -112,7 +114,7 @@ pub fn run(options: &Options) -> Report {
     let plan = options.plan();
     let honest = plan.honest;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Controller::new(plan, options.seed).run_to_end()
+        Controller::new(plan, options.seed).run_on_madsim()
     }));
     match outcome {
         Ok(report) => report,
@@ -137,7 +139,7 @@ pub fn run(options: &Options) -> Report {
 pub fn run_recorded(options: &Options) -> (Report, Timeline) {
     let mut controller = Controller::new(options.plan(), options.seed);
     controller.world.timeline = Some(Timeline::new(options.nodes, crate::workload::PREMINED));
-    let report = controller.run_to_end();
+    let report = controller.run_on_madsim();
     let mut timeline = controller.world.timeline.take().unwrap_or_default();
     timeline.finish(controller.world.now);
     (report, timeline)
@@ -150,6 +152,8 @@ pub enum Step {
     Mine,
     /// The workload submits a transaction.
     Tx,
+    /// The RPC load: a request to a random running honest node.
+    Rpc,
     /// An adversary attacks.
     Attack(usize),
     /// The plan's `n`th crash.
@@ -172,6 +176,8 @@ pub enum Step {
 struct Controller {
     world: World,
     rng: Rng,
+    /// The RPC load's own stream, so that it shifts no other draw of the plan.
+    rpc_rng: Rng,
     wallet: Wallet,
     total_rate: f64,
     /// The end-of-run check ran.
@@ -186,6 +192,7 @@ impl Controller {
             total_rate: plan.hash_rate.iter().sum(),
             world: World::new(params, plan, seed),
             rng: Rng::new(seed ^ 0xc0_47_01),
+            rpc_rng: Rng::stream(seed, "sim rpc"),
             wallet,
             done: false,
         }
@@ -195,7 +202,20 @@ impl Controller {
         &self.world.plan
     }
 
-    fn run_to_end(&mut self) -> Report {
+    /// Runs to the end on a madsim runtime seeded with the run's seed: the loop sleeps on
+    /// madsim's clock until each event's simulated time, so inside a run the OS clock reads
+    /// simulated time, OS randomness is madsim's seeded stream and a system thread cannot be
+    /// spawned (madsim refuses it): anything in the core or the simulator that reached for the
+    /// OS would still replay, and a thread would fail the run.
+    fn run_on_madsim(&mut self) -> Report {
+        let seed = self.world.seed;
+        madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default())
+            .block_on(self.run_to_end())
+    }
+
+    async fn run_to_end(&mut self) -> Report {
+        let start = madsim::time::Instant::now();
+        let mut clock = 0;
         let plan = self.plan().clone();
         for i in 0..plan.nodes {
             self.world.start_node(i);
@@ -204,6 +224,8 @@ impl Controller {
         self.world.schedule(first, Step::Mine);
         let first = exponential(&mut self.rng, plan.tx_interval);
         self.world.schedule(first, Step::Tx);
+        let first = exponential(&mut self.rpc_rng, RPC_INTERVAL_MS);
+        self.world.schedule(first, Step::Rpc);
         for i in plan.honest..plan.nodes {
             let first = exponential(&mut self.rng, plan.attack_interval);
             self.world.schedule(first, Step::Attack(i));
@@ -219,6 +241,15 @@ impl Controller {
         loop {
             let event = self.world.calendar.next_at();
             let tick = self.world.next_tick();
+            let next = match (event, tick) {
+                (Some(at), Some((due, _))) => at.min(due),
+                (Some(at), None) | (None, Some((at, _))) => at,
+                (None, None) => clock,
+            };
+            if next > clock {
+                clock = next;
+                madsim::time::sleep_until(start + Duration::from_millis(clock)).await;
+            }
             match (event, tick) {
                 (Some(at), Some((due, _))) if at <= due => self.event(),
                 (_, Some((due, i))) => {
@@ -260,7 +291,7 @@ impl Controller {
     fn step(&mut self, t: u64, step: Step) {
         let plan = &self.world.plan;
         let faults = t < plan.fault_end;
-        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Attack(_)) {
+        if !faults && matches!(step, Step::Mine | Step::Tx | Step::Rpc | Step::Attack(_)) {
             // Load and attacks end with the fault phase: the quiet period must be quiet.
             return;
         }
@@ -291,11 +322,26 @@ impl Controller {
                         self.world.stats.txs += 1;
                         self.world.submitted.insert(tx.txid(), TxFate::default());
                         let to = up[self.rng.index(up.len())];
-                        self.world.feed(to, rbtcd_core::node::Input::SubmitTx(tx));
+                        // Half go through `sendrawtransaction`, as a wallet would send them.
+                        if self.rpc_rng.below(2) == 0 {
+                            self.world.send_raw_tx(to, &tx);
+                        } else {
+                            self.world.feed(to, rbtcd_core::node::Input::SubmitTx(tx));
+                        }
                     }
                 }
                 let next = t + exponential(&mut self.rng, interval);
                 self.world.schedule(next, Step::Tx);
+            }
+            Step::Rpc => {
+                let up = self.honest_up();
+                if !up.is_empty() {
+                    let to = up[self.rpc_rng.index(up.len())];
+                    let other = up[self.rpc_rng.index(up.len())];
+                    self.world.rpc(to, &mut self.rpc_rng, other);
+                }
+                let next = t + exponential(&mut self.rpc_rng, RPC_INTERVAL_MS);
+                self.world.schedule(next, Step::Rpc);
             }
             Step::Attack(i) => {
                 let interval = plan.attack_interval;

@@ -1,8 +1,10 @@
-//! A simulated node's store: the core's [`MemStore`] (crash semantics: a crash loses the
-//! batch in flight and every block file byte not yet synced), which can also be made to
+//! A simulated node's store: the core's [`MemStore`] for the database (crash semantics: a
+//! crash loses the batch in flight) and [`SimFiles`] for the block and undo files (a crash
+//! loses every record not synced; payloads shared between nodes), which can also be made to
 //! refuse writes as a full disk does: appends, syncs and batches are refused whole and
 //! nothing committed is lost.
 
+use crate::files::SimFiles;
 use rbtcd_core::chain::block_files::FileEnds;
 use rbtcd_core::chain::{
     BlockFiles, ChainStore, FileKind, FilePos, IndexEntry, MemStore, StoreError, TxLoc, WriteBatch,
@@ -16,8 +18,9 @@ use std::rc::Rc;
 pub const DISK_FULL: &str = "MDB_MAP_FULL: Environment mapsize limit reached";
 
 /// What survives a node's restarts besides the [`MemStore`]'s state.
-#[derive(Default)]
 struct Disk {
+    /// The block and undo files.
+    files: SimFiles,
     /// Writes refused from now on (a full disk), until cleared.
     full: bool,
     /// Writes that failed (full disk or a crash inside them), ever.
@@ -32,16 +35,28 @@ pub struct SimStore {
 }
 
 impl SimStore {
-    /// A store holding a copy of `base`'s committed state and synced files.
-    pub fn new(base: &MemStore) -> SimStore {
+    /// A store holding a copy of `base`'s committed state, with `files` (a copy of `base`'s
+    /// synced files: [`SimFiles::copy_of`]).
+    pub fn new(base: &MemStore, files: SimFiles) -> SimStore {
+        let mut inner = base.duplicate();
+        // Its own copy of the files is never read: `files` has the same records.
+        inner
+            .truncate(FileEnds::default())
+            .expect("a fresh in-memory store accepts a truncation");
         SimStore {
-            inner: base.duplicate(),
-            disk: Rc::default(),
+            inner,
+            disk: Rc::new(RefCell::new(Disk {
+                files,
+                full: false,
+                failed: 0,
+            })),
         }
     }
 
-    /// A fresh handle on what was committed (the old handle is dead, as after a crash).
+    /// A fresh handle on what was committed and synced (the old handle is dead, as after a
+    /// crash).
     pub fn reopen(&self) -> SimStore {
+        self.disk.borrow_mut().files.crash();
         SimStore {
             inner: self.inner.reopen(),
             disk: self.disk.clone(),
@@ -66,12 +81,13 @@ impl SimStore {
     /// Runs one write unless the disk is full, counting it when it fails.
     fn guarded<T>(
         &mut self,
-        write: impl FnOnce(&mut MemStore) -> Result<T, StoreError>,
+        write: impl FnOnce(&mut SimStore) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let result = if self.disk.borrow().full {
+        let full = self.disk.borrow().full;
+        let result = if full {
             Err(StoreError::Backend(DISK_FULL.into()))
         } else {
-            write(&mut self.inner)
+            write(self)
         };
         if result.is_err() {
             self.disk.borrow_mut().failed += 1;
@@ -126,24 +142,24 @@ impl ChainStore for SimStore {
     }
 
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
-        self.guarded(|inner| inner.write(batch))
+        self.guarded(|store| store.inner.write(batch))
     }
 }
 
 impl BlockFiles for SimStore {
     fn append(&mut self, kind: FileKind, payload: &[u8]) -> Result<FilePos, StoreError> {
-        self.guarded(|inner| inner.append(kind, payload))
+        self.guarded(|store| store.disk.borrow_mut().files.append(kind, payload))
     }
 
     fn read(&self, kind: FileKind, pos: FilePos) -> Result<Vec<u8>, StoreError> {
-        self.inner.read(kind, pos)
+        self.disk.borrow().files.read(kind, pos)
     }
 
     fn sync(&mut self) -> Result<FileEnds, StoreError> {
-        self.guarded(|inner| inner.sync())
+        self.guarded(|store| store.disk.borrow_mut().files.sync())
     }
 
     fn truncate(&mut self, ends: FileEnds) -> Result<(), StoreError> {
-        self.inner.truncate(ends)
+        self.disk.borrow_mut().files.truncate(ends)
     }
 }

@@ -6,7 +6,9 @@
 
 use crate::adversary;
 use crate::calendar::Calendar;
+use crate::calls::{self, Call, RpcWatch, WsHeard, WS_CLIENT};
 use crate::digest::Digest;
+use crate::files::SimFiles;
 use crate::net::{Arrival, ConnId, NetEvent, Network};
 use crate::run::Step;
 use crate::scenario::{Attack, Plan};
@@ -16,12 +18,15 @@ use rbtcd_core::chain::ChainStore;
 use rbtcd_core::harness::START;
 use rbtcd_core::mining::{search, MinerWork};
 use rbtcd_core::net::peer::PeerId;
-use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time};
+use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, RpcSettings, Time};
 use rbtcd_core::params::Params;
-use rbtcd_core::primitives::{BlockHash, Txid};
+use rbtcd_core::primitives::{BlockHash, Transaction, Txid};
 use rbtcd_core::rng::Rng;
+use rbtcd_core::rpc::auth::Credentials;
+use rbtcd_core::rpc::{RequestId, Rights};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
 
 /// The P2P port every simulated node listens on.
 pub const PORT: u16 = 18444;
@@ -73,6 +78,12 @@ pub struct Stats {
     pub partitions: u64,
     /// Adversary attack rounds.
     pub attacks: u64,
+    /// HTTP JSON-RPC requests and WebSocket requests the controller sent.
+    pub rpc_calls: u64,
+    /// Block notifications WebSocket clients heard.
+    pub ws_blocks: u64,
+    /// Transaction notifications WebSocket clients heard.
+    pub ws_txs: u64,
 }
 
 /// What a recorded run keeps for its plot: every node's tip height over time, when nodes
@@ -153,6 +164,8 @@ pub struct Slot {
     seeds: Vec<SocketAddr>,
     /// The adversary's own randomness.
     rng: Rng,
+    /// This run of the node's RPC requests and WebSocket client.
+    pub rpc: RpcWatch,
 }
 
 /// The whole simulated network's state.
@@ -185,6 +198,8 @@ pub struct World {
     pub timeline: Option<Timeline>,
     /// The workload's transactions and what became of them.
     pub submitted: BTreeMap<Txid, TxFate>,
+    /// The next HTTP request id (above the WebSocket client's opening ids).
+    next_request: RequestId,
 }
 
 /// The address of node `i`: one distinct public /16 per node, so the address manager's
@@ -208,6 +223,8 @@ impl World {
     /// A world for `plan`, every node down on a copy of the premined chain.
     pub fn new(params: Params, plan: Plan, seed: u64) -> World {
         let (premined, _) = workload::premined(&params);
+        let files = SimFiles::copy_of(premined, Rc::default())
+            .expect("the premined chain's files read back");
         let mut rng = Rng::new(seed ^ 0x5107_5eed);
         let slots = (0..plan.nodes)
             .map(|i| {
@@ -215,7 +232,7 @@ impl World {
                 rng.shuffle(&mut others);
                 Slot {
                     addr: addr_of(i),
-                    store: SimStore::new(premined),
+                    store: SimStore::new(premined, files.clone()),
                     node: None,
                     conns: BTreeMap::new(),
                     next_peer: 1,
@@ -227,6 +244,7 @@ impl World {
                     due: None,
                     seeds: others.into_iter().take(SEED_ADDRS).map(addr_of).collect(),
                     rng: rng.fork(),
+                    rpc: RpcWatch::default(),
                 }
             })
             .collect();
@@ -253,6 +271,7 @@ impl World {
             stats: Stats::default(),
             timeline: None,
             submitted: BTreeMap::new(),
+            next_request: 100,
             plan,
         }
     }
@@ -290,12 +309,18 @@ impl World {
         slot.store.set_full(false);
         slot.conns.clear();
         slot.work = None;
+        slot.rpc = RpcWatch::default();
         let mining = self.plan.hash_rate.get(i).is_some_and(|r| *r > 0.0);
+        let admin = (calls::CREDENTIALS.0.into(), calls::CREDENTIALS.1.into());
         let config = NodeConfig {
             block_max_weight: BLOCK_MAX_WEIGHT,
             max_send_queue: Some(MAX_SEND_QUEUE),
             generate: mining,
             mining_addrs: vec![workload::mining_address(&self.params)],
+            rpc: RpcSettings {
+                credentials: Credentials::new(Some(&admin), None),
+                ..RpcSettings::default()
+            },
             ..NodeConfig::default()
         };
         let seed = self.seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (slot.starts << 48);
@@ -342,6 +367,85 @@ impl World {
                 addrs,
             },
         );
+        // Its WebSocket client connects without credentials, authenticates and subscribes.
+        if !self.is_up(i) {
+            return;
+        }
+        self.slots[i].rpc.connected = true;
+        self.feed(
+            i,
+            Input::WsOpened {
+                client: WS_CLIENT,
+                rights: None,
+            },
+        );
+        for (id, text) in calls::ws_opening().into_iter().enumerate() {
+            self.ws_send(i, id as u64, text);
+        }
+    }
+
+    /// Sends node `i`'s WebSocket client's request `id`.
+    fn ws_send(&mut self, i: usize, id: u64, text: String) {
+        if !self.slots[i].rpc.connected {
+            return;
+        }
+        self.slots[i].rpc.ws_outstanding.insert(id);
+        self.feed(
+            i,
+            Input::WsMessage {
+                client: WS_CLIENT,
+                text,
+            },
+        );
+    }
+
+    /// A fresh HTTP request id.
+    fn request_id(&mut self) -> RequestId {
+        self.next_request += 1;
+        self.next_request
+    }
+
+    /// Sends running node `i` a call drawn from `rng` (the controller's RPC load).
+    pub fn rpc(&mut self, i: usize, rng: &mut Rng, other: usize) {
+        let Some(node) = self.slots[i].node.as_ref() else {
+            return;
+        };
+        let chain = node.chain();
+        let tip = chain.tip();
+        let at = |h: u32| chain.index().main_at(h).copied().unwrap_or(tip.hash);
+        let target = calls::Target {
+            tip: tip.hash,
+            below: at(tip.height.saturating_sub(20)),
+            under_tip: at(tip.height.saturating_sub(1)),
+            other: addr_of(other),
+            address: workload::mining_address(&self.params).to_string(),
+        };
+        let id = self.request_id();
+        self.stats.rpc_calls += 1;
+        match calls::draw(rng, id, &target) {
+            Call::Http(body) => self.http(i, id, body),
+            Call::Ws(text) => self.ws_send(i, id, text),
+        }
+    }
+
+    /// Sends node `i` HTTP request `id` with `body`, from the admin user.
+    fn http(&mut self, i: usize, id: RequestId, body: Vec<u8>) {
+        self.slots[i].rpc.outstanding.insert(id);
+        self.feed(
+            i,
+            Input::Rpc {
+                id,
+                rights: Rights::Admin,
+                body,
+            },
+        );
+    }
+
+    /// Submits workload transaction `tx` to node `i` with `sendrawtransaction`.
+    pub fn send_raw_tx(&mut self, i: usize, tx: &Transaction) {
+        let id = self.request_id();
+        self.slots[i].rpc.sends.insert(id, tx.txid());
+        self.http(i, id, calls::send_raw(tx, id));
     }
 
     /// Takes node `i` down at once (a process kill: nothing in flight is written); its
@@ -357,6 +461,8 @@ impl World {
         }
         slot.conns.clear();
         slot.work = None;
+        // A killed process answers nothing more; its clients see their connections reset.
+        slot.rpc = RpcWatch::default();
         if let Some(due) = slot.due.take() {
             self.timers.remove(&(due, i));
         }
@@ -528,6 +634,8 @@ impl World {
         let Some(node) = slot.node.as_mut() else {
             return;
         };
+        let first_note = notes.len();
+        let mut rpc = Vec::new();
         node.handle(now, input);
         while let Some(out) = node.poll_output() {
             match out {
@@ -561,13 +669,108 @@ impl World {
                 Output::Resolve { .. } => {}
                 Output::Notify(n) => notes.push(n),
                 Output::MineOn(work) => slot.work = work,
-                // No RPC or WebSocket clients are simulated yet, so nothing asks for these.
                 Output::RpcReply { .. }
                 | Output::Ws { .. }
                 | Output::WsClose { .. }
                 | Output::LogLevels(_)
-                | Output::Shutdown => {}
+                | Output::Shutdown => rpc.push(out),
             }
+        }
+        self.check_rpc(i, &notes[first_note..], rpc);
+    }
+
+    /// The RPC invariants over the outputs of one input to node `i`: every reply answers a
+    /// request sent and not yet answered; the WebSocket client is never closed, and once
+    /// subscribed hears of exactly the blocks the node connected and disconnected and the
+    /// transactions it accepted (`notes`), each once and in order.
+    fn check_rpc(&mut self, i: usize, notes: &[Notification], outputs: Vec<Output>) {
+        let watch = &self.slots[i].rpc;
+        let (blocks, txs) = (watch.blocks, watch.txs);
+        let (mut heard_blocks, mut heard_txs) = (Vec::new(), Vec::new());
+        for out in outputs {
+            match out {
+                Output::RpcReply { id, body } => {
+                    let watch = &mut self.slots[i].rpc;
+                    if !watch.outstanding.remove(&id) {
+                        self.violations
+                            .push(format!("node {i} answered request {id} again, or unasked"));
+                    }
+                    if let Some(txid) = watch.sends.remove(&id) {
+                        if let (Some(why), Some(fate)) =
+                            (calls::reply_error(&body), self.submitted.get_mut(&txid))
+                        {
+                            fate.rejected.get_or_insert(why);
+                        }
+                    }
+                    self.digest.add(&id.to_le_bytes());
+                    self.digest.add(body.as_bytes());
+                }
+                Output::Ws { client, text } => {
+                    if client != WS_CLIENT || !self.slots[i].rpc.connected {
+                        self.violations.push(format!(
+                            "node {i} wrote to unknown WebSocket client {client}"
+                        ));
+                        continue;
+                    }
+                    match calls::hear(&text) {
+                        Ok(WsHeard::Block(b)) => heard_blocks.push(b),
+                        Ok(WsHeard::Tx(t)) => heard_txs.push(t),
+                        Ok(WsHeard::Reply(id)) => {
+                            let ok = calls::reply_ok(&text);
+                            if !self.slots[i].rpc.ws_replied(id, ok) {
+                                self.violations.push(format!(
+                                    "node {i} answered WebSocket request {id} again, or unasked"
+                                ));
+                            }
+                            self.digest.add(text.as_bytes());
+                        }
+                        Ok(WsHeard::Other) => {}
+                        Err(e) => self
+                            .violations
+                            .push(format!("node {i} sent its WebSocket client {e}")),
+                    }
+                }
+                Output::WsClose { client } => {
+                    self.slots[i].rpc.connected = false;
+                    self.violations.push(format!(
+                        "node {i} closed WebSocket client {client}, which authenticated"
+                    ));
+                }
+                other => self
+                    .violations
+                    .push(format!("node {i} did what no client asked: {other:?}")),
+            }
+        }
+        let expected_blocks: Vec<String> = notes
+            .iter()
+            .filter(|_| blocks)
+            .filter_map(|n| match n {
+                Notification::BlockConnected { hash, .. } => Some(format!("blockconnected {hash}")),
+                Notification::BlockDisconnected { hash, .. } => {
+                    Some(format!("blockdisconnected {hash}"))
+                }
+                _ => None,
+            })
+            .collect();
+        let expected_txs: Vec<String> = notes
+            .iter()
+            .filter(|_| txs)
+            .filter_map(|n| match n {
+                Notification::TxAccepted(tx) => Some(tx.txid().to_string()),
+                _ => None,
+            })
+            .collect();
+        self.stats.ws_blocks += heard_blocks.len() as u64;
+        self.stats.ws_txs += heard_txs.len() as u64;
+        if heard_blocks != expected_blocks {
+            self.violations.push(format!(
+                "node {i}'s WebSocket client heard {heard_blocks:?} of blocks {expected_blocks:?}"
+            ));
+        }
+        if heard_txs != expected_txs {
+            self.violations.push(format!(
+                "node {i}'s WebSocket client heard {heard_txs:?} of transactions {expected_txs:?}"
+            ));
         }
     }
 
@@ -639,5 +842,86 @@ impl World {
             Notification::PeerReady(_) => {}
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Kind;
+    use rbtcd_core::params::Network;
+
+    /// A calm two-node world with node 0 started (its WebSocket client subscribed).
+    fn started() -> World {
+        let plan = Plan::derive(Kind::Calm, 1, 2, 0.1);
+        let mut world = World::new(Params::new(Network::Regtest), plan, 1);
+        world.start_node(0);
+        world
+    }
+
+    #[test]
+    fn the_websocket_client_subscribes_at_start_and_requests_are_answered_once() {
+        let mut world = started();
+        let watch = &world.slots[0].rpc;
+        assert!(watch.connected && watch.blocks && watch.txs, "{watch:?}");
+        assert!(watch.ws_outstanding.is_empty(), "{watch:?}");
+        let mut rng = Rng::new(7);
+        for _ in 0..40 {
+            world.rpc(0, &mut rng, 1);
+        }
+        assert_eq!(world.stats.rpc_calls, 40);
+        let watch = &world.slots[0].rpc;
+        // Long calls (generate, rescan) may still run; the rest were answered at once.
+        assert!(
+            watch.outstanding.len() + watch.ws_outstanding.len() < 10,
+            "{watch:?}"
+        );
+        assert!(world.violations.is_empty(), "{:?}", world.violations);
+    }
+
+    #[test]
+    fn a_reply_to_no_request_is_a_violation() {
+        let mut world = started();
+        let reply = Output::RpcReply {
+            id: 5,
+            body: "{}".into(),
+        };
+        world.check_rpc(0, &[], vec![reply]);
+        assert_eq!(
+            world.violations,
+            ["node 0 answered request 5 again, or unasked"]
+        );
+    }
+
+    #[test]
+    fn a_block_connected_without_its_notification_is_a_violation() {
+        let mut world = started();
+        let hash = world.slots[0].node.as_ref().unwrap().chain().tip().hash;
+        let note = Notification::BlockConnected {
+            hash,
+            height: 1,
+            txs: 1,
+            time: 0,
+        };
+        world.check_rpc(0, std::slice::from_ref(&note), Vec::new());
+        assert_eq!(world.violations.len(), 1, "{:?}", world.violations);
+        assert!(world.violations[0].contains("heard [] of blocks"));
+        // Heard twice is as wrong as not heard.
+        let text =
+            format!(r#"{{"jsonrpc":"1.0","method":"blockconnected","params":["{hash}",1,0]}}"#);
+        let twice = vec![
+            Output::Ws {
+                client: WS_CLIENT,
+                text: text.clone(),
+            },
+            Output::Ws {
+                client: WS_CLIENT,
+                text,
+            },
+        ];
+        world.check_rpc(0, std::slice::from_ref(&note), twice.clone());
+        assert_eq!(world.violations.len(), 2, "{:?}", world.violations);
+        world.check_rpc(0, &[note], twice[..1].to_vec());
+        assert_eq!(world.violations.len(), 2, "{:?}", world.violations);
     }
 }

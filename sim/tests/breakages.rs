@@ -8,8 +8,10 @@ use rbtcd_core::node::{Input, Node, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rng::Rng;
 use rbtcd_sim::breakage::{Breakage, Context};
+use rbtcd_sim::files::SimFiles;
 use rbtcd_sim::store::SimStore;
 use rbtcd_sim::workload::{premined, template, Wallet, BLOCK_MAX_WEIGHT};
+use std::rc::Rc;
 use std::time::Duration;
 
 /// The `RuleError` variant each breakage must produce.
@@ -48,7 +50,8 @@ fn expected(b: Breakage) -> &'static str {
 fn every_breakage_is_refused_for_its_own_rule() {
     let params = Params::new(Network::Regtest);
     let (base, blocks) = premined(&params);
-    let store = SimStore::new(base);
+    let files = SimFiles::copy_of(base, Rc::default()).unwrap();
+    let store = SimStore::new(base, files);
     let config = NodeConfig {
         block_max_weight: BLOCK_MAX_WEIGHT,
         ..NodeConfig::default()

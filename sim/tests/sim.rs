@@ -19,26 +19,20 @@ fn mixed(seed: u64) -> Options {
 /// had (fixed in `chain::index`: such headers no longer lead). 5 and 13 are also in the sweep.
 const ONCE_FAILING: [u64; 9] = [39, 1007, 1019, 1023, 1032, 1043, 1044, 1045, 1059];
 
-/// Seeds found failing once adversaries broke blocks in every way the rules name, not fixed
-/// yet: honest nodes stay on the old tip because an adversary's header at the next height
-/// (its block failing context-free checks, or never delivered: the adversary was dropped or
-/// killed in between) leads their header chain, first seen among equal-work headers (and
-/// after a restart the in-memory "failed" mark is gone), and blocks are only downloaded along
-/// the best header chain, so the honest block at the same height is never fetched. Core
-/// downloads toward each peer's best known block when it has more work than the tip; the fix
-/// belongs in the download plan (`net/download.rs`, `net/syncmgr.rs`). Run with `--ignored`.
-const OPEN: [u64; 2] = [18, 32];
+// Seeds 18 and 32 of the sweep once failed too: honest nodes stayed on the old tip because an
+// adversary's header at the next height (its block failing context-free checks, or never
+// delivered) led their header chain, first seen among equal-work headers and, after a restart,
+// no longer marked failed, while blocks were only downloaded along the best header chain, so
+// the honest block at that height was never fetched. Fixed in the download plan
+// (`node::sync::request_blocks`): as Core, a node also downloads toward a peer's best block
+// when it has more work than the tip, and a header chain switch forgets the old branch's
+// blocks.
 
-/// The `part`th quarter of seeds 1..=32 (less the open ones); fails listing each failing seed
+/// The `part`th quarter of seeds 1..=32; fails listing each failing seed
 /// with its replay command.
 fn eight_seeds(part: usize) {
     let seeds: Vec<u64> = (1..=32).collect();
-    let quarter: Vec<u64> = seeds[part * 8..part * 8 + 8]
-        .iter()
-        .copied()
-        .filter(|s| !OPEN.contains(s))
-        .collect();
-    sweep(&quarter);
+    sweep(&seeds[part * 8..part * 8 + 8]);
 }
 
 /// Runs the mixed scenario on each seed; fails listing each failing seed with its replay
@@ -86,12 +80,6 @@ fn seeds_that_once_failed_now_converge() {
 }
 
 #[test]
-#[ignore = "open: see OPEN"]
-fn open_seeds_converge() {
-    sweep(&OPEN);
-}
-
-#[test]
 fn a_seed_replays_to_the_same_digest_and_another_seed_differs() {
     let first = run(&mixed(1001));
     let again = run(&mixed(1001));
@@ -102,4 +90,44 @@ fn a_seed_replays_to_the_same_digest_and_another_seed_differs() {
         first.digest, other.digest,
         "the digest ignores what happened"
     );
+}
+
+/// Seeds the soak of 12-node, quarter-hour mixed runs found failing that pass since main's
+/// `ibd` and `hostile` work merged (undiagnosed: the fix is somewhere in that merge).
+const SMALL_NOW_PASSING: [u64; 2] = [38, 188];
+
+/// Seeds the soak of 12-node, quarter-hour mixed runs found failing, not fixed yet: honest
+/// nodes do not converge after the quiet period, in runs with adversaries (they pass without
+/// them); most stay on one tip (often the premined one) while one or two others each hold a
+/// block of their own that never spreads. Seed 296 looked at: every honest node's best header
+/// is an adversary's block at height 201 whose data never came, two honest miners each hold
+/// their own block at 201 as tip, and no other node ever learns of those blocks (every peer's
+/// best known block stays the premined tip), so the branch download never starts. Suspected:
+/// header sync follows one "leader" peer whenever a peer claims more blocks than our best
+/// header, which reconnecting adversaries (fake start heights) keep winning, so honest peers
+/// are never asked for headers. Run with `--ignored`.
+const OPEN_SMALL: [u64; 6] = [61, 142, 175, 296, 310, 586];
+
+/// Runs the 12-node, quarter-hour mixed scenario on each seed; fails listing the failures.
+fn small_sweep(seeds: &[u64]) {
+    let mut failures = Vec::new();
+    for &seed in seeds {
+        let options = Options::new(seed, 12, 0.25, Kind::Mixed);
+        let report = run(&options);
+        if !report.passed() {
+            failures.push(format!("seed {seed}: {:?}", report.violations));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn small_soak_seeds_that_once_failed_converge() {
+    small_sweep(&SMALL_NOW_PASSING);
+}
+
+#[test]
+#[ignore = "open: see OPEN_SMALL"]
+fn small_soak_seeds_converge() {
+    small_sweep(&OPEN_SMALL);
 }

@@ -185,6 +185,34 @@ impl<P: Ord + Copy> Downloader<P> {
         if picks.is_empty() && in_flight == 0 && beyond_window {
             self.note_window_blocked(peer, lowest, now);
         }
+        self.request(peer, picks, now)
+    }
+
+    /// Requests from `peer` blocks of a branch that is not the best header chain's (`blocks`,
+    /// lowest first): the peer's own best chain, when it has more work than our tip (Core
+    /// downloads toward each peer's best block, not only along its best header). Skips blocks
+    /// already in flight and fills the peer's free slots; the requests are tracked like any
+    /// other (timeouts, stalls, a departed peer's blocks), but no block is added to the needed
+    /// ones.
+    pub fn assign_branch(
+        &mut self,
+        peer: P,
+        blocks: &[(u32, BlockHash)],
+        now: u64,
+    ) -> Vec<BlockHash> {
+        self.peers.entry(peer).or_default();
+        let free = MAX_IN_FLIGHT_PER_PEER.saturating_sub(self.in_flight_from(peer));
+        let picks: Vec<(u32, BlockHash)> = blocks
+            .iter()
+            .filter(|(_, hash)| !self.in_flight.contains_key(hash))
+            .take(free)
+            .copied()
+            .collect();
+        self.request(peer, picks, now)
+    }
+
+    /// Records `picks` as requested from `peer` at `now`; returns their hashes.
+    fn request(&mut self, peer: P, picks: Vec<(u32, BlockHash)>, now: u64) -> Vec<BlockHash> {
         for (height, hash) in &picks {
             self.in_flight.insert(
                 *hash,
@@ -320,6 +348,32 @@ mod tests {
             d.need(h, hash(h));
         }
         d
+    }
+
+    #[test]
+    fn a_branch_is_requested_beside_the_needed_blocks_and_leaves_them_needed() {
+        let mut d = with_blocks(20);
+        let other: Vec<(u32, BlockHash)> = (1..=3).map(|h| (h, hash(1000 + h))).collect();
+        assert_eq!(
+            d.assign_branch(5, &other, 0),
+            [hash(1001), hash(1002), hash(1003)]
+        );
+        assert!(
+            d.assign_branch(6, &other, 0).is_empty(),
+            "already in flight"
+        );
+        assert_eq!(d.in_flight_from(5), 3);
+        assert_eq!(d.received(&hash(1002), 0), Some(5));
+        assert_eq!(
+            d.remaining(),
+            20,
+            "block 2 of the best chain is still needed"
+        );
+        assert_eq!(d.assign(6, 20, 0)[..2], [hash(1), hash(2)]);
+        d.peer_gone(5);
+        // The caller leaves stored blocks out of the branch it passes.
+        let rest = [other[0], other[2]];
+        assert_eq!(d.assign_branch(7, &rest, 0), [hash(1001), hash(1003)]);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! `m_recent_rejects`), so a flood of distinct bad transactions costs a fixed 1.3 MB instead of
 //! a set that grows with every one.
 //!
+//! The words are allocated at the first insert and released by [`RollingBloom::reset`] (the
+//! node resets on every new tip): a node that refuses nothing between two blocks neither holds
+//! the 1.3 MB nor clears it per block.
+//!
 //! Keys are split into three generations of `n / 2`; each position of the filter holds two bits
 //! naming the generation that last set it (0: none). Starting a new generation clears the
 //! positions of the oldest one, so the filter forgets in blocks instead of filling up.
@@ -14,8 +18,10 @@ use crate::primitives::murmur3::murmur3;
 #[derive(Clone, Debug)]
 pub struct RollingBloom {
     /// Pairs of words: bit `b` of word `2i` and of word `2i + 1` are the low and high bits of one
-    /// position's generation number.
+    /// position's generation number. Empty until the first insert after creation or a reset.
     data: Vec<u64>,
+    /// Length of `data` once allocated.
+    words: usize,
     hash_funcs: u32,
     entries_per_generation: u32,
     entries_this_generation: u32,
@@ -36,7 +42,8 @@ impl RollingBloom {
             / (1.0 - (log_fp / f64::from(hash_funcs)).exp()).ln())
         .ceil() as usize;
         RollingBloom {
-            data: vec![0; bits.div_ceil(64).max(1) * 2],
+            data: Vec::new(),
+            words: bits.div_ceil(64).max(1) * 2,
             hash_funcs,
             entries_per_generation,
             entries_this_generation: 0,
@@ -48,13 +55,16 @@ impl RollingBloom {
     /// The word pair and bit holding position `n` of `key`.
     fn position(&self, n: u32, key: &[u8]) -> (usize, u32) {
         let h = murmur3(n.wrapping_mul(0xfba4_c795).wrapping_add(self.tweak), key);
-        let pairs = (self.data.len() / 2) as u64;
+        let pairs = (self.words / 2) as u64;
         let pair = ((u64::from(h) * pairs) >> 32) as usize;
         (pair * 2, h & 63)
     }
 
     /// Adds `key`, starting a new generation (and forgetting the oldest) when this one is full.
     pub fn insert(&mut self, key: &[u8]) {
+        if self.data.is_empty() {
+            self.data = vec![0; self.words];
+        }
         if self.entries_this_generation == self.entries_per_generation {
             self.entries_this_generation = 0;
             self.generation = if self.generation == 3 {
@@ -85,22 +95,24 @@ impl RollingBloom {
     /// True when `key` was inserted within the remembered window (or, rarely, a false
     /// positive).
     pub fn contains(&self, key: &[u8]) -> bool {
-        (0..self.hash_funcs).all(|n| {
-            let (at, bit) = self.position(n, key);
-            ((self.data[at] | self.data[at + 1]) >> bit) & 1 == 1
-        })
+        !self.data.is_empty()
+            && (0..self.hash_funcs).all(|n| {
+                let (at, bit) = self.position(n, key);
+                ((self.data[at] | self.data[at + 1]) >> bit) & 1 == 1
+            })
     }
 
-    /// Forgets everything, keeping the memory.
+    /// Forgets everything and releases the words until the next insert.
     pub fn reset(&mut self) {
-        self.data.iter_mut().for_each(|w| *w = 0);
+        self.data = Vec::new();
         self.entries_this_generation = 0;
         self.generation = 1;
     }
 
-    /// Bytes the filter holds (fixed at creation).
+    /// Bytes the filter holds once anything is inserted (fixed at creation): what a budget
+    /// must allow for.
     pub fn memory(&self) -> usize {
-        self.data.len() * 8
+        self.words * 8
     }
 }
 
@@ -146,6 +158,19 @@ mod tests {
         assert!(false_hits <= 2, "{false_hits} false positives in 200,000");
         f.reset();
         assert!(!f.contains(&key(299_999)));
+    }
+
+    #[test]
+    fn words_are_held_only_between_an_insert_and_a_reset() {
+        let mut f = RollingBloom::new(120_000, 0.000_001, 5);
+        assert!(f.data.is_empty() && !f.contains(&key(1)));
+        f.insert(&key(1));
+        assert_eq!(f.data.len() * 8, f.memory());
+        assert!(f.contains(&key(1)));
+        f.reset();
+        assert!(f.data.is_empty() && !f.contains(&key(1)));
+        f.insert(&key(2));
+        assert!(f.contains(&key(2)) && !f.contains(&key(1)));
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! peer in parallel through the [`Downloader`], with stall detection; and the read-only
 //! answers to other peers' `getheaders` and `getblocks`.
 
-use super::download::Downloader;
+use super::download::{Downloader, WINDOW};
 use super::peer::PeerId;
 use crate::chain::index::BlockIndex;
-use crate::chain::Status;
+use crate::chain::{IndexEntry, Status};
 use crate::primitives::{BlockHash, BlockHeader};
 use crate::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +34,8 @@ pub struct SyncManager {
     headers_asked: BTreeMap<PeerId, u64>,
     /// Peers that were sent a getheaders at least once.
     asked_once: BTreeSet<PeerId>,
+    /// The best header the wanted blocks lead to.
+    scheduled_best: Option<BlockHash>,
 }
 
 impl SyncManager {
@@ -65,10 +67,23 @@ impl SyncManager {
 
     /// Hands every block on the best header chain that lacks data to the downloader. Walks back
     /// from the best header to the first block stored or already wanted; when the header chain
-    /// switched branches, requests above the fork are dropped first.
+    /// switched branches, the old branch's wanted blocks are dropped first (one left behind
+    /// below the fork would hold the download window's start for good).
     pub fn schedule(&mut self, index: &BlockIndex) {
+        let best = index.best_header();
+        let extends = |last: &BlockHash| {
+            index
+                .get(last)
+                .and_then(|l| index.ancestor(&best.hash, l.height))
+                .is_some_and(|a| a.hash == *last)
+        };
+        if self.scheduled_best.is_some_and(|last| !extends(&last)) {
+            self.downloader.truncate_from(0);
+            self.wanted.clear();
+        }
+        self.scheduled_best = Some(best.hash);
         let mut fresh = Vec::new();
-        let mut cur = index.best_header();
+        let mut cur = best;
         while !cur.status.contains(Status::DATA_STORED)
             && !cur.status.is_invalid()
             && !self.wanted.contains(&cur.hash)
@@ -147,6 +162,26 @@ pub fn locator(index: &BlockIndex, from: &BlockHash) -> Vec<BlockHash> {
         height = height.saturating_sub(step);
     }
     hashes
+}
+
+/// The blocks lacking data on the chain ending at `tip`, lowest first: walking back from `tip`
+/// to the first block stored. Empty when the walk meets an invalid block or goes further back
+/// than the download window (a branch that long is not fetched this way).
+pub fn missing_branch(index: &BlockIndex, tip: &IndexEntry) -> Vec<(u32, BlockHash)> {
+    let mut branch = Vec::new();
+    let mut cur = tip;
+    while !cur.status.contains(Status::DATA_STORED) {
+        if cur.status.is_invalid() || branch.len() >= WINDOW as usize {
+            return Vec::new();
+        }
+        branch.push((cur.height, cur.hash));
+        match index.get(&cur.header.prev_blockhash) {
+            Some(parent) => cur = parent,
+            None => return Vec::new(),
+        }
+    }
+    branch.reverse();
+    branch
 }
 
 /// Height of the last block the chains ending at `a` and `b` share.
@@ -284,5 +319,56 @@ mod tests {
         assert_eq!(s.downloader.remaining(), 20);
         assert_eq!(s.block_arrived(&blocks[10].block_hash(), 0), None);
         assert_eq!(s.downloader.remaining(), 19);
+    }
+
+    #[test]
+    fn a_header_chain_switch_forgets_every_block_of_the_old_branch() {
+        let params = Params::new(Network::Regtest);
+        let (_, a) = mine_chain(&params, 3, b"a");
+        let (_, b) = mine_chain(&params, 4, b"b");
+        let now = crate::harness::START.unix_secs();
+        let mut c = Chain::open(params, MemStore::new()).unwrap();
+        for block in &b[..2] {
+            c.process_block(block.clone(), now).unwrap();
+        }
+        let headers = |blocks: &[crate::primitives::Block]| -> Vec<BlockHeader> {
+            blocks.iter().map(|b| b.header).collect()
+        };
+        c.process_headers(&headers(&a), now).unwrap();
+        let mut s = SyncManager::default();
+        s.schedule(c.index());
+        assert_eq!(s.downloader.remaining(), 3, "branch a from its first block");
+        // Branch b, whose first two blocks are stored, takes the lead again.
+        c.process_headers(&headers(&b[2..]), now).unwrap();
+        s.schedule(c.index());
+        assert_eq!(
+            s.downloader.lowest_needed(),
+            Some(3),
+            "a's blocks 1 and 2 are gone"
+        );
+        assert_eq!(s.downloader.remaining(), 2);
+    }
+
+    #[test]
+    fn a_missing_branch_runs_from_the_last_stored_block_to_its_tip() {
+        let params = Params::new(Network::Regtest);
+        let (_, a) = mine_chain(&params, 5, b"a");
+        let (_, b) = mine_chain(&params, 3, b"b");
+        let now = crate::harness::START.unix_secs();
+        let mut c = Chain::open(params, MemStore::new()).unwrap();
+        c.process_block(b[0].clone(), now).unwrap();
+        let headers: Vec<BlockHeader> = b.iter().map(|b| b.header).collect();
+        c.process_headers(&headers, now).unwrap();
+        let headers: Vec<BlockHeader> = a.iter().map(|b| b.header).collect();
+        c.process_headers(&headers, now).unwrap();
+        let index = c.index();
+        assert_eq!(index.best_header().hash, a[4].block_hash());
+        let tip = index.get(&b[2].block_hash()).unwrap();
+        assert_eq!(
+            missing_branch(index, tip),
+            [(2, b[1].block_hash()), (3, b[2].block_hash())]
+        );
+        let stored = index.get(&b[0].block_hash()).unwrap();
+        assert!(missing_branch(index, stored).is_empty());
     }
 }

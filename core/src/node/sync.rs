@@ -155,7 +155,12 @@ impl<S: ChainStore> Node<S> {
         self.request_txs(peer);
     }
 
-    /// Asks every ready peer for blocks it can serve, lowest heights first.
+    /// Asks every ready peer for blocks it can serve, lowest heights first: those of the best
+    /// header chain it has, or else, when its own best block has more work than our tip but
+    /// lies on another branch, the blocks toward it (Core's rule: the best header may be one
+    /// whose block never comes, such as an adversary's that failed its checks before a restart
+    /// forgot so, or whose sender left, while an honest peer's block at the same height would
+    /// move the tip).
     pub(super) fn request_blocks(&mut self) {
         #[cfg(feature = "planted-bug-no-refetch")]
         if self.restarted {
@@ -184,16 +189,23 @@ impl<S: ChainStore> Node<S> {
                     h
                 }
             };
-            candidates.push((*id, height));
+            candidates.push((*id, height, known));
         }
-        for (peer, height) in candidates {
+        let tip_work = index.tip().chain_work;
+        for (peer, height, known) in candidates {
             if self.sync.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
                 continue;
             }
-            let hashes = self
-                .sync
-                .downloader
-                .assign(peer, height, self.now.as_millis());
+            let now = self.now.as_millis();
+            let mut hashes = self.sync.downloader.assign(peer, height, now);
+            let index = self.chain.index();
+            let off_best = index
+                .get(&known)
+                .filter(|k| k.height > height && k.chain_work > tip_work);
+            if let Some(k) = off_best.filter(|_| hashes.is_empty()) {
+                let branch = syncmgr::missing_branch(index, k);
+                hashes = self.sync.downloader.assign_branch(peer, &branch, now);
+            }
             if !hashes.is_empty() {
                 let inv = hashes
                     .into_iter()
