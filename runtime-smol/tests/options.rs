@@ -349,7 +349,7 @@ const EXERCISED: &[(&str, &[(&str, &str)])] = &[
         "rpcmaxclients",
         &[(
             "runtime-smol/tests/rpc.rs",
-            "slow_and_surplus_clients_are_turned_away_while_others_are_served",
+            "surplus_clients_get_503_and_unauthenticated_ones_hold_no_slot",
         )],
     ),
     (

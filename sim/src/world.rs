@@ -563,6 +563,7 @@ impl World {
                 // No RPC or WebSocket clients are simulated yet, so nothing asks for these.
                 Output::RpcReply { .. }
                 | Output::Ws { .. }
+                | Output::WsAuthenticated { .. }
                 | Output::WsClose { .. }
                 | Output::LogLevels(_)
                 | Output::Shutdown => {}

@@ -159,6 +159,7 @@ impl<S: ChainStore> Node<S> {
             c.rights = Some(rights);
         }
         self.ws.hub.add_client(client);
+        self.outputs.push_back(Output::WsAuthenticated { client });
         if let Some(id) = req.id {
             let reply = jsonrpc::response(req.version, Some(id), Ok(Value::Null));
             self.ws_send(client, &reply);

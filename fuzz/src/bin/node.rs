@@ -446,6 +446,7 @@ fn drain(
             | Output::Notify(_)
             | Output::MineOn(_)
             | Output::Ws { .. }
+            | Output::WsAuthenticated { .. }
             | Output::LogLevels(_)
             | Output::Shutdown => {}
         }

@@ -14,6 +14,7 @@ pub(crate) mod upnp;
 use crate::p2p::dialer::Dialer;
 use crate::p2p::progress::Progress;
 use crate::p2p::seeds::SeedResolver;
+use crate::rpc::ws::WsQueue;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
@@ -59,15 +60,15 @@ pub enum Event {
         /// Where the reply body goes.
         reply: Sender<String>,
     },
-    /// A WebSocket client connected (the RPC server's `client` token); the texts the node
-    /// sends it go to `out`, and dropping `out` closes the connection.
+    /// A WebSocket client connected (the RPC server's `client` token); what the node sends
+    /// it goes to `queue`, and dropping `queue` closes the connection.
     WsOpened {
         /// The RPC server's token for the connection.
         client: ClientId,
         /// What its upgrade request's credentials allow, if it had any.
         rights: Option<Rights>,
-        /// Its outgoing queue ([`WS_QUEUE_LIMIT`] deep).
-        out: Sender<String>,
+        /// Its outgoing queue.
+        queue: WsQueue,
     },
     /// Shut down: close every connection and return the node.
     Stop,
@@ -76,6 +77,14 @@ pub enum Event {
 /// Messages queued for one WebSocket client before it counts as too slow and is dropped, so
 /// a slow reader never holds up the node or other clients.
 pub const WS_QUEUE_LIMIT: usize = 4096;
+
+/// What the node task tells a WebSocket connection.
+pub enum WsOut {
+    /// A reply or notification to write.
+    Text(String),
+    /// The client passed `authenticate`: it takes its `rpcmaxwebsockets` slot now.
+    Authenticated,
+}
 
 /// Where the node task sends what is not for a socket.
 #[derive(Default)]
@@ -96,7 +105,7 @@ pub struct Sinks {
 struct Channels {
     writers: BTreeMap<PeerId, Sender<Vec<u8>>>,
     replies: BTreeMap<RequestId, Sender<String>>,
-    websockets: BTreeMap<ClientId, Sender<String>>,
+    websockets: BTreeMap<ClientId, WsQueue>,
 }
 
 /// Binds every listen address, or says which one failed and why (a busy port, typically).
@@ -173,9 +182,9 @@ pub async fn run<S: ChainStore + Send + 'static>(
             Event::WsOpened {
                 client,
                 rights,
-                out,
+                queue,
             } => {
-                task.channels.websockets.insert(client, out);
+                task.channels.websockets.insert(client, queue);
                 Input::WsOpened { client, rights }
             }
             Event::Connection(stream, addr, direction) => {
@@ -264,7 +273,10 @@ impl Task<'_> {
                         let _ = reply.try_send(body);
                     }
                 }
-                Output::Ws { client, text } => self.send_websocket(node, client, text),
+                Output::Ws { client, text } => self.send_websocket(node, client, WsOut::Text(text)),
+                Output::WsAuthenticated { client } => {
+                    self.send_websocket(node, client, WsOut::Authenticated)
+                }
                 Output::WsClose { client } => {
                     // Dropping the queue ends the connection's task, which closes it.
                     self.channels.websockets.remove(&client);
@@ -280,22 +292,27 @@ impl Task<'_> {
         fatal
     }
 
-    /// Queues `text` for a WebSocket client; one whose queue is full is disconnected, and
-    /// the node told so at once.
+    /// Queues `out` for a WebSocket client; one whose queue is full is closed at once (its
+    /// slot freed, nothing more written), and the node told so.
     fn send_websocket<S: ChainStore + Send + 'static>(
         &mut self,
         node: &mut Node<S>,
         client: ClientId,
-        text: String,
+        out: WsOut,
     ) {
         let Some(queue) = self.channels.websockets.get(&client) else {
             return;
         };
-        if queue.try_send(text).is_err() {
+        let queued = match out {
+            WsOut::Text(text) => queue.push(text),
+            WsOut::Authenticated => queue.out.try_send(WsOut::Authenticated).is_ok(),
+        };
+        if !queued {
             log::warn!(
                 target: "rbtcd::rpc",
-                "WebSocket client {client} has {WS_QUEUE_LIMIT} messages unread; disconnecting it"
+                "WebSocket client {client} does not read what it is sent; disconnecting it"
             );
+            queue.evict();
             self.channels.websockets.remove(&client);
             node.handle(unix_ms(), Input::WsClosed { client });
         }

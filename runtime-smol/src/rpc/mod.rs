@@ -1,5 +1,8 @@
 //! The JSON-RPC server's transports: HTTP (`/`) and WebSocket (`/ws`). They check
 //! credentials and move bytes; the node answers requests and runs WebSocket sessions.
 
+mod conn;
 pub mod http;
-pub(crate) mod ws;
+pub mod ws;
+
+pub use conn::{READ_TIMEOUT, UNAUTHENTICATED_BYTES};
