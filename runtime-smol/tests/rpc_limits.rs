@@ -11,6 +11,7 @@ use async_tungstenite::tungstenite::Message;
 use common::rpc::*;
 use futures::StreamExt;
 use rbtcd_core::rpc::auth::basic_auth;
+use rbtcd_core::rpc::jsonrpc::MAX_BATCH;
 use serde_json::json;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -196,5 +197,30 @@ fn a_websocket_client_that_does_not_read_is_dropped_and_frees_its_slot() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    assert_eq!(d.ok("getblockcount", json!([])), json!(0));
+}
+
+#[test]
+fn batches_are_capped_in_calls() {
+    let d = Daemon::start("batch", &[]);
+    let batch = |n: usize| -> Vec<u8> {
+        let calls: Vec<_> = (0..n)
+            .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "getblockcount"}))
+            .collect();
+        serde_json::to_vec(&calls).unwrap()
+    };
+    let (status, _, body) = d.post(Some(LIMITED), &batch(MAX_BATCH));
+    assert_eq!(status, 200);
+    let replies: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(replies.len(), MAX_BATCH);
+    assert!(replies.iter().all(|r| r["result"] == json!(0)));
+    // One call more and the whole batch is refused, saying why, in one reply.
+    let (status, _, body) = d.post(Some(LIMITED), &batch(MAX_BATCH + 1));
+    assert_eq!(status, 200);
+    let replies: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0]["error"]["code"], json!(-32600));
+    let message = replies[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&MAX_BATCH.to_string()), "{message}");
     assert_eq!(d.ok("getblockcount", json!([])), json!(0));
 }

@@ -205,6 +205,10 @@ pub async fn run<S: ChainStore + Send + 'static>(
         stopped = task.drain(&mut node);
     }
     drop(accept_tasks);
+    // Calls still queued hold their callers' reply channels: drop them now, so every caller
+    // hears the node is gone instead of waiting (and holding shutdown) forever.
+    rx.close();
+    while rx.try_recv().is_ok() {}
     node
 }
 
