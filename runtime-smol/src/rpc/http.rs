@@ -286,9 +286,7 @@ fn refuse_framing(req: &Request) -> Option<(StatusCode, &'static str)> {
     if req.header(headers::TRANSFER_ENCODING).is_some() {
         return Some((StatusCode::LengthRequired, "send a Content-Length"));
     }
-    let Some(lengths) = req.header(headers::CONTENT_LENGTH) else {
-        return None;
-    };
+    let lengths = req.header(headers::CONTENT_LENGTH)?;
     let values: Vec<&str> = lengths.iter().map(|v| v.as_str()).collect();
     let [value] = values.as_slice() else {
         return Some((StatusCode::BadRequest, "more than one Content-Length"));
@@ -322,7 +320,7 @@ fn connection(req: &tide::Request<Arc<Shared>>) -> Connection {
 fn authenticate(
     req: &tide::Request<Arc<Shared>>,
     conn: &Connection,
-) -> Result<Option<Rights>, Response> {
+) -> Result<Option<Rights>, Box<Response>> {
     let Some(header) = req.header(headers::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -331,7 +329,7 @@ fn authenticate(
         None => {
             log::warn!("RPC authentication failure from {}", conn.peer);
             conn.control.close();
-            Err(unauthorized())
+            Err(Box::new(unauthorized()))
         }
     }
 }
@@ -369,7 +367,7 @@ async fn call(mut req: tide::Request<Arc<Shared>>) -> tide::Result {
             conn.control.close();
             return Ok(unauthorized().into());
         }
-        Err(refused) => return Ok(refused.into()),
+        Err(refused) => return Ok((*refused).into()),
     };
     let shared = req.state().clone();
     {
@@ -425,7 +423,7 @@ async fn upgrade(req: tide::Request<Arc<Shared>>) -> tide::Result {
     };
     let rights = match authenticate(&req, &conn) {
         Ok(rights) => rights,
-        Err(refused) => return Ok(refused.into()),
+        Err(refused) => return Ok((*refused).into()),
     };
     let shared = req.state();
     let slot = match rights {
