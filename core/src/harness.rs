@@ -399,5 +399,5 @@ pub fn mine_chain_to(
         );
         blocks.push(block);
     }
-    (store, blocks)
+    (chain.into_store().expect("flushes"), blocks)
 }

@@ -5,14 +5,17 @@ mod common;
 
 use bitcoin::secp256k1::PublicKey;
 use rbtcd_core::chain::block_rules::{check_block_context, check_block_sanity};
+use rbtcd_core::chain::coins::{for_each_merged, CachedCoins, CoinsCache};
 use rbtcd_core::chain::connect::{connect_block, disconnect_block};
 use rbtcd_core::chain::index::BlockIndex;
+use rbtcd_core::chain::script_check::ScriptChecks;
 use rbtcd_core::chain::{
     ChainError, ChainStore, IndexEntry, MemStore, RuleError, Status, WriteBatch, WriteOp,
 };
 use rbtcd_core::mempool::Coin;
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{Block, Hash256, OutPoint, TxOut};
+use std::collections::BTreeMap;
 
 const HEIGHT: u32 = 277_647;
 
@@ -125,24 +128,24 @@ fn store_with(coins: &[(OutPoint, Coin)]) -> MemStore {
 /// An index holding only genesis: the block's connection is checked against its spent outputs,
 /// not against the 277,646 blocks before it.
 fn genesis_index(params: &Params) -> BlockIndex {
-    BlockIndex::new(IndexEntry {
-        hash: params.genesis_hash,
-        header: params.genesis.header,
-        height: 0,
-        chain_work: params.genesis.header.work(),
-        status: Status::VALID,
-    })
+    BlockIndex::new(IndexEntry::header_only(
+        params.genesis_hash,
+        params.genesis.header,
+        0,
+        params.genesis.header.work(),
+        Status::VALID,
+    ))
 }
 
 /// The block's index entry at its real height.
 fn entry_at_height(block: &Block, status: Status) -> IndexEntry {
-    IndexEntry {
-        hash: block.block_hash(),
-        header: block.header,
-        height: HEIGHT,
-        chain_work: block.header.work(),
+    IndexEntry::header_only(
+        block.block_hash(),
+        block.header,
+        HEIGHT,
+        block.header.work(),
         status,
-    }
+    )
 }
 
 #[test]
@@ -162,21 +165,47 @@ fn block_277647_connects_and_disconnects_against_its_spent_outputs() {
 
     let index = genesis_index(&params);
     let entry = entry_at_height(&block, Status::HEADER_VALID.with(Status::DATA_STORED));
-    let mut store = store_with(&coins);
-    let before = store.utxo_snapshot().unwrap();
-    let batch = connect_block(&store, &index, &block, &entry, &params).unwrap();
-    store.write(batch).unwrap();
-    let after = store.utxo_snapshot().unwrap();
+    let store = store_with(&coins);
+    let mut cache = CoinsCache::new(64 << 20);
+    let before = snapshot(&cache, &store);
+    let mut view = CachedCoins {
+        cache: &mut cache,
+        store: &store,
+    };
+    let connection = connect_block(
+        &mut view,
+        &index,
+        &block,
+        &entry,
+        &params,
+        Some(&ScriptChecks::default()),
+    )
+    .unwrap();
+    cache.apply(&store, connection.changes).unwrap();
+    let after = snapshot(&cache, &store);
     assert!(coins.iter().all(|(op, _)| !after.contains_key(op)));
     let created: usize = block.txdata.iter().map(|t| t.outputs.len()).sum();
     assert_eq!(after.len(), created - in_block);
 
-    let undo = store.undo(&entry.hash).unwrap().unwrap();
+    let undo = connection.undo;
     assert_eq!(undo.spent.len(), inputs);
-    store
-        .write(disconnect_block(&block, entry.hash, undo).unwrap())
-        .unwrap();
-    assert_eq!(store.utxo_snapshot().unwrap(), before);
+    let mut view = CachedCoins {
+        cache: &mut cache,
+        store: &store,
+    };
+    let changes = disconnect_block(&mut view, &block, entry.hash, undo).unwrap();
+    cache.apply(&store, changes).unwrap();
+    assert_eq!(snapshot(&cache, &store), before);
+}
+
+/// The UTXO set the cache and the store hold together.
+fn snapshot(cache: &CoinsCache, store: &MemStore) -> BTreeMap<OutPoint, Coin> {
+    let mut all = BTreeMap::new();
+    for_each_merged(cache, store, &mut |op, c| {
+        all.insert(*op, c.clone());
+    })
+    .unwrap();
+    all
 }
 
 #[test]
@@ -188,8 +217,20 @@ fn block_277647_without_one_spent_output_is_refused() {
     let index = genesis_index(&params);
     let entry = entry_at_height(&block, Status::HEADER_VALID);
     let store = store_with(&coins);
+    let mut cache = CoinsCache::new(64 << 20);
+    let mut view = CachedCoins {
+        cache: &mut cache,
+        store: &store,
+    };
     assert_eq!(
-        connect_block(&store, &index, &block, &entry, &params),
+        connect_block(
+            &mut view,
+            &index,
+            &block,
+            &entry,
+            &params,
+            Some(&ScriptChecks::default())
+        ),
         Err(ChainError::Rule(RuleError::MissingOrSpentInput(missing)))
     );
 }

@@ -9,7 +9,7 @@ use rbtcd_core::params::{Network, Params};
 const NOW: u64 = 1_700_000_000;
 
 #[test]
-fn mainnet_blocks_1_to_255_connect_one_batch_each() {
+fn mainnet_blocks_1_to_255_connect_with_no_batch_until_a_flush() {
     let blocks = common::blocks("blocks1-256.bz2");
     assert_eq!(blocks.len(), 255);
     let store = MemStore::new();
@@ -36,9 +36,17 @@ fn mainnet_blocks_1_to_255_connect_one_batch_each() {
     let last = blocks.last().unwrap().block_hash();
     assert_eq!(chain.tip().height, 255);
     assert_eq!(chain.tip().hash, last);
+    // Nothing is written while the UTXO cache has room: no batch, no file sync per block.
+    assert_eq!(store.commits(), commits_before);
+    assert_eq!(
+        store.tip().unwrap(),
+        Some(Params::new(Network::Mainnet).genesis_hash)
+    );
+    let syncs = store.syncs();
+    chain.flush().unwrap();
+    assert_eq!(store.commits() - commits_before, 1, "one flush, one batch");
+    assert_eq!(store.syncs() - syncs, 1, "and one file sync");
     assert_eq!(store.tip().unwrap(), Some(last));
-    // Storing a block and connecting it: two batches per block.
-    assert_eq!(store.commits() - commits_before, 2 * 255);
     // Every coinbase output is unspent except the ones these early blocks spent.
     assert!(store.utxo_len() > 200);
     // Reopening the store gives the same chain without reprocessing anything.

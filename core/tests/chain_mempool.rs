@@ -61,7 +61,7 @@ fn mempool_accepts_and_refuses_through_the_chain() {
     let immature = standard_spend(coinbase(50), 50 * COIN);
     assert!(matches!(
         pool.accept(immature, &chain, NOW, 0),
-        Err(RejectReason::Invalid(r)) if r.contains("maturity")
+        Err(RejectReason::PrematureSpend(r)) if r.contains("maturity")
     ));
     let mut locked = standard_spend(coinbase(2), 50 * COIN);
     locked.inputs[0].sequence = 0;

@@ -81,7 +81,8 @@ fn child(p: &Params, parent: &Node, tag: usize, pick: u8, overspend: bool) -> No
     }
 }
 
-fn chain_utxo(store: &MemStore) -> Utxo {
+/// The UTXO set the chain's store holds (as of its last flush).
+fn store_utxo(store: &MemStore) -> Utxo {
     let mut m = Utxo::new();
     store
         .for_each_coin(&mut |op, c| {
@@ -139,7 +140,7 @@ proptest! {
         }
         prop_assert_eq!(chain.tip().hash, winner.hash);
         prop_assert_eq!(chain.orphan_count(), 0);
-        let utxo = chain_utxo(&store);
+        let utxo = chain.utxo_snapshot().unwrap();
         prop_assert_eq!(&utxo, &winner.utxo);
 
         // The same chain connected directly, block by block.
@@ -153,9 +154,13 @@ proptest! {
         for n in path.iter().rev().skip(1) {
             straight.process_block(n.block.clone(), NOW).unwrap();
         }
-        prop_assert_eq!(chain_utxo(&direct), utxo);
+        prop_assert_eq!(&straight.utxo_snapshot().unwrap(), &utxo);
+        straight.flush().unwrap();
+        prop_assert_eq!(&store_utxo(&direct), &utxo);
 
-        // Reopening after all that gives the same state.
+        // Reopening after a flush gives the same state.
+        chain.flush().unwrap();
+        prop_assert_eq!(&store_utxo(&store), &utxo);
         let reopened = Chain::open(params(), store.reopen()).unwrap();
         prop_assert_eq!(reopened.tip().hash, winner.hash);
     }

@@ -3,7 +3,7 @@
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::{
-    Chain, ChainError, ChainEvent, ChainStore, MemStore, Placement, RuleError, Status,
+    Chain, ChainError, ChainEvent, ChainOptions, ChainStore, MemStore, Placement, RuleError, Status,
 };
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{Block, OutPoint};
@@ -122,12 +122,18 @@ fn deep_reorganization_matches_a_direct_sync() {
         other.process_block(b.clone(), NOW).unwrap();
     }
     assert_eq!(
+        chain.utxo_snapshot().unwrap(),
+        other.utxo_snapshot().unwrap()
+    );
+    chain.flush().unwrap();
+    other.flush().unwrap();
+    assert_eq!(
         store.utxo_snapshot().unwrap(),
         direct.utxo_snapshot().unwrap()
     );
-    // Undo data exists only for the main chain.
-    assert!(store.undo(&main[50].block_hash()).unwrap().is_none());
-    assert!(store.undo(&fork[50].block_hash()).unwrap().is_some());
+    // Undo data stays for blocks reorganised away (as Core), should they come back.
+    assert!(chain.undo(&main[50].block_hash()).unwrap().is_some());
+    assert!(chain.undo(&fork[50].block_hash()).unwrap().is_some());
 }
 
 #[test]
@@ -173,4 +179,57 @@ fn headers_lead_only_while_their_blocks_can_be_valid() {
         .status
         .is_invalid());
     assert_ne!(chain.index().best_header().hash, c.block_hash());
+}
+
+/// A reorganization whose fork point lies below the last flush, with the UTXO cache large and
+/// with it so small that it flushes by itself in the middle of the reorganization: the chain
+/// ends where a direct sync does, the flushed store agrees, and a crash before the next flush
+/// reopens at the last flushed tip and gets there again.
+#[test]
+fn reorganizations_deeper_than_the_last_flush() {
+    let p = params();
+    let main = branch(&p.genesis, 1, 60, 0, None);
+    let fork = branch(&main[29], 31, 35, 1, None);
+    let mut direct = Chain::open(p.clone(), MemStore::new()).unwrap();
+    for b in main[..30].iter().chain(&fork) {
+        direct.process_block(b.clone(), NOW).unwrap();
+    }
+    let want = direct.utxo_snapshot().unwrap();
+    for budget in [64 << 20, 3 << 10] {
+        let options = ChainOptions {
+            utxo_cache_bytes: budget,
+            flush_interval_secs: u64::MAX,
+            ..ChainOptions::default()
+        };
+        let store = MemStore::new();
+        let mut chain = Chain::open_with(p.clone(), store.clone(), options.clone()).unwrap();
+        for b in &main[..40] {
+            chain.process_block(b.clone(), NOW).unwrap();
+        }
+        chain.flush().unwrap();
+        for b in &main[40..] {
+            chain.process_block(b.clone(), NOW).unwrap();
+        }
+        let flushed_before_reorg = store.tip().unwrap().unwrap();
+        for b in &fork {
+            chain.process_block(b.clone(), NOW).unwrap();
+        }
+        assert_eq!(chain.tip().hash, fork.last().unwrap().block_hash());
+        assert_eq!(chain.utxo_snapshot().unwrap(), want, "budget {budget}");
+        let flushed = store.tip().unwrap().unwrap();
+        match budget {
+            64_000_000.. => assert_eq!(flushed, flushed_before_reorg, "no flush of its own"),
+            _ => assert_ne!(flushed, main[39].block_hash(), "flushed while reorganizing"),
+        }
+        // A crash now: the store is at some flushed tip, and the blocks come again.
+        store.crash();
+        let store = store.reopen();
+        let mut chain = Chain::open_with(p.clone(), store.clone(), options).unwrap();
+        for b in main.iter().chain(&fork) {
+            chain.process_block(b.clone(), NOW).unwrap();
+        }
+        assert_eq!(chain.utxo_snapshot().unwrap(), want, "budget {budget}");
+        chain.flush().unwrap();
+        assert_eq!(store.utxo_snapshot().unwrap(), want, "budget {budget}");
+    }
 }

@@ -547,6 +547,7 @@ fn unspendable_outputs_stay_out_of_the_utxo_set() {
     let b = bb.build();
     let txid = b.txdata[0].txid();
     h.submit(b).unwrap();
+    h.chain.flush().unwrap();
     use rbtcd_core::chain::ChainStore;
     let store = h.chain.store();
     assert!(store.coin(&OutPoint::new(txid, 0)).unwrap().is_some());

@@ -2,7 +2,7 @@
 //! the node through `Input::Rpc` with btcd's results and error codes.
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
-use rbtcd_core::chain::{ChainStore, MemStore};
+use rbtcd_core::chain::MemStore;
 use rbtcd_core::harness::call_node;
 use rbtcd_core::node::{Input, Node, NodeConfig};
 use rbtcd_core::params::{Network, Params};
@@ -143,7 +143,6 @@ fn generate_mines_blocks_paying_the_mining_address() {
     assert_eq!(hashes[2], json!(node.chain().tip().hash.to_string()));
     let tip = node
         .chain()
-        .store()
         .block(&node.chain().tip().hash)
         .unwrap()
         .unwrap();

@@ -186,7 +186,7 @@ fn signature_cache_fills_on_block_277647_and_never_turns_a_bad_spend_good() {
                 .map(|i| stored[&i.prevout].clone())
                 .collect();
             TxVerifier::new(tx, &spent)
-                .with_sig_cache(&cache)
+                .with_sig_cache(&cache, true)
                 .verify_all(flags)
                 .unwrap_or_else(|(i, e)| panic!("pass {pass}: input {i}: {e}"));
             inputs += spent.len();
@@ -208,7 +208,7 @@ fn signature_cache_fills_on_block_277647_and_never_turns_a_bad_spend_good() {
         .map(|i| stored[&i.prevout].clone())
         .collect();
     bad.inputs[0].script_sig[10] ^= 1;
-    let verifier = TxVerifier::new(&bad, &spent).with_sig_cache(&cache);
+    let verifier = TxVerifier::new(&bad, &spent).with_sig_cache(&cache, true);
     assert!(verifier.verify_input(0, flags).is_err());
     assert_eq!(cache.len(), filled);
     println!("signature cache: {filled} entries after verifying {inputs} inputs twice");

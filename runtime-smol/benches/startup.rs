@@ -7,8 +7,8 @@ use rbtcd::daemon::BLOCK_DB_DIR;
 use rbtcd::store::lmdb::LmdbStore;
 use rbtcd::store::upgrades;
 use rbtcd_core::chain::builder::spending_chain;
-use rbtcd_core::chain::store::full_copy;
-use rbtcd_core::chain::{Chain, ChainStore, MemStore};
+use rbtcd_core::chain::store::copy_store;
+use rbtcd_core::chain::{Chain, MemStore};
 use rbtcd_core::params::{Network, Params};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,10 +27,10 @@ fn seed(home: &Path, blocks: u32) {
     for b in spending_chain(&params, blocks, 10) {
         chain.process_block(b, 2_000_000_000).unwrap();
     }
-    let copy = full_copy(&chain.into_store()).unwrap();
+    let source = chain.into_store().unwrap();
     let mut store = LmdbStore::open(&home.join(".rbtcd/data/regtest").join(BLOCK_DB_DIR)).unwrap();
     upgrades::upgrade(&mut store).unwrap();
-    store.write(copy).unwrap();
+    copy_store(&source, &mut store).unwrap();
     store.close();
 }
 

@@ -46,7 +46,7 @@ fn main() {
     let t = Instant::now();
     chain.enable_tx_index().unwrap();
     let catch_up_secs = t.elapsed().as_secs_f64();
-    chain.into_store().close();
+    chain.into_store().unwrap().close();
     let on_disk: u64 = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().metadata().unwrap().len())

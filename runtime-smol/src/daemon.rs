@@ -11,6 +11,7 @@ use crate::miner::generate;
 use crate::p2p::{self, upnp, Event, Sinks};
 use crate::rpc::http::RpcServer;
 use crate::store::lmdb::LmdbStore;
+use crate::store::lock;
 use crate::store::upgrades;
 use async_signal::{Signal, Signals};
 use futures::StreamExt;
@@ -64,6 +65,8 @@ fn start(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
     let params = cfg.params();
+    // Held until the database is closed and this function returns.
+    let _lock = lock::lock(&cfg.data_dir).map_err(|e| e.to_string())?;
     if cfg.drop_tx_index {
         return drop_tx_index(&cfg);
     }

@@ -1,5 +1,5 @@
-//! The smol adapter around `rbtcd-core`: configuration, logging, storage, sockets and miner
-//! threads. The daemon binary is a thin `main` over this library.
+//! The smol adapter around `rbtcd-core`: configuration, logging, storage, sockets, miner
+//! and script-check threads. The daemon binary is a thin `main` over this library.
 
 pub(crate) mod config;
 pub mod ctl;
@@ -9,4 +9,5 @@ pub(crate) mod logging;
 pub(crate) mod miner;
 pub(crate) mod p2p;
 pub mod rpc;
+pub(crate) mod scripts;
 pub mod store;

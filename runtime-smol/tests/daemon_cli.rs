@@ -27,6 +27,12 @@ fn bad_configuration_is_one_line_and_status_1() {
         &["--regtest", "--rpclisten=127.0.0.1:12999"],
         &[
             "--regtest",
+            "--banduration=5000000000000000h5000000000000000h",
+        ],
+        &["--regtest", "--maxpeers=99999999999999999999"],
+        &["--regtest", "--minrelaytxfee=1e308"],
+        &[
+            "--regtest",
             "--datadir=/proc/rbtcd-unwritable",
             "--listen=127.0.0.1:0",
         ],
@@ -97,4 +103,37 @@ fn busy_port_is_one_line_and_status_1() {
     let again = run(&h, &["--regtest", &format!("--listen=127.0.0.1:{port}")]);
     assert_eq!(again.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&again.stderr).contains("database"));
+}
+
+#[test]
+fn a_second_daemon_on_the_same_datadir_is_refused_naming_the_first() {
+    let h = home("lock");
+    let first = start(&h, &["--regtest", "--listen=127.0.0.1:0"]);
+    wait_for_log(&h, "the chain state", |t| {
+        t.contains("Chain state (height 0")
+    });
+    // Another listen port, so only the data directory is shared.
+    let out = run(&h, &["--regtest", "--listen=127.0.0.1:0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    let datadir = h.join(".rbtcd/data/regtest");
+    assert!(
+        stderr.contains(&format!(
+            "cannot obtain a lock on data directory {}",
+            datadir.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("(pid {})", first.id())),
+        "{stderr}"
+    );
+    // The first daemon was untouched: it shuts down cleanly, and the directory is free again.
+    terminate(first);
+    let second = start(&h, &["--regtest", "--listen=127.0.0.1:0"]);
+    wait_for_log(&h, "the restarted chain state", |t| {
+        t.matches("Chain state (height 0").count() == 2
+    });
+    terminate(second);
 }

@@ -434,4 +434,22 @@ fn segwit_and_taproot_payments_relay_between_knots_and_rbtcd() {
     assert!(mempool(knots_pool).is_empty());
     let confirmed = knots.ok("gettransaction", json!([spend]));
     assert_eq!(confirmed["blockhash"], json!(ours_block), "{confirmed}");
+
+    // The two UTXO sets (P2WPKH, P2TR, coinbases, change) are the same, byte for byte.
+    let theirs = knots.ok("gettxoutsetinfo", json!([]));
+    let ours = d.ok("gettxoutsetinfo", json!([]));
+    assert_shared_fields_agree(
+        "gettxoutsetinfo",
+        &ours,
+        &theirs,
+        &[
+            "height",
+            "bestblock",
+            "txouts",
+            "bogosize",
+            "hash_serialized_3",
+            "total_amount",
+            "transactions",
+        ],
+    );
 }

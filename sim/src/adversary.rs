@@ -6,7 +6,6 @@ use crate::breakage::{Breakage, Context};
 use crate::scenario::Attack;
 use crate::store::SimStore;
 use crate::workload;
-use rbtcd_core::chain::ChainStore;
 use rbtcd_core::node::Node;
 use rbtcd_core::primitives::{Block, BlockHash, Hash256};
 use rbtcd_core::rng::Rng;
@@ -75,7 +74,7 @@ pub fn strike(attack: Attack, node: &Node<SimStore>, rng: &mut Rng, now_secs: u6
 fn invalid_block(node: &Node<SimStore>, how: Breakage, rng: &mut Rng, now_secs: u64) -> Block {
     let chain = node.chain();
     let tip = chain.tip();
-    let tip_coinbase = match chain.store().block(&tip.hash) {
+    let tip_coinbase = match chain.block(&tip.hash) {
         Ok(Some(block)) => block.txdata[0].txid(),
         _ => Hash256(rng.bytes32()),
     };

@@ -9,7 +9,7 @@
 
 use crate::store::SimStore;
 use crate::world::World;
-use rbtcd_core::chain::{Chain, ChainStore, MemStore, Placement};
+use rbtcd_core::chain::{Chain, MemStore, Placement};
 use rbtcd_core::harness::START;
 use rbtcd_core::net::addrmgr::{NEW_BUCKETS, NEW_BUCKET_SIZE, TRIED_BUCKETS, TRIED_BUCKET_SIZE};
 use rbtcd_core::primitives::{Block, BlockHash, Txid};
@@ -33,7 +33,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
         };
         let tip = node.chain().tip();
         tips.entry(tip.hash).or_default().push(i);
-        let blocks = match main_chain(node.chain().store(), tip.hash) {
+        let blocks = match main_chain(node.chain(), tip.hash) {
             Ok(blocks) => blocks,
             Err(e) => {
                 violations.push(format!("node {i}: main chain unreadable: {e}"));
@@ -66,7 +66,7 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
         if recompute_utxo {
             let verdict = recomputed
                 .entry(tip.hash)
-                .or_insert_with(|| utxo_matches(world, &blocks, node.chain().store()))
+                .or_insert_with(|| utxo_matches(world, &blocks, node.chain()))
                 .clone();
             if let Err(e) = verdict {
                 violations.push(format!("node {i}: {e}"));
@@ -88,10 +88,10 @@ pub fn check_end(world: &mut World, recompute_utxo: bool) {
 }
 
 /// The main chain ending at `tip`, genesis excluded, oldest first.
-fn main_chain(store: &SimStore, tip: BlockHash) -> Result<Vec<Block>, String> {
+fn main_chain(chain: &Chain<SimStore>, tip: BlockHash) -> Result<Vec<Block>, String> {
     let mut blocks = Vec::new();
     let mut hash = tip;
-    while let Some(block) = store.block(&hash).map_err(|e| e.to_string())? {
+    while let Some(block) = chain.block(&hash).map_err(|e| e.to_string())? {
         if block.header.prev_blockhash == BlockHash::default() {
             break;
         }
@@ -102,8 +102,9 @@ fn main_chain(store: &SimStore, tip: BlockHash) -> Result<Vec<Block>, String> {
     Ok(blocks)
 }
 
-/// Replays `blocks` into a fresh chain and compares its UTXO set with `store`'s.
-fn utxo_matches(world: &World, blocks: &[Block], store: &SimStore) -> Result<(), String> {
+/// Replays `blocks` into a fresh chain and compares its UTXO set with `node`'s (as of its tip,
+/// flushed or not).
+fn utxo_matches(world: &World, blocks: &[Block], node: &Chain<SimStore>) -> Result<(), String> {
     let mut chain = Chain::open(world.params.clone(), MemStore::new())
         .map_err(|e| format!("fresh chain: {e}"))?;
     let now = START / 1000 + world.now / 1000 + 3600;
@@ -114,8 +115,8 @@ fn utxo_matches(world: &World, blocks: &[Block], store: &SimStore) -> Result<(),
             other => return Err(format!("its main-chain block {hash} replays as {other:?}")),
         }
     }
-    let want = chain.store().utxo_snapshot().map_err(|e| e.to_string())?;
-    let have = store.utxo_snapshot().map_err(|e| e.to_string())?;
+    let want = chain.utxo_snapshot().map_err(|e| e.to_string())?;
+    let have = node.utxo_snapshot().map_err(|e| e.to_string())?;
     if want != have {
         return Err(format!(
             "UTXO set differs from a recomputation from its chain ({} stored, {} recomputed)",

@@ -10,8 +10,9 @@ use crate::digest::Digest;
 use crate::net::{Arrival, ConnId, NetEvent, Network};
 use crate::run::Step;
 use crate::scenario::{Attack, Plan};
-use crate::store::{Pool, SimStore};
+use crate::store::SimStore;
 use crate::workload::{self, BLOCK_MAX_WEIGHT};
+use rbtcd_core::chain::ChainStore;
 use rbtcd_core::harness::START;
 use rbtcd_core::mining::{search, MinerWork};
 use rbtcd_core::net::peer::PeerId;
@@ -19,10 +20,8 @@ use rbtcd_core::node::{Input, Node, NodeConfig, Notification, Output, Time};
 use rbtcd_core::params::Params;
 use rbtcd_core::primitives::{BlockHash, Txid};
 use rbtcd_core::rng::Rng;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::rc::Rc;
 
 /// The P2P port every simulated node listens on.
 pub const PORT: u16 = 18444;
@@ -143,8 +142,8 @@ pub struct Slot {
     pub fault_armed: bool,
     /// Store writes seen failing so far.
     failed_writes: u64,
-    /// The tip the node last announced (`BlockConnected`/`BlockDisconnected`): a restart must
-    /// find it in the store.
+    /// The tip the node's store had committed when it last announced a tip change
+    /// (`BlockConnected`/`BlockDisconnected`): a restart must find it or a later one.
     acked_tip: Option<BlockHash>,
     /// The miner's current work (`Output::MineOn`).
     pub work: Option<Box<MinerWork>>,
@@ -209,7 +208,6 @@ impl World {
     /// A world for `plan`, every node down on a copy of the premined chain.
     pub fn new(params: Params, plan: Plan, seed: u64) -> World {
         let (premined, _) = workload::premined(&params);
-        let pool = Rc::new(RefCell::new(Pool::default()));
         let mut rng = Rng::new(seed ^ 0x5107_5eed);
         let slots = (0..plan.nodes)
             .map(|i| {
@@ -217,7 +215,7 @@ impl World {
                 rng.shuffle(&mut others);
                 Slot {
                     addr: addr_of(i),
-                    store: SimStore::new(premined, pool.clone()),
+                    store: SimStore::new(premined),
                     node: None,
                     conns: BTreeMap::new(),
                     next_peer: 1,
@@ -303,8 +301,9 @@ impl World {
         match Node::new(self.params.clone(), config, store, seed, now) {
             Ok(node) => {
                 // The daemon's crash promise: the store opens on a tip no older (in work)
-                // than the last one announced. It may be newer: blocks committed in the input
-                // whose later write failed are not announced.
+                // than the one committed at its last announcement. It may be newer: flushes
+                // without an announcement, or blocks committed in an input whose later write
+                // failed.
                 let tip = node.chain().tip();
                 if let Some(acked) = slot.acked_tip.filter(|a| honest && *a != tip.hash) {
                     let index = node.chain().index();
@@ -571,6 +570,14 @@ impl World {
         }
     }
 
+    /// The tip node `i`'s store has committed (flushed): what a crash must not lose. Blocks
+    /// connected since the last flush may be lost and fetched again, as in Core; blocks the
+    /// node mined itself are flushed before it announces them.
+    fn committed_tip(&self, i: usize) -> Option<BlockHash> {
+        let node = self.slots[i].node.as_ref()?;
+        node.chain().store().tip().ok().flatten()
+    }
+
     /// Checks and records one notification; true when the node stopped.
     fn observe(&mut self, i: usize, honest: bool, n: Notification) -> bool {
         match &n {
@@ -580,7 +587,7 @@ impl World {
                         "honest node {i} connected invalid block {hash} at height {height}"
                     ));
                 }
-                self.slots[i].acked_tip = Some(*hash);
+                self.slots[i].acked_tip = self.committed_tip(i);
                 if let Some(t) = self.timeline.as_mut() {
                     t.heights[i].push((self.now, *height));
                     if honest {
@@ -595,11 +602,7 @@ impl World {
                 if let Some(t) = self.timeline.as_mut() {
                     t.heights[i].push((self.now, height.saturating_sub(1)));
                 }
-                let parent = self.slots[i].node.as_ref().and_then(|node| {
-                    let entry = node.chain().index().get(hash)?;
-                    Some(entry.header.prev_blockhash)
-                });
-                self.slots[i].acked_tip = parent;
+                self.slots[i].acked_tip = self.committed_tip(i);
                 self.digest.add(&hash.0);
                 self.digest.add(&[b'X', i as u8]);
             }

@@ -2,13 +2,13 @@
 //! some other reason: a block built from a real node's template (with a segwit spend in its
 //! mempool), broken one way, then offered to a chain in the same state.
 
-use rbtcd_core::chain::{Chain, ChainError, ChainStore};
+use rbtcd_core::chain::{Chain, ChainError};
 use rbtcd_core::harness::START;
 use rbtcd_core::node::{Input, Node, NodeConfig};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rng::Rng;
 use rbtcd_sim::breakage::{Breakage, Context};
-use rbtcd_sim::store::{Pool, SimStore};
+use rbtcd_sim::store::SimStore;
 use rbtcd_sim::workload::{premined, template, Wallet, BLOCK_MAX_WEIGHT};
 
 /// The `RuleError` variant each breakage must produce.
@@ -47,10 +47,7 @@ fn expected(b: Breakage) -> &'static str {
 fn every_breakage_is_refused_for_its_own_rule() {
     let params = Params::new(Network::Regtest);
     let (base, blocks) = premined(&params);
-    let store = SimStore::new(
-        base,
-        std::rc::Rc::new(std::cell::RefCell::new(Pool::default())),
-    );
+    let store = SimStore::new(base);
     let config = NodeConfig {
         block_max_weight: BLOCK_MAX_WEIGHT,
         ..NodeConfig::default()
@@ -65,7 +62,7 @@ fn every_breakage_is_refused_for_its_own_rule() {
         "the spend entered the mempool"
     );
     let tip = *node.chain().tip();
-    let tip_block = node.chain().store().block(&tip.hash).unwrap().unwrap();
+    let tip_block = node.chain().block(&tip.hash).unwrap().unwrap();
     let ctx = Context {
         params: &params,
         height: tip.height + 1,

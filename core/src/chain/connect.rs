@@ -1,11 +1,13 @@
 //! Connecting a block to the UTXO set (the rules that need spent outputs) and disconnecting it
-//! with its undo data. Both produce one [`WriteBatch`] the caller commits atomically.
+//! with its undo data. Both read coins from a [`CoinSource`] (the UTXO cache over the store)
+//! and return the block's coin changes, which the caller applies to the cache only when the
+//! whole block succeeded.
 
+use super::coins::{CoinChange, CoinSource};
 use super::error::{ChainError, RuleError};
 use super::index::BlockIndex;
-use super::records::{BlockUndo, IndexEntry, Status};
-use super::script_check::verify_tx_scripts;
-use super::store::{ChainStore, WriteBatch, WriteOp};
+use super::records::{BlockUndo, IndexEntry};
+use super::script_check::{verify_block_scripts, ScriptChecks};
 use super::tx_rules::SequenceLock;
 use crate::mempool::Coin;
 use crate::params::{Network, Params};
@@ -20,6 +22,9 @@ use std::collections::BTreeMap;
 pub const MAX_BLOCK_SIGOPS_COST: u32 = 80_000;
 /// Scripts longer than this can never be spent (Core's `MAX_SCRIPT_SIZE`).
 const MAX_SCRIPT_SIZE: usize = 10_000;
+/// From this height a coinbase may repeat one from before BIP34 (whose indicated height was
+/// this), so BIP30 is checked again whatever the chain (Core's `BIP34_IMPLIES_BIP30_LIMIT`).
+const BIP34_IMPLIES_BIP30_LIMIT: u32 = 1_983_702;
 /// The two mainnet blocks that duplicated earlier coinbases before BIP30 (heights 91842, 91880).
 const BIP30_EXCEPTIONS: [&str; 2] = [
     "00000000000a4d0a398161ffc163c503763b1f4360639393e0e4c8e300e0caec",
@@ -31,24 +36,70 @@ pub fn is_unspendable(script_pubkey: &[u8]) -> bool {
     script_pubkey.first() == Some(&OP_RETURN) || script_pubkey.len() > MAX_SCRIPT_SIZE
 }
 
-/// Pending UTXO changes of one block over the store.
-struct View<'a, S> {
-    store: &'a S,
-    changes: BTreeMap<OutPoint, Option<Coin>>,
+/// Whether the block `entry` (a child of the main-chain tip) must be checked for outputs
+/// overwriting unspent ones (BIP30), exactly where Bitcoin Core checks: not for the two
+/// historical exceptions, and not on a chain through the network's BIP34 activation block
+/// (BIP34 makes coinbases unique there) until [`BIP34_IMPLIES_BIP30_LIMIT`]. Networks without
+/// a known activation block (regtest, signet, simnet) always check.
+pub fn bip30_applies(index: &BlockIndex, entry: &IndexEntry, params: &Params) -> bool {
+    if params.network == Network::Mainnet {
+        let hash = entry.hash.to_string();
+        if BIP30_EXCEPTIONS.contains(&hash.as_str()) {
+            return false;
+        }
+    }
+    let through_bip34 = params.bip34_hash.is_some_and(|want| {
+        index
+            .ancestor(&entry.header.prev_blockhash, params.bip34_height)
+            .is_some_and(|e| e.hash == want)
+    });
+    !through_bip34 || entry.height >= BIP34_IMPLIES_BIP30_LIMIT
 }
 
-impl<S: ChainStore> View<'_, S> {
-    fn coin(&self, op: &OutPoint) -> Result<Option<Coin>, ChainError> {
+/// Pending UTXO changes of one block over its coin source.
+struct View<'a, C> {
+    source: &'a mut C,
+    changes: BTreeMap<OutPoint, CoinChange>,
+}
+
+impl<C: CoinSource> View<'_, C> {
+    fn coin(&mut self, op: &OutPoint) -> Result<Option<Coin>, ChainError> {
         match self.changes.get(op) {
-            Some(c) => Ok(c.clone()),
-            None => Ok(self.store.coin(op)?),
+            Some(CoinChange::Add { coin, .. }) => Ok(Some(coin.clone())),
+            Some(CoinChange::Spend) => Ok(None),
+            None => Ok(self.source.coin(op)?),
+        }
+    }
+
+    fn add(&mut self, op: OutPoint, coin: Coin, overwrite: bool) {
+        self.changes.insert(op, CoinChange::Add { coin, overwrite });
+    }
+
+    /// Spending a coin this very block created leaves no trace at all.
+    fn spend(&mut self, op: OutPoint) {
+        match self.changes.get(&op) {
+            Some(CoinChange::Add { .. }) => {
+                self.changes.remove(&op);
+            }
+            _ => {
+                self.changes.insert(op, CoinChange::Spend);
+            }
         }
     }
 }
 
+/// What connecting a block changes: coins, and the undo data that reverses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    /// The block's net coin changes, by outpoint.
+    pub changes: BTreeMap<OutPoint, CoinChange>,
+    /// The coins it spent, in input order.
+    pub undo: BlockUndo,
+}
+
 /// The coins `tx` spends from `view`, checking existence and coinbase maturity.
-fn spent_coins<S: ChainStore>(
-    view: &View<'_, S>,
+fn spent_coins<C: CoinSource>(
+    view: &mut View<'_, C>,
     tx: &Transaction,
     height: u32,
     params: &Params,
@@ -92,37 +143,38 @@ fn tx_fee(tx: &Transaction, txid: Txid, coins: &[Coin]) -> Result<i64, RuleError
     Ok(total_in - total_out)
 }
 
-/// Validates `block` against the UTXO set as a child of the current main-chain tip (which
-/// must be its parent) and returns the batch that connects it: coin changes, undo data, the new
-/// tip and its index entry marked valid.
-pub fn connect_block<S: ChainStore>(
-    store: &S,
+/// Validates `block` against the UTXO set in `coins` as a child of the current main-chain tip
+/// (which must be its parent) and returns what connecting it changes. Scripts are checked
+/// through `scripts` after every other rule held; `None` skips them (assumevalid).
+pub fn connect_block<C: CoinSource>(
+    coins: &mut C,
     index: &BlockIndex,
     block: &Block,
     entry: &IndexEntry,
     params: &Params,
-) -> Result<WriteBatch, ChainError> {
+    scripts: Option<&ScriptChecks>,
+) -> Result<Connection, ChainError> {
     let height = entry.height;
     let parent_mtp = index.median_time_past(&entry.header.prev_blockhash);
-    let mainnet_hash = (params.network == Network::Mainnet).then(|| entry.hash.to_string());
-    let is_mainnet = |h: &str| mainnet_hash.as_deref() == Some(h);
     // P2SH activates at its BIP16 height, as btcd does; the one mainnet block that broke it
     // (00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22) comes before.
     let flags = flags_for_height(params, height);
-    let bip30 = !BIP30_EXCEPTIONS.iter().any(|h| is_mainnet(h));
+    let bip30 = bip30_applies(index, entry, params);
     let mut view = View {
-        store,
+        source: coins,
         changes: BTreeMap::new(),
     };
     let mut undo = BlockUndo::default();
+    let mut spent_outputs: Vec<Vec<TxOut>> = Vec::with_capacity(block.txdata.len());
     let mut fees: i64 = 0;
     let mut sigops: u32 = 0;
     for tx in &block.txdata {
         let txid = tx.txid();
         if tx.is_coinbase() {
             sigops += tx_sigop_cost(tx, &[], flags);
+            spent_outputs.push(Vec::new());
         } else {
-            let coins = spent_coins(&view, tx, height, params)?;
+            let coins = spent_coins(&mut view, tx, height, params)?;
             fees += tx_fee(tx, txid, &coins)?;
             if height >= params.csv_height {
                 let heights: Vec<u32> = coins.iter().map(|c| c.height).collect();
@@ -140,12 +192,9 @@ pub fn connect_block<S: ChainStore>(
                 .map(|c| c.output.script_pubkey.as_slice())
                 .collect();
             sigops += tx_sigop_cost(tx, &scripts, flags);
-            let spent: Vec<TxOut> = coins.iter().map(|c| c.output.clone()).collect();
-            if !cfg!(feature = "planted-bug-scripts") {
-                verify_tx_scripts(tx, &spent, flags)?;
-            }
+            spent_outputs.push(coins.iter().map(|c| c.output.clone()).collect());
             for input in &tx.inputs {
-                view.changes.insert(input.prevout, None);
+                view.spend(input.prevout);
             }
             undo.spent.extend(coins);
         }
@@ -163,7 +212,8 @@ pub fn connect_block<S: ChainStore>(
                     height,
                     is_coinbase: tx.is_coinbase(),
                 };
-                view.changes.insert(op, Some(coin));
+                // Coinbases may overwrite (the pre-BIP30 duplicates), as Core allows.
+                view.add(op, coin, tx.is_coinbase());
             }
         }
     }
@@ -172,20 +222,13 @@ pub fn connect_block<S: ChainStore>(
     if claimed > allowed && !cfg!(feature = "planted-bug-subsidy") {
         return Err(RuleError::BadCoinbaseValue { claimed, allowed }.into());
     }
-    let mut batch = WriteBatch::new();
-    for (op, change) in view.changes {
-        batch.push(match change {
-            Some(coin) => WriteOp::PutCoin(op, coin),
-            None => WriteOp::DeleteCoin(op),
-        });
+    if let Some(checks) = scripts.filter(|_| !cfg!(feature = "planted-bug-scripts")) {
+        verify_block_scripts(block, &spent_outputs, flags, checks)?;
     }
-    batch.push(WriteOp::PutUndo(entry.hash, undo));
-    batch.push(WriteOp::PutTip(entry.hash));
-    batch.push(WriteOp::PutIndex(IndexEntry {
-        status: entry.status.with(Status::VALID),
-        ..*entry
-    }));
-    Ok(batch)
+    Ok(Connection {
+        changes: view.changes,
+        undo,
+    })
 }
 
 /// Checks that `undo` holds one coin per input `block` spends (what disconnecting needs).
@@ -200,31 +243,84 @@ pub fn check_undo(block: &Block, hash: BlockHash, undo: &BlockUndo) -> Result<()
     Ok(())
 }
 
-/// The batch that undoes `block` (the main-chain tip): its outputs removed, the coins it spent
-/// restored from `undo`, its undo data dropped and its parent made the tip.
-pub fn disconnect_block(
+/// The coin changes that undo `block` (the main-chain tip): its outputs spent, the coins it
+/// spent restored from `undo`.
+pub fn disconnect_block<C: CoinSource>(
+    coins: &mut C,
     block: &Block,
     hash: BlockHash,
     undo: BlockUndo,
-) -> Result<WriteBatch, ChainError> {
+) -> Result<BTreeMap<OutPoint, CoinChange>, ChainError> {
     check_undo(block, hash, &undo)?;
-    let mut batch = WriteBatch::new();
+    let mut view = View {
+        source: coins,
+        changes: BTreeMap::new(),
+    };
     let mut restored = undo.spent.into_iter().rev();
     for tx in block.txdata.iter().rev() {
         let txid = tx.txid();
-        for vout in 0..tx.outputs.len() {
-            batch.push(WriteOp::DeleteCoin(OutPoint::new(txid, vout as u32)));
+        for (vout, output) in tx.outputs.iter().enumerate() {
+            if !is_unspendable(&output.script_pubkey) {
+                view.spend(OutPoint::new(txid, vout as u32));
+            }
         }
         if tx.is_coinbase() {
             continue;
         }
         for input in tx.inputs.iter().rev() {
             if let Some(coin) = restored.next() {
-                batch.push(WriteOp::PutCoin(input.prevout, coin));
+                // Whether the restored coin overwrites one (Core's unclean undo).
+                let overwrite = view.coin(&input.prevout)?.is_some();
+                view.add(input.prevout, coin, overwrite);
             }
         }
     }
-    batch.push(WriteOp::DeleteUndo(hash));
-    batch.push(WriteOp::PutTip(block.header.prev_blockhash));
-    Ok(batch)
+    Ok(view.changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::builder::branch;
+    use crate::chain::{Chain, MemStore, Status};
+    use crate::primitives::Hash256;
+
+    /// Whether BIP30 applies to the next block on a 6-block regtest chain whose BIP34
+    /// activation block is set by `bip34`, at `height` (normally 7).
+    fn applies(bip34: impl Fn(&[Block]) -> Option<BlockHash>, height: u32) -> bool {
+        let mut p = Params::new(Network::Regtest);
+        let blocks = branch(&p, &p.genesis, 1, 6, b"b");
+        p.bip34_height = 3;
+        p.bip34_hash = bip34(&blocks);
+        let mut chain = Chain::open(p.clone(), MemStore::new()).unwrap();
+        for b in &blocks {
+            chain.process_block(b.clone(), 2_000_000_000).unwrap();
+        }
+        let tip = chain.tip();
+        let next = IndexEntry::header_only(
+            Hash256([7; 32]),
+            crate::primitives::BlockHeader {
+                prev_blockhash: tip.hash,
+                ..tip.header
+            },
+            height,
+            tip.chain_work,
+            Status::HEADER_VALID,
+        );
+        bip30_applies(chain.index(), &next, &p)
+    }
+
+    #[test]
+    fn bip30_is_checked_where_core_checks_it() {
+        // A chain through the known BIP34 block: BIP34 makes coinbases unique.
+        assert!(!applies(|b| Some(b[2].block_hash()), 7));
+        // Until the height where old coinbases' indicated heights come round again.
+        assert!(applies(
+            |b| Some(b[2].block_hash()),
+            BIP34_IMPLIES_BIP30_LIMIT
+        ));
+        // Another chain at that height, or a network without a known block: always.
+        assert!(applies(|b| Some(b[3].block_hash()), 7));
+        assert!(applies(|_| None, 7));
+    }
 }

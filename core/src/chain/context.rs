@@ -13,7 +13,7 @@ impl<S: ChainStore> ChainContext for Chain<S> {
     fn coin(&self, outpoint: &OutPoint) -> Option<Coin> {
         // The trait has no error path: a failing store answers "no coin" (the transaction is
         // refused) and the failure reaches the node through its next write.
-        self.store().coin(outpoint).unwrap_or_else(|e| {
+        self.unspent(outpoint).unwrap_or_else(|e| {
             log::error!("coin lookup {outpoint:?} failed: {e}");
             None
         })
@@ -54,7 +54,13 @@ impl<S: ChainStore> ChainContext for Chain<S> {
 
     fn verify_scripts(&self, tx: &Transaction, spent: &[TxOut]) -> Result<(), (usize, String)> {
         // Relay policy: btcd's standard flags, a superset of every consensus flag.
-        verify_tx_scripts(tx, spent, STANDARD_FLAGS).map_err(|e| match e {
+        verify_tx_scripts(
+            tx,
+            spent,
+            STANDARD_FLAGS,
+            Some(&self.options().scripts.sig_cache),
+        )
+        .map_err(|e| match e {
             RuleError::ScriptFailed { input, reason, .. } => (input, reason),
             other => (0, other.to_string()),
         })

@@ -73,13 +73,13 @@ mod tests {
                 time: times[height],
                 ..Default::default()
             };
-            IndexEntry {
-                hash: header.block_hash(),
+            IndexEntry::header_only(
+                header.block_hash(),
                 header,
-                height: height as u32,
-                chain_work: Work::ZERO,
-                status: Status::HEADER_VALID,
-            }
+                height as u32,
+                Work::ZERO,
+                Status::HEADER_VALID,
+            )
         };
         let g = entry(Default::default(), 0);
         let mut index = BlockIndex::new(g);

@@ -1,29 +1,51 @@
 //! The block index in memory: every known header with its work and status, the children of
 //! each block, and the main chain by height.
+//!
+//! It scales with the chain as Core's does: entries live in an arena with parent and skip
+//! links (Core's `pprev`/`pskip`), so any ancestor is found in O(log n) steps and the fork
+//! point of two chains in O(log² n); whether a block's whole path has data ("linked", Core's
+//! `nChainTx != 0`) is kept per entry and updated only for the blocks a change reaches; and
+//! the best header comes from a small set of header tips instead of a scan of every entry.
 
 use super::hashed_key_map::HashedKeyMap;
 use super::records::{IndexEntry, Status};
 use crate::primitives::BlockHash;
+use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 /// Blocks whose times give the median time past.
 const MEDIAN_TIME_BLOCKS: usize = 11;
+
+/// An entry's place in the arena.
+type Slot = u32;
 
 #[derive(Clone, Debug)]
 struct Node {
     entry: IndexEntry,
     /// Arrival order, so that between equal-work chains the first seen wins.
     seq: u64,
+    parent: Option<Slot>,
+    /// An ancestor further back (at [`skip_height`]), for logarithmic ancestor walks.
+    skip: Option<Slot>,
+    children: Vec<BlockHash>,
+    /// This block and every ancestor have data and none is invalid.
+    linked: bool,
 }
+
+/// Header tips ordered so that the last one has the most work, the earliest arrival among
+/// equals.
+type TipKey = (crate::primitives::Work, Reverse<u64>, BlockHash);
 
 /// All known headers; the main chain is the path from genesis to the tip.
 #[derive(Clone, Debug)]
 pub struct BlockIndex {
-    nodes: HashedKeyMap<BlockHash, Node>,
-    children: HashedKeyMap<BlockHash, Vec<BlockHash>>,
+    nodes: Vec<Node>,
+    slots: HashedKeyMap<BlockHash, Slot>,
     main: Vec<BlockHash>,
-    next_seq: u64,
-    best_header: BlockHash,
+    /// Headers that may lead the header chain and have no child that may: the best header is
+    /// the last. Only these can have the most work among the eligible headers, since a child
+    /// always has more work than its parent.
+    header_tips: BTreeSet<TipKey>,
     /// Headers whose block arrived but failed the context-free checks. The copy may have been
     /// mutated in transit (the header itself is fine), so they are not marked invalid; they
     /// just stop leading the header chain until a good copy is stored, or sync would wait
@@ -31,15 +53,25 @@ pub struct BlockIndex {
     data_failed: BTreeSet<BlockHash>,
 }
 
+/// Core's `GetSkipHeight`: turn off the lowest set bit (twice, for odd heights, plus one), which
+/// makes every height reachable from any higher one in O(log n) jumps.
+fn skip_height(height: u32) -> u32 {
+    let invert_lowest_one = |n: u32| n & n.wrapping_sub(1);
+    match height {
+        0 | 1 => 0,
+        h if h & 1 == 1 => invert_lowest_one(invert_lowest_one(h - 1)) + 1,
+        h => invert_lowest_one(h),
+    }
+}
+
 impl BlockIndex {
     /// An index holding only `genesis`, which is the tip.
     pub fn new(genesis: IndexEntry) -> Self {
         let mut index = BlockIndex {
-            nodes: HashedKeyMap::default(),
-            children: HashedKeyMap::default(),
+            nodes: Vec::new(),
+            slots: HashedKeyMap::default(),
             main: vec![genesis.hash],
-            next_seq: 0,
-            best_header: genesis.hash,
+            header_tips: BTreeSet::new(),
             data_failed: BTreeSet::new(),
         };
         index.insert(genesis);
@@ -61,64 +93,150 @@ impl BlockIndex {
             }
             index.insert(e);
         }
-        let mut main = Vec::new();
-        let mut cur = index
+        let mut slot = *index
+            .slots
             .get(tip)
             .ok_or(format!("tip {tip} is not in the index"))?;
+        let mut main = Vec::new();
         loop {
-            main.push(cur.hash);
-            if cur.height == 0 {
-                break;
+            let n = &index.nodes[slot as usize];
+            main.push(n.entry.hash);
+            match n.parent {
+                Some(p) => slot = p,
+                None => break,
             }
-            cur = &index.nodes[&cur.header.prev_blockhash].entry;
         }
         main.reverse();
         index.main = main;
         Ok(index)
     }
 
+    fn slot(&self, hash: &BlockHash) -> Option<Slot> {
+        self.slots.get(hash).copied()
+    }
+
+    fn node(&self, slot: Slot) -> &Node {
+        &self.nodes[slot as usize]
+    }
+
     /// Adds or replaces an entry; a new entry's parent must already be present (except genesis).
+    /// The links, header tips and best header follow.
     pub fn insert(&mut self, entry: IndexEntry) {
-        if let Some(old) = self.get(&entry.hash).copied() {
-            let was_eligible = self.eligible(&old);
-            if let Some(n) = self.nodes.get_mut(&entry.hash) {
-                n.entry = entry;
-            }
-            if entry.status.contains(Status::DATA_STORED) {
-                self.data_failed.remove(&entry.hash);
-            }
-            if self.eligible(&entry) != was_eligible {
-                self.recompute_best_header();
-            }
+        if let Some(slot) = self.slot(&entry.hash) {
+            self.update(slot, |index| {
+                if entry.status.contains(Status::DATA_STORED) {
+                    index.data_failed.remove(&entry.hash);
+                }
+                index.nodes[slot as usize].entry = entry;
+            });
             return;
         }
-        if entry.height > 0 {
-            self.children
-                .entry(entry.header.prev_blockhash)
-                .or_default()
-                .push(entry.hash);
+        let parent = (entry.height > 0)
+            .then(|| self.slot(&entry.header.prev_blockhash))
+            .flatten();
+        let skip = parent.and_then(|p| self.ancestor_slot(p, skip_height(entry.height)));
+        let linked = Self::has_own_data(&entry)
+            && parent.is_none_or(|p| self.node(p).linked)
+            && (parent.is_some() || entry.height == 0);
+        let slot = self.nodes.len() as Slot;
+        self.nodes.push(Node {
+            entry,
+            seq: u64::from(slot),
+            parent,
+            skip,
+            children: Vec::new(),
+            linked,
+        });
+        self.slots.insert(entry.hash, slot);
+        if let Some(p) = parent {
+            self.nodes[p as usize].children.push(entry.hash);
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        if self.eligible(&entry)
-            && entry.chain_work
-                > self
-                    .get(&self.best_header)
-                    .map_or_else(Default::default, |b| b.chain_work)
-        {
-            self.best_header = entry.hash;
+        if self.eligible(slot) {
+            self.header_tips.insert(self.tip_key(slot));
+            if let Some(p) = parent {
+                self.header_tips.remove(&self.tip_key(p));
+            }
         }
-        self.nodes.insert(entry.hash, Node { entry, seq });
+    }
+
+    /// Changes a known entry with `change`, then brings the header tips and the links of its
+    /// descendants up to date.
+    fn update(&mut self, slot: Slot, change: impl FnOnce(&mut Self)) {
+        let was_eligible = self.eligible(slot);
+        change(self);
+        if self.eligible(slot) != was_eligible {
+            self.eligibility_changed(slot);
+        }
+        self.relink(slot);
+    }
+
+    /// The header tips after `slot` became eligible or stopped being so.
+    fn eligibility_changed(&mut self, slot: Slot) {
+        let key = self.tip_key(slot);
+        let parent = self.node(slot).parent;
+        if self.eligible(slot) {
+            if !self.has_eligible_child(slot) {
+                self.header_tips.insert(key);
+            }
+            if let Some(p) = parent {
+                self.header_tips.remove(&self.tip_key(p));
+            }
+        } else {
+            self.header_tips.remove(&key);
+            if let Some(p) = parent.filter(|p| self.eligible(*p) && !self.has_eligible_child(*p)) {
+                self.header_tips.insert(self.tip_key(p));
+            }
+        }
+    }
+
+    fn has_eligible_child(&self, slot: Slot) -> bool {
+        self.node(slot)
+            .children
+            .iter()
+            .any(|c| self.slot(c).is_some_and(|c| self.eligible(c)))
+    }
+
+    /// Recomputes whether `slot` is linked and, when that changed, its descendants.
+    fn relink(&mut self, slot: Slot) {
+        let mut stack = vec![slot];
+        while let Some(s) = stack.pop() {
+            let n = self.node(s);
+            let linked = Self::has_own_data(&n.entry)
+                && match n.parent {
+                    Some(p) => self.node(p).linked,
+                    None => n.entry.height == 0,
+                };
+            if linked == n.linked {
+                continue;
+            }
+            self.nodes[s as usize].linked = linked;
+            let children: Vec<Slot> = self
+                .node(s)
+                .children
+                .iter()
+                .filter_map(|c| self.slot(c))
+                .collect();
+            stack.extend(children);
+        }
+    }
+
+    fn has_own_data(entry: &IndexEntry) -> bool {
+        entry.status.contains(Status::DATA_STORED) && !entry.status.is_invalid()
+    }
+
+    fn tip_key(&self, slot: Slot) -> TipKey {
+        let n = self.node(slot);
+        (n.entry.chain_work, Reverse(n.seq), n.entry.hash)
     }
 
     /// The entry of `hash`.
     pub fn get(&self, hash: &BlockHash) -> Option<&IndexEntry> {
-        self.nodes.get(hash).map(|n| &n.entry)
+        self.slot(hash).map(|s| &self.node(s).entry)
     }
 
     /// Arrival order of `hash` (lower arrived first).
     pub fn seq(&self, hash: &BlockHash) -> u64 {
-        self.nodes.get(hash).map_or(u64::MAX, |n| n.seq)
+        self.slot(hash).map_or(u64::MAX, |s| self.node(s).seq)
     }
 
     /// Number of entries.
@@ -131,73 +249,66 @@ impl BlockIndex {
         self.nodes.is_empty()
     }
 
-    /// Every entry, in no meaningful (but reproducible) order.
+    /// Every entry, in arrival order.
     pub fn entries(&self) -> impl Iterator<Item = &IndexEntry> {
-        self.nodes.values().map(|n| &n.entry)
+        self.nodes.iter().map(|n| &n.entry)
     }
 
     /// Replaces the status of a known entry and returns the updated entry.
     pub fn set_status(&mut self, hash: &BlockHash, status: Status) -> Option<IndexEntry> {
-        let n = self.nodes.get_mut(hash)?;
-        let was_invalid = n.entry.status.is_invalid();
-        n.entry.status = status;
-        let entry = n.entry;
-        if status.is_invalid() != was_invalid {
-            self.recompute_best_header();
-        }
-        Some(entry)
+        let slot = self.slot(hash)?;
+        self.update(slot, |index| {
+            index.nodes[slot as usize].entry.status = status
+        });
+        Some(self.node(slot).entry)
     }
 
     /// Notes that the block of `hash` arrived and failed its context-free checks; see
     /// `data_failed`.
     pub fn set_data_failed(&mut self, hash: &BlockHash) {
-        if self.nodes.contains_key(hash) && self.data_failed.insert(*hash) {
-            self.recompute_best_header();
-        }
+        let Some(slot) = self.slot(hash) else {
+            return;
+        };
+        self.update(slot, |index| {
+            index.data_failed.insert(*hash);
+        });
     }
 
-    /// Whether `entry` may lead the header chain: not invalid, and its data not failed.
-    fn eligible(&self, entry: &IndexEntry) -> bool {
-        !entry.status.is_invalid() && !self.data_failed.contains(&entry.hash)
+    /// Whether `slot` may lead the header chain: not invalid, and its data not failed.
+    fn eligible(&self, slot: Slot) -> bool {
+        let e = &self.node(slot).entry;
+        !e.status.is_invalid() && !self.data_failed.contains(&e.hash)
     }
 
-    /// The best header again after eligibility changed: most work, first arrival on ties (the
-    /// same rule as arrival-time updates).
-    fn recompute_best_header(&mut self) {
-        let mut best: Option<(&IndexEntry, u64)> = None;
-        for n in self.nodes.values() {
-            if !self.eligible(&n.entry) {
-                continue;
-            }
-            let better = best.is_none_or(|(b, seq)| {
-                n.entry.chain_work > b.chain_work
-                    || (n.entry.chain_work == b.chain_work && n.seq < seq)
-            });
-            if better {
-                best = Some((&n.entry, n.seq));
-            }
-        }
-        // Genesis is never invalid, so some header is always eligible.
-        self.best_header = best.map_or(self.main[0], |(e, _)| e.hash);
+    /// True when `hash` and every block before it have data and none is known invalid: the
+    /// block can be connected once its parent is the tip (Core's `HaveNumChainTxs`).
+    pub fn is_linked(&self, hash: &BlockHash) -> bool {
+        self.slot(hash).is_some_and(|s| self.node(s).linked)
     }
 
     /// Known children of `hash`.
     pub fn children(&self, hash: &BlockHash) -> &[BlockHash] {
-        self.children.get(hash).map_or(&[], Vec::as_slice)
+        self.slot(hash)
+            .map_or(&[], |s| self.node(s).children.as_slice())
     }
 
     /// The header with the most work (it may lack block data).
     pub fn best_header(&self) -> &IndexEntry {
-        &self.nodes[&self.best_header].entry
+        // Genesis is never invalid, so some header is always eligible.
+        match self.header_tips.last() {
+            Some((_, _, hash)) => self.get(hash).expect("tips are indexed"),
+            None => self.get(&self.main[0]).expect("genesis is indexed"),
+        }
     }
 
     /// The main chain's tip.
     pub fn tip(&self) -> &IndexEntry {
-        &self.nodes[self
-            .main
-            .last()
-            .expect("genesis is always on the main chain")]
-        .entry
+        self.get(
+            self.main
+                .last()
+                .expect("genesis is always on the main chain"),
+        )
+        .expect("main-chain blocks are indexed")
     }
 
     /// The main chain's block at `height`.
@@ -226,43 +337,245 @@ impl BlockIndex {
         self.main.pop();
     }
 
-    /// The ancestor of `hash` at `height` (itself at its own height).
-    pub fn ancestor(&self, hash: &BlockHash, height: u32) -> Option<&IndexEntry> {
-        let mut e = self.get(hash)?;
-        if height > e.height {
+    fn ancestor_slot(&self, from: Slot, height: u32) -> Option<Slot> {
+        self.walk(from, height).map(|(slot, _)| slot)
+    }
+
+    /// Core's `GetAncestor`: follows a skip link whenever it does not overshoot and the
+    /// parent's skip link would not get closer. Returns the ancestor and the hops taken.
+    fn walk(&self, from: Slot, height: u32) -> Option<(Slot, u32)> {
+        let mut slot = from;
+        let mut at = self.node(slot).entry.height;
+        if height > at {
             return None;
         }
-        // Walk back until the path joins the main chain, then jump by height.
-        while e.height > height && !self.is_main(&e.hash) {
-            e = self.get(&e.header.prev_blockhash)?;
+        let mut hops = 0;
+        while at > height {
+            hops += 1;
+            let n = self.node(slot);
+            let (skip, skip_prev) = (skip_height(at), skip_height(at - 1));
+            let worth_it =
+                skip == height || (skip > height && !(skip_prev + 2 < skip && skip_prev >= height));
+            match (n.skip, n.parent) {
+                (Some(s), _) if worth_it => {
+                    slot = s;
+                    at = skip;
+                }
+                (_, Some(p)) => {
+                    slot = p;
+                    at -= 1;
+                }
+                _ => return None,
+            }
         }
-        match e.height == height {
-            true => Some(e),
-            false => self.get(self.main_at(height)?),
+        Some((slot, hops))
+    }
+
+    /// The ancestor of `hash` at `height` (itself at its own height), in O(log n).
+    pub fn ancestor(&self, hash: &BlockHash, height: u32) -> Option<&IndexEntry> {
+        if self.is_main(hash) {
+            let e = self.get(hash)?;
+            return (height <= e.height)
+                .then(|| self.get(self.main_at(height)?))
+                .flatten();
         }
+        let slot = self.ancestor_slot(self.slot(hash)?, height)?;
+        Some(&self.node(slot).entry)
     }
 
     /// The median of the timestamps of `hash` and its ten predecessors (fewer near genesis).
     pub fn median_time_past(&self, hash: &BlockHash) -> u32 {
         let mut times = Vec::with_capacity(MEDIAN_TIME_BLOCKS);
-        let mut cur = self.get(hash);
-        while let Some(e) = cur {
-            times.push(e.header.time);
-            if times.len() == MEDIAN_TIME_BLOCKS || e.height == 0 {
+        let mut cur = self.slot(hash);
+        while let Some(s) = cur {
+            let n = self.node(s);
+            times.push(n.entry.header.time);
+            if times.len() == MEDIAN_TIME_BLOCKS {
                 break;
             }
-            cur = self.get(&e.header.prev_blockhash);
+            cur = n.parent;
         }
         times.sort_unstable();
         times.get(times.len() / 2).copied().unwrap_or(0)
     }
 
+    /// The last block the chains ending at `a` and `b` share: a binary search over heights,
+    /// each probe an O(log n) ancestor lookup.
+    pub fn last_common_ancestor(&self, a: &BlockHash, b: &BlockHash) -> Option<&IndexEntry> {
+        let (sa, sb) = (self.slot(a)?, self.slot(b)?);
+        let top = self.node(sa).entry.height.min(self.node(sb).entry.height);
+        let same = |h: u32| self.ancestor_slot(sa, h) == self.ancestor_slot(sb, h);
+        if same(top) {
+            return self.ancestor_slot(sa, top).map(|s| &self.node(s).entry);
+        }
+        // Genesis is shared; find the highest shared height below `top`.
+        let (mut lo, mut hi) = (0, top);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            match same(mid) {
+                true => lo = mid,
+                false => hi = mid,
+            }
+        }
+        self.ancestor_slot(sa, lo).map(|s| &self.node(s).entry)
+    }
+
     /// The last common block of the main chain and the chain ending at `hash`.
     pub fn fork_point(&self, hash: &BlockHash) -> Option<&IndexEntry> {
-        let mut e = self.get(hash)?;
-        while !self.is_main(&e.hash) {
-            e = self.get(&e.header.prev_blockhash)?;
+        let tip = *self.main.last()?;
+        self.last_common_ancestor(hash, &tip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::builder::BlockBuilder;
+    use crate::params::{Network, Params};
+
+    fn entry_of(p: &Params, parent: &IndexEntry, tag: u8) -> IndexEntry {
+        let b = BlockBuilder::new(p, parent.hash, parent.height + 1, parent.header.time)
+            .tag(&[tag])
+            .build();
+        IndexEntry::header_only(
+            b.block_hash(),
+            b.header,
+            parent.height + 1,
+            parent.chain_work + b.header.work(),
+            Status::HEADER_VALID,
+        )
+    }
+
+    fn genesis(p: &Params) -> IndexEntry {
+        IndexEntry::header_only(
+            p.genesis_hash,
+            p.genesis.header,
+            0,
+            p.genesis.header.work(),
+            Status::HEADER_VALID
+                .with(Status::DATA_STORED)
+                .with(Status::VALID),
+        )
+    }
+
+    /// A main chain of `main` blocks and a side branch of `side` blocks leaving it at `fork`.
+    fn two_branches(
+        main: u32,
+        fork: u32,
+        side: u32,
+    ) -> (BlockIndex, Vec<IndexEntry>, Vec<IndexEntry>) {
+        let p = Params::new(Network::Regtest);
+        let g = genesis(&p);
+        let mut index = BlockIndex::new(g);
+        let mut a = vec![g];
+        for _ in 0..main {
+            let e = entry_of(&p, a.last().unwrap(), 0);
+            index.insert(e);
+            index.push_main(e.hash);
+            a.push(e);
         }
-        Some(e)
+        let mut b = vec![a[fork as usize]];
+        for _ in 0..side {
+            let e = entry_of(&p, b.last().unwrap(), 1);
+            index.insert(e);
+            b.push(e);
+        }
+        (index, a, b)
+    }
+
+    #[test]
+    fn skip_heights_are_lower_and_reach_far() {
+        for h in 2..5000u32 {
+            assert!(skip_height(h) < h, "{h}");
+        }
+        assert_eq!(skip_height(1024), 0);
+        assert_eq!(skip_height(1025), 1);
+        assert_eq!(skip_height(1536), 1024);
+    }
+
+    #[test]
+    fn ancestors_of_side_chains_match_a_walk_and_take_few_steps() {
+        let (index, a, b) = two_branches(50, 20, 3000);
+        let tip = b.last().unwrap();
+        for h in [0, 1, 19, 20, 21, 500, 1023, 1024, 2999, 3000, 3020] {
+            let want = if h <= 20 {
+                a[h as usize]
+            } else {
+                b[(h - 20) as usize]
+            };
+            assert_eq!(index.ancestor(&tip.hash, h), Some(&want), "height {h}");
+        }
+        assert_eq!(index.ancestor(&tip.hash, 3021), None);
+        // O(log n): no height takes more than a few dozen hops from 3020 blocks up.
+        let slot = index.slot(&tip.hash).unwrap();
+        let worst = (0..=tip.height)
+            .map(|h| index.walk(slot, h).unwrap().1)
+            .max()
+            .unwrap();
+        assert!(worst <= 64, "worst walk {worst} hops");
+    }
+
+    #[test]
+    fn fork_points_and_common_ancestors_are_found() {
+        let (index, a, b) = two_branches(40, 17, 60);
+        assert_eq!(index.fork_point(&b.last().unwrap().hash), Some(&a[17]));
+        assert_eq!(index.fork_point(&a[30].hash), Some(&a[30]));
+        assert_eq!(
+            index.last_common_ancestor(&a[40].hash, &b[5].hash),
+            Some(&a[17])
+        );
+        assert_eq!(
+            index.last_common_ancestor(&a[10].hash, &b[5].hash),
+            Some(&a[10])
+        );
+    }
+
+    #[test]
+    fn the_best_header_follows_invalidity_without_a_scan() {
+        let (mut index, a, b) = two_branches(10, 5, 8);
+        assert_eq!(index.best_header().hash, b[8].hash, "13 beats 10");
+        index.set_status(&b[6].hash, Status::INVALID);
+        index.set_status(&b[7].hash, Status::INVALID_ANCESTOR);
+        index.set_status(&b[8].hash, Status::INVALID_ANCESTOR);
+        assert_eq!(
+            index.best_header().hash,
+            a[10].hash,
+            "b5 ties at 10, a10 came first"
+        );
+        for e in &b[6..] {
+            index.set_status(&e.hash, Status::HEADER_VALID);
+        }
+        assert_eq!(index.best_header().hash, b[8].hash);
+        index.set_data_failed(&b[8].hash);
+        assert_eq!(
+            index.best_header().hash,
+            b[7].hash,
+            "its parent, 12 high, still beats 10"
+        );
+    }
+
+    #[test]
+    fn links_follow_data_along_the_path() {
+        let (mut index, a, b) = two_branches(3, 3, 3);
+        assert!(!index.is_linked(&a[1].hash), "headers only");
+        let with_data = |e: &IndexEntry| IndexEntry {
+            status: e.status.with(Status::DATA_STORED),
+            ..*e
+        };
+        index.insert(with_data(&b[2]));
+        index.insert(with_data(&b[3]));
+        assert!(!index.is_linked(&b[3].hash), "parents lack data");
+        for e in &a[1..] {
+            index.insert(with_data(e));
+        }
+        assert!(index.is_linked(&a[3].hash));
+        assert!(!index.is_linked(&b[3].hash), "b1 still lacks data");
+        index.insert(with_data(&b[1]));
+        assert!(
+            index.is_linked(&b[3].hash),
+            "the whole branch links at once"
+        );
+        index.set_status(&a[2].hash, Status::INVALID.with(Status::DATA_STORED));
+        assert!(!index.is_linked(&b[3].hash) && !index.is_linked(&a[3].hash));
     }
 }

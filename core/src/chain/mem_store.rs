@@ -1,25 +1,25 @@
 //! An in-memory [`ChainStore`] with crash semantics, for tests and the simulator.
 //!
 //! The committed state lives behind a shared handle, so it outlives the node that wrote it (the
-//! simulator kills a node and restarts it on the same store). A crash loses exactly the batch in
-//! flight: [`MemStore::fail_at_write`] makes the Nth next write fail without applying anything,
-//! after which the handle is dead; [`MemStore::reopen`] gives a fresh handle on what was
-//! committed.
+//! simulator kills a node and restarts it on the same store). A crash loses what a power cut
+//! loses: the batch in flight and every block-file byte not synced ([`MemFiles`]).
+//! [`MemStore::fail_at_write`] makes the Nth next batch fail without applying anything, and
+//! [`MemStore::fail_at_event`] the Nth next durability event (a file sync or a batch), after
+//! which the handle is dead; [`MemStore::reopen`] gives a fresh handle on what survived.
 
+use super::block_files::{BlockFiles, FileEnds, FileKind, FilePos, MemFiles};
 use super::hashed_key_map::HashedKeyMap;
-use super::records::{BlockUndo, IndexEntry};
+use super::records::IndexEntry;
 use super::store::{ChainStore, StoreError, WriteBatch, WriteOp};
 use super::tx_index::TxLoc;
 use crate::mempool::Coin;
-use crate::primitives::{Block, BlockHash, OutPoint, Txid};
+use crate::primitives::{BlockHash, OutPoint, Txid};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Clone, Default)]
 struct Committed {
     index: BTreeMap<BlockHash, IndexEntry>,
-    blocks: BTreeMap<BlockHash, Arc<Block>>,
-    undo: BTreeMap<BlockHash, BlockUndo>,
     utxo: HashedKeyMap<OutPoint, Coin>,
     tip: Option<BlockHash>,
     addr_book: Option<Vec<u8>>,
@@ -27,17 +27,52 @@ struct Committed {
     schema_version: Option<u32>,
     tx_index: HashedKeyMap<Txid, TxLoc>,
     tx_index_tip: Option<BlockHash>,
+    file_ends: Option<FileEnds>,
+}
+
+/// Which durability events count down to an injected crash.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum CrashOn {
+    /// Batches only.
+    Writes,
+    /// Batches and file syncs.
+    Events,
 }
 
 #[derive(Default)]
 struct Shared {
     state: Committed,
+    files: MemFiles,
     /// Incremented by every reopen; handles of an older generation are dead.
     generation: u64,
-    /// Writes left before the injected crash (`Some(0)`: the next write crashes).
-    writes_before_crash: Option<u64>,
+    /// Events left before the injected crash (`Some(0)`: the next one crashes).
+    crash_in: Option<(u64, CrashOn)>,
     /// Batches committed since creation.
     commits: u64,
+    /// File syncs since creation.
+    syncs: u64,
+}
+
+impl Shared {
+    /// Counts down to an injected crash at a batch or (`sync`) a file sync; true when this
+    /// event is the one that crashes (the store is then dead and has lost what a power cut
+    /// loses).
+    fn crashes_now(&mut self, sync: bool) -> bool {
+        match self.crash_in {
+            Some((_, CrashOn::Writes)) if sync => false,
+            Some((0, _)) => {
+                self.generation += 1;
+                self.crash_in = None;
+                self.files.crash();
+                true
+            }
+            Some((n, on)) => {
+                self.crash_in = Some((n - 1, on));
+                false
+            }
+            None => false,
+        }
+    }
 }
 
 /// An in-memory store; clones share state (like two handles on one database file).
@@ -61,19 +96,29 @@ impl MemStore {
         Ok(s)
     }
 
-    /// Injects a crash: the `n`th write from now (`n` = 1: the next one) fails with
+    /// Injects a crash: the `n`th batch from now (`n` = 1: the next one) fails with
     /// [`StoreError::Closed`] and applies nothing, and the handle stays dead afterwards.
     pub fn fail_at_write(&self, n: u64) {
         assert!(n >= 1, "writes are counted from 1");
         let mut s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        s.writes_before_crash = Some(n - 1);
+        s.crash_in = Some((n - 1, CrashOn::Writes));
     }
 
-    /// Crashes now: every existing handle is dead; only committed state survives.
+    /// Injects a crash at the `n`th durability event from now, counting file syncs and
+    /// batches: a crashing sync makes nothing durable, a crashing batch applies nothing.
+    pub fn fail_at_event(&self, n: u64) {
+        assert!(n >= 1, "events are counted from 1");
+        let mut s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        s.crash_in = Some((n - 1, CrashOn::Events));
+    }
+
+    /// Crashes now: every existing handle is dead; only committed state and synced file bytes
+    /// survive.
     pub fn crash(&self) {
         let mut s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         s.generation += 1;
-        s.writes_before_crash = None;
+        s.crash_in = None;
+        s.files.crash();
     }
 
     /// A new live handle on the committed state (after a crash or to restart a node); older
@@ -87,25 +132,48 @@ impl MemStore {
         }
     }
 
-    /// An independent store holding a copy of the committed state (blocks are shared, being
-    /// immutable): several simulated nodes can start from one prepared chain.
+    /// An independent store holding a copy of the committed state and the synced files:
+    /// several simulated nodes can start from one prepared chain.
     pub fn duplicate(&self) -> MemStore {
         let s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        let mut files = s.files.clone();
+        files.crash();
         MemStore {
             shared: Arc::new(Mutex::new(Shared {
                 state: s.state.clone(),
+                files,
                 ..Shared::default()
             })),
             generation: 0,
         }
     }
 
-    /// Batches committed so far (for tests that count one batch per block).
+    /// Batches committed so far.
     pub fn commits(&self) -> u64 {
         self.shared
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .commits
+    }
+
+    /// File syncs so far.
+    pub fn syncs(&self) -> u64 {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner()).syncs
+    }
+
+    /// Damages one byte of a block or undo file (tests of damaged files).
+    pub fn corrupt_file(&self, kind: FileKind, file: u32, offset: usize) {
+        let mut s = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        s.files.corrupt(kind, file, offset);
+    }
+
+    /// Bytes held in the block and undo files.
+    pub fn file_bytes(&self) -> usize {
+        self.shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .files
+            .total_bytes()
     }
 
     /// Number of unspent outputs.
@@ -126,14 +194,6 @@ impl ChainStore for MemStore {
 
     fn index_entry(&self, hash: &BlockHash) -> Result<Option<IndexEntry>, StoreError> {
         Ok(self.live()?.state.index.get(hash).copied())
-    }
-
-    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        Ok(self.live()?.state.blocks.get(hash).map(|b| Block::clone(b)))
-    }
-
-    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
-        Ok(self.live()?.state.undo.get(hash).cloned())
     }
 
     fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
@@ -173,17 +233,15 @@ impl ChainStore for MemStore {
         Ok(self.live()?.state.tx_index_tip)
     }
 
+    fn file_ends(&self) -> Result<Option<FileEnds>, StoreError> {
+        Ok(self.live()?.state.file_ends)
+    }
+
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut s = self.live()?;
-        match s.writes_before_crash {
-            Some(0) => {
-                // The batch never reached the disk; the process is gone.
-                s.generation += 1;
-                s.writes_before_crash = None;
-                return Err(StoreError::Closed);
-            }
-            Some(n) => s.writes_before_crash = Some(n - 1),
-            None => {}
+        if s.crashes_now(false) {
+            // The batch never reached the disk; the process is gone.
+            return Err(StoreError::Closed);
         }
         let st = &mut s.state;
         for op in batch.ops {
@@ -191,18 +249,7 @@ impl ChainStore for MemStore {
                 WriteOp::PutIndex(e) => {
                     st.index.insert(e.hash, e);
                 }
-                WriteOp::PutBlock(h, b) => {
-                    st.blocks.insert(h, Arc::new(b));
-                }
-                WriteOp::DeleteBlock(h) => {
-                    st.blocks.remove(&h);
-                }
-                WriteOp::PutUndo(h, u) => {
-                    st.undo.insert(h, u);
-                }
-                WriteOp::DeleteUndo(h) => {
-                    st.undo.remove(&h);
-                }
+                WriteOp::PutFileEnds(ends) => st.file_ends = Some(ends),
                 WriteOp::PutCoin(op, c) => {
                     st.utxo.insert(op, c);
                 }
@@ -228,6 +275,29 @@ impl ChainStore for MemStore {
         }
         s.commits += 1;
         Ok(())
+    }
+}
+
+impl BlockFiles for MemStore {
+    fn append(&mut self, kind: FileKind, payload: &[u8]) -> Result<FilePos, StoreError> {
+        self.live()?.files.append(kind, payload)
+    }
+
+    fn read(&self, kind: FileKind, pos: FilePos) -> Result<Vec<u8>, StoreError> {
+        self.live()?.files.read(kind, pos)
+    }
+
+    fn sync(&mut self) -> Result<FileEnds, StoreError> {
+        let mut s = self.live()?;
+        if s.crashes_now(true) {
+            return Err(StoreError::Closed);
+        }
+        s.syncs += 1;
+        s.files.sync()
+    }
+
+    fn truncate(&mut self, ends: FileEnds) -> Result<(), StoreError> {
+        self.live()?.files.truncate(ends)
     }
 }
 

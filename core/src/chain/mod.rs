@@ -1,8 +1,12 @@
-//! Chain state: the block index, contextual validation, the UTXO set with undo data, reorgs,
-//! and the [`ChainStore`](store::ChainStore) interface every storage backend implements.
+//! Chain state: the block index, contextual validation, the UTXO set (cached) with undo data,
+//! reorgs, and the [`ChainStore`](store::ChainStore) and [`BlockFiles`] interfaces every
+//! storage backend implements.
 
+pub mod assume_valid;
+pub mod block_files;
 pub mod block_rules;
 pub mod builder;
+pub mod coins;
 pub mod connect;
 pub mod context;
 pub mod difficulty;
@@ -20,11 +24,13 @@ pub mod store;
 pub mod tx_index;
 pub mod tx_rules;
 pub mod upgrades;
+pub mod utxo_stats;
 pub mod verify;
 
+pub use block_files::{BlockFiles, FileKind, FilePos};
 pub use error::{ChainError, RuleError};
 pub use mem_store::MemStore;
 pub use records::{BlockUndo, IndexEntry, Status};
-pub use state::{BlockVerdict, Chain, ChainEvent, Placement, VerdictError};
+pub use state::{BlockVerdict, Chain, ChainEvent, ChainOptions, Placement, VerdictError};
 pub use store::{ChainStore, StoreError, Table, WriteBatch, WriteOp};
 pub use tx_index::TxLoc;

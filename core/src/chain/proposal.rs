@@ -2,6 +2,7 @@
 //! must meet except its proof of work, checked without storing or connecting anything.
 
 use super::block_rules::{check_block_context, check_block_sanity};
+use super::coins::PeekCoins;
 use super::connect::connect_block;
 use super::header_rules::check_header_context;
 use super::records::{IndexEntry, Status};
@@ -33,12 +34,17 @@ pub fn check_block_proposal<S: ChainStore>(
     check_header_context(chain.index(), tip, &block.header, hash, now, params)?;
     let parent_mtp = chain.index().median_time_past(&tip.hash);
     check_block_context(block, tip.height + 1, parent_mtp, params)?;
-    let entry = IndexEntry {
+    let entry = IndexEntry::header_only(
         hash,
-        header: block.header,
-        height: tip.height + 1,
-        chain_work: tip.chain_work + block.header.work(),
-        status: Status::DATA_STORED,
+        block.header,
+        tip.height + 1,
+        tip.chain_work + block.header.work(),
+        Status::DATA_STORED,
+    );
+    let mut coins = PeekCoins {
+        cache: chain.coins_cache(),
+        store: chain.store(),
     };
-    connect_block(chain.store(), chain.index(), block, &entry, params).map(drop)
+    let scripts = Some(&chain.options().scripts);
+    connect_block(&mut coins, chain.index(), block, &entry, params, scripts).map(drop)
 }

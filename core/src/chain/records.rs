@@ -1,6 +1,7 @@
 //! What the chain stores: block index entries with their status, coins and undo data, with the
 //! byte encodings every [`ChainStore`](super::store::ChainStore) backend uses for them.
 
+use super::block_files::FilePos;
 use crate::mempool::Coin;
 use crate::primitives::encode::write_var_bytes;
 use crate::primitives::{
@@ -57,7 +58,36 @@ pub struct IndexEntry {
     pub chain_work: Work,
     /// Validation state.
     pub status: Status,
+    /// Where the block's bytes are in the block files, once stored.
+    pub data: Option<FilePos>,
+    /// Where its undo data is in the undo files, once it was connected.
+    pub undo: Option<FilePos>,
 }
+
+impl IndexEntry {
+    /// A header's entry: not stored, no undo data.
+    pub fn header_only(
+        hash: BlockHash,
+        header: BlockHeader,
+        height: u32,
+        chain_work: Work,
+        status: Status,
+    ) -> IndexEntry {
+        IndexEntry {
+            hash,
+            header,
+            height,
+            chain_work,
+            status,
+            data: None,
+            undo: None,
+        }
+    }
+}
+
+/// Flag bits saying which file positions follow an entry's status.
+const HAS_DATA: u8 = 1;
+const HAS_UNDO: u8 = 2;
 
 impl Encodable for IndexEntry {
     fn encode_to(&self, out: &mut Vec<u8>) {
@@ -65,19 +95,35 @@ impl Encodable for IndexEntry {
         out.extend_from_slice(&self.height.to_le_bytes());
         out.extend_from_slice(&self.chain_work.0.to_le_bytes());
         out.push(self.status.0);
+        let flags = self.data.map_or(0, |_| HAS_DATA) | self.undo.map_or(0, |_| HAS_UNDO);
+        out.push(flags);
+        for pos in self.data.iter().chain(&self.undo) {
+            pos.encode_to(out);
+        }
     }
 }
 
 impl Decodable for IndexEntry {
+    /// Reads both layouts: schema 1 (blocks inside the database) ended at the status byte.
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let header = BlockHeader::decode_from(r)?;
-        Ok(IndexEntry {
-            hash: header.block_hash(),
+        let mut e = IndexEntry::header_only(
+            header.block_hash(),
             header,
-            height: r.u32_le()?,
-            chain_work: Work(U256::from_le_bytes(r.array()?)),
-            status: Status(r.u8()?),
-        })
+            r.u32_le()?,
+            Work(U256::from_le_bytes(r.array()?)),
+            Status(r.u8()?),
+        );
+        if r.remaining() > 0 {
+            let flags = r.u8()?;
+            if flags & HAS_DATA != 0 {
+                e.data = Some(FilePos::decode_from(r)?);
+            }
+            if flags & HAS_UNDO != 0 {
+                e.undo = Some(FilePos::decode_from(r)?);
+            }
+        }
+        Ok(e)
     }
 }
 
@@ -146,13 +192,28 @@ mod tests {
     #[test]
     fn records_round_trip() {
         let p = Params::new(Network::Mainnet);
-        let e = IndexEntry {
-            hash: p.genesis_hash,
-            header: p.genesis.header,
-            height: 0,
-            chain_work: p.genesis.header.work(),
-            status: Status::HEADER_VALID.with(Status::VALID),
-        };
+        let mut e = IndexEntry::header_only(
+            p.genesis_hash,
+            p.genesis.header,
+            0,
+            p.genesis.header.work(),
+            Status::HEADER_VALID.with(Status::VALID),
+        );
+        assert_eq!(IndexEntry::decode(&e.encode()).unwrap(), e);
+        // Schema 1 entries end at the status byte.
+        let old = e.encode();
+        assert_eq!(IndexEntry::decode(&old[..old.len() - 1]).unwrap(), e);
+        e.data = Some(FilePos {
+            file: 1,
+            offset: 8,
+            len: 285,
+        });
+        assert_eq!(IndexEntry::decode(&e.encode()).unwrap(), e);
+        e.undo = Some(FilePos {
+            file: 0,
+            offset: 100,
+            len: 5,
+        });
         assert_eq!(IndexEntry::decode(&e.encode()).unwrap(), e);
         let undo = BlockUndo {
             spent: vec![Coin {

@@ -1,24 +1,83 @@
 //! The chain state machine: accepts headers and blocks, keeps orphans, selects the chain with
-//! the most work, and connects or disconnects blocks through the store, one batch per block.
+//! the most work, and connects or disconnects blocks through the UTXO cache, flushing to the
+//! store now and then.
+//!
+//! # Crash safety
+//!
+//! What is durable is the store's last batch plus the block-file bytes it refers to. Every
+//! batch the chain writes is a whole flush ([`Chain::flush`]): the UTXO cache's dirty coins,
+//! every index entry changed since the previous flush, the transaction index's changes, the
+//! tip those coins are the UTXO set of, and the committed ends of the block files. Before the
+//! batch, the files are synced, so each file position in it names durable bytes. So, after a
+//! kill -9 (or a power cut) at any instant:
+//! - the store opens at the state of some flushed tip: the store commits a batch atomically or
+//!   not at all, and nothing but whole flushes is ever written;
+//! - the chain state is exactly that tip's: coins, tip and index entries come from one batch;
+//! - nothing flushed is lost: a later crash cannot touch a committed batch, and file bytes
+//!   below the committed ends were synced before it;
+//! - every block after the tip is connected again from the files when its bytes were committed
+//!   (its entry says where), or fetched again from peers when they were not: at start the
+//!   files are cut back to the committed ends ([`BlockFiles::truncate`]), so bytes a crash left
+//!   half-written are never read, and entries not flushed simply do not exist.
+//!
+//! Flushes happen when the cache would outgrow its budget, every [`FLUSH_INTERVAL_SECS`] of
+//! the `now` the chain is given, before a caller needs the store to be current, at shutdown
+//! ([`Chain::into_store`]), and after each locally submitted block so that it is durable
+//! before the submitter is told it was accepted. Between flushes nothing is synced at all:
+//! initial sync costs one file sync and one batch per flush, not per block.
 
+use super::assume_valid::{skips_scripts, AssumeValid};
+use super::block_files::FileKind;
 use super::block_rules::{check_block_context, check_block_sanity};
+use super::coins::{CachedCoins, CoinsCache, DEFAULT_CACHE_MIB};
 use super::connect::{connect_block, disconnect_block};
 use super::error::{ChainError, RuleError};
 use super::header_rules::{check_header_context, check_header_sanity};
 use super::index::BlockIndex;
 use super::orphans::OrphanBlocks;
 use super::records::{IndexEntry, Status};
+use super::script_check::ScriptChecks;
 use super::store::{ChainStore, WriteBatch, WriteOp};
-use super::tx_index::{index_ops, unindex_ops};
+use super::tx_index::TxLoc;
 use crate::params::Params;
-use crate::primitives::{Block, BlockHash, BlockHeader, Work};
+use crate::primitives::{Block, BlockHash, BlockHeader, Encodable, Txid, Work};
 use std::cmp::Reverse;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+mod flush;
 mod indexing;
 mod manual;
+mod reading;
 
 pub use manual::{BlockVerdict, VerdictError};
+pub use reading::RecentBlocks;
+
+/// Seconds between periodic flushes (Core writes its chain state about hourly).
+pub const FLUSH_INTERVAL_SECS: u64 = 60 * 60;
+
+/// How the chain uses memory and when it flushes.
+#[derive(Clone, Debug)]
+pub struct ChainOptions {
+    /// The UTXO cache's budget in bytes (`--utxocachemaxsize`, in MiB on the command line).
+    pub utxo_cache_bytes: usize,
+    /// Seconds between periodic flushes.
+    pub flush_interval_secs: u64,
+    /// Who checks a block's scripts, and the signature cache shared with the mempool.
+    pub scripts: ScriptChecks,
+    /// Whose ancestors' scripts are not checked (`--assumevalid`).
+    pub assume_valid: AssumeValid,
+}
+
+impl Default for ChainOptions {
+    fn default() -> Self {
+        ChainOptions {
+            utxo_cache_bytes: DEFAULT_CACHE_MIB << 20,
+            flush_interval_secs: FLUSH_INTERVAL_SECS,
+            scripts: ScriptChecks::default(),
+            assume_valid: AssumeValid::NetworkDefault,
+        }
+    }
+}
 
 /// Where a processed block ended up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -66,6 +125,7 @@ type CandidateKey = (Work, Reverse<u64>, BlockHash);
 /// Chain state over a store.
 pub struct Chain<S: ChainStore> {
     params: Params,
+    options: ChainOptions,
     store: S,
     index: BlockIndex,
     orphans: OrphanBlocks,
@@ -75,34 +135,67 @@ pub struct Chain<S: ChainStore> {
     events: Vec<ChainEvent>,
     /// Whether connects and disconnects also update the transaction index.
     tx_index: bool,
+    /// The UTXO set as of the tip, over the store's (as of the last flush).
+    coins: CoinsCache,
+    /// Index entries changed since the last flush.
+    dirty: BTreeSet<BlockHash>,
+    /// Transaction index changes since the last flush (`None`: removed), and its tip.
+    tx_pending: BTreeMap<Txid, Option<TxLoc>>,
+    tx_pending_tip: Option<BlockHash>,
+    /// Blocks stored lately, kept parsed so connecting them reads nothing back.
+    recent: RecentBlocks,
+    /// When the last flush happened (the `now` given then); `None` before the first.
+    last_flush: Option<u64>,
 }
 
 impl<S: ChainStore> Chain<S> {
-    /// Opens the chain in `store`, writing the genesis block into a fresh store, and moves to
-    /// the best stored chain (a crash may have stored blocks without connecting them).
-    pub fn open(params: Params, mut store: S) -> Result<Self, ChainError> {
+    /// Opens the chain in `store` with default options; see [`Chain::open_with`].
+    pub fn open(params: Params, store: S) -> Result<Self, ChainError> {
+        Self::open_with(params, store, ChainOptions::default())
+    }
+
+    /// Opens the chain in `store`, writing the genesis block into a fresh store, cutting the
+    /// block files back to what the last flush committed, and moves to the best stored chain
+    /// (blocks stored after the last flushed tip are connected again).
+    pub fn open_with(
+        params: Params,
+        mut store: S,
+        options: ChainOptions,
+    ) -> Result<Self, ChainError> {
         let index = match store.tip()? {
             None => {
+                store.truncate(Default::default())?;
                 let g = &params.genesis;
+                let data = store.append(FileKind::Blocks, &g.encode())?;
                 let entry = IndexEntry {
-                    hash: params.genesis_hash,
-                    header: g.header,
-                    height: 0,
-                    chain_work: g.header.work(),
-                    status: Status::HEADER_VALID
-                        .with(Status::DATA_STORED)
-                        .with(Status::VALID),
+                    data: Some(data),
+                    ..IndexEntry::header_only(
+                        params.genesis_hash,
+                        g.header,
+                        0,
+                        g.header.work(),
+                        Status::HEADER_VALID
+                            .with(Status::DATA_STORED)
+                            .with(Status::VALID),
+                    )
                 };
+                let ends = store.sync()?;
                 store.write(WriteBatch {
                     ops: vec![
                         WriteOp::PutIndex(entry),
-                        WriteOp::PutBlock(entry.hash, g.clone()),
                         WriteOp::PutTip(entry.hash),
+                        WriteOp::PutFileEnds(ends),
                     ],
                 })?;
                 BlockIndex::new(entry)
             }
             Some(tip) => {
+                let ends = store.file_ends()?.ok_or_else(|| {
+                    ChainError::Inconsistent(
+                        "the database records no block files (an older layout not upgraded)".into(),
+                    )
+                })?;
+                store.truncate(ends)?;
                 BlockIndex::load(store.index_entries()?, &tip).map_err(ChainError::Inconsistent)?
             }
         };
@@ -112,14 +205,24 @@ impl<S: ChainStore> Chain<S> {
                 params.network
             )));
         }
+        if let Some(hash) = options.assume_valid.block(&params) {
+            log::info!("Assuming ancestors of block {hash} have valid signatures.");
+        }
         let mut chain = Chain {
             params,
+            coins: CoinsCache::new(options.utxo_cache_bytes),
+            options,
             store,
             index,
             orphans: OrphanBlocks::default(),
             candidates: BTreeSet::new(),
             events: Vec::new(),
             tx_index: false,
+            dirty: BTreeSet::new(),
+            tx_pending: BTreeMap::new(),
+            tx_pending_tip: None,
+            recent: RecentBlocks::default(),
+            last_flush: None,
         };
         chain.rebuild_candidates();
         chain.activate_best_chain()?;
@@ -132,14 +235,31 @@ impl<S: ChainStore> Chain<S> {
         &self.params
     }
 
-    /// Gives the store back, e.g. to close it cleanly.
-    pub fn into_store(self) -> S {
+    /// Flushes everything and gives the store back, e.g. to close it cleanly.
+    pub fn into_store(mut self) -> Result<S, ChainError> {
+        self.flush()?;
+        Ok(self.store)
+    }
+
+    /// Gives the store back as it is: what was not flushed is lost, as in a crash.
+    pub fn into_store_unflushed(self) -> S {
         self.store
     }
 
-    /// The store (read-only: the chain alone writes to it).
+    /// The store (read-only: the chain alone writes to it). Its chain state is that of the
+    /// last flush; read coins and blocks through the chain.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The options the chain was opened with.
+    pub fn options(&self) -> &ChainOptions {
+        &self.options
+    }
+
+    /// The UTXO cache (its size and budget).
+    pub fn coins_cache(&self) -> &CoinsCache {
+        &self.coins
     }
 
     /// The block index.
@@ -187,35 +307,28 @@ impl<S: ChainStore> Chain<S> {
         std::mem::take(&mut self.events)
     }
 
-    /// Validates and stores headers (headers-first sync), in one batch. Headers already known
-    /// are skipped. On a bad header, the ones before it are kept and the error returned.
+    /// Validates and indexes headers (headers-first sync); they reach the store with the next
+    /// flush. Headers already known are skipped. On a bad header, the ones before it are kept
+    /// and the error returned.
     pub fn process_headers(&mut self, headers: &[BlockHeader], now: u64) -> Result<(), ChainError> {
-        let mut batch = WriteBatch::new();
-        let mut result = Ok(());
         for h in headers {
             let hash = h.block_hash();
             if self.index.get(&hash).is_some() {
                 continue;
             }
-            match self.accept_header(hash, h, now) {
-                Ok(entry) => {
-                    self.index.insert(entry);
-                    batch.push(WriteOp::PutIndex(entry));
-                    if entry.status.is_invalid() {
-                        result = Err(RuleError::InvalidAncestor(h.prev_blockhash).into());
-                        break;
-                    }
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+            let entry = self.accept_header(hash, h, now)?;
+            self.put_entry(entry);
+            if entry.status.is_invalid() {
+                return Err(RuleError::InvalidAncestor(h.prev_blockhash).into());
             }
         }
-        if !batch.is_empty() {
-            self.store.write(batch)?;
-        }
-        result
+        Ok(())
+    }
+
+    /// Indexes `entry` (new or changed) and marks it for the next flush.
+    fn put_entry(&mut self, entry: IndexEntry) {
+        self.index.insert(entry);
+        self.dirty.insert(entry.hash);
     }
 
     /// Checks a new header against its parent and returns its index entry (not yet stored).
@@ -234,21 +347,43 @@ impl<S: ChainStore> Chain<S> {
             .get(&prev)
             .ok_or(RuleError::UnknownParent(prev))?;
         check_header_context(&self.index, parent, header, hash, now, &self.params)?;
-        Ok(IndexEntry {
+        Ok(IndexEntry::header_only(
             hash,
-            header: *header,
-            height: parent.height + 1,
-            chain_work: parent.chain_work + header.work(),
-            status: match parent.status.is_invalid() {
+            *header,
+            parent.height + 1,
+            parent.chain_work + header.work(),
+            match parent.status.is_invalid() {
                 true => Status::INVALID_ANCESTOR,
                 false => Status::HEADER_VALID,
             },
-        })
+        ))
     }
 
     /// Processes a block that arrived at the node's adjusted unix time `now`: checks it, stores
     /// it, moves to the chain with the most work, and connects orphans waiting for it.
     pub fn process_block(&mut self, block: Block, now: u64) -> Result<Placement, ChainError> {
+        self.process_block_bytes(block, None, now)
+    }
+
+    /// [`Chain::process_block`] for a block that came off the wire as `raw` (its exact
+    /// serialization): those bytes are what the block files keep.
+    pub fn process_block_bytes(
+        &mut self,
+        block: Block,
+        raw: Option<Vec<u8>>,
+        now: u64,
+    ) -> Result<Placement, ChainError> {
+        let result = self.place_block(block, raw, now);
+        self.maybe_flush(now)?;
+        result
+    }
+
+    fn place_block(
+        &mut self,
+        block: Block,
+        raw: Option<Vec<u8>>,
+        now: u64,
+    ) -> Result<Placement, ChainError> {
         let hash = block.block_hash();
         if let Some(e) = self.index.get(&hash) {
             if e.status.is_invalid() {
@@ -272,14 +407,14 @@ impl<S: ChainStore> Chain<S> {
                 root: self.orphans.root(&hash),
             });
         }
-        let result = self.accept_block(hash, block, now);
+        let result = self.accept_block(hash, block, raw, now);
         // Orphans waiting for this block (and for those) are accepted even when activation
         // failed, since they may build the better chain.
         let mut parents = vec![hash];
         while let Some(parent) = parents.pop() {
             for child in self.orphans.take_children(&parent) {
                 let h = child.block_hash();
-                match self.accept_block(h, child, now) {
+                match self.accept_block(h, child, None, now) {
                     Ok(()) => parents.push(h),
                     Err(ChainError::Rule(e)) => {
                         log::debug!("orphan {h} rejected: {e}");
@@ -309,29 +444,33 @@ impl<S: ChainStore> Chain<S> {
         }
     }
 
-    /// Stores a block whose parent is in the index and activates the best chain.
-    fn accept_block(&mut self, hash: BlockHash, block: Block, now: u64) -> Result<(), ChainError> {
+    /// Stores a block whose parent is in the index (appending `raw`, or its serialization, to
+    /// the block files) and activates the best chain.
+    fn accept_block(
+        &mut self,
+        hash: BlockHash,
+        block: Block,
+        raw: Option<Vec<u8>>,
+        now: u64,
+    ) -> Result<(), ChainError> {
         let entry = match self.index.get(&hash) {
             Some(e) => *e,
             None => self.accept_header(hash, &block.header, now)?,
         };
         if entry.status.is_invalid() {
-            self.store.write(WriteBatch {
-                ops: vec![WriteOp::PutIndex(entry)],
-            })?;
-            self.index.insert(entry);
+            self.put_entry(entry);
             return Err(RuleError::InvalidAncestor(block.header.prev_blockhash).into());
         }
         let parent_mtp = self.index.median_time_past(&block.header.prev_blockhash);
         check_block_context(&block, entry.height, parent_mtp, &self.params)?;
-        let entry = IndexEntry {
+        let raw = raw.unwrap_or_else(|| block.encode());
+        let data = self.store.append(FileKind::Blocks, &raw)?;
+        self.put_entry(IndexEntry {
             status: entry.status.with(Status::DATA_STORED),
+            data: Some(data),
             ..entry
-        };
-        self.store.write(WriteBatch {
-            ops: vec![WriteOp::PutIndex(entry), WriteOp::PutBlock(hash, block)],
-        })?;
-        self.index.insert(entry);
+        });
+        self.recent.insert(hash, block, raw.len());
         self.add_candidates_from(&hash);
         self.activate_best_chain()
     }
@@ -340,37 +479,22 @@ impl<S: ChainStore> Chain<S> {
         (e.chain_work, Reverse(self.index.seq(&e.hash)), e.hash)
     }
 
-    /// True when every block from `hash` back to the main chain has data and none is invalid.
-    fn has_full_path(&self, hash: &BlockHash) -> bool {
-        let mut cur = self.index.get(hash);
-        while let Some(e) = cur {
-            if self.index.is_main(&e.hash) {
-                return true;
-            }
-            if !e.status.contains(Status::DATA_STORED) || e.status.is_invalid() {
-                return false;
-            }
-            cur = self.index.get(&e.header.prev_blockhash);
-        }
-        false
-    }
-
-    /// Adds `hash` and its stored descendants as candidates once their path is complete.
+    /// Adds `hash` and its stored descendants as candidates once their whole path has data
+    /// (the index keeps that per block, so nothing is walked back).
     fn add_candidates_from(&mut self, hash: &BlockHash) {
-        if !self.has_full_path(hash) {
-            return;
-        }
         let mut stack = vec![*hash];
         while let Some(h) = stack.pop() {
-            let e = *self.index.get(&h).expect("indexed");
-            if e.status.contains(Status::DATA_STORED) && !e.status.is_invalid() {
-                self.candidates.insert(self.candidate_key(&e));
-                stack.extend_from_slice(self.index.children(&h));
+            if !self.index.is_linked(&h) {
+                continue;
             }
+            let e = *self.index.get(&h).expect("indexed");
+            self.candidates.insert(self.candidate_key(&e));
+            stack.extend_from_slice(self.index.children(&h));
         }
     }
 
-    /// Recomputes the candidate set from the whole index (at open and after invalidation).
+    /// Recomputes the candidate set from the whole index (at open and after an operator's
+    /// verdict; a block failing validation only removes its own descendants).
     fn rebuild_candidates(&mut self) {
         let mut entries: Vec<IndexEntry> = self.index.entries().copied().collect();
         entries.sort_by_key(|e| e.height);
@@ -442,14 +566,42 @@ impl<S: ChainStore> Chain<S> {
     fn connect_tip(&mut self, hash: &BlockHash) -> Result<(), ChainError> {
         let entry = *self.index.get(hash).expect("indexed");
         let block = self.stored_block(hash)?;
-        match connect_block(&self.store, &self.index, &block, &entry, &self.params) {
-            Ok(mut batch) => {
-                if self.tx_index {
-                    batch.ops.extend(index_ops(&block, *hash));
+        let mut coins = CachedCoins {
+            cache: &mut self.coins,
+            store: &self.store,
+        };
+        let assumed = self.options.assume_valid.block(&self.params);
+        let skip = skips_scripts(&self.index, &entry, assumed, &self.params);
+        let scripts = (!skip).then_some(&self.options.scripts);
+        match connect_block(
+            &mut coins,
+            &self.index,
+            &block,
+            &entry,
+            &self.params,
+            scripts,
+        ) {
+            Ok(connection) => {
+                if self.coins.would_overflow(&connection.changes) {
+                    // The cache holds the parent's state: flush that, then start afresh.
+                    self.flush_state(true)?;
                 }
-                self.store.write(batch)?;
-                self.index
-                    .set_status(hash, entry.status.with(Status::VALID));
+                self.coins.apply(&self.store, connection.changes)?;
+                // Undo data is the same whenever the block is connected: written once.
+                let undo = match entry.undo {
+                    Some(pos) => pos,
+                    None => self
+                        .store
+                        .append(FileKind::Undo, &connection.undo.encode())?,
+                };
+                self.put_entry(IndexEntry {
+                    status: entry.status.with(Status::VALID),
+                    undo: Some(undo),
+                    ..entry
+                });
+                if self.tx_index {
+                    self.index_block_txs(&block, *hash);
+                }
                 self.index.push_main(*hash);
                 self.events.push(ChainEvent::Connected {
                     hash: *hash,
@@ -457,6 +609,9 @@ impl<S: ChainStore> Chain<S> {
                     txs: block.txdata.len(),
                     time: block.header.time,
                 });
+                if self.coins.usage() > self.coins.budget() {
+                    self.flush_state(true)?;
+                }
                 Ok(())
             }
             Err(ChainError::Rule(e)) => {
@@ -470,22 +625,25 @@ impl<S: ChainStore> Chain<S> {
 
     fn disconnect_tip(&mut self) -> Result<(), ChainError> {
         let tip = *self.index.tip();
-        let missing = |what: &str| {
-            ChainError::Inconsistent(format!("{what} of main-chain block {} missing", tip.hash))
+        let block = self.stored_block(&tip.hash)?;
+        let undo = self.undo(&tip.hash)?.ok_or_else(|| {
+            ChainError::Inconsistent(format!(
+                "undo data of main-chain block {} missing",
+                tip.hash
+            ))
+        })?;
+        let mut coins = CachedCoins {
+            cache: &mut self.coins,
+            store: &self.store,
         };
-        let block = self
-            .store
-            .block(&tip.hash)?
-            .ok_or_else(|| missing("block data"))?;
-        let undo = self
-            .store
-            .undo(&tip.hash)?
-            .ok_or_else(|| missing("undo data"))?;
-        let mut batch = disconnect_block(&block, tip.hash, undo)?;
-        if self.tx_index {
-            batch.ops.extend(unindex_ops(&block));
+        let changes = disconnect_block(&mut coins, &block, tip.hash, undo)?;
+        if self.coins.would_overflow(&changes) {
+            self.flush_state(true)?;
         }
-        self.store.write(batch)?;
+        self.coins.apply(&self.store, changes)?;
+        if self.tx_index {
+            self.unindex_block_txs(&block);
+        }
         self.index.pop_main();
         self.events.push(ChainEvent::Disconnected {
             hash: tip.hash,
@@ -495,15 +653,15 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Marks `hash` invalid and every known descendant as having an invalid ancestor; none of
-    /// them counts as validated any more.
+    /// them counts as validated any more, nor stays a candidate tip.
     fn mark_invalid(&mut self, hash: &BlockHash) -> Result<(), ChainError> {
-        let mut batch = WriteBatch::new();
         let mut stack = vec![(*hash, Status::INVALID)];
         while let Some((h, flag)) = stack.pop() {
-            let old = self.index.get(&h).expect("indexed").status;
-            let status = old.without(Status::VALID).with(flag);
-            let e = self.index.set_status(&h, status).expect("indexed");
-            batch.push(WriteOp::PutIndex(e));
+            let old = *self.index.get(&h).expect("indexed");
+            self.candidates.remove(&self.candidate_key(&old));
+            let status = old.status.without(Status::VALID).with(flag);
+            self.index.set_status(&h, status).expect("indexed");
+            self.dirty.insert(h);
             stack.extend(
                 self.index
                     .children(&h)
@@ -511,8 +669,6 @@ impl<S: ChainStore> Chain<S> {
                     .map(|c| (*c, Status::INVALID_ANCESTOR)),
             );
         }
-        self.store.write(batch)?;
-        self.rebuild_candidates();
         Ok(())
     }
 }

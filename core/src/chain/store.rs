@@ -1,16 +1,19 @@
-//! The storage interface of the chain: a synchronous key-value store with atomic write batches.
+//! The storage interface of the chain: a synchronous key-value store with atomic write batches
+//! (block index, UTXO set, metadata), beside [`BlockFiles`] for raw blocks and undo data.
 //!
-//! Backends: [`MemStore`](super::mem_store::MemStore) in the core (tests, simulator) and LMDB in
-//! the daemon. The chain never writes outside a [`WriteBatch`], and one block connect or
-//! disconnect is exactly one batch, so after a crash the store holds either the state before a
-//! block or the state after it, never a mix. Records are encoded with the `Encodable`
-//! implementations of [`IndexEntry`], [`Coin`], [`BlockUndo`] and [`Block`]; a byte-oriented
-//! backend keys them as [`Table`] documents.
+//! Backends: [`MemStore`](super::mem_store::MemStore) in the core (tests, simulator) and LMDB
+//! with flat files in the daemon. The chain never writes the key-value part outside a
+//! [`WriteBatch`], and each batch is a whole flush of the UTXO cache and the index entries
+//! changed since the last one, recording the tip and how far the block files are committed
+//! (see [`super::state`] for why that is crash safe). Records are encoded with the
+//! `Encodable` implementations of [`IndexEntry`], [`Coin`] and [`FileEnds`]; a
+//! byte-oriented backend keys them as [`Table`] documents.
 
-use super::records::{BlockUndo, IndexEntry};
+use super::block_files::{BadRecord, BlockFiles, FileEnds, FileKind};
+use super::records::IndexEntry;
 use super::tx_index::TxLoc;
 use crate::mempool::Coin;
-use crate::primitives::{Block, BlockHash, OutPoint, Txid};
+use crate::primitives::{BlockHash, OutPoint, Txid};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -19,10 +22,6 @@ use std::fmt;
 pub enum Table {
     /// Block hash (32 bytes, serialization order) -> encoded [`IndexEntry`].
     Index,
-    /// Block hash -> serialized block.
-    Blocks,
-    /// Block hash -> encoded [`BlockUndo`].
-    Undo,
     /// Outpoint key (txid then vout big-endian, so byte order is outpoint order) -> encoded
     /// [`Coin`].
     Utxo,
@@ -34,21 +33,12 @@ pub enum Table {
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 6] = [
-        Table::Index,
-        Table::Blocks,
-        Table::Undo,
-        Table::Utxo,
-        Table::Meta,
-        Table::TxIndex,
-    ];
+    pub const ALL: [Table; 4] = [Table::Index, Table::Utxo, Table::Meta, Table::TxIndex];
 
     /// The table's name (LMDB database name).
     pub fn name(self) -> &'static str {
         match self {
             Table::Index => "index",
-            Table::Blocks => "blocks",
-            Table::Undo => "undo",
             Table::Utxo => "utxo",
             Table::Meta => "meta",
             Table::TxIndex => "txindex",
@@ -69,6 +59,8 @@ pub enum MetaKey {
     SchemaVersion,
     /// The last block the transaction index covers (32 bytes); absent when it was never built.
     TxIndexTip,
+    /// How far the block and undo files are committed (encoded [`FileEnds`]).
+    FileEnds,
 }
 
 impl MetaKey {
@@ -80,6 +72,7 @@ impl MetaKey {
             MetaKey::Bans => "bans",
             MetaKey::SchemaVersion => "schema_version",
             MetaKey::TxIndexTip => "txindex_tip",
+            MetaKey::FileEnds => "file_ends",
         }
     }
 }
@@ -97,14 +90,6 @@ pub fn utxo_key(op: &OutPoint) -> [u8; 36] {
 pub enum WriteOp {
     /// Insert or replace an index entry (keyed by its hash).
     PutIndex(IndexEntry),
-    /// Store a block's data.
-    PutBlock(BlockHash, Block),
-    /// Remove a block's data.
-    DeleteBlock(BlockHash),
-    /// Store a block's undo data.
-    PutUndo(BlockHash, BlockUndo),
-    /// Remove a block's undo data.
-    DeleteUndo(BlockHash),
     /// Add or replace an unspent output.
     PutCoin(OutPoint, Coin),
     /// Remove an unspent output.
@@ -125,6 +110,8 @@ pub enum WriteOp {
     PutTxIndexTip(BlockHash),
     /// Remove the whole transaction index and its tip (`--droptxindex`).
     ClearTxIndex,
+    /// Record how far the block files are committed (synced before this batch).
+    PutFileEnds(FileEnds),
 }
 
 /// Changes applied all together or not at all, in order (a later op on the same key wins).
@@ -166,6 +153,8 @@ pub enum StoreError {
     },
     /// The store was crashed or closed; reopen it to continue from the committed state.
     Closed,
+    /// A block or undo record in the flat files does not match what the index says.
+    BadFile(BadRecord),
 }
 
 impl fmt::Display for StoreError {
@@ -178,54 +167,60 @@ impl fmt::Display for StoreError {
                 table.name()
             ),
             StoreError::Closed => f.write_str("database closed (after a crash or shutdown)"),
+            StoreError::BadFile(bad) => write!(f, "{bad}"),
         }
     }
 }
 
 impl std::error::Error for StoreError {}
 
-/// Everything `store` holds (index, blocks, undo data, UTXO set, tip, address book, schema) as
-/// one batch: writing it into an empty store makes a copy (seeding test and benchmark data
-/// directories in one commit, moving between backends). The transaction index is left out: a
-/// copy without its tip rebuilds it when opened with the index on.
-pub fn full_copy<S: ChainStore + ?Sized>(store: &S) -> Result<WriteBatch, StoreError> {
+/// Copies everything `src` holds (index, blocks, undo data, UTXO set, tip, address book,
+/// bans, schema) into the empty `dst`, records rewritten to where they land in `dst`'s files,
+/// in one batch: seeding test and benchmark data directories, moving between backends. The
+/// transaction index is left out: a copy without its tip rebuilds it when opened with the
+/// index on.
+pub fn copy_store<S, D>(src: &S, dst: &mut D) -> Result<(), StoreError>
+where
+    S: ChainStore + ?Sized,
+    D: ChainStore + ?Sized,
+{
     let mut batch = WriteBatch::new();
-    for entry in store.index_entries()? {
-        if let Some(block) = store.block(&entry.hash)? {
-            batch.push(WriteOp::PutBlock(entry.hash, block));
+    let mut entries = src.index_entries()?;
+    entries.sort_by_key(|e| (e.height, e.hash));
+    for mut entry in entries {
+        if let Some(pos) = entry.data {
+            entry.data = Some(dst.append(FileKind::Blocks, &src.read(FileKind::Blocks, pos)?)?);
         }
-        if let Some(undo) = store.undo(&entry.hash)? {
-            batch.push(WriteOp::PutUndo(entry.hash, undo));
+        if let Some(pos) = entry.undo {
+            entry.undo = Some(dst.append(FileKind::Undo, &src.read(FileKind::Undo, pos)?)?);
         }
         batch.push(WriteOp::PutIndex(entry));
     }
-    store.for_each_coin(&mut |op, coin| batch.push(WriteOp::PutCoin(*op, coin.clone())))?;
-    if let Some(tip) = store.tip()? {
+    src.for_each_coin(&mut |op, coin| batch.push(WriteOp::PutCoin(*op, coin.clone())))?;
+    if let Some(tip) = src.tip()? {
         batch.push(WriteOp::PutTip(tip));
     }
-    if let Some(book) = store.addr_book()? {
+    if let Some(book) = src.addr_book()? {
         batch.push(WriteOp::PutAddrBook(book));
     }
-    if let Some(bans) = store.bans()? {
+    if let Some(bans) = src.bans()? {
         batch.push(WriteOp::PutBans(bans));
     }
-    if let Some(version) = store.schema_version()? {
+    if let Some(version) = src.schema_version()? {
         batch.push(WriteOp::PutSchemaVersion(version));
     }
-    Ok(batch)
+    batch.push(WriteOp::PutFileEnds(dst.sync()?));
+    dst.write(batch)
 }
 
 /// Synchronous storage for the chain. Reads see every committed batch; [`write`](Self::write)
-/// commits a batch atomically and durably before returning `Ok`.
-pub trait ChainStore {
+/// commits a batch atomically and durably before returning `Ok`. The block files come with
+/// it ([`BlockFiles`]).
+pub trait ChainStore: BlockFiles {
     /// Every index entry, in any order (loaded once at startup).
     fn index_entries(&self) -> Result<Vec<IndexEntry>, StoreError>;
     /// The index entry of `hash`.
     fn index_entry(&self, hash: &BlockHash) -> Result<Option<IndexEntry>, StoreError>;
-    /// The stored block `hash`.
-    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError>;
-    /// The undo data of block `hash` (present while it is on the main chain).
-    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError>;
     /// The unspent output at `outpoint`.
     fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError>;
     /// Calls `f` for every unspent output in outpoint order (see [`utxo_key`]).
@@ -242,6 +237,8 @@ pub trait ChainStore {
     fn tx_location(&self, txid: &Txid) -> Result<Option<TxLoc>, StoreError>;
     /// The last block the transaction index covers; `None` when it was never built or dropped.
     fn tx_index_tip(&self) -> Result<Option<BlockHash>, StoreError>;
+    /// How far the block files were committed by the last batch; `None` for a fresh store.
+    fn file_ends(&self) -> Result<Option<FileEnds>, StoreError>;
     /// Commits `batch` atomically.
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError>;
 
@@ -270,18 +267,20 @@ mod tests {
     use crate::params::{Network, Params};
 
     #[test]
-    fn a_full_copy_opens_as_the_same_chain() {
+    fn a_copy_opens_as_the_same_chain() {
         let params = Params::new(Network::Regtest);
         let mut chain = Chain::open(params.clone(), MemStore::new()).unwrap();
         for b in spending_chain(&params, 120, 2) {
             chain.process_block(b, 2_000_000_000).unwrap();
         }
-        let source = chain.into_store();
+        let source = chain.into_store().unwrap();
         let mut copy = MemStore::new();
-        copy.write(full_copy(&source).unwrap()).unwrap();
+        copy_store(&source, &mut copy).unwrap();
         assert_eq!(copy.utxo_snapshot(), source.utxo_snapshot());
         assert_eq!(copy.tip(), source.tip());
         let reopened = Chain::open(params, copy).unwrap();
         assert_eq!(reopened.tip().height, 120);
+        let tip = reopened.tip().hash;
+        assert_eq!(reopened.block(&tip).unwrap().unwrap().block_hash(), tip);
     }
 }

@@ -86,8 +86,7 @@ fn verify_block<S: ChainStore>(
     check_level: u32,
 ) -> Result<(), ChainError> {
     let missing = |what: &str| ChainError::Inconsistent(format!("{what} of {hash} missing"));
-    let store = chain.store();
-    let block = store.block(hash)?.ok_or_else(|| missing("block data"))?;
+    let block = chain.block(hash)?.ok_or_else(|| missing("block data"))?;
     let params = chain.params();
     if check_level >= level::SANITY {
         check_header_sanity(&block.header, hash, params)?;
@@ -98,7 +97,7 @@ fn verify_block<S: ChainStore>(
         check_block_context(&block, height, parent_mtp, params)?;
     }
     if check_level >= level::UNDO {
-        let undo = store.undo(hash)?.ok_or_else(|| missing("undo data"))?;
+        let undo = chain.undo(hash)?.ok_or_else(|| missing("undo data"))?;
         check_undo(&block, *hash, &undo)?;
     }
     Ok(())

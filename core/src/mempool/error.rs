@@ -16,6 +16,9 @@ pub enum RejectReason {
     Coinbase,
     /// Fails a consensus rule (the chain's context-free or contextual checks).
     Invalid(String),
+    /// Spends a coinbase output before it matured: valid again a few blocks on, so not the
+    /// sender's fault (its tip may be ahead of ours).
+    PrematureSpend(String),
     /// Script verification failed.
     ScriptFailed { input: usize, reason: String },
     /// Spends an output another mempool transaction already spends.
@@ -35,12 +38,11 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    /// True when only an invalid transaction causes this, so relaying it is misbehaviour.
+    /// True when only a transaction invalid in every context causes this, so relaying it is
+    /// misbehaviour (Core punishes `TX_CONSENSUS`). Script failures are not counted: scripts are
+    /// checked under the stricter standard flags, which a valid transaction may fail.
     pub fn is_invalid(&self) -> bool {
-        matches!(
-            self,
-            RejectReason::Invalid(_) | RejectReason::ScriptFailed { .. } | RejectReason::Coinbase
-        )
+        matches!(self, RejectReason::Invalid(_) | RejectReason::Coinbase)
     }
 }
 
@@ -52,7 +54,7 @@ impl fmt::Display for RejectReason {
                 write!(f, "already have transaction {t} as an orphan")
             }
             RejectReason::Coinbase => write!(f, "transaction is an individual coinbase"),
-            RejectReason::Invalid(r) => write!(f, "{r}"),
+            RejectReason::Invalid(r) | RejectReason::PrematureSpend(r) => write!(f, "{r}"),
             RejectReason::ScriptFailed { input, reason } => {
                 write!(f, "failed to validate input {input}: {reason}")
             }

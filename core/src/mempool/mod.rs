@@ -358,7 +358,7 @@ impl Mempool {
         let mut value_in: i64 = 0;
         for (input, coin) in tx.inputs.iter().zip(&coins) {
             if coin.is_coinbase && next_height.saturating_sub(coin.height) < maturity {
-                return Err(RejectReason::Invalid(format!(
+                return Err(RejectReason::PrematureSpend(format!(
                     "tried to spend coinbase transaction output {}:{} from height {} at height {next_height} before required maturity of {maturity} blocks",
                     input.prevout.txid, input.prevout.vout, coin.height
                 )));

@@ -156,7 +156,7 @@ fn immature_coinbase_spends_are_invalid() {
     let mut pool = Mempool::default();
     assert!(matches!(
         pool.accept(spend(&[coin_op(1)], 90_000), &chain, 0, 0),
-        Err(RejectReason::Invalid(r)) if r.contains("maturity")
+        Err(RejectReason::PrematureSpend(r)) if r.contains("maturity")
     ));
 }
 

@@ -3,6 +3,23 @@
 //!
 //! btcd fetches from one sync peer at a time; like Bitcoin Core, rbtcd spreads requests over
 //! every peer that has the blocks, and finds the peer holding the window back.
+//!
+//! # Stalls
+//!
+//! A peer is a staller (Core's rule) only when all of these hold:
+//! - it holds the block the window waits for (the lowest missing one);
+//! - another peer could serve: that peer has nothing in flight, has blocks beyond the window's
+//!   end, and got nothing from [`Downloader::assign`] only because the window is full; that
+//!   moment starts the staller's clock;
+//! - the staller has delivered no block since its clock started, for longer than the adaptive
+//!   timeout ([`StallTimeout`]): it doubles after each stall and relaxes by 15% on each block
+//!   that arrives, never below [`STALL_TIMEOUT_MIN_MS`].
+//!
+//! Any block a peer delivers stops its clock, so time the node spends validating what a peer
+//! sent (its next block waits in the socket meanwhile) is never counted against it. Near the
+//! end of a sync nothing lies beyond the window, so nobody is a staller however slowly the last
+//! blocks come; and the last peer is never dropped for stalling or timing out, since there is
+//! nobody to hand its blocks to.
 
 use crate::primitives::BlockHash;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,6 +28,37 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const WINDOW: u32 = 1024;
 /// Most blocks in flight from one peer (Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER).
 pub const MAX_IN_FLIGHT_PER_PEER: usize = 16;
+/// The stall timeout to start with and the floor it relaxes to (Core's
+/// `BLOCK_STALLING_TIMEOUT_DEFAULT`).
+pub const STALL_TIMEOUT_MIN_MS: u64 = 2_000;
+/// The stall timeout's ceiling (Core's `BLOCK_STALLING_TIMEOUT_MAX`).
+pub const STALL_TIMEOUT_MAX_MS: u64 = 64_000;
+
+/// The adaptive stall timeout: doubled after each stall (so a node whose own bandwidth is the
+/// bottleneck does not drop one peer after another), relaxed by 15% per delivered block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StallTimeout(u64);
+
+impl Default for StallTimeout {
+    fn default() -> Self {
+        StallTimeout(STALL_TIMEOUT_MIN_MS)
+    }
+}
+
+impl StallTimeout {
+    /// The timeout now, in milliseconds.
+    pub fn ms(self) -> u64 {
+        self.0
+    }
+
+    fn stalled(&mut self) {
+        self.0 = (self.0 * 2).min(STALL_TIMEOUT_MAX_MS);
+    }
+
+    fn progressed(&mut self) {
+        self.0 = (self.0 * 85 / 100).max(STALL_TIMEOUT_MIN_MS);
+    }
+}
 
 /// One outstanding request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,21 +68,38 @@ struct Request<P> {
     sent_at: u64,
 }
 
+/// What the scheduler knows of a peer it has assigned blocks to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct PeerState {
+    /// When the peer last delivered a block it was asked for (0: never).
+    last_delivery: u64,
+    /// Since when another peer has been waiting on this one's lowest block, if it is.
+    stalling_since: Option<u64>,
+}
+
 /// The download scheduler. `P` is the driver's peer token; times are milliseconds.
 #[derive(Debug)]
 pub struct Downloader<P: Ord + Copy> {
     /// Blocks whose headers are on the best header chain but whose data we lack, by height.
     needed: BTreeMap<u32, BlockHash>,
+    /// Heights of the needed blocks, by hash.
+    heights: BTreeMap<BlockHash, u32>,
     in_flight: BTreeMap<BlockHash, Request<P>>,
     by_peer: BTreeMap<P, BTreeSet<BlockHash>>,
+    /// Every peer blocks were ever assigned to (or offered), until it goes.
+    peers: BTreeMap<P, PeerState>,
+    stall_timeout: StallTimeout,
 }
 
 impl<P: Ord + Copy> Default for Downloader<P> {
     fn default() -> Self {
         Downloader {
             needed: BTreeMap::new(),
+            heights: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             by_peer: BTreeMap::new(),
+            peers: BTreeMap::new(),
+            stall_timeout: StallTimeout::default(),
         }
     }
 }
@@ -42,17 +107,18 @@ impl<P: Ord + Copy> Default for Downloader<P> {
 impl<P: Ord + Copy> Downloader<P> {
     /// Records that the block at `height` with `hash` must be downloaded.
     pub fn need(&mut self, height: u32, hash: BlockHash) {
-        self.needed.insert(height, hash);
+        if let Some(old) = self.needed.insert(height, hash) {
+            self.heights.remove(&old);
+        }
+        self.heights.insert(hash, height);
     }
 
     /// Forgets every block at or above `height` (the header chain was reorganised); requests
     /// already in flight for them are dropped too and their answers will be unsolicited.
     pub fn truncate_from(&mut self, height: u32) {
-        let dropped: Vec<u32> = self.needed.range(height..).map(|(h, _)| *h).collect();
-        for h in dropped {
-            if let Some(hash) = self.needed.remove(&h) {
-                self.cancel(&hash);
-            }
+        for (_, hash) in self.needed.split_off(&height) {
+            self.heights.remove(&hash);
+            self.cancel(&hash);
         }
     }
 
@@ -84,17 +150,25 @@ impl<P: Ord + Copy> Downloader<P> {
         self.in_flight.contains_key(hash)
     }
 
+    /// The stall timeout in force.
+    pub fn stall_timeout(&self) -> StallTimeout {
+        self.stall_timeout
+    }
+
     /// Chooses blocks to request from `peer`, which claims the chain up to `peer_height`:
     /// lowest heights first, inside the window, not already in flight, up to the peer's free
-    /// slots. The caller sends one `getdata` with the returned hashes.
+    /// slots. The caller sends one `getdata` with the returned hashes. An idle peer that gets
+    /// nothing only because the window is full starts the clock of the peer holding the
+    /// window's first block (see the module doc).
     pub fn assign(&mut self, peer: P, peer_height: u32, now: u64) -> Vec<BlockHash> {
         let Some((&lowest, _)) = self.needed.first_key_value() else {
             return Vec::new();
         };
-        let free = MAX_IN_FLIGHT_PER_PEER.saturating_sub(self.in_flight_from(peer));
-        let limit = lowest
-            .saturating_add(WINDOW)
-            .min(peer_height.saturating_add(1));
+        self.peers.entry(peer).or_default();
+        let in_flight = self.in_flight_from(peer);
+        let free = MAX_IN_FLIGHT_PER_PEER.saturating_sub(in_flight);
+        let window_end = lowest.saturating_add(WINDOW);
+        let limit = window_end.min(peer_height.saturating_add(1));
         // A peer behind the lowest missing block has nothing to give.
         if limit <= lowest {
             return Vec::new();
@@ -106,6 +180,11 @@ impl<P: Ord + Copy> Downloader<P> {
             .take(free)
             .map(|(h, hash)| (*h, *hash))
             .collect();
+        let beyond_window = peer_height >= window_end
+            && self.needed.range(window_end..=peer_height).next().is_some();
+        if picks.is_empty() && in_flight == 0 && beyond_window {
+            self.note_window_blocked(peer, lowest, now);
+        }
         for (height, hash) in &picks {
             self.in_flight.insert(
                 *hash,
@@ -120,22 +199,35 @@ impl<P: Ord + Copy> Downloader<P> {
         picks.into_iter().map(|(_, h)| h).collect()
     }
 
-    /// A block arrived (and was handed to the chain). Returns the peer it was requested from,
-    /// or `None` when it was unsolicited.
-    pub fn received(&mut self, hash: &BlockHash) -> Option<P> {
-        let height = match self.in_flight.get(hash) {
-            Some(req) => Some(req.height),
-            // Unsolicited, or its request was dropped: still no longer needed.
-            None => self
-                .needed
-                .iter()
-                .find(|(_, h)| *h == hash)
-                .map(|(k, _)| *k),
-        };
-        if let Some(height) = height {
+    /// `idle` could download if the window were one block larger: whoever holds the lowest
+    /// block is holding everyone back from `now` on (unless its clock already runs).
+    fn note_window_blocked(&mut self, idle: P, lowest: u32, now: u64) {
+        let holder = self
+            .needed
+            .get(&lowest)
+            .and_then(|h| self.in_flight.get(h))
+            .map(|r| r.peer)
+            .filter(|p| *p != idle);
+        if let Some(state) = holder.and_then(|p| self.peers.get_mut(&p)) {
+            state.stalling_since.get_or_insert(now);
+        }
+    }
+
+    /// A block arrived at `now` (and was handed to the chain). Returns the peer it was
+    /// requested from, or `None` when it was unsolicited. That peer's stall clock stops and
+    /// the stall timeout relaxes: the download made progress.
+    pub fn received(&mut self, hash: &BlockHash, now: u64) -> Option<P> {
+        // Unsolicited, or its request was dropped: still no longer needed.
+        if let Some(height) = self.heights.remove(hash) {
             self.needed.remove(&height);
         }
-        self.cancel(hash)
+        let peer = self.cancel(hash)?;
+        if let Some(state) = self.peers.get_mut(&peer) {
+            state.last_delivery = now;
+            state.stalling_since = None;
+        }
+        self.stall_timeout.progressed();
+        Some(peer)
     }
 
     /// The peer answered `notfound` for `hash`: make it requestable from someone else.
@@ -150,30 +242,53 @@ impl<P: Ord + Copy> Downloader<P> {
         for hash in self.by_peer.remove(&peer).unwrap_or_default() {
             self.in_flight.remove(&hash);
         }
+        self.peers.remove(&peer);
     }
 
-    /// The peer holding the download back at `now`: it has had the lowest missing block in
-    /// flight for longer than `stall_ms` while the window is full, so nobody else can make
-    /// progress past it. The caller disconnects it (its blocks are then reassigned).
-    pub fn window_staller(&self, now: u64, stall_ms: u64) -> Option<P> {
-        let (&lowest, hash) = self.needed.first_key_value()?;
-        let req = self.in_flight.get(hash)?;
-        let window_full = self
-            .needed
-            .range(lowest..lowest.saturating_add(WINDOW))
-            .all(|(_, h)| self.in_flight.contains_key(h));
-        (window_full && now.saturating_sub(req.sent_at) > stall_ms).then_some(req.peer)
-    }
-
-    /// Peers with any request older than `timeout_ms` (the block download timeout).
-    pub fn timed_out(&self, now: u64, timeout_ms: u64) -> Vec<P> {
-        let peers: BTreeSet<P> = self
-            .in_flight
-            .values()
-            .filter(|r| now.saturating_sub(r.sent_at) > timeout_ms)
-            .map(|r| r.peer)
+    /// Peers that have stalled the download at `now` (see the module doc), worst first; the
+    /// caller drops them, and their blocks are reassigned. Each reported stall doubles the
+    /// timeout for the next one. Never every peer: the last one stays.
+    pub fn stallers(&mut self, now: u64) -> Vec<P> {
+        let timeout = self.stall_timeout.ms();
+        let mut stalled: Vec<(u64, P)> = self
+            .peers
+            .iter()
+            .filter_map(|(p, s)| s.stalling_since.map(|since| (since, *p)))
+            .filter(|(since, _)| now.saturating_sub(*since) > timeout)
             .collect();
-        peers.into_iter().collect()
+        stalled.sort();
+        stalled.truncate(self.peers.len().saturating_sub(1));
+        for _ in &stalled {
+            self.stall_timeout.stalled();
+        }
+        stalled.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// Peers whose oldest request has waited longer than `timeout_ms` (the block download
+    /// timeout), counted from when it was sent or from the peer's last delivery, whichever is
+    /// later (Core's `m_downloading_since`): a peer busy delivering a long queue is not late.
+    /// Never every peer: the last one stays.
+    pub fn timed_out(&self, now: u64, timeout_ms: u64) -> Vec<P> {
+        let mut late: Vec<P> = self
+            .by_peer
+            .iter()
+            .filter_map(|(peer, hashes)| {
+                let oldest = hashes
+                    .iter()
+                    .filter_map(|h| self.in_flight.get(h))
+                    .map(|r| r.sent_at)
+                    .min()?;
+                let delivered = self.peers.get(peer).map_or(0, |s| s.last_delivery);
+                (now.saturating_sub(oldest.max(delivered)) > timeout_ms).then_some(*peer)
+            })
+            .collect();
+        // The most recent deliverer stays when every peer is late.
+        if late.len() >= self.peers.len() {
+            late.sort_by_key(|p| self.peers.get(p).map_or(0, |s| s.last_delivery));
+            late.pop();
+            late.sort();
+        }
+        late
     }
 
     /// Height of the lowest block still missing.
@@ -210,7 +325,7 @@ mod tests {
     #[test]
     fn a_peer_behind_the_lowest_missing_block_gets_nothing() {
         let mut d = with_blocks(20);
-        assert_eq!(d.received(&hash(1)), None);
+        assert_eq!(d.received(&hash(1), 0), None);
         assert!(d.assign(1, 0, 0).is_empty());
         assert!(d.assign(1, 1, 0).is_empty());
         assert_eq!(d.assign(1, 2, 0), [hash(2)]);
@@ -229,9 +344,9 @@ mod tests {
             "no block requested twice"
         );
         assert!(d.assign(1, 100, 0).is_empty(), "peer 1 has no free slot");
-        assert_eq!(d.received(&hash(1)), Some(1));
+        assert_eq!(d.received(&hash(1), 0), Some(1));
         assert_eq!(d.assign(1, 100, 0).len(), 1);
-        assert_eq!(d.received(&hash(999)), None, "unsolicited");
+        assert_eq!(d.received(&hash(999), 0), None, "unsolicited");
     }
 
     #[test]
@@ -248,26 +363,145 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_stalling_peer_is_found_and_its_blocks_reassigned() {
-        let mut d = with_blocks(WINDOW + 50);
+    /// Fills the window with requests from peers 1, 2, ... (16 each) at time `at`; returns the
+    /// last peer used.
+    fn fill_window(d: &mut Downloader<u8>, at: u64) -> u8 {
         let mut p = 0u8;
         while d.in_flight.len() < WINDOW as usize {
             p += 1;
-            d.assign(p, u32::MAX, 1000);
+            d.assign(p, u32::MAX, at);
         }
-        // Everyone but peer 1 delivers except the blocks they hold at the window's start.
-        assert_eq!(d.window_staller(2000, 2000), None, "not stalled yet");
-        assert_eq!(d.window_staller(3001, 2000), Some(1));
+        p
+    }
+
+    #[test]
+    fn a_peer_holding_the_window_is_replaced_when_an_idle_peer_could_serve() {
+        let mut d = with_blocks(WINDOW + 50);
+        let last = fill_window(&mut d, 1000);
+        // Everyone else delivers the rest of what they hold; peer 1 sends nothing.
+        for h in 17..=WINDOW {
+            assert!(d.received(&hash(h), 1500).is_some());
+        }
+        assert!(d.stallers(100_000).is_empty(), "nobody is waiting yet");
+        // An idle peer that has blocks beyond the window gets nothing: the window is blocked.
+        let idle = last + 1;
+        assert!(d.assign(idle, u32::MAX, 2000).is_empty());
+        assert!(
+            d.stallers(2000 + STALL_TIMEOUT_MIN_MS).is_empty(),
+            "not yet"
+        );
+        assert_eq!(d.stallers(2001 + STALL_TIMEOUT_MIN_MS), [1]);
+        assert_eq!(d.stall_timeout().ms(), 2 * STALL_TIMEOUT_MIN_MS, "doubled");
         d.peer_gone(1);
         assert_eq!(
-            d.assign(200, u32::MAX, 3001)[0],
+            d.assign(idle, u32::MAX, 5000)[0],
             hash(1),
             "the stalled blocks go to another peer"
         );
-        assert_eq!(
-            d.timed_out(3001 + 60_000, 60_000),
-            (2..=p).collect::<Vec<_>>()
+    }
+
+    #[test]
+    fn a_delivering_peer_is_never_a_staller() {
+        let mut d = with_blocks(WINDOW + 50);
+        let last = fill_window(&mut d, 0);
+        for h in 17..=WINDOW {
+            d.received(&hash(h), 10);
+        }
+        let idle = last + 1;
+        assert!(d.assign(idle, u32::MAX, 100).is_empty());
+        // Peer 1 delivers one block every 1.9 s (the node validating each slowly): its clock
+        // restarts with each, the waiting peer notices again each time, nobody is dropped.
+        let mut now = 100;
+        for h in 1..=15 {
+            now += 1900;
+            assert!(d.stallers(now).is_empty(), "block {h}");
+            assert_eq!(d.received(&hash(h), now), Some(1));
+            assert!(d.assign(idle, u32::MAX, now).len() <= MAX_IN_FLIGHT_PER_PEER);
+        }
+    }
+
+    #[test]
+    fn one_slow_peer_is_kept_to_the_end_of_the_sync() {
+        // 40 heavy blocks from the only peer, each taking 300 ms to validate, so that every
+        // request waits about 16 x 300 ms: far past the stall timeout, never a stall.
+        let mut d = with_blocks(40);
+        let mut now = 0;
+        d.assign(7, 40, now);
+        while !d.is_done() {
+            now += 300;
+            let next = d.lowest_needed().unwrap();
+            assert!(d.stallers(now).is_empty());
+            assert!(d.timed_out(now, 1000).is_empty(), "the last peer stays");
+            assert_eq!(d.received(&hash(next), now), Some(7));
+            d.assign(7, 40, now);
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_sync_has_no_stallers_however_slow() {
+        let mut d = with_blocks(20);
+        assert_eq!(d.assign(1, 20, 0).len(), MAX_IN_FLIGHT_PER_PEER);
+        assert_eq!(d.assign(2, 20, 0).len(), 4);
+        d.received(&hash(17), 10);
+        // Peer 2 is idle, but nothing lies beyond the window for it to want.
+        assert!(d.assign(2, 20, 20).is_empty());
+        assert!(d.stallers(1_000_000).is_empty());
+    }
+
+    #[test]
+    fn the_stall_timeout_doubles_per_stall_and_relaxes_on_progress() {
+        let mut t = StallTimeout::default();
+        assert_eq!(t.ms(), STALL_TIMEOUT_MIN_MS);
+        for _ in 0..10 {
+            t.stalled();
+        }
+        assert_eq!(t.ms(), STALL_TIMEOUT_MAX_MS, "capped");
+        t.progressed();
+        assert_eq!(t.ms(), STALL_TIMEOUT_MAX_MS * 85 / 100);
+        for _ in 0..100 {
+            t.progressed();
+        }
+        assert_eq!(t.ms(), STALL_TIMEOUT_MIN_MS, "floored");
+
+        // Through the downloader: a stall doubles it, so a second waiting peer must wait
+        // twice as long before the next holder is dropped.
+        let mut d = with_blocks(WINDOW + 50);
+        let last = fill_window(&mut d, 0);
+        for h in 33..=WINDOW {
+            d.received(&hash(h), 1);
+        }
+        for _ in 0..20 {
+            d.stall_timeout.progressed();
+        }
+        let idle = last + 1;
+        d.assign(idle, u32::MAX, 10);
+        assert_eq!(d.stallers(10 + STALL_TIMEOUT_MIN_MS + 1), [1]);
+        d.peer_gone(1);
+        // The idle peer takes peer 1's blocks and now holds the window; a second newcomer
+        // waits on it, and the doubled timeout applies.
+        assert_eq!(d.assign(idle, u32::MAX, 3000).len(), MAX_IN_FLIGHT_PER_PEER);
+        let second = idle + 1;
+        assert!(d.assign(second, u32::MAX, 3000).is_empty());
+        let doubled = 2 * STALL_TIMEOUT_MIN_MS;
+        assert_eq!(d.stall_timeout().ms(), doubled);
+        assert!(d.stallers(3000 + doubled).is_empty());
+        assert_eq!(d.stallers(3001 + doubled), [idle]);
+    }
+
+    #[test]
+    fn block_timeouts_count_from_the_last_delivery_and_spare_the_last_peer() {
+        let mut d = with_blocks(100);
+        d.assign(1, 100, 0);
+        d.assign(2, 100, 0);
+        // Peer 1 keeps delivering; peer 2 sends nothing.
+        for h in 1..=10 {
+            d.received(&hash(h), h as u64 * 10_000);
+        }
+        assert_eq!(d.timed_out(100_000, 60_000), [2]);
+        d.peer_gone(2);
+        assert!(
+            d.timed_out(1_000_000, 60_000).is_empty(),
+            "the last peer stays"
         );
     }
 
@@ -285,7 +519,7 @@ mod tests {
                     1 => {
                         let owed: Vec<_> = d.by_peer.get(&peer).map(|s| s.iter().copied().collect()).unwrap_or_default();
                         if let Some(h) = owed.get(pick as usize % owed.len().max(1)) {
-                            prop_assert_eq!(d.received(h), Some(peer));
+                            prop_assert_eq!(d.received(h, 0), Some(peer));
                             prop_assert!(got.insert(*h));
                         }
                     }
@@ -303,7 +537,7 @@ mod tests {
             while !d.is_done() {
                 for h in d.assign(99, n, 0) {
                     prop_assert!(got.insert(h));
-                    d.received(&h);
+                    d.received(&h, 0);
                 }
             }
             prop_assert_eq!(got.len() as u32, n);

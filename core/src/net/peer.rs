@@ -103,6 +103,17 @@ pub enum DisconnectReason {
     Stalled,
     /// Its headers do not connect or break consensus.
     BadHeaders(String),
+    /// A frame over a hard protocol limit (payload length, entries in a list): btcd and Core
+    /// disconnect at once.
+    ProtocolLimit(String),
+    /// It asked for more than [`MAX_GETDATA_BACKLOG`](super::budget::MAX_GETDATA_BACKLOG)
+    /// items while earlier ones were still waiting for it to read.
+    GetDataBacklog(usize),
+    /// Every inbound slot was taken and this peer was chosen to make room
+    /// ([`crate::net::eviction`]).
+    Evicted,
+    /// The node's memory budget for all peers was exceeded and this peer held the most (bytes).
+    MemoryBudget(u64),
     /// Its user agent is blacklisted or missing from the whitelist (`agentblacklist`,
     /// `agentwhitelist`).
     UndesiredUserAgent(String),
@@ -148,6 +159,18 @@ impl fmt::Display for DisconnectReason {
             }
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::BadHeaders(r) => write!(f, "bad headers: {r}"),
+            DisconnectReason::ProtocolLimit(e) => write!(f, "{e}"),
+            DisconnectReason::GetDataBacklog(n) => {
+                write!(
+                    f,
+                    "{n} getdata items asked for while not reading the answers"
+                )
+            }
+            DisconnectReason::Evicted => f.write_str("evicted to make room for an inbound peer"),
+            DisconnectReason::MemoryBudget(n) => write!(
+                f,
+                "holding {n} bytes, the most of any peer, with the peer memory budget exceeded"
+            ),
             DisconnectReason::UndesiredUserAgent(a) => write!(f, "undesired user agent {a}"),
             DisconnectReason::TxRelayInBlocksOnly => {
                 f.write_str("announcing transactions to a blocks-only node")
@@ -168,6 +191,11 @@ struct KnownInventory {
 impl KnownInventory {
     fn key(hash: &Hash256) -> u64 {
         u64::from_le_bytes(hash.0[..8].try_into().expect("8 bytes"))
+    }
+
+    /// Counts each 8-byte key as a hash set entry, an over-count that keeps one bound for both.
+    fn memory(&self) -> u64 {
+        (self.set.len() * super::budget::HASH_SET_ENTRY + self.order.capacity() * 8) as u64
     }
 
     fn insert(&mut self, hash: Hash256) {
@@ -246,6 +274,14 @@ pub struct Peer {
     pub fee_filter: i64,
     /// The addr/addrv2 relay allowance.
     pub addr_rate: AddrRateLimit,
+    /// `getdata` items not served yet because the peer's send buffer is full.
+    pub getdata_backlog: VecDeque<Inventory>,
+    /// Lowest ping round trip seen, ms (inbound eviction protects fast peers).
+    pub min_ping: Option<u64>,
+    /// When the peer last sent a block new to us, ms (0: never).
+    pub last_block_at: u64,
+    /// When the peer last sent a transaction the mempool took, ms (0: never).
+    pub last_tx_at: u64,
     /// Transaction announcements waiting for the trickle (`trickleinterval`).
     pub tx_inv_queue: Vec<Inventory>,
     /// When transactions were last announced to the peer, ms.
@@ -286,6 +322,10 @@ impl Peer {
             ping_rtt: None,
             fee_filter: 0,
             addr_rate: AddrRateLimit::new(now),
+            getdata_backlog: VecDeque::new(),
+            min_ping: None,
+            last_block_at: 0,
+            last_tx_at: 0,
             tx_inv_queue: Vec::new(),
             last_tx_inv: None,
             trickle_due: None,
@@ -311,6 +351,11 @@ impl Peer {
     /// True when the peer is known to have `hash`.
     pub fn knows(&self, hash: &Hash256) -> bool {
         self.known.contains(hash)
+    }
+
+    /// Bytes held for the inventory the peer is known to have.
+    pub fn known_memory(&self) -> u64 {
+        self.known.memory()
     }
 
     /// The earliest time a deadline of this peer falls due.

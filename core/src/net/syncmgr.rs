@@ -10,11 +10,6 @@ use crate::primitives::{BlockHash, BlockHeader};
 use crate::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A peer holding the lowest missing block while the download window is full for this long
-/// is dropped. Core's `BLOCK_STALLING_TIMEOUT` (2 s): btcd's 3 min stall timer lets one slow
-/// peer hold a parallel download back far too long, and the peer's blocks are reassigned at
-/// once, so the cost of a false positive is one reconnection.
-pub const WINDOW_STALL_MS: u64 = 2_000;
 /// Any block request older than this drops its peer (btcd's 3 min stall timeout).
 pub const BLOCK_TIMEOUT_MS: u64 = 180_000;
 /// A getheaders unanswered for this long drops the peer (btcd: three times its 30 s
@@ -97,10 +92,11 @@ impl SyncManager {
         }
     }
 
-    /// A block arrived: returns the peer it was requested from, `None` when unsolicited.
-    pub fn block_arrived(&mut self, hash: &BlockHash) -> Option<PeerId> {
+    /// A block arrived at `now`: returns the peer it was requested from, `None` when
+    /// unsolicited.
+    pub fn block_arrived(&mut self, hash: &BlockHash, now: u64) -> Option<PeerId> {
         self.wanted.remove(hash);
-        self.downloader.received(hash)
+        self.downloader.received(hash, now)
     }
 
     /// True while headers or blocks are outstanding.
@@ -108,15 +104,17 @@ impl SyncManager {
         !self.downloader.is_done() || !self.headers_asked.is_empty()
     }
 
-    /// Peers to drop at `now`: the one holding the window, those with overdue blocks, and those
-    /// with an overdue getheaders. Sorted, without duplicates.
-    pub fn stalled(&self, now: u64) -> Vec<PeerId> {
+    /// Peers to drop at `now`: those stalling the block download window (see
+    /// [`crate::net::download`]: btcd's 3 min stall timer lets one slow peer hold a parallel
+    /// download back far too long), those with overdue blocks, and those with an overdue
+    /// getheaders. Sorted, without duplicates.
+    pub fn stalled(&mut self, now: u64) -> Vec<PeerId> {
         let mut peers: BTreeSet<PeerId> = self
             .downloader
             .timed_out(now, BLOCK_TIMEOUT_MS)
             .into_iter()
             .collect();
-        peers.extend(self.downloader.window_staller(now, WINDOW_STALL_MS));
+        peers.extend(self.downloader.stallers(now));
         peers.extend(
             self.headers_asked
                 .iter()
@@ -153,13 +151,7 @@ pub fn locator(index: &BlockIndex, from: &BlockHash) -> Vec<BlockHash> {
 
 /// Height of the last block the chains ending at `a` and `b` share.
 pub fn common_height(index: &BlockIndex, a: &BlockHash, b: &BlockHash) -> Option<u32> {
-    let h = index.get(a)?.height.min(index.get(b)?.height);
-    let (mut x, mut y) = (index.ancestor(a, h)?, index.ancestor(b, h)?);
-    while x.hash != y.hash {
-        x = index.get(&x.header.prev_blockhash)?;
-        y = index.get(&y.header.prev_blockhash)?;
-    }
-    Some(x.height)
+    index.last_common_ancestor(a, b).map(|e| e.height)
 }
 
 /// Height of the first locator hash on our main chain (0, genesis, when none is).
@@ -290,7 +282,7 @@ mod tests {
             .unwrap();
         s.schedule(c.index());
         assert_eq!(s.downloader.remaining(), 20);
-        assert_eq!(s.block_arrived(&blocks[10].block_hash()), None);
+        assert_eq!(s.block_arrived(&blocks[10].block_hash(), 0), None);
         assert_eq!(s.downloader.remaining(), 19);
     }
 }

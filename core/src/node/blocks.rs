@@ -20,11 +20,18 @@ impl<S: ChainStore> Node<S> {
         block: Block,
     ) -> Result<Placement, ChainError> {
         let hash = block.block_hash();
-        self.sync.block_arrived(&hash);
+        self.sync.block_arrived(&hash, self.now);
         if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
             p.learn(hash);
         }
-        let result = self.chain.process_block(block, self.now_secs());
+        // A peer's block is stored as the bytes it sent.
+        let raw = from.and(self.raw_block.take());
+        let result = self.chain.process_block_bytes(block, raw, self.now_secs());
+        // A local submitter hears of the block only once it is durable.
+        let result = match result {
+            Ok(placement) if from.is_none() => self.chain.flush().map(|()| placement),
+            other => other,
+        };
         match &result {
             Ok(Placement::Orphan { root }) => {
                 if let Some(peer) = from {
@@ -32,8 +39,14 @@ impl<S: ChainStore> Node<S> {
                     self.send_getheaders(peer, BlockHash::ZERO);
                 }
             }
-            Ok(_) => {
+            Ok(placement) => {
                 if let Some(peer) = from {
+                    if *placement != Placement::AlreadyHave {
+                        // A block new to us: eviction protects peers that relay them.
+                        if let Some(p) = self.peers.get_mut(&peer) {
+                            p.last_block_at = self.now;
+                        }
+                    }
                     self.note_has_block(peer, &hash);
                 }
             }
@@ -79,7 +92,7 @@ impl<S: ChainStore> Node<S> {
             let told = self.ws.wants_blocks();
             let block = match !pool_untouched || told {
                 false => None,
-                true => match self.chain.store().block(&hash) {
+                true => match self.chain.block_arc(&hash) {
                     Ok(Some(block)) => Some(block),
                     Ok(None) => return self.fail(&format!("block {hash} of the chain not stored")),
                     Err(e) => return self.fail(&e.to_string()),
@@ -118,7 +131,7 @@ impl<S: ChainStore> Node<S> {
                 (None, _) => {}
             }
         }
-        self.rejected_txs.clear();
+        self.rejected_txs.reset();
         if self.sync.downloader.is_done() {
             self.announce_blocks(&connected);
         }

@@ -1,22 +1,18 @@
 //! The node's options ([`NodeConfig`], btcd's names and defaults) and why it may fail to start.
 
 use crate::address::Address;
-use crate::chain::ChainError;
+use crate::chain::{ChainError, ChainOptions};
 use crate::mempool::Policy;
 use crate::net::banscore::DEFAULT_THRESHOLD;
+use crate::net::budget::DEFAULT_TOTAL_PEER_MEMORY;
 use crate::net::ipnet::IpNet;
 use crate::net::local::LocalSource;
 use crate::rpc::auth::Credentials;
 use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
 
-/// The daemon's per-peer send queue limit: room for the 16 largest blocks a syncing peer may
-/// have in flight and then some; a peer that leaves more unread is not reading.
-pub const DEFAULT_MAX_SEND_QUEUE: u64 = 128 * 1024 * 1024;
-
 /// btcd's default `trickleinterval`.
 pub const DEFAULT_TRICKLE_INTERVAL_MS: u64 = 10_000;
-
 /// Node options, with btcd's names and defaults.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
@@ -71,10 +67,18 @@ pub struct NodeConfig {
     pub policy: Policy,
     /// `txindex`: keep the transaction index (caught up at start when it lags).
     pub tx_index: bool,
-    /// Most bytes handed to the driver for one peer and not yet reported written
-    /// ([`Input::Sent`](super::Input::Sent)) before the peer is dropped; `None` for drivers
-    /// that do not report writes (tests, the in-memory harness).
+    /// The send buffer limit (Core's `-maxsendbuffer`; the daemon uses
+    /// [`SEND_BUFFER_LIMIT`](crate::net::budget::SEND_BUFFER_LIMIT)): with more than this
+    /// handed to the driver for one peer and not yet reported written
+    /// ([`Input::Sent`](super::Input::Sent)), its `getdata` waits until it reads, and past
+    /// this plus [`SEND_QUEUE_SLACK`](crate::net::budget::SEND_QUEUE_SLACK) the peer is
+    /// dropped. `None` for drivers that do not report writes (tests, the in-memory harness).
     pub max_send_queue: Option<u64>,
+    /// The chain's memory and flushing (`utxocachemaxsize`, ...).
+    pub chain: ChainOptions,
+    /// Bytes all peers together may make the node hold (see [`crate::net::budget`]); past it
+    /// the peer holding the most is dropped.
+    pub peer_memory_budget: u64,
     /// What the RPC side needs from the daemon's configuration.
     pub rpc: RpcSettings,
 }
@@ -117,6 +121,8 @@ impl Default for NodeConfig {
             policy: Policy::default(),
             tx_index: false,
             max_send_queue: None,
+            chain: ChainOptions::default(),
+            peer_memory_budget: DEFAULT_TOTAL_PEER_MEMORY,
             rpc: RpcSettings::default(),
         }
     }

@@ -17,8 +17,9 @@ use crate::wire::reject::{RejectCode, RejectMessage};
 use crate::wire::{Message, NetAddress, ServiceFlags, VersionMessage, WireError};
 
 /// Ban score added for each frame that fails to decode (bad checksum, malformed payload,
-/// oversized or unnamed command). btcd drops the peer on the first; rbtcd's decoder resyncs,
-/// so a peer may survive a few corrupt frames but not a stream of them.
+/// unnamed command). btcd drops the peer on the first; rbtcd's decoder resyncs, so a peer may
+/// survive a few corrupt frames but not a stream of them. A frame over a hard limit (payload
+/// length, list entries) adds it too and disconnects at once, as btcd and Core do.
 pub const MALFORMED_BAN_SCORE: u32 = 20;
 
 impl<S: ChainStore> Node<S> {
@@ -78,13 +79,26 @@ impl<S: ChainStore> Node<S> {
                 return;
             };
             let Some(frame) = p.decoder.pull() else {
+                p.decoder.compact();
                 return;
             };
             p.last_recv = self.now;
+            let raw_block = p.decoder.take_raw_block();
             match frame {
-                Ok(msg) => self.on_message(peer, msg),
+                Ok(msg) => {
+                    self.raw_block = raw_block;
+                    self.on_message(peer, msg);
+                    self.raw_block = None;
+                }
                 Err(WireError::BadMagic { .. }) => {
                     return self.disconnect(peer, DisconnectReason::WrongNetwork)
+                }
+                // Ignored, as btcd ignores unknown messages; the decoder did not keep it.
+                Err(WireError::UnknownDiscarded { .. }) => {}
+                Err(e) if e.exceeds_limit() => {
+                    let reason = e.to_string();
+                    self.misbehave(peer, MALFORMED_BAN_SCORE, 0, &reason);
+                    return self.disconnect(peer, DisconnectReason::ProtocolLimit(reason));
                 }
                 Err(e) => self.misbehave(peer, MALFORMED_BAN_SCORE, 0, &e.to_string()),
             }

@@ -2,11 +2,12 @@
 
 use super::Node;
 use crate::chain::ChainStore;
+use crate::net::budget::MAX_GETDATA_BACKLOG;
 use crate::net::peer::{DisconnectReason, PeerId};
 use crate::net::{connmgr, syncmgr};
 use crate::primitives::Transaction;
 use crate::wire::protocol::MAX_INV_PER_MSG;
-use crate::wire::{AddrV2Entry, InvType, Inventory, Message};
+use crate::wire::{AddrV2Entry, Command, InvType, Inventory, Message};
 
 fn is_tx(item: &Inventory) -> bool {
     matches!(item.inv_type.base(), InvType::TX | InvType::WTX)
@@ -23,8 +24,10 @@ impl<S: ChainStore> Node<S> {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     // A pong with another nonce answers nothing we sent.
                     if let Some((_, sent)) = p.ping.filter(|(n, _)| *n == nonce) {
+                        let rtt = self.now.saturating_sub(sent);
                         p.ping = None;
-                        p.ping_rtt = Some(self.now.saturating_sub(sent));
+                        p.ping_rtt = Some(rtt);
+                        p.min_ping = Some(p.min_ping.map_or(rtt, |m| m.min(rtt)));
                     }
                 }
             }
@@ -78,9 +81,10 @@ impl<S: ChainStore> Node<S> {
                     if item.inv_type.base() == InvType::BLOCK {
                         self.sync.downloader.not_found(peer, &item.hash);
                     } else {
-                        self.tx_requests.remove(&item.hash);
+                        self.tx_fetch.not_found(peer, &item.hash);
                     }
                 }
+                self.request_txs(peer);
             }
             Message::MemPool => {
                 self.misbehave(peer, 0, MEMPOOL_BAN_SCORE, "mempool");
@@ -112,25 +116,64 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// Queues a `getdata` behind any earlier one still waiting, and serves what fits the
+    /// peer's send buffer now; the rest is served as the peer reads (Core's `vRecvGetData`).
     fn on_getdata(&mut self, peer: PeerId, items: Vec<Inventory>) {
         let score = (items.len() * 99 / MAX_INV_PER_MSG) as u32;
         if score > 0 {
             self.misbehave(peer, 0, score, "getdata");
         }
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let waiting = p.getdata_backlog.len() + items.len();
+        if waiting > MAX_GETDATA_BACKLOG {
+            return self.disconnect(peer, DisconnectReason::GetDataBacklog(waiting));
+        }
+        p.getdata_backlog.extend(items);
+        self.serve_getdata(peer);
+    }
+
+    /// Serves waiting `getdata` items of every peer whose send buffer has room again.
+    pub(super) fn serve_getdata_backlogs(&mut self) {
+        let waiting: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.getdata_backlog.is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in waiting {
+            self.serve_getdata(peer);
+        }
+    }
+
+    /// Serves `peer`'s waiting `getdata` items, one at a time while its send buffer has room,
+    /// then one `notfound` for those we lack.
+    fn serve_getdata(&mut self, peer: PeerId) {
         let mut missing = Vec::new();
-        for item in items {
-            // The rest of a request too big for the peer's send queue is not served.
-            if !self.peers.contains_key(&peer) || self.send_queue_full(peer) {
-                return;
-            }
+        while !self.send_queue_full(peer) {
+            let Some(item) = self
+                .peers
+                .get_mut(&peer)
+                .and_then(|p| p.getdata_backlog.pop_front())
+            else {
+                break;
+            };
             // Requests without the witness flag get stripped data (pre-segwit peers).
             let witness = item.inv_type.has_witness() || item.inv_type == InvType::WTX;
             let msg = match item.inv_type.base() {
-                InvType::BLOCK => match self.chain.store().block(&item.hash) {
+                // With witnesses: the stored bytes as they are, nothing decoded.
+                InvType::BLOCK if witness => match self.chain.block_bytes(&item.hash) {
+                    Ok(Some(raw)) => {
+                        self.send_raw(peer, Command::Block, &raw);
+                        continue;
+                    }
+                    Ok(None) => None,
+                    Err(e) => return self.fail(&e.to_string()),
+                },
+                InvType::BLOCK => match self.chain.block(&item.hash) {
                     Ok(found) => found.map(|mut b| {
-                        if !witness {
-                            b.txdata.iter_mut().for_each(strip_witness);
-                        }
+                        b.txdata.iter_mut().for_each(strip_witness);
                         Message::Block(b)
                     }),
                     Err(e) => return self.fail(&e.to_string()),
@@ -153,6 +196,12 @@ impl<S: ChainStore> Node<S> {
             match msg {
                 Some(m) => self.send(peer, &m),
                 None => missing.push(item),
+            }
+        }
+        if let Some(p) = self.peers.get_mut(&peer) {
+            if p.getdata_backlog.is_empty() {
+                // Give back a big request's ring buffer once it is served.
+                p.getdata_backlog = Default::default();
             }
         }
         if !missing.is_empty() {

@@ -22,6 +22,10 @@ use crate::mining::{
 };
 use crate::primitives::BlockHeader;
 
+/// Most miner threads, whatever `genproclimit` or `setgenerate` ask for: more than any machine
+/// has cores, fewer than would exhaust the process's threads.
+pub const MAX_MINER_THREADS: u32 = 256;
+
 /// The miner's state in the node.
 #[derive(Debug, Default)]
 pub(super) struct Mining {
@@ -60,7 +64,7 @@ impl Mining {
     pub(super) fn new(generate: bool, threads: u32) -> Mining {
         Mining {
             generate: generate && threads > 0,
-            threads,
+            threads: threads.min(MAX_MINER_THREADS),
             ..Mining::default()
         }
     }
@@ -84,9 +88,10 @@ impl Mining {
 }
 
 impl<S: ChainStore> Node<S> {
-    /// Turns the CPU miner on with `threads` threads, or off (btcd's `setgenerate`). The
-    /// caller checks that mining addresses exist.
+    /// Turns the CPU miner on with `threads` threads (at most [`MAX_MINER_THREADS`]), or off
+    /// (btcd's `setgenerate`). The caller checks that mining addresses exist.
     pub(super) fn set_generate(&mut self, generate: bool, threads: u32) {
+        let threads = threads.min(MAX_MINER_THREADS);
         let was = self.mining.generate;
         let threads_changed = self.mining.threads != threads;
         self.mining.threads = threads;

@@ -13,12 +13,22 @@
 //! # Where it differs from btcd
 //!
 //! - Blocks download from every synced peer in parallel ([`crate::net::download`]); a peer
-//!   holding the window for 2 s is dropped (btcd: one sync peer, 3 min stall timer).
+//!   holding the window back is dropped after an adaptive timeout, never the last one (btcd:
+//!   one sync peer, 3 min stall timer).
 //! - Blocks are only requested from peers known to have them: the most-work block each peer
 //!   announced or sent, learnt by asking for headers from our best header's parent (Core).
 //! - Undecodable frames add [`MALFORMED_BAN_SCORE`] instead of dropping the peer at once (the
-//!   decoder resynchronises); invalid blocks and headers add [`INVALID_BLOCK_BAN_SCORE`];
+//!   decoder resynchronises), except frames over a hard limit (payload length, list entries),
+//!   which also disconnect; invalid blocks and headers add [`INVALID_BLOCK_BAN_SCORE`];
 //!   `notfound` adds nothing (btcd's score there bans honest peers).
+//! - Everything a peer can make the node hold is bounded and accounted
+//!   ([`crate::net::budget`], [`Node::peer_memory`]): `getdata` is served only while the
+//!   peer's send buffer has room (Core's `-maxsendbuffer`), a peer that stops reading is
+//!   dropped a few MB later, transaction announcements and requests are capped per peer, refused
+//!   transactions go into a rolling bloom filter, large unknown messages are discarded unread,
+//!   and past the total budget the peer holding the most is dropped.
+//! - When the inbound slots are full a new inbound connection evicts the least useful inbound
+//!   peer, chosen as Core does ([`crate::net::eviction`]).
 //! - Peers below protocol 70001 are refused (see [`crate::net::peer::MIN_PEER_PROTOCOL_VERSION`]).
 //! - A ping unanswered for 20 min drops the peer (btcd has no pong deadline).
 //! - A failing store stops the node with [`Notification::Fatal`] instead of a panic.
@@ -36,6 +46,7 @@
 mod addresses;
 mod admin;
 mod blocks;
+mod budget;
 mod config;
 mod handshake;
 mod io;
@@ -54,13 +65,12 @@ pub use addresses::{
     ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS, OUTBOUND_RETRY_MS, SEED_RETRY_MS,
 };
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
-pub use config::{
-    InitError, NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE, DEFAULT_TRICKLE_INTERVAL_MS,
-};
+pub use config::{InitError, NodeConfig, RpcSettings, DEFAULT_TRICKLE_INTERVAL_MS};
 pub use handshake::MALFORMED_BAN_SCORE;
 pub use io::{Input, Notification, Output, Time};
 pub use messages::MEMPOOL_BAN_SCORE;
 pub use peers::RECONNECT_DELAY_MS;
+pub use relay::{INVALID_TX_BAN_SCORE, UNSOLICITED_REJECT_BAN_SCORE};
 pub use sync::{UNCONNECTING_HEADERS_BAN_SCORE, UNCONNECTING_HEADERS_LIMIT};
 
 use crate::address::Address;
@@ -71,15 +81,22 @@ use crate::net::bans::BanList;
 use crate::net::connmgr::{peer_addr, ConnManager, DIAL_TIMEOUT_MS};
 use crate::net::local::LocalAddrs;
 use crate::net::peer::{Peer, PeerId};
+use crate::net::rolling_bloom::RollingBloom;
 use crate::net::syncmgr::SyncManager;
+use crate::net::tx_fetch::TxFetcher;
 use crate::params::Params;
-use crate::primitives::Hash256;
 use crate::rng::Rng;
 use crate::rpc::handlers::NodeInfo;
 use crate::rpc::ws::Hub;
 use crate::rpc::Transport;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+
+/// Refused transactions remembered (Core's `m_recent_rejects` size and false positive rate).
+const RECENT_REJECTS: u32 = 120_000;
+const RECENT_REJECTS_FP_RATE: f64 = 0.000_001;
+/// Tag of the generator the P2P defences' secret keys come from ("net keys").
+const KEYS_TAG: u64 = 0x6e65_745f_6b65_7973;
 
 /// The whole node.
 pub struct Node<S: ChainStore> {
@@ -95,10 +112,13 @@ pub struct Node<S: ChainStore> {
     sync: SyncManager,
     addrs: AddrManager,
     connmgr: ConnManager,
-    /// Transactions requested, by hash, with who was asked and when.
-    tx_requests: BTreeMap<Hash256, (PeerId, Time)>,
-    /// Transactions refused since the last block, so they are not fetched again.
-    rejected_txs: BTreeSet<Hash256>,
+    /// Transactions announced by peers, and those requested.
+    tx_fetch: TxFetcher,
+    /// Transactions refused since the tip last changed, so they are not fetched again (Core's
+    /// `m_recent_rejects`: fixed memory however many arrive).
+    rejected_txs: RollingBloom,
+    /// Secret key of the network-group hash that inbound eviction protects by.
+    eviction_key: u32,
     /// Permanent peers not connected, with when to dial them.
     reconnect: BTreeMap<SocketAddr, Time>,
     /// Peers connected to a permanent address.
@@ -123,6 +143,8 @@ pub struct Node<S: ChainStore> {
     ws: ws::WsClients,
     /// Set when the store failed: the node then only reports it.
     failed: bool,
+    /// The payload of the `block` message being handled, as received (what gets stored).
+    raw_block: Option<Vec<u8>>,
     /// The planted liveness bug: set when the node restarted on a store it ran on before
     /// (one holding an address book), after which no block is requested.
     #[cfg(feature = "planted-bug-no-refetch")]
@@ -138,7 +160,8 @@ impl<S: ChainStore> Node<S> {
         seed: u64,
         now: Time,
     ) -> Result<Self, InitError> {
-        let mut chain = Chain::open(params.clone(), store).map_err(InitError::Chain)?;
+        let mut chain = Chain::open_with(params.clone(), store, config.chain.clone())
+            .map_err(InitError::Chain)?;
         if config.tx_index {
             chain.enable_tx_index().map_err(InitError::Chain)?;
         }
@@ -151,6 +174,8 @@ impl<S: ChainStore> Node<S> {
         }
         let mut rng = Rng::new(seed);
         let addrs_rng = rng.fork();
+        // Keys for the P2P defences, from their own generator so the main sequence is unchanged.
+        let mut keys = Rng::new(seed ^ KEYS_TAG);
         let banned = match chain.store().bans().map_err(InitError::Bans)? {
             None => BanList::default(),
             // As the address book: a damaged list costs only the bans.
@@ -191,8 +216,13 @@ impl<S: ChainStore> Node<S> {
             sync: SyncManager::default(),
             addrs,
             connmgr: ConnManager::default(),
-            tx_requests: BTreeMap::new(),
-            rejected_txs: BTreeSet::new(),
+            tx_fetch: TxFetcher::default(),
+            rejected_txs: RollingBloom::new(
+                RECENT_REJECTS,
+                RECENT_REJECTS_FP_RATE,
+                keys.next_u64() as u32,
+            ),
+            eviction_key: keys.next_u64() as u32,
             reconnect,
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
@@ -204,6 +234,7 @@ impl<S: ChainStore> Node<S> {
             outbound_retry_at: 0,
             outputs: VecDeque::new(),
             failed: false,
+            raw_block: None,
             #[cfg(feature = "planted-bug-no-refetch")]
             restarted,
         }
@@ -306,7 +337,8 @@ impl<S: ChainStore> Node<S> {
         }
         self.request_blocks();
         self.arm_stall_check();
-        self.drop_unread_peers();
+        self.serve_getdata_backlogs();
+        self.enforce_memory_budget();
     }
 
     /// The next thing the node wants done. Every way into the node (inputs, RPC calls,
@@ -346,13 +378,17 @@ impl<S: ChainStore> Node<S> {
         self.now / 1000
     }
 
-    /// Saves what must outlive the process (the address book) and gives the store back, to be
-    /// closed cleanly at shutdown.
+    /// Saves what must outlive the process (the address book, the chain state) and gives the
+    /// store back, to be closed cleanly at shutdown. A store that fails here is logged: the
+    /// data directory still opens at the last flushed state.
     pub fn into_store(mut self) -> S {
         if !self.failed {
             self.save_addr_book();
+            if let Err(e) = self.chain.flush() {
+                log::error!("cannot flush the chain state at shutdown: {e}");
+            }
         }
-        self.chain.into_store()
+        self.chain.into_store_unflushed()
     }
 
     /// The store failed: stop acting, tell the driver.

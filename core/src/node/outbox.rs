@@ -4,15 +4,30 @@
 use super::{Node, Notification, Output};
 use crate::chain::ChainStore;
 use crate::net::peer::{DisconnectReason, PeerId};
-use crate::wire::{encode_message, Message};
+use crate::wire::{encode_frame, encode_message, Command, Message};
 
 impl<S: ChainStore> Node<S> {
-    /// Queues `msg` for `peer`, counting its bytes (see [`Node::drop_unread_peers`]).
+    /// Queues `msg` for `peer`, counting its bytes against its send buffer (see
+    /// [`Node::send_queue_full`]).
     pub(super) fn send(&mut self, peer: PeerId, msg: &Message) {
+        if self.peers.contains_key(&peer) {
+            let bytes = encode_message(self.params.magic, msg);
+            self.send_frame(peer, bytes);
+        }
+    }
+
+    /// Queues a `command` message whose payload is `payload` as it is (a stored block).
+    pub(super) fn send_raw(&mut self, peer: PeerId, command: Command, payload: &[u8]) {
+        if self.peers.contains_key(&peer) {
+            let bytes = encode_frame(self.params.magic, command, payload);
+            self.send_frame(peer, bytes);
+        }
+    }
+
+    fn send_frame(&mut self, peer: PeerId, bytes: Vec<u8>) {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let bytes = encode_message(self.params.magic, msg);
         let len = bytes.len() as u64;
         p.bytes_sent += len;
         p.send_queue += len;
@@ -21,28 +36,12 @@ impl<S: ChainStore> Node<S> {
         self.outputs.push_back(Output::Send { peer, bytes });
     }
 
-    /// True when `peer` left more unread than
-    /// [`NodeConfig::max_send_queue`](super::NodeConfig::max_send_queue).
+    /// True when `peer` left more unread than its send buffer limit
+    /// ([`NodeConfig::max_send_queue`](super::NodeConfig::max_send_queue)): its `getdata`
+    /// waits until it reads.
     pub(super) fn send_queue_full(&self, peer: PeerId) -> bool {
         let queued = self.peers.get(&peer).map_or(0, |p| p.send_queue);
         self.config.max_send_queue.is_some_and(|max| queued > max)
-    }
-
-    /// Drops peers over the send queue limit. Checked after each input rather than in
-    /// [`Node::send`], so no handler sees its peer vanish halfway.
-    pub(super) fn drop_unread_peers(&mut self) {
-        let Some(max) = self.config.max_send_queue else {
-            return;
-        };
-        let full: Vec<(PeerId, u64)> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.send_queue > max)
-            .map(|(id, p)| (*id, p.send_queue))
-            .collect();
-        for (peer, queued) in full {
-            self.disconnect(peer, DisconnectReason::SendQueueFull(queued));
-        }
     }
 
     pub(super) fn notify(&mut self, n: Notification) {

@@ -1,13 +1,17 @@
-//! Connections coming and going: admission (limits, bans), forgetting a peer, its ban score,
-//! saving the ban list, and pings.
+//! Connections coming and going: admission (limits, bans, inbound eviction), forgetting a
+//! peer, its ban score, saving the ban list, and pings.
 
 use super::{Node, Notification};
 use crate::chain::ChainStore;
 use crate::net::banscore::{verdict, Verdict};
 use crate::net::connmgr;
+use crate::net::eviction;
+use crate::net::group::group_key;
 use crate::net::ipnet::IpNet;
 use crate::net::peer::{Direction, DisconnectReason, Peer, PeerId, PING_INTERVAL_MS};
+use crate::primitives::murmur3::murmur3;
 use crate::wire::Message;
+use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
 
 /// Delay before reconnecting to a permanent peer (btcd's connmgr retry base).
@@ -36,8 +40,16 @@ impl<S: ChainStore> Node<S> {
             self.config.permanent_peers.len(),
             self.config.connect_only,
         );
-        let full = self.peers.len() >= self.config.max_peers
+        let mut full = self.peers.len() >= self.config.max_peers
             || (direction == Direction::Inbound && inbound >= max_inbound);
+        // Core's eviction: a new inbound connection may take the slot of a less useful one,
+        // so that one host cannot hold every slot.
+        if full && direction == Direction::Inbound && !banned {
+            if let Some(victim) = self.eviction_victim() {
+                self.disconnect(victim, DisconnectReason::Evicted);
+                full = false;
+            }
+        }
         if direction == Direction::Outbound {
             self.reconnect.remove(&addr);
             self.connmgr.dialing.remove(&addr);
@@ -58,12 +70,46 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// The inbound peer to drop for a new inbound connection, if any may be
+    /// ([`eviction::select`]); whitelisted peers are never candidates.
+    fn eviction_victim(&self) -> Option<PeerId> {
+        let candidates = self
+            .peers
+            .iter()
+            .filter(|(_, p)| {
+                p.direction == Direction::Inbound
+                    && !self
+                        .config
+                        .whitelist
+                        .iter()
+                        .any(|n| n.contains(p.addr.ip()))
+            })
+            .map(|(id, p)| eviction::Candidate {
+                id: *id,
+                connected_at: p.connected_at,
+                min_ping: p.min_ping,
+                last_block_at: p.last_block_at,
+                last_tx_at: p.last_tx_at,
+                relays_txs: p.relays_txs(),
+                full_node: p
+                    .remote
+                    .as_ref()
+                    .is_some_and(|v| v.services.has(ServiceFlags::NETWORK)),
+                keyed_group: u64::from(murmur3(
+                    self.eviction_key,
+                    group_key(&connmgr::peer_addr(&p.addr).addr).as_bytes(),
+                )),
+            })
+            .collect();
+        eviction::select(candidates)
+    }
+
     pub(super) fn forget(&mut self, peer: PeerId) {
         if self.peers.remove(&peer).is_none() {
             return;
         }
         self.sync.peer_gone(peer);
-        self.tx_requests.retain(|_, (p, _)| *p != peer);
+        self.tx_fetch.peer_gone(peer);
         if let Some(addr) = self.permanent.remove(&peer) {
             self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
         }
@@ -96,7 +142,7 @@ impl<S: ChainStore> Node<S> {
             Verdict::Fine => {}
             Verdict::Warn => log::warn!("misbehaving peer {peer}: {reason} -- ban score {score}"),
             Verdict::Ban => {
-                let until = self.now + self.config.ban_duration_ms;
+                let until = self.now.saturating_add(self.config.ban_duration_ms);
                 self.banned.ban(IpNet::host(ip.to_canonical()), until);
                 self.save_bans();
                 self.notify(Notification::Banned { ip, until });

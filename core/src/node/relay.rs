@@ -1,5 +1,6 @@
 //! Transactions: submitted locally or received from peers, accepted into the mempool, then
-//! announced to the peers that want them.
+//! announced to the peers that want them; which announced transactions to request, and the
+//! ban score for refused ones.
 
 use super::{Node, Notification};
 use crate::chain::ChainStore;
@@ -9,6 +10,13 @@ use crate::primitives::{Transaction, Txid};
 use crate::wire::protocol::MAX_INV_PER_MSG;
 use crate::wire::{InvType, Inventory, Message};
 use std::sync::Arc;
+
+/// Ban score for relaying a transaction invalid in every context (Core's punishment of
+/// `TX_CONSENSUS` failures).
+pub const INVALID_TX_BAN_SCORE: u32 = 100;
+/// Transient ban score for a transaction we did not ask for that the mempool refused: honest
+/// peers announce first and send only what is requested, so a stream of these is a flood.
+pub const UNSOLICITED_REJECT_BAN_SCORE: u32 = 2;
 
 impl<S: ChainStore> Node<S> {
     pub(super) fn submit_tx(&mut self, tx: Transaction) -> Result<Accepted, RejectReason> {
@@ -34,8 +42,11 @@ impl<S: ChainStore> Node<S> {
     pub(super) fn on_tx(&mut self, peer: PeerId, tx: Transaction) {
         let txid = tx.txid();
         let wtxid = tx.wtxid();
-        self.tx_requests.remove(&txid);
-        self.tx_requests.remove(&wtxid);
+        let asked = [
+            self.tx_fetch.received(&txid),
+            self.tx_fetch.received(&wtxid),
+        ];
+        let solicited = asked.contains(&Some(peer));
         if let Some(p) = self.peers.get_mut(&peer) {
             p.learn(txid);
         }
@@ -44,28 +55,63 @@ impl<S: ChainStore> Node<S> {
             .mempool
             .accept(tx, &self.chain, self.now_secs(), random)
         {
-            Ok(Accepted::Added(ids)) => self.relay_txs(Some(peer), ids),
-            Ok(Accepted::Orphan(parents)) => {
-                let want: Vec<Inventory> = parents
-                    .into_iter()
-                    .filter(|h| !self.tx_requests.contains_key(h))
-                    .map(|hash| Inventory {
-                        inv_type: InvType::WITNESS_TX,
-                        hash,
-                    })
-                    .collect();
-                for item in &want {
-                    self.tx_requests.insert(item.hash, (peer, self.now));
+            Ok(Accepted::Added(ids)) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.last_tx_at = self.now;
                 }
-                if !want.is_empty() {
-                    self.send(peer, &Message::GetData(want));
+                self.relay_txs(Some(peer), ids)
+            }
+            Ok(Accepted::Orphan(parents)) => {
+                for hash in parents {
+                    let item = Inventory {
+                        inv_type: InvType::TX,
+                        hash,
+                    };
+                    self.tx_fetch.announce(peer, item);
                 }
             }
             Err(RejectReason::AlreadyHave(_) | RejectReason::AlreadyOrphan(_)) => {}
             Err(reason) => {
-                log::debug!("tx {txid} from peer {peer} rejected: {reason:?}");
-                self.rejected_txs.insert(txid);
+                log::debug!("tx {txid} from peer {peer} rejected: {reason}");
+                self.rejected_txs.insert(&txid.0);
+                self.rejected_txs.insert(&wtxid.0);
+                if reason.is_invalid() {
+                    self.misbehave(peer, INVALID_TX_BAN_SCORE, 0, &reason.to_string());
+                } else if !solicited {
+                    self.misbehave(
+                        peer,
+                        0,
+                        UNSOLICITED_REJECT_BAN_SCORE,
+                        "unrequested tx refused",
+                    );
+                }
             }
+        }
+        // Whoever was asked has a free request slot again.
+        let mut askers: Vec<PeerId> = asked.into_iter().flatten().collect();
+        askers.push(peer);
+        askers.dedup();
+        for p in askers {
+            self.request_txs(p);
+        }
+    }
+
+    /// Asks `peer` for the transactions it announced that we still want, up to its free
+    /// request slots.
+    pub(super) fn request_txs(&mut self, peer: PeerId) {
+        if !self.peers.contains_key(&peer) {
+            return;
+        }
+        let (mempool, rejected) = (&self.mempool, &self.rejected_txs);
+        let want = self.tx_fetch.requests(peer, self.now, |item| {
+            let have = match item.inv_type.base() {
+                InvType::WTX => mempool.get_by_wtxid(&item.hash).is_some(),
+                _ => mempool.have(&item.hash),
+            };
+            !have && !rejected.contains(&item.hash.0)
+        });
+        if !want.is_empty() {
+            self.send(peer, &Message::GetData(want));
         }
     }
 

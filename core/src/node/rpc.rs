@@ -280,7 +280,8 @@ impl<S: ChainStore> Node<S> {
             Effect::Generate(n) => match self.check_generate() {
                 Ok(()) => Outcome::Parked(Work::Generate {
                     left: n,
-                    hashes: Vec::with_capacity(n as usize),
+                    // Not `with_capacity(n)`: `n` comes from the caller and may be billions.
+                    hashes: Vec::new(),
                 }),
                 Err(e) => done(Err(e)),
             },

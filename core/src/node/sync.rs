@@ -131,7 +131,6 @@ impl<S: ChainStore> Node<S> {
     }
 
     pub(super) fn on_inv(&mut self, peer: PeerId, items: Vec<Inventory>) {
-        let mut want_txs = Vec::new();
         let mut new_block = false;
         for item in &items {
             if let Some(p) = self.peers.get_mut(&peer) {
@@ -142,26 +141,10 @@ impl<S: ChainStore> Node<S> {
                     Some(_) => self.note_has_block(peer, &item.hash),
                     None => new_block = true,
                 },
+                // Past the peer's queue limit announcements are ignored (Core): not
+                // misbehaviour, just not remembered.
                 InvType::TX | InvType::WTX => {
-                    let have = match item.inv_type.base() {
-                        InvType::TX => self.mempool.have(&item.hash),
-                        _ => self.mempool.get_by_wtxid(&item.hash).is_some(),
-                    };
-                    if !have
-                        && !self.rejected_txs.contains(&item.hash)
-                        && !self.tx_requests.contains_key(&item.hash)
-                    {
-                        self.tx_requests.insert(item.hash, (peer, self.now));
-                        // Asked for with witnesses: a stripped segwit spend would not verify.
-                        let inv_type = match item.inv_type.base() {
-                            InvType::TX => InvType::WITNESS_TX,
-                            other => other,
-                        };
-                        want_txs.push(Inventory {
-                            inv_type,
-                            hash: item.hash,
-                        });
-                    }
+                    self.tx_fetch.announce(peer, *item);
                 }
                 _ => {}
             }
@@ -169,9 +152,7 @@ impl<S: ChainStore> Node<S> {
         if new_block {
             self.send_getheaders(peer, BlockHash::ZERO);
         }
-        if !want_txs.is_empty() {
-            self.send(peer, &Message::GetData(want_txs));
-        }
+        self.request_txs(peer);
     }
 
     /// Asks every ready peer for blocks it can serve, lowest heights first.

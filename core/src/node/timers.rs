@@ -1,5 +1,6 @@
 //! What [`Input::Tick`](super::Input::Tick) runs: peer deadlines and pings, the stall check,
-//! request expiry, rebroadcasts, dialing and the periodic address book save.
+//! request expiry, rebroadcasts, dialing, the periodic address book save and chain-state
+//! flush.
 
 use super::addresses::{ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS};
 use super::peers::RECONNECT_DELAY_MS;
@@ -8,9 +9,6 @@ use crate::chain::ChainStore;
 use crate::net::peer::{DisconnectReason, PeerId};
 use crate::net::syncmgr::STALL_CHECK_MS;
 use std::net::SocketAddr;
-
-/// A requested transaction not delivered in this long may be requested from another peer.
-const TX_REQUEST_TIMEOUT_MS: u64 = 60_000;
 
 impl<S: ChainStore> Node<S> {
     pub(super) fn on_tick(&mut self) {
@@ -66,6 +64,10 @@ impl<S: ChainStore> Node<S> {
             self.next_addr_save = now + ADDR_SAVE_INTERVAL_MS;
             self.save_addr_book();
         }
+        // Ticks come at least every address-save interval, well within the flush interval.
+        if let Err(e) = self.chain.maybe_flush(self.now_secs()) {
+            self.fail(&e.to_string());
+        }
     }
 
     pub(super) fn dial_due(&mut self) {
@@ -93,9 +95,10 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
+    /// Releases transaction requests that went unanswered; their peers get free slots.
     fn expire_tx_requests(&mut self) {
-        let now = self.now;
-        self.tx_requests
-            .retain(|_, (_, at)| now.saturating_sub(*at) < TX_REQUEST_TIMEOUT_MS);
+        for peer in self.tx_fetch.expire(self.now) {
+            self.request_txs(peer);
+        }
     }
 }

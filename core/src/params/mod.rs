@@ -5,7 +5,7 @@ mod genesis;
 
 pub use genesis::{genesis_block, genesis_coinbase, testnet4_genesis_block};
 
-use crate::primitives::{Block, BlockHash, U256};
+use crate::primitives::{Block, BlockHash, Work, U256};
 use std::fmt;
 use std::str::FromStr;
 
@@ -143,6 +143,9 @@ pub struct Params {
     pub bip16_height: u32,
     /// Height from which the coinbase must start with the height (BIP34).
     pub bip34_height: u32,
+    /// The block at `bip34_height` on this network's real chain, when it has one: a chain
+    /// through it cannot repeat a coinbase, so BIP30 need not be checked (Core's `BIP34Hash`).
+    pub bip34_hash: Option<BlockHash>,
     /// Height from which OP_CHECKLOCKTIMEVERIFY is enforced (BIP65).
     pub bip65_height: u32,
     /// Height from which strict DER signatures are enforced (BIP66).
@@ -155,6 +158,12 @@ pub struct Params {
     pub taproot_height: u32,
     /// Known-good blocks.
     pub checkpoints: Vec<Checkpoint>,
+    /// The block whose ancestors' scripts are assumed valid by default (Core's
+    /// `defaultAssumeValid`, from Bitcoin Core 27's published parameters).
+    pub default_assume_valid: Option<BlockHash>,
+    /// The least work a best header chain must have for assumevalid to apply (Core's
+    /// `nMinimumChainWork`, same release).
+    pub min_chain_work: Work,
     /// DNS seeds queried for peer addresses (`signetseednode` replaces signet's).
     pub dns_seeds: Vec<String>,
     /// BIP94 (testnet4): retargets start from the period's first block's difficulty, and a
@@ -182,6 +191,14 @@ fn checkpoints(list: &[(u32, &str)]) -> Vec<Checkpoint> {
             hash: s.parse().expect("constant checkpoint hash"),
         })
         .collect()
+}
+
+fn work(hex: &str) -> Work {
+    Work(U256::from_hex(hex).expect("constant chain work"))
+}
+
+fn hash(hex: &str) -> BlockHash {
+    hex.parse().expect("constant block hash")
 }
 
 fn seeds(names: &[&str]) -> Vec<String> {
@@ -235,12 +252,15 @@ impl Params {
             coinbase_maturity: 100,
             bip16_height: 0,
             bip34_height: 1,
+            bip34_hash: None,
             bip65_height: 1,
             bip66_height: 1,
             csv_height: 1,
             segwit_height: 0,
             taproot_height: 0,
             checkpoints: Vec::new(),
+            default_assume_valid: None,
+            min_chain_work: Work::ZERO,
             dns_seeds: Vec::new(),
             enforce_bip94: false,
             signet_challenge: None,
@@ -257,6 +277,14 @@ impl Params {
             // The first block after BIP16's switch time (April 1, 2012).
             bip16_height: 173_805,
             bip34_height: 227_931,
+            bip34_hash: Some(hash(
+                "000000000000024b89b42a942fe0d9fea3bb44ab7bd1b19115dd6a759c0808b8",
+            )),
+            // Height 824,000.
+            default_assume_valid: Some(hash(
+                "000000000000000000026811d149d4d261995ec5b3f64f439a0a10e1a464af9a",
+            )),
+            min_chain_work: work("63c4ebd298db40af57541800"),
             bip65_height: 388_381,
             bip66_height: 363_725,
             csv_height: 419_328,
@@ -350,6 +378,14 @@ impl Params {
             reduce_min_difficulty: true,
             bip16_height: 514,
             bip34_height: 21_111,
+            bip34_hash: Some(hash(
+                "0000000023b3a96d3484e5abb3755c413e7d41500f8e2a5c3f0dd01299cd8ef8",
+            )),
+            // Height 2,550,000.
+            default_assume_valid: Some(hash(
+                "000000000001323071f38f21ea5aae529ece491eadaccce506a59bcc2d968917",
+            )),
+            min_chain_work: work("0c59b14e264ba6c15db9"),
             bip65_height: 581_885,
             bip66_height: 330_776,
             csv_height: 770_112,
@@ -396,7 +432,15 @@ impl Params {
     fn signet() -> Params {
         let challenge = crate::primitives::hash::hex_decode(DEFAULT_SIGNET_CHALLENGE)
             .expect("constant signet challenge");
-        Self::custom_signet(challenge, seeds(&["seed.signet.bitcoin.sprovoost.nl"]))
+        // The default signet's assumed block (height 180,000) and work; a custom signet has
+        // neither, as in Core.
+        Params {
+            default_assume_valid: Some(hash(
+                "0000000870f15246ba23c16e370a7ffb1fc8a3dcf8cb4492882ed4b0e3d4cd26",
+            )),
+            min_chain_work: work("0206e86f08e8"),
+            ..Self::custom_signet(challenge, seeds(&["seed.signet.bitcoin.sprovoost.nl"]))
+        }
     }
 
     /// A signet defined by its block `challenge` (`signetchallenge`), found through `seeds`

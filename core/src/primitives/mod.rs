@@ -1,10 +1,12 @@
-//! Consensus data types: hashes, transactions, blocks, merkle trees, targets and work.
+//! Consensus data types: hashes, transactions, blocks, merkle trees, targets and work; and
+//! the keyed MurmurHash3 for in-memory filters.
 
 pub mod amount;
 pub mod block;
 pub mod encode;
 pub mod hash;
 pub mod merkle;
+pub mod murmur3;
 pub mod target;
 pub mod transaction;
 

@@ -4,8 +4,9 @@
 //! node later.
 
 use crate::chain::index::BlockIndex;
+use crate::chain::utxo_stats::{utxo_stats, UtxoStats};
 use crate::chain::verify::{verify_chain, VerifyError};
-use crate::chain::{Chain, ChainError, ChainStore, IndexEntry, StoreError};
+use crate::chain::{Chain, ChainError, ChainStore, IndexEntry};
 use crate::mempool::{ChainContext, Coin};
 use crate::params::Params;
 use crate::primitives::{Block, BlockHash, BlockHeader, OutPoint, Transaction, Txid};
@@ -18,9 +19,13 @@ pub trait ChainView {
     /// The block index.
     fn index(&self) -> &BlockIndex;
     /// A stored block.
-    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError>;
-    /// The unspent output at `outpoint`.
-    fn utxo(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError>;
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, ChainError>;
+    /// A stored block as the bytes it was stored as (what the network sent).
+    fn block_bytes(&self, hash: &BlockHash) -> Result<Option<Vec<u8>>, ChainError>;
+    /// The unspent output at `outpoint` as of the tip (through the UTXO cache).
+    fn utxo(&self, outpoint: &OutPoint) -> Result<Option<Coin>, ChainError>;
+    /// Statistics of the UTXO set as of the tip, with `hash_serialized_3` when `hash`.
+    fn utxo_stats(&self, hash: bool) -> Result<UtxoStats, ChainError>;
     /// Whether the transaction index is kept (`txindex`).
     fn tx_index_enabled(&self) -> bool;
     /// A mined transaction found through the transaction index, with its block's entry.
@@ -61,12 +66,20 @@ impl<S: ChainStore> ChainView for Chain<S> {
         Chain::index(self)
     }
 
-    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        self.store().block(hash)
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, ChainError> {
+        Chain::block(self, hash)
     }
 
-    fn utxo(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
-        self.store().coin(outpoint)
+    fn block_bytes(&self, hash: &BlockHash) -> Result<Option<Vec<u8>>, ChainError> {
+        Chain::block_bytes(self, hash)
+    }
+
+    fn utxo(&self, outpoint: &OutPoint) -> Result<Option<Coin>, ChainError> {
+        self.unspent(outpoint)
+    }
+
+    fn utxo_stats(&self, hash: bool) -> Result<UtxoStats, ChainError> {
+        utxo_stats(self, hash)
     }
 
     fn tx_index_enabled(&self) -> bool {

@@ -39,6 +39,8 @@ pub struct InputChecker<'a> {
     pub sighash: &'a SighashCache<'a>,
     /// Optional cache of verified signatures.
     pub sig_cache: Option<&'a SigCache>,
+    /// Whether successes are added to the cache (mempool) or only looked up (blocks).
+    pub cache_new: bool,
 }
 
 /// Tags separating the two signature kinds in the cache.
@@ -55,7 +57,7 @@ impl InputChecker<'_> {
         verify: impl FnOnce() -> bool,
     ) -> bool {
         match self.sig_cache {
-            Some(c) => c.check(kind, msg, sig, pubkey, verify),
+            Some(c) => c.check(kind, msg, sig, pubkey, self.cache_new, verify),
             None => verify(),
         }
     }

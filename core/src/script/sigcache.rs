@@ -1,5 +1,7 @@
 //! A bounded cache of signatures already found valid, so a transaction verified on mempool
-//! entry is not verified again when its block arrives.
+//! entry is not verified again when its block arrives. One cache is shared by the mempool,
+//! which fills it, and block validation, which only looks in it (as Core: a block's signatures
+//! will not be seen again, so storing them would only push out the mempool's).
 
 use super::hashes::sha256;
 // Membership only, never iterated: the random order cannot reach an output.
@@ -14,6 +16,18 @@ use std::sync::Mutex;
 pub struct SigCache {
     capacity: usize,
     inner: Mutex<Entries>,
+}
+
+/// btcd's default `--sigcachemaxsize`, in entries.
+pub const DEFAULT_SIG_CACHE_ENTRIES: usize = 100_000;
+
+impl std::fmt::Debug for SigCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
+    }
 }
 
 #[derive(Default)]
@@ -45,13 +59,14 @@ impl SigCache {
         }
     }
 
-    /// Returns the cached verdict or runs `verify` and caches a success.
+    /// Returns the cached verdict or runs `verify`, caching a success when `store`.
     pub fn check(
         &self,
         kind: u8,
         msg: &[u8; 32],
         sig: &[u8],
         pubkey: &[u8],
+        store: bool,
         verify: impl FnOnce() -> bool,
     ) -> bool {
         if self.capacity == 0 {
@@ -62,7 +77,7 @@ impl SigCache {
             return true;
         }
         let ok = verify();
-        if ok {
+        if ok && store {
             let mut e = self.lock();
             if e.set.insert(k) {
                 e.order.push_back(k);
@@ -100,15 +115,18 @@ mod tests {
     fn caches_successes_only_and_stays_bounded() {
         let c = SigCache::new(2);
         let m = [1u8; 32];
-        assert!(!c.check(0, &m, b"bad", b"k", || false));
+        assert!(!c.check(0, &m, b"bad", b"k", true, || false));
         assert!(c.is_empty());
-        assert!(c.check(0, &m, b"a", b"k", || true));
+        assert!(c.check(0, &m, b"a", b"k", true, || true));
         // A hit does not run the verifier.
-        assert!(c.check(0, &m, b"a", b"k", || panic!("should be cached")));
-        assert!(c.check(1, &m, b"b", b"k", || true));
-        assert!(c.check(1, &m, b"c", b"k", || true));
+        assert!(c.check(0, &m, b"a", b"k", false, || panic!("should be cached")));
+        // A lookup that must not store leaves the cache as it was.
+        assert!(c.check(1, &m, b"z", b"k", false, || true));
+        assert_eq!(c.len(), 1);
+        assert!(c.check(1, &m, b"b", b"k", true, || true));
+        assert!(c.check(1, &m, b"c", b"k", true, || true));
         assert_eq!(c.len(), 2);
         // The oldest ("a") was evicted, so it is verified again.
-        assert!(!c.check(0, &m, b"a", b"k", || false));
+        assert!(!c.check(0, &m, b"a", b"k", true, || false));
     }
 }

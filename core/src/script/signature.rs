@@ -34,6 +34,33 @@ fn is_defined_hashtype(sig: &[u8]) -> bool {
         .is_some_and(|h| (SIGHASH_ALL..=SIGHASH_SINGLE).contains(&(h & !SIGHASH_ANYONECANPAY)))
 }
 
+/// Half the order of secp256k1's group, big-endian: the largest low S.
+const HALF_ORDER: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+/// The order of secp256k1's group, big-endian.
+const ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
+];
+
+/// Whether the S of a strict-DER `sig` (with its hash-type byte) is above half the order.
+/// An S of the order or more counts as low, as Core's lax parse turns it into zero.
+fn is_high_s(sig: &[u8]) -> bool {
+    let len_r = sig[3] as usize;
+    let len_s = sig[5 + len_r] as usize;
+    let s = &sig[6 + len_r..6 + len_r + len_s];
+    let first = s.iter().position(|b| *b != 0).unwrap_or(s.len());
+    let s = &s[first..];
+    let pad = |v: &[u8]| {
+        let mut out = [0u8; 32];
+        out[32 - v.len()..].copy_from_slice(v);
+        out
+    };
+    s.len() <= 32 && pad(s) > HALF_ORDER && pad(s) < ORDER
+}
+
 /// Parses a DER signature the way OpenSSL-era nodes accepted it (lax), so old blocks verify.
 fn parse_lax(der: &[u8]) -> Option<ecdsa::Signature> {
     ecdsa::Signature::from_der_lax(der).ok()
@@ -49,13 +76,10 @@ pub fn check_signature_encoding(sig: &[u8], flags: Flags) -> Result<(), ScriptEr
     if flags.0 & strict.0 != 0 && !is_valid_der(sig) {
         return Err(ScriptError::SigDer);
     }
-    if flags.contains(Flags::LOW_S) {
-        let parsed = parse_lax(&sig[..sig.len() - 1]).ok_or(ScriptError::SigDer)?;
-        let mut normalized = parsed;
-        normalized.normalize_s();
-        if normalized != parsed {
-            return Err(ScriptError::SigHighS);
-        }
+    // LOW_S implies strict DER (checked above), so S can be read off the bytes: the
+    // signature is parsed only once, when it is verified.
+    if flags.contains(Flags::LOW_S) && is_high_s(sig) {
+        return Err(ScriptError::SigHighS);
     }
     if flags.contains(Flags::STRICTENC) && !is_defined_hashtype(sig) {
         return Err(ScriptError::SigHashType);
@@ -119,6 +143,34 @@ mod tests {
         assert!(!is_valid_der(&padded));
         let negative = [0x30, 6, 2, 1, 0x81, 2, 1, 1, 1];
         assert!(!is_valid_der(&negative));
+    }
+
+    #[test]
+    fn high_s_is_read_off_the_bytes_as_the_lax_parse_would() {
+        let der = |s: &[u8]| {
+            let mut v = vec![0x30, (4 + 1 + s.len()) as u8, 2, 1, 1, 2, s.len() as u8];
+            v.extend_from_slice(s);
+            v.push(1);
+            v
+        };
+        let mut order_less_one = ORDER;
+        order_less_one[31] -= 1;
+        for (s, high) in [
+            (HALF_ORDER.to_vec(), false),
+            ([&[0u8][..], &order_less_one[..]].concat(), true),
+            ([&[0u8][..], &ORDER[..]].concat(), false),
+            (vec![1], false),
+        ] {
+            let sig = der(&s);
+            assert!(is_valid_der(&sig), "{s:02x?}");
+            let lax = parse_lax(&sig[..sig.len() - 1]).map(|p| {
+                let mut n = p;
+                n.normalize_s();
+                n != p
+            });
+            assert_eq!(is_high_s(&sig), high, "{s:02x?}");
+            assert_eq!(lax, Some(high), "{s:02x?}");
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct TxVerifier<'a> {
     spent: &'a [TxOut],
     sighash: SighashCache<'a>,
     sig_cache: Option<&'a SigCache>,
+    cache_new: bool,
 }
 
 impl<'a> TxVerifier<'a> {
@@ -42,13 +43,20 @@ impl<'a> TxVerifier<'a> {
             spent,
             sighash: SighashCache::new(tx, spent),
             sig_cache: None,
+            cache_new: false,
         }
     }
 
-    /// Consults and fills `cache` for every signature check.
-    pub fn with_sig_cache(mut self, cache: &'a SigCache) -> Self {
+    /// Consults `cache` for every signature check and, when `fill`, adds the ones that pass.
+    pub fn with_sig_cache(mut self, cache: &'a SigCache, fill: bool) -> Self {
         self.sig_cache = Some(cache);
+        self.cache_new = fill;
         self
+    }
+
+    /// Number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.tx.inputs.len()
     }
 
     /// Verifies input `index` under `flags`.
@@ -68,6 +76,7 @@ impl<'a> TxVerifier<'a> {
             amount: spent.value,
             sighash: &self.sighash,
             sig_cache: self.sig_cache,
+            cache_new: self.cache_new,
         };
         verify_script(
             &input.script_sig,

@@ -36,6 +36,15 @@ pub enum WireError {
         /// The checksum of the payload received.
         actual: [u8; 4],
     },
+    /// A frame of a command this node does not know, larger than it keeps
+    /// ([`MAX_UNKNOWN_PAYLOAD`](crate::net::budget::MAX_UNKNOWN_PAYLOAD)): its payload is
+    /// discarded as it arrives, as btcd discards unknown messages. Not misbehaviour.
+    UnknownDiscarded {
+        /// The command named in the header.
+        command: String,
+        /// The length the header claims.
+        length: u32,
+    },
     /// The payload of a known command does not parse.
     Malformed {
         /// The command whose payload failed.
@@ -118,10 +127,29 @@ impl fmt::Display for WireError {
                 f,
                 "payload checksum failed for [{command}]: header {expected:02x?}, actual {actual:02x?}"
             ),
+            WireError::UnknownDiscarded { command, length } => {
+                write!(f, "unknown command [{command}] of {length} bytes discarded")
+            }
             WireError::Malformed { command, reason } => {
                 write!(f, "malformed [{command}] payload: {reason}")
             }
         }
+    }
+}
+
+impl WireError {
+    /// True when the frame breaks a hard protocol limit: a payload longer than its command
+    /// allows, or more entries than a list may hold. btcd and Core disconnect at once for these
+    /// (they cannot come from an honest peer), where other decoding errors only add ban score.
+    pub fn exceeds_limit(&self) -> bool {
+        matches!(
+            self,
+            WireError::PayloadTooLarge { .. }
+                | WireError::Malformed {
+                    reason: PayloadError::Decode(DecodeError::CountTooLarge { .. }),
+                    ..
+                }
+        )
     }
 }
 

@@ -5,20 +5,39 @@ use super::command::Command;
 use super::error::WireError;
 use super::message::Message;
 use super::protocol::{COMMAND_SIZE, MAX_PROTOCOL_MESSAGE_LENGTH, MESSAGE_HEADER_SIZE};
+use crate::net::budget::MAX_UNKNOWN_PAYLOAD;
 use crate::primitives::hash::sha256d;
 
 /// Frames `msg` for the network with `magic`: magic, NUL-padded command, payload length,
 /// first four bytes of the payload's double SHA-256, payload.
 pub fn encode_message(magic: [u8; 4], msg: &Message) -> Vec<u8> {
-    let mut out = Vec::with_capacity(MESSAGE_HEADER_SIZE + 64);
+    frame(magic, msg.command(), 64, |out| msg.encode_payload(out))
+}
+
+/// One frame of `command` carrying `payload` as it is: a stored block is sent as the bytes it
+/// was received as, never decoded and encoded again.
+pub fn encode_frame(magic: [u8; 4], command: Command, payload: &[u8]) -> Vec<u8> {
+    frame(magic, command.name(), payload.len(), |out| {
+        out.extend_from_slice(payload)
+    })
+}
+
+/// A frame for `name` whose payload `write` appends (about `size_hint` bytes).
+fn frame(
+    magic: [u8; 4],
+    name: &str,
+    size_hint: usize,
+    write: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(MESSAGE_HEADER_SIZE + size_hint);
     out.extend_from_slice(&magic);
     let mut command = [0u8; COMMAND_SIZE];
-    let name = msg.command().as_bytes();
+    let name = name.as_bytes();
     let n = name.len().min(COMMAND_SIZE);
     command[..n].copy_from_slice(&name[..n]);
     out.extend_from_slice(&command);
     out.extend_from_slice(&[0; 8]);
-    msg.encode_payload(&mut out);
+    write(&mut out);
     let len = (out.len() - MESSAGE_HEADER_SIZE) as u32;
     let checksum = sha256d(&out[MESSAGE_HEADER_SIZE..]);
     out[16..20].copy_from_slice(&len.to_le_bytes());
@@ -57,7 +76,8 @@ impl Header {
     }
 
     /// Checks what can be checked before the payload arrives, in btcd's order: overall size,
-    /// network, command, the command's own limit.
+    /// network, command, the command's own limit; a large payload of an unknown command is
+    /// refused here too, so it is discarded as it arrives rather than buffered.
     fn validate(&self, magic: [u8; 4]) -> Result<(), WireError> {
         let too_large = |max: u32| WireError::PayloadTooLarge {
             command: String::from_utf8_lossy(&self.command)
@@ -75,12 +95,14 @@ impl Header {
                 got: self.magic,
             });
         }
-        if let Some(c) = Command::from_name(self.command_name()?) {
-            if self.length > c.max_payload() {
-                return Err(too_large(c.max_payload()));
-            }
+        match Command::from_name(self.command_name()?) {
+            Some(c) if self.length > c.max_payload() => Err(too_large(c.max_payload())),
+            None if self.length > MAX_UNKNOWN_PAYLOAD => Err(WireError::UnknownDiscarded {
+                command: self.command_name()?.to_string(),
+                length: self.length,
+            }),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -105,6 +127,8 @@ pub struct Decoder {
     skip: u64,
     /// A frame header was read: the stream is past its opening bytes.
     framed: bool,
+    /// The payload of the last `block` message pulled, until taken.
+    raw_block: Option<Vec<u8>>,
 }
 
 impl Decoder {
@@ -116,7 +140,14 @@ impl Decoder {
             pos: 0,
             skip: 0,
             framed: false,
+            raw_block: None,
         }
+    }
+
+    /// The exact payload bytes of the `block` message [`Decoder::pull`] returned last (so the
+    /// block can be stored as received), once.
+    pub fn take_raw_block(&mut self) -> Option<Vec<u8>> {
+        self.raw_block.take()
     }
 
     /// True when the stream's opening bytes already differ from the network magic, so it is
@@ -153,6 +184,25 @@ impl Decoder {
         self.buf.len() - self.pos
     }
 
+    /// Bytes the decoder holds allocated (what a peer costs in memory on the receiving side).
+    pub fn held(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Drops consumed bytes and gives back capacity beyond twice what is still buffered, so a
+    /// huge chunk handed over at once does not stay allocated after its frames are decoded.
+    /// Call when [`Decoder::pull`] returned `None`.
+    pub fn compact(&mut self) {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let keep = self.buf.len().max(RETAINED_CAPACITY);
+        if self.buf.capacity() > 2 * keep {
+            self.buf.shrink_to(keep);
+        }
+    }
+
     /// The next complete message, an error for the next bad frame, or `None` when more bytes
     /// are needed.
     pub fn pull(&mut self) -> Option<Result<Message, WireError>> {
@@ -183,7 +233,9 @@ impl Decoder {
                 actual,
             })
         } else {
-            Message::decode_payload(command, payload)
+            let decoded = Message::decode_payload(command, payload);
+            self.raw_block = matches!(decoded, Ok(Message::Block(_))).then(|| payload.to_vec());
+            decoded
         };
         self.pos += end;
         if self.pos == self.buf.len() {
@@ -309,6 +361,49 @@ mod tests {
         assert!(matches!(d.pull(), Some(Err(WireError::Malformed { .. }))));
         assert_eq!(d.buffered(), 0);
         assert!(d.buf.capacity() <= RETAINED_CAPACITY);
+    }
+
+    #[test]
+    fn large_unknown_payloads_are_discarded_as_they_arrive() {
+        let mut d = Decoder::new(MAGIC);
+        let big = frame(b"cmpctblock", &vec![7; 3_000_000]);
+        d.push(&big[..1000]);
+        assert_eq!(
+            d.pull(),
+            Some(Err(WireError::UnknownDiscarded {
+                command: "cmpctblock".into(),
+                length: 3_000_000
+            }))
+        );
+        for chunk in big[1000..].chunks(64 * 1024) {
+            d.push(chunk);
+            assert_eq!(d.pull(), None);
+            assert_eq!(d.buffered(), 0, "nothing of the payload is kept");
+        }
+        d.push(&encode_message(MAGIC, &Message::Verack));
+        assert_eq!(d.pull(), Some(Ok(Message::Verack)));
+        assert!(d.held() <= RETAINED_CAPACITY);
+    }
+
+    #[test]
+    fn compaction_gives_back_a_huge_chunks_capacity() {
+        let mut d = Decoder::new(MAGIC);
+        let mut bytes = Vec::new();
+        for _ in 0..10_000 {
+            bytes.extend(encode_message(MAGIC, &Message::Ping(1)));
+        }
+        let partial = frame(b"ping", &5u64.to_le_bytes());
+        bytes.extend_from_slice(&partial[..30]);
+        d.push(&bytes);
+        while let Some(m) = d.pull() {
+            assert_eq!(m, Ok(Message::Ping(1)));
+        }
+        assert!(d.held() >= bytes.len());
+        d.compact();
+        assert_eq!(d.buffered(), 30);
+        assert!(d.held() <= 2 * RETAINED_CAPACITY, "{}", d.held());
+        d.push(&partial[30..]);
+        assert_eq!(d.pull(), Some(Ok(Message::Ping(5))));
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub mod version;
 pub use address::{AddrV2, AddrV2Entry, NetAddress, TimestampedAddress};
 pub use command::Command;
 pub use error::{PayloadError, WireError};
-pub use framing::{encode_message, Decoder};
+pub use framing::{encode_frame, encode_message, Decoder};
 pub use inventory::{InvType, Inventory};
 pub use message::Message;
 pub use protocol::ServiceFlags;

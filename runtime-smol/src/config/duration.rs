@@ -27,7 +27,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             _ => return Err(bad()),
         };
         rest = &rest[unit_len..];
-        total += Duration::try_from_secs_f64(number * seconds).map_err(|_| bad())?;
+        // Go's ParseDuration refuses what overflows its range too, rather than wrapping.
+        total = Duration::try_from_secs_f64(number * seconds)
+            .ok()
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(|| format!("{text:?} is too long a duration"))?;
     }
     Ok(total)
 }
@@ -43,6 +47,15 @@ mod tests {
         assert_eq!(parse("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse("1.5h"), Ok(Duration::from_secs(5_400)));
+    }
+
+    #[test]
+    fn durations_past_the_range_are_refused_not_wrapped() {
+        let huge = "5000000000000000h5000000000000000h";
+        assert_eq!(parse(huge), Err(format!("{huge:?} is too long a duration")));
+        assert!(parse("1e400h").is_err());
+        // Just inside the range (about 1.8e19 s) still parses.
+        assert!(parse("5000000000000000h").is_ok());
     }
 
     #[test]

@@ -13,9 +13,12 @@ use crate::p2p::dialer::Dialer;
 use crate::p2p::socks5::Proxy;
 pub use rbtcd_core::net::ipnet::IpNet;
 
+use rbtcd_core::chain::assume_valid::AssumeValid;
+use rbtcd_core::chain::coins::DEFAULT_CACHE_MIB;
 use rbtcd_core::net::user_agent::{user_agent, UserAgentError};
 use rbtcd_core::node::DEFAULT_TRICKLE_INTERVAL_MS;
 use rbtcd_core::params::{Checkpoint, Network, Params};
+use rbtcd_core::script::sigcache::DEFAULT_SIG_CACHE_ENTRIES;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -143,6 +146,12 @@ pub struct Config {
     pub min_relay_tx_fee: i64,
     /// Most orphan transactions kept.
     pub max_orphan_tx: usize,
+    /// `utxocachemaxsize`: the UTXO cache's budget, MiB.
+    pub utxo_cache_mib: usize,
+    /// `sigcachemaxsize`: entries in the signature cache.
+    pub sig_cache_entries: usize,
+    /// `assumevalid`: whose ancestors' scripts are not checked.
+    pub assume_valid: AssumeValid,
     /// `txindex`: keep the transaction index.
     pub tx_index: bool,
     /// `droptxindex`: delete the transaction index and exit.
@@ -195,6 +204,8 @@ pub enum ConfigError {
     OnionWithNoOnion,
     /// `txindex` and `droptxindex` were both given.
     TxIndexWithDrop,
+    /// `assumevalid` is neither 0 nor a block hash.
+    AssumeValid(String),
     /// `uacomment` breaks BIP 14.
     UserAgent(UserAgentError),
     /// `rejectnonstd` and `relaynonstd` were both given.
@@ -270,6 +281,11 @@ impl fmt::Display for ConfigError {
             ConfigError::TxIndexWithDrop => write!(
                 f,
                 "the --txindex and --droptxindex options may not be activated at the same time"
+            ),
+            ConfigError::AssumeValid(v) => write!(
+                f,
+                "invalid assumevalid '{v}': give a block hash (64 hex digits) or 0 to check \
+                 every script"
             ),
             ConfigError::UserAgent(e) => write!(f, "invalid uacomment: {e}"),
             ConfigError::NonStdBoth => write!(
@@ -437,6 +453,20 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     let max_websockets = count("rpcmaxwebsockets", o.rpcmaxwebsockets, 25)?;
     let max_concurrent_reqs = count("rpcmaxconcurrentreqs", o.rpcmaxconcurrentreqs, 20)?;
     let max_orphan_tx = count("maxorphantx", o.maxorphantx, DEFAULT_MAX_ORPHAN_TX)?;
+    let utxo_cache_mib = count("utxocachemaxsize", o.utxocachemaxsize, DEFAULT_CACHE_MIB)?;
+    let assume_valid = match o.assumevalid.as_deref() {
+        None => AssumeValid::NetworkDefault,
+        Some("0") => AssumeValid::Off,
+        Some(hex) => hex
+            .parse()
+            .map(AssumeValid::Block)
+            .map_err(|_| ConfigError::AssumeValid(hex.to_string()))?,
+    };
+    let sig_cache_entries = count(
+        "sigcachemaxsize",
+        o.sigcachemaxsize,
+        DEFAULT_SIG_CACHE_ENTRIES,
+    )?;
     let admin = user.zip(pass);
     let limited = luser.zip(lpass);
     // btcd silently disables RPC without credentials; an explicit rpclisten shows the user
@@ -603,6 +633,9 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         gen_proc_limit: o.genproclimit,
         min_relay_tx_fee,
         max_orphan_tx,
+        utxo_cache_mib,
+        sig_cache_entries,
+        assume_valid,
         tx_index: o.txindex,
         drop_tx_index: o.droptxindex,
     })

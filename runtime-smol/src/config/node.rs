@@ -4,12 +4,18 @@ use crate::config::{resolve_addrs, Config};
 use crate::logging;
 use crate::miner::default_workers;
 use crate::miner::generate::parse_mining_addresses;
+use crate::scripts::ScriptPool;
+use rbtcd_core::chain::script_check::ScriptChecks;
+use rbtcd_core::chain::ChainOptions;
 use rbtcd_core::mempool::Policy;
+use rbtcd_core::net::budget::SEND_BUFFER_LIMIT;
 use rbtcd_core::net::local::LocalSource;
-use rbtcd_core::node::{NodeConfig, RpcSettings, DEFAULT_MAX_SEND_QUEUE};
+use rbtcd_core::node::{NodeConfig, RpcSettings};
 use rbtcd_core::params::Params;
 use rbtcd_core::rpc::auth::Credentials;
+use rbtcd_core::script::SigCache;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Translates the options the node itself acts on; peers given by name are resolved here,
 /// since the core never touches DNS. A peer given without a port is on the network's standard
@@ -22,7 +28,8 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
     Ok(NodeConfig {
         max_peers: cfg.max_peers,
         ban_threshold: cfg.ban_threshold,
-        ban_duration_ms: cfg.ban_duration.as_millis() as u64,
+        // Saturates: a ban of more than 584 million years is a ban for good.
+        ban_duration_ms: u64::try_from(cfg.ban_duration.as_millis()).unwrap_or(u64::MAX),
         disable_banning: cfg.no_banning,
         whitelist: cfg.whitelists.clone(),
         mining_addrs: parse_mining_addresses(&cfg.mining_addrs, params)?,
@@ -44,7 +51,7 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         no_stall_detect: cfg.no_stall_detect,
         trickle_interval_ms: cfg.trickle_interval.as_millis() as u64,
         // The P2P driver reports every write.
-        max_send_queue: Some(DEFAULT_MAX_SEND_QUEUE),
+        max_send_queue: Some(SEND_BUFFER_LIMIT),
         policy: Policy {
             min_relay_fee_per_kvb: cfg.min_relay_tx_fee,
             max_orphans: cfg.max_orphan_tx,
@@ -52,6 +59,15 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
             ..defaults.policy
         },
         tx_index: cfg.tx_index,
+        chain: ChainOptions {
+            utxo_cache_bytes: cfg.utxo_cache_mib << 20,
+            assume_valid: cfg.assume_valid,
+            scripts: ScriptChecks {
+                executor: Arc::new(ScriptPool::new(None)?),
+                sig_cache: Arc::new(SigCache::new(cfg.sig_cache_entries)),
+            },
+            ..defaults.chain.clone()
+        },
         rpc: RpcSettings {
             credentials: cfg.rpc.as_ref().map_or_else(Credentials::default, |rpc| {
                 Credentials::new(rpc.admin.as_ref(), rpc.limited.as_ref())

@@ -188,6 +188,16 @@ pub struct Options {
     /// max number of orphan transactions to keep in memory (default 100)
     #[argh(option)]
     pub maxorphantx: Option<i64>,
+    /// the maximum size in MiB of the UTXO cache (default 250)
+    #[argh(option)]
+    pub utxocachemaxsize: Option<i64>,
+    /// the maximum number of entries in the signature verification cache (default 100000)
+    #[argh(option)]
+    pub sigcachemaxsize: Option<i64>,
+    /// skip script checks of this block's ancestors when a best header chain with enough
+    /// work holds it, as Bitcoin Core (0: check every script; default: the network's block)
+    #[argh(option)]
+    pub assumevalid: Option<String>,
     /// reject non-standard transactions regardless of the network's default
     #[argh(switch)]
     pub rejectnonstd: bool,
@@ -339,6 +349,9 @@ impl Options {
             blockmaxweight: self.blockmaxweight.or(file.blockmaxweight),
             minrelaytxfee: self.minrelaytxfee.or(file.minrelaytxfee),
             maxorphantx: self.maxorphantx.or(file.maxorphantx),
+            utxocachemaxsize: self.utxocachemaxsize.or(file.utxocachemaxsize),
+            sigcachemaxsize: self.sigcachemaxsize.or(file.sigcachemaxsize),
+            assumevalid: self.assumevalid.or(file.assumevalid),
             rejectnonstd: self.rejectnonstd || file.rejectnonstd,
             relaynonstd: self.relaynonstd || file.relaynonstd,
             rejectreplacement: self.rejectreplacement || file.rejectreplacement,

@@ -70,11 +70,6 @@ pub const REFUSED: &[(&str, &str)] = &[
         "rpcquirks",
         "rbtcd does not mirror Bitcoin Core's JSON-RPC quirks",
     ),
-    ("sigcachemaxsize", "rbtcd keeps no signature cache to size"),
-    (
-        "utxocachemaxsize",
-        "rbtcd does not size its UTXO cache from an option yet",
-    ),
     (
         "v2transport",
         "rbtcd speaks the v1 P2P transport only (BIP324 peers fall back to it)",

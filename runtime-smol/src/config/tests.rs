@@ -253,6 +253,107 @@ fn txindex_and_droptxindex_do_not_mix() {
 }
 
 #[test]
+fn ibd_options_have_btcds_and_cores_names_and_defaults() {
+    let home = temp_home("ibd");
+    let c = load_in(&home, &["--regtest"]).unwrap();
+    assert_eq!(c.utxo_cache_mib, 250);
+    assert_eq!(c.sig_cache_entries, 100_000);
+    assert_eq!(c.assume_valid, AssumeValid::NetworkDefault);
+    let hash = "000000000000000000026811d149d4d261995ec5b3f64f439a0a10e1a464af9a";
+    let c = load_in(
+        &home,
+        &[
+            "--regtest",
+            "--utxocachemaxsize=16",
+            "--sigcachemaxsize=5",
+            &format!("--assumevalid={hash}"),
+        ],
+    )
+    .unwrap();
+    assert_eq!((c.utxo_cache_mib, c.sig_cache_entries), (16, 5));
+    assert_eq!(c.assume_valid, AssumeValid::Block(hash.parse().unwrap()));
+    let c = load_in(&home, &["--regtest", "--assumevalid=0"]).unwrap();
+    assert_eq!(c.assume_valid, AssumeValid::Off);
+    assert_eq!(
+        load_in(&home, &["--regtest", "--assumevalid=zz"]),
+        Err(ConfigError::AssumeValid("zz".into()))
+    );
+    assert_eq!(
+        load_in(&home, &["--regtest", "--utxocachemaxsize=-1"]),
+        Err(ConfigError::Negative("utxocachemaxsize", -1))
+    );
+}
+
+#[test]
+fn extreme_numbers_and_durations_are_refused_or_saturate_never_panic() {
+    let home = temp_home("extremes");
+    let params = Params::new(Network::Regtest);
+    let numbers = [
+        "0",
+        "-1",
+        "1",
+        "4294967295",
+        "4294967296",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "18446744073709551615",
+        "99999999999999999999999",
+        "1e308",
+        "-1e308",
+        "NaN",
+        "inf",
+        "0x10",
+        "",
+    ];
+    let options = [
+        "maxpeers",
+        "banthreshold",
+        "rpcmaxclients",
+        "rpcmaxwebsockets",
+        "rpcmaxconcurrentreqs",
+        "genproclimit",
+        "blockmaxweight",
+        "minrelaytxfee",
+        "maxorphantx",
+    ];
+    let mut accepted = 0;
+    for option in options {
+        for value in numbers {
+            let arg = format!("--{option}={value}");
+            // Refused with a line the user can act on, or taken and turned into node options.
+            if let Ok(c) = load_in(&home, &["--regtest", "--rpcuser=u", "--rpcpass=p", &arg]) {
+                node::node_config(&c, &params).unwrap();
+                accepted += 1;
+            }
+        }
+    }
+    assert!(accepted > 0, "some extreme values are valid");
+    let durations = [
+        "5000000000000000h5000000000000000h",
+        "5000000000000000h",
+        "99999999999999999999h",
+        "1e308h",
+        "0.000000001ms",
+        "-5s",
+    ];
+    for value in durations {
+        match load_in(&home, &["--regtest", &format!("--banduration={value}")]) {
+            Ok(c) => {
+                let n = node::node_config(&c, &params).unwrap();
+                assert!(n.ban_duration_ms >= 1000, "{value}");
+            }
+            Err(e) => assert!(e.to_string().starts_with("invalid banduration"), "{e}"),
+        }
+    }
+    // The longest duration that parses saturates to a ban for good.
+    let c = load_in(&home, &["--regtest", "--banduration=5000000000000000h"]).unwrap();
+    assert_eq!(
+        node::node_config(&c, &params).unwrap().ban_duration_ms,
+        u64::MAX
+    );
+}
+
+#[test]
 fn peer_options_take_btcds_meanings() {
     let home = temp_home("peer-options");
     let c = load_in(

@@ -46,8 +46,13 @@ pub fn unix_ms() -> u64 {
 pub enum Event {
     /// A connection was accepted or dialled.
     Connection(TcpStream, SocketAddr, Direction),
-    /// Something for the node itself (bytes, closes, submitted blocks, WebSocket messages...).
+    /// Something for the node itself (closes, writes done, submitted blocks, WebSocket
+    /// messages...).
     Input(Input),
+    /// Bytes read from a connection; the reader waits for the signal on the sender before
+    /// reading more, so a peer sending faster than the node decodes is held back by TCP
+    /// instead of queueing here.
+    Received(PeerId, Vec<u8>, Sender<()>),
     /// An authenticated HTTP JSON-RPC request (the RPC server's `id`); the reply body goes to
     /// `reply`.
     Rpc {
@@ -103,9 +108,25 @@ pub struct Sinks {
 /// WebSocket clients' queues.
 #[derive(Default)]
 struct Channels {
-    writers: BTreeMap<PeerId, Sender<Vec<u8>>>,
+    writers: BTreeMap<PeerId, Writer>,
     replies: BTreeMap<RequestId, Sender<String>>,
     websockets: BTreeMap<ClientId, WsQueue>,
+}
+
+/// One connection's outgoing side: the queue its writer task drains, and the socket.
+struct Writer {
+    queue: Sender<Vec<u8>>,
+    stream: TcpStream,
+}
+
+impl Writer {
+    /// Closes the connection now: the queue (so the writer task ends) and the socket itself,
+    /// so a writer blocked on a peer that does not read is released and its queued bytes freed,
+    /// and the reader stops reading from a peer the node already dropped.
+    fn close(self) {
+        self.queue.close();
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
 }
 
 /// Binds every listen address, or says which one failed and why (a busy port, typically).
@@ -164,6 +185,12 @@ pub async fn run<S: ChainStore + Send + 'static>(
         let Some(event) = event else { break };
         let input = match event {
             Event::Stop => break,
+            Event::Received(peer, bytes, done) => {
+                node.handle(unix_ms(), Input::Received { peer, bytes });
+                stopped = task.drain(&mut node);
+                let _ = done.try_send(());
+                continue;
+            }
             Event::Input(input) => {
                 if let Input::WsClosed { client } = input {
                     task.channels.websockets.remove(&client);
@@ -191,7 +218,11 @@ pub async fn run<S: ChainStore + Send + 'static>(
                 let peer = next_peer;
                 next_peer += 1;
                 let (wtx, wrx) = unbounded();
-                task.channels.writers.insert(peer, wtx);
+                let writer = Writer {
+                    queue: wtx,
+                    stream: stream.clone(),
+                };
+                task.channels.writers.insert(peer, writer);
                 smol::spawn(write_loop(stream.clone(), peer, wrx, tx.clone())).detach();
                 smol::spawn(read_loop(stream, peer, tx.clone())).detach();
                 Input::Connected {
@@ -209,6 +240,9 @@ pub async fn run<S: ChainStore + Send + 'static>(
     // hears the node is gone instead of waiting (and holding shutdown) forever.
     rx.close();
     while rx.try_recv().is_ok() {}
+    for (_, w) in std::mem::take(&mut task.channels.writers) {
+        w.close();
+    }
     node
 }
 
@@ -231,13 +265,14 @@ impl Task<'_> {
                 Output::Send { peer, bytes } => {
                     if let Some(w) = self.channels.writers.get(&peer) {
                         // A closed writer means the reader is reporting the disconnect.
-                        let _ = w.try_send(bytes);
+                        let _ = w.queue.try_send(bytes);
                     }
                 }
                 Output::Disconnect { peer, reason } => {
                     log::debug!(target: "rbtcd::p2p::peer", "Disconnecting peer {peer}: {reason:?}");
-                    // Dropping the sender ends the writer, which shuts the socket down.
-                    self.channels.writers.remove(&peer);
+                    if let Some(w) = self.channels.writers.remove(&peer) {
+                        w.close();
+                    }
                 }
                 Output::Connect { addr } => {
                     smol::spawn(dial(addr, self.tx.clone(), Arc::clone(self.dialer))).detach();
@@ -364,17 +399,18 @@ async fn dial(addr: SocketAddr, tx: Sender<Event>, dialer: Arc<Dialer>) {
     }
 }
 
+/// Reads `peer`'s bytes for the node, one chunk at a time: the next read waits until the node
+/// handled the last chunk, so at most [`READ_CHUNK`] bytes per connection wait in the queue.
 async fn read_loop(mut stream: TcpStream, peer: PeerId, tx: Sender<Event>) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         match stream.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                let input = Input::Received {
-                    peer,
-                    bytes: buf[..n].to_vec(),
-                };
-                if tx.send(Event::Input(input)).await.is_err() {
+                // A node task that stops drops the sender, which ends this loop.
+                let (done_tx, done_rx) = smol::channel::bounded(1);
+                let event = Event::Received(peer, buf[..n].to_vec(), done_tx);
+                if tx.send(event).await.is_err() || done_rx.recv().await.is_err() {
                     return;
                 }
             }

@@ -15,7 +15,7 @@ fn store_with_chain(params: &Params, blocks: u32) -> MemStore {
     for b in spending_chain(params, blocks, 2) {
         chain.process_block(b, unix_ms() / 1000).unwrap();
     }
-    chain.into_store()
+    chain.into_store().unwrap()
 }
 
 /// A node task under test: how to reach it, its notifications, and the task returning it.

@@ -1,16 +1,20 @@
 //! The chain's store on LMDB (through heed): one named database per [`Table`], records encoded
-//! as the core encodes them, and every [`WriteBatch`] one LMDB write transaction. LMDB commits
-//! are durable (synced) before `write` returns, so a crash leaves the state of the last
-//! acknowledged batch.
+//! as the core encodes them, and every [`WriteBatch`] one LMDB write transaction; raw blocks
+//! and undo data in flat files beside it ([`FlatFiles`]). LMDB commits are durable (synced)
+//! before `write` returns, so a crash leaves the state of the last acknowledged batch, and
+//! the chain syncs the files before each batch that refers to them.
 
+use super::files::FlatFiles;
 use heed::types::Bytes;
 use heed::{CommitOrAbort, Database, Env, EnvOpenOptions};
+use rbtcd_core::chain::block_files::FileEnds;
 use rbtcd_core::chain::store::{utxo_key, MetaKey};
 use rbtcd_core::chain::{
-    BlockUndo, ChainStore, IndexEntry, StoreError, Table, TxLoc, WriteBatch, WriteOp,
+    BlockFiles, ChainStore, FileKind, FilePos, IndexEntry, StoreError, Table, TxLoc, WriteBatch,
+    WriteOp,
 };
 use rbtcd_core::mempool::Coin;
-use rbtcd_core::primitives::{Block, BlockHash, Decodable, Encodable, Hash256, OutPoint, Txid};
+use rbtcd_core::primitives::{BlockHash, Decodable, Encodable, Hash256, OutPoint, Txid};
 use std::path::Path;
 
 /// Address space reserved for the memory map. LMDB files are sparse, so this is an upper bound
@@ -19,10 +23,15 @@ const MAP_SIZE: usize = 1 << 40;
 
 type Db = Database<'static, Bytes, Bytes>;
 
-/// An LMDB environment holding the chain's tables.
+/// Tables of schema 1 that held blocks and undo data inside LMDB; opened only to move their
+/// contents into the flat files.
+const LEGACY_TABLES: [&str; 2] = ["blocks", "undo"];
+
+/// An LMDB environment holding the chain's tables, and the block files beside it.
 pub struct LmdbStore {
     env: Env,
     dbs: [Db; Table::ALL.len()],
+    files: FlatFiles,
 }
 
 fn backend(e: heed::Error) -> StoreError {
@@ -47,7 +56,7 @@ impl LmdbStore {
         let env = unsafe {
             EnvOpenOptions::new()
                 .map_size(MAP_SIZE)
-                .max_dbs(Table::ALL.len() as u32)
+                .max_dbs((Table::ALL.len() + LEGACY_TABLES.len()) as u32)
                 .open(dir)
         }
         .map_err(backend)?;
@@ -63,7 +72,62 @@ impl LmdbStore {
             })
             .map_err(backend)?
             .unwrap_commit();
-        Ok(LmdbStore { env, dbs })
+        Ok(LmdbStore {
+            env,
+            dbs,
+            files: FlatFiles::open(dir)?,
+        })
+    }
+
+    /// Schema 1 to 2: moves every block and undo record out of LMDB into the flat files and
+    /// points the index entries at them, in one transaction that also empties the old tables
+    /// and records the files' ends. Running it again (after a crash before the version was
+    /// recorded) finds nothing left to move.
+    pub fn move_blocks_to_files(&mut self) -> Result<(), StoreError> {
+        let rtxn = self.env.read_txn().map_err(backend)?;
+        let legacy = self
+            .env
+            .open_databases_and_commit(rtxn, |opener, rtxn| {
+                let [a, b] = LEGACY_TABLES;
+                let blocks = opener.open_database::<Bytes, Bytes>(rtxn, Some(a))?;
+                let undo = opener.open_database::<Bytes, Bytes>(rtxn, Some(b))?;
+                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit([blocks, undo]))
+            })
+            .map_err(backend)?
+            .unwrap_commit();
+        let [Some(blocks), Some(undo)] = legacy else {
+            return Ok(());
+        };
+        // What an interrupted run appended is not referred to by anything committed.
+        self.files.truncate(self.file_ends()?.unwrap_or_default())?;
+        let mut entries = self.index_entries()?;
+        entries.sort_by_key(|e| (e.height, e.hash));
+        let rtxn = self.env.read_txn().map_err(backend)?;
+        for e in &mut entries {
+            if let Some(raw) = blocks.get(&rtxn, &e.hash.0).map_err(backend)? {
+                e.data = Some(self.files.append(FileKind::Blocks, raw)?);
+            }
+            if let Some(raw) = undo.get(&rtxn, &e.hash.0).map_err(backend)? {
+                e.undo = Some(self.files.append(FileKind::Undo, raw)?);
+            }
+        }
+        drop(rtxn);
+        let ends = self.files.sync()?;
+        let mut wtxn = self.env.write_txn().map_err(backend)?;
+        let index = self.db(Table::Index);
+        for e in &entries {
+            index
+                .put(&mut wtxn, &e.hash.0, &e.encode())
+                .map_err(backend)?;
+        }
+        let (key, value) = (MetaKey::FileEnds.name().as_bytes(), ends.encode());
+        self.db(Table::Meta)
+            .put(&mut wtxn, key, &value)
+            .map_err(backend)?;
+        for db in [blocks, undo] {
+            db.clear(&mut wtxn).map_err(backend)?;
+        }
+        wtxn.commit().map_err(backend)
     }
 
     fn db(&self, table: Table) -> Db {
@@ -140,14 +204,6 @@ impl ChainStore for LmdbStore {
         self.get_decoded(Table::Index, &hash.0)
     }
 
-    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        self.get_decoded(Table::Blocks, &hash.0)
-    }
-
-    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
-        self.get_decoded(Table::Undo, &hash.0)
-    }
-
     fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
         self.get_decoded(Table::Utxo, &utxo_key(outpoint))
     }
@@ -193,15 +249,16 @@ impl ChainStore for LmdbStore {
         self.meta_hash(MetaKey::TxIndexTip)
     }
 
+    fn file_ends(&self) -> Result<Option<FileEnds>, StoreError> {
+        self.get_decoded(Table::Meta, MetaKey::FileEnds.name().as_bytes())
+    }
+
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut wtxn = self.env.write_txn().map_err(backend)?;
         for op in batch.ops {
             let (table, key, value): (Table, Vec<u8>, Option<Vec<u8>>) = match op {
                 WriteOp::PutIndex(e) => (Table::Index, e.hash.0.to_vec(), Some(e.encode())),
-                WriteOp::PutBlock(h, b) => (Table::Blocks, h.0.to_vec(), Some(b.encode())),
-                WriteOp::DeleteBlock(h) => (Table::Blocks, h.0.to_vec(), None),
-                WriteOp::PutUndo(h, u) => (Table::Undo, h.0.to_vec(), Some(u.encode())),
-                WriteOp::DeleteUndo(h) => (Table::Undo, h.0.to_vec(), None),
+                WriteOp::PutFileEnds(ends) => meta(MetaKey::FileEnds, ends.encode()),
                 WriteOp::PutCoin(o, c) => (Table::Utxo, utxo_key(&o).to_vec(), Some(c.encode())),
                 WriteOp::DeleteCoin(o) => (Table::Utxo, utxo_key(&o).to_vec(), None),
                 WriteOp::PutTip(h) => meta(MetaKey::Tip, h.0.to_vec()),
@@ -231,6 +288,24 @@ impl ChainStore for LmdbStore {
             }
         }
         wtxn.commit().map_err(backend)
+    }
+}
+
+impl BlockFiles for LmdbStore {
+    fn append(&mut self, kind: FileKind, payload: &[u8]) -> Result<FilePos, StoreError> {
+        self.files.append(kind, payload)
+    }
+
+    fn read(&self, kind: FileKind, pos: FilePos) -> Result<Vec<u8>, StoreError> {
+        self.files.read(kind, pos)
+    }
+
+    fn sync(&mut self) -> Result<FileEnds, StoreError> {
+        self.files.sync()
+    }
+
+    fn truncate(&mut self, ends: FileEnds) -> Result<(), StoreError> {
+        self.files.truncate(ends)
     }
 }
 

@@ -1,4 +1,7 @@
-//! The block database: the chain's store on LMDB and its schema upgrades.
+//! The block database: the chain's store on LMDB with the block files beside it, its schema
+//! upgrades, and the lock that keeps a second daemon out of the data directory.
 
+pub mod files;
 pub mod lmdb;
+pub mod lock;
 pub mod upgrades;

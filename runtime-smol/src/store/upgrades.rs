@@ -5,14 +5,22 @@ use crate::store::lmdb::LmdbStore;
 use rbtcd_core::chain::upgrades::{do_upgrades, Migration, UpgradeError};
 
 /// The schema history, oldest first. Version 1 is the first layout (tables index, blocks,
-/// undo, utxo, meta); there is no database older than it, so its step has nothing to do. Each
-/// later layout change appends a step here.
+/// undo, utxo, meta); there is no database older than it, so its step has nothing to do.
+/// Version 2 moves blocks and undo data into flat files. Each later layout change appends a
+/// step here.
 pub fn migrations() -> Vec<Migration<LmdbStore>> {
-    vec![Migration {
-        version: 1,
-        description: "first schema: index, blocks, undo, utxo and meta tables",
-        apply: |_| Ok(()),
-    }]
+    vec![
+        Migration {
+            version: 1,
+            description: "first schema: index, blocks, undo, utxo and meta tables",
+            apply: |_| Ok(()),
+        },
+        Migration {
+            version: 2,
+            description: "blocks and undo data move into flat files (blk*.dat, rev*.dat)",
+            apply: LmdbStore::move_blocks_to_files,
+        },
+    ]
 }
 
 /// Brings `store` to the newest schema, logging each step; refuses a newer database.
@@ -51,7 +59,7 @@ mod tests {
         upgrade(&mut store).unwrap();
         assert_eq!(
             store.schema_version().unwrap(),
-            Some(1),
+            Some(2),
             "fresh store at newest"
         );
         store
@@ -61,18 +69,18 @@ mod tests {
             .unwrap();
         store.close();
 
-        // A build that knows one more schema version opens the version-1 database.
+        // A build that knows one more schema version opens the version-2 database.
         let mut newer = migrations();
         newer.push(Migration {
-            version: 2,
+            version: 3,
             description: "test step",
             apply: mark_book,
         });
         let mut store = LmdbStore::open(&dir).unwrap();
-        assert_eq!(do_upgrades(&mut store, &newer), Ok(vec![2]));
+        assert_eq!(do_upgrades(&mut store, &newer), Ok(vec![3]));
         store.close();
         let mut store = LmdbStore::open(&dir).unwrap();
-        assert_eq!(store.schema_version().unwrap(), Some(2));
+        assert_eq!(store.schema_version().unwrap(), Some(3));
         assert_eq!(
             do_upgrades(&mut store, &newer),
             Ok(vec![]),
@@ -80,17 +88,17 @@ mod tests {
         );
         assert_eq!(store.addr_book().unwrap(), Some(b"book+v2".to_vec()));
 
-        // This build, which knows only version 1, refuses the upgraded database untouched.
+        // This build, which knows only version 2, refuses the upgraded database untouched.
         let e = upgrade(&mut store).unwrap_err();
         assert_eq!(
             e,
             UpgradeError::NewerSchema {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         );
         assert!(e.to_string().contains("newer than this build supports"));
-        assert_eq!(store.schema_version().unwrap(), Some(2));
+        assert_eq!(store.schema_version().unwrap(), Some(3));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -8,6 +8,7 @@ pub mod foreign;
 pub mod gateway;
 pub mod knots;
 pub mod netns;
+pub mod p2p;
 pub mod peer;
 pub mod rpc;
 pub mod socks;

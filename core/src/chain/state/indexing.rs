@@ -1,12 +1,13 @@
 //! The chain's side of the transaction index: turning it on (catching up with the blocks
-//! connected while it was off) and looking transactions up through it.
+//! connected while it was off), keeping it with each connect and disconnect until the next
+//! flush writes it with the rest of the chain state, and looking transactions up through it.
 
 use super::Chain;
 use crate::chain::error::ChainError;
 use crate::chain::records::IndexEntry;
 use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
-use crate::chain::tx_index::{index_ops, unindex_ops};
-use crate::primitives::{BlockHash, Transaction, Txid};
+use crate::chain::tx_index::{index_ops, unindex_ops, TxLoc};
+use crate::primitives::{Block, BlockHash, Transaction, Txid};
 
 /// Catch-up commits once a batch holds this many changes, so a long catch-up neither builds
 /// one huge transaction nor pays a commit per block.
@@ -24,6 +25,8 @@ impl<S: ChainStore> Chain<S> {
     /// starts at genesis, whose coinbase is not indexed (it cannot be spent), as btcd does.
     pub fn enable_tx_index(&mut self) -> Result<(), ChainError> {
         log::info!("Transaction index is enabled");
+        // The catch-up writes the store directly: it must hold the tip's state first.
+        self.flush()?;
         let mut indexed = self.store.tx_index_tip()?;
         while let Some(hash) = indexed.filter(|h| !self.index.is_main(h)) {
             let block = self.stored_block(&hash)?;
@@ -77,7 +80,11 @@ impl<S: ChainStore> Chain<S> {
         if !self.tx_index {
             return Ok(None);
         }
-        let Some(loc) = self.store.tx_location(txid)? else {
+        let loc = match self.tx_pending.get(txid) {
+            Some(pending) => *pending,
+            None => self.store.tx_location(txid)?,
+        };
+        let Some(loc) = loc else {
             return Ok(None);
         };
         let entry = *self.index.get(&loc.block).ok_or_else(|| {
@@ -86,24 +93,41 @@ impl<S: ChainStore> Chain<S> {
                 loc.block
             ))
         })?;
-        let mut block = self.stored_block(&loc.block)?;
+        let block = self.stored_block(&loc.block)?;
         let position = loc.position as usize;
-        if position >= block.txdata.len() {
-            return Err(ChainError::Inconsistent(format!(
+        match block.txdata.get(position) {
+            Some(tx) => Ok(Some((tx.clone(), entry))),
+            None => Err(ChainError::Inconsistent(format!(
                 "transaction index puts {txid} at position {position} of block {}",
                 loc.block
-            )));
+            ))),
         }
-        Ok(Some((block.txdata.swap_remove(position), entry)))
     }
 
-    /// The stored data of a block the index says is stored.
-    pub(super) fn stored_block(
-        &self,
-        hash: &BlockHash,
-    ) -> Result<crate::primitives::Block, ChainError> {
-        self.store
-            .block(hash)?
-            .ok_or_else(|| ChainError::Inconsistent(format!("block data of {hash} missing")))
+    /// Records `block`'s transactions (connected as `hash`) for the next flush.
+    pub(super) fn index_block_txs(&mut self, block: &Block, hash: BlockHash) {
+        for op in index_ops(block, hash) {
+            self.pend(op);
+        }
+    }
+
+    /// Records the removal of `block`'s transactions (disconnected) for the next flush.
+    pub(super) fn unindex_block_txs(&mut self, block: &Block) {
+        for op in unindex_ops(block) {
+            self.pend(op);
+        }
+    }
+
+    fn pend(&mut self, op: WriteOp) {
+        match op {
+            WriteOp::PutTxLoc(txid, loc) => {
+                self.tx_pending.insert(txid, Some(loc));
+            }
+            WriteOp::DeleteTxLoc(txid) => {
+                self.tx_pending.insert(txid, None::<TxLoc>);
+            }
+            WriteOp::PutTxIndexTip(tip) => self.tx_pending_tip = Some(tip),
+            other => debug_assert!(false, "not a transaction index op: {other:?}"),
+        }
     }
 }

@@ -4,7 +4,7 @@
 use super::Chain;
 use crate::chain::error::ChainError;
 use crate::chain::records::Status;
-use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
+use crate::chain::store::ChainStore;
 use crate::primitives::BlockHash;
 use std::fmt;
 
@@ -93,7 +93,12 @@ impl<S: ChainStore> Chain<S> {
             }
         }
         self.mark_invalid(hash)?;
-        self.activate_ignoring_bad_branches()
+        // The tip may have moved back: blocks passed over for having less work than it count
+        // again.
+        self.rebuild_candidates();
+        self.activate_ignoring_bad_branches()?;
+        // An operator's command is done once it is durable.
+        self.flush().map_err(VerdictError::from)
     }
 
     /// Clears the invalid marks of `hash` and of its descendants whose only fault was an
@@ -110,7 +115,6 @@ impl<S: ChainStore> Chain<S> {
             log::info!("Block {hash} is valid, nothing to reconsider");
             return Ok(());
         }
-        let mut batch = WriteBatch::new();
         let mut stack = vec![*hash];
         // Parents are settled before their children, so each child's ancestor flag follows
         // its parent's final state (a descendant that failed by itself keeps its own mark).
@@ -128,14 +132,14 @@ impl<S: ChainStore> Chain<S> {
                 status = status.with(Status::INVALID_ANCESTOR);
             }
             if status != e.status {
-                let updated = self.index.set_status(&h, status).expect("indexed");
-                batch.push(WriteOp::PutIndex(updated));
+                self.index.set_status(&h, status).expect("indexed");
+                self.dirty.insert(h);
             }
             stack.extend_from_slice(self.index.children(&h));
         }
-        self.store.write(batch).map_err(ChainError::from)?;
         self.rebuild_candidates();
-        self.activate_ignoring_bad_branches()
+        self.activate_ignoring_bad_branches()?;
+        self.flush().map_err(VerdictError::from)
     }
 
     /// Moves to the best chain; blocks found invalid on the way are marked and logged by the

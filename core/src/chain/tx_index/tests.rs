@@ -39,7 +39,7 @@ fn locations_round_trip() {
 }
 
 #[test]
-fn connected_blocks_are_indexed_in_the_connecting_batch() {
+fn connected_blocks_are_indexed_in_the_flushing_batch() {
     let params = regtest();
     let blocks = spending_chain(&params, 110, 2);
     let plain_store = MemStore::new();
@@ -52,6 +52,14 @@ fn connected_blocks_are_indexed_in_the_connecting_batch() {
         plain.process_block(b.clone(), NOW).unwrap();
         indexed.process_block(b.clone(), NOW).unwrap();
     }
+    assert_indexed(&indexed, &blocks, true);
+    assert_eq!(
+        indexed_store.tx_index_tip().unwrap(),
+        Some(params.genesis_hash),
+        "not flushed yet"
+    );
+    plain.flush().unwrap();
+    indexed.flush().unwrap();
     assert_eq!(
         plain_store.commits() - plain_before,
         indexed_store.commits() - indexed_before,
@@ -100,11 +108,12 @@ fn enabling_late_catches_up_and_forgets_blocks_reorganised_away_meanwhile() {
         chain.process_block(blk.clone(), NOW).unwrap();
     }
     // Restarted without the index: branch b takes over, the index still names branch a.
+    let store = chain.into_store().unwrap();
     let mut chain = Chain::open(params.clone(), store.reopen()).unwrap();
     for blk in &b {
         chain.process_block(blk.clone(), NOW).unwrap();
     }
-    let store = chain.into_store();
+    let store = chain.into_store().unwrap();
     assert_eq!(store.tx_index_tip().unwrap(), Some(a[2].block_hash()));
     let mut chain = Chain::open(params.clone(), store.reopen()).unwrap();
     chain.enable_tx_index().unwrap();
@@ -149,7 +158,7 @@ fn dropping_removes_every_entry() {
     for b in &blocks {
         chain.process_block(b.clone(), NOW).unwrap();
     }
-    let mut store = chain.into_store();
+    let mut store = chain.into_store().unwrap();
     assert_eq!(drop_tx_index(&mut store), Ok(true));
     assert_eq!(store.tx_index_tip().unwrap(), None);
     assert_eq!(

@@ -92,7 +92,7 @@ fn solved_work_becomes_the_tip_and_a_second_node_accepts_the_blocks() {
         node.handle(now, solve(&mut work));
         assert_eq!(u64::from(node.chain().tip().height), height);
         let tip = node.chain().tip().hash;
-        blocks.push(node.chain().store().block(&tip).unwrap().unwrap());
+        blocks.push(node.chain().block(&tip).unwrap().unwrap());
     }
     let coinbase = &blocks[2].txdata[0];
     assert_eq!(coinbase.outputs[0].script_pubkey, pay_to().script_pubkey());
@@ -206,6 +206,17 @@ fn turning_mining_off_stops_the_threads_and_zeroes_the_rate() {
     assert_eq!(
         node.poll_timeout(),
         node.poll_timeout().filter(|t| *t > start_ms() + 15_000)
+    );
+}
+
+#[test]
+fn thread_counts_saturate_at_the_miner_limit() {
+    let mut node = mining_node(false);
+    node.set_generate(true, u32::MAX);
+    assert_eq!(node.generate_threads(), MAX_MINER_THREADS);
+    assert_eq!(
+        mine_on(&mut node).flatten().unwrap().threads,
+        MAX_MINER_THREADS
     );
 }
 

@@ -5,7 +5,6 @@ use super::Context;
 use crate::chain::{IndexEntry, Status};
 use crate::mempool::Coin;
 use crate::primitives::block::Block;
-use crate::primitives::encode::Encodable;
 use crate::primitives::hash::{hex_encode, BlockHash};
 use crate::primitives::target::{compact_to_target, U256};
 use crate::primitives::transaction::OutPoint;
@@ -134,14 +133,19 @@ pub fn get_block(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 2)?;
     let e = entry(ctx, p, 0)?;
     let verbosity = p.opt_i64(1, "verbosity")?.unwrap_or(1);
+    if verbosity == 0 {
+        let raw = ctx
+            .chain
+            .block_bytes(&e.hash)
+            .map_err(database_error)?
+            .ok_or_else(block_not_found)?;
+        return Ok(json!(hex_encode(&raw)));
+    }
     let block: Block = ctx
         .chain
         .block(&e.hash)
         .map_err(database_error)?
         .ok_or_else(block_not_found)?;
-    if verbosity == 0 {
-        return Ok(json!(hex_encode(&block.encode())));
-    }
     let mut m = header_fields(ctx, e);
     m.insert("strippedsize".into(), json!(block.base_size()));
     m.insert("size".into(), json!(block.total_size()));

@@ -14,6 +14,7 @@ pub mod raw_tx;
 pub mod session;
 pub mod submit;
 pub mod tx_json;
+pub mod utxo_set;
 
 pub use net::NetView;
 

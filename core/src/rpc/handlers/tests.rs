@@ -1,6 +1,6 @@
 use super::*;
 use crate::chain::builder::{spend, BlockBuilder};
-use crate::chain::{Chain, ChainStore, MemStore};
+use crate::chain::{Chain, MemStore};
 use crate::harness::mine_chain_to;
 use crate::mempool::estimate::FeeEstimator;
 use crate::mempool::Policy;
@@ -154,7 +154,6 @@ fn getblock_has_btcds_shapes_at_each_verbosity() {
     let h2 = chain.index().main_at(2).unwrap().to_string();
     let hex = call(&chain, "getblock", json!([h1, 0])).unwrap();
     let block = chain
-        .store()
         .block(chain.index().main_at(1).unwrap())
         .unwrap()
         .unwrap();
@@ -238,7 +237,7 @@ fn headers_tips_and_chain_info() {
 #[test]
 fn txout_reads_the_utxo_set() {
     let chain = chain_with(1);
-    let block = chain.store().block(&chain.tip().hash).unwrap().unwrap();
+    let block = chain.block(&chain.tip().hash).unwrap().unwrap();
     let txid = block.txdata[0].txid().to_string();
     let out = call(&chain, "gettxout", json!([txid, 0])).unwrap();
     assert_eq!(out["confirmations"], json!(1));
@@ -253,7 +252,7 @@ fn txout_reads_the_utxo_set() {
 #[test]
 fn decoding_commands_describe_transactions_and_scripts() {
     let chain = chain_with(1);
-    let block = chain.store().block(&chain.tip().hash).unwrap().unwrap();
+    let block = chain.block(&chain.tip().hash).unwrap().unwrap();
     let hex = crate::primitives::hash::hex_encode(&block.txdata[0].encode());
     let d = call(&chain, "decoderawtransaction", json!([hex])).unwrap();
     assert_eq!(d["txid"], json!(block.txdata[0].txid().to_string()));
@@ -291,8 +290,8 @@ fn node_facts() {
     let help = call(&chain, "help", json!([])).unwrap();
     assert_eq!(
         help.as_str().unwrap().lines().count(),
-        53 + 3,
-        "btcd's and Core's ban commands"
+        53 + 4,
+        "btcd's, Core's ban commands and gettxoutsetinfo"
     );
     assert_eq!(
         call(&chain, "help", json!(["getblockcount"])).unwrap(),
@@ -673,4 +672,28 @@ fn net_reads_answer_btcd_shapes_without_peers() {
             .code,
         code::INVALID_PARAMS
     );
+}
+
+#[test]
+fn gettxoutsetinfo_reports_cores_fields() {
+    let chain = chain_with(3);
+    let r = call(&chain, "gettxoutsetinfo", json!([])).unwrap();
+    let stats = crate::chain::utxo_stats::utxo_stats(&chain, true).unwrap();
+    assert_eq!(r["height"], json!(chain.tip().height));
+    assert_eq!(r["bestblock"], json!(chain.tip().hash.to_string()));
+    assert_eq!(r["txouts"], json!(stats.txouts));
+    assert_eq!(r["transactions"], json!(stats.transactions));
+    assert_eq!(r["bogosize"], json!(stats.bogosize));
+    assert_eq!(
+        r["hash_serialized_3"],
+        json!(stats.hash_serialized.unwrap().to_string())
+    );
+    assert_eq!(r["total_amount"], json!(stats.total_amount as f64 / 1e8));
+    let none = call(&chain, "gettxoutsetinfo", json!(["none"])).unwrap();
+    assert!(none.get("hash_serialized_3").is_none());
+    assert_eq!(none["txouts"], r["txouts"]);
+    for bad in [json!(["sha1"]), json!(["muhash"]), json!(["none", 2])] {
+        let e = call(&chain, "gettxoutsetinfo", bad.clone()).unwrap_err();
+        assert_eq!(e.code, code::INVALID_PARAMETER, "{bad}");
+    }
 }

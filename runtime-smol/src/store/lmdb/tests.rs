@@ -1,7 +1,8 @@
 use super::*;
 use rbtcd_core::chain::builder::{spending_chain, BlockBuilder};
-use rbtcd_core::chain::{Chain, MemStore};
+use rbtcd_core::chain::{Chain, ChainOptions, MemStore};
 use rbtcd_core::params::{Network, Params};
+use rbtcd_core::primitives::Block;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -28,8 +29,10 @@ fn contents<S: ChainStore>(store: &S) -> String {
     let mut blocks = Vec::new();
     let mut tx_locations = Vec::new();
     for e in &index {
-        undo.push(store.undo(&e.hash).unwrap());
-        let block = store.block(&e.hash).unwrap();
+        undo.push(e.undo.map(|pos| store.read(FileKind::Undo, pos).unwrap()));
+        let block = e
+            .data
+            .map(|pos| Block::decode(&store.read(FileKind::Blocks, pos).unwrap()).unwrap());
         blocks.push(block.as_ref().map(|b| b.block_hash()));
         for tx in block.iter().flat_map(|b| &b.txdata) {
             tx_locations.push(store.tx_location(&tx.txid()).unwrap());
@@ -59,7 +62,7 @@ fn holds_what_memstore_holds_and_survives_reopen() {
         on_disk.process_block(b.clone(), NOW).unwrap();
         in_mem.process_block(b.clone(), NOW).unwrap();
     }
-    // A short side chain that wins, so undo data is written, used and deleted.
+    // A short side chain that wins, so undo data is written and used.
     let fork_at = &blocks[119];
     let mut parent = (fork_at.block_hash(), fork_at.header.time);
     for height in 121..=132 {
@@ -75,7 +78,8 @@ fn holds_what_memstore_holds_and_survives_reopen() {
     extra.push(WriteOp::PutAddrBook(b"addresses".to_vec()));
     extra.push(WriteOp::PutBans(b"bans".to_vec()));
     extra.push(WriteOp::PutSchemaVersion(7));
-    let (mut disk_store, mut mem_store) = (on_disk.into_store(), in_mem.into_store());
+    let (mut disk_store, mut mem_store) =
+        (on_disk.into_store().unwrap(), in_mem.into_store().unwrap());
     disk_store.write(extra.clone()).unwrap();
     mem_store.write(extra).unwrap();
     assert_eq!(contents(&disk_store), contents(&mem_store));
@@ -90,7 +94,7 @@ fn holds_what_memstore_holds_and_survives_reopen() {
     );
     let chain = Chain::open(params, reopened).unwrap();
     assert_eq!(chain.tip().hash, parent.0);
-    let mut disk_store = chain.into_store();
+    let mut disk_store = chain.into_store().unwrap();
     assert_eq!(disk_store.tx_index_tip().unwrap(), Some(parent.0));
     let drop = WriteBatch {
         ops: vec![WriteOp::ClearTxIndex],
@@ -145,25 +149,40 @@ fn corrupt_records_are_errors_not_panics() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-const CRASH_BLOCKS: u32 = 360;
+const CRASH_BLOCKS: u32 = 720;
 const CHILD_DIR_VAR: &str = "RBTCD_LMDB_CRASH_DIR";
+/// The child flushes every this many blocks, as a local submitter would be acknowledged.
+const FLUSH_EVERY: u32 = 5;
 
 /// The child process of `survives_sigkill_while_connecting`: connects the generated chain into
-/// the store in `RBTCD_LMDB_CRASH_DIR` from wherever its tip is, printing each height once its
-/// batch is committed, until killed.
+/// the store in `RBTCD_LMDB_CRASH_DIR` from wherever its tip is, with a UTXO cache small
+/// enough to flush by itself now and then, flushing every [`FLUSH_EVERY`] blocks and printing
+/// each height once flushed, until killed.
 #[test]
 #[ignore = "run as a child process by survives_sigkill_while_connecting"]
 fn crash_child() {
     let dir = PathBuf::from(std::env::var(CHILD_DIR_VAR).expect("run by the crash test"));
     let params = Params::new(Network::Regtest);
     let blocks = regtest_blocks(&params, CRASH_BLOCKS);
-    let mut chain = Chain::open(params, LmdbStore::open(&dir).unwrap()).unwrap();
+    let options = ChainOptions {
+        utxo_cache_bytes: 48 << 10,
+        ..ChainOptions::default()
+    };
+    let store = LmdbStore::open(&dir).unwrap();
+    let mut chain = Chain::open_with(params, store, options).unwrap();
+    // Opening may have connected stored blocks past the flushed tip.
+    chain.flush().unwrap();
     let start = chain.tip().height as usize;
     println!("committed {start}");
     for block in &blocks[start..] {
         chain.process_block(block.clone(), NOW).unwrap();
-        println!("committed {}", chain.tip().height);
+        if chain.tip().height.is_multiple_of(FLUSH_EVERY) {
+            chain.flush().unwrap();
+            println!("committed {}", chain.tip().height);
+        }
     }
+    chain.flush().unwrap();
+    println!("committed {}", chain.tip().height);
 }
 
 /// Kills a process connecting blocks into LMDB (SIGKILL) at pseudo-random points, many times;
@@ -198,7 +217,7 @@ fn survives_sigkill_while_connecting() {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let wait_for = 1 + next(25);
+        let wait_for = next(8);
         let mut seen = 0;
         let mut finished = true;
         for line in lines.by_ref() {
@@ -213,8 +232,8 @@ fn survives_sigkill_while_connecting() {
             }
         }
         if !finished {
-            // Land the kill at a varying point inside the next block's write.
-            std::thread::sleep(std::time::Duration::from_micros(next(3_000)));
+            // Land the kill at a varying point inside the next blocks and their flush.
+            std::thread::sleep(std::time::Duration::from_micros(next(2_000)));
             child.kill().unwrap();
             kills += 1;
         }
@@ -234,12 +253,11 @@ fn survives_sigkill_while_connecting() {
             replay.process_block(b.clone(), NOW).unwrap();
         }
         assert_eq!(
-            chain.store().utxo_snapshot().unwrap(),
-            replay.store().utxo_snapshot().unwrap(),
+            chain.utxo_snapshot().unwrap(),
+            replay.utxo_snapshot().unwrap(),
             "after kill {kills}"
         );
-        acknowledged = tip;
-        chain.into_store().close();
+        chain.into_store_unflushed().close();
     }
     assert!(kills >= 10, "only {kills} kills landed");
     println!("survived {kills} kills over {CRASH_BLOCKS} blocks");

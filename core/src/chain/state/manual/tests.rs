@@ -54,7 +54,7 @@ fn invalidation_survives_a_restart() {
     let a = branch(&params, &params.genesis, 1, 4, b"a");
     let mut chain = chain_with(&params, &[&a]);
     chain.invalidate_block(&a[1].block_hash()).unwrap();
-    let store = chain.into_store().reopen();
+    let store = chain.into_store().unwrap().reopen();
     let chain = Chain::open(params, store).unwrap();
     assert_eq!(chain.tip().hash, a[0].block_hash());
 }

@@ -1,0 +1,56 @@
+//! Flushing the chain state to the store: the one kind of batch the chain writes (see the
+//! crash-safety argument in [`super`]), and when to write it.
+
+use super::Chain;
+use crate::chain::error::ChainError;
+use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
+
+impl<S: ChainStore> Chain<S> {
+    /// Makes the chain state durable: syncs the block files, then writes the UTXO cache's
+    /// changes, the changed index entries, the transaction index's changes, the tip and the
+    /// files' committed ends as one batch. Clean coins stay cached.
+    pub fn flush(&mut self) -> Result<(), ChainError> {
+        self.flush_state(false)
+    }
+
+    /// [`Chain::flush`], emptying the cache afterwards when `empty_cache` (it was full).
+    pub(super) fn flush_state(&mut self, empty_cache: bool) -> Result<(), ChainError> {
+        let ends = self.store.sync()?;
+        let mut batch = WriteBatch {
+            ops: self.coins.flush_ops(empty_cache),
+        };
+        for hash in std::mem::take(&mut self.dirty) {
+            if let Some(e) = self.index.get(&hash) {
+                batch.push(WriteOp::PutIndex(*e));
+            }
+        }
+        for (txid, loc) in std::mem::take(&mut self.tx_pending) {
+            batch.push(match loc {
+                Some(loc) => WriteOp::PutTxLoc(txid, loc),
+                None => WriteOp::DeleteTxLoc(txid),
+            });
+        }
+        if let Some(tip) = self.tx_pending_tip.take() {
+            batch.push(WriteOp::PutTxIndexTip(tip));
+        }
+        batch.push(WriteOp::PutTip(self.index.tip().hash));
+        batch.push(WriteOp::PutFileEnds(ends));
+        self.store.write(batch)?;
+        Ok(())
+    }
+
+    /// Flushes when [`ChainOptions::flush_interval_secs`](super::ChainOptions) have passed
+    /// since the last flush, at the node's unix time `now` (the first call only starts the
+    /// clock).
+    pub fn maybe_flush(&mut self, now: u64) -> Result<(), ChainError> {
+        match self.last_flush {
+            None => self.last_flush = Some(now),
+            Some(at) if now.saturating_sub(at) >= self.options.flush_interval_secs => {
+                self.flush()?;
+                self.last_flush = Some(now);
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+}
