@@ -30,7 +30,7 @@ fn main() {
     let started = Instant::now();
     let mut chain = Chain::open(params.clone(), MemStore::new()).unwrap();
     for b in &blocks {
-        chain.process_block(b.clone(), START / 1000).unwrap();
+        chain.process_block(b.clone(), START.unix_secs()).unwrap();
     }
     let direct = blocks_n as f64 / started.elapsed().as_secs_f64();
     assert_eq!(chain.tip().height, blocks_n);
@@ -38,10 +38,10 @@ fn main() {
     let mut h = Harness::new(params);
     let full = h.add_node_with_store(NodeConfig::default(), store, 1);
     let fresh = h.add_node(NodeConfig::default(), 2);
-    h.set_latency(full, fresh, 1);
+    h.set_latency(full, fresh, std::time::Duration::from_millis(1));
     h.connect(fresh, full);
     let started = Instant::now();
-    let done = h.run_until_cond(START + 3_600_000, |h| {
+    let done = h.run_until_cond(START + std::time::Duration::from_secs(3600), |h| {
         h.nodes[fresh].chain().tip().height == blocks_n
     });
     let secs = started.elapsed().as_secs_f64();

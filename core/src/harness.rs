@@ -14,11 +14,12 @@ use crate::wire::protocol::{COMMAND_SIZE, MESSAGE_HEADER_SIZE};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 /// Start time of every harness run: regtest genesis time plus a day, in ms.
-pub const START: Time = (1_296_688_602 + 86_400) * 1000;
-/// Latency of a link unless set otherwise, ms.
-pub const DEFAULT_LATENCY_MS: u64 = 50;
+pub const START: Time = Time::from_unix_secs(1_296_688_602 + 86_400);
+/// Latency of a link unless set otherwise.
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(50);
 
 /// One end of a link: a node index and that node's peer id for the connection.
 type End = (usize, PeerId);
@@ -33,7 +34,7 @@ pub struct Harness {
     seq: u64,
     queue: BTreeMap<(Time, u64), (usize, Input)>,
     links: BTreeMap<End, End>,
-    latency: BTreeMap<(usize, usize), u64>,
+    latency: BTreeMap<(usize, usize), Duration>,
     next_peer: PeerId,
     /// Commands dropped on their way to a node (node index -> commands).
     deaf: BTreeMap<usize, BTreeSet<String>>,
@@ -102,15 +103,15 @@ impl Harness {
     }
 
     /// Sets the one-way latency between nodes `a` and `b`, both directions.
-    pub fn set_latency(&mut self, a: usize, b: usize, ms: u64) {
-        self.latency.insert((a.min(b), a.max(b)), ms);
+    pub fn set_latency(&mut self, a: usize, b: usize, latency: Duration) {
+        self.latency.insert((a.min(b), a.max(b)), latency);
     }
 
-    fn latency(&self, a: usize, b: usize) -> u64 {
+    fn latency(&self, a: usize, b: usize) -> Duration {
         *self
             .latency
             .get(&(a.min(b), a.max(b)))
-            .unwrap_or(&DEFAULT_LATENCY_MS)
+            .unwrap_or(&DEFAULT_LATENCY)
     }
 
     /// Drops every message with `command` sent to node `i` from now on.
@@ -231,7 +232,7 @@ impl Harness {
                 .iter()
                 .any(|o| matches!(o, Output::RpcReply { id: got, .. } if *got == id))
         };
-        let until = self.now + 3_600_000;
+        let until = self.now + Duration::from_secs(3600);
         assert!(
             self.run_until_cond(until, answered),
             "{method} got no reply"
@@ -328,8 +329,8 @@ pub fn rpc_result(body: &str) -> Result<Value, RpcError> {
 }
 
 /// Calls `method` with `params` (a JSON array) on a lone `node` as `rights` over HTTP at
-/// `now`, ticking it until it answers; returns the outcome and the node's other outputs
-/// meanwhile, in order.
+/// `now`, ticking it until it answers and draining its outputs as a driver does; returns the
+/// outcome and the node's other outputs, in order.
 pub fn call_node(
     node: &mut Node<MemStore>,
     now: Time,
@@ -339,6 +340,7 @@ pub fn call_node(
 ) -> (Result<Value, RpcError>, Vec<Output>) {
     const ID: RequestId = 1;
     let mut outputs = Vec::new();
+    let mut reply = None;
     node.handle(
         now,
         Input::Rpc {
@@ -350,9 +352,12 @@ pub fn call_node(
     loop {
         while let Some(out) = node.poll_output() {
             match out {
-                Output::RpcReply { id: ID, body } => return (rpc_result(&body), outputs),
+                Output::RpcReply { id: ID, body } => reply = Some(rpc_result(&body)),
                 other => outputs.push(other),
             }
+        }
+        if let Some(reply) = reply {
+            return (reply, outputs);
         }
         assert!(
             node.poll_timeout().is_some_and(|t| t <= now),
@@ -391,7 +396,7 @@ pub fn mine_chain_to(
         let mut builder = BlockBuilder::new(params, t.hash, t.height + 1, t.header.time).tag(tag);
         builder.coinbase.outputs[0].script_pubkey = script_pubkey.to_vec();
         let block = builder.build();
-        let placed = chain.process_block(block.clone(), START / 1000);
+        let placed = chain.process_block(block.clone(), START.unix_secs());
         assert_eq!(
             placed,
             Ok(Placement::MainChain),

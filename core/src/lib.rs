@@ -16,4 +16,5 @@ pub mod primitives;
 pub mod rng;
 pub mod rpc;
 pub mod script;
+pub mod time;
 pub mod wire;

@@ -17,6 +17,7 @@ use rbtcd_core::primitives::hash::sha256d;
 use rbtcd_core::primitives::{Block, Hash256, OutPoint, Transaction, TxIn, TxOut};
 use rbtcd_core::wire::{encode_message, InvType, Inventory, Message};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 mod peer_rig;
 use peer_rig::*;
@@ -76,7 +77,7 @@ fn an_inv_flood_is_asked_for_a_hundred_at_a_time_and_its_queue_is_capped() {
     );
     // Refusal, not misbehaviour (Core): the flood is ignored past the queue, without score.
     assert_eq!(r.disconnected(1), None);
-    assert_eq!(r.node.peers()[&1].ban_score.value(START / 1000), 0);
+    assert_eq!(r.node.peers()[&1].ban_score.value(START.unix_secs()), 0);
     // Answering frees slots, and the queue (the first 5,000 announced) drains a hundred at a
     // time; nothing announced past the cap is ever asked for.
     let mut total = asked.len();
@@ -220,7 +221,7 @@ fn chain_with_big_blocks(params: &Params, big: u32) -> (MemStore, Vec<Block>) {
             .tx(tx)
             .build();
         assert_eq!(
-            chain.process_block(b.clone(), START / 1000),
+            chain.process_block(b.clone(), START.unix_secs()),
             Ok(Placement::MainChain)
         );
         blocks.push(b);
@@ -325,7 +326,7 @@ fn four_megabyte_unknown_messages_are_discarded_unread() {
     assert!(most <= 128 * 1024, "{most} bytes held");
     // Ignored as btcd ignores unknown messages: no score, no disconnect, still served.
     assert_eq!(r.disconnected(1), None);
-    assert_eq!(r.node.peers()[&1].ban_score.value(START / 1000), 0);
+    assert_eq!(r.node.peers()[&1].ban_score.value(START.unix_secs()), 0);
     assert!(answers_pings(&mut r, 1));
     assert!(answers_pings(&mut r, 2));
 }
@@ -346,7 +347,7 @@ fn a_partial_message_holds_at_most_one_frame() {
     assert!(held.total() <= PEER_MEMORY_BUDGET);
     // The peer goes when it stays silent (btcd's idle timeout), and others are served.
     assert!(answers_pings(&mut r, 2));
-    r.advance_to(r.now + rbtcd_core::net::peer::IDLE_TIMEOUT_MS);
+    r.advance_to(r.now + rbtcd_core::net::peer::IDLE_TIMEOUT);
     assert_eq!(r.disconnected(1), Some(&DisconnectReason::Idle));
 }
 
@@ -400,14 +401,14 @@ fn one_host_filling_every_inbound_slot_is_evicted_for_newcomers() {
     // 117 inbound slots (125 less 8 outbound), all taken from one /16.
     let attacker: Vec<PeerId> = (1..=117).collect();
     for &peer in &attacker {
-        r.now += 1000;
+        r.now += Duration::from_secs(1);
         r.ready_inbound(peer, in_group(66, peer as u16));
     }
     assert!(attacker.iter().all(|p| r.disconnected(*p).is_none()));
     // Twenty honest peers from other networks still get in, each evicting an attacker.
     let honest: Vec<PeerId> = (200..220).collect();
     for &peer in &honest {
-        r.now += 1000;
+        r.now += Duration::from_secs(1);
         r.ready_inbound(peer, in_group(100 + (peer - 200) as u8, 1));
     }
     let evicted: Vec<PeerId> = attacker
@@ -418,7 +419,7 @@ fn one_host_filling_every_inbound_slot_is_evicted_for_newcomers() {
     assert_eq!(evicted.len(), honest.len());
     // The attacker's own new connections then only replace its own.
     for peer in 300..400 {
-        r.now += 1000;
+        r.now += Duration::from_secs(1);
         r.connect(peer, in_group(66, peer as u16), Direction::Inbound);
     }
     assert!(honest.iter().all(|p| r.disconnected(*p).is_none()));

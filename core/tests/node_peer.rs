@@ -9,13 +9,13 @@ use rbtcd_core::net::budget::SEND_QUEUE_SLACK;
 use rbtcd_core::net::connmgr;
 use rbtcd_core::net::local::LocalSource;
 use rbtcd_core::net::peer::{
-    Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, PING_INTERVAL_MS,
-    PONG_TIMEOUT_MS,
+    Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, PING_INTERVAL,
+    PONG_TIMEOUT,
 };
 use rbtcd_core::net::syncmgr::HEADERS_TIMEOUT_MS;
 use rbtcd_core::node::{
-    Input, Node, NodeConfig, Notification, Output, ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS,
-    RECONNECT_DELAY_MS, SEED_RETRY_MS,
+    Input, Node, NodeConfig, Notification, Output, ADDR_SAVE_INTERVAL, LOCAL_ADVERT_INTERVAL,
+    RECONNECT_DELAY, SEED_RETRY,
 };
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{BlockHeader, Hash256};
@@ -26,6 +26,7 @@ use rbtcd_core::wire::TimestampedAddress;
 use rbtcd_core::wire::{encode_message, InvType, Inventory, Message, NetAddress, ServiceFlags};
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 mod peer_rig;
 use peer_rig::*;
@@ -153,10 +154,10 @@ fn the_handshake_times_out_after_30_seconds() {
     let mut r = Rig::new(NodeConfig::default());
     r.connect(1, addr(1), Direction::Inbound);
     r.send(1, &Message::Version(version(5, 70016, full())));
-    assert_eq!(r.node.poll_timeout(), Some(T0 + HANDSHAKE_TIMEOUT_MS));
-    r.advance_to(T0 + HANDSHAKE_TIMEOUT_MS - 1);
+    assert_eq!(r.node.poll_timeout(), Some(T0 + HANDSHAKE_TIMEOUT));
+    r.advance_to(T0 + HANDSHAKE_TIMEOUT - ms(1));
     assert_eq!(r.disconnected(1), None);
-    r.advance_to(T0 + HANDSHAKE_TIMEOUT_MS);
+    r.advance_to(T0 + HANDSHAKE_TIMEOUT);
     assert_eq!(r.disconnected(1), Some(&DisconnectReason::HandshakeTimeout));
 }
 
@@ -209,7 +210,7 @@ fn negotiation_after_the_handshake_disconnects() {
 fn pings_every_two_minutes_and_drops_a_peer_that_never_pongs() {
     let mut r = Rig::new(NodeConfig::default());
     r.ready_inbound(1, addr(1));
-    r.advance_to(T0 + PING_INTERVAL_MS);
+    r.advance_to(T0 + PING_INTERVAL);
     let [Message::Ping(nonce)] = r.sent(1)[..] else {
         panic!("one ping")
     };
@@ -218,21 +219,21 @@ fn pings_every_two_minutes_and_drops_a_peer_that_never_pongs() {
     assert!(r.node.peers()[&1].ping.is_some());
     r.send(1, &Message::Pong(nonce));
     assert!(r.node.peers()[&1].ping.is_none());
-    let second = T0 + 2 * PING_INTERVAL_MS;
+    let second = T0 + 2 * PING_INTERVAL;
     r.advance_to(second);
     let [Message::Ping(_)] = r.sent(1)[..] else {
         panic!("a second ping")
     };
     // The peer keeps talking (so it is not idle) but never answers the ping.
     let mut t = second;
-    while t < second + PONG_TIMEOUT_MS - 60_000 {
-        t += 60_000;
+    while t < second + PONG_TIMEOUT - ms(60_000) {
+        t += ms(60_000);
         r.now = t;
-        r.send(1, &Message::Ping(t));
+        r.send(1, &Message::Ping(t.as_millis()));
         r.input(Input::Tick);
     }
     assert_eq!(r.disconnected(1), None);
-    r.advance_to(second + PONG_TIMEOUT_MS);
+    r.advance_to(second + PONG_TIMEOUT);
     assert_eq!(r.disconnected(1), Some(&DisconnectReason::PingTimeout));
 }
 
@@ -240,9 +241,9 @@ fn pings_every_two_minutes_and_drops_a_peer_that_never_pongs() {
 fn a_silent_peer_goes_after_five_minutes() {
     let mut r = Rig::new(NodeConfig::default());
     r.ready_inbound(1, addr(1));
-    r.advance_to(T0 + IDLE_TIMEOUT_MS - 1);
+    r.advance_to(T0 + IDLE_TIMEOUT - ms(1));
     assert_eq!(r.disconnected(1), None);
-    r.advance_to(T0 + IDLE_TIMEOUT_MS);
+    r.advance_to(T0 + IDLE_TIMEOUT);
     assert_eq!(r.disconnected(1), Some(&DisconnectReason::Idle));
 }
 
@@ -255,7 +256,7 @@ fn corrupt_frame(magic: [u8; 4]) -> Vec<u8> {
 #[test]
 fn malformed_frames_add_up_to_a_ban_that_expires() {
     let config = NodeConfig {
-        ban_duration_ms: 60_000,
+        ban_duration: ms(60_000),
         ..NodeConfig::default()
     };
     let mut r = Rig::new(config);
@@ -263,7 +264,11 @@ fn malformed_frames_add_up_to_a_ban_that_expires() {
     for i in 0..5 {
         let bytes = corrupt_frame(r.magic);
         r.input(Input::Received { peer: 1, bytes });
-        let score = r.node.peers().get(&1).map(|p| p.ban_score.value(T0 / 1000));
+        let score = r
+            .node
+            .peers()
+            .get(&1)
+            .map(|p| p.ban_score.value(T0.unix_secs()));
         match i {
             0..=3 => assert_eq!(score, Some(20 * (i + 1))),
             _ => assert!(is_banned(&r, 1)),
@@ -272,14 +277,14 @@ fn malformed_frames_add_up_to_a_ban_that_expires() {
     let ip = addr(1).ip();
     assert!(r.out.contains(&Output::Notify(Notification::Banned {
         ip,
-        until: T0 + 60_000
+        until: T0 + ms(60_000)
     })));
     // The same address on another port is refused before any handshake.
     let other_port = SocketAddr::new(ip, 5555);
     r.connect(2, other_port, Direction::Inbound);
     assert_eq!(r.disconnected(2), Some(&DisconnectReason::AddressBanned));
     assert!(r.sent(2).is_empty());
-    r.now = T0 + 60_000;
+    r.now = T0 + ms(60_000);
     r.connect(3, other_port, Direction::Inbound);
     assert_eq!(r.disconnected(3), None);
     assert!(!r.node.is_banned(&ip, r.now));
@@ -320,7 +325,7 @@ fn a_bip324_opening_is_closed_at_once_and_the_v1_retry_is_served() {
         bytes: key[10..].to_vec(),
     });
     r.ready_inbound(2, addr(1));
-    assert_eq!(r.node.peers()[&2].ban_score.value(T0 / 1000), 0);
+    assert_eq!(r.node.peers()[&2].ban_score.value(T0.unix_secs()), 0);
 }
 
 #[test]
@@ -335,10 +340,10 @@ fn huge_getdata_requests_raise_a_decaying_score() {
         MAX_INV_PER_MSG
     ];
     r.send(1, &Message::GetData(items.clone()));
-    assert_eq!(r.node.peers()[&1].ban_score.value(T0 / 1000), 99);
+    assert_eq!(r.node.peers()[&1].ban_score.value(T0.unix_secs()), 99);
     assert!(matches!(&r.sent(1)[..], [Message::NotFound(n)] if n.len() == MAX_INV_PER_MSG));
     // Ten minutes later the transient score has decayed; another request is tolerated.
-    r.now = T0 + 600_000;
+    r.now = T0 + ms(600_000);
     r.send(1, &Message::GetData(items.clone()));
     assert!(!is_banned(&r, 1));
     // But two at once are too many.
@@ -353,7 +358,7 @@ fn mempool_requests_raise_the_score_by_33() {
     for _ in 0..3 {
         r.send(1, &Message::MemPool);
     }
-    assert_eq!(r.node.peers()[&1].ban_score.value(T0 / 1000), 99);
+    assert_eq!(r.node.peers()[&1].ban_score.value(T0.unix_secs()), 99);
     r.send(1, &Message::MemPool);
     assert!(is_banned(&r, 1));
 }
@@ -402,7 +407,7 @@ fn whitelisted_peers_are_never_banned() {
         r.input(Input::Received { peer: 1, bytes });
     }
     assert_eq!(r.disconnected(1), None);
-    assert_eq!(r.node.peers()[&1].ban_score.value(T0 / 1000), 0);
+    assert_eq!(r.node.peers()[&1].ban_score.value(T0.unix_secs()), 0);
 }
 
 #[test]
@@ -459,9 +464,9 @@ fn permanent_peers_are_dialed_and_redialed_after_five_seconds() {
     assert_eq!(dials(&r), 1);
     r.connect(1, addr(5), Direction::Outbound);
     r.input(Input::Disconnected { peer: 1 });
-    r.advance_to(T0 + RECONNECT_DELAY_MS - 1);
+    r.advance_to(T0 + RECONNECT_DELAY - ms(1));
     assert_eq!(dials(&r), 1);
-    r.advance_to(T0 + RECONNECT_DELAY_MS);
+    r.advance_to(T0 + RECONNECT_DELAY);
     assert_eq!(dials(&r), 2);
 }
 
@@ -472,7 +477,7 @@ fn public_addrs(n: usize, per_group: usize) -> Vec<TimestampedAddress> {
             let (g, k) = ((i / per_group) as u8, (i % per_group) as u8 + 1);
             let a = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(20, g, 0, k)), 8333);
             TimestampedAddress {
-                time: (T0 / 1000) as u32 - 3600,
+                time: (T0.unix_secs()) as u32 - 3600,
                 addr: NetAddress::new(a, full()),
             }
         })
@@ -603,7 +608,7 @@ fn nodnsseed_and_connect_ask_no_seed() {
     };
     for config in [off, connect] {
         let mut r = Rig::on(params(), config, MemStore::new(), 1);
-        r.advance_to(T0 + 2 * SEED_RETRY_MS);
+        r.advance_to(T0 + 2 * SEED_RETRY);
         assert!(seeds_asked(&r).is_empty());
     }
 }
@@ -623,9 +628,9 @@ fn a_seed_that_gave_nothing_is_asked_again_later() {
         seed: first[0].clone(),
         addrs: vec![],
     });
-    r.advance_to(T0 + SEED_RETRY_MS - 1);
+    r.advance_to(T0 + SEED_RETRY - ms(1));
     assert!(seeds_asked(&r).is_empty(), "not at once");
-    r.advance_to(T0 + SEED_RETRY_MS);
+    r.advance_to(T0 + SEED_RETRY);
     assert_eq!(seeds_asked(&r), [first[0].clone()]);
 }
 
@@ -716,8 +721,8 @@ fn outbound_peers_are_told_our_address_and_again_daily() {
     // The peer stays alive for two days answering pings; our address goes out once a day.
     let mut adverts = Vec::new();
     let mut t = T0;
-    while t < T0 + 2 * LOCAL_ADVERT_INTERVAL_MS {
-        t += PING_INTERVAL_MS;
+    while t < T0 + 2 * LOCAL_ADVERT_INTERVAL {
+        t += PING_INTERVAL;
         r.advance_to(t);
         let sent = r.sent(1);
         if !addr_entries(&sent).is_empty() {
@@ -731,10 +736,10 @@ fn outbound_peers_are_told_our_address_and_again_daily() {
         r.send(1, &Message::Ping(7));
     }
     assert_eq!(r.disconnected(1), None);
-    let day = LOCAL_ADVERT_INTERVAL_MS;
+    let day = LOCAL_ADVERT_INTERVAL;
     assert_eq!(adverts.len(), 2, "{adverts:?}");
     for (k, at) in (1..).zip(adverts) {
-        assert!((T0 + k * day..T0 + k * day + PING_INTERVAL_MS).contains(&at));
+        assert!((T0 + k * day..T0 + k * day + PING_INTERVAL).contains(&at));
     }
 }
 
@@ -819,8 +824,8 @@ fn nostalldetect_keeps_a_peer_that_never_answers_getheaders() {
         r.send(1, &Message::Verack);
         // The getheaders every new peer gets goes unanswered.
         let mut t = T0;
-        while t < T0 + 3 * HEADERS_TIMEOUT_MS {
-            t += 10_000;
+        while t < T0 + 3 * Duration::from_millis(HEADERS_TIMEOUT_MS) {
+            t += ms(10_000);
             r.advance_to(t);
             r.send(1, &Message::Ping(1));
         }
@@ -845,7 +850,7 @@ fn headers_that_never_connect_raise_the_score_every_tenth_time() {
         r.send(1, &Message::Headers(vec![orphan]));
         // Each is answered with a getheaders for the gap.
         assert!(matches!(r.sent(1).last(), Some(Message::GetHeaders(_))));
-        let score = r.node.peers()[&1].ban_score.value(T0 / 1000);
+        let score = r.node.peers()[&1].ban_score.value(T0.unix_secs());
         assert_eq!(score, if i < 10 { 0 } else { 20 });
     }
 }
@@ -897,14 +902,14 @@ fn the_address_book_is_saved_periodically_and_at_shutdown() {
     r.send(1, &Message::Addr(public_addrs(30, 1)));
     use rbtcd_core::chain::ChainStore;
     assert_eq!(store.addr_book().unwrap(), None);
-    r.advance_to(T0 + ADDR_SAVE_INTERVAL_MS);
+    r.advance_to(T0 + ADDR_SAVE_INTERVAL);
     assert!(store.addr_book().unwrap().is_some());
     // The first peer idled out meanwhile; another brings ten more addresses.
     r.ready_inbound(2, addr(2));
     r.send(2, &Message::Addr(public_addrs(40, 1)));
     assert_eq!(r.node.addr_manager().len(), 40);
     let store = r.node.into_store();
-    let restarted = Node::new(params, config, store, 2, T0 + 3_600_000).unwrap();
+    let restarted = Node::new(params, config, store, 2, T0 + ms(3_600_000)).unwrap();
     assert_eq!(restarted.addr_manager().len(), 40);
 }
 
@@ -914,7 +919,7 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
     let store = MemStore::new();
     let mut r = Rig::on(params.clone(), NodeConfig::default(), store.clone(), 1);
     r.ready_inbound(1, addr(1));
-    let until = (T0 + 3_600_000) / 1000;
+    let until = (T0 + ms(3_600_000)).unix_secs();
     assert_eq!(
         r.call("setban", json!(["10.1.0.0/16", "add", until, true])),
         Ok(json!(null))
@@ -936,9 +941,9 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
     assert_eq!(r.disconnected(3), None);
 
     let restarted = Node::new(params.clone(), NodeConfig::default(), store.clone(), 2, T0).unwrap();
-    assert!(restarted.is_banned(&addr(9).ip(), T0 + 1));
+    assert!(restarted.is_banned(&addr(9).ip(), T0 + ms(1)));
     assert!(
-        !restarted.is_banned(&addr(9).ip(), T0 + 3_600_000),
+        !restarted.is_banned(&addr(9).ip(), T0 + ms(3_600_000)),
         "expired"
     );
     assert_eq!(
@@ -954,7 +959,7 @@ fn manual_subnet_bans_refuse_at_accept_survive_a_restart_and_lift() {
         Err(code::CLIENT_INVALID_IP_OR_SUBNET)
     );
     let restarted = Node::new(params, NodeConfig::default(), store, 3, T0).unwrap();
-    assert!(!restarted.is_banned(&addr(9).ip(), T0 + 1));
+    assert!(!restarted.is_banned(&addr(9).ip(), T0 + ms(1)));
     assert_eq!(restarted.bans().iter().count(), 0);
 }
 
@@ -970,7 +975,7 @@ fn score_bans_are_kept_across_a_restart() {
     }
     assert!(is_banned(&r, 1));
     let restarted = Node::new(params, NodeConfig::default(), store, 2, T0).unwrap();
-    assert!(restarted.is_banned(&addr(1).ip(), T0 + 1));
+    assert!(restarted.is_banned(&addr(1).ip(), T0 + ms(1)));
 }
 
 #[test]
@@ -1029,10 +1034,10 @@ fn unsolicited_addresses_are_rate_limited_and_counted_not_scored() {
     assert_eq!(r.node.addr_manager().len(), 1, "one token to start with");
     let p = &r.node.peers()[&1];
     assert_eq!((p.addr_rate.processed, p.addr_rate.dropped), (1, 39));
-    assert_eq!(p.ban_score.value(T0 / 1000), 0);
+    assert_eq!(p.ban_score.value(T0.unix_secs()), 0);
     assert_eq!(r.disconnected(1), None);
     // 0.1 address a second: twenty seconds later, two more are taken.
-    r.now += 20_000;
+    r.now += ms(20_000);
     r.send(1, &Message::Addr(burst[40..].to_vec()));
     assert_eq!(r.node.addr_manager().len(), 3);
 }

@@ -8,8 +8,9 @@ use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::sha256;
 use rbtcd_core::primitives::{Block, OutPoint, Transaction};
 use rbtcd_core::script::opcodes::OP_1;
+use std::time::Duration;
 
-const MINUTE: u64 = 60_000;
+const MINUTE: Duration = Duration::from_secs(60);
 const FEE: i64 = 10_000;
 
 /// P2WSH of the script `OP_1`: standard, and spendable by revealing the script.
@@ -136,7 +137,11 @@ fn a_submitted_transaction_is_rebroadcast_until_mined() {
     h.make_hear(b, "inv");
     assert!(!h.nodes[b].mempool().have(&tx.txid()));
     // The first rebroadcast is five minutes after submission.
-    assert!(!h.run_until_cond(START + 6 * MINUTE - 1, |h| all_have(h, &tx)));
+    assert!(
+        !h.run_until_cond(START + 6 * MINUTE - Duration::from_millis(1), |h| all_have(
+            h, &tx
+        ))
+    );
     assert!(h.run_until_cond(START + 7 * MINUTE, |h| all_have(h, &tx)));
 }
 
@@ -218,7 +223,7 @@ fn transaction_announcements_trickle() {
     let (store, blocks) = mine_chain_to(&params, 102, b"r", &p2wsh_true());
     let mut h = Harness::new(params);
     let slow = NodeConfig {
-        trickle_interval_ms: 30_000,
+        trickle_interval: Duration::from_secs(30),
         ..NodeConfig::default()
     };
     let a = h.add_node_with_store(slow, store.duplicate(), 1);
@@ -234,11 +239,15 @@ fn transaction_announcements_trickle() {
     // The first announcement goes at once; the next waits out the interval.
     h.input(a, Input::SubmitTx(first.clone()));
     h.input(a, Input::SubmitTx(second.clone()));
-    assert!(h.run_until_cond(t + 10_000, |h| h.nodes[b].mempool().have(&first.txid())));
-    h.run_until(t + 25_000);
+    assert!(h.run_until_cond(t + Duration::from_secs(10), |h| h.nodes[b]
+        .mempool()
+        .have(&first.txid())));
+    h.run_until(t + Duration::from_secs(25));
     assert!(
         !h.nodes[b].mempool().have(&second.txid()),
         "not before 30 s"
     );
-    assert!(h.run_until_cond(t + 40_000, |h| h.nodes[b].mempool().have(&second.txid())));
+    assert!(h.run_until_cond(t + Duration::from_secs(40), |h| h.nodes[b]
+        .mempool()
+        .have(&second.txid())));
 }

@@ -10,10 +10,11 @@ use rbtcd_core::primitives::hash::{hex_encode, sha256};
 use rbtcd_core::primitives::{Block, Encodable, OutPoint, Transaction};
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::Rights;
+use rbtcd_core::time::Time;
 use serde_json::{json, Value};
 
 const WITNESS_SCRIPT: [u8; 1] = [0x51];
-const NOW_MS: u64 = 2_000_000_000_000;
+const NOW_MS: Time = Time::from_millis(2_000_000_000_000);
 
 fn p2wsh() -> Vec<u8> {
     [&[0u8, 32][..], &sha256(&WITNESS_SCRIPT)].concat()

@@ -12,9 +12,10 @@ use rbtcd_core::primitives::{Block, Encodable};
 use rbtcd_core::rpc::debug_level::LevelSpec;
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::Rights;
+use rbtcd_core::time::Time;
 use serde_json::{json, Value};
 
-const NOW_MS: u64 = 2_000_000_000_000;
+const NOW_MS: Time = Time::from_millis(2_000_000_000_000);
 
 const SUBSYSTEMS: &[&str] = &["CHAN", "PEER"];
 

@@ -18,15 +18,17 @@ use rbtcd_core::rpc::ws::hub::MAX_WATCHED;
 use rbtcd_core::rpc::ws::ClientId;
 use rbtcd_core::rpc::Rights;
 use rbtcd_core::script::opcodes::OP_1;
+use rbtcd_core::time::Time;
 use serde_json::{json, Value};
+use std::time::Duration;
 
-const NOW_MS: u64 = 2_000_000_000_000;
+const NOW_MS: Time = Time::from_millis(2_000_000_000_000);
 const ADMIN: (&str, &str) = ("u", "p");
 
 /// A regtest node with a mining address and credentials, and everything it output.
 struct Rig {
     node: Node<MemStore>,
-    now: u64,
+    now: Time,
     out: Vec<Output>,
 }
 
@@ -254,8 +256,8 @@ fn websocket_clients_authenticate_first_or_are_closed() {
         rights: None,
     });
     let deadline = r.node.poll_timeout().unwrap();
-    assert_eq!(deadline, r.now + 10_000);
-    r.now = deadline - 1;
+    assert_eq!(deadline, r.now + Duration::from_secs(10));
+    r.now = deadline - Duration::from_millis(1);
     r.input(Input::Tick);
     assert!(r.take().is_empty());
     r.now = deadline;

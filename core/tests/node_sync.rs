@@ -7,8 +7,9 @@ use rbtcd_core::net::peer::DisconnectReason;
 use rbtcd_core::net::syncmgr::BLOCK_TIMEOUT_MS;
 use rbtcd_core::node::{Input, NodeConfig, Notification, Output};
 use rbtcd_core::params::{Network, Params};
+use std::time::Duration;
 
-const MINUTE: u64 = 60_000;
+const MINUTE: Duration = Duration::from_secs(60);
 
 fn tip_height(h: &Harness, i: usize) -> u32 {
     h.nodes[i].chain().tip().height
@@ -63,7 +64,8 @@ fn a_stalling_peer_is_dropped_and_sync_finishes_from_the_others() {
     }
     assert!(h.run_until_cond(START + 30 * MINUTE, |h| tip_height(h, fresh) == 2000));
     // The window stall rule, not the 3 min request timeout, found the staller.
-    assert!(h.now() - START < BLOCK_TIMEOUT_MS, "{} ms", h.now() - START);
+    let took = h.now().since(START);
+    assert!(took.as_millis() < u128::from(BLOCK_TIMEOUT_MS), "{took:?}");
     let stalled: Vec<&Output> = h.disconnects[fresh].iter().collect();
     assert_eq!(stalled.len(), 1, "{stalled:?}");
     assert!(matches!(
@@ -130,8 +132,8 @@ fn runs_are_deterministic() {
         let s1 = h.add_node_with_store(NodeConfig::default(), store.duplicate(), 5);
         let s2 = h.add_node_with_store(NodeConfig::default(), store, 6);
         let fresh = h.add_node(NodeConfig::default(), 7);
-        h.set_latency(fresh, s1, 30);
-        h.set_latency(fresh, s2, 70);
+        h.set_latency(fresh, s1, Duration::from_millis(30));
+        h.set_latency(fresh, s2, Duration::from_millis(70));
         h.connect(fresh, s1);
         h.connect(fresh, s2);
         h.run_until_cond(START + 10 * MINUTE, |h| tip_height(h, fresh) == 300);
@@ -160,7 +162,7 @@ fn mesh_converges(seed: u64) {
     // A ring plus random chords, with uneven latencies so that blocks race.
     for i in 0..n {
         h.connect(i, (i + 1) % n);
-        h.set_latency(i, (i + 1) % n, 20 + rng.below(400));
+        h.set_latency(i, (i + 1) % n, Duration::from_millis(20 + rng.below(400)));
     }
     for _ in 0..3 {
         let (a, b) = (rng.index(n), rng.index(n));
@@ -179,7 +181,7 @@ fn mesh_converges(seed: u64) {
                 .build();
             h.input(miner, Input::SubmitBlock(block));
         }
-        h.run_until(START + (2 + round) * MINUTE / 2);
+        h.run_until(START + (2 + round as u32) * MINUTE / 2);
     }
     // Equal-work tips may split the network until one more block breaks the tie.
     h.run_until(START + 20 * MINUTE);

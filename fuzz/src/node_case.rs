@@ -44,6 +44,7 @@ use rbtcd_core::wire::{
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 /// The RPC credentials of the fuzzed node (user, password).
 pub const CREDENTIALS: (&str, &str) = ("f", "f");
@@ -73,7 +74,7 @@ pub fn world() -> World {
     let version = VersionMessage {
         version: 70016,
         services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
-        timestamp: (START / 1000) as i64,
+        timestamp: START.unix_secs() as i64,
         receiver: NetAddress::new(addr(1), ServiceFlags::NONE),
         sender: NetAddress::new(addr(2), ServiceFlags::NETWORK),
         nonce: 9,
@@ -538,7 +539,7 @@ pub fn run_case(src: &mut impl Source, w: &World) -> (Vec<Output>, Option<String
                 Input::Disconnected { peer }
             }
             3 => {
-                now += src.below(400_000) as u64;
+                now += Duration::from_millis(src.below(400_000) as u64);
                 Input::Tick
             }
             4 if src.one_in(4) => Input::SubmitBlock(w.other[src.below(w.other.len())].clone()),

@@ -1,15 +1,59 @@
 //! `rbtcctl`: btcctl's command-line RPC client. Flags pick the server and credentials (read
 //! from the daemon's `rbtcd.conf` when not given); the rest is the method and its parameters,
 //! each sent as JSON when it parses as JSON and as a string otherwise.
+//!
+//! Every flag is declared in [`Flags`] and read in [`parse_args`]; the config file is read by
+//! the daemon's reader and the call made by the shared client ([`crate::rpc::client`]).
 
-use crate::config::{default_home, CONFIG_FILENAME};
+use crate::config::{
+    chosen_network, default_home, expand, read_config_file, split_values_indexed, CONFIG_FILENAME,
+};
+use crate::rpc::client;
+use argh::FromArgs;
 use rbtcd_core::params::{Network, Params};
-use rbtcd_core::rpc::auth::basic_auth;
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// How long a call may take to answer (`generate` of many blocks is slow).
+const CALL_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// rbtcctl's flags, with btcctl's names.
+#[derive(FromArgs, Debug)]
+/// Calls a method of rbtcd's JSON-RPC server: rbtcctl [flags] <method> [params...]. Each
+/// parameter is sent as JSON when it parses as JSON, else as a string.
+struct Flags {
+    /// RPC user name (default: rpcuser in the config file)
+    #[argh(option, short = 'u')]
+    rpcuser: Option<String>,
+    /// RPC password (default: rpcpass in the config file)
+    #[argh(option, short = 'P')]
+    rpcpass: Option<String>,
+    /// RPC server to connect to, host:port (default: 127.0.0.1 on the network's RPC port)
+    #[argh(option, short = 's')]
+    rpcserver: Option<String>,
+    /// config file to read the credentials from (default: ~/.rbtcd/rbtcd.conf)
+    #[argh(option, short = 'C')]
+    configfile: Option<String>,
+    /// connect to the test network (testnet3)
+    #[argh(switch)]
+    testnet: bool,
+    /// connect to testnet4
+    #[argh(switch)]
+    testnet4: bool,
+    /// connect to the regression test network
+    #[argh(switch)]
+    regtest: bool,
+    /// connect to the simulation test network
+    #[argh(switch)]
+    simnet: bool,
+    /// connect to the signet test network
+    #[argh(switch)]
+    signet: bool,
+    /// the method, then its parameters
+    #[argh(positional, greedy)]
+    call: Vec<String>,
+}
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -30,51 +74,61 @@ pub struct Invocation {
     pub params: Vec<Value>,
 }
 
-const USAGE: &str = "usage: rbtcctl [--rpcuser=U] [--rpcpass=P] [--rpcserver=HOST:PORT] \
-[--configfile=PATH] [--testnet|--testnet4|--regtest|--simnet|--signet] <method> [params...]";
+/// What rbtcctl does instead of a call.
+#[derive(Debug, PartialEq)]
+pub enum Exit {
+    /// `--help`: the usage text, printed with status 0.
+    Help(String),
+    /// A bad command line: why, printed with status 1.
+    Usage(String),
+}
 
-/// Parses `args` (without the program name).
-pub fn parse_args(args: &[String]) -> Result<Invocation, String> {
-    let mut inv = Invocation {
-        user: None,
-        pass: None,
-        server: None,
-        network: Network::Mainnet,
-        config_file: None,
-        method: String::new(),
-        params: Vec::new(),
-    };
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        if !arg.starts_with('-') || arg == "-" {
-            inv.method = arg.clone();
-            inv.params = rest.map(|a| param(a)).collect();
-            return Ok(inv);
-        }
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) => (f, Some(v.to_string())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| rest.next().cloned())
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
-        match flag {
-            "-u" | "--rpcuser" => inv.user = Some(value()?),
-            "-P" | "--rpcpass" => inv.pass = Some(value()?),
-            "-s" | "--rpcserver" => inv.server = Some(value()?),
-            "-C" | "--configfile" => inv.config_file = Some(PathBuf::from(value()?)),
-            "--testnet" => inv.network = Network::Testnet3,
-            "--testnet4" => inv.network = Network::Testnet4,
-            "--regtest" => inv.network = Network::Regtest,
-            "--simnet" => inv.network = Network::Simnet,
-            "--signet" => inv.network = Network::Signet,
-            _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
-        }
+/// Parses `args` (without the program name). btcd's `--name=value` spelling is accepted for
+/// the flags; everything from the method on is taken as written.
+pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
+    let split = split_values_indexed(args);
+    let strs: Vec<&str> = split.iter().map(|(_, a)| a.as_str()).collect();
+    let flags = Flags::from_args(&["rbtcctl"], &strs).map_err(|exit| match exit.status {
+        Ok(()) => Exit::Help(exit.output),
+        Err(()) => Exit::Usage(format!(
+            "{}\nrun rbtcctl --help for usage",
+            exit.output.trim()
+        )),
+    })?;
+    let usage =
+        || Exit::Usage("rbtcctl needs a method: rbtcctl [flags] <method> [params...]".into());
+    // The greedy tail is the method and its parameters; they are taken from `args` unsplit.
+    let first = split
+        .len()
+        .checked_sub(flags.call.len())
+        .ok_or_else(usage)?;
+    let (origin, _) = split.get(first).ok_or_else(usage)?;
+    if first > 0 && split[first - 1].0 == *origin {
+        // The method would be the value half of a switch given one (`--regtest=1`).
+        return Err(Exit::Usage(format!(
+            "{} takes no value\nrun rbtcctl --help for usage",
+            args[*origin]
+        )));
     }
-    Err(USAGE.to_string())
+    let network = chosen_network([
+        flags.testnet,
+        flags.testnet4,
+        flags.regtest,
+        flags.simnet,
+        flags.signet,
+    ])
+    .map_err(|e| Exit::Usage(e.to_string()))?;
+    let mut call = args[*origin..].iter();
+    let method = call.next().ok_or_else(usage)?.clone();
+    Ok(Invocation {
+        user: flags.rpcuser,
+        pass: flags.rpcpass,
+        server: flags.rpcserver,
+        network,
+        config_file: flags.configfile.map(|p| expand(&p, &default_home())),
+        method,
+        params: call.map(|a| param(a)).collect(),
+    })
 }
 
 /// btcctl's parameter typing: JSON when it parses, else the text as a string.
@@ -82,108 +136,12 @@ fn param(arg: &str) -> Value {
     serde_json::from_str(arg).unwrap_or_else(|_| Value::String(arg.to_string()))
 }
 
-/// `rpcuser` and `rpcpass` from a config file's text; the last setting wins.
-fn file_credentials(text: &str) -> (Option<String>, Option<String>) {
-    let (mut user, mut pass) = (None, None);
-    for line in text.lines() {
-        if let Some((k, v)) = line.trim().split_once('=') {
-            match k.trim() {
-                "rpcuser" => user = Some(v.trim().to_string()),
-                "rpcpass" => pass = Some(v.trim().to_string()),
-                _ => {}
-            }
-        }
-    }
-    (user, pass)
-}
-
-/// Why a call failed.
-#[derive(Debug)]
-pub enum CallError {
-    /// The server could not be reached or the reply was not HTTP.
-    Transport(String),
-    /// The server answered with an HTTP error status (such as 401).
-    Http(u16, String),
-    /// The server answered with a JSON-RPC error.
-    Rpc(i64, String),
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::Transport(e) => write!(f, "{e}"),
-            CallError::Http(status, body) => write!(f, "status {status}: {}", body.trim()),
-            CallError::Rpc(code, message) => write!(f, "{code}: {message}"),
-        }
-    }
-}
-
-/// Sends one JSON-RPC 1.0 request and returns its result.
-pub fn call(
-    server: &str,
-    user: &str,
-    pass: &str,
-    method: &str,
-    params: &[Value],
-) -> Result<Value, CallError> {
-    let transport = |e: std::io::Error| CallError::Transport(format!("{server}: {e}"));
-    let body = json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": params}).to_string();
-    let mut stream = TcpStream::connect(server).map_err(transport)?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(300)))
-        .map_err(transport)?;
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {server}\r\nAuthorization: {}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        basic_auth(user, pass),
-        body.len()
-    )
-    .map_err(transport)?;
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line).map_err(transport)?;
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| CallError::Transport(format!("not an HTTP reply: {status_line:?}")))?;
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).map_err(transport)?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse::<usize>().ok();
-            }
-        }
-    }
-    let mut reply = Vec::new();
-    match length {
-        Some(n) => {
-            reply.resize(n, 0);
-            reader.read_exact(&mut reply).map_err(transport)?;
-        }
-        None => {
-            reader.read_to_end(&mut reply).map_err(transport)?;
-        }
-    }
-    let text = String::from_utf8_lossy(&reply).into_owned();
-    if status != 200 {
-        return Err(CallError::Http(status, text));
-    }
-    let v: Value = serde_json::from_str(&text)
-        .map_err(|e| CallError::Transport(format!("bad JSON reply: {e}")))?;
-    match v.get("error") {
-        Some(e) if !e.is_null() => Err(CallError::Rpc(
-            e["code"].as_i64().unwrap_or(0),
-            e["message"].as_str().unwrap_or_default().to_string(),
-        )),
-        _ => Ok(v.get("result").cloned().unwrap_or(Value::Null)),
+/// `rpcuser` and `rpcpass` from the daemon's config file at `path`, when it exists.
+fn file_credentials(path: &Path) -> Result<(Option<String>, Option<String>), String> {
+    match read_config_file(path) {
+        Ok(Some(o)) => Ok((o.rpcuser, o.rpcpass)),
+        Ok(None) => Ok((None, None)),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -200,7 +158,11 @@ pub fn render(result: &Value) -> Option<String> {
 pub fn run(args: &[String]) -> i32 {
     let inv = match parse_args(args) {
         Ok(inv) => inv,
-        Err(e) => {
+        Err(Exit::Help(text)) => {
+            println!("{text}");
+            return 0;
+        }
+        Err(Exit::Usage(e)) => {
             eprintln!("{e}");
             return 1;
         }
@@ -209,15 +171,25 @@ pub fn run(args: &[String]) -> i32 {
         .config_file
         .clone()
         .unwrap_or_else(|| default_home().join(CONFIG_FILENAME));
-    let (file_user, file_pass) = std::fs::read_to_string(&conf)
-        .map(|t| file_credentials(&t))
-        .unwrap_or_default();
+    let (file_user, file_pass) = match file_credentials(&conf) {
+        Ok(creds) => creds,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
     let user = inv.user.or(file_user).unwrap_or_default();
     let pass = inv.pass.or(file_pass).unwrap_or_default();
     let server = inv
         .server
         .unwrap_or_else(|| format!("127.0.0.1:{}", Params::new(inv.network).rpc_port));
-    match call(&server, &user, &pass, &inv.method, &inv.params) {
+    match client::call(
+        &server,
+        (&user, &pass),
+        &inv.method,
+        &inv.params,
+        CALL_TIMEOUT,
+    ) {
         Ok(result) => {
             if let Some(text) = render(&result) {
                 println!("{text}");
@@ -234,6 +206,7 @@ pub fn run(args: &[String]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
@@ -251,6 +224,7 @@ mod tests {
             "2",
             "true",
             "[1]",
+            "--rpcuser=x",
         ]))
         .unwrap();
         assert_eq!(inv.network, Network::Regtest);
@@ -261,19 +235,46 @@ mod tests {
         assert_eq!(inv.method, "getblock");
         assert_eq!(
             inv.params,
-            vec![json!("00ab"), json!(2), json!(true), json!([1])]
+            vec![
+                json!("00ab"),
+                json!(2),
+                json!(true),
+                json!([1]),
+                json!("--rpcuser=x")
+            ],
+            "everything after the method is a parameter, as written"
         );
-        assert!(parse_args(&args(&["--regtest"])).is_err());
-        assert!(parse_args(&args(&["--bogus", "x"])).is_err());
+        let no_method = parse_args(&args(&["--regtest"]));
+        assert!(matches!(no_method, Err(Exit::Usage(_))), "{no_method:?}");
+        assert!(matches!(
+            parse_args(&args(&["--bogus", "x"])),
+            Err(Exit::Usage(_))
+        ));
+        assert!(matches!(
+            parse_args(&args(&["--regtest=1", "getinfo"])),
+            Err(Exit::Usage(_))
+        ));
+        assert!(matches!(
+            parse_args(&args(&["--regtest", "--simnet", "getinfo"])),
+            Err(Exit::Usage(_))
+        ));
+        assert!(matches!(parse_args(&args(&["--help"])), Err(Exit::Help(_))));
     }
 
     #[test]
     fn credentials_come_from_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("rbtcctl-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(CONFIG_FILENAME);
         let text = "[Application Options]\n; rpcuser=old\nrpcuser = alice\nrpcpass=s3cr=t\n";
-        assert_eq!(
-            file_credentials(text),
-            (Some("alice".into()), Some("s3cr=t".into()))
-        );
+        std::fs::write(&path, text).unwrap();
+        let found = file_credentials(&path);
+        std::fs::write(&path, "rpcuser\n").unwrap();
+        let broken = file_credentials(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found, Ok((Some("alice".into()), Some("s3cr=t".into()))));
+        assert!(broken.is_err_and(|e| e.contains("line 1")));
+        assert_eq!(file_credentials(&dir.join("missing")), Ok((None, None)));
     }
 
     #[test]

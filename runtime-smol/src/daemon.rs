@@ -222,7 +222,7 @@ fn load_block_db(cfg: &Config, params: &Params, seed: u64) -> Result<Node<LmdbSt
         node_config(cfg, params)?,
         store,
         seed,
-        p2p::unix_ms(),
+        p2p::now(),
     )
     .map_err(|e| format!("cannot load the chain: {e}"))?;
     log::info!("Block database loaded");

@@ -1,12 +1,10 @@
 //! Randomness from the operating system, for what must not be predictable: RPC credentials and
 //! the node's seed (the core draws everything else from that seed).
 
-use std::io::Read;
-
-/// `N` random bytes from `/dev/urandom`.
+/// `N` random bytes from the operating system's generator (`getrandom`).
 pub fn os_random<const N: usize>() -> std::io::Result<[u8; N]> {
     let mut bytes = [0u8; N];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(bytes)
 }
 

@@ -107,7 +107,7 @@ fn main_chain(chain: &Chain<SimStore>, tip: BlockHash) -> Result<Vec<Block>, Str
 fn utxo_matches(world: &World, blocks: &[Block], node: &Chain<SimStore>) -> Result<(), String> {
     let mut chain = Chain::open(world.params.clone(), MemStore::new())
         .map_err(|e| format!("fresh chain: {e}"))?;
-    let now = START / 1000 + world.now / 1000 + 3600;
+    let now = START.unix_secs() + world.now / 1000 + 3600;
     for b in blocks {
         let hash = b.block_hash();
         match chain.process_block(b.clone(), now) {

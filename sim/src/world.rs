@@ -259,7 +259,9 @@ impl World {
 
     /// Node `i`'s clock: simulated time plus its skew.
     fn clock(&self, i: usize) -> Time {
-        (START + self.now).saturating_add_signed(self.plan.skew_ms[i])
+        Time::from_millis(
+            (START.as_millis() + self.now).saturating_add_signed(self.plan.skew_ms[i]),
+        )
     }
 
     /// True when node `i` is running.
@@ -456,7 +458,7 @@ impl World {
         };
         self.stats.attacks += 1;
         for attack in attacks {
-            let strike = adversary::strike(attack, node, &mut slot.rng, now / 1000);
+            let strike = adversary::strike(attack, node, &mut slot.rng, now.unix_secs());
             self.stats.invalid_sent += strike.invalid.len() as u64;
             self.invalid.extend(strike.invalid);
             for (conn, side) in slot.conns.values() {
@@ -506,7 +508,7 @@ impl World {
         let slot = &mut self.slots[i];
         let due = slot.node.as_ref().and_then(Node::poll_timeout).map(|t| {
             // A deadline already past is served at the next millisecond, as a timer would.
-            (self.now + t.saturating_sub(clock)).max(self.now + 1)
+            (self.now + t.since(clock).as_millis() as u64).max(self.now + 1)
         });
         if due != slot.due {
             if let Some(old) = slot.due {

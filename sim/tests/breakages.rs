@@ -10,6 +10,7 @@ use rbtcd_core::rng::Rng;
 use rbtcd_sim::breakage::{Breakage, Context};
 use rbtcd_sim::store::SimStore;
 use rbtcd_sim::workload::{premined, template, Wallet, BLOCK_MAX_WEIGHT};
+use std::time::Duration;
 
 /// The `RuleError` variant each breakage must produce.
 fn expected(b: Breakage) -> &'static str {
@@ -52,7 +53,7 @@ fn every_breakage_is_refused_for_its_own_rule() {
         block_max_weight: BLOCK_MAX_WEIGHT,
         ..NodeConfig::default()
     };
-    let now = START + 3_600_000;
+    let now = START + Duration::from_secs(3600);
     let mut node = Node::new(params.clone(), config, store, 7, now).unwrap();
     let mut wallet = Wallet::new(blocks, params.coinbase_maturity);
     node.handle(now, Input::SubmitTx(wallet.next_tx().unwrap()));
@@ -67,15 +68,15 @@ fn every_breakage_is_refused_for_its_own_rule() {
         params: &params,
         height: tip.height + 1,
         tip_coinbase: tip_block.txdata[0].txid(),
-        now_secs: now / 1000,
+        now_secs: now.unix_secs(),
     };
     let mut rng = Rng::new(11);
     let mut wrong = Vec::new();
     for b in Breakage::ALL {
-        let mut block = template(&node, now / 1000, rng.next_u64()).block;
+        let mut block = template(&node, now.unix_secs(), rng.next_u64()).block;
         b.apply(&mut block, &ctx, &mut rng);
         let mut chain = Chain::open(params.clone(), base.duplicate()).unwrap();
-        let verdict = chain.process_block(block, now / 1000);
+        let verdict = chain.process_block(block, now.unix_secs());
         let ok = match &verdict {
             Err(ChainError::Rule(r)) => format!("{r:?}").starts_with(expected(b)),
             _ => false,

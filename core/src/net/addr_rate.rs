@@ -3,6 +3,8 @@
 //! the peer for addresses (its answer is solicited). Addresses beyond the allowance are dropped
 //! and counted, never scored: an honest peer may simply relay a burst.
 
+use crate::time::Time;
+
 /// Tokens gained per second.
 pub const ADDR_RATE_PER_SEC: f64 = 0.1;
 /// Most tokens the bucket fills to with time (Core's `MAX_ADDR_PROCESSING_TOKEN_BUCKET`).
@@ -14,8 +16,8 @@ pub const GETADDR_GRANT: f64 = 1000.0;
 #[derive(Clone, Debug, PartialEq)]
 pub struct AddrRateLimit {
     tokens: f64,
-    /// When the bucket was last filled, ms.
-    filled_at: u64,
+    /// When the bucket was last filled.
+    filled_at: Time,
     /// Addresses taken in.
     pub processed: u64,
     /// Addresses dropped for exceeding the allowance.
@@ -23,8 +25,8 @@ pub struct AddrRateLimit {
 }
 
 impl AddrRateLimit {
-    /// A fresh allowance at `now` (ms): one token.
-    pub fn new(now: u64) -> Self {
+    /// A fresh allowance at `now`: one token.
+    pub fn new(now: Time) -> Self {
         AddrRateLimit {
             tokens: 1.0,
             filled_at: now,
@@ -38,10 +40,10 @@ impl AddrRateLimit {
         self.tokens += GETADDR_GRANT;
     }
 
-    /// Of `n` addresses received at `now` (ms), how many to take in; the rest are counted as
+    /// Of `n` addresses received at `now`, how many to take in; the rest are counted as
     /// dropped. Grants above the cap (after a `getaddr`) are kept until spent.
-    pub fn admit(&mut self, n: usize, now: u64) -> usize {
-        let elapsed = now.saturating_sub(self.filled_at) as f64 / 1000.0;
+    pub fn admit(&mut self, n: usize, now: Time) -> usize {
+        let elapsed = now.since(self.filled_at).as_secs_f64();
         self.filled_at = self.filled_at.max(now);
         if self.tokens < ADDR_BUCKET_MAX {
             self.tokens = (self.tokens + elapsed * ADDR_RATE_PER_SEC).min(ADDR_BUCKET_MAX);
@@ -58,29 +60,33 @@ impl AddrRateLimit {
 mod tests {
     use super::*;
 
+    fn ms(ms: u64) -> Time {
+        Time::from_millis(ms)
+    }
+
     #[test]
     fn one_address_then_one_per_ten_seconds() {
-        let mut r = AddrRateLimit::new(0);
-        assert_eq!(r.admit(5, 0), 1);
+        let mut r = AddrRateLimit::new(ms(0));
+        assert_eq!(r.admit(5, ms(0)), 1);
         assert_eq!(r.dropped, 4);
-        assert_eq!(r.admit(1, 9_999), 0);
-        assert_eq!(r.admit(1, 10_000), 1);
+        assert_eq!(r.admit(1, ms(9_999)), 0);
+        assert_eq!(r.admit(1, ms(10_000)), 1);
         assert_eq!((r.processed, r.dropped), (2, 5));
     }
 
     #[test]
     fn the_bucket_fills_to_a_thousand_at_most() {
-        let mut r = AddrRateLimit::new(0);
+        let mut r = AddrRateLimit::new(ms(0));
         let a_day = 86_400_000;
-        assert_eq!(r.admit(5000, a_day), 1000);
+        assert_eq!(r.admit(5000, ms(a_day)), 1000);
         assert_eq!(r.dropped, 4000);
     }
 
     #[test]
     fn a_getaddr_answer_is_admitted_whole() {
-        let mut r = AddrRateLimit::new(0);
+        let mut r = AddrRateLimit::new(ms(0));
         r.grant_getaddr();
-        assert_eq!(r.admit(1000, 0), 1000);
-        assert_eq!(r.admit(1000, 0), 1, "the starting token remains");
+        assert_eq!(r.admit(1000, ms(0)), 1000);
+        assert_eq!(r.admit(1000, ms(0)), 1, "the starting token remains");
     }
 }

@@ -5,6 +5,7 @@
 use super::ipnet::IpNet;
 use crate::primitives::encode::{write_compact_size, Reader};
 use crate::primitives::DecodeError;
+use crate::time::Time;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -15,10 +16,10 @@ const MIN_RECORD: usize = 1 + 4 + 1 + 8;
 /// Most bans restored (a bound on what a damaged blob can make us allocate).
 const MAX_SAVED: u64 = 1_000_000;
 
-/// Bans by network, each until a time in ms.
+/// Bans by network, each until a time.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BanList {
-    bans: BTreeMap<IpNet, u64>,
+    bans: BTreeMap<IpNet, Time>,
 }
 
 /// The ip as the ban list compares it: IPv4-mapped IPv6 as IPv4 (dual-stack listeners).
@@ -27,8 +28,8 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 impl BanList {
-    /// Bans `net` until `until` (ms), replacing an earlier ban of the same network.
-    pub fn ban(&mut self, net: IpNet, until: u64) {
+    /// Bans `net` until `until`, replacing an earlier ban of the same network.
+    pub fn ban(&mut self, net: IpNet, until: Time) {
         self.bans.insert(net, until);
     }
 
@@ -38,7 +39,7 @@ impl BanList {
     }
 
     /// When the ban covering `ip` at `now` ends, if one does (the latest of overlapping ones).
-    pub fn banned_until(&self, ip: IpAddr, now: u64) -> Option<u64> {
+    pub fn banned_until(&self, ip: IpAddr, now: Time) -> Option<Time> {
         let ip = canonical(ip);
         self.bans
             .iter()
@@ -48,19 +49,19 @@ impl BanList {
     }
 
     /// True when `ip` is banned at `now`.
-    pub fn is_banned(&self, ip: IpAddr, now: u64) -> bool {
+    pub fn is_banned(&self, ip: IpAddr, now: Time) -> bool {
         self.banned_until(ip, now).is_some()
     }
 
     /// Forgets bans that ended by `now`; true when any did.
-    pub fn expire(&mut self, now: u64) -> bool {
+    pub fn expire(&mut self, now: Time) -> bool {
         let before = self.bans.len();
         self.bans.retain(|_, until| *until > now);
         self.bans.len() != before
     }
 
     /// Every ban, by network.
-    pub fn iter(&self) -> impl Iterator<Item = (&IpNet, &u64)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&IpNet, &Time)> {
         self.bans.iter()
     }
 
@@ -80,7 +81,7 @@ impl BanList {
                 }
             }
             out.push(net.prefix);
-            out.extend_from_slice(&until.to_le_bytes());
+            out.extend_from_slice(&until.as_millis().to_le_bytes());
         }
         out
     }
@@ -102,7 +103,7 @@ impl BanList {
             };
             let prefix = r.u8()?;
             let net = IpNet::new(addr, prefix).ok_or(RestoreBansError::Prefix(prefix))?;
-            list.ban(net, r.u64_le()?);
+            list.ban(net, Time::from_millis(r.u64_le()?));
         }
         r.finish()?;
         Ok(list)
@@ -149,18 +150,25 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn t(ms: u64) -> Time {
+        Time::from_millis(ms)
+    }
+
     #[test]
     fn subnets_cover_their_hosts_until_the_ban_ends() {
         let mut b = BanList::default();
-        b.ban(net("10.1.0.0/16"), 1000);
-        b.ban(net("::1"), 500);
-        assert!(b.is_banned("10.1.200.3".parse().unwrap(), 999));
-        assert!(b.is_banned("::ffff:10.1.0.1".parse().unwrap(), 0), "mapped");
-        assert!(!b.is_banned("10.2.0.1".parse().unwrap(), 0));
-        assert!(!b.is_banned("10.1.0.1".parse().unwrap(), 1000));
-        assert_eq!(b.banned_until("::1".parse().unwrap(), 0), Some(500));
-        assert!(b.expire(600));
-        assert!(!b.expire(600));
+        b.ban(net("10.1.0.0/16"), t(1000));
+        b.ban(net("::1"), t(500));
+        assert!(b.is_banned("10.1.200.3".parse().unwrap(), t(999)));
+        assert!(
+            b.is_banned("::ffff:10.1.0.1".parse().unwrap(), t(0)),
+            "mapped"
+        );
+        assert!(!b.is_banned("10.2.0.1".parse().unwrap(), t(0)));
+        assert!(!b.is_banned("10.1.0.1".parse().unwrap(), t(1000)));
+        assert_eq!(b.banned_until("::1".parse().unwrap(), t(0)), Some(t(500)));
+        assert!(b.expire(t(600)));
+        assert!(!b.expire(t(600)));
         assert_eq!(b.iter().count(), 1);
         assert!(b.unban(&net("10.1.9.9/16")), "same network");
         assert!(!b.unban(&net("10.1.0.0/16")));
@@ -169,9 +177,9 @@ mod tests {
     #[test]
     fn a_saved_list_restores_equal() {
         let mut b = BanList::default();
-        b.ban(net("192.168.0.0/24"), u64::MAX);
-        b.ban(net("2001:db8::/32"), 7);
-        b.ban(net("8.8.8.8"), 42);
+        b.ban(net("192.168.0.0/24"), t(u64::MAX));
+        b.ban(net("2001:db8::/32"), t(7));
+        b.ban(net("8.8.8.8"), t(42));
         assert_eq!(BanList::restore(&b.save()).unwrap(), b);
         assert_eq!(
             BanList::restore(&BanList::default().save()).unwrap(),
@@ -182,7 +190,7 @@ mod tests {
     #[test]
     fn damaged_lists_are_refused() {
         let mut b = BanList::default();
-        b.ban(net("8.8.8.8"), 42);
+        b.ban(net("8.8.8.8"), t(42));
         let good = b.save();
         assert_eq!(BanList::restore(&[9]), Err(RestoreBansError::Version(9)));
         assert!(matches!(

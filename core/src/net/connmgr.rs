@@ -4,14 +4,16 @@
 
 use super::addrmgr::{AddrManager, PeerAddr};
 use super::group::group_key;
+use crate::time::Time;
 use crate::wire::{AddrV2, AddrV2Entry, NetAddress, TimestampedAddress};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 /// Most automatic outbound connections (btcd's `defaultTargetOutbound`).
 pub const DEFAULT_TARGET_OUTBOUND: usize = 8;
 /// A dial not reported as connected or failed within this long is forgotten.
-pub const DIAL_TIMEOUT_MS: u64 = 30_000;
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Candidates drawn from the address manager per free outbound slot before giving up until
 /// the next tick (btcd tries up to 100).
 const SELECT_TRIES: usize = 100;
@@ -80,23 +82,26 @@ pub fn to_legacy(e: &AddrV2Entry) -> Option<TimestampedAddress> {
     })
 }
 
-/// Dials in progress.
+/// Dials in progress: addresses dialed and not yet connected, failed or given up on.
 #[derive(Default, Debug)]
 pub struct ConnManager {
-    /// Addresses dialed and not yet connected or failed, with when.
-    pub dialing: BTreeMap<SocketAddr, u64>,
+    dialing: BTreeSet<SocketAddr>,
 }
 
 impl ConnManager {
-    /// Forgets dials older than [`DIAL_TIMEOUT_MS`] at `now` (ms).
-    pub fn expire(&mut self, now: u64) {
-        self.dialing
-            .retain(|_, at| now.saturating_sub(*at) < DIAL_TIMEOUT_MS);
+    /// Dials in progress.
+    pub fn dialing_count(&self) -> usize {
+        self.dialing.len()
+    }
+
+    /// The dial to `addr` ended (connected, failed, or timed out after [`DIAL_TIMEOUT`]).
+    pub fn dial_ended(&mut self, addr: &SocketAddr) {
+        self.dialing.remove(addr);
     }
 
     /// Picks addresses to dial so that `outbound` connections plus dials reach `target`: each
     /// from a network group not already used by an outbound connection or dial, not in
-    /// `connected`, and not refused by `banned`. Records the dials at `now` (ms).
+    /// `connected`, and not refused by `banned`. Records the dials, made at `now`.
     pub fn pick(
         &mut self,
         addrs: &mut AddrManager,
@@ -104,11 +109,11 @@ impl ConnManager {
         outbound: &[SocketAddr],
         connected: &BTreeSet<SocketAddr>,
         banned: impl Fn(&IpAddr) -> bool,
-        now: u64,
+        now: Time,
     ) -> Vec<SocketAddr> {
         let mut groups: BTreeSet<String> = outbound
             .iter()
-            .chain(self.dialing.keys())
+            .chain(&self.dialing)
             .map(|a| group_key(&peer_addr(a).addr))
             .collect();
         let mut picked = Vec::new();
@@ -119,7 +124,7 @@ impl ConnManager {
         let mut tries = 0;
         while free > 0 && tries < max_tries {
             tries += 1;
-            let Some(known) = addrs.select(now / 1000) else {
+            let Some(known) = addrs.select(now.unix_secs()) else {
                 break;
             };
             let peer = known.peer.clone();
@@ -129,14 +134,14 @@ impl ConnManager {
             let group = group_key(&peer.addr);
             if groups.contains(&group)
                 || connected.contains(&socket)
-                || self.dialing.contains_key(&socket)
+                || self.dialing.contains(&socket)
                 || banned(&socket.ip())
             {
                 continue;
             }
-            addrs.attempt(&peer, now / 1000);
+            addrs.attempt(&peer, now.unix_secs());
             groups.insert(group);
-            self.dialing.insert(socket, now);
+            self.dialing.insert(socket);
             picked.push(socket);
             free -= 1;
         }
@@ -219,7 +224,7 @@ mod tests {
             &outbound,
             &connected,
             |ip| *ip == banned,
-            1_000_000_000,
+            Time::from_millis(1_000_000_000),
         );
         let groups: BTreeSet<String> = picks
             .iter()
@@ -230,7 +235,9 @@ mod tests {
         assert_eq!(groups.len(), 2);
         assert!(picks.contains(&"8.4.0.1:8333".parse().unwrap()));
         assert_eq!(cm.dialing.len(), 2);
-        cm.expire(1_000_000_000 + DIAL_TIMEOUT_MS);
+        for a in &picks {
+            cm.dial_ended(a);
+        }
         assert!(cm.dialing.is_empty());
     }
 }

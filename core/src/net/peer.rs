@@ -7,10 +7,12 @@
 use super::addr_rate::AddrRateLimit;
 use super::banscore::BanScore;
 use crate::primitives::{BlockHash, Hash256};
+use crate::time::Time;
 use crate::wire::{Decoder, Inventory, ServiceFlags, VersionMessage};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The driver's token for one connection. Allocated by the driver, never reused while the
 /// connection lives.
@@ -21,15 +23,15 @@ pub type PeerId = u64;
 /// from BIP37's 70001 on; older peers would be misparsed rather than served.
 pub const MIN_PEER_PROTOCOL_VERSION: u32 = crate::wire::protocol::BIP0037_VERSION;
 /// The version handshake must complete within this long (btcd's `negotiateTimeout`).
-pub const HANDSHAKE_TIMEOUT_MS: u64 = 30_000;
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A ping is sent this long after the handshake and after each ping (btcd's `pingInterval`),
 /// unless one is still unanswered.
-pub const PING_INTERVAL_MS: u64 = 120_000;
+pub const PING_INTERVAL: Duration = Duration::from_secs(120);
 /// A ping unanswered for this long drops the peer (Core's 20 min; btcd has none). Silent peers
-/// go sooner, by [`IDLE_TIMEOUT_MS`]; this catches peers that talk but never answer pings.
-pub const PONG_TIMEOUT_MS: u64 = 20 * 60_000;
+/// go sooner, by [`IDLE_TIMEOUT`]; this catches peers that talk but never answer pings.
+pub const PONG_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// A peer silent for this long is disconnected (btcd's `idleTimeout`).
-pub const IDLE_TIMEOUT_MS: u64 = 300_000;
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Inventory hashes remembered per peer so nothing is announced to a peer that has it
 /// (btcd's `maxKnownInventory`).
 pub const KNOWN_INVENTORY_CAP: usize = 1000;
@@ -143,7 +145,7 @@ impl fmt::Display for DisconnectReason {
                 write!(f, "{c} after the handshake")
             }
             DisconnectReason::PingTimeout => f.write_str("ping unanswered"),
-            DisconnectReason::Idle => write!(f, "no answer for {} s", IDLE_TIMEOUT_MS / 1000),
+            DisconnectReason::Idle => write!(f, "no answer for {} s", IDLE_TIMEOUT.as_secs()),
             DisconnectReason::Banned { score, reason } => {
                 write!(f, "banned: ban score {score} after {reason}")
             }
@@ -237,14 +239,14 @@ pub struct Peer {
     pub send_addrv2: bool,
     /// The peer sent wtxidrelay (BIP339).
     pub wtxid_relay: bool,
-    /// When the connection was made, ms.
-    pub connected_at: u64,
-    /// When the last message arrived, ms.
-    pub last_recv: u64,
-    /// When the next ping is due, ms (set at handshake completion).
-    pub next_ping: Option<u64>,
+    /// When the connection was made.
+    pub connected_at: Time,
+    /// When the last message arrived.
+    pub last_recv: Time,
+    /// When the next ping is due (set at handshake completion).
+    pub next_ping: Option<Time>,
     /// Nonce and send time of the ping awaiting its pong.
-    pub ping: Option<(u64, u64)>,
+    pub ping: Option<(u64, Time)>,
     /// Misbehaviour score.
     pub ban_score: BanScore,
     /// Best height the peer is known to have (claimed in its version or seen since).
@@ -265,10 +267,10 @@ pub struct Peer {
     pub bytes_sent: u64,
     /// Bytes handed to the driver and not yet reported written ([`crate::node::Input::Sent`]).
     pub send_queue: u64,
-    /// When bytes were last handed to the driver for the peer, ms (0: never).
-    pub last_send: u64,
-    /// Round trip of the last answered ping, ms.
-    pub ping_rtt: Option<u64>,
+    /// When bytes were last handed to the driver for the peer ([`Time::EPOCH`]: never).
+    pub last_send: Time,
+    /// Round trip of the last answered ping.
+    pub ping_rtt: Option<Duration>,
     /// The peer's BIP133 fee filter, satoshis per 1000 vbytes: transactions paying less are
     /// not announced to it.
     pub fee_filter: i64,
@@ -276,24 +278,22 @@ pub struct Peer {
     pub addr_rate: AddrRateLimit,
     /// `getdata` items not served yet because the peer's send buffer is full.
     pub getdata_backlog: VecDeque<Inventory>,
-    /// Lowest ping round trip seen, ms (inbound eviction protects fast peers).
-    pub min_ping: Option<u64>,
-    /// When the peer last sent a block new to us, ms (0: never).
-    pub last_block_at: u64,
-    /// When the peer last sent a transaction the mempool took, ms (0: never).
-    pub last_tx_at: u64,
+    /// Lowest ping round trip seen (inbound eviction protects fast peers).
+    pub min_ping: Option<Duration>,
+    /// When the peer last sent a block new to us ([`Time::EPOCH`]: never).
+    pub last_block_at: Time,
+    /// When the peer last sent a transaction the mempool took ([`Time::EPOCH`]: never).
+    pub last_tx_at: Time,
     /// Transaction announcements waiting for the trickle (`trickleinterval`).
     pub tx_inv_queue: Vec<Inventory>,
-    /// When transactions were last announced to the peer, ms.
-    pub last_tx_inv: Option<u64>,
-    /// When the queued announcements go out, ms.
-    pub trickle_due: Option<u64>,
+    /// When transactions were last announced to the peer.
+    pub last_tx_inv: Option<Time>,
     known: KnownInventory,
 }
 
 impl Peer {
     /// A fresh connection at `now`.
-    pub fn new(addr: SocketAddr, direction: Direction, magic: [u8; 4], now: u64) -> Peer {
+    pub fn new(addr: SocketAddr, direction: Direction, magic: [u8; 4], now: Time) -> Peer {
         Peer {
             addr,
             direction,
@@ -318,17 +318,16 @@ impl Peer {
             bytes_recv: 0,
             bytes_sent: 0,
             send_queue: 0,
-            last_send: 0,
+            last_send: Time::EPOCH,
             ping_rtt: None,
             fee_filter: 0,
             addr_rate: AddrRateLimit::new(now),
             getdata_backlog: VecDeque::new(),
             min_ping: None,
-            last_block_at: 0,
-            last_tx_at: 0,
+            last_block_at: Time::EPOCH,
+            last_tx_at: Time::EPOCH,
             tx_inv_queue: Vec::new(),
             last_tx_inv: None,
-            trickle_due: None,
             known: KnownInventory::default(),
         }
     }
@@ -359,12 +358,12 @@ impl Peer {
     }
 
     /// The earliest time a deadline of this peer falls due.
-    pub fn deadline(&self) -> u64 {
-        let idle = self.last_recv + IDLE_TIMEOUT_MS;
-        let pong = self.ping.map(|(_, at)| at + PONG_TIMEOUT_MS);
+    pub fn deadline(&self) -> Time {
+        let idle = self.last_recv + IDLE_TIMEOUT;
+        let pong = self.ping.map(|(_, at)| at + PONG_TIMEOUT);
         let ping = self.next_ping.filter(|_| self.ping.is_none());
-        let handshake = (!self.is_ready()).then_some(self.connected_at + HANDSHAKE_TIMEOUT_MS);
-        [Some(idle), pong, ping, handshake, self.trickle_due]
+        let handshake = (!self.is_ready()).then_some(self.connected_at + HANDSHAKE_TIMEOUT);
+        [Some(idle), pong, ping, handshake]
             .into_iter()
             .flatten()
             .min()
@@ -372,14 +371,14 @@ impl Peer {
     }
 
     /// Why the peer must go at `now`, if a deadline passed (pings aside).
-    pub fn expired(&self, now: u64) -> Option<DisconnectReason> {
-        if !self.is_ready() && now >= self.connected_at + HANDSHAKE_TIMEOUT_MS {
+    pub fn expired(&self, now: Time) -> Option<DisconnectReason> {
+        if !self.is_ready() && now >= self.connected_at + HANDSHAKE_TIMEOUT {
             return Some(DisconnectReason::HandshakeTimeout);
         }
-        if now >= self.last_recv + IDLE_TIMEOUT_MS {
+        if now >= self.last_recv + IDLE_TIMEOUT {
             return Some(DisconnectReason::Idle);
         }
-        if self.ping.is_some_and(|(_, at)| now >= at + PONG_TIMEOUT_MS) {
+        if self.ping.is_some_and(|(_, at)| now >= at + PONG_TIMEOUT) {
             return Some(DisconnectReason::PingTimeout);
         }
         None

@@ -268,17 +268,17 @@ mod tests {
         let (_, blocks) = mine_chain(&params, 30, b"s");
         let mut c = Chain::open(params, MemStore::new()).unwrap();
         for b in &blocks[..10] {
-            c.process_block(b.clone(), crate::harness::START / 1000)
+            c.process_block(b.clone(), crate::harness::START.unix_secs())
                 .unwrap();
         }
         let headers: Vec<_> = blocks.iter().map(|b| b.header).collect();
-        c.process_headers(&headers[..20], crate::harness::START / 1000)
+        c.process_headers(&headers[..20], crate::harness::START.unix_secs())
             .unwrap();
         let mut s = SyncManager::default();
         s.schedule(c.index());
         assert_eq!(s.downloader.remaining(), 10);
         assert_eq!(s.downloader.lowest_needed(), Some(11));
-        c.process_headers(&headers[20..], crate::harness::START / 1000)
+        c.process_headers(&headers[20..], crate::harness::START.unix_secs())
             .unwrap();
         s.schedule(c.index());
         assert_eq!(s.downloader.remaining(), 20);

@@ -10,11 +10,13 @@ use super::budget::{
 };
 use super::peer::PeerId;
 use crate::primitives::Hash256;
+use crate::time::Time;
 use crate::wire::{InvType, Inventory};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
 
 /// A requested transaction not delivered in this long may be announced and requested again.
-pub const TX_REQUEST_TIMEOUT_MS: u64 = 60_000;
+pub const TX_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One peer's announcements not yet requested.
 #[derive(Default, Debug)]
@@ -28,7 +30,7 @@ struct Queue {
 #[derive(Default, Debug)]
 pub struct TxFetcher {
     /// Requested hashes: from whom, and when.
-    in_flight: BTreeMap<Hash256, (PeerId, u64)>,
+    in_flight: BTreeMap<Hash256, (PeerId, Time)>,
     peers: BTreeMap<PeerId, Queue>,
 }
 
@@ -63,7 +65,7 @@ impl TxFetcher {
     pub fn requests(
         &mut self,
         peer: PeerId,
-        now: u64,
+        now: Time,
         mut wanted: impl FnMut(&Inventory) -> bool,
     ) -> Vec<Inventory> {
         let mut out = Vec::new();
@@ -113,17 +115,23 @@ impl TxFetcher {
         }
     }
 
-    /// Releases requests older than [`TX_REQUEST_TIMEOUT_MS`] at `now`; returns the peers that
+    /// Releases requests older than [`TX_REQUEST_TIMEOUT`] at `now`; returns the peers that
     /// had some (they have free slots again).
-    pub fn expire(&mut self, now: u64) -> Vec<PeerId> {
+    pub fn expire(&mut self, now: Time) -> Vec<PeerId> {
         let old: Vec<Hash256> = self
             .in_flight
             .iter()
-            .filter(|(_, (_, at))| now.saturating_sub(*at) >= TX_REQUEST_TIMEOUT_MS)
+            .filter(|(_, (_, at))| now.since(*at) >= TX_REQUEST_TIMEOUT)
             .map(|(h, _)| *h)
             .collect();
         let peers: BTreeSet<PeerId> = old.iter().filter_map(|h| self.release(h)).collect();
         peers.into_iter().collect()
+    }
+
+    /// When the oldest request in flight times out, if any is.
+    pub fn next_expiry(&self) -> Option<Time> {
+        let oldest = self.in_flight.values().map(|(_, at)| *at).min()?;
+        Some(oldest + TX_REQUEST_TIMEOUT)
     }
 
     /// Forgets a departed peer: its queue, and its requests (which others may then be asked
@@ -171,13 +179,16 @@ mod tests {
         let mut f = TxFetcher::default();
         let accepted = (0..20_000).filter(|n| f.announce(1, tx(*n))).count();
         assert_eq!(accepted, MAX_PEER_TX_ANNOUNCEMENTS);
-        let first = f.requests(1, 0, |_| true);
+        let first = f.requests(1, Time::EPOCH, |_| true);
         assert_eq!(first.len(), MAX_PEER_TX_IN_FLIGHT);
         assert_eq!(first[0].inv_type, InvType::WITNESS_TX);
-        assert!(f.requests(1, 0, |_| true).is_empty(), "no free slot");
+        assert!(
+            f.requests(1, Time::EPOCH, |_| true).is_empty(),
+            "no free slot"
+        );
         // Each answer frees one slot.
         assert_eq!(f.received(&first[0].hash), Some(1));
-        assert_eq!(f.requests(1, 0, |_| true).len(), 1);
+        assert_eq!(f.requests(1, Time::EPOCH, |_| true).len(), 1);
         assert!(f.memory(1) < 1_000_000, "{}", f.memory(1));
         f.peer_gone(1);
         assert_eq!(f.memory(1), 0);
@@ -189,13 +200,13 @@ mod tests {
         let mut f = TxFetcher::default();
         f.announce(1, tx(7));
         f.announce(2, tx(7));
-        assert_eq!(f.requests(1, 0, |_| true).len(), 1);
-        assert!(f.requests(2, 0, |_| true).is_empty());
+        assert_eq!(f.requests(1, Time::EPOCH, |_| true).len(), 1);
+        assert!(f.requests(2, Time::EPOCH, |_| true).is_empty());
         assert!(!f.not_found(2, &tx(7).hash), "peer 2 was not asked");
         assert!(f.not_found(1, &tx(7).hash));
         // Announced again later, it can be fetched again.
         f.announce(2, tx(7));
-        assert_eq!(f.requests(2, 0, |_| true).len(), 1);
+        assert_eq!(f.requests(2, Time::EPOCH, |_| true).len(), 1);
     }
 
     #[test]
@@ -204,11 +215,16 @@ mod tests {
         for n in 0..10 {
             f.announce(3, tx(n));
         }
-        let got = f.requests(3, 1_000, |i| i.hash != tx(4).hash);
+        let got = f.requests(3, Time::from_millis(1_000), |i| i.hash != tx(4).hash);
         assert_eq!(got.len(), 9);
         assert_eq!(f.queued_from(3), 0);
-        assert!(f.expire(1_000 + TX_REQUEST_TIMEOUT_MS - 1).is_empty());
-        assert_eq!(f.expire(1_000 + TX_REQUEST_TIMEOUT_MS), vec![3]);
+        assert!(f
+            .expire(Time::from_millis(1_000) + TX_REQUEST_TIMEOUT - Duration::from_millis(1))
+            .is_empty());
+        assert_eq!(
+            f.expire(Time::from_millis(1_000) + TX_REQUEST_TIMEOUT),
+            vec![3]
+        );
         assert_eq!(f.in_flight_from(3), 0);
     }
 }

@@ -1,6 +1,7 @@
 //! Addresses: DNS seeds, `addr`/`addrv2` and `getaddr`, our own addresses and when they are
 //! advertised, automatic outbound dialing, and saving the address book.
 
+use super::timers::Timer;
 use super::{Node, Output};
 use crate::chain::ChainStore;
 use crate::net::connmgr;
@@ -10,19 +11,20 @@ use crate::wire::protocol::MAX_ADDR_PER_MSG;
 use crate::wire::{AddrV2Entry, Message, ServiceFlags};
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 /// The address book is saved this often (btcd's `dumpAddressInterval`), and at shutdown.
-pub const ADDR_SAVE_INTERVAL_MS: u64 = 10 * 60_000;
+pub const ADDR_SAVE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 /// A DNS seed that gave nothing (a failed lookup) is asked again after this long, while the
 /// address book still needs addresses.
-pub const SEED_RETRY_MS: u64 = 10 * 60_000;
+pub const SEED_RETRY: Duration = Duration::from_secs(10 * 60);
 /// Our address is advertised again to every peer this often (Core: once a day on average),
 /// besides once to each outbound peer after the handshake (btcd).
-pub const LOCAL_ADVERT_INTERVAL_MS: u64 = 24 * 3600 * 1000;
+pub const LOCAL_ADVERT_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// After the address book yielded fewer candidates than free outbound slots, how long to wait
 /// before searching it again unless new addresses arrive (btcd's connection manager retries
 /// after 5 s).
-pub const OUTBOUND_RETRY_MS: u64 = 5_000;
+pub const OUTBOUND_RETRY: Duration = Duration::from_secs(5);
 
 impl<S: ChainStore> Node<S> {
     /// Asks the driver to look `seed` up, unless seeding is off.
@@ -32,17 +34,9 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
-    /// Asks again the seeds whose retry is due, while the address book needs more.
-    pub(super) fn retry_seeds(&mut self) {
-        let now = self.now;
-        let due: Vec<String> = self
-            .seed_retry
-            .iter()
-            .filter(|(_, at)| **at <= now)
-            .map(|(seed, _)| seed.clone())
-            .collect();
-        for seed in due {
-            self.seed_retry.remove(&seed);
+    /// Asks the network's seed number `index` again if the address book still needs more.
+    pub(super) fn retry_seed(&mut self, index: usize) {
+        if let Some(seed) = self.params.dns_seeds.get(index).cloned() {
             if self.addrs.need_more() {
                 self.resolve_seed(seed);
             }
@@ -55,7 +49,11 @@ impl<S: ChainStore> Node<S> {
         let found: Vec<SocketAddr> = found.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
         let Some(first) = found.first() else {
             log::debug!("DNS seed {seed} gave no addresses; asking again later");
-            self.seed_retry.insert(seed, self.now + SEED_RETRY_MS);
+            // Only the network's own seeds are asked, so only they are asked again.
+            if let Some(index) = self.params.dns_seeds.iter().position(|s| *s == seed) {
+                self.timers
+                    .arm(Timer::SeedRetry(index), self.now + SEED_RETRY);
+            }
             return;
         };
         let entries: Vec<AddrV2Entry> = found
@@ -63,7 +61,7 @@ impl<S: ChainStore> Node<S> {
             .map(|a| {
                 let p = connmgr::peer_addr(a);
                 AddrV2Entry {
-                    time: self.now_secs() as u32,
+                    time: self.now.unix_secs() as u32,
                     services: ServiceFlags::NETWORK,
                     addr: p.addr,
                     port: p.port,
@@ -72,8 +70,8 @@ impl<S: ChainStore> Node<S> {
             .collect();
         // btcd credits the seed's first answer as the source.
         let source = connmgr::peer_addr(first).addr;
-        self.addrs.add(&entries, &source, self.now_secs());
-        self.outbound_retry_at = 0;
+        self.addrs.add(&entries, &source, self.now.unix_secs());
+        self.timers.cancel(Timer::Outbound);
         self.fill_outbound();
     }
 
@@ -98,9 +96,10 @@ impl<S: ChainStore> Node<S> {
         };
         let known = self.addrs.len();
         self.addrs
-            .add(&entries[..admitted], &source, self.now_secs());
+            .add(&entries[..admitted], &source, self.now.unix_secs());
         if self.addrs.len() > known {
-            self.outbound_retry_at = 0;
+            // New addresses end the wait for a dry book.
+            self.timers.cancel(Timer::Outbound);
         }
         self.fill_outbound();
     }
@@ -116,7 +115,7 @@ impl<S: ChainStore> Node<S> {
         }
         p.sent_addrs = true;
         let addrv2 = p.send_addrv2;
-        let mut cache = self.addrs.address_cache(self.now_secs());
+        let mut cache = self.addrs.address_cache(self.now.unix_secs());
         // Our own address first, so a peer that asks learns where to reach us.
         if let Some(own) = self.own_entry(peer) {
             cache.retain(|e| (&e.addr, e.port) != (&own.addr, own.port));
@@ -147,10 +146,10 @@ impl<S: ChainStore> Node<S> {
             })
             .map(|(_, p)| p.addr)
             .collect();
-        let free = target.saturating_sub(outbound.len() + self.connmgr.dialing.len());
-        if free == 0 || self.now < self.outbound_retry_at {
-            // Nothing to pick, or the book ran dry moments ago (this runs on every tick and
-            // after every addr message: keep both cases cheap).
+        let free = target.saturating_sub(outbound.len() + self.connmgr.dialing_count());
+        if free == 0 || self.timers.is_armed(Timer::Outbound) {
+            // Nothing to pick, or the book ran dry moments ago (this runs after every addr
+            // message and dial: keep both cases cheap).
             return;
         }
         let mut connected: BTreeSet<SocketAddr> = self.peers.values().map(|p| p.addr).collect();
@@ -164,10 +163,11 @@ impl<S: ChainStore> Node<S> {
             |ip| banned.is_banned(*ip, now),
             now,
         );
+        self.dialing(&picks);
         if picks.len() < free {
             // As btcd's connection manager, wait before searching a dry book again; new
             // addresses end the wait.
-            self.outbound_retry_at = self.now + OUTBOUND_RETRY_MS;
+            self.timers.arm(Timer::Outbound, self.now + OUTBOUND_RETRY);
         }
         for addr in picks {
             self.outputs.push_back(Output::Connect { addr });
@@ -181,7 +181,7 @@ impl<S: ChainStore> Node<S> {
             .advertised
             .best_for(&connmgr::peer_addr(&p.addr).addr)?;
         Some(AddrV2Entry {
-            time: self.now_secs() as u32,
+            time: self.now.unix_secs() as u32,
             services: self.config.services,
             addr: own.addr.clone(),
             port: own.port,

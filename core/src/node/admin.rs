@@ -2,6 +2,7 @@
 //! `addnode`, `node`, `ping`), manual bans, and the figures `getpeerinfo`, `getnettotals` and
 //! `getnodeaddresses` report.
 
+use super::timers::Timer;
 use super::{Node, Output, Time};
 use crate::chain::ChainStore;
 use crate::net::bans::BanList;
@@ -41,8 +42,7 @@ impl<S: ChainStore> Node<S> {
         }
         if permanent {
             self.config.permanent_peers.push(addr);
-            self.reconnect.insert(addr, self.now);
-            self.dial_due();
+            self.dial_permanent(addr);
         } else {
             self.outputs.push_back(Output::Connect { addr });
         }
@@ -73,7 +73,7 @@ impl<S: ChainStore> Node<S> {
             });
         };
         self.config.permanent_peers.retain(|a| *a != addr);
-        self.reconnect.remove(&addr);
+        self.timers.cancel(Timer::Reconnect(addr));
         let connected: Vec<PeerId> = self
             .permanent
             .iter()
@@ -147,7 +147,7 @@ impl<S: ChainStore> Node<S> {
     }
 
     /// The network side as the RPC handlers read it, at `now`.
-    pub fn net_view(&self, now: Time) -> NetView<'_> {
+    pub(super) fn net_view(&self) -> NetView<'_> {
         NetView {
             peers: &self.peers,
             added: &self.config.permanent_peers,
@@ -155,13 +155,13 @@ impl<S: ChainStore> Node<S> {
             totals: self.totals,
             sync_peer: self.sync.headers_peer,
             bans: &self.banned,
-            now_ms: now,
+            now: self.now,
         }
     }
 
     /// Up to `count` known good IP addresses, a random share as a `getaddr` answer has.
     pub(super) fn node_addresses(&mut self, count: usize) -> Vec<AddrV2Entry> {
-        let mut cache = self.addrs.address_cache(self.now_secs());
+        let mut cache = self.addrs.address_cache(self.now.unix_secs());
         cache.retain(|e| connmgr::to_legacy(e).is_some());
         cache.truncate(count);
         cache

@@ -20,13 +20,15 @@ impl<S: ChainStore> Node<S> {
         block: Block,
     ) -> Result<Placement, ChainError> {
         let hash = block.block_hash();
-        self.sync.block_arrived(&hash, self.now);
+        self.sync.block_arrived(&hash, self.now.as_millis());
         if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
             p.learn(hash);
         }
         // A peer's block is stored as the bytes it sent.
         let raw = from.and(self.raw_block.take());
-        let result = self.chain.process_block_bytes(block, raw, self.now_secs());
+        let result = self
+            .chain
+            .process_block_bytes(block, raw, self.now.unix_secs());
         // A local submitter hears of the block only once it is durable.
         let result = match result {
             Ok(placement) if from.is_none() => self.chain.flush().map(|()| placement),
@@ -99,7 +101,7 @@ impl<S: ChainStore> Node<S> {
                 },
             };
             if let Some(block) = block.as_ref().filter(|_| !pool_untouched) {
-                let now = self.now_secs();
+                let now = self.now.unix_secs();
                 // What the pool reports (removed conflicts, re-added txs) is not relayed.
                 if is_connect {
                     self.mining

@@ -10,9 +10,11 @@ use crate::net::local::LocalSource;
 use crate::rpc::auth::Credentials;
 use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// btcd's default `trickleinterval`.
-pub const DEFAULT_TRICKLE_INTERVAL_MS: u64 = 10_000;
+pub const DEFAULT_TRICKLE_INTERVAL: Duration = Duration::from_secs(10);
+
 /// Node options, with btcd's names and defaults.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
@@ -20,8 +22,8 @@ pub struct NodeConfig {
     pub max_peers: usize,
     /// `banthreshold`: ban score at which a peer is banned (default 100).
     pub ban_threshold: u32,
-    /// `banduration`: how long a ban lasts, ms (default 24 h; btcd's minimum is 1 s).
-    pub ban_duration_ms: u64,
+    /// `banduration`: how long a ban lasts (default 24 h; btcd's minimum is 1 s).
+    pub ban_duration: Duration,
     /// `nobanning`: never ban.
     pub disable_banning: bool,
     /// `whitelist`: networks whose peers' misbehaviour is only logged, never scored (btcd).
@@ -60,9 +62,9 @@ pub struct NodeConfig {
     pub blocks_only: bool,
     /// `nostalldetect`: never drop a peer for stalling block or header download.
     pub no_stall_detect: bool,
-    /// `trickleinterval`: least time between two transaction announcements to a peer, ms
-    /// (btcd: 10 s); announcements wait in the peer's queue until then.
-    pub trickle_interval_ms: u64,
+    /// `trickleinterval`: least time between two transaction announcements to a peer (btcd:
+    /// 10 s); announcements wait in the peer's queue until then.
+    pub trickle_interval: Duration,
     /// Mempool policy (`minrelaytxfee`, `maxorphantx`, ...).
     pub policy: Policy,
     /// `txindex`: keep the transaction index (caught up at start when it lags).
@@ -99,7 +101,7 @@ impl Default for NodeConfig {
         NodeConfig {
             max_peers: 125,
             ban_threshold: DEFAULT_THRESHOLD,
-            ban_duration_ms: 24 * 3600 * 1000,
+            ban_duration: Duration::from_secs(24 * 3600),
             disable_banning: false,
             whitelist: Vec::new(),
             mining_addrs: Vec::new(),
@@ -117,7 +119,7 @@ impl Default for NodeConfig {
             agent_whitelist: Vec::new(),
             blocks_only: false,
             no_stall_detect: false,
-            trickle_interval_ms: DEFAULT_TRICKLE_INTERVAL_MS,
+            trickle_interval: DEFAULT_TRICKLE_INTERVAL,
             policy: Policy::default(),
             tx_index: false,
             max_send_queue: None,

@@ -4,8 +4,7 @@
 use super::{Node, Notification};
 use crate::chain::ChainStore;
 use crate::net::peer::{
-    Direction, DisconnectReason, Handshake, Peer, PeerId, MIN_PEER_PROTOCOL_VERSION,
-    PING_INTERVAL_MS,
+    Direction, DisconnectReason, Handshake, Peer, PeerId, MIN_PEER_PROTOCOL_VERSION, PING_INTERVAL,
 };
 use crate::net::{connmgr, user_agent};
 use crate::params::Network;
@@ -30,7 +29,7 @@ impl<S: ChainStore> Node<S> {
         let nonce = match p.our_nonce {
             Some(n) => n,
             None => {
-                let n = self.rng.next_u64();
+                let n = self.nonces.next_u64();
                 p.our_nonce = Some(n);
                 n
             }
@@ -51,7 +50,7 @@ impl<S: ChainStore> Node<S> {
         let msg = VersionMessage {
             version: PROTOCOL_VERSION as i32,
             services: self.config.services,
-            timestamp: (self.now / 1000) as i64,
+            timestamp: self.now.unix_secs() as i64,
             receiver,
             sender,
             nonce,
@@ -242,7 +241,7 @@ impl<S: ChainStore> Node<S> {
             return;
         };
         p.handshake = Handshake::Ready;
-        p.next_ping = Some(self.now + PING_INTERVAL_MS);
+        p.next_ping = Some(self.now + PING_INTERVAL);
         let (version, direction, addr) = (p.version, p.direction, p.addr);
         if version >= SEND_HEADERS_VERSION {
             self.send(peer, &Message::SendHeaders);
@@ -257,7 +256,8 @@ impl<S: ChainStore> Node<S> {
             if self.is_current() {
                 self.advertise_to(peer);
             }
-            self.addrs.good(&connmgr::peer_addr(&addr), self.now_secs());
+            self.addrs
+                .good(&connmgr::peer_addr(&addr), self.now.unix_secs());
             if self.addrs.need_more() {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.addr_rate.grant_getaddr();

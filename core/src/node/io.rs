@@ -35,11 +35,9 @@ use crate::primitives::{Block, BlockHash, Transaction, Txid};
 use crate::rpc::debug_level::LevelSpec;
 use crate::rpc::ws::ClientId;
 use crate::rpc::{RequestId, Rights};
+use crate::time::Time;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-
-/// Milliseconds since the Unix epoch, as the driver reads them.
-pub type Time = u64;
 
 /// Something that happened, fed to [`Node::handle`](super::Node::handle) (see the module's
 /// driver contract).
@@ -178,7 +176,7 @@ pub enum Notification {
         /// Why.
         reason: RejectReason,
     },
-    /// An address was banned until the given time (ms).
+    /// An address was banned until the given time.
     Banned {
         /// The banned address.
         ip: IpAddr,

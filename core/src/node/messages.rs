@@ -24,10 +24,12 @@ impl<S: ChainStore> Node<S> {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     // A pong with another nonce answers nothing we sent.
                     if let Some((_, sent)) = p.ping.filter(|(n, _)| *n == nonce) {
-                        let rtt = self.now.saturating_sub(sent);
+                        let rtt = self.now.since(sent);
                         p.ping = None;
                         p.ping_rtt = Some(rtt);
                         p.min_ping = Some(p.min_ping.map_or(rtt, |m| m.min(rtt)));
+                        // The next ping may now be due before the deadline armed.
+                        self.arm_peer(peer);
                     }
                 }
             }

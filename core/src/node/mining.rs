@@ -14,6 +14,7 @@
 mod rpc;
 
 use super::{Node, Output, Time};
+use crate::address::Address;
 use crate::chain::{ChainStore, Placement};
 use crate::mempool::estimate::FeeEstimator;
 use crate::mining::{
@@ -21,13 +22,15 @@ use crate::mining::{
     TIME_UPDATE_SECS,
 };
 use crate::primitives::BlockHeader;
+use crate::rng::Rng;
+use std::time::Duration;
 
 /// Most miner threads, whatever `genproclimit` or `setgenerate` ask for: more than any machine
 /// has cores, fewer than would exhaust the process's threads.
 pub const MAX_MINER_THREADS: u32 = 256;
 
 /// The miner's state in the node.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Mining {
     /// Mining is on (`--generate`, `setgenerate true`).
     generate: bool,
@@ -38,7 +41,7 @@ pub(super) struct Mining {
     /// The template being mined and the id of the work made from it.
     template: Option<BlockTemplate>,
     work_id: u64,
-    /// When the current work was handed out (ms); `None` while held back.
+    /// When the current work was handed out; `None` while held back.
     issued_at: Option<Time>,
     /// Transactions the mempool took so far, and how many when the template was made.
     mempool_updates: u64,
@@ -47,6 +50,8 @@ pub(super) struct Mining {
     gbt: Option<Gbt>,
     /// Fee rates of mined mempool transactions, for `estimatefee`.
     pub(super) fees: FeeEstimator,
+    /// Picks which mining address a block pays.
+    rng: Rng,
 }
 
 /// The template getblocktemplate serves and when it was made.
@@ -60,13 +65,27 @@ struct Gbt {
 }
 
 impl Mining {
-    /// Mining state for a node started with `generate` and `threads`.
-    pub(super) fn new(generate: bool, threads: u32) -> Mining {
+    /// Mining state for a node started with `generate` and `threads`, choosing addresses
+    /// with `rng`.
+    pub(super) fn new(generate: bool, threads: u32, rng: Rng) -> Mining {
         Mining {
             generate: generate && threads > 0,
             threads: threads.min(MAX_MINER_THREADS),
-            ..Mining::default()
+            hashes_per_sec: 0.0,
+            template: None,
+            work_id: 0,
+            issued_at: None,
+            mempool_updates: 0,
+            template_updates: 0,
+            gbt: None,
+            fees: FeeEstimator::default(),
+            rng,
         }
+    }
+
+    /// One of `addrs`, chosen at random as btcd does.
+    pub(super) fn pay_to<'a>(&mut self, addrs: &'a [Address]) -> Option<&'a Address> {
+        crate::mining::choose_mining_address(addrs, &mut self.rng)
     }
 
     /// Notes that the mempool took a transaction.
@@ -78,10 +97,10 @@ impl Mining {
     pub(super) fn deadline(&self) -> Option<Time> {
         let template = self.template.as_ref().filter(|_| self.generate)?;
         let refresh = (self.mempool_updates != self.template_updates)
-            .then(|| (template.created + REFRESH_AFTER_SECS + 1) * 1000);
+            .then(|| Time::from_unix_secs(template.created + REFRESH_AFTER_SECS + 1));
         let next = match self.issued_at {
-            Some(at) => at + TIME_UPDATE_SECS * 1000,
-            None => u64::from(template.block.header.time) * 1000,
+            Some(at) => at + Duration::from_secs(TIME_UPDATE_SECS),
+            None => Time::from_unix_secs(u64::from(template.block.header.time)),
         };
         Some(refresh.map_or(next, |r| r.min(next)))
     }
@@ -136,7 +155,7 @@ impl<S: ChainStore> Node<S> {
     pub fn is_current(&self) -> bool {
         let tip = self.chain.tip();
         self.chain.index().best_header().hash == tip.hash
-            && u64::from(tip.header.time) + 24 * 3600 >= self.now_secs()
+            && u64::from(tip.header.time) + 24 * 3600 >= self.now.unix_secs()
     }
 
     /// The getblocktemplate template and when it was made (unix time), as btcd keeps it:
@@ -145,7 +164,7 @@ impl<S: ChainStore> Node<S> {
     /// the mining addresses, or to `OP_TRUE` when there are none (coinbasevalue callers write
     /// their own coinbase).
     pub(crate) fn gbt_template(&mut self) -> (&BlockTemplate, u64) {
-        let now = self.now_secs();
+        let now = self.now.unix_secs();
         let tip = self.chain.tip().hash;
         let updates = self.mining.mempool_updates;
         let fresh = self.mining.gbt.as_ref().is_some_and(|g| {
@@ -186,7 +205,7 @@ impl<S: ChainStore> Node<S> {
         if !self.mining.generate || self.failed {
             return;
         }
-        let now_secs = self.now_secs();
+        let now_secs = self.now.unix_secs();
         let tip = self.chain.tip().hash;
         let changed = self.mining.mempool_updates != self.mining.template_updates;
         let stale = self
@@ -212,7 +231,7 @@ impl<S: ChainStore> Node<S> {
         } else if self
             .mining
             .issued_at
-            .is_some_and(|at| self.now >= at + TIME_UPDATE_SECS * 1000)
+            .is_some_and(|at| self.now >= at + Duration::from_secs(TIME_UPDATE_SECS))
         {
             if let Some(t) = self.mining.template.as_mut() {
                 t.update_time(&self.chain, now_secs);
@@ -229,11 +248,11 @@ impl<S: ChainStore> Node<S> {
         let Some(template) = self.mining.template.as_ref() else {
             return;
         };
-        if u64::from(template.block.header.time) > self.now_secs() {
+        if u64::from(template.block.header.time) > self.now.unix_secs() {
             return;
         }
         self.mining.work_id += 1;
-        let first_extra_nonce = self.rng.next_u64();
+        let first_extra_nonce = self.mining.rng.next_u64();
         match template.miner_work(self.mining.work_id, self.mining.threads, first_extra_nonce) {
             Ok(work) => {
                 self.mining.issued_at = Some(self.now);

@@ -40,8 +40,8 @@
 //! - Bans cover networks as well as addresses, can be set by hand ([`Node::ban`]) and are
 //!   kept in the store across restarts (Core's banlist).
 //! - Our address goes to outbound peers after the handshake (btcd) and to every peer once a
-//!   day ([`LOCAL_ADVERT_INTERVAL_MS`], Core), heads our `getaddr` answers, and is the sender
-//!   of our `version`; a DNS seed whose lookup failed is asked again after [`SEED_RETRY_MS`].
+//!   day ([`LOCAL_ADVERT_INTERVAL`], Core), heads our `getaddr` answers, and is the sender
+//!   of our `version`; a DNS seed whose lookup failed is asked again after [`SEED_RETRY`].
 
 mod addresses;
 mod admin;
@@ -57,19 +57,19 @@ mod peers;
 mod relay;
 mod rpc;
 mod sync;
+mod tick;
 mod timers;
 mod ws;
 
 pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
-pub use addresses::{
-    ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS, OUTBOUND_RETRY_MS, SEED_RETRY_MS,
-};
+pub use crate::time::Time;
+pub use addresses::{ADDR_SAVE_INTERVAL, LOCAL_ADVERT_INTERVAL, OUTBOUND_RETRY, SEED_RETRY};
 pub use blocks::INVALID_BLOCK_BAN_SCORE;
-pub use config::{InitError, NodeConfig, RpcSettings, DEFAULT_TRICKLE_INTERVAL_MS};
+pub use config::{InitError, NodeConfig, RpcSettings, DEFAULT_TRICKLE_INTERVAL};
 pub use handshake::MALFORMED_BAN_SCORE;
-pub use io::{Input, Notification, Output, Time};
+pub use io::{Input, Notification, Output};
 pub use messages::MEMPOOL_BAN_SCORE;
-pub use peers::RECONNECT_DELAY_MS;
+pub use peers::RECONNECT_DELAY;
 pub use relay::{INVALID_TX_BAN_SCORE, UNSOLICITED_REJECT_BAN_SCORE};
 pub use sync::{UNCONNECTING_HEADERS_BAN_SCORE, UNCONNECTING_HEADERS_LIMIT};
 
@@ -78,7 +78,7 @@ use crate::chain::{Chain, ChainStore};
 use crate::mempool::Mempool;
 use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
-use crate::net::connmgr::{peer_addr, ConnManager, DIAL_TIMEOUT_MS};
+use crate::net::connmgr::{peer_addr, ConnManager};
 use crate::net::local::LocalAddrs;
 use crate::net::peer::{Peer, PeerId};
 use crate::net::rolling_bloom::RollingBloom;
@@ -95,8 +95,6 @@ use std::net::{IpAddr, SocketAddr};
 /// Refused transactions remembered (Core's `m_recent_rejects` size and false positive rate).
 const RECENT_REJECTS: u32 = 120_000;
 const RECENT_REJECTS_FP_RATE: f64 = 0.000_001;
-/// Tag of the generator the P2P defences' secret keys come from ("net keys").
-const KEYS_TAG: u64 = 0x6e65_745f_6b65_7973;
 
 /// The whole node.
 pub struct Node<S: ChainStore> {
@@ -104,8 +102,15 @@ pub struct Node<S: ChainStore> {
     config: NodeConfig,
     chain: Chain<S>,
     mempool: Mempool,
-    rng: Rng,
+    /// Version and ping nonces.
+    nonces: Rng,
+    /// What the mempool's acceptance draws (orphan eviction).
+    mempool_rng: Rng,
+    /// Rebroadcast intervals.
+    rebroadcast_rng: Rng,
     now: Time,
+    /// Every deadline: what the next tick runs.
+    timers: timers::Timers,
     peers: BTreeMap<PeerId, Peer>,
     banned: BanList,
     totals: NetTotals,
@@ -119,22 +124,12 @@ pub struct Node<S: ChainStore> {
     rejected_txs: RollingBloom,
     /// Secret key of the network-group hash that inbound eviction protects by.
     eviction_key: u32,
-    /// Permanent peers not connected, with when to dial them.
-    reconnect: BTreeMap<SocketAddr, Time>,
     /// Peers connected to a permanent address.
     permanent: BTreeMap<PeerId, SocketAddr>,
     /// Our own addresses, learnt from connections to ourselves.
     local_addrs: BTreeSet<SocketAddr>,
     /// Our addresses as peers should dial them, advertised to those that can reach them.
     advertised: LocalAddrs,
-    /// When our addresses are next advertised to every peer.
-    next_local_advert: Time,
-    /// DNS seeds whose lookup gave nothing, with when to ask them again.
-    seed_retry: BTreeMap<String, Time>,
-    next_stall_check: Option<Time>,
-    next_addr_save: Time,
-    /// No outbound search before this (the book ran dry; see [`OUTBOUND_RETRY_MS`]).
-    outbound_retry_at: Time,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
     /// RPC requests in progress.
@@ -165,17 +160,15 @@ impl<S: ChainStore> Node<S> {
         if config.tx_index {
             chain.enable_tx_index().map_err(InitError::Chain)?;
         }
-        let reconnect = config.permanent_peers.iter().map(|a| (*a, now)).collect();
         let mut advertised = LocalAddrs::default();
         if config.listening {
             for (addr, source) in &config.local_addrs {
                 advertised.add(peer_addr(addr), *source);
             }
         }
-        let mut rng = Rng::new(seed);
-        let addrs_rng = rng.fork();
-        // Keys for the P2P defences, from their own generator so the main sequence is unchanged.
-        let mut keys = Rng::new(seed ^ KEYS_TAG);
+        // Each component draws from its own stream of the seed.
+        let addrs_rng = Rng::stream(seed, "addrs");
+        let mut keys = Rng::stream(seed, "keys");
         let banned = match chain.store().bans().map_err(InitError::Bans)? {
             None => BanList::default(),
             // As the address book: a damaged list costs only the bans.
@@ -194,7 +187,7 @@ impl<S: ChainStore> Node<S> {
         };
         let info = NodeInfo {
             version: version(),
-            start_time: now / 1000,
+            start_time: now.unix_secs(),
             proxy: config.rpc.proxy.clone(),
             log_subsystems: config.rpc.log_subsystems.clone(),
         };
@@ -205,11 +198,18 @@ impl<S: ChainStore> Node<S> {
             ws: ws::WsClients::new(Hub::new(params.clone()), Rng::stream(seed, "ws")),
             params,
             mempool: Mempool::new(config.policy),
-            mining: mining::Mining::new(config.generate, config.gen_proc_limit),
+            mining: mining::Mining::new(
+                config.generate,
+                config.gen_proc_limit,
+                Rng::stream(seed, "mining"),
+            ),
             config,
             chain,
-            rng,
+            nonces: Rng::stream(seed, "nonces"),
+            mempool_rng: Rng::stream(seed, "mempool"),
+            rebroadcast_rng: Rng::stream(seed, "rebroadcast"),
             now,
+            timers: timers::Timers::default(),
             peers: BTreeMap::new(),
             banned,
             totals: NetTotals::default(),
@@ -223,15 +223,9 @@ impl<S: ChainStore> Node<S> {
                 keys.next_u64() as u32,
             ),
             eviction_key: keys.next_u64() as u32,
-            reconnect,
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
             advertised,
-            next_local_advert: now + LOCAL_ADVERT_INTERVAL_MS,
-            seed_retry: BTreeMap::new(),
-            next_stall_check: None,
-            next_addr_save: now + ADDR_SAVE_INTERVAL_MS,
-            outbound_retry_at: 0,
             outputs: VecDeque::new(),
             failed: false,
             raw_block: None,
@@ -242,7 +236,10 @@ impl<S: ChainStore> Node<S> {
     }
 
     fn started(mut self) -> Self {
-        self.dial_due();
+        for addr in self.config.permanent_peers.clone() {
+            self.dial_permanent(addr);
+        }
+        self.arm_periodic_timers();
         if self.addrs.is_empty() {
             for seed in self.params.dns_seeds.clone() {
                 self.resolve_seed(seed);
@@ -268,7 +265,7 @@ impl<S: ChainStore> Node<S> {
 
     /// One of the configured mining addresses, chosen at random as btcd does.
     fn mining_address(&mut self) -> Option<Address> {
-        crate::mining::choose_mining_address(&self.config.mining_addrs, &mut self.rng).cloned()
+        self.mining.pay_to(&self.config.mining_addrs).cloned()
     }
 
     /// The mempool.
@@ -299,9 +296,9 @@ impl<S: ChainStore> Node<S> {
                 direction,
             } => self.on_connected(peer, addr, direction),
             Input::ConnectFailed { addr } => {
-                self.connmgr.dialing.remove(&addr);
+                self.dial_ended(&addr);
                 if self.config.permanent_peers.contains(&addr) {
-                    self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+                    self.schedule_reconnect(addr);
                 }
                 self.fill_outbound();
             }
@@ -332,7 +329,7 @@ impl<S: ChainStore> Node<S> {
             }
             Input::WsOpened { client, rights } => self.on_ws_opened(client, rights),
             Input::WsMessage { client, text } => self.on_ws_message(client, &text),
-            Input::WsClosed { client } => self.ws.remove(client),
+            Input::WsClosed { client } => self.ws_closed(client),
             Input::Tick => self.on_tick(),
         }
         self.request_blocks();
@@ -345,37 +342,20 @@ impl<S: ChainStore> Node<S> {
     /// submissions) is followed by draining this, so the miner's work is renewed here once
     /// everything else is out.
     pub fn poll_output(&mut self) -> Option<Output> {
-        if self.outputs.is_empty() {
+        if self.outputs.is_empty() && !self.failed {
             self.update_mining();
+            self.timers
+                .set(timers::Timer::Mining, self.mining.deadline());
         }
         self.outputs.pop_front()
     }
 
-    /// When the node next needs [`Input::Tick`].
+    /// When the node next needs [`Input::Tick`]: its earliest deadline.
     pub fn poll_timeout(&self) -> Option<Time> {
-        if self.failed {
-            return None;
+        match self.failed {
+            true => None,
+            false => self.timers.next(),
         }
-        let peers = self.peers.values().map(Peer::deadline);
-        let reconnects = self.reconnect.values().copied();
-        let dials = self.connmgr.dialing.values().map(|t| t + DIAL_TIMEOUT_MS);
-        let rebroadcast = self.mempool.rebroadcast.deadline().map(|secs| secs * 1000);
-        let seeds = self.seed_retry.values().copied();
-        peers
-            .chain([self.next_addr_save, self.next_local_advert])
-            .chain(seeds)
-            .chain(reconnects)
-            .chain(dials)
-            .chain(self.next_stall_check)
-            .chain(rebroadcast)
-            .chain(self.mining.deadline())
-            .chain(self.ws.deadline())
-            .chain(self.rpc.has_jobs().then_some(self.now))
-            .min()
-    }
-
-    fn now_secs(&self) -> u64 {
-        self.now / 1000
     }
 
     /// Saves what must outlive the process (the address book, the chain state) and gives the

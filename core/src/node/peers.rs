@@ -1,6 +1,7 @@
 //! Connections coming and going: admission (limits, bans, inbound eviction), forgetting a
 //! peer, its ban score, saving the ban list, and pings.
 
+use super::timers::Timer;
 use super::{Node, Notification};
 use crate::chain::ChainStore;
 use crate::net::banscore::{verdict, Verdict};
@@ -8,14 +9,15 @@ use crate::net::connmgr;
 use crate::net::eviction;
 use crate::net::group::group_key;
 use crate::net::ipnet::IpNet;
-use crate::net::peer::{Direction, DisconnectReason, Peer, PeerId, PING_INTERVAL_MS};
+use crate::net::peer::{Direction, DisconnectReason, Peer, PeerId, PING_INTERVAL};
 use crate::primitives::murmur3::murmur3;
 use crate::wire::Message;
 use crate::wire::ServiceFlags;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Delay before reconnecting to a permanent peer (btcd's connmgr retry base).
-pub const RECONNECT_DELAY_MS: u64 = 5_000;
+pub const RECONNECT_DELAY: Duration = Duration::from_secs(5);
 
 impl<S: ChainStore> Node<S> {
     /// The peers that completed the handshake.
@@ -51,14 +53,15 @@ impl<S: ChainStore> Node<S> {
             }
         }
         if direction == Direction::Outbound {
-            self.reconnect.remove(&addr);
-            self.connmgr.dialing.remove(&addr);
+            self.timers.cancel(Timer::Reconnect(addr));
+            self.dial_ended(&addr);
             if self.config.permanent_peers.contains(&addr) {
                 self.permanent.insert(peer, addr);
             }
         }
         // Registered first so that `disconnect` reports it.
         self.peers.insert(peer, p);
+        self.arm_peer(peer);
         if banned {
             return self.disconnect(peer, DisconnectReason::AddressBanned);
         }
@@ -86,10 +89,12 @@ impl<S: ChainStore> Node<S> {
             })
             .map(|(id, p)| eviction::Candidate {
                 id: *id,
-                connected_at: p.connected_at,
-                min_ping: p.min_ping,
-                last_block_at: p.last_block_at,
-                last_tx_at: p.last_tx_at,
+                connected_at: p.connected_at.as_millis(),
+                min_ping: p
+                    .min_ping
+                    .map(|d| d.as_millis().try_into().unwrap_or(u64::MAX)),
+                last_block_at: p.last_block_at.as_millis(),
+                last_tx_at: p.last_tx_at.as_millis(),
                 relays_txs: p.relays_txs(),
                 full_node: p
                     .remote
@@ -108,10 +113,12 @@ impl<S: ChainStore> Node<S> {
         if self.peers.remove(&peer).is_none() {
             return;
         }
+        self.timers.cancel(Timer::Peer(peer));
+        self.timers.cancel(Timer::Trickle(peer));
         self.sync.peer_gone(peer);
         self.tx_fetch.peer_gone(peer);
         if let Some(addr) = self.permanent.remove(&peer) {
-            self.reconnect.insert(addr, self.now + RECONNECT_DELAY_MS);
+            self.schedule_reconnect(addr);
         }
         self.start_headers_sync();
         self.fill_outbound();
@@ -128,7 +135,7 @@ impl<S: ChainStore> Node<S> {
         if self.config.disable_banning {
             return;
         }
-        let now_secs = self.now_secs();
+        let now_secs = self.now.unix_secs();
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -142,7 +149,7 @@ impl<S: ChainStore> Node<S> {
             Verdict::Fine => {}
             Verdict::Warn => log::warn!("misbehaving peer {peer}: {reason} -- ban score {score}"),
             Verdict::Ban => {
-                let until = self.now.saturating_add(self.config.ban_duration_ms);
+                let until = self.now + self.config.ban_duration;
                 self.banned.ban(IpNet::host(ip.to_canonical()), until);
                 self.save_bans();
                 self.notify(Notification::Banned { ip, until });
@@ -164,12 +171,12 @@ impl<S: ChainStore> Node<S> {
     }
 
     pub(super) fn ping(&mut self, peer: PeerId) {
-        let nonce = self.rng.next_u64();
+        let nonce = self.nonces.next_u64();
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
         p.ping = Some((nonce, self.now));
-        p.next_ping = Some(self.now + PING_INTERVAL_MS);
+        p.next_ping = Some(self.now + PING_INTERVAL);
         self.send(peer, &Message::Ping(nonce));
     }
 }

@@ -2,6 +2,7 @@
 //! announced to the peers that want them; which announced transactions to request, and the
 //! ban score for refused ones.
 
+use super::timers::Timer;
 use super::{Node, Notification};
 use crate::chain::ChainStore;
 use crate::mempool::{Accepted, RejectReason};
@@ -21,13 +22,14 @@ pub const UNSOLICITED_REJECT_BAN_SCORE: u32 = 2;
 impl<S: ChainStore> Node<S> {
     pub(super) fn submit_tx(&mut self, tx: Transaction) -> Result<Accepted, RejectReason> {
         let txid = tx.txid();
-        let random = self.rng.next_u64();
+        let random = self.mempool_rng.next_u64();
         let result = self
             .mempool
-            .accept(tx, &self.chain, self.now_secs(), random);
+            .accept(tx, &self.chain, self.now.unix_secs(), random);
         match &result {
             Ok(Accepted::Added(ids)) => {
-                self.mempool.rebroadcast.add(txid, self.now_secs());
+                self.mempool.rebroadcast.add(txid, self.now.unix_secs());
+                self.arm_rebroadcast();
                 self.relay_txs(None, ids.clone());
             }
             Ok(Accepted::Orphan(_)) => {}
@@ -50,10 +52,10 @@ impl<S: ChainStore> Node<S> {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.learn(txid);
         }
-        let random = self.rng.next_u64();
+        let random = self.mempool_rng.next_u64();
         match self
             .mempool
-            .accept(tx, &self.chain, self.now_secs(), random)
+            .accept(tx, &self.chain, self.now.unix_secs(), random)
         {
             Ok(Accepted::Added(ids)) => {
                 if let Some(p) = self.peers.get_mut(&peer) {
@@ -111,6 +113,8 @@ impl<S: ChainStore> Node<S> {
             !have && !rejected.contains(&item.hash.0)
         });
         if !want.is_empty() {
+            self.timers
+                .set(Timer::TxRequests, self.tx_fetch.next_expiry());
             self.send(peer, &Message::GetData(want));
         }
     }
@@ -169,22 +173,20 @@ impl<S: ChainStore> Node<S> {
     }
 
     /// Sends `peer` its queued transaction announcements when `trickleinterval` has passed
-    /// since the last ones, else arms the peer's trickle deadline for then.
+    /// since the last ones, else arms the peer's trickle timer for then.
     pub(super) fn trickle(&mut self, peer: PeerId) {
-        let (now, interval) = (self.now, self.config.trickle_interval_ms);
+        let (now, interval) = (self.now, self.config.trickle_interval);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
         if p.tx_inv_queue.is_empty() {
-            p.trickle_due = None;
-            return;
+            return self.timers.cancel(Timer::Trickle(peer));
         }
         let due = p.last_tx_inv.map_or(now, |last| last + interval);
         if due > now {
-            p.trickle_due = Some(due);
-            return;
+            return self.timers.arm(Timer::Trickle(peer), due);
         }
-        p.trickle_due = None;
+        self.timers.cancel(Timer::Trickle(peer));
         p.last_tx_inv = Some(now);
         let queued = std::mem::take(&mut p.tx_inv_queue);
         for inv in queued.chunks(MAX_INV_PER_MSG) {

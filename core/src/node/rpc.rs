@@ -5,6 +5,7 @@
 //! their batch waits for them (btcd answers a batch's requests one after another), and the
 //! body is answered when its last request is.
 
+use super::timers::Timer;
 use super::{Node, Output};
 use crate::chain::{ChainError, ChainStore, Placement};
 use crate::mempool::{Accepted, RejectReason};
@@ -180,6 +181,7 @@ impl<S: ChainStore> Node<S> {
                         (pending.replies.len() - 1, req.version, id)
                     });
                     self.rpc.jobs.push_back(Job { body, reply, work });
+                    self.timers.arm(Timer::RpcJobs, self.now);
                     self.rpc.pending.insert(body, pending);
                     return;
                 }
@@ -235,7 +237,7 @@ impl<S: ChainStore> Node<S> {
             chain: &self.chain,
             mempool: &self.mempool,
             info: &self.rpc.info,
-            net: self.net_view(self.now),
+            net: self.net_view(),
             miner: MinerView {
                 generating: self.is_generating(),
                 threads: self.generate_threads(),
@@ -244,7 +246,7 @@ impl<S: ChainStore> Node<S> {
                 can_pay: !self.config.mining_addrs.is_empty(),
                 fees: &self.mining.fees,
             },
-            now: self.now_secs(),
+            now: self.now.unix_secs(),
             transport,
         }
     }
@@ -397,6 +399,9 @@ impl<S: ChainStore> Node<S> {
                 None => self.rpc.jobs.push_back(job),
             }
         }
+        if self.rpc.has_jobs() {
+            self.timers.arm(Timer::RpcJobs, self.now);
+        }
     }
 
     /// Mines one block of a `generate` call on the tip, paying to one of the configured
@@ -414,7 +419,7 @@ impl<S: ChainStore> Node<S> {
             self.mempool.entries(),
             &pay_to,
             self.config.block_max_weight,
-            self.now_secs(),
+            self.now.unix_secs(),
         );
         let mut job = match template.job(hashes.len() as u64) {
             Ok(job) => job,

@@ -60,7 +60,7 @@ impl<S: ChainStore> Node<S> {
             _ => best.header.prev_blockhash,
         };
         let locator = syncmgr::locator(index, &from);
-        self.sync.asked_headers(peer, self.now);
+        self.sync.asked_headers(peer, self.now.as_millis());
         self.send(
             peer,
             &Message::GetHeaders(BlockLocatorMessage {
@@ -103,7 +103,7 @@ impl<S: ChainStore> Node<S> {
                 p.unconnecting_headers = 0;
             }
         }
-        if let Err(e) = self.chain.process_headers(&headers, self.now_secs()) {
+        if let Err(e) = self.chain.process_headers(&headers, self.now.unix_secs()) {
             return match e {
                 ChainError::Rule(r) => {
                     let reason = r.to_string();
@@ -190,7 +190,10 @@ impl<S: ChainStore> Node<S> {
             if self.sync.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
                 continue;
             }
-            let hashes = self.sync.downloader.assign(peer, height, self.now);
+            let hashes = self
+                .sync
+                .downloader
+                .assign(peer, height, self.now.as_millis());
             if !hashes.is_empty() {
                 let inv = hashes
                     .into_iter()

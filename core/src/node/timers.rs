@@ -1,104 +1,140 @@
-//! What [`Input::Tick`](super::Input::Tick) runs: peer deadlines and pings, the stall check,
-//! request expiry, rebroadcasts, dialing, the periodic address book save and chain-state
-//! flush.
+//! The node's deadlines as one ordered table: each has an identity ([`Timer`]), arming one
+//! again replaces its time, [`Node::poll_timeout`](super::Node::poll_timeout) is the earliest,
+//! and a tick runs only the timers that are due (quinn-proto's timer table; DESIGN.md's
+//! "timers have identity").
 
-use super::addresses::{ADDR_SAVE_INTERVAL_MS, LOCAL_ADVERT_INTERVAL_MS};
-use super::peers::RECONNECT_DELAY_MS;
-use super::{Node, Output};
-use crate::chain::ChainStore;
-use crate::net::peer::{DisconnectReason, PeerId};
-use crate::net::syncmgr::STALL_CHECK_MS;
+use crate::net::peer::PeerId;
+use crate::rpc::ws::ClientId;
+use crate::time::Time;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
-impl<S: ChainStore> Node<S> {
-    pub(super) fn on_tick(&mut self) {
-        let now = self.now;
-        let due: Vec<(PeerId, Option<DisconnectReason>, bool)> = self
-            .peers
-            .iter()
-            .map(|(id, p)| {
-                let ping_due = p.ping.is_none() && p.next_ping.is_some_and(|t| t <= now);
-                (*id, p.expired(now), ping_due)
-            })
-            .collect();
-        for (peer, expired, ping_due) in due {
-            if let Some(reason) = expired {
-                self.disconnect(peer, reason);
-            } else if ping_due {
-                self.ping(peer);
+/// A named deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Timer {
+    /// A peer's next deadline: handshake, idle, pong or the next ping.
+    Peer(PeerId),
+    /// Look for peers stalling the block download.
+    StallCheck,
+    /// Forget transaction requests that were not delivered in time.
+    TxRequests,
+    /// Expire orphan transactions.
+    Orphans,
+    /// Announce the local transactions not yet mined again.
+    Rebroadcast,
+    /// Dial a permanent peer.
+    Reconnect(SocketAddr),
+    /// A dial got no answer in time.
+    Dial(SocketAddr),
+    /// Try again to fill free outbound slots.
+    Outbound,
+    /// Save the address book.
+    AddrSave,
+    /// Advertise our addresses to every peer again.
+    LocalAdvert,
+    /// Ask the network's DNS seed with this index again (its last lookup gave nothing).
+    SeedRetry(usize),
+    /// Send a peer its queued transaction announcements (`trickleinterval`).
+    Trickle(PeerId),
+    /// The miner's work may need renewing (a fresh timestamp, a held-back template).
+    Mining,
+    /// A WebSocket client without credentials ran out of time to authenticate.
+    WsAuth(ClientId),
+    /// Work a step on the parked RPC calls.
+    RpcJobs,
+}
+
+/// Armed timers, by identity and by time.
+#[derive(Debug, Default)]
+pub(super) struct Timers {
+    by_timer: BTreeMap<Timer, Time>,
+    by_time: BTreeSet<(Time, Timer)>,
+}
+
+impl Timers {
+    /// Arms `timer` for `at`, replacing its earlier time if armed.
+    pub(super) fn arm(&mut self, timer: Timer, at: Time) {
+        if let Some(old) = self.by_timer.insert(timer, at) {
+            self.by_time.remove(&(old, timer));
+        }
+        self.by_time.insert((at, timer));
+    }
+
+    /// Arms `timer` for `at` unless it is armed already (for an earlier or later time).
+    pub(super) fn arm_once(&mut self, timer: Timer, at: Time) {
+        if !self.by_timer.contains_key(&timer) {
+            self.arm(timer, at);
+        }
+    }
+
+    /// Arms `timer` for `at`, or disarms it when `at` is `None`.
+    pub(super) fn set(&mut self, timer: Timer, at: Option<Time>) {
+        match at {
+            Some(at) => self.arm(timer, at),
+            None => self.cancel(timer),
+        }
+    }
+
+    /// Disarms `timer`.
+    pub(super) fn cancel(&mut self, timer: Timer) {
+        if let Some(at) = self.by_timer.remove(&timer) {
+            self.by_time.remove(&(at, timer));
+        }
+    }
+
+    /// True when `timer` is armed.
+    pub(super) fn is_armed(&self, timer: Timer) -> bool {
+        self.by_timer.contains_key(&timer)
+    }
+
+    /// When the earliest timer falls due.
+    pub(super) fn next(&self) -> Option<Time> {
+        self.by_time.first().map(|(at, _)| *at)
+    }
+
+    /// Disarms and returns every timer due at `now`, earliest first. Timers armed again while
+    /// these run wait for the next tick, even when due at once.
+    pub(super) fn take_due(&mut self, now: Time) -> Vec<Timer> {
+        let mut due = Vec::new();
+        while let Some(&(at, timer)) = self.by_time.first() {
+            if at > now {
+                break;
             }
+            self.by_time.pop_first();
+            self.by_timer.remove(&timer);
+            due.push(timer);
         }
-        let trickles: Vec<PeerId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.trickle_due.is_some_and(|t| t <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for peer in trickles {
-            self.trickle(peer);
-        }
-        if self.next_stall_check.is_some_and(|t| t <= now) {
-            self.next_stall_check = None;
-            for peer in self.sync.stalled(now) {
-                self.disconnect(peer, DisconnectReason::Stalled);
-            }
-        }
-        self.expire_tx_requests();
-        self.mempool.expire_orphans(self.now_secs());
-        let random = self.rng.next_u64();
-        let due = self.mempool.rebroadcast.due(self.now_secs(), random);
-        if !due.is_empty() {
-            self.announce_txs(None, &due, true);
-        }
-        self.connmgr.expire(now);
-        self.retry_seeds();
-        if self.next_local_advert <= now {
-            self.next_local_advert = now + LOCAL_ADVERT_INTERVAL_MS;
-            self.advertise_to_all();
-        }
-        self.dial_due();
-        self.fill_outbound();
-        self.expire_ws_clients();
-        self.step_jobs();
-        if self.next_addr_save <= now {
-            self.next_addr_save = now + ADDR_SAVE_INTERVAL_MS;
-            self.save_addr_book();
-        }
-        // Ticks come at least every address-save interval, well within the flush interval.
-        if let Err(e) = self.chain.maybe_flush(self.now_secs()) {
-            self.fail(&e.to_string());
-        }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: u64) -> Time {
+        Time::from_millis(ms)
     }
 
-    pub(super) fn dial_due(&mut self) {
-        let due: Vec<SocketAddr> = self
-            .reconnect
-            .iter()
-            .filter(|(_, t)| **t <= self.now)
-            .map(|(a, _)| *a)
-            .collect();
-        for addr in due {
-            // Re-armed in case the attempt fails silently; a connection clears it.
-            self.reconnect
-                .insert(addr, self.now + RECONNECT_DELAY_MS * 6);
-            self.outputs.push_back(Output::Connect { addr });
-        }
-    }
-
-    pub(super) fn arm_stall_check(&mut self) {
-        // `nostalldetect`: the check never runs, so no peer is dropped for stalling.
-        if self.config.no_stall_detect {
-            return;
-        }
-        if self.next_stall_check.is_none() && self.sync.busy() {
-            self.next_stall_check = Some(self.now + STALL_CHECK_MS);
-        }
-    }
-
-    /// Releases transaction requests that went unanswered; their peers get free slots.
-    fn expire_tx_requests(&mut self) {
-        for peer in self.tx_fetch.expire(self.now) {
-            self.request_txs(peer);
-        }
+    #[test]
+    fn the_earliest_is_next_rearming_replaces_and_only_due_timers_are_taken() {
+        let mut timers = Timers::default();
+        assert_eq!(timers.next(), None);
+        timers.arm(Timer::AddrSave, t(50));
+        timers.arm(Timer::Peer(1), t(10));
+        timers.arm(Timer::Peer(2), t(20));
+        assert_eq!(timers.next(), Some(t(10)));
+        timers.arm(Timer::Peer(1), t(30));
+        assert_eq!(timers.next(), Some(t(20)), "re-arming replaces");
+        timers.arm_once(Timer::Peer(2), t(5));
+        assert!(timers.is_armed(Timer::Peer(2)) && !timers.is_armed(Timer::Orphans));
+        assert_eq!(timers.next(), Some(t(20)), "arm_once keeps an armed time");
+        timers.set(Timer::Peer(2), None);
+        assert_eq!(timers.take_due(t(29)), []);
+        assert_eq!(timers.take_due(t(50)), [Timer::Peer(1), Timer::AddrSave]);
+        assert_eq!(timers.next(), None);
+        timers.arm(Timer::RpcJobs, t(50));
+        timers.cancel(Timer::RpcJobs);
+        assert_eq!(timers.take_due(t(100)), []);
     }
 }

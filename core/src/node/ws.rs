@@ -3,11 +3,12 @@
 //! events produce for them, emitted as [`Output::Ws`] in the order the events happened.
 //!
 //! A client whose upgrade request carried no credentials must open with btcd's
-//! `authenticate` within [`AUTH_TIMEOUT_MS`]; anything else, or wrong credentials, closes it
+//! `authenticate` within [`AUTH_TIMEOUT`]; anything else, or wrong credentials, closes it
 //! ([`Output::WsClose`]).
 
 use super::rpc::Origin;
-use super::{Node, Output, Time};
+use super::timers::Timer;
+use super::{Node, Output};
 use crate::address::Payload;
 use crate::chain::ChainStore;
 use crate::primitives::{Block, BlockHeader, OutPoint, Transaction};
@@ -18,9 +19,10 @@ use crate::rpc::ws::{ClientId, Hub, Outgoing, Subscriptions};
 use crate::rpc::{Rights, Transport};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// How long a client without credentials has to authenticate (the RPC read timeout).
-pub const AUTH_TIMEOUT_MS: u64 = 10_000;
+pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The connected WebSocket clients.
 pub(super) struct WsClients {
@@ -37,8 +39,6 @@ struct Client {
     rights: Option<Rights>,
     /// btcd's random session id.
     session_id: u64,
-    /// When an unauthenticated client is closed.
-    deadline: Time,
 }
 
 impl WsClients {
@@ -90,15 +90,6 @@ impl WsClients {
         self.hub.remove_client(client);
     }
 
-    /// When the first unauthenticated client runs out of time.
-    pub(super) fn deadline(&self) -> Option<Time> {
-        self.clients
-            .values()
-            .filter(|c| c.rights.is_none())
-            .map(|c| c.deadline)
-            .min()
-    }
-
     /// Whether a block change would be told to anyone (so its block need not be read).
     pub(super) fn wants_blocks(&self) -> bool {
         self.hub.wants_blocks()
@@ -109,17 +100,14 @@ impl<S: ChainStore> Node<S> {
     /// A client connected, authenticated already when `rights` is given.
     pub(super) fn on_ws_opened(&mut self, client: ClientId, rights: Option<Rights>) {
         let session_id = self.ws.rng.next_u64();
-        let deadline = self.now + AUTH_TIMEOUT_MS;
-        self.ws.clients.insert(
-            client,
-            Client {
-                rights,
-                session_id,
-                deadline,
-            },
-        );
-        if rights.is_some() {
-            self.ws.hub.add_client(client);
+        self.ws
+            .clients
+            .insert(client, Client { rights, session_id });
+        match rights {
+            Some(_) => self.ws.hub.add_client(client),
+            None => self
+                .timers
+                .arm(Timer::WsAuth(client), self.now + AUTH_TIMEOUT),
         }
     }
 
@@ -158,6 +146,7 @@ impl<S: ChainStore> Node<S> {
         if let Some(c) = self.ws.clients.get_mut(&client) {
             c.rights = Some(rights);
         }
+        self.timers.cancel(Timer::WsAuth(client));
         self.ws.hub.add_client(client);
         self.outputs.push_back(Output::WsAuthenticated { client });
         if let Some(id) = req.id {
@@ -173,21 +162,24 @@ impl<S: ChainStore> Node<S> {
 
     /// Closes a client and forgets it.
     fn ws_close(&mut self, client: ClientId) {
-        self.ws.remove(client);
+        self.ws_closed(client);
         self.outputs.push_back(Output::WsClose { client });
     }
 
-    /// Closes the unauthenticated clients whose time ran out.
-    pub(super) fn expire_ws_clients(&mut self) {
-        let now = self.now;
-        let late: Vec<ClientId> = self
+    /// Forgets a client that left or was closed.
+    pub(super) fn ws_closed(&mut self, client: ClientId) {
+        self.ws.remove(client);
+        self.timers.cancel(Timer::WsAuth(client));
+    }
+
+    /// Closes a client still unauthenticated when its time ran out.
+    pub(super) fn ws_auth_expired(&mut self, client: ClientId) {
+        if self
             .ws
             .clients
-            .iter()
-            .filter(|(_, c)| c.rights.is_none() && c.deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for client in late {
+            .get(&client)
+            .is_some_and(|c| c.rights.is_none())
+        {
             log::debug!("WebSocket client {client} did not authenticate in time");
             self.ws_close(client);
         }

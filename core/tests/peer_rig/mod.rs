@@ -12,9 +12,15 @@ use rbtcd_core::wire::{
     encode_message, Decoder, Message, NetAddress, ServiceFlags, VersionMessage,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
-/// The rig's start time: regtest genesis plus a day, ms.
-pub const T0: Time = (1_296_688_602 + 86_400) * 1000;
+/// The rig's start time: regtest genesis plus a day.
+pub const T0: Time = Time::from_unix_secs(1_296_688_602 + 86_400);
+
+/// `n` milliseconds.
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
 
 /// Peer address `n` (10.1.0.n).
 pub fn addr(n: u8) -> SocketAddr {
@@ -38,7 +44,7 @@ pub fn version(nonce: u64, v: i32, services: ServiceFlags) -> VersionMessage {
     VersionMessage {
         version: v,
         services,
-        timestamp: (T0 / 1000) as i64,
+        timestamp: T0.unix_secs() as i64,
         receiver: NetAddress::new(addr(200), ServiceFlags::NONE),
         sender: NetAddress {
             services,

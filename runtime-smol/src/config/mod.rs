@@ -7,6 +7,7 @@ pub(crate) mod node;
 mod options;
 pub(crate) mod refused;
 
+pub(crate) use options::split_values_indexed;
 pub use options::Options;
 
 use crate::p2p::dialer::Dialer;
@@ -16,7 +17,7 @@ pub use rbtcd_core::net::ipnet::IpNet;
 use rbtcd_core::chain::assume_valid::AssumeValid;
 use rbtcd_core::chain::coins::DEFAULT_CACHE_MIB;
 use rbtcd_core::net::user_agent::{user_agent, UserAgentError};
-use rbtcd_core::node::DEFAULT_TRICKLE_INTERVAL_MS;
+use rbtcd_core::node::DEFAULT_TRICKLE_INTERVAL;
 use rbtcd_core::params::{Checkpoint, Network, Params};
 use rbtcd_core::script::sigcache::DEFAULT_SIG_CACHE_ENTRIES;
 use std::fmt;
@@ -319,6 +320,22 @@ pub fn default_home() -> PathBuf {
         .join(".rbtcd")
 }
 
+/// The options a config file sets, or `None` when it does not exist (btcd carries on without
+/// one). The daemon and `rbtcctl` both read config files through this.
+pub(crate) fn read_config_file(path: &Path) -> Result<Option<Options>, ConfigError> {
+    let file_err = |reason: String| ConfigError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(file_err(e.to_string())),
+    };
+    let args = ini::to_args(&text).map_err(file_err)?;
+    Options::parse(&args).map(Some).map_err(file_err)
+}
+
 /// Loads the configuration from `args` (without the program name) with `home` as the default
 /// home directory. Like btcd, the default config file is created with random RPC credentials
 /// when missing, except on the private networks (regtest, simnet, signet).
@@ -343,24 +360,9 @@ pub fn load(args: &[String], home: &Path) -> Result<Startup, ConfigError> {
         if !file_path.exists() && cli.configfile.is_none() {
             write_default_config(&file_path)?;
         }
-        match std::fs::read_to_string(&file_path) {
-            Ok(text) => {
-                let file_err = |reason: String| ConfigError::File {
-                    path: file_path.clone(),
-                    reason,
-                };
-                let args = ini::to_args(&text).map_err(file_err)?;
-                file_opts = Options::parse(&args).map_err(file_err)?;
-                config_file = Some(file_path.clone());
-            }
-            // btcd carries on without a config file that does not exist.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(ConfigError::File {
-                    path: file_path,
-                    reason: e.to_string(),
-                })
-            }
+        if let Some(opts) = read_config_file(&file_path)? {
+            file_opts = opts;
+            config_file = Some(file_path.clone());
         }
     }
     let mut opts = cli.over(file_opts);
@@ -378,19 +380,26 @@ pub fn load(args: &[String], home: &Path) -> Result<Startup, ConfigError> {
     resolve(opts, home, config_file).map(|c| Startup::Run(Box::new(c)))
 }
 
-fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Config, ConfigError> {
-    let chosen = [
-        (o.testnet, Network::Testnet3),
-        (o.testnet4, Network::Testnet4),
-        (o.regtest, Network::Regtest),
-        (o.simnet, Network::Simnet),
-        (o.signet, Network::Signet),
+/// The network the switches `[testnet, testnet4, regtest, simnet, signet]` choose: mainnet
+/// when none is set, an error when more than one is.
+pub(crate) fn chosen_network(switches: [bool; 5]) -> Result<Network, ConfigError> {
+    let networks = [
+        Network::Testnet3,
+        Network::Testnet4,
+        Network::Regtest,
+        Network::Simnet,
+        Network::Signet,
     ];
-    let mut nets = chosen.iter().filter(|(on, _)| *on).map(|(_, n)| *n);
-    let network = nets.next().unwrap_or(Network::Mainnet);
-    if nets.next().is_some() {
-        return Err(ConfigError::TooManyNetworks);
+    let mut chosen = switches.iter().zip(networks).filter(|(on, _)| **on);
+    let network = chosen.next().map_or(Network::Mainnet, |(_, n)| n);
+    match chosen.next() {
+        Some(_) => Err(ConfigError::TooManyNetworks),
+        None => Ok(network),
     }
+}
+
+fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Config, ConfigError> {
+    let network = chosen_network([o.testnet, o.testnet4, o.regtest, o.simnet, o.signet])?;
     let params = Params::new(network);
 
     let max_peers = match o.maxpeers {
@@ -553,7 +562,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         ),
     };
     let trickle_interval = match &o.trickleinterval {
-        None => Duration::from_millis(DEFAULT_TRICKLE_INTERVAL_MS),
+        None => DEFAULT_TRICKLE_INTERVAL,
         Some(text) => match duration::parse(text).map_err(ConfigError::TrickleInterval)? {
             d if d.is_zero() => {
                 return Err(ConfigError::TrickleInterval(format!(
@@ -713,7 +722,7 @@ fn proxy(
 }
 
 /// `~` and a leading `$HOME` expand as btcd's cleanAndExpandPath does.
-fn expand(path: &str, home: &Path) -> PathBuf {
+pub(crate) fn expand(path: &str, home: &Path) -> PathBuf {
     match path.strip_prefix('~') {
         Some(rest) => {
             let user_home = home.parent().unwrap_or(home);

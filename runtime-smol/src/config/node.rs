@@ -28,8 +28,7 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
     Ok(NodeConfig {
         max_peers: cfg.max_peers,
         ban_threshold: cfg.ban_threshold,
-        // Saturates: a ban of more than 584 million years is a ban for good.
-        ban_duration_ms: u64::try_from(cfg.ban_duration.as_millis()).unwrap_or(u64::MAX),
+        ban_duration: cfg.ban_duration,
         disable_banning: cfg.no_banning,
         whitelist: cfg.whitelists.clone(),
         mining_addrs: parse_mining_addresses(&cfg.mining_addrs, params)?,
@@ -49,7 +48,7 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         agent_whitelist: cfg.agent_whitelist.clone(),
         blocks_only: cfg.blocks_only,
         no_stall_detect: cfg.no_stall_detect,
-        trickle_interval_ms: cfg.trickle_interval.as_millis() as u64,
+        trickle_interval: cfg.trickle_interval,
         // The P2P driver reports every write.
         max_send_queue: Some(SEND_BUFFER_LIMIT),
         policy: Policy {

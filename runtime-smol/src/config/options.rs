@@ -220,14 +220,23 @@ pub struct Options {
 
 /// `--name=value` as `--name value`, as argh reads options.
 fn split_values(args: &[String]) -> Vec<String> {
+    split_values_indexed(args)
+        .into_iter()
+        .map(|(_, arg)| arg)
+        .collect()
+}
+
+/// `--name=value` as `--name value`, as argh reads options, each argument made with the index
+/// of the one in `args` it came from.
+pub(crate) fn split_values_indexed(args: &[String]) -> Vec<(usize, String)> {
     let mut split = Vec::with_capacity(args.len());
-    for arg in args {
+    for (index, arg) in args.iter().enumerate() {
         match arg.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
             Some((name, value)) => {
-                split.push(format!("--{name}"));
-                split.push(value.to_string());
+                split.push((index, format!("--{name}")));
+                split.push((index, value.to_string()));
             }
-            None => split.push(arg.clone()),
+            None => split.push((index, arg.clone())),
         }
     }
     split

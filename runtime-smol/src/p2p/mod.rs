@@ -22,6 +22,7 @@ use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, Notification, Output};
 use rbtcd_core::rpc::ws::ClientId;
 use rbtcd_core::rpc::{RequestId, Rights};
+use rbtcd_core::time::Time;
 use smol::channel::{unbounded, Receiver, Sender};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::{TcpListener, TcpStream};
@@ -35,11 +36,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes read from a socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Milliseconds since the Unix epoch: the node's notion of now.
-pub fn unix_ms() -> u64 {
-    SystemTime::now()
+/// The wall clock as the node reads it.
+pub fn now() -> Time {
+    let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .unwrap_or_default();
+    Time::from_millis(u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// What the sockets and the rest of the daemon tell the node task.
@@ -159,7 +161,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
         .map(|l| smol::spawn(accept_loop(l, tx.clone())))
         .collect();
     let mut channels = Channels::default();
-    let mut progress = Progress::new(unix_ms());
+    let mut progress = Progress::new(now());
     let mut next_peer: PeerId = 1;
     let mut task = Task {
         channels: &mut channels,
@@ -174,7 +176,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
     while !stopped {
         let event = match node.poll_timeout() {
             Some(deadline) => {
-                let wait = Duration::from_millis(deadline.saturating_sub(unix_ms()));
+                let wait = deadline.since(now());
                 futures::select! {
                     e = rx.recv().fuse() => e.ok(),
                     _ = FutureExt::fuse(smol::Timer::after(wait)) => Some(Event::Input(Input::Tick)),
@@ -186,7 +188,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
         let input = match event {
             Event::Stop => break,
             Event::Received(peer, bytes, done) => {
-                node.handle(unix_ms(), Input::Received { peer, bytes });
+                node.handle(now(), Input::Received { peer, bytes });
                 stopped = task.drain(&mut node);
                 let _ = done.try_send(());
                 continue;
@@ -232,7 +234,7 @@ pub async fn run<S: ChainStore + Send + 'static>(
                 }
             }
         };
-        node.handle(unix_ms(), input);
+        node.handle(now(), input);
         stopped = task.drain(&mut node);
     }
     drop(accept_tasks);
@@ -292,7 +294,7 @@ impl Task<'_> {
                         height, txs, time, ..
                     } = &n
                     {
-                        if let Some(line) = self.progress.block(*txs, *height, *time, unix_ms()) {
+                        if let Some(line) = self.progress.block(*txs, *height, *time, now()) {
                             log::info!(target: "rbtcd::p2p::sync", "{line}");
                         }
                     }
@@ -353,7 +355,7 @@ impl Task<'_> {
             );
             queue.evict();
             self.channels.websockets.remove(&client);
-            node.handle(unix_ms(), Input::WsClosed { client });
+            node.handle(now(), Input::WsClosed { client });
         }
     }
 }

@@ -13,7 +13,7 @@ const PATIENCE: Duration = Duration::from_secs(120);
 fn store_with_chain(params: &Params, blocks: u32) -> MemStore {
     let mut chain = Chain::open(params.clone(), MemStore::new()).unwrap();
     for b in spending_chain(params, blocks, 2) {
-        chain.process_block(b, unix_ms() / 1000).unwrap();
+        chain.process_block(b, now().unix_secs()).unwrap();
     }
     chain.into_store().unwrap()
 }
@@ -71,14 +71,7 @@ async fn spawn_node_with(
     seed: u64,
     listen: bool,
 ) -> (Running, Option<SocketAddr>) {
-    let node = Node::new(
-        Params::new(Network::Regtest),
-        config,
-        store,
-        seed,
-        unix_ms(),
-    )
-    .unwrap();
+    let node = Node::new(Params::new(Network::Regtest), config, store, seed, now()).unwrap();
     let listeners = match listen {
         true => bind(&["127.0.0.1:0".parse().unwrap()]).await.unwrap(),
         false => Vec::new(),

@@ -1,6 +1,7 @@
 //! The JSON-RPC server's transports: HTTP (`/`) and WebSocket (`/ws`). They check
 //! credentials and move bytes; the node answers requests and runs WebSocket sessions.
 
+pub mod client;
 mod conn;
 pub mod http;
 pub mod ws;

@@ -2,9 +2,8 @@
 //! for a state with its log tail on failure, and plain HTTP posting.
 
 use super::PATIENCE;
+use rbtcd::rpc::client;
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -146,21 +145,5 @@ pub fn post(
     body: &[u8],
     timeout: Duration,
 ) -> std::io::Result<Vec<u8>> {
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(timeout))?;
-    let head = format!(
-        "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
-        rbtcd_core::rpc::auth::basic_auth(who.0, who.1),
-        body.len()
-    );
-    s.write_all(head.as_bytes())?;
-    s.write_all(body)?;
-    let mut reply = Vec::new();
-    s.read_to_end(&mut reply)?;
-    let end = reply
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no HTTP head in the reply"))?;
-    Ok(reply.split_off(end + 4))
+    client::post(addr, Some(who), body, timeout).map(|reply| reply.body)
 }

@@ -1,6 +1,7 @@
 //! A regtest daemon with RPC credentials on free ports, spoken to over raw HTTP and WebSocket.
 
 use super::free_port;
+use rbtcd::rpc::client;
 use rbtcd_core::rpc::auth::basic_auth;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -142,42 +143,13 @@ impl Drop for Daemon {
 }
 
 pub fn send(s: &mut TcpStream, who: Option<(&str, &str)>, body: &[u8], close: bool) {
-    let mut req = format!(
-        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if let Some((u, p)) = who {
-        req += &format!("Authorization: {}\r\n", basic_auth(u, p));
-    }
-    if close {
-        req += "Connection: close\r\n";
-    }
-    req += "\r\n";
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
+    client::write_request(s, "x", who, body, close).unwrap();
 }
 
 /// Reads one reply: status, head, body.
 pub fn read_reply(s: &mut TcpStream) -> (u16, String, Vec<u8>) {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut byte).unwrap(), 1, "connection closed mid-head");
-        buf.push(byte[0]);
-    }
-    let head = String::from_utf8(buf).unwrap();
-    let status = head[9..12].parse().unwrap();
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap())
-        })
-        .unwrap();
-    let mut body = vec![0u8; len];
-    s.read_exact(&mut body).unwrap();
-    (status, head, body)
+    let reply = client::read_reply(s).unwrap();
+    (reply.status, reply.head, reply.body)
 }
 
 /// The value of header `name` (matched case-insensitively, as RFC 9110 says) in `head`.

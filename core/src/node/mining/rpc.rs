@@ -47,7 +47,7 @@ impl<S: ChainStore> Node<S> {
                 "Bitcoin is downloading blocks...",
             ));
         }
-        let now_secs = self.now_secs();
+        let now_secs = self.now.unix_secs();
         let (template, generated_at) = self.gbt_template();
         let template = template.clone();
         // A long poll naming an older template learns whether work on it may still be
@@ -99,7 +99,7 @@ impl<S: ChainStore> Node<S> {
         if chain.have_block(&block.block_hash()) {
             return Ok(json!("duplicate"));
         }
-        match check_block_proposal(chain, &block, self.now_secs()) {
+        match check_block_proposal(chain, &block, self.now.unix_secs()) {
             Ok(()) => Ok(Value::Null),
             Err(e @ crate::chain::ChainError::Rule(_)) => {
                 log::info!("Rejected block proposal: {e}");

@@ -9,10 +9,16 @@ use crate::params::{Network, Params};
 use crate::primitives::Block;
 use crate::rpc::{Rights, RpcError};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// Ten days after the regtest genesis: every template's time is in the past of the clock.
 fn start_ms() -> Time {
-    (u64::from(Params::new(Network::Regtest).genesis.header.time) + 10 * 86_400) * 1000
+    Time::from_unix_secs(u64::from(Params::new(Network::Regtest).genesis.header.time) + 10 * 86_400)
+}
+
+/// `n` milliseconds.
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
 }
 
 /// Calls `method` on `node` at `now` as the admin user.
@@ -48,13 +54,23 @@ fn mining_node(generate: bool) -> Node<MemStore> {
 
 /// Drains the node's outputs and returns the mining work among them (`Some(None)`: stop).
 fn mine_on(node: &mut Node<MemStore>) -> Option<Option<MinerWork>> {
-    let mut last = None;
-    while let Some(out) = node.poll_output() {
-        if let Output::MineOn(w) = out {
-            last = Some(w.map(|w| *w));
-        }
-    }
-    last
+    let outputs: Vec<Output> = std::iter::from_fn(|| node.poll_output()).collect();
+    work_in(outputs)
+}
+
+/// The last mining work among `outputs` (`Some(None)`: stop).
+fn work_in(outputs: Vec<Output>) -> Option<Option<MinerWork>> {
+    outputs.into_iter().rev().find_map(|out| match out {
+        Output::MineOn(w) => Some(w.map(|w| *w)),
+        _ => None,
+    })
+}
+
+/// `setgenerate` with `params` on `node` at `now`; the mining work it led to.
+fn set_generate(node: &mut Node<MemStore>, now: Time, params: Value) -> Option<Option<MinerWork>> {
+    let (outcome, outputs) = call_node(node, now, Rights::Admin, "setgenerate", params);
+    assert_eq!(outcome, Ok(Value::Null));
+    work_in(outputs)
 }
 
 /// What a miner thread sends back for `work`: the first solution of its first job.
@@ -88,7 +104,7 @@ fn solved_work_becomes_the_tip_and_a_second_node_accepts_the_blocks() {
     for height in 1..=3 {
         let mut work = mine_on(&mut node).flatten().expect("work on the tip");
         assert_eq!(work.threads, 3);
-        let now = start_ms() + height * 1000;
+        let now = start_ms() + ms(height * 1000);
         node.handle(now, solve(&mut work));
         assert_eq!(u64::from(node.chain().tip().height), height);
         let tip = node.chain().tip().hash;
@@ -99,7 +115,7 @@ fn solved_work_becomes_the_tip_and_a_second_node_accepts_the_blocks() {
     let mut second = Chain::open(Params::new(Network::Regtest), MemStore::new()).unwrap();
     for block in blocks {
         assert_eq!(
-            second.process_block(block, start_ms() / 1000 + 10),
+            second.process_block(block, start_ms().unix_secs() + 10),
             Ok(Placement::MainChain)
         );
     }
@@ -112,7 +128,7 @@ fn no_block_on_an_old_tip_is_submitted_after_a_new_tip_arrives() {
     let mut old = mine_on(&mut node).flatten().unwrap();
     // Another miner's block arrives first: the node hands out work on it at once.
     let theirs = foreign_block(&node);
-    node.handle(start_ms() + 1000, Input::SubmitBlock(theirs.clone()));
+    node.handle(start_ms() + ms(1000), Input::SubmitBlock(theirs.clone()));
     let mut new = mine_on(&mut node)
         .flatten()
         .expect("new work on the new tip");
@@ -127,7 +143,7 @@ fn no_block_on_an_old_tip_is_submitted_after_a_new_tip_arrives() {
         unreachable!()
     };
     let stale_hash = header.block_hash();
-    node.handle(start_ms() + 2000, stale);
+    node.handle(start_ms() + ms(2000), stale);
     assert_eq!(node.chain().tip().hash, theirs.block_hash());
     assert!(!node.chain().have_block(&stale_hash));
     // A solution naming the current work id but another template's contents is refused too.
@@ -135,7 +151,7 @@ fn no_block_on_an_old_tip_is_submitted_after_a_new_tip_arrives() {
     if let Input::BlockSolved { extra_nonce, .. } = &mut forged {
         *extra_nonce ^= 1;
     }
-    node.handle(start_ms() + 3000, forged);
+    node.handle(start_ms() + ms(3000), forged);
     assert_eq!(node.chain().tip().hash, theirs.block_hash());
 }
 
@@ -146,27 +162,30 @@ fn work_is_renewed_on_mempool_changes_after_a_minute_and_on_time_updates() {
     let issued = start_ms();
     assert_eq!(
         node.poll_timeout(),
-        node.poll_timeout().min(Some(issued + 15_000))
+        node.poll_timeout().min(Some(issued + ms(15_000)))
     );
     // Nothing changed: the time update is due after 15 s.
-    node.handle(issued + 14_000, Input::Tick);
+    node.handle(issued + ms(14_000), Input::Tick);
     assert_eq!(mine_on(&mut node), None);
-    node.handle(issued + 15_000, Input::Tick);
+    node.handle(issued + ms(15_000), Input::Tick);
     let mut updated = mine_on(&mut node)
         .flatten()
         .expect("work with a fresh time");
     assert!(updated.id > first.id);
     assert_eq!(
         u64::from(updated.next_job().1.header().time),
-        (issued + 15_000) / 1000
+        (issued + ms(15_000)).unix_secs()
     );
     // A mempool change makes the template stale only once it is over a minute old.
     node.mining.mempool_updated();
     assert_eq!(
         node.mining.deadline(),
-        Some((issued / 1000 + REFRESH_AFTER_SECS + 1) * 1000).min(Some(issued + 30_000))
+        Some(Time::from_unix_secs(
+            issued.unix_secs() + REFRESH_AFTER_SECS + 1
+        ))
+        .min(Some(issued + ms(30_000)))
     );
-    node.handle(issued + 61_000, Input::Tick);
+    node.handle(issued + ms(61_000), Input::Tick);
     let rebuilt = mine_on(&mut node).flatten().expect("a new template");
     assert!(rebuilt.id > updated.id);
     assert_eq!(node.mining.template_updates, node.mining.mempool_updates);
@@ -181,19 +200,18 @@ fn turning_mining_off_stops_the_threads_and_zeroes_the_rate() {
         rpc(&mut node, now, "getgenerate", json!([])),
         Ok(json!(false))
     );
-    rpc(&mut node, now, "setgenerate", json!([true, 2])).unwrap();
-    let work = mine_on(&mut node).flatten().unwrap();
+    let work = set_generate(&mut node, now, json!([true, 2]))
+        .flatten()
+        .unwrap();
     assert_eq!(work.threads, 2);
     node.handle(now, Input::HashRate(1234.0));
     assert_eq!(
         rpc(&mut node, now, "gethashespersec", json!([])),
         Ok(json!(1234))
     );
-    rpc(&mut node, now, "setgenerate", json!([true, 4])).unwrap();
-    assert_eq!(mine_on(&mut node).flatten().unwrap().threads, 4);
-    let (off, outputs) = call_node(&mut node, now, Rights::Admin, "setgenerate", json!([false]));
-    assert_eq!(off, Ok(Value::Null));
-    assert!(outputs.contains(&Output::MineOn(None)), "{outputs:?}");
+    let work = set_generate(&mut node, now, json!([true, 4]));
+    assert_eq!(work.flatten().unwrap().threads, 4);
+    assert_eq!(set_generate(&mut node, now, json!([false])), Some(None));
     assert_eq!(
         rpc(&mut node, now, "gethashespersec", json!([])),
         Ok(json!(0))
@@ -205,7 +223,7 @@ fn turning_mining_off_stops_the_threads_and_zeroes_the_rate() {
     );
     assert_eq!(
         node.poll_timeout(),
-        node.poll_timeout().filter(|t| *t > start_ms() + 15_000)
+        node.poll_timeout().filter(|t| *t > start_ms() + ms(15_000))
     );
 }
 
@@ -235,15 +253,15 @@ fn a_template_ahead_of_the_clock_is_held_until_the_clock_reaches_it() {
     }
     let template_time = node.mining.template.as_ref().unwrap().block.header.time;
     assert!(
-        u64::from(template_time) * 1000 > now,
+        Time::from_unix_secs(u64::from(template_time)) > now,
         "the template is ahead"
     );
     assert_eq!(mine_on(&mut node), None, "held back");
     assert_eq!(
         node.mining.deadline(),
-        Some(u64::from(template_time) * 1000)
+        Some(Time::from_unix_secs(u64::from(template_time)))
     );
-    node.handle(u64::from(template_time) * 1000, Input::Tick);
+    node.handle(Time::from_unix_secs(u64::from(template_time)), Input::Tick);
     assert!(matches!(mine_on(&mut node), Some(Some(_))));
 }
 
@@ -270,9 +288,9 @@ fn fee_estimates_come_from_mined_mempool_transactions() {
         b.coinbase.outputs[0].script_pubkey = p2wsh.clone();
         let block = b.build();
         first.get_or_insert(OutPoint::new(block.txdata[0].txid(), 0));
-        node.handle(start_ms() + i, Input::SubmitBlock(block));
+        node.handle(start_ms() + ms(i), Input::SubmitBlock(block));
     }
-    let now = start_ms() + 101;
+    let now = start_ms() + ms(101);
     let estimate = |node: &mut Node<MemStore>, n: u32| rpc(node, now, "estimatefee", json!([n]));
     // BTC per kilobyte.
     let btc_per_kvb = |sat: i64| json!(sat as f64 / 1e8);
@@ -291,9 +309,10 @@ fn fee_estimates_come_from_mined_mempool_transactions() {
     let vsize = tx.weight().div_ceil(4) as i64;
     node.handle(now, Input::SubmitTx(tx));
     assert_eq!(node.mempool().len(), 1);
-    rpc(&mut node, now, "setgenerate", json!([true, 1])).unwrap();
-    let mut work = mine_on(&mut node).flatten().unwrap();
-    node.handle(start_ms() + 1000, solve(&mut work));
+    let mut work = set_generate(&mut node, now, json!([true, 1]))
+        .flatten()
+        .unwrap();
+    node.handle(start_ms() + ms(1000), solve(&mut work));
     assert!(node.mempool().is_empty(), "the transaction was mined");
     assert_eq!(
         estimate(&mut node, 1),
@@ -304,12 +323,12 @@ fn fee_estimates_come_from_mined_mempool_transactions() {
 #[test]
 fn getblocktemplate_takes_the_time_of_the_call() {
     let mut node = mining_node(false);
-    let later = start_ms() + 20 * 60_000;
+    let later = start_ms() + ms(20 * 60_000);
     let t = rpc(&mut node, later, "getblocktemplate", json!([])).unwrap();
-    assert_eq!(t["curtime"], json!(later / 1000));
+    assert_eq!(t["curtime"], json!(later.unix_secs()));
     assert_eq!(t["height"], json!(1));
     // The same template, its time moved on, until the tip or (after a minute) the pool changes.
-    let again = rpc(&mut node, later + 5_000, "getblocktemplate", json!([])).unwrap();
+    let again = rpc(&mut node, later + ms(5_000), "getblocktemplate", json!([])).unwrap();
     assert_eq!(again["longpollid"], t["longpollid"]);
-    assert_eq!(again["curtime"], json!(later / 1000 + 5));
+    assert_eq!(again["curtime"], json!(later.unix_secs() + 5));
 }

@@ -28,6 +28,7 @@ use crate::net::ipnet::IpNet;
 use crate::net::peer_command::PeerCommand;
 use crate::primitives::{Block, BlockHash, Transaction};
 use crate::rpc::ws::rescan::Rescan;
+use crate::time::Time;
 use mining::TemplateRequest;
 use serde_json::Value;
 
@@ -99,9 +100,8 @@ pub enum Effect {
     Peer(PeerCommand),
     /// Answer with up to this many known addresses, drawn at random (`getnodeaddresses`).
     NodeAddresses(usize),
-    /// Ban a network until a time in ms, dropping its peers, or (`None`) lift its ban
-    /// (`setban`).
-    Ban(IpNet, Option<u64>),
+    /// Ban a network until a time, dropping its peers, or (`None`) lift its ban (`setban`).
+    Ban(IpNet, Option<Time>),
     /// Lift every ban (`clearbanned`).
     ClearBans,
     /// Turn the CPU miner on with this many threads, or off (`setgenerate`).

@@ -10,6 +10,7 @@ use crate::net::peer::{Direction, Peer, PeerId};
 use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
+use crate::time::Time;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -28,8 +29,8 @@ pub struct NetView<'a> {
     pub sync_peer: Option<PeerId>,
     /// Banned networks.
     pub bans: &'a BanList,
-    /// Milliseconds since the Unix epoch now.
-    pub now_ms: u64,
+    /// Now.
+    pub now: Time,
 }
 
 /// An address as btcd's `normalizeAddress` reads it: `ip`, `ip:port` or `[ipv6]:port`, with the
@@ -153,7 +154,7 @@ pub fn get_net_totals(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     Ok(json!({
         "totalbytesrecv": ctx.net.totals.recv,
         "totalbytessent": ctx.net.totals.sent,
-        "timemillis": ctx.net.now_ms,
+        "timemillis": ctx.net.now.as_millis(),
     }))
 }
 
@@ -161,7 +162,6 @@ pub fn get_net_totals(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
 pub fn get_peer_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
     let net = &ctx.net;
-    let secs = |ms: u64| ms / 1000;
     let peers = net.peers.iter().map(|(id, peer)| {
         let remote = peer.remote.as_ref();
         let mut m = Map::new();
@@ -171,18 +171,19 @@ pub fn get_peer_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
         let services = remote.map_or(0, |v| v.services.0);
         m.insert("services".into(), json!(format!("{services:08}")));
         m.insert("relaytxes".into(), json!(peer.relays_txs()));
-        m.insert("lastsend".into(), json!(secs(peer.last_send)));
-        m.insert("lastrecv".into(), json!(secs(peer.last_recv)));
+        m.insert("lastsend".into(), json!(peer.last_send.unix_secs()));
+        m.insert("lastrecv".into(), json!(peer.last_recv.unix_secs()));
         m.insert("bytessent".into(), json!(peer.bytes_sent));
         m.insert("bytesrecv".into(), json!(peer.bytes_recv));
-        m.insert("conntime".into(), json!(secs(peer.connected_at)));
-        let offset = remote.map_or(0, |v| v.timestamp - secs(peer.connected_at) as i64);
+        let conntime = peer.connected_at.unix_secs();
+        m.insert("conntime".into(), json!(conntime));
+        let offset = remote.map_or(0, |v| v.timestamp - conntime as i64);
         m.insert("timeoffset".into(), json!(offset));
         // Microseconds, as btcd.
-        let rtt = peer.ping_rtt.unwrap_or(0) * 1000;
+        let rtt = peer.ping_rtt.unwrap_or_default().as_micros();
         m.insert("pingtime".into(), json!(rtt as f64));
         if let Some((_, sent)) = peer.ping {
-            let wait = net.now_ms.saturating_sub(sent) * 1000;
+            let wait = net.now.since(sent).as_micros();
             m.insert("pingwait".into(), json!(wait as f64));
         }
         m.insert("version".into(), json!(peer.version));
@@ -201,7 +202,7 @@ pub fn get_peer_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
         }
         m.insert(
             "banscore".into(),
-            json!(peer.ban_score.value(secs(net.now_ms))),
+            json!(peer.ban_score.value(net.now.unix_secs())),
         );
         m.insert("feefilter".into(), json!(peer.fee_filter));
         m.insert("syncnode".into(), json!(net.sync_peer == Some(*id)));
@@ -240,8 +241,8 @@ pub fn set_ban(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
                 true => time,
                 false => ctx.now.saturating_add(time),
             };
-            let until_ms = until.saturating_mul(1000);
-            Ok(Handled::effect(Effect::Ban(net, Some(until_ms))))
+            let until = Time::from_unix_secs(until);
+            Ok(Handled::effect(Effect::Ban(net, Some(until))))
         }
         "remove" if banned => Ok(Handled::effect(Effect::Ban(net, None))),
         "remove" => Err(RpcError::new(
@@ -257,17 +258,14 @@ pub fn set_ban(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
 /// `listbanned`: the bans in force, with when each ends (unix time) and how long is left.
 pub fn list_banned(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
-    let bans = ctx
-        .net
-        .bans
-        .iter()
-        .filter(|(_, until)| **until > ctx.net.now_ms);
+    let now = ctx.net.now;
+    let bans = ctx.net.bans.iter().filter(|(_, until)| **until > now);
     Ok(Value::Array(
         bans.map(|(net, until)| {
             json!({
                 "address": net.to_string(),
-                "banned_until": until / 1000,
-                "time_remaining": until.saturating_sub(ctx.net.now_ms) / 1000,
+                "banned_until": until.unix_secs(),
+                "time_remaining": until.since(now).as_secs(),
             })
         })
         .collect(),

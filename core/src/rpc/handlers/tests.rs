@@ -15,6 +15,7 @@ use crate::primitives::OutPoint;
 use crate::rpc::error::code;
 use crate::rpc::methods::find;
 use crate::rpc::RpcError;
+use crate::time::Time;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -52,8 +53,8 @@ pub(crate) fn info() -> NodeInfo {
     }
 }
 
-/// A node without peers or traffic, at `now_ms`.
-fn no_net(now_ms: u64) -> NetView<'static> {
+/// A node without peers or traffic, at `now`.
+fn no_net(now: Time) -> NetView<'static> {
     const NO_PEERS: &BTreeMap<PeerId, Peer> = &BTreeMap::new();
     const NO_PERMANENT: &BTreeMap<PeerId, SocketAddr> = &BTreeMap::new();
     NetView {
@@ -63,7 +64,7 @@ fn no_net(now_ms: u64) -> NetView<'static> {
         totals: Default::default(),
         sync_peer: None,
         bans: Box::leak(Box::default()),
-        now_ms,
+        now,
     }
 }
 
@@ -79,7 +80,7 @@ pub(crate) fn context<'a>(
         chain,
         mempool,
         info,
-        net: no_net(now * 1000),
+        net: no_net(Time::from_unix_secs(now)),
         miner: MinerView {
             generating: false,
             threads: 0,

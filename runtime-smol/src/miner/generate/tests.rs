@@ -1,5 +1,5 @@
 use super::*;
-use crate::p2p::unix_ms;
+use crate::p2p::now;
 use rbtcd_core::address::Payload;
 use rbtcd_core::chain::MemStore;
 use rbtcd_core::node::{Node, NodeConfig, Notification};
@@ -15,7 +15,7 @@ fn the_node_mines_through_its_task_and_stops_when_told() {
             gen_proc_limit: 2,
             ..NodeConfig::default()
         };
-        let node = Node::new(params, config, MemStore::new(), 2, unix_ms()).unwrap();
+        let node = Node::new(params, config, MemStore::new(), 2, now()).unwrap();
         let (tx, rx) = smol::channel::unbounded();
         let (notify, notes) = smol::channel::unbounded();
         let (miner, jobs) = spawn_miner(&tx).unwrap();
