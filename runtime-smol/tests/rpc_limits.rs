@@ -10,10 +10,11 @@ use async_tungstenite::tungstenite::protocol::frame::Frame;
 use async_tungstenite::tungstenite::Message;
 use common::rpc::*;
 use futures::StreamExt;
+use rbtcd::rpc::{client, UNAUTHENTICATED_CLIENTS};
 use rbtcd_core::rpc::auth::basic_auth;
 use rbtcd_core::rpc::jsonrpc::MAX_BATCH;
 use serde_json::json;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 /// A request head with the admin's credentials, `extra` header lines and a 33-byte body.
@@ -223,4 +224,54 @@ fn batches_are_capped_in_calls() {
     let message = replies[0]["error"]["message"].as_str().unwrap();
     assert!(message.contains(&MAX_BATCH.to_string()), "{message}");
     assert_eq!(d.ok("getblockcount", json!([])), json!(0));
+}
+
+#[test]
+fn connections_that_never_authenticate_are_capped() {
+    let d = Daemon::start("unauthcap", &[]);
+    // One connection more than the cap: the server closes one of them without a byte (the
+    // last it accepts; or an earlier one while the probe `start` made still counted).
+    let mut held: Vec<_> = (0..=UNAUTHENTICATED_CLIENTS).map(|_| d.connect()).collect();
+    let start = Instant::now();
+    let closed = loop {
+        let closed = held.iter_mut().position(|s| {
+            s.set_nonblocking(true).unwrap();
+            let mut b = [0u8; 1];
+            let eof = matches!(s.read(&mut b), Ok(0));
+            s.set_nonblocking(false).unwrap();
+            eof
+        });
+        if let Some(i) = closed {
+            break i;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "a connection past the cap stays open"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(closed > 0, "the first connection was closed");
+    // The first connection is still open: the other was not closed by its own
+    // authentication deadline (which comes after the first one's), but by the cap.
+    let body = br#"{"jsonrpc":"1.0","id":1,"method":"getblockcount","params":[]}"#;
+    send(&mut held[0], Some(ADMIN), body, true);
+    let (status, _, reply) = read_reply(&mut held[0]);
+    assert_eq!(status, 200);
+    let reply: serde_json::Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(reply["result"], json!(0), "{reply}");
+    // Once the silent connections are gone, service goes on.
+    drop(held);
+    let start = Instant::now();
+    loop {
+        let mut s = d.connect();
+        let served = client::write_request(&mut s, "x", Some(ADMIN), body, true).is_ok()
+            && client::read_reply(&mut s).is_ok_and(|r| r.status == 200);
+        if served {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no service after the silent connections closed"
+        );
+    }
 }

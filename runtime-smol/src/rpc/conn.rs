@@ -12,18 +12,28 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::http::Slot;
+
 /// How long a client may take to authenticate from when it connected (absolute: nothing it
 /// sends extends it), and how long an authenticated HTTP client may take over each request.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes a client may send before it has authenticated: a request head with credentials, or a
 /// WebSocket upgrade and its `authenticate` message. More closes the connection.
 pub const UNAUTHENTICATED_BYTES: usize = 16 * 1024;
+/// Connections that may be open at once without having authenticated; more are closed as
+/// they are accepted. Each holds at most [`UNAUTHENTICATED_BYTES`] for at most
+/// [`READ_TIMEOUT`], so together they can hold neither much memory nor the process's file
+/// descriptors, and a flood of them clears within one timeout.
+pub const UNAUTHENTICATED_CLIENTS: usize = 128;
 
 /// What the server decides about a connection while the parser reads it.
 pub struct Control {
     /// When reading gives up; `None` for no limit (an authenticated WebSocket).
     deadline: Mutex<Option<Instant>>,
     authenticated: AtomicBool,
+    /// The connection's place among the [`UNAUTHENTICATED_CLIENTS`], given back once it
+    /// authenticates (or closes).
+    unauthenticated: Mutex<Option<Slot>>,
     /// Bytes read while not authenticated.
     unauthenticated_read: AtomicUsize,
     /// The connection is being closed after a refusal: reads end, so nothing more is drained.
@@ -34,11 +44,13 @@ pub struct Control {
 }
 
 impl Control {
-    /// A connection just accepted: its authentication deadline starts now.
-    pub fn new() -> Control {
+    /// A connection just accepted, holding `unauthenticated` until it authenticates: its
+    /// authentication deadline starts now.
+    pub fn new(unauthenticated: Slot) -> Control {
         Control {
             deadline: Mutex::new(Some(Instant::now() + READ_TIMEOUT)),
             authenticated: AtomicBool::new(false),
+            unauthenticated: Mutex::new(Some(unauthenticated)),
             unauthenticated_read: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
             unanswered: AtomicBool::new(false),
@@ -50,6 +62,10 @@ impl Control {
     pub fn authenticate(&self, deadline: Option<Duration>) {
         self.authenticated.store(true, Ordering::SeqCst);
         self.set_deadline(deadline);
+        self.unauthenticated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 
     /// Whether the client has authenticated.

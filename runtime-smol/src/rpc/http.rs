@@ -8,7 +8,7 @@
 //! that). Request bodies go to the node task ([`Event::Rpc`]), which parses, authorizes and
 //! answers them.
 
-use super::conn::{self, Control, READ_TIMEOUT};
+use super::conn::{self, Control, READ_TIMEOUT, UNAUTHENTICATED_CLIENTS};
 use crate::config::RpcConfig;
 use crate::p2p::Event;
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -61,6 +61,7 @@ impl RpcServer {
             next_id: AtomicU64::new(1),
             clients: Limit::new(cfg.max_clients),
             websockets: Limit::new(cfg.max_websockets),
+            unauthenticated: Limit::new(UNAUTHENTICATED_CLIENTS),
             busy: Arc::new(AtomicUsize::new(0)),
         });
         let mut app = tide::with_state(shared.clone());
@@ -127,6 +128,8 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     clients: Limit,
     pub(crate) websockets: Limit,
+    /// Connections that have not authenticated yet.
+    unauthenticated: Limit,
     /// Requests read but not yet fully answered.
     busy: Arc<AtomicUsize>,
 }
@@ -196,6 +199,12 @@ async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, app: Ar
             }
         };
         let Some(ex) = ex.upgrade() else { return };
+        let Some(unauthenticated) = app.state().unauthenticated.try_take() else {
+            log::debug!(
+                "RPC client {peer} closed: {UNAUTHENTICATED_CLIENTS} connections have not authenticated yet"
+            );
+            continue;
+        };
         let app = app.clone();
         ex.spawn(async move {
             // Replies are written whole; waiting for more data to coalesce only adds latency.
@@ -203,7 +212,7 @@ async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, app: Ar
                 log::debug!("RPC client {peer}: {e}");
                 return;
             }
-            serve_connection(stream, peer, &app).await;
+            serve_connection(stream, peer, unauthenticated, &app).await;
         })
         .detach();
     }
@@ -227,11 +236,11 @@ struct Upgrade {
 }
 
 /// Serves one connection (plain or TLS) until it closes, is refused or becomes a WebSocket.
-async fn serve_connection<S>(io: S, peer: SocketAddr, app: &App)
+async fn serve_connection<S>(io: S, peer: SocketAddr, unauthenticated: Slot, app: &App)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let control = Arc::new(Control::new());
+    let control = Arc::new(Control::new(unauthenticated));
     let io = conn::share(io, control.clone());
     let connection = Connection {
         peer,
@@ -435,6 +444,10 @@ async fn upgrade(req: tide::Request<Arc<Shared>>) -> tide::Result {
         },
         None => None,
     };
+    if rights.is_some() {
+        // Authenticated by its header: no deadline from here, not even before the switch.
+        conn.control.authenticate(None);
+    }
     let mut res = Response::new(StatusCode::SwitchingProtocols);
     res.insert_header(headers::UPGRADE, "websocket");
     res.insert_header(headers::CONNECTION, "Upgrade");

@@ -6,4 +6,4 @@ mod conn;
 pub mod http;
 pub mod ws;
 
-pub use conn::{READ_TIMEOUT, UNAUTHENTICATED_BYTES};
+pub use conn::{READ_TIMEOUT, UNAUTHENTICATED_BYTES, UNAUTHENTICATED_CLIENTS};
