@@ -440,3 +440,27 @@ fn index_backed_commands_name_their_index_and_getheaders_serves_headers() {
     assert_eq!(d.ok("getheaders", json!([[genesis], ""])), json!([]));
     assert_eq!(d.err("getheaders", json!(["x", ""])), -32602);
 }
+
+#[test]
+fn a_client_that_expects_100_continue_gets_it_before_sending_its_body() {
+    let d = Daemon::start("continue", &[]);
+    let body = br#"{"jsonrpc":"1.0","id":1,"method":"getblockcount","params":[]}"#;
+    let mut s = d.connect();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nExpect: 100-continue\r\n\
+         Content-Length: {}\r\n\r\n",
+        basic_auth(ADMIN.0, ADMIN.1),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    // The interim reply comes while the body is held back (the read fails after 60 s).
+    let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut got = vec![0u8; interim.len()];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(got, interim);
+    s.write_all(body).unwrap();
+    let (status, _, reply) = read_reply(&mut s);
+    assert_eq!(status, 200);
+    let reply: Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(reply["result"], json!(0), "{reply}");
+}

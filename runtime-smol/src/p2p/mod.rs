@@ -173,16 +173,27 @@ pub async fn run<S: ChainStore + Send + 'static>(
     };
     // The node may want things done before any event (dialling its permanent peers).
     let mut stopped = task.drain(&mut node);
+    // One timer, moved only when the node's next deadline moves: arming a timer wakes
+    // async-io's reactor thread, and a fresh timer per event (every RPC call is one) cost a
+    // thread wake-up each.
+    let mut timer = smol::Timer::never();
+    let mut armed: Option<Time> = None;
     while !stopped {
-        let event = match node.poll_timeout() {
-            Some(deadline) => {
-                let wait = deadline.since(now());
-                futures::select! {
-                    e = rx.recv().fuse() => e.ok(),
-                    _ = FutureExt::fuse(smol::Timer::after(wait)) => Some(Event::Input(Input::Tick)),
-                }
+        let deadline = node.poll_timeout();
+        if deadline != armed {
+            match deadline {
+                Some(at) => timer.set_after(at.since(now())),
+                None => timer = smol::Timer::never(),
             }
-            None => rx.recv().await.ok(),
+            armed = deadline;
+        }
+        let event = futures::select! {
+            e = rx.recv().fuse() => e.ok(),
+            _ = FutureExt::fuse(&mut timer) => {
+                // A fired timer stays silent until it is set again.
+                armed = None;
+                Some(Event::Input(Input::Tick))
+            }
         };
         let Some(event) = event else { break };
         let input = match event {

@@ -41,6 +41,9 @@ pub struct Control {
     /// Bytes of a request were read that no reply has followed yet.
     unanswered: AtomicBool,
     timed_out: AtomicBool,
+    /// Writes go straight to the socket: async-h1 writes `100 Continue` from a task of its
+    /// own and never flushes it.
+    write_through: AtomicBool,
 }
 
 impl Control {
@@ -55,6 +58,7 @@ impl Control {
             closing: AtomicBool::new(false),
             unanswered: AtomicBool::new(false),
             timed_out: AtomicBool::new(false),
+            write_through: AtomicBool::new(false),
         }
     }
 
@@ -82,6 +86,12 @@ impl Control {
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether writes go straight to the socket (for a request that expects `100 Continue`)
+    /// or are gathered until a flush.
+    pub fn write_through(&self, on: bool) {
+        self.write_through.store(on, Ordering::SeqCst);
+    }
+
     /// Ends reading: the reply being written is the last.
     pub fn close(&self) {
         self.closing.store(true, Ordering::SeqCst);
@@ -96,12 +106,21 @@ impl Control {
     }
 }
 
-/// A socket read through a [`Control`].
+/// Reply bytes held back until a flush (or until this many are held): async-h1 writes a
+/// reply's head and its body separately, and with `TCP_NODELAY` each write was a packet of
+/// its own and a wake-up for the client. Every writer here flushes at the end of what it
+/// sends (async-h1 after each reply, tungstenite after each message).
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// A socket read through a [`Control`], its writes gathered until each flush.
 pub struct Guarded<S> {
     io: S,
     control: std::sync::Arc<Control>,
     timer: Timer,
     armed: Option<Instant>,
+    /// Bytes written to this and not yet to the socket, from `out_sent` on.
+    out: Vec<u8>,
+    out_sent: usize,
 }
 
 impl<S> Guarded<S> {
@@ -112,6 +131,8 @@ impl<S> Guarded<S> {
             control,
             timer: Timer::never(),
             armed: None,
+            out: Vec::new(),
+            out_sent: 0,
         }
     }
 
@@ -120,20 +141,22 @@ impl<S> Guarded<S> {
         let Some(deadline) = self.control.deadline() else {
             return Poll::Pending;
         };
-        if Instant::now() >= deadline {
-            self.control.timed_out.store(true, Ordering::SeqCst);
-            return Poll::Ready(io::ErrorKind::TimedOut.into());
-        }
-        if self.armed != Some(deadline) {
-            self.timer.set_at(deadline);
-            self.armed = Some(deadline);
-        }
-        match Pin::new(&mut self.timer).poll(cx) {
-            Poll::Ready(_) => {
+        loop {
+            if Instant::now() >= deadline {
                 self.control.timed_out.store(true, Ordering::SeqCst);
-                Poll::Ready(io::ErrorKind::TimedOut.into())
+                return Poll::Ready(io::ErrorKind::TimedOut.into());
             }
-            Poll::Pending => Poll::Pending,
+            // Arming a timer wakes the reactor's thread, and the deadline moves with every
+            // request: a timer armed for no later than the deadline is kept, and moved to the
+            // deadline only when it fires early.
+            if self.armed.is_none_or(|at| at > deadline) {
+                self.timer.set_at(deadline);
+                self.armed = Some(deadline);
+            }
+            match Pin::new(&mut self.timer).poll(cx) {
+                Poll::Ready(_) => self.armed = None,
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 }
@@ -180,6 +203,35 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
     }
 }
 
+impl<S: AsyncWrite + Unpin> Guarded<S> {
+    /// Writes out what is held.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.out_sent < self.out.len() {
+            let pending = &self.out[self.out_sent..];
+            match Pin::new(&mut self.io).poll_write(cx, pending) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => self.out_sent += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.out.clear();
+        self.out_sent = 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// A reply is being written.
+    fn replied(&self) {
+        let control = &self.control;
+        control.unanswered.store(false, Ordering::SeqCst);
+        // An authenticated HTTP client gets the read timeout again for its next request
+        // once it has a reply; a WebSocket's has no deadline and keeps none.
+        if control.is_authenticated() && control.deadline().is_some() {
+            control.set_deadline(Some(READ_TIMEOUT));
+        }
+    }
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -187,25 +239,34 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let written = Pin::new(&mut this.io).poll_write(cx, buf);
-        if let Poll::Ready(Ok(_)) = written {
-            let control = &this.control;
-            control.unanswered.store(false, Ordering::SeqCst);
-            // An authenticated HTTP client gets the read timeout again for its next request
-            // once it has a reply; a WebSocket's has no deadline and keeps none.
-            if control.is_authenticated() && control.deadline().is_some() {
-                control.set_deadline(Some(READ_TIMEOUT));
+        let through = this.control.write_through.load(Ordering::SeqCst);
+        if through || this.out.len() + buf.len() > WRITE_BUFFER {
+            if let Err(e) = futures::ready!(this.poll_write_out(cx)) {
+                return Poll::Ready(Err(e));
+            }
+            if through || buf.len() > WRITE_BUFFER {
+                let written = Pin::new(&mut this.io).poll_write(cx, buf);
+                if let Poll::Ready(Ok(_)) = written {
+                    this.replied();
+                }
+                return written;
             }
         }
-        written
+        this.out.extend_from_slice(buf);
+        this.replied();
+        Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+        let this = self.get_mut();
+        futures::ready!(this.poll_write_out(cx))?;
+        Pin::new(&mut this.io).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_close(cx)
+        let this = self.get_mut();
+        futures::ready!(this.poll_write_out(cx))?;
+        Pin::new(&mut this.io).poll_close(cx)
     }
 }
 

@@ -251,6 +251,8 @@ where
     let served = async_h1::accept(io.clone(), |mut req: Request| {
         let connection = connection.clone();
         async move {
+            let expects_continue = req.header(headers::EXPECT).is_some();
+            connection.control.write_through(expects_continue);
             if let Some(refusal) = refuse_framing(&req) {
                 log::debug!("RPC client {}: {}", connection.peer, refusal.1);
                 connection.control.close();
@@ -266,7 +268,9 @@ where
         if control.left_unanswered() {
             // A head the parser refused (obs-fold, a space before the colon...): RFC 9112's 400.
             let mut out = io.clone();
-            let _ = out.write_all(BAD_REQUEST).await;
+            if out.write_all(BAD_REQUEST).await.is_ok() {
+                let _ = out.flush().await;
+            }
         }
         return;
     }
