@@ -205,6 +205,7 @@ impl Harness {
                 Output::Resolve { .. } | Output::MineOn(_) => {}
                 Output::RpcReply { .. }
                 | Output::Ws { .. }
+                | Output::WsAuthenticated { .. }
                 | Output::WsClose { .. }
                 | Output::LogLevels(_)
                 | Output::Shutdown => self.rpc_outputs[i].push(out),

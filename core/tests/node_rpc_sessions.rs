@@ -14,6 +14,7 @@ use rbtcd_core::primitives::hash::sha256;
 use rbtcd_core::primitives::Block;
 use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::error::code;
+use rbtcd_core::rpc::ws::hub::MAX_WATCHED;
 use rbtcd_core::rpc::ws::ClientId;
 use rbtcd_core::rpc::Rights;
 use rbtcd_core::script::opcodes::OP_1;
@@ -242,7 +243,10 @@ fn websocket_clients_authenticate_first_or_are_closed() {
         3,
         json!({"id": 3, "method": "authenticate", "params": ADMIN}),
     );
-    let got = texts(&r.take(), 3);
+    let out = r.take();
+    // The transport is told first, so the client's slot is taken before its reply goes out.
+    assert_eq!(out[0], Output::WsAuthenticated { client: 3 });
+    let got = texts(&out, 3);
     assert_eq!(got[0], json!({"result": null, "error": null, "id": 1}));
     assert_eq!(got[1]["result"], json!(0));
     assert_eq!(got[2]["error"]["code"], json!(code::INVALID_REQUEST));
@@ -345,4 +349,46 @@ fn a_rescan_steps_between_other_requests_and_leaves_its_address_watched() {
         heard[0]["params"][1]["hash"],
         json!(next.block_hash().to_string())
     );
+}
+
+#[test]
+fn subscriptions_per_client_are_capped_with_a_clear_error() {
+    let mut r = Rig::new();
+    for client in [1, 2] {
+        r.input(Input::WsOpened {
+            client,
+            rights: Some(Rights::Admin),
+        });
+    }
+    let hash = "11".repeat(32);
+    let outpoints = |from: usize, n: usize| -> Value {
+        (from..from + n)
+            .map(|i| json!({"hash": hash, "index": i}))
+            .collect()
+    };
+    let notify = |r: &mut Rig, client, from, n| {
+        r.ws(
+            client,
+            json!({"id": 1, "method": "notifyspent", "params": [outpoints(from, n)]}),
+        );
+        texts(&r.take(), client).remove(0)
+    };
+    assert_eq!(notify(&mut r, 1, 0, MAX_WATCHED - 1)["error"], Value::Null);
+    // One over the cap is refused whole, saying why; what was watched stays watched.
+    let refused = notify(&mut r, 1, MAX_WATCHED, 2);
+    assert_eq!(refused["error"]["code"], json!(code::INVALID_PARAMETER));
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("too many subscriptions"), "{message}");
+    assert!(message.contains(&MAX_WATCHED.to_string()), "{message}");
+    assert_eq!(notify(&mut r, 1, MAX_WATCHED, 1)["error"], Value::Null);
+    // A filter counts too; another client has its own allowance.
+    r.ws(
+        1,
+        json!({"id": 2, "method": "loadtxfilter", "params": [false, [], outpoints(2 * MAX_WATCHED, 1)]}),
+    );
+    assert_eq!(
+        texts(&r.take(), 1)[0]["error"]["code"],
+        json!(code::INVALID_PARAMETER)
+    );
+    assert_eq!(notify(&mut r, 2, 0, 10)["error"], Value::Null);
 }

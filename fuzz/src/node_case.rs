@@ -435,6 +435,7 @@ impl Observer {
                 | Output::Notify(_)
                 | Output::MineOn(_)
                 | Output::Ws { .. }
+                | Output::WsAuthenticated { .. }
                 | Output::LogLevels(_)
                 | Output::Shutdown => {}
             }

@@ -1,55 +1,73 @@
-//! `getblockcount` throughput and latency: 32 concurrent keep-alive clients against a regtest
-//! daemon on loopback. Prints requests per second and the p50/p99 latencies.
+//! `getblockcount` throughput and latency, rbtcd beside Bitcoin Knots in one run: 32
+//! concurrent keep-alive clients against each regtest daemon on loopback. Prints requests per
+//! second and p99 latency of each, their ratio, and the machine's load.
+//!
+//! `cargo bench -p rbtcd --bench rpc`; under `cargo test` (no `--bench` argument) a short smoke
+//! pass of half-second loads.
 
 mod common;
+#[path = "../tests/common/mod.rs"]
+mod e2e;
 
+use e2e::knots::{self, Knots};
+use e2e::rpc::{Daemon, ADMIN};
 use rbtcd_core::rpc::auth::basic_auth;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CLIENTS: usize = 32;
-const RUN: Duration = Duration::from_secs(5);
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
+const GETBLOCKCOUNT: &str = r#"{"jsonrpc":"1.0","id":1,"method":"getblockcount","params":[]}"#;
 
 fn main() {
-    let home = std::env::temp_dir().join(format!("rbtcd-bench-rpc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).unwrap();
-    let rpc = format!("127.0.0.1:{}", free_port());
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_rbtcd"))
-        .env("HOME", &home)
-        .args([
-            "--regtest".to_string(),
-            format!("--rpclisten={rpc}"),
-            format!("--listen=127.0.0.1:{}", free_port()),
-            "--rpcuser=bench".into(),
-            "--rpcpass=bench".into(),
-            format!("--rpcmaxclients={}", CLIENTS + 1),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while TcpStream::connect(&rpc).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "RPC never came up"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let body = r#"{"jsonrpc":"1.0","id":1,"method":"getblockcount","params":[]}"#;
-    let load = common::hammer(&rpc, &basic_auth("bench", "bench"), body, CLIENTS, RUN);
-    println!(
-        "rpc getblockcount: {CLIENTS} keep-alive clients, {}",
-        load.summary()
+    let full = std::env::args().any(|a| a == "--bench");
+    let run = match full {
+        true => Duration::from_secs(5),
+        false => Duration::from_millis(500),
+    };
+    let rbtcd = Daemon::start("bench-rpc", &[&format!("--rpcmaxclients={}", CLIENTS + 8)]);
+    let knots = Knots::start(
+        "bench-rpc",
+        &[&format!("rpcthreads={CLIENTS}"), "rpcworkqueue=256"],
     );
-    let _ = daemon.kill();
-    let _ = daemon.wait();
-    let _ = std::fs::remove_dir_all(&home);
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let ours = common::hammer(
+        &rbtcd.rpc,
+        &basic_auth(ADMIN.0, ADMIN.1),
+        GETBLOCKCOUNT,
+        CLIENTS,
+        run,
+    );
+    let theirs = common::hammer(
+        &knots.rpc,
+        &basic_auth(knots::USER.0, knots::USER.1),
+        GETBLOCKCOUNT,
+        CLIENTS,
+        run,
+    );
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "bench: rpc_getblockcount_{CLIENTS}_clients_plain_rbtcd: {:.0} req/s",
+        ours.rate()
+    );
+    println!(
+        "bench: rpc_getblockcount_{CLIENTS}_clients_plain_knots: {:.0} req/s",
+        theirs.rate()
+    );
+    println!(
+        "ratio: rpc_getblockcount_plain_rbtcd_over_knots: {:.2}",
+        ours.rate() / theirs.rate()
+    );
+    println!(
+        "bench: rpc_getblockcount_p99_plain_rbtcd: {:.3} ms",
+        ms(ours.p99)
+    );
+    println!(
+        "bench: rpc_getblockcount_p99_plain_knots: {:.3} ms",
+        ms(theirs.p99)
+    );
+    println!(
+        "bench: loadavg_1min: {}",
+        loadavg.split(' ').next().unwrap_or("?")
+    );
+    println!("rbtcd: {}", ours.summary());
+    println!("knots: {}", theirs.summary());
 }

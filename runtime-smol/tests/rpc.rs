@@ -183,14 +183,14 @@ fn bad_credentials_get_401_and_oversize_bodies_are_refused() {
         let (status, head, _) = d.post(who, body);
         assert_eq!(status, 401, "{who:?}");
         assert!(
-            head.contains("WWW-Authenticate: Basic realm=\"rbtcd RPC\""),
+            header(&head, "WWW-Authenticate") == Some("Basic realm=\"rbtcd RPC\""),
             "{head}"
         );
     }
     let mut s = d.connect();
     s.write_all(
         format!(
-            "POST / HTTP/1.1\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
             basic_auth(ADMIN.0, ADMIN.1),
             rbtcd::rpc::http::MAX_BODY + 1
         )
@@ -220,55 +220,64 @@ fn served_client(d: &Daemon) -> TcpStream {
 }
 
 #[test]
-fn slow_and_surplus_clients_are_turned_away_while_others_are_served() {
+fn surplus_clients_get_503_and_unauthenticated_ones_hold_no_slot() {
     let d = Daemon::start("limits", &["--rpcmaxclients=2"]);
     let body = br#"{"id":1,"method":"getblockcount"}"#;
+    // Connections that never authenticate take no slot: both slots still go to clients that do.
+    let mut silent: Vec<TcpStream> = (0..10).map(|_| d.connect()).collect();
     let mut kept = served_client(&d);
     let other = served_client(&d);
-    // Both slots are held: one more client is answered 503 and closed.
+    // Both slots are held: one more authenticated client is answered 503 and closed.
     let mut extra = d.connect();
+    send(&mut extra, Some(ADMIN), body, false);
     assert_eq!(read_reply(&mut extra).0, 503);
     assert!(is_closed(&mut extra));
+    // A closed client's slot is freed (the server notices the close; served_client retries).
     drop(other);
-    // A client that sends half a request and then nothing is dropped after the read timeout,
-    // while the kept client is served meanwhile.
+    let third = served_client(&d);
+    drop(third);
+    // A client that trickles its head a byte a second is dropped by its deadline anyway: the
+    // deadline counts from the connection, and nothing the client sends moves it.
+    let mut slow = d.connect();
+    slow.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let head = format!("POST / HTTP/1.1\r\nHost: x\r\nX-Pad: {}", "a".repeat(100));
     let start = Instant::now();
-    loop {
-        let mut slow = d.connect();
-        slow.write_all(b"POST / HTTP/1.1\r\nContent-Le").unwrap();
-        // The kept client asks every second: it is served, and never idle long enough to be
-        // timed out itself while the slow one waits for its own timeout.
-        slow.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
-        let mut answer = Vec::new();
-        loop {
-            send(&mut kept, Some(ADMIN), body, false);
-            assert_eq!(read_reply(&mut kept).0, 200);
-            let mut chunk = [0u8; 256];
-            match slow.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => answer.extend_from_slice(&chunk[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(_) => break,
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "slow client never dropped"
-            );
-        }
-        if answer.is_empty() {
+    let mut dropped = false;
+    for byte in head.as_bytes() {
+        if slow.write_all(&[*byte]).is_err() {
+            dropped = true;
             break;
         }
-        // The closed `other` still held its slot; try again.
-        assert!(answer.starts_with(b"HTTP/1.1 503"), "{answer:?}");
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "slot never freed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+        let mut chunk = [0u8; 256];
+        match slow.read(&mut chunk) {
+            Ok(0) => {
+                dropped = true;
+                break;
+            }
+            Ok(n) => panic!("unexpected reply {:?}", &chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                dropped = true;
+                break;
+            }
+        }
+        // The kept client, which asks every second, is served meanwhile.
+        send(&mut kept, Some(ADMIN), body, false);
+        assert_eq!(read_reply(&mut kept).0, 200);
+    }
+    assert!(dropped, "trickling client kept for {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(40),
+        "{:?}",
+        start.elapsed()
+    );
+    // The silent ones were dropped by then too, without a reply.
+    for s in &mut silent {
+        assert!(is_closed(s));
     }
     send(&mut kept, Some(ADMIN), body, false);
     assert_eq!(read_reply(&mut kept).0, 200);
@@ -430,4 +439,28 @@ fn index_backed_commands_name_their_index_and_getheaders_serves_headers() {
     // Only genesis exists: a locator naming it leaves nothing after it.
     assert_eq!(d.ok("getheaders", json!([[genesis], ""])), json!([]));
     assert_eq!(d.err("getheaders", json!(["x", ""])), -32602);
+}
+
+#[test]
+fn a_client_that_expects_100_continue_gets_it_before_sending_its_body() {
+    let d = Daemon::start("continue", &[]);
+    let body = br#"{"jsonrpc":"1.0","id":1,"method":"getblockcount","params":[]}"#;
+    let mut s = d.connect();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nExpect: 100-continue\r\n\
+         Content-Length: {}\r\n\r\n",
+        basic_auth(ADMIN.0, ADMIN.1),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    // The interim reply comes while the body is held back (the read fails after 60 s).
+    let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut got = vec![0u8; interim.len()];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(got, interim);
+    s.write_all(body).unwrap();
+    let (status, _, reply) = read_reply(&mut s);
+    assert_eq!(status, 200);
+    let reply: Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(reply["result"], json!(0), "{reply}");
 }

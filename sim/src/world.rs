@@ -671,6 +671,7 @@ impl World {
                 Output::MineOn(work) => slot.work = work,
                 Output::RpcReply { .. }
                 | Output::Ws { .. }
+                | Output::WsAuthenticated { .. }
                 | Output::WsClose { .. }
                 | Output::LogLevels(_)
                 | Output::Shutdown => rpc.push(out),

@@ -234,6 +234,12 @@ pub enum Output {
         /// The JSON text.
         text: String,
     },
+    /// A WebSocket client that opened without credentials passed `authenticate`: from now on
+    /// it counts against `rpcmaxwebsockets` and may send more than an authentication's bytes.
+    WsAuthenticated {
+        /// The connection.
+        client: ClientId,
+    },
     /// Close a WebSocket connection (it failed to authenticate); the node has forgotten it.
     WsClose {
         /// The connection.

@@ -148,6 +148,7 @@ impl<S: ChainStore> Node<S> {
         }
         self.timers.cancel(Timer::WsAuth(client));
         self.ws.hub.add_client(client);
+        self.outputs.push_back(Output::WsAuthenticated { client });
         if let Some(id) = req.id {
             let reply = jsonrpc::response(req.version, Some(id), Ok(Value::Null));
             self.ws_send(client, &reply);

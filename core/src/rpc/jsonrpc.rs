@@ -38,6 +38,10 @@ pub enum Body {
     Batch(Vec<Result<Request, (Option<Value>, RpcError)>>),
 }
 
+/// Most calls in one batch: a client wanting more sends more requests, so one body never
+/// holds the node (and every other client) for long.
+pub const MAX_BATCH: usize = 1000;
+
 /// Parses a request body.
 pub fn parse_body(body: &[u8]) -> Body {
     let trimmed = body
@@ -55,6 +59,13 @@ pub fn parse_body(body: &[u8]) -> Body {
         Value::Array(items) if items.is_empty() => {
             Body::Batch(vec![Err((None, RpcError::invalid_request("empty batch")))])
         }
+        Value::Array(items) if items.len() > MAX_BATCH => Body::Batch(vec![Err((
+            None,
+            RpcError::invalid_request(&format!(
+                "batch of {} calls: at most {MAX_BATCH} are taken at once",
+                items.len()
+            )),
+        ))]),
         Value::Array(items) => Body::Batch(
             items
                 .into_iter()

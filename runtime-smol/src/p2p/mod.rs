@@ -14,6 +14,7 @@ pub(crate) mod upnp;
 use crate::p2p::dialer::Dialer;
 use crate::p2p::progress::Progress;
 use crate::p2p::seeds::SeedResolver;
+use crate::rpc::ws::WsQueue;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
@@ -66,15 +67,15 @@ pub enum Event {
         /// Where the reply body goes.
         reply: Sender<String>,
     },
-    /// A WebSocket client connected (the RPC server's `client` token); the texts the node
-    /// sends it go to `out`, and dropping `out` closes the connection.
+    /// A WebSocket client connected (the RPC server's `client` token); what the node sends
+    /// it goes to `queue`, and dropping `queue` closes the connection.
     WsOpened {
         /// The RPC server's token for the connection.
         client: ClientId,
         /// What its upgrade request's credentials allow, if it had any.
         rights: Option<Rights>,
-        /// Its outgoing queue ([`WS_QUEUE_LIMIT`] deep).
-        out: Sender<String>,
+        /// Its outgoing queue.
+        queue: WsQueue,
     },
     /// Shut down: close every connection and return the node.
     Stop,
@@ -83,6 +84,14 @@ pub enum Event {
 /// Messages queued for one WebSocket client before it counts as too slow and is dropped, so
 /// a slow reader never holds up the node or other clients.
 pub const WS_QUEUE_LIMIT: usize = 4096;
+
+/// What the node task tells a WebSocket connection.
+pub enum WsOut {
+    /// A reply or notification to write.
+    Text(String),
+    /// The client passed `authenticate`: it takes its `rpcmaxwebsockets` slot now.
+    Authenticated,
+}
 
 /// Where the node task sends what is not for a socket.
 #[derive(Default)]
@@ -103,7 +112,7 @@ pub struct Sinks {
 struct Channels {
     writers: BTreeMap<PeerId, Writer>,
     replies: BTreeMap<RequestId, Sender<String>>,
-    websockets: BTreeMap<ClientId, Sender<String>>,
+    websockets: BTreeMap<ClientId, WsQueue>,
 }
 
 /// One connection's outgoing side: the queue its writer task drains, and the socket.
@@ -164,16 +173,27 @@ pub async fn run<S: ChainStore + Send + 'static>(
     };
     // The node may want things done before any event (dialling its permanent peers).
     let mut stopped = task.drain(&mut node);
+    // One timer, moved only when the node's next deadline moves: arming a timer wakes
+    // async-io's reactor thread, and a fresh timer per event (every RPC call is one) cost a
+    // thread wake-up each.
+    let mut timer = smol::Timer::never();
+    let mut armed: Option<Time> = None;
     while !stopped {
-        let event = match node.poll_timeout() {
-            Some(deadline) => {
-                let wait = deadline.since(now());
-                futures::select! {
-                    e = rx.recv().fuse() => e.ok(),
-                    _ = FutureExt::fuse(smol::Timer::after(wait)) => Some(Event::Input(Input::Tick)),
-                }
+        let deadline = node.poll_timeout();
+        if deadline != armed {
+            match deadline {
+                Some(at) => timer.set_after(at.since(now())),
+                None => timer = smol::Timer::never(),
             }
-            None => rx.recv().await.ok(),
+            armed = deadline;
+        }
+        let event = futures::select! {
+            e = rx.recv().fuse() => e.ok(),
+            _ = FutureExt::fuse(&mut timer) => {
+                // A fired timer stays silent until it is set again.
+                armed = None;
+                Some(Event::Input(Input::Tick))
+            }
         };
         let Some(event) = event else { break };
         let input = match event {
@@ -202,9 +222,9 @@ pub async fn run<S: ChainStore + Send + 'static>(
             Event::WsOpened {
                 client,
                 rights,
-                out,
+                queue,
             } => {
-                task.channels.websockets.insert(client, out);
+                task.channels.websockets.insert(client, queue);
                 Input::WsOpened { client, rights }
             }
             Event::Connection(stream, addr, direction) => {
@@ -229,6 +249,10 @@ pub async fn run<S: ChainStore + Send + 'static>(
         stopped = task.drain(&mut node);
     }
     drop(accept_tasks);
+    // Calls still queued hold their callers' reply channels: drop them now, so every caller
+    // hears the node is gone instead of waiting (and holding shutdown) forever.
+    rx.close();
+    while rx.try_recv().is_ok() {}
     for (_, w) in std::mem::take(&mut task.channels.writers) {
         w.close();
     }
@@ -301,7 +325,10 @@ impl Task<'_> {
                         let _ = reply.try_send(body);
                     }
                 }
-                Output::Ws { client, text } => self.send_websocket(node, client, text),
+                Output::Ws { client, text } => self.send_websocket(node, client, WsOut::Text(text)),
+                Output::WsAuthenticated { client } => {
+                    self.send_websocket(node, client, WsOut::Authenticated)
+                }
                 Output::WsClose { client } => {
                     // Dropping the queue ends the connection's task, which closes it.
                     self.channels.websockets.remove(&client);
@@ -317,22 +344,27 @@ impl Task<'_> {
         fatal
     }
 
-    /// Queues `text` for a WebSocket client; one whose queue is full is disconnected, and
-    /// the node told so at once.
+    /// Queues `out` for a WebSocket client; one whose queue is full is closed at once (its
+    /// slot freed, nothing more written), and the node told so.
     fn send_websocket<S: ChainStore + Send + 'static>(
         &mut self,
         node: &mut Node<S>,
         client: ClientId,
-        text: String,
+        out: WsOut,
     ) {
         let Some(queue) = self.channels.websockets.get(&client) else {
             return;
         };
-        if queue.try_send(text).is_err() {
+        let queued = match out {
+            WsOut::Text(text) => queue.push(text),
+            WsOut::Authenticated => queue.out.try_send(WsOut::Authenticated).is_ok(),
+        };
+        if !queued {
             log::warn!(
                 target: "rbtcd::rpc",
-                "WebSocket client {client} has {WS_QUEUE_LIMIT} messages unread; disconnecting it"
+                "WebSocket client {client} does not read what it is sent; disconnecting it"
             );
+            queue.evict();
             self.channels.websockets.remove(&client);
             node.handle(now(), Input::WsClosed { client });
         }

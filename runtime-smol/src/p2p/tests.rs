@@ -206,3 +206,31 @@ fn inputs_and_rpc_calls_run_on_the_node_in_order_and_new_blocks_reach_peers() {
         assert_eq!(b.chain().tip().hash, a.chain().tip().hash);
     });
 }
+
+#[test]
+fn calls_queued_when_the_node_stops_are_let_go() {
+    smol::block_on(async {
+        let (a, _) = spawn_node(MemStore::new(), 6, false, vec![]).await;
+        // The stop is queued before the call, so the node ends with the call unanswered (as
+        // when a store error stops it while clients keep calling).
+        a.events.send(Event::Stop).await.unwrap();
+        let (reply, answer) = unbounded();
+        let call = Event::Rpc {
+            id: 1,
+            rights: Rights::Admin,
+            body: rpc_body(1, "getblockcount", serde_json::json!([])),
+            reply,
+        };
+        a.events.send(call).await.unwrap();
+        let events = a.events.clone();
+        a.task.await;
+        // The caller hears at once that no answer comes, although senders of events remain.
+        let heard = smol::future::or(async { Some(answer.recv().await) }, async {
+            smol::Timer::after(PATIENCE).await;
+            None
+        })
+        .await;
+        assert!(matches!(heard, Some(Err(_))), "caller still waiting");
+        drop(events);
+    });
+}

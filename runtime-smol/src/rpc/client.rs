@@ -2,9 +2,9 @@
 //! interop harnesses use to call rbtcd, Knots or bcoin. One request per connection unless the
 //! caller keeps the stream ([`write_request`], [`read_reply`]).
 //!
-//! Hand-written like the server beside it (see [`super::http`]): the lock file holds no
-//! blocking HTTP client, and a request, a status line, headers and a `Content-Length` body are
-//! all JSON-RPC needs.
+//! Hand-written: the lock file holds no blocking HTTP client (the server side is tide's, which
+//! is async), and a request, a status line, headers and a `Content-Length` body are all
+//! JSON-RPC needs.
 
 use rbtcd_core::rpc::auth::basic_auth;
 use serde_json::{json, Value};

@@ -1,31 +1,29 @@
-//! The RPC server's HTTP transport: btcd's `rpcServer` HTTP side on smol sockets.
+//! The RPC server's HTTP transport: btcd's `rpcServer` HTTP side, on tide.
 //!
-//! A small hand-written HTTP/1.1 server rather than tide: tide 0.16 brings async-std and its own
-//! HTTP stack, and hides the per-connection control this needs (refusing a client over
-//! `rpcmaxclients` with 503, a read deadline per request, rejecting an oversize body from its
-//! `Content-Length` before reading it). The server serves POST `/` with keep-alive, and `/ws`
-//! upgrades to a WebSocket (see [`super::ws`]). It checks credentials and hands each request
-//! body to the node task ([`Event::Rpc`]), which parses, authorizes and answers it.
+//! Sockets are accepted on smol with `TCP_NODELAY` (tide's own listener has none and stalls
+//! 40 ms per reply); async-h1 parses each connection and tide routes: `POST /` JSON-RPC, and
+//! `/ws` upgraded to a WebSocket (see [`super::ws`]). Before tide sees a request its framing
+//! is checked (RFC 9112's request-smuggling refusals), and a client holds an `rpcmaxclients`
+//! slot only once it has authenticated ([`super::conn`] bounds the time and bytes before
+//! that). Request bodies go to the node task ([`Event::Rpc`]), which parses, authorizes and
+//! answers them.
 
+use super::conn::{self, Control, READ_TIMEOUT, UNAUTHENTICATED_CLIENTS};
 use crate::config::RpcConfig;
 use crate::p2p::Event;
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::jsonrpc::{self, Version};
-use rbtcd_core::rpc::{RequestId, RpcError};
+use rbtcd_core::rpc::{RequestId, Rights, RpcError};
 use smol::channel::Sender;
 use smol::{Async, Executor, Timer};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+use tide::http::{headers, Request, Response, StatusCode};
 
-/// How long a client may take to send one whole request (headers and body), and how long an
-/// idle keep-alive connection is kept.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest accepted request head (request line and headers).
-pub const MAX_HEAD: usize = 16 * 1024;
 /// Largest accepted request body: room for a hex-encoded 4 MB block with its envelope.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
 /// The realm named in a 401 reply.
@@ -36,7 +34,7 @@ fn shutting_down() -> RpcError {
     RpcError::new(code::MISC, "the node is shutting down")
 }
 
-/// A running HTTP RPC server; dropping it without [`RpcServer::stop`] also stops it.
+/// A running RPC server; dropping it without [`RpcServer::stop`] also stops it.
 pub struct RpcServer {
     stop: Option<async_channel::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -61,12 +59,15 @@ impl RpcServer {
             creds: Credentials::new(cfg.admin.as_ref(), cfg.limited.as_ref()),
             events,
             next_id: AtomicU64::new(1),
-            max_clients: cfg.max_clients,
-            clients: AtomicUsize::new(0),
-            max_websockets: cfg.max_websockets,
-            websockets: AtomicUsize::new(0),
-            busy: AtomicUsize::new(0),
+            clients: Limit::new(cfg.max_clients),
+            websockets: Limit::new(cfg.max_websockets),
+            unauthenticated: Limit::new(UNAUTHENTICATED_CLIENTS),
+            busy: Arc::new(AtomicUsize::new(0)),
         });
+        let mut app = tide::with_state(shared.clone());
+        app.at("/").post(call);
+        app.at("/ws").get(upgrade);
+        let app = Arc::new(app);
         let (stop, stopped) = async_channel::bounded::<()>(1);
         let thread = std::thread::Builder::new()
             .name("rpc".into())
@@ -75,7 +76,7 @@ impl RpcServer {
                 for l in listeners {
                     // Tasks hold the executor weakly: a strong reference from a task it owns
                     // would keep it, and every connection, alive after the server stops.
-                    ex.spawn(accept_loop(Arc::downgrade(&ex), l, shared.clone()))
+                    ex.spawn(accept_loop(Arc::downgrade(&ex), l, app.clone()))
                         .detach();
                 }
                 smol::block_on(ex.run(async {
@@ -115,18 +116,66 @@ impl Drop for RpcServer {
     }
 }
 
-struct Shared {
+/// The tide application serving every connection.
+type App = tide::Server<Arc<Shared>>;
+
+/// What every connection's handlers share.
+pub(crate) struct Shared {
     creds: Credentials,
     /// The node task.
-    events: Sender<Event>,
+    pub(crate) events: Sender<Event>,
     /// Tokens for requests and WebSocket connections.
     next_id: AtomicU64,
-    max_clients: usize,
-    clients: AtomicUsize,
-    max_websockets: usize,
-    websockets: AtomicUsize,
+    clients: Limit,
+    pub(crate) websockets: Limit,
+    /// Connections that have not authenticated yet.
+    unauthenticated: Limit,
     /// Requests read but not yet fully answered.
-    busy: AtomicUsize,
+    busy: Arc<AtomicUsize>,
+}
+
+/// A count of clients held against a maximum (`rpcmaxclients`, `rpcmaxwebsockets`).
+pub(crate) struct Limit {
+    max: usize,
+    held: Arc<AtomicUsize>,
+}
+
+impl Limit {
+    fn new(max: usize) -> Limit {
+        Limit {
+            max,
+            held: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// A slot while fewer than the maximum are held, or `None`.
+    pub(crate) fn try_take(&self) -> Option<Slot> {
+        let before = self.held.fetch_add(1, Ordering::SeqCst);
+        // Dropping a refused slot gives the count back.
+        let slot = Slot(self.held.clone());
+        (before < self.max).then_some(slot)
+    }
+
+    /// The maximum, for log lines.
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+}
+
+/// One client (or request) counted for as long as it lasts.
+pub(crate) struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(counter: &Arc<AtomicUsize>) -> Slot {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Slot(counter.clone())
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Gives requests being answered (a `stop` reply among them) a moment to be written.
@@ -139,43 +188,7 @@ async fn finish_replies(shared: &Shared) {
     }
 }
 
-/// Counts a client (or a request) for as long as it lasts.
-struct ClientSlot<'a>(&'a AtomicUsize);
-
-impl<'a> ClientSlot<'a> {
-    fn take(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::SeqCst);
-        ClientSlot(counter)
-    }
-
-    /// A slot while fewer than `max` are held, or `None`.
-    fn try_take(counter: &'a AtomicUsize, max: usize) -> Option<Self> {
-        let before = counter.fetch_add(1, Ordering::SeqCst);
-        // Dropping a refused slot gives the count back.
-        let slot = ClientSlot(counter);
-        (before < max).then_some(slot)
-    }
-}
-
-/// Answers a client over the `what` limit with btcd's 503 and closes it.
-async fn refuse_busy(
-    stream: &mut Async<TcpStream>,
-    what: &str,
-    max: usize,
-    peer: SocketAddr,
-) -> std::io::Result<()> {
-    log::info!("Max {what} clients exceeded [{max}] - disconnecting client {peer}");
-    let reply = HttpReply::text(503, "503 Too busy.  Try again later.");
-    write_reply(stream, &reply, false).await
-}
-
-impl Drop for ClientSlot<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, shared: Arc<Shared>) {
+async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, app: Arc<App>) {
     loop {
         let (stream, peer) = match l.accept().await {
             Ok(s) => s,
@@ -186,307 +199,208 @@ async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, shared:
             }
         };
         let Some(ex) = ex.upgrade() else { return };
-        let shared = shared.clone();
+        let Some(unauthenticated) = app.state().unauthenticated.try_take() else {
+            log::debug!(
+                "RPC client {peer} closed: {UNAUTHENTICATED_CLIENTS} connections have not authenticated yet"
+            );
+            continue;
+        };
+        let app = app.clone();
         ex.spawn(async move {
-            if let Err(e) = serve_client(stream, peer, &shared).await {
+            // Replies are written whole; waiting for more data to coalesce only adds latency.
+            if let Err(e) = stream.get_ref().set_nodelay(true) {
                 log::debug!("RPC client {peer}: {e}");
+                return;
             }
+            serve_connection(stream, peer, unauthenticated, &app).await;
         })
         .detach();
     }
 }
 
-async fn serve_client(
-    mut stream: Async<TcpStream>,
+/// What a connection's handlers leave for it: its peer, its control, its client slot once
+/// it has authenticated, and a WebSocket upgrade to run after the 101 reply.
+#[derive(Clone)]
+struct Connection {
     peer: SocketAddr,
-    shared: &Shared,
-) -> std::io::Result<()> {
-    let Some(slot) = ClientSlot::try_take(&shared.clients, shared.max_clients) else {
-        return refuse_busy(&mut stream, "RPC", shared.max_clients, peer).await;
+    control: Arc<Control>,
+    slot: Arc<Mutex<Option<Slot>>>,
+    upgrade: Arc<Mutex<Option<Upgrade>>>,
+}
+
+/// A WebSocket upgrade the `/ws` handler accepted.
+struct Upgrade {
+    rights: Option<Rights>,
+    slot: Option<Slot>,
+    switched: tide::http::upgrade::Receiver,
+}
+
+/// Serves one connection (plain or TLS) until it closes, is refused or becomes a WebSocket.
+async fn serve_connection<S>(io: S, peer: SocketAddr, unauthenticated: Slot, app: &App)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let control = Arc::new(Control::new(unauthenticated));
+    let io = conn::share(io, control.clone());
+    let connection = Connection {
+        peer,
+        control: control.clone(),
+        slot: Arc::default(),
+        upgrade: Arc::default(),
     };
-    // Replies are written whole; waiting for more data to coalesce only adds latency.
-    stream.get_ref().set_nodelay(true)?;
-    let mut buf = Vec::new();
-    loop {
-        let read = smol::future::or(
-            async { Some(read_request(&mut stream, &mut buf).await) },
-            async {
-                Timer::after(READ_TIMEOUT).await;
-                None
-            },
-        )
-        .await;
-        let req = match read {
-            None => {
-                log::debug!("RPC client {peer} timed out");
-                return Ok(());
+    let served = async_h1::accept(io.clone(), |mut req: Request| {
+        let connection = connection.clone();
+        async move {
+            let expects_continue = req.header(headers::EXPECT).is_some();
+            connection.control.write_through(expects_continue);
+            if let Some(refusal) = refuse_framing(&req) {
+                log::debug!("RPC client {}: {}", connection.peer, refusal.1);
+                connection.control.close();
+                return Ok(text(refusal.0, refusal.1));
             }
-            Some(Err(ReadError::Closed)) => return Ok(()),
-            Some(Err(ReadError::Io(e))) => return Err(e),
-            Some(Err(ReadError::Refused(reply))) => {
-                return write_reply(&mut stream, &reply, false).await
-            }
-            Some(Ok(req)) => req,
-        };
-        if req.path == "/ws" {
-            // A WebSocket client counts against rpcmaxwebsockets instead.
-            drop(slot);
-            return upgrade(stream, req, peer, shared).await;
+            req.ext_mut().insert(connection);
+            app.respond(req).await
         }
-        let _busy = ClientSlot::take(&shared.busy);
-        let keep_alive = req.keep_alive;
-        let reply = answer(&req, peer, shared).await;
-        let keep_alive = keep_alive && reply.status != 401;
-        write_reply(&mut stream, &reply, keep_alive).await?;
-        if !keep_alive {
-            return Ok(());
+    })
+    .await;
+    if let Err(e) = served {
+        log::debug!("RPC client {peer}: {e}");
+        if control.left_unanswered() {
+            // A head the parser refused (obs-fold, a space before the colon...): RFC 9112's 400.
+            let mut out = io.clone();
+            if out.write_all(BAD_REQUEST).await.is_ok() {
+                let _ = out.flush().await;
+            }
+        }
+        return;
+    }
+    let pending = connection
+        .upgrade
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(up) = pending {
+        if up.switched.await.is_some() {
+            let shared = app.state();
+            let client = shared.next_id.fetch_add(1, Ordering::Relaxed);
+            super::ws::serve(io, &control, peer, client, up.rights, up.slot, shared).await;
         }
     }
 }
 
-/// Upgrades a `/ws` request to a WebSocket (RFC 6455) and serves it; a wrong `Authorization`
-/// header is refused as over HTTP, a missing one leaves authentication to the first message.
-async fn upgrade(
-    mut stream: Async<TcpStream>,
-    req: HttpRequest,
-    peer: SocketAddr,
-    shared: &Shared,
-) -> std::io::Result<()> {
-    let Some(key) = req.websocket_key.as_deref().filter(|_| req.method == "GET") else {
-        let reply = HttpReply::text(400, "400 Bad Request: expected a WebSocket upgrade");
-        return write_reply(&mut stream, &reply, false).await;
+/// The reply to a request head the parser could not read.
+const BAD_REQUEST: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 16\r\nConnection: close\r\n\r\n400 Bad Request\n";
+
+/// Refuses a request whose body length is ambiguous or too big, before it is read: two
+/// `Content-Length` headers, one that is not plain digits (RFC 9112 section 6.3: 400), a
+/// `Transfer-Encoding` (btcd serves only lengths), or a body over [`MAX_BODY`].
+fn refuse_framing(req: &Request) -> Option<(StatusCode, &'static str)> {
+    if req.header(headers::TRANSFER_ENCODING).is_some() {
+        return Some((StatusCode::LengthRequired, "send a Content-Length"));
+    }
+    let lengths = req.header(headers::CONTENT_LENGTH)?;
+    let values: Vec<&str> = lengths.iter().map(|v| v.as_str()).collect();
+    let [value] = values.as_slice() else {
+        return Some((StatusCode::BadRequest, "more than one Content-Length"));
     };
-    let rights = match req.authorization.as_deref() {
-        None => None,
-        Some(h) => match shared.creds.check(h) {
-            Some(r) => Some(r),
-            None => {
-                log::warn!("RPC authentication failure from {peer}");
-                return write_reply(&mut stream, &unauthorized(), false).await;
-            }
-        },
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some((StatusCode::BadRequest, "bad Content-Length"));
+    }
+    match value.parse::<usize>() {
+        Ok(len) if len <= MAX_BODY => None,
+        _ => Some((StatusCode::PayloadTooLarge, "request body too large")),
+    }
+}
+
+/// A plain-text reply that closes the connection.
+fn text(status: StatusCode, body: &str) -> Response {
+    let mut res = Response::new(status);
+    res.set_body(format!("{body}\n"));
+    res.set_content_type(tide::http::mime::PLAIN);
+    res.insert_header(headers::CONNECTION, "close");
+    res
+}
+
+fn connection(req: &tide::Request<Arc<Shared>>) -> Connection {
+    req.ext::<Connection>()
+        .cloned()
+        .expect("every request is tagged with its connection before tide routes it")
+}
+
+/// Checks a request's `Authorization` header: its rights, or the reply refusing it (which
+/// closes the connection).
+fn authenticate(
+    req: &tide::Request<Arc<Shared>>,
+    conn: &Connection,
+) -> Result<Option<Rights>, Box<Response>> {
+    let Some(header) = req.header(headers::AUTHORIZATION) else {
+        return Ok(None);
     };
-    let Some(_slot) = ClientSlot::try_take(&shared.websockets, shared.max_websockets) else {
-        return refuse_busy(&mut stream, "WebSocket", shared.max_websockets, peer).await;
-    };
-    let head = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n\r\n",
-        crate::rpc::ws::accept_key(key)
+    match req.state().creds.check(header.as_str()) {
+        Some(rights) => Ok(Some(rights)),
+        None => {
+            log::warn!("RPC authentication failure from {}", conn.peer);
+            conn.control.close();
+            Err(Box::new(unauthorized()))
+        }
+    }
+}
+
+fn unauthorized() -> Response {
+    let mut res = text(StatusCode::Unauthorized, "401 Unauthorized.");
+    res.insert_header(
+        headers::WWW_AUTHENTICATE,
+        format!("Basic realm=\"{REALM}\""),
     );
-    stream.write_all(head.as_bytes()).await?;
-    let client = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    crate::rpc::ws::serve(stream, peer, client, rights, &shared.events).await;
-    Ok(())
+    res
 }
 
-fn unauthorized() -> HttpReply {
-    HttpReply {
-        extra_header: Some(format!("WWW-Authenticate: Basic realm=\"{REALM}\"")),
-        ..HttpReply::text(401, "401 Unauthorized.")
-    }
-}
-
-/// One parsed HTTP request.
-struct HttpRequest {
-    method: String,
-    path: String,
-    authorization: Option<String>,
-    /// `Sec-WebSocket-Key` of a WebSocket upgrade request.
-    websocket_key: Option<String>,
-    keep_alive: bool,
-    body: Vec<u8>,
-}
-
-enum ReadError {
-    /// The client closed the connection between requests.
-    Closed,
-    Io(std::io::Error),
-    /// The request is refused with this reply, and the connection closed.
-    Refused(HttpReply),
-}
-
-impl From<std::io::Error> for ReadError {
-    fn from(e: std::io::Error) -> Self {
-        ReadError::Io(e)
-    }
-}
-
-/// Reads one request; `buf` carries bytes already read past the previous request.
-async fn read_request(
-    stream: &mut Async<TcpStream>,
-    buf: &mut Vec<u8>,
-) -> Result<HttpRequest, ReadError> {
-    let head_end = loop {
-        if let Some(i) = find(buf, b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(ReadError::Refused(HttpReply::text(
-                431,
-                "request header too large",
-            )));
-        }
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(if buf.is_empty() {
-                ReadError::Closed
-            } else {
-                ReadError::Io(std::io::ErrorKind::UnexpectedEof.into())
-            });
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let bad = |why: &str| ReadError::Refused(HttpReply::text(400, why));
-    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| bad("head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let mut start = lines.next().unwrap_or_default().split(' ');
-    let (method, path, version) = match (start.next(), start.next(), start.next()) {
-        (Some(m), Some(p), Some(v)) if v.starts_with("HTTP/1.") => (m, p, v),
-        _ => return Err(bad("malformed request line")),
-    };
-    let mut content_length = None;
-    let mut authorization = None;
-    let mut websocket_key = None;
-    let mut keep_alive = version != "HTTP/1.0";
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(bad("malformed header"));
-        };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => {
-                content_length = Some(
-                    value
-                        .parse::<usize>()
-                        .map_err(|_| bad("bad Content-Length"))?,
-                )
-            }
-            "authorization" => authorization = Some(value.to_string()),
-            "sec-websocket-key" => websocket_key = Some(value.to_string()),
-            "connection" => keep_alive = !value.eq_ignore_ascii_case("close"),
-            "transfer-encoding" => {
-                return Err(ReadError::Refused(HttpReply::text(
-                    411,
-                    "send a Content-Length",
-                )))
-            }
-            _ => {}
-        }
-    }
-    let len = content_length.unwrap_or(0);
-    if len > MAX_BODY {
-        return Err(ReadError::Refused(HttpReply::text(
-            413,
-            "request body too large",
-        )));
-    }
-    let request = HttpRequest {
-        method: method.to_string(),
-        path: path.to_string(),
-        authorization,
-        websocket_key,
-        keep_alive,
-        body: Vec::new(),
-    };
-    buf.drain(..head_end + 4);
-    while buf.len() < len {
-        let mut chunk = vec![0u8; (len - buf.len()).min(64 * 1024)];
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(ReadError::Io(std::io::ErrorKind::UnexpectedEof.into()));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = buf.drain(..len).collect();
-    Ok(HttpRequest { body, ..request })
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// An HTTP reply.
-struct HttpReply {
-    status: u16,
-    content_type: &'static str,
-    extra_header: Option<String>,
-    body: Vec<u8>,
-}
-
-impl HttpReply {
-    fn text(status: u16, body: &str) -> Self {
-        HttpReply {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            extra_header: None,
-            body: format!("{body}\n").into_bytes(),
-        }
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        413 => "Payload Too Large",
-        431 => "Request Header Fields Too Large",
-        503 => "Service Unavailable",
-        _ => "Error",
-    }
-}
-
-async fn write_reply(
-    stream: &mut Async<TcpStream>,
-    reply: &HttpReply,
-    keep_alive: bool,
-) -> std::io::Result<()> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n",
-        reply.status,
-        reason(reply.status),
-        reply.content_type,
-        reply.body.len(),
-        if keep_alive { "keep-alive" } else { "close" },
+/// Answers a client over the `what` limit with btcd's 503, closing it.
+fn too_busy(conn: &Connection, what: &str, max: usize) -> Response {
+    log::info!(
+        "Max {what} clients exceeded [{max}] - disconnecting client {}",
+        conn.peer
+    );
+    conn.control.close();
+    text(
+        StatusCode::ServiceUnavailable,
+        "503 Too busy.  Try again later.",
     )
-    .into_bytes();
-    if let Some(h) = &reply.extra_header {
-        out.extend_from_slice(h.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&reply.body);
-    stream.write_all(&out).await?;
-    stream.flush().await
 }
 
-/// Answers one HTTP request: routing, authentication, then JSON-RPC on the node.
-async fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpReply {
-    if req.path != "/" {
-        return HttpReply::text(404, "404 page not found");
-    }
-    if req.method != "POST" {
-        return HttpReply::text(405, "405 method not allowed: use POST");
-    }
-    let rights = req
-        .authorization
-        .as_deref()
-        .and_then(|h| shared.creds.check(h));
-    let Some(rights) = rights else {
-        log::warn!("RPC authentication failure from {peer}");
-        return unauthorized();
+/// `POST /`: authenticates, takes the client's slot the first time, and runs the body on
+/// the node.
+async fn call(mut req: tide::Request<Arc<Shared>>) -> tide::Result {
+    let conn = connection(&req);
+    let rights = match authenticate(&req, &conn) {
+        Ok(Some(rights)) => rights,
+        Ok(None) => {
+            log::warn!("RPC authentication failure from {}", conn.peer);
+            conn.control.close();
+            return Ok(unauthorized().into());
+        }
+        Err(refused) => return Ok((*refused).into()),
     };
+    let shared = req.state().clone();
+    {
+        let mut slot = conn.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            match shared.clients.try_take() {
+                Some(s) => *slot = Some(s),
+                None => return Ok(too_busy(&conn, "RPC", shared.clients.max()).into()),
+            }
+        }
+    }
+    conn.control.authenticate(Some(READ_TIMEOUT));
+    let _busy = Slot::take(&shared.busy);
+    let body = req.body_bytes().await?;
     let id: RequestId = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let (reply, answered) = smol::channel::bounded(1);
     let call = Event::Rpc {
         id,
         rights,
-        body: req.body.clone(),
+        body,
         reply,
     };
     let body = match shared.events.send(call).await {
@@ -495,10 +409,58 @@ async fn answer(req: &HttpRequest, peer: SocketAddr, shared: &Shared) -> HttpRep
     };
     let body = body
         .unwrap_or_else(|| jsonrpc::response(Version::V1, None, Err(shutting_down())).to_string());
-    HttpReply {
-        status: 200,
-        content_type: "application/json",
-        extra_header: None,
-        body: body.into_bytes(),
+    let mut res = Response::new(StatusCode::Ok);
+    res.set_body(body);
+    res.set_content_type(tide::http::mime::JSON);
+    Ok(res.into())
+}
+
+/// `GET /ws`: switches to a WebSocket (RFC 6455). A wrong `Authorization` header is refused
+/// as over HTTP; a client without one authenticates with its first message and takes its
+/// `rpcmaxwebsockets` slot only then.
+async fn upgrade(req: tide::Request<Arc<Shared>>) -> tide::Result {
+    let conn = connection(&req);
+    let key = req
+        .header("Sec-WebSocket-Key")
+        .map(|k| k.as_str().to_string());
+    let upgrading = req
+        .header(headers::UPGRADE)
+        .is_some_and(|u| u.as_str().eq_ignore_ascii_case("websocket"));
+    let Some(key) = key.filter(|_| upgrading) else {
+        conn.control.close();
+        let reply = text(
+            StatusCode::BadRequest,
+            "400 Bad Request: expected a WebSocket upgrade",
+        );
+        return Ok(reply.into());
+    };
+    let rights = match authenticate(&req, &conn) {
+        Ok(rights) => rights,
+        Err(refused) => return Ok((*refused).into()),
+    };
+    let shared = req.state();
+    let slot = match rights {
+        Some(_) => match shared.websockets.try_take() {
+            Some(slot) => Some(slot),
+            None => {
+                return Ok(too_busy(&conn, "WebSocket", shared.websockets.max()).into());
+            }
+        },
+        None => None,
+    };
+    if rights.is_some() {
+        // Authenticated by its header: no deadline from here, not even before the switch.
+        conn.control.authenticate(None);
     }
+    let mut res = Response::new(StatusCode::SwitchingProtocols);
+    res.insert_header(headers::UPGRADE, "websocket");
+    res.insert_header(headers::CONNECTION, "Upgrade");
+    res.insert_header("Sec-WebSocket-Accept", super::ws::accept_key(&key));
+    let switched = res.recv_upgrade().await;
+    *conn.upgrade.lock().unwrap_or_else(|e| e.into_inner()) = Some(Upgrade {
+        rights,
+        slot,
+        switched,
+    });
+    Ok(res.into())
 }

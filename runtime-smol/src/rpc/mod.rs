@@ -2,5 +2,8 @@
 //! credentials and move bytes; the node answers requests and runs WebSocket sessions.
 
 pub mod client;
+mod conn;
 pub mod http;
-pub(crate) mod ws;
+pub mod ws;
+
+pub use conn::{READ_TIMEOUT, UNAUTHENTICATED_BYTES, UNAUTHENTICATED_CLIENTS};

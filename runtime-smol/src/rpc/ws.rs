@@ -2,22 +2,31 @@
 //! upgrade, each text message goes to the node ([`Input::WsMessage`]) and whatever the node
 //! sends the client (replies and notifications, in order) is written back. The node decides
 //! everything else: the `authenticate` handshake of a client without credentials, requests,
-//! subscriptions and when to close.
+//! subscriptions and when to close. Reading and writing run side by side, so a client that
+//! does not read fills its queue and is closed at once ([`WsQueue`]).
 
-use crate::p2p::{Event, WS_QUEUE_LIMIT};
-use async_tungstenite::tungstenite::protocol::Role;
+use super::conn::Control;
+use super::http::{Shared, Slot};
+use crate::p2p::{Event, WsOut, WS_QUEUE_LIMIT};
+use async_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
-use futures::StreamExt;
+use futures::io::{AsyncRead, AsyncWrite};
+use futures::{SinkExt, StreamExt};
 use rbtcd_core::node::Input;
 use rbtcd_core::rpc::ws::ClientId;
 use rbtcd_core::rpc::Rights;
-use smol::channel::Sender;
-use smol::Async;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The GUID RFC 6455 appends to the client's key.
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+/// Largest message a client may send (as an HTTP body).
+const MAX_MESSAGE: usize = super::http::MAX_BODY;
+/// Pings (and pongs) a client may send at once, and per second after that; more closes it.
+const CONTROL_BURST: u32 = 20;
 
 /// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`.
 pub fn accept_key(key: &str) -> String {
@@ -25,69 +34,174 @@ pub fn accept_key(key: &str) -> String {
     rbtcd_core::base64::encode(&digest)
 }
 
-/// What comes next on a connection.
-enum Next<M> {
-    /// A frame from the client (or its end).
-    Incoming(M),
-    /// A text from the node, or `None` once the node closed the client (or dropped it as
-    /// too slow).
-    Outgoing(Option<String>),
+/// A client's outgoing queue as the node task holds it: texts (at most [`WS_QUEUE_LIMIT`])
+/// and a way to close the connection at once, unsent texts and all, when the client has not
+/// read them.
+pub struct WsQueue {
+    /// The texts and events, in order.
+    pub out: async_channel::Sender<WsOut>,
+    /// Sending on it drops the client without writing what is queued.
+    pub evict: async_channel::Sender<()>,
+    /// Bytes of text queued and not yet written (at most [`WS_QUEUE_BYTES`]).
+    pub queued: Arc<AtomicUsize>,
 }
 
-/// Serves an upgraded connection as WebSocket client `client` of the node behind `events`
-/// until the client leaves or the node closes it; `rights` when its upgrade request carried
-/// valid credentials.
-pub async fn serve(
-    stream: Async<TcpStream>,
+/// Bytes of text queued for one client before it counts as too slow and is dropped.
+pub const WS_QUEUE_BYTES: usize = 32 * 1024 * 1024;
+
+impl WsQueue {
+    /// Queues `text`; false when the client has too much unread already (it should go).
+    pub fn push(&self, text: String) -> bool {
+        let len = text.len();
+        let before = self.queued.fetch_add(len, Ordering::SeqCst);
+        before + len <= WS_QUEUE_BYTES && self.out.try_send(WsOut::Text(text)).is_ok()
+    }
+
+    /// Closes the client at once, without writing what is queued.
+    pub fn evict(&self) {
+        let _ = self.evict.try_send(());
+    }
+}
+
+/// Serves an upgraded connection as WebSocket client `client` until the client leaves or
+/// the node closes it; `rights` (and a `rpcmaxwebsockets` slot) when its upgrade request
+/// carried valid credentials.
+pub(super) async fn serve<S>(
+    stream: S,
+    control: &Control,
     peer: SocketAddr,
     client: ClientId,
     rights: Option<Rights>,
-    events: &Sender<Event>,
-) {
-    let mut ws = WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
-    let (out, queue) = smol::channel::bounded(WS_QUEUE_LIMIT);
+    mut slot: Option<Slot>,
+    shared: &Shared,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
+        .max_write_buffer_size(2 * MAX_MESSAGE);
+    let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(config)).await;
+    let (out, queue) = async_channel::bounded(WS_QUEUE_LIMIT);
+    let (evict, evicted) = async_channel::bounded(1);
+    let queued = Arc::new(AtomicUsize::new(0));
+    let events = &shared.events;
     let opened = Event::WsOpened {
         client,
         rights,
-        out,
+        queue: WsQueue {
+            out,
+            evict,
+            queued: queued.clone(),
+        },
     };
     if events.send(opened).await.is_err() {
         return;
     }
     log::info!(target: "rbtcd::rpc", "New websocket client {peer}");
-    loop {
-        let next = smol::future::or(async { Next::Incoming(ws.next().await) }, async {
-            Next::Outgoing(queue.recv().await.ok())
-        })
-        .await;
-        match next {
-            Next::Outgoing(Some(text)) => {
-                if ws.send(Message::text(text)).await.is_err() {
-                    break;
+    let (mut sink, mut incoming) = ws.split();
+    let reading = async {
+        let mut pings = ControlBudget::new();
+        while let Some(Ok(message)) = incoming.next().await {
+            match message {
+                Message::Text(text) => {
+                    let text = text.to_string();
+                    let message = Event::Input(Input::WsMessage { client, text });
+                    if events.send(message).await.is_err() {
+                        return;
+                    }
                 }
-            }
-            Next::Outgoing(None) => {
-                let _ = ws.close(None).await;
-                break;
-            }
-            Next::Incoming(Some(Ok(Message::Text(text)))) => {
-                let text = text.to_string();
-                let message = Event::Input(Input::WsMessage { client, text });
-                if events.send(message).await.is_err() {
-                    break;
+                // tungstenite answers a ping itself, keeping only the latest pong unsent.
+                Message::Ping(_) | Message::Pong(_) if !pings.spend() => {
+                    log::info!(target: "rbtcd::rpc", "WebSocket client {peer} sends too many pings");
+                    return;
                 }
+                Message::Binary(_) | Message::Close(_) => return,
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
             }
-            Next::Incoming(Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)))) => {}
-            Next::Incoming(_) => break,
         }
-    }
+    };
+    let writing = async {
+        loop {
+            match queue.recv().await {
+                Ok(WsOut::Text(text)) => {
+                    queued.fetch_sub(text.len(), Ordering::SeqCst);
+                    let sent = smol::future::or(
+                        async { sink.send(Message::text(text)).await.is_ok() },
+                        async {
+                            // Closed without a word: the node closed the client normally, and
+                            // what is queued still goes out.
+                            if evicted.recv().await.is_err() {
+                                std::future::pending::<()>().await;
+                            }
+                            false
+                        },
+                    )
+                    .await;
+                    if !sent {
+                        return;
+                    }
+                }
+                Ok(WsOut::Authenticated) => {
+                    let Some(taken) = shared.websockets.try_take() else {
+                        log::info!(
+                            "Max WebSocket clients exceeded [{}] - disconnecting client {peer}",
+                            shared.websockets.max()
+                        );
+                        return;
+                    };
+                    slot = Some(taken);
+                    control.authenticate(None);
+                }
+                Err(_) => {
+                    let _ = sink.close().await;
+                    return;
+                }
+            }
+        }
+    };
+    smol::future::or(reading, writing).await;
     log::info!(target: "rbtcd::rpc", "Disconnected websocket client {peer}");
     let _ = events.send(Event::Input(Input::WsClosed { client })).await;
+    drop(slot);
+}
+
+/// A token bucket for a client's control frames: [`CONTROL_BURST`] at once, one more each
+/// second.
+struct ControlBudget {
+    tokens: u32,
+    refilled: Instant,
+}
+
+impl ControlBudget {
+    fn new() -> Self {
+        ControlBudget {
+            tokens: CONTROL_BURST,
+            refilled: Instant::now(),
+        }
+    }
+
+    /// Takes a token; false when none is left.
+    fn spend(&mut self) -> bool {
+        let secs = self.refilled.elapsed().as_secs();
+        if secs > 0 {
+            let earned = u32::try_from(secs).unwrap_or(u32::MAX);
+            self.tokens = self.tokens.saturating_add(earned).min(CONTROL_BURST);
+            self.refilled += Duration::from_secs(secs);
+        }
+        match self.tokens.checked_sub(1) {
+            Some(left) => {
+                self.tokens = left;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::accept_key;
+    use super::{accept_key, ControlBudget, CONTROL_BURST};
 
     #[test]
     fn accept_key_matches_rfc6455_example() {
@@ -95,5 +209,14 @@ mod tests {
             accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
+    }
+
+    #[test]
+    fn control_frames_beyond_the_burst_are_refused() {
+        let mut budget = ControlBudget::new();
+        for _ in 0..CONTROL_BURST {
+            assert!(budget.spend());
+        }
+        assert!(!budget.spend());
     }
 }

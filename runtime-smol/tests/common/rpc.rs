@@ -158,6 +158,14 @@ pub fn read_reply(s: &mut TcpStream) -> (u16, String, Vec<u8>) {
     (reply.status, reply.head, reply.body)
 }
 
+/// The value of header `name` (matched case-insensitively, as RFC 9110 says) in `head`.
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then_some(v.trim())
+    })
+}
+
 pub fn is_closed(s: &mut TcpStream) -> bool {
     let mut b = [0u8; 1];
     matches!(s.read(&mut b), Ok(0) | Err(_))
@@ -192,7 +200,7 @@ pub fn websocket(
         return (status, None);
     }
     assert!(
-        head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        header(&head, "Sec-WebSocket-Accept") == Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
         "{head}"
     );
     let stream = smol::Async::new(s).unwrap();

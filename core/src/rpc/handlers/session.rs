@@ -90,6 +90,7 @@ pub fn notify_spent(
 ) -> Result<Handled, RpcError> {
     p.expect_count(1, 1)?;
     let ops = outpoints(&p, 0, decode_hex_error)?;
+    s.subs.check_room(ops.len(), false)?;
     let spenders: BTreeMap<_, _> = ops
         .iter()
         .filter_map(|op| ctx.mempool.spender_of(op))
@@ -122,7 +123,9 @@ pub fn notify_received(
     p: Params,
 ) -> Result<Handled, RpcError> {
     p.expect_count(1, 1)?;
-    s.subs.watch_received(addresses(&p, ctx.chain.params())?);
+    let addresses = addresses(&p, ctx.chain.params())?;
+    s.subs.check_room(addresses.len(), false)?;
+    s.subs.watch_received(addresses);
     Ok(Value::Null.into())
 }
 
@@ -155,6 +158,7 @@ pub fn load_tx_filter(
     let ops = outpoints(&p, 2, |h| {
         RpcError::new(code::INVALID_PARAMETER, format!("invalid hash {h:?}"))
     })?;
+    s.subs.check_room(payloads.len() + ops.len(), reload)?;
     s.subs.load_filter(reload, payloads, ops);
     Ok(Value::Null.into())
 }

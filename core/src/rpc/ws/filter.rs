@@ -76,6 +76,16 @@ impl TxFilter {
         }
     }
 
+    /// How many addresses and outpoints it watches.
+    pub fn len(&self) -> usize {
+        self.addresses.len() + self.unspent.len()
+    }
+
+    /// Whether it watches nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Watches another address.
     pub fn add_address(&mut self, payload: Payload) {
         self.addresses.insert(payload);

@@ -9,6 +9,8 @@ use super::notification::{self as n, BlockDetails};
 use crate::address::Payload;
 use crate::params::Params as ChainParams;
 use crate::primitives::{Block, BlockHeader, OutPoint, Transaction, Txid};
+use crate::rpc::error::code;
+use crate::rpc::RpcError;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +19,10 @@ pub type ClientId = u64;
 
 /// A notification for one client.
 pub type Outgoing = (ClientId, Value);
+
+/// Addresses and outpoints one client may ask to watch (`notifyspent`, `notifyreceived`,
+/// `loadtxfilter` together), so no client can make the node hold unbounded sets for it.
+pub const MAX_WATCHED: usize = 100_000;
 
 /// What one client asked to be told about (its subscription commands change it).
 #[derive(Clone, Debug, Default)]
@@ -36,6 +42,24 @@ pub struct Subscriptions {
 impl Subscriptions {
     fn watches(&self) -> bool {
         !self.spent.is_empty() || !self.received.is_empty()
+    }
+
+    /// Refuses a command that would make the client watch more than [`MAX_WATCHED`]
+    /// addresses and outpoints: `more` added, with the loaded filter replaced if `reload`.
+    pub fn check_room(&self, more: usize, reload: bool) -> Result<(), RpcError> {
+        let filter = self.filter.as_ref().map_or(0, TxFilter::len);
+        let kept = self.spent.len() + self.received.len() + if reload { 0 } else { filter };
+        if kept.saturating_add(more) <= MAX_WATCHED {
+            return Ok(());
+        }
+        Err(RpcError::new(
+            code::INVALID_PARAMETER,
+            format!(
+                "too many subscriptions: a client may watch at most {MAX_WATCHED} addresses and \
+                 outpoints; it watches {} and asked for {more} more",
+                kept + if reload { filter } else { 0 }
+            ),
+        ))
     }
 
     /// `notifyblocks` (true) and `stopnotifyblocks` (false).
