@@ -116,7 +116,7 @@ impl Daemon {
 
 /// The regtest daemon with the test credentials, listening on `rpc` and `p2p`.
 fn spawn(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_rbtcd"))
+    Command::new(super::binaries::rbtcd())
         .env("HOME", home)
         .args([
             "--regtest".to_string(),
