@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bcoin;
+pub mod binaries;
 pub mod dns;
 pub mod foreign;
 pub mod gateway;
@@ -30,7 +31,7 @@ pub fn home(name: &str) -> PathBuf {
 
 /// The daemon binary with `home` as its home directory.
 pub fn rbtcd(home: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rbtcd"));
+    let mut c = Command::new(binaries::rbtcd());
     c.args(args).env("HOME", home);
     c
 }

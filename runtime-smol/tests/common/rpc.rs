@@ -123,7 +123,7 @@ fn spawn(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Child 
 /// The command [`Daemon::start`] runs: the daemon on regtest with `home`, the listeners and
 /// the test users, then `extra`; output discarded.
 pub fn command(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rbtcd"));
+    let mut c = Command::new(super::binaries::rbtcd());
     c.env("HOME", home)
         .args([
             "--regtest".to_string(),

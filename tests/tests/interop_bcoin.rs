@@ -1,7 +1,10 @@
 //! rbtcd against bcoin (a JavaScript full node) on regtest: rbtcd syncs bcoin's blocks, bcoin
 //! accepts rbtcd's, and the RPC views of the shared chain agree. bcoin is installed with npm on
-//! first use (see `common/bcoin.rs`); without npm or network these tests fail, never skip.
+//! first use (see `runtime-smol/tests/common/bcoin.rs`); without npm or network these tests
+//! fail, never skip.
 
+// The harness the daemon's own end-to-end tests use, so that both drive nodes one way.
+#[path = "../../runtime-smol/tests/common/mod.rs"]
 mod common;
 
 use common::bcoin::Bcoin;

@@ -1,8 +1,11 @@
 //! rbtcd against Bitcoin Knots (a Bitcoin Core derivative) on regtest: each syncs the other's
 //! blocks, both reorganise to the other's longer fork, and the RPC views of the shared chain
 //! agree. Knots is installed on first use by the project's `get-knots.sh` (see
-//! `common/knots.rs`); without it or without network access these tests fail, never skip.
+//! `runtime-smol/tests/common/knots.rs`); without it or without network access these tests
+//! fail, never skip.
 
+// The harness the daemon's own end-to-end tests use, so that both drive nodes one way.
+#[path = "../../runtime-smol/tests/common/mod.rs"]
 mod common;
 
 use common::knots::{self, Knots, MINING_ADDRESS};
