@@ -17,20 +17,7 @@ use rbtcd_core::primitives::hash::hex_decode;
 use rbtcd_core::primitives::{Decodable, Reader, Transaction};
 use rbtcd_core::script::{Flags, TxVerifier, STANDARD_FLAGS};
 use secp256k1::SecretKey;
-use signing::{sign, Kind};
-use std::time::{Duration, Instant};
-
-/// The best of `rounds` timings of `f`.
-fn best_of(rounds: usize, mut f: impl FnMut()) -> Duration {
-    (0..rounds)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .expect("at least one round")
-}
+use signing::{best_of, sign, Kind};
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");

@@ -16,23 +16,10 @@ use rbtcd_core::chain::script_check::{verify_block_scripts, ScriptChecks};
 use rbtcd_core::primitives::{Block, Hash256, OutPoint, TxOut};
 use rbtcd_core::script::STANDARD_FLAGS;
 use secp256k1::SecretKey;
-use signing::{sign, Kind, RawCheck};
+use signing::{best_of, sign, Kind, RawCheck};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const INPUTS_PER_TX: u32 = 20;
-
-/// The best of `rounds` timings of `f`.
-fn best_of(rounds: usize, mut f: impl FnMut()) -> Duration {
-    (0..rounds)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .expect("at least one round")
-}
 
 /// A block of `txs` signed transactions after a coinbase, what each spends, and the raw
 /// checks of all their signatures.

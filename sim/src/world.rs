@@ -731,6 +731,8 @@ impl World {
                             .push(format!("node {i} sent its WebSocket client {e}")),
                     }
                 }
+                // The client's `authenticate` passed: the transport's cue to take a slot.
+                Output::WsAuthenticated { client } if client == WS_CLIENT => {}
                 Output::WsClose { client } => {
                     self.slots[i].rpc.connected = false;
                     self.violations.push(format!(

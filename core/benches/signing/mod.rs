@@ -1,6 +1,7 @@
 //! Signing a transaction's inputs as P2PKH, P2WPKH or P2TR key-path spends of one key, for the
 //! script benches (the core's single-threaded `script` bench and the daemon's all-cores
-//! `scripts` bench), with each signature kept as its bytes for the raw libsecp256k1 baseline.
+//! `scripts` bench), with each signature kept as its bytes for the raw libsecp256k1 baseline;
+//! and the timing both use.
 
 use rbtcd_core::primitives::{Transaction, TxOut};
 use rbtcd_core::script::hashes::hash160;
@@ -8,6 +9,19 @@ use rbtcd_core::script::sighash::{legacy_sighash, SighashCache, SIGHASH_ALL, SIG
 use secp256k1::{
     ecdsa, schnorr, Keypair, Message, PublicKey, SecretKey, XOnlyPublicKey, SECP256K1,
 };
+use std::time::{Duration, Instant};
+
+/// The best of `rounds` timings of `f`: the figure least disturbed by the rest of the machine.
+pub fn best_of(rounds: usize, mut f: impl FnMut()) -> Duration {
+    (0..rounds)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .expect("at least one round")
+}
 
 /// How an input is signed.
 #[derive(Clone, Copy, Debug)]
