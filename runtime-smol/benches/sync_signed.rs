@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 /// How many inputs transaction `t` of a block spends: 1, 2, 2, 2 in turn (1.75 on average).
 fn inputs_of(t: usize) -> usize {
-    if t % 4 == 0 {
+    if t.is_multiple_of(4) {
         1
     } else {
         2
