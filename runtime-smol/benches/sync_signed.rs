@@ -6,7 +6,8 @@
 //! fee) — 131,250 signed inputs over 50 blocks. Knots A takes it by `submitblock`; Knots B,
 //! then rbtcd, then rbtcd again with a 16 MiB UTXO cache, each on a fresh datadir, sync it from
 //! Knots A and are timed from their process start (start-up included). Printed: each sync's
-//! time, CPU time (user + system, all threads) and peak resident memory, the ratio, the load.
+//! time, CPU time (user + system, all threads) and peak resident memory, the ratio, the load,
+//! and how often each rbtcd connected to Knots A (1 unless it dropped its only peer).
 //!
 //! `cargo bench -p rbtcd --bench sync_signed`; under `cargo test` (no `--bench` argument) a
 //! short pass of 3 blocks of 30 transactions.
@@ -20,6 +21,7 @@ mod signing;
 
 use e2e::foreign::{cpu_time, loadavg, peak_rss_kb, synced};
 use e2e::knots::Knots;
+use e2e::log_text;
 use e2e::rpc::Daemon;
 use rayon::prelude::*;
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
@@ -148,8 +150,10 @@ impl Sync {
     }
 }
 
-/// rbtcd started with `extra` arguments syncing from `source` until its tip is `target`.
-fn sync_rbtcd(name: &str, source: &Knots, target: &str, extra: &[&str]) -> Sync {
+/// rbtcd started with `extra` arguments syncing from `source` until its tip is `target`, and
+/// how many times it connected to its only peer (more than once: it dropped the peer, as for
+/// a stall, and redialled).
+fn sync_rbtcd(name: &str, source: &Knots, target: &str, extra: &[&str]) -> (Sync, usize) {
     let start = Instant::now();
     let connect = format!("--connect={}", source.p2p);
     let args: Vec<&str> = [connect.as_str()]
@@ -157,13 +161,15 @@ fn sync_rbtcd(name: &str, source: &Knots, target: &str, extra: &[&str]) -> Sync 
         .chain(extra.iter().copied())
         .collect();
     let rbtcd = Daemon::start(name, &args);
-    Sync::measure(start, rbtcd.child.id(), target, || {
+    let sync = Sync::measure(start, rbtcd.child.id(), target, || {
         rbtcd
             .ok("getbestblockhash", json!([]))
             .as_str()
             .unwrap()
             .to_string()
-    })
+    });
+    let connections = log_text(&rbtcd.home).matches("New valid peer").count();
+    (sync, connections)
 }
 
 fn main() {
@@ -206,8 +212,8 @@ fn main() {
     );
     let knots = Sync::measure(start, follower.pid(), &target, || follower.tip());
     drop(follower);
-    let rbtcd = sync_rbtcd("bench-signed", &source, &target, &[]);
-    let small = sync_rbtcd(
+    let (rbtcd, connections) = sync_rbtcd("bench-signed", &source, &target, &[]);
+    let (small, small_connections) = sync_rbtcd(
         "bench-signed-cache16",
         &source,
         &target,
@@ -220,6 +226,8 @@ fn main() {
         "ratio: sync_signed_rbtcd_over_knots: {:.3}",
         knots.wall.as_secs_f64() / rbtcd.wall.as_secs_f64()
     );
+    println!("bench: sync_signed_rbtcd_peer_connections: {connections}");
     small.print("rbtcd_utxocache16");
+    println!("bench: sync_signed_rbtcd_utxocache16_peer_connections: {small_connections}");
     println!("bench: loadavg_1min: {}", loadavg());
 }
