@@ -11,22 +11,11 @@
 #[path = "../tests/common/mod.rs"]
 mod e2e;
 
+use e2e::foreign::synced;
 use e2e::knots::Knots;
 use e2e::rpc::Daemon;
 use serde_json::json;
-use std::time::{Duration, Instant};
-
-/// Polls `tip` until it returns `target`; how long that took since `start`.
-fn synced(start: Instant, target: &str, tip: impl Fn() -> String) -> Duration {
-    while tip() != target {
-        assert!(
-            start.elapsed() < Duration::from_secs(600),
-            "sync never finished"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    start.elapsed()
-}
+use std::time::Instant;
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");

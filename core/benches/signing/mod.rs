@@ -89,18 +89,34 @@ pub struct Signed {
     pub raw: Vec<RawCheck>,
 }
 
-/// `template` with every input signed as `kind` by `key`, each spending a 50,000-satoshi
-/// output paying that key.
+/// The value of every output [`sign`] spends, in satoshis.
+pub const SPENT_VALUE: i64 = 50_000;
+
+/// The output script paying `key` as `kind` (the taproot output key is the untweaked x-only
+/// key, which a key-path spend signs for directly).
+pub fn script_pubkey(kind: Kind, key: &SecretKey) -> Vec<u8> {
+    let pubkey = PublicKey::from_secret_key(SECP256K1, key).serialize();
+    match kind {
+        Kind::P2pkh => [&[0x76, 0xa9, 20][..], &hash160(&pubkey), &[0x88, 0xac]].concat(),
+        Kind::P2wpkh => [&[0x00, 20][..], &hash160(&pubkey)].concat(),
+        Kind::P2tr => {
+            let xonly = Keypair::from_secret_key(SECP256K1, key)
+                .x_only_public_key()
+                .0;
+            [&[0x51, 32][..], &xonly.serialize()].concat()
+        }
+    }
+}
+
+/// `template` with every input signed as `kind` by `key`, each spending a [`SPENT_VALUE`]
+/// output paying [`script_pubkey`] of that kind and key.
 pub fn sign(template: &Transaction, kind: Kind, key: &SecretKey) -> Signed {
     let pubkey = PublicKey::from_secret_key(SECP256K1, key).serialize();
     let keypair = Keypair::from_secret_key(SECP256K1, key);
     let xonly = keypair.x_only_public_key().0.serialize();
-    let p2pkh = [&[0x76, 0xa9, 20][..], &hash160(&pubkey), &[0x88, 0xac]].concat();
-    let script_pubkey = match kind {
-        Kind::P2pkh => p2pkh.clone(),
-        Kind::P2wpkh => [&[0x00, 20][..], &hash160(&pubkey)].concat(),
-        Kind::P2tr => [&[0x51, 32][..], &xonly].concat(),
-    };
+    // BIP143 signs P2WPKH spends with the P2PKH script of the key as the script code.
+    let p2pkh = script_pubkey(Kind::P2pkh, key);
+    let script_pubkey = script_pubkey(kind, key);
     let mut tx = template.clone();
     for input in &mut tx.inputs {
         input.script_sig.clear();
@@ -110,7 +126,7 @@ pub fn sign(template: &Transaction, kind: Kind, key: &SecretKey) -> Signed {
         .inputs
         .iter()
         .map(|_| TxOut {
-            value: 50_000,
+            value: SPENT_VALUE,
             script_pubkey: script_pubkey.clone(),
         })
         .collect();
@@ -122,7 +138,7 @@ pub fn sign(template: &Transaction, kind: Kind, key: &SecretKey) -> Signed {
             Kind::P2pkh | Kind::P2wpkh => {
                 let msg = match kind {
                     Kind::P2pkh => legacy_sighash(&tx, i, &script_pubkey, i32::from(SIGHASH_ALL)),
-                    _ => cache.segwit_v0(i, &p2pkh, 50_000, SIGHASH_ALL),
+                    _ => cache.segwit_v0(i, &p2pkh, SPENT_VALUE, SIGHASH_ALL),
                 };
                 let der = SECP256K1
                     .sign_ecdsa(&Message::from_digest(msg), key)

@@ -96,6 +96,37 @@ pub fn peak_rss_kb(pid: u32) -> u64 {
     status_kb(pid, "VmHWM")
 }
 
+/// The CPU time process `pid` has used so far, all its threads' user and system time
+/// (`/proc/<pid>/stat`).
+pub fn cpu_time(pid: u32) -> Duration {
+    // Linux reports these in USER_HZ ticks, which its ABI fixes at 100 per second.
+    const TICKS_PER_SEC: u64 = 100;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The command name may hold spaces; the numeric fields follow its closing parenthesis,
+    // starting with the state (field 3), so utime (14) and stime (15) are the 12th and 13th.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11..13]
+        .iter()
+        .map(|f| f.parse::<u64>().unwrap())
+        .sum();
+    Duration::from_millis(ticks * 1000 / TICKS_PER_SEC)
+}
+
+/// Polls `tip` until it returns `target`; how long that took since `start` (a sync timed from
+/// its node's process start).
+pub fn synced(start: Instant, target: &str, tip: impl Fn() -> String) -> Duration {
+    while tip() != target {
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "sync never finished"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    start.elapsed()
+}
+
 /// The machine's one-minute load average (`/proc/loadavg`), printed beside side-by-side
 /// comparisons so a reader knows how busy the machine was.
 pub fn loadavg() -> String {

@@ -114,9 +114,14 @@ impl Knots {
         serde_json::from_value(hashes).unwrap()
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Resident memory of the process, in kB (from /proc).
     pub fn rss_kb(&self) -> u64 {
-        rss_kb(self.child.id())
+        rss_kb(self.pid())
     }
 }
 
