@@ -289,10 +289,12 @@ fn node_facts() {
         json!(1)
     );
     let help = call(&chain, "help", json!([])).unwrap();
-    assert_eq!(
-        help.as_str().unwrap().lines().count(),
-        53 + 4,
-        "btcd's, Core's ban commands and gettxoutsetinfo"
+    let http = crate::rpc::methods::METHODS
+        .iter()
+        .filter(|m| m.reach == crate::rpc::methods::Reach::Both);
+    assert!(
+        help.as_str().unwrap().lines().eq(http.map(|m| m.usage)),
+        "one usage line per HTTP command"
     );
     assert_eq!(
         call(&chain, "help", json!(["getblockcount"])).unwrap(),
@@ -697,4 +699,50 @@ fn gettxoutsetinfo_reports_cores_fields() {
         let e = call(&chain, "gettxoutsetinfo", bad.clone()).unwrap_err();
         assert_eq!(e.code, code::INVALID_PARAMETER, "{bad}");
     }
+}
+
+#[test]
+fn generatetoaddress_asks_to_mine_to_the_address_with_cores_defaults() {
+    let chain = chain_with(0);
+    let mempool = Mempool::new(Policy::default());
+    let to =
+        crate::address::Address::new(crate::address::Payload::PubKeyHash([3; 20]), chain.params());
+    let h = handle(
+        &chain,
+        &mempool,
+        "generatetoaddress",
+        json!([2, to.to_string()]),
+    )
+    .unwrap();
+    let want = Generate {
+        blocks: 2,
+        pay_to: Some(to.clone()),
+        max_tries: Some(1_000_000),
+    };
+    assert_eq!(h.effect, Some(Effect::Generate(want)));
+    let h = handle(
+        &chain,
+        &mempool,
+        "generatetoaddress",
+        json!([-4, to.to_string(), 7]),
+    )
+    .unwrap();
+    let want = Generate {
+        blocks: 0,
+        pay_to: Some(to.clone()),
+        max_tries: Some(7),
+    };
+    assert_eq!(h.effect, Some(Effect::Generate(want)), "Core mines nothing");
+    let e = handle(&chain, &mempool, "generatetoaddress", json!([1, "1nope"])).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (code::INVALID_ADDRESS_OR_KEY, "Error: Invalid address")
+    );
+    let h = handle(&chain, &mempool, "generate", json!([5])).unwrap();
+    let want = Generate {
+        blocks: 5,
+        pay_to: None,
+        max_tries: None,
+    };
+    assert_eq!(h.effect, Some(Effect::Generate(want)), "btcd's generate");
 }
