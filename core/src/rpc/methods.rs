@@ -126,6 +126,7 @@ pub const METHODS: &[Method] = &[
     read("decoderawtransaction", true, "decoderawtransaction \"hextx\"", tx_json::decode_raw_transaction),
     read("decodescript", true, "decodescript \"hexscript\"", tx_json::decode_script),
     read("estimatefee", true, "estimatefee numblocks", mining::estimate_fee),
+    read("estimatesmartfee", true, "estimatesmartfee conf_target (\"estimate_mode\"=\"unset\")", mining::estimate_smart_fee),
     act("generate", false, "generate numblocks", submit::generate),
     act("generatetoaddress", false, "generatetoaddress nblocks \"address\" (maxtries=1000000)", submit::generate_to_address),
     read("getaddednodeinfo", false, "getaddednodeinfo dns (\"node\")", net::get_added_node_info),
@@ -147,6 +148,7 @@ pub const METHODS: &[Method] = &[
     read("gethashespersec", false, "gethashespersec", mining::get_hashes_per_sec),
     read("getheaders", true, "getheaders [\"blocklocator\",...] \"hashstop\"", chain::get_headers),
     read("getinfo", true, "getinfo", info::get_info),
+    read("getmempoolentry", true, "getmempoolentry \"txid\"", mempool::get_mempool_entry),
     read("getmempoolinfo", false, "getmempoolinfo", mempool::get_mempool_info),
     read("getmininginfo", false, "getmininginfo", mining::get_mining_info),
     read("getnettotals", true, "getnettotals", net::get_net_totals),
@@ -239,7 +241,6 @@ pub const WALLET_METHODS: &[&str] = &[
 /// Commands btcd recognises but does not implement (answered -1 "Command unimplemented").
 pub const UNIMPLEMENTED_METHODS: &[&str] = &[
     "estimatepriority",
-    "getmempoolentry",
     "getnetworkinfo",
     "getwork",
     "preciousblock",
@@ -309,8 +310,9 @@ mod tests {
         );
         let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
         // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three, and
-        // gettxoutsetinfo (Core's; a wallet command in btcd) and generatetoaddress one each.
-        assert_eq!(http, 53 + 5);
+        // gettxoutsetinfo (Core's; a wallet command in btcd), generatetoaddress,
+        // estimatesmartfee and getmempoolentry one each.
+        assert_eq!(http, 53 + 7);
         assert_eq!(WALLET_METHODS.len(), 41);
     }
 
