@@ -147,6 +147,7 @@ pub const METHODS: &[Method] = &[
     read("getgenerate", false, "getgenerate", mining::get_generate),
     read("gethashespersec", false, "gethashespersec", mining::get_hashes_per_sec),
     read("getheaders", true, "getheaders [\"blocklocator\",...] \"hashstop\"", chain::get_headers),
+    read("getindexinfo", true, "getindexinfo (\"index_name\")", chain::get_index_info),
     read("getinfo", true, "getinfo", info::get_info),
     read("getmempoolentry", true, "getmempoolentry \"txid\"", mempool::get_mempool_entry),
     read("getmempoolinfo", false, "getmempoolinfo", mempool::get_mempool_info),
@@ -311,8 +312,8 @@ mod tests {
         let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
         // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three, and
         // gettxoutsetinfo (Core's; a wallet command in btcd), generatetoaddress,
-        // estimatesmartfee and getmempoolentry one each.
-        assert_eq!(http, 53 + 7);
+        // estimatesmartfee, getmempoolentry and getindexinfo one each.
+        assert_eq!(http, 53 + 8);
         assert_eq!(WALLET_METHODS.len(), 41);
     }
 

@@ -843,3 +843,21 @@ fn estimatesmartfee_answers_only_what_was_observed_in_cores_shape() {
         code::INVALID_PARAMS
     );
 }
+
+#[test]
+fn getindexinfo_lists_the_transaction_index_when_kept() {
+    let mut chain = chain_with(3);
+    assert_eq!(call(&chain, "getindexinfo", json!([])).unwrap(), json!({}));
+    chain.enable_tx_index().unwrap();
+    let txindex = json!({"txindex": {"synced": true, "best_block_height": 3}});
+    assert_eq!(call(&chain, "getindexinfo", json!([])).unwrap(), txindex);
+    assert_eq!(
+        call(&chain, "getindexinfo", json!(["txindex"])).unwrap(),
+        txindex
+    );
+    assert_eq!(
+        call(&chain, "getindexinfo", json!(["coinstatsindex"])).unwrap(),
+        json!({}),
+        "Core answers an index it does not keep with nothing"
+    );
+}
