@@ -56,6 +56,20 @@ fn node_connect_shows_both_peers_counts_bytes_pings_and_disconnects() {
     let pb = &ready_peers(&b)[0];
     assert_eq!(pb["inbound"], json!(true));
     assert_eq!(b.ok("getconnectioncount", json!([])), json!(1));
+    // Core's getnetworkinfo counts them by direction and names us as peers see us.
+    let (na, nb) = (
+        a.ok("getnetworkinfo", json!([])),
+        b.ok("getnetworkinfo", json!([])),
+    );
+    assert_eq!(
+        (&na["connections_in"], &na["connections_out"]),
+        (&json!(0), &json!(1))
+    );
+    assert_eq!(
+        (&nb["connections_in"], &nb["connections_out"]),
+        (&json!(1), &json!(0))
+    );
+    assert_eq!(nb["subversion"], pa["subver"]);
 
     let before = a.ok("getnettotals", json!([]));
     for key in ["totalbytesrecv", "totalbytessent", "timemillis"] {

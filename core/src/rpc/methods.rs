@@ -154,6 +154,7 @@ pub const METHODS: &[Method] = &[
     read("getmininginfo", false, "getmininginfo", mining::get_mining_info),
     read("getnettotals", true, "getnettotals", net::get_net_totals),
     read("getnetworkhashps", true, "getnetworkhashps (blocks=120 height=-1)", mining::get_network_hash_ps),
+    read("getnetworkinfo", false, "getnetworkinfo", net::get_network_info),
     act("getnodeaddresses", false, "getnodeaddresses (count=1)", net::get_node_addresses),
     read("getpeerinfo", false, "getpeerinfo", net::get_peer_info),
     read("getrawmempool", true, "getrawmempool (verbose=false)", mempool::get_raw_mempool),
@@ -240,12 +241,7 @@ pub const WALLET_METHODS: &[&str] = &[
 ];
 
 /// Commands btcd recognises but does not implement (answered -1 "Command unimplemented").
-pub const UNIMPLEMENTED_METHODS: &[&str] = &[
-    "estimatepriority",
-    "getnetworkinfo",
-    "getwork",
-    "preciousblock",
-];
+pub const UNIMPLEMENTED_METHODS: &[&str] = &["estimatepriority", "getwork", "preciousblock"];
 
 /// Looks a method up by name.
 pub fn find(name: &str) -> Option<&'static Method> {
@@ -312,8 +308,8 @@ mod tests {
         let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
         // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three, and
         // gettxoutsetinfo (Core's; a wallet command in btcd), generatetoaddress,
-        // estimatesmartfee, getmempoolentry and getindexinfo one each.
-        assert_eq!(http, 53 + 8);
+        // estimatesmartfee, getmempoolentry, getindexinfo and getnetworkinfo one each.
+        assert_eq!(http, 53 + 9);
         assert_eq!(WALLET_METHODS.len(), 41);
     }
 

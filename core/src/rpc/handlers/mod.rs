@@ -16,7 +16,7 @@ pub mod submit;
 pub mod tx_json;
 pub mod utxo_set;
 
-pub use net::NetView;
+pub use net::{LocalView, NetView};
 
 use super::caller::Transport;
 use super::debug_level::LevelSpec;

@@ -65,6 +65,13 @@ fn no_net(now: Time) -> NetView<'static> {
         sync_peer: None,
         bans: Box::leak(Box::default()),
         now,
+        local: LocalView {
+            services: crate::wire::protocol::ServiceFlags::NETWORK
+                | crate::wire::protocol::ServiceFlags::WITNESS,
+            user_agent: "/rbtcd:0.1.0/",
+            relay: true,
+            addrs: Box::leak(Box::default()),
+        },
     }
 }
 
@@ -859,5 +866,42 @@ fn getindexinfo_lists_the_transaction_index_when_kept() {
         call(&chain, "getindexinfo", json!(["coinstatsindex"])).unwrap(),
         json!({}),
         "Core answers an index it does not keep with nothing"
+    );
+}
+
+#[test]
+fn getnetworkinfo_has_cores_shape() {
+    let chain = chain_with(0);
+    let n = call(&chain, "getnetworkinfo", json!([])).unwrap();
+    assert_eq!(n["version"], json!(10_000));
+    assert_eq!(n["subversion"], json!("/rbtcd:0.1.0/"));
+    assert_eq!(n["protocolversion"], json!(70016));
+    assert_eq!(n["localservices"], json!("0000000000000009"));
+    assert_eq!(n["localservicesnames"], json!(["NETWORK", "WITNESS"]));
+    assert_eq!(n["localrelay"], json!(true));
+    assert_eq!(n["networkactive"], json!(true));
+    assert_eq!(
+        (
+            &n["connections"],
+            &n["connections_in"],
+            &n["connections_out"]
+        ),
+        (&json!(0), &json!(0), &json!(0))
+    );
+    assert_eq!(n["relayfee"], json!(0.00001));
+    assert_eq!(n["incrementalfee"], json!(0.00001));
+    assert_eq!(n["localaddresses"], json!([]));
+    assert_eq!(n["warnings"], json!([]));
+    let names: Vec<&Value> = n["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| &x["name"])
+        .collect();
+    assert_eq!(names, [&json!("ipv4"), &json!("ipv6")]);
+    assert_eq!(n["networks"][0]["reachable"], json!(true));
+    assert_eq!(
+        call(&chain, "getnetworkinfo", json!([1])).unwrap_err().code,
+        code::INVALID_PARAMS
     );
 }
