@@ -159,3 +159,33 @@ fn limited_user_is_refused_each_admin_network_command() {
     let totals = d.call_as(LIMITED, "getnettotals", json!([]));
     assert_eq!(totals["result"]["totalbytessent"], json!(0), "{totals}");
 }
+
+#[test]
+fn disconnectnode_drops_a_peer_by_address_or_id_as_core() {
+    let a = Daemon::start("disc-a", &[]);
+    let b = Daemon::start("disc-b", &[]);
+    let err = |d: &Daemon, params: Value| {
+        let r = d.call_as(ADMIN, "disconnectnode", params);
+        r["error"]["code"].as_i64().unwrap_or_else(|| panic!("{r}"))
+    };
+    assert_eq!(err(&a, json!([b.p2p])), -29, "not connected");
+    assert_eq!(err(&a, json!([b.p2p, 1])), -32602, "both given");
+    assert_eq!(err(&a, json!([])), -32602, "neither given");
+    for by_id in [false, true] {
+        assert_eq!(a.ok("node", json!(["connect", b.p2p])), Value::Null);
+        wait_until("a and b shake hands", || {
+            ready_peers(&a).len() == 1 && ready_peers(&b).len() == 1
+        });
+        let params = match by_id {
+            false => json!([b.p2p]),
+            true => json!(["", ready_peers(&a)[0]["id"]]),
+        };
+        assert_eq!(a.ok("disconnectnode", params), Value::Null);
+        wait_until("both drop the connection", || {
+            peer_count(&a) == 0 && peer_count(&b) == 0
+        });
+    }
+    assert_eq!(err(&a, json!(["", 999])), -29);
+    let r = b.call_as(LIMITED, "disconnectnode", json!([a.p2p]));
+    assert_eq!(r["error"]["code"], json!(-32603), "admin only: {r}");
+}

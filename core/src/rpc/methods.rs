@@ -125,6 +125,7 @@ pub const METHODS: &[Method] = &[
     act("debuglevel", false, "debuglevel \"levelspec\"", operator::debug_level),
     read("decoderawtransaction", true, "decoderawtransaction \"hextx\"", tx_json::decode_raw_transaction),
     read("decodescript", true, "decodescript \"hexscript\"", tx_json::decode_script),
+    act("disconnectnode", false, "disconnectnode (\"address\") (nodeid)", net::disconnect_node),
     read("estimatefee", true, "estimatefee numblocks", mining::estimate_fee),
     read("estimatesmartfee", true, "estimatesmartfee conf_target (\"estimate_mode\"=\"unset\")", mining::estimate_smart_fee),
     act("generate", false, "generate numblocks", submit::generate),
@@ -308,8 +309,9 @@ mod tests {
         let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
         // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three, and
         // gettxoutsetinfo (Core's; a wallet command in btcd), generatetoaddress,
-        // estimatesmartfee, getmempoolentry, getindexinfo and getnetworkinfo one each.
-        assert_eq!(http, 53 + 9);
+        // estimatesmartfee, getmempoolentry, getindexinfo, getnetworkinfo and disconnectnode
+        // one each.
+        assert_eq!(http, 53 + 10);
         assert_eq!(WALLET_METHODS.len(), 41);
     }
 

@@ -139,6 +139,40 @@ pub fn node(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
     Ok(peer_command(cmd))
 }
 
+/// `disconnectnode ("address") (nodeid)`: Core's command, one of the two naming a connected
+/// peer, with Core's errors; the node drops it as `node disconnect` does (which, as btcd, asks
+/// for `remove` on a permanent peer).
+pub fn disconnect_node(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(0, 2)?;
+    let addr = p.opt_str(0, "address")?.filter(|a| !a.is_empty());
+    let found = match (addr, p.opt_i64(1, "nodeid")?) {
+        (Some(addr), None) => {
+            let addr = address(ctx, addr)?;
+            ctx.net
+                .peers
+                .iter()
+                .find(|(_, peer)| peer.addr == addr)
+                .map(|(id, _)| *id)
+        }
+        (None, Some(id)) => u32::try_from(id)
+            .ok()
+            .map(PeerId::from)
+            .filter(|id| ctx.net.peers.contains_key(id)),
+        _ => {
+            return Err(RpcError::invalid_params(
+                "Only one of address and nodeid should be provided.",
+            ))
+        }
+    };
+    let id = found.ok_or_else(|| {
+        RpcError::new(
+            code::CLIENT_NODE_NOT_CONNECTED,
+            "Node not found in connected nodes",
+        )
+    })?;
+    Ok(peer_command(PeerCommand::Disconnect(PeerTarget::Id(id))))
+}
+
 /// `ping`: queues a ping to every peer.
 pub fn ping(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
     p.expect_count(0, 0)?;
