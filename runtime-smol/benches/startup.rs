@@ -39,7 +39,7 @@ fn start(home: &Path) -> (Child, Duration) {
     let log = home.join(".rbtcd/logs/regtest/rbtcd.log");
     let t = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_rbtcd"))
-        .args(["--regtest", "--listen=127.0.0.1:0"])
+        .args(["--regtest", "--listen=127.0.0.1:0", "--norpc"])
         .env("HOME", home)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,14 +1,16 @@
 //! `rbtcctl`: btcctl's command-line RPC client. Flags pick the server and credentials (read
-//! from the daemon's `rbtcd.conf` when not given); the rest is the method and its parameters,
+//! from the daemon's `rbtcd.conf` when not given, else its cookie); the rest is the method and its parameters,
 //! each sent as JSON when it parses as JSON and as a string otherwise.
 //!
 //! Every flag is declared in [`Flags`] and read in [`parse_args`]; the config file is read by
 //! the daemon's reader and the call made by the shared client ([`crate::rpc::client`]).
 
 use crate::config::{
-    chosen_network, default_home, expand, read_config_file, split_values_indexed, CONFIG_FILENAME,
+    chosen_network, default_data_dir, default_home, expand, read_config_file, split_values_indexed,
+    CONFIG_FILENAME,
 };
 use crate::rpc::client;
+use crate::rpc::cookie::{self, COOKIE_FILENAME};
 use argh::FromArgs;
 use rbtcd_core::params::{Network, Params};
 use serde_json::Value;
@@ -23,10 +25,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(300);
 /// Calls a method of rbtcd's JSON-RPC server: rbtcctl [flags] <method> [params...]. Each
 /// parameter is sent as JSON when it parses as JSON, else as a string.
 struct Flags {
-    /// RPC user name (default: rpcuser in the config file)
+    /// RPC user name (default: rpcuser in the config file, else the daemon's cookie)
     #[argh(option, short = 'u')]
     rpcuser: Option<String>,
-    /// RPC password (default: rpcpass in the config file)
+    /// RPC password (default: rpcpass in the config file, else the daemon's cookie)
     #[argh(option, short = 'P')]
     rpcpass: Option<String>,
     /// RPC server to connect to, host:port (default: 127.0.0.1 on the network's RPC port)
@@ -154,6 +156,13 @@ pub fn render(result: &Value) -> Option<String> {
     }
 }
 
+/// Where the daemon writes its cookie on `network` with the default data directory.
+fn default_cookie(network: Network) -> PathBuf {
+    default_data_dir(&default_home())
+        .join(network.name())
+        .join(COOKIE_FILENAME)
+}
+
 /// Runs rbtcctl with `args` and returns the exit status.
 pub fn run(args: &[String]) -> i32 {
     let inv = match parse_args(args) {
@@ -178,8 +187,11 @@ pub fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let user = inv.user.or(file_user).unwrap_or_default();
-    let pass = inv.pass.or(file_pass).unwrap_or_default();
+    let (user, pass) = match (inv.user.or(file_user), inv.pass.or(file_pass)) {
+        // Nothing configured: the daemon authenticates with its cookie (Core's way).
+        (None, None) => cookie::read(&default_cookie(inv.network)).unwrap_or_default(),
+        (user, pass) => (user.unwrap_or_default(), pass.unwrap_or_default()),
+    };
     let server = inv
         .server
         .unwrap_or_else(|| format!("127.0.0.1:{}", Params::new(inv.network).rpc_port));

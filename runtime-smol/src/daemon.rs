@@ -9,6 +9,7 @@ use crate::entropy;
 use crate::logging::{self, Levels};
 use crate::miner::generate;
 use crate::p2p::{self, upnp, Event, Sinks};
+use crate::rpc::cookie::Cookie;
 use crate::rpc::http::RpcServer;
 use crate::store::lmdb::LmdbStore;
 use crate::store::lock;
@@ -44,7 +45,7 @@ pub fn run(args: &[String]) -> i32 {
 }
 
 fn start(args: &[String]) -> Result<(), String> {
-    let cfg = match config::load(args, &config::default_home()).map_err(|e| e.to_string())? {
+    let mut cfg = match config::load(args, &config::default_home()).map_err(|e| e.to_string())? {
         Startup::ShowVersion => {
             println!("rbtcd version {}", env!("CARGO_PKG_VERSION"));
             return Ok(());
@@ -75,6 +76,8 @@ fn start(args: &[String]) -> Result<(), String> {
     if cfg.drop_tx_index {
         return drop_tx_index(&cfg);
     }
+    // Held until the daemon has shut down; dropping it deletes the file.
+    let _cookie = write_cookie(&mut cfg)?;
     let node = load_block_db(&cfg, &params, seed()?)?;
     let tip = node.chain().tip();
     log::info!(
@@ -84,6 +87,22 @@ fn start(args: &[String]) -> Result<(), String> {
         tip.chain_work.0
     );
     smol::block_on(serve(&cfg, node, signals))
+}
+
+/// Writes the RPC cookie when the configuration asks for one and makes it the admin's
+/// credentials.
+fn write_cookie(cfg: &mut Config) -> Result<Option<Cookie>, String> {
+    let Some(rpc) = cfg.rpc.as_mut() else {
+        return Ok(None);
+    };
+    let Some(path) = &rpc.cookie else {
+        return Ok(None);
+    };
+    let cookie = Cookie::write(path)
+        .map_err(|e| format!("cannot write the RPC cookie {}: {e}", path.display()))?;
+    log::info!(target: "rbtcd::rpc", "Generated RPC authentication cookie {}", path.display());
+    rpc.admin = Some(cookie.credentials());
+    Ok(Some(cookie))
 }
 
 /// Why the server stopped running.

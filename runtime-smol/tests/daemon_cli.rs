@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{home, log_path, log_text, rbtcd, start, terminate, wait_for_log};
+use common::{free_port, home, log_path, log_text, rbtcd, start, terminate, wait_for_log};
 use std::path::Path;
 use std::process::Output;
 
@@ -24,7 +24,6 @@ fn bad_configuration_is_one_line_and_status_1() {
         &["--regtest", "--debuglevel=loud"],
         &["--regtest", "--addpeer=a", "--connect=b"],
         &["--regtest", "-C", &conf],
-        &["--regtest", "--rpclisten=127.0.0.1:12999"],
         &[
             "--regtest",
             "--banduration=5000000000000000h5000000000000000h",
@@ -136,4 +135,53 @@ fn a_second_daemon_on_the_same_datadir_is_refused_naming_the_first() {
         t.matches("Chain state (height 0").count() == 2
     });
     terminate(second);
+}
+
+#[test]
+fn without_credentials_a_cookie_authenticates_until_shutdown() {
+    let h = home("cookie");
+    let rpc = format!("127.0.0.1:{}", free_port());
+    let listen = format!("--rpclisten={rpc}");
+    let child = start(&h, &["--regtest", "--listen=127.0.0.1:0", &listen]);
+    let cookie = h.join(".rbtcd/data/regtest/.cookie");
+    wait_for_log(&h, "the RPC server", |t| {
+        t.contains("RPC server listening on")
+    });
+    let text = std::fs::read_to_string(&cookie).unwrap();
+    let pass = text.strip_prefix("__cookie__:").unwrap();
+    assert_eq!(pass.len(), 64, "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cookie).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let ctl = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rbtcctl"))
+            .env("HOME", &h)
+            .args(["--regtest", "-s", &rpc])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // rbtcctl without credentials finds the cookie; it grants admin rights.
+    let out = ctl(&["getblockcount"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    let out = ctl(&["getpeerinfo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ctl(&["-u", "__cookie__", "-P", "wrong", "getblockcount"]);
+    assert_eq!(out.status.code(), Some(1), "only the cookie's password");
+    terminate(child);
+    assert!(!cookie.exists(), "deleted at shutdown");
+    let out = ctl(&["getblockcount"]);
+    assert_eq!(out.status.code(), Some(1));
 }

@@ -288,3 +288,38 @@ fn getblocktemplate_blocks_are_accepted_and_proposals_checked() {
     assert_eq!(next["height"], json!(3));
     assert_eq!(next["submitold"], json!(false));
 }
+
+#[test]
+fn generatetoaddress_mines_to_the_callers_address_as_core() {
+    // No --miningaddr: the caller's address is the only one there is.
+    let d = Daemon::start("generatetoaddress", &[]);
+    let params = Params::new(Network::Regtest);
+    let to = Address::new(Payload::PubKeyHash([9; 20]), &params).to_string();
+    let hashes = d.ok("generatetoaddress", json!([3, to]));
+    let hashes = hashes.as_array().unwrap();
+    assert_eq!(hashes.len(), 3);
+    assert_eq!(block_count(&d), 3);
+    assert_eq!(hashes[2], d.ok("getbestblockhash", json!([])));
+    for hash in hashes {
+        let block = d.ok("getblock", json!([hash, 2]));
+        let paid = &block["rawtx"][0]["vout"][0]["scriptPubKey"];
+        assert_eq!(paid["address"], json!(to), "{block}");
+    }
+    // Core: no blocks asked, or no tries allowed, mines nothing and says so.
+    assert_eq!(d.ok("generatetoaddress", json!([0, to])), json!([]));
+    assert_eq!(d.ok("generatetoaddress", json!([2, to, 0])), json!([]));
+    assert_eq!(block_count(&d), 3);
+    let (code, message) = error_message(&d, "generatetoaddress", json!([1, "nonsense"]));
+    assert_eq!((code, message.as_str()), (-5, "Error: Invalid address"));
+    let mainnet = Address::new(Payload::PubKeyHash([9; 20]), &Params::new(Network::Mainnet));
+    let (code, _) = error_message(&d, "generatetoaddress", json!([1, mainnet.to_string()]));
+    assert_eq!(code, -5, "another network's address");
+    let (code, _) = error_message(&d, "generatetoaddress", json!([1]));
+    assert_eq!(code, -32602);
+    // Without an address btcd's generate still refuses.
+    let (code, message) = error_message(&d, "generate", json!([1]));
+    assert_eq!(
+        (code, message.as_str()),
+        (-32603, "No payment addresses specified via --miningaddr")
+    );
+}

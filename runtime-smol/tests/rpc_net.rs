@@ -56,6 +56,20 @@ fn node_connect_shows_both_peers_counts_bytes_pings_and_disconnects() {
     let pb = &ready_peers(&b)[0];
     assert_eq!(pb["inbound"], json!(true));
     assert_eq!(b.ok("getconnectioncount", json!([])), json!(1));
+    // Core's getnetworkinfo counts them by direction and names us as peers see us.
+    let (na, nb) = (
+        a.ok("getnetworkinfo", json!([])),
+        b.ok("getnetworkinfo", json!([])),
+    );
+    assert_eq!(
+        (&na["connections_in"], &na["connections_out"]),
+        (&json!(0), &json!(1))
+    );
+    assert_eq!(
+        (&nb["connections_in"], &nb["connections_out"]),
+        (&json!(1), &json!(0))
+    );
+    assert_eq!(nb["subversion"], pa["subver"]);
 
     let before = a.ok("getnettotals", json!([]));
     for key in ["totalbytesrecv", "totalbytessent", "timemillis"] {
@@ -144,4 +158,34 @@ fn limited_user_is_refused_each_admin_network_command() {
     // getnettotals is in btcd's limited set.
     let totals = d.call_as(LIMITED, "getnettotals", json!([]));
     assert_eq!(totals["result"]["totalbytessent"], json!(0), "{totals}");
+}
+
+#[test]
+fn disconnectnode_drops_a_peer_by_address_or_id_as_core() {
+    let a = Daemon::start("disc-a", &[]);
+    let b = Daemon::start("disc-b", &[]);
+    let err = |d: &Daemon, params: Value| {
+        let r = d.call_as(ADMIN, "disconnectnode", params);
+        r["error"]["code"].as_i64().unwrap_or_else(|| panic!("{r}"))
+    };
+    assert_eq!(err(&a, json!([b.p2p])), -29, "not connected");
+    assert_eq!(err(&a, json!([b.p2p, 1])), -32602, "both given");
+    assert_eq!(err(&a, json!([])), -32602, "neither given");
+    for by_id in [false, true] {
+        assert_eq!(a.ok("node", json!(["connect", b.p2p])), Value::Null);
+        wait_until("a and b shake hands", || {
+            ready_peers(&a).len() == 1 && ready_peers(&b).len() == 1
+        });
+        let params = match by_id {
+            false => json!([b.p2p]),
+            true => json!(["", ready_peers(&a)[0]["id"]]),
+        };
+        assert_eq!(a.ok("disconnectnode", params), Value::Null);
+        wait_until("both drop the connection", || {
+            peer_count(&a) == 0 && peer_count(&b) == 0
+        });
+    }
+    assert_eq!(err(&a, json!(["", 999])), -29);
+    let r = b.call_as(LIMITED, "disconnectnode", json!([a.p2p]));
+    assert_eq!(r["error"]["code"], json!(-32603), "admin only: {r}");
 }

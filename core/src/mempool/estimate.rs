@@ -99,6 +99,12 @@ impl FeeEstimator {
     /// The fee rate, in satoshis per 1000 virtual bytes, to confirm within `target` blocks;
     /// `floor` when no observed transaction did.
     pub fn estimate(&self, target: u32, floor: i64) -> Result<i64, EstimateError> {
+        Ok(self.observed(target)?.unwrap_or(floor).max(floor))
+    }
+
+    /// The median fee rate, in satoshis per 1000 virtual bytes, of the observed transactions
+    /// that confirmed within `target` blocks; `None` when none did.
+    pub fn observed(&self, target: u32) -> Result<Option<i64>, EstimateError> {
         if self.registered < MIN_BLOCKS {
             return Err(EstimateError::TooFewBlocks);
         }
@@ -116,11 +122,7 @@ impl FeeEstimator {
             .map(|o| o.rate)
             .collect();
         rates.sort_unstable();
-        Ok(rates
-            .get(rates.len() / 2)
-            .copied()
-            .unwrap_or(floor)
-            .max(floor))
+        Ok(rates.get(rates.len() / 2).copied())
     }
 }
 
@@ -171,5 +173,10 @@ mod tests {
         assert_eq!(e.estimate(1, 1000), Err(EstimateError::TooFewBlocks));
         let quiet = estimator(&[&[], &[], &[]]);
         assert_eq!(quiet.estimate(6, 1000), Ok(1000));
+        assert_eq!(
+            quiet.observed(6),
+            Ok(None),
+            "the floor is not an observation"
+        );
     }
 }

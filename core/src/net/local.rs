@@ -61,6 +61,11 @@ impl LocalAddrs {
         true
     }
 
+    /// Each address with its score (Core's `getnetworkinfo` lists them).
+    pub fn iter(&self) -> impl Iterator<Item = (&PeerAddr, u8)> {
+        self.scores.iter().map(|(addr, score)| (addr, *score))
+    }
+
     /// True when there is nothing to advertise.
     pub fn is_empty(&self) -> bool {
         self.scores.is_empty()

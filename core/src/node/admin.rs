@@ -10,7 +10,7 @@ use crate::net::connmgr;
 use crate::net::ipnet::IpNet;
 use crate::net::peer::{DisconnectReason, PeerId};
 use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
-use crate::rpc::handlers::NetView;
+use crate::rpc::handlers::{LocalView, NetView};
 use crate::wire::AddrV2Entry;
 use std::net::SocketAddr;
 
@@ -156,6 +156,12 @@ impl<S: ChainStore> Node<S> {
             sync_peer: self.sync.headers_peer,
             bans: &self.banned,
             now: self.now,
+            local: LocalView {
+                services: self.config.services,
+                user_agent: &self.config.user_agent,
+                relay: !self.config.blocks_only,
+                addrs: &self.advertised,
+            },
         }
     }
 

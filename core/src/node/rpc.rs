@@ -7,6 +7,7 @@
 
 use super::timers::Timer;
 use super::{Node, Output};
+use crate::address::Address;
 use crate::chain::{ChainError, ChainStore, Placement};
 use crate::mempool::{Accepted, RejectReason};
 use crate::mining::{new_block_template, search};
@@ -78,8 +79,14 @@ struct Job {
 
 /// What a parked call still has to do.
 enum Work {
-    /// Mine `left` more blocks on the tip.
-    Generate { left: u32, hashes: Vec<BlockHash> },
+    /// Mine `left` more blocks on the tip, paying to `pay_to` (else a configured address),
+    /// until `tries` nonces have failed, if limited.
+    Generate {
+        left: u32,
+        hashes: Vec<BlockHash>,
+        pay_to: Option<Address>,
+        tries: Option<u64>,
+    },
     /// Scan on for a WebSocket client.
     Rescan { client: ClientId, scan: Rescan },
 }
@@ -279,11 +286,15 @@ impl<S: ChainStore> Node<S> {
                 Err(ChainError::Rule(rule)) => Ok(json!(format!("rejected: {rule}"))),
                 Err(e) => Err(RpcError::new(code::DATABASE, e.to_string())),
             }),
-            Effect::Generate(n) => match self.check_generate() {
+            Effect::Generate(request) => match self.check_generate() {
+                // Core answers a request for no blocks with none.
+                Ok(()) if request.blocks == 0 => done(Ok(json!([]))),
                 Ok(()) => Outcome::Parked(Work::Generate {
-                    left: n,
+                    left: request.blocks,
                     // Not `with_capacity(n)`: `n` comes from the caller and may be billions.
                     hashes: Vec::new(),
+                    pay_to: request.pay_to,
+                    tries: request.max_tries,
                 }),
                 Err(e) => done(Err(e)),
             },
@@ -391,7 +402,12 @@ impl<S: ChainStore> Node<S> {
                 return;
             };
             let finished = match &mut job.work {
-                Work::Generate { left, hashes } => self.generate_step(left, hashes),
+                Work::Generate {
+                    left,
+                    hashes,
+                    pay_to,
+                    tries,
+                } => self.generate_step(left, hashes, pay_to.clone(), tries),
                 Work::Rescan { client, scan } => self.rescan_step(*client, scan),
             };
             match finished {
@@ -404,15 +420,23 @@ impl<S: ChainStore> Node<S> {
         }
     }
 
-    /// Mines one block of a `generate` call on the tip, paying to one of the configured
-    /// addresses, as btcd's RPC does; the hashes once all are mined.
+    /// Mines one block of a `generate` call on the tip, paying to `pay_to` or else to one of
+    /// the configured addresses, as btcd's RPC does; the hashes once all are mined, or once
+    /// `tries` nonces have failed (Core's `maxtries`: then the blocks mined so far).
     fn generate_step(
         &mut self,
         left: &mut u32,
         hashes: &mut Vec<BlockHash>,
+        pay_to: Option<Address>,
+        tries: &mut Option<u64>,
     ) -> Option<Result<Value, RpcError>> {
-        let Some(pay_to) = self.mining_address() else {
+        let Some(pay_to) = pay_to.or_else(|| self.mining_address()) else {
             return Some(Err(crate::rpc::handlers::mining::no_mining_addresses()));
+        };
+        let mined = |hashes: &[BlockHash]| {
+            Ok(Value::Array(
+                hashes.iter().map(|h| h.to_string().into()).collect(),
+            ))
         };
         let template = new_block_template(
             &self.chain,
@@ -427,10 +451,22 @@ impl<S: ChainStore> Node<S> {
         };
         // Each pass over the nonce space rolls the time by a second.
         let nonce = loop {
-            if let Some(nonce) = search(&job, 0..=u32::MAX) {
-                break nonce;
+            let last = match *tries {
+                Some(0) => return Some(mined(hashes)),
+                Some(t) => u32::try_from(t - 1).unwrap_or(u32::MAX),
+                None => u32::MAX,
+            };
+            let found = search(&job, 0..=last);
+            // Core counts the nonces that failed.
+            let failed = found.map_or(u64::from(last) + 1, u64::from);
+            if let Some(t) = tries.as_mut() {
+                *t -= failed;
             }
-            job = job.with_time(job.header().time + 1);
+            match found {
+                Some(nonce) => break nonce,
+                None if last == u32::MAX => job = job.with_time(job.header().time + 1),
+                None => {}
+            }
         };
         let block = template.solved_block(job.solved_header(nonce));
         let hash = block.block_hash();
@@ -445,11 +481,7 @@ impl<S: ChainStore> Node<S> {
             Err(e) => return Some(Err(RpcError::new(code::INTERNAL, e.to_string()))),
         }
         *left -= 1;
-        (*left == 0).then(|| {
-            Ok(Value::Array(
-                hashes.iter().map(|h| h.to_string().into()).collect(),
-            ))
-        })
+        (*left == 0).then(|| mined(hashes))
     }
 
     /// One step of a `rescan`: its notifications go to the client at once; null once the

@@ -125,8 +125,11 @@ pub const METHODS: &[Method] = &[
     act("debuglevel", false, "debuglevel \"levelspec\"", operator::debug_level),
     read("decoderawtransaction", true, "decoderawtransaction \"hextx\"", tx_json::decode_raw_transaction),
     read("decodescript", true, "decodescript \"hexscript\"", tx_json::decode_script),
+    act("disconnectnode", false, "disconnectnode (\"address\") (nodeid)", net::disconnect_node),
     read("estimatefee", true, "estimatefee numblocks", mining::estimate_fee),
+    read("estimatesmartfee", true, "estimatesmartfee conf_target (\"estimate_mode\"=\"unset\")", mining::estimate_smart_fee),
     act("generate", false, "generate numblocks", submit::generate),
+    act("generatetoaddress", false, "generatetoaddress nblocks \"address\" (maxtries=1000000)", submit::generate_to_address),
     read("getaddednodeinfo", false, "getaddednodeinfo dns (\"node\")", net::get_added_node_info),
     read("getbestblock", true, "getbestblock", chain::get_best_block),
     read("getbestblockhash", true, "getbestblockhash", chain::get_best_block_hash),
@@ -145,11 +148,14 @@ pub const METHODS: &[Method] = &[
     read("getgenerate", false, "getgenerate", mining::get_generate),
     read("gethashespersec", false, "gethashespersec", mining::get_hashes_per_sec),
     read("getheaders", true, "getheaders [\"blocklocator\",...] \"hashstop\"", chain::get_headers),
+    read("getindexinfo", true, "getindexinfo (\"index_name\")", chain::get_index_info),
     read("getinfo", true, "getinfo", info::get_info),
+    read("getmempoolentry", true, "getmempoolentry \"txid\"", mempool::get_mempool_entry),
     read("getmempoolinfo", false, "getmempoolinfo", mempool::get_mempool_info),
     read("getmininginfo", false, "getmininginfo", mining::get_mining_info),
     read("getnettotals", true, "getnettotals", net::get_net_totals),
     read("getnetworkhashps", true, "getnetworkhashps (blocks=120 height=-1)", mining::get_network_hash_ps),
+    read("getnetworkinfo", false, "getnetworkinfo", net::get_network_info),
     act("getnodeaddresses", false, "getnodeaddresses (count=1)", net::get_node_addresses),
     read("getpeerinfo", false, "getpeerinfo", net::get_peer_info),
     read("getrawmempool", true, "getrawmempool (verbose=false)", mempool::get_raw_mempool),
@@ -236,13 +242,7 @@ pub const WALLET_METHODS: &[&str] = &[
 ];
 
 /// Commands btcd recognises but does not implement (answered -1 "Command unimplemented").
-pub const UNIMPLEMENTED_METHODS: &[&str] = &[
-    "estimatepriority",
-    "getmempoolentry",
-    "getnetworkinfo",
-    "getwork",
-    "preciousblock",
-];
+pub const UNIMPLEMENTED_METHODS: &[&str] = &["estimatepriority", "getwork", "preciousblock"];
 
 /// Looks a method up by name.
 pub fn find(name: &str) -> Option<&'static Method> {
@@ -308,8 +308,10 @@ mod tests {
         );
         let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
         // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three, and
-        // gettxoutsetinfo (Core's; a wallet command in btcd) one.
-        assert_eq!(http, 53 + 4);
+        // gettxoutsetinfo (Core's; a wallet command in btcd), generatetoaddress,
+        // estimatesmartfee, getmempoolentry, getindexinfo, getnetworkinfo and disconnectnode
+        // one each.
+        assert_eq!(http, 53 + 10);
         assert_eq!(WALLET_METHODS.len(), 41);
     }
 

@@ -12,6 +12,7 @@ pub use options::Options;
 
 use crate::p2p::dialer::Dialer;
 use crate::p2p::socks5::Proxy;
+use crate::rpc::cookie::COOKIE_FILENAME;
 pub use rbtcd_core::net::ipnet::IpNet;
 
 use rbtcd_core::chain::assume_valid::AssumeValid;
@@ -64,6 +65,9 @@ pub struct RpcConfig {
     pub admin: Option<(String, String)>,
     /// Limited-user credentials (`rpclimituser`/`rpclimitpass`).
     pub limited: Option<(String, String)>,
+    /// Where the admin cookie is written at start when no user is configured (Core's cookie
+    /// authentication, [`crate::rpc::cookie`]); the daemon then fills in `admin` from it.
+    pub cookie: Option<PathBuf>,
     /// Most concurrent HTTP clients (`rpcmaxclients`).
     pub max_clients: usize,
     /// Most WebSocket clients (`rpcmaxwebsockets`).
@@ -197,8 +201,6 @@ pub enum ConfigError {
     ListenAddress(String),
     /// `generate` without any `miningaddr`.
     GenerateWithoutMiningAddr,
-    /// `rpclisten` asks for the RPC server but no credential pair is configured.
-    RpcWithoutCredentials,
     /// A proxy address (`proxy` or `onion`, named first) is not `host:port`.
     ProxyAddress(&'static str, String, String),
     /// `onion` and `noonion` were both given.
@@ -266,11 +268,6 @@ impl fmt::Display for ConfigError {
                 f,
                 "the generate flag is set, but there are no mining addresses specified"
             ),
-            ConfigError::RpcWithoutCredentials => write!(
-                f,
-                "--rpclisten is set but no rpcuser/rpcpass or rpclimituser/rpclimitpass pair is \
-                 configured -- set credentials or drop rpclisten"
-            ),
             ConfigError::ProxyAddress(option, value, reason) => {
                 let kind = if *option == "onion" { "onion proxy" } else { "proxy" };
                 write!(f, "{kind} address '{value}' is invalid: {reason}")
@@ -318,6 +315,11 @@ pub fn default_home() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_default()
         .join(".rbtcd")
+}
+
+/// The default data directory under `home`; each network's is a directory in it.
+pub(crate) fn default_data_dir(home: &Path) -> PathBuf {
+    home.join("data")
 }
 
 /// The options a config file sets, or `None` when it does not exist (btcd carries on without
@@ -444,6 +446,12 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     };
     let dns_seed = !(o.nodnsseed || network == Network::Simnet || !o.connect.is_empty());
 
+    let data_dir = o
+        .datadir
+        .clone()
+        .map(|d| expand(&d, home))
+        .unwrap_or_else(|| default_data_dir(home))
+        .join(network.name());
     let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let (user, pass) = (non_empty(&o.rpcuser), non_empty(&o.rpcpass));
     let (luser, lpass) = (non_empty(&o.rpclimituser), non_empty(&o.rpclimitpass));
@@ -478,12 +486,9 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     )?;
     let admin = user.zip(pass);
     let limited = luser.zip(lpass);
-    // btcd silently disables RPC without credentials; an explicit rpclisten shows the user
-    // wanted it, so say why it cannot start instead.
-    if !o.norpc && !o.rpclisten.is_empty() && admin.is_none() && limited.is_none() {
-        return Err(ConfigError::RpcWithoutCredentials);
-    }
-    let rpc = if o.norpc || (admin.is_none() && limited.is_none()) {
+    // btcd disables RPC without credentials; Core authenticates with a cookie instead.
+    let cookie = (admin.is_none() && limited.is_none()).then(|| data_dir.join(COOKIE_FILENAME));
+    let rpc = if o.norpc {
         None
     } else {
         let listeners = if o.rpclisten.is_empty() {
@@ -498,6 +503,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
             listeners,
             admin,
             limited,
+            cookie,
             max_clients,
             max_websockets,
             max_concurrent_reqs,
@@ -595,11 +601,6 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
     }
 
     let net_dir = network.name();
-    let data_dir = o
-        .datadir
-        .map(|d| expand(&d, home))
-        .unwrap_or_else(|| home.join("data"))
-        .join(net_dir);
     let log_dir = o
         .logdir
         .map(|d| expand(&d, home))
@@ -789,7 +790,7 @@ fn write_default_config(path: &Path) -> Result<(), ConfigError> {
          ; Peers to connect to only, or to keep connected to.\n\
          ; connect=10.0.0.1:12008\n\
          ; addpeer=10.0.0.2:12008\n\n\
-         ; RPC credentials, generated at first start. Remove both to disable RPC.\n\
+         ; RPC credentials, generated at first start. Without both the daemon writes a cookie (norpc=1 disables RPC).\n\
          rpcuser={}\nrpcpass={}\n",
         random_credential().map_err(home_err)?,
         random_credential().map_err(home_err)?

@@ -27,7 +27,23 @@ fn regtest_defaults_need_no_config_file() {
     );
     assert_eq!(c.data_dir, home.join("data").join("regtest"));
     assert_eq!(c.listeners, ["0.0.0.0:12008".parse().unwrap()]);
-    assert_eq!(c.rpc, None, "RPC is disabled without credentials");
+    let rpc = c.rpc.expect("RPC runs without credentials, with a cookie");
+    assert_eq!((rpc.admin, rpc.limited), (None, None));
+    assert_eq!(rpc.cookie, Some(c.data_dir.join(".cookie")));
+    assert_eq!(rpc.listeners, ["127.0.0.1:12009".parse().unwrap()]);
+    let c = load_in(
+        &home,
+        &["--regtest", "--rpclimituser=l", "--rpclimitpass=p"],
+    )
+    .unwrap();
+    assert_eq!(
+        c.rpc.unwrap().cookie,
+        None,
+        "a limited user is a configured user"
+    );
+    let c = load_in(&home, &["--regtest", "--rpcuser=a", "--rpcpass=p"]).unwrap();
+    assert_eq!(c.rpc.unwrap().cookie, None);
+    assert_eq!(load_in(&home, &["--regtest", "--norpc"]).unwrap().rpc, None);
     assert_eq!(c.max_peers, 125);
     assert_eq!(c.ban_duration, Duration::from_secs(86_400));
 }

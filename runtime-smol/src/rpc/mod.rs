@@ -3,6 +3,7 @@
 
 pub mod client;
 mod conn;
+pub mod cookie;
 pub mod http;
 pub mod ws;
 

@@ -29,10 +29,14 @@ pub fn home(name: &str) -> PathBuf {
     dir
 }
 
-/// The daemon binary with `home` as its home directory.
+/// The daemon binary with `home` as its home directory and RPC on a free loopback port.
 pub fn rbtcd(home: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(binaries::rbtcd());
-    c.args(args).env("HOME", home);
+    // Without credentials the daemon serves RPC with a cookie: on a port of its own, so daemons
+    // of tests running side by side do not contend for the default one.
+    c.arg("--rpclisten=127.0.0.1:0")
+        .args(args)
+        .env("HOME", home);
     c
 }
 

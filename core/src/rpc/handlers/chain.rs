@@ -336,3 +336,20 @@ pub fn get_headers(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     }
     Ok(json!(out))
 }
+
+/// `getindexinfo ("index_name")`: Core's shape for the optional indexes the node keeps, which is
+/// the transaction index alone (`txindex`). It catches up before the node serves and then
+/// follows every connected block, so it is synced at the tip; an unknown or absent index
+/// answers an empty object, as in Core.
+pub fn get_index_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 1)?;
+    let wanted = p.opt_str(0, "index_name")?;
+    let mut m = Map::new();
+    if ctx.chain.tx_index_enabled() && wanted.is_none_or(|name| name == "txindex") {
+        m.insert(
+            "txindex".into(),
+            json!({ "synced": true, "best_block_height": ctx.chain.tip().height }),
+        );
+    }
+    Ok(Value::Object(m))
+}

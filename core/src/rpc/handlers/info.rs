@@ -1,7 +1,7 @@
 //! Node facts: network, version, uptime, help, address validation.
 
 use super::chain::difficulty;
-use super::Context;
+use super::{Context, NodeInfo};
 use crate::address::{Address, Payload};
 use crate::params::Network;
 use crate::primitives::hash::hex_encode;
@@ -22,10 +22,9 @@ pub fn get_current_net(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> 
 /// `getinfo`: btcd's summary of version, chain and relay settings.
 pub fn get_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
-    let (major, minor, patch) = ctx.info.version;
     let tip = ctx.chain.tip();
     Ok(json!({
-        "version": 1_000_000 * major + 10_000 * minor + 100 * patch,
+        "version": numeric_version(ctx.info),
         "protocolversion": PROTOCOL_VERSION,
         "blocks": tip.height,
         "timeoffset": 0,
@@ -36,6 +35,12 @@ pub fn get_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
         "relayfee": ctx.mempool.policy().min_relay_fee_per_kvb as f64 / 100_000_000.0,
         "errors": "",
     }))
+}
+
+/// The daemon's version as one number, as btcd's `getinfo` (and Core) give it.
+pub fn numeric_version(info: &NodeInfo) -> u32 {
+    let (major, minor, patch) = info.version;
+    1_000_000 * major + 10_000 * minor + 100 * patch
 }
 
 /// `uptime`: seconds since the daemon started.

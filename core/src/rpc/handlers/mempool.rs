@@ -1,13 +1,14 @@
-//! Mempool queries.
+//! Mempool queries: btcd's, and Core's `getmempoolentry`.
 
 use super::tx_json::{btc, decode_tx};
 use super::Context;
-use crate::mempool::Checked;
+use crate::mempool::{Checked, Entry, Mempool};
 use crate::primitives::encode::Encodable;
-use crate::primitives::{Hash256, OutPoint};
+use crate::primitives::{Hash256, OutPoint, Txid};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::{hex_arg, Params};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
 
 /// `getmempoolinfo`: transaction count and total serialized size, as btcd.
 pub fn get_mempool_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
@@ -42,6 +43,68 @@ pub fn get_raw_mempool(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> 
         );
     }
     Ok(Value::Object(m))
+}
+
+/// `getmempoolentry "txid"`: Core's entry shape, its ancestor and descendant figures counting
+/// the transaction itself (sizes in virtual bytes). Core's `unbroadcast` is left out: rbtcd
+/// does not track whether a peer has fetched the transaction.
+pub fn get_mempool_entry(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(1, 1)?;
+    let txid = p.hash(0, "txid")?;
+    let pool = ctx.mempool;
+    let entry = pool
+        .get(&txid)
+        .ok_or_else(|| RpcError::new(code::INVALID_ADDRESS_OR_KEY, "Transaction not in mempool"))?;
+    let ancestors = related(pool, entry, |e| &e.parents);
+    let descendants = related(pool, entry, |e| &e.children);
+    let total = |set: &[&Entry], f: fn(&Entry) -> i64| set.iter().map(|e| f(e)).sum::<i64>();
+    let vsize = |e: &Entry| e.vsize() as i64;
+    let fee = |e: &Entry| e.fee;
+    // BIP125: replaceable when it or an unconfirmed ancestor signals.
+    let signals = ancestors
+        .iter()
+        .any(|e| e.tx.inputs.iter().any(|i| i.sequence < 0xffff_fffe));
+    let ids = |set: &BTreeSet<Txid>| set.iter().map(Txid::to_string).collect::<Vec<_>>();
+    Ok(json!({
+        "vsize": entry.vsize(),
+        "weight": entry.weight,
+        "time": entry.time,
+        "height": entry.height,
+        "descendantcount": descendants.len(),
+        "descendantsize": total(&descendants, vsize),
+        "ancestorcount": ancestors.len(),
+        "ancestorsize": total(&ancestors, vsize),
+        "wtxid": entry.wtxid.to_string(),
+        "fees": {
+            "base": btc(entry.fee),
+            "modified": btc(entry.fee),
+            "ancestor": btc(total(&ancestors, fee)),
+            "descendant": btc(total(&descendants, fee)),
+        },
+        "depends": ids(&entry.parents),
+        "spentby": ids(&entry.children),
+        "bip125-replaceable": signals,
+    }))
+}
+
+/// `entry` and every pool entry reachable from it through `next` (its parents or children).
+fn related<'p>(
+    pool: &'p Mempool,
+    entry: &'p Entry,
+    next: fn(&Entry) -> &BTreeSet<Txid>,
+) -> Vec<&'p Entry> {
+    let mut seen = BTreeSet::from([entry.txid]);
+    let mut found = vec![entry];
+    let mut i = 0;
+    while let Some(e) = found.get(i) {
+        for txid in next(e) {
+            if let Some(other) = pool.get(txid).filter(|_| seen.insert(*txid)) {
+                found.push(other);
+            }
+        }
+        i += 1;
+    }
+    found
 }
 
 /// btcd's `maxfeerate` default for `testmempoolaccept`, in BTC per 1000 virtual bytes.

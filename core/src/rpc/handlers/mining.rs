@@ -7,6 +7,7 @@ pub use super::chain::difficulty;
 use super::{Context, Effect, Handled};
 use crate::chain::header_rules::MAX_FUTURE_BLOCK_TIME;
 use crate::chain::{ChainError, RuleError};
+use crate::mempool::estimate::MAX_TARGET;
 use crate::mining::{BlockTemplate, COINBASE_FLAGS};
 use crate::params::Network;
 use crate::primitives::encode::Encodable;
@@ -117,6 +118,40 @@ pub fn estimate_fee(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
         .estimate(target, floor)
         .map(|sat_per_kvb| json!(sat_per_kvb as f64 / 1e8))
         .map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))
+}
+
+/// `estimatesmartfee conf_target ("estimate_mode")`: Core's shape, from what the node observed
+/// of mined mempool transactions (the same figures as `estimatefee`), in BTC per 1000 virtual
+/// bytes and never below the minimum relay fee. With nothing observed confirming in time it
+/// answers Core's "no feerate" error rather than a rate it did not see.
+pub fn estimate_smart_fee(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(1, 2)?;
+    let target = p.i64(0, "conf_target")?;
+    let target = u32::try_from(target)
+        .ok()
+        .filter(|t| (1..=MAX_TARGET).contains(t))
+        .ok_or_else(|| {
+            RpcError::new(
+                code::INVALID_PARAMETER,
+                format!("Invalid conf_target, must be between 1 and {MAX_TARGET}"),
+            )
+        })?;
+    let mode = p.opt_str(1, "estimate_mode")?.unwrap_or("unset");
+    if !["unset", "economical", "conservative"].contains(&mode.to_ascii_lowercase().as_str()) {
+        return Err(RpcError::new(
+            code::INVALID_PARAMETER,
+            r#"Invalid estimate_mode parameter, must be one of: "unset", "economical", "conservative""#,
+        ));
+    }
+    let floor = ctx.mempool.policy().min_relay_fee_per_kvb;
+    Ok(match ctx.miner.fees.observed(target) {
+        Ok(Some(rate)) => json!({ "feerate": rate.max(floor) as f64 / 1e8, "blocks": target }),
+        // Core reports no target when it has no estimate.
+        Ok(None) | Err(_) => json!({
+            "errors": ["Insufficient data or no feerate found"],
+            "blocks": 0,
+        }),
+    })
 }
 
 /// `getblocktemplate ({request})`: checked here, answered by the node from its template.

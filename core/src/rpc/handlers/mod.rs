@@ -16,11 +16,12 @@ pub mod submit;
 pub mod tx_json;
 pub mod utxo_set;
 
-pub use net::NetView;
+pub use net::{LocalView, NetView};
 
 use super::caller::Transport;
 use super::debug_level::LevelSpec;
 use super::view::ChainView;
+use crate::address::Address;
 use crate::chain::BlockVerdict;
 use crate::mempool::estimate::FeeEstimator;
 use crate::mempool::Mempool;
@@ -89,9 +90,9 @@ pub enum Effect {
     SubmitTx(Transaction),
     /// Process a block and announce it (`submitblock`).
     SubmitBlock(Block),
-    /// Mine this many blocks on the tip, one at a time between other work, answering when
-    /// done (`generate`, regtest and simnet).
-    Generate(u32),
+    /// Mine blocks on the tip, one at a time between other work, answering when done
+    /// (`generate`, `generatetoaddress`; regtest and simnet).
+    Generate(Generate),
     /// Apply an operator's verdict on a block (`invalidateblock`, `reconsiderblock`).
     BlockVerdict(BlockHash, BlockVerdict),
     /// Change the logging levels (`debuglevel`; checked already).
@@ -111,6 +112,18 @@ pub enum Effect {
     /// Scan the chain for a WebSocket client in steps between other work, notifying what it
     /// finds, and answer when done (`rescan`).
     Rescan(Rescan),
+}
+
+/// What a `generate` or `generatetoaddress` call asks to mine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Generate {
+    /// How many blocks.
+    pub blocks: u32,
+    /// Where their coinbases pay; `None` for one of the configured `miningaddr`s (btcd).
+    pub pay_to: Option<Address>,
+    /// Nonces that may fail in all before the call answers with the blocks it has (Core's
+    /// `maxtries`); `None` for no limit (btcd's `generate`).
+    pub max_tries: Option<u64>,
 }
 
 /// A handler's answer: the result and any effect to carry out after replying.

@@ -5,12 +5,15 @@
 
 use super::{Context, Effect, Handled};
 use crate::net::bans::BanList;
+use crate::net::connmgr;
 use crate::net::ipnet::IpNet;
+use crate::net::local::LocalAddrs;
 use crate::net::peer::{Direction, Peer, PeerId};
 use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
 use crate::time::Time;
+use crate::wire::protocol::{ServiceFlags, PROTOCOL_VERSION};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -31,6 +34,21 @@ pub struct NetView<'a> {
     pub bans: &'a BanList,
     /// Now.
     pub now: Time,
+    /// What we tell peers about ourselves.
+    pub local: LocalView<'a>,
+}
+
+/// The node as it presents itself to peers.
+#[derive(Clone, Copy)]
+pub struct LocalView<'a> {
+    /// The services we advertise.
+    pub services: ServiceFlags,
+    /// Our BIP14 user agent.
+    pub user_agent: &'a str,
+    /// Whether we ask peers to relay transactions (not `blocksonly`).
+    pub relay: bool,
+    /// The addresses we advertise, with their scores.
+    pub addrs: &'a LocalAddrs,
 }
 
 /// An address as btcd's `normalizeAddress` reads it: `ip`, `ip:port` or `[ipv6]:port`, with the
@@ -119,6 +137,40 @@ pub fn node(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
         _ => return Err(invalid_parameter("invalid subcommand for node")),
     };
     Ok(peer_command(cmd))
+}
+
+/// `disconnectnode ("address") (nodeid)`: Core's command, one of the two naming a connected
+/// peer, with Core's errors; the node drops it as `node disconnect` does (which, as btcd, asks
+/// for `remove` on a permanent peer).
+pub fn disconnect_node(ctx: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(0, 2)?;
+    let addr = p.opt_str(0, "address")?.filter(|a| !a.is_empty());
+    let found = match (addr, p.opt_i64(1, "nodeid")?) {
+        (Some(addr), None) => {
+            let addr = address(ctx, addr)?;
+            ctx.net
+                .peers
+                .iter()
+                .find(|(_, peer)| peer.addr == addr)
+                .map(|(id, _)| *id)
+        }
+        (None, Some(id)) => u32::try_from(id)
+            .ok()
+            .map(PeerId::from)
+            .filter(|id| ctx.net.peers.contains_key(id)),
+        _ => {
+            return Err(RpcError::invalid_params(
+                "Only one of address and nodeid should be provided.",
+            ))
+        }
+    };
+    let id = found.ok_or_else(|| {
+        RpcError::new(
+            code::CLIENT_NODE_NOT_CONNECTED,
+            "Node not found in connected nodes",
+        )
+    })?;
+    Ok(peer_command(PeerCommand::Disconnect(PeerTarget::Id(id))))
 }
 
 /// `ping`: queues a ping to every peer.
@@ -314,6 +366,75 @@ pub fn get_added_node_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcErr
         })
     });
     Ok(Value::Array(results.collect()))
+}
+
+/// Core's names of the service bits it knows (`localservicesnames`).
+const CORE_SERVICE_NAMES: [(ServiceFlags, &str); 6] = [
+    (ServiceFlags::NETWORK, "NETWORK"),
+    (ServiceFlags::BLOOM, "BLOOM"),
+    (ServiceFlags::WITNESS, "WITNESS"),
+    (ServiceFlags::CF, "COMPACT_FILTERS"),
+    (ServiceFlags::NETWORK_LIMITED, "NETWORK_LIMITED"),
+    (ServiceFlags::P2P_V2, "P2P_V2"),
+];
+
+/// `getnetworkinfo`: Core's shape. rbtcd has no clock offset from peers (btcd's `getinfo`
+/// also answers 0), no switch to pause networking, and its IPv4 and IPv6 peers are dialled
+/// directly or through the one `--proxy`; onion, I2P and CJDNS are left out of `networks`
+/// because the dialler's onion settings live outside the core.
+pub fn get_network_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 0)?;
+    let net = &ctx.net;
+    let inbound = net
+        .peers
+        .values()
+        .filter(|peer| peer.direction == Direction::Inbound)
+        .count();
+    let local = net.local;
+    let names: Vec<&str> = CORE_SERVICE_NAMES
+        .iter()
+        .filter(|(flag, _)| local.services.has(*flag))
+        .map(|(_, name)| *name)
+        .collect();
+    let networks: Vec<Value> = ["ipv4", "ipv6"]
+        .iter()
+        .map(|name| {
+            json!({
+                "name": name,
+                "limited": false,
+                "reachable": true,
+                "proxy": ctx.info.proxy,
+                "proxy_randomize_credentials": false,
+            })
+        })
+        .collect();
+    let addresses: Vec<Value> = local
+        .addrs
+        .iter()
+        .filter_map(|(addr, score)| {
+            let socket = connmgr::socket_addr(addr)?;
+            Some(json!({"address": socket.ip().to_string(), "port": addr.port, "score": score}))
+        })
+        .collect();
+    let relay_fee = ctx.mempool.policy().min_relay_fee_per_kvb as f64 / 1e8;
+    Ok(json!({
+        "version": super::info::numeric_version(ctx.info),
+        "subversion": local.user_agent,
+        "protocolversion": PROTOCOL_VERSION,
+        "localservices": format!("{:016x}", local.services.0),
+        "localservicesnames": names,
+        "localrelay": local.relay,
+        "timeoffset": 0,
+        "networkactive": true,
+        "connections": net.peers.len(),
+        "connections_in": inbound,
+        "connections_out": net.peers.len() - inbound,
+        "networks": networks,
+        "relayfee": relay_fee,
+        "incrementalfee": relay_fee,
+        "localaddresses": addresses,
+        "warnings": [],
+    }))
 }
 
 #[cfg(test)]

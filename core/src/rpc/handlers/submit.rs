@@ -1,8 +1,10 @@
-//! `sendrawtransaction`, `submitblock` and `generate`: the parameters are decoded here; the
-//! node applies the resulting [`Effect`] and answers as btcd does.
+//! `sendrawtransaction`, `submitblock`, `generate` and `generatetoaddress`: the parameters are
+//! decoded here; the node applies the resulting [`Effect`] and answers as btcd (Bitcoin Core
+//! for `generatetoaddress`) does.
 
 use super::tx_json::decode_tx;
-use super::{Context, Effect, Handled};
+use super::{Context, Effect, Generate, Handled};
+use crate::address::Address;
 use crate::primitives::{Block, Decodable};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
@@ -41,8 +43,30 @@ pub fn generate(_: &Context<'_>, p: Params<'_>) -> Result<Handled, RpcError> {
             "Please request a nonzero number of blocks to generate.",
         )
     })?;
-    Ok(Handled {
-        result: Value::Null,
-        effect: Some(Effect::Generate(n)),
-    })
+    Ok(Handled::effect(Effect::Generate(Generate {
+        blocks: n,
+        pay_to: None,
+        max_tries: None,
+    })))
+}
+
+/// Core's `generatetoaddress` default `maxtries`.
+const DEFAULT_MAX_TRIES: u64 = 1_000_000;
+
+/// `generatetoaddress nblocks "address" (maxtries=1000000)`: Core's command, mined like
+/// `generate` but paying to `address`. As in Core, a count below one mines nothing and
+/// running out of tries answers with the blocks mined so far.
+pub fn generate_to_address(ctx: &Context<'_>, p: Params<'_>) -> Result<Handled, RpcError> {
+    p.expect_count(2, 3)?;
+    let blocks = u32::try_from(p.i64(0, "nblocks")?.max(0)).unwrap_or(u32::MAX);
+    let address = Address::from_str_for(p.str(1, "address")?, ctx.chain.params())
+        .map_err(|_| RpcError::new(code::INVALID_ADDRESS_OR_KEY, "Error: Invalid address"))?;
+    let max_tries = p
+        .opt_i64(2, "maxtries")?
+        .unwrap_or(DEFAULT_MAX_TRIES as i64);
+    Ok(Handled::effect(Effect::Generate(Generate {
+        blocks,
+        pay_to: Some(address),
+        max_tries: Some(u64::try_from(max_tries).unwrap_or(0)),
+    })))
 }

@@ -65,6 +65,13 @@ fn no_net(now: Time) -> NetView<'static> {
         sync_peer: None,
         bans: Box::leak(Box::default()),
         now,
+        local: LocalView {
+            services: crate::wire::protocol::ServiceFlags::NETWORK
+                | crate::wire::protocol::ServiceFlags::WITNESS,
+            user_agent: "/rbtcd:0.1.0/",
+            relay: true,
+            addrs: Box::leak(Box::default()),
+        },
     }
 }
 
@@ -289,10 +296,12 @@ fn node_facts() {
         json!(1)
     );
     let help = call(&chain, "help", json!([])).unwrap();
-    assert_eq!(
-        help.as_str().unwrap().lines().count(),
-        53 + 4,
-        "btcd's, Core's ban commands and gettxoutsetinfo"
+    let http = crate::rpc::methods::METHODS
+        .iter()
+        .filter(|m| m.reach == crate::rpc::methods::Reach::Both);
+    assert!(
+        help.as_str().unwrap().lines().eq(http.map(|m| m.usage)),
+        "one usage line per HTTP command"
     );
     assert_eq!(
         call(&chain, "help", json!(["getblockcount"])).unwrap(),
@@ -697,4 +706,202 @@ fn gettxoutsetinfo_reports_cores_fields() {
         let e = call(&chain, "gettxoutsetinfo", bad.clone()).unwrap_err();
         assert_eq!(e.code, code::INVALID_PARAMETER, "{bad}");
     }
+}
+
+#[test]
+fn generatetoaddress_asks_to_mine_to_the_address_with_cores_defaults() {
+    let chain = chain_with(0);
+    let mempool = Mempool::new(Policy::default());
+    let to =
+        crate::address::Address::new(crate::address::Payload::PubKeyHash([3; 20]), chain.params());
+    let h = handle(
+        &chain,
+        &mempool,
+        "generatetoaddress",
+        json!([2, to.to_string()]),
+    )
+    .unwrap();
+    let want = Generate {
+        blocks: 2,
+        pay_to: Some(to.clone()),
+        max_tries: Some(1_000_000),
+    };
+    assert_eq!(h.effect, Some(Effect::Generate(want)));
+    let h = handle(
+        &chain,
+        &mempool,
+        "generatetoaddress",
+        json!([-4, to.to_string(), 7]),
+    )
+    .unwrap();
+    let want = Generate {
+        blocks: 0,
+        pay_to: Some(to.clone()),
+        max_tries: Some(7),
+    };
+    assert_eq!(h.effect, Some(Effect::Generate(want)), "Core mines nothing");
+    let e = handle(&chain, &mempool, "generatetoaddress", json!([1, "1nope"])).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (code::INVALID_ADDRESS_OR_KEY, "Error: Invalid address")
+    );
+    let h = handle(&chain, &mempool, "generate", json!([5])).unwrap();
+    let want = Generate {
+        blocks: 5,
+        pay_to: None,
+        max_tries: None,
+    };
+    assert_eq!(h.effect, Some(Effect::Generate(want)), "btcd's generate");
+}
+
+#[test]
+fn getmempoolentry_has_cores_shape_with_ancestors_and_descendants() {
+    let params = ChainParams::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"e", &p2wsh_true());
+    let chain = Chain::open(params, store).unwrap();
+    let cb = &blocks[0].txdata[0];
+    let parent = spend_p2wsh(OutPoint::new(cb.txid(), 0), cb.outputs[0].value - 10_000);
+    let mut child = spend_p2wsh(
+        OutPoint::new(parent.txid(), 0),
+        parent.outputs[0].value - 20_000,
+    );
+    // Signals BIP125; its parent does not.
+    child.inputs[0].sequence = 0xffff_fffd;
+    let mut mempool = Mempool::new(Policy::default());
+    for tx in [&parent, &child] {
+        mempool
+            .accept(tx.clone(), &chain, 2_000_000_000, 0)
+            .unwrap();
+    }
+    let (p, c) = (parent.txid().to_string(), child.txid().to_string());
+    let (pv, cv) = (parent.weight().div_ceil(4), child.weight().div_ceil(4));
+    let e = call_with(&chain, &mempool, "getmempoolentry", json!([p])).unwrap();
+    assert_eq!(e["vsize"], json!(pv));
+    assert_eq!(e["weight"], json!(parent.weight()));
+    assert_eq!(e["time"], json!(2_000_000_000u64));
+    assert_eq!(e["height"], json!(101));
+    assert_eq!(e["wtxid"], json!(parent.wtxid().to_string()));
+    assert_eq!(
+        (e["ancestorcount"].clone(), e["ancestorsize"].clone()),
+        (json!(1), json!(pv))
+    );
+    assert_eq!(e["descendantcount"], json!(2));
+    assert_eq!(e["descendantsize"], json!(pv + cv));
+    assert_eq!(e["fees"]["base"], json!(0.0001));
+    assert_eq!(e["fees"]["modified"], json!(0.0001));
+    assert_eq!(e["fees"]["ancestor"], json!(0.0001));
+    assert_eq!(e["fees"]["descendant"], json!(0.0003));
+    assert_eq!(e["depends"], json!([]));
+    assert_eq!(e["spentby"], json!([c]));
+    assert_eq!(e["bip125-replaceable"], json!(false));
+    let e = call_with(&chain, &mempool, "getmempoolentry", json!([c])).unwrap();
+    assert_eq!(e["ancestorcount"], json!(2));
+    assert_eq!(e["ancestorsize"], json!(pv + cv));
+    assert_eq!(e["fees"]["ancestor"], json!(0.0003));
+    assert_eq!(e["descendantcount"], json!(1));
+    assert_eq!(e["depends"], json!([p]));
+    assert_eq!(e["bip125-replaceable"], json!(true));
+    let missing = "22".repeat(32);
+    let err = call_with(&chain, &mempool, "getmempoolentry", json!([missing])).unwrap_err();
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (code::INVALID_ADDRESS_OR_KEY, "Transaction not in mempool")
+    );
+}
+
+#[test]
+fn estimatesmartfee_answers_only_what_was_observed_in_cores_shape() {
+    let chain = chain_with(0);
+    let mempool = Mempool::new(Policy::default());
+    let info = info();
+    let mut fees = FeeEstimator::default();
+    let ask = |fees: &FeeEstimator, params: Value| {
+        let mut ctx = context(&chain, &mempool, &info, 1_042);
+        ctx.miner.fees = fees;
+        let params = params.as_array().unwrap().clone();
+        find("estimatesmartfee")
+            .unwrap()
+            .call(&ctx, None, &params)
+            .map(|h| h.result)
+    };
+    let none = json!({"errors": ["Insufficient data or no feerate found"], "blocks": 0});
+    assert_eq!(ask(&fees, json!([6])).unwrap(), none, "no blocks seen");
+    for _ in 0..3 {
+        fees.empty_block_connected();
+    }
+    // Blocks seen, but no transaction: the relay floor would be a made-up answer.
+    assert_eq!(ask(&fees, json!([6, "economical"])).unwrap(), none);
+    let e = ask(&fees, json!([0])).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            code::INVALID_PARAMETER,
+            "Invalid conf_target, must be between 1 and 25"
+        )
+    );
+    assert_eq!(
+        ask(&fees, json!([26])).unwrap_err().code,
+        code::INVALID_PARAMETER
+    );
+    let e = ask(&fees, json!([6, "fast"])).unwrap_err();
+    assert_eq!(e.code, code::INVALID_PARAMETER);
+    assert_eq!(
+        ask(&fees, json!([])).unwrap_err().code,
+        code::INVALID_PARAMS
+    );
+}
+
+#[test]
+fn getindexinfo_lists_the_transaction_index_when_kept() {
+    let mut chain = chain_with(3);
+    assert_eq!(call(&chain, "getindexinfo", json!([])).unwrap(), json!({}));
+    chain.enable_tx_index().unwrap();
+    let txindex = json!({"txindex": {"synced": true, "best_block_height": 3}});
+    assert_eq!(call(&chain, "getindexinfo", json!([])).unwrap(), txindex);
+    assert_eq!(
+        call(&chain, "getindexinfo", json!(["txindex"])).unwrap(),
+        txindex
+    );
+    assert_eq!(
+        call(&chain, "getindexinfo", json!(["coinstatsindex"])).unwrap(),
+        json!({}),
+        "Core answers an index it does not keep with nothing"
+    );
+}
+
+#[test]
+fn getnetworkinfo_has_cores_shape() {
+    let chain = chain_with(0);
+    let n = call(&chain, "getnetworkinfo", json!([])).unwrap();
+    assert_eq!(n["version"], json!(10_000));
+    assert_eq!(n["subversion"], json!("/rbtcd:0.1.0/"));
+    assert_eq!(n["protocolversion"], json!(70016));
+    assert_eq!(n["localservices"], json!("0000000000000009"));
+    assert_eq!(n["localservicesnames"], json!(["NETWORK", "WITNESS"]));
+    assert_eq!(n["localrelay"], json!(true));
+    assert_eq!(n["networkactive"], json!(true));
+    assert_eq!(
+        (
+            &n["connections"],
+            &n["connections_in"],
+            &n["connections_out"]
+        ),
+        (&json!(0), &json!(0), &json!(0))
+    );
+    assert_eq!(n["relayfee"], json!(0.00001));
+    assert_eq!(n["incrementalfee"], json!(0.00001));
+    assert_eq!(n["localaddresses"], json!([]));
+    assert_eq!(n["warnings"], json!([]));
+    let names: Vec<&Value> = n["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| &x["name"])
+        .collect();
+    assert_eq!(names, [&json!("ipv4"), &json!("ipv6")]);
+    assert_eq!(n["networks"][0]["reachable"], json!(true));
+    assert_eq!(
+        call(&chain, "getnetworkinfo", json!([1])).unwrap_err().code,
+        code::INVALID_PARAMS
+    );
 }
