@@ -462,3 +462,99 @@ fn past_the_total_budget_the_peer_holding_the_most_is_dropped() {
     assert!(total <= 10_000_000, "{total}");
     assert!(answers_pings(&mut r, 5));
 }
+
+/// Pings with nonces `first..first + count`, as one read's bytes.
+fn pings(r: &Rig, first: u64, count: u64) -> Vec<u8> {
+    (first..first + count)
+        .flat_map(|n| encode_message(r.magic, &Message::Ping(n)))
+        .collect()
+}
+
+/// A node serving peers in turns, with a ready attacker (1) and honest peer (2).
+fn in_turns() -> Rig {
+    let mut r = attacker_and_honest(NodeConfig {
+        fair_turns: true,
+        ..NodeConfig::default()
+    });
+    r.sent(1);
+    r.sent(2);
+    r
+}
+
+#[test]
+fn a_flooding_peer_gets_one_message_per_turn_and_the_honest_peer_its_turn_in_between() {
+    let mut r = in_turns();
+    // 2,000 messages in one read from the attacker, then one from the honest peer.
+    r.input(Input::Received {
+        peer: 1,
+        bytes: pings(&r, 0, 2_000),
+    });
+    assert!(
+        r.node.receive_paused(1),
+        "the attacker's socket is not read while its messages wait"
+    );
+    assert!(r.node.turns_waiting());
+    assert!(
+        r.node.poll_timeout().is_some_and(|t| t <= r.now),
+        "the next turn is due at once"
+    );
+    r.send(2, &Message::Ping(u64::MAX));
+    assert_eq!(r.sent(2), vec![Message::Pong(u64::MAX)]);
+    assert!(!r.node.receive_paused(2));
+    // One turn for the attacker's read and one for the honest peer's: two of its pings
+    // answered before the honest one, not 2,000.
+    let mut answered = r.sent(1);
+    assert_eq!(answered, vec![Message::Pong(0), Message::Pong(1)]);
+    let mut turns = 0;
+    while r.node.turns_waiting() {
+        r.input(Input::Tick);
+        turns += 1;
+        assert!(turns <= 2_000, "turns never end");
+    }
+    // The rest, one per turn, in order, none dropped; then the attacker may be read again.
+    assert_eq!(turns, 1_998);
+    answered.extend(r.sent(1));
+    assert_eq!(answered, (0..2_000).map(Message::Pong).collect::<Vec<_>>());
+    assert!(!r.node.receive_paused(1));
+    assert!(r.disconnected(1).is_none());
+}
+
+#[test]
+fn turns_wait_only_for_complete_messages_and_end_with_their_peer() {
+    let mut r = in_turns();
+    let mut bytes = pings(&r, 0, 3);
+    let tail = bytes.split_off(bytes.len() - 3);
+    r.input(Input::Received { peer: 1, bytes });
+    assert_eq!(r.sent(1), vec![Message::Pong(0)]);
+    assert!(r.node.receive_paused(1));
+    r.input(Input::Tick);
+    assert_eq!(r.sent(1), vec![Message::Pong(1)]);
+    assert!(
+        !r.node.receive_paused(1) && !r.node.turns_waiting(),
+        "the third ping needs more bytes: its socket must be read"
+    );
+    r.input(Input::Received {
+        peer: 1,
+        bytes: tail,
+    });
+    assert_eq!(r.sent(1), vec![Message::Pong(2)]);
+    // A flood ending in another network's frame: the peer is dropped at that frame's turn,
+    // and its turns end with it.
+    let mut flood = pings(&r, 10, 3);
+    let mut foreign = encode_message([0x0b, 0x11, 0x09, 0x07], &Message::Ping(99));
+    flood.append(&mut foreign);
+    flood.extend(pings(&r, 20, 3));
+    r.input(Input::Received {
+        peer: 1,
+        bytes: flood,
+    });
+    while r.node.turns_waiting() {
+        r.input(Input::Tick);
+    }
+    assert!(matches!(
+        r.disconnected(1),
+        Some(DisconnectReason::WrongNetwork)
+    ));
+    assert!(!r.node.receive_paused(1));
+    assert!(answers_pings(&mut r, 2));
+}

@@ -140,3 +140,18 @@ pub fn run_body(node: &mut Node<MemStore>, control: u8, body: &[u8]) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node_case::world;
+
+    /// The rpc_json fuzz target's first find: an 83-digit integer id came back as a float that
+    /// read as another number (serde_json's default float parsing does not round-trip).
+    #[test]
+    fn a_huge_numeric_id_comes_back_as_the_same_number() {
+        let body = br#"[{"id":0,"jsonrpc":"2.0","method":"getblockcount","params":[]},{"id":22222222222222222222222222222222222222222222222222222222222222222222222222222222221,"jsonrpc":"2.0","method":"getbestblock","params":[]}]"#;
+        let mut node = rpc_node(&world());
+        assert_eq!(run_body(&mut node, 1, body), Ok(()));
+    }
+}

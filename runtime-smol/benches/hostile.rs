@@ -65,6 +65,11 @@ impl Target {
         while !stop.load(Ordering::Relaxed) {
             match p2p::handshake(self.addr, rand_u64()) {
                 Some(mut s) => {
+                    // A connection refused after the accept (the address banned by an earlier
+                    // flood's score) stops reading: give up on it and connect again.
+                    if s.set_write_timeout(Some(Duration::from_secs(1))).is_err() {
+                        continue;
+                    }
                     if read {
                         p2p::drain(&s);
                     }
@@ -127,11 +132,8 @@ fn getdata_without_reading(t: &Target, stop: &AtomicBool) {
         })
         .collect();
     let request = p2p::message(&Message::GetData(all));
-    t.keep_attacking(stop, false, |s| {
-        // A full socket blocks the write: give up on it and reconnect after a while.
-        s.set_write_timeout(Some(Duration::from_secs(1))).ok()?;
-        t.write_raw(s, &request)
-    });
+    // A full socket blocks the write: `keep_attacking` gives up on it and reconnects.
+    t.keep_attacking(stop, false, |s| t.write_raw(s, &request));
 }
 
 /// 4 MB messages of a command the daemon does not know.

@@ -36,17 +36,19 @@ pub struct TxFetcher {
 
 impl TxFetcher {
     /// Records that `peer` announced `item`. False when it was ignored because the peer's queue
-    /// is full; duplicates (queued or in flight) are dropped silently.
+    /// is full, whatever it announced (Core's per-peer announcement limit comes before any
+    /// other check); duplicates (queued by this peer, or requested from anyone) are dropped
+    /// silently.
     pub fn announce(&mut self, peer: PeerId, item: Inventory) -> bool {
-        if self.in_flight.contains_key(&item.hash) {
-            return true;
-        }
         let q = self.peers.entry(peer).or_default();
         if q.hashes.contains(&item.hash) {
             return true;
         }
         if q.order.len() + q.in_flight >= MAX_PEER_TX_ANNOUNCEMENTS {
             return false;
+        }
+        if self.in_flight.contains_key(&item.hash) {
+            return true;
         }
         q.hashes.insert(item.hash);
         q.order.push_back(item);
@@ -193,6 +195,21 @@ mod tests {
         f.peer_gone(1);
         assert_eq!(f.memory(1), 0);
         assert!(!f.is_requested(&first[1].hash));
+    }
+
+    #[test]
+    fn a_peer_at_its_cap_is_refused_even_what_another_peer_is_asked_for() {
+        let mut f = TxFetcher::default();
+        let elsewhere = tx(u32::MAX);
+        f.announce(2, elsewhere);
+        assert_eq!(f.requests(2, Time::EPOCH, |_| true).len(), 1);
+        assert!(f.is_requested(&elsewhere.hash));
+        for n in 0..MAX_PEER_TX_ANNOUNCEMENTS as u32 {
+            assert!(f.announce(1, tx(n)));
+        }
+        assert!(!f.announce(1, elsewhere), "over its cap");
+        assert!(f.announce(1, tx(0)), "already queued: still remembered");
+        assert!(!f.announce(1, tx(u32::MAX - 1)));
     }
 
     #[test]

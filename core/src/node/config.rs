@@ -76,6 +76,13 @@ pub struct NodeConfig {
     /// this plus [`SEND_QUEUE_SLACK`](crate::net::budget::SEND_QUEUE_SLACK) the peer is
     /// dropped. `None` for drivers that do not report writes (tests, the in-memory harness).
     pub max_send_queue: Option<u64>,
+    /// Serve peers' received messages in turns, one message per peer per input, as Core
+    /// does (see the `turns` module): a flooding peer cannot hold up the others. Off for
+    /// drivers that expect every complete message handled when its bytes arrive (tests, the
+    /// in-memory harness); a driver that turns it on feeds inputs while
+    /// [`Node::turns_waiting`](super::Node::turns_waiting) and pauses reading a peer while
+    /// [`Node::receive_paused`](super::Node::receive_paused).
+    pub fair_turns: bool,
     /// The chain's memory and flushing (`utxocachemaxsize`, ...).
     pub chain: ChainOptions,
     /// Bytes all peers together may make the node hold (see [`crate::net::budget`]); past it
@@ -123,6 +130,7 @@ impl Default for NodeConfig {
             policy: Policy::default(),
             tx_index: false,
             max_send_queue: None,
+            fair_turns: false,
             chain: ChainOptions::default(),
             peer_memory_budget: DEFAULT_TOTAL_PEER_MEMORY,
             rpc: RpcSettings::default(),

@@ -73,35 +73,49 @@ impl<S: ChainStore> Node<S> {
             // v1 only when we close before sending anything.
             return self.disconnect(peer, DisconnectReason::UnrecognisedHandshake);
         }
-        loop {
-            let Some(p) = self.peers.get_mut(&peer) else {
-                return;
-            };
-            let Some(frame) = p.decoder.pull() else {
-                p.decoder.compact();
-                return;
-            };
-            p.last_recv = self.now;
-            let raw_block = p.decoder.take_raw_block();
-            match frame {
-                Ok(msg) => {
-                    self.raw_block = raw_block;
-                    self.on_message(peer, msg);
-                    self.raw_block = None;
-                }
-                Err(WireError::BadMagic { .. }) => {
-                    return self.disconnect(peer, DisconnectReason::WrongNetwork)
-                }
-                // Ignored, as btcd ignores unknown messages; the decoder did not keep it.
-                Err(WireError::UnknownDiscarded { .. }) => {}
-                Err(e) if e.exceeds_limit() => {
-                    let reason = e.to_string();
-                    self.misbehave(peer, MALFORMED_BAN_SCORE, 0, &reason);
-                    return self.disconnect(peer, DisconnectReason::ProtocolLimit(reason));
-                }
-                Err(e) => self.misbehave(peer, MALFORMED_BAN_SCORE, 0, &e.to_string()),
+        if self.config.fair_turns {
+            // Handled one message per turn, after every input (`serve_turn`).
+            if p.decoder.has_frame() {
+                self.turns.wait(peer);
             }
+            return;
         }
+        while self.handle_frame(peer) {}
+    }
+
+    /// Decodes and handles `peer`'s next frame. False when there was none (the decoder then
+    /// gives back what it no longer needs) or the peer was dropped for it.
+    pub(super) fn handle_frame(&mut self, peer: PeerId) -> bool {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return false;
+        };
+        let Some(frame) = p.decoder.pull() else {
+            p.decoder.compact();
+            return false;
+        };
+        p.last_recv = self.now;
+        let raw_block = p.decoder.take_raw_block();
+        match frame {
+            Ok(msg) => {
+                self.raw_block = raw_block;
+                self.on_message(peer, msg);
+                self.raw_block = None;
+            }
+            Err(WireError::BadMagic { .. }) => {
+                self.disconnect(peer, DisconnectReason::WrongNetwork);
+                return false;
+            }
+            // Ignored, as btcd ignores unknown messages; the decoder did not keep it.
+            Err(WireError::UnknownDiscarded { .. }) => {}
+            Err(e) if e.exceeds_limit() => {
+                let reason = e.to_string();
+                self.misbehave(peer, MALFORMED_BAN_SCORE, 0, &reason);
+                self.disconnect(peer, DisconnectReason::ProtocolLimit(reason));
+                return false;
+            }
+            Err(e) => self.misbehave(peer, MALFORMED_BAN_SCORE, 0, &e.to_string()),
+        }
+        true
     }
 
     fn on_message(&mut self, peer: PeerId, msg: Message) {

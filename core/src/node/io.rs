@@ -15,6 +15,10 @@
 //!    to write them, and the reply to `stop` comes before [`Output::Shutdown`].
 //! 3. Then it waits for the next event or until `poll_timeout()`, whichever is first, and
 //!    feeds [`Input::Tick`] for the latter.
+//! 4. With [`NodeConfig::fair_turns`](super::NodeConfig::fair_turns), peers' messages are
+//!    served one per peer per input: `poll_timeout()` is due at once while some wait, and the
+//!    driver reads no more from a peer while
+//!    [`Node::receive_paused`](super::Node::receive_paused) says its messages wait.
 //!
 //! Tokens are the driver's: it allocates a [`PeerId`] per connection, a [`RequestId`] per
 //! HTTP JSON-RPC request and a [`ClientId`] per WebSocket connection, and never reuses one

@@ -59,6 +59,7 @@ mod rpc;
 mod sync;
 mod tick;
 mod timers;
+mod turns;
 mod ws;
 
 pub use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
@@ -130,6 +131,8 @@ pub struct Node<S: ChainStore> {
     local_addrs: BTreeSet<SocketAddr>,
     /// Our addresses as peers should dial them, advertised to those that can reach them.
     advertised: LocalAddrs,
+    /// Peers whose received messages wait for their turns ([`NodeConfig::fair_turns`]).
+    turns: turns::Turns,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
     /// RPC requests in progress.
@@ -226,6 +229,7 @@ impl<S: ChainStore> Node<S> {
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
             advertised,
+            turns: turns::Turns::default(),
             outputs: VecDeque::new(),
             failure: None,
             raw_block: None,
@@ -332,6 +336,7 @@ impl<S: ChainStore> Node<S> {
             Input::WsClosed { client } => self.ws_closed(client),
             Input::Tick => self.on_tick(),
         }
+        self.serve_turn();
         self.request_blocks();
         self.arm_stall_check();
         self.serve_getdata_backlogs();
@@ -354,6 +359,10 @@ impl<S: ChainStore> Node<S> {
     pub fn poll_timeout(&self) -> Option<Time> {
         match self.failure {
             Some(_) => None,
+            // Messages waiting for their turns are served at the next input, due at once.
+            None if self.turns.any() => {
+                Some(self.timers.next().map_or(self.now, |t| t.min(self.now)))
+            }
             None => self.timers.next(),
         }
     }

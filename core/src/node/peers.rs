@@ -115,6 +115,7 @@ impl<S: ChainStore> Node<S> {
         }
         self.timers.cancel(Timer::Peer(peer));
         self.timers.cancel(Timer::Trickle(peer));
+        self.turns.remove(peer);
         self.sync.peer_gone(peer);
         self.tx_fetch.peer_gone(peer);
         if let Some(addr) = self.permanent.remove(&peer) {

@@ -203,6 +203,18 @@ impl Decoder {
         }
     }
 
+    /// True when [`Decoder::pull`] would return something now: a complete frame, or a bad
+    /// frame's header, is buffered.
+    pub fn has_frame(&self) -> bool {
+        let avail = &self.buf[self.pos..];
+        if avail.len() < MESSAGE_HEADER_SIZE {
+            return false;
+        }
+        let header = Header::parse(&avail[..MESSAGE_HEADER_SIZE]);
+        header.validate(self.magic).is_err()
+            || avail.len() >= MESSAGE_HEADER_SIZE + header.length as usize
+    }
+
     /// The next complete message, an error for the next bad frame, or `None` when more bytes
     /// are needed.
     pub fn pull(&mut self) -> Option<Result<Message, WireError>> {
@@ -320,6 +332,29 @@ mod tests {
         assert_eq!(d.pull(), Some(Ok(Message::Verack)));
         // Later garbage is a framing error for the caller, not a foreign protocol.
         assert!(!d.foreign_start());
+    }
+
+    #[test]
+    fn has_frame_says_whether_pull_would_return_something() {
+        let mut d = Decoder::new(MAGIC);
+        let ping = frame(b"ping", &7u64.to_le_bytes());
+        d.push(&ping[..ping.len() - 1]);
+        assert!(!d.has_frame(), "one byte of the payload missing");
+        assert_eq!(d.pull(), None);
+        d.push(&ping[ping.len() - 1..]);
+        d.push(&ping[..10]);
+        assert!(d.has_frame());
+        assert_eq!(d.pull(), Some(Ok(Message::Ping(7))));
+        assert!(!d.has_frame(), "only part of the next header");
+        let mut bad = Decoder::new(MAGIC);
+        let mut h = frame(b"ping", &[]);
+        h[0] = 0x0b;
+        bad.push(&h);
+        assert!(
+            bad.has_frame(),
+            "a bad header is reported without its payload"
+        );
+        assert!(matches!(bad.pull(), Some(Err(WireError::BadMagic { .. }))));
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
         trickle_interval: cfg.trickle_interval,
         // The P2P driver reports every write.
         max_send_queue: Some(SEND_BUFFER_LIMIT),
+        // The P2P driver serves peers in turns and pauses reading a peer whose messages wait.
+        fair_turns: true,
         policy: Policy {
             min_relay_fee_per_kvb: cfg.min_relay_tx_fee,
             max_orphans: cfg.max_orphan_tx,

@@ -23,7 +23,7 @@ use rbtcd_core::node::{Input, Node, Notification, Output};
 use rbtcd_core::rpc::ws::ClientId;
 use rbtcd_core::rpc::{RequestId, Rights};
 use rbtcd_core::time::Time;
-use smol::channel::{unbounded, Receiver, Sender};
+use smol::channel::{unbounded, Receiver, Sender, TryRecvError};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::{TcpListener, TcpStream};
 use std::collections::BTreeMap;
@@ -52,8 +52,9 @@ pub enum Event {
     /// messages...).
     Input(Input),
     /// Bytes read from a connection; the reader waits for the signal on the sender before
-    /// reading more, so a peer sending faster than the node decodes is held back by TCP
-    /// instead of queueing here.
+    /// reading more, given once the node handled every complete message in them
+    /// ([`Node::receive_paused`]), so a peer sending faster than the node serves it is held
+    /// back by TCP instead of queueing here.
     Received(PeerId, Vec<u8>, Sender<()>),
     /// An authenticated HTTP JSON-RPC request (the RPC server's `id`); the reply body goes to
     /// `reply`.
@@ -178,31 +179,43 @@ pub async fn run<S: ChainStore + Send + 'static>(
     // thread wake-up each.
     let mut timer = smol::Timer::never();
     let mut armed: Option<Time> = None;
+    // Readers waiting for their peer's messages to be handled before they read more.
+    let mut paused: BTreeMap<PeerId, Sender<()>> = BTreeMap::new();
     while !stopped {
-        let deadline = node.poll_timeout();
-        if deadline != armed {
-            match deadline {
-                Some(at) => timer.set_after(at.since(now())),
-                None => timer = smol::Timer::never(),
+        let event = if node.turns_waiting() {
+            // Peers' messages wait for their turns: let the sockets' tasks run, then take what
+            // arrived meanwhile, or else serve the next turn at once (no timer: arming one
+            // wakes the reactor thread).
+            smol::future::yield_now().await;
+            match rx.try_recv() {
+                Ok(e) => Some(e),
+                Err(TryRecvError::Empty) => Some(Event::Input(Input::Tick)),
+                Err(TryRecvError::Closed) => None,
             }
-            armed = deadline;
-        }
-        let event = futures::select! {
-            e = rx.recv().fuse() => e.ok(),
-            _ = FutureExt::fuse(&mut timer) => {
-                // A fired timer stays silent until it is set again.
-                armed = None;
-                Some(Event::Input(Input::Tick))
+        } else {
+            let deadline = node.poll_timeout();
+            if deadline != armed {
+                match deadline {
+                    Some(at) => timer.set_after(at.since(now())),
+                    None => timer = smol::Timer::never(),
+                }
+                armed = deadline;
+            }
+            futures::select! {
+                e = rx.recv().fuse() => e.ok(),
+                _ = FutureExt::fuse(&mut timer) => {
+                    // A fired timer stays silent until it is set again.
+                    armed = None;
+                    Some(Event::Input(Input::Tick))
+                }
             }
         };
         let Some(event) = event else { break };
         let input = match event {
             Event::Stop => break,
             Event::Received(peer, bytes, done) => {
-                node.handle(now(), Input::Received { peer, bytes });
-                stopped = task.drain(&mut node);
-                let _ = done.try_send(());
-                continue;
+                paused.insert(peer, done);
+                Input::Received { peer, bytes }
             }
             Event::Input(input) => {
                 if let Input::WsClosed { client } = input {
@@ -247,6 +260,15 @@ pub async fn run<S: ChainStore + Send + 'static>(
         };
         node.handle(now(), input);
         stopped = task.drain(&mut node);
+        // A peer whose messages all got their turns may send more (Core's `fPauseRecv`): what
+        // a flooding peer makes the node hold stays within one read.
+        paused.retain(|peer, done| {
+            node.receive_paused(*peer) || {
+                // A reader that is gone has nothing more to read.
+                let _ = done.try_send(());
+                false
+            }
+        });
     }
     drop(accept_tasks);
     // Calls still queued hold their callers' reply channels: drop them now, so every caller
@@ -413,7 +435,8 @@ async fn dial(addr: SocketAddr, tx: Sender<Event>, dialer: Arc<Dialer>) {
 }
 
 /// Reads `peer`'s bytes for the node, one chunk at a time: the next read waits until the node
-/// handled the last chunk, so at most [`READ_CHUNK`] bytes per connection wait in the queue.
+/// handled every complete message of the last chunk (one per turn, in turn with other peers),
+/// so at most [`READ_CHUNK`] bytes per connection wait in the queue.
 async fn read_loop(mut stream: TcpStream, peer: PeerId, tx: Sender<Event>) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
