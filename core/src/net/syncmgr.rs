@@ -133,7 +133,7 @@ impl SyncManager {
     /// unsolicited.
     pub fn block_arrived(&mut self, hash: &BlockHash, now: Time) -> Option<PeerId> {
         self.wanted.remove(hash);
-        self.downloader.received(hash, now.as_millis())
+        self.downloader.received(hash, now)
     }
 
     /// `peer` answered that it does not have block `hash`: another peer may be asked.
@@ -162,7 +162,6 @@ impl SyncManager {
         if self.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
             return Vec::new();
         }
-        let now = now.as_millis();
         let hashes = self.downloader.assign(peer, serve_height, now);
         if !hashes.is_empty() {
             return hashes;
@@ -189,14 +188,12 @@ impl SyncManager {
     /// download back far too long), those with overdue blocks, and those with an overdue
     /// getheaders. Sorted, without duplicates.
     pub fn stalled(&mut self, now: Time) -> Vec<PeerId> {
-        let ms = now.as_millis();
-        let block_timeout = BLOCK_TIMEOUT.as_millis() as u64;
         let mut peers: BTreeSet<PeerId> = self
             .downloader
-            .timed_out(ms, block_timeout)
+            .timed_out(now, BLOCK_TIMEOUT)
             .into_iter()
             .collect();
-        peers.extend(self.downloader.stallers(ms));
+        peers.extend(self.downloader.stallers(now));
         peers.extend(
             self.headers_asked
                 .iter()
