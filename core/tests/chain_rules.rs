@@ -582,3 +582,50 @@ fn input_scripts_must_verify() {
         "{result:?}"
     );
 }
+
+#[test]
+fn a_block_broken_beyond_its_witness_condemns_its_header() {
+    let mut h = Harness::new();
+    h.mine(20);
+    let tip = h.chain.tip().hash;
+    let mut bb = h.next();
+    bb.coinbase.inputs[0].script_sig = vec![1, 20, 0];
+    let bad = bb.build();
+    let bad_hash = bad.block_hash();
+    h.chain.process_headers(&[bad.header], NOW).unwrap();
+    assert_eq!(h.chain.index().best_header().hash, bad_hash);
+    h.refuse(bad.clone(), RuleError::BadCoinbaseHeight(21));
+    // Sync must not keep waiting for a block no copy of which can be valid.
+    assert_eq!(h.chain.index().best_header().hash, tip);
+    assert!(h.chain.index().get(&bad_hash).unwrap().status.is_invalid());
+    h.refuse(bad, RuleError::KnownInvalid(bad_hash));
+}
+
+#[test]
+fn a_copy_with_a_stripped_witness_spares_the_real_block() {
+    let mut h = Harness::new();
+    let coins = h.mature_coins();
+    let tip = h.chain.tip().hash;
+    // A P2WSH output spent in the same block, so that the block commits to witness data.
+    let mut fund = spend(&[coins[0]], &[50 * COIN]);
+    fund.outputs[0].script_pubkey = [&[0u8, 32][..], &sha256(&[OP_1])].concat();
+    let mut tx = spend(&[OutPoint::new(fund.txid(), 0)], &[50 * COIN]);
+    tx.inputs[0].witness = vec![vec![OP_1]];
+    let good = h.next().tx(fund).tx(tx).build();
+    h.chain.process_headers(&[good.header], NOW).unwrap();
+    // The coinbase's witness nonce is outside the block hash: same header, broken copy.
+    let mut stripped = good.clone();
+    stripped.txdata[0].inputs[0].witness.clear();
+    assert_eq!(stripped.block_hash(), good.block_hash());
+    h.refuse(stripped, RuleError::BadWitnessNonce);
+    // The copy stops it leading the header chain, but a good copy still connects.
+    assert_eq!(h.chain.index().best_header().hash, tip);
+    assert!(!h
+        .chain
+        .index()
+        .get(&good.block_hash())
+        .unwrap()
+        .status
+        .is_invalid());
+    assert_eq!(h.submit(good), Ok(Placement::MainChain));
+}

@@ -12,7 +12,7 @@ use rbtcd_core::net::peer::{
     Direction, DisconnectReason, PeerId, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, PING_INTERVAL,
     PONG_TIMEOUT,
 };
-use rbtcd_core::net::syncmgr::HEADERS_TIMEOUT_MS;
+use rbtcd_core::net::syncmgr::HEADERS_TIMEOUT;
 use rbtcd_core::node::{
     Input, Node, NodeConfig, Notification, Output, ADDR_SAVE_INTERVAL, LOCAL_ADVERT_INTERVAL,
     RECONNECT_DELAY, SEED_RETRY,
@@ -26,7 +26,6 @@ use rbtcd_core::wire::TimestampedAddress;
 use rbtcd_core::wire::{encode_message, InvType, Inventory, Message, NetAddress, ServiceFlags};
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
 
 mod peer_rig;
 use peer_rig::*;
@@ -824,7 +823,7 @@ fn nostalldetect_keeps_a_peer_that_never_answers_getheaders() {
         r.send(1, &Message::Verack);
         // The getheaders every new peer gets goes unanswered.
         let mut t = T0;
-        while t < T0 + 3 * Duration::from_millis(HEADERS_TIMEOUT_MS) {
+        while t < T0 + 3 * HEADERS_TIMEOUT {
             t += ms(10_000);
             r.advance_to(t);
             r.send(1, &Message::Ping(1));

@@ -92,21 +92,15 @@ fn a_seed_replays_to_the_same_digest_and_another_seed_differs() {
     );
 }
 
-/// Seeds the soak of 12-node, quarter-hour mixed runs found failing that pass since main's
-/// `ibd` and `hostile` work merged (undiagnosed: the fix is somewhere in that merge).
-const SMALL_NOW_PASSING: [u64; 2] = [38, 188];
-
-/// Seeds the soak of 12-node, quarter-hour mixed runs found failing, not fixed yet: honest
-/// nodes do not converge after the quiet period, in runs with adversaries (they pass without
-/// them); most stay on one tip (often the premined one) while one or two others each hold a
-/// block of their own that never spreads. Seed 296 looked at: every honest node's best header
-/// is an adversary's block at height 201 whose data never came, two honest miners each hold
-/// their own block at 201 as tip, and no other node ever learns of those blocks (every peer's
-/// best known block stays the premined tip), so the branch download never starts. Suspected:
-/// header sync follows one "leader" peer whenever a peer claims more blocks than our best
-/// header, which reconnecting adversaries (fake start heights) keep winning, so honest peers
-/// are never asked for headers. Run with `--ignored`.
-const OPEN_SMALL: [u64; 6] = [61, 142, 175, 296, 310, 586];
+/// Seeds the soak of 12-node, quarter-hour mixed runs found failing. 38 and 188 pass since
+/// main's `ibd` and `hostile` work merged (undiagnosed: the fix is somewhere in that merge).
+/// The others failed to converge after the quiet period because of one adversary block each
+/// that broke a rule checked only once the block's height and parent are known (weight, BIP34
+/// height, finality, witness commitment): the refused block left its header leading every
+/// honest node's header chain, so the downloader waited for good for a block nobody had and
+/// honest miners, whose downloads never finished, never announced their own blocks. The header
+/// is now marked invalid (or, for a witness a relayer could have altered, stops leading).
+const SMALL_NOW_PASSING: [u64; 8] = [38, 61, 142, 175, 188, 296, 310, 586];
 
 /// Runs the 12-node, quarter-hour mixed scenario on each seed; fails listing the failures.
 fn small_sweep(seeds: &[u64]) {
@@ -124,10 +118,4 @@ fn small_sweep(seeds: &[u64]) {
 #[test]
 fn small_soak_seeds_that_once_failed_converge() {
     small_sweep(&SMALL_NOW_PASSING);
-}
-
-#[test]
-#[ignore = "open: see OPEN_SMALL"]
-fn small_soak_seeds_converge() {
-    small_sweep(&OPEN_SMALL);
 }

@@ -149,6 +149,20 @@ pub enum RuleError {
     },
 }
 
+impl RuleError {
+    /// True for the failures a relayer can cause in a valid block by changing its witness data,
+    /// which the block hash does not cover (Core's `BLOCK_MUTATED` witness cases): they condemn
+    /// that copy, not the block.
+    pub fn is_witness_mutation(&self) -> bool {
+        matches!(
+            self,
+            RuleError::BadWitnessCommitment
+                | RuleError::BadWitnessNonce
+                | RuleError::UnexpectedWitness(_)
+        )
+    }
+}
+
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The variant names and fields are the explanation; the Debug form is precise enough.

@@ -462,7 +462,18 @@ impl<S: ChainStore> Chain<S> {
             return Err(RuleError::InvalidAncestor(block.header.prev_blockhash).into());
         }
         let parent_mtp = self.index.median_time_past(&block.header.prev_blockhash);
-        check_block_context(&block, entry.height, parent_mtp, &self.params)?;
+        if let Err(e) = check_block_context(&block, entry.height, parent_mtp, &self.params) {
+            // As Core: a failure a relayer could cause by altering the witness leaves the
+            // header standing (a good copy may still come), but only stops it leading the header
+            // chain; any other failure dooms every copy of the block, so the header is marked
+            // invalid. Otherwise sync waits for good for a block nobody can give.
+            self.put_entry(entry);
+            match e.is_witness_mutation() {
+                true => self.index.set_data_failed(&hash),
+                false => self.mark_invalid(&hash)?,
+            }
+            return Err(e.into());
+        }
         let raw = raw.unwrap_or_else(|| block.encode());
         let data = self.store.append(FileKind::Blocks, &raw)?;
         self.put_entry(IndexEntry {

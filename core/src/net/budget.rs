@@ -30,9 +30,6 @@ pub const MAX_PEER_TX_ANNOUNCEMENTS: usize = 5_000;
 /// Transactions requested from one peer and not yet answered (Core's
 /// `MAX_PEER_TX_REQUEST_IN_FLIGHT`).
 pub const MAX_PEER_TX_IN_FLIGHT: usize = 100;
-/// Unknown commands with a payload above this are discarded as they arrive instead of being
-/// buffered (btcd discards every unknown payload; small ones are decoded for tests and logs).
-pub const MAX_UNKNOWN_PAYLOAD: u32 = 64 * 1024;
 
 /// Bytes one entry of an ordered set of 32-byte hashes costs: the key and its share of a
 /// B-tree node at the lowest occupancy a node can have (5 of 11 keys).

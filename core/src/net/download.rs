@@ -13,7 +13,7 @@
 //!   moment starts the staller's clock;
 //! - the staller has delivered no block since its clock started, for longer than the adaptive
 //!   timeout ([`StallTimeout`]): it doubles after each stall and relaxes by 15% on each block
-//!   that arrives, never below [`STALL_TIMEOUT_MIN_MS`].
+//!   that arrives, never below [`STALL_TIMEOUT_MIN`].
 //!
 //! Any block a peer delivers stops its clock, so time the node spends validating what a peer
 //! sent (its next block waits in the socket meanwhile) is never counted against it. Near the
@@ -22,7 +22,9 @@
 //! nobody to hand its blocks to.
 
 use crate::primitives::BlockHash;
+use crate::time::Time;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 /// Blocks beyond the lowest missing one that may be requested (Core's BLOCK_DOWNLOAD_WINDOW).
 pub const WINDOW: u32 = 1024;
@@ -30,33 +32,33 @@ pub const WINDOW: u32 = 1024;
 pub const MAX_IN_FLIGHT_PER_PEER: usize = 16;
 /// The stall timeout to start with and the floor it relaxes to (Core's
 /// `BLOCK_STALLING_TIMEOUT_DEFAULT`).
-pub const STALL_TIMEOUT_MIN_MS: u64 = 2_000;
+pub const STALL_TIMEOUT_MIN: Duration = Duration::from_secs(2);
 /// The stall timeout's ceiling (Core's `BLOCK_STALLING_TIMEOUT_MAX`).
-pub const STALL_TIMEOUT_MAX_MS: u64 = 64_000;
+pub const STALL_TIMEOUT_MAX: Duration = Duration::from_secs(64);
 
 /// The adaptive stall timeout: doubled after each stall (so a node whose own bandwidth is the
 /// bottleneck does not drop one peer after another), relaxed by 15% per delivered block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StallTimeout(u64);
+pub struct StallTimeout(Duration);
 
 impl Default for StallTimeout {
     fn default() -> Self {
-        StallTimeout(STALL_TIMEOUT_MIN_MS)
+        StallTimeout(STALL_TIMEOUT_MIN)
     }
 }
 
 impl StallTimeout {
-    /// The timeout now, in milliseconds.
-    pub fn ms(self) -> u64 {
+    /// The timeout now.
+    pub fn current(self) -> Duration {
         self.0
     }
 
     fn stalled(&mut self) {
-        self.0 = (self.0 * 2).min(STALL_TIMEOUT_MAX_MS);
+        self.0 = (self.0 * 2).min(STALL_TIMEOUT_MAX);
     }
 
     fn progressed(&mut self) {
-        self.0 = (self.0 * 85 / 100).max(STALL_TIMEOUT_MIN_MS);
+        self.0 = (self.0 * 85 / 100).max(STALL_TIMEOUT_MIN);
     }
 }
 
@@ -65,19 +67,19 @@ impl StallTimeout {
 struct Request<P> {
     peer: P,
     height: u32,
-    sent_at: u64,
+    sent_at: Time,
 }
 
 /// What the scheduler knows of a peer it has assigned blocks to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct PeerState {
-    /// When the peer last delivered a block it was asked for (0: never).
-    last_delivery: u64,
+    /// When the peer last delivered a block it was asked for (the epoch: never).
+    last_delivery: Time,
     /// Since when another peer has been waiting on this one's lowest block, if it is.
-    stalling_since: Option<u64>,
+    stalling_since: Option<Time>,
 }
 
-/// The download scheduler. `P` is the driver's peer token; times are milliseconds.
+/// The download scheduler. `P` is the driver's peer token.
 #[derive(Debug)]
 pub struct Downloader<P: Ord + Copy> {
     /// Blocks whose headers are on the best header chain but whose data we lack, by height.
@@ -160,7 +162,7 @@ impl<P: Ord + Copy> Downloader<P> {
     /// slots. The caller sends one `getdata` with the returned hashes. An idle peer that gets
     /// nothing only because the window is full starts the clock of the peer holding the
     /// window's first block (see the module doc).
-    pub fn assign(&mut self, peer: P, peer_height: u32, now: u64) -> Vec<BlockHash> {
+    pub fn assign(&mut self, peer: P, peer_height: u32, now: Time) -> Vec<BlockHash> {
         let Some((&lowest, _)) = self.needed.first_key_value() else {
             return Vec::new();
         };
@@ -198,7 +200,7 @@ impl<P: Ord + Copy> Downloader<P> {
         &mut self,
         peer: P,
         blocks: &[(u32, BlockHash)],
-        now: u64,
+        now: Time,
     ) -> Vec<BlockHash> {
         self.peers.entry(peer).or_default();
         let free = MAX_IN_FLIGHT_PER_PEER.saturating_sub(self.in_flight_from(peer));
@@ -212,7 +214,7 @@ impl<P: Ord + Copy> Downloader<P> {
     }
 
     /// Records `picks` as requested from `peer` at `now`; returns their hashes.
-    fn request(&mut self, peer: P, picks: Vec<(u32, BlockHash)>, now: u64) -> Vec<BlockHash> {
+    fn request(&mut self, peer: P, picks: Vec<(u32, BlockHash)>, now: Time) -> Vec<BlockHash> {
         for (height, hash) in &picks {
             self.in_flight.insert(
                 *hash,
@@ -229,7 +231,7 @@ impl<P: Ord + Copy> Downloader<P> {
 
     /// `idle` could download if the window were one block larger: whoever holds the lowest
     /// block is holding everyone back from `now` on (unless its clock already runs).
-    fn note_window_blocked(&mut self, idle: P, lowest: u32, now: u64) {
+    fn note_window_blocked(&mut self, idle: P, lowest: u32, now: Time) {
         let holder = self
             .needed
             .get(&lowest)
@@ -244,7 +246,7 @@ impl<P: Ord + Copy> Downloader<P> {
     /// A block arrived at `now` (and was handed to the chain). Returns the peer it was
     /// requested from, or `None` when it was unsolicited. That peer's stall clock stops and
     /// the stall timeout relaxes: the download made progress.
-    pub fn received(&mut self, hash: &BlockHash, now: u64) -> Option<P> {
+    pub fn received(&mut self, hash: &BlockHash, now: Time) -> Option<P> {
         // Unsolicited, or its request was dropped: still no longer needed.
         if let Some(height) = self.heights.remove(hash) {
             self.needed.remove(&height);
@@ -276,13 +278,13 @@ impl<P: Ord + Copy> Downloader<P> {
     /// Peers that have stalled the download at `now` (see the module doc), worst first; the
     /// caller drops them, and their blocks are reassigned. Each reported stall doubles the
     /// timeout for the next one. Never every peer: the last one stays.
-    pub fn stallers(&mut self, now: u64) -> Vec<P> {
-        let timeout = self.stall_timeout.ms();
-        let mut stalled: Vec<(u64, P)> = self
+    pub fn stallers(&mut self, now: Time) -> Vec<P> {
+        let timeout = self.stall_timeout.current();
+        let mut stalled: Vec<(Time, P)> = self
             .peers
             .iter()
             .filter_map(|(p, s)| s.stalling_since.map(|since| (since, *p)))
-            .filter(|(since, _)| now.saturating_sub(*since) > timeout)
+            .filter(|(since, _)| now.since(*since) > timeout)
             .collect();
         stalled.sort();
         stalled.truncate(self.peers.len().saturating_sub(1));
@@ -292,11 +294,11 @@ impl<P: Ord + Copy> Downloader<P> {
         stalled.into_iter().map(|(_, p)| p).collect()
     }
 
-    /// Peers whose oldest request has waited longer than `timeout_ms` (the block download
+    /// Peers whose oldest request has waited longer than `timeout` (the block download
     /// timeout), counted from when it was sent or from the peer's last delivery, whichever is
     /// later (Core's `m_downloading_since`): a peer busy delivering a long queue is not late.
     /// Never every peer: the last one stays.
-    pub fn timed_out(&self, now: u64, timeout_ms: u64) -> Vec<P> {
+    pub fn timed_out(&self, now: Time, timeout: Duration) -> Vec<P> {
         let mut late: Vec<P> = self
             .by_peer
             .iter()
@@ -306,13 +308,16 @@ impl<P: Ord + Copy> Downloader<P> {
                     .filter_map(|h| self.in_flight.get(h))
                     .map(|r| r.sent_at)
                     .min()?;
-                let delivered = self.peers.get(peer).map_or(0, |s| s.last_delivery);
-                (now.saturating_sub(oldest.max(delivered)) > timeout_ms).then_some(*peer)
+                let delivered = self
+                    .peers
+                    .get(peer)
+                    .map_or(Time::EPOCH, |s| s.last_delivery);
+                (now.since(oldest.max(delivered)) > timeout).then_some(*peer)
             })
             .collect();
         // The most recent deliverer stays when every peer is late.
         if late.len() >= self.peers.len() {
-            late.sort_by_key(|p| self.peers.get(p).map_or(0, |s| s.last_delivery));
+            late.sort_by_key(|p| self.peers.get(p).map_or(Time::EPOCH, |s| s.last_delivery));
             late.pop();
             late.sort();
         }
@@ -333,6 +338,16 @@ impl<P: Ord + Copy> Downloader<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The instant `ms` milliseconds after the epoch.
+    fn t(ms: u64) -> Time {
+        Time::from_millis(ms)
+    }
+
+    /// `d` in milliseconds.
+    fn ms(d: Duration) -> u64 {
+        d.as_millis() as u64
+    }
     use crate::primitives::Hash256;
     use proptest::prelude::*;
 
@@ -355,41 +370,41 @@ mod tests {
         let mut d = with_blocks(20);
         let other: Vec<(u32, BlockHash)> = (1..=3).map(|h| (h, hash(1000 + h))).collect();
         assert_eq!(
-            d.assign_branch(5, &other, 0),
+            d.assign_branch(5, &other, t(0)),
             [hash(1001), hash(1002), hash(1003)]
         );
         assert!(
-            d.assign_branch(6, &other, 0).is_empty(),
+            d.assign_branch(6, &other, t(0)).is_empty(),
             "already in flight"
         );
         assert_eq!(d.in_flight_from(5), 3);
-        assert_eq!(d.received(&hash(1002), 0), Some(5));
+        assert_eq!(d.received(&hash(1002), t(0)), Some(5));
         assert_eq!(
             d.remaining(),
             20,
             "block 2 of the best chain is still needed"
         );
-        assert_eq!(d.assign(6, 20, 0)[..2], [hash(1), hash(2)]);
+        assert_eq!(d.assign(6, 20, t(0))[..2], [hash(1), hash(2)]);
         d.peer_gone(5);
         // The caller leaves stored blocks out of the branch it passes.
         let rest = [other[0], other[2]];
-        assert_eq!(d.assign_branch(7, &rest, 0), [hash(1001), hash(1003)]);
+        assert_eq!(d.assign_branch(7, &rest, t(0)), [hash(1001), hash(1003)]);
     }
 
     #[test]
     fn a_peer_behind_the_lowest_missing_block_gets_nothing() {
         let mut d = with_blocks(20);
-        assert_eq!(d.received(&hash(1), 0), None);
-        assert!(d.assign(1, 0, 0).is_empty());
-        assert!(d.assign(1, 1, 0).is_empty());
-        assert_eq!(d.assign(1, 2, 0), [hash(2)]);
+        assert_eq!(d.received(&hash(1), t(0)), None);
+        assert!(d.assign(1, 0, t(0)).is_empty());
+        assert!(d.assign(1, 1, t(0)).is_empty());
+        assert_eq!(d.assign(1, 2, t(0)), [hash(2)]);
     }
 
     #[test]
     fn spreads_lowest_blocks_over_peers_within_limits() {
         let mut d = with_blocks(100);
-        let a = d.assign(1, 100, 0);
-        let b = d.assign(2, 100, 0);
+        let a = d.assign(1, 100, t(0));
+        let b = d.assign(2, 100, t(0));
         assert_eq!(a.len(), MAX_IN_FLIGHT_PER_PEER);
         assert_eq!(a[0], hash(1));
         assert_eq!(
@@ -397,19 +412,19 @@ mod tests {
             hash(1 + MAX_IN_FLIGHT_PER_PEER as u32),
             "no block requested twice"
         );
-        assert!(d.assign(1, 100, 0).is_empty(), "peer 1 has no free slot");
-        assert_eq!(d.received(&hash(1), 0), Some(1));
-        assert_eq!(d.assign(1, 100, 0).len(), 1);
-        assert_eq!(d.received(&hash(999), 0), None, "unsolicited");
+        assert!(d.assign(1, 100, t(0)).is_empty(), "peer 1 has no free slot");
+        assert_eq!(d.received(&hash(1), t(0)), Some(1));
+        assert_eq!(d.assign(1, 100, t(0)).len(), 1);
+        assert_eq!(d.received(&hash(999), t(0)), None, "unsolicited");
     }
 
     #[test]
     fn respects_peer_height_and_window() {
         let mut d = with_blocks(5000);
-        assert_eq!(d.assign(1, 3, 0), vec![hash(1), hash(2), hash(3)]);
+        assert_eq!(d.assign(1, 3, t(0)), vec![hash(1), hash(2), hash(3)]);
         let mut total = 3;
         for p in 2..200u8 {
-            total += d.assign(p, 5000, 0).len();
+            total += d.assign(p, 5000, t(0)).len();
         }
         assert_eq!(
             total as u32, WINDOW,
@@ -423,7 +438,7 @@ mod tests {
         let mut p = 0u8;
         while d.in_flight.len() < WINDOW as usize {
             p += 1;
-            d.assign(p, u32::MAX, at);
+            d.assign(p, u32::MAX, t(at));
         }
         p
     }
@@ -434,21 +449,25 @@ mod tests {
         let last = fill_window(&mut d, 1000);
         // Everyone else delivers the rest of what they hold; peer 1 sends nothing.
         for h in 17..=WINDOW {
-            assert!(d.received(&hash(h), 1500).is_some());
+            assert!(d.received(&hash(h), t(1500)).is_some());
         }
-        assert!(d.stallers(100_000).is_empty(), "nobody is waiting yet");
+        assert!(d.stallers(t(100_000)).is_empty(), "nobody is waiting yet");
         // An idle peer that has blocks beyond the window gets nothing: the window is blocked.
         let idle = last + 1;
-        assert!(d.assign(idle, u32::MAX, 2000).is_empty());
+        assert!(d.assign(idle, u32::MAX, t(2000)).is_empty());
         assert!(
-            d.stallers(2000 + STALL_TIMEOUT_MIN_MS).is_empty(),
+            d.stallers(t(2000 + ms(STALL_TIMEOUT_MIN))).is_empty(),
             "not yet"
         );
-        assert_eq!(d.stallers(2001 + STALL_TIMEOUT_MIN_MS), [1]);
-        assert_eq!(d.stall_timeout().ms(), 2 * STALL_TIMEOUT_MIN_MS, "doubled");
+        assert_eq!(d.stallers(t(2001 + ms(STALL_TIMEOUT_MIN))), [1]);
+        assert_eq!(
+            d.stall_timeout().current(),
+            2 * STALL_TIMEOUT_MIN,
+            "doubled"
+        );
         d.peer_gone(1);
         assert_eq!(
-            d.assign(idle, u32::MAX, 5000)[0],
+            d.assign(idle, u32::MAX, t(5000))[0],
             hash(1),
             "the stalled blocks go to another peer"
         );
@@ -459,18 +478,18 @@ mod tests {
         let mut d = with_blocks(WINDOW + 50);
         let last = fill_window(&mut d, 0);
         for h in 17..=WINDOW {
-            d.received(&hash(h), 10);
+            d.received(&hash(h), t(10));
         }
         let idle = last + 1;
-        assert!(d.assign(idle, u32::MAX, 100).is_empty());
+        assert!(d.assign(idle, u32::MAX, t(100)).is_empty());
         // Peer 1 delivers one block every 1.9 s (the node validating each slowly): its clock
         // restarts with each, the waiting peer notices again each time, nobody is dropped.
         let mut now = 100;
         for h in 1..=15 {
             now += 1900;
-            assert!(d.stallers(now).is_empty(), "block {h}");
-            assert_eq!(d.received(&hash(h), now), Some(1));
-            assert!(d.assign(idle, u32::MAX, now).len() <= MAX_IN_FLIGHT_PER_PEER);
+            assert!(d.stallers(t(now)).is_empty(), "block {h}");
+            assert_eq!(d.received(&hash(h), t(now)), Some(1));
+            assert!(d.assign(idle, u32::MAX, t(now)).len() <= MAX_IN_FLIGHT_PER_PEER);
         }
     }
 
@@ -480,81 +499,88 @@ mod tests {
         // request waits about 16 x 300 ms: far past the stall timeout, never a stall.
         let mut d = with_blocks(40);
         let mut now = 0;
-        d.assign(7, 40, now);
+        d.assign(7, 40, t(now));
         while !d.is_done() {
             now += 300;
             let next = d.lowest_needed().unwrap();
-            assert!(d.stallers(now).is_empty());
-            assert!(d.timed_out(now, 1000).is_empty(), "the last peer stays");
-            assert_eq!(d.received(&hash(next), now), Some(7));
-            d.assign(7, 40, now);
+            assert!(d.stallers(t(now)).is_empty());
+            assert!(
+                d.timed_out(t(now), Duration::from_millis(1000)).is_empty(),
+                "the last peer stays"
+            );
+            assert_eq!(d.received(&hash(next), t(now)), Some(7));
+            d.assign(7, 40, t(now));
         }
     }
 
     #[test]
     fn the_end_of_a_sync_has_no_stallers_however_slow() {
         let mut d = with_blocks(20);
-        assert_eq!(d.assign(1, 20, 0).len(), MAX_IN_FLIGHT_PER_PEER);
-        assert_eq!(d.assign(2, 20, 0).len(), 4);
-        d.received(&hash(17), 10);
+        assert_eq!(d.assign(1, 20, t(0)).len(), MAX_IN_FLIGHT_PER_PEER);
+        assert_eq!(d.assign(2, 20, t(0)).len(), 4);
+        d.received(&hash(17), t(10));
         // Peer 2 is idle, but nothing lies beyond the window for it to want.
-        assert!(d.assign(2, 20, 20).is_empty());
-        assert!(d.stallers(1_000_000).is_empty());
+        assert!(d.assign(2, 20, t(20)).is_empty());
+        assert!(d.stallers(t(1_000_000)).is_empty());
     }
 
     #[test]
     fn the_stall_timeout_doubles_per_stall_and_relaxes_on_progress() {
-        let mut t = StallTimeout::default();
-        assert_eq!(t.ms(), STALL_TIMEOUT_MIN_MS);
+        let mut timeout = StallTimeout::default();
+        assert_eq!(timeout.current(), STALL_TIMEOUT_MIN);
         for _ in 0..10 {
-            t.stalled();
+            timeout.stalled();
         }
-        assert_eq!(t.ms(), STALL_TIMEOUT_MAX_MS, "capped");
-        t.progressed();
-        assert_eq!(t.ms(), STALL_TIMEOUT_MAX_MS * 85 / 100);
+        assert_eq!(timeout.current(), STALL_TIMEOUT_MAX, "capped");
+        timeout.progressed();
+        assert_eq!(timeout.current(), STALL_TIMEOUT_MAX * 85 / 100);
         for _ in 0..100 {
-            t.progressed();
+            timeout.progressed();
         }
-        assert_eq!(t.ms(), STALL_TIMEOUT_MIN_MS, "floored");
+        assert_eq!(timeout.current(), STALL_TIMEOUT_MIN, "floored");
 
         // Through the downloader: a stall doubles it, so a second waiting peer must wait
         // twice as long before the next holder is dropped.
         let mut d = with_blocks(WINDOW + 50);
         let last = fill_window(&mut d, 0);
         for h in 33..=WINDOW {
-            d.received(&hash(h), 1);
+            d.received(&hash(h), t(1));
         }
         for _ in 0..20 {
             d.stall_timeout.progressed();
         }
         let idle = last + 1;
-        d.assign(idle, u32::MAX, 10);
-        assert_eq!(d.stallers(10 + STALL_TIMEOUT_MIN_MS + 1), [1]);
+        d.assign(idle, u32::MAX, t(10));
+        assert_eq!(d.stallers(t(10 + ms(STALL_TIMEOUT_MIN) + 1)), [1]);
         d.peer_gone(1);
         // The idle peer takes peer 1's blocks and now holds the window; a second newcomer
         // waits on it, and the doubled timeout applies.
-        assert_eq!(d.assign(idle, u32::MAX, 3000).len(), MAX_IN_FLIGHT_PER_PEER);
+        assert_eq!(
+            d.assign(idle, u32::MAX, t(3000)).len(),
+            MAX_IN_FLIGHT_PER_PEER
+        );
         let second = idle + 1;
-        assert!(d.assign(second, u32::MAX, 3000).is_empty());
-        let doubled = 2 * STALL_TIMEOUT_MIN_MS;
-        assert_eq!(d.stall_timeout().ms(), doubled);
-        assert!(d.stallers(3000 + doubled).is_empty());
-        assert_eq!(d.stallers(3001 + doubled), [idle]);
+        assert!(d.assign(second, u32::MAX, t(3000)).is_empty());
+        assert_eq!(d.stall_timeout().current(), 2 * STALL_TIMEOUT_MIN);
+        let doubled = ms(d.stall_timeout().current());
+        assert!(d.stallers(t(3000 + doubled)).is_empty());
+        assert_eq!(d.stallers(t(3001 + doubled)), [idle]);
     }
 
     #[test]
     fn block_timeouts_count_from_the_last_delivery_and_spare_the_last_peer() {
         let mut d = with_blocks(100);
-        d.assign(1, 100, 0);
-        d.assign(2, 100, 0);
+        d.assign(1, 100, t(0));
+        d.assign(2, 100, t(0));
         // Peer 1 keeps delivering; peer 2 sends nothing.
         for h in 1..=10 {
-            d.received(&hash(h), h as u64 * 10_000);
+            d.received(&hash(h), t(h as u64 * 10_000));
         }
-        assert_eq!(d.timed_out(100_000, 60_000), [2]);
+        assert_eq!(d.timed_out(t(100_000), Duration::from_millis(60_000)), [2]);
         d.peer_gone(2);
         assert!(
-            d.timed_out(1_000_000, 60_000).is_empty(),
+            d.timed_out(t(1_000_000), Duration::from_millis(60_000))
+                .is_empty(),
             "the last peer stays"
         );
     }
@@ -569,11 +595,11 @@ mod tests {
             let mut got = BTreeSet::new();
             for (kind, peer, pick) in ops {
                 match kind {
-                    0 => { d.assign(peer, n, 0); }
+                    0 => { d.assign(peer, n, t(0)); }
                     1 => {
                         let owed: Vec<_> = d.by_peer.get(&peer).map(|s| s.iter().copied().collect()).unwrap_or_default();
                         if let Some(h) = owed.get(pick as usize % owed.len().max(1)) {
-                            prop_assert_eq!(d.received(h, 0), Some(peer));
+                            prop_assert_eq!(d.received(h, t(0)), Some(peer));
                             prop_assert!(got.insert(*h));
                         }
                     }
@@ -589,9 +615,9 @@ mod tests {
             // The others leave; one honest newcomer drains the rest.
             for peer in 0..5 { d.peer_gone(peer); }
             while !d.is_done() {
-                for h in d.assign(99, n, 0) {
+                for h in d.assign(99, n, t(0)) {
                     prop_assert!(got.insert(h));
-                    d.received(&h, 0);
+                    d.received(&h, t(0));
                 }
             }
             prop_assert_eq!(got.len() as u32, n);

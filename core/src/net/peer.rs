@@ -59,7 +59,7 @@ pub enum Handshake {
 /// Why the node drops a connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DisconnectReason {
-    /// The handshake did not complete within [`HANDSHAKE_TIMEOUT_MS`].
+    /// The handshake did not complete within [`HANDSHAKE_TIMEOUT`].
     HandshakeTimeout,
     /// The peer's version carried a nonce we sent: we connected to ourselves.
     SelfConnection,
@@ -77,9 +77,9 @@ pub enum DisconnectReason {
     UnexpectedBeforeVerack(String),
     /// sendaddrv2 or wtxidrelay after the handshake.
     NegotiationAfterHandshake(String),
-    /// A ping went unanswered for [`PONG_TIMEOUT_MS`].
+    /// A ping went unanswered for [`PONG_TIMEOUT`].
     PingTimeout,
-    /// Nothing received for [`IDLE_TIMEOUT_MS`].
+    /// Nothing received for [`IDLE_TIMEOUT`].
     Idle,
     /// The ban score reached the threshold.
     Banned {

@@ -2,21 +2,23 @@
 //! peer in parallel through the [`Downloader`], with stall detection; and the read-only
 //! answers to other peers' `getheaders` and `getblocks`.
 
-use super::download::{Downloader, WINDOW};
+use super::download::{Downloader, MAX_IN_FLIGHT_PER_PEER, WINDOW};
 use super::peer::PeerId;
 use crate::chain::index::BlockIndex;
 use crate::chain::{IndexEntry, Status};
-use crate::primitives::{BlockHash, BlockHeader};
+use crate::primitives::{BlockHash, BlockHeader, Work};
+use crate::time::Time;
 use crate::wire::protocol::MAX_BLOCK_HEADERS_PER_MSG;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 /// Any block request older than this drops its peer (btcd's 3 min stall timeout).
-pub const BLOCK_TIMEOUT_MS: u64 = 180_000;
+pub const BLOCK_TIMEOUT: Duration = Duration::from_secs(180);
 /// A getheaders unanswered for this long drops the peer (btcd: three times its 30 s
 /// `stallResponseTimeout` for getheaders).
-pub const HEADERS_TIMEOUT_MS: u64 = 90_000;
+pub const HEADERS_TIMEOUT: Duration = Duration::from_secs(90);
 /// How often stalls are looked for while anything is outstanding.
-pub const STALL_CHECK_MS: u64 = 1_000;
+pub const STALL_CHECK: Duration = Duration::from_secs(1);
 /// Most block hashes in an inv answering getblocks (btcd's `wire.MaxBlocksPerMsg`).
 pub const MAX_BLOCKS_PER_INV: usize = 500;
 
@@ -24,14 +26,14 @@ pub const MAX_BLOCKS_PER_INV: usize = 500;
 #[derive(Default)]
 pub struct SyncManager {
     /// Block download scheduling.
-    pub downloader: Downloader<PeerId>,
+    downloader: Downloader<PeerId>,
     /// Hashes handed to the downloader and not yet received, so that walking the header
     /// chain back stops where earlier walks ended.
     wanted: BTreeSet<BlockHash>,
     /// The peer headers are synced from during initial download.
-    pub headers_peer: Option<PeerId>,
+    headers_peer: Option<PeerId>,
     /// Outstanding getheaders, by peer, with when each was sent.
-    headers_asked: BTreeMap<PeerId, u64>,
+    headers_asked: BTreeMap<PeerId, Time>,
     /// Peers that were sent a getheaders at least once.
     asked_once: BTreeSet<PeerId>,
     /// The best header the wanted blocks lead to.
@@ -39,8 +41,28 @@ pub struct SyncManager {
 }
 
 impl SyncManager {
+    /// The peer headers are synced from during initial download, if any.
+    pub fn headers_peer(&self) -> Option<PeerId> {
+        self.headers_peer
+    }
+
+    /// Makes `peer` the one headers are synced from.
+    pub fn sync_headers_from(&mut self, peer: PeerId) {
+        self.headers_peer = Some(peer);
+    }
+
+    /// `peer` sent its last headers: true when it was the one synced from, which it no
+    /// longer is (another may take over).
+    pub fn headers_sync_ended(&mut self, peer: PeerId) -> bool {
+        let was = self.headers_peer == Some(peer);
+        if was {
+            self.headers_peer = None;
+        }
+        was
+    }
+
     /// Records a getheaders sent to `peer` at `now`.
-    pub fn asked_headers(&mut self, peer: PeerId, now: u64) {
+    pub fn asked_headers(&mut self, peer: PeerId, now: Time) {
         self.headers_asked.insert(peer, now);
         self.asked_once.insert(peer);
     }
@@ -109,9 +131,51 @@ impl SyncManager {
 
     /// A block arrived at `now`: returns the peer it was requested from, `None` when
     /// unsolicited.
-    pub fn block_arrived(&mut self, hash: &BlockHash, now: u64) -> Option<PeerId> {
+    pub fn block_arrived(&mut self, hash: &BlockHash, now: Time) -> Option<PeerId> {
         self.wanted.remove(hash);
         self.downloader.received(hash, now)
+    }
+
+    /// `peer` answered that it does not have block `hash`: another peer may be asked.
+    pub fn block_not_found(&mut self, peer: PeerId, hash: &BlockHash) {
+        self.downloader.not_found(peer, hash);
+    }
+
+    /// True when every block wanted has arrived.
+    pub fn blocks_done(&self) -> bool {
+        self.downloader.is_done()
+    }
+
+    /// The blocks to ask `peer` for at `now`, lowest first: those of the best header chain it
+    /// can serve (up to `serve_height`, where its chain and ours part), or else, when its best
+    /// block `known` has more work than our tip's `tip_work` on another branch, the blocks
+    /// toward it. Empty while the peer has its fill of requests.
+    pub fn blocks_to_request(
+        &mut self,
+        index: &BlockIndex,
+        peer: PeerId,
+        serve_height: u32,
+        known: &BlockHash,
+        tip_work: Work,
+        now: Time,
+    ) -> Vec<BlockHash> {
+        if self.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
+            return Vec::new();
+        }
+        let hashes = self.downloader.assign(peer, serve_height, now);
+        if !hashes.is_empty() {
+            return hashes;
+        }
+        match index
+            .get(known)
+            .filter(|k| k.height > serve_height && k.chain_work > tip_work)
+        {
+            Some(k) => {
+                let branch = missing_branch(index, k);
+                self.downloader.assign_branch(peer, &branch, now)
+            }
+            None => Vec::new(),
+        }
     }
 
     /// True while headers or blocks are outstanding.
@@ -123,17 +187,17 @@ impl SyncManager {
     /// [`crate::net::download`]: btcd's 3 min stall timer lets one slow peer hold a parallel
     /// download back far too long), those with overdue blocks, and those with an overdue
     /// getheaders. Sorted, without duplicates.
-    pub fn stalled(&mut self, now: u64) -> Vec<PeerId> {
+    pub fn stalled(&mut self, now: Time) -> Vec<PeerId> {
         let mut peers: BTreeSet<PeerId> = self
             .downloader
-            .timed_out(now, BLOCK_TIMEOUT_MS)
+            .timed_out(now, BLOCK_TIMEOUT)
             .into_iter()
             .collect();
         peers.extend(self.downloader.stallers(now));
         peers.extend(
             self.headers_asked
                 .iter()
-                .filter(|(_, at)| now.saturating_sub(**at) > HEADERS_TIMEOUT_MS)
+                .filter(|(_, at)| now.since(**at) > HEADERS_TIMEOUT)
                 .map(|(p, _)| *p),
         );
         peers.into_iter().collect()
@@ -317,7 +381,7 @@ mod tests {
             .unwrap();
         s.schedule(c.index());
         assert_eq!(s.downloader.remaining(), 20);
-        assert_eq!(s.block_arrived(&blocks[10].block_hash(), 0), None);
+        assert_eq!(s.block_arrived(&blocks[10].block_hash(), Time::EPOCH), None);
         assert_eq!(s.downloader.remaining(), 19);
     }
 

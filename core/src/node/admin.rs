@@ -143,7 +143,7 @@ impl<S: ChainStore> Node<S> {
 
     /// The peer headers are synced from, if any (`getpeerinfo`'s `syncnode`).
     pub fn sync_peer(&self) -> Option<PeerId> {
-        self.sync.headers_peer
+        self.sync.headers_peer()
     }
 
     /// The network side as the RPC handlers read it, at `now`.
@@ -153,7 +153,7 @@ impl<S: ChainStore> Node<S> {
             added: &self.config.permanent_peers,
             permanent: &self.permanent,
             totals: self.totals,
-            sync_peer: self.sync.headers_peer,
+            sync_peer: self.sync.headers_peer(),
             bans: &self.banned,
             now: self.now,
             local: LocalView {

@@ -20,7 +20,7 @@ impl<S: ChainStore> Node<S> {
         block: Block,
     ) -> Result<Placement, ChainError> {
         let hash = block.block_hash();
-        self.sync.block_arrived(&hash, self.now.as_millis());
+        self.sync.block_arrived(&hash, self.now);
         if let Some(p) = from.and_then(|id| self.peers.get_mut(&id)) {
             p.learn(hash);
         }
@@ -134,7 +134,7 @@ impl<S: ChainStore> Node<S> {
             }
         }
         self.rejected_txs.reset();
-        if self.sync.downloader.is_done() {
+        if self.sync.blocks_done() {
             self.announce_blocks(&connected);
         }
     }

@@ -81,7 +81,7 @@ impl<S: ChainStore> Node<S> {
                 // Not misbehaviour (btcd's ban score here gets honest nodes banned).
                 for item in items {
                     if item.inv_type.base() == InvType::BLOCK {
-                        self.sync.downloader.not_found(peer, &item.hash);
+                        self.sync.block_not_found(peer, &item.hash);
                     } else {
                         self.tx_fetch.not_found(peer, &item.hash);
                     }

@@ -4,7 +4,6 @@
 use super::blocks::INVALID_BLOCK_BAN_SCORE;
 use super::Node;
 use crate::chain::{ChainError, ChainStore};
-use crate::net::download::MAX_IN_FLIGHT_PER_PEER;
 use crate::net::peer::{DisconnectReason, PeerId};
 use crate::net::syncmgr;
 use crate::primitives::BlockHash;
@@ -22,7 +21,7 @@ impl<S: ChainStore> Node<S> {
     /// Starts header sync with a peer when none is running: during initial download with one
     /// peer at a time, then with every peer not yet asked.
     pub(super) fn start_headers_sync(&mut self) {
-        if self.sync.headers_peer.is_some() {
+        if self.sync.headers_peer().is_some() {
             return;
         }
         let ready: Vec<PeerId> = self
@@ -39,7 +38,7 @@ impl<S: ChainStore> Node<S> {
             .max_by_key(|id| (self.peers[id].best_height, std::cmp::Reverse(**id)));
         match leader {
             Some(&id) => {
-                self.sync.headers_peer = Some(id);
+                self.sync.sync_headers_from(id);
                 self.send_getheaders(id, BlockHash::ZERO);
             }
             None => {
@@ -60,7 +59,7 @@ impl<S: ChainStore> Node<S> {
             _ => best.header.prev_blockhash,
         };
         let locator = syncmgr::locator(index, &from);
-        self.sync.asked_headers(peer, self.now.as_millis());
+        self.sync.asked_headers(peer, self.now);
         self.send(
             peer,
             &Message::GetHeaders(BlockLocatorMessage {
@@ -124,8 +123,7 @@ impl<S: ChainStore> Node<S> {
         self.sync.schedule(self.chain.index());
         if full {
             self.send_getheaders(peer, BlockHash::ZERO);
-        } else if self.sync.headers_peer == Some(peer) {
-            self.sync.headers_peer = None;
+        } else if self.sync.headers_sync_ended(peer) {
             self.start_headers_sync();
         }
     }
@@ -166,7 +164,7 @@ impl<S: ChainStore> Node<S> {
         if self.restarted {
             return;
         }
-        if self.sync.downloader.is_done() {
+        if self.sync.blocks_done() {
             return;
         }
         let index = self.chain.index();
@@ -193,19 +191,14 @@ impl<S: ChainStore> Node<S> {
         }
         let tip_work = index.tip().chain_work;
         for (peer, height, known) in candidates {
-            if self.sync.downloader.in_flight_from(peer) >= MAX_IN_FLIGHT_PER_PEER {
-                continue;
-            }
-            let now = self.now.as_millis();
-            let mut hashes = self.sync.downloader.assign(peer, height, now);
-            let index = self.chain.index();
-            let off_best = index
-                .get(&known)
-                .filter(|k| k.height > height && k.chain_work > tip_work);
-            if let Some(k) = off_best.filter(|_| hashes.is_empty()) {
-                let branch = syncmgr::missing_branch(index, k);
-                hashes = self.sync.downloader.assign_branch(peer, &branch, now);
-            }
+            let hashes = self.sync.blocks_to_request(
+                self.chain.index(),
+                peer,
+                height,
+                &known,
+                tip_work,
+                self.now,
+            );
             if !hashes.is_empty() {
                 let inv = hashes
                     .into_iter()

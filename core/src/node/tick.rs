@@ -11,7 +11,7 @@ use super::{Node, Output};
 use crate::chain::ChainStore;
 use crate::net::connmgr::DIAL_TIMEOUT;
 use crate::net::peer::{DisconnectReason, PeerId};
-use crate::net::syncmgr::STALL_CHECK_MS;
+use crate::net::syncmgr::STALL_CHECK;
 use crate::time::Time;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -28,7 +28,7 @@ impl<S: ChainStore> Node<S> {
             match timer {
                 Timer::Peer(peer) => self.peer_deadline(peer),
                 Timer::StallCheck => {
-                    for peer in self.sync.stalled(self.now.as_millis()) {
+                    for peer in self.sync.stalled(self.now) {
                         self.disconnect(peer, DisconnectReason::Stalled);
                     }
                 }
@@ -135,10 +135,8 @@ impl<S: ChainStore> Node<S> {
     /// (then no peer is dropped for stalling).
     pub(super) fn arm_stall_check(&mut self) {
         if self.sync.busy() && !self.config.no_stall_detect {
-            self.timers.arm_once(
-                Timer::StallCheck,
-                self.now + Duration::from_millis(STALL_CHECK_MS),
-            );
+            self.timers
+                .arm_once(Timer::StallCheck, self.now + STALL_CHECK);
         }
     }
 

@@ -37,7 +37,7 @@ pub enum WireError {
         actual: [u8; 4],
     },
     /// A frame of a command this node does not know, larger than it keeps
-    /// ([`MAX_UNKNOWN_PAYLOAD`](crate::net::budget::MAX_UNKNOWN_PAYLOAD)): its payload is
+    /// ([`MAX_UNKNOWN_PAYLOAD`](crate::wire::framing::MAX_UNKNOWN_PAYLOAD)): its payload is
     /// discarded as it arrives, as btcd discards unknown messages. Not misbehaviour.
     UnknownDiscarded {
         /// The command named in the header.

@@ -5,8 +5,13 @@ use super::command::Command;
 use super::error::WireError;
 use super::message::Message;
 use super::protocol::{COMMAND_SIZE, MAX_PROTOCOL_MESSAGE_LENGTH, MESSAGE_HEADER_SIZE};
-use crate::net::budget::MAX_UNKNOWN_PAYLOAD;
 use crate::primitives::hash::sha256d;
+
+/// Unknown commands with a payload above this are discarded as they arrive instead of being
+/// buffered (btcd discards every unknown payload; small ones are decoded for tests and logs).
+/// A framing rule, so it lives here rather than with the peer memory budget (`wire` below
+/// `net`, without a cycle).
+pub const MAX_UNKNOWN_PAYLOAD: u32 = 64 * 1024;
 
 /// Frames `msg` for the network with `magic`: magic, NUL-padded command, payload length,
 /// first four bytes of the payload's double SHA-256, payload.
