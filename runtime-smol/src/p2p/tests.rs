@@ -221,7 +221,12 @@ fn calls_queued_when_the_node_stops_are_let_go() {
             body: rpc_body(1, "getblockcount", serde_json::json!([])),
             reply,
         };
-        a.events.send(call).await.unwrap();
+        // The node runs on its own thread and may already have stopped and closed its queue;
+        // the refused call is then dropped here, its reply channel with it. Either way the
+        // caller must hear at once that no answer comes.
+        if let Err(refused) = a.events.send(call).await {
+            drop(refused);
+        }
         let events = a.events.clone();
         a.task.await;
         // The caller hears at once that no answer comes, although senders of events remain.
