@@ -172,10 +172,7 @@ fn a_full_disk_stops_the_node_naming_the_datadir_and_it_opens_afterwards() {
         eprintln!("skipped: unprivileged tmpfs mounts (unshare -rm) are not permitted here");
         return;
     };
-    let (rpc, p2p) = (
-        format!("127.0.0.1:{}", common::free_port()),
-        format!("127.0.0.1:{}", common::free_port()),
-    );
+    let [rpc, p2p] = common::free_ports().map(|port| format!("127.0.0.1:{port}"));
     let stderr = home.join("stderr.txt");
     let start = || {
         let mut c = disk.enter(&command(&home, &rpc, &p2p, &[MINING_ADDR]));

@@ -3,7 +3,7 @@
 //! spoken to over its JSON-RPC (basic auth, the API key as password).
 
 use super::foreign::Rpc;
-use super::free_port;
+use super::free_ports;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -68,7 +68,7 @@ impl Bcoin {
         let dir = std::env::temp_dir().join(format!("rbtcd-bcoin-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let (rpc_port, p2p_port) = (free_port(), free_port());
+        let [rpc_port, p2p_port] = free_ports();
         let child = Command::new(bin)
             .arg("--network=regtest")
             .arg("--no-wallet")

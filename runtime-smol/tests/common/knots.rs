@@ -3,7 +3,7 @@
 //! Shared by the interop tests and the interop bench (which includes this file by path).
 
 use super::foreign::{rss_kb, Rpc};
-use super::free_port;
+use super::free_ports;
 use serde_json::json;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -75,7 +75,7 @@ impl Knots {
         let dir = std::env::temp_dir().join(format!("rbtcd-knots-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let (rpc_port, p2p_port) = (free_port(), free_port());
+        let [rpc_port, p2p_port] = free_ports();
         let mut conf = format!(
             "regtest=1\ndnsseed=0\nfixedseeds=0\nlistenonion=0\ndisablewallet=1\n\
              [regtest]\nbind=127.0.0.1:{p2p_port}\nport={p2p_port}\nrpcbind=127.0.0.1\n\

@@ -29,14 +29,20 @@ pub fn home(name: &str) -> PathBuf {
     dir
 }
 
-/// The daemon binary with `home` as its home directory and RPC on a free loopback port.
+/// The daemon binary with `home` as its home directory, without RPC unless `args` set it up.
 pub fn rbtcd(home: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(binaries::rbtcd());
-    // Without credentials the daemon serves RPC with a cookie: on a port of its own, so daemons
-    // of tests running side by side do not contend for the default one.
-    c.arg("--rpclisten=127.0.0.1:0")
-        .args(args)
-        .env("HOME", home);
+    // Without credentials the daemon serves RPC with a cookie on the default port, which
+    // daemons of tests running side by side would contend for; a port of the kernel's choosing
+    // (`:0`) can be one that `free_port` just handed to another test's daemon. Tests that talk
+    // RPC pass their own `--rpc...` options.
+    if !args
+        .iter()
+        .any(|a| a.starts_with("--rpc") || *a == "--norpc")
+    {
+        c.arg("--norpc");
+    }
+    c.args(args).env("HOME", home);
     c
 }
 
@@ -51,11 +57,16 @@ pub fn start(home: &Path, args: &[&str]) -> Child {
 
 /// A free loopback port (released for the daemon to take).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let [port] = free_ports();
+    port
+}
+
+/// `N` distinct free loopback ports: all are held until each is chosen, since the kernel may
+/// hand a just-released port out again at once.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: [std::net::TcpListener; N] =
+        std::array::from_fn(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    held.map(|l| l.local_addr().unwrap().port())
 }
 
 /// The regtest log file of the daemon living in `home`.

@@ -1,6 +1,6 @@
 //! A regtest daemon with RPC credentials on free ports, spoken to over raw HTTP and WebSocket.
 
-use super::free_port;
+use super::free_ports;
 use rbtcd::rpc::client;
 use rbtcd_core::rpc::auth::basic_auth;
 use serde_json::{json, Value};
@@ -32,8 +32,7 @@ impl Daemon {
         let home = std::env::temp_dir().join(format!("rbtcd-rpc-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).unwrap();
-        let rpc = format!("127.0.0.1:{}", free_port());
-        let p2p = format!("127.0.0.1:{}", free_port());
+        let [rpc, p2p] = free_ports().map(|port| format!("127.0.0.1:{port}"));
         let child = spawn(&home, &rpc, &p2p, extra);
         let d = Daemon {
             child,
