@@ -47,8 +47,14 @@ fn block_dir(home: &Path) -> PathBuf {
     home.join(".rbtcd/data/regtest/blocks_lmdb")
 }
 
+/// The two tests run one after the other. Side by side, the damaged-file test's first call
+/// was reset or refused in about 1 run in 50 (never alone in 190 runs); the cause is not found
+/// yet (both daemons had their own ports and printed no error).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_damaged_block_file_stops_the_start_naming_file_and_offset() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let mut d = Daemon::start("damaged-file", &[MINING_ADDR]);
     d.ok("generate", json!([10]));
     let tip = d.ok("getbestblockhash", json!([]));
@@ -165,6 +171,7 @@ impl Drop for SmallDisk {
 
 #[test]
 fn a_full_disk_stops_the_node_naming_the_datadir_and_it_opens_afterwards() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let home = common::home("disk-full");
     let data = home.join(".rbtcd/data");
     std::fs::create_dir_all(&data).unwrap();

@@ -61,12 +61,27 @@ pub fn free_port() -> u16 {
     port
 }
 
-/// `N` distinct free loopback ports: all are held until each is chosen, since the kernel may
-/// hand a just-released port out again at once.
+/// `N` free loopback ports, none handed out before in this process: the kernel hands a
+/// just-released port out again readily, and tests run side by side, so a port given to one
+/// test's daemon could otherwise go to another's before the first daemon binds it.
 pub fn free_ports<const N: usize>() -> [u16; N] {
-    let held: [std::net::TcpListener; N] =
-        std::array::from_fn(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
-    held.map(|l| l.local_addr().unwrap().port())
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    // Held until all are chosen, so the kernel cannot repeat one within the call.
+    let mut held = Vec::new();
+    let mut ports = [0; N];
+    for port in &mut ports {
+        *port = loop {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let p = l.local_addr().unwrap().port();
+            held.push(l);
+            if given.insert(p) {
+                break p;
+            }
+        };
+    }
+    ports
 }
 
 /// The regtest log file of the daemon living in `home`.
