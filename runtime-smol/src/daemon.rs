@@ -11,6 +11,7 @@ use crate::miner::generate;
 use crate::p2p::{self, upnp, Event, Sinks};
 use crate::rpc::cookie::Cookie;
 use crate::rpc::http::RpcServer;
+use crate::store::check;
 use crate::store::lmdb::LmdbStore;
 use crate::store::lock;
 use crate::store::upgrades;
@@ -33,6 +34,9 @@ const UPNP_REMOVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// Runs the daemon with `args` (without the program name) and returns the process exit status.
 /// Any refusal is one line on stderr and status 1.
 pub fn run(args: &[String]) -> i32 {
+    if let Some(dir) = std::env::var_os(check::CHILD_ENV) {
+        return check::child(std::path::Path::new(&dir));
+    }
     match start(args) {
         Ok(()) => 0,
         Err(line) => {
@@ -230,6 +234,18 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
 fn open_block_db(cfg: &Config) -> Result<LmdbStore, String> {
     let dir = cfg.data_dir.join(BLOCK_DB_DIR);
     log::info!("Loading block database from '{}'", dir.display());
+    let program =
+        std::env::current_exe().map_err(|e| format!("cannot find the daemon's executable: {e}"))?;
+    let started = std::time::Instant::now();
+    if let Some(w) = check::check(&program, &dir).map_err(|e| e.to_string())? {
+        log::info!(
+            "Checked the block database: {} records ({} bytes) in {} tables in {} ms",
+            w.records,
+            w.bytes,
+            w.tables,
+            started.elapsed().as_millis()
+        );
+    }
     let mut store =
         LmdbStore::open(&dir).map_err(|e| format!("cannot open the block database: {e}"))?;
     upgrades::upgrade(&mut store).map_err(|e| format!("cannot upgrade the block database: {e}"))?;

@@ -227,3 +227,101 @@ fn a_full_disk_stops_the_node_naming_the_datadir_and_it_opens_afterwards() {
     assert_eq!(d.ok("getblockcount", json!([])), json!(4));
     d.stop();
 }
+
+/// The LMDB data file of the daemon living in `home`.
+fn data_file(home: &Path) -> PathBuf {
+    block_dir(home).join("data.mdb")
+}
+
+/// Damage in the database's pages: LMDB has no checksums and reading a damaged page can fault,
+/// so the start walks the database in a child process first. Over many damaged copies, every
+/// start either refuses in one line with status 1 or runs and stops cleanly — never a signal
+/// or a panic — and the walk is what catches the damage that used to kill the daemon.
+#[test]
+fn damaged_database_pages_are_refused_in_one_line_never_a_crash() {
+    let mut d = Daemon::start("damaged-pages", &[MINING_ADDR]);
+    d.ok("generate", json!([200]));
+    d.stop();
+    let original = std::fs::read(data_file(&d.home)).unwrap();
+    let pages = original.len() / 4096;
+    assert!(pages > 8, "{pages} pages");
+    let (mut refused, mut by_the_walk, mut ran) = (0, 0, 0);
+    for case in 0..40u64 {
+        // Three 64-byte runs of pseudo-random bytes in pages past LMDB's two meta pages.
+        let mut x = case.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut damaged = original.clone();
+        for _ in 0..3 {
+            let page = 2 + (next() as usize) % (pages - 2);
+            let at = page * 4096 + (next() as usize) % (4096 - 64);
+            for b in &mut damaged[at..at + 64] {
+                *b = next() as u8;
+            }
+        }
+        std::fs::write(data_file(&d.home), &damaged).unwrap();
+        let _ = std::fs::remove_file(common::log_path(&d.home));
+        let mut child = common::start(&d.home, &["--regtest", "--nolisten"]);
+        let start = Instant::now();
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                let out = child.wait_with_output().unwrap();
+                let line = String::from_utf8_lossy(&out.stderr).to_string();
+                assert_eq!(out.status.code(), Some(1), "case {case}: {line}");
+                assert_eq!(line.trim_end().lines().count(), 1, "case {case}: {line}");
+                refused += 1;
+                if line.contains("killed the checking process") || line.contains("corrupt: MDB_") {
+                    by_the_walk += 1;
+                }
+                break;
+            }
+            if common::log_text(&d.home).contains("Block database loaded") {
+                // The damage was in free pages or inside values the start does not read.
+                common::terminate(child);
+                ran += 1;
+                break;
+            }
+            assert!(start.elapsed() < common::PATIENCE, "case {case} hangs");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    eprintln!("40 damaged copies: {refused} refused ({by_the_walk} by the walk), {ran} ran");
+    assert!(by_the_walk > 0, "no damage reached the walk in 40 cases");
+
+    // The undamaged file opens with the whole chain.
+    std::fs::write(data_file(&d.home), &original).unwrap();
+    d.relaunch(&[MINING_ADDR]);
+    assert_eq!(d.ok("getblockcount", json!([])), json!(200));
+}
+
+/// An emptied or deleted `data.mdb` beside block files is refused, not restarted from genesis
+/// over the blocks; the files are left as they were.
+#[test]
+fn an_empty_database_beside_block_files_is_refused() {
+    let mut d = Daemon::start("empty-db", &[MINING_ADDR]);
+    d.ok("generate", json!([5]));
+    let tip = d.ok("getbestblockhash", json!([]));
+    d.stop();
+    let original = std::fs::read(data_file(&d.home)).unwrap();
+    let blk = std::fs::read(block_dir(&d.home).join("blk00000.dat")).unwrap();
+
+    std::fs::write(data_file(&d.home), b"").unwrap();
+    let line = refused_start(&d.home);
+    assert!(line.contains("data.mdb is missing or empty"), "{line}");
+    assert_eq!(std::fs::metadata(data_file(&d.home)).unwrap().len(), 0);
+    std::fs::remove_file(data_file(&d.home)).unwrap();
+    let line = refused_start(&d.home);
+    assert!(line.contains("data.mdb is missing or empty"), "{line}");
+    assert_eq!(
+        std::fs::read(block_dir(&d.home).join("blk00000.dat")).unwrap(),
+        blk
+    );
+
+    std::fs::write(data_file(&d.home), &original).unwrap();
+    d.relaunch(&[MINING_ADDR]);
+    assert_eq!(d.ok("getbestblockhash", json!([])), tip);
+}

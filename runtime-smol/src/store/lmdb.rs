@@ -19,7 +19,7 @@ use std::path::Path;
 
 /// Address space reserved for the memory map. LMDB files are sparse, so this is an upper bound
 /// on the database size, not disk usage (mainnet needs several hundred GiB).
-const MAP_SIZE: usize = 1 << 40;
+pub(super) const MAP_SIZE: usize = 1 << 40;
 
 type Db = Database<'static, Bytes, Bytes>;
 
