@@ -133,6 +133,18 @@ fn a_consensus_invalid_transaction_bans_its_sender_at_once() {
 }
 
 #[test]
+fn a_transaction_paying_to_a_lone_checksig_is_refused_not_a_crash() {
+    // The output script `OP_CHECKSIG` once made standardness checks panic (slice out of range).
+    let mut r = attacker_and_honest(NodeConfig::default());
+    let mut tx = nonstandard_tx(0);
+    tx.version = 2;
+    tx.outputs[0].script_pubkey = vec![0xac];
+    r.send(1, &Message::Tx(tx));
+    assert!(answers_pings(&mut r, 1));
+    assert!(answers_pings(&mut r, 2));
+}
+
+#[test]
 fn unsolicited_refused_transactions_are_scored_until_banned() {
     let mut r = attacker_and_honest(NodeConfig::default());
     let mut sent = 0;

@@ -92,7 +92,12 @@ pub fn classify(script: &[u8]) -> ScriptClass {
     {
         return ScriptClass::PubKeyHash;
     }
-    if script.last() == Some(&OP_CHECKSIG) && is_pubkey(&script[1..script.len() - 1]) {
+    // At least a push opcode and OP_CHECKSIG: a lone OP_CHECKSIG (an output any peer can
+    // relay) has no key between them.
+    if script.len() >= 2
+        && script.last() == Some(&OP_CHECKSIG)
+        && is_pubkey(&script[1..script.len() - 1])
+    {
         let len = script[0] as usize;
         if len == script.len() - 2 {
             return ScriptClass::PubKey;
@@ -114,6 +119,21 @@ pub fn is_unspendable(script: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_checksig_is_non_standard() {
+        // Found by the rpc_json fuzz target (`decodescript ac`): the slice between the push
+        // and OP_CHECKSIG started past its end, a panic reachable by relaying a transaction.
+        assert_eq!(classify(&[OP_CHECKSIG]), ScriptClass::NonStandard);
+        assert_eq!(classify(&[0x21, OP_CHECKSIG]), ScriptClass::NonStandard);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_classify_without_panicking(script in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80)) {
+            classify(&script);
+        }
+    }
 
     #[test]
     fn classifies_the_standard_templates() {
