@@ -4,7 +4,9 @@
 //! `--utxocachemaxsize=16` and once with the default budget, each on a fresh datadir.
 //! Printed for each: the budget, the cache's own peak accounted size and how many flushes it
 //! made (from the lines the node logs at each flush, the last one at shutdown), the process's
-//! peak resident memory at the tip, and the sync time from process start.
+//! peak resident memory at the tip with what it is made of then (anonymous memory, and file
+//! pages such as the LMDB map that flushes write through), and the sync time from process
+//! start.
 //!
 //! `cargo bench -p rbtcd --bench utxo_cache`; under `cargo test` (no `--bench` argument) a
 //! short pass of a small chain.
@@ -12,7 +14,7 @@
 #[path = "../tests/common/mod.rs"]
 mod e2e;
 
-use e2e::foreign::{loadavg, peak_rss_kb, synced};
+use e2e::foreign::{loadavg, peak_rss_kb, status_kb, synced};
 use e2e::knots::Knots;
 use e2e::log_text;
 use e2e::rpc::Daemon;
@@ -35,6 +37,10 @@ struct Run {
     logged_budget: u64,
     flushes: usize,
     peak_rss_kb: u64,
+    /// Resident memory at the tip: the process's own (heap, stacks) and file pages mapped
+    /// (the LMDB map, which a flush writes through).
+    anon_kb: u64,
+    file_kb: u64,
     secs: f64,
     txouts: u64,
 }
@@ -59,7 +65,12 @@ fn sync(name: &str, source: &Knots, target: &str, budget_mib: usize) -> Run {
             .unwrap()
             .to_string()
     });
-    let peak_rss_kb = peak_rss_kb(rbtcd.child.id());
+    let pid = rbtcd.child.id();
+    let (peak_rss_kb, anon_kb, file_kb) = (
+        peak_rss_kb(pid),
+        status_kb(pid, "RssAnon"),
+        status_kb(pid, "RssFile"),
+    );
     let txouts = rbtcd.ok("gettxoutsetinfo", json!([]))["txouts"]
         .as_u64()
         .expect("txouts");
@@ -82,6 +93,8 @@ fn sync(name: &str, source: &Knots, target: &str, budget_mib: usize) -> Run {
         logged_budget,
         flushes: flushes.len(),
         peak_rss_kb,
+        anon_kb,
+        file_kb,
         secs: wall.as_secs_f64(),
         txouts,
     }
@@ -98,6 +111,14 @@ impl Run {
         println!(
             "bench: utxo_cache_{who}_peak_rss: {:.1} MB",
             self.peak_rss_kb as f64 / 1024.0
+        );
+        println!(
+            "bench: utxo_cache_{who}_rss_anon_at_tip: {:.1} MB",
+            self.anon_kb as f64 / 1024.0
+        );
+        println!(
+            "bench: utxo_cache_{who}_rss_file_at_tip: {:.1} MB",
+            self.file_kb as f64 / 1024.0
         );
         println!("bench: utxo_cache_{who}_sync: {:.2} s", self.secs);
     }
