@@ -56,6 +56,8 @@ pub struct CoinsCache {
     /// Bytes the coins' scripts take on the heap.
     heap: usize,
     budget: usize,
+    /// The table's buckets, as last observed (see [`CoinsCache::observe`]).
+    buckets: usize,
     /// The most memory measured after any change since creation.
     peak: usize,
 }
@@ -68,6 +70,14 @@ fn buckets_for(items: usize) -> usize {
         1..=3 => 4,
         4..=7 => 8,
         n => (n * 8).div_ceil(7).next_power_of_two(),
+    }
+}
+
+/// Entries a table of `buckets` holds before it must grow (the inverse of [`buckets_for`]).
+fn full_capacity(buckets: usize) -> usize {
+    match buckets {
+        0..=8 => buckets.saturating_sub(1),
+        n => n / 8 * 7,
     }
 }
 
@@ -92,6 +102,7 @@ impl CoinsCache {
             entries: HashedKeyMap::default(),
             heap: 0,
             budget,
+            buckets: 0,
             peak: 0,
         }
     }
@@ -101,9 +112,9 @@ impl CoinsCache {
         self.budget
     }
 
-    /// Memory the cache takes now, in bytes (its table at current capacity plus scripts).
+    /// Memory the cache takes now, in bytes (its table plus scripts).
     pub fn usage(&self) -> usize {
-        table_bytes(buckets_for(self.entries.capacity())) + self.heap
+        table_bytes(self.buckets) + self.heap
     }
 
     /// The most memory the cache took at any time.
@@ -128,17 +139,35 @@ impl CoinsCache {
 
     /// Whether `extra` more entries (with `extra_heap` script bytes) fit within the budget,
     /// counting the table's growth to hold them.
+    ///
+    /// The table's reported capacity is what it can take before it must grow: its buckets'
+    /// capacity less the slots that removed entries left marked (so that lookups probe past
+    /// them). When inserts use that up, the table clears the marks in place if it is at most
+    /// half full, and otherwise doubles, however many entries it holds: a cache of coins
+    /// created and spent block after block can double long before it holds its capacity.
     pub fn fits(&self, extra: usize, extra_heap: usize) -> bool {
-        let items = self.entries.len() + extra;
-        let table = match items <= self.entries.capacity() {
-            true => table_bytes(buckets_for(self.entries.capacity())),
-            // Growing takes the table to the buckets for at least one more than it holds.
-            false => table_bytes(buckets_for(items.max(self.entries.capacity() + 1))),
+        let len = self.entries.len();
+        let room = self.entries.capacity().saturating_sub(len);
+        let full = full_capacity(self.buckets);
+        let buckets = if extra <= room || len + extra <= full / 2 {
+            self.buckets
+        } else {
+            buckets_for((len + extra).max(full + 1))
         };
-        table + self.heap + extra_heap <= self.budget
+        table_bytes(buckets) + self.heap + extra_heap <= self.budget
+    }
+
+    /// Notes the table's buckets after inserts: its capacity only ever exceeds what its
+    /// buckets held when it grew, and right after growing it equals the new buckets' capacity.
+    fn observe(&mut self) {
+        let capacity = self.entries.capacity();
+        if capacity > full_capacity(self.buckets) {
+            self.buckets = buckets_for(capacity);
+        }
     }
 
     fn note_peak(&mut self) {
+        self.observe();
         self.peak = self.peak.max(self.usage());
     }
 
@@ -284,6 +313,7 @@ impl CoinsCache {
         dirty.sort_unstable_by_key(|(op, _)| *op);
         if empty {
             self.entries = HashedKeyMap::default();
+            self.buckets = 0;
             self.heap = 0;
         } else {
             self.entries.retain(|_, e| e.coin.is_some());
@@ -454,6 +484,53 @@ mod tests {
         }
         assert!(cache.len() < 200, "some lookups were not cached");
         assert!(cache.peak_usage() <= budget);
+    }
+
+    /// The `n`th of many distinct outpoints, their txids scattered as real ones are.
+    fn op_n(n: u32) -> OutPoint {
+        let mut txid = [0u8; 32];
+        let scattered = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        txid[..8].copy_from_slice(&scattered.to_le_bytes());
+        OutPoint::new(Hash256(txid), 0)
+    }
+
+    #[test]
+    fn coins_created_and_spent_block_after_block_keep_the_table_within_the_budget() {
+        // A steady UTXO set with churn, as a chain's blocks make: each block creates coins
+        // and spends the oldest. FRESH coins spent are removed, and in a dense table the slots
+        // they leave count against its room to grow: it doubles before it holds its capacity.
+        let store = MemStore::new();
+        let budget = 512 << 10;
+        let mut cache = CoinsCache::new(budget);
+        let (per_block, live) = (200, 3_000);
+        let (mut oldest, mut next) = (0, 0);
+        for _ in 0..300 {
+            let mut changes: BTreeMap<OutPoint, CoinChange> = (next..next + per_block)
+                .map(|n| (op_n(n), add(coin(1))))
+                .collect();
+            next += per_block;
+            while next - oldest > live {
+                changes.insert(op_n(oldest), CoinChange::Spend);
+                oldest += 1;
+            }
+            // What the chain does: flush (and empty) the cache first when the block would
+            // not fit.
+            if cache.would_overflow(&changes) {
+                cache.flush_ops(true);
+            }
+            cache.apply(&store, changes).unwrap();
+            assert!(
+                cache.usage() <= budget,
+                "{} > budget {budget}",
+                cache.usage()
+            );
+        }
+        assert!(cache.len() > 2_500, "the cache was emptied too early");
+        assert!(
+            cache.peak_usage() <= budget,
+            "peak {} > budget {budget}",
+            cache.peak_usage()
+        );
     }
 
     #[test]

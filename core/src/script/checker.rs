@@ -81,7 +81,7 @@ impl InputChecker<'_> {
             _ => legacy_sighash(self.tx, self.index, script_code, i32::from(hash_type)),
         };
         self.cached(CACHE_ECDSA, &msg, der, pubkey, || {
-            verify_ecdsa(&msg, der, pubkey)
+            verify_ecdsa(&msg, der, pubkey, self.sig_cache.map(SigCache::keys))
         })
     }
 
@@ -109,7 +109,7 @@ impl InputChecker<'_> {
             )
             .ok_or(ScriptError::SchnorrSigHashType)?;
         if self.cached(CACHE_SCHNORR, &msg, sig64, pubkey, || {
-            verify_schnorr(&msg, sig64, pubkey)
+            verify_schnorr(&msg, sig64, pubkey, self.sig_cache.map(SigCache::keys))
         }) {
             Ok(())
         } else {

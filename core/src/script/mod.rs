@@ -8,6 +8,7 @@ pub mod flags;
 pub mod hashes;
 pub mod instruction;
 pub mod interpreter;
+pub mod key_cache;
 pub mod num;
 pub mod opcodes;
 pub mod sigcache;

@@ -4,6 +4,7 @@
 //! will not be seen again, so storing them would only push out the mempool's).
 
 use super::hashes::sha256;
+use super::key_cache::{KeyCache, DEFAULT_KEY_CACHE_ENTRIES};
 // Membership only, never iterated: the random order cannot reach an output.
 #[allow(clippy::disallowed_types)]
 use std::collections::HashSet;
@@ -12,10 +13,11 @@ use std::sync::Mutex;
 
 /// Remembers up to `capacity` valid (message, signature, key) triples; the oldest entry is
 /// evicted first. Only successes are stored, so a hit can never turn an invalid signature
-/// valid. Safe to share between threads.
+/// valid. Safe to share between threads. Beside it, the public keys already parsed.
 pub struct SigCache {
     capacity: usize,
     inner: Mutex<Entries>,
+    keys: KeyCache,
 }
 
 /// btcd's default `--sigcachemaxsize`, in entries.
@@ -51,12 +53,20 @@ fn key(kind: u8, msg: &[u8; 32], sig: &[u8], pubkey: &[u8]) -> [u8; 32] {
 }
 
 impl SigCache {
-    /// A cache holding at most `capacity` entries (btcd's default is 100,000).
+    /// A cache holding at most `capacity` entries (btcd's default is 100,000), and up to
+    /// [`DEFAULT_KEY_CACHE_ENTRIES`] parsed keys of each kind (none when `capacity` is 0: an
+    /// operator who turns caching off gets none).
     pub fn new(capacity: usize) -> Self {
         SigCache {
             capacity,
             inner: Mutex::new(Entries::default()),
+            keys: KeyCache::new(capacity.min(DEFAULT_KEY_CACHE_ENTRIES)),
         }
+    }
+
+    /// The parsed public keys, shared by everything that shares this cache.
+    pub fn keys(&self) -> &KeyCache {
+        &self.keys
     }
 
     /// Returns the cached verdict or runs `verify`, caching a success when `store`.

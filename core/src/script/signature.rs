@@ -3,6 +3,7 @@
 
 use super::error::ScriptError;
 use super::flags::Flags;
+use super::key_cache::KeyCache;
 use super::sighash::{SigVersion, SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_SINGLE};
 use secp256k1::{ecdsa, schnorr, Message, PublicKey, XOnlyPublicKey, SECP256K1};
 
@@ -105,10 +106,18 @@ pub fn check_pubkey_encoding(
     Ok(())
 }
 
-/// Verifies an ECDSA signature (DER without hash type) over `msg`. High-S signatures are
-/// normalized first, as consensus has always accepted them.
-pub fn verify_ecdsa(msg: &[u8; 32], der: &[u8], pubkey: &[u8]) -> bool {
-    let (Some(mut sig), Ok(pk)) = (parse_lax(der), PublicKey::from_slice(pubkey)) else {
+/// Verifies an ECDSA signature (DER without hash type) over `msg`, the key parsed through
+/// `keys` when given. High-S signatures are normalized first, as consensus has always
+/// accepted them.
+pub fn verify_ecdsa(msg: &[u8; 32], der: &[u8], pubkey: &[u8], keys: Option<&KeyCache>) -> bool {
+    let Some(mut sig) = parse_lax(der) else {
+        return false;
+    };
+    let pk = match keys {
+        Some(k) => k.ecdsa(pubkey),
+        None => PublicKey::from_slice(pubkey).ok(),
+    };
+    let Some(pk) = pk else {
         return false;
     };
     sig.normalize_s();
@@ -117,12 +126,17 @@ pub fn verify_ecdsa(msg: &[u8; 32], der: &[u8], pubkey: &[u8]) -> bool {
         .is_ok()
 }
 
-/// Verifies a 64-byte BIP340 signature over `msg` with a 32-byte x-only key.
-pub fn verify_schnorr(msg: &[u8; 32], sig: &[u8], pubkey: &[u8]) -> bool {
-    let (Ok(sig), Ok(pk)) = (
-        schnorr::Signature::from_slice(sig),
-        XOnlyPublicKey::from_slice(pubkey),
-    ) else {
+/// Verifies a 64-byte BIP340 signature over `msg` with a 32-byte x-only key, parsed through
+/// `keys` when given.
+pub fn verify_schnorr(msg: &[u8; 32], sig: &[u8], pubkey: &[u8], keys: Option<&KeyCache>) -> bool {
+    let Ok(sig) = schnorr::Signature::from_slice(sig) else {
+        return false;
+    };
+    let pk = match keys {
+        Some(k) => k.x_only(pubkey),
+        None => XOnlyPublicKey::from_slice(pubkey).ok(),
+    };
+    let Some(pk) = pk else {
         return false;
     };
     SECP256K1

@@ -135,7 +135,8 @@ pub fn loadavg() -> String {
 }
 
 /// A `kB` field of `/proc/<pid>/status`.
-fn status_kb(pid: u32, field: &str) -> u64 {
+/// The kB figure `field` of `/proc/<pid>/status` (`VmHWM`, `RssAnon`, `RssFile`, ...).
+pub fn status_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()

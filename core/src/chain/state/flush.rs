@@ -14,11 +14,17 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// [`Chain::flush`], emptying the cache afterwards when `empty_cache` (it was full).
+    ///
+    /// Each flush is logged once its batch is durable (as btcd logs its UTXO cache flushes),
+    /// with the cache's own measure of its memory: what operators size `--utxocachemaxsize`
+    /// by, and what a crash test may rely on as the oldest tip a restart can open at.
     pub(super) fn flush_state(&mut self, empty_cache: bool) -> Result<(), ChainError> {
         let ends = self.store.sync()?;
+        let (usage, entries) = (self.coins.usage(), self.coins.len());
         let mut batch = WriteBatch {
             ops: self.coins.flush_ops(empty_cache),
         };
+        let coin_writes = batch.ops.len();
         for hash in std::mem::take(&mut self.dirty) {
             if let Some(e) = self.index.get(&hash) {
                 batch.push(WriteOp::PutIndex(*e));
@@ -33,9 +39,18 @@ impl<S: ChainStore> Chain<S> {
         if let Some(tip) = self.tx_pending_tip.take() {
             batch.push(WriteOp::PutTxIndexTip(tip));
         }
-        batch.push(WriteOp::PutTip(self.index.tip().hash));
+        let tip = *self.index.tip();
+        batch.push(WriteOp::PutTip(tip.hash));
         batch.push(WriteOp::PutFileEnds(ends));
         self.store.write(batch)?;
+        log::info!(
+            "Flushed chain state (height {}, hash {}): {coin_writes} coin writes; UTXO cache \
+             {entries} entries, {usage} bytes, peak {} bytes, budget {} bytes",
+            tip.height,
+            tip.hash,
+            self.coins.peak_usage(),
+            self.coins.budget()
+        );
         Ok(())
     }
 
