@@ -5,9 +5,12 @@
 mod common;
 
 use common::rpc::{command, send, Daemon, ADMIN};
+use rbtcd::rpc::client;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MINING_ADDR: &str = "--miningaddr=mgA7SfyBBrVGVSpQ7oqGHPhxpp2gUZWtfc";
@@ -169,6 +172,26 @@ impl Drop for SmallDisk {
     }
 }
 
+/// Calls `getblockcount` on `rpc` over and over, on one keep-alive connection at a time, until
+/// `stop` is set, counting the answers; a refused or broken connection is tried again.
+fn call_until_stopped(rpc: &str, stop: &AtomicBool, answered: &AtomicUsize) {
+    let body = json!({"jsonrpc": "1.0", "id": 1, "method": "getblockcount", "params": []});
+    let body = body.to_string();
+    while !stop.load(Ordering::SeqCst) {
+        let Ok(mut s) = std::net::TcpStream::connect(rpc) else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        while !stop.load(Ordering::SeqCst) {
+            let sent = client::write_request(&mut s, "x", Some(ADMIN), body.as_bytes(), false);
+            if sent.is_err() || client::read_reply(&mut s).is_err() {
+                break;
+            }
+            answered.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
 #[test]
 fn a_full_disk_stops_the_node_naming_the_datadir_and_it_opens_afterwards() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
@@ -200,6 +223,25 @@ fn a_full_disk_stops_the_node_naming_the_datadir_and_it_opens_afterwards() {
     d.child = start();
     d.wait_for_rpc();
 
+    // Clients keep calling while the disk fills: the node must still stop and the process
+    // exit, not wait for their calls.
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, answered, rpc) = (stop.clone(), answered.clone(), rpc.clone());
+            std::thread::spawn(move || call_until_stopped(&rpc, &stop, &answered))
+        })
+        .collect();
+    let waiting = Instant::now();
+    while answered.load(Ordering::SeqCst) < 20 {
+        assert!(
+            waiting.elapsed() < common::PATIENCE,
+            "the callers were never answered"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
     let filler = disk.inside(&data.join("filler"));
     {
         use std::io::Write;
@@ -211,6 +253,10 @@ fn a_full_disk_stops_the_node_naming_the_datadir_and_it_opens_afterwards() {
     let mut s = std::net::TcpStream::connect(&d.rpc).unwrap();
     send(&mut s, Some(ADMIN), body.to_string().as_bytes(), false);
     assert_eq!(exit_code(&mut d.child), Some(1));
+    stop.store(true, Ordering::SeqCst);
+    for c in callers {
+        c.join().unwrap();
+    }
     let line = std::fs::read_to_string(&stderr).unwrap();
     assert_eq!(line.trim_end().lines().count(), 1, "{line}");
     assert!(
