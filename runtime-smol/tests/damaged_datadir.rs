@@ -50,7 +50,7 @@ fn block_dir(home: &Path) -> PathBuf {
     home.join(".rbtcd/data/regtest/blocks_lmdb")
 }
 
-/// The two tests run one after the other. Side by side, the damaged-file test's first call
+/// The tests run one after the other. Side by side, the damaged-file test's first call
 /// was reset or refused in about 1 run in 50 (never alone in 190 runs); the cause is not found
 /// yet (both daemons had their own ports and printed no error).
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -285,6 +285,7 @@ fn data_file(home: &Path) -> PathBuf {
 /// or a panic — and the walk is what catches the damage that used to kill the daemon.
 #[test]
 fn damaged_database_pages_are_refused_in_one_line_never_a_crash() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let mut d = Daemon::start("damaged-pages", &[MINING_ADDR]);
     d.ok("generate", json!([200]));
     d.stop();
@@ -348,6 +349,7 @@ fn damaged_database_pages_are_refused_in_one_line_never_a_crash() {
 /// over the blocks; the files are left as they were.
 #[test]
 fn an_empty_database_beside_block_files_is_refused() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let mut d = Daemon::start("empty-db", &[MINING_ADDR]);
     d.ok("generate", json!([5]));
     let tip = d.ok("getbestblockhash", json!([]));
