@@ -9,9 +9,10 @@ use super::error::{code, RpcError};
 use super::handlers::session::{self, Session, SessionFn};
 use super::handlers::{
     chain, info, mempool, message, mining, net, operator, raw_tx, submit, tx_json, utxo_set,
-    Context, Handled,
+    Context, Effect, Handled,
 };
 use super::params::Params;
+use super::render::Render;
 use serde_json::{json, Value};
 
 /// Where a method can be called.
@@ -28,6 +29,9 @@ pub enum Reach {
 pub type ReadFn = fn(&Context<'_>, Params) -> Result<Value, RpcError>;
 /// An acting handler: checks its parameters and asks the node to act ([`Handled::effect`]).
 pub type ActFn = fn(&Context<'_>, Params) -> Result<Handled, RpcError>;
+/// A read handler whose answer is expensive to format: it finds what to show and leaves the
+/// formatting to a [`Render`], which can run beside the node.
+pub type RenderFn = fn(&Context<'_>, Params) -> Result<Render, RpcError>;
 
 /// How a method is answered.
 #[derive(Clone, Copy)]
@@ -36,6 +40,8 @@ pub enum Handler {
     Read(ReadFn),
     /// By the node acting on what the handler checked.
     Act(ActFn),
+    /// From the node's state, formatted by a [`Render`] ([`Effect::Render`]).
+    Render(RenderFn),
     /// With the WebSocket client's session (subscriptions, scans).
     Session(SessionFn),
 }
@@ -45,6 +51,7 @@ impl std::fmt::Debug for Handler {
         f.write_str(match self {
             Handler::Read(_) => "Read",
             Handler::Act(_) => "Act",
+            Handler::Render(_) => "Render",
             Handler::Session(_) => "Session",
         })
     }
@@ -78,6 +85,7 @@ impl Method {
         match (self.handler, session) {
             (Handler::Read(f), _) => f(ctx, p).map(Handled::from),
             (Handler::Act(f), _) => f(ctx, p),
+            (Handler::Render(f), _) => f(ctx, p).map(|r| Handled::effect(Effect::Render(r))),
             (Handler::Session(f), Some(session)) => f(ctx, session, p),
             (Handler::Session(_), None) => Err(RpcError::method_not_found()),
         }
@@ -101,6 +109,16 @@ const fn act(name: &'static str, limited: bool, usage: &'static str, f: ActFn) -
         reach: Reach::Both,
         usage,
         handler: Handler::Act(f),
+    }
+}
+
+const fn render(name: &'static str, limited: bool, usage: &'static str, f: RenderFn) -> Method {
+    Method {
+        name,
+        limited,
+        reach: Reach::Both,
+        usage,
+        handler: Handler::Render(f),
     }
 }
 
@@ -133,7 +151,7 @@ pub const METHODS: &[Method] = &[
     read("getaddednodeinfo", false, "getaddednodeinfo dns (\"node\")", net::get_added_node_info),
     read("getbestblock", true, "getbestblock", chain::get_best_block),
     read("getbestblockhash", true, "getbestblockhash", chain::get_best_block_hash),
-    read("getblock", true, "getblock \"hash\" (verbosity=1)", chain::get_block),
+    render("getblock", true, "getblock \"hash\" (verbosity=1)", chain::get_block),
     read("getblockchaininfo", false, "getblockchaininfo", chain::get_blockchain_info),
     read("getblockcount", true, "getblockcount", chain::get_block_count),
     read("getblockhash", true, "getblockhash index", chain::get_block_hash),

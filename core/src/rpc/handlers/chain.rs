@@ -1,15 +1,15 @@
 //! Chain queries: heights, hashes, blocks, headers, tips, difficulty and unspent outputs.
 
-use super::tx_json::{script_pub_key, tx_raw_result, TxBlock};
+use super::tx_json::{script_pub_key, TxBlock};
 use super::Context;
 use crate::chain::{IndexEntry, Status};
 use crate::mempool::Coin;
-use crate::primitives::block::Block;
 use crate::primitives::hash::{hex_encode, BlockHash};
 use crate::primitives::target::{compact_to_target, U256};
 use crate::primitives::transaction::OutPoint;
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
+use crate::rpc::render::{BlockRender, BlockVerbosity, Render};
 use serde_json::{json, Map, Value};
 
 /// btcd's "Block not found" (-5).
@@ -129,52 +129,41 @@ pub fn get_block_hash(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
 }
 
 /// `getblock hash (verbosity=1)`: hex (0), a summary with txids (1) or with decoded txs (2).
-pub fn get_block(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+/// Finding the block and reading its bytes is all done here; decoding and formatting it,
+/// which for a big block takes far longer, is left to the [`Render`].
+pub fn get_block(ctx: &Context<'_>, p: Params) -> Result<Render, RpcError> {
     p.expect_count(1, 2)?;
     let e = entry(ctx, p, 0)?;
-    let verbosity = p.opt_i64(1, "verbosity")?.unwrap_or(1);
-    if verbosity == 0 {
-        let raw = ctx
-            .chain
-            .block_bytes(&e.hash)
-            .map_err(database_error)?
-            .ok_or_else(block_not_found)?;
-        return Ok(json!(hex_encode(&raw)));
-    }
-    let block: Block = ctx
+    let verbosity = match p.opt_i64(1, "verbosity")?.unwrap_or(1) {
+        0 => BlockVerbosity::Hex,
+        1 => BlockVerbosity::Txids,
+        _ => BlockVerbosity::Decoded,
+    };
+    let bytes = ctx
         .chain
-        .block(&e.hash)
+        .block_bytes(&e.hash)
         .map_err(database_error)?
         .ok_or_else(block_not_found)?;
-    let mut m = header_fields(ctx, e);
-    m.insert("strippedsize".into(), json!(block.base_size()));
-    m.insert("size".into(), json!(block.total_size()));
-    m.insert("weight".into(), json!(block.weight()));
-    if verbosity == 1 {
-        let txids: Vec<String> = block.txdata.iter().map(|t| t.txid().to_string()).collect();
-        m.insert("tx".into(), json!(txids));
-    } else {
-        let at = TxBlock {
-            hash: e.hash,
-            time: e.header.time,
-            confirmations: confirmations(ctx, e),
-        };
-        let params = ctx.chain.params();
-        let txs: Vec<Value> = block
-            .txdata
-            .iter()
-            .map(|t| tx_raw_result(t, params, Some(&at)))
-            .collect();
-        m.insert("rawtx".into(), json!(txs));
-    }
-    m.insert(
+    let mut fields = header_fields(ctx, e);
+    // btcd names the previous block even for genesis (all zeros), unlike `getblockheader`.
+    fields.insert(
         "previousblockhash".into(),
         json!(e.header.prev_blockhash.to_string()),
     );
     if let Some(next) = next_hash(ctx, e) {
-        m.insert("nextblockhash".into(), json!(next.to_string()));
+        fields.insert("nextblockhash".into(), json!(next.to_string()));
     }
-    Ok(Value::Object(m))
+    Ok(Render::Block(Box::new(BlockRender {
+        bytes,
+        verbosity,
+        fields,
+        at: TxBlock {
+            hash: e.hash,
+            time: e.header.time,
+            confirmations: confirmations(ctx, e),
+        },
+        network: ctx.chain.params().network,
+    })))
 }
 
 /// `getblockheader hash (verbose=true)`: the header as JSON, or its 80 bytes in hex.

@@ -111,7 +111,11 @@ fn call_with(
     method: &str,
     params: Value,
 ) -> Result<Value, RpcError> {
-    handle(chain, mempool, method, params).map(|h| h.result)
+    // A render is finished here as the node or its driver would finish it.
+    handle(chain, mempool, method, params).and_then(|h| match h.effect {
+        Some(Effect::Render(render)) => render.finish(),
+        _ => Ok(h.result),
+    })
 }
 
 /// Runs `method` at unix time 1,042 against `chain` and `mempool`, without peers.
