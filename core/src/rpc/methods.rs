@@ -8,8 +8,8 @@ use super::caller::{Rights, Transport};
 use super::error::{code, RpcError};
 use super::handlers::session::{self, Session, SessionFn};
 use super::handlers::{
-    chain, info, mempool, message, mining, net, operator, raw_tx, submit, tx_json, utxo_set,
-    Context, Effect, Handled,
+    block_stats, chain, info, mempool, message, mining, net, operator, raw_tx, submit, tx_json,
+    utxo_set, Context, Effect, Handled,
 };
 use super::params::Params;
 use super::render::Render;
@@ -156,12 +156,14 @@ pub const METHODS: &[Method] = &[
     read("getblockcount", true, "getblockcount", chain::get_block_count),
     read("getblockhash", true, "getblockhash index", chain::get_block_hash),
     read("getblockheader", true, "getblockheader \"hash\" (verbose=true)", chain::get_block_header),
+    read("getblockstats", true, "getblockstats hash_or_height ([\"stat\",...])", block_stats::get_block_stats),
     act("getblocktemplate", false, "getblocktemplate ({\"mode\":\"template|proposal\",...})", mining::get_block_template),
     read("getcfilter", true, "getcfilter \"hash\" filtertype", raw_tx::cfilter),
     read("getcfilterheader", true, "getcfilterheader \"hash\" filtertype", raw_tx::cfilter),
     read("getchaintips", true, "getchaintips", chain::get_chain_tips),
     read("getconnectioncount", false, "getconnectioncount", net::get_connection_count),
     read("getcurrentnet", true, "getcurrentnet", info::get_current_net),
+    read("getdeploymentinfo", true, "getdeploymentinfo (\"blockhash\")", chain::get_deployment_info),
     read("getdifficulty", true, "getdifficulty", chain::get_difficulty),
     read("getgenerate", false, "getgenerate", mining::get_generate),
     read("gethashespersec", false, "gethashespersec", mining::get_hashes_per_sec),
@@ -327,9 +329,9 @@ mod tests {
         let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
         // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three, and
         // gettxoutsetinfo (Core's; a wallet command in btcd), generatetoaddress,
-        // estimatesmartfee, getmempoolentry, getindexinfo, getnetworkinfo and disconnectnode
-        // one each.
-        assert_eq!(http, 53 + 10);
+        // estimatesmartfee, getmempoolentry, getindexinfo, getnetworkinfo, disconnectnode,
+        // getblockstats and getdeploymentinfo one each.
+        assert_eq!(http, 53 + 12);
         assert_eq!(WALLET_METHODS.len(), 41);
     }
 

@@ -192,7 +192,61 @@ pub fn get_blockchain_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcErr
         "mediantime": index.median_time_past(&tip.hash),
         "pruned": false,
         "chainwork": hex_encode(&tip.chain_work.0.to_be_bytes()),
+        "softforks": super_majority_forks(ctx, tip.height),
         "warnings": [],
+    }))
+}
+
+/// The soft forks rbtcd enforces from a fixed height, by Core's names, with those heights.
+fn buried_deployments(ctx: &Context<'_>) -> [(&'static str, u32); 6] {
+    let p = ctx.chain.params();
+    [
+        ("bip34", p.bip34_height),
+        ("bip66", p.bip66_height),
+        ("bip65", p.bip65_height),
+        ("csv", p.csv_height),
+        ("segwit", p.segwit_height),
+        ("taproot", p.taproot_height),
+    ]
+}
+
+/// btcd's `softforks` of `getblockchaininfo`: the forks once deployed by block-version
+/// super-majority, with the version they introduced and whether blocks of older versions are
+/// rejected after a tip at `height`.
+fn super_majority_forks(ctx: &Context<'_>, height: u32) -> Value {
+    let versions = [("bip34", 2), ("bip66", 3), ("bip65", 4)];
+    let heights = buried_deployments(ctx);
+    let forks: Vec<Value> = versions
+        .iter()
+        .zip(heights)
+        .map(|((id, version), (_, from))| {
+            json!({"id": id, "version": version, "reject": {"status": height >= from}})
+        })
+        .collect();
+    json!(forks)
+}
+
+/// `getdeploymentinfo ("blockhash")`: Core's state of each deployment for the block after
+/// `blockhash` (the tip by default). Every fork rbtcd knows is buried (enforced from a fixed
+/// height), so each reads `type` "buried", its `height`, and whether it is `active`.
+pub fn get_deployment_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 1)?;
+    let e = match p.get(0) {
+        None | Some(Value::Null) => ctx.chain.tip(),
+        Some(_) => entry(ctx, p, 0)?,
+    };
+    let deployments: Map<String, Value> = buried_deployments(ctx)
+        .into_iter()
+        .map(|(name, height)| {
+            let active = e.height + 1 >= height;
+            let d = json!({"type": "buried", "active": active, "height": height});
+            (name.to_string(), d)
+        })
+        .collect();
+    Ok(json!({
+        "hash": e.hash.to_string(),
+        "height": e.height,
+        "deployments": deployments,
     }))
 }
 

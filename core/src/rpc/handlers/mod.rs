@@ -3,6 +3,7 @@
 //! ([`crate::rpc::methods`]). The node supplies the context (its chain, mempool, peers and
 //! miner, clocks as plain numbers) and carries out the [`Effect`]s handlers ask for.
 
+pub mod block_stats;
 pub mod chain;
 pub mod info;
 pub mod mempool;
