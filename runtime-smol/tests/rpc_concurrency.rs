@@ -7,62 +7,15 @@
 mod common;
 
 use common::rpc::*;
-use rbtcd_core::chain::builder::BlockBuilder;
-use rbtcd_core::params::{Network, Params};
-use rbtcd_core::primitives::hash::hex_encode;
-use rbtcd_core::primitives::{Block, Encodable, TxOut};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Outputs of each big block's coinbase: a block of about 125 kB whose verbosity-2 JSON (an
-/// address, disassembly and hex per output) takes far longer to render than to find.
+/// address, disassembly and hex per output) takes some 40 times longer to render than to find.
 const OUTPUTS: usize = 4_000;
 /// Concurrent `getblock` calls.
 const CALLS: usize = 50;
-
-/// A block on the daemon's tip whose coinbase pays [`OUTPUTS`] distinct P2WPKH outputs.
-fn big_block(d: &Daemon, tag: u8) -> Block {
-    let tip = d.ok("getbestblockhash", json!([]));
-    let header = d.ok("getblockheader", json!([tip]));
-    let params = Params::new(Network::Regtest);
-    let height = header["height"].as_u64().unwrap() as u32;
-    let time = header["time"].as_u64().unwrap() as u32;
-    let mut b = BlockBuilder::new(
-        &params,
-        tip.as_str().unwrap().parse().unwrap(),
-        height + 1,
-        time,
-    );
-    let each = 1_000;
-    b.coinbase.outputs[0].value -= each * OUTPUTS as i64;
-    for i in 0..OUTPUTS {
-        let mut script = vec![0x00, 0x14, tag];
-        script.extend_from_slice(&[0; 15]);
-        script.extend_from_slice(&(i as u32).to_le_bytes());
-        b.coinbase.outputs.push(TxOut {
-            value: each,
-            script_pubkey: script,
-        });
-    }
-    b.build()
-}
-
-/// A daemon with two big blocks on genesis; their hashes.
-fn daemon_with_big_blocks(name: &str, extra: &[&str]) -> (Daemon, Vec<String>) {
-    let mut args = vec!["--rpcmaxclients=64"];
-    args.extend_from_slice(extra);
-    let d = Daemon::start(name, &args);
-    let mut hashes = Vec::new();
-    for tag in 1..=2 {
-        let block = big_block(&d, tag);
-        let submitted = d.ok("submitblock", json!([hex_encode(&block.encode())]));
-        assert!(submitted.is_null(), "{submitted}");
-        hashes.push(block.block_hash().to_string());
-    }
-    assert_eq!(d.ok("getblockcount", json!([])), json!(2));
-    (d, hashes)
-}
 
 /// A call's body.
 fn body(method: &str, params: Value) -> Vec<u8> {
@@ -135,7 +88,7 @@ fn check_blocks(replies: &[Value], hashes: &[String]) {
 
 #[test]
 fn a_getblockcount_is_not_held_behind_fifty_big_getblocks() {
-    let (d, hashes) = daemon_with_big_blocks("side-by-side", &[]);
+    let (d, hashes) = Daemon::with_big_blocks("side-by-side", OUTPUTS, &["--rpcmaxclients=64"]);
     let (replies, before) = race(&d, &hashes);
     check_blocks(&replies, &hashes);
     // Rendered on the node's thread, every getblock would come first (50 before it).
@@ -147,7 +100,11 @@ fn a_getblockcount_is_not_held_behind_fifty_big_getblocks() {
 
 #[test]
 fn one_render_worker_still_answers_every_call() {
-    let (d, hashes) = daemon_with_big_blocks("one-worker", &["--rpcmaxconcurrentreqs=1"]);
+    let (d, hashes) = Daemon::with_big_blocks(
+        "one-worker",
+        OUTPUTS,
+        &["--rpcmaxclients=64", "--rpcmaxconcurrentreqs=1"],
+    );
     let (replies, before) = race(&d, &hashes);
     check_blocks(&replies, &hashes);
     assert!(
