@@ -203,6 +203,11 @@ impl Harness {
                 Output::Notify(n) => self.notifications[i].push(n),
                 // No simulated DNS: tests feed `Input::Resolved` themselves.
                 Output::Resolve { .. } | Output::MineOn(_) => {}
+                // A driver's render runs here inline, as the simulator's does.
+                Output::RpcRender { id, job } => self.rpc_outputs[i].push(Output::RpcReply {
+                    id,
+                    body: job.finish(),
+                }),
                 Output::RpcReply { .. }
                 | Output::Ws { .. }
                 | Output::WsAuthenticated { .. }

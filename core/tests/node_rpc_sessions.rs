@@ -39,11 +39,17 @@ fn watched() -> Address {
 
 impl Rig {
     fn new() -> Rig {
+        Rig::rendering(false)
+    }
+
+    /// A rig whose driver renders expensive replies itself when `by_driver`.
+    fn rendering(by_driver: bool) -> Rig {
         let admin = (ADMIN.0.to_string(), ADMIN.1.to_string());
         let config = NodeConfig {
             mining_addrs: vec![watched()],
             rpc: RpcSettings {
                 credentials: Credentials::new(Some(&admin), None),
+                render_by_driver: by_driver,
                 ..RpcSettings::default()
             },
             ..NodeConfig::default()
@@ -165,6 +171,76 @@ fn a_batch_waits_for_its_parked_generate_and_is_answered_once_in_order() {
         r.node.poll_timeout().is_none_or(|t| t > r.now),
         "nothing left due"
     );
+}
+
+#[test]
+fn a_driver_renders_getblock_replies_to_what_the_node_would_answer() {
+    let mut inline = Rig::rendering(false);
+    let mut driver = Rig::rendering(true);
+    for r in [&mut inline, &mut driver] {
+        r.mine();
+        r.mine();
+    }
+    let hash = driver.node.chain().tip().hash.to_string();
+    let batch = json!([
+        {"id": 1, "method": "getblock", "params": [hash, 2]},
+        {"method": "getblock", "params": [hash, 0]},
+        {"id": 2, "method": "getblockcount"},
+        {"id": 3, "jsonrpc": "2.0", "method": "getblock", "params": [hash, 0]},
+    ]);
+    for r in [&mut inline, &mut driver] {
+        r.http(1, batch.clone());
+        r.http(2, json!({"id": 4, "method": "getblockcount"}));
+    }
+    let inline_out = inline.take();
+    let got = replies(&inline_out);
+    let [(1, want), (2, count)] = got.as_slice() else {
+        panic!("both answered inline: {inline_out:?}")
+    };
+    let out = driver.take();
+    let jobs: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::RpcRender { id, job } => Some((*id, job.clone())),
+            _ => None,
+        })
+        .collect();
+    let [(1, job)] = jobs.as_slice() else {
+        panic!("the batch left to the driver: {out:?}")
+    };
+    assert!(
+        job.batch && job.parts.len() == 3,
+        "no part for the notification"
+    );
+    assert_eq!(
+        replies(&out),
+        [(2, count.clone())],
+        "a cheap call is answered by the node"
+    );
+    assert_eq!(
+        &job.clone().finish(),
+        want,
+        "rendered beside the node or inline alike"
+    );
+    let body: Value = serde_json::from_str(want).unwrap();
+    assert_eq!(body[0]["result"]["height"], json!(2));
+    assert_eq!(body[0]["result"]["rawtx"].as_array().unwrap().len(), 1);
+    assert_eq!(body[1]["result"], json!(2));
+    assert_eq!(body[2]["jsonrpc"], json!("2.0"));
+
+    driver.http(
+        3,
+        json!([{"id": 1, "method": "getblock", "params": [hash]}, {"id": 2, "method": "stop"}]),
+    );
+    let out = driver.take();
+    let got = replies(&out);
+    assert_eq!(
+        got.len(),
+        1,
+        "a reply before a shutdown is rendered at once: {out:?}"
+    );
+    let body: Value = serde_json::from_str(&got[0].1).unwrap();
+    assert_eq!(body[0]["result"]["hash"], json!(hash));
 }
 
 #[test]

@@ -203,6 +203,8 @@ pub fn rpc_settings() -> RpcSettings {
     RpcSettings {
         credentials: Credentials::new(Some(&admin), None),
         log_subsystems: vec!["CHAN", "PEER"],
+        // Expensive replies come out to be rendered, as in the daemon.
+        render_by_driver: true,
         ..RpcSettings::default()
     }
 }
@@ -398,6 +400,14 @@ impl Observer {
     /// Takes the node's outputs, checking each.
     fn drain(&mut self, node: &mut Node<MemStore>) -> Result<(), String> {
         while let Some(out) = node.poll_output() {
+            // The driver's render runs here inline: its reply is checked as any other.
+            let out = match out {
+                Output::RpcRender { id, job } => Output::RpcReply {
+                    id,
+                    body: job.finish(),
+                },
+                out => out,
+            };
             match &out {
                 Output::Send { peer, bytes } => {
                     if !self.live.contains(peer) {
@@ -437,7 +447,9 @@ impl Observer {
                 | Output::Ws { .. }
                 | Output::WsAuthenticated { .. }
                 | Output::LogLevels(_)
-                | Output::Shutdown => {}
+                | Output::Shutdown
+                // Rendered into a reply above.
+                | Output::RpcRender { .. } => {}
             }
             self.outputs.push(out);
         }

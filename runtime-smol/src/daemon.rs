@@ -11,6 +11,7 @@ use crate::miner::generate;
 use crate::p2p::{self, upnp, Event, Sinks};
 use crate::rpc::cookie::Cookie;
 use crate::rpc::http::RpcServer;
+use crate::rpc::render::RenderPool;
 use crate::store::check;
 use crate::store::lmdb::LmdbStore;
 use crate::store::lock;
@@ -132,6 +133,9 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         miner: Some(jobs),
         shutdown: Some(shutdown),
         dialer: cfg.dialer.clone(),
+        renders: cfg.rpc.as_ref().map_or_else(RenderPool::default, |rpc| {
+            RenderPool::new(rpc.max_concurrent_reqs)
+        }),
     };
     // The node runs on a thread of its own: a disk sync or a block's script checks holds it
     // up, never the executor the sockets' readers and writers run on.

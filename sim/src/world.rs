@@ -319,6 +319,8 @@ impl World {
             mining_addrs: vec![workload::mining_address(&self.params)],
             rpc: RpcSettings {
                 credentials: Credentials::new(Some(&admin), None),
+                // Expensive replies come out to be rendered, as in the daemon.
+                render_by_driver: true,
                 ..RpcSettings::default()
             },
             ..NodeConfig::default()
@@ -669,6 +671,11 @@ impl World {
                 Output::Resolve { .. } => {}
                 Output::Notify(n) => notes.push(n),
                 Output::MineOn(work) => slot.work = work,
+                // The daemon renders beside the node; the simulation renders inline.
+                Output::RpcRender { id, job } => rpc.push(Output::RpcReply {
+                    id,
+                    body: job.finish(),
+                }),
                 Output::RpcReply { .. }
                 | Output::Ws { .. }
                 | Output::WsAuthenticated { .. }

@@ -1,6 +1,7 @@
 //! rbtcd against Bitcoin Knots (a Bitcoin Core derivative) on regtest: each syncs the other's
-//! blocks, both reorganise to the other's longer fork, and the RPC views of the shared chain
-//! agree. Knots is installed on first use by the project's `get-knots.sh` (see
+//! blocks, both reorganise to the other's longer fork, the RPC views of the shared chain
+//! agree (Core's commands too: field names, JSON types and the values that must match), and
+//! Knots's own `bitcoin-cli` drives rbtcd through a regtest workflow. Knots is installed on first use by the project's `get-knots.sh` (see
 //! `runtime-smol/tests/common/knots.rs`); without it or without network access these tests
 //! fail, never skip.
 
@@ -11,6 +12,12 @@ mod common;
 use common::knots::{self, Knots, MINING_ADDRESS};
 use common::rpc::{Daemon, ADMIN};
 use common::PATIENCE;
+use rbtcd_core::address::{Address, Payload, WitnessProgram};
+use rbtcd_core::params::{Network, Params};
+use rbtcd_core::primitives::hash::hex_encode;
+use rbtcd_core::primitives::{Encodable, OutPoint, Transaction, TxIn, TxOut};
+use rbtcd_core::script::hashes::hash160;
+use rbtcd_core::script::sighash::{SighashCache, SIGHASH_ALL};
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -455,4 +462,343 @@ fn segwit_and_taproot_payments_relay_between_knots_and_rbtcd() {
             "transactions",
         ],
     );
+}
+
+/// JSON's name for the type of `v`.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Checks that both objects have each of `expected`, and that every field they share has the
+/// same JSON type.
+fn assert_same_shape(what: &str, ours: &Value, theirs: &Value, expected: &[&str]) {
+    let (ours, theirs) = (ours.as_object().unwrap(), theirs.as_object().unwrap());
+    for key in expected {
+        assert!(
+            ours.contains_key(*key),
+            "{what}: rbtcd lacks {key}: {ours:?}"
+        );
+        assert!(
+            theirs.contains_key(*key),
+            "{what}: Knots lacks {key}: {theirs:?}"
+        );
+    }
+    for (key, value) in ours {
+        if let Some(other) = theirs.get(key) {
+            assert_eq!(
+                json_type(value),
+                json_type(other),
+                "{what}: field {key} is {value} in rbtcd, {other} in Knots"
+            );
+        }
+    }
+}
+
+/// Knots's `bitcoin-cli` against rbtcd: runs `args`, checks it exits 0 and returns its output
+/// (JSON when it parses as such, else the text as a string).
+fn cli(d: &Daemon, args: &[&str]) -> Value {
+    let (host, port) = d.rpc.rsplit_once(':').unwrap();
+    let out = std::process::Command::new(knots::install().join("bin/bitcoin-cli"))
+        .args([
+            "-regtest".to_string(),
+            format!("-rpcconnect={host}"),
+            format!("-rpcport={port}"),
+            format!("-rpcuser={}", ADMIN.0),
+            format!("-rpcpassword={}", ADMIN.1),
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bitcoin-cli {args:?} exited {}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| json!(text.trim()))
+}
+
+/// A key the test holds, its P2WPKH output script and regtest address.
+struct Wallet {
+    key: secp256k1::SecretKey,
+    pubkey: [u8; 33],
+    script: Vec<u8>,
+    address: String,
+}
+
+impl Wallet {
+    fn new() -> Wallet {
+        let key = secp256k1::SecretKey::from_slice(&[0x42; 32]).unwrap();
+        let pubkey = secp256k1::PublicKey::from_secret_key(secp256k1::SECP256K1, &key).serialize();
+        let hash = hash160(&pubkey).to_vec();
+        let script = [&[0x00, 20][..], &hash].concat();
+        let program = WitnessProgram::new(0, hash).unwrap();
+        let address = Address::new(Payload::Witness(program), &Params::new(Network::Regtest));
+        Wallet {
+            key,
+            pubkey,
+            script,
+            address: address.to_string(),
+        }
+    }
+
+    /// A transaction spending `value` satoshis at `prevout` (paying this wallet) back to it,
+    /// less `fee`, signed with the core's BIP143 signature hash.
+    fn spend(&self, prevout: OutPoint, value: i64, fee: i64) -> Transaction {
+        let mut tx = Transaction {
+            version: 2,
+            inputs: vec![TxIn {
+                prevout,
+                script_sig: vec![],
+                sequence: u32::MAX,
+                witness: vec![],
+            }],
+            outputs: vec![TxOut {
+                value: value - fee,
+                script_pubkey: self.script.clone(),
+            }],
+            lock_time: 0,
+        };
+        let spent = [TxOut {
+            value,
+            script_pubkey: self.script.clone(),
+        }];
+        // BIP143 signs a P2WPKH spend with the key's P2PKH script as the script code.
+        let code = [&[0x76, 0xa9, 20][..], &self.script[2..], &[0x88, 0xac]].concat();
+        let digest = SighashCache::new(&tx, &spent).segwit_v0(0, &code, value, SIGHASH_ALL);
+        let sig = secp256k1::SECP256K1
+            .sign_ecdsa(&secp256k1::Message::from_digest(digest), &self.key)
+            .serialize_der();
+        tx.inputs[0].witness = vec![[&sig[..], &[SIGHASH_ALL]].concat(), self.pubkey.to_vec()];
+        tx
+    }
+}
+
+/// Satoshis of a BTC amount as JSON-RPC reports it.
+fn sats(btc: &Value) -> i64 {
+    (btc.as_f64().unwrap() * 1e8).round() as i64
+}
+
+#[test]
+fn new_commands_answer_as_knots_does_and_bitcoin_cli_drives_rbtcd() {
+    let knots = Knots::start("cli", &["txindex=1"]);
+    let d = rbtcd(
+        "cli",
+        &[&format!("--connect={}", knots.p2p), "--txindex", "--notls"],
+    );
+    let wallet = Wallet::new();
+
+    // Knots's bitcoin-cli mines on rbtcd: a block paying the test's key, then 100 to mature it.
+    let mined = cli(&d, &["generatetoaddress", "1", &wallet.address]);
+    let ours = mined[0].as_str().unwrap().to_string();
+    knots.wait_for("Knots to follow rbtcd", || knots.tip() == ours);
+    let theirs = knots.mine(1);
+    assert_same_shape(
+        "generatetoaddress",
+        &json!({"hashes": mined}),
+        &json!({"hashes": theirs}),
+        &["hashes"],
+    );
+    wait_until("rbtcd to follow Knots", || tip(&d) == knots.tip());
+    cli(&d, &["generatetoaddress", "100", MINING_ADDRESS]);
+    knots.wait_for("Knots to take rbtcd's 100 blocks", || {
+        knots.tip() == tip(&d)
+    });
+
+    let block = cli(&d, &["getblock", &ours, "2"]);
+    let coinbase = &block["tx"]
+        .as_array()
+        .or(block["rawtx"].as_array())
+        .unwrap()[0];
+    let (vout, value) = coinbase["vout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["scriptPubKey"]["hex"] == json!(hex_encode(&wallet.script)))
+        .map(|o| (o["n"].as_u64().unwrap() as u32, sats(&o["value"])))
+        .expect("the coinbase pays the test's key");
+    let txid = coinbase["txid"].as_str().unwrap().to_string();
+    let raw = cli(&d, &["getrawtransaction", &txid, "1"]);
+    assert_eq!(raw["txid"], json!(txid));
+
+    // A spend signed here goes in through bitcoin-cli, and reaches Knots.
+    let spend = wallet.spend(OutPoint::new(txid.parse().unwrap(), vout), value, 12_345);
+    let hex = hex_encode(&spend.encode());
+    let sent = cli(&d, &["sendrawtransaction", &hex]);
+    assert_eq!(sent, json!(spend.txid().to_string()));
+    let spent_txid = spend.txid().to_string();
+    knots.wait_for("Knots to receive the spend from rbtcd", || {
+        knots.call("getmempoolentry", json!([spent_txid])).is_ok()
+    });
+    let entry = cli(&d, &["getmempoolentry", &spent_txid]);
+    let theirs = knots.ok("getmempoolentry", json!([spent_txid]));
+    assert_same_shape(
+        "getmempoolentry",
+        &entry,
+        &theirs,
+        &[
+            "vsize",
+            "weight",
+            "time",
+            "height",
+            "descendantcount",
+            "descendantsize",
+            "ancestorcount",
+            "ancestorsize",
+            "wtxid",
+            "fees",
+            "depends",
+            "spentby",
+            "bip125-replaceable",
+        ],
+    );
+    for key in [
+        "vsize",
+        "weight",
+        "height",
+        "descendantcount",
+        "descendantsize",
+        "ancestorcount",
+        "ancestorsize",
+        "wtxid",
+        "depends",
+        "spentby",
+    ] {
+        assert_eq!(entry[key], theirs[key], "getmempoolentry: field {key}");
+    }
+    assert_eq!(sats(&entry["fees"]["base"]), 12_345);
+    assert_eq!(entry["fees"]["base"], theirs["fees"]["base"]);
+
+    let estimate = cli(&d, &["estimatesmartfee", "6"]);
+    assert_same_shape(
+        "estimatesmartfee",
+        &estimate,
+        &knots.ok("estimatesmartfee", json!([6])),
+        &["blocks"],
+    );
+
+    // The spend confirmed in a block bitcoin-cli mines on rbtcd; both nodes' statistics of
+    // it, and of a block with only a coinbase, are the same.
+    let confirming = cli(&d, &["generatetoaddress", "1", MINING_ADDRESS])[0].clone();
+    knots.wait_for("Knots to take the block with the spend", || {
+        json!(knots.tip()) == confirming
+    });
+    let stats = [
+        "avgfee",
+        "avgfeerate",
+        "avgtxsize",
+        "blockhash",
+        "feerate_percentiles",
+        "height",
+        "ins",
+        "maxfee",
+        "maxfeerate",
+        "maxtxsize",
+        "medianfee",
+        "mediantime",
+        "mediantxsize",
+        "minfee",
+        "minfeerate",
+        "mintxsize",
+        "outs",
+        "subsidy",
+        "swtotal_size",
+        "swtotal_weight",
+        "swtxs",
+        "time",
+        "total_out",
+        "total_size",
+        "total_weight",
+        "totalfee",
+        "txs",
+        "utxo_increase",
+        "utxo_increase_actual",
+        "utxo_size_inc",
+        "utxo_size_inc_actual",
+    ];
+    for at in [confirming.clone(), json!(ours), json!(0)] {
+        let (a, b) = (
+            d.ok("getblockstats", json!([at])),
+            knots.ok("getblockstats", json!([at])),
+        );
+        assert_shared_fields_agree(&format!("getblockstats {at}"), &a, &b, &stats);
+        assert_eq!(a.as_object().unwrap().len(), stats.len(), "{a}");
+    }
+    let picked = json!([confirming, ["totalfee", "txs"]]);
+    assert_eq!(
+        d.ok("getblockstats", picked.clone()),
+        knots.ok("getblockstats", picked)
+    );
+    assert_eq!(
+        d.ok("getblockstats", json!([confirming]))["totalfee"],
+        json!(12_345)
+    );
+
+    // The rest of the week's commands on the shared chain.
+    let (a, b) = (
+        d.ok("getdeploymentinfo", json!([])),
+        knots.ok("getdeploymentinfo", json!([])),
+    );
+    assert_eq!((&a["hash"], &a["height"]), (&b["hash"], &b["height"]));
+    for name in ["bip34", "bip66", "bip65", "csv", "segwit"] {
+        assert_eq!(a["deployments"][name], b["deployments"][name], "{name}");
+    }
+    assert_eq!(
+        a["deployments"]["taproot"]["active"],
+        b["deployments"]["taproot"]["active"]
+    );
+    wait_until("Knots's transaction index to catch up", || {
+        knots.ok("getindexinfo", json!([])) == d.ok("getindexinfo", json!([]))
+    });
+    assert_eq!(
+        d.ok("getindexinfo", json!(["txindex"])),
+        knots.ok("getindexinfo", json!(["txindex"]))
+    );
+    assert_same_shape(
+        "getnetworkinfo",
+        &d.ok("getnetworkinfo", json!([])),
+        &knots.ok("getnetworkinfo", json!([])),
+        &[
+            "version",
+            "subversion",
+            "protocolversion",
+            "localservices",
+            "localrelay",
+            "timeoffset",
+            "connections",
+            "networkactive",
+            "networks",
+            "relayfee",
+            "incrementalfee",
+            "localaddresses",
+            "warnings",
+        ],
+    );
+    assert_same_shape(
+        "getblockchaininfo",
+        &d.ok("getblockchaininfo", json!([])),
+        &knots.ok("getblockchaininfo", json!([])),
+        &[
+            "chain",
+            "blocks",
+            "headers",
+            "bestblockhash",
+            "difficulty",
+            "mediantime",
+            "chainwork",
+            "pruned",
+            "warnings",
+        ],
+    );
+    let confirmed = cli(&d, &["getrawtransaction", &spent_txid, "1"]);
+    assert_eq!(confirmed["blockhash"], confirming);
 }

@@ -101,6 +101,10 @@ pub struct RpcSettings {
     pub proxy: String,
     /// The daemon's logging subsystems, which `debuglevel` may name.
     pub log_subsystems: Vec<&'static str>,
+    /// The driver renders expensive HTTP replies itself ([`crate::node::Output::RpcRender`]);
+    /// otherwise the node renders them inline and answers every call with
+    /// [`crate::node::Output::RpcReply`].
+    pub render_by_driver: bool,
 }
 
 impl Default for NodeConfig {

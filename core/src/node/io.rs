@@ -29,14 +29,15 @@
 //! Every way the node can be changed comes through here: peer bytes, timers, local
 //! submissions, the miner's solutions, RPC calls ([`Input::Rpc`]) and WebSocket sessions
 //! ([`Input::WsOpened`], [`Input::WsMessage`]). The node answers every [`Input::Rpc`] with
-//! exactly one [`Output::RpcReply`], at once or later (`generate` and the like are worked on
-//! between other inputs), and every WebSocket request with an id with one reply on
+//! exactly one [`Output::RpcReply`] or [`Output::RpcRender`], at once or later (`generate` and
+//! the like are worked on between other inputs), and every WebSocket request with an id with one reply on
 //! [`Output::Ws`] while the client is connected.
 
 use crate::mempool::RejectReason;
 use crate::net::peer::{Direction, DisconnectReason, PeerId};
 use crate::primitives::{Block, BlockHash, Transaction, Txid};
 use crate::rpc::debug_level::LevelSpec;
+use crate::rpc::render::ReplyJob;
 use crate::rpc::ws::ClientId;
 use crate::rpc::{RequestId, Rights};
 use crate::time::Time;
@@ -114,7 +115,8 @@ pub enum Input {
     HashRate(f64),
     /// An HTTP JSON-RPC request body (one request or a batch) from a caller the driver
     /// authenticated (with [`crate::rpc::auth::Credentials`]); answered with exactly one
-    /// [`Output::RpcReply`] carrying the same `id`, now or after later inputs.
+    /// [`Output::RpcReply`] or [`Output::RpcRender`] carrying the same `id`, now or after
+    /// later inputs.
     Rpc {
         /// The driver's token for the request.
         id: RequestId,
@@ -230,6 +232,16 @@ pub enum Output {
         id: RequestId,
         /// The JSON reply (an object, or an array for a batch), or empty.
         body: String,
+    },
+    /// The answer to [`Input::Rpc`] `id` is `job` rendered ([`ReplyJob::finish`]): pure work
+    /// on data the node no longer needs, which the driver runs where it likes (beside the
+    /// node, up to `rpcmaxconcurrentreqs` at a time) and sends as [`Output::RpcReply`]'s body.
+    /// Only when [`crate::node::RpcSettings::render_by_driver`] is set.
+    RpcRender {
+        /// The request.
+        id: RequestId,
+        /// What is left to do.
+        job: ReplyJob,
     },
     /// A text message for a WebSocket client: a reply or a notification.
     Ws {

@@ -19,6 +19,8 @@ use crate::rpc::handlers::session::Session;
 use crate::rpc::handlers::{Context, Effect, Handled, MinerView, NodeInfo};
 use crate::rpc::jsonrpc::{self, Body, Request, Version};
 use crate::rpc::methods;
+use crate::rpc::render::Render;
+use crate::rpc::render::{Part, ReplyJob};
 use crate::rpc::ws::{ClientId, Rescan};
 use crate::rpc::{RequestId, Rights, Transport};
 use serde_json::{json, Value};
@@ -53,7 +55,7 @@ struct Pending {
     transport: Transport,
     batch: bool,
     /// One per request with an id, in order; `None` while its call is parked.
-    replies: Vec<Option<Value>>,
+    replies: Vec<Option<Part>>,
     /// Requests not run yet.
     rest: VecDeque<Entry>,
     /// `stop` was among the calls: shut down once the reply is out.
@@ -95,6 +97,8 @@ enum Work {
 enum Outcome {
     /// Its answer.
     Done(Result<Value, RpcError>),
+    /// Its answer once rendered.
+    Render(Render),
     /// Work to do between other inputs.
     Parked(Work),
 }
@@ -164,7 +168,7 @@ impl<S: ChainStore> Node<S> {
             let req = match entry {
                 Entry::Call(req) => req,
                 Entry::Refused(reply) => {
-                    pending.replies.push(Some(reply));
+                    pending.replies.push(Some(Part::Ready(reply)));
                     continue;
                 }
             };
@@ -179,7 +183,17 @@ impl<S: ChainStore> Node<S> {
                     }
                     if let Some(id) = req.id {
                         let reply = jsonrpc::response(req.version, Some(id), result);
-                        pending.replies.push(Some(reply));
+                        pending.replies.push(Some(Part::Ready(reply)));
+                    }
+                }
+                Outcome::Render(render) => {
+                    // A notification's answer is never sent, so it is never rendered.
+                    if let Some(id) = req.id {
+                        pending.replies.push(Some(Part::Render {
+                            version: req.version,
+                            id,
+                            render,
+                        }));
                     }
                 }
                 Outcome::Parked(work) => {
@@ -329,6 +343,7 @@ impl<S: ChainStore> Node<S> {
                 done(Ok(Value::Null))
             }
             Effect::BlockTemplate(request) => done(self.block_template_rpc(&request)),
+            Effect::Render(render) => Outcome::Render(render),
             Effect::Rescan(scan) => match client {
                 Some(client) => Outcome::Parked(Work::Rescan { client, scan }),
                 None => done(Err(RpcError::method_not_found())),
@@ -525,26 +540,33 @@ impl<S: ChainStore> Node<S> {
             return;
         };
         if let Some((slot, version, id)) = job.reply {
-            pending.replies[slot] = Some(jsonrpc::response(version, Some(id), result));
+            let reply = jsonrpc::response(version, Some(id), result);
+            pending.replies[slot] = Some(Part::Ready(reply));
         }
         self.resume(job.body, pending);
     }
 
     /// Sends a finished body's reply where it came from; then shuts down if it held `stop`.
+    /// An HTTP reply with parts still to render goes to the driver to render beside the node
+    /// when it does so ([`Output::RpcRender`]); a reply that comes before a shutdown is
+    /// rendered here, so it is out before the daemon stops.
     fn reply(&mut self, pending: Pending) {
-        let replies: Vec<Value> = pending.replies.into_iter().flatten().collect();
-        let body = match (pending.batch, replies.len()) {
-            (_, 0) => None,
-            (true, _) => Some(Value::Array(replies)),
-            (false, _) => replies.into_iter().next(),
+        let job = ReplyJob {
+            batch: pending.batch,
+            parts: pending.replies.into_iter().flatten().collect(),
         };
         match pending.origin {
+            Origin::Http(id)
+                if self.config.rpc.render_by_driver && !pending.stop && job.is_deferred() =>
+            {
+                self.outputs.push_back(Output::RpcRender { id, job })
+            }
             Origin::Http(id) => self.outputs.push_back(Output::RpcReply {
                 id,
-                body: body.map_or_else(String::new, |b| b.to_string()),
+                body: job.finish(),
             }),
             Origin::Ws(client) => {
-                if let Some(body) = body {
+                if let Some(body) = job.finish_value() {
                     self.ws_send(client, &body);
                 }
             }

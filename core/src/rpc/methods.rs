@@ -8,10 +8,11 @@ use super::caller::{Rights, Transport};
 use super::error::{code, RpcError};
 use super::handlers::session::{self, Session, SessionFn};
 use super::handlers::{
-    chain, info, mempool, message, mining, net, operator, raw_tx, submit, tx_json, utxo_set,
-    Context, Handled,
+    block_stats, chain, info, mempool, message, mining, net, operator, raw_tx, submit, tx_json,
+    utxo_set, Context, Effect, Handled,
 };
 use super::params::Params;
+use super::render::Render;
 use serde_json::{json, Value};
 
 /// Where a method can be called.
@@ -28,6 +29,9 @@ pub enum Reach {
 pub type ReadFn = fn(&Context<'_>, Params) -> Result<Value, RpcError>;
 /// An acting handler: checks its parameters and asks the node to act ([`Handled::effect`]).
 pub type ActFn = fn(&Context<'_>, Params) -> Result<Handled, RpcError>;
+/// A read handler whose answer is expensive to format: it finds what to show and leaves the
+/// formatting to a [`Render`], which can run beside the node.
+pub type RenderFn = fn(&Context<'_>, Params) -> Result<Render, RpcError>;
 
 /// How a method is answered.
 #[derive(Clone, Copy)]
@@ -36,6 +40,8 @@ pub enum Handler {
     Read(ReadFn),
     /// By the node acting on what the handler checked.
     Act(ActFn),
+    /// From the node's state, formatted by a [`Render`] ([`Effect::Render`]).
+    Render(RenderFn),
     /// With the WebSocket client's session (subscriptions, scans).
     Session(SessionFn),
 }
@@ -45,6 +51,7 @@ impl std::fmt::Debug for Handler {
         f.write_str(match self {
             Handler::Read(_) => "Read",
             Handler::Act(_) => "Act",
+            Handler::Render(_) => "Render",
             Handler::Session(_) => "Session",
         })
     }
@@ -78,6 +85,7 @@ impl Method {
         match (self.handler, session) {
             (Handler::Read(f), _) => f(ctx, p).map(Handled::from),
             (Handler::Act(f), _) => f(ctx, p),
+            (Handler::Render(f), _) => f(ctx, p).map(|r| Handled::effect(Effect::Render(r))),
             (Handler::Session(f), Some(session)) => f(ctx, session, p),
             (Handler::Session(_), None) => Err(RpcError::method_not_found()),
         }
@@ -101,6 +109,16 @@ const fn act(name: &'static str, limited: bool, usage: &'static str, f: ActFn) -
         reach: Reach::Both,
         usage,
         handler: Handler::Act(f),
+    }
+}
+
+const fn render(name: &'static str, limited: bool, usage: &'static str, f: RenderFn) -> Method {
+    Method {
+        name,
+        limited,
+        reach: Reach::Both,
+        usage,
+        handler: Handler::Render(f),
     }
 }
 
@@ -133,17 +151,19 @@ pub const METHODS: &[Method] = &[
     read("getaddednodeinfo", false, "getaddednodeinfo dns (\"node\")", net::get_added_node_info),
     read("getbestblock", true, "getbestblock", chain::get_best_block),
     read("getbestblockhash", true, "getbestblockhash", chain::get_best_block_hash),
-    read("getblock", true, "getblock \"hash\" (verbosity=1)", chain::get_block),
+    render("getblock", true, "getblock \"hash\" (verbosity=1)", chain::get_block),
     read("getblockchaininfo", false, "getblockchaininfo", chain::get_blockchain_info),
     read("getblockcount", true, "getblockcount", chain::get_block_count),
     read("getblockhash", true, "getblockhash index", chain::get_block_hash),
     read("getblockheader", true, "getblockheader \"hash\" (verbose=true)", chain::get_block_header),
+    read("getblockstats", true, "getblockstats hash_or_height ([\"stat\",...])", block_stats::get_block_stats),
     act("getblocktemplate", false, "getblocktemplate ({\"mode\":\"template|proposal\",...})", mining::get_block_template),
     read("getcfilter", true, "getcfilter \"hash\" filtertype", raw_tx::cfilter),
     read("getcfilterheader", true, "getcfilterheader \"hash\" filtertype", raw_tx::cfilter),
     read("getchaintips", true, "getchaintips", chain::get_chain_tips),
     read("getconnectioncount", false, "getconnectioncount", net::get_connection_count),
     read("getcurrentnet", true, "getcurrentnet", info::get_current_net),
+    read("getdeploymentinfo", true, "getdeploymentinfo (\"blockhash\")", chain::get_deployment_info),
     read("getdifficulty", true, "getdifficulty", chain::get_difficulty),
     read("getgenerate", false, "getgenerate", mining::get_generate),
     read("gethashespersec", false, "gethashespersec", mining::get_hashes_per_sec),
@@ -309,9 +329,9 @@ mod tests {
         let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
         // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three, and
         // gettxoutsetinfo (Core's; a wallet command in btcd), generatetoaddress,
-        // estimatesmartfee, getmempoolentry, getindexinfo, getnetworkinfo and disconnectnode
-        // one each.
-        assert_eq!(http, 53 + 10);
+        // estimatesmartfee, getmempoolentry, getindexinfo, getnetworkinfo, disconnectnode,
+        // getblockstats and getdeploymentinfo one each.
+        assert_eq!(http, 53 + 12);
         assert_eq!(WALLET_METHODS.len(), 41);
     }
 

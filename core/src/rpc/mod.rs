@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod jsonrpc;
 pub mod methods;
 pub mod params;
+pub mod render;
 pub mod view;
 pub mod ws;
 

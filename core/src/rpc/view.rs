@@ -4,6 +4,7 @@
 //! node later.
 
 use crate::chain::index::BlockIndex;
+use crate::chain::records::BlockUndo;
 use crate::chain::utxo_stats::{utxo_stats, UtxoStats};
 use crate::chain::verify::{verify_chain, VerifyError};
 use crate::chain::{Chain, ChainError, ChainStore, IndexEntry};
@@ -22,6 +23,8 @@ pub trait ChainView {
     fn block(&self, hash: &BlockHash) -> Result<Option<Block>, ChainError>;
     /// A stored block as the bytes it was stored as (what the network sent).
     fn block_bytes(&self, hash: &BlockHash) -> Result<Option<Vec<u8>>, ChainError>;
+    /// The coins a connected block's inputs spent, one per non-coinbase input in order.
+    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, ChainError>;
     /// The unspent output at `outpoint` as of the tip (through the UTXO cache).
     fn utxo(&self, outpoint: &OutPoint) -> Result<Option<Coin>, ChainError>;
     /// Statistics of the UTXO set as of the tip, with `hash_serialized_3` when `hash`.
@@ -72,6 +75,10 @@ impl<S: ChainStore> ChainView for Chain<S> {
 
     fn block_bytes(&self, hash: &BlockHash) -> Result<Option<Vec<u8>>, ChainError> {
         Chain::block_bytes(self, hash)
+    }
+
+    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, ChainError> {
+        Chain::undo(self, hash)
     }
 
     fn utxo(&self, outpoint: &OutPoint) -> Result<Option<Coin>, ChainError> {

@@ -58,9 +58,15 @@ fn round_trip(s: &mut TcpStream, request: &[u8], buf: &mut Vec<u8>) {
                     .then(|| value.trim().parse().unwrap())
             })
             .unwrap();
-        if buf.len() >= end + 4 + len {
-            return;
+        // The rest of the body in one read: scanning it for the head again per chunk would
+        // make big replies (a verbose block) quadratic.
+        let whole = end + 4 + len;
+        if buf.len() < whole {
+            let have = buf.len();
+            buf.resize(whole, 0);
+            s.read_exact(&mut buf[have..]).unwrap();
         }
+        return;
     }
 }
 

@@ -72,7 +72,7 @@ pub struct RpcConfig {
     pub max_clients: usize,
     /// Most WebSocket clients (`rpcmaxwebsockets`).
     pub max_websockets: usize,
-    /// Most requests in progress per WebSocket client (`rpcmaxconcurrentreqs`).
+    /// Most RPC replies rendered at once beside the node (`rpcmaxconcurrentreqs`).
     pub max_concurrent_reqs: usize,
 }
 

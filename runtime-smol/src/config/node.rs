@@ -75,6 +75,8 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
             }),
             proxy: cfg.proxy.clone().unwrap_or_default(),
             log_subsystems: logging::subsystems(),
+            // The node task renders them on its pool of `rpcmaxconcurrentreqs` workers.
+            render_by_driver: true,
         },
         ..defaults
     })

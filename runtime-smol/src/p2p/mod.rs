@@ -14,6 +14,7 @@ pub(crate) mod upnp;
 use crate::p2p::dialer::Dialer;
 use crate::p2p::progress::Progress;
 use crate::p2p::seeds::SeedResolver;
+use crate::rpc::render::RenderPool;
 use crate::rpc::ws::WsQueue;
 use futures::FutureExt;
 use rbtcd_core::chain::ChainStore;
@@ -105,6 +106,8 @@ pub struct Sinks {
     pub shutdown: Option<Sender<()>>,
     /// How outbound connections are made (directly, or through proxies).
     pub dialer: Dialer,
+    /// Where RPC replies the node leaves to its driver are rendered.
+    pub renders: RenderPool,
 }
 
 /// The node task's open channels: peers' writers, RPC callers waiting for replies and
@@ -345,6 +348,11 @@ impl Task<'_> {
                     // A caller that went away no longer waits.
                     if let Some(reply) = self.channels.replies.remove(&id) {
                         let _ = reply.try_send(body);
+                    }
+                }
+                Output::RpcRender { id, job } => {
+                    if let Some(reply) = self.channels.replies.remove(&id) {
+                        self.sinks.renders.render(job, reply);
                     }
                 }
                 Output::Ws { client, text } => self.send_websocket(node, client, WsOut::Text(text)),

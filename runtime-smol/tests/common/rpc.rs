@@ -2,6 +2,10 @@
 
 use super::free_ports;
 use rbtcd::rpc::client;
+use rbtcd_core::chain::builder::BlockBuilder;
+use rbtcd_core::params::{Network, Params};
+use rbtcd_core::primitives::hash::hex_encode;
+use rbtcd_core::primitives::{Block, Encodable, TxOut};
 use rbtcd_core::rpc::auth::basic_auth;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -55,6 +59,46 @@ impl Daemon {
     pub fn relaunch(&mut self, extra: &[&str]) {
         self.child = spawn(&self.home, &self.rpc, &self.p2p, extra);
         self.wait_for_rpc();
+    }
+
+    /// A daemon started with `extra` arguments holding two big blocks on genesis (each a
+    /// coinbase paying `outputs` distinct P2WPKH outputs, slow to show at verbosity 2); their
+    /// hashes.
+    pub fn with_big_blocks(name: &str, outputs: usize, extra: &[&str]) -> (Daemon, Vec<String>) {
+        let d = Daemon::start(name, extra);
+        let mut hashes = Vec::new();
+        for tag in 1..=2 {
+            let block = d.big_block(tag, outputs);
+            let submitted = d.ok("submitblock", json!([hex_encode(&block.encode())]));
+            assert!(submitted.is_null(), "{submitted}");
+            hashes.push(block.block_hash().to_string());
+        }
+        assert_eq!(d.ok("getblockcount", json!([])), json!(2));
+        (d, hashes)
+    }
+
+    /// A block on the tip whose coinbase pays `outputs` distinct P2WPKH outputs (`tag` tells
+    /// blocks apart).
+    fn big_block(&self, tag: u8, outputs: usize) -> Block {
+        let tip = self.ok("getbestblockhash", json!([]));
+        let header = self.ok("getblockheader", json!([tip]));
+        let params = Params::new(Network::Regtest);
+        let height = header["height"].as_u64().unwrap() as u32;
+        let time = header["time"].as_u64().unwrap() as u32;
+        let parent = tip.as_str().unwrap().parse().unwrap();
+        let mut b = BlockBuilder::new(&params, parent, height + 1, time);
+        let each = 1_000;
+        b.coinbase.outputs[0].value -= each * outputs as i64;
+        for i in 0..outputs {
+            let mut script = vec![0x00, 0x14, tag];
+            script.extend_from_slice(&[0; 15]);
+            script.extend_from_slice(&(i as u32).to_le_bytes());
+            b.coinbase.outputs.push(TxOut {
+                value: each,
+                script_pubkey: script,
+            });
+        }
+        b.build()
     }
 
     /// Stops the daemon with SIGTERM and checks it exits with status 0 (its home stays).

@@ -1,15 +1,15 @@
 //! Chain queries: heights, hashes, blocks, headers, tips, difficulty and unspent outputs.
 
-use super::tx_json::{script_pub_key, tx_raw_result, TxBlock};
+use super::tx_json::{script_pub_key, TxBlock};
 use super::Context;
 use crate::chain::{IndexEntry, Status};
 use crate::mempool::Coin;
-use crate::primitives::block::Block;
 use crate::primitives::hash::{hex_encode, BlockHash};
 use crate::primitives::target::{compact_to_target, U256};
 use crate::primitives::transaction::OutPoint;
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
+use crate::rpc::render::{BlockRender, BlockVerbosity, Render};
 use serde_json::{json, Map, Value};
 
 /// btcd's "Block not found" (-5).
@@ -129,52 +129,41 @@ pub fn get_block_hash(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
 }
 
 /// `getblock hash (verbosity=1)`: hex (0), a summary with txids (1) or with decoded txs (2).
-pub fn get_block(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+/// Finding the block and reading its bytes is all done here; decoding and formatting it,
+/// which for a big block takes far longer, is left to the [`Render`].
+pub fn get_block(ctx: &Context<'_>, p: Params) -> Result<Render, RpcError> {
     p.expect_count(1, 2)?;
     let e = entry(ctx, p, 0)?;
-    let verbosity = p.opt_i64(1, "verbosity")?.unwrap_or(1);
-    if verbosity == 0 {
-        let raw = ctx
-            .chain
-            .block_bytes(&e.hash)
-            .map_err(database_error)?
-            .ok_or_else(block_not_found)?;
-        return Ok(json!(hex_encode(&raw)));
-    }
-    let block: Block = ctx
+    let verbosity = match p.opt_i64(1, "verbosity")?.unwrap_or(1) {
+        0 => BlockVerbosity::Hex,
+        1 => BlockVerbosity::Txids,
+        _ => BlockVerbosity::Decoded,
+    };
+    let bytes = ctx
         .chain
-        .block(&e.hash)
+        .block_bytes(&e.hash)
         .map_err(database_error)?
         .ok_or_else(block_not_found)?;
-    let mut m = header_fields(ctx, e);
-    m.insert("strippedsize".into(), json!(block.base_size()));
-    m.insert("size".into(), json!(block.total_size()));
-    m.insert("weight".into(), json!(block.weight()));
-    if verbosity == 1 {
-        let txids: Vec<String> = block.txdata.iter().map(|t| t.txid().to_string()).collect();
-        m.insert("tx".into(), json!(txids));
-    } else {
-        let at = TxBlock {
-            hash: e.hash,
-            time: e.header.time,
-            confirmations: confirmations(ctx, e),
-        };
-        let params = ctx.chain.params();
-        let txs: Vec<Value> = block
-            .txdata
-            .iter()
-            .map(|t| tx_raw_result(t, params, Some(&at)))
-            .collect();
-        m.insert("rawtx".into(), json!(txs));
-    }
-    m.insert(
+    let mut fields = header_fields(ctx, e);
+    // btcd names the previous block even for genesis (all zeros), unlike `getblockheader`.
+    fields.insert(
         "previousblockhash".into(),
         json!(e.header.prev_blockhash.to_string()),
     );
     if let Some(next) = next_hash(ctx, e) {
-        m.insert("nextblockhash".into(), json!(next.to_string()));
+        fields.insert("nextblockhash".into(), json!(next.to_string()));
     }
-    Ok(Value::Object(m))
+    Ok(Render::Block(Box::new(BlockRender {
+        bytes,
+        verbosity,
+        fields,
+        at: TxBlock {
+            hash: e.hash,
+            time: e.header.time,
+            confirmations: confirmations(ctx, e),
+        },
+        network: ctx.chain.params().network,
+    })))
 }
 
 /// `getblockheader hash (verbose=true)`: the header as JSON, or its 80 bytes in hex.
@@ -203,7 +192,61 @@ pub fn get_blockchain_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcErr
         "mediantime": index.median_time_past(&tip.hash),
         "pruned": false,
         "chainwork": hex_encode(&tip.chain_work.0.to_be_bytes()),
+        "softforks": super_majority_forks(ctx, tip.height),
         "warnings": [],
+    }))
+}
+
+/// The soft forks rbtcd enforces from a fixed height, by Core's names, with those heights.
+fn buried_deployments(ctx: &Context<'_>) -> [(&'static str, u32); 6] {
+    let p = ctx.chain.params();
+    [
+        ("bip34", p.bip34_height),
+        ("bip66", p.bip66_height),
+        ("bip65", p.bip65_height),
+        ("csv", p.csv_height),
+        ("segwit", p.segwit_height),
+        ("taproot", p.taproot_height),
+    ]
+}
+
+/// btcd's `softforks` of `getblockchaininfo`: the forks once deployed by block-version
+/// super-majority, with the version they introduced and whether blocks of older versions are
+/// rejected after a tip at `height`.
+fn super_majority_forks(ctx: &Context<'_>, height: u32) -> Value {
+    let versions = [("bip34", 2), ("bip66", 3), ("bip65", 4)];
+    let heights = buried_deployments(ctx);
+    let forks: Vec<Value> = versions
+        .iter()
+        .zip(heights)
+        .map(|((id, version), (_, from))| {
+            json!({"id": id, "version": version, "reject": {"status": height >= from}})
+        })
+        .collect();
+    json!(forks)
+}
+
+/// `getdeploymentinfo ("blockhash")`: Core's state of each deployment for the block after
+/// `blockhash` (the tip by default). Every fork rbtcd knows is buried (enforced from a fixed
+/// height), so each reads `type` "buried", its `height`, and whether it is `active`.
+pub fn get_deployment_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+    p.expect_count(0, 1)?;
+    let e = match p.get(0) {
+        None | Some(Value::Null) => ctx.chain.tip(),
+        Some(_) => entry(ctx, p, 0)?,
+    };
+    let deployments: Map<String, Value> = buried_deployments(ctx)
+        .into_iter()
+        .map(|(name, height)| {
+            let active = e.height + 1 >= height;
+            let d = json!({"type": "buried", "active": active, "height": height});
+            (name.to_string(), d)
+        })
+        .collect();
+    Ok(json!({
+        "hash": e.hash.to_string(),
+        "height": e.height,
+        "deployments": deployments,
     }))
 }
 

@@ -3,6 +3,7 @@
 //! ([`crate::rpc::methods`]). The node supplies the context (its chain, mempool, peers and
 //! miner, clocks as plain numbers) and carries out the [`Effect`]s handlers ask for.
 
+pub mod block_stats;
 pub mod chain;
 pub mod info;
 pub mod mempool;
@@ -28,6 +29,7 @@ use crate::mempool::Mempool;
 use crate::net::ipnet::IpNet;
 use crate::net::peer_command::PeerCommand;
 use crate::primitives::{Block, BlockHash, Transaction};
+use crate::rpc::render::Render;
 use crate::rpc::ws::rescan::Rescan;
 use crate::time::Time;
 use mining::TemplateRequest;
@@ -112,6 +114,9 @@ pub enum Effect {
     /// Scan the chain for a WebSocket client in steps between other work, notifying what it
     /// finds, and answer when done (`rescan`).
     Rescan(Rescan),
+    /// Answer with what the render gives: the node runs it inline, or leaves it to its driver
+    /// to run beside it ([`crate::node::Output::RpcRender`]).
+    Render(Render),
 }
 
 /// What a `generate` or `generatetoaddress` call asks to mine.

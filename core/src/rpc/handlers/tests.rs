@@ -111,7 +111,11 @@ fn call_with(
     method: &str,
     params: Value,
 ) -> Result<Value, RpcError> {
-    handle(chain, mempool, method, params).map(|h| h.result)
+    // A render is finished here as the node or its driver would finish it.
+    handle(chain, mempool, method, params).and_then(|h| match h.effect {
+        Some(Effect::Render(render)) => render.finish(),
+        _ => Ok(h.result),
+    })
 }
 
 /// Runs `method` at unix time 1,042 against `chain` and `mempool`, without peers.
@@ -903,5 +907,167 @@ fn getnetworkinfo_has_cores_shape() {
     assert_eq!(
         call(&chain, "getnetworkinfo", json!([1])).unwrap_err().code,
         code::INVALID_PARAMS
+    );
+}
+
+#[test]
+fn getblockstats_counts_fees_sizes_and_utxo_growth_as_core() {
+    let params = ChainParams::new(Network::Regtest);
+    let (store, blocks) = mine_chain_to(&params, 101, b"b", &p2wsh_true());
+    let mut chain = Chain::open(params.clone(), store).unwrap();
+    let coin = |i: usize| {
+        let cb = &blocks[i].txdata[0];
+        (OutPoint::new(cb.txid(), 0), cb.outputs[0].value)
+    };
+    let ((a, va), (b, vb)) = (coin(0), coin(1));
+    let cheap = spend_p2wsh(a, va - 10_000);
+    let dear = spend_p2wsh(b, vb - 30_000);
+    let tip = *chain.tip();
+    let block = BlockBuilder::new(&params, tip.hash, 102, tip.header.time)
+        .tx(cheap.clone())
+        .tx(dear.clone())
+        .fees(40_000)
+        .build();
+    chain.process_block(block.clone(), 2_000_000_000).unwrap();
+    assert_eq!(chain.tip().height, 102);
+    let s = call(&chain, "getblockstats", json!([102])).unwrap();
+    let by_hash = call(
+        &chain,
+        "getblockstats",
+        json!([block.block_hash().to_string()]),
+    );
+    assert_eq!(by_hash.unwrap(), s);
+    let (w1, w2) = (cheap.weight() as i64, dear.weight() as i64);
+    let (s1, s2) = (cheap.total_size() as i64, dear.total_size() as i64);
+    assert_eq!(s["txs"], json!(3));
+    assert_eq!(s["ins"], json!(2));
+    // The coinbase's payout and witness commitment, and one output per spend.
+    assert_eq!(s["outs"], json!(4));
+    assert_eq!(s["utxo_increase"], json!(2));
+    assert_eq!(
+        s["utxo_increase_actual"],
+        json!(1),
+        "OP_RETURN never enters the set"
+    );
+    assert_eq!(
+        (
+            &s["totalfee"],
+            &s["minfee"],
+            &s["maxfee"],
+            &s["medianfee"],
+            &s["avgfee"]
+        ),
+        (
+            &json!(40_000),
+            &json!(10_000),
+            &json!(30_000),
+            &json!(20_000),
+            &json!(20_000)
+        )
+    );
+    assert_eq!(s["total_out"], json!(va + vb - 40_000));
+    assert_eq!(s["total_weight"], json!(w1 + w2));
+    assert_eq!(s["total_size"], json!(s1 + s2));
+    assert_eq!(
+        (&s["swtxs"], &s["swtotal_weight"]),
+        (&json!(2), &json!(w1 + w2))
+    );
+    assert_eq!(s["minfeerate"], json!(10_000 * 4 / w1));
+    assert_eq!(s["maxfeerate"], json!(30_000 * 4 / w2));
+    assert_eq!(s["avgfeerate"], json!(40_000 * 4 / (w1 + w2)));
+    assert_eq!(s["subsidy"], json!(params.subsidy(102)));
+    assert_eq!(s["height"], json!(102));
+    assert_eq!(s["blockhash"], json!(block.block_hash().to_string()));
+    let percentiles = s["feerate_percentiles"].as_array().unwrap();
+    assert_eq!(percentiles.len(), 5);
+    assert_eq!(percentiles[0], s["minfeerate"]);
+    assert_eq!(percentiles[4], s["maxfeerate"]);
+    // Each coin spent left the set: its output and Core's 41 bytes of overhead.
+    let spent_size: i64 = [&blocks[0], &blocks[1]]
+        .iter()
+        .map(|b| 8 + 1 + b.txdata[0].outputs[0].script_pubkey.len() as i64 + 41)
+        .sum();
+    let made: i64 = [&cheap, &dear]
+        .iter()
+        .map(|t| 8 + 1 + t.outputs[0].script_pubkey.len() as i64 + 41)
+        .sum();
+    let coinbase = &block.txdata[0];
+    let payout = 8 + 1 + coinbase.outputs[0].script_pubkey.len() as i64 + 41;
+    let commitment = 8 + 1 + coinbase.outputs[1].script_pubkey.len() as i64 + 41;
+    assert_eq!(s["utxo_size_inc_actual"], json!(payout + made - spent_size));
+    assert_eq!(
+        s["utxo_size_inc"],
+        json!(payout + commitment + made - spent_size)
+    );
+
+    let picked = call(&chain, "getblockstats", json!([102, ["txs", "totalfee"]])).unwrap();
+    assert_eq!(picked, json!({"txs": 3, "totalfee": 40_000}));
+    let genesis = call(&chain, "getblockstats", json!([0])).unwrap();
+    assert_eq!(
+        (
+            &genesis["txs"],
+            &genesis["ins"],
+            &genesis["utxo_increase"],
+            &genesis["utxo_increase_actual"]
+        ),
+        (&json!(1), &json!(0), &json!(1), &json!(0))
+    );
+    assert_eq!(genesis["feerate_percentiles"], json!([0, 0, 0, 0, 0]));
+    let e = call(&chain, "getblockstats", json!([102, ["fees"]])).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (code::INVALID_PARAMETER, "Invalid selected statistic 'fees'")
+    );
+    let e = call(&chain, "getblockstats", json!([103])).unwrap_err();
+    assert_eq!(e.message, "Target block height 103 after current tip 102");
+    let e = call(&chain, "getblockstats", json!([-1])).unwrap_err();
+    assert_eq!(e.message, "Target block height -1 is negative");
+    let e = call(
+        &chain,
+        "getblockstats",
+        json!([Hash256([7; 32]).to_string()]),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, code::INVALID_ADDRESS_OR_KEY);
+}
+
+#[test]
+fn deployments_are_buried_and_active_after_their_heights() {
+    let chain = chain_with(1);
+    let info = call(&chain, "getdeploymentinfo", json!([])).unwrap();
+    assert_eq!(info["height"], json!(1));
+    assert_eq!(info["hash"], json!(chain.tip().hash.to_string()));
+    let d = &info["deployments"];
+    for name in ["bip34", "bip66", "bip65", "csv", "segwit", "taproot"] {
+        assert_eq!(d[name]["type"], json!("buried"), "{name}");
+        assert_eq!(d[name]["active"], json!(true), "{name}");
+    }
+    assert_eq!(d["segwit"]["height"], json!(chain.params().segwit_height));
+    // At genesis, the block after it (height 1) is where regtest's BIP34 starts.
+    let genesis = chain.params().genesis_hash.to_string();
+    let at_genesis = call(&chain, "getdeploymentinfo", json!([genesis])).unwrap();
+    assert_eq!(at_genesis["height"], json!(0));
+    assert_eq!(at_genesis["deployments"]["bip34"]["active"], json!(true));
+
+    let mainnet = Chain::open(ChainParams::new(Network::Mainnet), MemStore::new()).unwrap();
+    let d = call(&mainnet, "getdeploymentinfo", json!([])).unwrap()["deployments"].clone();
+    assert_eq!(
+        d["bip34"],
+        json!({"type": "buried", "active": false, "height": 227_931})
+    );
+    let forks = call(&mainnet, "getblockchaininfo", json!([])).unwrap()["softforks"].clone();
+    assert_eq!(
+        forks,
+        json!([
+            {"id": "bip34", "version": 2, "reject": {"status": false}},
+            {"id": "bip66", "version": 3, "reject": {"status": false}},
+            {"id": "bip65", "version": 4, "reject": {"status": false}},
+        ])
+    );
+    let forks = call(&chain, "getblockchaininfo", json!([])).unwrap()["softforks"].clone();
+    assert_eq!(
+        forks[0]["reject"]["status"],
+        json!(true),
+        "regtest's BIP34 is at 1"
     );
 }

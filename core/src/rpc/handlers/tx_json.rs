@@ -23,6 +23,7 @@ pub fn btc(sats: i64) -> f64 {
 }
 
 /// Where a transaction was mined, for the block fields of a verbose transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TxBlock {
     /// The block's hash.
     pub hash: BlockHash,
