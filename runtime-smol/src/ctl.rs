@@ -1,16 +1,18 @@
 //! `rbtcctl`: btcctl's command-line RPC client. Flags pick the server and credentials (read
-//! from the daemon's `rbtcd.conf` when not given, else its cookie); the rest is the method and its parameters,
-//! each sent as JSON when it parses as JSON and as a string otherwise.
+//! from the daemon's `rbtcd.conf` when not given, else its cookie) and how to reach it (TLS
+//! trusting the daemon's `rpc.cert` unless `--notls`); the rest is the method and its
+//! parameters, each sent as JSON when it parses as JSON and as a string otherwise.
 //!
 //! Every flag is declared in [`Flags`] and read in [`parse_args`]; the config file is read by
 //! the daemon's reader and the call made by the shared client ([`crate::rpc::client`]).
 
 use crate::config::{
-    chosen_network, default_data_dir, default_home, expand, read_config_file, split_values_indexed,
-    CONFIG_FILENAME,
+    chosen_network, default_data_dir, default_home, default_rpc_cert, expand, read_config_file,
+    split_values_indexed, Options, CONFIG_FILENAME,
 };
-use crate::rpc::client;
+use crate::rpc::client::Connector;
 use crate::rpc::cookie::{self, COOKIE_FILENAME};
+use crate::rpc::tls::{self, Trust};
 use argh::FromArgs;
 use rbtcd_core::params::{Network, Params};
 use serde_json::Value;
@@ -37,6 +39,17 @@ struct Flags {
     /// config file to read the credentials from (default: ~/.rbtcd/rbtcd.conf)
     #[argh(option, short = 'C')]
     configfile: Option<String>,
+    /// RPC server certificate chain for validation (default: rpccert in the config file,
+    /// else ~/.rbtcd/rpc.cert)
+    #[argh(option, short = 'c')]
+    rpccert: Option<String>,
+    /// disable TLS (also when the config file sets notls)
+    #[argh(switch)]
+    notls: bool,
+    /// do not verify the server's certificate (the connection is encrypted, the server
+    /// unproven)
+    #[argh(switch)]
+    skipverify: bool,
     /// connect to the test network (testnet3)
     #[argh(switch)]
     testnet: bool,
@@ -70,6 +83,12 @@ pub struct Invocation {
     pub network: Network,
     /// The config file to read credentials from.
     pub config_file: Option<PathBuf>,
+    /// `--rpccert`.
+    pub cert: Option<PathBuf>,
+    /// `--notls`.
+    pub no_tls: bool,
+    /// `--skipverify`.
+    pub skip_verify: bool,
     /// The RPC method.
     pub method: String,
     /// Its parameters.
@@ -128,6 +147,9 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
         server: flags.rpcserver,
         network,
         config_file: flags.configfile.map(|p| expand(&p, &default_home())),
+        cert: flags.rpccert.map(|p| expand(&p, &default_home())),
+        no_tls: flags.notls,
+        skip_verify: flags.skipverify,
         method,
         params: call.map(|a| param(a)).collect(),
     })
@@ -138,13 +160,35 @@ fn param(arg: &str) -> Value {
     serde_json::from_str(arg).unwrap_or_else(|_| Value::String(arg.to_string()))
 }
 
-/// `rpcuser` and `rpcpass` from the daemon's config file at `path`, when it exists.
-fn file_credentials(path: &Path) -> Result<(Option<String>, Option<String>), String> {
+/// The daemon's config file at `path` (empty when it does not exist): its `rpcuser`,
+/// `rpcpass`, `notls` and `rpccert` are rbtcctl's defaults.
+fn file_options(path: &Path) -> Result<Options, String> {
     match read_config_file(path) {
-        Ok(Some(o)) => Ok((o.rpcuser, o.rpcpass)),
-        Ok(None) => Ok((None, None)),
+        Ok(o) => Ok(o.unwrap_or_default()),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// How to reach the server: plain with `--notls` (or `notls` in the daemon's config file),
+/// else TLS trusting the certificate file, or any with `--skipverify`.
+fn connector(inv: &Invocation, file: &Options) -> Result<Connector, String> {
+    if inv.no_tls || file.notls {
+        return Ok(Connector::plain());
+    }
+    let home = default_home();
+    let cert = inv.cert.clone().unwrap_or_else(|| {
+        file.rpccert
+            .as_ref()
+            .map_or_else(|| default_rpc_cert(&home), |p| expand(p, &home))
+    });
+    let trust = if inv.skip_verify {
+        Trust::Anyone
+    } else {
+        Trust::Cert(&cert)
+    };
+    tls::client_config(trust)
+        .map(Connector::tls)
+        .map_err(|e| e.to_string())
 }
 
 /// How btcctl prints a result: strings raw, null as nothing, everything else pretty JSON.
@@ -180,14 +224,21 @@ pub fn run(args: &[String]) -> i32 {
         .config_file
         .clone()
         .unwrap_or_else(|| default_home().join(CONFIG_FILENAME));
-    let (file_user, file_pass) = match file_credentials(&conf) {
-        Ok(creds) => creds,
+    let file = match file_options(&conf) {
+        Ok(file) => file,
         Err(e) => {
             eprintln!("{e}");
             return 1;
         }
     };
-    let (user, pass) = match (inv.user.or(file_user), inv.pass.or(file_pass)) {
+    let connector = match connector(&inv, &file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let (user, pass) = match (inv.user.or(file.rpcuser), inv.pass.or(file.rpcpass)) {
         // Nothing configured: the daemon authenticates with its cookie (Core's way).
         (None, None) => cookie::read(&default_cookie(inv.network)).unwrap_or_default(),
         (user, pass) => (user.unwrap_or_default(), pass.unwrap_or_default()),
@@ -195,7 +246,7 @@ pub fn run(args: &[String]) -> i32 {
     let server = inv
         .server
         .unwrap_or_else(|| format!("127.0.0.1:{}", Params::new(inv.network).rpc_port));
-    match client::call(
+    match connector.call(
         &server,
         (&user, &pass),
         &inv.method,
@@ -280,13 +331,16 @@ mod tests {
         let path = dir.join(CONFIG_FILENAME);
         let text = "[Application Options]\n; rpcuser=old\nrpcuser = alice\nrpcpass=s3cr=t\n";
         std::fs::write(&path, text).unwrap();
-        let found = file_credentials(&path);
+        let found = file_options(&path).unwrap();
         std::fs::write(&path, "rpcuser\n").unwrap();
-        let broken = file_credentials(&path);
+        let broken = file_options(&path);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(found, Ok((Some("alice".into()), Some("s3cr=t".into()))));
+        assert_eq!(
+            (found.rpcuser, found.rpcpass),
+            (Some("alice".into()), Some("s3cr=t".into()))
+        );
         assert!(broken.is_err_and(|e| e.contains("line 1")));
-        assert_eq!(file_credentials(&dir.join("missing")), Ok((None, None)));
+        assert_eq!(file_options(&dir.join("missing")), Ok(Options::default()));
     }
 
     #[test]

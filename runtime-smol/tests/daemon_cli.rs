@@ -159,7 +159,7 @@ fn without_credentials_a_cookie_authenticates_until_shutdown() {
     let ctl = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_rbtcctl"))
             .env("HOME", &h)
-            .args(["--regtest", "-s", &rpc])
+            .args(["--regtest", "--notls", "-s", &rpc])
             .args(args)
             .output()
             .unwrap()

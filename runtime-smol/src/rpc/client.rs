@@ -1,16 +1,19 @@
-//! A blocking JSON-RPC client over HTTP/1.1: what `rbtcctl`, the end-to-end tests and the
-//! interop harnesses use to call rbtcd, Knots or bcoin. One request per connection unless the
-//! caller keeps the stream ([`write_request`], [`read_reply`]).
+//! A blocking JSON-RPC client over HTTP/1.1, plain or over TLS (rustls): what `rbtcctl`, the
+//! end-to-end tests and the interop harnesses use to call rbtcd, Knots or bcoin. One request
+//! per connection unless the caller keeps the stream ([`Connector::open`], [`write_request`],
+//! [`read_reply`]).
 //!
 //! Hand-written: the lock file holds no blocking HTTP client (the server side is tide's, which
 //! is async), and a request, a status line, headers and a `Content-Length` body are all
 //! JSON-RPC needs.
 
 use rbtcd_core::rpc::auth::basic_auth;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use serde_json::{json, Value};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The largest reply head read before giving up on the server.
@@ -124,32 +127,110 @@ fn bad(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
 
-/// POSTs `body` to `server` (`host:port`) on a fresh connection and returns the reply,
-/// whatever its status; `timeout` bounds each read.
-pub fn post(
-    server: &str,
-    auth: Option<(&str, &str)>,
-    body: &[u8],
-    timeout: Duration,
-) -> io::Result<Reply> {
-    let mut stream = TcpStream::connect(server)?;
-    stream.set_read_timeout(Some(timeout))?;
-    write_request(&mut stream, server, auth, body, true)?;
-    read_reply(&mut stream)
+/// How connections to a server are made: plain TCP, or TLS with a client configuration
+/// ([`super::tls::client_config`]).
+#[derive(Clone, Default)]
+pub struct Connector {
+    tls: Option<Arc<ClientConfig>>,
 }
 
-/// Calls `method` on `server` and returns its result. A JSON-RPC error in the reply is
-/// [`CallError::Rpc`] whatever the HTTP status (Core answers errors with 500); any other
-/// status but 200 is [`CallError::Http`].
-pub fn call(
-    server: &str,
-    auth: (&str, &str),
-    method: &str,
-    params: &[Value],
-    timeout: Duration,
-) -> Result<Value, CallError> {
-    let reply = post(server, Some(auth), &request(method, params), timeout)
-        .map_err(|e| CallError::Transport(format!("{server}: {e}")))?;
+/// A connection a [`Connector`] opened.
+pub enum Stream {
+    /// Plain HTTP.
+    Plain(TcpStream),
+    /// HTTP over TLS.
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+impl Connector {
+    /// Plain HTTP (`--notls`, Knots, bcoin).
+    pub fn plain() -> Connector {
+        Connector { tls: None }
+    }
+
+    /// HTTP over TLS with `config`.
+    pub fn tls(config: Arc<ClientConfig>) -> Connector {
+        Connector { tls: Some(config) }
+    }
+
+    /// Connects to `server` (`host:port`), the TLS handshake done; `timeout` bounds each read.
+    pub fn open(&self, server: &str, timeout: Duration) -> io::Result<Stream> {
+        let tcp = TcpStream::connect(server)?;
+        tcp.set_read_timeout(Some(timeout))?;
+        let Some(config) = &self.tls else {
+            return Ok(Stream::Plain(tcp));
+        };
+        let name = super::tls::server_name(server)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let conn = ClientConnection::new(config.clone(), name).map_err(io::Error::other)?;
+        let mut tls = StreamOwned::new(conn, tcp);
+        // Finish the handshake here, so a refused certificate is an error of the connection
+        // rather than of the first write.
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock)?;
+        }
+        Ok(Stream::Tls(Box::new(tls)))
+    }
+
+    /// POSTs `body` to `server` (`host:port`) on a fresh connection and returns the reply,
+    /// whatever its status; `timeout` bounds each read.
+    pub fn post(
+        &self,
+        server: &str,
+        auth: Option<(&str, &str)>,
+        body: &[u8],
+        timeout: Duration,
+    ) -> io::Result<Reply> {
+        let mut stream = self.open(server, timeout)?;
+        write_request(&mut stream, server, auth, body, true)?;
+        read_reply(&mut stream)
+    }
+
+    /// Calls `method` on `server` and returns its result. A JSON-RPC error in the reply is
+    /// [`CallError::Rpc`] whatever the HTTP status (Core answers errors with 500); any other
+    /// status but 200 is [`CallError::Http`].
+    pub fn call(
+        &self,
+        server: &str,
+        auth: (&str, &str),
+        method: &str,
+        params: &[Value],
+        timeout: Duration,
+    ) -> Result<Value, CallError> {
+        let reply = self
+            .post(server, Some(auth), &request(method, params), timeout)
+            .map_err(|e| CallError::Transport(format!("{server}: {e}")))?;
+        result(reply)
+    }
+}
+
+/// The result in `reply`, or the error it carries.
+fn result(reply: Reply) -> Result<Value, CallError> {
     let text = String::from_utf8_lossy(&reply.body);
     let parsed: Result<Value, _> = serde_json::from_str(&text);
     match parsed {

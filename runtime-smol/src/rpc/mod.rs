@@ -5,6 +5,7 @@ pub mod client;
 mod conn;
 pub mod cookie;
 pub mod http;
+pub mod tls;
 pub mod ws;
 
 pub use conn::{READ_TIMEOUT, UNAUTHENTICATED_BYTES, UNAUTHENTICATED_CLIENTS};
