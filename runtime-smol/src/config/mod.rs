@@ -721,7 +721,7 @@ impl Config {
 }
 
 /// A SOCKS5 proxy option (`host:port`, as btcd requires) with its login, if given.
-fn proxy(
+pub(crate) fn proxy(
     option: &'static str,
     value: &Option<String>,
     user: &Option<String>,

@@ -7,6 +7,7 @@
 //! is async), and a request, a status line, headers and a `Content-Length` body are all
 //! JSON-RPC needs.
 
+use crate::p2p::socks5::{self, Proxy, Target};
 use rbtcd_core::rpc::auth::basic_auth;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use serde_json::{json, Value};
@@ -128,10 +129,11 @@ fn bad(what: &str) -> io::Error {
 }
 
 /// How connections to a server are made: plain TCP, or TLS with a client configuration
-/// ([`super::tls::client_config`]).
+/// ([`super::tls::client_config`]); directly or through a SOCKS5 proxy.
 #[derive(Clone, Default)]
 pub struct Connector {
     tls: Option<Arc<ClientConfig>>,
+    proxy: Option<Proxy>,
 }
 
 /// A connection a [`Connector`] opened.
@@ -170,17 +172,54 @@ impl Write for Stream {
 impl Connector {
     /// Plain HTTP (`--notls`, Knots, bcoin).
     pub fn plain() -> Connector {
-        Connector { tls: None }
+        Connector::default()
     }
 
     /// HTTP over TLS with `config`.
     pub fn tls(config: Arc<ClientConfig>) -> Connector {
-        Connector { tls: Some(config) }
+        Connector {
+            tls: Some(config),
+            proxy: None,
+        }
+    }
+
+    /// The same, connecting through `proxy` (btcctl's `--proxy`): the proxy resolves a host
+    /// name, so no DNS query leaves this machine.
+    pub(crate) fn through(self, proxy: Proxy) -> Connector {
+        Connector {
+            proxy: Some(proxy),
+            ..self
+        }
+    }
+
+    /// A TCP connection to `server`, direct or through the proxy.
+    fn dial(&self, server: &str) -> io::Result<TcpStream> {
+        let Some(proxy) = &self.proxy else {
+            return TcpStream::connect(server);
+        };
+        let target = match server.parse() {
+            Ok(addr) => Target::Addr(addr),
+            Err(_) => {
+                let (host, port) = server
+                    .rsplit_once(':')
+                    .and_then(|(h, p)| Some((h, p.parse().ok()?)))
+                    .ok_or_else(|| bad(&format!("{server} is not host:port")))?;
+                Target::Domain(host.to_string(), port)
+            }
+        };
+        let stream = smol::block_on(socks5::connect(proxy, &target))
+            .map_err(|e| io::Error::other(format!("proxy {}: {e}", proxy.addr)))?;
+        let stream = Arc::<smol::Async<TcpStream>>::from(stream);
+        let stream = Arc::try_unwrap(stream)
+            .map_err(|_| io::Error::other("the proxied stream is shared"))?
+            .into_inner()?;
+        stream.set_nonblocking(false)?;
+        Ok(stream)
     }
 
     /// Connects to `server` (`host:port`), the TLS handshake done; `timeout` bounds each read.
     pub fn open(&self, server: &str, timeout: Duration) -> io::Result<Stream> {
-        let tcp = TcpStream::connect(server)?;
+        let tcp = self.dial(server)?;
         tcp.set_read_timeout(Some(timeout))?;
         let Some(config) = &self.tls else {
             return Ok(Stream::Plain(tcp));
