@@ -1,5 +1,5 @@
 //! RPC over TLS as btcd serves it: on by default with a certificate generated on first start
-//! and reused after, plain HTTP to the TLS port refused without disturbing other clients,
+//! and reused after, plain HTTP to the TLS port answered 400 without disturbing other clients,
 //! `/ws` over the same listener, the handshake held to the unauthenticated clients' cap and
 //! deadline, and the refusals (`--notls` off loopback, a corrupt certificate) one line each.
 
@@ -59,16 +59,20 @@ fn tls_is_on_by_default_and_plain_http_to_it_fails_cleanly() {
     }
     let client = trusting(&d.cert());
     assert_eq!(block_count(&client, &d).unwrap(), json!(0));
-    // Plain HTTP to the TLS port gets no HTTP reply, and the server goes on serving.
-    let plain = Connector::plain().post(
-        &d.rpc,
-        Some(ADMIN),
-        &rbtcd::rpc::client::request("getblockcount", &[]),
-        PATIENCE,
-    );
-    assert!(
-        plain.as_ref().is_err(),
-        "a plain request was answered: {plain:?}"
+    // Plain HTTP to the TLS port is told so, as btcd's Go server tells it, and closed; the
+    // server goes on serving.
+    let plain = Connector::plain()
+        .post(
+            &d.rpc,
+            Some(ADMIN),
+            &rbtcd::rpc::client::request("getblockcount", &[]),
+            PATIENCE,
+        )
+        .unwrap();
+    assert_eq!(plain.status, 400, "{plain:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&plain.body),
+        "Client sent an HTTP request to an HTTPS server.\n"
     );
     assert_eq!(block_count(&client, &d).unwrap(), json!(0));
     // A client trusting another certificate refuses the server; one skipping verification
@@ -239,6 +243,12 @@ fn rbtcctl_speaks_tls_by_default_trusting_the_daemons_certificate() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{refused:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{refused:?}: {stderr:?}");
+        let why = if refused[0] == "--notls" {
+            "HTTPS"
+        } else {
+            "certificate"
+        };
+        assert!(stderr.contains(why), "{refused:?}: {stderr}");
     }
     let out = ctl(&[&foreign, "--skipverify", "getblockcount"]);
     assert!(

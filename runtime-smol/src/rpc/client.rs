@@ -221,6 +221,9 @@ impl Connector {
     pub fn open(&self, server: &str, timeout: Duration) -> io::Result<Stream> {
         let tcp = self.dial(server)?;
         tcp.set_read_timeout(Some(timeout))?;
+        // A request's head and body are separate writes; the second must not wait for the
+        // server to acknowledge the first.
+        tcp.set_nodelay(true)?;
         let Some(config) = &self.tls else {
             return Ok(Stream::Plain(tcp));
         };

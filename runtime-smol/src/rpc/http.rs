@@ -230,7 +230,7 @@ async fn accept_loop(
             let Some(acceptor) = tls else {
                 return serve_connection(stream, peer, control, &app).await;
             };
-            match control.before_deadline(acceptor.accept(stream)).await {
+            match tls::accept(&acceptor, stream, &control).await {
                 Ok(stream) => serve_connection(stream, peer, control, &app).await,
                 Err(e) => log::debug!("RPC client {peer}: TLS handshake failed: {e}"),
             }

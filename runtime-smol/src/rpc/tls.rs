@@ -4,8 +4,15 @@
 //! server's rustls configuration. Clients ([`super::client`]) trust that certificate file, or
 //! anything with `--skipverify`.
 //!
+//! A plain HTTP request to the TLS port is answered as btcd's Go server answers it: a 400
+//! saying so, then the connection closes.
+//!
 //! rustls with the ring backend does the cryptography; rcgen makes the certificate.
 
+use super::conn::{Control, UNAUTHENTICATED_BYTES};
+use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures_rustls::server::TlsStream;
+use futures_rustls::TlsAcceptor;
 use rcgen::{
     CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose,
     PKCS_ECDSA_P256_SHA256,
@@ -19,7 +26,9 @@ use std::fmt;
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 /// The certificate's file name in the home directory (btcd's).
@@ -91,6 +100,109 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
         .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
         .map_err(|e| TlsError::Unusable(files.cert.clone(), e.to_string()))?;
     Ok(Arc::new(config))
+}
+
+/// The reply to a plain HTTP request on the TLS port (the words of Go's HTTP server, which
+/// btcd's clients see).
+const PLAIN_TO_TLS: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Length: 48\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
+/// How a plain HTTP request starts, in the five bytes a TLS record header takes (Go's test).
+const HTTP_STARTS: [&[u8; 5]; 5] = [b"GET /", b"HEAD ", b"POST ", b"PUT /", b"OPTIO"];
+
+/// Completes the server side of a TLS handshake on `io` before `control`'s deadline. A client
+/// speaking plain HTTP instead gets a 400 saying so, and the handshake fails.
+pub(super) async fn accept<S>(
+    acceptor: &TlsAcceptor,
+    mut io: S,
+    control: &Control,
+) -> io::Result<TlsStream<Prefixed<S>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    control
+        .before_deadline(async {
+            let mut head = [0u8; 5];
+            let mut got = 0;
+            while got < head.len() {
+                match io.read(&mut head[got..]).await? {
+                    0 => break,
+                    n => got += n,
+                }
+            }
+            if got == head.len() && HTTP_STARTS.contains(&&head) {
+                io.write_all(PLAIN_TO_TLS).await?;
+                io.close().await?;
+                // Closing with the request unread would reset the connection, and the reset
+                // can destroy the reply before the client reads it: read the rest first (as
+                // much as an unauthenticated client may send, before the deadline).
+                let mut rest = [0u8; 1024];
+                let mut drained = 0;
+                while drained < UNAUTHENTICATED_BYTES {
+                    match io.read(&mut rest).await? {
+                        0 => break,
+                        n => drained += n,
+                    }
+                }
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a plain HTTP request on the TLS port",
+                ));
+            }
+            let prefixed = Prefixed {
+                head,
+                got,
+                given: 0,
+                io,
+            };
+            acceptor.accept(prefixed).await
+        })
+        .await
+}
+
+/// A connection whose first bytes were read to look at them, and are read again first.
+pub struct Prefixed<S> {
+    head: [u8; 5],
+    got: usize,
+    /// How many of the `got` bytes have been read again.
+    given: usize,
+    io: S,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.given < this.got {
+            let n = buf.len().min(this.got - this.given);
+            buf[..n].copy_from_slice(&this.head[this.given..this.given + n]);
+            this.given += n;
+            return Poll::Ready(Ok(n));
+        }
+        Pin::new(&mut this.io).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_close(cx)
+    }
 }
 
 /// Whom a client trusts.
