@@ -1,12 +1,13 @@
 //! The RPC server's HTTP transport: btcd's `rpcServer` HTTP side, on tide.
 //!
 //! Sockets are accepted on smol with `TCP_NODELAY` (tide's own listener has none and stalls
-//! 40 ms per reply) and, unless `notls`, go through a TLS handshake ([`super::tls`]); async-h1 parses each connection and tide routes: `POST /` JSON-RPC, and
-//! `/ws` upgraded to a WebSocket (see [`super::ws`]). Before tide sees a request its framing
-//! is checked (RFC 9112's request-smuggling refusals), and a client holds an `rpcmaxclients`
-//! slot only once it has authenticated ([`super::conn`] bounds the time and bytes before
-//! that, the TLS handshake included). Request bodies go to the node task ([`Event::Rpc`]), which parses, authorizes and
-//! answers them.
+//! 40 ms per reply) and, unless `notls`, go through a TLS handshake ([`super::tls`]); async-h1
+//! parses each connection and tide routes: `POST /` JSON-RPC, and `/ws` upgraded to a
+//! WebSocket (see [`super::ws`]). Before tide sees a request its framing is checked (RFC 9112's
+//! request-smuggling refusals), and a client holds an `rpcmaxclients` slot only once it has
+//! authenticated ([`super::conn`] bounds the time and bytes before that, the TLS handshake
+//! included). Request bodies go to the node task ([`Event::Rpc`]), which parses, authorizes
+//! and answers them.
 
 use super::conn::{self, Control, READ_TIMEOUT, UNAUTHENTICATED_CLIENTS};
 use super::tls;

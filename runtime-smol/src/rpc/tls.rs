@@ -62,6 +62,8 @@ pub enum TlsError {
     Unusable(PathBuf, String),
     /// The certificate could not be generated.
     Generate(String),
+    /// rustls refused the configuration (its crypto provider offers no protocol version).
+    Setup(String),
     /// A generated file could not be written.
     Write(PathBuf, io::Error),
 }
@@ -73,6 +75,7 @@ impl fmt::Display for TlsError {
             TlsError::Parse(p, e) => write!(f, "cannot use {}: {e}", p.display()),
             TlsError::Unusable(p, e) => write!(f, "cannot use {} with its key: {e}", p.display()),
             TlsError::Generate(e) => write!(f, "cannot generate the TLS certificate: {e}"),
+            TlsError::Setup(e) => write!(f, "cannot set up TLS: {e}"),
             TlsError::Write(p, e) => write!(f, "cannot write {}: {e}", p.display()),
         }
     }
@@ -97,7 +100,9 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| pem_error(&files.key, e))?;
     let config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| TlsError::Setup(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
         .map_err(|e| TlsError::Unusable(files.cert.clone(), e.to_string()))?;
     Ok(Arc::new(config))
 }
@@ -217,7 +222,7 @@ pub enum Trust<'a> {
 pub fn client_config(trust: Trust) -> Result<Arc<ClientConfig>, TlsError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Generate(e.to_string()))?;
+        .map_err(|e| TlsError::Setup(e.to_string()))?;
     let config = match trust {
         Trust::Cert(path) => {
             let mut roots = RootCertStore::empty();
