@@ -26,8 +26,10 @@ use std::time::Duration;
 /// How long a call may take to answer (`generate` of many blocks is slow).
 const CALL_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// rbtcctl's flags, with btcctl's names.
+/// rbtcctl's flags, with btcctl's names. `help` is the RPC method (btcctl's), not a request
+/// for this usage text.
 #[derive(FromArgs, Debug)]
+#[argh(help_triggers("-h", "--help"))]
 /// Calls a method of rbtcd's JSON-RPC server: rbtcctl [flags] <method> [params...]. Each
 /// parameter is sent as JSON when it parses as JSON, else as a string.
 struct Flags {
@@ -424,6 +426,12 @@ mod tests {
             parse_args(&args(&["--help"])),
             Err(Exit::Print(_))
         ));
+        assert!(matches!(parse_args(&args(&["-h"])), Err(Exit::Print(_))));
+        let help = parse_args(&args(&["help", "getblock"])).unwrap();
+        assert_eq!(
+            (help.method.as_str(), &help.args[..]),
+            ("help", &args(&["getblock"])[..])
+        );
     }
 
     #[test]

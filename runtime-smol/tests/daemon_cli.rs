@@ -225,6 +225,12 @@ fn rbtcctl_has_btcctls_flags_and_habits() {
     assert!(list.starts_with("Chain Server Commands:\n"), "{list}");
     assert!(list.contains("\ngetblockcount\n"), "{list}");
     assert!(list.contains("\nWebsocket Commands:\n"), "{list}");
+    // `help` is the server's method, as in btcctl; `-h` is rbtcctl's own usage.
+    let (code, usage, _) = run(&[&server[..], &["help", "getblockhash"]].concat());
+    assert_eq!((code, usage.trim()), (Some(0), "getblockhash index"));
+    let (code, own, _) = run(&["-h"]);
+    assert_eq!(code, Some(0));
+    assert!(own.contains("--listcommands"), "{own}");
     let (code, _, wallet) = run(&["--wallet", "getbalance"]);
     assert_eq!(code, Some(1));
     assert_eq!(wallet.lines().count(), 1, "{wallet:?}");
