@@ -1,6 +1,7 @@
 //! `getblockcount` throughput and latency, rbtcd beside Bitcoin Knots in one run: 32
-//! concurrent keep-alive clients against each regtest daemon on loopback. Prints requests per
-//! second and p99 latency of each, their ratio, and the machine's load.
+//! concurrent keep-alive clients against each regtest daemon on loopback over plain HTTP, then
+//! the same load against an rbtcd serving TLS (its default). Prints requests per second and
+//! p99 latency of each, the ratios rbtcd/Knots and TLS/plain, and the machine's load.
 //!
 //! `cargo bench -p rbtcd --bench rpc`; under `cargo test` (no `--bench` argument) a short smoke
 //! pass of half-second loads.
@@ -11,6 +12,8 @@ mod e2e;
 
 use e2e::knots::{self, Knots};
 use e2e::rpc::{Daemon, ADMIN};
+use rbtcd::rpc::client::Connector;
+use rbtcd::rpc::tls::{self, Trust};
 use rbtcd_core::rpc::auth::basic_auth;
 use std::time::Duration;
 
@@ -23,13 +26,15 @@ fn main() {
         true => Duration::from_secs(5),
         false => Duration::from_millis(500),
     };
-    let rbtcd = Daemon::start("bench-rpc", &[&format!("--rpcmaxclients={}", CLIENTS + 8)]);
+    let max_clients = format!("--rpcmaxclients={}", CLIENTS + 8);
+    let rbtcd = Daemon::start("bench-rpc", &[&max_clients]);
     let knots = Knots::start(
         "bench-rpc",
         &[&format!("rpcthreads={CLIENTS}"), "rpcworkqueue=256"],
     );
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let ours = common::hammer(
+        &Connector::plain(),
         &rbtcd.rpc,
         &basic_auth(ADMIN.0, ADMIN.1),
         GETBLOCKCOUNT,
@@ -37,8 +42,20 @@ fn main() {
         run,
     );
     let theirs = common::hammer(
+        &Connector::plain(),
         &knots.rpc,
         &basic_auth(knots::USER.0, knots::USER.1),
+        GETBLOCKCOUNT,
+        CLIENTS,
+        run,
+    );
+    drop(rbtcd);
+    let rbtcd_tls = Daemon::start_tls("bench-rpc-tls", &[&max_clients]);
+    let trusted = Connector::tls(tls::client_config(Trust::Cert(&rbtcd_tls.cert())).unwrap());
+    let over_tls = common::hammer(
+        &trusted,
+        &rbtcd_tls.rpc,
+        &basic_auth(ADMIN.0, ADMIN.1),
         GETBLOCKCOUNT,
         CLIENTS,
         run,
@@ -65,9 +82,22 @@ fn main() {
         ms(theirs.p99)
     );
     println!(
+        "bench: rpc_getblockcount_{CLIENTS}_clients_tls_rbtcd: {:.0} req/s",
+        over_tls.rate()
+    );
+    println!(
+        "bench: rpc_getblockcount_p99_tls_rbtcd: {:.3} ms",
+        ms(over_tls.p99)
+    );
+    println!(
+        "ratio: rpc_getblockcount_tls_over_plain: {:.2}",
+        over_tls.rate() / ours.rate()
+    );
+    println!(
         "bench: loadavg_1min: {}",
         loadavg.split(' ').next().unwrap_or("?")
     );
     println!("rbtcd: {}", ours.summary());
     println!("knots: {}", theirs.summary());
+    println!("rbtcd over TLS: {}", over_tls.summary());
 }

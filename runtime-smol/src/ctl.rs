@@ -1,30 +1,44 @@
 //! `rbtcctl`: btcctl's command-line RPC client. Flags pick the server and credentials (read
-//! from the daemon's `rbtcd.conf` when not given, else its cookie); the rest is the method and its parameters,
-//! each sent as JSON when it parses as JSON and as a string otherwise.
+//! from the daemon's `rbtcd.conf` when not given, else its cookie) and how to reach it (TLS
+//! trusting the daemon's `rpc.cert` unless `--notls`); the rest is the method and its
+//! parameters, each sent as JSON when it parses as JSON and as a string otherwise (`-` reads
+//! the parameter from a line of standard input). The result goes to standard output, an error
+//! to standard error on one line with status 1; a closed standard output ends it quietly.
 //!
 //! Every flag is declared in [`Flags`] and read in [`parse_args`]; the config file is read by
 //! the daemon's reader and the call made by the shared client ([`crate::rpc::client`]).
 
 use crate::config::{
-    chosen_network, default_data_dir, default_home, expand, read_config_file, split_values_indexed,
-    CONFIG_FILENAME,
+    chosen_network, default_data_dir, default_home, default_rpc_cert, expand, proxy,
+    read_config_file, split_values_indexed, Options, CONFIG_FILENAME,
 };
-use crate::rpc::client;
+use crate::rpc::client::Connector;
 use crate::rpc::cookie::{self, COOKIE_FILENAME};
+use crate::rpc::tls::{self, Trust};
 use argh::FromArgs;
 use rbtcd_core::params::{Network, Params};
+use rbtcd_core::rpc::methods::{Reach, METHODS};
 use serde_json::Value;
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long a call may take to answer (`generate` of many blocks is slow).
 const CALL_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// rbtcctl's flags, with btcctl's names.
+/// rbtcctl's flags, with btcctl's names. `help` is the RPC method (btcctl's), not a request
+/// for this usage text.
 #[derive(FromArgs, Debug)]
+#[argh(help_triggers("-h", "--help"))]
 /// Calls a method of rbtcd's JSON-RPC server: rbtcctl [flags] <method> [params...]. Each
 /// parameter is sent as JSON when it parses as JSON, else as a string.
 struct Flags {
+    /// display version information and exit
+    #[argh(switch, short = 'V')]
+    version: bool,
+    /// list all of the supported commands and exit
+    #[argh(switch, short = 'l')]
+    listcommands: bool,
     /// RPC user name (default: rpcuser in the config file, else the daemon's cookie)
     #[argh(option, short = 'u')]
     rpcuser: Option<String>,
@@ -37,6 +51,29 @@ struct Flags {
     /// config file to read the credentials from (default: ~/.rbtcd/rbtcd.conf)
     #[argh(option, short = 'C')]
     configfile: Option<String>,
+    /// RPC server certificate chain for validation (default: rpccert in the config file,
+    /// else ~/.rbtcd/rpc.cert)
+    #[argh(option, short = 'c')]
+    rpccert: Option<String>,
+    /// disable TLS (also when the config file sets notls)
+    #[argh(switch)]
+    notls: bool,
+    /// do not verify the server's certificate (the connection is encrypted, the server
+    /// unproven)
+    #[argh(switch)]
+    skipverify: bool,
+    /// connect to a wallet (btcwallet's port in btcctl; rbtcd has no wallet)
+    #[argh(switch)]
+    wallet: bool,
+    /// connect through a SOCKS5 proxy, host:port
+    #[argh(option)]
+    proxy: Option<String>,
+    /// username for the proxy server
+    #[argh(option)]
+    proxyuser: Option<String>,
+    /// password for the proxy server
+    #[argh(option)]
+    proxypass: Option<String>,
     /// connect to the test network (testnet3)
     #[argh(switch)]
     testnet: bool,
@@ -70,18 +107,26 @@ pub struct Invocation {
     pub network: Network,
     /// The config file to read credentials from.
     pub config_file: Option<PathBuf>,
+    /// `--rpccert`.
+    pub cert: Option<PathBuf>,
+    /// `--notls`.
+    pub no_tls: bool,
+    /// `--skipverify`.
+    pub skip_verify: bool,
+    /// `--proxy`, `--proxyuser`, `--proxypass`.
+    pub proxy: Option<(String, Option<String>, Option<String>)>,
     /// The RPC method.
     pub method: String,
-    /// Its parameters.
-    pub params: Vec<Value>,
+    /// Its parameters as given (`-` for a line of standard input).
+    pub args: Vec<String>,
 }
 
 /// What rbtcctl does instead of a call.
 #[derive(Debug, PartialEq)]
 pub enum Exit {
-    /// `--help`: the usage text, printed with status 0.
-    Help(String),
-    /// A bad command line: why, printed with status 1.
+    /// `--help`, `--version`, `--listcommands`: the text, printed with status 0.
+    Print(String),
+    /// A bad command line, or one asking for what rbtcd has not: why, printed with status 1.
     Usage(String),
 }
 
@@ -91,12 +136,28 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
     let split = split_values_indexed(args);
     let strs: Vec<&str> = split.iter().map(|(_, a)| a.as_str()).collect();
     let flags = Flags::from_args(&["rbtcctl"], &strs).map_err(|exit| match exit.status {
-        Ok(()) => Exit::Help(exit.output),
+        Ok(()) => Exit::Print(exit.output),
         Err(()) => Exit::Usage(format!(
             "{}\nrun rbtcctl --help for usage",
             exit.output.trim()
         )),
     })?;
+    if flags.version {
+        return Err(Exit::Print(format!(
+            "rbtcctl version {}",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    if flags.listcommands {
+        return Err(Exit::Print(list_commands()));
+    }
+    if flags.wallet {
+        return Err(Exit::Usage(
+            "--wallet: rbtcd has no wallet (btcctl's --wallet reaches btcwallet); call the \
+             node without it"
+                .into(),
+        ));
+    }
     let usage =
         || Exit::Usage("rbtcctl needs a method: rbtcctl [flags] <method> [params...]".into());
     // The greedy tail is the method and its parameters; they are taken from `args` unsplit.
@@ -128,23 +189,114 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
         server: flags.rpcserver,
         network,
         config_file: flags.configfile.map(|p| expand(&p, &default_home())),
+        cert: flags.rpccert.map(|p| expand(&p, &default_home())),
+        no_tls: flags.notls,
+        skip_verify: flags.skipverify,
+        proxy: flags.proxy.map(|p| (p, flags.proxyuser, flags.proxypass)),
         method,
-        params: call.map(|a| param(a)).collect(),
+        args: call.cloned().collect(),
     })
 }
 
-/// btcctl's parameter typing: JSON when it parses, else the text as a string.
-fn param(arg: &str) -> Value {
-    serde_json::from_str(arg).unwrap_or_else(|_| Value::String(arg.to_string()))
+/// btcctl's `--listcommands`: every command's usage, those of the HTTP server and then the
+/// WebSocket-only ones, under btcctl's headings.
+fn list_commands() -> String {
+    let group = |title: &str, reach: Reach| {
+        let usages = METHODS.iter().filter(|m| m.reach == reach).map(|m| m.usage);
+        std::iter::once(title.to_string())
+            .chain(usages.map(str::to_string))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!(
+        "{}\n\n{}",
+        group("Chain Server Commands:", Reach::Both),
+        group("Websocket Commands:", Reach::WebSocketOnly)
+    )
 }
 
-/// `rpcuser` and `rpcpass` from the daemon's config file at `path`, when it exists.
-fn file_credentials(path: &Path) -> Result<(Option<String>, Option<String>), String> {
+/// The parameters `args` stand for, typed as btcctl does: JSON when it parses, else the text
+/// as a string; each `-` is the next line of `stdin`, without its line end.
+fn params(args: &[String], stdin: &mut impl BufRead) -> Result<Vec<Value>, String> {
+    args.iter()
+        .map(|arg| {
+            let text = if arg == "-" {
+                let mut line = String::new();
+                match stdin.read_line(&mut line) {
+                    Ok(0) => return Err("not enough lines provided on stdin".to_string()),
+                    Ok(_) => line.trim_end_matches(['\r', '\n']).to_string(),
+                    Err(e) => return Err(format!("failed to read data from stdin: {e}")),
+                }
+            } else {
+                arg.clone()
+            };
+            Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        })
+        .collect()
+}
+
+/// `text` on one line: its lines joined by spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Writes `text` and a line end to standard output. A closed pipe (`rbtcctl ... | head -1`)
+/// is not an error: the reader has what it wanted.
+fn print(text: &str) -> i32 {
+    let mut out = io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("cannot write the result: {e}");
+            1
+        }
+    }
+}
+
+/// The daemon's config file at `path` (empty when it does not exist): its `rpcuser`,
+/// `rpcpass`, `notls` and `rpccert` are rbtcctl's defaults.
+fn file_options(path: &Path) -> Result<Options, String> {
     match read_config_file(path) {
-        Ok(Some(o)) => Ok((o.rpcuser, o.rpcpass)),
-        Ok(None) => Ok((None, None)),
+        Ok(o) => Ok(o.unwrap_or_default()),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// How to reach the server: plain with `--notls` (or `notls` in the daemon's config file),
+/// else TLS trusting the certificate file, or any with `--skipverify`; through `--proxy` if
+/// given.
+fn connector(inv: &Invocation, file: &Options) -> Result<Connector, String> {
+    let direct = direct_connector(inv, file)?;
+    match &inv.proxy {
+        None => Ok(direct),
+        Some((addr, user, pass)) => match proxy("proxy", &Some(addr.clone()), user, pass) {
+            Ok(Some(p)) => Ok(direct.through(p)),
+            Ok(None) => Ok(direct),
+            Err(e) => Err(e.to_string()),
+        },
+    }
+}
+
+/// [`connector`] without the proxy.
+fn direct_connector(inv: &Invocation, file: &Options) -> Result<Connector, String> {
+    if inv.no_tls || file.notls {
+        return Ok(Connector::plain());
+    }
+    let home = default_home();
+    let cert = inv.cert.clone().unwrap_or_else(|| {
+        file.rpccert
+            .as_ref()
+            .map_or_else(|| default_rpc_cert(&home), |p| expand(p, &home))
+    });
+    let trust = if inv.skip_verify {
+        Trust::Anyone
+    } else {
+        Trust::Cert(&cert)
+    };
+    tls::client_config(trust)
+        .map(Connector::tls)
+        .map_err(|e| e.to_string())
 }
 
 /// How btcctl prints a result: strings raw, null as nothing, everything else pretty JSON.
@@ -167,11 +319,15 @@ fn default_cookie(network: Network) -> PathBuf {
 pub fn run(args: &[String]) -> i32 {
     let inv = match parse_args(args) {
         Ok(inv) => inv,
-        Err(Exit::Help(text)) => {
-            println!("{text}");
-            return 0;
-        }
+        Err(Exit::Print(text)) => return print(text.trim_end()),
         Err(Exit::Usage(e)) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let params = match params(&inv.args, &mut io::stdin().lock()) {
+        Ok(params) => params,
+        Err(e) => {
             eprintln!("{e}");
             return 1;
         }
@@ -180,14 +336,21 @@ pub fn run(args: &[String]) -> i32 {
         .config_file
         .clone()
         .unwrap_or_else(|| default_home().join(CONFIG_FILENAME));
-    let (file_user, file_pass) = match file_credentials(&conf) {
-        Ok(creds) => creds,
+    let file = match file_options(&conf) {
+        Ok(file) => file,
         Err(e) => {
             eprintln!("{e}");
             return 1;
         }
     };
-    let (user, pass) = match (inv.user.or(file_user), inv.pass.or(file_pass)) {
+    let connector = match connector(&inv, &file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let (user, pass) = match (inv.user.or(file.rpcuser), inv.pass.or(file.rpcpass)) {
         // Nothing configured: the daemon authenticates with its cookie (Core's way).
         (None, None) => cookie::read(&default_cookie(inv.network)).unwrap_or_default(),
         (user, pass) => (user.unwrap_or_default(), pass.unwrap_or_default()),
@@ -195,21 +358,10 @@ pub fn run(args: &[String]) -> i32 {
     let server = inv
         .server
         .unwrap_or_else(|| format!("127.0.0.1:{}", Params::new(inv.network).rpc_port));
-    match client::call(
-        &server,
-        (&user, &pass),
-        &inv.method,
-        &inv.params,
-        CALL_TIMEOUT,
-    ) {
-        Ok(result) => {
-            if let Some(text) = render(&result) {
-                println!("{text}");
-            }
-            0
-        }
+    match connector.call(&server, (&user, &pass), &inv.method, &params, CALL_TIMEOUT) {
+        Ok(result) => render(&result).map_or(0, |text| print(&text)),
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", one_line(&e.to_string()));
             1
         }
     }
@@ -246,7 +398,7 @@ mod tests {
         );
         assert_eq!(inv.method, "getblock");
         assert_eq!(
-            inv.params,
+            params(&inv.args, &mut io::empty()).unwrap(),
             vec![
                 json!("00ab"),
                 json!(2),
@@ -270,7 +422,16 @@ mod tests {
             parse_args(&args(&["--regtest", "--simnet", "getinfo"])),
             Err(Exit::Usage(_))
         ));
-        assert!(matches!(parse_args(&args(&["--help"])), Err(Exit::Help(_))));
+        assert!(matches!(
+            parse_args(&args(&["--help"])),
+            Err(Exit::Print(_))
+        ));
+        assert!(matches!(parse_args(&args(&["-h"])), Err(Exit::Print(_))));
+        let help = parse_args(&args(&["help", "getblock"])).unwrap();
+        assert_eq!(
+            (help.method.as_str(), &help.args[..]),
+            ("help", &args(&["getblock"])[..])
+        );
     }
 
     #[test]
@@ -280,13 +441,16 @@ mod tests {
         let path = dir.join(CONFIG_FILENAME);
         let text = "[Application Options]\n; rpcuser=old\nrpcuser = alice\nrpcpass=s3cr=t\n";
         std::fs::write(&path, text).unwrap();
-        let found = file_credentials(&path);
+        let found = file_options(&path).unwrap();
         std::fs::write(&path, "rpcuser\n").unwrap();
-        let broken = file_credentials(&path);
+        let broken = file_options(&path);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(found, Ok((Some("alice".into()), Some("s3cr=t".into()))));
+        assert_eq!(
+            (found.rpcuser, found.rpcpass),
+            (Some("alice".into()), Some("s3cr=t".into()))
+        );
         assert!(broken.is_err_and(|e| e.contains("line 1")));
-        assert_eq!(file_credentials(&dir.join("missing")), Ok((None, None)));
+        assert_eq!(file_options(&dir.join("missing")), Ok(Options::default()));
     }
 
     #[test]
@@ -294,5 +458,49 @@ mod tests {
         assert_eq!(render(&json!("abc")).unwrap(), "abc");
         assert_eq!(render(&Value::Null), None);
         assert_eq!(render(&json!({"a": 1})).unwrap(), "{\n  \"a\": 1\n}");
+    }
+
+    #[test]
+    fn version_list_and_wallet_need_no_method() {
+        let version = parse_args(&args(&["-V"]));
+        assert!(
+            matches!(&version, Err(Exit::Print(v)) if v.starts_with("rbtcctl version ")),
+            "{version:?}"
+        );
+        let Err(Exit::Print(list)) = parse_args(&args(&["--listcommands"])) else {
+            panic!("no list");
+        };
+        let chain = list.find("Chain Server Commands:").unwrap();
+        let ws = list.find("Websocket Commands:").unwrap();
+        let getblock = list.find("\ngetblock \"hash\"").unwrap();
+        let notify = list.find("\nnotifyblocks").unwrap();
+        assert!(chain < getblock && getblock < ws && ws < notify, "{list}");
+        assert_eq!(
+            list.lines().filter(|l| !l.is_empty()).count(),
+            METHODS.len() + 2
+        );
+        let wallet = parse_args(&args(&["--wallet", "getbalance"]));
+        assert!(
+            matches!(&wallet, Err(Exit::Usage(e)) if e.contains("no wallet") && !e.contains('\n')),
+            "{wallet:?}"
+        );
+    }
+
+    #[test]
+    fn a_dash_reads_the_parameter_from_a_line_of_stdin() {
+        let mut stdin = &b"{\"a\": 1}\r\nsome text\n"[..];
+        let got = params(&args(&["-", "2", "-"]), &mut stdin).unwrap();
+        assert_eq!(got, vec![json!({"a": 1}), json!(2), json!("some text")]);
+        let mut short = &b"only\n"[..];
+        let e = params(&args(&["-", "-"]), &mut short).unwrap_err();
+        assert!(e.contains("not enough lines"), "{e}");
+    }
+
+    #[test]
+    fn errors_print_on_one_line() {
+        assert_eq!(
+            one_line("-1: first\nsecond  third\n"),
+            "-1: first second third"
+        );
     }
 }

@@ -159,7 +159,7 @@ fn without_credentials_a_cookie_authenticates_until_shutdown() {
     let ctl = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_rbtcctl"))
             .env("HOME", &h)
-            .args(["--regtest", "-s", &rpc])
+            .args(["--regtest", "--notls", "-s", &rpc])
             .args(args)
             .output()
             .unwrap()
@@ -184,4 +184,106 @@ fn without_credentials_a_cookie_authenticates_until_shutdown() {
     assert!(!cookie.exists(), "deleted at shutdown");
     let out = ctl(&["getblockcount"]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn rbtcctl_has_btcctls_flags_and_habits() {
+    use common::rpc::{Daemon, ADMIN};
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let d = Daemon::start_tls("ctlflags", &[]);
+    let ctl = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rbtcctl"));
+        c.env("HOME", &d.home)
+            .args(["--regtest", "-u", ADMIN.0, "-P", ADMIN.1])
+            .args(args);
+        c
+    };
+    let run = |args: &[&str]| {
+        let out = ctl(args).stdin(Stdio::null()).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), stdout, stderr)
+    };
+    let server = ["-s", d.rpc.as_str()];
+    let (code, help, _) = run(&["--help"]);
+    assert_eq!(code, Some(0));
+    for flag in [
+        "--listcommands",
+        "--notls",
+        "--rpccert",
+        "--skipverify",
+        "--proxy",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+    let (code, version, _) = run(&["-V"]);
+    assert_eq!(code, Some(0));
+    assert!(version.starts_with("rbtcctl version "), "{version}");
+    let (code, list, _) = run(&["-l"]);
+    assert_eq!(code, Some(0));
+    assert!(list.starts_with("Chain Server Commands:\n"), "{list}");
+    assert!(list.contains("\ngetblockcount\n"), "{list}");
+    assert!(list.contains("\nWebsocket Commands:\n"), "{list}");
+    // `help` is the server's method, as in btcctl; `-h` is rbtcctl's own usage.
+    let (code, usage, _) = run(&[&server[..], &["help", "getblockhash"]].concat());
+    assert_eq!((code, usage.trim()), (Some(0), "getblockhash index"));
+    let (code, own, _) = run(&["-h"]);
+    assert_eq!(code, Some(0));
+    assert!(own.contains("--listcommands"), "{own}");
+    let (code, _, wallet) = run(&["--wallet", "getbalance"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(wallet.lines().count(), 1, "{wallet:?}");
+    assert!(wallet.contains("no wallet"), "{wallet}");
+    // `-` takes the parameter from a line of standard input.
+    let mut child = ctl(&[&server[..], &["getblockhash", "-"]].concat())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"0\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+    );
+    // Standard output whose reader is gone (`rbtcctl help | head -1` once head has exited):
+    // the write fails with a broken pipe, which ends rbtcctl quietly.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = ctl(&[&server[..], &["help"]].concat())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+    // An RPC error is one line and status 1.
+    let (code, _, error) = run(&[&server[..], &["getblockhash", "99"]].concat());
+    assert_eq!(code, Some(1));
+    assert_eq!(error.lines().count(), 1, "{error:?}");
+    assert!(error.starts_with("-"), "{error}");
+    // Through a SOCKS5 proxy, which is asked for the server by name and relays TLS.
+    let (proxy, asked) = common::socks::Socks {
+        login: Some(("pu", "pp")),
+        resolves_to: [127, 0, 0, 1].into(),
+    }
+    .start("127.0.0.1:0");
+    let port = d.rpc.rsplit_once(':').unwrap().1;
+    let by_name = format!("localhost:{port}");
+    let via = [
+        "-s",
+        &by_name,
+        "--proxy",
+        &proxy,
+        "--proxyuser=pu",
+        "--proxypass=pp",
+        "getblockcount",
+    ];
+    let (code, count, stderr) = run(&via);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(count.trim(), "0");
+    assert_eq!(*asked.lock().unwrap(), vec![format!("CONNECT {by_name}")]);
 }

@@ -214,6 +214,7 @@ fn a_full_disk_stops_the_node_naming_the_datadir_and_it_opens_afterwards() {
         rpc: rpc.clone(),
         p2p: p2p.clone(),
         home: home.clone(),
+        tls: false,
     };
     d.wait_for_rpc();
     d.ok("generate", json!([3]));

@@ -375,9 +375,29 @@ const EXERCISED: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "notls",
+        &[
+            (
+                "runtime-smol/src/config/tests.rs",
+                "options_with_nothing_to_do_are_refused",
+            ),
+            (
+                "runtime-smol/tests/rpc_tls.rs",
+                "notls_off_loopback_is_one_line_and_status_1",
+            ),
+        ],
+    ),
+    (
+        "rpccert",
         &[(
             "runtime-smol/src/config/tests.rs",
-            "options_with_nothing_to_do_are_refused",
+            "rpc_certificate_and_key_default_to_the_home_directory",
+        )],
+    ),
+    (
+        "rpckey",
+        &[(
+            "runtime-smol/src/config/tests.rs",
+            "rpc_certificate_and_key_default_to_the_home_directory",
         )],
     ),
     (

@@ -69,6 +69,7 @@ fn rpc_daemon(name: &str, network_flag: &str, extra: &[&str]) -> Daemon {
         rpc,
         p2p: String::new(),
         home,
+        tls: false,
     };
     wait_until("RPC never came up", || {
         std::net::TcpStream::connect(&d.rpc).is_ok()

@@ -289,7 +289,16 @@ fn rbtcctl_calls_and_fails_with_the_servers_message() {
     let ctl = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_rbtcctl"))
             .env("HOME", &d.home)
-            .args(["--regtest", "-s", &d.rpc, "-u", ADMIN.0, "-P", ADMIN.1])
+            .args([
+                "--regtest",
+                "--notls",
+                "-s",
+                &d.rpc,
+                "-u",
+                ADMIN.0,
+                "-P",
+                ADMIN.1,
+            ])
             .args(args)
             .output()
             .unwrap()

@@ -1,8 +1,9 @@
 //! The RPC load generator the benches share: keep-alive clients each sending one request after
-//! another over its own connection, as `wrk -c` does.
+//! another over its own connection (plain or TLS, as the daemon's client opens it), as `wrk -c`
+//! does.
 
+use rbtcd::rpc::client::Connector;
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// What a load run measured.
@@ -37,8 +38,9 @@ impl Load {
 }
 
 /// Sends `request` and reads one `200` reply (head and `Content-Length` body) from `s`.
-fn round_trip(s: &mut TcpStream, request: &[u8], buf: &mut Vec<u8>) {
+fn round_trip(s: &mut (impl Read + Write), request: &[u8], buf: &mut Vec<u8>) {
     s.write_all(request).unwrap();
+    s.flush().unwrap();
     buf.clear();
     let mut chunk = [0u8; 1024];
     loop {
@@ -70,9 +72,16 @@ fn round_trip(s: &mut TcpStream, request: &[u8], buf: &mut Vec<u8>) {
     }
 }
 
-/// Runs `clients` keep-alive connections to `addr` for `run`, each POSTing the JSON-RPC
-/// `body` with `authorization` as fast as the replies come back.
-pub fn hammer(addr: &str, authorization: &str, body: &str, clients: usize, run: Duration) -> Load {
+/// Runs `clients` keep-alive connections to `addr`, opened by `connector`, for `run`, each
+/// POSTing the JSON-RPC `body` with `authorization` as fast as the replies come back.
+pub fn hammer(
+    connector: &Connector,
+    addr: &str,
+    authorization: &str,
+    body: &str,
+    clients: usize,
+    run: Duration,
+) -> Load {
     let request = format!(
         "POST / HTTP/1.1\r\nHost: bench\r\nAuthorization: {authorization}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -82,9 +91,9 @@ pub fn hammer(addr: &str, authorization: &str, body: &str, clients: usize, run: 
     let workers: Vec<_> = (0..clients)
         .map(|_| {
             let (addr, request) = (addr.to_string(), request.clone());
+            let connector = connector.clone();
             std::thread::spawn(move || {
-                let mut s = TcpStream::connect(&addr).unwrap();
-                s.set_nodelay(true).unwrap();
+                let mut s = connector.open(&addr, Duration::from_secs(60)).unwrap();
                 let mut buf = Vec::new();
                 let mut latencies = Vec::new();
                 while begin.elapsed() < run {

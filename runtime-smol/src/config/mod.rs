@@ -13,6 +13,7 @@ pub use options::Options;
 use crate::p2p::dialer::Dialer;
 use crate::p2p::socks5::Proxy;
 use crate::rpc::cookie::COOKIE_FILENAME;
+use crate::rpc::tls::{TlsFiles, CERT_FILENAME, KEY_FILENAME};
 pub use rbtcd_core::net::ipnet::IpNet;
 
 use rbtcd_core::chain::assume_valid::AssumeValid;
@@ -74,6 +75,9 @@ pub struct RpcConfig {
     pub max_websockets: usize,
     /// Most RPC replies rendered at once beside the node (`rpcmaxconcurrentreqs`).
     pub max_concurrent_reqs: usize,
+    /// The certificate and key served over TLS; `None` with `notls` (plain HTTP, loopback
+    /// listeners only).
+    pub tls: Option<TlsFiles>,
 }
 
 /// The resolved settings the daemon runs with.
@@ -317,6 +321,12 @@ pub fn default_home() -> PathBuf {
         .join(".rbtcd")
 }
 
+/// Where the daemon keeps its RPC certificate by default, as btcd: in the home directory, for
+/// every network.
+pub(crate) fn default_rpc_cert(home: &Path) -> PathBuf {
+    home.join(CERT_FILENAME)
+}
+
 /// The default data directory under `home`; each network's is a directory in it.
 pub(crate) fn default_data_dir(home: &Path) -> PathBuf {
     home.join("data")
@@ -499,6 +509,16 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         } else {
             resolve_addrs(&o.rpclisten, params.rpc_port)?
         };
+        let tls = (!o.notls).then(|| TlsFiles {
+            cert: o
+                .rpccert
+                .as_ref()
+                .map_or_else(|| default_rpc_cert(home), |p| expand(p, home)),
+            key: o
+                .rpckey
+                .as_ref()
+                .map_or_else(|| home.join(KEY_FILENAME), |p| expand(p, home)),
+        });
         Some(RpcConfig {
             listeners,
             admin,
@@ -507,6 +527,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
             max_clients,
             max_websockets,
             max_concurrent_reqs,
+            tls,
         })
     };
 
@@ -700,7 +721,7 @@ impl Config {
 }
 
 /// A SOCKS5 proxy option (`host:port`, as btcd requires) with its login, if given.
-fn proxy(
+pub(crate) fn proxy(
     option: &'static str,
     value: &Option<String>,
     user: &Option<String>,

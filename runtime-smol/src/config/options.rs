@@ -165,9 +165,15 @@ pub struct Options {
     #[argh(switch)]
     pub norpc: bool,
     /// disable TLS for the RPC server; only allowed when the RPC server is bound to localhost
-    /// (rbtcd serves plain HTTP either way until it has TLS)
     #[argh(switch)]
     pub notls: bool,
+    /// file containing the certificate file (default ~/.rbtcd/rpc.cert, generated with its key
+    /// when neither exists)
+    #[argh(option)]
+    pub rpccert: Option<String>,
+    /// file containing the certificate key (default ~/.rbtcd/rpc.key)
+    #[argh(option)]
+    pub rpckey: Option<String>,
 
     /// generate (mine) bitcoins using the CPU
     #[argh(switch)]
@@ -352,6 +358,8 @@ impl Options {
             rpcmaxconcurrentreqs: self.rpcmaxconcurrentreqs.or(file.rpcmaxconcurrentreqs),
             norpc: self.norpc || file.norpc,
             notls: self.notls || file.notls,
+            rpccert: self.rpccert.or(file.rpccert),
+            rpckey: self.rpckey.or(file.rpckey),
             generate: self.generate || file.generate,
             miningaddr: list(self.miningaddr, file.miningaddr),
             genproclimit: self.genproclimit.or(file.genproclimit),

@@ -59,14 +59,6 @@ pub const REFUSED: &[(&str, &str)] = &[
     ("prune", "rbtcd does not prune blocks yet"),
     ("nowinservice", "rbtcd does not run as a Windows service"),
     (
-        "rpccert",
-        "rbtcd's RPC server has no TLS yet; it listens on loopback by default",
-    ),
-    (
-        "rpckey",
-        "rbtcd's RPC server has no TLS yet; it listens on loopback by default",
-    ),
-    (
         "rpcquirks",
         "rbtcd does not mirror Bitcoin Core's JSON-RPC quirks",
     ),

@@ -530,3 +530,32 @@ fn remaining_btcd_options_resolve() {
     assert_eq!((rpc.max_websockets, rpc.max_concurrent_reqs), (3, 1));
     assert!(!c.dns_seed, "simnet has no seeding");
 }
+
+#[test]
+fn rpc_certificate_and_key_default_to_the_home_directory() {
+    let home = temp_home("rpccert");
+    let tls = |args: &[&str]| load_in(&home, args).unwrap().rpc.unwrap().tls;
+    assert_eq!(
+        tls(&["--regtest"]),
+        Some(TlsFiles {
+            cert: home.join("rpc.cert"),
+            key: home.join("rpc.key"),
+        }),
+        "btcd's defaults: TLS on, the pair in the home directory for every network"
+    );
+    assert_eq!(
+        tls(&["--regtest", "--rpccert=/etc/a.pem", "--rpckey=~/b.pem"]),
+        Some(TlsFiles {
+            cert: PathBuf::from("/etc/a.pem"),
+            key: home.parent().unwrap().join("b.pem"),
+        })
+    );
+    let file = home.join("tls.conf");
+    std::fs::write(&file, "[Application Options]\nrpccert=/x/c\nrpckey=/x/k\n").unwrap();
+    let from_file = tls(&["--regtest", "-C", file.to_str().unwrap()]).unwrap();
+    assert_eq!(
+        (from_file.cert, from_file.key),
+        ("/x/c".into(), "/x/k".into())
+    );
+    assert_eq!(tls(&["--regtest", "--notls"]), None);
+}

@@ -1,16 +1,20 @@
-//! A blocking JSON-RPC client over HTTP/1.1: what `rbtcctl`, the end-to-end tests and the
-//! interop harnesses use to call rbtcd, Knots or bcoin. One request per connection unless the
-//! caller keeps the stream ([`write_request`], [`read_reply`]).
+//! A blocking JSON-RPC client over HTTP/1.1, plain or over TLS (rustls): what `rbtcctl`, the
+//! end-to-end tests and the interop harnesses use to call rbtcd, Knots or bcoin. One request
+//! per connection unless the caller keeps the stream ([`Connector::open`], [`write_request`],
+//! [`read_reply`]).
 //!
 //! Hand-written: the lock file holds no blocking HTTP client (the server side is tide's, which
 //! is async), and a request, a status line, headers and a `Content-Length` body are all
 //! JSON-RPC needs.
 
+use crate::p2p::socks5::{self, Proxy, Target};
 use rbtcd_core::rpc::auth::basic_auth;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use serde_json::{json, Value};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The largest reply head read before giving up on the server.
@@ -124,32 +128,151 @@ fn bad(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
 
-/// POSTs `body` to `server` (`host:port`) on a fresh connection and returns the reply,
-/// whatever its status; `timeout` bounds each read.
-pub fn post(
-    server: &str,
-    auth: Option<(&str, &str)>,
-    body: &[u8],
-    timeout: Duration,
-) -> io::Result<Reply> {
-    let mut stream = TcpStream::connect(server)?;
-    stream.set_read_timeout(Some(timeout))?;
-    write_request(&mut stream, server, auth, body, true)?;
-    read_reply(&mut stream)
+/// How connections to a server are made: plain TCP, or TLS with a client configuration
+/// ([`super::tls::client_config`]); directly or through a SOCKS5 proxy.
+#[derive(Clone, Default)]
+pub struct Connector {
+    tls: Option<Arc<ClientConfig>>,
+    proxy: Option<Proxy>,
 }
 
-/// Calls `method` on `server` and returns its result. A JSON-RPC error in the reply is
-/// [`CallError::Rpc`] whatever the HTTP status (Core answers errors with 500); any other
-/// status but 200 is [`CallError::Http`].
-pub fn call(
-    server: &str,
-    auth: (&str, &str),
-    method: &str,
-    params: &[Value],
-    timeout: Duration,
-) -> Result<Value, CallError> {
-    let reply = post(server, Some(auth), &request(method, params), timeout)
-        .map_err(|e| CallError::Transport(format!("{server}: {e}")))?;
+/// A connection a [`Connector`] opened.
+pub enum Stream {
+    /// Plain HTTP.
+    Plain(TcpStream),
+    /// HTTP over TLS.
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+impl Connector {
+    /// Plain HTTP (`--notls`, Knots, bcoin).
+    pub fn plain() -> Connector {
+        Connector::default()
+    }
+
+    /// HTTP over TLS with `config`.
+    pub fn tls(config: Arc<ClientConfig>) -> Connector {
+        Connector {
+            tls: Some(config),
+            proxy: None,
+        }
+    }
+
+    /// The same, connecting through `proxy` (btcctl's `--proxy`): the proxy resolves a host
+    /// name, so no DNS query leaves this machine.
+    pub(crate) fn through(self, proxy: Proxy) -> Connector {
+        Connector {
+            proxy: Some(proxy),
+            ..self
+        }
+    }
+
+    /// A TCP connection to `server`, direct or through the proxy.
+    fn dial(&self, server: &str) -> io::Result<TcpStream> {
+        let Some(proxy) = &self.proxy else {
+            return TcpStream::connect(server);
+        };
+        let target = match server.parse() {
+            Ok(addr) => Target::Addr(addr),
+            Err(_) => {
+                let (host, port) = server
+                    .rsplit_once(':')
+                    .and_then(|(h, p)| Some((h, p.parse().ok()?)))
+                    .ok_or_else(|| bad(&format!("{server} is not host:port")))?;
+                Target::Domain(host.to_string(), port)
+            }
+        };
+        let stream = smol::block_on(socks5::connect(proxy, &target))
+            .map_err(|e| io::Error::other(format!("proxy {}: {e}", proxy.addr)))?;
+        let stream = Arc::<smol::Async<TcpStream>>::from(stream);
+        let stream = Arc::try_unwrap(stream)
+            .map_err(|_| io::Error::other("the proxied stream is shared"))?
+            .into_inner()?;
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    }
+
+    /// Connects to `server` (`host:port`), the TLS handshake done; `timeout` bounds each read.
+    pub fn open(&self, server: &str, timeout: Duration) -> io::Result<Stream> {
+        let tcp = self.dial(server)?;
+        tcp.set_read_timeout(Some(timeout))?;
+        // A request's head and body are separate writes; the second must not wait for the
+        // server to acknowledge the first.
+        tcp.set_nodelay(true)?;
+        let Some(config) = &self.tls else {
+            return Ok(Stream::Plain(tcp));
+        };
+        let name = super::tls::server_name(server)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let conn = ClientConnection::new(config.clone(), name).map_err(io::Error::other)?;
+        let mut tls = StreamOwned::new(conn, tcp);
+        // Finish the handshake here, so a refused certificate is an error of the connection
+        // rather than of the first write.
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock)?;
+        }
+        Ok(Stream::Tls(Box::new(tls)))
+    }
+
+    /// POSTs `body` to `server` (`host:port`) on a fresh connection and returns the reply,
+    /// whatever its status; `timeout` bounds each read.
+    pub fn post(
+        &self,
+        server: &str,
+        auth: Option<(&str, &str)>,
+        body: &[u8],
+        timeout: Duration,
+    ) -> io::Result<Reply> {
+        let mut stream = self.open(server, timeout)?;
+        write_request(&mut stream, server, auth, body, true)?;
+        read_reply(&mut stream)
+    }
+
+    /// Calls `method` on `server` and returns its result. A JSON-RPC error in the reply is
+    /// [`CallError::Rpc`] whatever the HTTP status (Core answers errors with 500); any other
+    /// status but 200 is [`CallError::Http`].
+    pub fn call(
+        &self,
+        server: &str,
+        auth: (&str, &str),
+        method: &str,
+        params: &[Value],
+        timeout: Duration,
+    ) -> Result<Value, CallError> {
+        let reply = self
+            .post(server, Some(auth), &request(method, params), timeout)
+            .map_err(|e| CallError::Transport(format!("{server}: {e}")))?;
+        result(reply)
+    }
+}
+
+/// The result in `reply`, or the error it carries.
+fn result(reply: Reply) -> Result<Value, CallError> {
     let text = String::from_utf8_lossy(&reply.body);
     let parsed: Result<Value, _> = serde_json::from_str(&text);
     match parsed {

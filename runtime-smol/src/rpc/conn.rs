@@ -72,6 +72,24 @@ impl Control {
             .take();
     }
 
+    /// Runs `work` (a TLS handshake) until it ends or the read deadline passes, so a client
+    /// that opens a connection and never finishes its handshake holds its place no longer
+    /// than one that never sends a request.
+    pub async fn before_deadline<T>(
+        &self,
+        work: impl Future<Output = io::Result<T>>,
+    ) -> io::Result<T> {
+        let Some(deadline) = self.deadline() else {
+            return work.await;
+        };
+        let expired = async {
+            Timer::at(deadline).await;
+            self.timed_out.store(true, Ordering::SeqCst);
+            Err(io::ErrorKind::TimedOut.into())
+        };
+        smol::future::or(work, expired).await
+    }
+
     /// Whether the client has authenticated.
     pub fn is_authenticated(&self) -> bool {
         self.authenticated.load(Ordering::SeqCst)

@@ -61,7 +61,7 @@ pub fn read(path: &Path) -> std::io::Result<(String, String)> {
 }
 
 /// Options creating a file (truncating any old one) that only its owner may read or write.
-fn owner_only() -> std::fs::OpenOptions {
+pub(crate) fn owner_only() -> std::fs::OpenOptions {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -1,17 +1,20 @@
 //! The RPC server's HTTP transport: btcd's `rpcServer` HTTP side, on tide.
 //!
 //! Sockets are accepted on smol with `TCP_NODELAY` (tide's own listener has none and stalls
-//! 40 ms per reply); async-h1 parses each connection and tide routes: `POST /` JSON-RPC, and
-//! `/ws` upgraded to a WebSocket (see [`super::ws`]). Before tide sees a request its framing
-//! is checked (RFC 9112's request-smuggling refusals), and a client holds an `rpcmaxclients`
-//! slot only once it has authenticated ([`super::conn`] bounds the time and bytes before
-//! that). Request bodies go to the node task ([`Event::Rpc`]), which parses, authorizes and
-//! answers them.
+//! 40 ms per reply) and, unless `notls`, go through a TLS handshake ([`super::tls`]); async-h1
+//! parses each connection and tide routes: `POST /` JSON-RPC, and `/ws` upgraded to a
+//! WebSocket (see [`super::ws`]). Before tide sees a request its framing is checked (RFC 9112's
+//! request-smuggling refusals), and a client holds an `rpcmaxclients` slot only once it has
+//! authenticated ([`super::conn`] bounds the time and bytes before that, the TLS handshake
+//! included). Request bodies go to the node task ([`Event::Rpc`]), which parses, authorizes
+//! and answers them.
 
 use super::conn::{self, Control, READ_TIMEOUT, UNAUTHENTICATED_CLIENTS};
+use super::tls;
 use crate::config::RpcConfig;
 use crate::p2p::Event;
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use futures_rustls::TlsAcceptor;
 use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::jsonrpc::{self, Version};
@@ -42,9 +45,15 @@ pub struct RpcServer {
 }
 
 impl RpcServer {
-    /// Binds every listener in `cfg` and serves them on a thread of its own, answering from
-    /// the node task behind `events`.
+    /// Sets up TLS (generating the certificate on first start), binds every listener in `cfg`
+    /// and serves them on a thread of its own, answering from the node task behind `events`.
     pub fn start(cfg: &RpcConfig, events: Sender<Event>) -> std::io::Result<RpcServer> {
+        let acceptor = match &cfg.tls {
+            Some(files) => Some(TlsAcceptor::from(
+                tls::server_config(files).map_err(std::io::Error::other)?,
+            )),
+            None => None,
+        };
         let mut listeners = Vec::new();
         for addr in &cfg.listeners {
             let l = TcpListener::bind(addr)?;
@@ -76,8 +85,8 @@ impl RpcServer {
                 for l in listeners {
                     // Tasks hold the executor weakly: a strong reference from a task it owns
                     // would keep it, and every connection, alive after the server stops.
-                    ex.spawn(accept_loop(Arc::downgrade(&ex), l, app.clone()))
-                        .detach();
+                    let accept = accept_loop(Arc::downgrade(&ex), l, app.clone(), acceptor.clone());
+                    ex.spawn(accept).detach();
                 }
                 smol::block_on(ex.run(async {
                     // The channel closes when the server is stopped; nothing is sent on it.
@@ -188,7 +197,12 @@ async fn finish_replies(shared: &Shared) {
     }
 }
 
-async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, app: Arc<App>) {
+async fn accept_loop(
+    ex: Weak<Executor<'static>>,
+    l: Async<TcpListener>,
+    app: Arc<App>,
+    tls: Option<TlsAcceptor>,
+) {
     loop {
         let (stream, peer) = match l.accept().await {
             Ok(s) => s,
@@ -206,13 +220,21 @@ async fn accept_loop(ex: Weak<Executor<'static>>, l: Async<TcpListener>, app: Ar
             continue;
         };
         let app = app.clone();
+        let tls = tls.clone();
         ex.spawn(async move {
             // Replies are written whole; waiting for more data to coalesce only adds latency.
             if let Err(e) = stream.get_ref().set_nodelay(true) {
                 log::debug!("RPC client {peer}: {e}");
                 return;
             }
-            serve_connection(stream, peer, unauthenticated, &app).await;
+            let control = Arc::new(Control::new(unauthenticated));
+            let Some(acceptor) = tls else {
+                return serve_connection(stream, peer, control, &app).await;
+            };
+            match tls::accept(&acceptor, stream, &control).await {
+                Ok(stream) => serve_connection(stream, peer, control, &app).await,
+                Err(e) => log::debug!("RPC client {peer}: TLS handshake failed: {e}"),
+            }
         })
         .detach();
     }
@@ -236,11 +258,10 @@ struct Upgrade {
 }
 
 /// Serves one connection (plain or TLS) until it closes, is refused or becomes a WebSocket.
-async fn serve_connection<S>(io: S, peer: SocketAddr, unauthenticated: Slot, app: &App)
+async fn serve_connection<S>(io: S, peer: SocketAddr, control: Arc<Control>, app: &App)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let control = Arc::new(Control::new(unauthenticated));
     let io = conn::share(io, control.clone());
     let connection = Connection {
         peer,

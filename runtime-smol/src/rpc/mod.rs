@@ -6,6 +6,7 @@ mod conn;
 pub mod cookie;
 pub mod http;
 pub mod render;
+pub mod tls;
 pub mod ws;
 
 pub use conn::{READ_TIMEOUT, UNAUTHENTICATED_BYTES, UNAUTHENTICATED_CLIENTS};

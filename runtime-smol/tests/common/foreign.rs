@@ -184,5 +184,7 @@ pub fn post(
     body: &[u8],
     timeout: Duration,
 ) -> std::io::Result<Vec<u8>> {
-    client::post(addr, Some(who), body, timeout).map(|reply| reply.body)
+    client::Connector::plain()
+        .post(addr, Some(who), body, timeout)
+        .map(|reply| reply.body)
 }

@@ -29,8 +29,19 @@ pub fn home(name: &str) -> PathBuf {
     dir
 }
 
-/// The daemon binary with `home` as its home directory, without RPC unless `args` set it up.
+/// The daemon binary with `home` as its home directory, without RPC unless `args` set it up,
+/// and then over plain HTTP (`--notls`, the tests' listeners are loopback ones).
 pub fn rbtcd(home: &Path, args: &[&str]) -> Command {
+    let mut c = rbtcd_tls(home, args);
+    if args.iter().any(|a| a.starts_with("--rpc")) && !args.contains(&"--norpc") {
+        c.arg("--notls");
+    }
+    c
+}
+
+/// The daemon binary with `home` as its home directory, without RPC unless `args` set it up,
+/// and then over TLS unless `args` say `--notls`.
+pub fn rbtcd_tls(home: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(binaries::rbtcd());
     // Without credentials the daemon serves RPC with a cookie on the default port, which
     // daemons of tests running side by side would contend for; a port of the kernel's choosing

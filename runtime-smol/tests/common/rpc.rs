@@ -29,23 +29,41 @@ pub struct Daemon {
     pub p2p: String,
     /// Its home directory (removed on drop).
     pub home: PathBuf,
+    /// Whether it serves RPC over TLS (else `--notls`).
+    pub tls: bool,
 }
 
 impl Daemon {
+    /// A daemon serving RPC over plain HTTP (`--notls`), as most tests speak it.
     pub fn start(name: &str, extra: &[&str]) -> Daemon {
+        Daemon::launch(name, false, extra)
+    }
+
+    /// A daemon serving RPC over TLS, with the certificate it generates in its home.
+    pub fn start_tls(name: &str, extra: &[&str]) -> Daemon {
+        Daemon::launch(name, true, extra)
+    }
+
+    fn launch(name: &str, tls: bool, extra: &[&str]) -> Daemon {
         let home = std::env::temp_dir().join(format!("rbtcd-rpc-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).unwrap();
         let [rpc, p2p] = free_ports().map(|port| format!("127.0.0.1:{port}"));
-        let child = spawn(&home, &rpc, &p2p, extra);
+        let child = spawn(&home, &rpc, &p2p, tls, extra);
         let d = Daemon {
             child,
             rpc,
             p2p,
             home,
+            tls,
         };
         d.wait_for_rpc();
         d
+    }
+
+    /// The daemon's generated certificate (`~/.rbtcd/rpc.cert` in its home).
+    pub fn cert(&self) -> PathBuf {
+        self.home.join(".rbtcd/rpc.cert")
     }
 
     /// Stops the daemon with SIGTERM (checking it exits cleanly) and starts it again on the
@@ -57,7 +75,7 @@ impl Daemon {
 
     /// Starts the stopped daemon again on the same home and ports with `extra` arguments.
     pub fn relaunch(&mut self, extra: &[&str]) {
-        self.child = spawn(&self.home, &self.rpc, &self.p2p, extra);
+        self.child = spawn(&self.home, &self.rpc, &self.p2p, self.tls, extra);
         self.wait_for_rpc();
     }
 
@@ -159,27 +177,38 @@ impl Daemon {
 }
 
 /// The regtest daemon with the test credentials, listening on `rpc` and `p2p`.
-fn spawn(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Child {
-    command(home, rpc, p2p, extra).spawn().unwrap()
+fn spawn(home: &std::path::Path, rpc: &str, p2p: &str, tls: bool, extra: &[&str]) -> Child {
+    daemon_command(home, rpc, p2p, tls, extra).spawn().unwrap()
 }
 
 /// The command [`Daemon::start`] runs: the daemon on regtest with `home`, the listeners and
-/// the test users, then `extra`; output discarded.
+/// the test users, plain HTTP, then `extra`; output discarded.
 pub fn command(home: &std::path::Path, rpc: &str, p2p: &str, extra: &[&str]) -> Command {
+    daemon_command(home, rpc, p2p, false, extra)
+}
+
+/// [`command`], over TLS when `tls` is set.
+fn daemon_command(
+    home: &std::path::Path,
+    rpc: &str,
+    p2p: &str,
+    tls: bool,
+    extra: &[&str],
+) -> Command {
     let mut c = Command::new(super::binaries::rbtcd());
-    c.env("HOME", home)
-        .args([
-            "--regtest".to_string(),
-            format!("--rpclisten={rpc}"),
-            format!("--listen={p2p}"),
-            format!("--rpcuser={}", ADMIN.0),
-            format!("--rpcpass={}", ADMIN.1),
-            format!("--rpclimituser={}", LIMITED.0),
-            format!("--rpclimitpass={}", LIMITED.1),
-        ])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    c.env("HOME", home).args([
+        "--regtest".to_string(),
+        format!("--rpclisten={rpc}"),
+        format!("--listen={p2p}"),
+        format!("--rpcuser={}", ADMIN.0),
+        format!("--rpcpass={}", ADMIN.1),
+        format!("--rpclimituser={}", LIMITED.0),
+        format!("--rpclimitpass={}", LIMITED.1),
+    ]);
+    if !tls {
+        c.arg("--notls");
+    }
+    c.args(extra).stdout(Stdio::null()).stderr(Stdio::null());
     c
 }
 
