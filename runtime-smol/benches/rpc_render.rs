@@ -11,6 +11,7 @@ mod common;
 mod e2e;
 
 use e2e::rpc::{Daemon, ADMIN};
+use rbtcd::rpc::client::Connector;
 use rbtcd_core::rpc::auth::basic_auth;
 use std::time::Duration;
 
@@ -34,9 +35,11 @@ fn main() {
         hashes[1]
     );
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let plain = Connector::plain();
     let (blocks, count) = std::thread::scope(|s| {
-        let blocks = s.spawn(|| common::hammer(&d.rpc, &auth, &getblock, GETBLOCK_CLIENTS, run));
-        let count = common::hammer(&d.rpc, &auth, GETBLOCKCOUNT, 1, run);
+        let blocks =
+            s.spawn(|| common::hammer(&plain, &d.rpc, &auth, &getblock, GETBLOCK_CLIENTS, run));
+        let count = common::hammer(&plain, &d.rpc, &auth, GETBLOCKCOUNT, 1, run);
         (blocks.join().unwrap(), count)
     });
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;

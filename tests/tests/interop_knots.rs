@@ -591,10 +591,8 @@ fn sats(btc: &Value) -> i64 {
 #[test]
 fn new_commands_answer_as_knots_does_and_bitcoin_cli_drives_rbtcd() {
     let knots = Knots::start("cli", &["txindex=1"]);
-    let d = rbtcd(
-        "cli",
-        &[&format!("--connect={}", knots.p2p), "--txindex", "--notls"],
-    );
+    // The harness's daemons serve plain HTTP (`--notls`), which bitcoin-cli speaks.
+    let d = rbtcd("cli", &[&format!("--connect={}", knots.p2p), "--txindex"]);
     let wallet = Wallet::new();
 
     // Knots's bitcoin-cli mines on rbtcd: a block paying the test's key, then 100 to mature it.
