@@ -23,13 +23,18 @@ fn rate(secs: f64, per_call: usize, mut f: impl FnMut()) -> f64 {
 
 /// 64 addresses of one kind, from distinct hashes so no string repeats.
 fn addresses(params: &Params, payload: impl Fn(u8) -> Payload) -> Vec<Address> {
-    (0..64u8).map(|i| Address::new(payload(i), params)).collect()
+    (0..64u8)
+        .map(|i| Address::new(payload(i), params))
+        .collect()
 }
 
 fn main() {
     let params = Params::new(Network::Mainnet);
     let kinds = [
-        ("p2pkh", addresses(&params, |i| Payload::PubKeyHash([i; 20]))),
+        (
+            "p2pkh",
+            addresses(&params, |i| Payload::PubKeyHash([i; 20])),
+        ),
         (
             "p2wpkh",
             addresses(&params, |i| {
