@@ -3,23 +3,12 @@
 //!
 //! `cargo bench -p rbtcd-core --bench address`. Prints one machine-readable line per figure.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use rbtcd_core::address::{Address, Payload, WitnessProgram};
 use rbtcd_core::params::{Network, Params};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
-
-/// Runs `f` (which processes `per_call` items) repeatedly for about `secs` seconds and returns
-/// items per second.
-fn rate(secs: f64, per_call: usize, mut f: impl FnMut()) -> f64 {
-    f(); // warm up
-    let start = Instant::now();
-    let mut calls = 0u64;
-    while start.elapsed() < Duration::from_secs_f64(secs) {
-        f();
-        calls += 1;
-    }
-    (calls * per_call as u64) as f64 / start.elapsed().as_secs_f64()
-}
 
 /// 64 addresses of one kind, from distinct hashes so no string repeats.
 fn addresses(params: &Params, payload: impl Fn(u8) -> Payload) -> Vec<Address> {
@@ -49,14 +38,14 @@ fn main() {
         ),
     ];
     for (kind, addrs) in &kinds {
-        let per_sec = rate(2.0, addrs.len(), || {
+        let per_sec = common::rate(2.0, addrs.len(), || {
             for a in addrs {
                 black_box(black_box(a).to_string());
             }
         });
         println!("bench: address_{kind}_encoded_per_sec_1core: {per_sec:.0} addresses/s");
         let strings: Vec<String> = addrs.iter().map(Address::to_string).collect();
-        let per_sec = rate(2.0, strings.len(), || {
+        let per_sec = common::rate(2.0, strings.len(), || {
             for s in &strings {
                 black_box(Address::from_str_for(black_box(s), &params).unwrap());
             }
