@@ -175,11 +175,6 @@ impl Mempool {
         self.orphans.len()
     }
 
-    /// Total virtual size of all transactions.
-    pub fn total_vsize(&self) -> usize {
-        self.entries.values().map(Entry::vsize).sum()
-    }
-
     /// The entry for `txid`.
     pub fn get(&self, txid: &Txid) -> Option<&Entry> {
         self.entries.get(txid)
