@@ -10,27 +10,13 @@ use rbtcd_core::primitives::hash::sha256d;
 use rbtcd_core::primitives::{Block, Decodable};
 use rbtcd_core::wire::{encode_message, Decoder, Message};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
-
-/// Runs `f` (which processes `per_call` items) repeatedly for about `secs` seconds and returns
-/// items per second.
-fn rate(secs: f64, per_call: usize, mut f: impl FnMut()) -> f64 {
-    f(); // warm up
-    let start = Instant::now();
-    let mut calls = 0u64;
-    while start.elapsed() < Duration::from_secs_f64(secs) {
-        f();
-        calls += 1;
-    }
-    (calls * per_call as u64) as f64 / start.elapsed().as_secs_f64()
-}
 
 fn main() {
     let params = Params::new(Network::Mainnet);
     let raw = common::block_records("blocks1-256.bz2");
     let total_bytes: usize = raw.iter().map(Vec::len).sum();
 
-    let blocks_per_sec = rate(3.0, raw.len(), || {
+    let blocks_per_sec = common::rate(3.0, raw.len(), || {
         for bytes in &raw {
             let block = Block::decode(black_box(bytes)).unwrap();
             black_box(block.block_hash());
@@ -46,7 +32,7 @@ fn main() {
         .iter()
         .flat_map(|b| encode_message(params.magic, &Message::Block(Block::decode(b).unwrap())))
         .collect();
-    let messages_per_sec = rate(3.0, raw.len(), || {
+    let messages_per_sec = common::rate(3.0, raw.len(), || {
         let mut decoder = Decoder::new(params.magic);
         for chunk in stream.chunks(16 * 1024) {
             decoder.push(chunk);
@@ -61,7 +47,7 @@ fn main() {
     );
 
     let headers: Vec<[u8; 80]> = raw.iter().map(|b| b[..80].try_into().unwrap()).collect();
-    let hashes_per_sec = rate(3.0, headers.len(), || {
+    let hashes_per_sec = common::rate(3.0, headers.len(), || {
         for h in &headers {
             black_box(sha256d(black_box(h)));
         }
@@ -69,7 +55,7 @@ fn main() {
     println!("bench: wire_header_sha256d_per_sec_1core: {hashes_per_sec:.0} hashes/s");
 
     // The limit for "decode and hash": double-SHA256 over the same bytes, measured now.
-    let sha_bytes_per_sec = rate(3.0, total_bytes, || {
+    let sha_bytes_per_sec = common::rate(3.0, total_bytes, || {
         for bytes in &raw {
             black_box(sha256d(black_box(bytes)));
         }

@@ -1,13 +1,16 @@
-//! Bech32 (BIP173) and Bech32m (BIP350) strings: a human-readable part, a separator `1`, and
-//! 5-bit data with a six-character BCH checksum.
+//! Bech32 (BIP173) and Bech32m (BIP350) segwit address strings, through the `bech32` crate
+//! (rust-bitcoin's): this module only says which checksum a string carries and turns the
+//! crate's errors into reasons a user can act on.
 
+use ::bech32::primitives::decode::{
+    CharError, CheckedHrpstring, ChecksumError, UncheckedHrpstring, UncheckedHrpstringError,
+};
+use ::bech32::primitives::hrp;
+use ::bech32::{segwit, Bech32, Bech32m, Fe32, Hrp};
 use std::fmt;
 
-const CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-const GENERATOR: [u32; 5] = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
 /// Longest string BIP173 allows.
 pub const MAX_LEN: usize = 90;
-const CHECKSUM_LEN: usize = 6;
 
 /// Which checksum constant a string uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,15 +19,6 @@ pub enum Variant {
     Bech32,
     /// BIP350, for segwit version 1 and later.
     Bech32m,
-}
-
-impl Variant {
-    fn constant(self) -> u32 {
-        match self {
-            Variant::Bech32 => 1,
-            Variant::Bech32m => 0x2bc830a3,
-        }
-    }
 }
 
 /// Why a string is not valid Bech32 or Bech32m.
@@ -72,136 +66,104 @@ impl fmt::Display for Bech32Error {
 
 impl std::error::Error for Bech32Error {}
 
-/// A decoded string: lower-case human-readable part, 5-bit values without checksum, variant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decoded {
+/// A string with a valid checksum: its human-readable part, which checksum, and the data.
+pub struct Decoded<'s> {
     /// The human-readable part, lower case.
     pub hrp: String,
-    /// The data as 5-bit values, checksum removed.
-    pub data: Vec<u8>,
     /// Which checksum the string carries.
     pub variant: Variant,
+    data: CheckedHrpstring<'s>,
 }
 
-fn polymod(values: impl Iterator<Item = u8>) -> u32 {
-    values.fold(1u32, |chk, v| {
-        let top = chk >> 25;
-        let chk = ((chk & 0x1ff_ffff) << 5) ^ u32::from(v);
-        GENERATOR
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| (top >> i) & 1 == 1)
-            .fold(chk, |c, (_, g)| c ^ g)
-    })
-}
+impl Decoded<'_> {
+    /// The first 5-bit value, a segwit address's witness version; `None` without data.
+    pub fn version(&self) -> Option<u8> {
+        let first = *self.data.data_part_ascii_no_checksum().first()?;
+        Some(
+            Fe32::from_char(char::from(first))
+                .expect("checked by the crate")
+                .to_u8(),
+        )
+    }
 
-/// The human-readable part as checksummed: high bits of each character, zero, low bits.
-fn hrp_expand(hrp: &[u8]) -> impl Iterator<Item = u8> + '_ {
-    hrp.iter()
-        .map(|c| c >> 5)
-        .chain(std::iter::once(0))
-        .chain(hrp.iter().map(|c| c & 31))
-}
-
-/// Encodes `data` (5-bit values) under `hrp` (lower case) with the checksum of `variant`.
-pub fn encode(hrp: &str, data: &[u8], variant: Variant) -> String {
-    let values = hrp_expand(hrp.as_bytes())
-        .chain(data.iter().copied())
-        .chain([0; CHECKSUM_LEN]);
-    let pm = polymod(values) ^ variant.constant();
-    let checksum = (0..CHECKSUM_LEN).map(|i| ((pm >> (5 * (5 - i))) & 31) as u8);
-    let mut s = String::with_capacity(hrp.len() + 1 + data.len() + CHECKSUM_LEN);
-    s.push_str(hrp);
-    s.push('1');
-    s.extend(
-        data.iter()
-            .copied()
-            .chain(checksum)
-            .map(|v| CHARSET[v as usize] as char),
-    );
-    s
+    /// The values after the witness version (at most 16) as bytes; the padding must be
+    /// under five bits and zero.
+    pub fn program(mut self) -> Result<Vec<u8>, Bech32Error> {
+        self.data.remove_witness_version();
+        self.data
+            .validate_segwit_padding()
+            .map_err(|_| Bech32Error::InvalidPadding)?;
+        Ok(self.data.byte_iter().collect())
+    }
 }
 
 /// Decodes a Bech32 or Bech32m string and says which it is.
-pub fn decode(s: &str) -> Result<Decoded, Bech32Error> {
-    let len = s.chars().count();
-    if len > MAX_LEN {
-        return Err(Bech32Error::TooLong(len));
-    }
-    if let Some((position, ch)) = s.chars().enumerate().find(|(_, c)| !matches!(c, '!'..='~')) {
-        return Err(Bech32Error::InvalidChar { ch, position });
-    }
-    if s.bytes().any(|c| c.is_ascii_lowercase()) && s.bytes().any(|c| c.is_ascii_uppercase()) {
-        return Err(Bech32Error::MixedCase);
-    }
-    let lower = s.to_ascii_lowercase();
-    let sep = lower.rfind('1').ok_or(Bech32Error::MissingSeparator)?;
-    if sep == 0 {
-        return Err(Bech32Error::EmptyHrp);
-    }
-    let (hrp, rest) = (&lower[..sep], &lower.as_bytes()[sep + 1..]);
-    if rest.len() < CHECKSUM_LEN {
-        return Err(Bech32Error::TooShort);
-    }
-    let mut data =
-        rest.iter()
-            .enumerate()
-            .map(|(i, &c)| {
-                CHARSET.iter().position(|&a| a == c).map(|v| v as u8).ok_or(
-                    Bech32Error::InvalidChar {
-                        ch: c as char,
-                        position: sep + 1 + i,
-                    },
-                )
-            })
-            .collect::<Result<Vec<u8>, _>>()?;
-    let residue = polymod(hrp_expand(hrp.as_bytes()).chain(data.iter().copied()));
-    let variant = [Variant::Bech32, Variant::Bech32m]
-        .into_iter()
-        .find(|v| v.constant() == residue)
-        .ok_or(Bech32Error::BadChecksum)?;
-    data.truncate(data.len() - CHECKSUM_LEN);
-    Ok(Decoded {
-        hrp: hrp.to_string(),
-        data,
-        variant,
-    })
+pub fn decode(s: &str) -> Result<Decoded<'_>, Bech32Error> {
+    let unchecked = UncheckedHrpstring::new(s).map_err(|e| parse_error(s, e))?;
+    let hrp = unchecked.hrp().to_lowercase();
+    let (variant, data) = match unchecked.validate_checksum::<Bech32>() {
+        Ok(()) => (Variant::Bech32, unchecked.remove_checksum::<Bech32>()),
+        Err(ChecksumError::InvalidResidue) => match unchecked.validate_checksum::<Bech32m>() {
+            Ok(()) => (Variant::Bech32m, unchecked.remove_checksum::<Bech32m>()),
+            Err(e) => return Err(checksum_error(s, e)),
+        },
+        Err(e) => return Err(checksum_error(s, e)),
+    };
+    Ok(Decoded { hrp, variant, data })
 }
 
-/// Bytes as 5-bit values, the last one zero-padded.
-pub fn to_base32(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() * 8 / 5 + 1);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        acc = (acc << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(((acc >> bits) & 31) as u8);
-        }
-    }
-    if bits > 0 {
-        out.push(((acc << (5 - bits)) & 31) as u8);
-    }
-    out
+/// Writes the segwit address of `version` (0..=16) and `program` under `hrp` (lower case):
+/// Bech32 for version 0, Bech32m after (BIP350).
+pub fn write_segwit(
+    f: &mut impl fmt::Write,
+    hrp: &str,
+    version: u8,
+    program: &[u8],
+) -> fmt::Result {
+    let hrp = Hrp::parse(hrp).map_err(|_| fmt::Error)?;
+    let version = Fe32::try_from(version).map_err(|_| fmt::Error)?;
+    segwit::encode_lower_to_fmt_unchecked(f, hrp, version, program)
 }
 
-/// 5-bit values as bytes; the padding must be under five bits and zero.
-pub fn from_base32(values: &[u8]) -> Result<Vec<u8>, Bech32Error> {
-    let mut out = Vec::with_capacity(values.len() * 5 / 8);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &v in values {
-        acc = ((acc << 5) | u32::from(v)) & 0xfff;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
+fn parse_error(s: &str, e: UncheckedHrpstringError) -> Bech32Error {
+    // The crate checks the data part from its end and the human-readable part from its start,
+    // so the character it names is the last of its kind or the first.
+    let at = |ch: char, from_end: bool| {
+        let mut found = s.chars().enumerate().filter(|&(_, c)| c == ch);
+        let position = match from_end {
+            true => found.last(),
+            false => found.next(),
+        };
+        Bech32Error::InvalidChar {
+            ch,
+            position: position
+                .map(|(i, _)| i)
+                .expect("the crate names a character of the string"),
         }
+    };
+    match e {
+        UncheckedHrpstringError::Char(CharError::MissingSeparator) => Bech32Error::MissingSeparator,
+        UncheckedHrpstringError::Char(CharError::NothingAfterSeparator) => Bech32Error::TooShort,
+        UncheckedHrpstringError::Char(CharError::InvalidChar(ch)) => at(ch, true),
+        UncheckedHrpstringError::Char(CharError::MixedCase)
+        | UncheckedHrpstringError::Hrp(hrp::Error::MixedCase) => Bech32Error::MixedCase,
+        UncheckedHrpstringError::Hrp(hrp::Error::Empty) => Bech32Error::EmptyHrp,
+        UncheckedHrpstringError::Hrp(hrp::Error::TooLong(_)) => {
+            Bech32Error::TooLong(s.chars().count())
+        }
+        UncheckedHrpstringError::Hrp(hrp::Error::NonAsciiChar(ch)) => at(ch, false),
+        UncheckedHrpstringError::Hrp(hrp::Error::InvalidAsciiByte(b)) => at(char::from(b), false),
+        // The crate's error enums are non-exhaustive; any later reason is a malformed string.
+        _ => Bech32Error::BadChecksum,
     }
-    if bits >= 5 || acc & ((1 << bits) - 1) != 0 {
-        return Err(Bech32Error::InvalidPadding);
+}
+
+fn checksum_error(s: &str, e: ChecksumError) -> Bech32Error {
+    match e {
+        ChecksumError::CodeLength(_) => Bech32Error::TooLong(s.chars().count()),
+        ChecksumError::InvalidLength => Bech32Error::TooShort,
+        _ => Bech32Error::BadChecksum,
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -211,8 +173,8 @@ mod tests {
     // BIP173 and BIP350 test vectors.
 
     #[test]
-    fn valid_bech32_strings() {
-        for s in [
+    fn valid_strings_decode_with_their_checksum() {
+        let bech32 = [
             "A12UEL5L",
             "a12uel5l",
             "an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1tt5tgs",
@@ -220,16 +182,8 @@ mod tests {
             "11qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqc8247j",
             "split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w",
             "?1ezyfcl",
-        ] {
-            let d = decode(s).unwrap_or_else(|e| panic!("{s}: {e}"));
-            assert_eq!(d.variant, Variant::Bech32, "{s}");
-            assert_eq!(encode(&d.hrp, &d.data, d.variant), s.to_ascii_lowercase());
-        }
-    }
-
-    #[test]
-    fn valid_bech32m_strings() {
-        for s in [
+        ];
+        let bech32m = [
             "A1LQFN3A",
             "a1lqfn3a",
             "an83characterlonghumanreadablepartthatcontainsthetheexcludedcharactersbioandnumber11sg7hg6",
@@ -237,10 +191,14 @@ mod tests {
             "11llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllludsr8",
             "split1checkupstagehandshakeupstreamerranterredcaperredlc445v",
             "?1v759aa",
-        ] {
-            let d = decode(s).unwrap_or_else(|e| panic!("{s}: {e}"));
-            assert_eq!(d.variant, Variant::Bech32m, "{s}");
-            assert_eq!(encode(&d.hrp, &d.data, d.variant), s.to_ascii_lowercase());
+        ];
+        for (strings, variant) in [(bech32, Variant::Bech32), (bech32m, Variant::Bech32m)] {
+            for s in strings {
+                let d = decode(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+                assert_eq!(d.variant, variant, "{s}");
+                let sep = s.rfind('1').unwrap();
+                assert_eq!(d.hrp, s[..sep].to_ascii_lowercase(), "{s}");
+            }
         }
     }
 
@@ -275,20 +233,23 @@ mod tests {
             ("Bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", MixedCase),
         ];
         for (s, want) in cases {
-            assert_eq!(decode(s).as_ref(), Err(want), "{s:?}");
+            assert_eq!(decode(s).err().as_ref(), Some(want), "{s:?}");
         }
     }
 
     #[test]
-    fn base32_conversion_round_trips_and_checks_padding() {
-        for len in 0..42u8 {
-            let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37)).collect();
-            assert_eq!(from_base32(&to_base32(&bytes)).unwrap(), bytes);
+    fn programs_need_zero_padding_under_five_bits() {
+        // BIP173: a v0 program of 16 bytes whose padding bits are not zero; and one with a
+        // whole spare 5-bit value.
+        for s in [
+            "bc1zw508d6qejxtdg4y5r3zarvaryvqyzf3du",
+            "tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3pjxtptv",
+        ] {
+            assert_eq!(
+                decode(s).unwrap().program().err(),
+                Some(Bech32Error::InvalidPadding),
+                "{s}"
+            );
         }
-        // One 5-bit value is too little for a byte: five bits of padding.
-        assert_eq!(from_base32(&[0]), Err(Bech32Error::InvalidPadding));
-        // Two values hold one byte plus two padding bits, which must be zero.
-        assert_eq!(from_base32(&[0, 1]), Err(Bech32Error::InvalidPadding));
-        assert_eq!(from_base32(&[0, 4]).unwrap(), vec![1]);
     }
 }

@@ -184,23 +184,28 @@ fn looks_segwit(s: &str, hrp: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
-fn segwit_payload(decoded: bech32::Decoded, hrp: &'static str) -> Result<Payload, AddressError> {
+fn segwit_payload(
+    decoded: bech32::Decoded<'_>,
+    hrp: &'static str,
+) -> Result<Payload, AddressError> {
     if decoded.hrp != hrp {
         return Err(AddressError::WrongHrp {
             found: decoded.hrp,
             expected: hrp,
         });
     }
-    let (&version, data) = decoded
-        .data
-        .split_first()
+    let version = decoded
+        .version()
         .ok_or(AddressError::MissingWitnessVersion)?;
-    let program = WitnessProgram::new(version, bech32::from_base32(data)?)?;
-    if program.variant() != decoded.variant {
-        return Err(AddressError::WrongChecksumVariant {
-            version,
-            variant: decoded.variant,
-        });
+    let variant = decoded.variant;
+    // A version above 16 has no program to speak of.
+    let program = match version {
+        0..=16 => decoded.program()?,
+        _ => Vec::new(),
+    };
+    let program = WitnessProgram::new(version, program)?;
+    if program.variant() != variant {
+        return Err(AddressError::WrongChecksumVariant { version, variant });
     }
     Ok(Payload::Witness(program))
 }
@@ -232,14 +237,7 @@ impl fmt::Display for Address {
             Payload::PubKeyHash(h) => f.write_str(&base58(self.prefixes.pubkey_hash, h)),
             Payload::ScriptHash(h) => f.write_str(&base58(self.prefixes.script_hash, h)),
             Payload::Witness(w) => {
-                let data: Vec<u8> = std::iter::once(w.version)
-                    .chain(bech32::to_base32(&w.program))
-                    .collect();
-                f.write_str(&bech32::encode(
-                    self.prefixes.bech32_hrp,
-                    &data,
-                    w.variant(),
-                ))
+                bech32::write_segwit(f, self.prefixes.bech32_hrp, w.version, &w.program)
             }
         }
     }

@@ -8,7 +8,7 @@ pub mod error;
 pub mod estimate;
 pub mod orphans;
 pub mod policy;
-pub mod rebroadcast;
+mod rebroadcast;
 
 pub use error::RejectReason;
 pub use policy::Policy;
@@ -126,10 +126,27 @@ pub struct Mempool {
     spent_by: BTreeMap<OutPoint, Txid>,
     orphans: Orphans,
     /// Locally submitted transactions re-announced until mined.
-    pub rebroadcast: rebroadcast::Rebroadcast,
+    rebroadcast: rebroadcast::Rebroadcast,
 }
 
 impl Mempool {
+    /// Re-announces `txid`, submitted locally at unix time `now`, until it is mined or
+    /// leaves the pool.
+    pub fn rebroadcast_until_mined(&mut self, txid: Txid, now: u64) {
+        self.rebroadcast.add(txid, now);
+    }
+
+    /// When local transactions are next due to be re-announced (unix time).
+    pub fn rebroadcast_deadline(&self) -> Option<u64> {
+        self.rebroadcast.deadline()
+    }
+
+    /// The local transactions to re-announce at unix time `now`, if due; the next interval is
+    /// drawn from `random`.
+    pub fn rebroadcast_due(&mut self, now: u64, random: u64) -> Vec<Txid> {
+        self.rebroadcast.due(now, random)
+    }
+
     /// An empty pool with `policy`.
     pub fn new(policy: Policy) -> Self {
         Mempool {
@@ -156,11 +173,6 @@ impl Mempool {
     /// Number of orphans held.
     pub fn orphan_count(&self) -> usize {
         self.orphans.len()
-    }
-
-    /// Total virtual size of all transactions.
-    pub fn total_vsize(&self) -> usize {
-        self.entries.values().map(Entry::vsize).sum()
     }
 
     /// The entry for `txid`.

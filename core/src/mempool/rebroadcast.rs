@@ -49,12 +49,8 @@ impl Rebroadcast {
         }
     }
 
-    /// Number of pending transactions.
-    pub fn len(&self) -> usize {
-        self.pending.len()
-    }
-
     /// True when nothing is pending.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
     }

@@ -147,11 +147,6 @@ impl<P: Ord + Copy> Downloader<P> {
         self.by_peer.get(&peer).map_or(0, BTreeSet::len)
     }
 
-    /// True when `hash` was requested from someone and not yet received.
-    pub fn is_in_flight(&self, hash: &BlockHash) -> bool {
-        self.in_flight.contains_key(hash)
-    }
-
     /// The stall timeout in force.
     pub fn stall_timeout(&self) -> StallTimeout {
         self.stall_timeout
@@ -327,11 +322,6 @@ impl<P: Ord + Copy> Downloader<P> {
     /// Height of the lowest block still missing.
     pub fn lowest_needed(&self) -> Option<u32> {
         self.needed.first_key_value().map(|(h, _)| *h)
-    }
-
-    /// The height the request for `hash` was made at, if in flight.
-    pub fn requested_height(&self, hash: &BlockHash) -> Option<u32> {
-        self.in_flight.get(hash).map(|r| r.height)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::net::bans::BanList;
 use crate::net::connmgr;
 use crate::net::ipnet::IpNet;
 use crate::net::peer::{DisconnectReason, PeerId};
-use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
+use crate::net::peer_command::{PeerCommand, PeerCommandError, PeerTarget};
 use crate::rpc::handlers::{LocalView, NetView};
 use crate::wire::AddrV2Entry;
 use std::net::SocketAddr;
@@ -134,11 +134,6 @@ impl<S: ChainStore> Node<S> {
     /// The bans in force or not yet expired.
     pub fn bans(&self) -> &BanList {
         &self.banned
-    }
-
-    /// Bytes sent and received over all connections since start.
-    pub fn net_totals(&self) -> NetTotals {
-        self.totals
     }
 
     /// The peer headers are synced from, if any (`getpeerinfo`'s `syncnode`).

@@ -104,16 +104,14 @@ impl<S: ChainStore> Node<S> {
                 let now = self.now.unix_secs();
                 // What the pool reports (removed conflicts, re-added txs) is not relayed.
                 if is_connect {
-                    self.mining
-                        .fees
-                        .block_connected(block, height, &self.mempool);
+                    self.fees.block_connected(block, height, &self.mempool);
                     self.mempool.block_connected(block, &self.chain, now);
                 } else {
-                    self.mining.fees.block_disconnected();
+                    self.fees.block_disconnected();
                     self.mempool.block_disconnected(block, &self.chain, now);
                 }
             } else {
-                self.mining.fees.empty_block_connected();
+                self.fees.empty_block_connected();
             }
             if let Some((txs, time)) = connected_info {
                 connected.push(hash);

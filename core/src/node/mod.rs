@@ -76,6 +76,7 @@ pub use sync::{UNCONNECTING_HEADERS_BAN_SCORE, UNCONNECTING_HEADERS_LIMIT};
 
 use crate::address::Address;
 use crate::chain::{Chain, ChainStore};
+use crate::mempool::estimate::FeeEstimator;
 use crate::mempool::Mempool;
 use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
@@ -135,6 +136,8 @@ pub struct Node<S: ChainStore> {
     turns: turns::Turns,
     outputs: VecDeque<Output>,
     mining: mining::Mining,
+    /// Fee rates of mined mempool transactions, for `estimatefee`.
+    fees: FeeEstimator,
     /// RPC requests in progress.
     rpc: rpc::Rpc,
     /// WebSocket clients.
@@ -206,6 +209,7 @@ impl<S: ChainStore> Node<S> {
                 config.gen_proc_limit,
                 Rng::stream(seed, "mining"),
             ),
+            fees: FeeEstimator::default(),
             config,
             chain,
             nonces: Rng::stream(seed, "nonces"),

@@ -28,7 +28,8 @@ impl<S: ChainStore> Node<S> {
             .accept(tx, &self.chain, self.now.unix_secs(), random);
         match &result {
             Ok(Accepted::Added(ids)) => {
-                self.mempool.rebroadcast.add(txid, self.now.unix_secs());
+                self.mempool
+                    .rebroadcast_until_mined(txid, self.now.unix_secs());
                 self.arm_rebroadcast();
                 self.relay_txs(None, ids.clone());
             }

@@ -265,7 +265,7 @@ impl<S: ChainStore> Node<S> {
                 default_threads: self.config.gen_proc_limit,
                 hashes_per_sec: self.hashes_per_sec(),
                 can_pay: !self.config.mining_addrs.is_empty(),
-                fees: &self.mining.fees,
+                fees: &self.fees,
             },
             now: self.now.unix_secs(),
             transport,

@@ -153,7 +153,7 @@ impl<S: ChainStore> Node<S> {
     /// Rebroadcasts local transactions when their time came, drawing the next interval.
     fn rebroadcast(&mut self) {
         let random = self.rebroadcast_rng.next_u64();
-        let due = self.mempool.rebroadcast.due(self.now.unix_secs(), random);
+        let due = self.mempool.rebroadcast_due(self.now.unix_secs(), random);
         if !due.is_empty() {
             self.announce_txs(None, &due, true);
         }
@@ -164,8 +164,7 @@ impl<S: ChainStore> Node<S> {
     pub(super) fn arm_rebroadcast(&mut self) {
         let at = self
             .mempool
-            .rebroadcast
-            .deadline()
+            .rebroadcast_deadline()
             .map(Time::from_unix_secs);
         self.timers.set(Timer::Rebroadcast, at);
     }

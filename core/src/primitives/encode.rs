@@ -93,11 +93,6 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    /// Looks at the next byte without consuming it.
-    pub fn peek_u8(&self) -> Option<u8> {
-        self.data.get(self.pos).copied()
-    }
-
     /// Takes a fixed-size array.
     pub fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let mut a = [0u8; N];
@@ -149,18 +144,6 @@ impl<'a> Reader<'a> {
         };
         if v < min {
             return Err(DecodeError::NonCanonicalCompactSize(v));
-        }
-        Ok(v)
-    }
-
-    /// Reads a CompactSize no larger than [`MAX_COMPACT_SIZE`].
-    pub fn compact_size(&mut self) -> Result<u64, DecodeError> {
-        let v = self.compact_size_raw()?;
-        if v > MAX_COMPACT_SIZE {
-            return Err(DecodeError::CountTooLarge {
-                count: v,
-                max: MAX_COMPACT_SIZE,
-            });
         }
         Ok(v)
     }

@@ -31,13 +31,6 @@ impl Hash256 {
     pub fn is_zero(&self) -> bool {
         self.0 == [0u8; 32]
     }
-
-    /// The bytes in display (reversed) order.
-    pub fn to_display_bytes(&self) -> [u8; 32] {
-        let mut b = self.0;
-        b.reverse();
-        b
-    }
 }
 
 /// Single SHA-256.

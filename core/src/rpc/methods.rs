@@ -321,18 +321,32 @@ mod tests {
     use crate::rpc::error::code;
 
     #[test]
-    fn table_is_sorted_and_complete() {
+    fn every_name_is_served_once_with_its_usage() {
         assert!(
             METHODS.windows(2).all(|w| w[0].name < w[1].name),
-            "binary search needs order"
+            "binary search needs the names sorted and unique"
         );
-        let http = METHODS.iter().filter(|m| m.reach == Reach::Both).count();
-        // btcd's rpcHandlers map has 53 HTTP commands; Core's manual bans add three, and
-        // gettxoutsetinfo (Core's; a wallet command in btcd), generatetoaddress,
-        // estimatesmartfee, getmempoolentry, getindexinfo, getnetworkinfo, disconnectnode,
-        // getblockstats and getdeploymentinfo one each.
-        assert_eq!(http, 53 + 12);
-        assert_eq!(WALLET_METHODS.len(), 41);
+        for m in METHODS {
+            assert!(
+                m.usage == m.name || m.usage.starts_with(&format!("{} ", m.name)),
+                "{}'s help text is {:?}",
+                m.name,
+                m.usage
+            );
+            assert!(
+                !WALLET_METHODS.contains(&m.name) && !UNIMPLEMENTED_METHODS.contains(&m.name),
+                "{} is both served and refused",
+                m.name
+            );
+        }
+        let refused: Vec<&str> = WALLET_METHODS
+            .iter()
+            .chain(UNIMPLEMENTED_METHODS)
+            .copied()
+            .collect();
+        for (i, name) in refused.iter().enumerate() {
+            assert!(!refused[..i].contains(name), "{name} listed twice");
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! Helpers shared by the core's integration tests: reading `../shared/vectors/`.
+//! Helpers shared by the core's integration tests and benches: reading `../shared/vectors/`, and
+//! the benches' items-per-second measure.
 #![allow(dead_code)]
 
 use bzip2::read::BzDecoder;
 use rbtcd_core::primitives::{Block, Decodable};
 use std::io::Read;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// The shared vectors directory: `shared/vectors` in the nearest ancestor of this package that
 /// has one (`../shared/vectors` from the project root; also found from a git worktree nested
@@ -57,4 +59,17 @@ pub fn blocks(name: &str) -> Vec<Block> {
         .iter()
         .map(|b| Block::decode(b).expect("vector block decodes"))
         .collect()
+}
+
+/// Runs `f` (which processes `per_call` items) repeatedly for about `secs` seconds and returns
+/// items per second (the benches' measure).
+pub fn rate(secs: f64, per_call: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm up
+    let start = Instant::now();
+    let mut calls = 0u64;
+    while start.elapsed() < Duration::from_secs_f64(secs) {
+        f();
+        calls += 1;
+    }
+    (calls * per_call as u64) as f64 / start.elapsed().as_secs_f64()
 }

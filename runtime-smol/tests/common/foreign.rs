@@ -7,6 +7,32 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// Verbose `getblockheader` fields that Knots and bcoin both write as rbtcd does (bcoin writes
+/// `bits` as a number and has no `nonce`; Knots's extra fields are its suite's to add).
+pub const HEADER_FIELDS: &[&str] = &[
+    "hash",
+    "confirmations",
+    "height",
+    "version",
+    "merkleroot",
+    "time",
+];
+
+/// `getblock` verbosity-1 fields that Knots and bcoin both write as rbtcd does.
+pub const BLOCK_FIELDS: &[&str] = &[
+    "hash",
+    "confirmations",
+    "size",
+    "strippedsize",
+    "weight",
+    "height",
+    "version",
+    "versionHex",
+    "merkleroot",
+    "tx",
+    "time",
+];
+
 /// A foreign node's JSON-RPC endpoint and its log file.
 pub struct Rpc {
     /// What it is called in failure messages ("knots", "bcoin").
