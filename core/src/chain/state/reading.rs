@@ -78,7 +78,7 @@ impl RecentBlocks {
 
     /// How many blocks are kept.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub fn kept(&self) -> usize {
         self.blocks.len()
     }
 }

@@ -20,7 +20,7 @@ fn only_the_last_connected_blocks_stay_parsed_and_older_ones_read_back() {
         chain.process_block(b.clone(), NOW).unwrap();
     }
     assert_eq!(chain.tip().hash, blocks[29].block_hash());
-    assert_eq!(chain.recent.len(), RECENT_CONNECTED);
+    assert_eq!(chain.recent.kept(), RECENT_CONNECTED);
     for (i, b) in blocks.iter().enumerate() {
         let kept = chain.recent.get(&b.block_hash()).is_some();
         assert_eq!(kept, i >= blocks.len() - RECENT_CONNECTED, "block {i}");
@@ -39,10 +39,10 @@ fn blocks_ahead_of_their_parents_stay_parsed_until_connected() {
         chain.process_block(b.clone(), NOW).unwrap();
     }
     assert_eq!(chain.tip().height, 0);
-    assert_eq!(chain.recent.len(), blocks.len() - 1);
+    assert_eq!(chain.recent.kept(), blocks.len() - 1);
     chain.process_block(blocks[0].clone(), NOW).unwrap();
     assert_eq!(chain.tip().hash, blocks[29].block_hash());
-    assert_eq!(chain.recent.len(), RECENT_CONNECTED);
+    assert_eq!(chain.recent.kept(), RECENT_CONNECTED);
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn a_reorg_past_the_kept_blocks_reads_the_rest_back() {
     }
     assert_eq!(chain.tip().hash, fork[26].block_hash());
     assert_eq!(chain.tip().height, 32);
-    assert_eq!(chain.recent.len(), RECENT_CONNECTED);
+    assert_eq!(chain.recent.kept(), RECENT_CONNECTED);
     for b in &blocks[5..] {
         assert!(!chain.index().is_main(&b.block_hash()));
         assert_eq!(chain.block(&b.block_hash()).unwrap().as_ref(), Some(b));
