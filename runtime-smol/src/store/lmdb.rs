@@ -34,7 +34,7 @@ const LEGACY_TABLES: [&str; 2] = ["blocks", "undo"];
 
 /// An LMDB environment holding the chain's tables, and the block files beside it.
 pub struct LmdbStore {
-    /// Always `Some` but while [`LmdbStore::release_dirty_pages`] closes and reopens it.
+    /// `None` only when [`LmdbStore::release_dirty_pages`] failed to reopen it.
     env: Option<Env>,
     dbs: [Db; Table::ALL.len()],
     files: FlatFiles,
@@ -72,9 +72,9 @@ impl LmdbStore {
     /// and records the files' ends. Running it again (after a crash before the version was
     /// recorded) finds nothing left to move.
     pub fn move_blocks_to_files(&mut self) -> Result<(), StoreError> {
-        let rtxn = self.env().read_txn().map_err(backend)?;
+        let rtxn = self.env()?.read_txn().map_err(backend)?;
         let legacy = self
-            .env()
+            .env()?
             .open_databases_and_commit(rtxn, |opener, rtxn| {
                 let [a, b] = LEGACY_TABLES;
                 let blocks = opener.open_database::<Bytes, Bytes>(rtxn, Some(a))?;
@@ -91,7 +91,7 @@ impl LmdbStore {
         let mut entries = self.index_entries()?;
         entries.sort_by_key(|e| (e.height, e.hash));
         // A handle of its own: the read transaction outlives the files' appends below.
-        let env = self.env().clone();
+        let env = self.env()?.clone();
         let rtxn = env.read_txn().map_err(backend)?;
         for e in &mut entries {
             if let Some(raw) = blocks.get(&rtxn, &e.hash.0).map_err(backend)? {
@@ -103,7 +103,7 @@ impl LmdbStore {
         }
         drop(rtxn);
         let ends = self.files.sync()?;
-        let mut wtxn = self.env().write_txn().map_err(backend)?;
+        let mut wtxn = self.env()?.write_txn().map_err(backend)?;
         let index = self.db(Table::Index);
         for e in &entries {
             index
@@ -128,7 +128,7 @@ impl LmdbStore {
     }
 
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let rtxn = self.env().read_txn().map_err(backend)?;
+        let rtxn = self.env()?.read_txn().map_err(backend)?;
         Ok(self
             .db(table)
             .get(&rtxn, key)
@@ -170,8 +170,12 @@ impl LmdbStore {
         }
     }
 
-    fn env(&self) -> &Env {
-        self.env.as_ref().expect("the environment is open")
+    /// The open environment; an error (not a panic) when reopening it failed, so a node
+    /// stopping after that error still shuts down cleanly.
+    fn env(&self) -> Result<&Env, StoreError> {
+        self.env
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the database failed to reopen".into()))
     }
 
     /// Closes the environment and opens it again: LMDB (without `MDB_WRITEMAP`) mallocs every
@@ -180,7 +184,9 @@ impl LmdbStore {
     /// so far stayed allocated for the life of the process (39.6 MB after the utxo_cache
     /// bench's sync with a 16 MiB cache, heaptrack's largest live allocation site).
     fn release_dirty_pages(&mut self) -> Result<(), StoreError> {
-        let env = self.env.take().expect("the environment is open");
+        let Some(env) = self.env.take() else {
+            return Ok(());
+        };
         let dir = env.path().to_path_buf();
         env.prepare_for_closing().wait();
         let (env, dbs) = open_env(&dir)?;
@@ -237,7 +243,7 @@ fn outpoint_from_key(key: &[u8]) -> Result<OutPoint, StoreError> {
 
 impl ChainStore for LmdbStore {
     fn index_entries(&self) -> Result<Vec<IndexEntry>, StoreError> {
-        let rtxn = self.env().read_txn().map_err(backend)?;
+        let rtxn = self.env()?.read_txn().map_err(backend)?;
         let mut out = Vec::new();
         for item in self.db(Table::Index).iter(&rtxn).map_err(backend)? {
             let (_, value) = item.map_err(backend)?;
@@ -255,7 +261,7 @@ impl ChainStore for LmdbStore {
     }
 
     fn for_each_coin(&self, f: &mut dyn FnMut(&OutPoint, &Coin)) -> Result<(), StoreError> {
-        let rtxn = self.env().read_txn().map_err(backend)?;
+        let rtxn = self.env()?.read_txn().map_err(backend)?;
         for item in self.db(Table::Utxo).iter(&rtxn).map_err(backend)? {
             let (key, value) = item.map_err(backend)?;
             f(&outpoint_from_key(key)?, &decode(Table::Utxo, value)?);
@@ -301,7 +307,7 @@ impl ChainStore for LmdbStore {
 
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
         let large = batch.ops.len() >= RELEASE_AFTER_OPS;
-        let mut wtxn = self.env().write_txn().map_err(backend)?;
+        let mut wtxn = self.env()?.write_txn().map_err(backend)?;
         for op in batch.ops {
             let (table, key, value): (Table, Vec<u8>, Option<Vec<u8>>) = match op {
                 WriteOp::PutIndex(e) => (Table::Index, e.hash.0.to_vec(), Some(e.encode())),

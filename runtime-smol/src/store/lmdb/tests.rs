@@ -110,7 +110,7 @@ fn holds_what_memstore_holds_and_survives_reopen() {
 fn corrupt_records_are_errors_not_panics() {
     let dir = temp_dir("corrupt");
     let mut store = LmdbStore::open(&dir).unwrap();
-    let mut wtxn = store.env().write_txn().unwrap();
+    let mut wtxn = store.env().unwrap().write_txn().unwrap();
     store
         .db(Table::Index)
         .put(&mut wtxn, &[1u8; 32], b"junk")
