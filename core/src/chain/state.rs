@@ -614,6 +614,7 @@ impl<S: ChainStore> Chain<S> {
                     self.index_block_txs(&block, *hash);
                 }
                 self.index.push_main(*hash);
+                self.recent.connected(*hash);
                 self.events.push(ChainEvent::Connected {
                     hash: *hash,
                     height: entry.height,

@@ -25,6 +25,11 @@ impl<S: ChainStore> Chain<S> {
             ops: self.coins.flush_ops(empty_cache),
         };
         let coin_writes = batch.ops.len();
+        // Room for the rest up front: the coin writes fill the vector exactly, and growing it
+        // by the first push below would double a buffer as large as the cache for a moment.
+        batch
+            .ops
+            .reserve_exact(self.dirty.len() + self.tx_pending.len() + 3);
         for hash in std::mem::take(&mut self.dirty) {
             if let Some(e) = self.index.get(&hash) {
                 batch.push(WriteOp::PutIndex(*e));

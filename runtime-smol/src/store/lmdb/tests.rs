@@ -110,7 +110,7 @@ fn holds_what_memstore_holds_and_survives_reopen() {
 fn corrupt_records_are_errors_not_panics() {
     let dir = temp_dir("corrupt");
     let mut store = LmdbStore::open(&dir).unwrap();
-    let mut wtxn = store.env.write_txn().unwrap();
+    let mut wtxn = store.env().unwrap().write_txn().unwrap();
     store
         .db(Table::Index)
         .put(&mut wtxn, &[1u8; 32], b"junk")
@@ -261,5 +261,40 @@ fn survives_sigkill_while_connecting() {
     }
     assert!(kills >= 10, "only {kills} kills landed");
     println!("survived {kills} kills over {CRASH_BLOCKS} blocks");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A batch large enough to reopen the environment after it (to hand back LMDB's dirty pages)
+/// leaves a store that reads, writes and reopens from disk as before.
+#[test]
+fn a_batch_that_reopens_the_environment_leaves_a_working_store() {
+    let dir = temp_dir("release");
+    let mut store = LmdbStore::open(&dir).unwrap();
+    let coin = |i: u32| Coin {
+        output: rbtcd_core::primitives::TxOut {
+            value: i64::from(i),
+            script_pubkey: vec![0x51; (i % 40) as usize],
+        },
+        height: i,
+        is_coinbase: false,
+    };
+    let op = |i: u32| OutPoint::new(Hash256([(i % 251) as u8; 32]), i);
+    let n = RELEASE_AFTER_OPS as u32 + 5;
+    let ops = (0..n).map(|i| WriteOp::PutCoin(op(i), coin(i))).collect();
+    store.write(WriteBatch { ops }).unwrap();
+    assert_eq!(store.coin(&op(n - 1)).unwrap(), Some(coin(n - 1)));
+    // Every other coin spent, in a second large batch.
+    let ops = (0..n)
+        .step_by(2)
+        .map(|i| WriteOp::DeleteCoin(op(i)))
+        .chain((n..n + RELEASE_AFTER_OPS as u32).map(|i| WriteOp::PutCoin(op(i), coin(i))));
+    store.write(WriteBatch { ops: ops.collect() }).unwrap();
+    store.close();
+    let store = LmdbStore::open(&dir).unwrap();
+    for i in 0..n + RELEASE_AFTER_OPS as u32 {
+        let want = (i >= n || i % 2 == 1).then(|| coin(i));
+        assert_eq!(store.coin(&op(i)).unwrap(), want, "coin {i}");
+    }
+    store.close();
     let _ = std::fs::remove_dir_all(&dir);
 }
