@@ -24,11 +24,14 @@
 
 use rbtcd_sim::run::{run, Options};
 use rbtcd_sim::scenario::Kind;
+#[cfg(feature = "planted-bug-no-refetch")]
 use rbtcd_sim::shrink::shrink;
 
 /// Adversarial seeds within which a skipped consensus rule must be caught.
+#[cfg(not(feature = "planted-bug-no-refetch"))]
 const CONSENSUS_SEEDS: u64 = 10;
 /// Mixed seeds within which the liveness bug must be caught.
+#[cfg(feature = "planted-bug-no-refetch")]
 const LIVENESS_SEEDS: u64 = 10;
 
 /// The first of `seeds` whose run breaks an invariant containing `needle`, with its report.
