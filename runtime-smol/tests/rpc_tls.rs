@@ -7,7 +7,7 @@ mod common;
 
 use async_tungstenite::tungstenite::protocol::Role;
 use async_tungstenite::tungstenite::{Message, WebSocket};
-use common::rpc::{header, Daemon, ADMIN};
+use common::rpc::{header, read_head, Daemon, ADMIN};
 use rbtcd::rpc::client::{CallError, Connector};
 use rbtcd::rpc::tls::{self, TlsFiles, Trust};
 use rbtcd::rpc::UNAUTHENTICATED_CLIENTS;
@@ -98,13 +98,7 @@ fn websockets_are_served_over_the_same_tls_listener() {
     );
     s.write_all(req.as_bytes()).unwrap();
     s.flush().unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut byte).unwrap(), 1, "closed mid-head");
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8(head).unwrap();
+    let head = read_head(&mut s);
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert_eq!(
         header(&head, "Sec-WebSocket-Accept"),

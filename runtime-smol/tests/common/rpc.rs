@@ -243,6 +243,18 @@ pub fn is_closed(s: &mut TcpStream) -> bool {
     matches!(s.read(&mut b), Ok(0) | Err(_))
 }
 
+/// Reads an HTTP response head up to its blank line, a byte at a time so that nothing after
+/// it (a WebSocket's first frame) is consumed.
+pub fn read_head(s: &mut impl Read) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "closed mid-head");
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap()
+}
+
 /// Opens `/ws` with an optional `Authorization` header; the HTTP status, and the WebSocket
 /// when upgraded.
 pub fn websocket(
@@ -260,13 +272,7 @@ pub fn websocket(
         req += &format!("Authorization: {}\r\n", basic_auth(u, p));
     }
     s.write_all(format!("{req}\r\n").as_bytes()).unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut byte).unwrap(), 1, "closed mid-head");
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8(head).unwrap();
+    let head = read_head(&mut s);
     let status = head[9..12].parse().unwrap();
     if status != 101 {
         return (status, None);
