@@ -132,11 +132,6 @@ impl CoinsCache {
         self.entries.is_empty()
     }
 
-    /// Entries that differ from the store.
-    pub fn dirty_count(&self) -> usize {
-        self.entries.values().filter(|e| e.dirty).count()
-    }
-
     /// Whether `extra` more entries (with `extra_heap` script bytes) fit within the budget,
     /// counting the table's growth to hold them.
     ///
