@@ -53,14 +53,18 @@ fn first_failing(
 #[cfg(not(feature = "planted-bug-no-refetch"))]
 #[test]
 fn the_simulator_finds_the_planted_consensus_bug() {
+    let needle = "connected invalid block";
     let (options, report) = first_failing(
         1..=CONSENSUS_SEEDS,
         |seed| Options::new(seed, 12, 1.0, Kind::Adversarial),
-        "connected invalid block",
+        needle,
     );
+    let found = report.violations.iter().find(|v| v.contains(needle));
     println!(
-        "planted bug found: {:?}\nreplay: {}",
-        report.violations,
+        "planted bug found at seed {} (runs: {}, allowed: {CONSENSUS_SEEDS}): {}\nreplay: {}",
+        options.seed,
+        options.seed,
+        found.expect("the seed was picked for it"),
         options.replay_command()
     );
 }
@@ -88,7 +92,10 @@ fn the_simulator_finds_and_shrinks_the_planted_liveness_bug() {
         .iter()
         .any(|v| v.contains("did not converge")));
     println!(
-        "planted liveness bug found with {}\nshrunk in {} runs to {}",
+        "planted liveness bug found at seed {} (runs: {}, allowed: {LIVENESS_SEEDS}) with {}\n\
+         shrunk in {} runs to {}",
+        options.seed,
+        options.seed,
         options.replay_command(),
         shrunk.runs,
         shrunk.options.replay_command()
