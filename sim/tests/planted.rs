@@ -1,11 +1,15 @@
 //! The planted-bug checks: built with one of the core's `planted-bug-*` features, the core is
 //! broken on purpose and the simulator must report it. Without such a feature this file is
 //! empty. Run one with `cargo test --release -p rbtcd-sim --features planted-bug-NAME --test
-//! planted`.
+//! planted`, or all eight in turn with `sim/planted-check` (one release build each; it prints a
+//! line per feature: the seed that caught it and the seconds the check ran, build apart).
 //!
 //! - A consensus rule skipped (merkle, bits, coinbase-height, subsidy, maturity, locktime,
 //!   scripts; one per rule family): an honest node connects one of the adversaries' invalid
-//!   blocks within [`CONSENSUS_SEEDS`] adversarial seeds (12 nodes, 1 h each).
+//!   blocks within [`CONSENSUS_SEEDS`] adversarial seeds (12 nodes, 1 h each). Every adversary
+//!   of that scenario sends invalid blocks, each breakage in turn, and comes back under a fresh
+//!   address when banned, so every breakage reaches honest nodes' validation in every run
+//!   (measured: all 25 rule errors of the 26 breakages, dozens of times each, on seeds 1 to 3).
 //! - The liveness bug (no-refetch: a node restarted on its old store never requests a block):
 //!   honest nodes end on different tips within [`LIVENESS_SEEDS`] mixed seeds (among those that
 //!   pass without the bug), and the failure shrinks to a smaller run that still fails the same
@@ -27,9 +31,10 @@ use rbtcd_sim::scenario::Kind;
 #[cfg(feature = "planted-bug-no-refetch")]
 use rbtcd_sim::shrink::shrink;
 
-/// Adversarial seeds within which a skipped consensus rule must be caught.
+/// Adversarial seeds within which a skipped consensus rule must be caught: each of the seven
+/// was caught at seed 1 (in 3 to 5 s of run here); 3 leaves margin.
 #[cfg(not(feature = "planted-bug-no-refetch"))]
-const CONSENSUS_SEEDS: u64 = 10;
+const CONSENSUS_SEEDS: u64 = 3;
 /// Mixed seeds within which the liveness bug must be caught.
 #[cfg(feature = "planted-bug-no-refetch")]
 const LIVENESS_SEEDS: u64 = 10;
