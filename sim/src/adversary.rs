@@ -170,3 +170,36 @@ fn command(frame: &[u8]) -> &[u8] {
     let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
     &field[..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::{addr_of, node_at};
+
+    #[test]
+    fn an_attacker_tries_every_breakage_in_turn() {
+        let mut attacker = Attacker::new(Rng::new(5), addr_of(3));
+        let n = Breakage::ALL.len();
+        let first: Vec<Breakage> = (0..n).map(|_| attacker.next_breakage()).collect();
+        assert!(Breakage::ALL.iter().all(|b| first.contains(b)), "{first:?}");
+        let again: Vec<Breakage> = (0..n).map(|_| attacker.next_breakage()).collect();
+        assert_eq!(first, again, "the second round repeats the first");
+    }
+
+    #[test]
+    fn a_banned_attacker_comes_back_from_another_host_of_its_group() {
+        let mut attacker = Attacker::new(Rng::new(5), addr_of(3));
+        let mut seen = vec![attacker.addr];
+        for _ in 0..3 {
+            attacker.banned();
+            assert!(!seen.contains(&attacker.addr), "{seen:?}");
+            let (IpAddr::V4(new), IpAddr::V4(old)) = (attacker.addr.ip(), addr_of(3).ip()) else {
+                panic!("IPv4 addresses");
+            };
+            assert_eq!(new.octets()[..2], old.octets()[..2], "same /16");
+            // Honest nodes can dial it back there.
+            assert_eq!(node_at(&attacker.addr, 12), Some(3));
+            seen.push(attacker.addr);
+        }
+    }
+}
