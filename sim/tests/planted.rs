@@ -33,8 +33,9 @@ use rbtcd_sim::shrink::shrink;
 
 /// Adversarial seeds within which a skipped consensus rule must be caught: each of the seven
 /// was caught at seed 1 (in 3 to 5 s of run here); 3 leaves margin. Of seeds 1 to 10 only
-/// seed 7 would miss: all its adversaries are also silent (they never finish a handshake, so
-/// no honest node validates what they send).
+/// seed 7 bans no adversary (hundreds of bans each in the others), so it would miss: all its
+/// adversaries are also silent (they never finish a handshake, so no honest node validates
+/// what they send).
 #[cfg(not(feature = "planted-bug-no-refetch"))]
 const CONSENSUS_SEEDS: u64 = 3;
 /// Mixed seeds within which the liveness bug must be caught.
