@@ -1,6 +1,9 @@
 //! What adversarial peers send: framed messages the honest nodes must survive, and blocks that
-//! break a consensus rule, any of [`Breakage::ALL`] (the simulator remembers their hashes; an
-//! honest node connecting one is a violation).
+//! break a consensus rule, every one of [`Breakage::ALL`] in turn (the simulator remembers their
+//! hashes; an honest node connecting one is a violation). An honest node bans a peer at its
+//! first invalid block, so an attacker that kept one address would show each honest node a
+//! single breakage; like a Sybil attacker, each adversary comes back under a fresh address when
+//! banned ([`Attacker::banned`]).
 
 use crate::breakage::{Breakage, Context};
 use crate::scenario::Attack;
@@ -24,8 +27,61 @@ pub struct Strike {
     pub invalid: Vec<BlockHash>,
 }
 
+/// An adversary's own state: its randomness, its turn through the breakages and the address
+/// it now connects from.
+pub struct Attacker {
+    rng: Rng,
+    /// Every breakage, in this adversary's order.
+    order: Vec<Breakage>,
+    /// The breakage of its next invalid block (an index into `order`).
+    turn: usize,
+    /// The address honest nodes see it connect from.
+    pub addr: SocketAddr,
+}
+
+impl Attacker {
+    /// The attacker of the node listening at `addr`, drawing from `rng`.
+    pub fn new(mut rng: Rng, addr: SocketAddr) -> Attacker {
+        let mut order = Breakage::ALL.to_vec();
+        // Adversaries of one run start their turns at different breakages.
+        rng.shuffle(&mut order);
+        Attacker {
+            rng,
+            order,
+            turn: 0,
+            addr,
+        }
+    }
+
+    /// The breakage of the next invalid block: each in turn, so that over a run every rule
+    /// is tried, not just the few a random draw happens to reach honest nodes with.
+    fn next_breakage(&mut self) -> Breakage {
+        let how = self.order[self.turn % self.order.len()];
+        self.turn += 1;
+        how
+    }
+
+    /// An honest node banned it: it comes back from another host of its /16 (the ban covers
+    /// one address; 255 aliases outlast any run's attacks).
+    pub fn banned(&mut self) {
+        if let IpAddr::V4(ip) = self.addr.ip() {
+            let [a, b, c, d] = ip.octets();
+            self.addr = SocketAddr::new(
+                Ipv4Addr::new(a, b, c.wrapping_add(1), d).into(),
+                self.addr.port(),
+            );
+        }
+    }
+}
+
 /// The frames of `attack` by the adversary running `node`, at `now_secs`.
-pub fn strike(attack: Attack, node: &Node<SimStore>, rng: &mut Rng, now_secs: u64) -> Strike {
+pub fn strike(
+    attack: Attack,
+    node: &Node<SimStore>,
+    attacker: &mut Attacker,
+    now_secs: u64,
+) -> Strike {
+    let rng = &mut attacker.rng;
     let params = node.chain().params();
     let frame = |m: &Message| encode_message(params.magic, m);
     let mut invalid = Vec::new();
@@ -47,7 +103,8 @@ pub fn strike(attack: Attack, node: &Node<SimStore>, rng: &mut Rng, now_secs: u6
             ]))]
         }
         Attack::InvalidBlocks => {
-            let how = Breakage::ALL[rng.index(Breakage::ALL.len())];
+            let how = attacker.next_breakage();
+            let rng = &mut attacker.rng;
             let block = invalid_block(node, how, rng, now_secs);
             invalid.push(block.block_hash());
             vec![
@@ -112,4 +169,37 @@ fn command(frame: &[u8]) -> &[u8] {
     let field = frame.get(4..16).unwrap_or(&[]);
     let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
     &field[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::{addr_of, node_at};
+
+    #[test]
+    fn an_attacker_tries_every_breakage_in_turn() {
+        let mut attacker = Attacker::new(Rng::new(5), addr_of(3));
+        let n = Breakage::ALL.len();
+        let first: Vec<Breakage> = (0..n).map(|_| attacker.next_breakage()).collect();
+        assert!(Breakage::ALL.iter().all(|b| first.contains(b)), "{first:?}");
+        let again: Vec<Breakage> = (0..n).map(|_| attacker.next_breakage()).collect();
+        assert_eq!(first, again, "the second round repeats the first");
+    }
+
+    #[test]
+    fn a_banned_attacker_comes_back_from_another_host_of_its_group() {
+        let mut attacker = Attacker::new(Rng::new(5), addr_of(3));
+        let mut seen = vec![attacker.addr];
+        for _ in 0..3 {
+            attacker.banned();
+            assert!(!seen.contains(&attacker.addr), "{seen:?}");
+            let (IpAddr::V4(new), IpAddr::V4(old)) = (attacker.addr.ip(), addr_of(3).ip()) else {
+                panic!("IPv4 addresses");
+            };
+            assert_eq!(new.octets()[..2], old.octets()[..2], "same /16");
+            // Honest nodes can dial it back there.
+            assert_eq!(node_at(&attacker.addr, 12), Some(3));
+            seen.push(attacker.addr);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! A run drawn as SVG: each node's tip height over simulated time with partitions (red) and
-//! node downtime (grey) as bands, and below it how long each block took to reach the honest
-//! nodes (median, 90th percentile and slowest), so a failing run can be looked at.
+//! honest nodes' downtime (grey) as bands and the end of the fault phase as a line, and below
+//! it how long each block took to reach the honest nodes (median, 90th percentile and
+//! slowest), so a failing run can be looked at.
 
 use crate::run::{Options, Report};
 use crate::world::Timeline;
@@ -68,15 +69,25 @@ pub fn draw(
         )?
         .label("partition")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], RED.mix(0.3).filled()));
+    // Adversaries leave for good when the faults end; that is no crash.
     chart
         .draw_series(
             timeline
                 .down
                 .iter()
+                .filter(|(node, _, _)| !plan.is_adversary(*node))
                 .map(|(_, from, to)| band(*from, *to, RGBColor(90, 90, 90).mix(0.12))),
         )?
-        .label("a node down (crash, full disk)")
+        .label("an honest node down (crash, crash in a write, full disk)")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], BLACK.mix(0.3).filled()));
+    let heal = plan.fault_end as f64 / HOUR;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(heal, low), (heal, high)],
+            BLACK.stroke_width(2),
+        )))?
+        .label("faults end: all heals, adversaries leave")
+        .legend(|(x, y)| PathElement::new(vec![(x + 7, y - 6), (x + 7, y + 6)], BLACK));
     for (i, steps) in timeline.heights.iter().enumerate() {
         let mut points = Vec::with_capacity(steps.len() * 2);
         for (n, (t, h)) in steps.iter().enumerate() {

@@ -25,7 +25,7 @@ pub enum Kind {
     Calm,
     /// Every fault kind, each with a seed-chosen intensity (possibly zero).
     Mixed,
-    /// Mixed, with many adversarial peers attacking often.
+    /// Mixed, with many adversarial peers attacking often, each sending invalid blocks.
     Adversarial,
 }
 
@@ -56,12 +56,12 @@ impl Kind {
 /// What an adversarial peer does besides running an ordinary node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Attack {
+    /// Mines blocks that break a consensus rule and pushes them to its peers.
+    InvalidBlocks,
     /// Sends random bytes, sometimes behind a valid magic.
     Garbage,
     /// Sends a `headers` message with more headers than the protocol allows.
     OversizeHeaders,
-    /// Mines blocks that break a consensus rule and pushes them to its peers.
-    InvalidBlocks,
     /// Floods peers with `addr` messages of random addresses.
     AddrSpam,
     /// Never delivers the blocks it is asked for (stalls downloads).
@@ -73,10 +73,12 @@ pub enum Attack {
 }
 
 impl Attack {
+    /// Every attack, in the order a round sends them: invalid blocks first, since garbage or
+    /// an oversized message ahead of them would get the connection closed before they arrive.
     const ALL: [Attack; 7] = [
+        Attack::InvalidBlocks,
         Attack::Garbage,
         Attack::OversizeHeaders,
-        Attack::InvalidBlocks,
         Attack::AddrSpam,
         Attack::StallBlocks,
         Attack::Silent,
@@ -219,6 +221,9 @@ impl Plan {
                     .collect();
                 if set.is_empty() {
                     set.push(Attack::ALL[rng.index(Attack::ALL.len())]);
+                }
+                if kind == Kind::Adversarial && set[0] != Attack::InvalidBlocks {
+                    set.insert(0, Attack::InvalidBlocks);
                 }
                 set
             })

@@ -4,7 +4,7 @@
 //! daemon drives its node: one input, then every output drained, then a tick when
 //! `poll_timeout` falls due.
 
-use crate::adversary;
+use crate::adversary::{self, Attacker};
 use crate::calendar::Calendar;
 use crate::calls::{self, Call, RpcWatch, WsHeard, WS_CLIENT};
 use crate::digest::Digest;
@@ -162,8 +162,8 @@ pub struct Slot {
     due: Option<u64>,
     /// Addresses fed at each start.
     seeds: Vec<SocketAddr>,
-    /// The adversary's own randomness.
-    rng: Rng,
+    /// An adversary's own state (`None` for honest nodes).
+    attacker: Option<Attacker>,
     /// This run of the node's RPC requests and WebSocket client.
     pub rpc: RpcWatch,
 }
@@ -209,14 +209,15 @@ pub fn addr_of(i: usize) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(ip), PORT)
 }
 
-/// The node listening at `addr` among `nodes`, if any.
+/// The node listening at `addr` among `nodes`, if any (an adversary also listens on the
+/// other hosts of its /16 it comes back from).
 pub fn node_at(addr: &SocketAddr, nodes: usize) -> Option<usize> {
     let IpAddr::V4(ip) = addr.ip() else {
         return None;
     };
-    let [a, b, c, d] = ip.octets();
+    let [a, b, _, d] = ip.octets();
     let i = (usize::from(a).checked_sub(20)? << 8) + usize::from(b);
-    (addr.port() == PORT && c == 0 && d == 1 && i < nodes).then_some(i)
+    (addr.port() == PORT && d == 1 && i < nodes).then_some(i)
 }
 
 impl World {
@@ -230,6 +231,8 @@ impl World {
             .map(|i| {
                 let mut others: Vec<usize> = (0..plan.nodes).filter(|j| *j != i).collect();
                 rng.shuffle(&mut others);
+                // Drawn for every node, so a plan's other draws do not depend on who attacks.
+                let fork = rng.fork();
                 Slot {
                     addr: addr_of(i),
                     store: SimStore::new(premined, files.clone()),
@@ -243,7 +246,9 @@ impl World {
                     work: None,
                     due: None,
                     seeds: others.into_iter().take(SEED_ADDRS).map(addr_of).collect(),
-                    rng: rng.fork(),
+                    attacker: plan
+                        .is_adversary(i)
+                        .then(|| Attacker::new(fork, addr_of(i))),
                     rpc: RpcWatch::default(),
                 }
             })
@@ -501,6 +506,11 @@ impl World {
                     remote,
                     direction,
                 } => {
+                    // An adversary connects from the address it now uses.
+                    let from = self.slots[remote]
+                        .attacker
+                        .as_ref()
+                        .map_or_else(|| addr_of(remote), |a| a.addr);
                     let slot = &mut self.slots[node];
                     let peer = slot.next_peer;
                     slot.next_peer += 1;
@@ -510,7 +520,7 @@ impl World {
                         node,
                         Input::Connected {
                             peer,
-                            addr: addr_of(remote),
+                            addr: from,
                             direction,
                         },
                     );
@@ -561,12 +571,12 @@ impl World {
         let now = self.clock(i);
         let attacks = self.plan.attacks_of(i).to_vec();
         let slot = &mut self.slots[i];
-        let Some(node) = slot.node.as_ref() else {
+        let (Some(node), Some(attacker)) = (slot.node.as_ref(), slot.attacker.as_mut()) else {
             return;
         };
         self.stats.attacks += 1;
         for attack in attacks {
-            let strike = adversary::strike(attack, node, &mut slot.rng, now.unix_secs());
+            let strike = adversary::strike(attack, node, attacker, now.unix_secs());
             self.stats.invalid_sent += strike.invalid.len() as u64;
             self.invalid.extend(strike.invalid);
             for (conn, side) in slot.conns.values() {
@@ -839,6 +849,10 @@ impl World {
                 if let Some(j) = victim.filter(|j| honest && !self.plan.is_adversary(*j)) {
                     self.violations
                         .push(format!("honest node {i} banned honest node {j}"));
+                }
+                let sybil = self.slots.iter_mut().filter_map(|s| s.attacker.as_mut());
+                if let Some(attacker) = sybil.into_iter().find(|a| a.addr.ip() == *ip) {
+                    attacker.banned();
                 }
                 self.digest.add(format!("B{i}:{ip}").as_bytes());
             }

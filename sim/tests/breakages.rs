@@ -47,7 +47,7 @@ fn expected(b: Breakage) -> &'static str {
 }
 
 #[test]
-fn every_breakage_is_refused_for_its_own_rule() {
+fn breakages_are_each_refused_for_their_own_rule() {
     let params = Params::new(Network::Regtest);
     let (base, blocks) = premined(&params);
     let files = SimFiles::copy_of(base, Rc::default()).unwrap();
