@@ -7,15 +7,15 @@ use super::coins::{CoinChange, CoinSource};
 use super::error::{ChainError, RuleError};
 use super::index::BlockIndex;
 use super::records::{BlockUndo, IndexEntry};
-use super::script_check::{verify_block_scripts, ScriptChecks};
+use super::script_check::{BlockScripts, CheckQueue, ScriptChecks};
 use super::tx_rules::SequenceLock;
 use crate::mempool::Coin;
 use crate::params::{Network, Params};
 use crate::primitives::transaction::MAX_MONEY;
 use crate::primitives::{Block, BlockHash, OutPoint, Transaction, TxOut, Txid};
-use crate::script::flags_for_height;
 use crate::script::opcodes::OP_RETURN;
 use crate::script::sigops::tx_sigop_cost;
+use crate::script::{flags_for_height, Flags};
 use std::collections::BTreeMap;
 
 /// Largest BIP141 signature operation cost of a block.
@@ -144,8 +144,10 @@ fn tx_fee(tx: &Transaction, txid: Txid, coins: &[Coin]) -> Result<i64, RuleError
 }
 
 /// Validates `block` against the UTXO set in `coins` as a child of the current main-chain tip
-/// (which must be its parent) and returns what connecting it changes. Scripts are checked
-/// through `scripts` after every other rule held; `None` skips them (assumevalid).
+/// (which must be its parent) and returns what connecting it changes. Each transaction's
+/// scripts are handed to `scripts` as soon as its spent coins are known, so they are checked
+/// while the rest of the block's coins are looked up; their verdict counts only once every
+/// other rule held. `None` skips them (assumevalid).
 pub fn connect_block<C: CoinSource>(
     coins: &mut C,
     index: &BlockIndex,
@@ -155,80 +157,138 @@ pub fn connect_block<C: CoinSource>(
     scripts: Option<&ScriptChecks>,
 ) -> Result<Connection, ChainError> {
     let height = entry.height;
-    let parent_mtp = index.median_time_past(&entry.header.prev_blockhash);
     // P2SH activates at its BIP16 height, as btcd does; the one mainnet block that broke it
     // (00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22) comes before.
     let flags = flags_for_height(params, height);
-    let bip30 = bip30_applies(index, entry, params);
     let mut view = View {
         source: coins,
         changes: BTreeMap::new(),
     };
     let mut undo = BlockUndo::default();
-    let mut spent_outputs: Vec<Vec<TxOut>> = Vec::with_capacity(block.txdata.len());
-    let mut fees: i64 = 0;
-    let mut sigops: u32 = 0;
-    for tx in &block.txdata {
-        let txid = tx.txid();
-        if tx.is_coinbase() {
-            sigops += tx_sigop_cost(tx, &[], flags);
-            spent_outputs.push(Vec::new());
-        } else {
-            let coins = spent_coins(&mut view, tx, height, params)?;
-            fees += tx_fee(tx, txid, &coins)?;
-            if height >= params.csv_height {
-                let heights: Vec<u32> = coins.iter().map(|c| c.height).collect();
-                let lock = SequenceLock::of(tx, &heights, |h| {
-                    index
-                        .main_at(h.saturating_sub(1))
-                        .map_or(0, |b| index.median_time_past(b))
-                });
-                if !lock.met(height, parent_mtp) {
-                    return Err(RuleError::SequenceLockNotMet(txid).into());
+    let rules = BlockRules {
+        index,
+        entry,
+        params,
+        flags,
+        bip30: bip30_applies(index, entry, params),
+        parent_mtp: index.median_time_past(&entry.header.prev_blockhash),
+    };
+    match scripts.filter(|_| !cfg!(feature = "planted-bug-scripts")) {
+        Some(checks) => {
+            let block_scripts = BlockScripts::new(flags, &checks.sig_cache);
+            let mut fees = None;
+            checks.executor.run(&mut |queue| {
+                let spent =
+                    rules.spend_inputs(&mut view, &mut undo, block, Some((&block_scripts, queue)));
+                if spent.is_err() {
+                    // The block fails whatever its scripts say: checks not yet run need not.
+                    block_scripts.abandon();
                 }
-            }
-            let scripts: Vec<&[u8]> = coins
-                .iter()
-                .map(|c| c.output.script_pubkey.as_slice())
-                .collect();
-            sigops += tx_sigop_cost(tx, &scripts, flags);
-            spent_outputs.push(coins.iter().map(|c| c.output.clone()).collect());
-            for input in &tx.inputs {
-                view.spend(input.prevout);
-            }
-            undo.spent.extend(coins);
+                fees = Some(spent);
+            });
+            let fees = fees.expect("the executor runs its feeder")?;
+            rules.check_subsidy(block, fees)?;
+            block_scripts.verdict()?;
         }
-        if sigops > MAX_BLOCK_SIGOPS_COST {
-            return Err(RuleError::TooManySigops(sigops).into());
+        None => {
+            let fees = rules.spend_inputs(&mut view, &mut undo, block, None)?;
+            rules.check_subsidy(block, fees)?;
         }
-        for (vout, output) in tx.outputs.iter().enumerate() {
-            let op = OutPoint::new(txid, vout as u32);
-            if bip30 && view.coin(&op)?.is_some() {
-                return Err(RuleError::OverwritesUnspent(txid).into());
-            }
-            if !is_unspendable(&output.script_pubkey) {
-                let coin = Coin {
-                    output: output.clone(),
-                    height,
-                    is_coinbase: tx.is_coinbase(),
-                };
-                // Coinbases may overwrite (the pre-BIP30 duplicates), as Core allows.
-                view.add(op, coin, tx.is_coinbase());
-            }
-        }
-    }
-    let claimed: i64 = block.txdata[0].outputs.iter().map(|o| o.value).sum();
-    let allowed = params.subsidy(height) + fees;
-    if claimed > allowed && !cfg!(feature = "planted-bug-subsidy") {
-        return Err(RuleError::BadCoinbaseValue { claimed, allowed }.into());
-    }
-    if let Some(checks) = scripts.filter(|_| !cfg!(feature = "planted-bug-scripts")) {
-        verify_block_scripts(block, &spent_outputs, flags, checks)?;
     }
     Ok(Connection {
         changes: view.changes,
         undo,
     })
+}
+
+/// What the rules needing spent coins need to know of the block being connected.
+struct BlockRules<'a> {
+    index: &'a BlockIndex,
+    entry: &'a IndexEntry,
+    params: &'a Params,
+    flags: Flags,
+    bip30: bool,
+    parent_mtp: u32,
+}
+
+impl BlockRules<'_> {
+    /// Spends the inputs and adds the outputs of every transaction of `block` in `view`,
+    /// recording the spent coins in `undo`, checking every rule but the scripts and the
+    /// coinbase's value, and handing each transaction's scripts to `scripts` once its spent
+    /// coins are known. Returns the block's fees.
+    fn spend_inputs<'s, C: CoinSource>(
+        &self,
+        view: &mut View<'_, C>,
+        undo: &mut BlockUndo,
+        block: &'s Block,
+        scripts: Option<(&'s BlockScripts<'s>, &dyn CheckQueue<'s>)>,
+    ) -> Result<i64, ChainError> {
+        let (height, flags, params) = (self.entry.height, self.flags, self.params);
+        let mut fees: i64 = 0;
+        let mut sigops: u32 = 0;
+        for (t, tx) in block.txdata.iter().enumerate() {
+            let txid = tx.txid();
+            if tx.is_coinbase() {
+                sigops += tx_sigop_cost(tx, &[], flags);
+            } else {
+                let coins = spent_coins(view, tx, height, params)?;
+                fees += tx_fee(tx, txid, &coins)?;
+                if height >= params.csv_height {
+                    let heights: Vec<u32> = coins.iter().map(|c| c.height).collect();
+                    let lock = SequenceLock::of(tx, &heights, |h| {
+                        self.index
+                            .main_at(h.saturating_sub(1))
+                            .map_or(0, |b| self.index.median_time_past(b))
+                    });
+                    if !lock.met(height, self.parent_mtp) {
+                        return Err(RuleError::SequenceLockNotMet(txid).into());
+                    }
+                }
+                let scripts_pubkeys: Vec<&[u8]> = coins
+                    .iter()
+                    .map(|c| c.output.script_pubkey.as_slice())
+                    .collect();
+                sigops += tx_sigop_cost(tx, &scripts_pubkeys, flags);
+                if let Some((block_scripts, queue)) = scripts {
+                    let spent: Vec<TxOut> = coins.iter().map(|c| c.output.clone()).collect();
+                    block_scripts.add(queue, t, tx, spent);
+                }
+                for input in &tx.inputs {
+                    view.spend(input.prevout);
+                }
+                undo.spent.extend(coins);
+            }
+            if sigops > MAX_BLOCK_SIGOPS_COST {
+                return Err(RuleError::TooManySigops(sigops).into());
+            }
+            for (vout, output) in tx.outputs.iter().enumerate() {
+                let op = OutPoint::new(txid, vout as u32);
+                if self.bip30 && view.coin(&op)?.is_some() {
+                    return Err(RuleError::OverwritesUnspent(txid).into());
+                }
+                if !is_unspendable(&output.script_pubkey) {
+                    let coin = Coin {
+                        output: output.clone(),
+                        height,
+                        is_coinbase: tx.is_coinbase(),
+                    };
+                    // Coinbases may overwrite (the pre-BIP30 duplicates), as Core allows.
+                    view.add(op, coin, tx.is_coinbase());
+                }
+            }
+        }
+        Ok(fees)
+    }
+
+    /// The coinbase claims no more than the subsidy and `fees`.
+    fn check_subsidy(&self, block: &Block, fees: i64) -> Result<(), RuleError> {
+        let claimed: i64 = block.txdata[0].outputs.iter().map(|o| o.value).sum();
+        let allowed = self.params.subsidy(self.entry.height) + fees;
+        if claimed > allowed && !cfg!(feature = "planted-bug-subsidy") {
+            return Err(RuleError::BadCoinbaseValue { claimed, allowed });
+        }
+        Ok(())
+    }
 }
 
 /// Checks that `undo` holds one coin per input `block` spends (what disconnecting needs).
