@@ -341,9 +341,13 @@ pub fn disconnect_block<C: CoinSource>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::builder::branch;
+    use crate::chain::builder::{branch, spend, ANYONE_CAN_SPEND};
+    use crate::chain::script_check::{Check, ScriptExecutor};
+    use crate::chain::store::StoreError;
     use crate::chain::{Chain, MemStore, Status};
     use crate::primitives::Hash256;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
 
     /// Whether BIP30 applies to the next block on a 6-block regtest chain whose BIP34
     /// activation block is set by `bip34`, at `height` (normally 7).
@@ -368,6 +372,105 @@ mod tests {
             Status::HEADER_VALID,
         );
         bip30_applies(chain.index(), &next, &p)
+    }
+
+    /// Coins in memory, counting lookups.
+    struct CountedCoins {
+        coins: BTreeMap<OutPoint, Coin>,
+        lookups: Arc<AtomicUsize>,
+    }
+
+    impl CoinSource for CountedCoins {
+        fn coin(&mut self, op: &OutPoint) -> Result<Option<Coin>, StoreError> {
+            self.lookups.fetch_add(1, Ordering::Relaxed);
+            Ok(self.coins.get(op).cloned())
+        }
+    }
+
+    /// Runs each check at once, noting how many coins had been looked up when it came.
+    #[derive(Debug)]
+    struct Watching {
+        lookups: Arc<AtomicUsize>,
+        seen: Mutex<Vec<usize>>,
+    }
+
+    impl<'s> CheckQueue<'s> for Watching {
+        fn add(&self, check: Check<'s>) {
+            let lookups = self.lookups.load(Ordering::Relaxed);
+            self.seen.lock().unwrap().push(lookups);
+            check();
+        }
+    }
+
+    impl ScriptExecutor for Watching {
+        fn run<'s>(&self, feed: &mut dyn FnMut(&dyn CheckQueue<'s>)) {
+            feed(self)
+        }
+    }
+
+    #[test]
+    fn each_transactions_scripts_are_handed_over_before_the_next_ones_coins_are_read() {
+        let params = Params::new(Network::Regtest);
+        let chain = Chain::open(params.clone(), MemStore::new()).unwrap();
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let mut coins = CountedCoins {
+            coins: BTreeMap::new(),
+            lookups: Arc::clone(&lookups),
+        };
+        let mut txdata = vec![spend(&[OutPoint::new(Hash256::ZERO, u32::MAX)], &[1])];
+        for t in 1..=5u8 {
+            let op = OutPoint::new(Hash256([t; 32]), 0);
+            let output = TxOut {
+                value: 1,
+                script_pubkey: ANYONE_CAN_SPEND.to_vec(),
+            };
+            let coin = Coin {
+                output,
+                height: 0,
+                is_coinbase: false,
+            };
+            coins.coins.insert(op, coin);
+            txdata.push(spend(&[op], &[1]));
+        }
+        let block = Block {
+            header: Default::default(),
+            txdata,
+        };
+        let tip = chain.tip();
+        let entry = IndexEntry::header_only(
+            block.block_hash(),
+            crate::primitives::BlockHeader {
+                prev_blockhash: tip.hash,
+                ..tip.header
+            },
+            1,
+            tip.chain_work,
+            Status::HEADER_VALID,
+        );
+        let watching = Arc::new(Watching {
+            lookups: Arc::clone(&lookups),
+            seen: Mutex::new(Vec::new()),
+        });
+        let checks = ScriptChecks {
+            executor: watching.clone(),
+            ..ScriptChecks::default()
+        };
+        let connection = connect_block(
+            &mut coins,
+            chain.index(),
+            &block,
+            &entry,
+            &params,
+            Some(&checks),
+        );
+        assert_eq!(connection.map(|c| c.undo.spent.len()), Ok(5));
+        let seen = watching.seen.lock().unwrap().clone();
+        let total = lookups.load(Ordering::Relaxed);
+        assert_eq!(seen.len(), 5, "one check per one-input transaction");
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]) && seen[4] < total,
+            "checks handed over at lookups {seen:?} of {total}"
+        );
     }
 
     #[test]

@@ -235,18 +235,18 @@ mod tests {
         }
     }
 
-    /// A block of three spends of two inputs each; `bad` lists the (transaction, input) whose
-    /// spent output fails.
-    fn block_with_failures(bad: &[(usize, usize)]) -> (Block, Vec<Vec<TxOut>>) {
+    /// A block of three spends of `inputs` inputs each; `bad` lists the (transaction, input)
+    /// whose spent output fails.
+    fn block_with_failures(inputs: u32, bad: &[(usize, usize)]) -> (Block, Vec<Vec<TxOut>>) {
         let mut txdata = vec![spend(&[OutPoint::new(Hash256::ZERO, u32::MAX)], &[1])];
         let mut spent = vec![Vec::new()];
         for t in 1..=3usize {
-            let inputs: Vec<OutPoint> = (0..2)
+            let prevouts: Vec<OutPoint> = (0..inputs)
                 .map(|i| OutPoint::new(Hash256([t as u8; 32]), i))
                 .collect();
-            txdata.push(spend(&inputs, &[1]));
+            txdata.push(spend(&prevouts, &[1]));
             spent.push(
-                (0..2)
+                (0..inputs as usize)
                     .map(|i| TxOut {
                         value: 1,
                         script_pubkey: vec![if bad.contains(&(t, i)) { OP_0 } else { OP_1 }],
@@ -263,28 +263,38 @@ mod tests {
 
     #[test]
     fn the_verdict_is_the_lowest_failing_input_whatever_the_order() {
-        let (block, spent) = block_with_failures(&[(3, 0), (2, 1)]);
-        let want = RuleError::ScriptFailed {
-            txid: block.txdata[2].txid(),
-            input: 1,
-            reason: ScriptError::EvalFalse.to_string(),
-        };
-        for executor in [
-            Arc::new(Sequential) as Arc<dyn ScriptExecutor>,
-            Arc::new(Backwards),
-        ] {
+        // Two inputs a transaction: one check each. Forty: each split over several checks.
+        let cases: [(u32, &[(usize, usize)], (usize, usize)); 2] = [
+            (2, &[(3, 0), (2, 1)], (2, 1)),
+            (40, &[(3, 0), (2, 35), (2, 20)], (2, 20)),
+        ];
+        for (inputs, bad, (t, input)) in cases {
+            let (block, spent) = block_with_failures(inputs, bad);
+            let want = RuleError::ScriptFailed {
+                txid: block.txdata[t].txid(),
+                input,
+                reason: ScriptError::EvalFalse.to_string(),
+            };
+            for executor in [
+                Arc::new(Sequential) as Arc<dyn ScriptExecutor>,
+                Arc::new(Backwards),
+            ] {
+                let checks = ScriptChecks {
+                    executor,
+                    ..ScriptChecks::default()
+                };
+                let verdict = verify_block_scripts(&block, &spent, Flags::NONE, &checks);
+                assert_eq!(verdict, Err(want.clone()), "{:?}", checks.executor);
+            }
+            let (good, spent) = block_with_failures(inputs, &[]);
             let checks = ScriptChecks {
-                executor,
+                executor: Arc::new(Backwards),
                 ..ScriptChecks::default()
             };
-            let verdict = verify_block_scripts(&block, &spent, Flags::NONE, &checks);
-            assert_eq!(verdict, Err(want.clone()), "{:?}", checks.executor);
+            assert_eq!(
+                verify_block_scripts(&good, &spent, Flags::NONE, &checks),
+                Ok(())
+            );
         }
-        let (good, spent) = block_with_failures(&[]);
-        let checks = ScriptChecks::default();
-        assert_eq!(
-            verify_block_scripts(&good, &spent, Flags::NONE, &checks),
-            Ok(())
-        );
     }
 }
