@@ -264,12 +264,12 @@ mod tests {
     #[test]
     fn the_verdict_is_the_lowest_failing_input_whatever_the_order() {
         // Two inputs a transaction: one check each. Forty: each split over several checks.
-        let cases: [(u32, &[(usize, usize)], (usize, usize)); 2] = [
-            (2, &[(3, 0), (2, 1)], (2, 1)),
-            (40, &[(3, 0), (2, 35), (2, 20)], (2, 20)),
+        let cases = [
+            (2, vec![(3, 0), (2, 1)], (2, 1)),
+            (40, vec![(3, 0), (2, 35), (2, 20)], (2, 20)),
         ];
         for (inputs, bad, (t, input)) in cases {
-            let (block, spent) = block_with_failures(inputs, bad);
+            let (block, spent) = block_with_failures(inputs, &bad);
             let want = RuleError::ScriptFailed {
                 txid: block.txdata[t].txid(),
                 input,
