@@ -1,13 +1,9 @@
 //! The daemon's script-check executor: a pool of `available_parallelism()` threads that checks
-//! a block's inputs in parallel (Core's `CCheckQueue`), answering with the lowest failing input
-//! as the core requires, whichever thread found what first.
+//! a block's inputs in parallel (Core's `CCheckQueue`) as validation hands them over, while the
+//! node's thread goes on looking up the coins of the block's later transactions.
 
-use rayon::prelude::*;
-use rbtcd_core::chain::script_check::{ScriptExecutor, Sequential};
+use rbtcd_core::chain::script_check::{Check, CheckQueue, ScriptExecutor, Sequential};
 use std::fmt;
-
-/// Fewer checks than this run on the node's thread: handing them over costs more than they do.
-const PARALLEL_FROM: usize = 8;
 
 /// A thread pool for script checks.
 pub struct ScriptPool {
@@ -40,14 +36,23 @@ impl fmt::Debug for ScriptPool {
     }
 }
 
+/// Checks handed to the pool's threads within one [`ScriptExecutor::run`].
+struct PoolQueue<'a, 's>(&'a rayon::Scope<'s>);
+
+impl<'s> CheckQueue<'s> for PoolQueue<'_, 's> {
+    fn add(&self, check: Check<'s>) {
+        self.0.spawn(move |_| check());
+    }
+}
+
 impl ScriptExecutor for ScriptPool {
-    fn first_failure(&self, count: usize, check: &(dyn Fn(usize) -> bool + Sync)) -> Option<usize> {
-        if count < PARALLEL_FROM || self.threads() < 2 {
-            return Sequential.first_failure(count, check);
+    fn run<'s>(&self, feed: &mut dyn FnMut(&dyn CheckQueue<'s>)) {
+        if self.threads() < 2 {
+            return Sequential.run(feed);
         }
-        // find_first answers the lowest matching index, skipping only indices above a match.
-        self.pool
-            .install(|| (0..count).into_par_iter().find_first(|i| !check(*i)))
+        // The feeder runs on the caller's thread; the scope ends once every check it spawned
+        // has run.
+        self.pool.in_place_scope(|scope| feed(&PoolQueue(scope)));
     }
 }
 
@@ -55,26 +60,34 @@ impl ScriptExecutor for ScriptPool {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    use std::time::Duration;
 
     #[test]
-    fn finds_the_lowest_failure_having_run_everything_below_it() {
+    fn runs_every_check_handed_over_before_returning() {
         let pool = ScriptPool::new(Some(4)).unwrap();
-        for failing in [vec![], vec![9_999], vec![17, 5_000], vec![0, 3]] {
-            let ran = AtomicUsize::new(0);
-            let below = AtomicUsize::new(0);
-            let lowest = failing.iter().min().copied();
-            let check = |i: usize| {
-                ran.fetch_add(1, Ordering::Relaxed);
-                if lowest.is_some_and(|l| i < l) {
-                    below.fetch_add(1, Ordering::Relaxed);
-                }
-                !failing.contains(&i)
-            };
-            assert_eq!(pool.first_failure(10_000, &check), lowest);
-            assert_eq!(below.load(Ordering::Relaxed), lowest.unwrap_or(0));
-            if lowest.is_none() {
-                assert_eq!(ran.load(Ordering::Relaxed), 10_000);
+        let ran = AtomicUsize::new(0);
+        pool.run(&mut |queue| {
+            for _ in 0..10_000 {
+                queue.add(Box::new(|| {
+                    ran.fetch_add(1, Ordering::Relaxed);
+                }));
             }
-        }
+        });
+        assert_eq!(ran.load(Ordering::Relaxed), 10_000);
+    }
+
+    #[test]
+    fn checks_run_while_the_feeder_still_works() {
+        let pool = ScriptPool::new(Some(2)).unwrap();
+        let (done, checked) = mpsc::channel();
+        let mut seen = false;
+        pool.run(&mut |queue| {
+            let done = done.clone();
+            queue.add(Box::new(move || done.send(()).unwrap()));
+            // The feeder waits for its first check: it returns only if a pool thread ran it.
+            seen = checked.recv_timeout(Duration::from_secs(60)).is_ok();
+        });
+        assert!(seen, "no pool thread ran the check while the feeder waited");
     }
 }

@@ -7,15 +7,15 @@ use super::coins::{CoinChange, CoinSource};
 use super::error::{ChainError, RuleError};
 use super::index::BlockIndex;
 use super::records::{BlockUndo, IndexEntry};
-use super::script_check::{verify_block_scripts, ScriptChecks};
+use super::script_check::{BlockScripts, CheckQueue, ScriptChecks};
 use super::tx_rules::SequenceLock;
 use crate::mempool::Coin;
 use crate::params::{Network, Params};
 use crate::primitives::transaction::MAX_MONEY;
 use crate::primitives::{Block, BlockHash, OutPoint, Transaction, TxOut, Txid};
-use crate::script::flags_for_height;
 use crate::script::opcodes::OP_RETURN;
 use crate::script::sigops::tx_sigop_cost;
+use crate::script::{flags_for_height, Flags};
 use std::collections::BTreeMap;
 
 /// Largest BIP141 signature operation cost of a block.
@@ -144,8 +144,10 @@ fn tx_fee(tx: &Transaction, txid: Txid, coins: &[Coin]) -> Result<i64, RuleError
 }
 
 /// Validates `block` against the UTXO set in `coins` as a child of the current main-chain tip
-/// (which must be its parent) and returns what connecting it changes. Scripts are checked
-/// through `scripts` after every other rule held; `None` skips them (assumevalid).
+/// (which must be its parent) and returns what connecting it changes. Each transaction's
+/// scripts are handed to `scripts` as soon as its spent coins are known, so they are checked
+/// while the rest of the block's coins are looked up; their verdict counts only once every
+/// other rule held. `None` skips them (assumevalid).
 pub fn connect_block<C: CoinSource>(
     coins: &mut C,
     index: &BlockIndex,
@@ -155,80 +157,138 @@ pub fn connect_block<C: CoinSource>(
     scripts: Option<&ScriptChecks>,
 ) -> Result<Connection, ChainError> {
     let height = entry.height;
-    let parent_mtp = index.median_time_past(&entry.header.prev_blockhash);
     // P2SH activates at its BIP16 height, as btcd does; the one mainnet block that broke it
     // (00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22) comes before.
     let flags = flags_for_height(params, height);
-    let bip30 = bip30_applies(index, entry, params);
     let mut view = View {
         source: coins,
         changes: BTreeMap::new(),
     };
     let mut undo = BlockUndo::default();
-    let mut spent_outputs: Vec<Vec<TxOut>> = Vec::with_capacity(block.txdata.len());
-    let mut fees: i64 = 0;
-    let mut sigops: u32 = 0;
-    for tx in &block.txdata {
-        let txid = tx.txid();
-        if tx.is_coinbase() {
-            sigops += tx_sigop_cost(tx, &[], flags);
-            spent_outputs.push(Vec::new());
-        } else {
-            let coins = spent_coins(&mut view, tx, height, params)?;
-            fees += tx_fee(tx, txid, &coins)?;
-            if height >= params.csv_height {
-                let heights: Vec<u32> = coins.iter().map(|c| c.height).collect();
-                let lock = SequenceLock::of(tx, &heights, |h| {
-                    index
-                        .main_at(h.saturating_sub(1))
-                        .map_or(0, |b| index.median_time_past(b))
-                });
-                if !lock.met(height, parent_mtp) {
-                    return Err(RuleError::SequenceLockNotMet(txid).into());
+    let rules = BlockRules {
+        index,
+        entry,
+        params,
+        flags,
+        bip30: bip30_applies(index, entry, params),
+        parent_mtp: index.median_time_past(&entry.header.prev_blockhash),
+    };
+    match scripts.filter(|_| !cfg!(feature = "planted-bug-scripts")) {
+        Some(checks) => {
+            let block_scripts = BlockScripts::new(flags, &checks.sig_cache);
+            let mut fees = None;
+            checks.executor.run(&mut |queue| {
+                let spent =
+                    rules.spend_inputs(&mut view, &mut undo, block, Some((&block_scripts, queue)));
+                if spent.is_err() {
+                    // The block fails whatever its scripts say: checks not yet run need not.
+                    block_scripts.abandon();
                 }
-            }
-            let scripts: Vec<&[u8]> = coins
-                .iter()
-                .map(|c| c.output.script_pubkey.as_slice())
-                .collect();
-            sigops += tx_sigop_cost(tx, &scripts, flags);
-            spent_outputs.push(coins.iter().map(|c| c.output.clone()).collect());
-            for input in &tx.inputs {
-                view.spend(input.prevout);
-            }
-            undo.spent.extend(coins);
+                fees = Some(spent);
+            });
+            let fees = fees.expect("the executor runs its feeder")?;
+            rules.check_subsidy(block, fees)?;
+            block_scripts.verdict()?;
         }
-        if sigops > MAX_BLOCK_SIGOPS_COST {
-            return Err(RuleError::TooManySigops(sigops).into());
+        None => {
+            let fees = rules.spend_inputs(&mut view, &mut undo, block, None)?;
+            rules.check_subsidy(block, fees)?;
         }
-        for (vout, output) in tx.outputs.iter().enumerate() {
-            let op = OutPoint::new(txid, vout as u32);
-            if bip30 && view.coin(&op)?.is_some() {
-                return Err(RuleError::OverwritesUnspent(txid).into());
-            }
-            if !is_unspendable(&output.script_pubkey) {
-                let coin = Coin {
-                    output: output.clone(),
-                    height,
-                    is_coinbase: tx.is_coinbase(),
-                };
-                // Coinbases may overwrite (the pre-BIP30 duplicates), as Core allows.
-                view.add(op, coin, tx.is_coinbase());
-            }
-        }
-    }
-    let claimed: i64 = block.txdata[0].outputs.iter().map(|o| o.value).sum();
-    let allowed = params.subsidy(height) + fees;
-    if claimed > allowed && !cfg!(feature = "planted-bug-subsidy") {
-        return Err(RuleError::BadCoinbaseValue { claimed, allowed }.into());
-    }
-    if let Some(checks) = scripts.filter(|_| !cfg!(feature = "planted-bug-scripts")) {
-        verify_block_scripts(block, &spent_outputs, flags, checks)?;
     }
     Ok(Connection {
         changes: view.changes,
         undo,
     })
+}
+
+/// What the rules needing spent coins need to know of the block being connected.
+struct BlockRules<'a> {
+    index: &'a BlockIndex,
+    entry: &'a IndexEntry,
+    params: &'a Params,
+    flags: Flags,
+    bip30: bool,
+    parent_mtp: u32,
+}
+
+impl BlockRules<'_> {
+    /// Spends the inputs and adds the outputs of every transaction of `block` in `view`,
+    /// recording the spent coins in `undo`, checking every rule but the scripts and the
+    /// coinbase's value, and handing each transaction's scripts to `scripts` once its spent
+    /// coins are known. Returns the block's fees.
+    fn spend_inputs<'s, C: CoinSource>(
+        &self,
+        view: &mut View<'_, C>,
+        undo: &mut BlockUndo,
+        block: &'s Block,
+        scripts: Option<(&'s BlockScripts<'s>, &dyn CheckQueue<'s>)>,
+    ) -> Result<i64, ChainError> {
+        let (height, flags, params) = (self.entry.height, self.flags, self.params);
+        let mut fees: i64 = 0;
+        let mut sigops: u32 = 0;
+        for (t, tx) in block.txdata.iter().enumerate() {
+            let txid = tx.txid();
+            if tx.is_coinbase() {
+                sigops += tx_sigop_cost(tx, &[], flags);
+            } else {
+                let coins = spent_coins(view, tx, height, params)?;
+                fees += tx_fee(tx, txid, &coins)?;
+                if height >= params.csv_height {
+                    let heights: Vec<u32> = coins.iter().map(|c| c.height).collect();
+                    let lock = SequenceLock::of(tx, &heights, |h| {
+                        self.index
+                            .main_at(h.saturating_sub(1))
+                            .map_or(0, |b| self.index.median_time_past(b))
+                    });
+                    if !lock.met(height, self.parent_mtp) {
+                        return Err(RuleError::SequenceLockNotMet(txid).into());
+                    }
+                }
+                let scripts_pubkeys: Vec<&[u8]> = coins
+                    .iter()
+                    .map(|c| c.output.script_pubkey.as_slice())
+                    .collect();
+                sigops += tx_sigop_cost(tx, &scripts_pubkeys, flags);
+                if let Some((block_scripts, queue)) = scripts {
+                    let spent: Vec<TxOut> = coins.iter().map(|c| c.output.clone()).collect();
+                    block_scripts.add(queue, t, tx, spent);
+                }
+                for input in &tx.inputs {
+                    view.spend(input.prevout);
+                }
+                undo.spent.extend(coins);
+            }
+            if sigops > MAX_BLOCK_SIGOPS_COST {
+                return Err(RuleError::TooManySigops(sigops).into());
+            }
+            for (vout, output) in tx.outputs.iter().enumerate() {
+                let op = OutPoint::new(txid, vout as u32);
+                if self.bip30 && view.coin(&op)?.is_some() {
+                    return Err(RuleError::OverwritesUnspent(txid).into());
+                }
+                if !is_unspendable(&output.script_pubkey) {
+                    let coin = Coin {
+                        output: output.clone(),
+                        height,
+                        is_coinbase: tx.is_coinbase(),
+                    };
+                    // Coinbases may overwrite (the pre-BIP30 duplicates), as Core allows.
+                    view.add(op, coin, tx.is_coinbase());
+                }
+            }
+        }
+        Ok(fees)
+    }
+
+    /// The coinbase claims no more than the subsidy and `fees`.
+    fn check_subsidy(&self, block: &Block, fees: i64) -> Result<(), RuleError> {
+        let claimed: i64 = block.txdata[0].outputs.iter().map(|o| o.value).sum();
+        let allowed = self.params.subsidy(self.entry.height) + fees;
+        if claimed > allowed && !cfg!(feature = "planted-bug-subsidy") {
+            return Err(RuleError::BadCoinbaseValue { claimed, allowed });
+        }
+        Ok(())
+    }
 }
 
 /// Checks that `undo` holds one coin per input `block` spends (what disconnecting needs).
@@ -281,9 +341,13 @@ pub fn disconnect_block<C: CoinSource>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::builder::branch;
+    use crate::chain::builder::{branch, spend, ANYONE_CAN_SPEND};
+    use crate::chain::script_check::{Check, ScriptExecutor};
+    use crate::chain::store::StoreError;
     use crate::chain::{Chain, MemStore, Status};
     use crate::primitives::Hash256;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
 
     /// Whether BIP30 applies to the next block on a 6-block regtest chain whose BIP34
     /// activation block is set by `bip34`, at `height` (normally 7).
@@ -308,6 +372,105 @@ mod tests {
             Status::HEADER_VALID,
         );
         bip30_applies(chain.index(), &next, &p)
+    }
+
+    /// Coins in memory, counting lookups.
+    struct CountedCoins {
+        coins: BTreeMap<OutPoint, Coin>,
+        lookups: Arc<AtomicUsize>,
+    }
+
+    impl CoinSource for CountedCoins {
+        fn coin(&mut self, op: &OutPoint) -> Result<Option<Coin>, StoreError> {
+            self.lookups.fetch_add(1, Ordering::Relaxed);
+            Ok(self.coins.get(op).cloned())
+        }
+    }
+
+    /// Runs each check at once, noting how many coins had been looked up when it came.
+    #[derive(Debug)]
+    struct Watching {
+        lookups: Arc<AtomicUsize>,
+        seen: Mutex<Vec<usize>>,
+    }
+
+    impl<'s> CheckQueue<'s> for Watching {
+        fn add(&self, check: Check<'s>) {
+            let lookups = self.lookups.load(Ordering::Relaxed);
+            self.seen.lock().unwrap().push(lookups);
+            check();
+        }
+    }
+
+    impl ScriptExecutor for Watching {
+        fn run<'s>(&self, feed: &mut dyn FnMut(&dyn CheckQueue<'s>)) {
+            feed(self)
+        }
+    }
+
+    #[test]
+    fn each_transactions_scripts_are_handed_over_before_the_next_ones_coins_are_read() {
+        let params = Params::new(Network::Regtest);
+        let chain = Chain::open(params.clone(), MemStore::new()).unwrap();
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let mut coins = CountedCoins {
+            coins: BTreeMap::new(),
+            lookups: Arc::clone(&lookups),
+        };
+        let mut txdata = vec![spend(&[OutPoint::new(Hash256::ZERO, u32::MAX)], &[1])];
+        for t in 1..=5u8 {
+            let op = OutPoint::new(Hash256([t; 32]), 0);
+            let output = TxOut {
+                value: 1,
+                script_pubkey: ANYONE_CAN_SPEND.to_vec(),
+            };
+            let coin = Coin {
+                output,
+                height: 0,
+                is_coinbase: false,
+            };
+            coins.coins.insert(op, coin);
+            txdata.push(spend(&[op], &[1]));
+        }
+        let block = Block {
+            header: Default::default(),
+            txdata,
+        };
+        let tip = chain.tip();
+        let entry = IndexEntry::header_only(
+            block.block_hash(),
+            crate::primitives::BlockHeader {
+                prev_blockhash: tip.hash,
+                ..tip.header
+            },
+            1,
+            tip.chain_work,
+            Status::HEADER_VALID,
+        );
+        let watching = Arc::new(Watching {
+            lookups: Arc::clone(&lookups),
+            seen: Mutex::new(Vec::new()),
+        });
+        let checks = ScriptChecks {
+            executor: watching.clone(),
+            ..ScriptChecks::default()
+        };
+        let connection = connect_block(
+            &mut coins,
+            chain.index(),
+            &block,
+            &entry,
+            &params,
+            Some(&checks),
+        );
+        assert_eq!(connection.map(|c| c.undo.spent.len()), Ok(5));
+        let seen = watching.seen.lock().unwrap().clone();
+        let total = lookups.load(Ordering::Relaxed);
+        assert_eq!(seen.len(), 5, "one check per one-input transaction");
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]) && seen[4] < total,
+            "checks handed over at lookups {seen:?} of {total}"
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The seam between validation and the script interpreter. The mempool checks a transaction's
 //! inputs through [`verify_tx_scripts`] under the relay policy's flags
-//! ([`crate::script::STANDARD_FLAGS`]); block connection hands every input of a block to a
-//! [`ScriptExecutor`] (in the spirit of Core's `CCheckQueue`) under the flags its height
-//! requires ([`crate::script::flags_for_height`]). Both share one signature cache.
+//! ([`crate::script::STANDARD_FLAGS`]); block connection hands each transaction's inputs to a
+//! [`ScriptExecutor`] (in the spirit of Core's `CCheckQueue`) through [`BlockScripts`] under
+//! the flags its height requires ([`crate::script::flags_for_height`]) as soon as it has found
+//! the outputs they spend, so the executor's threads check the first transactions while
+//! validation still looks up the coins of the later ones. Both share one signature cache.
 //!
 //! The executor may check inputs in any order and on any number of threads, but the verdict
 //! does not depend on that: it is the lowest failing input of the block, which is the one the
@@ -11,24 +13,46 @@
 use super::error::RuleError;
 use crate::primitives::{Block, Transaction, TxOut};
 use crate::script::{Flags, ScriptError, SigCache, TxVerifier};
+use std::borrow::Borrow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-/// Runs a batch of independent checks.
-pub trait ScriptExecutor: Send + Sync + fmt::Debug {
-    /// Runs `check(i)` for `i` in `0..count` until it knows the lowest `i` for which `check`
-    /// returns false, and returns it (`None` when all pass). Every check below the one
-    /// returned must have been run and passed.
-    fn first_failure(&self, count: usize, check: &(dyn Fn(usize) -> bool + Sync)) -> Option<usize>;
+/// At most this many inputs of one transaction make one check: a transaction spending
+/// thousands of coins is still spread over every thread, each share recomputing the
+/// transaction's signature-hash midstates once.
+const INPUTS_PER_CHECK: usize = 16;
+
+/// One unit of work handed to an executor.
+pub type Check<'s> = Box<dyn FnOnce() + Send + 's>;
+
+/// Where a feeder hands checks over to an executor.
+pub trait CheckQueue<'s> {
+    /// Queues `check`; it may run at once, on this thread or another.
+    fn add(&self, check: Check<'s>);
 }
 
-/// Checks one after the other on the caller's thread (core tests, the simulator).
+/// Runs checks as they are handed over.
+pub trait ScriptExecutor: Send + Sync + fmt::Debug {
+    /// Calls `feed` once with a queue to hand checks to, and returns when every check handed
+    /// over has run. Checks may run in any order, on any thread, while `feed` still runs.
+    fn run<'s>(&self, feed: &mut dyn FnMut(&dyn CheckQueue<'s>));
+}
+
+/// Checks one after the other on the caller's thread, each as it is handed over (core tests,
+/// the simulator).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sequential;
 
+impl<'s> CheckQueue<'s> for Sequential {
+    fn add(&self, check: Check<'s>) {
+        check()
+    }
+}
+
 impl ScriptExecutor for Sequential {
-    fn first_failure(&self, count: usize, check: &(dyn Fn(usize) -> bool + Sync)) -> Option<usize> {
-        (0..count).find(|i| !check(*i))
+    fn run<'s>(&self, feed: &mut dyn FnMut(&dyn CheckQueue<'s>)) {
+        feed(&Sequential)
     }
 }
 
@@ -78,6 +102,81 @@ fn script_failed(tx: &Transaction, input: usize, e: &ScriptError) -> RuleError {
     }
 }
 
+/// The script checks of one block, handed to an executor transaction by transaction; the
+/// verdict is the lowest failing input, whichever thread found what first.
+pub struct BlockScripts<'s> {
+    flags: Flags,
+    sig_cache: &'s SigCache,
+    /// The lowest transaction known to fail: checks of later ones are skipped.
+    lowest_failed_tx: AtomicUsize,
+    /// The lowest failure found, by (transaction, input).
+    failure: Mutex<Option<(usize, usize, RuleError)>>,
+}
+
+impl<'s> BlockScripts<'s> {
+    /// A block's checks under `flags`, looking signatures up in `sig_cache`.
+    pub fn new(flags: Flags, sig_cache: &'s SigCache) -> Self {
+        BlockScripts {
+            flags,
+            sig_cache,
+            lowest_failed_tx: AtomicUsize::new(usize::MAX),
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// Hands the inputs of `tx`, transaction `t` of the block, to `queue`; `spent[i]` is the
+    /// output input `i` spends.
+    pub fn add<S>(&'s self, queue: &dyn CheckQueue<'s>, t: usize, tx: &'s Transaction, spent: S)
+    where
+        S: Borrow<[TxOut]> + Send + Sync + 's,
+    {
+        let spent = Arc::new(spent);
+        let inputs = tx.inputs.len();
+        for first in (0..inputs).step_by(INPUTS_PER_CHECK) {
+            let spent = Arc::clone(&spent);
+            let last = inputs.min(first + INPUTS_PER_CHECK);
+            queue.add(Box::new(move || {
+                self.check(t, tx, (*spent).borrow(), first..last)
+            }));
+        }
+    }
+
+    /// Verifies `inputs` of `tx` (transaction `t`) unless an earlier transaction failed.
+    fn check(&self, t: usize, tx: &Transaction, spent: &[TxOut], inputs: std::ops::Range<usize>) {
+        if t > self.lowest_failed_tx.load(Ordering::Relaxed) {
+            return;
+        }
+        let verifier = TxVerifier::new(tx, spent).with_sig_cache(self.sig_cache, false);
+        for input in inputs {
+            if let Err(e) = verifier.verify_input(input, self.flags) {
+                self.lowest_failed_tx.fetch_min(t, Ordering::Relaxed);
+                let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+                if failure
+                    .as_ref()
+                    .is_none_or(|(ft, fi, _)| (t, input) < (*ft, *fi))
+                {
+                    *failure = Some((t, input, script_failed(tx, input, &e)));
+                }
+                return;
+            }
+        }
+    }
+
+    /// Skips every check not yet started: the block failed another rule.
+    pub fn abandon(&self) {
+        self.lowest_failed_tx.store(0, Ordering::Relaxed);
+    }
+
+    /// The verdict once every check handed over has run: the lowest failing input's error.
+    pub fn verdict(self) -> Result<(), RuleError> {
+        let failure = self.failure.into_inner().unwrap_or_else(|p| p.into_inner());
+        match failure {
+            Some((_, _, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Verifies every input of `block` but the coinbase under `flags` through `checks`;
 /// `spent[t]` holds the outputs transaction `t` spends (empty for the coinbase). The error
 /// names the lowest failing input, whatever order the executor ran them in.
@@ -87,38 +186,13 @@ pub fn verify_block_scripts(
     flags: Flags,
     checks: &ScriptChecks,
 ) -> Result<(), RuleError> {
-    let verifiers: Vec<TxVerifier<'_>> = block
-        .txdata
-        .iter()
-        .zip(spent)
-        .map(|(tx, s)| TxVerifier::new(tx, s).with_sig_cache(&checks.sig_cache, false))
-        .collect();
-    // Input `i` of the block is input `i - starts[t]` of the last transaction `t` starting at
-    // or before it.
-    let mut starts = Vec::with_capacity(verifiers.len());
-    let mut count = 0;
-    for (t, v) in verifiers.iter().enumerate() {
-        starts.push(count);
-        if t > 0 {
-            count += v.inputs();
+    let scripts = BlockScripts::new(flags, &checks.sig_cache);
+    checks.executor.run(&mut |queue| {
+        for (t, (tx, s)) in block.txdata.iter().zip(spent).enumerate().skip(1) {
+            scripts.add(queue, t, tx, s.as_slice());
         }
-    }
-    let locate = |i: usize| {
-        let t = starts.partition_point(|s| *s <= i) - 1;
-        (t, i - starts[t])
-    };
-    let check = |i: usize| {
-        let (t, input) = locate(i);
-        verifiers[t].verify_input(input, flags).is_ok()
-    };
-    let Some(i) = checks.executor.first_failure(count, &check) else {
-        return Ok(());
-    };
-    let (t, input) = locate(i);
-    let e = verifiers[t]
-        .verify_input(input, flags)
-        .expect_err("the executor reported this input failing");
-    Err(script_failed(&block.txdata[t], input, &e))
+    });
+    scripts.verdict()
 }
 
 #[cfg(test)]
@@ -128,46 +202,51 @@ mod tests {
     use crate::primitives::{Hash256, OutPoint};
     use crate::script::opcodes::{OP_0, OP_1};
 
-    /// Runs every check, last first, on two threads: a worst case for ordering.
+    /// Holds every check until the feeder is done, then runs them last first, on two
+    /// threads: a worst case for ordering.
     #[derive(Debug)]
     struct Backwards;
 
-    impl ScriptExecutor for Backwards {
-        fn first_failure(
-            &self,
-            count: usize,
-            check: &(dyn Fn(usize) -> bool + Sync),
-        ) -> Option<usize> {
-            let failed: Vec<usize> = std::thread::scope(|s| {
-                let odd = s.spawn(|| {
-                    (0..count)
-                        .rev()
-                        .filter(|i| i % 2 == 1 && !check(*i))
-                        .collect::<Vec<_>>()
-                });
-                let mut even: Vec<usize> = (0..count)
-                    .rev()
-                    .filter(|i| i % 2 == 0 && !check(*i))
-                    .collect();
-                even.extend(odd.join().expect("no panic"));
-                even
-            });
-            failed.into_iter().min()
+    /// The checks [`Backwards`] holds.
+    struct Held<'s>(Mutex<Vec<Check<'s>>>);
+
+    impl<'s> CheckQueue<'s> for Held<'s> {
+        fn add(&self, check: Check<'s>) {
+            self.0.lock().unwrap().push(check);
         }
     }
 
-    /// A block of three spends of two inputs each; `bad` lists the (transaction, input) whose
-    /// spent output fails.
-    fn block_with_failures(bad: &[(usize, usize)]) -> (Block, Vec<Vec<TxOut>>) {
+    impl ScriptExecutor for Backwards {
+        fn run<'s>(&self, feed: &mut dyn FnMut(&dyn CheckQueue<'s>)) {
+            let held = Held(Mutex::new(Vec::new()));
+            feed(&held);
+            let (even, odd): (Vec<_>, Vec<_>) = held
+                .0
+                .into_inner()
+                .unwrap()
+                .into_iter()
+                .rev()
+                .enumerate()
+                .partition(|(i, _)| i % 2 == 0);
+            std::thread::scope(|s| {
+                s.spawn(|| odd.into_iter().for_each(|(_, c)| c()));
+                even.into_iter().for_each(|(_, c)| c());
+            });
+        }
+    }
+
+    /// A block of three spends of `inputs` inputs each; `bad` lists the (transaction, input)
+    /// whose spent output fails.
+    fn block_with_failures(inputs: u32, bad: &[(usize, usize)]) -> (Block, Vec<Vec<TxOut>>) {
         let mut txdata = vec![spend(&[OutPoint::new(Hash256::ZERO, u32::MAX)], &[1])];
         let mut spent = vec![Vec::new()];
         for t in 1..=3usize {
-            let inputs: Vec<OutPoint> = (0..2)
+            let prevouts: Vec<OutPoint> = (0..inputs)
                 .map(|i| OutPoint::new(Hash256([t as u8; 32]), i))
                 .collect();
-            txdata.push(spend(&inputs, &[1]));
+            txdata.push(spend(&prevouts, &[1]));
             spent.push(
-                (0..2)
+                (0..inputs as usize)
                     .map(|i| TxOut {
                         value: 1,
                         script_pubkey: vec![if bad.contains(&(t, i)) { OP_0 } else { OP_1 }],
@@ -184,28 +263,38 @@ mod tests {
 
     #[test]
     fn the_verdict_is_the_lowest_failing_input_whatever_the_order() {
-        let (block, spent) = block_with_failures(&[(3, 0), (2, 1)]);
-        let want = RuleError::ScriptFailed {
-            txid: block.txdata[2].txid(),
-            input: 1,
-            reason: ScriptError::EvalFalse.to_string(),
-        };
-        for executor in [
-            Arc::new(Sequential) as Arc<dyn ScriptExecutor>,
-            Arc::new(Backwards),
-        ] {
+        // Two inputs a transaction: one check each. Forty: each split over several checks.
+        let cases = [
+            (2, vec![(3, 0), (2, 1)], (2, 1)),
+            (40, vec![(3, 0), (2, 35), (2, 20)], (2, 20)),
+        ];
+        for (inputs, bad, (t, input)) in cases {
+            let (block, spent) = block_with_failures(inputs, &bad);
+            let want = RuleError::ScriptFailed {
+                txid: block.txdata[t].txid(),
+                input,
+                reason: ScriptError::EvalFalse.to_string(),
+            };
+            for executor in [
+                Arc::new(Sequential) as Arc<dyn ScriptExecutor>,
+                Arc::new(Backwards),
+            ] {
+                let checks = ScriptChecks {
+                    executor,
+                    ..ScriptChecks::default()
+                };
+                let verdict = verify_block_scripts(&block, &spent, Flags::NONE, &checks);
+                assert_eq!(verdict, Err(want.clone()), "{:?}", checks.executor);
+            }
+            let (good, spent) = block_with_failures(inputs, &[]);
             let checks = ScriptChecks {
-                executor,
+                executor: Arc::new(Backwards),
                 ..ScriptChecks::default()
             };
-            let verdict = verify_block_scripts(&block, &spent, Flags::NONE, &checks);
-            assert_eq!(verdict, Err(want.clone()), "{:?}", checks.executor);
+            assert_eq!(
+                verify_block_scripts(&good, &spent, Flags::NONE, &checks),
+                Ok(())
+            );
         }
-        let (good, spent) = block_with_failures(&[]);
-        let checks = ScriptChecks::default();
-        assert_eq!(
-            verify_block_scripts(&good, &spent, Flags::NONE, &checks),
-            Ok(())
-        );
     }
 }
