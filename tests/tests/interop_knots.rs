@@ -740,3 +740,47 @@ fn new_commands_answer_as_knots_does_and_bitcoin_cli_drives_rbtcd() {
     let confirmed = cli(&d, &["getrawtransaction", &spent_txid, "1"]);
     assert_eq!(confirmed["blockhash"], confirming);
 }
+
+#[test]
+fn preciousblock_moves_both_to_the_same_tip_of_equal_work() {
+    let knots = Knots::start("precious", &[]);
+    knots.mine(105);
+    let d = rbtcd("precious", &[&format!("--connect={}", knots.p2p)]);
+    wait_until("rbtcd to sync Knots's 105 blocks", || {
+        tip(&d) == knots.tip()
+    });
+    // Apart, each mines one block; each is then handed the other's, so both hold the same two
+    // tips of equal work, each active on its own.
+    cut(&knots, &d);
+    let theirs = knots.mine(1).pop().unwrap();
+    let ours = generate(&d, 1);
+    let hex = |v: Value| v.as_str().unwrap().to_string();
+    let theirs_hex = hex(knots.ok("getblock", json!([theirs, 0])));
+    let ours_hex = hex(d.ok("getblock", json!([ours, 0])));
+    assert_eq!(d.ok("submitblock", json!([theirs_hex])), Value::Null);
+    // Core answers "inconclusive" for a valid block that did not become the tip.
+    let knots_took = knots.ok("submitblock", json!([ours_hex]));
+    assert!(
+        knots_took.is_null() || knots_took == json!("inconclusive"),
+        "{knots_took}"
+    );
+    assert_eq!(tip(&d), ours, "the first seen stays the tip");
+    assert_eq!(knots.tip(), theirs);
+
+    // Each prefers the other's block, then its own again, then the other's: both follow.
+    for (precious, name) in [
+        (&theirs, "Knots's"),
+        (&ours, "rbtcd's"),
+        (&theirs, "Knots's"),
+    ] {
+        assert_eq!(d.ok("preciousblock", json!([precious])), Value::Null);
+        assert_eq!(knots.ok("preciousblock", json!([precious])), Value::Null);
+        assert_eq!(&tip(&d), precious, "rbtcd on {name} block");
+        assert_eq!(&knots.tip(), precious, "Knots on {name} block");
+    }
+    // Both refuse an unknown block with the same error.
+    let unknown = "11".repeat(32);
+    let ours_err = d.call_as(ADMIN, "preciousblock", json!([unknown]))["error"].clone();
+    let theirs_err = knots.call("preciousblock", json!([unknown])).unwrap_err();
+    assert_eq!(ours_err, theirs_err);
+}

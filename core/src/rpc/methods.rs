@@ -193,6 +193,7 @@ pub const METHODS: &[Method] = &[
     ws("notifyreceived", true, "notifyreceived [\"address\",...]", session::notify_received),
     ws("notifyspent", true, "notifyspent [{\"hash\":\"id\",\"index\":n},...]", session::notify_spent),
     act("ping", false, "ping", net::ping),
+    act("preciousblock", false, "preciousblock \"blockhash\"", operator::precious_block),
     act("reconsiderblock", true, "reconsiderblock \"blockhash\"", operator::reconsider_block),
     ws("rescan", true, "rescan \"beginblock\" [\"address\",...] [{\"hash\":\"id\",\"index\":n},...] (\"endblock\")", session::rescan),
     ws("rescanblocks", true, "rescanblocks [\"blockhash\",...]", session::rescan_blocks_rpc),
@@ -262,7 +263,7 @@ pub const WALLET_METHODS: &[&str] = &[
 ];
 
 /// Commands btcd recognises but does not implement (answered -1 "Command unimplemented").
-pub const UNIMPLEMENTED_METHODS: &[&str] = &["estimatepriority", "getwork", "preciousblock"];
+pub const UNIMPLEMENTED_METHODS: &[&str] = &["estimatepriority", "getwork"];
 
 /// Looks a method up by name.
 pub fn find(name: &str) -> Option<&'static Method> {
