@@ -341,6 +341,11 @@ impl<S: ChainStore> Node<S> {
                 self.unban(&net);
                 done(Ok(Value::Null))
             }
+            Effect::SaveMempool => {
+                let bytes = self.save_mempool();
+                self.outputs.push_back(Output::SaveMempool(bytes));
+                done(Ok(json!({ "filename": self.config.rpc.mempool_file })))
+            }
             Effect::ClearBans => {
                 self.clear_bans();
                 done(Ok(Value::Null))
