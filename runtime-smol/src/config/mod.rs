@@ -1,7 +1,7 @@
 //! `load_config`: defaults < config file < command line, then btcd's validation rules, giving
 //! the resolved settings the daemon starts from. Every refusal is one line a user can act on.
 
-mod duration;
+pub(crate) mod duration;
 mod ini;
 pub(crate) mod node;
 mod options;
