@@ -179,7 +179,7 @@ pub const METHODS: &[Method] = &[
     act("getnodeaddresses", false, "getnodeaddresses (count=1)", net::get_node_addresses),
     read("getpeerinfo", false, "getpeerinfo", net::get_peer_info),
     read("getrawmempool", true, "getrawmempool (verbose=false)", mempool::get_raw_mempool),
-    read("getrawtransaction", true, "getrawtransaction \"txid\" (verbose=0)", raw_tx::get_raw_transaction),
+    render("getrawtransaction", true, "getrawtransaction \"txid\" (verbose=0)", raw_tx::get_raw_transaction),
     read("gettxout", true, "gettxout \"txid\" vout (includemempool=true)", chain::get_tx_out),
     read("gettxoutsetinfo", false, "gettxoutsetinfo (\"hash_type\"=\"hash_serialized_3\")", utxo_set::get_tx_out_set_info),
     read("gettxspendingprevout", false, "gettxspendingprevout [{\"txid\":\"id\",\"vout\":n},...]", mempool::get_tx_spending_prev_out),
