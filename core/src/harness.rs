@@ -213,6 +213,7 @@ impl Harness {
                 | Output::WsAuthenticated { .. }
                 | Output::WsClose { .. }
                 | Output::LogLevels(_)
+                | Output::SaveMempool(_)
                 | Output::Shutdown => self.rpc_outputs[i].push(out),
             }
         }

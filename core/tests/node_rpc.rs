@@ -4,7 +4,7 @@
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
 use rbtcd_core::chain::MemStore;
 use rbtcd_core::harness::call_node;
-use rbtcd_core::node::{Input, Node, NodeConfig};
+use rbtcd_core::node::{Input, Node, NodeConfig, Output};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::{hex_encode, sha256};
 use rbtcd_core::primitives::{Block, Encodable, OutPoint, Transaction};
@@ -178,4 +178,94 @@ fn generate_mines_blocks_paying_the_mining_address() {
         call(&mut mainnet, "generate", json!([1])).unwrap_err().0,
         code::DIFFICULTY
     );
+}
+
+/// A parent and its child, both pooled through `sendrawtransaction`; their txids.
+fn pool_parent_and_child(node: &mut Node<MemStore>, coin: OutPoint) -> Vec<String> {
+    let mut parent = spend(&[coin], &[50 * 100_000_000 - 10_000]);
+    parent.outputs[0].script_pubkey = p2wsh();
+    parent.inputs[0].witness = vec![WITNESS_SCRIPT.to_vec()];
+    let mut child = spend(
+        &[OutPoint::new(parent.txid(), 0)],
+        &[50 * 100_000_000 - 20_000],
+    );
+    child.outputs[0].script_pubkey = p2wsh();
+    child.inputs[0].witness = vec![WITNESS_SCRIPT.to_vec()];
+    let mut txids = Vec::new();
+    for tx in [parent, child] {
+        let hex = hex_encode(&tx.encode());
+        txids.push(
+            call(node, "sendrawtransaction", json!([hex]))
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    txids.sort();
+    txids
+}
+
+fn pooled(node: &Node<MemStore>) -> Vec<String> {
+    let mut txids: Vec<String> = node
+        .mempool()
+        .entries()
+        .map(|e| e.txid.to_string())
+        .collect();
+    txids.sort();
+    txids
+}
+
+#[test]
+fn savemempool_hands_the_pool_to_the_driver_and_a_restarted_node_loads_it_back() {
+    let (mut node, coin) = node_with_mature_coin();
+    let txids = pool_parent_and_child(&mut node, coin);
+    let (answer, outputs) = call_node(&mut node, NOW_MS, Rights::Admin, "savemempool", json!([]));
+    assert_eq!(
+        answer.unwrap(),
+        json!({ "filename": "" }),
+        "no file configured"
+    );
+    let saved: Vec<&Vec<u8>> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::SaveMempool(bytes) => Some(bytes),
+            _ => None,
+        })
+        .collect();
+    let [bytes] = saved[..] else {
+        panic!("one dump expected: {outputs:?}")
+    };
+    assert_eq!(bytes[..8], 2u64.to_le_bytes(), "Core's obfuscated version");
+
+    // The same chain, a fresh node: the pool comes back, parent before child.
+    let store = node.into_store().reopen();
+    let mut again = Node::new(
+        Params::new(Network::Regtest),
+        NodeConfig::default(),
+        store,
+        2,
+        NOW_MS,
+    )
+    .unwrap();
+    assert!(pooled(&again).is_empty());
+    let loaded = again.load_mempool(bytes).unwrap();
+    assert_eq!((loaded.accepted, loaded.failed), (2, 0));
+    assert_eq!(loaded.unbroadcast, 2, "both were submitted locally");
+    assert_eq!(pooled(&again), txids);
+    // Loading again finds them there.
+    let loaded = again.load_mempool(bytes).unwrap();
+    assert_eq!((loaded.accepted, loaded.already_there), (0, 2));
+
+    // A damaged file changes nothing.
+    let mut fresh = Node::new(
+        Params::new(Network::Regtest),
+        NodeConfig::default(),
+        again.into_store().reopen(),
+        3,
+        NOW_MS,
+    )
+    .unwrap();
+    assert!(fresh.load_mempool(&bytes[..bytes.len() / 2]).is_err());
+    assert!(pooled(&fresh).is_empty());
 }

@@ -11,7 +11,7 @@ use rbtcd_core::harness::rpc_result;
 use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::sha256;
-use rbtcd_core::primitives::Block;
+use rbtcd_core::primitives::{Block, OutPoint};
 use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::ws::hub::MAX_WATCHED;
@@ -467,4 +467,59 @@ fn subscriptions_per_client_are_capped_with_a_clear_error() {
         json!(code::INVALID_PARAMETER)
     );
     assert_eq!(notify(&mut r, 2, 0, 10)["error"], Value::Null);
+}
+
+#[test]
+fn a_driver_renders_getrawtransaction_replies_to_what_the_node_would_answer() {
+    let mut inline = Rig::rendering(false);
+    let mut driver = Rig::rendering(true);
+    let mut spend = None;
+    for r in [&mut inline, &mut driver] {
+        let first = r.mine();
+        for _ in 0..100 {
+            r.mine();
+        }
+        // The first coinbase, now mature, spent back to the same P2WSH(OP_1).
+        let mut tx = first.txdata[0].clone();
+        tx.inputs[0].prevout = OutPoint::new(first.txdata[0].txid(), 0);
+        tx.inputs[0].script_sig = Vec::new();
+        tx.inputs[0].witness = vec![vec![OP_1]];
+        tx.outputs.truncate(1);
+        tx.outputs[0].value -= 10_000;
+        r.input(Input::SubmitTx(tx.clone()));
+        assert!(r.node.mempool().have(&tx.txid()));
+        spend = Some(tx);
+    }
+    let txid = spend.unwrap().txid().to_string();
+    let body = json!([
+        {"id": 1, "method": "getrawtransaction", "params": [txid, 1]},
+        {"id": 2, "method": "getrawtransaction", "params": [txid]},
+    ]);
+    inline.take();
+    driver.take();
+    inline.http(1, body.clone());
+    driver.http(1, body);
+    let inline_out = inline.take();
+    let [(1, ref want)] = replies(&inline_out)[..] else {
+        panic!("answered inline: {inline_out:?}")
+    };
+    let out = driver.take();
+    let jobs: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::RpcRender { id: 1, job } => Some(job.clone()),
+            _ => None,
+        })
+        .collect();
+    let [job] = &jobs[..] else {
+        panic!("left to the driver: {out:?}")
+    };
+    assert_eq!(
+        &job.clone().finish(),
+        want,
+        "rendered beside the node or inline alike"
+    );
+    let body: Value = serde_json::from_str(want).unwrap();
+    assert_eq!(body[0]["result"]["txid"], json!(txid));
+    assert_eq!(body[1]["result"], body[0]["result"]["hex"]);
 }

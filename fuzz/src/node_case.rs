@@ -447,6 +447,7 @@ impl Observer {
                 | Output::Ws { .. }
                 | Output::WsAuthenticated { .. }
                 | Output::LogLevels(_)
+                | Output::SaveMempool(_)
                 | Output::Shutdown
                 // Rendered into a reply above.
                 | Output::RpcRender { .. } => {}

@@ -9,7 +9,7 @@
 //! the daemon's reader and the call made by the shared client ([`crate::rpc::client`]).
 
 use crate::config::{
-    chosen_network, default_data_dir, default_home, default_rpc_cert, expand, proxy,
+    chosen_network, default_data_dir, default_home, default_rpc_cert, duration, expand, proxy,
     read_config_file, split_values_indexed, Options, CONFIG_FILENAME,
 };
 use crate::rpc::client::Connector;
@@ -23,7 +23,8 @@ use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How long a call may take to answer (`generate` of many blocks is slow).
+/// How long a call may take to answer unless `--timeout` says (`generate` of many blocks is
+/// slow).
 const CALL_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// rbtcctl's flags, with btcctl's names. `help` is the RPC method (btcctl's), not a request
@@ -89,6 +90,9 @@ struct Flags {
     /// connect to the signet test network
     #[argh(switch)]
     signet: bool,
+    /// how long to wait for the answer, e.g. 30s or 5m (default 5m)
+    #[argh(option)]
+    timeout: Option<String>,
     /// the method, then its parameters
     #[argh(positional, greedy)]
     call: Vec<String>,
@@ -115,6 +119,8 @@ pub struct Invocation {
     pub skip_verify: bool,
     /// `--proxy`, `--proxyuser`, `--proxypass`.
     pub proxy: Option<(String, Option<String>, Option<String>)>,
+    /// `--timeout`: how long the call may take.
+    pub timeout: Duration,
     /// The RPC method.
     pub method: String,
     /// Its parameters as given (`-` for a line of standard input).
@@ -181,6 +187,14 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
         flags.signet,
     ])
     .map_err(|e| Exit::Usage(e.to_string()))?;
+    let timeout = match flags.timeout.as_deref() {
+        None => CALL_TIMEOUT,
+        Some(text) => match duration::parse(text) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => return Err(Exit::Usage("--timeout must be longer than zero".into())),
+            Err(e) => return Err(Exit::Usage(format!("--timeout: {e}"))),
+        },
+    };
     let mut call = args[*origin..].iter();
     let method = call.next().ok_or_else(usage)?.clone();
     Ok(Invocation {
@@ -193,6 +207,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
         no_tls: flags.notls,
         skip_verify: flags.skipverify,
         proxy: flags.proxy.map(|p| (p, flags.proxyuser, flags.proxypass)),
+        timeout,
         method,
         args: call.cloned().collect(),
     })
@@ -358,7 +373,7 @@ pub fn run(args: &[String]) -> i32 {
     let server = inv
         .server
         .unwrap_or_else(|| format!("127.0.0.1:{}", Params::new(inv.network).rpc_port));
-    match connector.call(&server, (&user, &pass), &inv.method, &params, CALL_TIMEOUT) {
+    match connector.call(&server, (&user, &pass), &inv.method, &params, inv.timeout) {
         Ok(result) => render(&result).map_or(0, |text| print(&text)),
         Err(e) => {
             eprintln!("{}", one_line(&e.to_string()));
@@ -427,6 +442,22 @@ mod tests {
             Err(Exit::Print(_))
         ));
         assert!(matches!(parse_args(&args(&["-h"])), Err(Exit::Print(_))));
+        assert_eq!(
+            parse_args(&args(&["--timeout=90s", "getinfo"]))
+                .unwrap()
+                .timeout,
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            parse_args(&args(&["getinfo"])).unwrap().timeout,
+            CALL_TIMEOUT
+        );
+        for bad in ["--timeout=soon", "--timeout=0s"] {
+            assert!(
+                matches!(parse_args(&args(&[bad, "getinfo"])), Err(Exit::Usage(_))),
+                "{bad}"
+            );
+        }
         let help = parse_args(&args(&["help", "getblock"])).unwrap();
         assert_eq!(
             (help.method.as_str(), &help.args[..]),

@@ -136,6 +136,7 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         renders: cfg.rpc.as_ref().map_or_else(RenderPool::default, |rpc| {
             RenderPool::new(rpc.max_concurrent_reqs)
         }),
+        mempool_dir: Some(cfg.data_dir.clone()),
     };
     // The node runs on a thread of its own: a disk sync or a block's script checks holds it
     // up, never the executor the sockets' readers and writers run on.
@@ -197,13 +198,18 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         rpc.stop();
     }
     log::info!("Gracefully shutting down the server...");
-    let node = match ended {
+    let mut node = match ended {
         Ended::Server(node) => node,
         _ => {
             let _ = tx.send(Event::Stop).await;
             server.await
         }
     };
+    // Core dumps the pool at a clean shutdown; a node that failed may hold a pool that does
+    // not match its chain, so it keeps the last file instead.
+    if cfg.persist_mempool && node.failure().is_none() {
+        crate::mempool_file::save_logged(&cfg.data_dir, &node.save_mempool());
+    }
     let failure = node.failure().map(|why| {
         format!(
             "the block database in {} failed, the node stopped: {why}",
@@ -267,10 +273,10 @@ fn drop_tx_index(cfg: &Config) -> Result<(), String> {
 }
 
 /// Opens the block database and loads the node's chain from it (catching the transaction
-/// index up when it is on).
+/// index up when it is on), then its pool from `mempool.dat` (`persistmempool`).
 fn load_block_db(cfg: &Config, params: &Params, seed: u64) -> Result<Node<LmdbStore>, String> {
     let store = open_block_db(cfg)?;
-    let node = Node::new(
+    let mut node = Node::new(
         params.clone(),
         node_config(cfg, params)?,
         store,
@@ -281,6 +287,9 @@ fn load_block_db(cfg: &Config, params: &Params, seed: u64) -> Result<Node<LmdbSt
     verify_chain(node.chain(), level::UNDO, CHECK_BLOCKS)
         .map_err(|e| format!("cannot load the chain: {e}"))?;
     log::info!("Block database loaded");
+    if cfg.persist_mempool {
+        crate::mempool_file::load(&mut node, &cfg.data_dir);
+    }
     Ok(node)
 }
 

@@ -6,6 +6,7 @@ pub mod ctl;
 pub mod daemon;
 pub(crate) mod entropy;
 pub(crate) mod logging;
+pub(crate) mod mempool_file;
 pub(crate) mod miner;
 pub(crate) mod p2p;
 pub mod rpc;

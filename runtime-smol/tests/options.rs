@@ -236,6 +236,19 @@ const EXERCISED: &[(&str, &[(&str, &str)])] = &[
         )],
     ),
     (
+        "persistmempool",
+        &[
+            (
+                "runtime-smol/src/config/tests.rs",
+                "persistmempool_is_on_unless_set_to_zero_as_core",
+            ),
+            (
+                "tests/tests/interop_knots.rs",
+                "mempool_dat_moves_between_rbtcd_and_knots_and_survives_restarts",
+            ),
+        ],
+    ),
+    (
         "proxy",
         &[
             (
@@ -684,10 +697,11 @@ fn every_btcd_option_is_accepted_or_refused_with_a_reason() {
         .iter()
         .filter(|o| !BTCD.contains(&o.as_str()))
         .collect();
-    // assumevalid is Bitcoin Core's option (issue 13 asks for it by that name).
+    // assumevalid and persistmempool are Bitcoin Core's options (issues 13 and 16 ask for them
+    // by those names).
     assert_eq!(
         ours_only,
-        ["assumevalid", "genproclimit"],
+        ["assumevalid", "genproclimit", "persistmempool"],
         "rbtcd's own additions"
     );
 }

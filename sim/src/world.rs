@@ -691,6 +691,7 @@ impl World {
                 | Output::WsAuthenticated { .. }
                 | Output::WsClose { .. }
                 | Output::LogLevels(_)
+                | Output::SaveMempool(_)
                 | Output::Shutdown => rpc.push(out),
             }
         }

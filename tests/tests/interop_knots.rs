@@ -1,6 +1,7 @@
 //! rbtcd against Bitcoin Knots (a Bitcoin Core derivative) on regtest: each syncs the other's
 //! blocks, both reorganise to the other's longer fork, the RPC views of the shared chain
-//! agree (Core's commands too: field names, JSON types and the values that must match), and
+//! agree (Core's commands too: field names, JSON types and the values that must match),
+//! `preciousblock` moves both to the same tip, each loads the other's `mempool.dat`, and
 //! Knots's own `bitcoin-cli` drives rbtcd through a regtest workflow. Knots is installed on first use by the project's `get-knots.sh` (see
 //! `runtime-smol/tests/common/knots.rs`); without it or without network access these tests
 //! fail, never skip.
@@ -739,4 +740,167 @@ fn new_commands_answer_as_knots_does_and_bitcoin_cli_drives_rbtcd() {
     );
     let confirmed = cli(&d, &["getrawtransaction", &spent_txid, "1"]);
     assert_eq!(confirmed["blockhash"], confirming);
+}
+
+#[test]
+fn preciousblock_moves_both_to_the_same_tip_of_equal_work() {
+    let knots = Knots::start("precious", &[]);
+    knots.mine(105);
+    let d = rbtcd("precious", &[&format!("--connect={}", knots.p2p)]);
+    wait_until("rbtcd to sync Knots's 105 blocks", || {
+        tip(&d) == knots.tip()
+    });
+    // Apart, each mines one block; each is then handed the other's, so both hold the same two
+    // tips of equal work, each active on its own.
+    cut(&knots, &d);
+    let theirs = knots.mine(1).pop().unwrap();
+    let ours = generate(&d, 1);
+    let hex = |v: Value| v.as_str().unwrap().to_string();
+    let theirs_hex = hex(knots.ok("getblock", json!([theirs, 0])));
+    let ours_hex = hex(d.ok("getblock", json!([ours, 0])));
+    assert_eq!(d.ok("submitblock", json!([theirs_hex])), Value::Null);
+    // Core answers "inconclusive" for a valid block that did not become the tip.
+    let knots_took = knots.ok("submitblock", json!([ours_hex]));
+    assert!(
+        knots_took.is_null() || knots_took == json!("inconclusive"),
+        "{knots_took}"
+    );
+    assert_eq!(tip(&d), ours, "the first seen stays the tip");
+    assert_eq!(knots.tip(), theirs);
+
+    // Each prefers the other's block, then its own again, then the other's: both follow.
+    for (precious, name) in [
+        (&theirs, "Knots's"),
+        (&ours, "rbtcd's"),
+        (&theirs, "Knots's"),
+    ] {
+        assert_eq!(d.ok("preciousblock", json!([precious])), Value::Null);
+        assert_eq!(knots.ok("preciousblock", json!([precious])), Value::Null);
+        assert_eq!(&tip(&d), precious, "rbtcd on {name} block");
+        assert_eq!(&knots.tip(), precious, "Knots on {name} block");
+    }
+    // Both refuse an unknown block with the same error.
+    let unknown = "11".repeat(32);
+    let ours_err = d.call_as(ADMIN, "preciousblock", json!([unknown]))["error"].clone();
+    let theirs_err = knots.call("preciousblock", json!([unknown])).unwrap_err();
+    assert_eq!(ours_err, theirs_err);
+}
+
+/// The mature output of the coinbase at `height` on rbtcd, with its value in satoshis.
+fn coinbase_output(d: &Daemon, height: u32) -> (OutPoint, i64) {
+    let hash = d.ok("getblockhash", json!([height]));
+    let block = d.ok("getblock", json!([hash, 1]));
+    let txid = block["tx"][0].as_str().unwrap().to_string();
+    let out = d.ok("gettxout", json!([txid, 0]));
+    (OutPoint::new(txid.parse().unwrap(), 0), sats(&out["value"]))
+}
+
+/// The log lines of the daemon in `home` that contain `text`.
+fn log_lines(home: &std::path::Path, text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut dirs = vec![home.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "log") {
+                let log = std::fs::read_to_string(&path).unwrap_or_default();
+                found.extend(log.lines().filter(|l| l.contains(text)).map(String::from));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn mempool_dat_moves_between_rbtcd_and_knots_and_survives_restarts() {
+    let wallet = Wallet::new();
+    let knots = Knots::start("mempool", &[]);
+    let args = [
+        format!("--miningaddr={MINING_ADDRESS}"),
+        format!("--connect={}", knots.p2p),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = Daemon::start("knots-mempool", &args);
+    let mined = d.ok("generatetoaddress", json!([104, wallet.address]));
+    let last = mined.as_array().unwrap().last().unwrap().clone();
+    knots.wait_for("Knots to sync rbtcd's blocks", || {
+        json!(knots.tip()) == last
+    });
+    cut(&knots, &d);
+
+    // A parent and its child in rbtcd's pool; another transaction in Knots's only.
+    let fee = 10_000;
+    let (coin, value) = coinbase_output(&d, 1);
+    let parent = wallet.spend(coin, value, fee);
+    let child = wallet.spend(OutPoint::new(parent.txid(), 0), value - fee, fee);
+    for tx in [&parent, &child] {
+        d.ok("sendrawtransaction", json!([hex_encode(&tx.encode())]));
+    }
+    let (coin, value) = coinbase_output(&d, 2);
+    let theirs = wallet.spend(coin, value, fee);
+    knots.ok("sendrawtransaction", json!([hex_encode(&theirs.encode())]));
+    let sorted = |txs: &[&Transaction]| {
+        let mut ids: Vec<String> = txs.iter().map(|t| t.txid().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let ours_only = sorted(&[&parent, &child]);
+    let all = sorted(&[&parent, &child, &theirs]);
+    let rbtcd_pool = |d: &Daemon| mempool(|| d.ok("getrawmempool", json!([])));
+    assert_eq!(rbtcd_pool(&d), ours_only);
+
+    // Knots imports the file rbtcd's savemempool wrote.
+    let saved = d.ok("savemempool", json!([]));
+    let ours = std::path::PathBuf::from(saved["filename"].as_str().unwrap());
+    assert!(ours.ends_with("mempool.dat"), "{saved}");
+    assert!(ours.starts_with(&d.home), "{saved}");
+    knots.ok("importmempool", json!([ours.display().to_string()]));
+    assert_eq!(mempool(|| knots.ok("getrawmempool", json!([]))), all);
+
+    // A clean restart writes the pool and reads it back.
+    d.restart(&args);
+    assert_eq!(rbtcd_pool(&d), ours_only, "rbtcd's pool after a restart");
+
+    // rbtcd loads the file Knots's savemempool wrote.
+    let knots_file = knots.ok("savemempool", json!([]))["filename"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    d.stop();
+    std::fs::copy(&knots_file, &ours).unwrap();
+    d.relaunch(&args);
+    assert_eq!(rbtcd_pool(&d), all, "rbtcd's pool from Knots's file");
+
+    // A damaged file: one log line and an empty pool, never a failed start.
+    d.stop();
+    let bytes = std::fs::read(&ours).unwrap();
+    std::fs::write(&ours, &bytes[..bytes.len() / 2]).unwrap();
+    d.relaunch(&args);
+    assert!(rbtcd_pool(&d).is_empty());
+    assert_eq!(
+        log_lines(&d.home, "starting with an empty mempool").len(),
+        1
+    );
+
+    // --persistmempool=0 neither reads nor writes the file.
+    let send = |d: &Daemon, tx: &Transaction| {
+        d.ok("sendrawtransaction", json!([hex_encode(&tx.encode())]));
+    };
+    send(&d, &parent);
+    d.stop();
+    let written = std::fs::read(&ours).unwrap();
+    d.relaunch(&[&args[..], &["--persistmempool=0"]].concat());
+    assert!(rbtcd_pool(&d).is_empty(), "the file was not read");
+    send(&d, &parent);
+    send(&d, &child);
+    d.stop();
+    assert_eq!(
+        std::fs::read(&ours).unwrap(),
+        written,
+        "the file was not written"
+    );
+    d.relaunch(&args);
+    assert_eq!(rbtcd_pool(&d), sorted(&[&parent]));
 }

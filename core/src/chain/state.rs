@@ -119,8 +119,19 @@ pub enum ChainEvent {
     },
 }
 
-/// Candidate tips ordered so the last one has the most work, the earliest arrival among equals.
-type CandidateKey = (Work, Reverse<u64>, BlockHash);
+/// Where a block stands among tips of equal work: blocks made precious first, the latest call
+/// first (Core's negative `nSequenceId`s), then the others in arrival order.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Arrival {
+    /// Made precious by the `n`th `preciousblock` call.
+    Precious(Reverse<u64>),
+    /// Its place in the index's arrival order.
+    Seen(u64),
+}
+
+/// Candidate tips ordered so the last one has the most work, the first in [`Arrival`] order
+/// among equals.
+type CandidateKey = (Work, Reverse<Arrival>, BlockHash);
 
 /// Chain state over a store.
 pub struct Chain<S: ChainStore> {
@@ -146,6 +157,11 @@ pub struct Chain<S: ChainStore> {
     recent: RecentBlocks,
     /// When the last flush happened (the `now` given then); `None` before the first.
     last_flush: Option<u64>,
+    /// Blocks made precious, with the number of the `preciousblock` call that did it last.
+    /// In memory only, as Core's sequence ids.
+    precious: BTreeMap<BlockHash, u64>,
+    /// `preciousblock` calls so far.
+    precious_calls: u64,
 }
 
 impl<S: ChainStore> Chain<S> {
@@ -223,6 +239,8 @@ impl<S: ChainStore> Chain<S> {
             tx_pending_tip: None,
             recent: RecentBlocks::default(),
             last_flush: None,
+            precious: BTreeMap::new(),
+            precious_calls: 0,
         };
         chain.rebuild_candidates();
         chain.activate_best_chain()?;
@@ -487,7 +505,11 @@ impl<S: ChainStore> Chain<S> {
     }
 
     fn candidate_key(&self, e: &IndexEntry) -> CandidateKey {
-        (e.chain_work, Reverse(self.index.seq(&e.hash)), e.hash)
+        let arrival = match self.precious.get(&e.hash) {
+            Some(&call) => Arrival::Precious(Reverse(call)),
+            None => Arrival::Seen(self.index.seq(&e.hash)),
+        };
+        (e.chain_work, Reverse(arrival), e.hash)
     }
 
     /// Adds `hash` and its stored descendants as candidates once their whole path has data
@@ -527,10 +549,17 @@ impl<S: ChainStore> Chain<S> {
         let mut first_error = None;
         loop {
             let tip = *self.index.tip();
-            let Some(&(work, _, best)) = self.candidates.last() else {
+            let Some(&best_key) = self.candidates.last() else {
                 break;
             };
-            if best == tip.hash || work <= tip.chain_work {
+            let (work, Reverse(arrival), best) = best_key;
+            // Among equal work the tip stays put (the first seen wins) unless an operator made
+            // another tip precious since.
+            let moves = work > tip.chain_work
+                || (work == tip.chain_work
+                    && matches!(arrival, Arrival::Precious(_))
+                    && best_key > self.candidate_key(&tip));
+            if best == tip.hash || !moves {
                 break;
             }
             match self.reorganize_to(&best) {
@@ -542,9 +571,11 @@ impl<S: ChainStore> Chain<S> {
             }
         }
         let tip_work = self.index.tip().chain_work;
-        self.candidates =
-            self.candidates
-                .split_off(&(tip_work, Reverse(u64::MAX), BlockHash::ZERO));
+        self.candidates = self.candidates.split_off(&(
+            tip_work,
+            Reverse(Arrival::Seen(u64::MAX)),
+            BlockHash::ZERO,
+        ));
         match first_error {
             Some(e) => Err(e.into()),
             None => Ok(()),

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod estimate;
 pub mod orphans;
+pub mod persist;
 pub mod policy;
 mod rebroadcast;
 
@@ -134,6 +135,11 @@ impl Mempool {
     /// leaves the pool.
     pub fn rebroadcast_until_mined(&mut self, txid: Txid, now: u64) {
         self.rebroadcast.add(txid, now);
+    }
+
+    /// The locally submitted transactions still waiting to be mined.
+    pub fn rebroadcast_pending(&self) -> impl Iterator<Item = &Txid> {
+        self.rebroadcast.pending()
     }
 
     /// When local transactions are next due to be re-announced (unix time).

@@ -32,6 +32,11 @@ impl Rebroadcast {
         }
     }
 
+    /// The transactions tracked.
+    pub fn pending(&self) -> impl Iterator<Item = &Txid> {
+        self.pending.iter()
+    }
+
     /// When the next rebroadcast is due, if anything is pending.
     pub fn deadline(&self) -> Option<u64> {
         self.next

@@ -182,6 +182,7 @@ impl<S: ChainStore> Node<S> {
         let result = match verdict {
             BlockVerdict::Invalid => self.chain.invalidate_block(hash),
             BlockVerdict::Reconsider => self.chain.reconsider_block(hash),
+            BlockVerdict::Precious => self.chain.precious_block(hash),
         };
         if let Err(VerdictError::Chain(e)) = &result {
             self.fail(&e.to_string());

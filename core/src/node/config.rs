@@ -105,6 +105,9 @@ pub struct RpcSettings {
     /// otherwise the node renders them inline and answers every call with
     /// [`crate::node::Output::RpcReply`].
     pub render_by_driver: bool,
+    /// Where the driver keeps `mempool.dat` ([`crate::node::Output::SaveMempool`]), as
+    /// `savemempool` reports it.
+    pub mempool_file: String,
 }
 
 impl Default for NodeConfig {

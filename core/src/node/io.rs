@@ -263,6 +263,10 @@ pub enum Output {
     },
     /// Change the logger's levels (RPC `debuglevel`; the node checked the specification).
     LogLevels(LevelSpec),
+    /// Write this `mempool.dat` (RPC `savemempool`) where
+    /// [`crate::node::RpcSettings::mempool_file`] says, replacing the old one only once the new
+    /// one is whole on disk; carried out before the outputs after it (the call's reply).
+    SaveMempool(Vec<u8>),
     /// Shut the daemon down (RPC `stop`, after its reply).
     Shutdown,
 }

@@ -8,7 +8,7 @@
 use super::timers::Timer;
 use super::{Node, Output};
 use crate::address::Address;
-use crate::chain::{ChainError, ChainStore, Placement};
+use crate::chain::{BlockVerdict, ChainError, ChainStore, Placement, VerdictError};
 use crate::mempool::{Accepted, RejectReason};
 use crate::mining::{new_block_template, search};
 use crate::net::connmgr;
@@ -315,7 +315,17 @@ impl<S: ChainStore> Node<S> {
             Effect::BlockVerdict(hash, verdict) => done(
                 self.block_verdict(&hash, verdict)
                     .map(|()| Value::Null)
-                    .map_err(|e| RpcError::new(code::INTERNAL, e.to_string())),
+                    .map_err(|e| {
+                        // Core's code for `preciousblock`'s unknown block; btcd's for the others.
+                        let code = match e {
+                            VerdictError::NotFound {
+                                verdict: BlockVerdict::Precious,
+                                ..
+                            } => code::INVALID_ADDRESS_OR_KEY,
+                            _ => code::INTERNAL,
+                        };
+                        RpcError::new(code, e.to_string())
+                    }),
             ),
             Effect::Peer(cmd) => done(
                 self.peer_command(cmd)
@@ -330,6 +340,11 @@ impl<S: ChainStore> Node<S> {
             Effect::Ban(net, None) => {
                 self.unban(&net);
                 done(Ok(Value::Null))
+            }
+            Effect::SaveMempool => {
+                let bytes = self.save_mempool();
+                self.outputs.push_back(Output::SaveMempool(bytes));
+                done(Ok(json!({ "filename": self.config.rpc.mempool_file })))
             }
             Effect::ClearBans => {
                 self.clear_bans();

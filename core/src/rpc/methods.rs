@@ -179,7 +179,7 @@ pub const METHODS: &[Method] = &[
     act("getnodeaddresses", false, "getnodeaddresses (count=1)", net::get_node_addresses),
     read("getpeerinfo", false, "getpeerinfo", net::get_peer_info),
     read("getrawmempool", true, "getrawmempool (verbose=false)", mempool::get_raw_mempool),
-    read("getrawtransaction", true, "getrawtransaction \"txid\" (verbose=0)", raw_tx::get_raw_transaction),
+    render("getrawtransaction", true, "getrawtransaction \"txid\" (verbose=0)", raw_tx::get_raw_transaction),
     read("gettxout", true, "gettxout \"txid\" vout (includemempool=true)", chain::get_tx_out),
     read("gettxoutsetinfo", false, "gettxoutsetinfo (\"hash_type\"=\"hash_serialized_3\")", utxo_set::get_tx_out_set_info),
     read("gettxspendingprevout", false, "gettxspendingprevout [{\"txid\":\"id\",\"vout\":n},...]", mempool::get_tx_spending_prev_out),
@@ -193,9 +193,11 @@ pub const METHODS: &[Method] = &[
     ws("notifyreceived", true, "notifyreceived [\"address\",...]", session::notify_received),
     ws("notifyspent", true, "notifyspent [{\"hash\":\"id\",\"index\":n},...]", session::notify_spent),
     act("ping", false, "ping", net::ping),
+    act("preciousblock", false, "preciousblock \"blockhash\"", operator::precious_block),
     act("reconsiderblock", true, "reconsiderblock \"blockhash\"", operator::reconsider_block),
     ws("rescan", true, "rescan \"beginblock\" [\"address\",...] [{\"hash\":\"id\",\"index\":n},...] (\"endblock\")", session::rescan),
     ws("rescanblocks", true, "rescanblocks [\"blockhash\",...]", session::rescan_blocks_rpc),
+    act("savemempool", false, "savemempool", mempool::save_mempool),
     read("searchrawtransactions", true, "searchrawtransactions \"address\" (verbose=1 skip=0 count=100 vinextra=0 reverse=false)", raw_tx::search_raw_transactions),
     act("sendrawtransaction", true, "sendrawtransaction \"hextx\" (allowhighfees=false)", submit::send_raw_transaction),
     ws("session", true, "session", session::session),
@@ -262,7 +264,7 @@ pub const WALLET_METHODS: &[&str] = &[
 ];
 
 /// Commands btcd recognises but does not implement (answered -1 "Command unimplemented").
-pub const UNIMPLEMENTED_METHODS: &[&str] = &["estimatepriority", "getwork", "preciousblock"];
+pub const UNIMPLEMENTED_METHODS: &[&str] = &["estimatepriority", "getwork"];
 
 /// Looks a method up by name.
 pub fn find(name: &str) -> Option<&'static Method> {
@@ -273,7 +275,7 @@ pub fn find(name: &str) -> Option<&'static Method> {
 }
 
 /// `help (command)`: one usage line per command the transport serves (WebSocket clients also
-/// get the WebSocket-only ones), or the usage of one command.
+/// get the WebSocket-only ones), or the full help of one command ([`super::help`]).
 pub fn help(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 1)?;
     match p.opt_str(0, "command")? {
@@ -285,9 +287,18 @@ pub fn help(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
                 .collect();
             Ok(json!(lines.join("\n")))
         }
-        Some(name) => find(name).map(|m| json!(m.usage)).ok_or_else(|| {
-            RpcError::new(code::INVALID_PARAMETER, format!("Unknown command: {name}"))
-        }),
+        Some(name) => find(name)
+            .map(|m| {
+                // Every method has an entry (a test holds the tables together); the usage line
+                // stands in should one ever lack it.
+                json!(super::help::find(name).map_or_else(
+                    || m.usage.to_string(),
+                    |doc| { super::help::full_text(m, doc) }
+                ))
+            })
+            .ok_or_else(|| {
+                RpcError::new(code::INVALID_PARAMETER, format!("Unknown command: {name}"))
+            }),
     }
 }
 

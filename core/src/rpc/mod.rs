@@ -8,6 +8,7 @@ pub mod caller;
 pub mod debug_level;
 pub mod error;
 pub mod handlers;
+pub mod help;
 pub mod jsonrpc;
 pub mod methods;
 pub mod params;

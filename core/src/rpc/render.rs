@@ -1,5 +1,5 @@
 //! Replies whose expensive part is left for later: the node answers the cheap part of a call
-//! on its own thread (finding a block and reading its bytes) and hands back a [`Render`], pure
+//! on its own thread (finding a block or transaction and reading its bytes) and hands back a [`Render`], pure
 //! data with the pure function that finishes it (decoding and JSON formatting). A driver with
 //! threads to spare runs [`ReplyJob::finish`] beside the node, bounded by
 //! `rpcmaxconcurrentreqs`, so one client's big `getblock` does not hold every other call behind
@@ -10,8 +10,9 @@ use super::handlers::tx_json::{tx_raw_result, TxBlock};
 use super::jsonrpc::{self, Version};
 use crate::params::{Network, Params};
 use crate::primitives::block::Block;
-use crate::primitives::encode::Decodable;
+use crate::primitives::encode::{Decodable, Encodable};
 use crate::primitives::hash::hex_encode;
+use crate::primitives::Transaction;
 use serde_json::{json, Map, Value};
 
 /// The expensive rest of one call's answer.
@@ -19,6 +20,21 @@ use serde_json::{json, Map, Value};
 pub enum Render {
     /// A stored block as `getblock` shows it.
     Block(Box<BlockRender>),
+    /// A transaction as `getrawtransaction` shows it.
+    Transaction(Box<TxRender>),
+}
+
+/// A transaction found by `getrawtransaction`, with where it was mined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxRender {
+    /// The transaction.
+    pub tx: Transaction,
+    /// Decoded as JSON (else its serialization in hex).
+    pub verbose: bool,
+    /// Its block, when confirmed.
+    pub block: Option<TxBlock>,
+    /// The network, for addresses.
+    pub network: Network,
 }
 
 /// How `getblock` shows a block.
@@ -52,6 +68,7 @@ impl Render {
     pub fn finish(self) -> Result<Value, RpcError> {
         match self {
             Render::Block(block) => block.finish(),
+            Render::Transaction(tx) => Ok(tx.finish()),
         }
     }
 }
@@ -83,6 +100,15 @@ impl BlockRender {
             m.insert("rawtx".into(), json!(txs));
         }
         Ok(Value::Object(m))
+    }
+}
+
+impl TxRender {
+    fn finish(self) -> Value {
+        match self.verbose {
+            true => tx_raw_result(&self.tx, &Params::new(self.network), self.block.as_ref()),
+            false => json!(hex_encode(&self.tx.encode())),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! `load_config`: defaults < config file < command line, then btcd's validation rules, giving
 //! the resolved settings the daemon starts from. Every refusal is one line a user can act on.
 
-mod duration;
+pub(crate) mod duration;
 mod ini;
 pub(crate) mod node;
 mod options;
@@ -163,6 +163,9 @@ pub struct Config {
     pub assume_valid: AssumeValid,
     /// `txindex`: keep the transaction index.
     pub tx_index: bool,
+    /// `persistmempool`: keep the pool in `mempool.dat` across restarts (Core's default on;
+    /// any non-zero value is on, as Core reads it).
+    pub persist_mempool: bool,
     /// `droptxindex`: delete the transaction index and exit.
     pub drop_tx_index: bool,
 }
@@ -668,6 +671,7 @@ fn resolve(o: Options, home: &Path, config_file: Option<PathBuf>) -> Result<Conf
         sig_cache_entries,
         assume_valid,
         tx_index: o.txindex,
+        persist_mempool: o.persistmempool.is_none_or(|v| v != 0),
         drop_tx_index: o.droptxindex,
     })
 }

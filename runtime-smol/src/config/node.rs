@@ -77,6 +77,9 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
             log_subsystems: logging::subsystems(),
             // The node task renders them on its pool of `rpcmaxconcurrentreqs` workers.
             render_by_driver: true,
+            mempool_file: crate::mempool_file::path(&cfg.data_dir)
+                .display()
+                .to_string(),
         },
         ..defaults
     })

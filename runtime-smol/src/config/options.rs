@@ -222,6 +222,10 @@ pub struct Options {
     /// deletes the hash-based transaction index from the database on start up and then exits
     #[argh(switch)]
     pub droptxindex: bool,
+    /// whether to save the mempool to mempool.dat at shutdown and load it at start, as
+    /// Bitcoin Core (0 to turn off; default 1)
+    #[argh(option)]
+    pub persistmempool: Option<i64>,
 }
 
 /// `--name=value` as `--name value`, as argh reads options.
@@ -373,6 +377,7 @@ impl Options {
             relaynonstd: self.relaynonstd || file.relaynonstd,
             rejectreplacement: self.rejectreplacement || file.rejectreplacement,
             txindex: self.txindex || file.txindex,
+            persistmempool: self.persistmempool.or(file.persistmempool),
             droptxindex: self.droptxindex || file.droptxindex,
         }
     }

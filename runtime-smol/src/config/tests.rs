@@ -559,3 +559,22 @@ fn rpc_certificate_and_key_default_to_the_home_directory() {
     );
     assert_eq!(tls(&["--regtest", "--notls"]), None);
 }
+
+#[test]
+fn persistmempool_is_on_unless_set_to_zero_as_core() {
+    let home = temp_home("persistmempool");
+    let persist = |args: &[&str]| load_in(&home, args).unwrap().persist_mempool;
+    assert!(persist(&["--regtest"]));
+    assert!(!persist(&["--regtest", "--persistmempool=0"]));
+    assert!(persist(&["--regtest", "--persistmempool=1"]));
+    let file = home.join("mempool.conf");
+    std::fs::write(&file, "[Application Options]\npersistmempool=0\n").unwrap();
+    assert!(!persist(&["--regtest", "-C", file.to_str().unwrap()]));
+    // The command line wins over the file.
+    assert!(persist(&[
+        "--regtest",
+        "-C",
+        file.to_str().unwrap(),
+        "--persistmempool=1"
+    ]));
+}

@@ -108,6 +108,8 @@ pub struct Sinks {
     pub dialer: Dialer,
     /// Where RPC replies the node leaves to its driver are rendered.
     pub renders: RenderPool,
+    /// The data directory `savemempool` writes `mempool.dat` into (`None`: it is not written).
+    pub mempool_dir: Option<std::path::PathBuf>,
 }
 
 /// The node task's open channels: peers' writers, RPC callers waiting for replies and
@@ -364,6 +366,13 @@ impl Task<'_> {
                     self.channels.websockets.remove(&client);
                 }
                 Output::LogLevels(spec) => crate::logging::apply(&spec),
+                // Written before the call's reply goes out, which follows it.
+                Output::SaveMempool(bytes) => match &self.sinks.mempool_dir {
+                    Some(dir) => crate::mempool_file::save_logged(dir, &bytes),
+                    None => {
+                        log::warn!(target: "rbtcd::mempool", "no data directory to save the mempool in")
+                    }
+                },
                 Output::Shutdown => {
                     if let Some(shutdown) = &self.sinks.shutdown {
                         let _ = shutdown.try_send(());

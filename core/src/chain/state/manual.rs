@@ -1,5 +1,6 @@
-//! Operator verdicts on blocks (btcd's `InvalidateBlock` and `ReconsiderBlock`): marking a
-//! block and its descendants invalid, or clearing that, and moving to the best chain left.
+//! Operator verdicts on blocks (btcd's `InvalidateBlock` and `ReconsiderBlock`, Core's
+//! `PreciousBlock`): marking a block and its descendants invalid, or clearing that, or
+//! preferring it among tips of equal work, and moving to the best chain left.
 
 use super::Chain;
 use crate::chain::error::ChainError;
@@ -15,6 +16,8 @@ pub enum BlockVerdict {
     Invalid,
     /// `reconsiderblock`: validate it (and its descendants) again.
     Reconsider,
+    /// `preciousblock`: treat it as if it arrived before every other tip of equal work.
+    Precious,
 }
 
 /// Why a block could not be invalidated or reconsidered.
@@ -24,8 +27,8 @@ pub enum VerdictError {
     NotFound {
         /// The requested block.
         hash: BlockHash,
-        /// True for `reconsiderblock`, false for `invalidateblock`.
-        reconsider: bool,
+        /// The verdict asked for (each command words the refusal its own way).
+        verdict: BlockVerdict,
     },
     /// Genesis cannot be invalidated.
     Genesis(BlockHash),
@@ -38,18 +41,22 @@ impl fmt::Display for VerdictError {
         match self {
             VerdictError::NotFound {
                 hash,
-                reconsider: false,
+                verdict: BlockVerdict::Invalid,
             } => write!(
                 f,
                 "Requested block hash of {hash} is not found and thus cannot be invalidated."
             ),
             VerdictError::NotFound {
                 hash,
-                reconsider: true,
+                verdict: BlockVerdict::Reconsider,
             } => write!(
                 f,
                 "requested block hash of {hash} is not found and thus cannot be reconsidered"
             ),
+            VerdictError::NotFound {
+                verdict: BlockVerdict::Precious,
+                ..
+            } => f.write_str("Block not found"),
             VerdictError::Genesis(hash) => write!(
                 f,
                 "Requested block hash of {hash} is a at height 0 and is thus a genesis block and \
@@ -76,7 +83,7 @@ impl<S: ChainStore> Chain<S> {
     pub fn invalidate_block(&mut self, hash: &BlockHash) -> Result<(), VerdictError> {
         let entry = *self.index.get(hash).ok_or(VerdictError::NotFound {
             hash: *hash,
-            reconsider: false,
+            verdict: BlockVerdict::Invalid,
         })?;
         if entry.height == 0 {
             return Err(VerdictError::Genesis(*hash));
@@ -108,7 +115,7 @@ impl<S: ChainStore> Chain<S> {
     pub fn reconsider_block(&mut self, hash: &BlockHash) -> Result<(), VerdictError> {
         let entry = *self.index.get(hash).ok_or(VerdictError::NotFound {
             hash: *hash,
-            reconsider: true,
+            verdict: BlockVerdict::Reconsider,
         })?;
         log::info!("Reconsidering block {hash}");
         if !entry.status.is_invalid() {
@@ -140,6 +147,29 @@ impl<S: ChainStore> Chain<S> {
         self.rebuild_candidates();
         self.activate_ignoring_bad_branches()?;
         self.flush().map_err(VerdictError::from)
+    }
+
+    /// Treats `hash` as if it had arrived before every other block of its work, as Core's
+    /// `preciousblock`: when it ties with the tip, the chain moves to it. A later call on
+    /// another block of the same work moves back. A block with less work than the tip could
+    /// not win a tie, so it changes nothing (as Core). The preference lives in memory only.
+    pub fn precious_block(&mut self, hash: &BlockHash) -> Result<(), VerdictError> {
+        let entry = *self.index.get(hash).ok_or(VerdictError::NotFound {
+            hash: *hash,
+            verdict: BlockVerdict::Precious,
+        })?;
+        if entry.chain_work < self.tip().chain_work {
+            return Ok(());
+        }
+        // The candidate set is ordered by the preference, so a candidate is re-keyed.
+        let was_candidate = self.candidates.remove(&self.candidate_key(&entry));
+        self.precious_calls += 1;
+        self.precious.insert(*hash, self.precious_calls);
+        if was_candidate {
+            self.candidates.insert(self.candidate_key(&entry));
+        }
+        log::info!("Preferring block {hash} among tips of equal work");
+        self.activate_ignoring_bad_branches()
     }
 
     /// Moves to the best chain; blocks found invalid on the way are marked and logged by the

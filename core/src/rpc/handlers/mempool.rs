@@ -1,7 +1,7 @@
-//! Mempool queries: btcd's, and Core's `getmempoolentry`.
+//! Mempool queries (btcd's, and Core's `getmempoolentry`), and Core's `savemempool`.
 
 use super::tx_json::{btc, decode_tx};
-use super::Context;
+use super::{Context, Effect, Handled};
 use crate::mempool::{Checked, Entry, Mempool};
 use crate::primitives::encode::Encodable;
 use crate::primitives::{Hash256, OutPoint, Txid};
@@ -9,6 +9,13 @@ use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::{hex_arg, Params};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
+
+/// `savemempool` (Core's): the node writes its pool to `mempool.dat` and answers
+/// `{"filename": path}`.
+pub fn save_mempool(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
+    p.expect_count(0, 0)?;
+    Ok(Handled::effect(Effect::SaveMempool))
+}
 
 /// `getmempoolinfo`: transaction count and total serialized size, as btcd.
 pub fn get_mempool_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {

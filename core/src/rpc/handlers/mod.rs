@@ -105,6 +105,8 @@ pub enum Effect {
     NodeAddresses(usize),
     /// Ban a network until a time, dropping its peers, or (`None`) lift its ban (`setban`).
     Ban(IpNet, Option<Time>),
+    /// Write the pool to `mempool.dat` (`savemempool`).
+    SaveMempool,
     /// Lift every ban (`clearbanned`).
     ClearBans,
     /// Turn the CPU miner on with this many threads, or off (`setgenerate`).

@@ -1,5 +1,5 @@
 //! Operator commands: logging levels (`debuglevel`), verdicts on blocks (`invalidateblock`,
-//! `reconsiderblock`) and checking the chain again (`verifychain`).
+//! `reconsiderblock`, `preciousblock`) and checking the chain again (`verifychain`).
 
 use super::{Context, Effect, Handled};
 use crate::chain::verify::level;
@@ -50,6 +50,11 @@ pub fn invalidate_block(_: &Context<'_>, p: Params) -> Result<Handled, RpcError>
 /// `reconsiderblock "blockhash"`.
 pub fn reconsider_block(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
     block_verdict(p, BlockVerdict::Reconsider)
+}
+
+/// `preciousblock "blockhash"` (Core's): prefer the block among tips of equal work.
+pub fn precious_block(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
+    block_verdict(p, BlockVerdict::Precious)
 }
 
 /// The verdict for the node to apply ([`Effect::BlockVerdict`]); null on success, as btcd.

@@ -2,7 +2,7 @@
 //! the transaction index (`getrawtransaction`), and btcd's answers for the lookups that need an
 //! index rbtcd does not keep.
 
-use super::tx_json::{tx_raw_result, TxBlock};
+use super::tx_json::TxBlock;
 use super::Context;
 use crate::address::Address;
 use crate::primitives::encode::Encodable;
@@ -10,6 +10,7 @@ use crate::primitives::hash::hex_encode;
 use crate::primitives::transaction::{OutPoint, Transaction, TxIn, TxOut};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::{decode_hex_error, Params};
+use crate::rpc::render::{Render, TxRender};
 use serde_json::{json, Value};
 
 /// The most satoshis there can be.
@@ -84,8 +85,9 @@ pub fn create_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Value, Rpc
 }
 
 /// `getrawtransaction txid (verbose=0)`: a mempool transaction, or with the transaction index
-/// a main-chain one, in hex or as btcd's `TxRawResult` (with its block when confirmed).
-pub fn get_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+/// a main-chain one, in hex or as btcd's `TxRawResult` (with its block when confirmed); found
+/// here, formatted by a [`Render`] that may run beside the node.
+pub fn get_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Render, RpcError> {
     p.expect_count(1, 2)?;
     let txid = p.hash(0, "txid")?;
     // btcd takes an integer here; Bitcoin Core clients also send a boolean.
@@ -125,11 +127,12 @@ pub fn get_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Value, RpcErr
             }
         },
     };
-    if verbose {
-        Ok(tx_raw_result(&tx, ctx.chain.params(), block.as_ref()))
-    } else {
-        Ok(json!(hex_encode(&tx.encode())))
-    }
+    Ok(Render::Transaction(Box::new(TxRender {
+        tx,
+        verbose,
+        block,
+        network: ctx.chain.params().network,
+    })))
 }
 
 /// `searchrawtransactions`: needs the address index.

@@ -307,9 +307,14 @@ fn node_facts() {
         help.as_str().unwrap().lines().eq(http.map(|m| m.usage)),
         "one usage line per HTTP command"
     );
-    assert_eq!(
-        call(&chain, "help", json!(["getblockcount"])).unwrap(),
-        json!("getblockcount")
+    let one = call(&chain, "help", json!(["getblockhash"])).unwrap();
+    let one = one.as_str().unwrap();
+    assert!(one.starts_with("getblockhash index\n\n"), "{one}");
+    assert!(
+        one.contains("\nArguments:\n1. index (numeric, required) ")
+            && one.contains("\nResult:\n")
+            && one.ends_with("\nExample:\nrbtcctl getblockhash 0"),
+        "{one}"
     );
     assert_eq!(
         call(&chain, "getmempoolinfo", json!([])).unwrap(),

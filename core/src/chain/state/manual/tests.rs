@@ -148,3 +148,62 @@ fn unknown_blocks_and_genesis_are_refused_with_btcds_messages() {
     let e = chain.invalidate_block(&params.genesis_hash).unwrap_err();
     assert_eq!(e, VerdictError::Genesis(params.genesis_hash));
 }
+
+#[test]
+fn a_precious_tip_of_equal_work_takes_over_and_a_later_call_moves_back() {
+    // Core's rpc_preciousblock scenario: two branches of equal work, the first seen active.
+    let params = regtest();
+    let a = branch(&params, &params.genesis, 1, 3, b"a");
+    let b = branch(&params, &params.genesis, 1, 3, b"b");
+    let mut chain = chain_with(&params, &[&a, &b]);
+    assert_eq!(
+        chain.tip().hash,
+        a[2].block_hash(),
+        "the first seen wins a tie"
+    );
+
+    chain.precious_block(&b[2].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, b[2].block_hash());
+    let events = chain.drain_events();
+    assert_eq!(events.len(), 6, "three out, three in: {events:?}");
+
+    chain.precious_block(&a[2].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, a[2].block_hash(), "the latest call wins");
+    chain.precious_block(&b[2].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, b[2].block_hash(), "and again");
+
+    // Less work than the tip cannot win a tie: nothing changes, as Core.
+    chain.precious_block(&a[1].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, b[2].block_hash());
+    // The tip itself: nothing to do.
+    chain.precious_block(&b[2].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, b[2].block_hash());
+
+    // More work still wins over any preference.
+    let more = branch(&params, &a[2], 4, 1, b"a");
+    chain.process_block(more[0].clone(), NOW).unwrap();
+    assert_eq!(chain.tip().hash, more[0].block_hash());
+}
+
+#[test]
+fn a_precious_call_on_less_work_than_the_tip_is_not_remembered_as_a_win() {
+    let params = regtest();
+    let a = branch(&params, &params.genesis, 1, 3, b"a");
+    let b = branch(&params, &params.genesis, 1, 3, b"b");
+    let mut chain = chain_with(&params, &[&a, &b[..2]]);
+    // b[1] has less work than the tip: the call changes nothing now...
+    chain.precious_block(&b[1].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, a[2].block_hash());
+    // ...and b[2], equal to the tip but not made precious, arrives second and loses the tie.
+    chain.process_block(b[2].clone(), NOW).unwrap();
+    assert_eq!(chain.tip().hash, a[2].block_hash());
+}
+
+#[test]
+fn preciousblock_refuses_an_unknown_block_with_cores_message() {
+    let params = regtest();
+    let mut chain = chain_with(&params, &[]);
+    let unknown = crate::primitives::Hash256([1; 32]);
+    let e = chain.precious_block(&unknown).unwrap_err();
+    assert_eq!(e.to_string(), "Block not found");
+}
