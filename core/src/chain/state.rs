@@ -48,6 +48,8 @@ mod flush;
 mod indexing;
 mod manual;
 mod reading;
+#[cfg(test)]
+mod tests;
 
 pub use manual::{BlockVerdict, VerdictError};
 pub use reading::RecentBlocks;
@@ -501,7 +503,21 @@ impl<S: ChainStore> Chain<S> {
         });
         self.recent.insert(hash, block, raw.len());
         self.add_candidates_from(&hash);
-        self.activate_best_chain()
+        match self.activate_best_chain() {
+            // Activation can fail on another block than this one: a descendant stored before
+            // it (its data came first) or another branch's block. That is neither this block's
+            // fault nor its sender's, so it is not this block's error (as Core blames only the
+            // failing block's own source); the failing block is marked invalid either way.
+            Err(ChainError::Rule(e))
+                if !self.index.get(&hash).is_some_and(|x| x.status.is_invalid()) =>
+            {
+                log::info!(
+                    "block {hash} is valid, but activating the best chain after it failed: {e}"
+                );
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     fn candidate_key(&self, e: &IndexEntry) -> CandidateKey {
