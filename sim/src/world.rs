@@ -7,6 +7,7 @@
 use crate::adversary;
 use crate::calendar::Calendar;
 use crate::calls::{self, Call, RpcWatch, WsHeard, WS_CLIENT};
+use crate::coins::CoinTable;
 use crate::digest::Digest;
 use crate::files::SimFiles;
 use crate::net::{Arrival, ConnId, NetEvent, Network};
@@ -231,6 +232,7 @@ impl World {
         let (premined, _) = workload::premined(&params);
         let files = SimFiles::copy_of(premined, Rc::default())
             .expect("the premined chain's files read back");
+        let coins = Rc::new(CoinTable::default());
         let mut rng = Rng::new(seed ^ 0x5107_5eed);
         let slots = (0..plan.nodes)
             .map(|i| {
@@ -238,7 +240,7 @@ impl World {
                 rng.shuffle(&mut others);
                 Slot {
                     addr: addr_of(i),
-                    store: SimStore::new(premined, files.clone()),
+                    store: SimStore::sharing(premined, files.clone(), coins.clone()),
                     node: None,
                     conns: BTreeMap::new(),
                     next_peer: 1,
