@@ -87,8 +87,6 @@ impl BlockIndex {
             .filter(|g| g.height == 0)
             .ok_or("no genesis entry")?;
         let mut index = BlockIndex::new(genesis);
-        // Sized at once: grown by doubling, the arena could hold twice the entries' room.
-        index.nodes.reserve_exact(it.len());
         for e in it {
             if index.get(&e.header.prev_blockhash).is_none() {
                 return Err(format!("entry {} has no parent in the index", e.hash));
