@@ -26,6 +26,7 @@ pub mod adversary;
 pub mod breakage;
 pub mod calendar;
 pub mod calls;
+pub mod coins;
 pub mod digest;
 pub mod files;
 pub mod invariants;

@@ -1,13 +1,16 @@
 //! A simulated node's store: the core's [`MemStore`] for the database (crash semantics: a
-//! crash loses the batch in flight) and [`SimFiles`] for the block and undo files (a crash
-//! loses every record not synced; payloads shared between nodes), which can also be made to
-//! refuse writes as a full disk does: appends, syncs and batches are refused whole and
-//! nothing committed is lost.
+//! crash loses the batch in flight) but for the UTXO set, which is a [`NodeCoins`] beside it
+//! (outputs shared between nodes) committed with the rest of each batch, and [`SimFiles`] for
+//! the block and undo files (a crash loses every record not synced; payloads shared between
+//! nodes). It can also be made to refuse writes as a full disk does: appends, syncs and
+//! batches are refused whole and nothing committed is lost.
 
+use crate::coins::{CoinTable, NodeCoins};
 use crate::files::SimFiles;
 use rbtcd_core::chain::block_files::FileEnds;
 use rbtcd_core::chain::{
     BlockFiles, ChainStore, FileKind, FilePos, IndexEntry, MemStore, StoreError, TxLoc, WriteBatch,
+    WriteOp,
 };
 use rbtcd_core::mempool::Coin;
 use rbtcd_core::primitives::{BlockHash, OutPoint, Txid};
@@ -21,6 +24,8 @@ pub const DISK_FULL: &str = "MDB_MAP_FULL: Environment mapsize limit reached";
 struct Disk {
     /// The block and undo files.
     files: SimFiles,
+    /// The committed coins.
+    coins: NodeCoins,
     /// Writes refused from now on (a full disk), until cleared.
     full: bool,
     /// Writes that failed (full disk or a crash inside them), ever.
@@ -32,24 +37,44 @@ struct Disk {
 pub struct SimStore {
     inner: MemStore,
     disk: Rc<RefCell<Disk>>,
+    /// The run's outputs, shared by every node's coins.
+    table: Rc<CoinTable>,
 }
 
 impl SimStore {
     /// A store holding a copy of `base`'s committed state, with `files` (a copy of `base`'s
-    /// synced files: [`SimFiles::copy_of`]).
+    /// synced files: [`SimFiles::copy_of`]) and its outputs in a table of its own.
     pub fn new(base: &MemStore, files: SimFiles) -> SimStore {
+        SimStore::sharing(base, files, Rc::default())
+    }
+
+    /// As [`SimStore::new`], its coins' outputs held in `table` (shared with other nodes).
+    pub fn sharing(base: &MemStore, files: SimFiles, table: Rc<CoinTable>) -> SimStore {
         let mut inner = base.duplicate();
         // Its own copy of the files is never read: `files` has the same records.
         inner
             .truncate(FileEnds::default())
             .expect("a fresh in-memory store accepts a truncation");
+        // Nor its copy of the coins: they move to the shared table.
+        let mut coins = NodeCoins::default();
+        let mut moved = WriteBatch::new();
+        base.for_each_coin(&mut |outpoint, coin| {
+            coins.put(&table, outpoint, coin);
+            moved.push(WriteOp::DeleteCoin(*outpoint));
+        })
+        .expect("the base store reads back");
+        inner
+            .write(moved)
+            .expect("a fresh in-memory store accepts a batch");
         SimStore {
             inner,
             disk: Rc::new(RefCell::new(Disk {
                 files,
+                coins,
                 full: false,
                 failed: 0,
             })),
+            table,
         }
     }
 
@@ -60,6 +85,7 @@ impl SimStore {
         SimStore {
             inner: self.inner.reopen(),
             disk: self.disk.clone(),
+            table: self.table.clone(),
         }
     }
 
@@ -106,11 +132,15 @@ impl ChainStore for SimStore {
     }
 
     fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
-        self.inner.coin(outpoint)
+        // A dead handle (after a crash) reads nothing, as the inner store's reads.
+        self.inner.tip()?;
+        Ok(self.disk.borrow().coins.get(&self.table, outpoint))
     }
 
     fn for_each_coin(&self, f: &mut dyn FnMut(&OutPoint, &Coin)) -> Result<(), StoreError> {
-        self.inner.for_each_coin(f)
+        self.inner.tip()?;
+        self.disk.borrow().coins.for_each(&self.table, f);
+        Ok(())
     }
 
     fn tip(&self) -> Result<Option<BlockHash>, StoreError> {
@@ -142,7 +172,27 @@ impl ChainStore for SimStore {
     }
 
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
-        self.guarded(|store| store.inner.write(batch))
+        self.guarded(|store| {
+            let mut coins = Vec::new();
+            let mut rest = Vec::with_capacity(batch.ops.len());
+            for op in batch.ops {
+                match op {
+                    WriteOp::PutCoin(outpoint, coin) => coins.push((outpoint, Some(coin))),
+                    WriteOp::DeleteCoin(outpoint) => coins.push((outpoint, None)),
+                    other => rest.push(other),
+                }
+            }
+            // The rest first: when it fails (a crash inside the batch), no coin changes either.
+            store.inner.write(WriteBatch { ops: rest })?;
+            let mut disk = store.disk.borrow_mut();
+            for (outpoint, coin) in coins {
+                match coin {
+                    Some(coin) => disk.coins.put(&store.table, &outpoint, &coin),
+                    None => disk.coins.delete(&store.table, &outpoint),
+                }
+            }
+            Ok(())
+        })
     }
 }
 

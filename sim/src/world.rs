@@ -7,6 +7,7 @@
 use crate::adversary::{self, Attacker};
 use crate::calendar::Calendar;
 use crate::calls::{self, Call, RpcWatch, WsHeard, WS_CLIENT};
+use crate::coins::CoinTable;
 use crate::digest::Digest;
 use crate::files::SimFiles;
 use crate::net::{Arrival, ConnId, NetEvent, Network};
@@ -14,7 +15,7 @@ use crate::run::Step;
 use crate::scenario::{Attack, Plan};
 use crate::store::SimStore;
 use crate::workload::{self, BLOCK_MAX_WEIGHT};
-use rbtcd_core::chain::ChainStore;
+use rbtcd_core::chain::{ChainOptions, ChainStore};
 use rbtcd_core::harness::START;
 use rbtcd_core::mining::{search, MinerWork};
 use rbtcd_core::net::peer::PeerId;
@@ -35,6 +36,12 @@ const SEED_ADDRS: usize = 8;
 /// The send queue limit of simulated nodes: small enough that a peer reading slowly is
 /// dropped within a run, far above what an honest slow link ever holds.
 pub const MAX_SEND_QUEUE: u64 = 512 * 1024;
+/// The UTXO cache budget of simulated nodes, as a small daemon would set it
+/// (`--utxocachemaxsize`): the default (250 MiB) never fills on a simulated chain, so every
+/// node kept each coin twice, in its cache and in its store, and a thousand nodes held a
+/// day's coins twice over; at this size the cache fills and flushes, which the simulation
+/// should exercise anyway.
+pub const UTXO_CACHE_BYTES: usize = 64 * 1024;
 
 /// Something scheduled in the calendar.
 #[derive(Clone, Debug)]
@@ -226,6 +233,7 @@ impl World {
         let (premined, _) = workload::premined(&params);
         let files = SimFiles::copy_of(premined, Rc::default())
             .expect("the premined chain's files read back");
+        let coins = Rc::new(CoinTable::default());
         let mut rng = Rng::new(seed ^ 0x5107_5eed);
         let slots = (0..plan.nodes)
             .map(|i| {
@@ -235,7 +243,7 @@ impl World {
                 let fork = rng.fork();
                 Slot {
                     addr: addr_of(i),
-                    store: SimStore::new(premined, files.clone()),
+                    store: SimStore::sharing(premined, files.clone(), coins.clone()),
                     node: None,
                     conns: BTreeMap::new(),
                     next_peer: 1,
@@ -320,6 +328,10 @@ impl World {
         let config = NodeConfig {
             block_max_weight: BLOCK_MAX_WEIGHT,
             max_send_queue: Some(MAX_SEND_QUEUE),
+            chain: ChainOptions {
+                utxo_cache_bytes: UTXO_CACHE_BYTES,
+                ..ChainOptions::default()
+            },
             generate: mining,
             mining_addrs: vec![workload::mining_address(&self.params)],
             rpc: RpcSettings {

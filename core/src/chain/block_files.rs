@@ -317,6 +317,9 @@ impl BlockFiles for MemFiles {
             seq.truncate(end.file as usize + 1);
             if let Some(f) = seq.get_mut(end.file as usize) {
                 f.bytes.truncate(end.len as usize);
+                // What was cut is given back: a simulated node's store starts as a copy of a
+                // prepared chain truncated to nothing, and kept the copy's bytes allocated.
+                f.bytes.shrink_to_fit();
                 f.synced = f.synced.min(f.bytes.len());
             }
         }

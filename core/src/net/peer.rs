@@ -9,7 +9,7 @@ use super::banscore::BanScore;
 use crate::primitives::{BlockHash, Hash256};
 use crate::time::Time;
 use crate::wire::{Decoder, Inventory, ServiceFlags, VersionMessage};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -183,10 +183,13 @@ impl fmt::Display for DisconnectReason {
 
 /// A bounded set of hashes, forgetting the oldest first. Hashes are kept as their first 8
 /// bytes: two of a peer's last thousand hashes sharing them is as unlikely as a bloom filter's
-/// false positive, and the set costs a quarter of the memory (every peer has one).
+/// false positive, and the set costs a quarter of the memory (every peer has one). The keys
+/// are held twice, sorted for lookups and in arrival order for eviction: 16 bytes a key,
+/// where a `BTreeSet` beside the ring took about 27 (a thousand simulated nodes held more
+/// in these sets than in anything else).
 #[derive(Default, Debug)]
 struct KnownInventory {
-    set: BTreeSet<u64>,
+    sorted: Vec<u64>,
     order: VecDeque<u64>,
 }
 
@@ -197,23 +200,27 @@ impl KnownInventory {
 
     /// Counts each 8-byte key as a hash set entry, an over-count that keeps one bound for both.
     fn memory(&self) -> u64 {
-        (self.set.len() * super::budget::HASH_SET_ENTRY + self.order.capacity() * 8) as u64
+        (self.sorted.len() * super::budget::HASH_SET_ENTRY + self.order.capacity() * 8) as u64
     }
 
     fn insert(&mut self, hash: Hash256) {
         let key = Self::key(&hash);
-        if self.set.insert(key) {
-            self.order.push_back(key);
-            if self.order.len() > KNOWN_INVENTORY_CAP {
-                if let Some(old) = self.order.pop_front() {
-                    self.set.remove(&old);
+        let Err(at) = self.sorted.binary_search(&key) else {
+            return;
+        };
+        self.sorted.insert(at, key);
+        self.order.push_back(key);
+        if self.order.len() > KNOWN_INVENTORY_CAP {
+            if let Some(old) = self.order.pop_front() {
+                if let Ok(at) = self.sorted.binary_search(&old) {
+                    self.sorted.remove(at);
                 }
             }
         }
     }
 
     fn contains(&self, hash: &Hash256) -> bool {
-        self.set.contains(&Self::key(hash))
+        self.sorted.binary_search(&Self::key(hash)).is_ok()
     }
 }
 
@@ -382,5 +389,36 @@ impl Peer {
             return Some(DisconnectReason::PingTimeout);
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(n: u32) -> Hash256 {
+        let mut h = [0u8; 32];
+        // Spread over the key's bytes so that arrival order is not sorted order.
+        h[..4].copy_from_slice(&n.wrapping_mul(0x9e37_79b9).to_le_bytes());
+        h[4..8].copy_from_slice(&n.to_le_bytes());
+        Hash256(h)
+    }
+
+    #[test]
+    fn known_inventory_forgets_the_oldest_past_its_cap_and_counts_repeats_once() {
+        let mut known = KnownInventory::default();
+        for n in 0..KNOWN_INVENTORY_CAP as u32 {
+            known.insert(hash(n));
+            known.insert(hash(n));
+        }
+        assert!((0..KNOWN_INVENTORY_CAP as u32).all(|n| known.contains(&hash(n))));
+        assert!(!known.contains(&hash(KNOWN_INVENTORY_CAP as u32)));
+        for n in 0..10 {
+            known.insert(hash(KNOWN_INVENTORY_CAP as u32 + n));
+        }
+        assert!((0..10).all(|n| !known.contains(&hash(n))), "the oldest go");
+        assert!((10..KNOWN_INVENTORY_CAP as u32 + 10).all(|n| known.contains(&hash(n))));
+        assert_eq!(known.sorted.len(), KNOWN_INVENTORY_CAP);
+        assert_eq!(known.order.len(), KNOWN_INVENTORY_CAP);
     }
 }

@@ -54,6 +54,10 @@ pub(super) struct Timers {
 impl Timers {
     /// Arms `timer` for `at`, replacing its earlier time if armed.
     pub(super) fn arm(&mut self, timer: Timer, at: Time) {
+        // Re-armed for the same time after every input (the miner's timer): nothing to move.
+        if self.by_timer.get(&timer) == Some(&at) {
+            return;
+        }
         if let Some(old) = self.by_timer.insert(timer, at) {
             self.by_time.remove(&(old, timer));
         }
@@ -126,6 +130,8 @@ mod tests {
         assert_eq!(timers.next(), Some(t(10)));
         timers.arm(Timer::Peer(1), t(30));
         assert_eq!(timers.next(), Some(t(20)), "re-arming replaces");
+        timers.arm(Timer::Peer(1), t(30));
+        assert_eq!(timers.by_time.len(), timers.by_timer.len(), "re-armed once");
         timers.arm_once(Timer::Peer(2), t(5));
         assert!(timers.is_armed(Timer::Peer(2)) && !timers.is_armed(Timer::Orphans));
         assert_eq!(timers.next(), Some(t(20)), "arm_once keeps an armed time");
