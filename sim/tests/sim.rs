@@ -119,3 +119,14 @@ fn small_sweep(seeds: &[u64]) {
 fn small_soak_seeds_that_once_failed_converge() {
     small_sweep(&SMALL_NOW_PASSING);
 }
+
+/// Small-soak seeds on which, once adversaries came back under fresh addresses, an honest node
+/// banned an honest peer: the peer had sent a valid block whose child, an attacker's block
+/// stored before it, failed when the chain moved onto the pair, and the node blamed the
+/// block it had just received (fixed in `Chain::accept_block`).
+const SMALL_HONEST_BANNED: [u64; 3] = [109, 366, 745];
+
+#[test]
+fn small_soak_seeds_where_an_honest_peer_was_banned_now_pass() {
+    small_sweep(&SMALL_HONEST_BANNED);
+}
