@@ -70,6 +70,17 @@ fn rbtcd(name: &str, extra: &[&str]) -> Daemon {
     Daemon::start(&format!("knots-{name}"), &args)
 }
 
+/// Knots with `blocks` mined, and an rbtcd following only it, synced to its tip.
+fn rbtcd_following_knots(name: &str, blocks: u32) -> (Knots, Daemon) {
+    let knots = Knots::start(name, &[]);
+    knots.mine(blocks);
+    let d = rbtcd(name, &[&format!("--connect={}", knots.p2p)]);
+    wait_until(&format!("rbtcd to sync Knots's {blocks} blocks"), || {
+        tip(&d) == knots.tip()
+    });
+    (knots, d)
+}
+
 /// Mines `n` blocks on rbtcd and returns the last one's hash.
 fn generate(d: &Daemon, n: u32) -> String {
     let hashes = d.ok("generate", json!([n]));
@@ -295,12 +306,7 @@ fn side_tips(chaintips: &Value) -> Vec<(u64, u64, String)> {
 
 #[test]
 fn each_reorganises_to_the_others_longer_fork() {
-    let knots = Knots::start("forks", &[]);
-    knots.mine(110);
-    let d = rbtcd("forks", &[&format!("--connect={}", knots.p2p)]);
-    wait_until("rbtcd to sync Knots's 110 blocks", || {
-        tip(&d) == knots.tip()
-    });
+    let (knots, d) = rbtcd_following_knots("forks", 110);
 
     // 3a. Apart, Knots mines 6 and rbtcd 3; together again, rbtcd takes Knots's fork.
     cut(&knots, &d);
@@ -744,12 +750,7 @@ fn new_commands_answer_as_knots_does_and_bitcoin_cli_drives_rbtcd() {
 
 #[test]
 fn preciousblock_moves_both_to_the_same_tip_of_equal_work() {
-    let knots = Knots::start("precious", &[]);
-    knots.mine(105);
-    let d = rbtcd("precious", &[&format!("--connect={}", knots.p2p)]);
-    wait_until("rbtcd to sync Knots's 105 blocks", || {
-        tip(&d) == knots.tip()
-    });
+    let (knots, d) = rbtcd_following_knots("precious", 105);
     // Apart, each mines one block; each is then handed the other's, so both hold the same two
     // tips of equal work, each active on its own.
     cut(&knots, &d);
