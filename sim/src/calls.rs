@@ -41,9 +41,10 @@ pub struct Target {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
     /// An HTTP body: reads (single, a batch with a notification and an unknown method, an
-    /// unparsable body) and writes (`generate 1`, which runs long; `invalidateblock` of the
-    /// tip with `reconsiderblock` after it; `addnode onetry`; `ping`).
+    /// unparsable body) and writes (`generate 1`, which runs long; `addnode onetry`; `ping`).
     Http(Vec<u8>),
+    /// An HTTP body holding `invalidateblock` of the tip with `reconsiderblock` after it.
+    Invalidate(Vec<u8>),
     /// A text for the node's WebSocket client: a `rescan` over the last blocks (long), or a
     /// `session`.
     Ws(String),
@@ -76,10 +77,14 @@ pub fn draw(rng: &mut Rng, id: RequestId, target: &Target) -> Call {
         23 => Call::Http(b"{\"id\": 1, \"method\"".to_vec()),
         24..=25 => http(one("ping", json!([]))),
         26 => http(one("addnode", json!([target.other.to_string(), "onetry"]))),
-        27 => http(json!([
-            one("invalidateblock", json!([tip])),
-            one("reconsiderblock", json!([tip])),
-        ])),
+        27 => Call::Invalidate(
+            json!([
+                one("invalidateblock", json!([tip])),
+                one("reconsiderblock", json!([tip])),
+            ])
+            .to_string()
+            .into_bytes(),
+        ),
         28 => http(one("generate", json!([1]))),
         29..=30 => http(one("getblocktemplate", json!([]))),
         31..=33 => Call::Ws(
@@ -89,6 +94,19 @@ pub fn draw(rng: &mut Rng, id: RequestId, target: &Target) -> Call {
         34..=35 => Call::Ws(json!({"id": id, "method": "session", "params": []}).to_string()),
         _ => http(one("getinfo", json!([]))),
     }
+}
+
+/// The body of `reconsiderblock` for `hash`, with id `id`.
+pub fn reconsider(hash: BlockHash, id: RequestId) -> Vec<u8> {
+    json!({"jsonrpc": "1.0", "id": id, "method": "reconsiderblock", "params": [hash.to_string()]})
+        .to_string()
+        .into_bytes()
+}
+
+/// Whether the reply to a [`Call::Invalidate`] pair says its `reconsiderblock` succeeded (a
+/// store failure in between fails it, leaving the block invalid).
+pub fn reconsidered(reply: &str) -> bool {
+    serde_json::from_str::<Value>(reply).is_ok_and(|r| r[1]["error"].is_null() && !r[1].is_null())
 }
 
 /// The body of `sendrawtransaction` for `tx`, with id `id` (how the workload submits half its
@@ -210,6 +228,17 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_counts_as_reconsidered_only_when_its_reconsiderblock_succeeded() {
+        assert!(reconsidered(
+            r#"[{"result":null,"error":null,"id":1},{"result":null,"error":null,"id":1}]"#
+        ));
+        let failed = r#"[{"result":null,"error":null,"id":1},{"result":null,"error":{"code":-1,"message":"store"},"id":1}]"#;
+        assert!(!reconsidered(failed));
+        assert!(!reconsidered(r#"[{"result":null,"error":null,"id":1}]"#));
+        assert!(!reconsidered("not json"));
+    }
+
+    #[test]
     fn every_request_kind_is_drawn() {
         let hash = BlockHash::sha256d(b"tip");
         let target = Target {
@@ -223,7 +252,7 @@ mod tests {
         let mut methods = BTreeSet::new();
         for id in 0..2_000 {
             let text = match draw(&mut rng, id, &target) {
-                Call::Http(body) => String::from_utf8(body).unwrap(),
+                Call::Http(body) | Call::Invalidate(body) => String::from_utf8(body).unwrap(),
                 Call::Ws(text) => text,
             };
             match serde_json::from_str::<Value>(&text) {

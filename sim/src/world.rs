@@ -173,6 +173,9 @@ pub struct Slot {
     attacker: Option<Attacker>,
     /// This run of the node's RPC requests and WebSocket client.
     pub rpc: RpcWatch,
+    /// The block of an `invalidateblock`/`reconsiderblock` pair sent and not yet answered, with
+    /// the request: if the node goes down first, the block may stay invalid.
+    unreconsidered: Option<(RequestId, BlockHash)>,
 }
 
 /// The whole simulated network's state.
@@ -258,6 +261,7 @@ impl World {
                         .is_adversary(i)
                         .then(|| Attacker::new(fork, addr_of(i))),
                     rpc: RpcWatch::default(),
+                    unreconsidered: None,
                 }
             })
             .collect();
@@ -401,6 +405,12 @@ impl World {
         for (id, text) in calls::ws_opening().into_iter().enumerate() {
             self.ws_send(i, id as u64, text);
         }
+        // The node went down between an invalidateblock and its reconsiderblock: it keeps
+        // refusing that block, as it was told to, until an operator reconsiders it.
+        if let Some((_, hash)) = self.slots[i].unreconsidered.take() {
+            let id = self.request_id();
+            self.http(i, id, calls::reconsider(hash, id));
+        }
     }
 
     /// Sends node `i`'s WebSocket client's request `id`.
@@ -443,6 +453,10 @@ impl World {
         self.stats.rpc_calls += 1;
         match calls::draw(rng, id, &target) {
             Call::Http(body) => self.http(i, id, body),
+            Call::Invalidate(body) => {
+                self.slots[i].unreconsidered = Some((id, target.tip));
+                self.http(i, id, body);
+            }
             Call::Ws(text) => self.ws_send(i, id, text),
         }
     }
@@ -721,7 +735,12 @@ impl World {
         for out in outputs {
             match out {
                 Output::RpcReply { id, body } => {
-                    let watch = &mut self.slots[i].rpc;
+                    let slot = &mut self.slots[i];
+                    let pair = slot.unreconsidered.is_some_and(|(asked, _)| asked == id);
+                    if pair && calls::reconsidered(&body) {
+                        slot.unreconsidered = None;
+                    }
+                    let watch = &mut slot.rpc;
                     if !watch.outstanding.remove(&id) {
                         self.violations
                             .push(format!("node {i} answered request {id} again, or unasked"));

@@ -130,3 +130,14 @@ const SMALL_HONEST_BANNED: [u64; 3] = [109, 366, 745];
 fn small_soak_seeds_where_an_honest_peer_was_banned_now_pass() {
     small_sweep(&SMALL_HONEST_BANNED);
 }
+
+/// Small-soak seeds where a node went down between the controller's `invalidateblock` and its
+/// `reconsiderblock` (a store fault failed the second): restarted, it rightly kept refusing the
+/// block, so it stayed behind, banning a peer that offered its descendants. The controller now
+/// reconsiders such a block after the restart, as an operator would.
+const SMALL_LEFT_INVALIDATED: [u64; 3] = [3135, 3470, 5037];
+
+#[test]
+fn small_soak_seeds_where_a_block_stayed_invalidated_now_pass() {
+    small_sweep(&SMALL_LEFT_INVALIDATED);
+}
