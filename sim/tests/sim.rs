@@ -135,7 +135,7 @@ fn small_soak_seeds_where_an_honest_peer_was_banned_now_pass() {
 /// `reconsiderblock` (a store fault failed the second): restarted, it rightly kept refusing the
 /// block, so it stayed behind, banning a peer that offered its descendants. The controller now
 /// reconsiders such a block after the restart, as an operator would.
-const SMALL_LEFT_INVALIDATED: [u64; 3] = [3135, 3470, 5037];
+const SMALL_LEFT_INVALIDATED: [u64; 5] = [3135, 3470, 5037, 5801, 5863];
 
 #[test]
 fn small_soak_seeds_where_a_block_stayed_invalidated_now_pass() {
