@@ -71,9 +71,7 @@ fn rpc_daemon(name: &str, network_flag: &str, extra: &[&str]) -> Daemon {
         home,
         tls: false,
     };
-    wait_until("RPC never came up", || {
-        std::net::TcpStream::connect(&d.rpc).is_ok()
-    });
+    wait_until("RPC never came up", || common::listening(&d.rpc));
     d
 }
 

@@ -95,6 +95,14 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
     ports
 }
 
+/// Whether something listens on `addr`. A connection to itself does not count: while nothing
+/// listens, the kernel can pick the target port as the probe's own and join the two halves
+/// (TCP simultaneous open), which then also keeps the daemon from binding that port.
+pub fn listening(addr: &str) -> bool {
+    std::net::TcpStream::connect(addr)
+        .is_ok_and(|s| matches!((s.local_addr(), s.peer_addr()), (Ok(l), Ok(p)) if l != p))
+}
+
 /// The regtest log file of the daemon living in `home`.
 pub fn log_path(home: &Path) -> PathBuf {
     home.join(".rbtcd/logs/regtest/rbtcd.log")

@@ -44,21 +44,28 @@ impl Daemon {
         Daemon::launch(name, true, extra)
     }
 
+    /// Starts the daemon on fresh ports, again on others when it exits before its RPC comes
+    /// up: between [`free_ports`] releasing a port and the daemon binding it, another test's
+    /// outgoing connection can take it as its own port.
     fn launch(name: &str, tls: bool, extra: &[&str]) -> Daemon {
         let home = std::env::temp_dir().join(format!("rbtcd-rpc-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&home);
-        std::fs::create_dir_all(&home).unwrap();
-        let [rpc, p2p] = free_ports().map(|port| format!("127.0.0.1:{port}"));
-        let child = spawn(&home, &rpc, &p2p, tls, extra);
-        let d = Daemon {
-            child,
-            rpc,
-            p2p,
-            home,
-            tls,
-        };
-        d.wait_for_rpc();
-        d
+        for _ in 0..3 {
+            let _ = std::fs::remove_dir_all(&home);
+            std::fs::create_dir_all(&home).unwrap();
+            let [rpc, p2p] = free_ports().map(|port| format!("127.0.0.1:{port}"));
+            let child = spawn(&home, &rpc, &p2p, tls, extra);
+            let mut d = Daemon {
+                child,
+                rpc,
+                p2p,
+                home: home.clone(),
+                tls,
+            };
+            if d.rpc_came_up() {
+                return d;
+            }
+        }
+        panic!("the daemon exited before its RPC came up, three times");
     }
 
     /// The daemon's generated certificate (`~/.rbtcd/rpc.cert` in its home).
@@ -129,16 +136,28 @@ impl Daemon {
         assert_eq!(self.child.wait().unwrap().code(), Some(0));
     }
 
-    /// Waits until the RPC listener accepts connections.
-    pub fn wait_for_rpc(&self) {
+    /// Waits until the RPC listener accepts connections; fails if the daemon exits first.
+    pub fn wait_for_rpc(&mut self) {
+        assert!(
+            self.rpc_came_up(),
+            "the daemon exited before its RPC came up"
+        );
+    }
+
+    /// Waits until the RPC listener accepts connections; false when the daemon exited first.
+    fn rpc_came_up(&mut self) -> bool {
         let start = Instant::now();
-        while TcpStream::connect(&self.rpc).is_err() {
+        while !super::listening(&self.rpc) {
+            if self.child.try_wait().unwrap().is_some() {
+                return false;
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(60),
                 "RPC never came up"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        true
     }
 
     pub fn connect(&self) -> TcpStream {
