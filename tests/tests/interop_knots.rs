@@ -768,6 +768,14 @@ fn preciousblock_moves_both_to_the_same_tip_of_equal_work() {
     );
     assert_eq!(tip(&d), ours, "the first seen stays the tip");
     assert_eq!(knots.tip(), theirs);
+    // Each invalidates its own tip and moves to the other's block; reconsidered, the block it
+    // saw first is its tip again.
+    assert_eq!(d.ok("invalidateblock", json!([ours])), Value::Null);
+    assert_eq!(knots.ok("invalidateblock", json!([theirs])), Value::Null);
+    assert_eq!((tip(&d), knots.tip()), (theirs.clone(), ours.clone()));
+    assert_eq!(d.ok("reconsiderblock", json!([ours])), Value::Null);
+    assert_eq!(knots.ok("reconsiderblock", json!([theirs])), Value::Null);
+    assert_eq!((tip(&d), knots.tip()), (ours.clone(), theirs.clone()));
 
     // Each prefers the other's block, then its own again, then the other's: both follow.
     for (precious, name) in [

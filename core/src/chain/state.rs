@@ -131,6 +131,18 @@ enum Arrival {
     Seen(u64),
 }
 
+/// Whether the chain leaves its tip for another tip of equal work that ranks first in
+/// [`Arrival`] order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ties<'a> {
+    /// Only for a precious one: a block arriving never displaces a tip of equal work.
+    KeepTip,
+    /// Also for one of these blocks, just cleared by `reconsiderblock`: a tip displaced only
+    /// by being invalid takes its place back, as Core's candidate set re-admits it ahead of
+    /// the tip.
+    Reconsidered(&'a BTreeSet<BlockHash>),
+}
+
 /// Candidate tips ordered so the last one has the most work, the first in [`Arrival`] order
 /// among equals.
 type CandidateKey = (Work, Reverse<Arrival>, BlockHash);
@@ -245,7 +257,7 @@ impl<S: ChainStore> Chain<S> {
             precious_calls: 0,
         };
         chain.rebuild_candidates();
-        chain.activate_best_chain()?;
+        chain.activate_best_chain(Ties::KeepTip)?;
         chain.events.clear();
         Ok(chain)
     }
@@ -503,7 +515,7 @@ impl<S: ChainStore> Chain<S> {
         });
         self.recent.insert(hash, block, raw.len());
         self.add_candidates_from(&hash);
-        match self.activate_best_chain() {
+        match self.activate_best_chain(Ties::KeepTip) {
             // Activation can fail on another block than this one: a descendant stored before
             // it (its data came first) or another branch's block. That is neither this block's
             // fault nor its sender's, so it is not this block's error (as Core blames only the
@@ -561,7 +573,7 @@ impl<S: ChainStore> Chain<S> {
 
     /// Moves the main chain to the candidate with the most work, falling back past blocks that
     /// turn out invalid; returns the first rule error met on the way.
-    fn activate_best_chain(&mut self) -> Result<(), ChainError> {
+    fn activate_best_chain(&mut self, ties: Ties<'_>) -> Result<(), ChainError> {
         let mut first_error = None;
         loop {
             let tip = *self.index.tip();
@@ -570,10 +582,11 @@ impl<S: ChainStore> Chain<S> {
             };
             let (work, Reverse(arrival), best) = best_key;
             // Among equal work the tip stays put (the first seen wins) unless an operator made
-            // another tip precious since.
+            // another tip precious since, or reconsidered one seen before it.
             let moves = work > tip.chain_work
                 || (work == tip.chain_work
-                    && matches!(arrival, Arrival::Precious(_))
+                    && (matches!(arrival, Arrival::Precious(_))
+                        || matches!(ties, Ties::Reconsidered(cleared) if cleared.contains(&best)))
                     && best_key > self.candidate_key(&tip));
             if best == tip.hash || !moves {
                 break;

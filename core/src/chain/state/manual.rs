@@ -2,11 +2,12 @@
 //! `PreciousBlock`): marking a block and its descendants invalid, or clearing that, or
 //! preferring it among tips of equal work, and moving to the best chain left.
 
-use super::Chain;
+use super::{Chain, Ties};
 use crate::chain::error::ChainError;
 use crate::chain::records::Status;
 use crate::chain::store::ChainStore;
 use crate::primitives::BlockHash;
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// An operator's verdict on a block.
@@ -103,7 +104,7 @@ impl<S: ChainStore> Chain<S> {
         // The tip may have moved back: blocks passed over for having less work than it count
         // again.
         self.rebuild_candidates();
-        self.activate_ignoring_bad_branches()?;
+        self.activate_ignoring_bad_branches(Ties::KeepTip)?;
         // An operator's command is done once it is durable.
         self.flush().map_err(VerdictError::from)
     }
@@ -111,7 +112,9 @@ impl<S: ChainStore> Chain<S> {
     /// Clears the invalid marks of `hash` and of its descendants whose only fault was an
     /// invalid ancestor, then moves to the best valid chain. Blocks are validated again when
     /// connected, so a block that really breaks a rule is marked invalid again (and, as btcd,
-    /// that is not an error of this call). A block that is not invalid changes nothing.
+    /// that is not an error of this call). A block that is not invalid changes nothing. As in
+    /// Core, a reconsidered tip of the same work as the current one, seen before it, becomes
+    /// the tip again.
     pub fn reconsider_block(&mut self, hash: &BlockHash) -> Result<(), VerdictError> {
         let entry = *self.index.get(hash).ok_or(VerdictError::NotFound {
             hash: *hash,
@@ -123,6 +126,7 @@ impl<S: ChainStore> Chain<S> {
             return Ok(());
         }
         let mut stack = vec![*hash];
+        let mut cleared = BTreeSet::new();
         // Parents are settled before their children, so each child's ancestor flag follows
         // its parent's final state (a descendant that failed by itself keeps its own mark).
         while let Some(h) = stack.pop() {
@@ -141,11 +145,12 @@ impl<S: ChainStore> Chain<S> {
             if status != e.status {
                 self.index.set_status(&h, status).expect("indexed");
                 self.dirty.insert(h);
+                cleared.insert(h);
             }
             stack.extend_from_slice(self.index.children(&h));
         }
         self.rebuild_candidates();
-        self.activate_ignoring_bad_branches()?;
+        self.activate_ignoring_bad_branches(Ties::Reconsidered(&cleared))?;
         self.flush().map_err(VerdictError::from)
     }
 
@@ -169,13 +174,13 @@ impl<S: ChainStore> Chain<S> {
             self.candidates.insert(self.candidate_key(&entry));
         }
         log::info!("Preferring block {hash} among tips of equal work");
-        self.activate_ignoring_bad_branches()
+        self.activate_ignoring_bad_branches(Ties::KeepTip)
     }
 
     /// Moves to the best chain; blocks found invalid on the way are marked and logged by the
     /// activation, which is all an operator command needs.
-    fn activate_ignoring_bad_branches(&mut self) -> Result<(), VerdictError> {
-        match self.activate_best_chain() {
+    fn activate_ignoring_bad_branches(&mut self, ties: Ties<'_>) -> Result<(), VerdictError> {
+        match self.activate_best_chain(ties) {
             Ok(()) | Err(ChainError::Rule(_)) => Ok(()),
             Err(e) => Err(e.into()),
         }

@@ -207,3 +207,32 @@ fn preciousblock_refuses_an_unknown_block_with_cores_message() {
     let e = chain.precious_block(&unknown).unwrap_err();
     assert_eq!(e.to_string(), "Block not found");
 }
+
+#[test]
+fn a_reconsidered_tip_seen_first_takes_the_place_of_an_equal_work_one_as_in_core() {
+    let params = regtest();
+    let a = branch(&params, &params.genesis, 1, 2, b"a");
+    let b = branch(&params, &params.genesis, 1, 2, b"b");
+    let mut chain = chain_with(&params, &[&a, &b]);
+    assert_eq!(
+        chain.tip().hash,
+        a[1].block_hash(),
+        "the first seen of equal work"
+    );
+    chain.invalidate_block(&a[0].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, b[1].block_hash(), "the next seen");
+    chain.reconsider_block(&a[0].block_hash()).unwrap();
+    assert_eq!(
+        chain.tip().hash,
+        a[1].block_hash(),
+        "back to the first seen"
+    );
+    // A block arriving with equal work never displaces the tip.
+    chain.invalidate_block(&a[1].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, b[1].block_hash());
+    let later = branch(&params, &a[0], 2, 1, b"later");
+    chain.process_block(later[0].clone(), NOW).unwrap();
+    assert_eq!(chain.tip().hash, b[1].block_hash());
+    chain.reconsider_block(&a[1].block_hash()).unwrap();
+    assert_eq!(chain.tip().hash, a[1].block_hash());
+}
