@@ -380,7 +380,7 @@ impl Controller {
                 let (honest, nodes) = (plan.honest, plan.nodes);
                 self.world.net.heal_all(&mut self.world.calendar, t);
                 for i in honest..nodes {
-                    self.world.take_down(i);
+                    self.world.retire(i);
                 }
                 for i in 0..honest {
                     if !self.world.is_up(i) {

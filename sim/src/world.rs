@@ -484,8 +484,18 @@ impl World {
     /// Takes node `i` down at once (a process kill: nothing in flight is written); its
     /// connections close.
     pub fn take_down(&mut self, i: usize) {
+        self.stop(i, true);
+    }
+
+    /// Takes adversary `i` off the network at the end of the fault phase: it leaves, which is
+    /// not a crash to count or draw.
+    pub fn retire(&mut self, i: usize) {
+        self.stop(i, false);
+    }
+
+    fn stop(&mut self, i: usize, crash: bool) {
         let slot = &mut self.slots[i];
-        if slot.node.take().is_some() {
+        if slot.node.take().is_some() && crash {
             self.stats.crashes += 1;
             self.digest.add(&[b'K', i as u8]);
             if let Some(t) = self.timeline.as_mut() {

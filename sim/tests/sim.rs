@@ -3,7 +3,7 @@
 //! test harness runs them in parallel.
 
 use rbtcd_sim::run::{run, Options};
-use rbtcd_sim::scenario::Kind;
+use rbtcd_sim::scenario::{Fault, Kind};
 
 /// Simulated hours of each run's fault phase (plus 35 quiet minutes): sized so the 32 seeds
 /// take about a minute in the test profile on two cores.
@@ -140,4 +140,14 @@ const SMALL_LEFT_INVALIDATED: [u64; 5] = [3135, 3470, 5037, 5801, 5863];
 #[test]
 fn small_soak_seeds_where_a_block_stayed_invalidated_now_pass() {
     small_sweep(&SMALL_LEFT_INVALIDATED);
+}
+
+#[test]
+fn adversaries_leaving_at_the_end_are_not_counted_as_crashes() {
+    let mut options = Options::new(3, 8, 0.1, Kind::Adversarial);
+    options.without = vec![Fault::Crashes];
+    let report = run(&options);
+    assert!(report.passed(), "{:?}", report.violations);
+    assert!(report.honest < 8, "the scenario has adversaries");
+    assert_eq!(report.stats.crashes, 0);
 }
