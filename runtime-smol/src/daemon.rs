@@ -208,7 +208,8 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     // Core dumps the pool at a clean shutdown; a node that failed may hold a pool that does
     // not match its chain, so it keeps the last file instead.
     if cfg.persist_mempool && node.failure().is_none() {
-        crate::mempool_file::save_logged(&cfg.data_dir, &node.save_mempool());
+        // The outcome is logged; the daemon stops either way.
+        let _ = crate::mempool_file::save_logged(&cfg.data_dir, &node.save_mempool());
     }
     let failure = node.failure().map(|why| {
         format!(

@@ -458,3 +458,28 @@ fn a_client_that_expects_100_continue_gets_it_before_sending_its_body() {
     let reply: Value = serde_json::from_slice(&reply).unwrap();
     assert_eq!(reply["result"], json!(0), "{reply}");
 }
+
+#[test]
+fn savemempool_answers_after_the_write_and_a_failed_write_gets_cores_error() {
+    let d = Daemon::start("savemempool", &[]);
+    let file = d.ok("savemempool", json!([]))["filename"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        std::path::Path::new(&file).is_file(),
+        "answered before {file} was written"
+    );
+    // As Core's own test does: a directory where the temporary file must go fails the write.
+    let blocker = format!("{file}.new");
+    std::fs::create_dir(&blocker).unwrap();
+    let r = d.call_as(ADMIN, "savemempool", json!([]));
+    assert_eq!(
+        (&r["error"]["code"], &r["error"]["message"]),
+        (&json!(-1), &json!("Unable to dump mempool to disk")),
+        "{r}"
+    );
+    assert!(r["result"].is_null(), "{r}");
+    std::fs::remove_dir(&blocker).unwrap();
+    assert_eq!(d.ok("savemempool", json!([]))["filename"], json!(file));
+}

@@ -340,6 +340,7 @@ impl<S: ChainStore> Node<S> {
             Input::WsOpened { client, rights } => self.on_ws_opened(client, rights),
             Input::WsMessage { client, text } => self.on_ws_message(client, &text),
             Input::WsClosed { client } => self.ws_closed(client),
+            Input::MempoolSaved { save, saved } => self.mempool_saved(save, saved),
             Input::Tick => self.on_tick(),
         }
         self.serve_turn();

@@ -366,13 +366,17 @@ impl Task<'_> {
                     self.channels.websockets.remove(&client);
                 }
                 Output::LogLevels(spec) => crate::logging::apply(&spec),
-                // Written before the call's reply goes out, which follows it.
-                Output::SaveMempool(bytes) => match &self.sinks.mempool_dir {
-                    Some(dir) => crate::mempool_file::save_logged(dir, &bytes),
-                    None => {
-                        log::warn!(target: "rbtcd::mempool", "no data directory to save the mempool in")
-                    }
-                },
+                // The call is answered once the node hears how the write went.
+                Output::SaveMempool { save, bytes } => {
+                    let saved = match &self.sinks.mempool_dir {
+                        Some(dir) => crate::mempool_file::save_logged(dir, &bytes),
+                        None => {
+                            log::warn!(target: "rbtcd::mempool", "no data directory to save the mempool in");
+                            false
+                        }
+                    };
+                    node.handle(now(), Input::MempoolSaved { save, saved });
+                }
                 Output::Shutdown => {
                     if let Some(shutdown) = &self.sinks.shutdown {
                         let _ = shutdown.try_send(());
