@@ -278,7 +278,7 @@ fn savemempool_answers_once_the_driver_reports_the_write_and_a_failed_write_is_c
         format!(r#"[{{"jsonrpc":"2.0","id":{id},"method":"savemempool"}},{{"jsonrpc":"2.0","id":{},"method":"getblockcount"}}]"#, id + 1)
             .into_bytes()
     };
-    let mut ask = |node: &mut Node<MemStore>, id: u64| {
+    let ask = |node: &mut Node<MemStore>, id: u64| {
         node.handle(
             NOW_MS,
             Input::Rpc {
