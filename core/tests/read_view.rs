@@ -8,7 +8,7 @@ use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::{Block, BlockHash};
 use rbtcd_core::rpc::block_lookup::{BlockLookup, LookupBody, ReadView, ViewLookup};
-use rbtcd_core::rpc::Rights;
+use rbtcd_core::rpc::{Rights, Transport};
 use rbtcd_core::time::Time;
 use serde_json::{json, Value};
 
@@ -99,7 +99,7 @@ fn live(node: &mut Node<MemStore>, body: &[u8]) -> String {
 /// driver reads its block files.
 fn from_view(node: &Node<MemStore>, view: &ReadView, body: &[u8]) -> String {
     let read = |pos| node.chain().store().read(FileKind::Blocks, pos);
-    LookupBody::parse(body, Rights::Admin)
+    LookupBody::parse(body, Rights::Admin, Transport::Http)
         .expect("only lookups")
         .answer(&ViewLookup { view, read })
 }
@@ -174,7 +174,8 @@ fn a_view_answers_as_the_node_did_when_it_was_taken_across_a_reorganization() {
 
 #[test]
 fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
-    let lookup = |body: &str, rights| LookupBody::parse(body.as_bytes(), rights).is_some();
+    let lookup =
+        |body: &str, rights| LookupBody::parse(body.as_bytes(), rights, Transport::Http).is_some();
     let one =
         |method: &str| format!(r#"{{"jsonrpc":"1.0","id":1,"method":"{method}","params":[]}}"#);
     for method in ["getblockhash", "getblockheader", "getblock"] {

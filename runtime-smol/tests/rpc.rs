@@ -506,13 +506,22 @@ fn rbtcctl_reads_its_own_config_file_and_writes_the_first_from_the_daemons() {
         ADMIN.0, ADMIN.1, d.rpc
     );
     std::fs::write(&own, &text).unwrap();
-    assert_eq!(ctl(&["getblockcount"]), (Some(0), "0".into(), String::new()));
+    assert_eq!(
+        ctl(&["getblockcount"]),
+        (Some(0), "0".into(), String::new())
+    );
     // `-C` names another file; flags override it.
     let other = home.join("other.conf");
     std::fs::write(&other, text.replace(ADMIN.1, "wrong")).unwrap();
     let (code, _, e) = ctl(&["-C", other.to_str().unwrap(), "getblockcount"]);
     assert_eq!(code, Some(1), "{e}");
-    let right = ["-C", other.to_str().unwrap(), "-P", ADMIN.1, "getblockcount"];
+    let right = [
+        "-C",
+        other.to_str().unwrap(),
+        "-P",
+        ADMIN.1,
+        "getblockcount",
+    ];
     assert_eq!(ctl(&right).0, Some(0));
     // A line it does not know stops it, naming the file and line.
     std::fs::write(&other, "[Application Options]\nrpcusr=x\n").unwrap();

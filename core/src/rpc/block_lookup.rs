@@ -109,12 +109,15 @@ const MAX_LOOKUP_BODY: usize = 64 * 1024;
 /// The lookups' method names in quotes, as a request names them.
 const LOOKUP_NAMES: [&[u8]; 3] = [b"\"getblock\"", b"\"getblockhash\"", b"\"getblockheader\""];
 
-/// Whether `needle` occurs in `body`.
-fn mentions(body: &[u8], needle: &[u8]) -> bool {
-    body.windows(needle.len()).any(|w| w == needle)
+/// Whether `body` holds one of [`LOOKUP_NAMES`]: each starts with a quote, so only the
+/// places of quotes are compared.
+fn names_a_lookup(body: &[u8]) -> bool {
+    (0..body.len())
+        .filter(|&i| body[i] == b'"')
+        .any(|i| LOOKUP_NAMES.iter().any(|name| body[i..].starts_with(name)))
 }
 
-/// An HTTP request body every request of which is a block lookup its caller may make, so it
+/// A request body every request of which is a block lookup its caller may make, so it
 /// can be answered from a [`BlockLookup`] alone ([`LookupBody::parse`]).
 #[derive(Debug)]
 pub struct LookupBody {
@@ -124,13 +127,13 @@ pub struct LookupBody {
 }
 
 impl LookupBody {
-    /// `body` from a caller with `rights`, when it holds only block lookups the caller may
-    /// make; `None` when any part of it needs the node (which then gets the body whole, so
-    /// every error reply and batch rule stays the node's).
-    pub fn parse(body: &[u8], rights: Rights) -> Option<LookupBody> {
+    /// `body` from a caller with `rights` over `transport`, when it holds only block lookups
+    /// the caller may make; `None` when any part of it needs the node (which then gets the
+    /// body whole, so every error reply and batch rule stays the node's).
+    pub fn parse(body: &[u8], rights: Rights, transport: Transport) -> Option<LookupBody> {
         // Most bodies name no lookup: a scan for the quoted names spares them a parse here
         // (the node parses them). A name written with escapes only sends its body to the node.
-        if body.len() > MAX_LOOKUP_BODY || !LOOKUP_NAMES.iter().any(|name| mentions(body, name)) {
+        if body.len() > MAX_LOOKUP_BODY || !names_a_lookup(body) {
             return None;
         }
         let (batch, requests) = match jsonrpc::parse_body(body) {
@@ -141,7 +144,7 @@ impl LookupBody {
         let mut kind = LookupKind::Index;
         let mut calls = Vec::with_capacity(requests.len());
         for request in requests {
-            let method = methods::authorize(&request.method, Transport::Http, rights).ok()?;
+            let method = methods::authorize(&request.method, transport, rights).ok()?;
             if method.lookup_kind()? == LookupKind::Blocks {
                 kind = LookupKind::Blocks;
             }
@@ -155,7 +158,8 @@ impl LookupBody {
         self.kind
     }
 
-    /// The reply body, answered from `chain` as the node would answer it.
+    /// The reply body, answered from `chain` as the node would answer it (empty when no
+    /// request had an id).
     pub fn answer(self, chain: &dyn BlockLookup) -> String {
         let parts = self
             .calls

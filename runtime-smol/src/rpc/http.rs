@@ -20,7 +20,7 @@ use futures_rustls::TlsAcceptor;
 use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::jsonrpc::{self, Version};
-use rbtcd_core::rpc::{RequestId, Rights, RpcError};
+use rbtcd_core::rpc::{RequestId, Rights, RpcError, Transport};
 use smol::channel::Sender;
 use smol::{Async, Executor, Timer};
 use std::net::{SocketAddr, TcpListener};
@@ -142,7 +142,7 @@ pub(crate) struct Shared {
     /// The node task.
     pub(crate) events: Sender<Event>,
     /// Answers block lookups beside the node.
-    lookups: Option<Lookups>,
+    pub(crate) lookups: Option<Lookups>,
     /// Tokens for requests and WebSocket connections.
     next_id: AtomicU64,
     clients: Limit,
@@ -427,7 +427,7 @@ async fn call(mut req: tide::Request<Arc<Shared>>) -> tide::Result {
     let _busy = Slot::take(&shared.busy);
     let body = req.body_bytes().await?;
     let looked_up = match &shared.lookups {
-        Some(lookups) => lookups.answer(&body, rights).await,
+        Some(lookups) => lookups.answer(&body, rights, Transport::Http).await,
         None => None,
     };
     if let Some(body) = looked_up {

@@ -1,6 +1,7 @@
 //! Block lookups answered beside the node: the node task publishes the node's
-//! [`ReadView`] after each input that changed the chain ([`Published::update`]), and the HTTP
-//! server answers a request body that holds only block lookups (`getblockhash`,
+//! [`ReadView`] after each input that changed the chain ([`Published::update`]), and the RPC
+//! server answers a request body (HTTP) or message (WebSocket, from a client that
+//! authenticated in its upgrade request) that holds only block lookups (`getblockhash`,
 //! `getblockheader`, `getblock`) from the latest one, reading blocks from the block files
 //! itself, so such calls never wait behind the node's message loop. Everything else goes to
 //! the node.
@@ -11,7 +12,7 @@ use rbtcd_core::chain::{ChainStore, FileKind};
 use rbtcd_core::node::Node;
 use rbtcd_core::rpc::block_lookup::{LookupBody, ReadView, ViewLookup};
 use rbtcd_core::rpc::methods::LookupKind;
-use rbtcd_core::rpc::Rights;
+use rbtcd_core::rpc::{Rights, Transport};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -66,10 +67,16 @@ impl Lookups {
         }
     }
 
-    /// The reply to `body` from a caller with `rights`, answered from the latest view when
-    /// the body holds only block lookups; `None` when the node must answer it.
-    pub async fn answer(&self, body: &[u8], rights: Rights) -> Option<String> {
-        let calls = LookupBody::parse(body, rights)?;
+    /// The reply to `body` from a caller with `rights` over `transport`, answered from the
+    /// latest view when the body holds only block lookups (empty when it asks for no reply);
+    /// `None` when the node must answer it.
+    pub async fn answer(
+        &self,
+        body: &[u8],
+        rights: Rights,
+        transport: Transport,
+    ) -> Option<String> {
+        let calls = LookupBody::parse(body, rights, transport)?;
         let view = self.published.current()?;
         let kind = calls.kind();
         let blocks = Arc::clone(&self.blocks);
@@ -130,6 +137,52 @@ mod tests {
                 _ => None,
             })
             .expect("answered at once")
+    }
+
+    /// Sends `body` as a message over a fresh `/ws` connection with the admin's credentials
+    /// and returns the first text message back.
+    fn ws_ask(addr: &str, body: &[u8]) -> String {
+        use async_tungstenite::tungstenite::protocol::Role;
+        use async_tungstenite::tungstenite::Message;
+        use async_tungstenite::WebSocketStream;
+        use futures::StreamExt;
+        use std::io::{Read, Write};
+        let mut s = TcpStream::connect(addr).unwrap();
+        let upgrade = format!(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Authorization: {}\r\n\r\n",
+            rbtcd_core::rpc::auth::basic_auth(ADMIN.0, ADMIN.1)
+        );
+        s.write_all(upgrade.as_bytes()).unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8];
+            s.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        smol::block_on(async {
+            let stream = smol::Async::new(s).unwrap();
+            let mut ws = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
+            ws.send(Message::text(text)).await.unwrap();
+            let reply = async {
+                loop {
+                    match ws.next().await {
+                        Some(Ok(Message::Text(t))) => return t.to_string(),
+                        Some(Ok(_)) => continue,
+                        other => panic!("no reply: {other:?}"),
+                    }
+                }
+            };
+            // The node never answers here: only a lookup answered beside it comes back.
+            let never = async {
+                smol::Timer::after(Duration::from_secs(60)).await;
+                panic!("the lookup waited for the node")
+            };
+            smol::future::or(reply, never).await
+        })
     }
 
     #[test]
@@ -194,6 +247,8 @@ mod tests {
         let then = node_reply(&mut node, &body);
         assert_eq!(answered, then);
         assert!(answered.contains(r#""nextblockhash""#), "{answered}");
+        // Over a WebSocket that authenticated in its upgrade request, the same.
+        assert_eq!(ws_ask(&addr, &body), then);
 
         // The node moves on: lookups answer as of the last view published, then the next.
         mine(&mut node, 2);
@@ -208,6 +263,10 @@ mod tests {
         match queued.try_recv() {
             Ok(Event::Rpc { body, .. }) => assert_eq!(body, count),
             _ => panic!("getblockcount should wait in the node's queue"),
+        }
+        match queued.try_recv() {
+            Ok(Event::WsOpened { .. }) => {}
+            _ => panic!("the WebSocket client was opened on the node"),
         }
         let reply = client::read_reply(&mut waiting).unwrap();
         let reply = String::from_utf8(reply.body).unwrap();
