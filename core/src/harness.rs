@@ -208,12 +208,17 @@ impl Harness {
                     id,
                     body: job.finish(),
                 }),
+                // Kept with the RPC outputs, and reported written as a driver with a disk.
+                Output::SaveMempool { save, .. } => {
+                    self.rpc_outputs[i].push(out);
+                    let now = self.now;
+                    self.schedule(now, i, Input::MempoolSaved { save, saved: true });
+                }
                 Output::RpcReply { .. }
                 | Output::Ws { .. }
                 | Output::WsAuthenticated { .. }
                 | Output::WsClose { .. }
                 | Output::LogLevels(_)
-                | Output::SaveMempool(_)
                 | Output::Shutdown => self.rpc_outputs[i].push(out),
             }
         }
@@ -335,8 +340,9 @@ pub fn rpc_result(body: &str) -> Result<Value, RpcError> {
 }
 
 /// Calls `method` with `params` (a JSON array) on a lone `node` as `rights` over HTTP at
-/// `now`, ticking it until it answers and draining its outputs as a driver does; returns the
-/// outcome and the node's other outputs, in order.
+/// `now`, ticking it until it answers and draining its outputs as a driver does (a
+/// `mempool.dat` it is asked to write counts as written); returns the outcome and the node's
+/// other outputs, in order.
 pub fn call_node(
     node: &mut Node<MemStore>,
     now: Time,
@@ -356,11 +362,22 @@ pub fn call_node(
         },
     );
     loop {
+        let mut saved = Vec::new();
         while let Some(out) = node.poll_output() {
             match out {
                 Output::RpcReply { id: ID, body } => reply = Some(rpc_result(&body)),
+                Output::SaveMempool { save, .. } => {
+                    saved.push(save);
+                    outputs.push(out);
+                }
                 other => outputs.push(other),
             }
+        }
+        if !saved.is_empty() {
+            for save in saved {
+                node.handle(now, Input::MempoolSaved { save, saved: true });
+            }
+            continue;
         }
         if let Some(reply) = reply {
             return (reply, outputs);

@@ -229,7 +229,7 @@ fn savemempool_hands_the_pool_to_the_driver_and_a_restarted_node_loads_it_back()
     let saved: Vec<&Vec<u8>> = outputs
         .iter()
         .filter_map(|o| match o {
-            Output::SaveMempool(bytes) => Some(bytes),
+            Output::SaveMempool { bytes, .. } => Some(bytes),
             _ => None,
         })
         .collect();
@@ -268,4 +268,94 @@ fn savemempool_hands_the_pool_to_the_driver_and_a_restarted_node_loads_it_back()
     .unwrap();
     assert!(fresh.load_mempool(&bytes[..bytes.len() / 2]).is_err());
     assert!(pooled(&fresh).is_empty());
+}
+
+#[test]
+fn savemempool_answers_once_the_driver_reports_the_write_and_a_failed_write_is_cores_error() {
+    let (mut node, _) = node_with_mature_coin();
+    while node.poll_output().is_some() {}
+    let body = |id: u64| {
+        format!(r#"[{{"jsonrpc":"2.0","id":{id},"method":"savemempool"}},{{"jsonrpc":"2.0","id":{},"method":"getblockcount"}}]"#, id + 1)
+            .into_bytes()
+    };
+    let ask = |node: &mut Node<MemStore>, id: u64| {
+        node.handle(
+            NOW_MS,
+            Input::Rpc {
+                id,
+                rights: Rights::Admin,
+                body: body(id),
+            },
+        );
+        let mut save = None;
+        while let Some(out) = node.poll_output() {
+            match out {
+                Output::SaveMempool { save: s, .. } => save = Some(s),
+                Output::RpcReply { .. } | Output::RpcRender { .. } => {
+                    panic!("answered before the write: {out:?}")
+                }
+                _ => {}
+            }
+        }
+        save.expect("a write asked for")
+    };
+    let reply = |node: &mut Node<MemStore>| -> Value {
+        let mut got = None;
+        while let Some(out) = node.poll_output() {
+            if let Output::RpcReply { body, .. } = out {
+                got = Some(serde_json::from_str(&body).unwrap());
+            }
+        }
+        got.expect("answered once the write is reported")
+    };
+
+    let failed = ask(&mut node, 10);
+    node.handle(
+        NOW_MS,
+        Input::MempoolSaved {
+            save: failed,
+            saved: false,
+        },
+    );
+    let r = reply(&mut node);
+    assert_eq!(r[0]["error"]["code"], json!(-1), "{r}");
+    assert_eq!(
+        r[0]["error"]["message"],
+        json!("Unable to dump mempool to disk")
+    );
+    assert_eq!(
+        r[1]["result"],
+        json!(101),
+        "the rest of the batch runs after: {r}"
+    );
+
+    let saved = ask(&mut node, 20);
+    // A report for a write the node did not ask for, or already heard of, changes nothing.
+    node.handle(
+        NOW_MS,
+        Input::MempoolSaved {
+            save: failed,
+            saved: true,
+        },
+    );
+    node.handle(
+        NOW_MS,
+        Input::MempoolSaved {
+            save: saved + 7,
+            saved: true,
+        },
+    );
+    assert!(
+        !std::iter::from_fn(|| node.poll_output()).any(|o| matches!(o, Output::RpcReply { .. }))
+    );
+    node.handle(
+        NOW_MS,
+        Input::MempoolSaved {
+            save: saved,
+            saved: true,
+        },
+    );
+    let r = reply(&mut node);
+    assert_eq!(r[0]["result"], json!({ "filename": "" }), "{r}");
+    assert!(r[0]["error"].is_null());
 }

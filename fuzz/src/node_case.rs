@@ -380,7 +380,19 @@ impl Observer {
         node.handle(now, input);
         let mut due_ticks = 0;
         loop {
-            self.drain(node)?;
+            // Written pool files are reported at once, every other one as failed, so both
+            // of `savemempool`'s answers are reached.
+            let mut saves = self.drain(node)?;
+            while let Some(save) = saves.pop() {
+                node.handle(
+                    now,
+                    Input::MempoolSaved {
+                        save,
+                        saved: save % 2 == 0,
+                    },
+                );
+                saves.extend(self.drain(node)?);
+            }
             if !tick || node.poll_timeout().is_none_or(|t| t > now) {
                 break;
             }
@@ -397,8 +409,9 @@ impl Observer {
         self.check_memory(node)
     }
 
-    /// Takes the node's outputs, checking each.
-    fn drain(&mut self, node: &mut Node<MemStore>) -> Result<(), String> {
+    /// Takes the node's outputs, checking each; the `mempool.dat` writes asked for.
+    fn drain(&mut self, node: &mut Node<MemStore>) -> Result<Vec<u64>, String> {
+        let mut saves = Vec::new();
         while let Some(out) = node.poll_output() {
             // The driver's render runs here inline: its reply is checked as any other.
             let out = match out {
@@ -440,6 +453,7 @@ impl Observer {
                         return Err(format!("closed closed WebSocket client {client}"));
                     }
                 }
+                Output::SaveMempool { save, .. } => saves.push(*save),
                 Output::Connect { .. }
                 | Output::Resolve { .. }
                 | Output::Notify(_)
@@ -447,14 +461,13 @@ impl Observer {
                 | Output::Ws { .. }
                 | Output::WsAuthenticated { .. }
                 | Output::LogLevels(_)
-                | Output::SaveMempool(_)
                 | Output::Shutdown
                 // Rendered into a reply above.
                 | Output::RpcRender { .. } => {}
             }
             self.outputs.push(out);
         }
-        Ok(())
+        Ok(saves)
     }
 
     /// The memory oracle: every live peer within its budget, all of them within the node's.

@@ -1,16 +1,20 @@
-//! `rbtcctl`: btcctl's command-line RPC client. Flags pick the server and credentials (read
-//! from the daemon's `rbtcd.conf` when not given, else its cookie) and how to reach it (TLS
-//! trusting the daemon's `rpc.cert` unless `--notls`); the rest is the method and its
+//! `rbtcctl`: btcctl's command-line RPC client. Flags, and its own config file `rbtcctl.conf`
+//! (btcctl's `btcctl.conf`: the same names in btcd's format), pick the server and credentials
+//! (else the daemon's cookie) and how to reach it (TLS trusting the daemon's `rpc.cert` unless
+//! `--notls`); the rest is the method and its
 //! parameters, each sent as JSON when it parses as JSON and as a string otherwise (`-` reads
 //! the parameter from a line of standard input). The result goes to standard output, an error
 //! to standard error on one line with status 1; a closed standard output ends it quietly.
 //!
-//! Every flag is declared in [`Flags`] and read in [`parse_args`]; the config file is read by
-//! the daemon's reader and the call made by the shared client ([`crate::rpc::client`]).
+//! Every flag is declared in [`Flags`] and read in [`parse_args`]; the config file is read
+//! once, by the daemon's reader, into the same flags, which the command line overrides; the
+//! call is made by the shared client ([`crate::rpc::client`]). As btcctl, a missing default
+//! config file is first written with the daemon's `rpcuser`, `rpcpass` and `notls`.
 
+use crate::config::ini::to_args_for;
 use crate::config::{
     chosen_network, default_data_dir, default_home, default_rpc_cert, duration, expand, proxy,
-    read_config_file, split_values_indexed, Options, CONFIG_FILENAME,
+    read_config_file, split_values_indexed, CONFIG_FILENAME,
 };
 use crate::rpc::client::Connector;
 use crate::rpc::cookie::{self, COOKIE_FILENAME};
@@ -20,12 +24,28 @@ use rbtcd_core::params::{Network, Params};
 use rbtcd_core::rpc::methods::{Reach, METHODS};
 use serde_json::Value;
 use std::io::{self, BufRead, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long a call may take to answer unless `--timeout` says (`generate` of many blocks is
 /// slow).
 const CALL_TIMEOUT: Duration = Duration::from_secs(300);
+/// rbtcctl's config file, in its home directory (btcctl's `btcctl.conf`).
+pub const CTL_CONFIG_FILENAME: &str = "rbtcctl.conf";
+/// [`Flags`] that take no value: in the config file, `name=1` sets one and `name=0` does not.
+const SWITCHES: &[&str] = &[
+    "version",
+    "listcommands",
+    "notls",
+    "skipverify",
+    "wallet",
+    "testnet",
+    "testnet4",
+    "regtest",
+    "simnet",
+    "signet",
+];
 
 /// rbtcctl's flags, with btcctl's names. `help` is the RPC method (btcctl's), not a request
 /// for this usage text.
@@ -40,23 +60,22 @@ struct Flags {
     /// list all of the supported commands and exit
     #[argh(switch, short = 'l')]
     listcommands: bool,
-    /// RPC user name (default: rpcuser in the config file, else the daemon's cookie)
+    /// RPC user name (default: the daemon's cookie)
     #[argh(option, short = 'u')]
     rpcuser: Option<String>,
-    /// RPC password (default: rpcpass in the config file, else the daemon's cookie)
+    /// RPC password (default: the daemon's cookie)
     #[argh(option, short = 'P')]
     rpcpass: Option<String>,
     /// RPC server to connect to, host:port (default: 127.0.0.1 on the network's RPC port)
     #[argh(option, short = 's')]
     rpcserver: Option<String>,
-    /// config file to read the credentials from (default: ~/.rbtcd/rbtcd.conf)
+    /// path to the configuration file (default: ~/.rbtcctl/rbtcctl.conf)
     #[argh(option, short = 'C')]
     configfile: Option<String>,
-    /// RPC server certificate chain for validation (default: rpccert in the config file,
-    /// else ~/.rbtcd/rpc.cert)
+    /// RPC server certificate chain for validation (default: ~/.rbtcd/rpc.cert)
     #[argh(option, short = 'c')]
     rpccert: Option<String>,
-    /// disable TLS (also when the config file sets notls)
+    /// disable TLS
     #[argh(switch)]
     notls: bool,
     /// do not verify the server's certificate (the connection is encrypted, the server
@@ -98,19 +117,46 @@ struct Flags {
     call: Vec<String>,
 }
 
-/// What the command line asked for.
+impl Flags {
+    /// These flags, with what they leave unset taken from `file`'s (the config file's), as
+    /// btcctl reads its file first and the command line over it.
+    fn over(self, file: Flags) -> Flags {
+        Flags {
+            version: self.version || file.version,
+            listcommands: self.listcommands || file.listcommands,
+            rpcuser: self.rpcuser.or(file.rpcuser),
+            rpcpass: self.rpcpass.or(file.rpcpass),
+            rpcserver: self.rpcserver.or(file.rpcserver),
+            configfile: self.configfile,
+            rpccert: self.rpccert.or(file.rpccert),
+            notls: self.notls || file.notls,
+            skipverify: self.skipverify || file.skipverify,
+            wallet: self.wallet || file.wallet,
+            proxy: self.proxy.or(file.proxy),
+            proxyuser: self.proxyuser.or(file.proxyuser),
+            proxypass: self.proxypass.or(file.proxypass),
+            testnet: self.testnet || file.testnet,
+            testnet4: self.testnet4 || file.testnet4,
+            regtest: self.regtest || file.regtest,
+            simnet: self.simnet || file.simnet,
+            signet: self.signet || file.signet,
+            timeout: self.timeout.or(file.timeout),
+            call: self.call,
+        }
+    }
+}
+
+/// What the command line and the config file asked for.
 #[derive(Debug, PartialEq)]
 pub struct Invocation {
-    /// `--rpcuser`, or from the config file.
+    /// `--rpcuser`.
     pub user: Option<String>,
-    /// `--rpcpass`, or from the config file.
+    /// `--rpcpass`.
     pub pass: Option<String>,
     /// `host:port` of the server.
     pub server: Option<String>,
     /// The network, which picks the default port.
     pub network: Network,
-    /// The config file to read credentials from.
-    pub config_file: Option<PathBuf>,
     /// `--rpccert`.
     pub cert: Option<PathBuf>,
     /// `--notls`.
@@ -136,18 +182,18 @@ pub enum Exit {
     Usage(String),
 }
 
-/// Parses `args` (without the program name). btcd's `--name=value` spelling is accepted for
-/// the flags; everything from the method on is taken as written.
-pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
+/// Parses `args` (without the program name) over the config file's arguments `file`
+/// ([`config_file_args`]). btcd's `--name=value` spelling is accepted for the flags;
+/// everything from the method on is taken as written.
+pub fn parse_args(args: &[String], file: &[String]) -> Result<Invocation, Exit> {
     let split = split_values_indexed(args);
     let strs: Vec<&str> = split.iter().map(|(_, a)| a.as_str()).collect();
-    let flags = Flags::from_args(&["rbtcctl"], &strs).map_err(|exit| match exit.status {
-        Ok(()) => Exit::Print(exit.output),
-        Err(()) => Exit::Usage(format!(
-            "{}\nrun rbtcctl --help for usage",
-            exit.output.trim()
-        )),
+    let file: Vec<&str> = file.iter().map(String::as_str).collect();
+    let from_file = parse_flags(&file).map_err(|e| match e {
+        Exit::Usage(e) => Exit::Usage(format!("config file: {e}")),
+        print => print,
     })?;
+    let flags = parse_flags(&strs)?.over(from_file);
     if flags.version {
         return Err(Exit::Print(format!(
             "rbtcctl version {}",
@@ -202,7 +248,6 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
         pass: flags.rpcpass,
         server: flags.rpcserver,
         network,
-        config_file: flags.configfile.map(|p| expand(&p, &default_home())),
         cert: flags.rpccert.map(|p| expand(&p, &default_home())),
         no_tls: flags.notls,
         skip_verify: flags.skipverify,
@@ -211,6 +256,92 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, Exit> {
         method,
         args: call.cloned().collect(),
     })
+}
+
+/// `args` parsed as rbtcctl's flags; `--help` and the like as [`Exit::Print`].
+fn parse_flags(args: &[&str]) -> Result<Flags, Exit> {
+    Flags::from_args(&["rbtcctl"], args).map_err(|exit| match exit.status {
+        Ok(()) => Exit::Print(exit.output),
+        Err(()) => Exit::Usage(format!(
+            "{}\nrun rbtcctl --help for usage",
+            exit.output.trim()
+        )),
+    })
+}
+
+/// rbtcctl's home directory: `$HOME/.rbtcctl` (btcctl's is its own app directory too).
+fn ctl_home() -> PathBuf {
+    default_home().with_file_name(".rbtcctl")
+}
+
+/// The arguments rbtcctl's config file stands for: the file `-C` names on the command line
+/// `args`, else `rbtcctl.conf` in rbtcctl's home, written first from the daemon's config file
+/// when missing (btcctl's habit); none when there is no file.
+pub fn config_file_args(args: &[String]) -> Result<Vec<String>, String> {
+    let split = split_values_indexed(args);
+    let strs: Vec<&str> = split.iter().map(|(_, a)| a.as_str()).collect();
+    // A command line that does not parse is reported by `parse_args`.
+    let named = Flags::from_args(&["rbtcctl"], &strs)
+        .ok()
+        .and_then(|f| f.configfile);
+    let path = match named {
+        Some(path) => expand(&path, &default_home()),
+        None => {
+            let path = ctl_home().join(CTL_CONFIG_FILENAME);
+            if !path.exists() {
+                if let Err(e) = write_default_config(&path, &default_home().join(CONFIG_FILENAME)) {
+                    eprintln!("Error creating a default config file: {e}");
+                }
+            }
+            path
+        }
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let check = |line: &[String]| {
+        let line: Vec<&str> = line.iter().map(String::as_str).collect();
+        match Flags::from_args(&["rbtcctl"], &line) {
+            Ok(f) if f.call.is_empty() => Ok(()),
+            Ok(_) => Err(format!("{} takes no value", line[0])),
+            Err(exit) => Err(exit.output.trim().to_string()),
+        }
+    };
+    to_args_for(&text, SWITCHES, check).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// btcctl's first run: `path` written with the daemon's `rpcuser`, `rpcpass` and `notls`
+/// from its config file `daemon_conf`, when that sets both credentials (else nothing is
+/// written).
+fn write_default_config(path: &Path, daemon_conf: &Path) -> Result<(), String> {
+    let daemon = match read_config_file(daemon_conf) {
+        Ok(Some(options)) => options,
+        Ok(None) => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let (Some(user), Some(pass)) = (daemon.rpcuser, daemon.rpcpass) else {
+        return Ok(());
+    };
+    let mut text = format!("rpcuser={user}\nrpcpass={pass}\n");
+    if daemon.notls {
+        text += "notls=1\n";
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let written = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+        })
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    written.map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// btcctl's `--listcommands`: every command's usage, those of the HTTP server and then the
@@ -269,20 +400,10 @@ fn print(text: &str) -> i32 {
     }
 }
 
-/// The daemon's config file at `path` (empty when it does not exist): its `rpcuser`,
-/// `rpcpass`, `notls` and `rpccert` are rbtcctl's defaults.
-fn file_options(path: &Path) -> Result<Options, String> {
-    match read_config_file(path) {
-        Ok(o) => Ok(o.unwrap_or_default()),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// How to reach the server: plain with `--notls` (or `notls` in the daemon's config file),
-/// else TLS trusting the certificate file, or any with `--skipverify`; through `--proxy` if
-/// given.
-fn connector(inv: &Invocation, file: &Options) -> Result<Connector, String> {
-    let direct = direct_connector(inv, file)?;
+/// How to reach the server: plain with `--notls`, else TLS trusting the certificate file, or
+/// any with `--skipverify`; through `--proxy` if given.
+fn connector(inv: &Invocation) -> Result<Connector, String> {
+    let direct = direct_connector(inv)?;
     match &inv.proxy {
         None => Ok(direct),
         Some((addr, user, pass)) => match proxy("proxy", &Some(addr.clone()), user, pass) {
@@ -294,16 +415,14 @@ fn connector(inv: &Invocation, file: &Options) -> Result<Connector, String> {
 }
 
 /// [`connector`] without the proxy.
-fn direct_connector(inv: &Invocation, file: &Options) -> Result<Connector, String> {
-    if inv.no_tls || file.notls {
+fn direct_connector(inv: &Invocation) -> Result<Connector, String> {
+    if inv.no_tls {
         return Ok(Connector::plain());
     }
-    let home = default_home();
-    let cert = inv.cert.clone().unwrap_or_else(|| {
-        file.rpccert
-            .as_ref()
-            .map_or_else(|| default_rpc_cert(&home), |p| expand(p, &home))
-    });
+    let cert = inv
+        .cert
+        .clone()
+        .unwrap_or_else(|| default_rpc_cert(&default_home()));
     let trust = if inv.skip_verify {
         Trust::Anyone
     } else {
@@ -332,7 +451,14 @@ fn default_cookie(network: Network) -> PathBuf {
 
 /// Runs rbtcctl with `args` and returns the exit status.
 pub fn run(args: &[String]) -> i32 {
-    let inv = match parse_args(args) {
+    let file = match config_file_args(args) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let inv = match parse_args(args, &file) {
         Ok(inv) => inv,
         Err(Exit::Print(text)) => return print(text.trim_end()),
         Err(Exit::Usage(e)) => {
@@ -347,25 +473,14 @@ pub fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let conf = inv
-        .config_file
-        .clone()
-        .unwrap_or_else(|| default_home().join(CONFIG_FILENAME));
-    let file = match file_options(&conf) {
-        Ok(file) => file,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
-    };
-    let connector = match connector(&inv, &file) {
+    let connector = match connector(&inv) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return 1;
         }
     };
-    let (user, pass) = match (inv.user.or(file.rpcuser), inv.pass.or(file.rpcpass)) {
+    let (user, pass) = match (inv.user, inv.pass) {
         // Nothing configured: the daemon authenticates with its cookie (Core's way).
         (None, None) => cookie::read(&default_cookie(inv.network)).unwrap_or_default(),
         (user, pass) => (user.unwrap_or_default(), pass.unwrap_or_default()),
@@ -393,18 +508,21 @@ mod tests {
 
     #[test]
     fn flags_then_method_and_typed_params() {
-        let inv = parse_args(&args(&[
-            "--regtest",
-            "-u",
-            "me",
-            "--rpcpass=pw",
-            "getblock",
-            "00ab",
-            "2",
-            "true",
-            "[1]",
-            "--rpcuser=x",
-        ]))
+        let inv = parse_args(
+            &args(&[
+                "--regtest",
+                "-u",
+                "me",
+                "--rpcpass=pw",
+                "getblock",
+                "00ab",
+                "2",
+                "true",
+                "[1]",
+                "--rpcuser=x",
+            ]),
+            &[],
+        )
         .unwrap();
         assert_eq!(inv.network, Network::Regtest);
         assert_eq!(
@@ -423,65 +541,138 @@ mod tests {
             ],
             "everything after the method is a parameter, as written"
         );
-        let no_method = parse_args(&args(&["--regtest"]));
+        let no_method = parse_args(&args(&["--regtest"]), &[]);
         assert!(matches!(no_method, Err(Exit::Usage(_))), "{no_method:?}");
         assert!(matches!(
-            parse_args(&args(&["--bogus", "x"])),
+            parse_args(&args(&["--bogus", "x"]), &[]),
             Err(Exit::Usage(_))
         ));
         assert!(matches!(
-            parse_args(&args(&["--regtest=1", "getinfo"])),
+            parse_args(&args(&["--regtest=1", "getinfo"]), &[]),
             Err(Exit::Usage(_))
         ));
         assert!(matches!(
-            parse_args(&args(&["--regtest", "--simnet", "getinfo"])),
+            parse_args(&args(&["--regtest", "--simnet", "getinfo"]), &[]),
             Err(Exit::Usage(_))
         ));
         assert!(matches!(
-            parse_args(&args(&["--help"])),
+            parse_args(&args(&["--help"]), &[]),
             Err(Exit::Print(_))
         ));
-        assert!(matches!(parse_args(&args(&["-h"])), Err(Exit::Print(_))));
+        assert!(matches!(
+            parse_args(&args(&["-h"]), &[]),
+            Err(Exit::Print(_))
+        ));
         assert_eq!(
-            parse_args(&args(&["--timeout=90s", "getinfo"]))
+            parse_args(&args(&["--timeout=90s", "getinfo"]), &[])
                 .unwrap()
                 .timeout,
             Duration::from_secs(90)
         );
         assert_eq!(
-            parse_args(&args(&["getinfo"])).unwrap().timeout,
+            parse_args(&args(&["getinfo"]), &[]).unwrap().timeout,
             CALL_TIMEOUT
         );
         for bad in ["--timeout=soon", "--timeout=0s"] {
             assert!(
-                matches!(parse_args(&args(&[bad, "getinfo"])), Err(Exit::Usage(_))),
+                matches!(
+                    parse_args(&args(&[bad, "getinfo"]), &[]),
+                    Err(Exit::Usage(_))
+                ),
                 "{bad}"
             );
         }
-        let help = parse_args(&args(&["help", "getblock"])).unwrap();
+        let help = parse_args(&args(&["help", "getblock"]), &[]).unwrap();
         assert_eq!(
             (help.method.as_str(), &help.args[..]),
             ("help", &args(&["getblock"])[..])
         );
     }
 
-    #[test]
-    fn credentials_come_from_the_config_file() {
-        let dir = std::env::temp_dir().join(format!("rbtcctl-conf-{}", std::process::id()));
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rbtcctl-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(CONFIG_FILENAME);
-        let text = "[Application Options]\n; rpcuser=old\nrpcuser = alice\nrpcpass=s3cr=t\n";
-        std::fs::write(&path, text).unwrap();
-        let found = file_options(&path).unwrap();
-        std::fs::write(&path, "rpcuser\n").unwrap();
-        let broken = file_options(&path);
-        std::fs::remove_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_config_file_sets_flags_the_command_line_leaves_unset() {
+        let dir = temp_dir("conf");
+        let conf = dir.join(CTL_CONFIG_FILENAME);
+        let text = "[Application Options]\n; rpcuser=old\nrpcuser = alice\nrpcpass=s3cr=t\n\
+                    notls=1\nskipverify=0\nregtest=1\nrpcserver=127.0.0.1:1\ntimeout=90s\n";
+        std::fs::write(&conf, text).unwrap();
+        let named = args(&["-C", conf.to_str().unwrap(), "getinfo"]);
+        let file = config_file_args(&named).unwrap();
+        let inv = parse_args(&named, &file).unwrap();
         assert_eq!(
-            (found.rpcuser, found.rpcpass),
-            (Some("alice".into()), Some("s3cr=t".into()))
+            (inv.user.as_deref(), inv.pass.as_deref()),
+            (Some("alice"), Some("s3cr=t"))
         );
-        assert!(broken.is_err_and(|e| e.contains("line 1")));
-        assert_eq!(file_options(&dir.join("missing")), Ok(Options::default()));
+        assert!(inv.no_tls && !inv.skip_verify);
+        assert_eq!(inv.network, Network::Regtest);
+        assert_eq!(inv.server.as_deref(), Some("127.0.0.1:1"));
+        assert_eq!(inv.timeout, Duration::from_secs(90));
+        // The command line wins.
+        let over = args(&["-u", "bob", "-s", "127.0.0.1:2", "getinfo"]);
+        let inv = parse_args(&over, &file).unwrap();
+        assert_eq!(
+            (inv.user.as_deref(), inv.pass.as_deref()),
+            (Some("bob"), Some("s3cr=t"))
+        );
+        assert_eq!(inv.server.as_deref(), Some("127.0.0.1:2"));
+        // A second network on the command line is two networks, as in btcctl.
+        let two = parse_args(&args(&["--simnet", "getinfo"]), &file);
+        assert!(matches!(two, Err(Exit::Usage(_))), "{two:?}");
+
+        for (bad, why) in [
+            ("rpcuser\n", "line 1"),
+            ("\nnosuchflag=1\n", "line 2"),
+            ("regtest=maybe\n", "line 1"),
+        ] {
+            std::fs::write(&conf, bad).unwrap();
+            let e = config_file_args(&named).unwrap_err();
+            assert!(
+                e.contains(why) && e.contains(CTL_CONFIG_FILENAME),
+                "{bad:?}: {e}"
+            );
+        }
+        let missing = args(&["-C", dir.join("missing").to_str().unwrap(), "getinfo"]);
+        assert_eq!(config_file_args(&missing), Ok(Vec::new()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_first_config_file_takes_the_daemons_credentials() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("first");
+        let daemon = dir.join(CONFIG_FILENAME);
+        let ctl = dir.join("ctl").join(CTL_CONFIG_FILENAME);
+        // No daemon file, or one without both credentials: nothing is written.
+        write_default_config(&ctl, &daemon).unwrap();
+        std::fs::write(&daemon, "rpcuser=alice\n").unwrap();
+        write_default_config(&ctl, &daemon).unwrap();
+        assert!(!ctl.exists());
+        std::fs::write(&daemon, "rpcuser=alice\nrpcpass=pw\nnotls=1\nmaxpeers=3\n").unwrap();
+        write_default_config(&ctl, &daemon).unwrap();
+        let text = std::fs::read_to_string(&ctl).unwrap();
+        assert_eq!(text, "rpcuser=alice\nrpcpass=pw\nnotls=1\n");
+        let mode = std::fs::metadata(&ctl).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_switch_named_for_the_config_file_is_a_flag_without_a_value() {
+        for name in SWITCHES {
+            let flag = format!("--{name}");
+            assert!(
+                Flags::from_args(&["rbtcctl"], &[flag.as_str()]).is_ok(),
+                "{name}"
+            );
+        }
+        assert!(Flags::from_args(&["rbtcctl"], &["--rpcuser"]).is_err());
     }
 
     #[test]
@@ -493,12 +684,12 @@ mod tests {
 
     #[test]
     fn version_list_and_wallet_need_no_method() {
-        let version = parse_args(&args(&["-V"]));
+        let version = parse_args(&args(&["-V"]), &[]);
         assert!(
             matches!(&version, Err(Exit::Print(v)) if v.starts_with("rbtcctl version ")),
             "{version:?}"
         );
-        let Err(Exit::Print(list)) = parse_args(&args(&["--listcommands"])) else {
+        let Err(Exit::Print(list)) = parse_args(&args(&["--listcommands"]), &[]) else {
             panic!("no list");
         };
         let chain = list.find("Chain Server Commands:").unwrap();
@@ -510,7 +701,7 @@ mod tests {
             list.lines().filter(|l| !l.is_empty()).count(),
             METHODS.len() + 2
         );
-        let wallet = parse_args(&args(&["--wallet", "getbalance"]));
+        let wallet = parse_args(&args(&["--wallet", "getbalance"]), &[]);
         assert!(
             matches!(&wallet, Err(Exit::Usage(e)) if e.contains("no wallet") && !e.contains('\n')),
             "{wallet:?}"

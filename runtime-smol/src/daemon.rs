@@ -11,6 +11,7 @@ use crate::miner::generate;
 use crate::p2p::{self, upnp, Event, Sinks};
 use crate::rpc::cookie::Cookie;
 use crate::rpc::http::RpcServer;
+use crate::rpc::lookups::{Lookups, Published};
 use crate::rpc::render::RenderPool;
 use crate::store::check;
 use crate::store::lmdb::LmdbStore;
@@ -22,6 +23,7 @@ use rbtcd_core::chain::tx_index;
 use rbtcd_core::chain::verify::{level, verify_chain};
 use rbtcd_core::node::Node;
 use rbtcd_core::params::Params;
+use std::sync::Arc;
 
 /// Directory under the data directory holding the LMDB environment.
 pub const BLOCK_DB_DIR: &str = "blocks_lmdb";
@@ -128,14 +130,22 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     let (tx, rx) = smol::channel::unbounded();
     let (miner, jobs) = generate::spawn_miner(&tx)?;
     let (shutdown, stop_requested) = smol::channel::bounded(1);
+    let renders = cfg.rpc.as_ref().map_or_else(RenderPool::default, |rpc| {
+        RenderPool::new(rpc.max_concurrent_reqs)
+    });
+    let published = Arc::new(Published::default());
+    let lookups = Lookups::new(
+        Arc::clone(&published),
+        renders.clone(),
+        cfg.data_dir.join(BLOCK_DB_DIR),
+    );
     let sinks = Sinks {
         notify: None,
         miner: Some(jobs),
         shutdown: Some(shutdown),
         dialer: cfg.dialer.clone(),
-        renders: cfg.rpc.as_ref().map_or_else(RenderPool::default, |rpc| {
-            RenderPool::new(rpc.max_concurrent_reqs)
-        }),
+        renders,
+        published: Some(published),
         mempool_dir: Some(cfg.data_dir.clone()),
     };
     // The node runs on a thread of its own: a disk sync or a block's script checks holds it
@@ -162,7 +172,7 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     let rpc = match cfg
         .rpc
         .as_ref()
-        .map(|rpc| RpcServer::start(rpc, tx.clone()))
+        .map(|rpc| RpcServer::start(rpc, tx.clone(), Some(lookups)))
     {
         None => None,
         Some(Ok(rpc)) => Some(rpc),
@@ -208,7 +218,8 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
     // Core dumps the pool at a clean shutdown; a node that failed may hold a pool that does
     // not match its chain, so it keeps the last file instead.
     if cfg.persist_mempool && node.failure().is_none() {
-        crate::mempool_file::save_logged(&cfg.data_dir, &node.save_mempool());
+        // The outcome is logged; the daemon stops either way.
+        let _ = crate::mempool_file::save_logged(&cfg.data_dir, &node.save_mempool());
     }
     let failure = node.failure().map(|why| {
         format!(

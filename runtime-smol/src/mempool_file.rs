@@ -30,20 +30,27 @@ pub fn save(data_dir: &Path, bytes: &[u8]) -> io::Result<()> {
     File::open(data_dir)?.sync_all()
 }
 
-/// [`save`], logging the outcome (a failed dump loses only the pool, never the node).
-pub fn save_logged(data_dir: &Path, bytes: &[u8]) {
+/// [`save`], logging the outcome (a failed dump loses only the pool, never the node);
+/// whether the file was written.
+pub fn save_logged(data_dir: &Path, bytes: &[u8]) -> bool {
     match save(data_dir, bytes) {
-        Ok(()) => log::info!(
-            target: "rbtcd::mempool",
-            "Dumped mempool to {} ({} bytes)",
-            path(data_dir).display(),
-            bytes.len()
-        ),
-        Err(e) => log::error!(
-            target: "rbtcd::mempool",
-            "Failed to dump mempool to {}: {e}",
-            path(data_dir).display()
-        ),
+        Ok(()) => {
+            log::info!(
+                target: "rbtcd::mempool",
+                "Dumped mempool to {} ({} bytes)",
+                path(data_dir).display(),
+                bytes.len()
+            );
+            true
+        }
+        Err(e) => {
+            log::error!(
+                target: "rbtcd::mempool",
+                "Failed to dump mempool to {}: {e}",
+                path(data_dir).display()
+            );
+            false
+        }
     }
 }
 

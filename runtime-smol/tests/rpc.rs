@@ -458,3 +458,90 @@ fn a_client_that_expects_100_continue_gets_it_before_sending_its_body() {
     let reply: Value = serde_json::from_slice(&reply).unwrap();
     assert_eq!(reply["result"], json!(0), "{reply}");
 }
+
+#[test]
+fn savemempool_answers_after_the_write_and_a_failed_write_gets_cores_error() {
+    let d = Daemon::start("savemempool", &[]);
+    let file = d.ok("savemempool", json!([]))["filename"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        std::path::Path::new(&file).is_file(),
+        "answered before {file} was written"
+    );
+    // As Core's own test does: a directory where the temporary file must go fails the write.
+    let blocker = format!("{file}.new");
+    std::fs::create_dir(&blocker).unwrap();
+    let r = d.call_as(ADMIN, "savemempool", json!([]));
+    assert_eq!(
+        (&r["error"]["code"], &r["error"]["message"]),
+        (&json!(-1), &json!("Unable to dump mempool to disk")),
+        "{r}"
+    );
+    assert!(r["result"].is_null(), "{r}");
+    std::fs::remove_dir(&blocker).unwrap();
+    assert_eq!(d.ok("savemempool", json!([]))["filename"], json!(file));
+}
+
+#[test]
+fn rbtcctl_reads_its_own_config_file_and_writes_the_first_from_the_daemons() {
+    let d = Daemon::start("ctlconf", &[]);
+    let home = d.home.join("user");
+    let ctl = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rbtcctl"))
+            .env("HOME", &home)
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        (out.status.code(), stdout, stderr)
+    };
+    // Its own file, in btcd's format, names everything: no flags needed.
+    let own = home.join(".rbtcctl").join("rbtcctl.conf");
+    std::fs::create_dir_all(own.parent().unwrap()).unwrap();
+    let text = format!(
+        "[Application Options]\nrpcuser={}\nrpcpass={}\nnotls=1\nregtest=1\nrpcserver={}\n",
+        ADMIN.0, ADMIN.1, d.rpc
+    );
+    std::fs::write(&own, &text).unwrap();
+    assert_eq!(
+        ctl(&["getblockcount"]),
+        (Some(0), "0".into(), String::new())
+    );
+    // `-C` names another file; flags override it.
+    let other = home.join("other.conf");
+    std::fs::write(&other, text.replace(ADMIN.1, "wrong")).unwrap();
+    let (code, _, e) = ctl(&["-C", other.to_str().unwrap(), "getblockcount"]);
+    assert_eq!(code, Some(1), "{e}");
+    let right = [
+        "-C",
+        other.to_str().unwrap(),
+        "-P",
+        ADMIN.1,
+        "getblockcount",
+    ];
+    assert_eq!(ctl(&right).0, Some(0));
+    // A line it does not know stops it, naming the file and line.
+    std::fs::write(&other, "[Application Options]\nrpcusr=x\n").unwrap();
+    let (code, _, e) = ctl(&["-C", other.to_str().unwrap(), "getblockcount"]);
+    assert_eq!(code, Some(1));
+    assert!(e.contains("other.conf: line 2"), "{e}");
+
+    // No file of its own yet: the first is written from the daemon's credentials.
+    std::fs::remove_dir_all(own.parent().unwrap()).unwrap();
+    let daemon_conf = home.join(".rbtcd").join("rbtcd.conf");
+    std::fs::create_dir_all(daemon_conf.parent().unwrap()).unwrap();
+    std::fs::write(
+        &daemon_conf,
+        format!("rpcuser={}\nrpcpass={}\nnotls=1\n", ADMIN.0, ADMIN.1),
+    )
+    .unwrap();
+    let flags = ["--regtest", "-s", d.rpc.as_str(), "getblockcount"];
+    assert_eq!(ctl(&flags), (Some(0), "0".into(), String::new()));
+    assert_eq!(
+        std::fs::read_to_string(&own).unwrap(),
+        format!("rpcuser={}\nrpcpass={}\nnotls=1\n", ADMIN.0, ADMIN.1)
+    );
+}

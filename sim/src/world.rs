@@ -684,51 +684,59 @@ impl World {
         };
         let first_note = notes.len();
         let mut rpc = Vec::new();
-        node.handle(now, input);
-        while let Some(out) = node.poll_output() {
-            match out {
-                Output::Send { peer, bytes } => {
-                    if let Some((conn, side)) = slot.conns.get(&peer) {
-                        if !adversary::drops(attacks, &bytes) {
-                            self.net
-                                .send(&mut self.calendar, self.now, *conn, *side, bytes);
+        // The node's own answers to it (a `mempool.dat` written) come right after.
+        let mut inputs = vec![input];
+        while let Some(input) = inputs.pop() {
+            node.handle(now, input);
+            while let Some(out) = node.poll_output() {
+                match out {
+                    Output::Send { peer, bytes } => {
+                        if let Some((conn, side)) = slot.conns.get(&peer) {
+                            if !adversary::drops(attacks, &bytes) {
+                                self.net
+                                    .send(&mut self.calendar, self.now, *conn, *side, bytes);
+                            }
                         }
                     }
-                }
-                Output::Disconnect { peer, reason } => {
-                    if let Some((conn, side)) = slot.conns.remove(&peer) {
-                        self.net.close(&mut self.calendar, self.now, conn, side);
+                    Output::Disconnect { peer, reason } => {
+                        if let Some((conn, side)) = slot.conns.remove(&peer) {
+                            self.net.close(&mut self.calendar, self.now, conn, side);
+                        }
+                        self.stats.disconnects += 1;
+                        if matches!(
+                            reason,
+                            rbtcd_core::net::peer::DisconnectReason::SendQueueFull(_)
+                        ) {
+                            self.stats.send_queue_drops += 1;
+                        }
+                        self.digest
+                            .add(format!("D{i}:{peer}:{reason:?}").as_bytes());
                     }
-                    self.stats.disconnects += 1;
-                    if matches!(
-                        reason,
-                        rbtcd_core::net::peer::DisconnectReason::SendQueueFull(_)
-                    ) {
-                        self.stats.send_queue_drops += 1;
+                    Output::Connect { addr } => {
+                        let to = node_at(&addr, self.plan.nodes);
+                        self.net.dial(&mut self.calendar, self.now, i, to, addr);
                     }
-                    self.digest
-                        .add(format!("D{i}:{peer}:{reason:?}").as_bytes());
+                    // No DNS in the simulation: nodes are seeded at start.
+                    Output::Resolve { .. } => {}
+                    Output::Notify(n) => notes.push(n),
+                    Output::MineOn(work) => slot.work = work,
+                    // The daemon renders beside the node; the simulation renders inline.
+                    Output::RpcRender { id, job } => rpc.push(Output::RpcReply {
+                        id,
+                        body: job.finish(),
+                    }),
+                    // Simulated disks keep no pool file; the write counts as done.
+                    Output::SaveMempool { save, .. } => {
+                        inputs.push(Input::MempoolSaved { save, saved: true });
+                        rpc.push(out);
+                    }
+                    Output::RpcReply { .. }
+                    | Output::Ws { .. }
+                    | Output::WsAuthenticated { .. }
+                    | Output::WsClose { .. }
+                    | Output::LogLevels(_)
+                    | Output::Shutdown => rpc.push(out),
                 }
-                Output::Connect { addr } => {
-                    let to = node_at(&addr, self.plan.nodes);
-                    self.net.dial(&mut self.calendar, self.now, i, to, addr);
-                }
-                // No DNS in the simulation: nodes are seeded at start.
-                Output::Resolve { .. } => {}
-                Output::Notify(n) => notes.push(n),
-                Output::MineOn(work) => slot.work = work,
-                // The daemon renders beside the node; the simulation renders inline.
-                Output::RpcRender { id, job } => rpc.push(Output::RpcReply {
-                    id,
-                    body: job.finish(),
-                }),
-                Output::RpcReply { .. }
-                | Output::Ws { .. }
-                | Output::WsAuthenticated { .. }
-                | Output::WsClose { .. }
-                | Output::LogLevels(_)
-                | Output::SaveMempool(_)
-                | Output::Shutdown => rpc.push(out),
             }
         }
         self.check_rpc(i, &notes[first_note..], rpc);

@@ -8,6 +8,7 @@
 //! the best header comes from a small set of header tips instead of a scan of every entry.
 
 use super::hashed_key_map::HashedKeyMap;
+use super::index_view::IndexView;
 use super::records::{IndexEntry, Status};
 use crate::primitives::BlockHash;
 use std::cmp::Reverse;
@@ -51,6 +52,9 @@ pub struct BlockIndex {
     /// just stop leading the header chain until a good copy is stored, or sync would wait
     /// forever for a block nobody honest has. Kept in memory only.
     data_failed: BTreeSet<BlockHash>,
+    /// A copy kept up to date for readers beside the node, once [`BlockIndex::keep_view`]
+    /// asked for it (it costs memory and a little time per change).
+    view: Option<IndexView>,
 }
 
 /// Core's `GetSkipHeight`: turn off the lowest set bit (twice, for odd heights, plus one), which
@@ -73,6 +77,7 @@ impl BlockIndex {
             main: vec![genesis.hash],
             header_tips: BTreeSet::new(),
             data_failed: BTreeSet::new(),
+            view: None,
         };
         index.insert(genesis);
         index
@@ -129,6 +134,7 @@ impl BlockIndex {
                 }
                 index.nodes[slot as usize].entry = entry;
             });
+            self.record(entry);
             return;
         }
         let parent = (entry.height > 0)
@@ -157,6 +163,27 @@ impl BlockIndex {
                 self.header_tips.remove(&self.tip_key(p));
             }
         }
+        self.record(entry);
+    }
+
+    /// Keeps the view up to date with a new or changed entry.
+    fn record(&mut self, entry: IndexEntry) {
+        if let Some(view) = &mut self.view {
+            view.record(entry);
+        }
+    }
+
+    /// From now on, keeps a copy of the index that [`BlockIndex::view`] hands out.
+    pub fn keep_view(&mut self) {
+        if self.view.is_none() {
+            self.view = Some(IndexView::new(self.entries(), &self.main));
+        }
+    }
+
+    /// The index as it is now, when [`BlockIndex::keep_view`] was called: a copy that never
+    /// changes, taken in O(1).
+    pub fn view(&self) -> Option<IndexView> {
+        self.view.clone()
     }
 
     /// Changes a known entry with `change`, then brings the header tips and the links of its
@@ -260,7 +287,9 @@ impl BlockIndex {
         self.update(slot, |index| {
             index.nodes[slot as usize].entry.status = status
         });
-        Some(self.node(slot).entry)
+        let entry = self.node(slot).entry;
+        self.record(entry);
+        Some(entry)
     }
 
     /// Notes that the block of `hash` arrived and failed its context-free checks; see
@@ -329,12 +358,18 @@ impl BlockIndex {
             Some(self.tip().hash)
         );
         self.main.push(hash);
+        if let Some(view) = &mut self.view {
+            view.push_main(self.main.len() as u32 - 1, hash);
+        }
     }
 
     /// Removes the tip from the main chain (it stays in the index).
     pub fn pop_main(&mut self) {
         debug_assert!(self.main.len() > 1, "genesis cannot be disconnected");
         self.main.pop();
+        if let Some(view) = &mut self.view {
+            view.pop_main();
+        }
     }
 
     fn ancestor_slot(&self, from: Slot, height: u32) -> Option<Slot> {

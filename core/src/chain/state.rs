@@ -299,6 +299,11 @@ impl<S: ChainStore> Chain<S> {
         &self.index
     }
 
+    /// Keeps a copy of the index for readers beside the node ([`BlockIndex::keep_view`]).
+    pub fn keep_index_view(&mut self) {
+        self.index.keep_view();
+    }
+
     /// The main chain's tip.
     pub fn tip(&self) -> &IndexEntry {
         self.index.tip()

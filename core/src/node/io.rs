@@ -146,6 +146,14 @@ pub enum Input {
         /// The connection.
         client: ClientId,
     },
+    /// The driver carried out [`Output::SaveMempool`] `save`: the file is whole on disk
+    /// (`saved`), or the write failed (and the old file, if any, is left as it was).
+    MempoolSaved {
+        /// The write's token.
+        save: u64,
+        /// Whether the new file is on disk.
+        saved: bool,
+    },
     /// Time passed (see [`Node::poll_timeout`](super::Node::poll_timeout)).
     Tick,
 }
@@ -265,8 +273,14 @@ pub enum Output {
     LogLevels(LevelSpec),
     /// Write this `mempool.dat` (RPC `savemempool`) where
     /// [`crate::node::RpcSettings::mempool_file`] says, replacing the old one only once the new
-    /// one is whole on disk; carried out before the outputs after it (the call's reply).
-    SaveMempool(Vec<u8>),
+    /// one is whole on disk, then report how it went with [`Input::MempoolSaved`]: the call
+    /// is answered only then.
+    SaveMempool {
+        /// The node's token for this write.
+        save: u64,
+        /// The file's bytes.
+        bytes: Vec<u8>,
+    },
     /// Shut the daemon down (RPC `stop`, after its reply).
     Shutdown,
 }

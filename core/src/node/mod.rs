@@ -90,6 +90,7 @@ use crate::net::syncmgr::SyncManager;
 use crate::net::tx_fetch::TxFetcher;
 use crate::params::Params;
 use crate::rng::Rng;
+use crate::rpc::block_lookup::ReadView;
 use crate::rpc::handlers::NodeInfo;
 use crate::rpc::ws::Hub;
 use crate::rpc::Transport;
@@ -167,6 +168,9 @@ impl<S: ChainStore> Node<S> {
             .map_err(InitError::Chain)?;
         if config.tx_index {
             chain.enable_tx_index().map_err(InitError::Chain)?;
+        }
+        if config.rpc.publish_view {
+            chain.keep_index_view();
         }
         let mut advertised = LocalAddrs::default();
         if config.listening {
@@ -268,6 +272,19 @@ impl<S: ChainStore> Node<S> {
         &self.chain
     }
 
+    /// The chain as it is now, for the driver to answer block lookups beside the node
+    /// (taken in O(1), never changing after); `None` unless
+    /// [`RpcSettings::publish_view`] is set. A driver takes
+    /// it after each input, before it sends that input's replies, so a caller never reads an
+    /// older chain than a reply it already has.
+    pub fn read_view(&self) -> Option<ReadView> {
+        let index = self.chain.index().view()?;
+        Some(ReadView {
+            index,
+            network: self.chain.params().network,
+        })
+    }
+
     /// The node's options.
     pub fn config(&self) -> &NodeConfig {
         &self.config
@@ -340,6 +357,7 @@ impl<S: ChainStore> Node<S> {
             Input::WsOpened { client, rights } => self.on_ws_opened(client, rights),
             Input::WsMessage { client, text } => self.on_ws_message(client, &text),
             Input::WsClosed { client } => self.ws_closed(client),
+            Input::MempoolSaved { save, saved } => self.mempool_saved(save, saved),
             Input::Tick => self.on_tick(),
         }
         self.serve_turn();

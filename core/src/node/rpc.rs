@@ -3,7 +3,8 @@
 //! here, and every body gets exactly one reply. Calls that take long (`generate`, `rescan`)
 //! are parked as jobs the node works on a step per tick, between other inputs; the rest of
 //! their batch waits for them (btcd answers a batch's requests one after another), and the
-//! body is answered when its last request is.
+//! body is answered when its last request is. `savemempool` waits the same way for the
+//! driver to report its write of the file ([`super::Input::MempoolSaved`]).
 
 use super::timers::Timer;
 use super::{Node, Output};
@@ -46,6 +47,16 @@ pub(super) struct Rpc {
     /// Parked calls, worked on in turn.
     jobs: VecDeque<Job>,
     next_body: u64,
+    /// `savemempool` calls waiting for the driver's write, by the node's id for the write.
+    saves: BTreeMap<u64, Waiting>,
+    next_save: u64,
+}
+
+/// Where a call's answer goes once it comes: its body, and its place, dialect and id in the
+/// body's reply (`None` for a JSON-RPC notification, which gets no reply).
+struct Waiting {
+    body: u64,
+    reply: Option<(usize, Version, Value)>,
 }
 
 /// A request body being answered.
@@ -72,11 +83,18 @@ enum Entry {
 
 /// A parked call.
 struct Job {
-    body: u64,
-    /// Where its reply goes in the body, with the dialect and id to answer in; `None` for a
-    /// JSON-RPC notification, which gets no reply.
-    reply: Option<(usize, Version, Value)>,
+    /// Where its answer goes.
+    waiting: Waiting,
     work: Work,
+}
+
+/// Keeps a place in `pending`'s reply for a call whose answer comes later: where it goes,
+/// with the dialect and id to answer in; `None` for a notification.
+fn hold_reply(pending: &mut Pending, req: Request) -> Option<(usize, Version, Value)> {
+    req.id.map(|id| {
+        pending.replies.push(None);
+        (pending.replies.len() - 1, req.version, id)
+    })
 }
 
 /// What a parked call still has to do.
@@ -101,6 +119,8 @@ enum Outcome {
     Render(Render),
     /// Work to do between other inputs.
     Parked(Work),
+    /// Its answer waits for the driver to write `mempool.dat` (write `save`).
+    Saving(u64),
 }
 
 impl Rpc {
@@ -111,6 +131,8 @@ impl Rpc {
             pending: BTreeMap::new(),
             jobs: VecDeque::new(),
             next_body: 0,
+            saves: BTreeMap::new(),
+            next_save: 0,
         }
     }
 
@@ -197,12 +219,18 @@ impl<S: ChainStore> Node<S> {
                     }
                 }
                 Outcome::Parked(work) => {
-                    let reply = req.id.map(|id| {
-                        pending.replies.push(None);
-                        (pending.replies.len() - 1, req.version, id)
+                    let reply = hold_reply(&mut pending, req);
+                    self.rpc.jobs.push_back(Job {
+                        waiting: Waiting { body, reply },
+                        work,
                     });
-                    self.rpc.jobs.push_back(Job { body, reply, work });
                     self.timers.arm(Timer::RpcJobs, self.now);
+                    self.rpc.pending.insert(body, pending);
+                    return;
+                }
+                Outcome::Saving(save) => {
+                    let reply = hold_reply(&mut pending, req);
+                    self.rpc.saves.insert(save, Waiting { body, reply });
                     self.rpc.pending.insert(body, pending);
                     return;
                 }
@@ -343,8 +371,10 @@ impl<S: ChainStore> Node<S> {
             }
             Effect::SaveMempool => {
                 let bytes = self.save_mempool();
-                self.outputs.push_back(Output::SaveMempool(bytes));
-                done(Ok(json!({ "filename": self.config.rpc.mempool_file })))
+                let save = self.rpc.next_save;
+                self.rpc.next_save += 1;
+                self.outputs.push_back(Output::SaveMempool { save, bytes });
+                Outcome::Saving(save)
             }
             Effect::ClearBans => {
                 self.clear_bans();
@@ -441,7 +471,7 @@ impl<S: ChainStore> Node<S> {
                 Work::Rescan { client, scan } => self.rescan_step(*client, scan),
             };
             match finished {
-                Some(result) => self.job_done(job, result),
+                Some(result) => self.answer_held(job.waiting, result),
                 None => self.rpc.jobs.push_back(job),
             }
         }
@@ -549,16 +579,30 @@ impl<S: ChainStore> Node<S> {
         done.then_some(Ok(Value::Null))
     }
 
-    /// Records a parked call's answer and goes on with the rest of its body.
-    fn job_done(&mut self, job: Job, result: Result<Value, RpcError>) {
-        let Some(mut pending) = self.rpc.pending.remove(&job.body) else {
+    /// The driver wrote `mempool.dat` for `savemempool` write `save` (`saved`), or failed to:
+    /// the call answers the file's name, or Core's error for a failed dump.
+    pub(super) fn mempool_saved(&mut self, save: u64, saved: bool) {
+        let Some(waiting) = self.rpc.saves.remove(&save) else {
             return;
         };
-        if let Some((slot, version, id)) = job.reply {
+        let result = match saved {
+            true => Ok(json!({ "filename": self.config.rpc.mempool_file })),
+            false => Err(RpcError::new(code::MISC, "Unable to dump mempool to disk")),
+        };
+        self.answer_held(waiting, result);
+    }
+
+    /// Puts the answer of a call that waited into its body's reply and goes on with the rest
+    /// of the body.
+    fn answer_held(&mut self, waiting: Waiting, result: Result<Value, RpcError>) {
+        let Some(mut pending) = self.rpc.pending.remove(&waiting.body) else {
+            return;
+        };
+        if let Some((slot, version, id)) = waiting.reply {
             let reply = jsonrpc::response(version, Some(id), result);
             pending.replies[slot] = Some(Part::Ready(reply));
         }
-        self.resume(job.body, pending);
+        self.resume(waiting.body, pending);
     }
 
     /// Sends a finished body's reply where it came from; then shuts down if it held `stop`.

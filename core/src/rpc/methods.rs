@@ -4,6 +4,7 @@
 //!
 //! Authorization lives here, in the core, so the simulator and fuzzers exercise it too.
 
+use super::block_lookup::{BlockLookup, LiveChain};
 use super::caller::{Rights, Transport};
 use super::error::{code, RpcError};
 use super::handlers::session::{self, Session, SessionFn};
@@ -32,6 +33,11 @@ pub type ActFn = fn(&Context<'_>, Params) -> Result<Handled, RpcError>;
 /// A read handler whose answer is expensive to format: it finds what to show and leaves the
 /// formatting to a [`Render`], which can run beside the node.
 pub type RenderFn = fn(&Context<'_>, Params) -> Result<Render, RpcError>;
+/// A block lookup: answers from the block index and stored blocks alone, so the driver can
+/// answer it from a published [`ReadView`](super::block_lookup::ReadView) beside the node.
+pub type LookupFn = fn(&dyn BlockLookup, Params) -> Result<Value, RpcError>;
+/// A block lookup whose answer is expensive to format (see [`RenderFn`]).
+pub type LookupRenderFn = fn(&dyn BlockLookup, Params) -> Result<Render, RpcError>;
 
 /// How a method is answered.
 #[derive(Clone, Copy)]
@@ -44,6 +50,10 @@ pub enum Handler {
     Render(RenderFn),
     /// With the WebSocket client's session (subscriptions, scans).
     Session(SessionFn),
+    /// From the block index and stored blocks alone.
+    Lookup(LookupFn),
+    /// From the block index and stored blocks alone, formatted by a [`Render`].
+    LookupRender(LookupRenderFn),
 }
 
 impl std::fmt::Debug for Handler {
@@ -53,6 +63,8 @@ impl std::fmt::Debug for Handler {
             Handler::Act(_) => "Act",
             Handler::Render(_) => "Render",
             Handler::Session(_) => "Session",
+            Handler::Lookup(_) => "Lookup",
+            Handler::LookupRender(_) => "LookupRender",
         })
     }
 }
@@ -88,8 +100,46 @@ impl Method {
             (Handler::Render(f), _) => f(ctx, p).map(|r| Handled::effect(Effect::Render(r))),
             (Handler::Session(f), Some(session)) => f(ctx, session, p),
             (Handler::Session(_), None) => Err(RpcError::method_not_found()),
+            (Handler::Lookup(f), _) => f(&LiveChain(ctx.chain), p).map(Handled::from),
+            (Handler::LookupRender(f), _) => {
+                f(&LiveChain(ctx.chain), p).map(|r| Handled::effect(Effect::Render(r)))
+            }
         }
     }
+
+    /// Whether [`Method::lookup`] answers it, and whether that reads stored blocks (which a
+    /// driver does off its network threads).
+    pub fn lookup_kind(&self) -> Option<LookupKind> {
+        match self.handler {
+            Handler::Lookup(_) => Some(LookupKind::Index),
+            Handler::LookupRender(_) => Some(LookupKind::Blocks),
+            _ => None,
+        }
+    }
+
+    /// Runs a block lookup with `params` on `chain`, its answer formatted in full; `None` for
+    /// every other method, which only the node can answer.
+    pub fn lookup(
+        &self,
+        chain: &dyn BlockLookup,
+        params: &[Value],
+    ) -> Option<Result<Value, RpcError>> {
+        let p = Params::new(self.name, params);
+        match self.handler {
+            Handler::Lookup(f) => Some(f(chain, p)),
+            Handler::LookupRender(f) => Some(f(chain, p).and_then(Render::finish)),
+            _ => None,
+        }
+    }
+}
+
+/// What a block lookup reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupKind {
+    /// The block index only: cheap.
+    Index,
+    /// Stored blocks too: file reads, and formatting that may be long.
+    Blocks,
 }
 
 const fn read(name: &'static str, limited: bool, usage: &'static str, f: ReadFn) -> Method {
@@ -122,6 +172,31 @@ const fn render(name: &'static str, limited: bool, usage: &'static str, f: Rende
     }
 }
 
+const fn lookup(name: &'static str, limited: bool, usage: &'static str, f: LookupFn) -> Method {
+    Method {
+        name,
+        limited,
+        reach: Reach::Both,
+        usage,
+        handler: Handler::Lookup(f),
+    }
+}
+
+const fn lookup_render(
+    name: &'static str,
+    limited: bool,
+    usage: &'static str,
+    f: LookupRenderFn,
+) -> Method {
+    Method {
+        name,
+        limited,
+        reach: Reach::Both,
+        usage,
+        handler: Handler::LookupRender(f),
+    }
+}
+
 const fn ws(name: &'static str, limited: bool, usage: &'static str, f: SessionFn) -> Method {
     Method {
         name,
@@ -151,11 +226,11 @@ pub const METHODS: &[Method] = &[
     read("getaddednodeinfo", false, "getaddednodeinfo dns (\"node\")", net::get_added_node_info),
     read("getbestblock", true, "getbestblock", chain::get_best_block),
     read("getbestblockhash", true, "getbestblockhash", chain::get_best_block_hash),
-    render("getblock", true, "getblock \"hash\" (verbosity=1)", chain::get_block),
+    lookup_render("getblock", true, "getblock \"hash\" (verbosity=1)", chain::get_block),
     read("getblockchaininfo", false, "getblockchaininfo", chain::get_blockchain_info),
     read("getblockcount", true, "getblockcount", chain::get_block_count),
-    read("getblockhash", true, "getblockhash index", chain::get_block_hash),
-    read("getblockheader", true, "getblockheader \"hash\" (verbose=true)", chain::get_block_header),
+    lookup("getblockhash", true, "getblockhash index", chain::get_block_hash),
+    lookup("getblockheader", true, "getblockheader \"hash\" (verbose=true)", chain::get_block_header),
     read("getblockstats", true, "getblockstats hash_or_height ([\"stat\",...])", block_stats::get_block_stats),
     act("getblocktemplate", false, "getblocktemplate ({\"mode\":\"template|proposal\",...})", mining::get_block_template),
     read("getcfilter", true, "getcfilter \"hash\" filtertype", raw_tx::cfilter),

@@ -4,6 +4,7 @@
 //! alike through the table.
 
 pub mod auth;
+pub mod block_lookup;
 pub mod caller;
 pub mod debug_level;
 pub mod error;

@@ -1,12 +1,25 @@
 //! btcd's config file format (go-flags INI): `[Application Options]` sections, `name=value`
 //! lines, `;` or `#` comments. Each line becomes the command-line argument it stands for, so
-//! the file and the command line share one parser and one set of names.
+//! the file and the command line share one parser and one set of names (the daemon's, and
+//! rbtcctl's for `rbtcctl.conf`).
 
 use super::options::{Options, SWITCHES};
 
-/// Turns the text of a config file into command-line arguments, checking each line on its own
-/// so an error names its line.
+/// Turns the text of the daemon's config file into command-line arguments, checking each line
+/// on its own so an error names its line.
 pub fn to_args(text: &str) -> Result<Vec<String>, String> {
+    to_args_for(text, SWITCHES, |line_args| {
+        Options::parse(line_args).map(drop)
+    })
+}
+
+/// Turns the text of a config file into command-line arguments for a program whose flags
+/// without a value are `switches`, checking each line's arguments with `check`.
+pub fn to_args_for(
+    text: &str,
+    switches: &[&str],
+    check: impl Fn(&[String]) -> Result<(), String>,
+) -> Result<Vec<String>, String> {
     let mut args = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line_no = index + 1;
@@ -24,7 +37,7 @@ pub fn to_args(text: &str) -> Result<Vec<String>, String> {
             ));
         };
         let (name, value) = (name.trim(), value.trim());
-        let line_args = if SWITCHES.contains(&name) {
+        let line_args = if switches.contains(&name) {
             match value.to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" | "" => vec![format!("--{name}")],
                 "0" | "false" | "no" => Vec::new(),
@@ -39,7 +52,7 @@ pub fn to_args(text: &str) -> Result<Vec<String>, String> {
         } else {
             vec![format!("--{name}"), value.to_string()]
         };
-        Options::parse(&line_args).map_err(|e| format!("line {line_no}: {e}"))?;
+        check(&line_args).map_err(|e| format!("line {line_no}: {e}"))?;
         args.extend(line_args);
     }
     Ok(args)

@@ -2,7 +2,7 @@
 //! the resolved settings the daemon starts from. Every refusal is one line a user can act on.
 
 pub(crate) mod duration;
-mod ini;
+pub(crate) mod ini;
 pub(crate) mod node;
 mod options;
 pub(crate) mod refused;

@@ -77,6 +77,8 @@ pub fn node_config(cfg: &Config, params: &Params) -> Result<NodeConfig, String> 
             log_subsystems: logging::subsystems(),
             // The node task renders them on its pool of `rpcmaxconcurrentreqs` workers.
             render_by_driver: true,
+            // The RPC server answers block lookups from it.
+            publish_view: cfg.rpc.is_some(),
             mempool_file: crate::mempool_file::path(&cfg.data_dir)
                 .display()
                 .to_string(),

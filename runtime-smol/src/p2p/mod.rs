@@ -14,6 +14,7 @@ pub(crate) mod upnp;
 use crate::p2p::dialer::Dialer;
 use crate::p2p::progress::Progress;
 use crate::p2p::seeds::SeedResolver;
+use crate::rpc::lookups::Published;
 use crate::rpc::render::RenderPool;
 use crate::rpc::ws::WsQueue;
 use futures::FutureExt;
@@ -108,6 +109,8 @@ pub struct Sinks {
     pub dialer: Dialer,
     /// Where RPC replies the node leaves to its driver are rendered.
     pub renders: RenderPool,
+    /// Where the node's chain is published for the RPC server's block lookups.
+    pub published: Option<Arc<Published>>,
     /// The data directory `savemempool` writes `mempool.dat` into (`None`: it is not written).
     pub mempool_dir: Option<std::path::PathBuf>,
 }
@@ -300,7 +303,15 @@ impl Task<'_> {
     /// Carries out everything the node wants done; true when it reported a fatal error.
     fn drain<S: ChainStore + Send + 'static>(&mut self, node: &mut Node<S>) -> bool {
         let mut fatal = false;
-        while let Some(output) = node.poll_output() {
+        loop {
+            // Before any reply of the input goes out, so no caller reads an older chain in a
+            // block lookup than a reply it already has.
+            if let Some(published) = &self.sinks.published {
+                published.update(node);
+            }
+            let Some(output) = node.poll_output() else {
+                break;
+            };
             match output {
                 Output::Send { peer, bytes } => {
                     if let Some(w) = self.channels.writers.get(&peer) {
@@ -366,13 +377,17 @@ impl Task<'_> {
                     self.channels.websockets.remove(&client);
                 }
                 Output::LogLevels(spec) => crate::logging::apply(&spec),
-                // Written before the call's reply goes out, which follows it.
-                Output::SaveMempool(bytes) => match &self.sinks.mempool_dir {
-                    Some(dir) => crate::mempool_file::save_logged(dir, &bytes),
-                    None => {
-                        log::warn!(target: "rbtcd::mempool", "no data directory to save the mempool in")
-                    }
-                },
+                // The call is answered once the node hears how the write went.
+                Output::SaveMempool { save, bytes } => {
+                    let saved = match &self.sinks.mempool_dir {
+                        Some(dir) => crate::mempool_file::save_logged(dir, &bytes),
+                        None => {
+                            log::warn!(target: "rbtcd::mempool", "no data directory to save the mempool in");
+                            false
+                        }
+                    };
+                    node.handle(now(), Input::MempoolSaved { save, saved });
+                }
                 Output::Shutdown => {
                     if let Some(shutdown) = &self.sinks.shutdown {
                         let _ = shutdown.try_send(());

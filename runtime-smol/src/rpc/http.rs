@@ -7,9 +7,11 @@
 //! request-smuggling refusals), and a client holds an `rpcmaxclients` slot only once it has
 //! authenticated ([`super::conn`] bounds the time and bytes before that, the TLS handshake
 //! included). Request bodies go to the node task ([`Event::Rpc`]), which parses, authorizes
-//! and answers them.
+//! and answers them; bodies of block lookups only are answered here from the chain the node
+//! published ([`super::lookups`]).
 
 use super::conn::{self, Control, READ_TIMEOUT, UNAUTHENTICATED_CLIENTS};
+use super::lookups::Lookups;
 use super::tls;
 use crate::config::RpcConfig;
 use crate::p2p::Event;
@@ -18,7 +20,7 @@ use futures_rustls::TlsAcceptor;
 use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::error::code;
 use rbtcd_core::rpc::jsonrpc::{self, Version};
-use rbtcd_core::rpc::{RequestId, Rights, RpcError};
+use rbtcd_core::rpc::{RequestId, Rights, RpcError, Transport};
 use smol::channel::Sender;
 use smol::{Async, Executor, Timer};
 use std::net::{SocketAddr, TcpListener};
@@ -46,8 +48,13 @@ pub struct RpcServer {
 
 impl RpcServer {
     /// Sets up TLS (generating the certificate on first start), binds every listener in `cfg`
-    /// and serves them on a thread of its own, answering from the node task behind `events`.
-    pub fn start(cfg: &RpcConfig, events: Sender<Event>) -> std::io::Result<RpcServer> {
+    /// and serves them on a thread of its own, answering from the node task behind `events`
+    /// and block lookups with `lookups`.
+    pub fn start(
+        cfg: &RpcConfig,
+        events: Sender<Event>,
+        lookups: Option<Lookups>,
+    ) -> std::io::Result<RpcServer> {
         let acceptor = match &cfg.tls {
             Some(files) => Some(TlsAcceptor::from(
                 tls::server_config(files).map_err(std::io::Error::other)?,
@@ -67,6 +74,7 @@ impl RpcServer {
         let shared = Arc::new(Shared {
             creds: Credentials::new(cfg.admin.as_ref(), cfg.limited.as_ref()),
             events,
+            lookups,
             next_id: AtomicU64::new(1),
             clients: Limit::new(cfg.max_clients),
             websockets: Limit::new(cfg.max_websockets),
@@ -133,6 +141,8 @@ pub(crate) struct Shared {
     creds: Credentials,
     /// The node task.
     pub(crate) events: Sender<Event>,
+    /// Answers block lookups beside the node.
+    pub(crate) lookups: Option<Lookups>,
     /// Tokens for requests and WebSocket connections.
     next_id: AtomicU64,
     clients: Limit,
@@ -416,6 +426,13 @@ async fn call(mut req: tide::Request<Arc<Shared>>) -> tide::Result {
     conn.control.authenticate(Some(READ_TIMEOUT));
     let _busy = Slot::take(&shared.busy);
     let body = req.body_bytes().await?;
+    let looked_up = match &shared.lookups {
+        Some(lookups) => lookups.answer(&body, rights, Transport::Http).await,
+        None => None,
+    };
+    if let Some(body) = looked_up {
+        return Ok(json_reply(body).into());
+    }
     let id: RequestId = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let (reply, answered) = smol::channel::bounded(1);
     let call = Event::Rpc {
@@ -430,10 +447,15 @@ async fn call(mut req: tide::Request<Arc<Shared>>) -> tide::Result {
     };
     let body = body
         .unwrap_or_else(|| jsonrpc::response(Version::V1, None, Err(shutting_down())).to_string());
+    Ok(json_reply(body).into())
+}
+
+/// A 200 reply carrying a JSON-RPC reply body.
+fn json_reply(body: String) -> Response {
     let mut res = Response::new(StatusCode::Ok);
     res.set_body(body);
     res.set_content_type(tide::http::mime::JSON);
-    Ok(res.into())
+    res
 }
 
 /// `GET /ws`: switches to a WebSocket (RFC 6455). A wrong `Authorization` header is refused

@@ -1,10 +1,12 @@
 //! The JSON-RPC server's transports: HTTP (`/`) and WebSocket (`/ws`). They check
-//! credentials and move bytes; the node answers requests and runs WebSocket sessions.
+//! credentials and move bytes; the node answers requests and runs WebSocket sessions, except
+//! block lookups over HTTP, answered beside it from the chain it publishes ([`lookups`]).
 
 pub mod client;
 mod conn;
 pub mod cookie;
 pub mod http;
+pub mod lookups;
 pub mod render;
 pub mod tls;
 pub mod ws;

@@ -1,7 +1,8 @@
 //! Where RPC replies are rendered beside the node: the node hands over what is left of an
 //! expensive reply ([`Output::RpcRender`](rbtcd_core::node::Output::RpcRender)), pure work on
 //! data it no longer needs, and this pool runs it on blocking threads, at most
-//! `rpcmaxconcurrentreqs` at once. A reply over the limit waits for a free worker; none is
+//! `rpcmaxconcurrentreqs` at once (block lookups the server answers itself run here too,
+//! [`super::lookups`]). A reply over the limit waits for a free worker; none is
 //! dropped, and the node goes on answering other calls meanwhile.
 
 use rbtcd_core::rpc::render::ReplyJob;
@@ -28,14 +29,19 @@ impl RenderPool {
 
     /// Renders `job` when a worker is free and sends the body to `reply`.
     pub fn render(&self, job: ReplyJob, reply: Sender<String>) {
-        let workers = self.workers.clone();
+        let pool = self.clone();
         smol::spawn(async move {
-            let _worker = workers.acquire_arc().await;
-            let body = smol::unblock(move || job.finish()).await;
+            let body = pool.run(move || job.finish()).await;
             // A caller that went away no longer waits.
             let _ = reply.try_send(body);
         })
         .detach();
+    }
+
+    /// Runs `work` on a blocking thread once a worker is free.
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        let _worker = self.workers.acquire_arc().await;
+        smol::unblock(work).await
     }
 }
 

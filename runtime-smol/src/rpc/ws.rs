@@ -1,6 +1,8 @@
 //! The RPC server's WebSocket side (`/ws`), btcd's `rpcwebsocket.go` transport: after the
 //! upgrade, each text message goes to the node ([`Input::WsMessage`]) and whatever the node
-//! sends the client (replies and notifications, in order) is written back. The node decides
+//! sends the client (replies and notifications, in order) is written back. A message of block
+//! lookups only, from a client that authenticated in its upgrade request, is answered here
+//! from the chain the node published ([`super::lookups`]), its reply queued with the node's. The node decides
 //! everything else: the `authenticate` handshake of a client without credentials, requests,
 //! subscriptions and when to close. Reading and writing run side by side, so a client that
 //! does not read fills its queue and is closed at once ([`WsQueue`]).
@@ -15,7 +17,7 @@ use futures::io::{AsyncRead, AsyncWrite};
 use futures::{SinkExt, StreamExt};
 use rbtcd_core::node::Input;
 use rbtcd_core::rpc::ws::ClientId;
-use rbtcd_core::rpc::Rights;
+use rbtcd_core::rpc::{Rights, Transport};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -85,6 +87,12 @@ pub(super) async fn serve<S>(
     let (out, queue) = async_channel::bounded(WS_QUEUE_LIMIT);
     let (evict, evicted) = async_channel::bounded(1);
     let queued = Arc::new(AtomicUsize::new(0));
+    // Where replies to lookups answered here are queued, in turn with the node's.
+    let looked_up = WsQueue {
+        out: out.clone(),
+        evict: evict.clone(),
+        queued: queued.clone(),
+    };
     let events = &shared.events;
     let opened = Event::WsOpened {
         client,
@@ -106,6 +114,24 @@ pub(super) async fn serve<S>(
             match message {
                 Message::Text(text) => {
                     let text = text.to_string();
+                    let answered = match (rights, &shared.lookups) {
+                        (Some(rights), Some(lookups)) => {
+                            lookups
+                                .answer(text.as_bytes(), rights, Transport::WebSocket)
+                                .await
+                        }
+                        _ => None,
+                    };
+                    if let Some(reply) = answered {
+                        if !reply.is_empty() && !looked_up.push(reply) {
+                            log::warn!(
+                                target: "rbtcd::rpc",
+                                "WebSocket client {peer} does not read what it is sent; disconnecting it"
+                            );
+                            return;
+                        }
+                        continue;
+                    }
                     let message = Event::Input(Input::WsMessage { client, text });
                     if events.send(message).await.is_err() {
                         return;

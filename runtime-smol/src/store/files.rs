@@ -198,17 +198,7 @@ impl BlockFiles for FlatFiles {
     }
 
     fn read(&self, kind: FileKind, pos: FilePos) -> Result<Vec<u8>, StoreError> {
-        let path = self.path(kind, pos.file);
-        let size = record_size(pos.len) as usize;
-        let mut record = vec![0u8; size];
-        let start = u64::from(pos.offset.saturating_sub(RECORD_HEADER));
-        // A missing or short file is damage the checks below report with the file and offset.
-        let got = match File::open(&path) {
-            Ok(f) => read_up_to(&f, &mut record, start),
-            Err(_) => 0,
-        };
-        record.truncate(got);
-        unframe_record(kind, pos, &record).map(<[u8]>::to_vec)
+        read(&self.dir, kind, pos)
     }
 
     fn sync(&mut self) -> Result<FileEnds, StoreError> {
@@ -259,6 +249,23 @@ impl BlockFiles for FlatFiles {
 }
 
 /// Reads into `buf` from `offset` until it is full or the file ends; the bytes read.
+/// Reads the record at `pos` from the files of `kind` in `dir`. It needs nothing of the
+/// writer but the directory, so readers on other threads call it too (the RPC server's block
+/// lookups): records are appended and never moved while the daemon runs.
+pub fn read(dir: &Path, kind: FileKind, pos: FilePos) -> Result<Vec<u8>, StoreError> {
+    let path = dir.join(kind.file_name(pos.file));
+    let size = record_size(pos.len) as usize;
+    let mut record = vec![0u8; size];
+    let start = u64::from(pos.offset.saturating_sub(RECORD_HEADER));
+    // A missing or short file is damage the checks below report with the file and offset.
+    let got = match File::open(&path) {
+        Ok(f) => read_up_to(&f, &mut record, start),
+        Err(_) => 0,
+    };
+    record.truncate(got);
+    unframe_record(kind, pos, &record).map(<[u8]>::to_vec)
+}
+
 fn read_up_to(f: &File, buf: &mut [u8], offset: u64) -> usize {
     let mut got = 0;
     while got < buf.len() {

@@ -7,6 +7,7 @@ use crate::mempool::Coin;
 use crate::primitives::hash::{hex_encode, BlockHash};
 use crate::primitives::target::{compact_to_target, U256};
 use crate::primitives::transaction::OutPoint;
+use crate::rpc::block_lookup::{BlockLookup, LiveChain};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
 use crate::rpc::render::{BlockRender, BlockVerbosity, Render};
@@ -47,34 +48,33 @@ pub fn difficulty(bits: u32) -> f64 {
 }
 
 /// Confirmations of a block: 1 for the tip, -1 off the main chain (as Bitcoin Core).
-fn confirmations(ctx: &Context<'_>, e: &IndexEntry) -> i64 {
-    let index = ctx.chain.index();
-    if index.is_main(&e.hash) {
-        i64::from(ctx.chain.tip().height) - i64::from(e.height) + 1
+fn confirmations(chain: &dyn BlockLookup, e: &IndexEntry) -> i64 {
+    if chain.is_main(e) {
+        i64::from(chain.tip().height) - i64::from(e.height) + 1
     } else {
         -1
     }
 }
 
-fn next_hash(ctx: &Context<'_>, e: &IndexEntry) -> Option<BlockHash> {
-    let index = ctx.chain.index();
-    index
-        .is_main(&e.hash)
-        .then(|| index.main_at(e.height + 1).copied())
+fn next_hash(chain: &dyn BlockLookup, e: &IndexEntry) -> Option<BlockHash> {
+    chain
+        .is_main(e)
+        .then(|| chain.main_hash(e.height + 1))
         .flatten()
 }
 
-fn entry<'c>(ctx: &Context<'c>, p: Params, i: usize) -> Result<&'c IndexEntry, RpcError> {
+/// The entry of the block whose hash is parameter `i`.
+fn entry(chain: &dyn BlockLookup, p: Params, i: usize) -> Result<IndexEntry, RpcError> {
     let hash = p.hash(i, "hash")?;
-    ctx.chain.index().get(&hash).ok_or_else(block_not_found)
+    chain.entry(&hash).ok_or_else(block_not_found)
 }
 
 /// The header fields `getblock` and `getblockheader` share, in btcd's names.
-fn header_fields(ctx: &Context<'_>, e: &IndexEntry) -> Map<String, Value> {
+fn header_fields(chain: &dyn BlockLookup, e: &IndexEntry) -> Map<String, Value> {
     let h = &e.header;
     let mut m = Map::new();
     m.insert("hash".into(), json!(e.hash.to_string()));
-    m.insert("confirmations".into(), json!(confirmations(ctx, e)));
+    m.insert("confirmations".into(), json!(confirmations(chain, e)));
     m.insert("height".into(), json!(e.height));
     m.insert("version".into(), json!(h.version));
     m.insert("versionHex".into(), json!(format!("{:08x}", h.version)));
@@ -86,14 +86,14 @@ fn header_fields(ctx: &Context<'_>, e: &IndexEntry) -> Map<String, Value> {
     m
 }
 
-fn link_fields(ctx: &Context<'_>, e: &IndexEntry, m: &mut Map<String, Value>) {
+fn link_fields(chain: &dyn BlockLookup, e: &IndexEntry, m: &mut Map<String, Value>) {
     if e.height > 0 {
         m.insert(
             "previousblockhash".into(),
             json!(e.header.prev_blockhash.to_string()),
         );
     }
-    if let Some(next) = next_hash(ctx, e) {
+    if let Some(next) = next_hash(chain, e) {
         m.insert("nextblockhash".into(), json!(next.to_string()));
     }
 }
@@ -118,12 +118,12 @@ pub fn get_best_block(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
 }
 
 /// `getblockhash index`: the main-chain hash at a height; -1 "Block number out of range" as btcd.
-pub fn get_block_hash(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+pub fn get_block_hash(chain: &dyn BlockLookup, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 1)?;
     let height = p.i64(0, "index")?;
     u32::try_from(height)
         .ok()
-        .and_then(|h| ctx.chain.index().main_at(h))
+        .and_then(|h| chain.main_hash(h))
         .map(|hash| json!(hash.to_string()))
         .ok_or_else(|| RpcError::new(code::MISC, "Block number out of range"))
 }
@@ -131,26 +131,25 @@ pub fn get_block_hash(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
 /// `getblock hash (verbosity=1)`: hex (0), a summary with txids (1) or with decoded txs (2).
 /// Finding the block and reading its bytes is all done here; decoding and formatting it,
 /// which for a big block takes far longer, is left to the [`Render`].
-pub fn get_block(ctx: &Context<'_>, p: Params) -> Result<Render, RpcError> {
+pub fn get_block(chain: &dyn BlockLookup, p: Params) -> Result<Render, RpcError> {
     p.expect_count(1, 2)?;
-    let e = entry(ctx, p, 0)?;
+    let e = entry(chain, p, 0)?;
     let verbosity = match p.opt_i64(1, "verbosity")?.unwrap_or(1) {
         0 => BlockVerbosity::Hex,
         1 => BlockVerbosity::Txids,
         _ => BlockVerbosity::Decoded,
     };
-    let bytes = ctx
-        .chain
-        .block_bytes(&e.hash)
+    let bytes = chain
+        .block_bytes(&e)
         .map_err(database_error)?
         .ok_or_else(block_not_found)?;
-    let mut fields = header_fields(ctx, e);
+    let mut fields = header_fields(chain, &e);
     // btcd names the previous block even for genesis (all zeros), unlike `getblockheader`.
     fields.insert(
         "previousblockhash".into(),
         json!(e.header.prev_blockhash.to_string()),
     );
-    if let Some(next) = next_hash(ctx, e) {
+    if let Some(next) = next_hash(chain, &e) {
         fields.insert("nextblockhash".into(), json!(next.to_string()));
     }
     Ok(Render::Block(Box::new(BlockRender {
@@ -160,21 +159,21 @@ pub fn get_block(ctx: &Context<'_>, p: Params) -> Result<Render, RpcError> {
         at: TxBlock {
             hash: e.hash,
             time: e.header.time,
-            confirmations: confirmations(ctx, e),
+            confirmations: confirmations(chain, &e),
         },
-        network: ctx.chain.params().network,
+        network: chain.network(),
     })))
 }
 
 /// `getblockheader hash (verbose=true)`: the header as JSON, or its 80 bytes in hex.
-pub fn get_block_header(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+pub fn get_block_header(chain: &dyn BlockLookup, p: Params) -> Result<Value, RpcError> {
     p.expect_count(1, 2)?;
-    let e = entry(ctx, p, 0)?;
+    let e = entry(chain, p, 0)?;
     if !p.opt_bool(1, "verbose")?.unwrap_or(true) {
         return Ok(json!(hex_encode(&e.header.to_bytes())));
     }
-    let mut m = header_fields(ctx, e);
-    link_fields(ctx, e, &mut m);
+    let mut m = header_fields(chain, &e);
+    link_fields(chain, &e, &mut m);
     Ok(Value::Object(m))
 }
 
@@ -232,8 +231,8 @@ fn super_majority_forks(ctx: &Context<'_>, height: u32) -> Value {
 pub fn get_deployment_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 1)?;
     let e = match p.get(0) {
-        None | Some(Value::Null) => ctx.chain.tip(),
-        Some(_) => entry(ctx, p, 0)?,
+        None | Some(Value::Null) => *ctx.chain.tip(),
+        Some(_) => entry(&LiveChain(ctx.chain), p, 0)?,
     };
     let deployments: Map<String, Value> = buried_deployments(ctx)
         .into_iter()

@@ -1,0 +1,279 @@
+//! Block lookups answered beside the node: the node task publishes the node's
+//! [`ReadView`] after each input that changed the chain ([`Published::update`]), and the RPC
+//! server answers a request body (HTTP) or message (WebSocket, from a client that
+//! authenticated in its upgrade request) that holds only block lookups (`getblockhash`,
+//! `getblockheader`, `getblock`) from the latest one, reading blocks from the block files
+//! itself, so such calls never wait behind the node's message loop. Everything else goes to
+//! the node.
+
+use super::render::RenderPool;
+use crate::store::files;
+use rbtcd_core::chain::{ChainStore, FileKind};
+use rbtcd_core::node::Node;
+use rbtcd_core::rpc::block_lookup::{LookupBody, ReadView, ViewLookup};
+use rbtcd_core::rpc::methods::LookupKind;
+use rbtcd_core::rpc::{Rights, Transport};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The node's latest [`ReadView`], shared by the node task (writer) and the RPC server.
+#[derive(Default)]
+pub struct Published {
+    view: Mutex<Option<Arc<ReadView>>>,
+    /// The published view's generation plus one (0 before the first), read without the lock
+    /// to skip inputs that changed nothing.
+    generation: AtomicU64,
+}
+
+impl Published {
+    /// Publishes `node`'s view when its chain changed since the last one.
+    pub fn update<S: ChainStore>(&self, node: &Node<S>) {
+        let Some(view) = node.read_view() else {
+            return;
+        };
+        let tag = view.index.generation() + 1;
+        if self.generation.load(Ordering::Acquire) == tag {
+            return;
+        }
+        *self.view.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(view));
+        self.generation.store(tag, Ordering::Release);
+    }
+
+    /// The latest view, if the node published one.
+    pub fn current(&self) -> Option<Arc<ReadView>> {
+        self.view.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// What the HTTP server answers block lookups with.
+#[derive(Clone)]
+pub struct Lookups {
+    published: Arc<Published>,
+    /// Runs lookups that read blocks, within `rpcmaxconcurrentreqs`.
+    pool: RenderPool,
+    /// The block files' directory.
+    blocks: Arc<PathBuf>,
+}
+
+impl Lookups {
+    /// Answers from what the node task publishes in `published`, reading blocks from the files
+    /// in `blocks` on `pool`'s workers.
+    pub fn new(published: Arc<Published>, pool: RenderPool, blocks: PathBuf) -> Lookups {
+        Lookups {
+            published,
+            pool,
+            blocks: Arc::new(blocks),
+        }
+    }
+
+    /// The reply to `body` from a caller with `rights` over `transport`, answered from the
+    /// latest view when the body holds only block lookups (empty when it asks for no reply);
+    /// `None` when the node must answer it.
+    pub async fn answer(
+        &self,
+        body: &[u8],
+        rights: Rights,
+        transport: Transport,
+    ) -> Option<String> {
+        let calls = LookupBody::parse(body, rights, transport)?;
+        let view = self.published.current()?;
+        let kind = calls.kind();
+        let blocks = Arc::clone(&self.blocks);
+        let run = move || {
+            let read = |pos| files::read(&blocks, FileKind::Blocks, pos);
+            calls.answer(&ViewLookup { view: &view, read })
+        };
+        Some(match kind {
+            // Index lookups are quick: answered here, without a thread hop.
+            LookupKind::Index => run(),
+            LookupKind::Blocks => self.pool.run(run).await,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RpcConfig;
+    use crate::p2p::Event;
+    use crate::rpc::client::{self, Connector};
+    use crate::rpc::http::RpcServer;
+    use crate::store::lmdb::LmdbStore;
+    use rbtcd_core::chain::builder::BlockBuilder;
+    use rbtcd_core::node::{Input, NodeConfig, Output, RpcSettings};
+    use rbtcd_core::params::{Network, Params};
+    use rbtcd_core::time::Time;
+    use serde_json::{json, Value};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    const NOW: Time = Time::from_millis(2_000_000_000_000);
+    const ADMIN: (&str, &str) = ("admin", "pw");
+
+    /// Mines `n` blocks on the tip.
+    fn mine(node: &mut Node<LmdbStore>, n: usize) {
+        for _ in 0..n {
+            let tip = *node.chain().tip();
+            let params = node.chain().params().clone();
+            let block =
+                BlockBuilder::new(&params, tip.hash, tip.height + 1, tip.header.time).build();
+            node.handle(NOW, Input::SubmitBlock(block));
+        }
+        while node.poll_output().is_some() {}
+    }
+
+    /// The node's own reply to `body`, rendered inline.
+    fn node_reply(node: &mut Node<LmdbStore>, body: &[u8]) -> String {
+        let rpc = Input::Rpc {
+            id: 7,
+            rights: Rights::Admin,
+            body: body.to_vec(),
+        };
+        node.handle(NOW, rpc);
+        std::iter::from_fn(|| node.poll_output())
+            .find_map(|out| match out {
+                Output::RpcReply { id: 7, body } => Some(body),
+                _ => None,
+            })
+            .expect("answered at once")
+    }
+
+    /// Sends `body` as a message over a fresh `/ws` connection with the admin's credentials
+    /// and returns the first text message back.
+    fn ws_ask(addr: &str, body: &[u8]) -> String {
+        use async_tungstenite::tungstenite::protocol::Role;
+        use async_tungstenite::tungstenite::Message;
+        use async_tungstenite::WebSocketStream;
+        use futures::StreamExt;
+        use std::io::{Read, Write};
+        let mut s = TcpStream::connect(addr).unwrap();
+        let upgrade = format!(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Authorization: {}\r\n\r\n",
+            rbtcd_core::rpc::auth::basic_auth(ADMIN.0, ADMIN.1)
+        );
+        s.write_all(upgrade.as_bytes()).unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8];
+            s.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        smol::block_on(async {
+            let stream = smol::Async::new(s).unwrap();
+            let mut ws = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
+            ws.send(Message::text(text)).await.unwrap();
+            let reply = async {
+                loop {
+                    match ws.next().await {
+                        Some(Ok(Message::Text(t))) => return t.to_string(),
+                        Some(Ok(_)) => continue,
+                        other => panic!("no reply: {other:?}"),
+                    }
+                }
+            };
+            // The node never answers here: only a lookup answered beside it comes back.
+            let never = async {
+                smol::Timer::after(Duration::from_secs(60)).await;
+                panic!("the lookup waited for the node")
+            };
+            smol::future::or(reply, never).await
+        })
+    }
+
+    #[test]
+    fn block_lookups_are_answered_while_the_node_loop_answers_nothing() {
+        let dir = std::env::temp_dir().join(format!("rbtcd-lookups-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = NodeConfig {
+            rpc: RpcSettings {
+                publish_view: true,
+                ..RpcSettings::default()
+            },
+            ..NodeConfig::default()
+        };
+        let params = Params::new(Network::Regtest);
+        let store = LmdbStore::open(&dir).unwrap();
+        let mut node = Node::new(params, config, store, 1, NOW).unwrap();
+        mine(&mut node, 3);
+        let published = Arc::new(Published::default());
+        published.update(&node);
+
+        // The node task's queue is never read: every call that reaches the node waits.
+        let (events, queued) = smol::channel::unbounded::<Event>();
+        let rpc = RpcConfig {
+            listeners: vec!["127.0.0.1:0".parse().unwrap()],
+            admin: Some((ADMIN.0.into(), ADMIN.1.into())),
+            limited: None,
+            cookie: None,
+            max_clients: 8,
+            max_websockets: 1,
+            max_concurrent_reqs: 2,
+            tls: None,
+        };
+        let lookups = Lookups::new(Arc::clone(&published), RenderPool::new(2), dir.clone());
+        let server = RpcServer::start(&rpc, events, Some(lookups)).unwrap();
+        let addr = server.local_addrs()[0].to_string();
+
+        let mut waiting = TcpStream::connect(&addr).unwrap();
+        let count = client::request("getblockcount", &[]);
+        client::write_request(&mut waiting, &addr, Some(ADMIN), &count, false).unwrap();
+
+        let ask = |body: &[u8]| {
+            let reply = Connector::plain()
+                .post(&addr, Some(ADMIN), body, Duration::from_secs(60))
+                .unwrap();
+            assert_eq!(reply.status, 200);
+            String::from_utf8(reply.body).unwrap()
+        };
+        let hash = node.chain().index().main_at(2).unwrap().to_string();
+        let calls: Vec<Value> = [
+            json!(["getblockhash", [2]]),
+            json!(["getblockhash", [4]]),
+            json!(["getblockheader", [hash]]),
+            json!(["getblock", [hash, 2]]),
+            json!(["getblock", [hash, 0]]),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(id, c)| json!({"jsonrpc": "2.0", "id": id, "method": c[0], "params": c[1]}))
+        .collect();
+        let body = serde_json::to_vec(&calls).unwrap();
+        let answered = ask(&body);
+        let then = node_reply(&mut node, &body);
+        assert_eq!(answered, then);
+        assert!(answered.contains(r#""nextblockhash""#), "{answered}");
+        // Over a WebSocket that authenticated in its upgrade request, the same.
+        assert_eq!(ws_ask(&addr, &body), then);
+
+        // The node moves on: lookups answer as of the last view published, then the next.
+        mine(&mut node, 2);
+        assert_eq!(ask(&body), then);
+        published.update(&node);
+        let now = ask(&body);
+        assert_ne!(now, then);
+        assert_eq!(now, node_reply(&mut node, &body));
+
+        // The call for the node is still queued, unanswered (taking it out drops its reply
+        // channel: the caller then hears the node is gone).
+        match queued.try_recv() {
+            Ok(Event::Rpc { body, .. }) => assert_eq!(body, count),
+            _ => panic!("getblockcount should wait in the node's queue"),
+        }
+        match queued.try_recv() {
+            Ok(Event::WsOpened { .. }) => {}
+            _ => panic!("the WebSocket client was opened on the node"),
+        }
+        let reply = client::read_reply(&mut waiting).unwrap();
+        let reply = String::from_utf8(reply.body).unwrap();
+        assert!(reply.contains("the node is shutting down"), "{reply}");
+        server.stop();
+        drop(queued);
+        node.into_store().close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
