@@ -3,7 +3,7 @@
 //! expiry, manual and persisted bans, `maxpeers` and the outbound reservation, send queue
 //! limits, addr rate limits and feefilter.
 
-use rbtcd_core::chain::builder::BlockBuilder;
+use rbtcd_core::chain::builder::{branch, BlockBuilder};
 use rbtcd_core::chain::MemStore;
 use rbtcd_core::net::budget::SEND_QUEUE_SLACK;
 use rbtcd_core::net::connmgr;
@@ -443,6 +443,43 @@ fn getheaders_is_answered_from_the_main_chain() {
         }),
     );
     assert_eq!(r.sent(1), [Message::Headers(vec![])]);
+}
+
+#[test]
+fn a_block_the_driver_decoded_is_taken_for_its_own_frame() {
+    let params = Params::new(Network::Regtest);
+    let mut r = Rig::new(NodeConfig::default());
+    r.ready_inbound(1, addr(1));
+    let child = |tag: &[u8]| branch(&params, &params.genesis, 1, 1, tag).remove(0);
+    let (sent, decoded) = (child(b"sent"), child(b"decoded"));
+    // The frame starts after every byte the peer sent so far.
+    let info = r.call("getpeerinfo", json!([])).unwrap();
+    let at = info[0]["bytesrecv"].as_u64().unwrap();
+    // A block handed over for another offset is not taken: the node decodes the frame.
+    r.input(Input::DecodedBlock {
+        peer: 1,
+        at: at + 1,
+        len: 0,
+        block: Box::new(decoded.clone()),
+    });
+    r.send(1, &Message::Block(sent.clone()));
+    assert_eq!(r.node.chain().tip().hash, sent.block_hash());
+    // One handed over for the frame's own offset stands for the frame's payload: the node
+    // takes it (here another block than the bytes, which a driver never does) and decodes
+    // nothing.
+    let at = r.call("getpeerinfo", json!([])).unwrap()[0]["bytesrecv"]
+        .as_u64()
+        .unwrap();
+    let grandchild = branch(&params, &decoded, 2, 1, b"decoded").remove(0);
+    r.input(Input::DecodedBlock {
+        peer: 1,
+        at,
+        len: 0,
+        block: Box::new(decoded.clone()),
+    });
+    r.send(1, &Message::Block(grandchild.clone()));
+    assert!(r.node.chain().have_block(&decoded.block_hash()));
+    assert!(!r.node.chain().have_block(&grandchild.block_hash()));
 }
 
 #[test]

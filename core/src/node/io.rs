@@ -85,6 +85,21 @@ pub enum Input {
         /// The bytes.
         bytes: Vec<u8>,
     },
+    /// The `block` message whose frame starts `at` bytes into a connection's stream (counted
+    /// from its first byte received), found and decoded by the driver off the node's thread
+    /// with [`crate::wire::Decoder::next_block`] over the same bytes. Fed before the
+    /// [`Input::Received`] that completes the frame; the node then takes this block instead of
+    /// checking and decoding the payload itself. Optional: without it the node decodes.
+    DecodedBlock {
+        /// The connection.
+        peer: PeerId,
+        /// The frame's stream offset.
+        at: u64,
+        /// The payload's length.
+        len: usize,
+        /// The decoded block.
+        block: Box<Block>,
+    },
     /// Bytes of [`Output::Send`]s for a connection were written to its socket (drivers
     /// with [`NodeConfig::max_send_queue`] set report every write).
     Sent {

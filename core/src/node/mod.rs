@@ -332,6 +332,16 @@ impl<S: ChainStore> Node<S> {
             Input::Resolved { seed, addrs } => self.on_resolved(seed, &addrs),
             Input::LocalAddress { addr, source } => self.on_local_address(addr, source),
             Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
+            Input::DecodedBlock {
+                peer,
+                at,
+                len,
+                block,
+            } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.decoder.add_decoded(at, len, *block);
+                }
+            }
             Input::Sent { peer, bytes } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.send_queue = p.send_queue.saturating_sub(bytes as u64);

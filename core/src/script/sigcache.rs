@@ -9,6 +9,7 @@ use super::key_cache::{KeyCache, DEFAULT_KEY_CACHE_ENTRIES};
 #[allow(clippy::disallowed_types)]
 use std::collections::HashSet;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// Remembers up to `capacity` valid (message, signature, key) triples; the oldest entry is
@@ -17,6 +18,9 @@ use std::sync::Mutex;
 pub struct SigCache {
     capacity: usize,
     inner: Mutex<Entries>,
+    /// Whether anything was ever stored: until then a lookup cannot hit, so block validation
+    /// (during initial sync, with nothing in the mempool) skips the key's hash and the lock.
+    filled: AtomicBool,
     keys: KeyCache,
 }
 
@@ -60,6 +64,7 @@ impl SigCache {
         SigCache {
             capacity,
             inner: Mutex::new(Entries::default()),
+            filled: AtomicBool::new(false),
             keys: KeyCache::new(capacity.min(DEFAULT_KEY_CACHE_ENTRIES)),
         }
     }
@@ -79,7 +84,8 @@ impl SigCache {
         store: bool,
         verify: impl FnOnce() -> bool,
     ) -> bool {
-        if self.capacity == 0 {
+        // Entries are only ever evicted for newer ones: once filled, never empty again.
+        if self.capacity == 0 || (!store && !self.filled.load(Ordering::Relaxed)) {
             return verify();
         }
         let k = key(kind, msg, sig, pubkey);
@@ -90,6 +96,7 @@ impl SigCache {
         if ok && store {
             let mut e = self.lock();
             if e.set.insert(k) {
+                self.filled.store(true, Ordering::Relaxed);
                 e.order.push_back(k);
                 if e.order.len() > self.capacity {
                     let old = e.order.pop_front().expect("non-empty");

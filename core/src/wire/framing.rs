@@ -6,6 +6,9 @@ use super::error::WireError;
 use super::message::Message;
 use super::protocol::{COMMAND_SIZE, MAX_PROTOCOL_MESSAGE_LENGTH, MESSAGE_HEADER_SIZE};
 use crate::primitives::hash::sha256d;
+use crate::primitives::{Block, Decodable};
+use std::collections::VecDeque;
+use std::ops::Range;
 
 /// Unknown commands with a payload above this are discarded as they arrive instead of being
 /// buffered (btcd discards every unknown payload; small ones are decoded for tests and logs).
@@ -109,6 +112,41 @@ impl Header {
             _ => Ok(()),
         }
     }
+
+    /// Whether `payload` matches the header's checksum.
+    fn checksum_error(&self, payload: &[u8]) -> Option<WireError> {
+        let actual: [u8; 4] = sha256d(payload)[..4].try_into().expect("4 bytes");
+        (actual != self.checksum).then(|| WireError::BadChecksum {
+            command: self.command_name().unwrap_or_default().to_string(),
+            expected: self.checksum,
+            actual,
+        })
+    }
+}
+
+/// What the buffered bytes hold next.
+enum Next {
+    /// An incomplete frame: more bytes are needed.
+    More,
+    /// A frame whose header was refused (its payload is skipped).
+    Refused(WireError),
+    /// A complete frame with a valid header: it starts at stream offset `at`, its payload is
+    /// `payload` of the buffer.
+    Frame {
+        at: u64,
+        header: Header,
+        payload: Range<usize>,
+    },
+}
+
+/// A `block` payload decoded ahead of its frame's turn (see [`Decoder::next_block`]).
+#[derive(Debug)]
+struct Decoded {
+    /// Stream offset of the frame.
+    at: u64,
+    /// Its payload's length.
+    len: usize,
+    block: Block,
 }
 
 /// Buffer capacity kept between messages. After a large message (a 4 MB block) the buffer
@@ -134,6 +172,10 @@ pub struct Decoder {
     framed: bool,
     /// The payload of the last `block` message pulled, until taken.
     raw_block: Option<Vec<u8>>,
+    /// Bytes pushed so far, skipped ones included: the stream offset just past `buf`.
+    pushed: u64,
+    /// Blocks the driver decoded ahead, in stream order, for [`Decoder::pull`] to take.
+    decoded: VecDeque<Decoded>,
 }
 
 impl Decoder {
@@ -146,7 +188,42 @@ impl Decoder {
             skip: 0,
             framed: false,
             raw_block: None,
+            pushed: 0,
+            decoded: VecDeque::new(),
         }
+    }
+
+    /// Hands over the `block` message whose frame starts at stream offset `at` (counted from
+    /// the first byte pushed), as [`Decoder::next_block`] of a decoder fed the same bytes
+    /// decoded it: [`Decoder::pull`] returns it for that frame instead of checking and
+    /// decoding the payload itself. Must come before the bytes that complete the frame.
+    pub fn add_decoded(&mut self, at: u64, len: usize, block: Block) {
+        self.decoded.push_back(Decoded { at, len, block });
+    }
+
+    /// Moves past the next frame, decoding it only if it is a `block` message with a good
+    /// checksum: `None` when more bytes are needed, `Some(None)` for any other frame, else the
+    /// frame's stream offset, payload length and block. A driver runs this over a copy of a
+    /// peer's bytes off the node's thread and hands what it finds to the node's decoder with
+    /// [`Decoder::add_decoded`], so the node does not decode blocks itself.
+    pub fn next_block(&mut self) -> Option<Option<(u64, usize, Block)>> {
+        let (at, header, payload) = match self.next() {
+            Next::More => return None,
+            Next::Refused(_) => return Some(None),
+            Next::Frame {
+                at,
+                header,
+                payload,
+            } => (at, header, payload),
+        };
+        let bytes = &self.buf[payload.clone()];
+        let block = (header.command_name() == Ok(Command::Block.name())
+            && header.checksum_error(bytes).is_none())
+        .then(|| Block::decode(bytes).ok())
+        .flatten();
+        let found = block.map(|b| (at, payload.len(), b));
+        self.consume(payload.end);
+        Some(found)
     }
 
     /// The exact payload bytes of the `block` message [`Decoder::pull`] returned last (so the
@@ -167,6 +244,7 @@ impl Decoder {
 
     /// Appends received bytes.
     pub fn push(&mut self, mut bytes: &[u8]) {
+        self.pushed += bytes.len() as u64;
         if self.skip > 0 {
             let n = self.skip.min(bytes.len() as u64) as usize;
             self.skip -= n as u64;
@@ -189,9 +267,10 @@ impl Decoder {
         self.buf.len() - self.pos
     }
 
-    /// Bytes the decoder holds allocated (what a peer costs in memory on the receiving side).
+    /// Bytes the decoder holds allocated (what a peer costs in memory on the receiving side),
+    /// blocks decoded ahead counted at their payload's size.
     pub fn held(&self) -> usize {
-        self.buf.capacity()
+        self.buf.capacity() + self.decoded.iter().map(|d| d.len).sum::<usize>()
     }
 
     /// Drops consumed bytes and gives back capacity beyond twice what is still buffered, so a
@@ -223,9 +302,48 @@ impl Decoder {
     /// The next complete message, an error for the next bad frame, or `None` when more bytes
     /// are needed.
     pub fn pull(&mut self) -> Option<Result<Message, WireError>> {
+        let (at, header, payload) = match self.next() {
+            Next::More => return None,
+            Next::Refused(e) => return Some(Err(e)),
+            Next::Frame {
+                at,
+                header,
+                payload,
+            } => (at, header, payload),
+        };
+        let command = header.command_name().expect("validated");
+        let decoded = self.take_decoded(at);
+        let bytes = &self.buf[payload.clone()];
+        let result = match decoded {
+            // Decoded from these very bytes, checksum included.
+            Some(block) if command == Command::Block.name() => Ok(Message::Block(block)),
+            _ => match header.checksum_error(bytes) {
+                Some(e) => Err(e),
+                None => Message::decode_payload(command, bytes),
+            },
+        };
+        self.raw_block = matches!(result, Ok(Message::Block(_))).then(|| bytes.to_vec());
+        self.consume(payload.end);
+        Some(result)
+    }
+
+    /// The block decoded ahead for the frame at stream offset `at`, dropping any for earlier
+    /// frames.
+    fn take_decoded(&mut self, at: u64) -> Option<Block> {
+        while self.decoded.front().is_some_and(|d| d.at < at) {
+            self.decoded.pop_front();
+        }
+        match self.decoded.front() {
+            Some(d) if d.at == at => self.decoded.pop_front().map(|d| d.block),
+            _ => None,
+        }
+    }
+
+    /// Parses the next frame's header, skipping a refused frame's payload.
+    fn next(&mut self) -> Next {
         let avail = &self.buf[self.pos..];
         if avail.len() < MESSAGE_HEADER_SIZE {
-            return None;
+            return Next::More;
         }
         let header = Header::parse(&avail[..MESSAGE_HEADER_SIZE]);
         self.framed = true;
@@ -234,40 +352,37 @@ impl Decoder {
             let n = (self.buf.len() - self.pos).min(header.length as usize);
             self.pos += n;
             self.skip = header.length as u64 - n as u64;
-            return Some(Err(e));
+            return Next::Refused(e);
         }
         let end = MESSAGE_HEADER_SIZE + header.length as usize;
         if avail.len() < end {
-            return None;
+            return Next::More;
         }
-        let payload = &avail[MESSAGE_HEADER_SIZE..end];
-        let command = header.command_name().expect("validated");
-        let actual: [u8; 4] = sha256d(payload)[..4].try_into().expect("4 bytes");
-        let result = if actual != header.checksum {
-            Err(WireError::BadChecksum {
-                command: command.to_string(),
-                expected: header.checksum,
-                actual,
-            })
-        } else {
-            let decoded = Message::decode_payload(command, payload);
-            self.raw_block = matches!(decoded, Ok(Message::Block(_))).then(|| payload.to_vec());
-            decoded
-        };
-        self.pos += end;
+        // The stream offset of `buf[pos]`: everything pushed but what is still buffered.
+        let at = self.pushed - (self.buf.len() - self.pos) as u64;
+        let start = self.pos + MESSAGE_HEADER_SIZE;
+        Next::Frame {
+            at,
+            header,
+            payload: start..self.pos + end,
+        }
+    }
+
+    /// Marks the buffer consumed up to `end`, releasing it when nothing is left.
+    fn consume(&mut self, end: usize) {
+        self.pos = end;
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
             self.buf.shrink_to(RETAINED_CAPACITY);
         }
-        Some(result)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::DecodeError;
+    use crate::primitives::{DecodeError, Encodable};
     use crate::wire::error::PayloadError;
 
     const MAGIC: [u8; 4] = [0xf9, 0xbe, 0xb4, 0xd9];
@@ -287,6 +402,65 @@ mod tests {
         let mut d = Decoder::new(MAGIC);
         d.push(bytes);
         std::iter::from_fn(|| d.pull()).collect()
+    }
+
+    #[test]
+    fn blocks_decoded_ahead_are_taken_at_their_own_frames_only() {
+        use crate::chain::builder::branch;
+        use crate::params::{Network, Params};
+        let params = Params::new(Network::Regtest);
+        let blocks = branch(&params, &params.genesis, 1, 3, b"ahead");
+        let block_frame = |b: &Block| encode_message(MAGIC, &Message::Block(b.clone()));
+        // A stream of a ping, a refused frame (another network's), two blocks and a pong.
+        let mut stream = encode_message(MAGIC, &Message::Ping(1));
+        stream.extend(
+            frame(b"ping", &[0; 8])
+                .iter()
+                .enumerate()
+                .map(|(i, b)| match i {
+                    0 => b ^ 0xff,
+                    _ => *b,
+                }),
+        );
+        stream.extend(block_frame(&blocks[0]));
+        stream.extend(block_frame(&blocks[1]));
+        stream.extend(encode_message(MAGIC, &Message::Pong(2)));
+        // The driver's copy, fed in odd chunks, finds both blocks.
+        let mut ahead = Decoder::new(MAGIC);
+        let mut found = Vec::new();
+        for chunk in stream.chunks(97) {
+            ahead.push(chunk);
+            while let Some(frame) = ahead.next_block() {
+                found.extend(frame);
+            }
+        }
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].2, blocks[0]);
+        assert_eq!(found[1].2, blocks[1]);
+        // Handed to the node's decoder, each is taken for its own frame: a stand-in given for
+        // the second frame comes out there, and one for an offset where no block frame starts
+        // is never used.
+        let mut node = Decoder::new(MAGIC);
+        node.add_decoded(found[0].0, found[0].1, found[0].2.clone());
+        node.add_decoded(found[0].0 + 1, 0, blocks[2].clone());
+        node.add_decoded(found[1].0, found[1].1, blocks[2].clone());
+        node.push(&stream);
+        let mut pulled = Vec::new();
+        while let Some(m) = node.pull() {
+            if let Ok(Message::Block(b)) = m {
+                let raw = node.take_raw_block().expect("a block's bytes");
+                pulled.push((b, raw));
+            }
+        }
+        assert_eq!(pulled.len(), 2);
+        assert_eq!(pulled[0].0, blocks[0]);
+        assert_eq!(
+            pulled[1].0, blocks[2],
+            "the block handed over for the frame"
+        );
+        // The bytes kept are the frame's own.
+        assert_eq!(pulled[1].1, blocks[1].encode());
+        assert_eq!(node.held(), node.buf.capacity(), "nothing left over");
     }
 
     #[test]

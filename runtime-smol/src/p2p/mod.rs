@@ -22,9 +22,12 @@ use rbtcd_core::chain::ChainStore;
 use rbtcd_core::mining::MinerWork;
 use rbtcd_core::net::peer::{Direction, PeerId};
 use rbtcd_core::node::{Input, Node, Notification, Output};
+use rbtcd_core::primitives::Block;
 use rbtcd_core::rpc::ws::ClientId;
 use rbtcd_core::rpc::{RequestId, Rights};
 use rbtcd_core::time::Time;
+use rbtcd_core::wire::protocol::MAX_PROTOCOL_MESSAGE_LENGTH;
+use rbtcd_core::wire::Decoder;
 use smol::channel::{unbounded, Receiver, Sender, TryRecvError};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::{TcpListener, TcpStream};
@@ -37,6 +40,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes read from a socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
+/// Bytes a reader reads ahead while the node still handles what it was given last: enough
+/// for the next block to arrive and be decoded while the node validates the one before (Core
+/// reads up to its 5 MB receive flood size ahead). A reader also stops once it decoded a
+/// block, so at most one block waits decoded beside the node's.
+const READ_AHEAD: usize = MAX_PROTOCOL_MESSAGE_LENGTH as usize + READ_CHUNK;
 
 /// The wall clock as the node reads it.
 pub fn now() -> Time {
@@ -53,11 +61,12 @@ pub enum Event {
     /// Something for the node itself (closes, writes done, submitted blocks, WebSocket
     /// messages...).
     Input(Input),
-    /// Bytes read from a connection; the reader waits for the signal on the sender before
-    /// reading more, given once the node handled every complete message in them
-    /// ([`Node::receive_paused`]), so a peer sending faster than the node serves it is held
-    /// back by TCP instead of queueing here.
-    Received(PeerId, Vec<u8>, Sender<()>),
+    /// Bytes read from a connection, with the blocks among them the reader already decoded;
+    /// the reader hands nothing more over until the signal on the sender, given once the node
+    /// handled every complete message in them ([`Node::receive_paused`]), and reads at most
+    /// [`READ_AHEAD`] bytes ahead meanwhile, so a peer sending faster than the node serves it
+    /// is held back by TCP instead of queueing here.
+    Received(PeerId, Vec<u8>, Vec<BlockAhead>, Sender<()>),
     /// An authenticated HTTP JSON-RPC request (the RPC server's `id`); the reply body goes to
     /// `reply`.
     Rpc {
@@ -95,6 +104,10 @@ pub enum WsOut {
     /// The client passed `authenticate`: it takes its `rpcmaxwebsockets` slot now.
     Authenticated,
 }
+
+/// A block message a reader decoded: its frame's stream offset, its payload's length, the
+/// block (see [`Input::DecodedBlock`]).
+pub type BlockAhead = (u64, usize, Block);
 
 /// Where the node task sends what is not for a socket.
 #[derive(Default)]
@@ -221,8 +234,20 @@ pub async fn run<S: ChainStore + Send + 'static>(
         let Some(event) = event else { break };
         let input = match event {
             Event::Stop => break,
-            Event::Received(peer, bytes, done) => {
+            Event::Received(peer, bytes, blocks, done) => {
                 paused.insert(peer, done);
+                for (at, len, block) in blocks {
+                    let block = Box::new(block);
+                    node.handle(
+                        now(),
+                        Input::DecodedBlock {
+                            peer,
+                            at,
+                            len,
+                            block,
+                        },
+                    );
+                }
                 Input::Received { peer, bytes }
             }
             Event::Input(input) => {
@@ -258,7 +283,8 @@ pub async fn run<S: ChainStore + Send + 'static>(
                 };
                 task.channels.writers.insert(peer, writer);
                 smol::spawn(write_loop(stream.clone(), peer, wrx, tx.clone())).detach();
-                smol::spawn(read_loop(stream, peer, tx.clone())).detach();
+                let magic = node.chain().params().magic;
+                smol::spawn(read_loop(stream, peer, magic, tx.clone())).detach();
                 Input::Connected {
                     peer,
                     addr,
@@ -466,25 +492,69 @@ async fn dial(addr: SocketAddr, tx: Sender<Event>, dialer: Arc<Dialer>) {
     }
 }
 
-/// Reads `peer`'s bytes for the node, one chunk at a time: the next read waits until the node
-/// handled every complete message of the last chunk (one per turn, in turn with other peers),
-/// so at most [`READ_CHUNK`] bytes per connection wait in the queue.
-async fn read_loop(mut stream: TcpStream, peer: PeerId, tx: Sender<Event>) {
+/// Reads `peer`'s bytes for the node. What was read is handed over once the node handled
+/// every complete message of what it was handed before (one per turn, in turn with other
+/// peers); meanwhile the reader reads on, up to [`READ_AHEAD`] bytes or one block, and decodes
+/// the blocks among them (a copy of the stream through a [`Decoder`] of its own), so the next block is
+/// already decoded, off the node's thread, when the node is done validating the last.
+async fn read_loop(mut stream: TcpStream, peer: PeerId, magic: [u8; 4], tx: Sender<Event>) {
     let mut buf = vec![0u8; READ_CHUNK];
+    let mut ahead = Decoder::new(magic);
+    let mut held: Vec<u8> = Vec::new();
+    let mut blocks: Vec<BlockAhead> = Vec::new();
+    // The node's signal that it handled what it was handed last.
+    let mut handling: Option<Receiver<()>> = None;
     loop {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                // A node task that stops drops the sender, which ends this loop.
-                let (done_tx, done_rx) = smol::channel::bounded(1);
-                let event = Event::Received(peer, buf[..n].to_vec(), done_tx);
-                if tx.send(event).await.is_err() || done_rx.recv().await.is_err() {
-                    return;
+        if handling.is_none() && !held.is_empty() {
+            let (done_tx, done_rx) = smol::channel::bounded(1);
+            let bytes = std::mem::take(&mut held);
+            let event = Event::Received(peer, bytes, std::mem::take(&mut blocks), done_tx);
+            // A node task that stops drops the receiver, which ends this loop.
+            if tx.send(event).await.is_err() {
+                return;
+            }
+            handling = Some(done_rx);
+        }
+        let handled = async {
+            match &handling {
+                Some(done) => Step::Handled(done.recv().await.is_ok()),
+                None => futures::future::pending().await,
+            }
+        };
+        let room = held.len() < READ_AHEAD && blocks.is_empty();
+        let read = async {
+            match room {
+                true => Step::Read(stream.read(&mut buf).await),
+                false => futures::future::pending().await,
+            }
+        };
+        match smol::future::or(handled, read).await {
+            Step::Handled(true) => handling = None,
+            Step::Handled(false) => return,
+            Step::Read(Ok(0) | Err(_)) => break,
+            Step::Read(Ok(n)) => {
+                held.extend_from_slice(&buf[..n]);
+                ahead.push(&buf[..n]);
+                while let Some(frame) = ahead.next_block() {
+                    blocks.extend(frame);
                 }
             }
         }
     }
+    // What was read before the close is still the node's, ahead of the close itself.
+    if !held.is_empty() {
+        let (done_tx, _) = smol::channel::bounded(1);
+        let _ = tx.send(Event::Received(peer, held, blocks, done_tx)).await;
+    }
     let _ = tx.send(Event::Input(Input::Disconnected { peer })).await;
+}
+
+/// What a reader waited for.
+enum Step {
+    /// The node handled what it was handed (false: the node task is gone).
+    Handled(bool),
+    /// A read finished.
+    Read(std::io::Result<usize>),
 }
 
 /// Writes what the node sends to `peer`, reporting each write so the node can tell a peer
