@@ -7,13 +7,12 @@
 use crate::adversary::{self, Attacker};
 use crate::calendar::Calendar;
 use crate::calls::{self, Call, RpcWatch, WsHeard, WS_CLIENT};
-use crate::coins::CoinTable;
 use crate::digest::Digest;
 use crate::files::SimFiles;
 use crate::net::{Arrival, ConnId, NetEvent, Network};
 use crate::run::Step;
 use crate::scenario::{Attack, Plan};
-use crate::store::SimStore;
+use crate::store::{self, SimStore};
 use crate::workload::{self, BLOCK_MAX_WEIGHT};
 use rbtcd_core::chain::{ChainOptions, ChainStore};
 use rbtcd_core::harness::START;
@@ -236,7 +235,7 @@ impl World {
         let (premined, _) = workload::premined(&params);
         let files = SimFiles::copy_of(premined, Rc::default())
             .expect("the premined chain's files read back");
-        let coins = Rc::new(CoinTable::default());
+        let shared = Rc::new(store::Shared::default());
         let mut rng = Rng::new(seed ^ 0x5107_5eed);
         let slots = (0..plan.nodes)
             .map(|i| {
@@ -246,7 +245,7 @@ impl World {
                 let fork = rng.fork();
                 Slot {
                     addr: addr_of(i),
-                    store: SimStore::sharing(premined, files.clone(), coins.clone()),
+                    store: SimStore::sharing(premined, files.clone(), shared.clone()),
                     node: None,
                     conns: BTreeMap::new(),
                     next_peer: 1,

@@ -27,9 +27,67 @@ struct Node {
     parent: Option<Slot>,
     /// An ancestor further back (at [`skip_height`]), for logarithmic ancestor walks.
     skip: Option<Slot>,
-    children: Vec<BlockHash>,
+    /// The first child indexed and the next sibling: a block's children in the order they
+    /// were indexed, without a list per entry (a `Vec` of their hashes took 128 bytes of heap
+    /// for every block with a child, more than the entry itself).
+    first_child: Option<Slot>,
+    next_sibling: Option<Slot>,
     /// This block and every ancestor have data and none is invalid.
     linked: bool,
+}
+
+/// Entries per chunk of the [`Arena`].
+const CHUNK: usize = 64;
+
+/// The entries by slot, in chunks of [`CHUNK`] that never move: growth adds a chunk where one
+/// array doubled, so at most one chunk's worth is unused and nothing is copied (a thousand
+/// simulated nodes each held a doubled array of ~250-byte entries half empty).
+#[derive(Clone, Debug, Default)]
+struct Arena(Vec<Vec<Node>>);
+
+impl Arena {
+    fn len(&self) -> usize {
+        // Every chunk but the last is full.
+        self.0
+            .last()
+            .map_or(0, |last| (self.0.len() - 1) * CHUNK + last.len())
+    }
+
+    /// Adds `node` at the next slot, which it returns.
+    fn push(&mut self, node: Node) -> Slot {
+        let slot = self.len() as Slot;
+        match self.0.last_mut().filter(|c| c.len() < CHUNK) {
+            Some(chunk) => {
+                // A cloned chunk holds only its entries: grow it to a whole chunk at once.
+                chunk.reserve_exact(CHUNK - chunk.len());
+                chunk.push(node);
+            }
+            None => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(node);
+                self.0.push(chunk);
+            }
+        }
+        slot
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Node> {
+        self.0.iter().flatten()
+    }
+}
+
+impl std::ops::Index<Slot> for Arena {
+    type Output = Node;
+
+    fn index(&self, slot: Slot) -> &Node {
+        &self.0[slot as usize / CHUNK][slot as usize % CHUNK]
+    }
+}
+
+impl std::ops::IndexMut<Slot> for Arena {
+    fn index_mut(&mut self, slot: Slot) -> &mut Node {
+        &mut self.0[slot as usize / CHUNK][slot as usize % CHUNK]
+    }
 }
 
 /// Header tips ordered so that the last one has the most work, the earliest arrival among
@@ -39,7 +97,7 @@ type TipKey = (crate::primitives::Work, Reverse<u64>, BlockHash);
 /// All known headers; the main chain is the path from genesis to the tip.
 #[derive(Clone, Debug)]
 pub struct BlockIndex {
-    nodes: Vec<Node>,
+    nodes: Arena,
     slots: HashedKeyMap<BlockHash, Slot>,
     main: Vec<BlockHash>,
     /// Headers that may lead the header chain and have no child that may: the best header is
@@ -68,7 +126,7 @@ impl BlockIndex {
     /// An index holding only `genesis`, which is the tip.
     pub fn new(genesis: IndexEntry) -> Self {
         let mut index = BlockIndex {
-            nodes: Vec::new(),
+            nodes: Arena::default(),
             slots: HashedKeyMap::default(),
             main: vec![genesis.hash],
             header_tips: BTreeSet::new(),
@@ -99,7 +157,7 @@ impl BlockIndex {
             .ok_or(format!("tip {tip} is not in the index"))?;
         let mut main = Vec::new();
         loop {
-            let n = &index.nodes[slot as usize];
+            let n = &index.nodes[slot];
             main.push(n.entry.hash);
             match n.parent {
                 Some(p) => slot = p,
@@ -116,7 +174,7 @@ impl BlockIndex {
     }
 
     fn node(&self, slot: Slot) -> &Node {
-        &self.nodes[slot as usize]
+        &self.nodes[slot]
     }
 
     /// Adds or replaces an entry; a new entry's parent must already be present (except genesis).
@@ -127,7 +185,7 @@ impl BlockIndex {
                 if entry.status.contains(Status::DATA_STORED) {
                     index.data_failed.remove(&entry.hash);
                 }
-                index.nodes[slot as usize].entry = entry;
+                index.nodes[slot].entry = entry;
             });
             return;
         }
@@ -144,12 +202,16 @@ impl BlockIndex {
             seq: u64::from(slot),
             parent,
             skip,
-            children: Vec::new(),
+            first_child: None,
+            next_sibling: None,
             linked,
         });
         self.slots.insert(entry.hash, slot);
         if let Some(p) = parent {
-            self.nodes[p as usize].children.push(entry.hash);
+            match self.child_slots(p).last() {
+                Some(last) => self.nodes[last].next_sibling = Some(slot),
+                None => self.nodes[p].first_child = Some(slot),
+            }
         }
         if self.eligible(slot) {
             self.header_tips.insert(self.tip_key(slot));
@@ -190,10 +252,12 @@ impl BlockIndex {
     }
 
     fn has_eligible_child(&self, slot: Slot) -> bool {
-        self.node(slot)
-            .children
-            .iter()
-            .any(|c| self.slot(c).is_some_and(|c| self.eligible(c)))
+        self.child_slots(slot).any(|c| self.eligible(c))
+    }
+
+    /// The children of `slot`, in the order they were indexed.
+    fn child_slots(&self, slot: Slot) -> impl Iterator<Item = Slot> + '_ {
+        std::iter::successors(self.node(slot).first_child, |c| self.node(*c).next_sibling)
     }
 
     /// Recomputes whether `slot` is linked and, when that changed, its descendants.
@@ -209,14 +273,8 @@ impl BlockIndex {
             if linked == n.linked {
                 continue;
             }
-            self.nodes[s as usize].linked = linked;
-            let children: Vec<Slot> = self
-                .node(s)
-                .children
-                .iter()
-                .filter_map(|c| self.slot(c))
-                .collect();
-            stack.extend(children);
+            self.nodes[s].linked = linked;
+            stack.extend(self.child_slots(s));
         }
     }
 
@@ -246,7 +304,7 @@ impl BlockIndex {
 
     /// Never true: genesis is always present.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.nodes.len() == 0
     }
 
     /// Every entry, in arrival order.
@@ -257,9 +315,7 @@ impl BlockIndex {
     /// Replaces the status of a known entry and returns the updated entry.
     pub fn set_status(&mut self, hash: &BlockHash, status: Status) -> Option<IndexEntry> {
         let slot = self.slot(hash)?;
-        self.update(slot, |index| {
-            index.nodes[slot as usize].entry.status = status
-        });
+        self.update(slot, |index| index.nodes[slot].entry.status = status);
         Some(self.node(slot).entry)
     }
 
@@ -286,10 +342,12 @@ impl BlockIndex {
         self.slot(hash).is_some_and(|s| self.node(s).linked)
     }
 
-    /// Known children of `hash`.
-    pub fn children(&self, hash: &BlockHash) -> &[BlockHash] {
+    /// Known children of `hash`, in the order they were indexed.
+    pub fn children(&self, hash: &BlockHash) -> impl Iterator<Item = BlockHash> + '_ {
         self.slot(hash)
-            .map_or(&[], |s| self.node(s).children.as_slice())
+            .into_iter()
+            .flat_map(|s| self.child_slots(s))
+            .map(|c| self.node(c).entry.hash)
     }
 
     /// The header with the most work (it may lack block data).

@@ -84,7 +84,7 @@ use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
 use crate::net::connmgr::{peer_addr, ConnManager};
 use crate::net::local::LocalAddrs;
-use crate::net::peer::{Peer, PeerId};
+use crate::net::peer::{PeerId, Peers};
 use crate::net::rolling_bloom::RollingBloom;
 use crate::net::syncmgr::SyncManager;
 use crate::net::tx_fetch::TxFetcher;
@@ -115,7 +115,7 @@ pub struct Node<S: ChainStore> {
     now: Time,
     /// Every deadline: what the next tick runs.
     timers: timers::Timers,
-    peers: BTreeMap<PeerId, Peer>,
+    peers: Peers,
     banned: BanList,
     totals: NetTotals,
     sync: SyncManager,
@@ -284,7 +284,7 @@ impl<S: ChainStore> Node<S> {
     }
 
     /// Connected peers (handshake complete or not).
-    pub fn peers(&self) -> &BTreeMap<PeerId, Peer> {
+    pub fn peers(&self) -> &Peers {
         &self.peers
     }
 
@@ -314,7 +314,7 @@ impl<S: ChainStore> Node<S> {
             }
             Input::Resolved { seed, addrs } => self.on_resolved(seed, &addrs),
             Input::LocalAddress { addr, source } => self.on_local_address(addr, source),
-            Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
+            Input::Received { peer, bytes } => self.on_bytes(peer, bytes),
             Input::Sent { peer, bytes } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.send_queue = p.send_queue.saturating_sub(bytes as u64);

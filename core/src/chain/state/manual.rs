@@ -142,7 +142,7 @@ impl<S: ChainStore> Chain<S> {
                 self.index.set_status(&h, status).expect("indexed");
                 self.dirty.insert(h);
             }
-            stack.extend_from_slice(self.index.children(&h));
+            stack.extend(self.index.children(&h));
         }
         self.rebuild_candidates();
         self.activate_ignoring_bad_branches()?;
