@@ -99,7 +99,9 @@ type TipKey = (crate::primitives::Work, Reverse<u64>, BlockHash);
 pub struct BlockIndex {
     nodes: Arena,
     slots: HashedKeyMap<BlockHash, Slot>,
-    main: Vec<BlockHash>,
+    /// The main chain by height, as slots (a quarter of the hashes' size: 32 bytes a block
+    /// per simulated node, or per block of a mainnet daemon's chain).
+    main: Vec<Slot>,
     /// Headers that may lead the header chain and have no child that may: the best header is
     /// the last. Only these can have the most work among the eligible headers, since a child
     /// always has more work than its parent.
@@ -128,7 +130,7 @@ impl BlockIndex {
         let mut index = BlockIndex {
             nodes: Arena::default(),
             slots: HashedKeyMap::default(),
-            main: vec![genesis.hash],
+            main: vec![0],
             header_tips: BTreeSet::new(),
             data_failed: BTreeSet::new(),
         };
@@ -158,7 +160,7 @@ impl BlockIndex {
         let mut main = Vec::new();
         loop {
             let n = &index.nodes[slot];
-            main.push(n.entry.hash);
+            main.push(slot);
             match n.parent {
                 Some(p) => slot = p,
                 None => break,
@@ -355,29 +357,29 @@ impl BlockIndex {
         // Genesis is never invalid, so some header is always eligible.
         match self.header_tips.last() {
             Some((_, _, hash)) => self.get(hash).expect("tips are indexed"),
-            None => self.get(&self.main[0]).expect("genesis is indexed"),
+            None => &self.node(self.main[0]).entry,
         }
     }
 
     /// The main chain's tip.
     pub fn tip(&self) -> &IndexEntry {
-        self.get(
-            self.main
-                .last()
-                .expect("genesis is always on the main chain"),
-        )
-        .expect("main-chain blocks are indexed")
+        let tip = self.main.last();
+        &self
+            .node(*tip.expect("genesis is always on the main chain"))
+            .entry
     }
 
     /// The main chain's block at `height`.
     pub fn main_at(&self, height: u32) -> Option<&BlockHash> {
-        self.main.get(height as usize)
+        self.main
+            .get(height as usize)
+            .map(|s| &self.node(*s).entry.hash)
     }
 
     /// True when `hash` is on the main chain.
     pub fn is_main(&self, hash: &BlockHash) -> bool {
-        self.get(hash)
-            .is_some_and(|e| self.main_at(e.height) == Some(hash))
+        self.slot(hash)
+            .is_some_and(|s| self.main.get(self.node(s).entry.height as usize) == Some(&s))
     }
 
     /// Extends the main chain by a child of the tip.
@@ -386,7 +388,8 @@ impl BlockIndex {
             self.get(&hash).map(|e| e.header.prev_blockhash),
             Some(self.tip().hash)
         );
-        self.main.push(hash);
+        let slot = self.slot(&hash).expect("a main-chain block is indexed");
+        self.main.push(slot);
     }
 
     /// Removes the tip from the main chain (it stays in the index).
@@ -480,7 +483,7 @@ impl BlockIndex {
 
     /// The last common block of the main chain and the chain ending at `hash`.
     pub fn fork_point(&self, hash: &BlockHash) -> Option<&IndexEntry> {
-        let tip = *self.main.last()?;
+        let tip = self.node(*self.main.last()?).entry.hash;
         self.last_common_ancestor(hash, &tip)
     }
 }

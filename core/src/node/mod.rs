@@ -128,6 +128,8 @@ pub struct Node<S: ChainStore> {
     rejected_txs: RollingBloom,
     /// Secret key of the network-group hash that inbound eviction protects by.
     eviction_key: u32,
+    /// Keys every peer's set of known inventory ([`crate::net::peer::Peer::new`]).
+    inventory_key: u64,
     /// Peers connected to a permanent address.
     permanent: BTreeMap<PeerId, SocketAddr>,
     /// Our own addresses, learnt from connections to ourselves.
@@ -232,6 +234,7 @@ impl<S: ChainStore> Node<S> {
                 keys.next_u64() as u32,
             ),
             eviction_key: keys.next_u64() as u32,
+            inventory_key: keys.next_u64(),
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
             advertised,
