@@ -3,40 +3,57 @@
 //! positions), and the in-memory store kept a copy of each per node (~230 bytes an entry with
 //! its map's share: 45 KiB a node for the premined chain alone, heaptrack of the 1,000-node
 //! bench). The run holds every distinct entry once ([`EntryTable`]) and each node only which
-//! one it has for each block.
+//! one it has for each block, both by number (8 bytes a block).
 
 use rbtcd_core::chain::IndexEntry;
 use rbtcd_core::primitives::BlockHash;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-/// Every distinct index entry any node of the run committed, numbered in the order first
-/// seen. Only looked up by block hash, never iterated, so its hashing order cannot reach a
-/// run's outcome; the numbers follow the run's events, so they replay too.
+/// Every block any node of the run committed an entry of, and every distinct entry, each
+/// numbered in the order first seen. Only looked up by block hash, never iterated, so its
+/// hashing order cannot reach a run's outcome; the numbers follow the run's events, so they
+/// replay too.
 #[derive(Default)]
 pub struct EntryTable(RefCell<Table>);
 
 #[derive(Default)]
 struct Table {
-    /// Per block, the numbers of its distinct entries (a block's entry changes a few times:
-    /// header only, stored, connected; nodes on other branches or fault paths add others).
-    by_block: HashMap<BlockHash, Vec<u32>>,
+    /// The blocks' numbers.
+    blocks: HashMap<BlockHash, u32>,
+    /// Per block number, the numbers of its distinct entries (a block's entry changes a few
+    /// times: header only, stored, connected; nodes on other branches or fault paths add
+    /// others).
+    variants: Vec<Vec<u32>>,
     entries: Vec<IndexEntry>,
 }
 
 impl EntryTable {
-    /// The number of `entry`, holding it if it is new.
-    fn intern(&self, entry: &IndexEntry) -> u32 {
+    /// The numbers of `entry`'s block and of `entry`, holding it if it is new.
+    fn intern(&self, entry: &IndexEntry) -> (u32, u32) {
         let mut t = self.0.borrow_mut();
-        let Table { by_block, entries } = &mut *t;
-        let ids = by_block.entry(entry.hash).or_default();
+        let Table {
+            blocks,
+            variants,
+            entries,
+        } = &mut *t;
+        let block = *blocks.entry(entry.hash).or_insert_with(|| {
+            variants.push(Vec::new());
+            u32::try_from(variants.len() - 1).expect("fewer than 2^32 blocks in a run")
+        });
+        let ids = &mut variants[block as usize];
         if let Some(id) = ids.iter().find(|id| entries[**id as usize] == *entry) {
-            return *id;
+            return (block, *id);
         }
         let id = u32::try_from(entries.len()).expect("fewer than 2^32 index entries in a run");
         entries.push(*entry);
         ids.push(id);
-        id
+        (block, id)
+    }
+
+    /// The number of block `hash`, if any node committed an entry of it.
+    fn block(&self, hash: &BlockHash) -> Option<u32> {
+        self.0.borrow().blocks.get(hash).copied()
     }
 
     fn get(&self, id: u32) -> IndexEntry {
@@ -54,24 +71,28 @@ impl EntryTable {
     }
 }
 
-/// One node's committed index: for each block, the number of its entry.
+/// One node's committed index: for each block's number, the number of its entry.
 #[derive(Clone, Default)]
-pub struct NodeEntries(BTreeMap<BlockHash, u32>);
+pub struct NodeEntries(BTreeMap<u32, u32>);
 
 impl NodeEntries {
     /// Adds or replaces the entry of `entry.hash`.
     pub fn put(&mut self, table: &EntryTable, entry: &IndexEntry) {
-        self.0.insert(entry.hash, table.intern(entry));
+        let (block, id) = table.intern(entry);
+        self.0.insert(block, id);
     }
 
     /// The entry of `hash`, if held.
     pub fn get(&self, table: &EntryTable, hash: &BlockHash) -> Option<IndexEntry> {
-        self.0.get(hash).map(|id| table.get(*id))
+        let id = self.0.get(&table.block(hash)?)?;
+        Some(table.get(*id))
     }
 
     /// Every entry held, in block hash order (the store's key order).
     pub fn all(&self, table: &EntryTable) -> Vec<IndexEntry> {
-        self.0.values().map(|id| table.get(*id)).collect()
+        let mut all: Vec<IndexEntry> = self.0.values().map(|id| table.get(*id)).collect();
+        all.sort_unstable_by_key(|e| e.hash);
+        all
     }
 }
 

@@ -7,8 +7,8 @@
 //! `nChainTx != 0`) is kept per entry and updated only for the blocks a change reaches; and
 //! the best header comes from a small set of header tips instead of a scan of every entry.
 
-use super::hashed_key_map::HashedKeyMap;
 use super::records::{IndexEntry, Status};
+use super::slot_table::SlotTable;
 use crate::primitives::BlockHash;
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -98,7 +98,7 @@ type TipKey = (crate::primitives::Work, Reverse<u64>, BlockHash);
 #[derive(Clone, Debug)]
 pub struct BlockIndex {
     nodes: Arena,
-    slots: HashedKeyMap<BlockHash, Slot>,
+    slots: SlotTable,
     /// The main chain by height, as slots (a quarter of the hashes' size: 32 bytes a block
     /// per simulated node, or per block of a mainnet daemon's chain).
     main: Vec<Slot>,
@@ -129,7 +129,7 @@ impl BlockIndex {
     pub fn new(genesis: IndexEntry) -> Self {
         let mut index = BlockIndex {
             nodes: Arena::default(),
-            slots: HashedKeyMap::default(),
+            slots: SlotTable::default(),
             main: vec![0],
             header_tips: BTreeSet::new(),
             data_failed: BTreeSet::new(),
@@ -153,9 +153,8 @@ impl BlockIndex {
             }
             index.insert(e);
         }
-        let mut slot = *index
-            .slots
-            .get(tip)
+        let mut slot = index
+            .slot(tip)
             .ok_or(format!("tip {tip} is not in the index"))?;
         let mut main = Vec::new();
         loop {
@@ -172,7 +171,7 @@ impl BlockIndex {
     }
 
     fn slot(&self, hash: &BlockHash) -> Option<Slot> {
-        self.slots.get(hash).copied()
+        self.slots.get(hash, |s| self.nodes[s].entry.hash)
     }
 
     fn node(&self, slot: Slot) -> &Node {
@@ -208,7 +207,8 @@ impl BlockIndex {
             next_sibling: None,
             linked,
         });
-        self.slots.insert(entry.hash, slot);
+        self.slots
+            .insert(&entry.hash, slot, |s| self.nodes[s].entry.hash);
         if let Some(p) = parent {
             match self.child_slots(p).last() {
                 Some(last) => self.nodes[last].next_sibling = Some(slot),

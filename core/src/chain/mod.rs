@@ -19,6 +19,7 @@ pub mod orphans;
 pub mod proposal;
 pub mod records;
 pub mod script_check;
+mod slot_table;
 pub mod state;
 pub mod store;
 pub mod tx_index;
