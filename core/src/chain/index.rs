@@ -99,8 +99,8 @@ type TipKey = (crate::primitives::Work, Reverse<u64>, BlockHash);
 pub struct BlockIndex {
     nodes: Arena,
     slots: SlotTable,
-    /// The main chain by height, as slots (a quarter of the hashes' size: 32 bytes a block
-    /// per simulated node, or per block of a mainnet daemon's chain).
+    /// The main chain by height, as slots: 4 bytes a block where its hash took 32 (in every
+    /// simulated node, and for every block of a mainnet daemon's chain).
     main: Vec<Slot>,
     /// Headers that may lead the header chain and have no child that may: the best header is
     /// the last. Only these can have the most work among the eligible headers, since a child
