@@ -154,13 +154,10 @@ fn unaccounted_txs(world: &World, mined: &BTreeSet<Txid>) -> Vec<String> {
         .iter()
         .filter(|(txid, fate)| fate.rejected.is_none() && !mined.contains(txid) && !held(txid))
         .filter_map(|(txid, fate)| {
-            let keeper = fate.accepted_by.iter().find(|(n, start)| {
-                world.slots[*n].node.is_some() && world.slots[*n].starts == *start
-            })?;
+            let keeper = fate.keeper()?;
             Some(format!(
-                "transaction {txid} accepted by node {} (running since) was neither mined, kept \
-                 nor refused",
-                keeper.0
+                "transaction {txid} accepted by node {keeper} (running since) was neither mined, \
+                 kept nor refused"
             ))
         })
         .collect()

@@ -28,6 +28,7 @@ pub mod calendar;
 pub mod calls;
 pub mod coins;
 pub mod digest;
+pub mod entries;
 pub mod files;
 pub mod invariants;
 pub mod links;

@@ -1,11 +1,12 @@
 //! A simulated node's store: the core's [`MemStore`] for the database (crash semantics: a
-//! crash loses the batch in flight) but for the UTXO set, which is a [`NodeCoins`] beside it
-//! (outputs shared between nodes) committed with the rest of each batch, and [`SimFiles`] for
-//! the block and undo files (a crash loses every record not synced; payloads shared between
-//! nodes). It can also be made to refuse writes as a full disk does: appends, syncs and
+//! crash loses the batch in flight) but for the UTXO set and the block index, which are a
+//! [`NodeCoins`] and a [`NodeEntries`] beside it (outputs and entries shared between nodes)
+//! committed with the rest of each batch, and [`SimFiles`] for the block and undo files (a
+//! crash loses every record not synced; payloads shared between nodes). It can also be made to refuse writes as a full disk does: appends, syncs and
 //! batches are refused whole and nothing committed is lost.
 
 use crate::coins::{CoinTable, NodeCoins};
+use crate::entries::{EntryTable, NodeEntries};
 use crate::files::SimFiles;
 use rbtcd_core::chain::block_files::FileEnds;
 use rbtcd_core::chain::{
@@ -26,6 +27,8 @@ struct Disk {
     files: SimFiles,
     /// The committed coins.
     coins: NodeCoins,
+    /// The committed index entries.
+    entries: NodeEntries,
     /// Writes refused from now on (a full disk), until cleared.
     full: bool,
     /// Writes that failed (full disk or a crash inside them), ever.
@@ -37,44 +40,68 @@ struct Disk {
 pub struct SimStore {
     inner: MemStore,
     disk: Rc<RefCell<Disk>>,
-    /// The run's outputs, shared by every node's coins.
-    table: Rc<CoinTable>,
+    /// What nodes share: the run's outputs and index entries.
+    shared: Rc<Shared>,
+}
+
+/// What every node's store of a run refers to instead of holding its own copy.
+#[derive(Default)]
+pub struct Shared {
+    /// The outputs of every node's coins.
+    pub coins: CoinTable,
+    /// Every node's index entries.
+    pub entries: EntryTable,
 }
 
 impl SimStore {
     /// A store holding a copy of `base`'s committed state, with `files` (a copy of `base`'s
-    /// synced files: [`SimFiles::copy_of`]) and its outputs in a table of its own.
+    /// synced files: [`SimFiles::copy_of`]) and its coins and index in tables of its own.
     pub fn new(base: &MemStore, files: SimFiles) -> SimStore {
         SimStore::sharing(base, files, Rc::default())
     }
 
-    /// As [`SimStore::new`], its coins' outputs held in `table` (shared with other nodes).
-    pub fn sharing(base: &MemStore, files: SimFiles, table: Rc<CoinTable>) -> SimStore {
-        let mut inner = base.duplicate();
-        // Its own copy of the files is never read: `files` has the same records.
+    /// As [`SimStore::new`], its coins' outputs and its index entries held in `shared` (shared
+    /// with other nodes). `base` has no transaction index (the simulation runs none).
+    pub fn sharing(base: &MemStore, files: SimFiles, shared: Rc<Shared>) -> SimStore {
+        let read = "the base store reads back";
+        assert!(
+            base.tx_index_tip().expect(read).is_none(),
+            "a base store with a transaction index"
+        );
+        // The database's own state, built afresh: a copy of `base` would hold a copy of its
+        // coins and index (and its coin map's capacity after they moved out).
+        let mut rest = WriteBatch::new();
+        let singles = [
+            base.tip().expect(read).map(WriteOp::PutTip),
+            base.addr_book().expect(read).map(WriteOp::PutAddrBook),
+            base.bans().expect(read).map(WriteOp::PutBans),
+            base.schema_version()
+                .expect(read)
+                .map(WriteOp::PutSchemaVersion),
+            base.file_ends().expect(read).map(WriteOp::PutFileEnds),
+        ];
+        rest.ops.extend(singles.into_iter().flatten());
+        let mut inner = MemStore::new();
         inner
-            .truncate(FileEnds::default())
-            .expect("a fresh in-memory store accepts a truncation");
-        // Nor its copy of the coins: they move to the shared table.
-        let mut coins = NodeCoins::default();
-        let mut moved = WriteBatch::new();
-        base.for_each_coin(&mut |outpoint, coin| {
-            coins.put(&table, outpoint, coin);
-            moved.push(WriteOp::DeleteCoin(*outpoint));
-        })
-        .expect("the base store reads back");
-        inner
-            .write(moved)
+            .write(rest)
             .expect("a fresh in-memory store accepts a batch");
+        let mut coins = NodeCoins::default();
+        base.for_each_coin(&mut |outpoint, coin| coins.put(&shared.coins, outpoint, coin))
+            .expect(read);
+        let mut entries = NodeEntries::default();
+        for entry in base.index_entries().expect(read) {
+            entries.put(&shared.entries, &entry);
+        }
         SimStore {
             inner,
             disk: Rc::new(RefCell::new(Disk {
                 files,
                 coins,
+                entries,
                 full: false,
                 failed: 0,
             })),
-            table,
+            shared,
         }
     }
 
@@ -85,7 +112,7 @@ impl SimStore {
         SimStore {
             inner: self.inner.reopen(),
             disk: self.disk.clone(),
-            table: self.table.clone(),
+            shared: self.shared.clone(),
         }
     }
 
@@ -124,22 +151,24 @@ impl SimStore {
 
 impl ChainStore for SimStore {
     fn index_entries(&self) -> Result<Vec<IndexEntry>, StoreError> {
-        self.inner.index_entries()
+        // A dead handle (after a crash) reads nothing, as the inner store's reads.
+        self.inner.tip()?;
+        Ok(self.disk.borrow().entries.all(&self.shared.entries))
     }
 
     fn index_entry(&self, hash: &BlockHash) -> Result<Option<IndexEntry>, StoreError> {
-        self.inner.index_entry(hash)
+        self.inner.tip()?;
+        Ok(self.disk.borrow().entries.get(&self.shared.entries, hash))
     }
 
     fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
-        // A dead handle (after a crash) reads nothing, as the inner store's reads.
         self.inner.tip()?;
-        Ok(self.disk.borrow().coins.get(&self.table, outpoint))
+        Ok(self.disk.borrow().coins.get(&self.shared.coins, outpoint))
     }
 
     fn for_each_coin(&self, f: &mut dyn FnMut(&OutPoint, &Coin)) -> Result<(), StoreError> {
         self.inner.tip()?;
-        self.disk.borrow().coins.for_each(&self.table, f);
+        self.disk.borrow().coins.for_each(&self.shared.coins, f);
         Ok(())
     }
 
@@ -173,22 +202,29 @@ impl ChainStore for SimStore {
 
     fn write(&mut self, batch: WriteBatch) -> Result<(), StoreError> {
         self.guarded(|store| {
-            let mut coins = Vec::new();
+            let mut mine = Vec::new();
             let mut rest = Vec::with_capacity(batch.ops.len());
             for op in batch.ops {
                 match op {
-                    WriteOp::PutCoin(outpoint, coin) => coins.push((outpoint, Some(coin))),
-                    WriteOp::DeleteCoin(outpoint) => coins.push((outpoint, None)),
+                    WriteOp::PutCoin(..) | WriteOp::DeleteCoin(_) | WriteOp::PutIndex(_) => {
+                        mine.push(op)
+                    }
                     other => rest.push(other),
                 }
             }
-            // The rest first: when it fails (a crash inside the batch), no coin changes either.
+            // The rest first: when it fails (a crash inside the batch), no coin or entry
+            // changes either.
             store.inner.write(WriteBatch { ops: rest })?;
             let mut disk = store.disk.borrow_mut();
-            for (outpoint, coin) in coins {
-                match coin {
-                    Some(coin) => disk.coins.put(&store.table, &outpoint, &coin),
-                    None => disk.coins.delete(&store.table, &outpoint),
+            let shared = &store.shared;
+            for op in mine {
+                match op {
+                    WriteOp::PutCoin(outpoint, coin) => {
+                        disk.coins.put(&shared.coins, &outpoint, &coin)
+                    }
+                    WriteOp::DeleteCoin(outpoint) => disk.coins.delete(&shared.coins, &outpoint),
+                    WriteOp::PutIndex(entry) => disk.entries.put(&shared.entries, &entry),
+                    _ => unreachable!("only coins and entries are kept here"),
                 }
             }
             Ok(())

@@ -24,7 +24,7 @@ impl IndexView {
     /// A view of `entries` with the main chain `main` (genesis first, never empty).
     pub(super) fn new<'a>(
         entries: impl Iterator<Item = &'a IndexEntry>,
-        main: &[BlockHash],
+        main: impl Iterator<Item = BlockHash>,
     ) -> IndexView {
         let mut view = IndexView {
             entries: SharedMap::default(),
@@ -35,10 +35,10 @@ impl IndexView {
         for e in entries {
             view.entries.insert(e.hash, *e);
         }
-        for (height, hash) in main.iter().enumerate() {
-            view.main.insert(height as u32, *hash);
+        for (height, hash) in main.enumerate() {
+            view.main.insert(height as u32, hash);
+            view.tip_height = height as u32;
         }
-        view.tip_height = main.len().saturating_sub(1) as u32;
         view
     }
 

@@ -21,6 +21,7 @@ pub mod proposal;
 pub mod records;
 pub mod script_check;
 pub mod shared_map;
+mod slot_table;
 pub mod state;
 pub mod store;
 pub mod tx_index;

@@ -555,7 +555,7 @@ impl<S: ChainStore> Chain<S> {
             }
             let e = *self.index.get(&h).expect("indexed");
             self.candidates.insert(self.candidate_key(&e));
-            stack.extend_from_slice(self.index.children(&h));
+            stack.extend(self.index.children(&h));
         }
     }
 
@@ -742,8 +742,7 @@ impl<S: ChainStore> Chain<S> {
             stack.extend(
                 self.index
                     .children(&h)
-                    .iter()
-                    .map(|c| (*c, Status::INVALID_ANCESTOR)),
+                    .map(|c| (c, Status::INVALID_ANCESTOR)),
             );
         }
         Ok(())

@@ -50,9 +50,9 @@ const fn ring(n: usize, size: usize) -> u64 {
 const RECEIVE_BOUND: u64 = 2 * MAX_FRAME;
 /// The getdata backlog.
 const GETDATA_BOUND: u64 = ring(MAX_GETDATA_BACKLOG, INVENTORY);
-/// Announced inventory ([`crate::net::peer::KNOWN_INVENTORY_CAP`]): a set and a ring buffer.
-const KNOWN_BOUND: u64 = (crate::net::peer::KNOWN_INVENTORY_CAP * HASH_SET_ENTRY) as u64
-    + ring(crate::net::peer::KNOWN_INVENTORY_CAP + 1, 8);
+/// Announced inventory ([`crate::net::peer::KNOWN_INVENTORY_CAP`]): a ring buffer of 4-byte
+/// keys.
+const KNOWN_BOUND: u64 = ring(crate::net::peer::KNOWN_INVENTORY_CAP, 4);
 /// Transaction announcements queued (a ring buffer and a set) and requests in flight.
 const TX_BOUND: u64 = ring(MAX_PEER_TX_ANNOUNCEMENTS, INVENTORY)
     + (MAX_PEER_TX_ANNOUNCEMENTS * HASH_SET_ENTRY + MAX_PEER_TX_IN_FLIGHT * HASH_MAP_ENTRY) as u64;

@@ -9,7 +9,7 @@ use super::banscore::BanScore;
 use crate::primitives::{BlockHash, Hash256};
 use crate::time::Time;
 use crate::wire::{Decoder, Inventory, ServiceFlags, VersionMessage};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -181,48 +181,72 @@ impl fmt::Display for DisconnectReason {
     }
 }
 
-/// A bounded set of hashes, forgetting the oldest first. Hashes are kept as their first 8
-/// bytes: two of a peer's last thousand hashes sharing them is as unlikely as a bloom filter's
-/// false positive, and the set costs a quarter of the memory (every peer has one). The keys
-/// are held twice, sorted for lookups and in arrival order for eviction: 16 bytes a key,
-/// where a `BTreeSet` beside the ring took about 27 (a thousand simulated nodes held more
-/// in these sets than in anything else).
-#[derive(Default, Debug)]
+/// A bounded set of hashes, forgetting the oldest first. Each hash is kept as a 32-bit key: the
+/// high half of the product of its first 8 bytes and the node's secret odd multiplier
+/// (multiply-shift hashing), so two of a peer's last thousand hashes share a key with a chance of about one in
+/// two million, like a bloom filter's false positive, and nobody who does not know the
+/// multiplier can make a transaction whose key hides another's. The keys are held once, in
+/// arrival order, and looked up by a scan: 4 bytes a key, where 8-byte keys sorted beside the
+/// ring cost 16 and a `BTreeSet` of hashes about 27 (every peer has a set; a thousand simulated
+/// nodes held more in them than in anything else). A scan of a thousand keys costs about what
+/// the sorted copy's insertion and eviction cost in moved bytes.
+#[derive(Debug)]
 struct KnownInventory {
-    sorted: Vec<u64>,
-    order: VecDeque<u64>,
+    /// The odd multiplier.
+    multiplier: u64,
+    order: VecDeque<u32>,
 }
 
 impl KnownInventory {
-    fn key(hash: &Hash256) -> u64 {
-        u64::from_le_bytes(hash.0[..8].try_into().expect("8 bytes"))
-    }
-
-    /// Counts each 8-byte key as a hash set entry, an over-count that keeps one bound for both.
-    fn memory(&self) -> u64 {
-        (self.sorted.len() * super::budget::HASH_SET_ENTRY + self.order.capacity() * 8) as u64
-    }
-
-    fn insert(&mut self, hash: Hash256) {
-        let key = Self::key(&hash);
-        let Err(at) = self.sorted.binary_search(&key) else {
-            return;
-        };
-        self.sorted.insert(at, key);
-        self.order.push_back(key);
-        if self.order.len() > KNOWN_INVENTORY_CAP {
-            if let Some(old) = self.order.pop_front() {
-                if let Ok(at) = self.sorted.binary_search(&old) {
-                    self.sorted.remove(at);
-                }
-            }
+    fn new(multiplier: u64) -> KnownInventory {
+        KnownInventory {
+            multiplier: multiplier | 1,
+            order: VecDeque::new(),
         }
     }
 
+    fn key(&self, hash: &Hash256) -> u32 {
+        let prefix = u64::from_le_bytes(hash.0[..8].try_into().expect("8 bytes"));
+        (prefix.wrapping_mul(self.multiplier) >> 32) as u32
+    }
+
+    fn memory(&self) -> u64 {
+        (self.order.capacity() * 4) as u64
+    }
+
+    fn insert(&mut self, hash: Hash256) {
+        let key = self.key(&hash);
+        if self.has(key) {
+            return;
+        }
+        if self.order.len() >= KNOWN_INVENTORY_CAP {
+            self.order.pop_front();
+        } else if self.order.len() == self.order.capacity() {
+            // Doubling would end at 1,024 slots for 1,000 keys; grow to the cap at most.
+            let more = self
+                .order
+                .len()
+                .max(4)
+                .min(KNOWN_INVENTORY_CAP - self.order.len());
+            self.order.reserve_exact(more);
+        }
+        self.order.push_back(key);
+    }
+
+    fn has(&self, key: u32) -> bool {
+        let (a, b) = self.order.as_slices();
+        a.contains(&key) || b.contains(&key)
+    }
+
     fn contains(&self, hash: &Hash256) -> bool {
-        self.sorted.binary_search(&Self::key(hash)).is_ok()
+        self.has(self.key(hash))
     }
 }
+
+/// The connected peers by id. Each [`Peer`] is boxed: a B-tree node holds eleven values, so
+/// unboxed a node with a dozen peers kept two to three leaves of eleven whole records (~24 KiB,
+/// heaptrack of a thousand simulated nodes) and moved records on every split.
+pub type Peers = BTreeMap<PeerId, Box<Peer>>;
 
 /// One connection.
 pub struct Peer {
@@ -299,8 +323,15 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// A fresh connection at `now`.
-    pub fn new(addr: SocketAddr, direction: Direction, magic: [u8; 4], now: Time) -> Peer {
+    /// A fresh connection at `now`; `inventory_key` keys its set of known inventory: a secret
+    /// of the node's, so that nobody can make two transactions look the same in it.
+    pub fn new(
+        addr: SocketAddr,
+        direction: Direction,
+        magic: [u8; 4],
+        now: Time,
+        inventory_key: u64,
+    ) -> Peer {
         Peer {
             addr,
             direction,
@@ -335,7 +366,7 @@ impl Peer {
             last_tx_at: Time::EPOCH,
             tx_inv_queue: Vec::new(),
             last_tx_inv: None,
-            known: KnownInventory::default(),
+            known: KnownInventory::new(inventory_key),
         }
     }
 
@@ -406,7 +437,7 @@ mod tests {
 
     #[test]
     fn known_inventory_forgets_the_oldest_past_its_cap_and_counts_repeats_once() {
-        let mut known = KnownInventory::default();
+        let mut known = KnownInventory::new(0x9e37_79b9_7f4a_7c15);
         for n in 0..KNOWN_INVENTORY_CAP as u32 {
             known.insert(hash(n));
             known.insert(hash(n));
@@ -418,7 +449,11 @@ mod tests {
         }
         assert!((0..10).all(|n| !known.contains(&hash(n))), "the oldest go");
         assert!((10..KNOWN_INVENTORY_CAP as u32 + 10).all(|n| known.contains(&hash(n))));
-        assert_eq!(known.sorted.len(), KNOWN_INVENTORY_CAP);
         assert_eq!(known.order.len(), KNOWN_INVENTORY_CAP);
+        assert_eq!(
+            known.memory(),
+            KNOWN_INVENTORY_CAP as u64 * 4,
+            "no slot beyond the cap"
+        );
     }
 }

@@ -26,6 +26,15 @@ struct Queue {
     in_flight: usize,
 }
 
+impl Queue {
+    /// Bytes held for the queue and its peer's requests.
+    fn memory(&self) -> u64 {
+        (self.order.capacity() * std::mem::size_of::<Inventory>()
+            + self.hashes.len() * HASH_SET_ENTRY
+            + self.in_flight * HASH_MAP_ENTRY) as u64
+    }
+}
+
 /// Announcements and requests of every peer.
 #[derive(Default, Debug)]
 pub struct TxFetcher {
@@ -155,11 +164,12 @@ impl TxFetcher {
 
     /// Bytes held for `peer`'s announcements and requests.
     pub fn memory(&self, peer: PeerId) -> u64 {
-        self.peers.get(&peer).map_or(0, |q| {
-            (q.order.capacity() * std::mem::size_of::<Inventory>()
-                + q.hashes.len() * HASH_SET_ENTRY
-                + q.in_flight * HASH_MAP_ENTRY) as u64
-        })
+        self.peers.get(&peer).map_or(0, Queue::memory)
+    }
+
+    /// Bytes held for each peer that has announcements or requests, in peer order.
+    pub fn memories(&self) -> impl Iterator<Item = (PeerId, u64)> + '_ {
+        self.peers.iter().map(|(peer, q)| (*peer, q.memory()))
     }
 }
 

@@ -13,18 +13,20 @@ use crate::wire::Inventory;
 impl<S: ChainStore> Node<S> {
     /// What `peer` makes the node hold now, by kind; `None` for an unknown peer.
     pub fn peer_memory(&self, peer: PeerId) -> Option<PeerMemory> {
-        Some(self.memory_of(peer, self.peers.get(&peer)?))
+        let p = self.peers.get(&peer)?;
+        Some(Self::memory_of(p, self.tx_fetch.memory(peer)))
     }
 
-    /// What `peer`, whose state is `p`, makes the node hold now.
-    fn memory_of(&self, peer: PeerId, p: &Peer) -> PeerMemory {
+    /// What a peer whose state is `p` makes the node hold now, `tx_announcements` bytes for
+    /// its announcements and requests.
+    fn memory_of(p: &Peer, tx_announcements: u64) -> PeerMemory {
         PeerMemory {
             receive: p.decoder.held() as u64,
             send: p.send_queue,
             getdata_backlog: (p.getdata_backlog.capacity() * std::mem::size_of::<Inventory>())
                 as u64,
             known_inventory: p.known_memory(),
-            tx_announcements: self.tx_fetch.memory(peer),
+            tx_announcements,
             fixed: PEER_FIXED,
         }
     }
@@ -57,10 +59,17 @@ impl<S: ChainStore> Node<S> {
             // simulator's thousand nodes had the collected list among its largest costs).
             let mut total = 0u64;
             let mut largest: Option<(u64, PeerId)> = None;
-            for (id, p) in &self.peers {
-                let held = (self.memory_of(*id, p).total(), *id);
-                total += held.0;
-                largest = largest.max(Some(held));
+            // Both in peer order: one walk over the announcements beside the peers instead of
+            // a lookup per peer (the lookups were ~5% of the simulator's CPU).
+            {
+                let mut fetch = self.tx_fetch.memories().peekable();
+                for (id, p) in &self.peers {
+                    while fetch.next_if(|(f, _)| f < id).is_some() {}
+                    let tx = fetch.next_if(|(f, _)| f == id).map_or(0, |(_, b)| b);
+                    let held = (Self::memory_of(p, tx).total(), *id);
+                    total += held.0;
+                    largest = largest.max(Some(held));
+                }
             }
             if total <= self.config.peer_memory_budget {
                 return;

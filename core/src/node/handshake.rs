@@ -61,13 +61,14 @@ impl<S: ChainStore> Node<S> {
         self.send(peer, &Message::Version(msg));
     }
 
-    pub(super) fn on_bytes(&mut self, peer: PeerId, bytes: &[u8]) {
+    pub(super) fn on_bytes(&mut self, peer: PeerId, bytes: Vec<u8>) {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        p.decoder.push(bytes);
-        p.bytes_recv += bytes.len() as u64;
-        self.totals.recv += bytes.len() as u64;
+        let len = bytes.len() as u64;
+        p.decoder.push_owned(bytes);
+        p.bytes_recv += len;
+        self.totals.recv += len;
         if p.decoder.foreign_start() {
             // No ban score: a BIP324 initiator (Core, Knots) opens this way and reconnects with
             // v1 only when we close before sending anything.

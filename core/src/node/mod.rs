@@ -84,7 +84,7 @@ use crate::net::addrmgr::AddrManager;
 use crate::net::bans::BanList;
 use crate::net::connmgr::{peer_addr, ConnManager};
 use crate::net::local::LocalAddrs;
-use crate::net::peer::{Peer, PeerId};
+use crate::net::peer::{PeerId, Peers};
 use crate::net::rolling_bloom::RollingBloom;
 use crate::net::syncmgr::SyncManager;
 use crate::net::tx_fetch::TxFetcher;
@@ -116,7 +116,7 @@ pub struct Node<S: ChainStore> {
     now: Time,
     /// Every deadline: what the next tick runs.
     timers: timers::Timers,
-    peers: BTreeMap<PeerId, Peer>,
+    peers: Peers,
     banned: BanList,
     totals: NetTotals,
     sync: SyncManager,
@@ -129,6 +129,8 @@ pub struct Node<S: ChainStore> {
     rejected_txs: RollingBloom,
     /// Secret key of the network-group hash that inbound eviction protects by.
     eviction_key: u32,
+    /// Keys every peer's set of known inventory ([`crate::net::peer::Peer::new`]).
+    inventory_key: u64,
     /// Peers connected to a permanent address.
     permanent: BTreeMap<PeerId, SocketAddr>,
     /// Our own addresses, learnt from connections to ourselves.
@@ -236,6 +238,7 @@ impl<S: ChainStore> Node<S> {
                 keys.next_u64() as u32,
             ),
             eviction_key: keys.next_u64() as u32,
+            inventory_key: keys.next_u64(),
             permanent: BTreeMap::new(),
             local_addrs: BTreeSet::new(),
             advertised,
@@ -301,7 +304,7 @@ impl<S: ChainStore> Node<S> {
     }
 
     /// Connected peers (handshake complete or not).
-    pub fn peers(&self) -> &BTreeMap<PeerId, Peer> {
+    pub fn peers(&self) -> &Peers {
         &self.peers
     }
 
@@ -331,7 +334,7 @@ impl<S: ChainStore> Node<S> {
             }
             Input::Resolved { seed, addrs } => self.on_resolved(seed, &addrs),
             Input::LocalAddress { addr, source } => self.on_local_address(addr, source),
-            Input::Received { peer, bytes } => self.on_bytes(peer, &bytes),
+            Input::Received { peer, bytes } => self.on_bytes(peer, bytes),
             Input::DecodedBlock {
                 peer,
                 at,

@@ -30,7 +30,13 @@ impl<S: ChainStore> Node<S> {
     }
 
     pub(super) fn on_connected(&mut self, peer: PeerId, addr: SocketAddr, direction: Direction) {
-        let p = Peer::new(addr, direction, self.params.magic, self.now);
+        let p = Box::new(Peer::new(
+            addr,
+            direction,
+            self.params.magic,
+            self.now,
+            self.inventory_key,
+        ));
         let banned = self.is_banned(&addr.ip(), self.now);
         let inbound = self
             .peers

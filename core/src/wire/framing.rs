@@ -149,9 +149,8 @@ struct Decoded {
     block: Block,
 }
 
-/// Buffer capacity kept between messages. After a large message (a 4 MB block) the buffer
-/// shrinks back to this, so that a node with many peers does not hold a block's worth of
-/// memory per idle connection.
+/// Buffer capacity a partly decoded stream may keep beyond twice what it holds: compaction
+/// after a large chunk gives back only what is above this.
 const RETAINED_CAPACITY: usize = 64 * 1024;
 
 /// A push decoder for one connection's inbound byte stream.
@@ -240,6 +239,18 @@ impl Decoder {
         let head = &self.buf[self.pos..];
         let n = head.len().min(self.magic.len());
         !self.framed && head[..n] != self.magic[..n]
+    }
+
+    /// Appends received bytes handed over whole: when nothing is buffered they become the
+    /// buffer as they are, without a copy (a connection's bytes mostly arrive as whole frames).
+    pub fn push_owned(&mut self, bytes: Vec<u8>) {
+        if self.skip == 0 && self.pos == self.buf.len() {
+            self.pushed += bytes.len() as u64;
+            self.buf = bytes;
+            self.pos = 0;
+        } else {
+            self.push(&bytes);
+        }
     }
 
     /// Appends received bytes.
@@ -372,9 +383,11 @@ impl Decoder {
     fn consume(&mut self, end: usize) {
         self.pos = end;
         if self.pos == self.buf.len() {
-            self.buf.clear();
+            // Everything decoded: an idle connection holds no buffer (the next bytes handed
+            // over whole become one, [`Decoder::push_owned`]). A thousand simulated nodes kept
+            // a frame's worth per connection.
+            self.buf = Vec::new();
             self.pos = 0;
-            self.buf.shrink_to(RETAINED_CAPACITY);
         }
     }
 }
@@ -574,7 +587,25 @@ mod tests {
         d.push(&big);
         assert!(matches!(d.pull(), Some(Err(WireError::Malformed { .. }))));
         assert_eq!(d.buffered(), 0);
-        assert!(d.buf.capacity() <= RETAINED_CAPACITY);
+        assert_eq!(d.held(), 0, "nothing is held once everything is decoded");
+    }
+
+    #[test]
+    fn bytes_handed_over_whole_become_the_buffer_unless_a_frame_is_partly_buffered() {
+        let mut d = Decoder::new(MAGIC);
+        let ping = encode_message(MAGIC, &Message::Ping(3));
+        let whole = ping.clone();
+        let at = whole.as_ptr();
+        d.push_owned(whole);
+        assert_eq!(d.buf.as_ptr(), at, "adopted, not copied");
+        assert_eq!(d.pull(), Some(Ok(Message::Ping(3))));
+        assert_eq!(d.held(), 0);
+        // Split: the second part is appended to the first.
+        d.push_owned(ping[..10].to_vec());
+        assert_eq!(d.pull(), None);
+        d.push_owned(ping[10..].to_vec());
+        assert_eq!(d.pull(), Some(Ok(Message::Ping(3))));
+        assert_eq!(d.pull(), None);
     }
 
     #[test]

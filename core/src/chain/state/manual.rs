@@ -147,7 +147,7 @@ impl<S: ChainStore> Chain<S> {
                 self.dirty.insert(h);
                 cleared.insert(h);
             }
-            stack.extend_from_slice(self.index.children(&h));
+            stack.extend(self.index.children(&h));
         }
         self.rebuild_candidates();
         self.activate_ignoring_bad_branches(Ties::Reconsidered(&cleared))?;

@@ -51,7 +51,10 @@ pub struct AddrManager {
     key: [u8; 32],
     rng: Rng,
     known: BTreeMap<PeerAddr, KnownAddress>,
-    new: Vec<BTreeSet<PeerAddr>>,
+    /// The new table's buckets that hold something, by number (an empty one is not kept): a
+    /// table of all [`NEW_BUCKETS`] sets cost 24 KiB before the first address, and a thousand
+    /// simulated nodes that each know a few dozen addresses held mostly empty buckets.
+    new: BTreeMap<usize, BTreeSet<PeerAddr>>,
     tried: Vec<Vec<PeerAddr>>,
 }
 
@@ -72,7 +75,7 @@ impl AddrManager {
             key,
             rng,
             known: BTreeMap::new(),
-            new: vec![BTreeSet::new(); NEW_BUCKETS],
+            new: BTreeMap::new(),
             tried: vec![Vec::new(); TRIED_BUCKETS],
         }
     }
@@ -171,14 +174,14 @@ impl AddrManager {
             );
         }
         let bucket = self.new_bucket(&peer.addr, source);
-        if self.new[bucket].contains(&peer) {
+        if self.new.get(&bucket).is_some_and(|b| b.contains(&peer)) {
             self.drop_if_unreferenced(&peer);
             return;
         }
-        if self.new[bucket].len() >= NEW_BUCKET_SIZE {
+        if self.new_len(bucket) >= NEW_BUCKET_SIZE {
             self.expire_new(bucket, now);
         }
-        self.new[bucket].insert(peer.clone());
+        self.new.entry(bucket).or_default().insert(peer.clone());
         if let Some(ka) = self.known.get_mut(&peer) {
             ka.refs += 1;
         }
@@ -194,8 +197,26 @@ impl AddrManager {
         }
     }
 
+    /// Addresses in new bucket `bucket`.
+    fn new_len(&self, bucket: usize) -> usize {
+        self.new.get(&bucket).map_or(0, BTreeSet::len)
+    }
+
+    /// Takes `peer` out of new bucket `bucket` (dropping the bucket once empty); false when it
+    /// was not there. Its reference count is the caller's.
+    fn take_from_new(&mut self, bucket: usize, peer: &PeerAddr) -> bool {
+        let Some(b) = self.new.get_mut(&bucket) else {
+            return false;
+        };
+        let held = b.remove(peer);
+        if b.is_empty() {
+            self.new.remove(&bucket);
+        }
+        held
+    }
+
     fn remove_from_new(&mut self, bucket: usize, peer: &PeerAddr) {
-        if self.new[bucket].remove(peer) {
+        if self.take_from_new(bucket, peer) {
             if let Some(ka) = self.known.get_mut(peer) {
                 ka.refs -= 1;
             }
@@ -205,7 +226,7 @@ impl AddrManager {
 
     /// Makes room in a full new bucket: drops its bad entries, or else its oldest one.
     fn expire_new(&mut self, bucket: usize, now: u64) {
-        let bad: Vec<PeerAddr> = self.new[bucket]
+        let bad: Vec<PeerAddr> = self.new[&bucket]
             .iter()
             .filter(|p| self.known[*p].is_bad(now))
             .cloned()
@@ -213,8 +234,8 @@ impl AddrManager {
         for p in &bad {
             self.remove_from_new(bucket, p);
         }
-        if self.new[bucket].len() >= NEW_BUCKET_SIZE {
-            let oldest = self.new[bucket]
+        if self.new_len(bucket) >= NEW_BUCKET_SIZE {
+            let oldest = self.new[&bucket]
                 .iter()
                 .min_by_key(|p| self.known[*p].time)
                 .cloned()
@@ -252,11 +273,16 @@ impl AddrManager {
         if ka.tried {
             return;
         }
-        for bucket in 0..NEW_BUCKETS {
-            if self.new[bucket].remove(peer) {
-                if let Some(ka) = self.known.get_mut(peer) {
-                    ka.refs -= 1;
-                }
+        let holding: Vec<usize> = self
+            .new
+            .iter()
+            .filter(|(_, b)| b.contains(peer))
+            .map(|(bucket, _)| *bucket)
+            .collect();
+        for bucket in holding {
+            self.take_from_new(bucket, peer);
+            if let Some(ka) = self.known.get_mut(peer) {
+                ka.refs -= 1;
             }
         }
         let tb = self.tried_bucket(peer);
@@ -274,10 +300,10 @@ impl AddrManager {
             ka.tried = false;
             let evicted_source = ka.source.clone();
             let nb = self.new_bucket(&evicted.addr, &evicted_source);
-            if self.new[nb].len() >= NEW_BUCKET_SIZE {
+            if self.new_len(nb) >= NEW_BUCKET_SIZE {
                 self.expire_new(nb, now);
             }
-            self.new[nb].insert(evicted.clone());
+            self.new.entry(nb).or_default().insert(evicted.clone());
             self.known.get_mut(&evicted).expect("still known").refs = 1;
         }
         self.tried[tb].push(peer.clone());
@@ -303,10 +329,9 @@ impl AddrManager {
                 }
                 bucket[self.rng.index(bucket.len())].clone()
             } else {
-                let bucket = &self.new[self.rng.index(NEW_BUCKETS)];
-                if bucket.is_empty() {
+                let Some(bucket) = self.new.get(&self.rng.index(NEW_BUCKETS)) else {
                     continue;
-                }
+                };
                 let i = self.rng.index(bucket.len());
                 bucket.iter().nth(i).expect("index in range").clone()
             };
@@ -335,8 +360,8 @@ impl AddrManager {
     /// Checks the tables' invariants, describing the first one broken (tests and fuzzing).
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut refs: BTreeMap<&PeerAddr, u8> = BTreeMap::new();
-        for (i, b) in self.new.iter().enumerate() {
-            if b.len() > NEW_BUCKET_SIZE {
+        for (i, b) in &self.new {
+            if b.len() > NEW_BUCKET_SIZE || b.is_empty() || *i >= NEW_BUCKETS {
                 return Err(format!("new bucket {i} holds {}", b.len()));
             }
             for p in b {

@@ -8,6 +8,7 @@ use crate::primitives::{DecodeError, Encodable};
 use crate::rng::Rng;
 use crate::wire::address::MIN_ADDRV2_ENTRY_SIZE;
 use crate::wire::{AddrV2, AddrV2Entry, PayloadError};
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// Format version of the blob.
@@ -70,9 +71,10 @@ impl AddrManager {
             out.extend_from_slice(&ka.last_success.to_le_bytes());
             out.push(u8::from(ka.tried));
         }
-        for bucket in &self.new {
-            write_compact_size(&mut out, bucket.len() as u64);
-            for p in bucket {
+        for b in 0..NEW_BUCKETS {
+            let bucket = self.new.get(&b);
+            write_compact_size(&mut out, bucket.map_or(0, BTreeSet::len) as u64);
+            for p in bucket.into_iter().flatten() {
                 write_compact_size(&mut out, position[p]);
             }
         }
@@ -128,7 +130,7 @@ impl AddrManager {
         for b in 0..NEW_BUCKETS {
             for _ in 0..r.count(1, super::NEW_BUCKET_SIZE as u64)? {
                 let p = lookup(&mut r)?;
-                if m.new[b].insert(p.clone()) {
+                if m.new.entry(b).or_default().insert(p.clone()) {
                     let ka = m.known.get_mut(&p).expect("looked up");
                     ka.refs = ka.refs.saturating_add(1);
                 }

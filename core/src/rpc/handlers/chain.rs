@@ -277,7 +277,7 @@ pub fn get_chain_tips(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     let tip = ctx.chain.tip();
     let mut tips: Vec<&IndexEntry> = index
         .entries()
-        .filter(|e| index.children(&e.hash).is_empty())
+        .filter(|e| index.children(&e.hash).next().is_none())
         .collect();
     // Active tip first, then the rest by descending height as btcd lists them.
     tips.sort_by_key(|e| (e.hash != tip.hash, std::cmp::Reverse(e.height)));

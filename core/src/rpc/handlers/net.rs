@@ -8,7 +8,7 @@ use crate::net::bans::BanList;
 use crate::net::connmgr;
 use crate::net::ipnet::IpNet;
 use crate::net::local::LocalAddrs;
-use crate::net::peer::{Direction, Peer, PeerId};
+use crate::net::peer::{Direction, PeerId, Peers};
 use crate::net::peer_command::{NetTotals, PeerCommand, PeerCommandError, PeerTarget};
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::Params;
@@ -21,7 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 /// The node's network side as these handlers read it.
 pub struct NetView<'a> {
     /// Connected peers.
-    pub peers: &'a BTreeMap<PeerId, Peer>,
+    pub peers: &'a Peers,
     /// The permanent (added) peers' addresses.
     pub added: &'a [SocketAddr],
     /// Peers connected to an added address.

@@ -4,7 +4,7 @@ use crate::chain::{Chain, MemStore};
 use crate::harness::mine_chain_to;
 use crate::mempool::estimate::FeeEstimator;
 use crate::mempool::Policy;
-use crate::net::peer::{Peer, PeerId};
+use crate::net::peer::{PeerId, Peers};
 use crate::net::peer_command::{PeerCommand, PeerTarget};
 use crate::params::{Network, Params as ChainParams};
 use crate::primitives::encode::{Decodable, Encodable};
@@ -55,7 +55,7 @@ pub(crate) fn info() -> NodeInfo {
 
 /// A node without peers or traffic, at `now`.
 fn no_net(now: Time) -> NetView<'static> {
-    const NO_PEERS: &BTreeMap<PeerId, Peer> = &BTreeMap::new();
+    const NO_PEERS: &Peers = &BTreeMap::new();
     const NO_PERMANENT: &BTreeMap<PeerId, SocketAddr> = &BTreeMap::new();
     NetView {
         peers: NO_PEERS,
