@@ -22,7 +22,7 @@ use rbtcd_core::chain::script_check::{ScriptChecks, ScriptExecutor, Sequential};
 use rbtcd_core::chain::{Chain, ChainOptions, MemStore, Placement};
 use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::Block;
-use signed_chain::build_chain;
+use signed_chain::{build_chain, shape};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,11 +80,7 @@ fn print(who: &str, times: &mut [Duration], signed_inputs: usize) {
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let (txs, signed_blocks) = match full {
-        true => (1_500, 50),
-        false => (30, 3),
-    };
+    let (txs, signed_blocks) = shape();
     let params = Params::new(Network::Regtest);
     let (blocks, signed_inputs) = build_chain(&params, txs, signed_blocks);
     let pool = Arc::new(ScriptPool::new(None).expect("a script pool"));

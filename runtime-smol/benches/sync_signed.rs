@@ -25,7 +25,7 @@ use rbtcd_core::params::{Network, Params};
 use rbtcd_core::primitives::hash::hex_encode;
 use rbtcd_core::primitives::Encodable;
 use serde_json::json;
-use signed_chain::build_chain;
+use signed_chain::{build_chain, shape};
 use std::time::{Duration, Instant};
 
 /// One node's sync: wall time from its process start, CPU time and peak memory at the end.
@@ -83,11 +83,7 @@ fn sync_rbtcd(name: &str, source: &Knots, target: &str, extra: &[&str]) -> (Sync
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let (txs, signed_blocks) = match full {
-        true => (1_500, 50),
-        false => (30, 3),
-    };
+    let (txs, signed_blocks) = shape();
     let params = Params::new(Network::Regtest);
     let built = Instant::now();
     let (chain, signed_inputs) = build_chain(&params, txs, signed_blocks);

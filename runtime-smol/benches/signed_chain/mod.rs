@@ -44,6 +44,15 @@ fn outpoints(tx: &Transaction) -> Vec<OutPoint> {
         .collect()
 }
 
+/// The chain's shape, (transactions per signed block, signed blocks): the size under
+/// `cargo bench`, a short pass when `cargo test` runs the bench.
+pub fn shape() -> (usize, usize) {
+    match std::env::args().any(|a| a == "--bench") {
+        true => (1_500, 50),
+        false => (30, 3),
+    }
+}
+
 /// The chain after genesis: `signed_blocks` blocks of `txs` signed transactions on top of the
 /// empty blocks and the split that fund them; and how many signed inputs it holds.
 pub fn build_chain(params: &Params, txs: usize, signed_blocks: usize) -> (Vec<Block>, usize) {
