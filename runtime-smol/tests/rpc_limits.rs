@@ -106,27 +106,35 @@ fn websockets_take_a_slot_only_once_authenticated() {
 #[test]
 fn unauthenticated_websockets_can_neither_buffer_nor_ping_their_way_past_the_deadline() {
     let d = Daemon::start("wsbudget", &[]);
-    // Most of a big message without credentials: the connection is closed once it has sent
-    // a few KB, long before the message could be complete.
+    // A big message without credentials: the server reads at most 16 KiB of it and closes the
+    // connection. Sends fail once the close arrives; until then the kernel takes what fits in
+    // the client's send buffer (autotuned up to `tcp_wmem`'s maximum, 4 MiB here) and the
+    // server's receive window, so 16 MB is offered: far more than any buffering can take.
     let (_, ws) = websocket(&d, None);
     let mut ws = ws.unwrap();
-    let closed = smol::block_on(async {
-        for sent in 0..1000 {
-            let kind = if sent == 0 {
-                Data::Text
-            } else {
-                Data::Continue
-            };
-            let frame = Frame::message(vec![b'x'; 4096], OpCode::Data(kind), false);
-            if ws.send(Message::Frame(frame)).await.is_err() {
-                return sent;
+    const FRAMES: usize = 4_000;
+    let closed = smol::block_on(smol::future::or(
+        async {
+            for sent in 0..FRAMES {
+                let kind = if sent == 0 {
+                    Data::Text
+                } else {
+                    Data::Continue
+                };
+                let frame = Frame::message(vec![b'x'; 4096], OpCode::Data(kind), false);
+                if ws.send(Message::Frame(frame)).await.is_err() {
+                    return sent;
+                }
             }
-        }
-        1000
-    });
-    // The kernel's buffers take some frames after the server stopped reading; far fewer
-    // than the 4 MB offered.
-    assert!(closed < 1000, "4 MB accepted without credentials");
+            FRAMES
+        },
+        async {
+            // A server that neither reads nor closes leaves the sends blocked.
+            smol::Timer::after(common::PATIENCE).await;
+            FRAMES
+        },
+    ));
+    assert!(closed < FRAMES, "16 MB accepted without credentials");
     // A socket that pings every second but never authenticates gets its pongs, and is
     // closed by its deadline all the same.
     let (_, ws) = websocket(&d, None);

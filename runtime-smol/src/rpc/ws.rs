@@ -87,12 +87,10 @@ pub(super) async fn serve<S>(
     let (out, queue) = async_channel::bounded(WS_QUEUE_LIMIT);
     let (evict, evicted) = async_channel::bounded(1);
     let queued = Arc::new(AtomicUsize::new(0));
-    // Where replies to lookups answered here are queued, in turn with the node's.
-    let looked_up = WsQueue {
-        out: out.clone(),
-        evict: evict.clone(),
-        queued: queued.clone(),
-    };
+    // Where replies to lookups answered here are queued, in turn with the node's. Held weak:
+    // the node closes a client by dropping its queue, and a strong copy here would keep the
+    // connection open past that.
+    let (lookup_out, lookup_evict) = (out.downgrade(), evict.downgrade());
     let events = &shared.events;
     let opened = Event::WsOpened {
         client,
@@ -123,7 +121,18 @@ pub(super) async fn serve<S>(
                         _ => None,
                     };
                     if let Some(reply) = answered {
-                        if !reply.is_empty() && !looked_up.push(reply) {
+                        let (Some(out), Some(evict)) =
+                            (lookup_out.upgrade(), lookup_evict.upgrade())
+                        else {
+                            // The node closed the client meanwhile.
+                            return;
+                        };
+                        let queue = WsQueue {
+                            out,
+                            evict,
+                            queued: queued.clone(),
+                        };
+                        if !reply.is_empty() && !queue.push(reply) {
                             log::warn!(
                                 target: "rbtcd::rpc",
                                 "WebSocket client {peer} does not read what it is sent; disconnecting it"
