@@ -280,6 +280,162 @@ fn data_file(home: &Path) -> PathBuf {
     block_dir(home).join("data.mdb")
 }
 
+/// Starts the daemon of `home` on its (damaged) database and, once it has loaded it, stops it
+/// with SIGTERM, whose shutdown flush is a write transaction. The start must refuse with
+/// status 1 and one line on stderr (returned), or run and stop with status 0 (`None`): never a
+/// signal or a panic. `case` names the damage in failures.
+fn start_and_stop(home: &Path, case: &str) -> Option<String> {
+    let _ = std::fs::remove_file(common::log_path(home));
+    let mut child = common::start(home, &["--regtest", "--nolisten"]);
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            let line = String::from_utf8_lossy(&out.stderr).to_string();
+            assert_eq!(out.status.code(), Some(1), "{case}: {line}");
+            assert_eq!(line.trim_end().lines().count(), 1, "{case}: {line}");
+            return Some(line);
+        }
+        if common::log_text(home).contains("Block database loaded") {
+            common::terminate(child);
+            return None;
+        }
+        assert!(start.elapsed() < common::PATIENCE, "{case} hangs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn u16_at(file: &[u8], at: usize) -> usize {
+    u16::from_le_bytes(file[at..at + 2].try_into().unwrap()).into()
+}
+
+fn u64_at(file: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(file[at..at + 8].try_into().unwrap())
+}
+
+/// LMDB's free-page database (dbi 0) in a data file, found as LMDB finds it: in the meta page
+/// (page 0 or 1) with the larger transaction id. Offsets are those of LMDB's 64-bit layout: a
+/// 16-byte page header (page number, pad, flags, lower and upper bounds of the free space),
+/// node offsets after it; a meta page's record after the header.
+struct FreeDb {
+    page_size: usize,
+    root: usize,
+    /// Records (one per transaction that freed pages).
+    entries: u64,
+    /// The last page in use (`mm_last_pg`).
+    last_page: u64,
+}
+
+impl FreeDb {
+    const HEADER: usize = 16;
+    const BRANCH: usize = 0x01;
+    const LEAF: usize = 0x02;
+    /// A leaf node's flag: its value is on overflow pages, the node holds their page number.
+    const BIG_DATA: usize = 0x01;
+
+    fn of(file: &[u8]) -> FreeDb {
+        // mm_dbs[0] starts 40 bytes into a meta page: its md_pad is the page size, then
+        // flags, depth, three page counts, entries, root; the last page in use is at 136, the
+        // transaction id at 144.
+        let page_size = u64_at(file, 40) as usize & 0xFFFF_FFFF;
+        let meta = [0, page_size]
+            .into_iter()
+            .max_by_key(|&m| u64_at(file, m + 144))
+            .unwrap();
+        FreeDb {
+            page_size,
+            root: u64_at(file, meta + 80) as usize,
+            entries: u64_at(file, meta + 72),
+            last_page: u64_at(file, meta + 136),
+        }
+    }
+
+    /// The byte range of the root page's nodes (from its upper bound to its end): the keys
+    /// and values, or child pointers, without the header.
+    fn root_nodes(&self, file: &[u8]) -> std::ops::Range<usize> {
+        let page = self.root * self.page_size;
+        page + u16_at(file, page + 14)..page + self.page_size
+    }
+
+    /// Where the value of the first (oldest) record starts: the list of pages freed by that
+    /// transaction, a count and then the page numbers. It is the first record a write
+    /// transaction reads when it needs pages.
+    fn first_list(&self, file: &[u8]) -> usize {
+        let mut page = self.root * self.page_size;
+        while u16_at(file, page + 10) & Self::BRANCH != 0 {
+            // A branch node's child page number is in its first six bytes (lo, hi, flags).
+            let node = page + u16_at(file, page + Self::HEADER);
+            let child =
+                u16_at(file, node) | u16_at(file, node + 2) << 16 | u16_at(file, node + 4) << 32;
+            page = child * self.page_size;
+        }
+        assert!(u16_at(file, page + 10) & Self::LEAF != 0, "not a leaf page");
+        let node = page + u16_at(file, page + Self::HEADER);
+        let value = node + 8 + u16_at(file, node + 6);
+        match u16_at(file, node + 4) & Self::BIG_DATA {
+            0 => value,
+            _ => u64_at(file, value) as usize * self.page_size + Self::HEADER,
+        }
+    }
+}
+
+/// LMDB's free-page database is read by every write transaction that allocates pages (the
+/// shutdown flush's too), not by the reads of the tables: damage there passed the walk of the
+/// tables and killed the daemon at its stop. The start's check reads it, and refuses.
+#[test]
+fn a_damaged_free_page_database_is_refused_in_one_line() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Daemon::start("damaged-free-db", &[MINING_ADDR]);
+    d.ok("generate", json!([50]));
+    d.stop();
+    let original = std::fs::read(data_file(&d.home)).unwrap();
+    let free = FreeDb::of(&original);
+    assert_eq!(free.page_size, 4096);
+    assert!(free.entries > 0, "no freed pages after 50 blocks");
+
+    // The oldest list of freed pages says it holds 2^28 of them: LMDB trusts the count and
+    // reads far past the record.
+    let mut damaged = original.clone();
+    let at = free.first_list(&original);
+    damaged[at..at + 8].copy_from_slice(&(1u64 << 28).to_le_bytes());
+    std::fs::write(data_file(&d.home), &damaged).unwrap();
+    let line = start_and_stop(&d.home, "count").expect("the damaged count was not refused");
+    eprintln!("count: {line}");
+    assert!(line.contains("corrupt: the free-page database"), "{line}");
+
+    // Its largest page one past the file's last page: LMDB would hand that page out as well
+    // as the next new one, two pages with one number.
+    assert!(u64_at(&original, at) > 0, "the oldest list is empty");
+    let mut damaged = original.clone();
+    damaged[at + 8..at + 16].copy_from_slice(&(free.last_page + 1).to_le_bytes());
+    std::fs::write(data_file(&d.home), &damaged).unwrap();
+    let line = start_and_stop(&d.home, "page").expect("the page past the end was not refused");
+    eprintln!("page: {line}");
+    let past = format!("page {} is not a data page", free.last_page + 1);
+    assert!(line.contains(&past), "{line}");
+
+    // Pseudo-random bytes over the root page's records or child pointers.
+    for seed in 1..=3u64 {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut damaged = original.clone();
+        for b in &mut damaged[free.root_nodes(&original)] {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        std::fs::write(data_file(&d.home), &damaged).unwrap();
+        let case = format!("seed {seed}");
+        let line = start_and_stop(&d.home, &case).unwrap_or_else(|| panic!("{case} ran"));
+        eprintln!("{case}: {line}");
+        assert!(line.contains("corrupt:"), "{case}: {line}");
+    }
+
+    std::fs::write(data_file(&d.home), &original).unwrap();
+    d.relaunch(&[MINING_ADDR]);
+    assert_eq!(d.ok("getblockcount", json!([])), json!(50));
+}
+
 /// Damage in the database's pages: LMDB has no checksums and reading a damaged page can fault,
 /// so the start walks the database in a child process first. Over many damaged copies, every
 /// start either refuses in one line with status 1 or runs and stops cleanly — never a signal
@@ -312,29 +468,16 @@ fn damaged_database_pages_are_refused_in_one_line_never_a_crash() {
             }
         }
         std::fs::write(data_file(&d.home), &damaged).unwrap();
-        let _ = std::fs::remove_file(common::log_path(&d.home));
-        let mut child = common::start(&d.home, &["--regtest", "--nolisten"]);
-        let start = Instant::now();
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                let out = child.wait_with_output().unwrap();
-                let line = String::from_utf8_lossy(&out.stderr).to_string();
-                assert_eq!(out.status.code(), Some(1), "case {case}: {line}");
-                assert_eq!(line.trim_end().lines().count(), 1, "case {case}: {line}");
+        match start_and_stop(&d.home, &format!("case {case}")) {
+            Some(line) => {
                 refused += 1;
-                if line.contains("killed the checking process") || line.contains("corrupt: MDB_") {
+                let walk = ["killed the checking process", "corrupt: MDB_", "free-page"];
+                if walk.iter().any(|w| line.contains(w)) {
                     by_the_walk += 1;
                 }
-                break;
             }
-            if common::log_text(&d.home).contains("Block database loaded") {
-                // The damage was in free pages or inside values the start does not read.
-                common::terminate(child);
-                ran += 1;
-                break;
-            }
-            assert!(start.elapsed() < common::PATIENCE, "case {case} hangs");
-            std::thread::sleep(Duration::from_millis(20));
+            // The damage was in free pages or inside values the start does not read.
+            None => ran += 1,
         }
     }
     eprintln!("40 damaged copies: {refused} refused ({by_the_walk} by the walk), {ran} ran");
