@@ -6,6 +6,10 @@ mod common;
 
 use common::rpc::{command, send, Daemon, ADMIN};
 use rbtcd::rpc::client;
+use rbtcd::store::lmdb::LmdbStore;
+use rbtcd_core::chain::{ChainStore, WriteBatch, WriteOp};
+use rbtcd_core::mempool::Coin;
+use rbtcd_core::primitives::{Hash256, OutPoint, TxOut};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -516,4 +520,138 @@ fn an_empty_database_beside_block_files_is_refused() {
     std::fs::write(data_file(&d.home), &original).unwrap();
     d.relaunch(&[MINING_ADDR]);
     assert_eq!(d.ok("getbestblockhash", json!([])), tip);
+}
+
+/// Tells [`full_disk_child`] the store's directory.
+const FULL_DISK_DIR: &str = "RBTCD_TEST_FULL_DISK_DIR";
+
+/// Changes in each batch of the full-disk test: more than the 10,000 after which the store
+/// closes and reopens its environment to hand back LMDB's dirty pages.
+const LARGE_BATCH: u32 = 10_005;
+
+/// Coin `i` of the full-disk test, under a key of its own.
+fn test_coin(i: u32) -> (OutPoint, Coin) {
+    let op = OutPoint::new(Hash256([(i % 251) as u8; 32]), i);
+    let output = TxOut {
+        value: i64::from(i),
+        script_pubkey: vec![0x51; 25 + (i % 16) as usize],
+    };
+    let coin = Coin {
+        output,
+        height: i,
+        is_coinbase: false,
+    };
+    (op, coin)
+}
+
+/// Large batch `k`: coins `k * LARGE_BATCH` up to the next batch's.
+fn large_batch(k: u32) -> WriteBatch {
+    let coins = k * LARGE_BATCH..(k + 1) * LARGE_BATCH;
+    let ops = coins.map(|i| {
+        let (op, coin) = test_coin(i);
+        WriteOp::PutCoin(op, coin)
+    });
+    WriteBatch { ops: ops.collect() }
+}
+
+/// Whether the store holds every coin of batch `k` (`Some(true)`), none (`Some(false)`), or
+/// some of them.
+fn holds_batch(store: &LmdbStore, k: u32) -> Option<bool> {
+    let held = (k * LARGE_BATCH..(k + 1) * LARGE_BATCH)
+        .filter(|&i| {
+            let (op, coin) = test_coin(i);
+            let held = store.coin(&op).unwrap();
+            assert!(held.is_none() || held == Some(coin), "coin {i}: {held:?}");
+            held.is_some()
+        })
+        .count();
+    match held as u32 {
+        0 => Some(false),
+        LARGE_BATCH => Some(true),
+        _ => None,
+    }
+}
+
+/// The child process of the full-disk test, run with a file size limit: writes large batches
+/// 1, 2, ... into the store in [`FULL_DISK_DIR`] until one fails, printing `committed k`
+/// after each batch that did (read back after the environment was reopened), then
+/// `failed k: reason` and, once the store still reads the last committed batch, `read`.
+#[test]
+#[ignore = "run with a file size limit by a_full_disk_under_a_large_batch_is_an_error_and_the_store_reopens"]
+fn full_disk_child() {
+    let dir = PathBuf::from(std::env::var(FULL_DISK_DIR).expect("run by the full-disk test"));
+    let mut store = LmdbStore::open(&dir).unwrap();
+    for k in 1..64 {
+        if let Err(e) = store.write(large_batch(k)) {
+            println!("failed {k}: {e}");
+            assert_eq!(holds_batch(&store, k - 1), Some(true));
+            assert_eq!(holds_batch(&store, k), Some(false));
+            println!("read");
+            store.close();
+            return;
+        }
+        assert_eq!(holds_batch(&store, k), Some(true));
+        println!("committed {k}");
+    }
+    panic!("64 large batches fitted under the limit");
+}
+
+/// A disk filling up under a batch large enough to reopen the environment after it (see
+/// `LmdbStore::release_dirty_pages`): the environment is reopened after the last batch that
+/// fits, the next one is an error (not a crash), the store still reads, and once there is
+/// room the directory opens at the last committed batch and takes the failed one. The full
+/// disk is a file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored so a write past it fails
+/// with EFBIG as a write to a full disk fails with ENOSPC).
+#[test]
+fn a_full_disk_under_a_large_batch_is_an_error_and_the_store_reopens() {
+    let dir = common::home("full-disk-batch").join("blocks_lmdb");
+    let mut store = LmdbStore::open(&dir).unwrap();
+    store.write(large_batch(0)).unwrap();
+    store.close();
+    let limit = std::fs::metadata(dir.join("data.mdb")).unwrap().len() + (3 << 20);
+
+    // `trap '' XFSZ` leaves the signal ignored across the execs.
+    let out = Command::new("sh")
+        .args(["-c", "trap '' XFSZ; exec prlimit --fsize=\"$0\" -- \"$@\""])
+        .arg(limit.to_string())
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", "full_disk_child", "--ignored", "--nocapture"])
+        .env(FULL_DISK_DIR, &dir)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let committed = stdout
+        .lines()
+        .filter(|l| l.starts_with("committed "))
+        .count() as u32;
+    assert!(committed >= 1, "no batch fitted: {stdout}");
+    let failed = format!("failed {}: ", committed + 1);
+    let reason = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&failed))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // A write starting past the limit fails with EFBIG; one crossing it writes short, which
+    // LMDB reports as EIO (a full disk's short write too).
+    let errors = [
+        "File too large (os error 27)",
+        "Input/output error (os error 5)",
+    ];
+    assert!(errors.iter().any(|e| reason.contains(e)), "{reason}");
+    assert!(stdout.lines().any(|l| l == "read"), "{stdout}");
+    let size = std::fs::metadata(dir.join("data.mdb")).unwrap().len();
+    assert!(size <= limit, "{size} > {limit}");
+
+    // Room again: the committed batches are there, the failed one is not, and it fits now.
+    let mut store = LmdbStore::open(&dir).unwrap();
+    for k in 0..=committed {
+        assert_eq!(holds_batch(&store, k), Some(true), "batch {k}");
+    }
+    assert_eq!(holds_batch(&store, committed + 1), Some(false));
+    store.write(large_batch(committed + 1)).unwrap();
+    assert_eq!(holds_batch(&store, committed + 1), Some(true));
+    store.close();
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
 }
