@@ -293,6 +293,18 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_an_lmdb_database_is_refused_as_such() {
+        let dir = std::env::temp_dir().join(format!("rbtcd-check-junk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(DATA_FILE), vec![0x5a; 8192]).unwrap();
+        let e = walk(&dir).unwrap_err();
+        assert!(matches!(e, WalkError::FreeDb(_)), "{e:?}");
+        assert_eq!(e.to_string(), "MDB_INVALID: File is not an LMDB file");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn the_walk_reads_every_record_of_a_store() {
         use crate::store::lmdb::LmdbStore;
         use rbtcd_core::chain::builder::spending_chain;

@@ -34,8 +34,10 @@ pub struct FreePages {
 pub enum FreeDbError {
     /// The directory's path holds a NUL byte, which LMDB's C API cannot take.
     Path,
-    /// LMDB reported an error while opening or reading it.
-    Lmdb(heed::Error),
+    /// LMDB could not open the environment (the file is not one, or cannot be read).
+    Open(heed::Error),
+    /// LMDB reported an error while reading the free-page database.
+    Read(heed::Error),
     /// A key that is not a transaction id (8 bytes).
     Key { bytes: usize },
     /// The list of pages freed by transaction `txn` is damaged.
@@ -57,29 +59,38 @@ pub enum ListDamage {
 
 impl fmt::Display for FreeDbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the free-page database: ")?;
+        const FREE_DB: &str = "the free-page database";
         match self {
             FreeDbError::Path => write!(f, "the directory's path holds a NUL byte"),
-            FreeDbError::Lmdb(e) => write!(f, "{e}"),
+            FreeDbError::Open(e) => write!(f, "{e}"),
+            FreeDbError::Read(e) => write!(f, "{FREE_DB}: {e}"),
             FreeDbError::Key { bytes } => {
-                write!(f, "a key of {bytes} bytes, not a transaction id")
+                write!(f, "{FREE_DB}: a key of {bytes} bytes, not a transaction id")
             }
             FreeDbError::List { txn, damage } => {
-                write!(f, "the pages freed by transaction {txn}: ")?;
-                match damage {
-                    ListDamage::Length { bytes, count } => {
-                        write!(f, "{bytes} bytes cannot hold a count of {count} pages")
-                    }
-                    ListDamage::Unsorted { page, after } => {
-                        write!(f, "page {page} after page {after}, out of order")
-                    }
-                    ListDamage::OutOfRange { page, last } => {
-                        write!(f, "page {page} is not a data page (the last is {last})")
-                    }
-                    ListDamage::ListedTwice { page, also } => {
-                        write!(f, "page {page} is also freed by transaction {also}")
-                    }
-                }
+                write!(
+                    f,
+                    "{FREE_DB}: the pages freed by transaction {txn}: {damage}"
+                )
+            }
+        }
+    }
+}
+
+impl fmt::Display for ListDamage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListDamage::Length { bytes, count } => {
+                write!(f, "{bytes} bytes cannot hold a count of {count} pages")
+            }
+            ListDamage::Unsorted { page, after } => {
+                write!(f, "page {page} after page {after}, out of order")
+            }
+            ListDamage::OutOfRange { page, last } => {
+                write!(f, "page {page} is not a data page (the last is {last})")
+            }
+            ListDamage::ListedTwice { page, also } => {
+                write!(f, "page {page} is also freed by transaction {also}")
             }
         }
     }
@@ -90,11 +101,11 @@ impl fmt::Display for FreeDbError {
 /// order, every page a data page in use by the file, no page in two lists.
 pub fn walk(dir: &Path, map_size: usize) -> Result<FreePages, FreeDbError> {
     let path = CString::new(dir.as_os_str().as_bytes()).map_err(|_| FreeDbError::Path)?;
-    let mut snapshot = Snapshot::open(&path, map_size).map_err(FreeDbError::Lmdb)?;
+    let mut snapshot = Snapshot::open(&path, map_size).map_err(FreeDbError::Open)?;
     let last = snapshot.last_page;
     let mut records = 0;
     let mut listed = Vec::new();
-    while let Some((key, value)) = snapshot.next().map_err(FreeDbError::Lmdb)? {
+    while let Some((key, value)) = snapshot.next().map_err(FreeDbError::Read)? {
         let txn = txn_id(key)?;
         let pages = pages(value, last).map_err(|damage| FreeDbError::List { txn, damage })?;
         listed.extend(pages.into_iter().map(|page| (page, txn)));
