@@ -199,9 +199,9 @@ impl fmt::Display for WalkError {
 fn walk(dir: &Path) -> Result<Walked, WalkError> {
     // First, and closed before the tables' environment opens: LMDB allows one open handle
     // on a file per process.
-    let free = free_db::walk(dir, MAP_SIZE).map_err(WalkError::FreeDb)?;
+    let free_pages = free_db::walk(dir, MAP_SIZE).map_err(WalkError::FreeDb)?;
     let mut walked = walk_tables(dir).map_err(WalkError::Tables)?;
-    walked.free_pages = free.pages;
+    walked.free_pages = free_pages;
     Ok(walked)
 }
 

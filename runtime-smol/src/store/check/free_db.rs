@@ -2,9 +2,11 @@
 //! record lists the pages one transaction freed: its key is that transaction's id, its value
 //! a count and then the page numbers, largest first. Every write transaction that needs pages
 //! reads these records, oldest first, and trusts them: it copies as many page numbers as the
-//! count says and hands those pages out to be overwritten. A damaged record can so kill the
+//! count says and hands those pages out to be overwritten. So a damaged record can kill the
 //! daemon at its first write (the shutdown flush is one) or make it overwrite pages in use;
-//! reading the tables never touches this database, so the walk reads it too.
+//! reading the tables never touches this database, so the walk reads it too. What these
+//! checks cannot see is a list naming, in order and in range, a page that a table still uses:
+//! that would take a walk of every page of every tree.
 //!
 //! heed opens no cursor on dbi 0 and does not expose its raw handles, so this goes through
 //! LMDB's C API (heed's own sys crate, the same build of LMDB). A write transaction begun and
@@ -19,15 +21,6 @@ use std::path::Path;
 
 /// LMDB's first two pages are its meta pages, never listed as free.
 const FIRST_DATA_PAGE: u64 = 2;
-
-/// What the free-page database lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FreePages {
-    /// Records (transactions whose freed pages are not all reused yet).
-    pub records: u64,
-    /// Page numbers listed, over all records.
-    pub pages: u64,
-}
 
 /// Why the free-page database is refused.
 #[derive(Debug)]
@@ -98,23 +91,19 @@ impl fmt::Display for ListDamage {
 
 /// Reads every record of the free-page database of the environment in `dir` (opened with a
 /// map of `map_size` bytes, as the daemon opens it) and checks each list: its length, its
-/// order, every page a data page in use by the file, no page in two lists.
-pub fn walk(dir: &Path, map_size: usize) -> Result<FreePages, FreeDbError> {
+/// order, every page a data page (not a meta page, not past the last page), no page in two
+/// lists. Gives the number of pages listed.
+pub fn walk(dir: &Path, map_size: usize) -> Result<u64, FreeDbError> {
     let path = CString::new(dir.as_os_str().as_bytes()).map_err(|_| FreeDbError::Path)?;
     let mut snapshot = Snapshot::open(&path, map_size).map_err(FreeDbError::Open)?;
     let last = snapshot.last_page;
-    let mut records = 0;
     let mut listed = Vec::new();
     while let Some((key, value)) = snapshot.next().map_err(FreeDbError::Read)? {
         let txn = txn_id(key)?;
         let pages = pages(value, last).map_err(|damage| FreeDbError::List { txn, damage })?;
         listed.extend(pages.into_iter().map(|page| (page, txn)));
-        records += 1;
     }
-    Ok(FreePages {
-        records,
-        pages: listed_once(listed)?,
-    })
+    listed_once(listed)
 }
 
 /// How many pages `listed` (page, transaction that freed it) holds, when none is listed twice.
