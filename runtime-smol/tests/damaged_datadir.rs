@@ -6,6 +6,7 @@ mod common;
 
 use common::rpc::{command, send, Daemon, ADMIN};
 use rbtcd::rpc::client;
+use rbtcd::store::check;
 use rbtcd::store::lmdb::LmdbStore;
 use rbtcd_core::chain::{ChainStore, WriteBatch, WriteOp};
 use rbtcd_core::mempool::Coin;
@@ -644,6 +645,11 @@ fn a_full_disk_under_a_large_batch_is_an_error_and_the_store_reopens() {
     assert!(stdout.lines().any(|l| l == "read"), "{stdout}");
     let size = std::fs::metadata(dir.join("data.mdb")).unwrap().len();
     assert!(size <= limit, "{size} > {limit}");
+    // What the failed commit wrote lies past the last page in use: the start's check passes.
+    let walked = check::check(&common::binaries::rbtcd(), &dir)
+        .unwrap()
+        .unwrap();
+    assert!(walked.free_pages > 0, "{walked:?}");
 
     // Room again: the committed batches are there, the failed one is not, and it fits now.
     let mut store = LmdbStore::open(&dir).unwrap();
