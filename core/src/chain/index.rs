@@ -10,6 +10,7 @@
 use super::index_view::IndexView;
 use super::records::{IndexEntry, Status};
 use super::shared_vec::SharedVec;
+use super::slot_table::SlotTable;
 use crate::primitives::BlockHash;
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -116,13 +117,19 @@ impl BlockIndex {
     /// An index holding only `genesis`, which is the tip.
     pub fn new(genesis: IndexEntry) -> Self {
         let mut index = BlockIndex {
-            tables: IndexView::default(),
+            tables: IndexView {
+                nodes: Arena::default(),
+                slots: SlotTable::default(),
+                main: SharedVec::default(),
+                tip: 0,
+                generation: 0,
+            },
             header_tips: BTreeSet::new(),
             data_failed: BTreeSet::new(),
             view_kept: false,
         };
         index.insert(genesis);
-        index.tables.main.push(0);
+        index.tables.push_main(0);
         index
     }
 
@@ -155,7 +162,7 @@ impl BlockIndex {
         }
         index.tables.main = SharedVec::default();
         for slot in main.into_iter().rev() {
-            index.tables.main.push(slot);
+            index.tables.push_main(slot);
         }
         Ok(index)
     }
@@ -394,14 +401,14 @@ impl BlockIndex {
             Some(self.tip().hash)
         );
         let slot = self.slot(&hash).expect("a main-chain block is indexed");
-        self.tables.main.push(slot);
+        self.tables.push_main(slot);
         self.changed();
     }
 
     /// Removes the tip from the main chain (it stays in the index).
     pub fn pop_main(&mut self) {
         debug_assert!(self.tables.main.len() > 1, "genesis cannot be disconnected");
-        self.tables.main.pop();
+        self.tables.pop_main();
         self.changed();
     }
 

@@ -12,14 +12,31 @@ use std::sync::Arc;
 /// root of ~440 branches, so the root a change copies stays a few KiB.
 const FANOUT: usize = 64;
 
+/// A leaf grows in place as elements are pushed.
 type Leaf<T> = Arc<Vec<T>>;
-type Branch<T> = Arc<Vec<Leaf<T>>>;
+/// Branches and the root are slices, rebuilt when they gain or lose a child (once a leaf's or
+/// a branch's worth of pushes): a read goes through one pointer fewer at each level than a
+/// `Vec` would need, and reads are what a node does most with its block index.
+type Branch<T> = Arc<[Leaf<T>]>;
 
 /// A persistent vector (see the module); `Clone` is O(1).
 #[derive(Debug)]
 pub struct SharedVec<T, const LEAF: usize> {
-    root: Arc<Vec<Branch<T>>>,
+    root: Arc<[Branch<T>]>,
     len: usize,
+}
+
+/// `slice` with `child` added at the end.
+fn grown<X: Clone>(slice: &Arc<[X]>, child: X) -> Arc<[X]> {
+    slice.iter().cloned().chain([child]).collect()
+}
+
+/// `slice` without its last child.
+fn shrunk<X: Clone>(slice: &Arc<[X]>) -> Arc<[X]> {
+    slice[..slice.len().saturating_sub(1)]
+        .iter()
+        .cloned()
+        .collect()
 }
 
 impl<T, const LEAF: usize> Clone for SharedVec<T, LEAF> {
@@ -48,22 +65,9 @@ impl<T: Clone, const LEAF: usize> SharedVec<T, LEAF> {
     pub fn filled(value: T, len: usize) -> Self {
         let leaves = (0..len.div_ceil(LEAF))
             .map(|l| Arc::new(vec![value.clone(); (len - l * LEAF).min(LEAF)]));
-        let mut root = Vec::with_capacity(len.div_ceil(Self::SPAN));
-        let mut branch = Vec::with_capacity(FANOUT);
-        for leaf in leaves {
-            branch.push(leaf);
-            if branch.len() == FANOUT {
-                root.push(Arc::new(std::mem::replace(
-                    &mut branch,
-                    Vec::with_capacity(FANOUT),
-                )));
-            }
-        }
-        if !branch.is_empty() {
-            root.push(Arc::new(branch));
-        }
+        let leaves: Vec<Leaf<T>> = leaves.collect();
         SharedVec {
-            root: Arc::new(root),
+            root: leaves.chunks(FANOUT).map(Branch::from).collect(),
             len,
         }
     }
@@ -101,14 +105,15 @@ impl<T: Clone, const LEAF: usize> SharedVec<T, LEAF> {
 
     /// Appends `value`.
     pub fn push(&mut self, value: T) {
-        let root = Arc::make_mut(&mut self.root);
         if self.len.is_multiple_of(Self::SPAN) {
-            root.push(Arc::default());
+            self.root = grown(&self.root, Branch::default());
         }
-        let branch = Arc::make_mut(root.last_mut().expect("a branch was just ensured"));
+        let root = Arc::make_mut(&mut self.root);
+        let branch = root.last_mut().expect("a branch was just ensured");
         if self.len.is_multiple_of(LEAF) {
-            branch.push(Arc::default());
+            *branch = grown(branch, Leaf::default());
         }
+        let branch = Arc::make_mut(branch);
         let leaf = Arc::make_mut(branch.last_mut().expect("a leaf was just ensured"));
         if leaf.len() == leaf.capacity() {
             // Doubling, but never past a whole leaf: short vectors (a simulated node's chain)
@@ -123,13 +128,14 @@ impl<T: Clone, const LEAF: usize> SharedVec<T, LEAF> {
     pub fn pop(&mut self) -> Option<T> {
         self.len = self.len.checked_sub(1)?;
         let root = Arc::make_mut(&mut self.root);
-        let branch = Arc::make_mut(root.last_mut().expect("a non-empty vector has a branch"));
-        let leaf = Arc::make_mut(branch.last_mut().expect("and a leaf"));
+        let branch = root.last_mut().expect("a non-empty vector has a branch");
+        let leaves = Arc::make_mut(branch);
+        let leaf = Arc::make_mut(leaves.last_mut().expect("and a leaf"));
         let value = leaf.pop();
         if leaf.is_empty() {
-            branch.pop();
+            *branch = shrunk(branch);
             if branch.is_empty() {
-                root.pop();
+                self.root = shrunk(&self.root);
             }
         }
         value
