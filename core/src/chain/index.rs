@@ -9,6 +9,7 @@
 
 use super::index_view::IndexView;
 use super::records::{IndexEntry, Status};
+use super::shared_vec::SharedVec;
 use super::slot_table::SlotTable;
 use crate::primitives::BlockHash;
 use std::cmp::Reverse;
@@ -18,11 +19,12 @@ use std::collections::BTreeSet;
 const MEDIAN_TIME_BLOCKS: usize = 11;
 
 /// An entry's place in the arena.
-type Slot = u32;
+pub(super) type Slot = u32;
 
+/// An entry in the arena with what the index keeps beside it.
 #[derive(Clone, Debug)]
-struct Node {
-    entry: IndexEntry,
+pub(super) struct Node {
+    pub(super) entry: IndexEntry,
     /// Arrival order, so that between equal-work chains the first seen wins.
     seq: u64,
     parent: Option<Slot>,
@@ -37,43 +39,30 @@ struct Node {
     linked: bool,
 }
 
-/// Entries per chunk of the [`Arena`].
-const CHUNK: usize = 64;
+/// Nodes per leaf of the [`Arena`]: 32 of ~230 bytes, the ~7 KiB a change to an entry copies
+/// while a view shares its leaf.
+const ARENA_LEAF: usize = 32;
 
-/// The entries by slot, in chunks of [`CHUNK`] that never move: growth adds a chunk where one
-/// array doubled, so at most one chunk's worth is unused and nothing is copied (a thousand
-/// simulated nodes each held a doubled array of ~250-byte entries half empty).
+/// The entries by slot, in leaves that never move: growth adds a leaf where one array doubled,
+/// so at most one leaf's worth is unused and nothing is copied (a thousand simulated nodes each
+/// held a doubled array of ~250-byte entries half empty). Views share the leaves.
 #[derive(Clone, Debug, Default)]
-struct Arena(Vec<Vec<Node>>);
+pub(super) struct Arena(SharedVec<Node, ARENA_LEAF>);
 
 impl Arena {
-    fn len(&self) -> usize {
-        // Every chunk but the last is full.
-        self.0
-            .last()
-            .map_or(0, |last| (self.0.len() - 1) * CHUNK + last.len())
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
     }
 
     /// Adds `node` at the next slot, which it returns.
     fn push(&mut self, node: Node) -> Slot {
         let slot = self.len() as Slot;
-        match self.0.last_mut().filter(|c| c.len() < CHUNK) {
-            Some(chunk) => {
-                // A cloned chunk holds only its entries: grow it to a whole chunk at once.
-                chunk.reserve_exact(CHUNK - chunk.len());
-                chunk.push(node);
-            }
-            None => {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                chunk.push(node);
-                self.0.push(chunk);
-            }
-        }
+        self.0.push(node);
         slot
     }
 
     fn iter(&self) -> impl Iterator<Item = &Node> {
-        self.0.iter().flatten()
+        self.0.iter()
     }
 }
 
@@ -81,13 +70,13 @@ impl std::ops::Index<Slot> for Arena {
     type Output = Node;
 
     fn index(&self, slot: Slot) -> &Node {
-        &self.0[slot as usize / CHUNK][slot as usize % CHUNK]
+        &self.0[slot as usize]
     }
 }
 
 impl std::ops::IndexMut<Slot> for Arena {
     fn index_mut(&mut self, slot: Slot) -> &mut Node {
-        &mut self.0[slot as usize / CHUNK][slot as usize % CHUNK]
+        &mut self.0[slot as usize]
     }
 }
 
@@ -98,11 +87,8 @@ type TipKey = (crate::primitives::Work, Reverse<u64>, BlockHash);
 /// All known headers; the main chain is the path from genesis to the tip.
 #[derive(Clone, Debug)]
 pub struct BlockIndex {
-    nodes: Arena,
-    slots: SlotTable,
-    /// The main chain by height, as slots: 4 bytes a block where its hash took 32 (in every
-    /// simulated node, and for every block of a mainnet daemon's chain).
-    main: Vec<Slot>,
+    /// The entries, their lookup by hash and the main chain, which views share.
+    tables: IndexView,
     /// Headers that may lead the header chain and have no child that may: the best header is
     /// the last. Only these can have the most work among the eligible headers, since a child
     /// always has more work than its parent.
@@ -112,9 +98,8 @@ pub struct BlockIndex {
     /// just stop leading the header chain until a good copy is stored, or sync would wait
     /// forever for a block nobody honest has. Kept in memory only.
     data_failed: BTreeSet<BlockHash>,
-    /// A copy kept up to date for readers beside the node, once [`BlockIndex::keep_view`]
-    /// asked for it (it costs memory and a little time per change).
-    view: Option<IndexView>,
+    /// Whether [`BlockIndex::view`] hands out views ([`BlockIndex::keep_view`]).
+    view_kept: bool,
 }
 
 /// Core's `GetSkipHeight`: turn off the lowest set bit (twice, for odd heights, plus one), which
@@ -132,14 +117,19 @@ impl BlockIndex {
     /// An index holding only `genesis`, which is the tip.
     pub fn new(genesis: IndexEntry) -> Self {
         let mut index = BlockIndex {
-            nodes: Arena::default(),
-            slots: SlotTable::default(),
-            main: vec![0],
+            tables: IndexView {
+                nodes: Arena::default(),
+                slots: SlotTable::default(),
+                main: SharedVec::default(),
+                tip: 0,
+                generation: 0,
+            },
             header_tips: BTreeSet::new(),
             data_failed: BTreeSet::new(),
-            view: None,
+            view_kept: false,
         };
         index.insert(genesis);
+        index.tables.push_main(0);
         index
     }
 
@@ -163,24 +153,26 @@ impl BlockIndex {
             .ok_or(format!("tip {tip} is not in the index"))?;
         let mut main = Vec::new();
         loop {
-            let n = &index.nodes[slot];
+            let n = index.node(slot);
             main.push(slot);
             match n.parent {
                 Some(p) => slot = p,
                 None => break,
             }
         }
-        main.reverse();
-        index.main = main;
+        index.tables.main = SharedVec::default();
+        for slot in main.into_iter().rev() {
+            index.tables.push_main(slot);
+        }
         Ok(index)
     }
 
     fn slot(&self, hash: &BlockHash) -> Option<Slot> {
-        self.slots.get(hash, |s| self.nodes[s].entry.hash)
+        self.tables.slot(hash)
     }
 
     fn node(&self, slot: Slot) -> &Node {
-        &self.nodes[slot]
+        &self.tables.nodes[slot]
     }
 
     /// Adds or replaces an entry; a new entry's parent must already be present (except genesis).
@@ -191,9 +183,9 @@ impl BlockIndex {
                 if entry.status.contains(Status::DATA_STORED) {
                     index.data_failed.remove(&entry.hash);
                 }
-                index.nodes[slot].entry = entry;
+                index.tables.nodes[slot].entry = entry;
             });
-            self.record(entry);
+            self.changed();
             return;
         }
         let parent = (entry.height > 0)
@@ -203,8 +195,8 @@ impl BlockIndex {
         let linked = Self::has_own_data(&entry)
             && parent.is_none_or(|p| self.node(p).linked)
             && (parent.is_some() || entry.height == 0);
-        let slot = self.nodes.len() as Slot;
-        self.nodes.push(Node {
+        let slot = self.tables.nodes.len() as Slot;
+        self.tables.nodes.push(Node {
             entry,
             seq: u64::from(slot),
             parent,
@@ -213,12 +205,13 @@ impl BlockIndex {
             next_sibling: None,
             linked,
         });
-        self.slots
-            .insert(&entry.hash, slot, |s| self.nodes[s].entry.hash);
+        self.tables
+            .slots
+            .insert(&entry.hash, slot, |s| self.tables.nodes[s].entry.hash);
         if let Some(p) = parent {
             match self.child_slots(p).last() {
-                Some(last) => self.nodes[last].next_sibling = Some(slot),
-                None => self.nodes[p].first_child = Some(slot),
+                Some(last) => self.tables.nodes[last].next_sibling = Some(slot),
+                None => self.tables.nodes[p].first_child = Some(slot),
             }
         }
         if self.eligible(slot) {
@@ -227,28 +220,24 @@ impl BlockIndex {
                 self.header_tips.remove(&self.tip_key(p));
             }
         }
-        self.record(entry);
+        self.changed();
     }
 
-    /// Keeps the view up to date with a new or changed entry.
-    fn record(&mut self, entry: IndexEntry) {
-        if let Some(view) = &mut self.view {
-            view.record(entry);
-        }
+    /// Counts a change a view can see.
+    fn changed(&mut self) {
+        self.tables.generation += 1;
     }
 
-    /// From now on, keeps a copy of the index that [`BlockIndex::view`] hands out.
+    /// From now on, [`BlockIndex::view`] hands out views.
     pub fn keep_view(&mut self) {
-        if self.view.is_none() {
-            let main = self.main.iter().map(|&s| self.node(s).entry.hash);
-            self.view = Some(IndexView::new(self.entries(), main));
-        }
+        self.view_kept = true;
     }
 
-    /// The index as it is now, when [`BlockIndex::keep_view`] was called: a copy that never
-    /// changes, taken in O(1).
+    /// The index as it is now, when [`BlockIndex::keep_view`] was called: a view that never
+    /// changes, taken in O(1). While it is alive, the index's changes copy the leaves of its
+    /// tables they touch (a connected block copies ~20 KiB; see the tables' leaf sizes).
     pub fn view(&self) -> Option<IndexView> {
-        self.view.clone()
+        self.view_kept.then(|| self.tables.clone())
     }
 
     /// Changes a known entry with `change`, then brings the header tips and the links of its
@@ -303,7 +292,7 @@ impl BlockIndex {
             if linked == n.linked {
                 continue;
             }
-            self.nodes[s].linked = linked;
+            self.tables.nodes[s].linked = linked;
             stack.extend(self.child_slots(s));
         }
     }
@@ -319,7 +308,7 @@ impl BlockIndex {
 
     /// The entry of `hash`.
     pub fn get(&self, hash: &BlockHash) -> Option<&IndexEntry> {
-        self.slot(hash).map(|s| &self.node(s).entry)
+        self.tables.get(hash)
     }
 
     /// Arrival order of `hash` (lower arrived first).
@@ -329,26 +318,25 @@ impl BlockIndex {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.tables.nodes.len()
     }
 
     /// Never true: genesis is always present.
     pub fn is_empty(&self) -> bool {
-        self.nodes.len() == 0
+        self.tables.nodes.len() == 0
     }
 
     /// Every entry, in arrival order.
     pub fn entries(&self) -> impl Iterator<Item = &IndexEntry> {
-        self.nodes.iter().map(|n| &n.entry)
+        self.tables.nodes.iter().map(|n| &n.entry)
     }
 
     /// Replaces the status of a known entry and returns the updated entry.
     pub fn set_status(&mut self, hash: &BlockHash, status: Status) -> Option<IndexEntry> {
         let slot = self.slot(hash)?;
-        self.update(slot, |index| index.nodes[slot].entry.status = status);
-        let entry = self.node(slot).entry;
-        self.record(entry);
-        Some(entry)
+        self.update(slot, |index| index.tables.nodes[slot].entry.status = status);
+        self.changed();
+        Some(self.node(slot).entry)
     }
 
     /// Notes that the block of `hash` arrived and failed its context-free checks; see
@@ -387,29 +375,23 @@ impl BlockIndex {
         // Genesis is never invalid, so some header is always eligible.
         match self.header_tips.last() {
             Some((_, _, hash)) => self.get(hash).expect("tips are indexed"),
-            None => &self.node(self.main[0]).entry,
+            None => &self.node(self.tables.main[0]).entry,
         }
     }
 
     /// The main chain's tip.
     pub fn tip(&self) -> &IndexEntry {
-        let tip = self.main.last();
-        &self
-            .node(*tip.expect("genesis is always on the main chain"))
-            .entry
+        self.tables.tip()
     }
 
     /// The main chain's block at `height`.
     pub fn main_at(&self, height: u32) -> Option<&BlockHash> {
-        self.main
-            .get(height as usize)
-            .map(|s| &self.node(*s).entry.hash)
+        self.tables.main_at(height)
     }
 
     /// True when `hash` is on the main chain.
     pub fn is_main(&self, hash: &BlockHash) -> bool {
-        self.slot(hash)
-            .is_some_and(|s| self.main.get(self.node(s).entry.height as usize) == Some(&s))
+        self.tables.is_main(hash)
     }
 
     /// Extends the main chain by a child of the tip.
@@ -419,19 +401,15 @@ impl BlockIndex {
             Some(self.tip().hash)
         );
         let slot = self.slot(&hash).expect("a main-chain block is indexed");
-        self.main.push(slot);
-        if let Some(view) = &mut self.view {
-            view.push_main(self.main.len() as u32 - 1, hash);
-        }
+        self.tables.push_main(slot);
+        self.changed();
     }
 
     /// Removes the tip from the main chain (it stays in the index).
     pub fn pop_main(&mut self) {
-        debug_assert!(self.main.len() > 1, "genesis cannot be disconnected");
-        self.main.pop();
-        if let Some(view) = &mut self.view {
-            view.pop_main();
-        }
+        debug_assert!(self.tables.main.len() > 1, "genesis cannot be disconnected");
+        self.tables.pop_main();
+        self.changed();
     }
 
     fn ancestor_slot(&self, from: Slot, height: u32) -> Option<Slot> {
@@ -519,7 +497,7 @@ impl BlockIndex {
 
     /// The last common block of the main chain and the chain ending at `hash`.
     pub fn fork_point(&self, hash: &BlockHash) -> Option<&IndexEntry> {
-        let tip = self.node(*self.main.last()?).entry.hash;
+        let tip = self.tip().hash;
         self.last_common_ancestor(hash, &tip)
     }
 }
@@ -578,6 +556,72 @@ mod tests {
             b.push(e);
         }
         (index, a, b)
+    }
+
+    /// What `view` answers about `hashes` and heights up to `top`.
+    type Answers = (
+        Vec<(Option<IndexEntry>, bool)>,
+        Vec<Option<BlockHash>>,
+        BlockHash,
+    );
+
+    fn answers(view: &IndexView, hashes: &[BlockHash], top: u32) -> Answers {
+        (
+            hashes
+                .iter()
+                .map(|h| (view.get(h).copied(), view.is_main(h)))
+                .collect(),
+            (0..=top).map(|h| view.main_at(h).copied()).collect(),
+            view.tip().hash,
+        )
+    }
+
+    #[test]
+    fn a_view_answers_as_at_its_moment_after_more_blocks_and_a_reorganization() {
+        let p = Params::new(Network::Regtest);
+        // Thousands of entries: many leaves of every table, and more than one branch.
+        let (mut index, a, b) = two_branches(3000, 1000, 10);
+        index.keep_view();
+        let mut longer = b.clone();
+        for _ in 0..2500 {
+            let e = entry_of(&p, longer.last().unwrap(), 1);
+            longer.push(e);
+        }
+        let hashes: Vec<BlockHash> = a.iter().chain(&longer[1..]).map(|e| e.hash).collect();
+        let view = index.view().expect("a view is kept");
+        let then = answers(&view, &hashes, 3600);
+        assert_eq!(then.0.iter().filter(|(e, _)| e.is_some()).count(), 3011);
+        assert_eq!(then.2, a[3000].hash);
+
+        // The side branch grows past the main chain and takes over; entries on both change.
+        for e in &longer[11..] {
+            index.insert(*e);
+        }
+        index.set_status(&a[1500].hash, Status::INVALID);
+        index.insert(IndexEntry {
+            status: longer[5].status.with(Status::DATA_STORED),
+            ..longer[5]
+        });
+        while index.tip().height > 1000 {
+            index.pop_main();
+        }
+        for e in &longer[1..] {
+            index.push_main(e.hash);
+        }
+        let now = index.view().unwrap();
+        assert_eq!(now.tip().hash, longer.last().unwrap().hash);
+        assert!(now.is_main(&longer[2000].hash) && !now.is_main(&a[2000].hash));
+        assert!(now.get(&a[1500].hash).unwrap().status.is_invalid());
+        assert!(now.generation() > view.generation());
+
+        assert_eq!(
+            answers(&view, &hashes, 3600),
+            then,
+            "the view never changes"
+        );
+        assert_eq!(view.len(), 3011);
+        assert_eq!(view.main_at(3001), None);
+        assert!(view.is_main(&a[2000].hash) && !view.is_main(&longer[2000].hash));
     }
 
     #[test]

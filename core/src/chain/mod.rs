@@ -21,6 +21,7 @@ pub mod proposal;
 pub mod records;
 pub mod script_check;
 pub mod shared_map;
+pub mod shared_vec;
 mod slot_table;
 pub mod state;
 pub mod store;

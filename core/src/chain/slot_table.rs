@@ -1,18 +1,24 @@
 //! The block index's lookup from block hash to arena slot: an open-addressing table of slots
 //! alone, the hash of each read from the arena. A map holding each hash again beside its slot
 //! took ~40 bytes a bucket (36 of them the key); this takes 4, at most half the buckets full.
-//! Entries are never removed from the index, so neither are they here.
+//! Entries are never removed from the index, so neither are they here. The buckets are a
+//! [`SharedVec`], so a view of the index shares them: a header indexed after a view was taken
+//! copies the one leaf of [`LEAF`] buckets (2 KiB) it lands in.
 
+use super::shared_vec::SharedVec;
 use crate::primitives::BlockHash;
 
 /// An empty bucket.
 const EMPTY: u32 = u32::MAX;
 
+/// Buckets per leaf of the table.
+const LEAF: usize = 512;
+
 /// Block hash to slot (see the module docs). Every method that probes takes the arena's view,
 /// `hash_of`, giving the hash of a slot already inserted.
 #[derive(Clone, Debug, Default)]
 pub(super) struct SlotTable {
-    buckets: Vec<u32>,
+    buckets: SharedVec<u32, LEAF>,
     len: usize,
 }
 
@@ -50,8 +56,8 @@ impl SlotTable {
         debug_assert!(slot != EMPTY, "slot numbers stay below u32::MAX");
         if 2 * (self.len + 1) > self.buckets.len() {
             let old = std::mem::take(&mut self.buckets);
-            self.buckets = vec![EMPTY; (old.len() * 2).max(16)];
-            for s in old.into_iter().filter(|s| *s != EMPTY) {
+            self.buckets = SharedVec::filled(EMPTY, (old.len() * 2).max(16));
+            for &s in old.iter().filter(|s| **s != EMPTY) {
                 self.place(&hash_of(s), s);
             }
         }

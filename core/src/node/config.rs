@@ -105,8 +105,9 @@ pub struct RpcSettings {
     /// otherwise the node renders them inline and answers every call with
     /// [`crate::node::Output::RpcReply`].
     pub render_by_driver: bool,
-    /// The node keeps a copy of its block index that it hands out after each input
-    /// ([`crate::node::Node::read_view`]), so the driver answers block lookups beside it.
+    /// The node hands out a view of its block index after each input
+    /// ([`crate::node::Node::read_view`]; it shares the index's storage, copying only what a
+    /// change touches while a view is held), so the driver answers block lookups beside it.
     pub publish_view: bool,
     /// Where the driver keeps `mempool.dat` ([`crate::node::Output::SaveMempool`]), as
     /// `savemempool` reports it.

@@ -13,8 +13,8 @@ use crate::address::Payload;
 use crate::chain::ChainStore;
 use crate::primitives::{Block, BlockHeader, OutPoint, Transaction};
 use crate::rng::Rng;
-use crate::rpc::auth::basic_auth;
-use crate::rpc::jsonrpc::{self, Body};
+use crate::rpc::auth::authenticate_message;
+use crate::rpc::jsonrpc;
 use crate::rpc::ws::{ClientId, Hub, Outgoing, Subscriptions};
 use crate::rpc::{Rights, Transport};
 use serde_json::Value;
@@ -131,14 +131,8 @@ impl<S: ChainStore> Node<S> {
     /// `authenticate "user" "pass"` with valid credentials (answered null when it has an id);
     /// anything else closes the connection.
     fn ws_authenticate(&mut self, client: ClientId, text: &str) {
-        let Body::Single(Ok(req)) = jsonrpc::parse_body(text.as_bytes()) else {
+        let Some((req, credentials)) = authenticate_message(text.as_bytes()) else {
             return self.ws_refuse(client);
-        };
-        let credentials = match (req.method.as_str(), req.params.as_slice()) {
-            ("authenticate", [Value::String(user), Value::String(pass), ..]) => {
-                basic_auth(user, pass)
-            }
-            _ => return self.ws_refuse(client),
         };
         let Some(rights) = self.config.rpc.credentials.check(&credentials) else {
             return self.ws_refuse(client);

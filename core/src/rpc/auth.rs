@@ -3,7 +3,9 @@
 //! with these; the node checks a WebSocket client's `authenticate` command with the same.
 
 use super::caller::Rights;
+use super::jsonrpc::{self, Body, Request};
 use crate::primitives::hash::sha256;
+use serde_json::Value;
 
 /// SHA-256 digests of the accepted `Authorization` header values.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,6 +47,21 @@ pub fn basic_auth(user: &str, pass: &str) -> String {
         "Basic {}",
         crate::base64::encode(format!("{user}:{pass}").as_bytes())
     )
+}
+
+/// A WebSocket message read as btcd's `authenticate "user" "pass"`: the request (its id and
+/// dialect, for the reply) and the `Authorization` header value its credentials stand for;
+/// `None` for any other message. The node decides a client's session with it, and the
+/// connection task learns from it what the node will decide, to answer lookups beside it.
+pub fn authenticate_message(message: &[u8]) -> Option<(Request, String)> {
+    let Body::Single(Ok(req)) = jsonrpc::parse_body(message) else {
+        return None;
+    };
+    let header = match (req.method.as_str(), req.params.as_slice()) {
+        ("authenticate", [Value::String(user), Value::String(pass), ..]) => basic_auth(user, pass),
+        _ => return None,
+    };
+    Some((req, header))
 }
 
 fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {

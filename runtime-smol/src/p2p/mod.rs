@@ -97,14 +97,6 @@ pub enum Event {
 /// a slow reader never holds up the node or other clients.
 pub const WS_QUEUE_LIMIT: usize = 4096;
 
-/// What the node task tells a WebSocket connection.
-pub enum WsOut {
-    /// A reply or notification to write.
-    Text(String),
-    /// The client passed `authenticate`: it takes its `rpcmaxwebsockets` slot now.
-    Authenticated,
-}
-
 /// A block message a reader decoded: its frame's stream offset, its payload's length, the
 /// block (see [`Input::DecodedBlock`]).
 pub type BlockAhead = (u64, usize, Block);
@@ -394,10 +386,10 @@ impl Task<'_> {
                         self.sinks.renders.render(job, reply);
                     }
                 }
-                Output::Ws { client, text } => self.send_websocket(node, client, WsOut::Text(text)),
-                Output::WsAuthenticated { client } => {
-                    self.send_websocket(node, client, WsOut::Authenticated)
-                }
+                Output::Ws { client, text } => self.send_websocket(node, client, text),
+                // The connection task read the same verdict from the handshake itself and
+                // took the client's `rpcmaxwebsockets` slot then.
+                Output::WsAuthenticated { .. } => {}
                 Output::WsClose { client } => {
                     // Dropping the queue ends the connection's task, which closes it.
                     self.channels.websockets.remove(&client);
@@ -424,22 +416,18 @@ impl Task<'_> {
         fatal
     }
 
-    /// Queues `out` for a WebSocket client; one whose queue is full is closed at once (its
+    /// Queues `text` for a WebSocket client; one whose queue is full is closed at once (its
     /// slot freed, nothing more written), and the node told so.
     fn send_websocket<S: ChainStore + Send + 'static>(
         &mut self,
         node: &mut Node<S>,
         client: ClientId,
-        out: WsOut,
+        text: String,
     ) {
         let Some(queue) = self.channels.websockets.get(&client) else {
             return;
         };
-        let queued = match out {
-            WsOut::Text(text) => queue.push(text),
-            WsOut::Authenticated => queue.out.try_send(WsOut::Authenticated).is_ok(),
-        };
-        if !queued {
+        if !queue.push(text) {
             log::warn!(
                 target: "rbtcd::rpc",
                 "WebSocket client {client} does not read what it is sent; disconnecting it"

@@ -138,7 +138,8 @@ type App = tide::Server<Arc<Shared>>;
 
 /// What every connection's handlers share.
 pub(crate) struct Shared {
-    creds: Credentials,
+    /// Accepted credentials; the WebSocket side reads a client's `authenticate` with them.
+    pub(crate) creds: Credentials,
     /// The node task.
     pub(crate) events: Sender<Event>,
     /// Answers block lookups beside the node.

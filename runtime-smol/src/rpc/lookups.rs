@@ -1,7 +1,7 @@
 //! Block lookups answered beside the node: the node task publishes the node's
 //! [`ReadView`] after each input that changed the chain ([`Published::update`]), and the RPC
-//! server answers a request body (HTTP) or message (WebSocket, from a client that
-//! authenticated in its upgrade request) that holds only block lookups (`getblockhash`,
+//! server answers a request body (HTTP) or message (WebSocket, from an authenticated
+//! client) that holds only block lookups (`getblockhash`,
 //! `getblockheader`, `getblock`) from the latest one, reading blocks from the block files
 //! itself, so such calls never wait behind the node's message loop. Everything else goes to
 //! the node.

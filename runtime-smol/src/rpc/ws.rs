@@ -1,26 +1,30 @@
 //! The RPC server's WebSocket side (`/ws`), btcd's `rpcwebsocket.go` transport: after the
 //! upgrade, each text message goes to the node ([`Input::WsMessage`]) and whatever the node
 //! sends the client (replies and notifications, in order) is written back. A message of block
-//! lookups only, from a client that authenticated in its upgrade request, is answered here
-//! from the chain the node published ([`super::lookups`]), its reply queued with the node's. The node decides
+//! lookups only, from an authenticated client, is answered here from the chain the node
+//! published ([`super::lookups`]), its reply queued with the node's. The node decides
 //! everything else: the `authenticate` handshake of a client without credentials, requests,
-//! subscriptions and when to close. Reading and writing run side by side, so a client that
+//! subscriptions and when to close. Its handshake is still forwarded whole, but read here too
+//! with the node's rule (the first message must be `authenticate` with credentials the HTTP
+//! side accepts; anything else and the node closes the client), so a client that passed it
+//! has its lookups answered here as one that authenticated in its upgrade request does. Reading and writing run side by side, so a client that
 //! does not read fills its queue and is closed at once ([`WsQueue`]).
 
 use super::conn::Control;
 use super::http::{Shared, Slot};
-use crate::p2p::{Event, WsOut, WS_QUEUE_LIMIT};
+use crate::p2p::{Event, WS_QUEUE_LIMIT};
 use async_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
 use futures::io::{AsyncRead, AsyncWrite};
 use futures::{SinkExt, StreamExt};
 use rbtcd_core::node::Input;
+use rbtcd_core::rpc::auth::authenticate_message;
 use rbtcd_core::rpc::ws::ClientId;
 use rbtcd_core::rpc::{Rights, Transport};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The GUID RFC 6455 appends to the client's key.
@@ -40,8 +44,8 @@ pub fn accept_key(key: &str) -> String {
 /// and a way to close the connection at once, unsent texts and all, when the client has not
 /// read them.
 pub struct WsQueue {
-    /// The texts and events, in order.
-    pub out: async_channel::Sender<WsOut>,
+    /// The texts, in order.
+    pub out: async_channel::Sender<String>,
     /// Sending on it drops the client without writing what is queued.
     pub evict: async_channel::Sender<()>,
     /// Bytes of text queued and not yet written (at most [`WS_QUEUE_BYTES`]).
@@ -56,7 +60,7 @@ impl WsQueue {
     pub fn push(&self, text: String) -> bool {
         let len = text.len();
         let before = self.queued.fetch_add(len, Ordering::SeqCst);
-        before + len <= WS_QUEUE_BYTES && self.out.try_send(WsOut::Text(text)).is_ok()
+        before + len <= WS_QUEUE_BYTES && self.out.try_send(text).is_ok()
     }
 
     /// Closes the client at once, without writing what is queued.
@@ -74,7 +78,7 @@ pub(super) async fn serve<S>(
     peer: SocketAddr,
     client: ClientId,
     rights: Option<Rights>,
-    mut slot: Option<Slot>,
+    slot: Option<Slot>,
     shared: &Shared,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -91,6 +95,8 @@ pub(super) async fn serve<S>(
     // the node closes a client by dropping its queue, and a strong copy here would keep the
     // connection open past that.
     let (lookup_out, lookup_evict) = (out.downgrade(), evict.downgrade());
+    // The slot of a client that authenticates with a message, taken then.
+    let handshake_slot = OnceLock::new();
     let events = &shared.events;
     let opened = Event::WsOpened {
         client,
@@ -108,10 +114,29 @@ pub(super) async fn serve<S>(
     let (mut sink, mut incoming) = ws.split();
     let reading = async {
         let mut pings = ControlBudget::new();
+        let (mut rights, mut handshake) = (rights, rights.is_none());
         while let Some(Ok(message)) = incoming.next().await {
             match message {
                 Message::Text(text) => {
                     let text = text.to_string();
+                    if std::mem::take(&mut handshake) {
+                        // The node answers the handshake; it passes exactly when this grants
+                        // rights, and a client that failed it is closed, never asked again.
+                        rights = authenticate_message(text.as_bytes())
+                            .and_then(|(_, header)| shared.creds.check(&header));
+                        if rights.is_some() {
+                            // As for credentials in the upgrade request: a slot, no deadline.
+                            let Some(taken) = shared.websockets.try_take() else {
+                                log::info!(
+                                    "Max WebSocket clients exceeded [{}] - disconnecting client {peer}",
+                                    shared.websockets.max()
+                                );
+                                return;
+                            };
+                            let _ = handshake_slot.set(taken);
+                            control.authenticate(None);
+                        }
+                    }
                     let answered = match (rights, &shared.lookups) {
                         (Some(rights), Some(lookups)) => {
                             lookups
@@ -159,7 +184,7 @@ pub(super) async fn serve<S>(
     let writing = async {
         loop {
             match queue.recv().await {
-                Ok(WsOut::Text(text)) => {
+                Ok(text) => {
                     queued.fetch_sub(text.len(), Ordering::SeqCst);
                     let sent = smol::future::or(
                         async { sink.send(Message::text(text)).await.is_ok() },
@@ -177,17 +202,6 @@ pub(super) async fn serve<S>(
                         return;
                     }
                 }
-                Ok(WsOut::Authenticated) => {
-                    let Some(taken) = shared.websockets.try_take() else {
-                        log::info!(
-                            "Max WebSocket clients exceeded [{}] - disconnecting client {peer}",
-                            shared.websockets.max()
-                        );
-                        return;
-                    };
-                    slot = Some(taken);
-                    control.authenticate(None);
-                }
                 Err(_) => {
                     let _ = sink.close().await;
                     return;
@@ -198,7 +212,8 @@ pub(super) async fn serve<S>(
     smol::future::or(reading, writing).await;
     log::info!(target: "rbtcd::rpc", "Disconnected websocket client {peer}");
     let _ = events.send(Event::Input(Input::WsClosed { client })).await;
-    drop(slot);
+    // The slot is held until the node has heard the client left.
+    drop((slot, handshake_slot));
 }
 
 /// A token bucket for a client's control frames: [`CONTROL_BURST`] at once, one more each
@@ -237,6 +252,206 @@ impl ControlBudget {
 #[cfg(test)]
 mod tests {
     use super::{accept_key, ControlBudget, CONTROL_BURST};
+    use crate::config::RpcConfig;
+    use crate::p2p::Event;
+    use crate::rpc::http::RpcServer;
+    use crate::rpc::lookups::{Lookups, Published};
+    use crate::rpc::render::RenderPool;
+    use crate::store::lmdb::LmdbStore;
+    use async_tungstenite::tungstenite::protocol::Role;
+    use async_tungstenite::tungstenite::Message;
+    use async_tungstenite::WebSocketStream;
+    use futures::StreamExt;
+    use rbtcd_core::chain::builder::BlockBuilder;
+    use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings};
+    use rbtcd_core::params::{Network, Params};
+    use rbtcd_core::rpc::Rights;
+    use rbtcd_core::time::Time;
+    use serde_json::json;
+    use smol::Async;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    const NOW: Time = Time::from_millis(2_000_000_000_000);
+    const ADMIN: (&str, &str) = ("admin", "pw");
+    /// Far longer than anything here takes: only a test that is failing waits this long.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
+    /// A `/ws` connection whose upgrade request carries no credentials.
+    async fn open(addr: &str) -> WebSocketStream<Async<TcpStream>> {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(
+            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8];
+            s.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+        WebSocketStream::from_raw_socket(Async::new(s).unwrap(), Role::Client, None).await
+    }
+
+    /// Waits for `what`, failing after [`PATIENCE`].
+    async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+        let late = async {
+            smol::Timer::after(PATIENCE).await;
+            panic!("{what} did not come")
+        };
+        smol::future::or(f, late).await
+    }
+
+    #[test]
+    fn lookups_after_an_authenticate_message_are_answered_beside_the_node_and_only_then() {
+        let dir = std::env::temp_dir().join(format!("rbtcd-ws-auth-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = NodeConfig {
+            rpc: RpcSettings {
+                publish_view: true,
+                ..RpcSettings::default()
+            },
+            ..NodeConfig::default()
+        };
+        let params = Params::new(Network::Regtest);
+        let mut node = Node::new(
+            params.clone(),
+            config,
+            LmdbStore::open(&dir).unwrap(),
+            1,
+            NOW,
+        )
+        .unwrap();
+        for _ in 0..3 {
+            let tip = *node.chain().tip();
+            let block =
+                BlockBuilder::new(&params, tip.hash, tip.height + 1, tip.header.time).build();
+            node.handle(NOW, Input::SubmitBlock(block));
+        }
+        while node.poll_output().is_some() {}
+        let published = Arc::new(Published::default());
+        published.update(&node);
+
+        // The node task's queue is only looked at, never answered.
+        let (events, queued) = smol::channel::unbounded::<Event>();
+        let rpc = RpcConfig {
+            listeners: vec!["127.0.0.1:0".parse().unwrap()],
+            admin: Some((ADMIN.0.into(), ADMIN.1.into())),
+            limited: None,
+            cookie: None,
+            max_clients: 8,
+            max_websockets: 4,
+            max_concurrent_reqs: 2,
+            tls: None,
+        };
+        let lookups = Lookups::new(Arc::clone(&published), RenderPool::new(2), dir.clone());
+        let server = RpcServer::start(&rpc, events, Some(lookups)).unwrap();
+        let addr = server.local_addrs()[0].to_string();
+
+        let call = |id: u32, method: &str, params: serde_json::Value| {
+            json!({"jsonrpc": "1.0", "id": id, "method": method, "params": params}).to_string()
+        };
+        let authenticate = |pass: &str| call(1, "authenticate", json!([ADMIN.0, pass]));
+        let hash = node.chain().index().main_at(2).unwrap().to_string();
+        let asked = [
+            call(2, "getblockhash", json!([2])),
+            call(3, "getblock", json!([hash, 1])),
+        ];
+        let mut expected: Vec<String> = asked
+            .iter()
+            .map(|body| {
+                let rpc = Input::Rpc {
+                    id: 7,
+                    rights: Rights::Admin,
+                    body: body.as_bytes().to_vec(),
+                };
+                node.handle(NOW, rpc);
+                std::iter::from_fn(|| node.poll_output())
+                    .find_map(|out| match out {
+                        Output::RpcReply { id: 7, body } => Some(body),
+                        _ => None,
+                    })
+                    .expect("the node answers lookups at once")
+            })
+            .collect();
+        expected.reverse();
+
+        smol::block_on(async {
+            // Good credentials in the first message: the lookups that follow are answered
+            // though the node has not even read the handshake.
+            let mut good = open(&addr).await;
+            for text in [authenticate(ADMIN.1)].iter().chain(&asked) {
+                good.send(Message::text(text.clone())).await.unwrap();
+            }
+            while let Some(want) = expected.pop() {
+                let got = within("a lookup's reply", async {
+                    loop {
+                        match good.next().await {
+                            Some(Ok(Message::Text(t))) => return t.to_string(),
+                            Some(Ok(_)) => continue,
+                            other => panic!("no reply: {other:?}"),
+                        }
+                    }
+                })
+                .await;
+                assert_eq!(got, want);
+            }
+            let next = || within("the node's next event", queued.recv());
+            // Kept: a client's queue, dropped, would close it.
+            let mut opened = vec![next().await];
+            assert!(matches!(
+                opened[0],
+                Ok(Event::WsOpened { rights: None, .. })
+            ));
+            match next().await {
+                Ok(Event::Input(Input::WsMessage { text, .. })) => {
+                    assert_eq!(
+                        text,
+                        authenticate(ADMIN.1),
+                        "the node still hears the handshake"
+                    )
+                }
+                _ => panic!("the handshake goes to the node"),
+            }
+            assert!(queued.is_empty(), "the lookups did not go to the node");
+
+            // Wrong credentials (then right ones: the node closed it at the first), or none:
+            // every message goes to the node, lookups included.
+            let wrong = [
+                authenticate("wrong"),
+                authenticate(ADMIN.1),
+                asked[0].clone(),
+            ];
+            // Every client stays open to the end, both ends: one leaving would be news too.
+            let mut clients = vec![good];
+            for messages in [&wrong[..], &asked[..1]] {
+                let mut ws = open(&addr).await;
+                for text in messages {
+                    ws.send(Message::text(text.clone())).await.unwrap();
+                }
+                opened.push(next().await);
+                assert!(matches!(
+                    opened.last(),
+                    Some(Ok(Event::WsOpened { rights: None, .. }))
+                ));
+                for want in messages {
+                    match next().await {
+                        Ok(Event::Input(Input::WsMessage { text, .. })) => assert_eq!(&text, want),
+                        _ => panic!("each message goes to the node"),
+                    }
+                }
+                clients.push(ws);
+            }
+        });
+        server.stop();
+        drop(queued);
+        node.into_store().close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn accept_key_matches_rfc6455_example() {
