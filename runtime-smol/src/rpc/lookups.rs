@@ -1,16 +1,17 @@
-//! Block lookups answered beside the node: the node task publishes the node's
-//! [`ReadView`] after each input that changed the chain ([`Published::update`]), and the RPC
-//! server answers a request body (HTTP) or message (WebSocket, from a client that
-//! authenticated in its upgrade request) that holds only block lookups (`getblockhash`,
-//! `getblockheader`, `getblock`) from the latest one, reading blocks from the block files
-//! itself, so such calls never wait behind the node's message loop. Everything else goes to
-//! the node.
+//! Lookups answered beside the node: the node task publishes the node's [`ReadView`] after
+//! each input that changed the chain or the pool ([`Published::update`]), and the RPC server
+//! answers a request body (HTTP) or message (WebSocket, from a client that authenticated in its
+//! upgrade request) that holds only lookups (`getblockhash`, `getblockheader`, `getblock`,
+//! `getrawtransaction`, `gettxout`) from the latest one, reading blocks from the block files
+//! and what the last flush wrote from LMDB itself, so such calls never wait behind the node's
+//! message loop. Everything else goes to the node.
 
 use super::render::RenderPool;
 use crate::store::files;
+use crate::store::lmdb::LmdbReader;
 use rbtcd_core::chain::{ChainStore, FileKind};
 use rbtcd_core::node::Node;
-use rbtcd_core::rpc::block_lookup::{LookupBody, ReadView, ViewLookup};
+use rbtcd_core::rpc::block_lookup::{LookupBody, ReadView};
 use rbtcd_core::rpc::methods::LookupKind;
 use rbtcd_core::rpc::{Rights, Transport};
 use std::path::PathBuf;
@@ -27,12 +28,12 @@ pub struct Published {
 }
 
 impl Published {
-    /// Publishes `node`'s view when its chain changed since the last one.
+    /// Publishes `node`'s view when its chain or pool changed since the last one.
     pub fn update<S: ChainStore>(&self, node: &Node<S>) {
         let Some(view) = node.read_view() else {
             return;
         };
-        let tag = view.index.generation() + 1;
+        let tag = view.generation() + 1;
         if self.generation.load(Ordering::Acquire) == tag {
             return;
         }
@@ -46,24 +47,32 @@ impl Published {
     }
 }
 
-/// What the HTTP server answers block lookups with.
+/// What the HTTP server answers lookups with.
 #[derive(Clone)]
 pub struct Lookups {
     published: Arc<Published>,
-    /// Runs lookups that read blocks, within `rpcmaxconcurrentreqs`.
+    /// Runs lookups that read blocks or the store, within `rpcmaxconcurrentreqs`.
     pool: RenderPool,
     /// The block files' directory.
     blocks: Arc<PathBuf>,
+    /// Reads what the last flush wrote.
+    store: LmdbReader,
 }
 
 impl Lookups {
     /// Answers from what the node task publishes in `published`, reading blocks from the files
-    /// in `blocks` on `pool`'s workers.
-    pub fn new(published: Arc<Published>, pool: RenderPool, blocks: PathBuf) -> Lookups {
+    /// in `blocks` and the flushed chain state through `store`, on `pool`'s workers.
+    pub fn new(
+        published: Arc<Published>,
+        pool: RenderPool,
+        blocks: PathBuf,
+        store: LmdbReader,
+    ) -> Lookups {
         Lookups {
             published,
             pool,
             blocks: Arc::new(blocks),
+            store,
         }
     }
 
@@ -77,18 +86,21 @@ impl Lookups {
         transport: Transport,
     ) -> Option<String> {
         let calls = LookupBody::parse(body, rights, transport)?;
-        let view = self.published.current()?;
         let kind = calls.kind();
-        let blocks = Arc::clone(&self.blocks);
+        let (published, blocks, store) = (
+            Arc::clone(&self.published),
+            Arc::clone(&self.blocks),
+            self.store.clone(),
+        );
         let run = move || {
             let read = |pos| files::read(&blocks, FileKind::Blocks, pos);
-            calls.answer(&ViewLookup { view: &view, read })
+            calls.answer_from_views(|| published.current(), &read, &store)
         };
-        Some(match kind {
+        match kind {
             // Index lookups are quick: answered here, without a thread hop.
             LookupKind::Index => run(),
-            LookupKind::Blocks => self.pool.run(run).await,
-        })
+            LookupKind::Blocks | LookupKind::Store => self.pool.run(run).await,
+        }
     }
 }
 
@@ -215,7 +227,13 @@ mod tests {
             max_concurrent_reqs: 2,
             tls: None,
         };
-        let lookups = Lookups::new(Arc::clone(&published), RenderPool::new(2), dir.clone());
+        let reader = node.chain().store().reader();
+        let lookups = Lookups::new(
+            Arc::clone(&published),
+            RenderPool::new(2),
+            dir.clone(),
+            reader,
+        );
         let server = RpcServer::start(&rpc, events, Some(lookups)).unwrap();
         let addr = server.local_addrs()[0].to_string();
 

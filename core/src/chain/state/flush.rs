@@ -48,6 +48,9 @@ impl<S: ChainStore> Chain<S> {
         batch.push(WriteOp::PutTip(tip.hash));
         batch.push(WriteOp::PutFileEnds(ends));
         self.store.write(batch)?;
+        if let Some(view) = &mut self.unflushed {
+            view.flushed(tip.hash);
+        }
         log::info!(
             "Flushed chain state (height {}, hash {}): {coin_writes} coin writes; UTXO cache \
              {entries} entries, {usage} bytes, peak {} bytes, budget {} bytes",

@@ -6,7 +6,7 @@ use super::Chain;
 use crate::chain::error::ChainError;
 use crate::chain::records::IndexEntry;
 use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
-use crate::chain::tx_index::{index_ops, unindex_ops, TxLoc};
+use crate::chain::tx_index::{index_ops, tx_at, unindex_ops, TxLoc};
 use crate::primitives::{Block, BlockHash, Transaction, Txid};
 
 /// Catch-up commits once a batch holds this many changes, so a long catch-up neither builds
@@ -71,20 +71,25 @@ impl<S: ChainStore> Chain<S> {
         Ok(())
     }
 
+    /// Where the transaction index puts `txid` as of the tip (what the next flush writes,
+    /// else the store's); `None` when the index is off or does not hold `txid`.
+    pub fn tx_location(&self, txid: &Txid) -> Result<Option<TxLoc>, ChainError> {
+        if !self.tx_index {
+            return Ok(None);
+        }
+        match self.tx_pending.get(txid) {
+            Some(pending) => Ok(*pending),
+            None => Ok(self.store.tx_location(txid)?),
+        }
+    }
+
     /// A main-chain transaction found through the transaction index, with its block's entry;
     /// `None` when the index is off or does not hold `txid`.
     pub fn indexed_transaction(
         &self,
         txid: &Txid,
     ) -> Result<Option<(Transaction, IndexEntry)>, ChainError> {
-        if !self.tx_index {
-            return Ok(None);
-        }
-        let loc = match self.tx_pending.get(txid) {
-            Some(pending) => *pending,
-            None => self.store.tx_location(txid)?,
-        };
-        let Some(loc) = loc else {
+        let Some(loc) = self.tx_location(txid)? else {
             return Ok(None);
         };
         let entry = *self.index.get(&loc.block).ok_or_else(|| {
@@ -94,14 +99,7 @@ impl<S: ChainStore> Chain<S> {
             ))
         })?;
         let block = self.stored_block(&loc.block)?;
-        let position = loc.position as usize;
-        match block.txdata.get(position) {
-            Some(tx) => Ok(Some((tx.clone(), entry))),
-            None => Err(ChainError::Inconsistent(format!(
-                "transaction index puts {txid} at position {position} of block {}",
-                loc.block
-            ))),
-        }
+        Ok(Some((tx_at(&block, &loc, txid)?, entry)))
     }
 
     /// Records `block`'s transactions (connected as `hash`) for the next flush.
@@ -119,15 +117,21 @@ impl<S: ChainStore> Chain<S> {
     }
 
     fn pend(&mut self, op: WriteOp) {
-        match op {
-            WriteOp::PutTxLoc(txid, loc) => {
-                self.tx_pending.insert(txid, Some(loc));
+        let (txid, loc) = match op {
+            WriteOp::PutTxLoc(txid, loc) => (txid, Some(loc)),
+            WriteOp::DeleteTxLoc(txid) => (txid, None),
+            WriteOp::PutTxIndexTip(tip) => {
+                self.tx_pending_tip = Some(tip);
+                return;
             }
-            WriteOp::DeleteTxLoc(txid) => {
-                self.tx_pending.insert(txid, None::<TxLoc>);
+            other => {
+                debug_assert!(false, "not a transaction index op: {other:?}");
+                return;
             }
-            WriteOp::PutTxIndexTip(tip) => self.tx_pending_tip = Some(tip),
-            other => debug_assert!(false, "not a transaction index op: {other:?}"),
+        };
+        if let Some(view) = &mut self.unflushed {
+            view.record_tx_loc(txid, loc);
         }
+        self.tx_pending.insert(txid, loc);
     }
 }
