@@ -302,7 +302,7 @@ fn network(tx_index: bool) -> (Harness, Vec<Block>) {
             ..RpcSettings::default()
         },
         tx_index,
-        policy: policy.clone(),
+        policy,
         chain: ChainOptions {
             flush_interval_secs: FLUSH_SECS,
             ..ChainOptions::default()
@@ -422,7 +422,7 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         assert_eq!(without, &Value::Null);
 
         // tx1 is mined: out of the pool, its outputs confirmed (still unflushed).
-        let mined = mine(&mut h, &a[100].block_hash(), &[tx1.clone()], 1);
+        let mined = mine(&mut h, &a[100].block_hash(), std::slice::from_ref(&tx1), 1);
         reach(&mut h, mined);
         assert!(!flushed(&h));
         let now = moment(&mut h, &body, &mut moments);

@@ -401,7 +401,7 @@ mod tests {
 
             // The tx is mined by a submitted block (a flush): until the node publishes, the
             // view's flushed state is not the store's, so the call goes to the node.
-            add_block(&mut node, &[tx.clone()], true);
+            add_block(&mut node, std::slice::from_ref(&tx), true);
             let mut waiting = TcpStream::connect(&addr).unwrap();
             client::write_request(&mut waiting, &addr, Some(ADMIN), &body, false).unwrap();
             // Taken out and dropped here, its reply channel closes: the caller hears the

@@ -317,7 +317,10 @@ fn a_reader_follows_the_reopened_environment_and_keeps_nothing_open() {
     };
     let op = |i: u32| OutPoint::new(Hash256([9; 32]), i);
     let (tip_a, tip_b) = (Hash256([1; 32]), Hash256([2; 32]));
-    let ops = vec![WriteOp::PutCoin(op(0), coin.clone()), WriteOp::PutTip(tip_a)];
+    let ops = vec![
+        WriteOp::PutCoin(op(0), coin.clone()),
+        WriteOp::PutTip(tip_a),
+    ];
     store.write(WriteBatch { ops }).unwrap();
     assert_eq!(
         reader.coin_with_tip(&op(0)).unwrap(),
