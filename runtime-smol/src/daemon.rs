@@ -261,10 +261,12 @@ fn open_block_db(cfg: &Config) -> Result<LmdbStore, String> {
     let started = std::time::Instant::now();
     if let Some(w) = check::check(&program, &dir).map_err(|e| e.to_string())? {
         log::info!(
-            "Checked the block database: {} records ({} bytes) in {} tables in {} ms",
+            "Checked the block database: {} records ({} bytes) in {} tables, {} free pages, \
+             in {} ms",
             w.records,
             w.bytes,
             w.tables,
+            w.free_pages,
             started.elapsed().as_millis()
         );
     }

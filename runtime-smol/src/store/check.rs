@@ -4,8 +4,13 @@
 //! same executable, asked to by [`CHILD_ENV`]) and a child that dies is reported as a corrupt
 //! database in one line, instead of the daemon crashing somewhere in its start.
 //!
-//! The walk reads every record of every table, which touches every page in use (branch, leaf
-//! and overflow pages); free pages are never read, so damage there is harmless and passes.
+//! The walk reads every record of every table, which touches every page of the tables
+//! (branch, leaf and overflow pages), and every record of LMDB's free-page database
+//! ([`free_db`]), which the daemon's first write transaction reads. What it does not read is
+//! the free pages themselves: LMDB overwrites a free page whole before it uses it again, so
+//! damage there is harmless and passes.
+
+mod free_db;
 
 use super::lmdb::MAP_SIZE;
 use heed::types::Bytes;
@@ -32,6 +37,8 @@ pub struct Walked {
     pub records: u64,
     /// Key and value bytes read.
     pub bytes: u64,
+    /// Pages listed as free by LMDB's free-page database.
+    pub free_pages: u64,
 }
 
 /// Why the block database is refused at start.
@@ -120,12 +127,15 @@ fn verdict(
     }
     let parsed = || {
         let mut n = stdout.split_whitespace().map(str::parse::<u64>);
-        match (n.next(), n.next(), n.next()) {
-            (Some(Ok(tables)), Some(Ok(records)), Some(Ok(bytes))) => Some(Walked {
-                tables,
-                records,
-                bytes,
-            }),
+        match (n.next(), n.next(), n.next(), n.next()) {
+            (Some(Ok(tables)), Some(Ok(records)), Some(Ok(bytes)), Some(Ok(free_pages))) => {
+                Some(Walked {
+                    tables,
+                    records,
+                    bytes,
+                    free_pages,
+                })
+            }
             _ => None,
         }
     };
@@ -143,12 +153,12 @@ fn verdict(
     }
 }
 
-/// The child's side: walks the database in `dir`, prints `tables records bytes` on stdout and
-/// gives the exit status (0 read, 2 refused with the reason on stderr).
+/// The child's side: walks the database in `dir`, prints `tables records bytes free_pages` on
+/// stdout and gives the exit status (0 read, 2 refused with the reason on stderr).
 pub fn child(dir: &Path) -> i32 {
     match walk(dir) {
         Ok(w) => {
-            println!("{} {} {}", w.tables, w.records, w.bytes);
+            println!("{} {} {} {}", w.tables, w.records, w.bytes, w.free_pages);
             0
         }
         Err(e) => {
@@ -166,8 +176,37 @@ fn touch(bytes: &[u8]) {
     std::hint::black_box(sampled.fold(0u8, |a, &b| a ^ b));
 }
 
+/// Why the child's walk stopped.
+#[derive(Debug)]
+enum WalkError {
+    /// LMDB reported an error while reading the tables.
+    Tables(heed::Error),
+    /// The free-page database could not be read or is damaged.
+    FreeDb(free_db::FreeDbError),
+}
+
+impl fmt::Display for WalkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WalkError::Tables(e) => write!(f, "{e}"),
+            WalkError::FreeDb(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Reads every record of LMDB's free-page database and of every named database in `dir`,
+/// without writing.
+fn walk(dir: &Path) -> Result<Walked, WalkError> {
+    // First, and closed before the tables' environment opens: LMDB allows one open handle
+    // on a file per process.
+    let free_pages = free_db::walk(dir, MAP_SIZE).map_err(WalkError::FreeDb)?;
+    let mut walked = walk_tables(dir).map_err(WalkError::Tables)?;
+    walked.free_pages = free_pages;
+    Ok(walked)
+}
+
 /// Reads every record of every named database in `dir`, without writing.
-fn walk(dir: &Path) -> Result<Walked, heed::Error> {
+fn walk_tables(dir: &Path) -> Result<Walked, heed::Error> {
     // Opened as the daemon opens it, not read-only: a read-only environment maps only the
     // file's length, so a damaged length reads whatever memory follows the map instead of
     // faulting as it would in the daemon, whose map reaches far past the file's end.
@@ -184,6 +223,7 @@ fn walk(dir: &Path) -> Result<Walked, heed::Error> {
         tables: 0,
         records: 0,
         bytes: 0,
+        free_pages: 0,
     };
     let rtxn = env.read_txn()?;
     env.open_databases_and_commit(rtxn, |opener, rtxn| {
@@ -253,6 +293,18 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_an_lmdb_database_is_refused_as_such() {
+        let dir = std::env::temp_dir().join(format!("rbtcd-check-junk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(DATA_FILE), vec![0x5a; 8192]).unwrap();
+        let e = walk(&dir).unwrap_err();
+        assert!(matches!(e, WalkError::FreeDb(_)), "{e:?}");
+        assert_eq!(e.to_string(), "MDB_INVALID: File is not an LMDB file");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn the_walk_reads_every_record_of_a_store() {
         use crate::store::lmdb::LmdbStore;
         use rbtcd_core::chain::builder::spending_chain;
@@ -273,6 +325,8 @@ mod tests {
         assert_eq!(walked.tables, Table::ALL.len() as u64, "{walked:?}");
         // Every index entry and coin is a record; metadata adds a few more.
         assert!(walked.records > index + coins, "{walked:?} {index} {coins}");
+        // Twenty commits, each copying the pages it changes: the old copies are listed free.
+        assert!(walked.free_pages > 0, "{walked:?}");
         assert_eq!(
             check(Path::new("/bin/false"), &dir.join("absent")).unwrap(),
             None
