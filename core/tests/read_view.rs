@@ -487,7 +487,7 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         for (view, then) in &moments[after_flush..] {
             assert_eq!(&from_view(&h.nodes[READER], view, &body), then);
         }
-        let generations: Vec<u64> = moments.iter().map(|(v, _)| v.generation()).collect();
+        let generations: Vec<u64> = moments.iter().map(|(v, _)| v.generation).collect();
         assert!(
             generations.windows(2).all(|w| w[0] < w[1]),
             "{generations:?}"

@@ -64,7 +64,7 @@ fn nibble(digest: u64, depth: u32) -> usize {
 pub struct SharedMap<K, V> {
     root: Option<Arc<Node<K, V>>>,
     len: usize,
-    /// Inserts, removals and clears so far, so a publisher can tell a copy is new.
+    /// Inserts and removals so far, so a publisher can tell a copy is new.
     changes: u64,
 }
 
@@ -129,14 +129,7 @@ impl<K: TrieKey, V: Clone> SharedMap<K, V> {
         Some(removed)
     }
 
-    /// Removes every key (counted as one change).
-    pub fn clear(&mut self) {
-        self.root = None;
-        self.len = 0;
-        self.changes += 1;
-    }
-
-    /// Changes made so far (inserts, removals, clears): a copy with a higher count is newer.
+    /// Changes made so far (inserts and removals): a copy with a higher count is newer.
     pub fn changes(&self) -> u64 {
         self.changes
     }
@@ -316,7 +309,7 @@ mod tests {
     }
 
     #[test]
-    fn every_change_counts_and_a_clear_empties() {
+    fn every_change_counts() {
         let mut map = SharedMap::default();
         map.insert(1u32, 1);
         map.insert(1u32, 2);
@@ -324,12 +317,7 @@ mod tests {
         assert_eq!(map.remove(&7), None);
         assert_eq!(map.changes(), 2, "removing nothing changes nothing");
         assert_eq!(map.remove(&1), Some(2));
-        map.insert(3, 3);
-        let copy = map.clone();
-        map.clear();
-        assert_eq!(map.changes(), 5);
-        assert_eq!((map.len(), map.get(&3)), (0, None));
-        assert_eq!(copy.get(&3), Some(&3));
+        assert_eq!(map.changes(), 3);
     }
 
     #[test]

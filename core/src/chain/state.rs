@@ -170,9 +170,14 @@ pub struct Chain<S: ChainStore> {
     tx_pending_tip: Option<BlockHash>,
     /// Blocks stored lately, kept parsed so connecting them reads nothing back.
     recent: RecentBlocks,
-    /// The changes since the last flush, for readers beside the node, once
-    /// [`Chain::keep_read_view`] was called.
+    /// Whether [`Chain::keep_read_view`] was called: each flush then starts `unflushed` anew.
+    keep_unflushed: bool,
+    /// The changes since the last flush, for readers beside the node; `None` when not kept,
+    /// or past its bounds since the last flush.
     unflushed: Option<UnflushedView>,
+    /// Blocks recorded in `unflushed` and flushes since it was first kept, so a publisher
+    /// can tell a copy is new.
+    unflushed_generation: u64,
     /// When the last flush happened (the `now` given then); `None` before the first.
     last_flush: Option<u64>,
     /// Blocks made precious, with the number of the `preciousblock` call that did it last.
@@ -256,7 +261,9 @@ impl<S: ChainStore> Chain<S> {
             tx_pending: BTreeMap::new(),
             tx_pending_tip: None,
             recent: RecentBlocks::default(),
+            keep_unflushed: false,
             unflushed: None,
+            unflushed_generation: 0,
             last_flush: None,
             precious: BTreeMap::new(),
             precious_calls: 0,
@@ -309,24 +316,52 @@ impl<S: ChainStore> Chain<S> {
     /// those changes start from what the store holds.
     pub fn keep_read_view(&mut self) -> Result<(), ChainError> {
         self.index.keep_view();
-        if self.unflushed.is_none() {
+        if !self.keep_unflushed {
+            self.keep_unflushed = true;
             self.flush()?;
-            self.unflushed = Some(UnflushedView::new(self.index.tip().hash));
         }
         Ok(())
     }
 
-    /// The changes since the last flush as they are now, when [`Chain::keep_read_view`] was
-    /// called: a copy that never changes, taken in O(1).
+    /// The changes since the last flush as they are now: a copy that never changes, taken in
+    /// O(1); `None` unless [`Chain::keep_read_view`] was called, and while the changes since
+    /// the last flush are past the copy's bounds.
     pub fn unflushed_view(&self) -> Option<UnflushedView> {
         self.unflushed.clone()
     }
 
+    /// Counts the changes to [`Chain::unflushed_view`] (blocks recorded, flushes): a higher
+    /// count means a newer copy.
+    pub fn unflushed_generation(&self) -> u64 {
+        self.unflushed_generation
+    }
+
+    /// Records one block's `changes` changes in the readers' copy with `record`, or stops
+    /// keeping it until the next flush when they would take it past its bounds.
+    fn record_unflushed(&mut self, changes: usize, record: impl FnOnce(&mut UnflushedView)) {
+        let Some(view) = &mut self.unflushed else {
+            return;
+        };
+        self.unflushed_generation += 1;
+        if view.has_room(changes) {
+            record(view);
+        } else {
+            self.unflushed = None;
+        }
+    }
+
     /// Applies a block's coin changes to the cache, and to the readers' copy.
     fn apply_coins(&mut self, changes: BTreeMap<OutPoint, CoinChange>) -> Result<(), ChainError> {
-        if let Some(view) = &mut self.unflushed {
-            view.record_coins(&changes);
-        }
+        self.record_unflushed(changes.len(), |view| {
+            let coins = changes.iter().map(|(op, change)| {
+                let coin = match change {
+                    CoinChange::Add { coin, .. } => Some(coin.clone()),
+                    CoinChange::Spend => None,
+                };
+                (*op, coin)
+            });
+            view.record_coins(coins.collect());
+        });
         Ok(self.coins.apply(&self.store, changes)?)
     }
 

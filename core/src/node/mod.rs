@@ -283,12 +283,17 @@ impl<S: ChainStore> Node<S> {
     /// it after each input, before it sends that input's replies, so a caller never reads an
     /// older chain than a reply it already has.
     pub fn read_view(&self) -> Option<ReadView> {
+        let index = self.chain.index().view()?;
+        let mempool = self.mempool.view()?;
+        let generation =
+            index.generation() + self.chain.unflushed_generation() + mempool.generation();
         Some(ReadView {
-            index: self.chain.index().view()?,
+            index,
             network: self.chain.params().network,
-            unflushed: self.chain.unflushed_view()?,
-            mempool: self.mempool.view()?,
+            unflushed: self.chain.unflushed_view(),
+            mempool,
             tx_index: self.chain.tx_index_enabled(),
+            generation,
         })
     }
 

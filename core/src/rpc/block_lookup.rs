@@ -150,26 +150,27 @@ pub struct ReadView {
     pub index: IndexView,
     /// The network.
     pub network: Network,
-    /// The chain's changes since its last flush, over what the store holds.
-    pub unflushed: UnflushedView,
+    /// The chain's changes since its last flush, over what the store holds; `None` while the
+    /// chain keeps none (past the copy's bounds): lookups that read the store go to the node.
+    pub unflushed: Option<UnflushedView>,
     /// The pool.
     pub mempool: MempoolView,
     /// Whether the transaction index is kept.
     pub tx_index: bool,
+    /// Changes made to the chain and pool before this view was taken; a newer view has a
+    /// higher count.
+    pub generation: u64,
 }
 
 impl ReadView {
-    /// Changes made before this view was taken; a newer view has a higher count.
-    pub fn generation(&self) -> u64 {
-        self.index.generation() + self.unflushed.generation() + self.mempool.generation()
-    }
-
     /// Whether a store whose tip is `stored_tip` holds the state this view's unflushed
     /// changes start from: the tip the last flush wrote (every flush writes the tip, and the
     /// coins and transaction index are those of the tip it writes). When not, a flush came
     /// after the view was taken, and a newer view is needed.
     pub fn starts_from(&self, stored_tip: Option<BlockHash>) -> bool {
-        stored_tip == Some(self.unflushed.flushed_tip())
+        self.unflushed
+            .as_ref()
+            .is_some_and(|u| stored_tip == Some(u.flushed_tip()))
     }
 }
 
@@ -206,8 +207,9 @@ impl<S: ChainStore> FlushedState for S {
 /// A [`ReadView`] with `read`, which reads a block's record from the block files (the
 /// driver's, on its own thread: the files are append-only, so what the view points at stays),
 /// and `store`, which reads the store's coins and transaction index (only lookups of
-/// [`LookupKind::Store`] do). A read of the store that finds a later flush than the view's makes
-/// the lookup [stale](ViewLookup::is_stale): its answer must be dropped.
+/// [`LookupKind::Store`] do). A read of the store that finds a later flush than the view's, or
+/// in a view that kept no changes since its flush, makes the lookup
+/// [stale](ViewLookup::is_stale): its answer must be dropped.
 pub struct ViewLookup<'a, R> {
     view: &'a ReadView,
     read: R,
@@ -226,8 +228,9 @@ impl<'a, R> ViewLookup<'a, R> {
         }
     }
 
-    /// Whether a read of the store found a later flush than the view's: answers given since
-    /// mix two moments and must be dropped (the driver asks a newer view).
+    /// Whether a read of the store could not be answered as of the view's moment (a later
+    /// flush than the view's, or no changes kept since it): the answers must be dropped (the
+    /// driver asks a newer view, then the node).
     pub fn is_stale(&self) -> bool {
         self.stale.get()
     }
@@ -241,7 +244,7 @@ impl<'a, R> ViewLookup<'a, R> {
         if !self.view.starts_from(tip) {
             self.stale.set(true);
             return Err(ChainError::Store(StoreError::Backend(
-                "the store was flushed after the view was taken".into(),
+                "the view does not hold the state over the store's".into(),
             )));
         }
         Ok(value)
@@ -292,14 +295,14 @@ impl<R: Fn(FilePos) -> Result<Vec<u8>, StoreError>> BlockLookup for ViewLookup<'
         if !self.view.tx_index {
             return Ok(None);
         }
-        match self.view.unflushed.tx_loc(txid) {
+        match self.view.unflushed.as_ref().and_then(|u| u.tx_loc(txid)) {
             Some(loc) => Ok(*loc),
             None => self.stored(|s| s.tx_location_with_tip(txid)),
         }
     }
 
     fn utxo(&self, op: &OutPoint) -> Result<Option<Coin>, ChainError> {
-        match self.view.unflushed.coin(op) {
+        match self.view.unflushed.as_ref().and_then(|u| u.coin(op)) {
             Some(coin) => Ok(coin.clone()),
             None => self.stored(|s| s.coin_with_tip(op)),
         }
@@ -392,9 +395,10 @@ impl LookupBody {
     }
 
     /// The reply body, answered from the newest view `latest` gives, reading blocks with
-    /// `read` and the store through `store`. A read that finds the store flushed after the
-    /// view makes it try the then newest view, up to [`VIEW_TRIES`] views; `None` when none
-    /// was published or every try found a later flush (the node then answers).
+    /// `read` and the store through `store`. A read that makes the lookup stale (the store
+    /// flushed after the view, or the view kept no changes since its flush) makes it try the
+    /// then newest view, up to [`VIEW_TRIES`] views; `None` when none was published or every
+    /// try was stale (the node then answers).
     pub fn answer_from_views<R: Fn(FilePos) -> Result<Vec<u8>, StoreError>>(
         &self,
         mut latest: impl FnMut() -> Option<Arc<ReadView>>,

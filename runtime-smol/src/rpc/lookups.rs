@@ -33,7 +33,7 @@ impl Published {
         let Some(view) = node.read_view() else {
             return;
         };
-        let tag = view.generation() + 1;
+        let tag = view.generation + 1;
         if self.generation.load(Ordering::Acquire) == tag {
             return;
         }

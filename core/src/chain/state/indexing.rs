@@ -8,6 +8,7 @@ use crate::chain::records::IndexEntry;
 use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
 use crate::chain::tx_index::{index_ops, tx_at, unindex_ops, TxLoc};
 use crate::primitives::{Block, BlockHash, Transaction, Txid};
+use std::collections::BTreeMap;
 
 /// Catch-up commits once a batch holds this many changes, so a long catch-up neither builds
 /// one huge transaction nor pays a commit per block.
@@ -104,34 +105,44 @@ impl<S: ChainStore> Chain<S> {
 
     /// Records `block`'s transactions (connected as `hash`) for the next flush.
     pub(super) fn index_block_txs(&mut self, block: &Block, hash: BlockHash) {
-        for op in index_ops(block, hash) {
-            self.pend(op);
-        }
+        self.pend_block(index_ops(block, hash));
     }
 
     /// Records the removal of `block`'s transactions (disconnected) for the next flush.
     pub(super) fn unindex_block_txs(&mut self, block: &Block) {
-        for op in unindex_ops(block) {
-            self.pend(op);
-        }
+        self.pend_block(unindex_ops(block));
     }
 
-    fn pend(&mut self, op: WriteOp) {
+    /// Records one block's transaction index `ops` for the next flush, and for the readers'
+    /// copy of the changes since the last one.
+    fn pend_block(&mut self, ops: impl Iterator<Item = WriteOp>) {
+        let keep = self.unflushed.is_some();
+        let mut changes = BTreeMap::new();
+        for op in ops {
+            if let Some((txid, loc)) = self.pend(op) {
+                if keep {
+                    changes.insert(txid, loc);
+                }
+            }
+        }
+        self.record_unflushed(changes.len(), |view| view.record_tx_locs(changes));
+    }
+
+    /// Records `op` for the next flush; the transaction index change it makes, if any.
+    fn pend(&mut self, op: WriteOp) -> Option<(Txid, Option<TxLoc>)> {
         let (txid, loc) = match op {
             WriteOp::PutTxLoc(txid, loc) => (txid, Some(loc)),
             WriteOp::DeleteTxLoc(txid) => (txid, None),
             WriteOp::PutTxIndexTip(tip) => {
                 self.tx_pending_tip = Some(tip);
-                return;
+                return None;
             }
             other => {
                 debug_assert!(false, "not a transaction index op: {other:?}");
-                return;
+                return None;
             }
         };
-        if let Some(view) = &mut self.unflushed {
-            view.record_tx_loc(txid, loc);
-        }
         self.tx_pending.insert(txid, loc);
+        Some((txid, loc))
     }
 }
