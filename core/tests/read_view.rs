@@ -4,6 +4,7 @@
 //! which an older view's reads of the store are refused and a newer view answers).
 
 use rbtcd_core::chain::builder::{spend, BlockBuilder};
+use rbtcd_core::chain::unflushed_view::MAX_BLOCKS;
 use rbtcd_core::chain::{BlockFiles, ChainOptions, ChainStore, FileKind, MemStore};
 use rbtcd_core::harness::{mine_chain, Harness};
 use rbtcd_core::mempool::policy::Policy;
@@ -286,11 +287,11 @@ const MINER: usize = 1;
 
 /// A network of two nodes: a reader publishing its view, with the transaction index when
 /// `tx_index`, flushing only every hour (blocks reach it from its peer, which it does not flush
-/// for), and a miner holding `blocks`' chain; both take the builder's anyone-can-spend outputs
+/// for), and a miner holding a chain `height` blocks high; both take the builder's anyone-can-spend outputs
 /// into their pools. Runs until the reader has synced.
-fn network(tx_index: bool) -> (Harness, Vec<Block>) {
+fn network(tx_index: bool, height: u32) -> (Harness, Vec<Block>) {
     let params = Params::new(Network::Regtest);
-    let (store, blocks) = mine_chain(&params, 101, b"a");
+    let (store, blocks) = mine_chain(&params, height, b"a");
     let mut h = Harness::new(params);
     let policy = Policy {
         accept_non_std: true,
@@ -386,7 +387,7 @@ fn moment(h: &mut Harness, body: &[u8], moments: &mut Vec<(ReadView, String)>) -
 #[test]
 fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorganization() {
     for tx_index in [true, false] {
-        let (mut h, a) = network(tx_index);
+        let (mut h, a) = network(tx_index, 101);
         let (cb0, cb1) = (a[0].txdata[0].clone(), a[1].txdata[0].clone());
         let value = cb0.outputs[0].value;
         let tx1 = spend(&[OutPoint::new(cb0.txid(), 0)], &[value - 10_000, 5_000]);
@@ -493,4 +494,29 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
             "{generations:?}"
         );
     }
+}
+
+#[test]
+fn past_its_bounds_a_view_leaves_store_reads_to_the_node_until_the_next_flush() {
+    // More blocks since the flush than a view keeps.
+    let height = MAX_BLOCKS as u32 + 20;
+    let (mut h, a) = network(true, height);
+    assert!(!flushed(&h));
+    let cb = &a[0].txdata[0];
+    let body = tx_lookups(&[cb.txid()]);
+    let view = h.nodes[READER].read_view().unwrap();
+    assert!(view.unflushed.is_none());
+    assert_eq!(from_view_if_current(&h.nodes[READER], &view, &body), None);
+    // What reads no store is still answered.
+    let blocks_only = lookups(&[a[5].block_hash()], 3);
+    let answer = ask_reader(&mut h, &blocks_only);
+    assert_eq!(from_view(&h.nodes[READER], &view, &blocks_only), answer);
+
+    // The next flush starts the view's changes again.
+    let later = h.now() + Duration::from_secs(2 * FLUSH_SECS);
+    h.run_until(later);
+    assert!(flushed(&h));
+    let mut moments = Vec::new();
+    let now = moment(&mut h, &body, &mut moments);
+    assert_eq!(about(&now, 0).1["confirmations"], json!(height));
 }
