@@ -105,8 +105,11 @@ pub struct RpcSettings {
     /// otherwise the node renders them inline and answers every call with
     /// [`crate::node::Output::RpcReply`].
     pub render_by_driver: bool,
-    /// The node keeps a copy of its block index that it hands out after each input
-    /// ([`crate::node::Node::read_view`]), so the driver answers block lookups beside it.
+    /// The node keeps copies of its block index, its chain state's changes since the last
+    /// flush and its pool that it hands out after each input
+    /// ([`crate::node::Node::read_view`]), so the driver answers lookups (blocks, headers,
+    /// `getrawtransaction`, `gettxout`) beside it. Off, as in the simulator and fuzzers, none
+    /// of this is kept.
     pub publish_view: bool,
     /// Where the driver keeps `mempool.dat` ([`crate::node::Output::SaveMempool`]), as
     /// `savemempool` reports it.
