@@ -138,6 +138,7 @@ async fn serve(cfg: &Config, node: Node<LmdbStore>, mut signals: Signals) -> Res
         Arc::clone(&published),
         renders.clone(),
         cfg.data_dir.join(BLOCK_DB_DIR),
+        node.chain().store().reader(),
     );
     let sinks = Sinks {
         notify: None,

@@ -27,6 +27,7 @@ pub mod state;
 pub mod store;
 pub mod tx_index;
 pub mod tx_rules;
+pub mod unflushed_view;
 pub mod upgrades;
 pub mod utxo_stats;
 pub mod verify;

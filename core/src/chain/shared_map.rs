@@ -24,13 +24,20 @@ impl TrieKey for u32 {
     }
 }
 
-impl TrieKey for crate::primitives::BlockHash {
+impl TrieKey for crate::primitives::Hash256 {
     fn digest(&self) -> u64 {
         // A block hash's first bytes are its least significant, which proof of work leaves
-        // random (the zeros it demands are at the other end).
+        // random (the zeros it demands are at the other end); a txid's are random throughout.
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(&self.0[..8]);
         u64::from_le_bytes(bytes)
+    }
+}
+
+impl TrieKey for crate::primitives::OutPoint {
+    fn digest(&self) -> u64 {
+        // The outputs of one transaction spread over different leaves.
+        self.txid.digest() ^ u64::from(self.vout).rotate_left(32)
     }
 }
 
@@ -57,11 +64,17 @@ fn nibble(digest: u64, depth: u32) -> usize {
 pub struct SharedMap<K, V> {
     root: Option<Arc<Node<K, V>>>,
     len: usize,
+    /// Inserts and removals so far, so a publisher can tell a copy is new.
+    changes: u64,
 }
 
 impl<K, V> Default for SharedMap<K, V> {
     fn default() -> Self {
-        SharedMap { root: None, len: 0 }
+        SharedMap {
+            root: None,
+            len: 0,
+            changes: 0,
+        }
     }
 }
 
@@ -98,6 +111,27 @@ impl<K: TrieKey, V: Clone> SharedMap<K, V> {
             Some(root) => insert_at(root, 0, digest, key, value),
         };
         self.len += usize::from(added);
+        self.changes += 1;
+    }
+
+    /// Removes `key`, returning its value. Emptied leaves and branches are dropped, so the
+    /// trie never holds more nodes than its entries need.
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        // Looked up first, so removing an absent key copies no shared node.
+        self.get(key)?;
+        let root = self.root.as_mut()?;
+        let removed = remove_at(root, 0, key.digest(), key)?;
+        if is_empty_node(root) {
+            self.root = None;
+        }
+        self.len -= 1;
+        self.changes += 1;
+        Some(removed)
+    }
+
+    /// Changes made so far (inserts and removals): a copy with a higher count is newer.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// How many keys it holds.
@@ -144,6 +178,39 @@ fn insert_at<K: TrieKey, V: Clone>(
             }
         },
         Node::Branch(children) => insert_child(children, depth, digest, key, value),
+    }
+}
+
+/// Whether `node` holds no entry (a leaf emptied, or a branch without children).
+fn is_empty_node<K, V>(node: &Node<K, V>) -> bool {
+    match node {
+        Node::Leaf { entries, .. } => entries.is_empty(),
+        Node::Branch(children) => children.iter().all(Option::is_none),
+    }
+}
+
+/// Removes `key` under `node` at `depth`, copying the nodes on its path that other copies
+/// share.
+fn remove_at<K: TrieKey, V: Clone>(
+    node: &mut Arc<Node<K, V>>,
+    depth: u32,
+    digest: u64,
+    key: &K,
+) -> Option<V> {
+    match Arc::make_mut(node) {
+        Node::Leaf { entries, .. } => {
+            let at = entries.iter().position(|(k, _)| k == key)?;
+            Some(entries.swap_remove(at).1)
+        }
+        Node::Branch(children) => {
+            let slot = &mut children[nibble(digest, depth)];
+            let child = slot.as_mut()?;
+            let removed = remove_at(child, depth + 1, digest, key)?;
+            if is_empty_node(child) {
+                *slot = None;
+            }
+            Some(removed)
+        }
     }
 }
 
@@ -206,6 +273,51 @@ mod tests {
         }
         assert_eq!(map.get(&Key(7, 200)), None);
         assert_eq!(map.get(&Key(u64::MAX, 0)), None);
+    }
+
+    #[test]
+    fn removals_answer_as_a_btree_map_and_leave_copies_alone() {
+        let mut map = SharedMap::default();
+        let mut model = BTreeMap::new();
+        for i in 0..2000u64 {
+            // Shared digests and long shared paths, as above.
+            let key = Key(
+                if i % 2 == 0 { i * 0x9e37_79b9 } else { i % 40 },
+                (i % 3) as u8,
+            );
+            map.insert(key.clone(), i);
+            model.insert(key, i);
+        }
+        let before = map.clone();
+        let all: Vec<Key> = model.keys().cloned().collect();
+        for (n, k) in all.iter().enumerate().filter(|(n, _)| n % 3 != 0) {
+            assert_eq!(map.remove(k), model.remove(k), "{n}");
+            assert_eq!(map.remove(k), None);
+        }
+        assert_eq!(map.remove(&Key(u64::MAX, 9)), None);
+        assert_eq!(map.len(), model.len());
+        for k in &all {
+            assert_eq!(map.get(k), model.get(k));
+            assert!(before.get(k).is_some());
+        }
+        for k in &all {
+            map.remove(k);
+        }
+        assert!(map.is_empty());
+        assert!(map.root.is_none(), "emptied nodes are dropped");
+        assert_eq!(before.len(), all.len());
+    }
+
+    #[test]
+    fn every_change_counts() {
+        let mut map = SharedMap::default();
+        map.insert(1u32, 1);
+        map.insert(1u32, 2);
+        assert_eq!(map.changes(), 2);
+        assert_eq!(map.remove(&7), None);
+        assert_eq!(map.changes(), 2, "removing nothing changes nothing");
+        assert_eq!(map.remove(&1), Some(2));
+        assert_eq!(map.changes(), 3);
     }
 
     #[test]

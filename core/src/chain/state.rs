@@ -29,7 +29,7 @@
 use super::assume_valid::{skips_scripts, AssumeValid};
 use super::block_files::FileKind;
 use super::block_rules::{check_block_context, check_block_sanity};
-use super::coins::{CachedCoins, CoinsCache, DEFAULT_CACHE_MIB};
+use super::coins::{CachedCoins, CoinChange, CoinsCache, DEFAULT_CACHE_MIB};
 use super::connect::{connect_block, disconnect_block};
 use super::error::{ChainError, RuleError};
 use super::header_rules::{check_header_context, check_header_sanity};
@@ -39,8 +39,9 @@ use super::records::{IndexEntry, Status};
 use super::script_check::ScriptChecks;
 use super::store::{ChainStore, WriteBatch, WriteOp};
 use super::tx_index::TxLoc;
+use super::unflushed_view::UnflushedView;
 use crate::params::Params;
-use crate::primitives::{Block, BlockHash, BlockHeader, Encodable, Txid, Work};
+use crate::primitives::{Block, BlockHash, BlockHeader, Encodable, OutPoint, Txid, Work};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -169,6 +170,14 @@ pub struct Chain<S: ChainStore> {
     tx_pending_tip: Option<BlockHash>,
     /// Blocks stored lately, kept parsed so connecting them reads nothing back.
     recent: RecentBlocks,
+    /// Whether [`Chain::keep_read_view`] was called: each flush then starts `unflushed` anew.
+    keep_unflushed: bool,
+    /// The changes since the last flush, for readers beside the node; `None` when not kept,
+    /// or past its bounds since the last flush.
+    unflushed: Option<UnflushedView>,
+    /// Blocks recorded in `unflushed` and flushes since it was first kept, so a publisher
+    /// can tell a copy is new.
+    unflushed_generation: u64,
     /// When the last flush happened (the `now` given then); `None` before the first.
     last_flush: Option<u64>,
     /// Blocks made precious, with the number of the `preciousblock` call that did it last.
@@ -252,6 +261,9 @@ impl<S: ChainStore> Chain<S> {
             tx_pending: BTreeMap::new(),
             tx_pending_tip: None,
             recent: RecentBlocks::default(),
+            keep_unflushed: false,
+            unflushed: None,
+            unflushed_generation: 0,
             last_flush: None,
             precious: BTreeMap::new(),
             precious_calls: 0,
@@ -299,9 +311,58 @@ impl<S: ChainStore> Chain<S> {
         &self.index
     }
 
-    /// Keeps a copy of the index for readers beside the node ([`BlockIndex::keep_view`]).
-    pub fn keep_index_view(&mut self) {
+    /// Keeps copies of the index ([`BlockIndex::keep_view`]) and of the changes since the
+    /// last flush ([`Chain::unflushed_view`]) for readers beside the node. Flushes first, so
+    /// those changes start from what the store holds.
+    pub fn keep_read_view(&mut self) -> Result<(), ChainError> {
         self.index.keep_view();
+        if !self.keep_unflushed {
+            self.keep_unflushed = true;
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The changes since the last flush as they are now: a copy that never changes, taken in
+    /// O(1); `None` unless [`Chain::keep_read_view`] was called, and while the changes since
+    /// the last flush are past the copy's bounds.
+    pub fn unflushed_view(&self) -> Option<UnflushedView> {
+        self.unflushed.clone()
+    }
+
+    /// Counts the changes to [`Chain::unflushed_view`] (blocks recorded, flushes): a higher
+    /// count means a newer copy.
+    pub fn unflushed_generation(&self) -> u64 {
+        self.unflushed_generation
+    }
+
+    /// Records one block's `changes` changes in the readers' copy with `record`, or stops
+    /// keeping it until the next flush when they would take it past its bounds.
+    fn record_unflushed(&mut self, changes: usize, record: impl FnOnce(&mut UnflushedView)) {
+        let Some(view) = &mut self.unflushed else {
+            return;
+        };
+        self.unflushed_generation += 1;
+        if view.has_room(changes) {
+            record(view);
+        } else {
+            self.unflushed = None;
+        }
+    }
+
+    /// Applies a block's coin changes to the cache, and to the readers' copy.
+    fn apply_coins(&mut self, changes: BTreeMap<OutPoint, CoinChange>) -> Result<(), ChainError> {
+        self.record_unflushed(changes.len(), |view| {
+            let coins = changes.iter().map(|(op, change)| {
+                let coin = match change {
+                    CoinChange::Add { coin, .. } => Some(coin.clone()),
+                    CoinChange::Spend => None,
+                };
+                (*op, coin)
+            });
+            view.record_coins(coins.collect());
+        });
+        Ok(self.coins.apply(&self.store, changes)?)
     }
 
     /// The main chain's tip.
@@ -662,7 +723,7 @@ impl<S: ChainStore> Chain<S> {
                     // The cache holds the parent's state: flush that, then start afresh.
                     self.flush_state(true)?;
                 }
-                self.coins.apply(&self.store, connection.changes)?;
+                self.apply_coins(connection.changes)?;
                 // Undo data is the same whenever the block is connected: written once.
                 let undo = match entry.undo {
                     Some(pos) => pos,
@@ -717,7 +778,7 @@ impl<S: ChainStore> Chain<S> {
         if self.coins.would_overflow(&changes) {
             self.flush_state(true)?;
         }
-        self.coins.apply(&self.store, changes)?;
+        self.apply_coins(changes)?;
         if self.tx_index {
             self.unindex_block_txs(&block);
         }

@@ -4,8 +4,11 @@
 //! index disagreeing with the chain; [`super::Chain::enable_tx_index`] catches it up when it
 //! was off for a while.
 
+use super::error::ChainError;
 use super::store::{ChainStore, StoreError, WriteBatch, WriteOp};
-use crate::primitives::{Block, BlockHash, Decodable, DecodeError, Encodable, Hash256, Reader};
+use crate::primitives::{
+    Block, BlockHash, Decodable, DecodeError, Encodable, Hash256, Reader, Transaction, Txid,
+};
 
 /// Where a transaction is: its block and its position among the block's transactions.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -30,6 +33,17 @@ impl Decodable for TxLoc {
             position: r.u32_le()?,
         })
     }
+}
+
+/// The transaction `txid` that the index puts at `loc`, in `block` (`loc`'s block).
+pub fn tx_at(block: &Block, loc: &TxLoc, txid: &Txid) -> Result<Transaction, ChainError> {
+    let position = loc.position as usize;
+    block.txdata.get(position).cloned().ok_or_else(|| {
+        ChainError::Inconsistent(format!(
+            "transaction index puts {txid} at position {position} of block {}",
+            loc.block
+        ))
+    })
 }
 
 /// The ops that index `block` (stored as `hash`) and make it the index's tip.

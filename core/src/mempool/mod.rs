@@ -10,6 +10,7 @@ pub mod orphans;
 pub mod persist;
 pub mod policy;
 mod rebroadcast;
+pub mod view;
 
 pub use error::RejectReason;
 pub use policy::Policy;
@@ -128,9 +129,31 @@ pub struct Mempool {
     orphans: Orphans,
     /// Locally submitted transactions re-announced until mined.
     rebroadcast: rebroadcast::Rebroadcast,
+    /// What readers beside the node see, once [`Mempool::keep_view`] was called.
+    view: Option<view::MempoolView>,
 }
 
 impl Mempool {
+    /// Keeps a copy of what `getrawtransaction` and `gettxout` read of the pool, changed with
+    /// it, for readers beside the node ([`Mempool::view`]).
+    pub fn keep_view(&mut self) {
+        if self.view.is_none() {
+            let mut view = view::MempoolView::default();
+            for e in self.entries.values() {
+                view.added(e.txid, &e.tx);
+            }
+            self.view = Some(view);
+            self.orphans.keep_ids();
+        }
+    }
+
+    /// The pool as it is now, when [`Mempool::keep_view`] was called: a copy that never
+    /// changes, taken in O(1).
+    pub fn view(&self) -> Option<view::MempoolView> {
+        let ids = self.orphans.ids()?;
+        Some(self.view.clone()?.with_orphans(ids))
+    }
+
     /// Re-announces `txid`, submitted locally at unix time `now`, until it is mined or
     /// leaves the pool.
     pub fn rebroadcast_until_mined(&mut self, txid: Txid, now: u64) {
@@ -286,6 +309,9 @@ impl Mempool {
         for input in &tx.inputs {
             self.spent_by.insert(input.prevout, txid);
         }
+        if let Some(view) = &mut self.view {
+            view.added(txid, tx);
+        }
         let wtxid = tx.wtxid();
         self.by_wtxid.insert(wtxid, txid);
         self.entries.insert(
@@ -432,7 +458,13 @@ impl Mempool {
         for input in &e.tx.inputs {
             if self.spent_by.get(&input.prevout) == Some(txid) {
                 self.spent_by.remove(&input.prevout);
+                if let Some(view) = &mut self.view {
+                    view.unspent(&input.prevout);
+                }
             }
+        }
+        if let Some(view) = &mut self.view {
+            view.removed(txid);
         }
         self.by_wtxid.remove(&e.wtxid);
         for p in &e.parents {

@@ -1,5 +1,6 @@
 //! Orphan transactions: ones whose parents are not known yet, kept bounded and short-lived.
 
+use crate::chain::shared_map::SharedMap;
 use crate::primitives::{OutPoint, Transaction, Txid};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -19,6 +20,8 @@ struct Orphan {
 pub struct Orphans {
     by_txid: BTreeMap<Txid, Orphan>,
     by_prevout: BTreeMap<OutPoint, BTreeSet<Txid>>,
+    /// The orphans' txids for readers beside the node, once [`Orphans::keep_ids`] was called.
+    ids: Option<SharedMap<Txid, ()>>,
 }
 
 impl Orphans {
@@ -35,6 +38,22 @@ impl Orphans {
     /// True when `txid` is held.
     pub fn contains(&self, txid: &Txid) -> bool {
         self.by_txid.contains_key(txid)
+    }
+
+    /// Keeps the orphans' txids in a map whose copies never change ([`Orphans::ids`]).
+    pub fn keep_ids(&mut self) {
+        if self.ids.is_none() {
+            let mut ids = SharedMap::default();
+            for txid in self.by_txid.keys() {
+                ids.insert(*txid, ());
+            }
+            self.ids = Some(ids);
+        }
+    }
+
+    /// The orphans' txids as of now, when [`Orphans::keep_ids`] was called (O(1)).
+    pub fn ids(&self) -> Option<SharedMap<Txid, ()>> {
+        self.ids.clone()
     }
 
     /// Adds an orphan, evicting one chosen by `random` when `max` are already held. `max == 0`
@@ -58,6 +77,9 @@ impl Orphans {
                 .or_default()
                 .insert(txid);
         }
+        if let Some(ids) = &mut self.ids {
+            ids.insert(txid, ());
+        }
         self.by_txid.insert(
             txid,
             Orphan {
@@ -70,6 +92,9 @@ impl Orphans {
     /// Removes one orphan.
     pub fn remove(&mut self, txid: &Txid) -> Option<Arc<Transaction>> {
         let orphan = self.by_txid.remove(txid)?;
+        if let Some(ids) = &mut self.ids {
+            ids.remove(txid);
+        }
         for input in &orphan.tx.inputs {
             if let Some(set) = self.by_prevout.get_mut(&input.prevout) {
                 set.remove(txid);

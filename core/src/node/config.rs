@@ -105,9 +105,11 @@ pub struct RpcSettings {
     /// otherwise the node renders them inline and answers every call with
     /// [`crate::node::Output::RpcReply`].
     pub render_by_driver: bool,
-    /// The node hands out a view of its block index after each input
-    /// ([`crate::node::Node::read_view`]; it shares the index's storage, copying only what a
-    /// change touches while a view is held), so the driver answers block lookups beside it.
+    /// The node hands out a view of its block index (sharing the index's storage, copying only
+    /// what a change touches while a view is held), its chain state's changes since the last
+    /// flush and its pool after each input ([`crate::node::Node::read_view`]), so the driver
+    /// answers lookups (blocks, headers, `getrawtransaction`, `gettxout`) beside it. Off, as in
+    /// the simulator and fuzzers, none of this is kept.
     pub publish_view: bool,
     /// Where the driver keeps `mempool.dat` ([`crate::node::Output::SaveMempool`]), as
     /// `savemempool` reports it.

@@ -171,8 +171,10 @@ impl<S: ChainStore> Node<S> {
         if config.tx_index {
             chain.enable_tx_index().map_err(InitError::Chain)?;
         }
+        let mut mempool = Mempool::new(config.policy);
         if config.rpc.publish_view {
-            chain.keep_index_view();
+            chain.keep_read_view().map_err(InitError::Chain)?;
+            mempool.keep_view();
         }
         let mut advertised = LocalAddrs::default();
         if config.listening {
@@ -211,7 +213,7 @@ impl<S: ChainStore> Node<S> {
             rpc: rpc::Rpc::new(info),
             ws: ws::WsClients::new(Hub::new(params.clone()), Rng::stream(seed, "ws")),
             params,
-            mempool: Mempool::new(config.policy),
+            mempool,
             mining: mining::Mining::new(
                 config.generate,
                 config.gen_proc_limit,
@@ -275,16 +277,23 @@ impl<S: ChainStore> Node<S> {
         &self.chain
     }
 
-    /// The chain as it is now, for the driver to answer block lookups beside the node
+    /// The chain and pool as they are now, for the driver to answer lookups beside the node
     /// (taken in O(1), never changing after); `None` unless
     /// [`RpcSettings::publish_view`] is set. A driver takes
     /// it after each input, before it sends that input's replies, so a caller never reads an
     /// older chain than a reply it already has.
     pub fn read_view(&self) -> Option<ReadView> {
         let index = self.chain.index().view()?;
+        let mempool = self.mempool.view()?;
+        let generation =
+            index.generation() + self.chain.unflushed_generation() + mempool.generation();
         Some(ReadView {
             index,
             network: self.chain.params().network,
+            unflushed: self.chain.unflushed_view(),
+            mempool,
+            tx_index: self.chain.tx_index_enabled(),
+            generation,
         })
     }
 

@@ -30,13 +30,11 @@ pub enum Reach {
 pub type ReadFn = fn(&Context<'_>, Params) -> Result<Value, RpcError>;
 /// An acting handler: checks its parameters and asks the node to act ([`Handled::effect`]).
 pub type ActFn = fn(&Context<'_>, Params) -> Result<Handled, RpcError>;
-/// A read handler whose answer is expensive to format: it finds what to show and leaves the
-/// formatting to a [`Render`], which can run beside the node.
-pub type RenderFn = fn(&Context<'_>, Params) -> Result<Render, RpcError>;
-/// A block lookup: answers from the block index and stored blocks alone, so the driver can
+/// A lookup: answers from a [`BlockLookup`] alone (index, blocks, coins, pool), so the driver can
 /// answer it from a published [`ReadView`](super::block_lookup::ReadView) beside the node.
 pub type LookupFn = fn(&dyn BlockLookup, Params) -> Result<Value, RpcError>;
-/// A block lookup whose answer is expensive to format (see [`RenderFn`]).
+/// A lookup whose answer is expensive to format: it finds what to show and leaves the
+/// formatting to a [`Render`], which can run beside the node.
 pub type LookupRenderFn = fn(&dyn BlockLookup, Params) -> Result<Render, RpcError>;
 
 /// How a method is answered.
@@ -46,14 +44,12 @@ pub enum Handler {
     Read(ReadFn),
     /// By the node acting on what the handler checked.
     Act(ActFn),
-    /// From the node's state, formatted by a [`Render`] ([`Effect::Render`]).
-    Render(RenderFn),
     /// With the WebSocket client's session (subscriptions, scans).
     Session(SessionFn),
-    /// From the block index and stored blocks alone.
-    Lookup(LookupFn),
-    /// From the block index and stored blocks alone, formatted by a [`Render`].
-    LookupRender(LookupRenderFn),
+    /// From a [`BlockLookup`] alone, reading what the kind says.
+    Lookup(LookupFn, LookupKind),
+    /// From a [`BlockLookup`] alone, reading what the kind says, formatted by a [`Render`].
+    LookupRender(LookupRenderFn, LookupKind),
 }
 
 impl std::fmt::Debug for Handler {
@@ -61,10 +57,9 @@ impl std::fmt::Debug for Handler {
         f.write_str(match self {
             Handler::Read(_) => "Read",
             Handler::Act(_) => "Act",
-            Handler::Render(_) => "Render",
             Handler::Session(_) => "Session",
-            Handler::Lookup(_) => "Lookup",
-            Handler::LookupRender(_) => "LookupRender",
+            Handler::Lookup(..) => "Lookup",
+            Handler::LookupRender(..) => "LookupRender",
         })
     }
 }
@@ -97,22 +92,20 @@ impl Method {
         match (self.handler, session) {
             (Handler::Read(f), _) => f(ctx, p).map(Handled::from),
             (Handler::Act(f), _) => f(ctx, p),
-            (Handler::Render(f), _) => f(ctx, p).map(|r| Handled::effect(Effect::Render(r))),
             (Handler::Session(f), Some(session)) => f(ctx, session, p),
             (Handler::Session(_), None) => Err(RpcError::method_not_found()),
-            (Handler::Lookup(f), _) => f(&LiveChain(ctx.chain), p).map(Handled::from),
-            (Handler::LookupRender(f), _) => {
-                f(&LiveChain(ctx.chain), p).map(|r| Handled::effect(Effect::Render(r)))
+            (Handler::Lookup(f, _), _) => f(&LiveChain::of(ctx), p).map(Handled::from),
+            (Handler::LookupRender(f, _), _) => {
+                f(&LiveChain::of(ctx), p).map(|r| Handled::effect(Effect::Render(r)))
             }
         }
     }
 
-    /// Whether [`Method::lookup`] answers it, and whether that reads stored blocks (which a
-    /// driver does off its network threads).
+    /// Whether [`Method::lookup`] answers it, and what that reads (a driver reads stored
+    /// data off its network threads).
     pub fn lookup_kind(&self) -> Option<LookupKind> {
         match self.handler {
-            Handler::Lookup(_) => Some(LookupKind::Index),
-            Handler::LookupRender(_) => Some(LookupKind::Blocks),
+            Handler::Lookup(_, kind) | Handler::LookupRender(_, kind) => Some(kind),
             _ => None,
         }
     }
@@ -126,20 +119,23 @@ impl Method {
     ) -> Option<Result<Value, RpcError>> {
         let p = Params::new(self.name, params);
         match self.handler {
-            Handler::Lookup(f) => Some(f(chain, p)),
-            Handler::LookupRender(f) => Some(f(chain, p).and_then(Render::finish)),
+            Handler::Lookup(f, _) => Some(f(chain, p)),
+            Handler::LookupRender(f, _) => Some(f(chain, p).and_then(Render::finish)),
             _ => None,
         }
     }
 }
 
-/// What a block lookup reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a lookup reads, cheapest first (a body of several reads what its dearest reads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LookupKind {
     /// The block index only: cheap.
     Index,
     /// Stored blocks too: file reads, and formatting that may be long.
     Blocks,
+    /// The store's coins or transaction index too, as of the flush the view starts from
+    /// ([`ReadView::matches`](super::block_lookup::ReadView::matches)).
+    Store,
 }
 
 const fn read(name: &'static str, limited: bool, usage: &'static str, f: ReadFn) -> Method {
@@ -162,23 +158,19 @@ const fn act(name: &'static str, limited: bool, usage: &'static str, f: ActFn) -
     }
 }
 
-const fn render(name: &'static str, limited: bool, usage: &'static str, f: RenderFn) -> Method {
+const fn lookup(
+    name: &'static str,
+    limited: bool,
+    usage: &'static str,
+    kind: LookupKind,
+    f: LookupFn,
+) -> Method {
     Method {
         name,
         limited,
         reach: Reach::Both,
         usage,
-        handler: Handler::Render(f),
-    }
-}
-
-const fn lookup(name: &'static str, limited: bool, usage: &'static str, f: LookupFn) -> Method {
-    Method {
-        name,
-        limited,
-        reach: Reach::Both,
-        usage,
-        handler: Handler::Lookup(f),
+        handler: Handler::Lookup(f, kind),
     }
 }
 
@@ -186,6 +178,7 @@ const fn lookup_render(
     name: &'static str,
     limited: bool,
     usage: &'static str,
+    kind: LookupKind,
     f: LookupRenderFn,
 ) -> Method {
     Method {
@@ -193,7 +186,7 @@ const fn lookup_render(
         limited,
         reach: Reach::Both,
         usage,
-        handler: Handler::LookupRender(f),
+        handler: Handler::LookupRender(f, kind),
     }
 }
 
@@ -226,11 +219,11 @@ pub const METHODS: &[Method] = &[
     read("getaddednodeinfo", false, "getaddednodeinfo dns (\"node\")", net::get_added_node_info),
     read("getbestblock", true, "getbestblock", chain::get_best_block),
     read("getbestblockhash", true, "getbestblockhash", chain::get_best_block_hash),
-    lookup_render("getblock", true, "getblock \"hash\" (verbosity=1)", chain::get_block),
+    lookup_render("getblock", true, "getblock \"hash\" (verbosity=1)", LookupKind::Blocks, chain::get_block),
     read("getblockchaininfo", false, "getblockchaininfo", chain::get_blockchain_info),
     read("getblockcount", true, "getblockcount", chain::get_block_count),
-    lookup("getblockhash", true, "getblockhash index", chain::get_block_hash),
-    lookup("getblockheader", true, "getblockheader \"hash\" (verbose=true)", chain::get_block_header),
+    lookup("getblockhash", true, "getblockhash index", LookupKind::Index, chain::get_block_hash),
+    lookup("getblockheader", true, "getblockheader \"hash\" (verbose=true)", LookupKind::Index, chain::get_block_header),
     read("getblockstats", true, "getblockstats hash_or_height ([\"stat\",...])", block_stats::get_block_stats),
     act("getblocktemplate", false, "getblocktemplate ({\"mode\":\"template|proposal\",...})", mining::get_block_template),
     read("getcfilter", true, "getcfilter \"hash\" filtertype", raw_tx::cfilter),
@@ -254,8 +247,8 @@ pub const METHODS: &[Method] = &[
     act("getnodeaddresses", false, "getnodeaddresses (count=1)", net::get_node_addresses),
     read("getpeerinfo", false, "getpeerinfo", net::get_peer_info),
     read("getrawmempool", true, "getrawmempool (verbose=false)", mempool::get_raw_mempool),
-    render("getrawtransaction", true, "getrawtransaction \"txid\" (verbose=0)", raw_tx::get_raw_transaction),
-    read("gettxout", true, "gettxout \"txid\" vout (includemempool=true)", chain::get_tx_out),
+    lookup_render("getrawtransaction", true, "getrawtransaction \"txid\" (verbose=0)", LookupKind::Store, raw_tx::get_raw_transaction),
+    lookup("gettxout", true, "gettxout \"txid\" vout (includemempool=true)", LookupKind::Store, chain::get_tx_out),
     read("gettxoutsetinfo", false, "gettxoutsetinfo (\"hash_type\"=\"hash_serialized_3\")", utxo_set::get_tx_out_set_info),
     read("gettxspendingprevout", false, "gettxspendingprevout [{\"txid\":\"id\",\"vout\":n},...]", mempool::get_tx_spending_prev_out),
     read("help", true, "help (\"command\")", help),

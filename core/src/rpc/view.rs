@@ -5,12 +5,13 @@
 
 use crate::chain::index::BlockIndex;
 use crate::chain::records::BlockUndo;
+use crate::chain::tx_index::TxLoc;
 use crate::chain::utxo_stats::{utxo_stats, UtxoStats};
 use crate::chain::verify::{verify_chain, VerifyError};
 use crate::chain::{Chain, ChainError, ChainStore, IndexEntry};
 use crate::mempool::{ChainContext, Coin};
 use crate::params::Params;
-use crate::primitives::{Block, BlockHash, BlockHeader, OutPoint, Transaction, Txid};
+use crate::primitives::{Block, BlockHash, BlockHeader, OutPoint, Txid};
 
 /// Read access to the chain: its index (heights, headers, main chain), stored blocks and
 /// coins, the transaction index, and the checks that only read.
@@ -31,11 +32,9 @@ pub trait ChainView {
     fn utxo_stats(&self, hash: bool) -> Result<UtxoStats, ChainError>;
     /// Whether the transaction index is kept (`txindex`).
     fn tx_index_enabled(&self) -> bool;
-    /// A mined transaction found through the transaction index, with its block's entry.
-    fn indexed_transaction(
-        &self,
-        txid: &Txid,
-    ) -> Result<Option<(Transaction, IndexEntry)>, ChainError>;
+    /// Where the transaction index puts `txid` as of the tip (`None` when it is off or lacks
+    /// `txid`).
+    fn tx_location(&self, txid: &Txid) -> Result<Option<TxLoc>, ChainError>;
     /// Checks the last `depth` main-chain blocks again at `level` (`verifychain`).
     fn verify(&self, level: u32, depth: u32) -> Result<(), VerifyError>;
     /// What mempool acceptance rules ask of the chain, answered from its tip.
@@ -93,11 +92,8 @@ impl<S: ChainStore> ChainView for Chain<S> {
         Chain::tx_index_enabled(self)
     }
 
-    fn indexed_transaction(
-        &self,
-        txid: &Txid,
-    ) -> Result<Option<(Transaction, IndexEntry)>, ChainError> {
-        Chain::indexed_transaction(self, txid)
+    fn tx_location(&self, txid: &Txid) -> Result<Option<TxLoc>, ChainError> {
+        Chain::tx_location(self, txid)
     }
 
     fn verify(&self, level: u32, depth: u32) -> Result<(), VerifyError> {

@@ -1,16 +1,17 @@
-//! Block lookups answered beside the node: the node task publishes the node's
-//! [`ReadView`] after each input that changed the chain ([`Published::update`]), and the RPC
-//! server answers a request body (HTTP) or message (WebSocket, from an authenticated
-//! client) that holds only block lookups (`getblockhash`,
-//! `getblockheader`, `getblock`) from the latest one, reading blocks from the block files
-//! itself, so such calls never wait behind the node's message loop. Everything else goes to
-//! the node.
+//! Lookups answered beside the node: the node task publishes the node's [`ReadView`] after
+//! each input that changed the chain or the pool ([`Published::update`]), and the RPC server
+//! answers a request body (HTTP) or message (WebSocket, from an authenticated client) that
+//! holds only lookups (`getblockhash`, `getblockheader`, `getblock`, `getrawtransaction`,
+//! `gettxout`) from the latest one, reading blocks from the block files and what the last
+//! flush wrote from LMDB itself, so such calls never wait behind the node's message loop.
+//! Everything else goes to the node.
 
 use super::render::RenderPool;
 use crate::store::files;
+use crate::store::lmdb::LmdbReader;
 use rbtcd_core::chain::{ChainStore, FileKind};
 use rbtcd_core::node::Node;
-use rbtcd_core::rpc::block_lookup::{LookupBody, ReadView, ViewLookup};
+use rbtcd_core::rpc::block_lookup::{LookupBody, ReadView};
 use rbtcd_core::rpc::methods::LookupKind;
 use rbtcd_core::rpc::{Rights, Transport};
 use std::path::PathBuf;
@@ -27,12 +28,12 @@ pub struct Published {
 }
 
 impl Published {
-    /// Publishes `node`'s view when its chain changed since the last one.
+    /// Publishes `node`'s view when its chain or pool changed since the last one.
     pub fn update<S: ChainStore>(&self, node: &Node<S>) {
         let Some(view) = node.read_view() else {
             return;
         };
-        let tag = view.index.generation() + 1;
+        let tag = view.generation + 1;
         if self.generation.load(Ordering::Acquire) == tag {
             return;
         }
@@ -46,24 +47,32 @@ impl Published {
     }
 }
 
-/// What the HTTP server answers block lookups with.
+/// What the HTTP server answers lookups with.
 #[derive(Clone)]
 pub struct Lookups {
     published: Arc<Published>,
-    /// Runs lookups that read blocks, within `rpcmaxconcurrentreqs`.
+    /// Runs lookups that read blocks or the store, within `rpcmaxconcurrentreqs`.
     pool: RenderPool,
     /// The block files' directory.
     blocks: Arc<PathBuf>,
+    /// Reads what the last flush wrote.
+    store: LmdbReader,
 }
 
 impl Lookups {
     /// Answers from what the node task publishes in `published`, reading blocks from the files
-    /// in `blocks` on `pool`'s workers.
-    pub fn new(published: Arc<Published>, pool: RenderPool, blocks: PathBuf) -> Lookups {
+    /// in `blocks` and the flushed chain state through `store`, on `pool`'s workers.
+    pub fn new(
+        published: Arc<Published>,
+        pool: RenderPool,
+        blocks: PathBuf,
+        store: LmdbReader,
+    ) -> Lookups {
         Lookups {
             published,
             pool,
             blocks: Arc::new(blocks),
+            store,
         }
     }
 
@@ -77,18 +86,21 @@ impl Lookups {
         transport: Transport,
     ) -> Option<String> {
         let calls = LookupBody::parse(body, rights, transport)?;
-        let view = self.published.current()?;
         let kind = calls.kind();
-        let blocks = Arc::clone(&self.blocks);
+        let (published, blocks, store) = (
+            Arc::clone(&self.published),
+            Arc::clone(&self.blocks),
+            self.store.clone(),
+        );
         let run = move || {
             let read = |pos| files::read(&blocks, FileKind::Blocks, pos);
-            calls.answer(&ViewLookup { view: &view, read })
+            calls.answer_from_views(|| published.current(), &read, &store)
         };
-        Some(match kind {
+        match kind {
             // Index lookups are quick: answered here, without a thread hop.
             LookupKind::Index => run(),
-            LookupKind::Blocks => self.pool.run(run).await,
-        })
+            LookupKind::Blocks | LookupKind::Store => self.pool.run(run).await,
+        }
     }
 }
 
@@ -100,10 +112,15 @@ mod tests {
     use crate::rpc::client::{self, Connector};
     use crate::rpc::http::RpcServer;
     use crate::store::lmdb::LmdbStore;
-    use rbtcd_core::chain::builder::BlockBuilder;
+    use rbtcd_core::chain::builder::{spend, BlockBuilder};
+    use rbtcd_core::mempool::policy::Policy;
+    use rbtcd_core::net::peer::Direction;
     use rbtcd_core::node::{Input, NodeConfig, Output, RpcSettings};
     use rbtcd_core::params::{Network, Params};
+    use rbtcd_core::primitives::hash::hex_encode;
+    use rbtcd_core::primitives::{Block, Encodable, OutPoint, Transaction};
     use rbtcd_core::time::Time;
+    use rbtcd_core::wire::{encode_message, Message, NetAddress, ServiceFlags, VersionMessage};
     use serde_json::{json, Value};
     use std::net::TcpStream;
     use std::time::Duration;
@@ -185,6 +202,230 @@ mod tests {
         })
     }
 
+    /// An RPC server answering lookups from `node`'s published views (its blocks and store in
+    /// `dir`), the first view published; the node task's queue is never read, so every call
+    /// that reaches the node waits there.
+    fn serve(
+        node: &Node<LmdbStore>,
+        dir: &std::path::Path,
+    ) -> (Arc<Published>, RpcServer, smol::channel::Receiver<Event>) {
+        let published = Arc::new(Published::default());
+        published.update(node);
+        let (events, queued) = smol::channel::unbounded::<Event>();
+        let rpc = RpcConfig {
+            listeners: vec!["127.0.0.1:0".parse().unwrap()],
+            admin: Some((ADMIN.0.into(), ADMIN.1.into())),
+            limited: None,
+            cookie: None,
+            max_clients: 8,
+            max_websockets: 1,
+            max_concurrent_reqs: 2,
+            tls: None,
+        };
+        let reader = node.chain().store().reader();
+        let lookups = Lookups::new(
+            Arc::clone(&published),
+            RenderPool::new(2),
+            dir.to_path_buf(),
+            reader,
+        );
+        let server = RpcServer::start(&rpc, events, Some(lookups)).unwrap();
+        (published, server, queued)
+    }
+
+    /// `body` posted over HTTP with the admin's credentials; the reply body.
+    fn post(addr: &str, body: &[u8]) -> String {
+        let reply = Connector::plain()
+            .post(addr, Some(ADMIN), body, Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(reply.status, 200);
+        String::from_utf8(reply.body).unwrap()
+    }
+
+    /// The peer that hands the node blocks in the tx lookups test.
+    const PEER: u64 = 1;
+
+    /// Connects [`PEER`] and completes its handshake.
+    fn connect_peer(node: &mut Node<LmdbStore>) {
+        let addr = "10.1.0.1:18444".parse().unwrap();
+        let direction = Direction::Inbound;
+        node.handle(
+            NOW,
+            Input::Connected {
+                peer: PEER,
+                addr,
+                direction,
+            },
+        );
+        let services = ServiceFlags::NETWORK | ServiceFlags::WITNESS;
+        let version = VersionMessage {
+            version: 70016,
+            services,
+            timestamp: NOW.unix_secs() as i64,
+            receiver: NetAddress::new(addr, ServiceFlags::NONE),
+            sender: NetAddress::new(addr, services),
+            nonce: 77,
+            user_agent: "/test/".into(),
+            start_height: 0,
+            relay: true,
+        };
+        receive(node, &Message::Version(version));
+        receive(node, &Message::Verack);
+    }
+
+    /// [`PEER`] sends `msg`.
+    fn receive(node: &mut Node<LmdbStore>, msg: &Message) {
+        let bytes = encode_message(node.chain().params().magic, msg);
+        node.handle(NOW, Input::Received { peer: PEER, bytes });
+        while node.poll_output().is_some() {}
+    }
+
+    /// A block with `txs` on the tip; the peer sends it (the node flushes for blocks submitted
+    /// locally, not for a peer's) unless `submit`.
+    fn add_block(node: &mut Node<LmdbStore>, txs: &[Transaction], submit: bool) -> Block {
+        let tip = *node.chain().tip();
+        let params = node.chain().params().clone();
+        let mut builder = BlockBuilder::new(&params, tip.hash, tip.height + 1, tip.header.time);
+        builder.txs = txs.to_vec();
+        let block = builder.build();
+        match submit {
+            true => {
+                node.handle(NOW, Input::SubmitBlock(block.clone()));
+                while node.poll_output().is_some() {}
+            }
+            false => receive(node, &Message::Block(block.clone())),
+        }
+        assert_eq!(node.chain().tip().hash, block.block_hash());
+        block
+    }
+
+    /// Whether the store holds the tip's state.
+    fn flushed(node: &Node<LmdbStore>) -> bool {
+        node.chain().store().tip().unwrap() == Some(node.chain().tip().hash)
+    }
+
+    #[test]
+    fn tx_lookups_are_answered_while_the_node_loop_answers_nothing() {
+        for tx_index in [true, false] {
+            let dir = std::env::temp_dir().join(format!(
+                "rbtcd-tx-lookups-{}-{tx_index}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            let config = NodeConfig {
+                rpc: RpcSettings {
+                    publish_view: true,
+                    ..RpcSettings::default()
+                },
+                tx_index,
+                // The builder's anyone-can-spend outputs are not standard.
+                policy: Policy {
+                    accept_non_std: true,
+                    ..Policy::default()
+                },
+                ..NodeConfig::default()
+            };
+            let params = Params::new(Network::Regtest);
+            let store = LmdbStore::open(&dir).unwrap();
+            let mut node = Node::new(params, config, store, 1, NOW).unwrap();
+            connect_peer(&mut node);
+            // 100 blocks from the peer, then one submitted: all flushed to LMDB. Then one
+            // more from the peer, only in the UTXO cache and the pending index entries.
+            let mut blocks: Vec<Block> =
+                (0..100).map(|_| add_block(&mut node, &[], false)).collect();
+            assert!(!flushed(&node));
+            blocks.push(add_block(&mut node, &[], true));
+            assert!(flushed(&node));
+            blocks.push(add_block(&mut node, &[], false));
+            assert!(!flushed(&node));
+            let (cb1, cb102) = (&blocks[0].txdata[0], &blocks[101].txdata[0]);
+            // A pool transaction spends block 1's (flushed) coinbase.
+            let value = cb1.outputs[0].value;
+            let tx = spend(&[OutPoint::new(cb1.txid(), 0)], &[value - 10_000]);
+            let send = json!({"id": 1, "method": "sendrawtransaction",
+                "params": [hex_encode(&tx.encode())]});
+            let sent = node_reply(&mut node, send.to_string().as_bytes());
+            assert!(sent.contains(&tx.txid().to_string()), "{sent}");
+
+            let (published, server, queued) = serve(&node, &dir);
+            let addr = server.local_addrs()[0].to_string();
+            let (cb1_id, cb102_id, tx_id) = (
+                cb1.txid().to_string(),
+                cb102.txid().to_string(),
+                tx.txid().to_string(),
+            );
+            let calls: Vec<Value> = [
+                json!(["gettxout", [cb1_id, 0]]),
+                json!(["gettxout", [cb1_id, 0, false]]),
+                json!(["gettxout", [cb102_id, 0]]),
+                json!(["gettxout", [tx_id, 0]]),
+                json!(["getrawtransaction", [cb1_id, 1]]),
+                json!(["getrawtransaction", [cb102_id]]),
+                json!(["getrawtransaction", [tx_id, 1]]),
+                json!(["getblockhash", [102]]),
+            ]
+            .iter()
+            .enumerate()
+            .map(|(id, c)| json!({"jsonrpc": "2.0", "id": id, "method": c[0], "params": c[1]}))
+            .collect();
+            let body = serde_json::to_vec(&calls).unwrap();
+            let answered = post(&addr, &body);
+            let then = node_reply(&mut node, &body);
+            assert_eq!(answered, then, "txindex {tx_index}");
+            let results: Vec<Value> = serde_json::from_str::<Vec<Value>>(&answered)
+                .unwrap()
+                .into_iter()
+                .map(|r| match &r["error"] {
+                    Value::Null => r["result"].clone(),
+                    e => e["message"].clone(),
+                })
+                .collect();
+            // The pool's spend hides the flushed coin; without the pool it is there.
+            assert_eq!(results[0], Value::Null);
+            assert_eq!(results[1]["confirmations"], json!(102));
+            // A coin only in the cache, and one only in the pool.
+            assert_eq!(results[2]["confirmations"], json!(1));
+            assert_eq!(results[3]["confirmations"], json!(0));
+            match tx_index {
+                true => {
+                    assert_eq!(results[4]["confirmations"], json!(102));
+                    assert_eq!(results[5], json!(hex_encode(&cb102.encode())));
+                }
+                false => {
+                    for r in &results[4..6] {
+                        assert!(r.as_str().unwrap().contains("--txindex"), "{r}");
+                    }
+                }
+            }
+            assert_eq!(results[6]["txid"], json!(tx_id));
+
+            // The tx is mined by a submitted block (a flush): until the node publishes, the
+            // view's flushed state is not the store's, so the call goes to the node.
+            add_block(&mut node, std::slice::from_ref(&tx), true);
+            let mut waiting = TcpStream::connect(&addr).unwrap();
+            client::write_request(&mut waiting, &addr, Some(ADMIN), &body, false).unwrap();
+            // Taken out and dropped here, its reply channel closes: the caller hears the
+            // node is gone.
+            match smol::block_on(queued.recv()) {
+                Ok(Event::Rpc { body: got, .. }) => assert_eq!(got, body),
+                _ => panic!("the call should have reached the node"),
+            }
+            let reply = String::from_utf8(client::read_reply(&mut waiting).unwrap().body).unwrap();
+            assert!(reply.contains("the node is shutting down"), "{reply}");
+            // Once published, answered beside the node again, as the node answers now.
+            published.update(&node);
+            let now = post(&addr, &body);
+            assert_ne!(now, then);
+            assert_eq!(now, node_reply(&mut node, &body));
+            assert!(queued.try_recv().is_err(), "nothing else reached the node");
+
+            server.stop();
+            drop(queued);
+            node.into_store().close();
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+
     #[test]
     fn block_lookups_are_answered_while_the_node_loop_answers_nothing() {
         let dir = std::env::temp_dir().join(format!("rbtcd-lookups-{}", std::process::id()));
@@ -200,36 +441,14 @@ mod tests {
         let store = LmdbStore::open(&dir).unwrap();
         let mut node = Node::new(params, config, store, 1, NOW).unwrap();
         mine(&mut node, 3);
-        let published = Arc::new(Published::default());
-        published.update(&node);
-
-        // The node task's queue is never read: every call that reaches the node waits.
-        let (events, queued) = smol::channel::unbounded::<Event>();
-        let rpc = RpcConfig {
-            listeners: vec!["127.0.0.1:0".parse().unwrap()],
-            admin: Some((ADMIN.0.into(), ADMIN.1.into())),
-            limited: None,
-            cookie: None,
-            max_clients: 8,
-            max_websockets: 1,
-            max_concurrent_reqs: 2,
-            tls: None,
-        };
-        let lookups = Lookups::new(Arc::clone(&published), RenderPool::new(2), dir.clone());
-        let server = RpcServer::start(&rpc, events, Some(lookups)).unwrap();
+        let (published, server, queued) = serve(&node, &dir);
         let addr = server.local_addrs()[0].to_string();
 
         let mut waiting = TcpStream::connect(&addr).unwrap();
         let count = client::request("getblockcount", &[]);
         client::write_request(&mut waiting, &addr, Some(ADMIN), &count, false).unwrap();
 
-        let ask = |body: &[u8]| {
-            let reply = Connector::plain()
-                .post(&addr, Some(ADMIN), body, Duration::from_secs(60))
-                .unwrap();
-            assert_eq!(reply.status, 200);
-            String::from_utf8(reply.body).unwrap()
-        };
+        let ask = |body: &[u8]| post(&addr, body);
         let hash = node.chain().index().main_at(2).unwrap().to_string();
         let calls: Vec<Value> = [
             json!(["getblockhash", [2]]),

@@ -15,7 +15,9 @@ use rbtcd_core::chain::{
 };
 use rbtcd_core::mempool::Coin;
 use rbtcd_core::primitives::{BlockHash, Decodable, Encodable, Hash256, OutPoint, Txid};
+use rbtcd_core::rpc::block_lookup::FlushedState;
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Address space reserved for the memory map. LMDB files are sparse, so this is an upper bound
 /// on the database size, not disk usage (mainnet needs several hundred GiB).
@@ -32,6 +34,19 @@ const RELEASE_AFTER_OPS: usize = 10_000;
 /// contents into the flat files.
 const LEGACY_TABLES: [&str; 2] = ["blocks", "undo"];
 
+/// The open environment and its tables, as readers beside the store take them.
+type Opened = (Env, [Db; Table::ALL.len()]);
+
+/// Where [`LmdbReader`]s find the open environment. The store empties it before it closes the
+/// environment and fills it again after reopening: heed refuses to open an environment that a
+/// handle still refers to, and closing waits until every handle is dropped, so a reader holds
+/// one only for a single read.
+type ReaderSlot = Arc<Mutex<Option<Opened>>>;
+
+fn lock(slot: &ReaderSlot) -> MutexGuard<'_, Option<Opened>> {
+    slot.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// An LMDB environment holding the chain's tables, and the block files beside it.
 pub struct LmdbStore {
     /// `None` only when [`LmdbStore::release_dirty_pages`] failed to reopen it.
@@ -40,6 +55,8 @@ pub struct LmdbStore {
     files: FlatFiles,
     /// Write transactions committed since open.
     commits: u64,
+    /// What [`LmdbStore::reader`]s read through.
+    readers: ReaderSlot,
 }
 
 fn backend(e: heed::Error) -> StoreError {
@@ -60,11 +77,20 @@ impl LmdbStore {
             .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
         let (env, dbs) = open_env(dir)?;
         Ok(LmdbStore {
+            readers: Arc::new(Mutex::new(Some((env.clone(), dbs)))),
             env: Some(env),
             dbs,
             files: FlatFiles::open(dir)?,
             commits: 0,
         })
+    }
+
+    /// A reader of the chain state as of the last committed batch, for threads beside the
+    /// node's (see [`LmdbReader`]).
+    pub fn reader(&self) -> LmdbReader {
+        LmdbReader {
+            slot: Arc::clone(&self.readers),
+        }
     }
 
     /// Schema 1 to 2: moves every block and undo record out of LMDB into the flat files and
@@ -121,10 +147,7 @@ impl LmdbStore {
     }
 
     fn db(&self, table: Table) -> Db {
-        self.dbs[Table::ALL
-            .iter()
-            .position(|t| *t == table)
-            .expect("known table")]
+        table_db(&self.dbs, table)
     }
 
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -144,15 +167,8 @@ impl LmdbStore {
 
     /// A block hash kept under `key` in the meta table.
     fn meta_hash(&self, key: MetaKey) -> Result<Option<BlockHash>, StoreError> {
-        match self.get(Table::Meta, key.name().as_bytes())? {
-            None => Ok(None),
-            Some(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
-                .map(|b| Some(Hash256(b)))
-                .map_err(|_| StoreError::Corrupt {
-                    table: Table::Meta,
-                    reason: format!("{} of {} bytes", key.name(), bytes.len()),
-                }),
-        }
+        let bytes = self.get(Table::Meta, key.name().as_bytes())?;
+        bytes.map(|b| meta_hash_of(key, &b)).transpose()
     }
 
     /// Disk syncs this store has issued since open: the block files' (see
@@ -165,6 +181,7 @@ impl LmdbStore {
 
     /// Flushes and closes the environment, waiting until LMDB has released it.
     pub fn close(mut self) {
+        lock(&self.readers).take();
         if let Some(env) = self.env.take() {
             env.prepare_for_closing().wait();
         }
@@ -187,12 +204,89 @@ impl LmdbStore {
         let Some(env) = self.env.take() else {
             return Ok(());
         };
+        lock(&self.readers).take();
         let dir = env.path().to_path_buf();
         env.prepare_for_closing().wait();
         let (env, dbs) = open_env(&dir)?;
+        *lock(&self.readers) = Some((env.clone(), dbs));
         self.env = Some(env);
         self.dbs = dbs;
         Ok(())
+    }
+}
+
+impl Drop for LmdbStore {
+    /// Readers that outlive the store must not keep its environment open (a store opened
+    /// again on the directory would be refused).
+    fn drop(&mut self) {
+        lock(&self.readers).take();
+    }
+}
+
+/// `table`'s database among `dbs` (one per [`Table::ALL`], in order).
+fn table_db(dbs: &[Db; Table::ALL.len()], table: Table) -> Db {
+    dbs[Table::ALL
+        .iter()
+        .position(|t| *t == table)
+        .expect("known table")]
+}
+
+/// A block hash stored under `key` in the meta table as `bytes`.
+fn meta_hash_of(key: MetaKey, bytes: &[u8]) -> Result<BlockHash, StoreError> {
+    <[u8; 32]>::try_from(bytes)
+        .map(Hash256)
+        .map_err(|_| StoreError::Corrupt {
+            table: Table::Meta,
+            reason: format!("{} of {} bytes", key.name(), bytes.len()),
+        })
+}
+
+/// Reads the store's chain state from other threads than the node's, each read one read
+/// transaction that also reads the tip the batch it sees wrote ([`FlushedState`]). Fails
+/// (rather than waits) while the store reopens or after it closed.
+#[derive(Clone)]
+pub struct LmdbReader {
+    slot: ReaderSlot,
+}
+
+impl LmdbReader {
+    /// The stored tip and the record under `key` in `table`, read in one transaction.
+    fn read<T: Decodable>(
+        &self,
+        table: Table,
+        key: &[u8],
+    ) -> Result<(Option<BlockHash>, Option<T>), StoreError> {
+        // The handle is taken out of the slot, so the lock is not held during the read.
+        let (env, dbs) = lock(&self.slot).clone().ok_or(StoreError::Closed)?;
+        let rtxn = env.read_txn().map_err(backend)?;
+        let tip_key = MetaKey::Tip;
+        let tip = table_db(&dbs, Table::Meta)
+            .get(&rtxn, tip_key.name().as_bytes())
+            .map_err(backend)?
+            .map(|b| meta_hash_of(tip_key, b))
+            .transpose()?;
+        let value = table_db(&dbs, table)
+            .get(&rtxn, key)
+            .map_err(backend)?
+            .map(|b| decode(table, b))
+            .transpose()?;
+        Ok((tip, value))
+    }
+}
+
+impl FlushedState for LmdbReader {
+    fn coin_with_tip(
+        &self,
+        op: &OutPoint,
+    ) -> Result<(Option<BlockHash>, Option<Coin>), StoreError> {
+        self.read(Table::Utxo, &utxo_key(op))
+    }
+
+    fn tx_location_with_tip(
+        &self,
+        txid: &Txid,
+    ) -> Result<(Option<BlockHash>, Option<TxLoc>), StoreError> {
+        self.read(Table::TxIndex, &txid.0)
     }
 }
 

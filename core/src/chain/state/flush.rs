@@ -4,6 +4,7 @@
 use super::Chain;
 use crate::chain::error::ChainError;
 use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
+use crate::chain::unflushed_view::UnflushedView;
 
 impl<S: ChainStore> Chain<S> {
     /// Makes the chain state durable: syncs the block files, then writes the UTXO cache's
@@ -48,6 +49,10 @@ impl<S: ChainStore> Chain<S> {
         batch.push(WriteOp::PutTip(tip.hash));
         batch.push(WriteOp::PutFileEnds(ends));
         self.store.write(batch)?;
+        if self.keep_unflushed {
+            self.unflushed = Some(UnflushedView::new(tip.hash));
+            self.unflushed_generation += 1;
+        }
         log::info!(
             "Flushed chain state (height {}, hash {}): {coin_writes} coin writes; UTXO cache \
              {entries} entries, {usage} bytes, peak {} bytes, budget {} bytes",

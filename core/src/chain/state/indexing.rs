@@ -6,8 +6,9 @@ use super::Chain;
 use crate::chain::error::ChainError;
 use crate::chain::records::IndexEntry;
 use crate::chain::store::{ChainStore, WriteBatch, WriteOp};
-use crate::chain::tx_index::{index_ops, unindex_ops, TxLoc};
+use crate::chain::tx_index::{index_ops, tx_at, unindex_ops, TxLoc};
 use crate::primitives::{Block, BlockHash, Transaction, Txid};
+use std::collections::BTreeMap;
 
 /// Catch-up commits once a batch holds this many changes, so a long catch-up neither builds
 /// one huge transaction nor pays a commit per block.
@@ -71,20 +72,25 @@ impl<S: ChainStore> Chain<S> {
         Ok(())
     }
 
+    /// Where the transaction index puts `txid` as of the tip (what the next flush writes,
+    /// else the store's); `None` when the index is off or does not hold `txid`.
+    pub fn tx_location(&self, txid: &Txid) -> Result<Option<TxLoc>, ChainError> {
+        if !self.tx_index {
+            return Ok(None);
+        }
+        match self.tx_pending.get(txid) {
+            Some(pending) => Ok(*pending),
+            None => Ok(self.store.tx_location(txid)?),
+        }
+    }
+
     /// A main-chain transaction found through the transaction index, with its block's entry;
     /// `None` when the index is off or does not hold `txid`.
     pub fn indexed_transaction(
         &self,
         txid: &Txid,
     ) -> Result<Option<(Transaction, IndexEntry)>, ChainError> {
-        if !self.tx_index {
-            return Ok(None);
-        }
-        let loc = match self.tx_pending.get(txid) {
-            Some(pending) => *pending,
-            None => self.store.tx_location(txid)?,
-        };
-        let Some(loc) = loc else {
+        let Some(loc) = self.tx_location(txid)? else {
             return Ok(None);
         };
         let entry = *self.index.get(&loc.block).ok_or_else(|| {
@@ -94,40 +100,49 @@ impl<S: ChainStore> Chain<S> {
             ))
         })?;
         let block = self.stored_block(&loc.block)?;
-        let position = loc.position as usize;
-        match block.txdata.get(position) {
-            Some(tx) => Ok(Some((tx.clone(), entry))),
-            None => Err(ChainError::Inconsistent(format!(
-                "transaction index puts {txid} at position {position} of block {}",
-                loc.block
-            ))),
-        }
+        Ok(Some((tx_at(&block, &loc, txid)?, entry)))
     }
 
     /// Records `block`'s transactions (connected as `hash`) for the next flush.
     pub(super) fn index_block_txs(&mut self, block: &Block, hash: BlockHash) {
-        for op in index_ops(block, hash) {
-            self.pend(op);
-        }
+        self.pend_block(index_ops(block, hash));
     }
 
     /// Records the removal of `block`'s transactions (disconnected) for the next flush.
     pub(super) fn unindex_block_txs(&mut self, block: &Block) {
-        for op in unindex_ops(block) {
-            self.pend(op);
-        }
+        self.pend_block(unindex_ops(block));
     }
 
-    fn pend(&mut self, op: WriteOp) {
-        match op {
-            WriteOp::PutTxLoc(txid, loc) => {
-                self.tx_pending.insert(txid, Some(loc));
+    /// Records one block's transaction index `ops` for the next flush, and for the readers'
+    /// copy of the changes since the last one.
+    fn pend_block(&mut self, ops: impl Iterator<Item = WriteOp>) {
+        let keep = self.unflushed.is_some();
+        let mut changes = BTreeMap::new();
+        for op in ops {
+            if let Some((txid, loc)) = self.pend(op) {
+                if keep {
+                    changes.insert(txid, loc);
+                }
             }
-            WriteOp::DeleteTxLoc(txid) => {
-                self.tx_pending.insert(txid, None::<TxLoc>);
-            }
-            WriteOp::PutTxIndexTip(tip) => self.tx_pending_tip = Some(tip),
-            other => debug_assert!(false, "not a transaction index op: {other:?}"),
         }
+        self.record_unflushed(changes.len(), |view| view.record_tx_locs(changes));
+    }
+
+    /// Records `op` for the next flush; the transaction index change it makes, if any.
+    fn pend(&mut self, op: WriteOp) -> Option<(Txid, Option<TxLoc>)> {
+        let (txid, loc) = match op {
+            WriteOp::PutTxLoc(txid, loc) => (txid, Some(loc)),
+            WriteOp::DeleteTxLoc(txid) => (txid, None),
+            WriteOp::PutTxIndexTip(tip) => {
+                self.tx_pending_tip = Some(tip);
+                return None;
+            }
+            other => {
+                debug_assert!(false, "not a transaction index op: {other:?}");
+                return None;
+            }
+        };
+        self.tx_pending.insert(txid, loc);
+        Some((txid, loc))
     }
 }

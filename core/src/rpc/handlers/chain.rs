@@ -4,6 +4,7 @@ use super::tx_json::{script_pub_key, TxBlock};
 use super::Context;
 use crate::chain::{IndexEntry, Status};
 use crate::mempool::Coin;
+use crate::params::Params as ChainParams;
 use crate::primitives::hash::{hex_encode, BlockHash};
 use crate::primitives::target::{compact_to_target, U256};
 use crate::primitives::transaction::OutPoint;
@@ -232,7 +233,7 @@ pub fn get_deployment_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcErr
     p.expect_count(0, 1)?;
     let e = match p.get(0) {
         None | Some(Value::Null) => *ctx.chain.tip(),
-        Some(_) => entry(&LiveChain(ctx.chain), p, 0)?,
+        Some(_) => entry(&LiveChain::of(ctx), p, 0)?,
     };
     let deployments: Map<String, Value> = buried_deployments(ctx)
         .into_iter()
@@ -297,22 +298,25 @@ pub fn get_chain_tips(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
 }
 
 /// `gettxout txid vout (includemempool=true)`: an unspent output, or null when spent or unknown.
-pub fn get_tx_out(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+pub fn get_tx_out(chain: &dyn BlockLookup, p: Params) -> Result<Value, RpcError> {
     p.expect_count(2, 3)?;
     let txid = p.hash(0, "txid")?;
     let vout = u32::try_from(p.i64(1, "vout")?)
         .map_err(|_| RpcError::invalid_params("parameter #2 'vout' must be type uint32"))?;
     let include_mempool = p.opt_bool(2, "includemempool")?.unwrap_or(true);
     let op = OutPoint::new(txid, vout);
-    let tip = ctx.chain.tip();
-    let params = ctx.chain.params();
-    let (output, confirmations, coinbase) = if include_mempool && ctx.mempool.have(&txid) {
-        match ctx.mempool.output(&op) {
-            Some(out) => (out.clone(), 0, false),
+    let tip = chain.tip();
+    let (output, confirmations, coinbase) = if include_mempool && chain.mempool_has(&txid) {
+        let output = chain
+            .mempool_tx(&txid)
+            .filter(|_| chain.mempool_spender(&op).is_none())
+            .and_then(|tx| tx.outputs.get(vout as usize).cloned());
+        match output {
+            Some(out) => (out, 0, false),
             None => return Ok(Value::Null),
         }
     } else {
-        let coin: Option<Coin> = ctx.chain.utxo(&op).map_err(database_error)?;
+        let coin: Option<Coin> = chain.utxo(&op).map_err(database_error)?;
         match coin {
             Some(c) => (
                 c.output,
@@ -322,14 +326,14 @@ pub fn get_tx_out(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
             None => return Ok(Value::Null),
         }
     };
-    if include_mempool && ctx.mempool.spender_of(&op).is_some() {
+    if include_mempool && chain.mempool_spender(&op).is_some() {
         return Ok(Value::Null);
     }
     Ok(json!({
         "bestblock": tip.hash.to_string(),
         "confirmations": confirmations,
         "value": super::tx_json::btc(output.value),
-        "scriptPubKey": script_pub_key(&output.script_pubkey, params),
+        "scriptPubKey": script_pub_key(&output.script_pubkey, &ChainParams::new(chain.network())),
         "coinbase": coinbase,
     }))
 }

@@ -8,6 +8,7 @@ use crate::address::Address;
 use crate::primitives::encode::Encodable;
 use crate::primitives::hash::hex_encode;
 use crate::primitives::transaction::{OutPoint, Transaction, TxIn, TxOut};
+use crate::rpc::block_lookup::BlockLookup;
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::{decode_hex_error, Params};
 use crate::rpc::render::{Render, TxRender};
@@ -87,7 +88,7 @@ pub fn create_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Value, Rpc
 /// `getrawtransaction txid (verbose=0)`: a mempool transaction, or with the transaction index
 /// a main-chain one, in hex or as btcd's `TxRawResult` (with its block when confirmed); found
 /// here, formatted by a [`Render`] that may run beside the node.
-pub fn get_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Render, RpcError> {
+pub fn get_raw_transaction(chain: &dyn BlockLookup, p: Params) -> Result<Render, RpcError> {
     p.expect_count(1, 2)?;
     let txid = p.hash(0, "txid")?;
     // btcd takes an integer here; Bitcoin Core clients also send a boolean.
@@ -96,42 +97,41 @@ pub fn get_raw_transaction(ctx: &Context<'_>, p: Params) -> Result<Render, RpcEr
         Some(Value::Bool(b)) => *b,
         Some(_) => p.i64(1, "verbose")? != 0,
     };
-    let (tx, block) = match ctx.mempool.get(&txid) {
-        Some(entry) => (Transaction::clone(&entry.tx), None),
-        None if !ctx.chain.tx_index_enabled() => {
-            return Err(RpcError::new(
+    let (tx, block) =
+        match chain.mempool_tx(&txid) {
+            Some(tx) => (Transaction::clone(&tx), None),
+            None if !chain.tx_index_enabled() => return Err(RpcError::new(
                 code::INVALID_ADDRESS_OR_KEY,
                 "The transaction index must be enabled to query the blockchain (specify --txindex)",
-            ))
-        }
-        None => match ctx.chain.indexed_transaction(&txid) {
-            Ok(Some((tx, entry))) => {
-                let at = TxBlock {
-                    hash: entry.hash,
-                    time: entry.header.time,
-                    confirmations: i64::from(ctx.chain.tip().height) - i64::from(entry.height) + 1,
-                };
-                (tx, Some(at))
-            }
-            Ok(None) => {
-                return Err(RpcError::new(
-                    code::INVALID_ADDRESS_OR_KEY,
-                    format!("No information available about transaction {txid}"),
-                ))
-            }
-            Err(e) => {
-                return Err(RpcError::new(
-                    code::INTERNAL,
-                    format!("Failed to retrieve transaction location: {e}"),
-                ))
-            }
-        },
-    };
+            )),
+            None => match chain.indexed_transaction(&txid) {
+                Ok(Some((tx, entry))) => {
+                    let at = TxBlock {
+                        hash: entry.hash,
+                        time: entry.header.time,
+                        confirmations: i64::from(chain.tip().height) - i64::from(entry.height) + 1,
+                    };
+                    (tx, Some(at))
+                }
+                Ok(None) => {
+                    return Err(RpcError::new(
+                        code::INVALID_ADDRESS_OR_KEY,
+                        format!("No information available about transaction {txid}"),
+                    ))
+                }
+                Err(e) => {
+                    return Err(RpcError::new(
+                        code::INTERNAL,
+                        format!("Failed to retrieve transaction location: {e}"),
+                    ))
+                }
+            },
+        };
     Ok(Render::Transaction(Box::new(TxRender {
         tx,
         verbose,
         block,
-        network: ctx.chain.params().network,
+        network: chain.network(),
     })))
 }
 

@@ -298,3 +298,48 @@ fn a_batch_that_reopens_the_environment_leaves_a_working_store() {
     store.close();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reader beside the store reads each record with the tip stored with it, through the
+/// environment's reopening after a large batch, and holds nothing open after the store
+/// closes: the directory opens again while the reader is still alive.
+#[test]
+fn a_reader_follows_the_reopened_environment_and_keeps_nothing_open() {
+    let dir = temp_dir("reader");
+    let mut store = LmdbStore::open(&dir).unwrap();
+    let reader = store.reader();
+    let coin = Coin {
+        output: rbtcd_core::primitives::TxOut {
+            value: 7,
+            script_pubkey: vec![0x51],
+        },
+        height: 3,
+        is_coinbase: true,
+    };
+    let op = |i: u32| OutPoint::new(Hash256([9; 32]), i);
+    let (tip_a, tip_b) = (Hash256([1; 32]), Hash256([2; 32]));
+    let ops = vec![
+        WriteOp::PutCoin(op(0), coin.clone()),
+        WriteOp::PutTip(tip_a),
+    ];
+    store.write(WriteBatch { ops }).unwrap();
+    assert_eq!(
+        reader.coin_with_tip(&op(0)).unwrap(),
+        (Some(tip_a), Some(coin.clone()))
+    );
+    // A batch past RELEASE_AFTER_OPS: the environment is closed and opened again.
+    let ops = (1..=RELEASE_AFTER_OPS as u32)
+        .map(|i| WriteOp::PutCoin(op(i), coin.clone()))
+        .chain([WriteOp::DeleteCoin(op(0)), WriteOp::PutTip(tip_b)])
+        .collect();
+    store.write(WriteBatch { ops }).unwrap();
+    assert_eq!(reader.coin_with_tip(&op(0)).unwrap(), (Some(tip_b), None));
+    let loc = reader.tx_location_with_tip(&Hash256([5; 32])).unwrap();
+    assert_eq!(loc, (Some(tip_b), None));
+    store.close();
+    assert_eq!(reader.coin_with_tip(&op(1)), Err(StoreError::Closed));
+    let again = LmdbStore::open(&dir).unwrap();
+    assert_eq!(again.coin(&op(1)).unwrap(), Some(coin));
+    drop(again);
+    assert_eq!(reader.coin_with_tip(&op(1)), Err(StoreError::Closed));
+    let _ = std::fs::remove_dir_all(&dir);
+}
