@@ -348,7 +348,13 @@ mod tests {
             max_concurrent_reqs: 2,
             tls: None,
         };
-        let lookups = Lookups::new(Arc::clone(&published), RenderPool::new(2), dir.clone());
+        let reader = node.chain().store().reader();
+        let lookups = Lookups::new(
+            Arc::clone(&published),
+            RenderPool::new(2),
+            dir.clone(),
+            reader,
+        );
         let server = RpcServer::start(&rpc, events, Some(lookups)).unwrap();
         let addr = server.local_addrs()[0].to_string();
 
