@@ -290,6 +290,12 @@ const MINER: usize = 1;
 /// for), and a miner holding a chain `height` blocks high; both take the builder's anyone-can-spend outputs
 /// into their pools. Runs until the reader has synced.
 fn network(tx_index: bool, height: u32) -> (Harness, Vec<Block>) {
+    network_at(tx_index, height, Duration::ZERO)
+}
+
+/// [`network`] with the nodes' clocks `ahead` of the mined chain's times (days ahead, the
+/// reader is syncing an old chain).
+fn network_at(tx_index: bool, height: u32, ahead: Duration) -> (Harness, Vec<Block>) {
     let params = Params::new(Network::Regtest);
     let (store, blocks) = mine_chain(&params, height, b"a");
     let mut h = Harness::new(params);
@@ -316,6 +322,7 @@ fn network(tx_index: bool, height: u32) -> (Harness, Vec<Block>) {
         ..NodeConfig::default()
     };
     assert_eq!(h.add_node_with_store(miner, store, 2), MINER);
+    h.run_until(h.now() + ahead);
     h.connect(READER, MINER);
     let tip = blocks.last().unwrap().block_hash();
     assert!(
@@ -497,10 +504,25 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
 }
 
 #[test]
-fn past_its_bounds_a_view_leaves_store_reads_to_the_node_until_the_next_flush() {
+fn past_its_bounds_a_synced_chain_flushes_and_a_syncing_one_leaves_store_reads_to_the_node() {
     // More blocks since the flush than a view keeps.
     let height = MAX_BLOCKS as u32 + 20;
+    // A tip less than a day old: the chain flushed as soon as the view's changes went past
+    // its bounds, and kept the blocks since, so the view answers store lookups.
     let (mut h, a) = network(true, height);
+    assert!(!flushed(&h));
+    let body = tx_lookups(&[a[0].txdata[0].txid()]);
+    let view = h.nodes[READER].read_view().unwrap();
+    assert!(view.unflushed.is_some());
+    let answer = ask_reader(&mut h, &body);
+    assert_eq!(
+        from_view_if_current(&h.nodes[READER], &view, &body),
+        Some(answer)
+    );
+
+    // A tip days old, as while syncing: the cache's flushes stay rare, and until the next one
+    // the view leaves store lookups to the node.
+    let (mut h, a) = network_at(true, height, Duration::from_secs(3 * 24 * 3600));
     assert!(!flushed(&h));
     let cb = &a[0].txdata[0];
     let body = tx_lookups(&[cb.txid()]);

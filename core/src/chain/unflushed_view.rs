@@ -7,7 +7,8 @@
 //! change, copied along its paths after every copy taken, cost 12% of a signed chain's sync).
 //! Emptied at each flush; past [`MAX_CHANGES`] changes or [`MAX_BLOCKS`] blocks the chain stops
 //! keeping it until the next flush, so its memory and a lookup's walk stay bounded (lookups
-//! that would read the store then go to the node).
+//! that would read the store then go to the node). A synced chain flushes at once then; one
+//! still syncing waits for its next flush.
 
 use super::tx_index::TxLoc;
 use crate::mempool::Coin;

@@ -66,16 +66,33 @@ impl<S: ChainStore> Chain<S> {
 
     /// Flushes when [`ChainOptions::flush_interval_secs`](super::ChainOptions) have passed
     /// since the last flush, at the node's unix time `now` (the first call only starts the
-    /// clock).
+    /// clock), and early when the readers' copy of the changes since the last flush went
+    /// past its bounds while the chain is synced (see [`Chain::readers_wait_for_a_flush`]).
     pub fn maybe_flush(&mut self, now: u64) -> Result<(), ChainError> {
         match self.last_flush {
             None => self.last_flush = Some(now),
-            Some(at) if now.saturating_sub(at) >= self.options.flush_interval_secs => {
+            Some(at)
+                if now.saturating_sub(at) >= self.options.flush_interval_secs
+                    || self.readers_wait_for_a_flush(now) =>
+            {
                 self.flush()?;
                 self.last_flush = Some(now);
             }
             Some(_) => {}
         }
         Ok(())
+    }
+
+    /// True when readers beside the node are kept and their copy of the changes since the last
+    /// flush went past its bounds, so their store lookups go to the node until the next flush,
+    /// and the tip is less than a day old (btcd's test for a synced chain). Synced, a flush
+    /// every few blocks costs little, where waiting for the hourly one would send every
+    /// `gettxout` through the node's loop for most of each hour; during a sync the flushes
+    /// stay rare, as the UTXO cache is there to keep them.
+    fn readers_wait_for_a_flush(&self, now: u64) -> bool {
+        const SYNCED_TIP_AGE_SECS: u64 = 24 * 60 * 60;
+        self.keep_unflushed
+            && self.unflushed.is_none()
+            && u64::from(self.index.tip().header.time) + SYNCED_TIP_AGE_SECS >= now
     }
 }
