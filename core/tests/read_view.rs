@@ -61,16 +61,23 @@ fn extend(node: &mut Node<MemStore>, parent: BlockHash, n: usize, tag: u8) -> Ve
     hashes
 }
 
-/// One batch of every lookup about `blocks` and heights up to one past the tip's.
+/// One batch of every lookup about `blocks` and heights up to one past the tip's, and of the
+/// tip's height and hash.
 fn lookups(blocks: &[BlockHash], top: u32) -> Vec<u8> {
     let mut calls = Vec::new();
     let mut call = |method: &str, params: Value| {
         let id = calls.len();
         calls.push(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
     };
+    for method in ["getblockcount", "getbestblockhash", "getbestblock"] {
+        call(method, json!([]));
+    }
+    call("getblockcount", json!([1]));
     for h in 0..=top + 1 {
         call("getblockhash", json!([h]));
     }
+    call("getheaders", json!([[], ""]));
+    call("getheaders", json!([["zz"], ""]));
     for hash in blocks {
         let hash = hash.to_string();
         call("getblockheader", json!([hash]));
@@ -78,9 +85,19 @@ fn lookups(blocks: &[BlockHash], top: u32) -> Vec<u8> {
         for verbosity in 0..3 {
             call("getblock", json!([hash, verbosity]));
         }
+        // After `hash` when it is on the main chain, and up to it from genesis.
+        call("getheaders", json!([[hash], ""]));
+        call("getheaders", json!([[], hash]));
     }
     call("getblock", json!(["00".repeat(32)]));
     serde_json::to_vec(&calls).unwrap()
+}
+
+/// The tip's height and hash as `view` answers `getblockcount` and `getbestblockhash`.
+fn view_tip(node: &Node<MemStore>, view: &ReadView) -> (Value, Value) {
+    let body = br#"[{"id":0,"method":"getblockcount"},{"id":1,"method":"getbestblockhash"}]"#;
+    let reply = results(&from_view(node, view, body));
+    (reply[0].clone(), reply[1].clone())
 }
 
 /// The node's own reply to `body`.
@@ -170,6 +187,8 @@ fn a_view_answers_as_the_node_did_when_it_was_taken_across_a_reorganization() {
     assert_eq!(from_view(&node, &after, &body), answered_after);
     // The view taken before still answers as the node did then: none of the new chain.
     assert_eq!(from_view(&node, &before, &body), answered_before);
+    assert_eq!(view_tip(&node, &before), (json!(5), json!(a[4].to_string())));
+    assert_eq!(view_tip(&node, &after), (json!(7), json!(fork[4].to_string())));
     assert_one_chain(&node, &before);
     assert_one_chain(&node, &after);
     assert_eq!(before.index.tip().hash, a[4]);
@@ -206,8 +225,12 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
     let one =
         |method: &str| format!(r#"{{"jsonrpc":"1.0","id":1,"method":"{method}","params":[]}}"#);
     for method in [
+        "getblockcount",
+        "getbestblockhash",
+        "getbestblock",
         "getblockhash",
         "getblockheader",
+        "getheaders",
         "getblock",
         "getrawtransaction",
         "gettxout",
@@ -216,8 +239,9 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
         assert!(lookup(&one(method), Rights::Limited), "{method}");
     }
     for method in [
-        "getblockcount",
         "getblockchaininfo",
+        "getchaintips",
+        "getrawmempool",
         "sendrawtransaction",
         "gettxoutsetinfo",
         "stop",
@@ -225,7 +249,7 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
     ] {
         assert!(!lookup(&one(method), Rights::Admin), "{method}");
     }
-    let batch = format!("[{},{}]", one("getblockhash"), one("getblockcount"));
+    let batch = format!("[{},{}]", one("getblockcount"), one("getblockchaininfo"));
     assert!(
         !lookup(&batch, Rights::Admin),
         "a batch with a call for the node"

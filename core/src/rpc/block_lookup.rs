@@ -1,10 +1,10 @@
-//! What the lookups (`getblockhash`, `getblockheader`, `getblock`, `getrawtransaction`,
-//! `gettxout`) read: the block index as of one moment, the stored blocks' bytes, the coins and
-//! the transaction index as of the tip, and the pool. The node's live chain provides it
-//! ([`LiveChain`]), and so does a [`ReadView`] it published with the driver's own readers of
-//! the block files and the store ([`ViewLookup`]), which answers these calls beside the node,
-//! never waiting behind its message loop. Both run the same handlers, so the answers are the
-//! same.
+//! What the lookups (`getblockcount`, `getbestblockhash`, `getbestblock`, `getblockhash`,
+//! `getblockheader`, `getheaders`, `getblock`, `getrawtransaction`, `gettxout`) read: the block
+//! index as of one moment, the stored blocks' bytes, the coins and the transaction index as of
+//! the tip, and the pool. The node's live chain provides it ([`LiveChain`]), and so does a
+//! [`ReadView`] it published with the driver's own readers of the block files and the store
+//! ([`ViewLookup`]), which answers these calls beside the node, never waiting behind its
+//! message loop. Both run the same handlers, so the answers are the same.
 
 use super::handlers::Context;
 use super::jsonrpc::{self, Body, Request};
@@ -314,10 +314,14 @@ impl<R: Fn(FilePos) -> Result<Vec<u8>, StoreError>> BlockLookup for ViewLookup<'
 const MAX_LOOKUP_BODY: usize = 64 * 1024;
 
 /// The lookups' method names in quotes, as a request names them.
-const LOOKUP_NAMES: [&[u8]; 5] = [
+const LOOKUP_NAMES: [&[u8]; 9] = [
+    b"\"getbestblock\"",
+    b"\"getbestblockhash\"",
     b"\"getblock\"",
+    b"\"getblockcount\"",
     b"\"getblockhash\"",
     b"\"getblockheader\"",
+    b"\"getheaders\"",
     b"\"getrawtransaction\"",
     b"\"gettxout\"",
 ];
