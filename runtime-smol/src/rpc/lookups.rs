@@ -97,8 +97,14 @@ impl Lookups {
             calls.answer_from_views(|| published.current(), &read, &store)
         };
         match kind {
-            // Index lookups are quick: answered here, without a thread hop.
-            LookupKind::Index => run(),
+            // Index lookups are quick: answered here, without a thread hop, then the
+            // connection goes behind the others, whose requests a keep-alive client that
+            // always has the next one ready would otherwise keep waiting.
+            LookupKind::Index => {
+                let reply = run();
+                smol::future::yield_now().await;
+                reply
+            }
             LookupKind::Blocks | LookupKind::Store => self.pool.run(run).await,
         }
     }
