@@ -187,8 +187,14 @@ fn a_view_answers_as_the_node_did_when_it_was_taken_across_a_reorganization() {
     assert_eq!(from_view(&node, &after, &body), answered_after);
     // The view taken before still answers as the node did then: none of the new chain.
     assert_eq!(from_view(&node, &before, &body), answered_before);
-    assert_eq!(view_tip(&node, &before), (json!(5), json!(a[4].to_string())));
-    assert_eq!(view_tip(&node, &after), (json!(7), json!(fork[4].to_string())));
+    assert_eq!(
+        view_tip(&node, &before),
+        (json!(5), json!(a[4].to_string()))
+    );
+    assert_eq!(
+        view_tip(&node, &after),
+        (json!(7), json!(fork[4].to_string()))
+    );
     assert_one_chain(&node, &before);
     assert_one_chain(&node, &after);
     assert_eq!(before.index.tip().hash, a[4]);
