@@ -244,6 +244,9 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
         assert!(lookup(&one(method), Rights::Admin), "{method}");
         assert!(lookup(&one(method), Rights::Limited), "{method}");
     }
+    // As through the node, only the admin may ask the pool's totals.
+    assert!(lookup(&one("getmempoolinfo"), Rights::Admin));
+    assert!(!lookup(&one("getmempoolinfo"), Rights::Limited));
     for method in [
         "getblockchaininfo",
         "getchaintips",
@@ -272,8 +275,8 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
     );
 }
 
-/// One batch of `getrawtransaction` (both verbosities) about each of `txids`, and `gettxout`
-/// (with and without the pool) about their first two outputs.
+/// One batch of `getrawtransaction` (both verbosities) about each of `txids`, `gettxout`
+/// (with and without the pool) about their first two outputs, then `getmempoolinfo`.
 fn tx_lookups(txids: &[Txid]) -> Vec<u8> {
     let mut calls = Vec::new();
     let mut call = |method: &str, params: Value| {
@@ -289,6 +292,7 @@ fn tx_lookups(txids: &[Txid]) -> Vec<u8> {
             call("gettxout", json!([txid, vout, false]));
         }
     }
+    call("getmempoolinfo", json!([]));
     serde_json::to_vec(&calls).unwrap()
 }
 
@@ -302,6 +306,12 @@ fn results(reply: &str) -> Vec<Value> {
             e => e["message"].clone(),
         })
         .collect()
+}
+
+/// The pool's size and bytes as [`tx_lookups`] answers them (the last call).
+fn pool_info(results: &[Value]) -> (&Value, &Value) {
+    let info = results.last().unwrap();
+    (&info["size"], &info["bytes"])
 }
 
 /// What [`tx_lookups`] answers about the transaction at `index` of its list: its
@@ -458,6 +468,8 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         assert_eq!(raw, &json!(hex_encode(&tx1.encode())));
         assert_eq!(with_pool["confirmations"], json!(0));
         assert_eq!(without, &Value::Null);
+        let tx1_bytes = tx1.encode().len();
+        assert_eq!(pool_info(&now), (&json!(1), &json!(tx1_bytes)));
 
         // tx1 is mined: out of the pool, its outputs confirmed (still unflushed).
         let mined = mine(&mut h, &a[100].block_hash(), std::slice::from_ref(&tx1), 1);
@@ -466,6 +478,7 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         let now = moment(&mut h, &body, &mut moments);
         assert_eq!(about(&now, 2).1["confirmations"], json!(1));
         assert_eq!(about(&now, 0).2, &Value::Null);
+        assert_eq!(pool_info(&now), (&json!(0), &json!(0)));
 
         // Every view so far still answers as the node did then: nothing was flushed.
         for (view, then) in &moments {
@@ -512,6 +525,8 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         assert_eq!(about(&now, 2).0, &json!(hex_encode(&tx1.encode())));
         assert_eq!(about(&now, 2).2, &Value::Null);
         assert_eq!(about(&now, 0).2["confirmations"], json!(103));
+        let both = tx1_bytes + tx2.encode().len();
+        assert_eq!(pool_info(&now), (&json!(2), &json!(both)));
 
         // Both leave the pool, mined on the new branch.
         let b3 = mine(&mut h, &b2, &[tx1.clone(), tx2.clone()], 2);
@@ -520,6 +535,7 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         assert!(!flushed(&h));
         let now = moment(&mut h, &body, &mut moments);
         assert_eq!(about(&now, 3).1["confirmations"], json!(1));
+        assert_eq!(pool_info(&now), (&json!(0), &json!(0)));
 
         // Since the flush, every view answers as the node did when it was taken.
         for (view, then) in &moments[after_flush..] {

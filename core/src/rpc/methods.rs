@@ -239,7 +239,7 @@ pub const METHODS: &[Method] = &[
     read("getindexinfo", true, "getindexinfo (\"index_name\")", chain::get_index_info),
     read("getinfo", true, "getinfo", info::get_info),
     read("getmempoolentry", true, "getmempoolentry \"txid\"", mempool::get_mempool_entry),
-    read("getmempoolinfo", false, "getmempoolinfo", mempool::get_mempool_info),
+    lookup("getmempoolinfo", false, "getmempoolinfo", LookupKind::Index, mempool::get_mempool_info),
     read("getmininginfo", false, "getmininginfo", mining::get_mining_info),
     read("getnettotals", true, "getnettotals", net::get_net_totals),
     read("getnetworkhashps", true, "getnetworkhashps (blocks=120 height=-1)", mining::get_network_hash_ps),

@@ -2,9 +2,10 @@
 //! each input that changed the chain or the pool ([`Published::update`]), and the RPC server
 //! answers a request body (HTTP) or message (WebSocket, from an authenticated client) that
 //! holds only lookups (the tip's height and hash, `getblockhash`, `getblockheader`,
-//! `getheaders`, `getblock`, `getrawtransaction`, `gettxout`) from the latest one, reading
-//! blocks from the block files and what the last flush wrote from LMDB itself, so such calls
-//! never wait behind the node's message loop. Everything else goes to the node.
+//! `getheaders`, `getblock`, `getrawtransaction`, `gettxout`, `getmempoolinfo`) from the
+//! latest one, reading blocks from the block files and what the last flush wrote from LMDB
+//! itself, so such calls never wait behind the node's message loop. Everything else goes to
+//! the node.
 
 use super::render::RenderPool;
 use crate::store::files;
@@ -369,6 +370,7 @@ mod tests {
                 json!(["getrawtransaction", [cb102_id]]),
                 json!(["getrawtransaction", [tx_id, 1]]),
                 json!(["getblockhash", [102]]),
+                json!(["getmempoolinfo", []]),
             ]
             .iter()
             .enumerate()
@@ -404,6 +406,7 @@ mod tests {
                 }
             }
             assert_eq!(results[6]["txid"], json!(tx_id));
+            assert_eq!(results[8]["size"], json!(1));
 
             // The tx is mined by a submitted block (a flush): until the node publishes, the
             // view's flushed state is not the store's, so the call goes to the node.
