@@ -61,16 +61,23 @@ fn extend(node: &mut Node<MemStore>, parent: BlockHash, n: usize, tag: u8) -> Ve
     hashes
 }
 
-/// One batch of every lookup about `blocks` and heights up to one past the tip's.
+/// One batch of every lookup about `blocks` and heights up to one past the tip's, and of the
+/// tip's height and hash.
 fn lookups(blocks: &[BlockHash], top: u32) -> Vec<u8> {
     let mut calls = Vec::new();
     let mut call = |method: &str, params: Value| {
         let id = calls.len();
         calls.push(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
     };
+    for method in ["getblockcount", "getbestblockhash", "getbestblock"] {
+        call(method, json!([]));
+    }
+    call("getblockcount", json!([1]));
     for h in 0..=top + 1 {
         call("getblockhash", json!([h]));
     }
+    call("getheaders", json!([[], ""]));
+    call("getheaders", json!([["zz"], ""]));
     for hash in blocks {
         let hash = hash.to_string();
         call("getblockheader", json!([hash]));
@@ -78,9 +85,19 @@ fn lookups(blocks: &[BlockHash], top: u32) -> Vec<u8> {
         for verbosity in 0..3 {
             call("getblock", json!([hash, verbosity]));
         }
+        // After `hash` when it is on the main chain, and up to it from genesis.
+        call("getheaders", json!([[hash], ""]));
+        call("getheaders", json!([[], hash]));
     }
     call("getblock", json!(["00".repeat(32)]));
     serde_json::to_vec(&calls).unwrap()
+}
+
+/// The tip's height and hash as `view` answers `getblockcount` and `getbestblockhash`.
+fn view_tip(node: &Node<MemStore>, view: &ReadView) -> (Value, Value) {
+    let body = br#"[{"id":0,"method":"getblockcount"},{"id":1,"method":"getbestblockhash"}]"#;
+    let reply = results(&from_view(node, view, body));
+    (reply[0].clone(), reply[1].clone())
 }
 
 /// The node's own reply to `body`.
@@ -170,6 +187,14 @@ fn a_view_answers_as_the_node_did_when_it_was_taken_across_a_reorganization() {
     assert_eq!(from_view(&node, &after, &body), answered_after);
     // The view taken before still answers as the node did then: none of the new chain.
     assert_eq!(from_view(&node, &before, &body), answered_before);
+    assert_eq!(
+        view_tip(&node, &before),
+        (json!(5), json!(a[4].to_string()))
+    );
+    assert_eq!(
+        view_tip(&node, &after),
+        (json!(7), json!(fork[4].to_string()))
+    );
     assert_one_chain(&node, &before);
     assert_one_chain(&node, &after);
     assert_eq!(before.index.tip().hash, a[4]);
@@ -206,8 +231,12 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
     let one =
         |method: &str| format!(r#"{{"jsonrpc":"1.0","id":1,"method":"{method}","params":[]}}"#);
     for method in [
+        "getblockcount",
+        "getbestblockhash",
+        "getbestblock",
         "getblockhash",
         "getblockheader",
+        "getheaders",
         "getblock",
         "getrawtransaction",
         "gettxout",
@@ -215,9 +244,13 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
         assert!(lookup(&one(method), Rights::Admin), "{method}");
         assert!(lookup(&one(method), Rights::Limited), "{method}");
     }
+    // As through the node, only the admin may ask the pool's totals.
+    assert!(lookup(&one("getmempoolinfo"), Rights::Admin));
+    assert!(!lookup(&one("getmempoolinfo"), Rights::Limited));
     for method in [
-        "getblockcount",
         "getblockchaininfo",
+        "getchaintips",
+        "getrawmempool",
         "sendrawtransaction",
         "gettxoutsetinfo",
         "stop",
@@ -225,7 +258,7 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
     ] {
         assert!(!lookup(&one(method), Rights::Admin), "{method}");
     }
-    let batch = format!("[{},{}]", one("getblockhash"), one("getblockcount"));
+    let batch = format!("[{},{}]", one("getblockcount"), one("getblockchaininfo"));
     assert!(
         !lookup(&batch, Rights::Admin),
         "a batch with a call for the node"
@@ -242,8 +275,8 @@ fn only_bodies_of_lookups_the_caller_may_make_are_answered_from_a_view() {
     );
 }
 
-/// One batch of `getrawtransaction` (both verbosities) about each of `txids`, and `gettxout`
-/// (with and without the pool) about their first two outputs.
+/// One batch of `getrawtransaction` (both verbosities) about each of `txids`, `gettxout`
+/// (with and without the pool) about their first two outputs, then `getmempoolinfo`.
 fn tx_lookups(txids: &[Txid]) -> Vec<u8> {
     let mut calls = Vec::new();
     let mut call = |method: &str, params: Value| {
@@ -259,6 +292,7 @@ fn tx_lookups(txids: &[Txid]) -> Vec<u8> {
             call("gettxout", json!([txid, vout, false]));
         }
     }
+    call("getmempoolinfo", json!([]));
     serde_json::to_vec(&calls).unwrap()
 }
 
@@ -272,6 +306,12 @@ fn results(reply: &str) -> Vec<Value> {
             e => e["message"].clone(),
         })
         .collect()
+}
+
+/// The pool's size and bytes as [`tx_lookups`] answers them (the last call).
+fn pool_info(results: &[Value]) -> (&Value, &Value) {
+    let info = results.last().unwrap();
+    (&info["size"], &info["bytes"])
 }
 
 /// What [`tx_lookups`] answers about the transaction at `index` of its list: its
@@ -428,6 +468,8 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         assert_eq!(raw, &json!(hex_encode(&tx1.encode())));
         assert_eq!(with_pool["confirmations"], json!(0));
         assert_eq!(without, &Value::Null);
+        let tx1_bytes = tx1.encode().len();
+        assert_eq!(pool_info(&now), (&json!(1), &json!(tx1_bytes)));
 
         // tx1 is mined: out of the pool, its outputs confirmed (still unflushed).
         let mined = mine(&mut h, &a[100].block_hash(), std::slice::from_ref(&tx1), 1);
@@ -436,6 +478,7 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         let now = moment(&mut h, &body, &mut moments);
         assert_eq!(about(&now, 2).1["confirmations"], json!(1));
         assert_eq!(about(&now, 0).2, &Value::Null);
+        assert_eq!(pool_info(&now), (&json!(0), &json!(0)));
 
         // Every view so far still answers as the node did then: nothing was flushed.
         for (view, then) in &moments {
@@ -482,6 +525,8 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         assert_eq!(about(&now, 2).0, &json!(hex_encode(&tx1.encode())));
         assert_eq!(about(&now, 2).2, &Value::Null);
         assert_eq!(about(&now, 0).2["confirmations"], json!(103));
+        let both = tx1_bytes + tx2.encode().len();
+        assert_eq!(pool_info(&now), (&json!(2), &json!(both)));
 
         // Both leave the pool, mined on the new branch.
         let b3 = mine(&mut h, &b2, &[tx1.clone(), tx2.clone()], 2);
@@ -490,6 +535,7 @@ fn views_answer_tx_lookups_as_the_node_did_across_the_pool_flushes_and_a_reorgan
         assert!(!flushed(&h));
         let now = moment(&mut h, &body, &mut moments);
         assert_eq!(about(&now, 3).1["confirmations"], json!(1));
+        assert_eq!(pool_info(&now), (&json!(0), &json!(0)));
 
         // Since the flush, every view answers as the node did when it was taken.
         for (view, then) in &moments[after_flush..] {

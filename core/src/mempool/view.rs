@@ -1,5 +1,6 @@
-//! The pool as of one moment, for readers beside the node (the driver's `getrawtransaction`
-//! and `gettxout`): its transactions, the outpoints they spend and the orphans' txids, kept in
+//! The pool as of one moment, for readers beside the node (the driver's `getrawtransaction`,
+//! `gettxout` and `getmempoolinfo`): its transactions, the outpoints they spend, the orphans'
+//! txids and the transactions' total size, kept in
 //! [`SharedMap`]s as the pool changes (once asked to, [`super::Mempool::keep_view`]), so a copy
 //! costs a few pointer clones and never changes after.
 
@@ -13,6 +14,8 @@ pub struct MempoolView {
     txs: SharedMap<Txid, Arc<Transaction>>,
     spends: SharedMap<OutPoint, Txid>,
     orphans: SharedMap<Txid, ()>,
+    /// The pool transactions' total serialized size.
+    bytes: usize,
 }
 
 impl MempoolView {
@@ -21,6 +24,7 @@ impl MempoolView {
         for input in &tx.inputs {
             self.spends.insert(input.prevout, txid);
         }
+        self.bytes += tx.total_size();
         self.txs.insert(txid, Arc::clone(tx));
     }
 
@@ -31,7 +35,9 @@ impl MempoolView {
 
     /// `txid` left the pool (its spends are released with [`MempoolView::unspent`]).
     pub(super) fn removed(&mut self, txid: &Txid) {
-        self.txs.remove(txid);
+        if let Some(tx) = self.txs.remove(txid) {
+            self.bytes -= tx.total_size();
+        }
     }
 
     /// This copy with the orphans' txids `ids` (which the orphan pool keeps itself).
@@ -53,6 +59,16 @@ impl MempoolView {
     /// The pool transaction spending `op`, if any.
     pub fn spender_of(&self, op: &OutPoint) -> Option<Txid> {
         self.spends.get(op).copied()
+    }
+
+    /// How many transactions the pool holds (orphans aside).
+    pub fn count(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// The pool transactions' total serialized size.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Changes made before this copy was taken; a newer copy has a higher count.

@@ -1,10 +1,11 @@
-//! What the lookups (`getblockhash`, `getblockheader`, `getblock`, `getrawtransaction`,
-//! `gettxout`) read: the block index as of one moment, the stored blocks' bytes, the coins and
-//! the transaction index as of the tip, and the pool. The node's live chain provides it
-//! ([`LiveChain`]), and so does a [`ReadView`] it published with the driver's own readers of
-//! the block files and the store ([`ViewLookup`]), which answers these calls beside the node,
-//! never waiting behind its message loop. Both run the same handlers, so the answers are the
-//! same.
+//! What the lookups (`getblockcount`, `getbestblockhash`, `getbestblock`, `getblockhash`,
+//! `getblockheader`, `getheaders`, `getblock`, `getrawtransaction`, `gettxout`,
+//! `getmempoolinfo`) read: the block
+//! index as of one moment, the stored blocks' bytes, the coins and the transaction index as of
+//! the tip, and the pool. The node's live chain provides it ([`LiveChain`]), and so does a
+//! [`ReadView`] it published with the driver's own readers of the block files and the store
+//! ([`ViewLookup`]), which answers these calls beside the node, never waiting behind its
+//! message loop. Both run the same handlers, so the answers are the same.
 
 use super::handlers::Context;
 use super::jsonrpc::{self, Body, Request};
@@ -42,6 +43,8 @@ pub trait BlockLookup {
     fn mempool_has(&self, txid: &Txid) -> bool;
     /// The pool transaction spending `op`, if any.
     fn mempool_spender(&self, op: &OutPoint) -> Option<Txid>;
+    /// How many transactions the pool holds (orphans aside), and their total serialized size.
+    fn mempool_totals(&self) -> (usize, usize);
     /// Whether the transaction index is kept (`txindex`).
     fn tx_index_enabled(&self) -> bool;
     /// Where the transaction index puts `txid` (`None` when it is off or lacks `txid`).
@@ -127,6 +130,11 @@ impl BlockLookup for LiveChain<'_> {
 
     fn mempool_spender(&self, op: &OutPoint) -> Option<Txid> {
         self.mempool.spender_of(op)
+    }
+
+    fn mempool_totals(&self) -> (usize, usize) {
+        let bytes = self.mempool.entries().map(|e| e.tx.total_size()).sum();
+        (self.mempool.len(), bytes)
     }
 
     fn tx_index_enabled(&self) -> bool {
@@ -287,6 +295,10 @@ impl<R: Fn(FilePos) -> Result<Vec<u8>, StoreError>> BlockLookup for ViewLookup<'
         self.view.mempool.spender_of(op)
     }
 
+    fn mempool_totals(&self) -> (usize, usize) {
+        (self.view.mempool.count(), self.view.mempool.bytes())
+    }
+
     fn tx_index_enabled(&self) -> bool {
         self.view.tx_index
     }
@@ -314,10 +326,15 @@ impl<R: Fn(FilePos) -> Result<Vec<u8>, StoreError>> BlockLookup for ViewLookup<'
 const MAX_LOOKUP_BODY: usize = 64 * 1024;
 
 /// The lookups' method names in quotes, as a request names them.
-const LOOKUP_NAMES: [&[u8]; 5] = [
+const LOOKUP_NAMES: [&[u8]; 10] = [
+    b"\"getbestblock\"",
+    b"\"getbestblockhash\"",
     b"\"getblock\"",
+    b"\"getblockcount\"",
     b"\"getblockhash\"",
     b"\"getblockheader\"",
+    b"\"getheaders\"",
+    b"\"getmempoolinfo\"",
     b"\"getrawtransaction\"",
     b"\"gettxout\"",
 ];

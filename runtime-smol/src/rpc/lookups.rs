@@ -1,10 +1,11 @@
 //! Lookups answered beside the node: the node task publishes the node's [`ReadView`] after
 //! each input that changed the chain or the pool ([`Published::update`]), and the RPC server
 //! answers a request body (HTTP) or message (WebSocket, from an authenticated client) that
-//! holds only lookups (`getblockhash`, `getblockheader`, `getblock`, `getrawtransaction`,
-//! `gettxout`) from the latest one, reading blocks from the block files and what the last
-//! flush wrote from LMDB itself, so such calls never wait behind the node's message loop.
-//! Everything else goes to the node.
+//! holds only lookups (the tip's height and hash, `getblockhash`, `getblockheader`,
+//! `getheaders`, `getblock`, `getrawtransaction`, `gettxout`, `getmempoolinfo`) from the
+//! latest one, reading blocks from the block files and what the last flush wrote from LMDB
+//! itself, so such calls never wait behind the node's message loop. Everything else goes to
+//! the node.
 
 use super::render::RenderPool;
 use crate::store::files;
@@ -97,8 +98,14 @@ impl Lookups {
             calls.answer_from_views(|| published.current(), &read, &store)
         };
         match kind {
-            // Index lookups are quick: answered here, without a thread hop.
-            LookupKind::Index => run(),
+            // Index lookups are quick: answered here, without a thread hop, then the
+            // connection goes behind the others, whose requests a keep-alive client that
+            // always has the next one ready would otherwise keep waiting.
+            LookupKind::Index => {
+                let reply = run();
+                smol::future::yield_now().await;
+                reply
+            }
             LookupKind::Blocks | LookupKind::Store => self.pool.run(run).await,
         }
     }
@@ -363,6 +370,7 @@ mod tests {
                 json!(["getrawtransaction", [cb102_id]]),
                 json!(["getrawtransaction", [tx_id, 1]]),
                 json!(["getblockhash", [102]]),
+                json!(["getmempoolinfo", []]),
             ]
             .iter()
             .enumerate()
@@ -398,6 +406,7 @@ mod tests {
                 }
             }
             assert_eq!(results[6]["txid"], json!(tx_id));
+            assert_eq!(results[8]["size"], json!(1));
 
             // The tx is mined by a submitted block (a flush): until the node publishes, the
             // view's flushed state is not the store's, so the call goes to the node.
@@ -445,12 +454,16 @@ mod tests {
         let addr = server.local_addrs()[0].to_string();
 
         let mut waiting = TcpStream::connect(&addr).unwrap();
-        let count = client::request("getblockcount", &[]);
-        client::write_request(&mut waiting, &addr, Some(ADMIN), &count, false).unwrap();
+        let info = client::request("getblockchaininfo", &[]);
+        client::write_request(&mut waiting, &addr, Some(ADMIN), &info, false).unwrap();
 
         let ask = |body: &[u8]| post(&addr, body);
         let hash = node.chain().index().main_at(2).unwrap().to_string();
         let calls: Vec<Value> = [
+            json!(["getblockcount", []]),
+            json!(["getbestblockhash", []]),
+            json!(["getbestblock", []]),
+            json!(["getheaders", [[hash], ""]]),
             json!(["getblockhash", [2]]),
             json!(["getblockhash", [4]]),
             json!(["getblockheader", [hash]]),
@@ -480,8 +493,8 @@ mod tests {
         // The call for the node is still queued, unanswered (taking it out drops its reply
         // channel: the caller then hears the node is gone).
         match queued.try_recv() {
-            Ok(Event::Rpc { body, .. }) => assert_eq!(body, count),
-            _ => panic!("getblockcount should wait in the node's queue"),
+            Ok(Event::Rpc { body, .. }) => assert_eq!(body, info),
+            _ => panic!("getblockchaininfo should wait in the node's queue"),
         }
         match queued.try_recv() {
             Ok(Event::WsOpened { .. }) => {}

@@ -100,21 +100,21 @@ fn link_fields(chain: &dyn BlockLookup, e: &IndexEntry, m: &mut Map<String, Valu
 }
 
 /// `getblockcount`: the height of the tip.
-pub fn get_block_count(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+pub fn get_block_count(chain: &dyn BlockLookup, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
-    Ok(json!(ctx.chain.tip().height))
+    Ok(json!(chain.tip().height))
 }
 
 /// `getbestblockhash`: the tip's hash.
-pub fn get_best_block_hash(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+pub fn get_best_block_hash(chain: &dyn BlockLookup, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
-    Ok(json!(ctx.chain.tip().hash.to_string()))
+    Ok(json!(chain.tip().hash.to_string()))
 }
 
 /// `getbestblock` (btcd extension): the tip's hash and height.
-pub fn get_best_block(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+pub fn get_best_block(chain: &dyn BlockLookup, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
-    let tip = ctx.chain.tip();
+    let tip = chain.tip();
     Ok(json!({ "hash": tip.hash.to_string(), "height": tip.height }))
 }
 
@@ -343,13 +343,12 @@ const MAX_HEADERS: usize = 2000;
 
 /// `getheaders [locator,...] hashstop`: hex headers of the main chain after the first locator
 /// hash on it (after genesis when none is), up to `hashstop` or 2000 headers.
-pub fn get_headers(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+pub fn get_headers(chain: &dyn BlockLookup, p: Params) -> Result<Value, RpcError> {
     p.expect_count(2, 2)?;
     let locators = p
         .get(0)
         .and_then(Value::as_array)
         .ok_or_else(|| RpcError::invalid_params("parameter #1 'blocklocators' must be an array"))?;
-    let index = ctx.chain.index();
     let mut start = 0;
     for l in locators {
         let s = l
@@ -358,7 +357,7 @@ pub fn get_headers(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
         let hash: BlockHash = s
             .parse()
             .map_err(|_| crate::rpc::params::decode_hex_error(s))?;
-        if let Some(e) = index.get(&hash).filter(|e| index.is_main(&e.hash)) {
+        if let Some(e) = chain.entry(&hash).filter(|e| chain.is_main(e)) {
             start = e.height;
             break;
         }
@@ -372,10 +371,10 @@ pub fn get_headers(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
     };
     let mut out = Vec::new();
     let mut height = start + 1;
-    while let Some(hash) = index.main_at(height) {
-        let e = index.get(hash).ok_or_else(block_not_found)?;
+    while let Some(hash) = chain.main_hash(height) {
+        let e = chain.entry(&hash).ok_or_else(block_not_found)?;
         out.push(json!(hex_encode(&e.header.to_bytes())));
-        if *hash == stop || out.len() == MAX_HEADERS {
+        if hash == stop || out.len() == MAX_HEADERS {
             break;
         }
         height += 1;

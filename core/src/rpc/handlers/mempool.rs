@@ -3,8 +3,8 @@
 use super::tx_json::{btc, decode_tx};
 use super::{Context, Effect, Handled};
 use crate::mempool::{Checked, Entry, Mempool};
-use crate::primitives::encode::Encodable;
 use crate::primitives::{Hash256, OutPoint, Txid};
+use crate::rpc::block_lookup::BlockLookup;
 use crate::rpc::error::{code, RpcError};
 use crate::rpc::params::{hex_arg, Params};
 use serde_json::{json, Map, Value};
@@ -18,10 +18,10 @@ pub fn save_mempool(_: &Context<'_>, p: Params) -> Result<Handled, RpcError> {
 }
 
 /// `getmempoolinfo`: transaction count and total serialized size, as btcd.
-pub fn get_mempool_info(ctx: &Context<'_>, p: Params) -> Result<Value, RpcError> {
+pub fn get_mempool_info(chain: &dyn BlockLookup, p: Params) -> Result<Value, RpcError> {
     p.expect_count(0, 0)?;
-    let bytes: usize = ctx.mempool.entries().map(|e| e.tx.encode().len()).sum();
-    Ok(json!({ "size": ctx.mempool.len(), "bytes": bytes }))
+    let (size, bytes) = chain.mempool_totals();
+    Ok(json!({ "size": size, "bytes": bytes }))
 }
 
 /// `getrawmempool (verbose=false)`: txids, or btcd's verbose entry per txid.
