@@ -112,7 +112,7 @@ impl Lookups {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::config::RpcConfig;
     use crate::p2p::Event;
@@ -132,11 +132,32 @@ mod tests {
     use std::net::TcpStream;
     use std::time::Duration;
 
-    const NOW: Time = Time::from_millis(2_000_000_000_000);
-    const ADMIN: (&str, &str) = ("admin", "pw");
+    pub(in crate::rpc) const NOW: Time = Time::from_millis(2_000_000_000_000);
+    pub(in crate::rpc) const ADMIN: (&str, &str) = ("admin", "pw");
 
     /// Mines `n` blocks on the tip.
-    fn mine(node: &mut Node<LmdbStore>, n: usize) {
+    /// A regtest node in a fresh directory of the temp dir named `name` (its path returned),
+    /// publishing its views, with `config` tweaked further.
+    pub(in crate::rpc) fn publishing_node(
+        name: &str,
+        config: impl FnOnce(&mut NodeConfig),
+    ) -> (std::path::PathBuf, Node<LmdbStore>) {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cfg = NodeConfig {
+            rpc: RpcSettings {
+                publish_view: true,
+                ..RpcSettings::default()
+            },
+            ..NodeConfig::default()
+        };
+        config(&mut cfg);
+        let params = Params::new(Network::Regtest);
+        let node = Node::new(params, cfg, LmdbStore::open(&dir).unwrap(), 1, NOW).unwrap();
+        (dir, node)
+    }
+
+    pub(in crate::rpc) fn mine(node: &mut Node<LmdbStore>, n: usize) {
         for _ in 0..n {
             let tip = *node.chain().tip();
             let params = node.chain().params().clone();
@@ -163,20 +184,19 @@ mod tests {
             .expect("answered at once")
     }
 
-    /// Sends `body` as a message over a fresh `/ws` connection with the admin's credentials
-    /// and returns the first text message back.
-    fn ws_ask(addr: &str, body: &[u8]) -> String {
-        use async_tungstenite::tungstenite::protocol::Role;
-        use async_tungstenite::tungstenite::Message;
-        use async_tungstenite::WebSocketStream;
-        use futures::StreamExt;
+    /// A `/ws` connection switched to a WebSocket, its upgrade request carrying `who`'s
+    /// credentials if any.
+    pub(in crate::rpc) fn upgraded(addr: &str, who: Option<(&str, &str)>) -> TcpStream {
         use std::io::{Read, Write};
         let mut s = TcpStream::connect(addr).unwrap();
+        let auth = who.map_or(String::new(), |(user, pass)| {
+            let header = rbtcd_core::rpc::auth::basic_auth(user, pass);
+            format!("Authorization: {header}\r\n")
+        });
         let upgrade = format!(
             "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-             Authorization: {}\r\n\r\n",
-            rbtcd_core::rpc::auth::basic_auth(ADMIN.0, ADMIN.1)
+             {auth}\r\n"
         );
         s.write_all(upgrade.as_bytes()).unwrap();
         let mut head = Vec::new();
@@ -186,6 +206,17 @@ mod tests {
             head.push(byte[0]);
         }
         assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+        s
+    }
+
+    /// Sends `body` as a message over a fresh `/ws` connection with the admin's credentials
+    /// and returns the first text message back.
+    fn ws_ask(addr: &str, body: &[u8]) -> String {
+        use async_tungstenite::tungstenite::protocol::Role;
+        use async_tungstenite::tungstenite::Message;
+        use async_tungstenite::WebSocketStream;
+        use futures::StreamExt;
+        let s = upgraded(addr, Some(ADMIN));
         let text = String::from_utf8(body.to_vec()).unwrap();
         smol::block_on(async {
             let stream = smol::Async::new(s).unwrap();
@@ -210,11 +241,12 @@ mod tests {
     }
 
     /// An RPC server answering lookups from `node`'s published views (its blocks and store in
-    /// `dir`), the first view published; the node task's queue is never read, so every call
-    /// that reaches the node waits there.
-    fn serve(
+    /// `dir`), the first view published, with room for `max_websockets` WebSocket clients; the
+    /// node task's queue is never read, so every call that reaches the node waits there.
+    pub(in crate::rpc) fn serve(
         node: &Node<LmdbStore>,
         dir: &std::path::Path,
+        max_websockets: usize,
     ) -> (Arc<Published>, RpcServer, smol::channel::Receiver<Event>) {
         let published = Arc::new(Published::default());
         published.update(node);
@@ -225,7 +257,7 @@ mod tests {
             limited: None,
             cookie: None,
             max_clients: 8,
-            max_websockets: 1,
+            max_websockets,
             max_concurrent_reqs: 2,
             tls: None,
         };
@@ -314,27 +346,15 @@ mod tests {
     #[test]
     fn tx_lookups_are_answered_while_the_node_loop_answers_nothing() {
         for tx_index in [true, false] {
-            let dir = std::env::temp_dir().join(format!(
-                "rbtcd-tx-lookups-{}-{tx_index}",
-                std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            let config = NodeConfig {
-                rpc: RpcSettings {
-                    publish_view: true,
-                    ..RpcSettings::default()
-                },
-                tx_index,
+            let name = format!("rbtcd-tx-lookups-{tx_index}");
+            let (dir, mut node) = publishing_node(&name, |config| {
+                config.tx_index = tx_index;
                 // The builder's anyone-can-spend outputs are not standard.
-                policy: Policy {
+                config.policy = Policy {
                     accept_non_std: true,
                     ..Policy::default()
-                },
-                ..NodeConfig::default()
-            };
-            let params = Params::new(Network::Regtest);
-            let store = LmdbStore::open(&dir).unwrap();
-            let mut node = Node::new(params, config, store, 1, NOW).unwrap();
+                };
+            });
             connect_peer(&mut node);
             // 100 blocks from the peer, then one submitted: all flushed to LMDB. Then one
             // more from the peer, only in the UTXO cache and the pending index entries.
@@ -354,7 +374,7 @@ mod tests {
             let sent = node_reply(&mut node, send.to_string().as_bytes());
             assert!(sent.contains(&tx.txid().to_string()), "{sent}");
 
-            let (published, server, queued) = serve(&node, &dir);
+            let (published, server, queued) = serve(&node, &dir, 1);
             let addr = server.local_addrs()[0].to_string();
             let (cb1_id, cb102_id, tx_id) = (
                 cb1.txid().to_string(),
@@ -437,20 +457,9 @@ mod tests {
 
     #[test]
     fn block_lookups_are_answered_while_the_node_loop_answers_nothing() {
-        let dir = std::env::temp_dir().join(format!("rbtcd-lookups-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let config = NodeConfig {
-            rpc: RpcSettings {
-                publish_view: true,
-                ..RpcSettings::default()
-            },
-            ..NodeConfig::default()
-        };
-        let params = Params::new(Network::Regtest);
-        let store = LmdbStore::open(&dir).unwrap();
-        let mut node = Node::new(params, config, store, 1, NOW).unwrap();
+        let (dir, mut node) = publishing_node("rbtcd-lookups", |_| {});
         mine(&mut node, 3);
-        let (published, server, queued) = serve(&node, &dir);
+        let (published, server, queued) = serve(&node, &dir, 1);
         let addr = server.local_addrs()[0].to_string();
 
         let mut waiting = TcpStream::connect(&addr).unwrap();

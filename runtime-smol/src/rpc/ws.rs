@@ -252,48 +252,25 @@ impl ControlBudget {
 #[cfg(test)]
 mod tests {
     use super::{accept_key, ControlBudget, CONTROL_BURST};
-    use crate::config::RpcConfig;
     use crate::p2p::Event;
-    use crate::rpc::http::RpcServer;
-    use crate::rpc::lookups::{Lookups, Published};
-    use crate::rpc::render::RenderPool;
-    use crate::store::lmdb::LmdbStore;
     use async_tungstenite::tungstenite::protocol::Role;
     use async_tungstenite::tungstenite::Message;
     use async_tungstenite::WebSocketStream;
     use futures::StreamExt;
-    use rbtcd_core::chain::builder::BlockBuilder;
-    use rbtcd_core::node::{Input, Node, NodeConfig, Output, RpcSettings};
-    use rbtcd_core::params::{Network, Params};
+    use rbtcd_core::node::{Input, Output};
     use rbtcd_core::rpc::Rights;
-    use rbtcd_core::time::Time;
     use serde_json::json;
     use smol::Async;
-    use std::io::{Read, Write};
     use std::net::TcpStream;
-    use std::sync::Arc;
     use std::time::Duration;
 
-    const NOW: Time = Time::from_millis(2_000_000_000_000);
-    const ADMIN: (&str, &str) = ("admin", "pw");
+    use crate::rpc::lookups::tests::{mine, publishing_node, serve, upgraded, ADMIN, NOW};
     /// Far longer than anything here takes: only a test that is failing waits this long.
     const PATIENCE: Duration = Duration::from_secs(60);
 
     /// A `/ws` connection whose upgrade request carries no credentials.
     async fn open(addr: &str) -> WebSocketStream<Async<TcpStream>> {
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.write_all(
-            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-        )
-        .unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let mut byte = [0u8];
-            s.read_exact(&mut byte).unwrap();
-            head.push(byte[0]);
-        }
-        assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+        let s = upgraded(addr, None);
         WebSocketStream::from_raw_socket(Async::new(s).unwrap(), Role::Client, None).await
     }
 
@@ -308,54 +285,10 @@ mod tests {
 
     #[test]
     fn lookups_after_an_authenticate_message_are_answered_beside_the_node_and_only_then() {
-        let dir = std::env::temp_dir().join(format!("rbtcd-ws-auth-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let config = NodeConfig {
-            rpc: RpcSettings {
-                publish_view: true,
-                ..RpcSettings::default()
-            },
-            ..NodeConfig::default()
-        };
-        let params = Params::new(Network::Regtest);
-        let mut node = Node::new(
-            params.clone(),
-            config,
-            LmdbStore::open(&dir).unwrap(),
-            1,
-            NOW,
-        )
-        .unwrap();
-        for _ in 0..3 {
-            let tip = *node.chain().tip();
-            let block =
-                BlockBuilder::new(&params, tip.hash, tip.height + 1, tip.header.time).build();
-            node.handle(NOW, Input::SubmitBlock(block));
-        }
-        while node.poll_output().is_some() {}
-        let published = Arc::new(Published::default());
-        published.update(&node);
-
+        let (dir, mut node) = publishing_node("rbtcd-ws-auth", |_| {});
+        mine(&mut node, 3);
         // The node task's queue is only looked at, never answered.
-        let (events, queued) = smol::channel::unbounded::<Event>();
-        let rpc = RpcConfig {
-            listeners: vec!["127.0.0.1:0".parse().unwrap()],
-            admin: Some((ADMIN.0.into(), ADMIN.1.into())),
-            limited: None,
-            cookie: None,
-            max_clients: 8,
-            max_websockets: 4,
-            max_concurrent_reqs: 2,
-            tls: None,
-        };
-        let reader = node.chain().store().reader();
-        let lookups = Lookups::new(
-            Arc::clone(&published),
-            RenderPool::new(2),
-            dir.clone(),
-            reader,
-        );
-        let server = RpcServer::start(&rpc, events, Some(lookups)).unwrap();
+        let (_published, server, queued) = serve(&node, &dir, 4);
         let addr = server.local_addrs()[0].to_string();
 
         let call = |id: u32, method: &str, params: serde_json::Value| {
