@@ -233,6 +233,20 @@ fn daemon_command(
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // What the daemon was doing when the test failed: CI keeps only this output.
+            let exited = self.child.try_wait().ok().flatten();
+            let log = super::log_text(&self.home);
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!(
+                "the daemon on {} ({}): {exited:?}; its log's last lines:",
+                self.rpc,
+                self.home.display()
+            );
+            for line in tail.iter().rev() {
+                eprintln!("  {line}");
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.home);
