@@ -16,6 +16,7 @@ use super::tls;
 use crate::config::RpcConfig;
 use crate::p2p::Event;
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use futures::FutureExt;
 use futures_rustls::TlsAcceptor;
 use rbtcd_core::rpc::auth::Credentials;
 use rbtcd_core::rpc::error::code;
@@ -24,6 +25,7 @@ use rbtcd_core::rpc::{RequestId, Rights, RpcError, Transport};
 use smol::channel::Sender;
 use smol::{Async, Executor, Timer};
 use std::net::{SocketAddr, TcpListener};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -232,7 +234,7 @@ async fn accept_loop(
         };
         let app = app.clone();
         let tls = tls.clone();
-        ex.spawn(async move {
+        let client = async move {
             // Replies are written whole; waiting for more data to coalesce only adds latency.
             if let Err(e) = stream.get_ref().set_nodelay(true) {
                 log::debug!("RPC client {peer}: {e}");
@@ -245,6 +247,15 @@ async fn accept_loop(
             match tls::accept(&acceptor, stream, &control).await {
                 Ok(stream) => serve_connection(stream, peer, control, &app).await,
                 Err(e) => log::debug!("RPC client {peer}: TLS handshake failed: {e}"),
+            }
+        };
+        // A task that panics unwinds through the executor's thread, which would end every
+        // connection and close the listeners while the daemon runs on: one client's failure
+        // ends its connection only. What it shares is counters and locks that recover from
+        // poisoning, so nothing is left half-changed for the others.
+        ex.spawn(async move {
+            if AssertUnwindSafe(client).catch_unwind().await.is_err() {
+                log::error!("RPC client {peer}: serving it failed (a bug, reported above); it was disconnected");
             }
         })
         .detach();

@@ -197,7 +197,20 @@ impl Daemon {
 
 /// The regtest daemon with the test credentials, listening on `rpc` and `p2p`.
 fn spawn(home: &std::path::Path, rpc: &str, p2p: &str, tls: bool, extra: &[&str]) -> Child {
-    daemon_command(home, rpc, p2p, tls, extra).spawn().unwrap()
+    let stderr = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(stderr_path(home))
+        .unwrap();
+    daemon_command(home, rpc, p2p, tls, extra)
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// Where [`spawn`] keeps the daemon's standard error (a panic's message goes there only).
+fn stderr_path(home: &std::path::Path) -> PathBuf {
+    home.join("stderr.txt")
 }
 
 /// The command [`Daemon::start`] runs: the daemon on regtest with `home`, the listeners and
@@ -246,6 +259,8 @@ impl Drop for Daemon {
             for line in tail.iter().rev() {
                 eprintln!("  {line}");
             }
+            let stderr = std::fs::read_to_string(stderr_path(&self.home)).unwrap_or_default();
+            eprintln!("its standard error: {stderr:?}");
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
