@@ -347,7 +347,7 @@ fn names_a_lookup(body: &[u8]) -> bool {
         .any(|i| LOOKUP_NAMES.iter().any(|name| body[i..].starts_with(name)))
 }
 
-/// A request body every request of which is a block lookup its caller may make, so it
+/// A request body every request of which is a lookup (of blocks, headers, the tip, transactions or coins) its caller may make, so it
 /// can be answered from a [`BlockLookup`] alone ([`LookupBody::parse`]).
 #[derive(Debug)]
 pub struct LookupBody {
@@ -357,7 +357,7 @@ pub struct LookupBody {
 }
 
 impl LookupBody {
-    /// `body` from a caller with `rights` over `transport`, when it holds only block lookups
+    /// `body` from a caller with `rights` over `transport`, when it holds only lookups
     /// the caller may make; `None` when any part of it needs the node (which then gets the
     /// body whole, so every error reply and batch rule stays the node's).
     pub fn parse(body: &[u8], rights: Rights, transport: Transport) -> Option<LookupBody> {

@@ -110,7 +110,7 @@ impl Method {
         }
     }
 
-    /// Runs a block lookup with `params` on `chain`, its answer formatted in full; `None` for
+    /// Runs a lookup with `params` on `chain`, its answer formatted in full; `None` for
     /// every other method, which only the node can answer.
     pub fn lookup(
         &self,

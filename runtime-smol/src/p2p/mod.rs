@@ -114,7 +114,7 @@ pub struct Sinks {
     pub dialer: Dialer,
     /// Where RPC replies the node leaves to its driver are rendered.
     pub renders: RenderPool,
-    /// Where the node's chain is published for the RPC server's block lookups.
+    /// Where the node's chain is published for the RPC server's lookups.
     pub published: Option<Arc<Published>>,
     /// The data directory `savemempool` writes `mempool.dat` into (`None`: it is not written).
     pub mempool_dir: Option<std::path::PathBuf>,

@@ -7,7 +7,7 @@
 //! request-smuggling refusals), and a client holds an `rpcmaxclients` slot only once it has
 //! authenticated ([`super::conn`] bounds the time and bytes before that, the TLS handshake
 //! included). Request bodies go to the node task ([`Event::Rpc`]), which parses, authorizes
-//! and answers them; bodies of block lookups only are answered here from the chain the node
+//! and answers them; bodies of lookups only are answered here from the chain the node
 //! published ([`super::lookups`]).
 
 use super::conn::{self, Control, READ_TIMEOUT, UNAUTHENTICATED_CLIENTS};
@@ -51,7 +51,7 @@ pub struct RpcServer {
 impl RpcServer {
     /// Sets up TLS (generating the certificate on first start), binds every listener in `cfg`
     /// and serves them on a thread of its own, answering from the node task behind `events`
-    /// and block lookups with `lookups`.
+    /// and lookups with `lookups`.
     pub fn start(
         cfg: &RpcConfig,
         events: Sender<Event>,
@@ -144,7 +144,7 @@ pub(crate) struct Shared {
     pub(crate) creds: Credentials,
     /// The node task.
     pub(crate) events: Sender<Event>,
-    /// Answers block lookups beside the node.
+    /// Answers lookups beside the node.
     pub(crate) lookups: Option<Lookups>,
     /// Tokens for requests and WebSocket connections.
     next_id: AtomicU64,

@@ -78,7 +78,7 @@ impl Lookups {
     }
 
     /// The reply to `body` from a caller with `rights` over `transport`, answered from the
-    /// latest view when the body holds only block lookups (empty when it asks for no reply);
+    /// latest view when the body holds only lookups (empty when it asks for no reply);
     /// `None` when the node must answer it.
     pub async fn answer(
         &self,

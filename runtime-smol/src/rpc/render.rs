@@ -1,7 +1,7 @@
 //! Where RPC replies are rendered beside the node: the node hands over what is left of an
 //! expensive reply ([`Output::RpcRender`](rbtcd_core::node::Output::RpcRender)), pure work on
 //! data it no longer needs, and this pool runs it on blocking threads, at most
-//! `rpcmaxconcurrentreqs` at once (block lookups the server answers itself run here too,
+//! `rpcmaxconcurrentreqs` at once (lookups the server answers itself run here too,
 //! [`super::lookups`]). A reply over the limit waits for a free worker; none is
 //! dropped, and the node goes on answering other calls meanwhile.
 
