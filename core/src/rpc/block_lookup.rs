@@ -347,8 +347,9 @@ fn names_a_lookup(body: &[u8]) -> bool {
         .any(|i| LOOKUP_NAMES.iter().any(|name| body[i..].starts_with(name)))
 }
 
-/// A request body every request of which is a lookup (of blocks, headers, the tip, transactions or coins) its caller may make, so it
-/// can be answered from a [`BlockLookup`] alone ([`LookupBody::parse`]).
+/// A request body every request of which is a lookup (of blocks, headers, the tip,
+/// transactions or coins) its caller may make, so it can be answered from a [`BlockLookup`]
+/// alone ([`LookupBody::parse`]).
 #[derive(Debug)]
 pub struct LookupBody {
     batch: bool,
